@@ -1,0 +1,27 @@
+/*
+ * chunkserver.h - the chunkserver process: its state and entry point.
+ */
+#ifndef MINIDFS_CHUNKSERVER_H
+#define MINIDFS_CHUNKSERVER_H
+
+#include <microhttpd.h>
+
+#include "masterlink.h"
+#include "store.h"
+
+typedef struct {
+    store *st;
+    masterlink *ml;
+} chunkserver;
+
+/* The HTTP API (api.c). */
+enum MHD_Result cs_api_handle(void *cls, struct MHD_Connection *c, const char *url,
+                              const char *method, const char *version, const char *upload_data,
+                              size_t *upload_data_size, void **con_cls);
+void cs_api_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                      enum MHD_RequestTerminationCode toe);
+
+/* `minidfs chunkserver ...` */
+int chunkserver_main(int argc, char **argv);
+
+#endif

@@ -1,0 +1,112 @@
+/*
+ * chunkserver_main.c - `minidfs chunkserver`: flags, start-up and shutdown.
+ * Opens the store, starts the HTTP server and the master link, then waits
+ * for a stop signal.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "addr.h"
+#include "chunkserver.h"
+#include "flags.h"
+#include "httpc.h"
+#include "httpd.h"
+#include "log.h"
+#include "proc.h"
+#include "protocol.h"
+
+static const char cs_usage[] =
+    "usage: minidfs chunkserver --master http://HOST:PORT/ --port PORT --dir DIR [flags]\n\n"
+    "Runs a chunkserver: it stores chunks as files in DIR, serves them, and\n"
+    "registers with the master (again every heartbeat).";
+
+int chunkserver_main(int argc, char **argv)
+{
+    long long port = 8001, heartbeat_ms = 1000, timeout_s = 120;
+    const char *master_url = "http://localhost:8000/", *dir = "./data", *advertise = NULL;
+    const char *port_file = NULL, *level_name = "info";
+    const flag_def defs[] = {
+        { "master", FLAG_STRING, &master_url, 0, 0, "URL", "the master's address" },
+        { "port", FLAG_INT, &port, 0, 65535, "PORT", "port to listen on (0: any free port)" },
+        { "dir", FLAG_STRING, &dir, 0, 0, "DIR", "directory the chunks are stored in" },
+        { "advertise", FLAG_STRING, &advertise, 0, 0, "HOST:PORT",
+          "address the master gives out for this server (default: the address the "
+          "registration came from, with --port)" },
+        { "heartbeat-ms", FLAG_INT, &heartbeat_ms, 10, 600000, "MS",
+          "interval between re-registrations with the master" },
+        { "timeout", FLAG_INT, &timeout_s, 1, 3600, "SECONDS", "idle connection timeout" },
+        { "port-file", FLAG_STRING, &port_file, 0, 0, "PATH",
+          "write the bound port here once listening" },
+        { "log-level", FLAG_STRING, &level_name, 0, 0, "LEVEL", "debug, info, warn or error" },
+    };
+    const size_t ndefs = sizeof defs / sizeof defs[0];
+    char err[512];
+    switch (flags_parse(defs, ndefs, argc, argv, err, sizeof err)) {
+    case FLAGS_HELP:
+        flags_print_help(stdout, cs_usage, defs, ndefs);
+        return 0;
+    case FLAGS_ERROR:
+        fprintf(stderr, "minidfs chunkserver: %s\n", err);
+        return 2;
+    case FLAGS_OK:
+        break;
+    }
+    int lvl = log_level_parse(level_name);
+    if (lvl < 0) {
+        fprintf(stderr, "minidfs chunkserver: unknown log level \"%s\"\n", level_name);
+        return 2;
+    }
+    char master_base[512], announce[PROTO_MAX_SERVER_ADDR];
+    if (!addr_master_base(master_url, master_base, sizeof master_base, err, sizeof err)) {
+        fprintf(stderr, "minidfs chunkserver: --master: %s\n", err);
+        return 2;
+    }
+    if (advertise && !addr_canon_server(advertise, NULL, announce, sizeof announce, err, sizeof err)) {
+        fprintf(stderr, "minidfs chunkserver: --advertise: %s\n", err);
+        return 2;
+    }
+    log_init("chunkserver", (log_level)lvl);
+    proc_block_signals();
+    httpc_global_init();
+
+    chunkserver cs = { 0 };
+    cs.st = store_open(dir, err, sizeof err);
+    if (!cs.st) {
+        fprintf(stderr, "minidfs chunkserver: %s\n", err);
+        return 1;
+    }
+    httpd_config cfg = {
+        .port = (uint16_t)port,
+        .thread_per_connection = true,
+        .conn_memory_limit = 1024 * 1024,
+        .timeout_s = (unsigned)timeout_s,
+        .handler = cs_api_handle,
+        .handler_cls = &cs,
+        .completed = cs_api_completed,
+    };
+    uint16_t bound;
+    struct MHD_Daemon *d = httpd_start(&cfg, &bound, err, sizeof err);
+    if (!d) {
+        fprintf(stderr, "minidfs chunkserver: %s\n", err);
+        store_close(cs.st);
+        return 1;
+    }
+    if (!advertise)
+        snprintf(announce, sizeof announce, ":%u/", (unsigned)bound);
+    cs.ml = masterlink_start(master_base, announce, heartbeat_ms, err, sizeof err);
+    if (!cs.ml || (port_file && !proc_write_port_file(port_file, bound, err, sizeof err))) {
+        fprintf(stderr, "minidfs chunkserver: %s\n", err);
+        MHD_stop_daemon(d);
+        masterlink_stop(cs.ml);
+        store_close(cs.st);
+        return 1;
+    }
+    log_info("listening on port %u, storing chunks in %s", (unsigned)bound, dir);
+    int sig = proc_wait_signal();
+    log_info("signal %d: shutting down", sig);
+    MHD_stop_daemon(d);
+    masterlink_stop(cs.ml);
+    store_close(cs.st);
+    curl_global_cleanup();
+    return 0;
+}

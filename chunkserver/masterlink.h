@@ -1,0 +1,36 @@
+/*
+ * masterlink.h - the chunkserver's side of its link to the master.
+ *
+ * A background thread registers with the master and re-registers every
+ * heartbeat, so a master that restarts learns about us again by itself.
+ * The master's answer tells us the address it knows us by and the chunk
+ * size, which bounds every chunk we accept.
+ */
+#ifndef MINIDFS_MASTERLINK_H
+#define MINIDFS_MASTERLINK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct masterlink masterlink;
+
+typedef enum {
+    REPORT_OK,            /* the master recorded the chunk on this server */
+    REPORT_DUPLICATE,     /* the master already had it recorded here */
+    REPORT_REJECTED,      /* the master refused it (status and message set) */
+    REPORT_UNREACHABLE,   /* no answer from the master */
+} masterlink_report_result;
+
+/* announce: the "url" we register with ("HOST:PORT/" or ":PORT/"). */
+masterlink *masterlink_start(const char *master_base, const char *announce, long heartbeat_ms,
+                             char *err, size_t errlen);
+void masterlink_stop(masterlink *ml);
+
+/* False until the first registration succeeded. */
+bool masterlink_registered(masterlink *ml, uint64_t *chunk_size, char *addr, size_t addrlen);
+
+masterlink_report_result masterlink_report(masterlink *ml, const char *chunk_id, uint64_t size,
+                                           long *status, char *msg, size_t msglen);
+
+#endif

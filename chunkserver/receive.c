@@ -1,0 +1,328 @@
+/*
+ * receive.c - the write side of the chunkserver. One receive per upload
+ * request, used only by that connection's thread. Must never hold more
+ * than one libmicrohttpd buffer of chunk data in memory, never publish a
+ * chunk whose bytes are not on disk, and never leave a chunk published
+ * that the master refused.
+ *
+ * The commit is the tricky part. A new chunk name is created with link(),
+ * which never replaces, and only then reported, so the master never points
+ * readers at bytes that are not there. If the name already exists, the old
+ * bytes may be a live replica (a retried or hostile upload must not
+ * replace them) or a leftover of a deleted file (which must be replaced);
+ * only the master knows, so we report first and replace only if it
+ * accepts. Commits of the same chunk id are serialized by a striped lock
+ * so two uploads of one id cannot interleave these steps.
+ */
+#include "receive.h"
+
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chunkid.h"
+#include "httpd.h"
+#include "log.h"
+#include "protocol.h"
+
+#define RECEIVE_PP_BUFFER (64 * 1024)
+#define RECEIVE_DISCARD_SLACK (1u << 20)
+#define RECEIVE_STRIPES 64
+
+struct receive {
+    chunkserver *cs;
+    store_writer w;
+    bool writing;               /* w holds a temporary file */
+    bool got_chunk;             /* multipart: the chunk field began */
+    uint64_t limit;             /* most chunk bytes we accept */
+    unsigned fail_status;       /* set: reply with this once the body is drained */
+    char fail_msg[300];
+    uint64_t discarded;
+    struct MHD_PostProcessor *pp;
+};
+
+static pthread_mutex_t receive_stripes[RECEIVE_STRIPES];
+static pthread_once_t receive_stripes_once = PTHREAD_ONCE_INIT;
+
+static void receive_init_stripes(void)
+{
+    for (int i = 0; i < RECEIVE_STRIPES; i++)
+        pthread_mutex_init(&receive_stripes[i], NULL);
+}
+
+static pthread_mutex_t *receive_stripe(const char *id)
+{
+    pthread_once(&receive_stripes_once, receive_init_stripes);
+    uint32_t h = 2166136261u;
+    for (const char *p = id; *p; p++)
+        h = (h ^ (uint8_t)*p) * 16777619u;
+    return &receive_stripes[h % RECEIVE_STRIPES];
+}
+
+static unsigned receive_store_status(store_status st)
+{
+    return st == STORE_NO_SPACE ? MHD_HTTP_INSUFFICIENT_STORAGE : MHD_HTTP_INTERNAL_SERVER_ERROR;
+}
+
+static void receive_fail(receive *rx, unsigned status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void receive_fail(receive *rx, unsigned status, const char *fmt, ...)
+{
+    if (rx->fail_status)
+        return;
+    rx->fail_status = status;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(rx->fail_msg, sizeof rx->fail_msg, fmt, ap);
+    va_end(ap);
+    if (rx->writing) {
+        store_discard(&rx->w);
+        rx->writing = false;
+    }
+}
+
+static receive *receive_new(chunkserver *cs, struct MHD_Connection *c, uint64_t *limit)
+{
+    if (!masterlink_registered(cs->ml, limit, NULL, 0)) {
+        httpd_reply_error(c, MHD_HTTP_SERVICE_UNAVAILABLE,
+                          "chunkserver is not registered with its master yet");
+        return NULL;
+    }
+    receive *rx = calloc(1, sizeof *rx);
+    if (!rx) {
+        httpd_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+        return NULL;
+    }
+    rx->cs = cs;
+    rx->limit = *limit;
+    rx->w.fd = -1;
+    return rx;
+}
+
+static bool receive_start_chunk(receive *rx, const char *id)
+{
+    char err[256];
+    store_status st = store_begin(rx->cs->st, id, &rx->w, err, sizeof err);
+    if (st != STORE_OK) {
+        store_discard(&rx->w);
+        receive_fail(rx, receive_store_status(st), "%s", err);
+        return false;
+    }
+    rx->writing = true;
+    return true;
+}
+
+static void receive_write(receive *rx, const char *data, size_t size)
+{
+    if (rx->w.written + size > rx->limit) {
+        receive_fail(rx, MHD_HTTP_CONTENT_TOO_LARGE, "chunk is larger than the chunk size (%" PRIu64
+                     " bytes)", rx->limit);
+        return;
+    }
+    char err[256];
+    store_status st = store_write(&rx->w, data, size, err, sizeof err);
+    if (st != STORE_OK)
+        receive_fail(rx, receive_store_status(st), "%s", err);
+}
+
+enum MHD_Result receive_put_begin(chunkserver *cs, struct MHD_Connection *c, const char *id,
+                                  receive **out)
+{
+    *out = NULL;
+    if (!chunkid_parse(id, NULL, NULL))
+        return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "invalid chunk identifier \"%.80s\"", id);
+    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (!cl)
+        return httpd_reply_error(c, MHD_HTTP_LENGTH_REQUIRED,
+                                 "a chunk upload needs a Content-Length");
+    char *end;
+    unsigned long long len = strtoull(cl, &end, 10);
+    uint64_t limit;
+    receive *rx = receive_new(cs, c, &limit);
+    if (!rx)
+        return MHD_YES;
+    if (*end || end == cl || len > limit) {
+        free(rx);
+        return httpd_reply_error(c, MHD_HTTP_CONTENT_TOO_LARGE,
+                                 "chunk of %s bytes is larger than the chunk size (%" PRIu64 ")",
+                                 cl, limit);
+    }
+    if (len == 0) {
+        free(rx);
+        return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "a chunk cannot be empty");
+    }
+    if (!receive_start_chunk(rx, id)) {
+        enum MHD_Result r = httpd_reply_error(c, rx->fail_status, "%s", rx->fail_msg);
+        free(rx);
+        return r;
+    }
+    *out = rx;
+    return MHD_YES;
+}
+
+static enum MHD_Result receive_field(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *filename, const char *content_type,
+                                     const char *transfer_encoding, const char *data,
+                                     uint64_t off, size_t size)
+{
+    (void)kind;
+    (void)content_type;
+    (void)transfer_encoding;
+    receive *rx = cls;
+    if (rx->fail_status || strcmp(key, PROTO_FORM_CHUNK) != 0)
+        return MHD_YES;
+    /* A field's data restarts at offset 0 only when a second field of
+     * the same name begins. */
+    if (off == 0 && rx->got_chunk && rx->w.written > 0) {
+        receive_fail(rx, MHD_HTTP_BAD_REQUEST, "more than one \"chunk\" field");
+        return MHD_YES;
+    }
+    if (!rx->got_chunk) {
+        rx->got_chunk = true;
+        if (!filename || !chunkid_parse(filename, NULL, NULL)) {
+            receive_fail(rx, MHD_HTTP_BAD_REQUEST,
+                         "the \"chunk\" field's filename \"%.80s\" is not a chunk identifier",
+                         filename ? filename : "");
+            return MHD_YES;
+        }
+        if (!receive_start_chunk(rx, filename))
+            return MHD_YES;
+    }
+    if (size > 0 && rx->writing)
+        receive_write(rx, data, size);
+    return MHD_YES;
+}
+
+enum MHD_Result receive_multipart_begin(chunkserver *cs, struct MHD_Connection *c,
+                                        receive **out)
+{
+    *out = NULL;
+    uint64_t limit;
+    receive *rx = receive_new(cs, c, &limit);
+    if (!rx)
+        return MHD_YES;
+    rx->pp = MHD_create_post_processor(c, RECEIVE_PP_BUFFER, receive_field, rx);
+    if (!rx->pp) {
+        free(rx);
+        return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST,
+                                 "expected a multipart/form-data body with a \"chunk\" file field");
+    }
+    *out = rx;
+    return MHD_YES;
+}
+
+enum MHD_Result receive_data(receive *rx, const char *data, size_t *size)
+{
+    size_t n = *size;
+    *size = 0;
+    if (!rx->fail_status) {
+        if (rx->pp) {
+            if (MHD_post_process(rx->pp, data, n) != MHD_YES)
+                receive_fail(rx, MHD_HTTP_BAD_REQUEST, "malformed multipart body");
+        } else {
+            receive_write(rx, data, n);
+        }
+        return MHD_YES;
+    }
+    /* Drain what a legitimate upload could still send, so the uploader
+     * reads our error; past that, it is not an upload: hang up. */
+    rx->discarded += n;
+    return rx->discarded > rx->limit + RECEIVE_DISCARD_SLACK ? MHD_NO : MHD_YES;
+}
+
+/* Publishes, reports and answers; runs under the chunk id's stripe lock. */
+static enum MHD_Result receive_commit(receive *rx, struct MHD_Connection *c)
+{
+    chunkserver *cs = rx->cs;
+    char err[300], id[CHUNKID_BUF];
+    snprintf(id, sizeof id, "%s", rx->w.id);
+    uint64_t size = rx->w.written;
+    long status;
+
+    store_status st = store_publish(&rx->w, false, err, sizeof err);
+    if (st == STORE_OK) {
+        switch (masterlink_report(cs->ml, id, size, &status, err, sizeof err)) {
+        case REPORT_OK:
+        case REPORT_DUPLICATE:
+            goto stored;
+        case REPORT_REJECTED:
+            store_remove(cs->st, id);
+            return httpd_reply_error(c, (unsigned)status, "master refused chunk %s: %s", id, err);
+        case REPORT_UNREACHABLE:
+            store_remove(cs->st, id);
+            return httpd_reply_error(c, MHD_HTTP_SERVICE_UNAVAILABLE,
+                                     "cannot report chunk %s to the master: %s", id, err);
+        }
+    }
+    if (st != STORE_EXISTS)
+        return httpd_reply_error(c, receive_store_status(st), "%s", err);
+
+    /* A chunk of this name is already here: replace it only if the master
+     * does not count it (a leftover of an earlier, deleted file). */
+    switch (masterlink_report(cs->ml, id, size, &status, err, sizeof err)) {
+    case REPORT_OK:
+        st = store_publish(&rx->w, true, err, sizeof err);
+        if (st != STORE_OK)
+            return httpd_reply_error(c, receive_store_status(st), "%s", err);
+        goto stored;
+    case REPORT_DUPLICATE:
+        return httpd_reply_error(c, MHD_HTTP_CONFLICT, "chunk %s is already stored here", id);
+    case REPORT_REJECTED:
+        return httpd_reply_error(c, (unsigned)status, "master refused chunk %s: %s", id, err);
+    case REPORT_UNREACHABLE:
+        break;
+    }
+    return httpd_reply_error(c, MHD_HTTP_SERVICE_UNAVAILABLE,
+                             "cannot report chunk %s to the master: %s", id, err);
+stored:
+    log_debug("stored chunk %s (%" PRIu64 " bytes)", id, size);
+    char addr[PROTO_MAX_SERVER_ADDR];
+    masterlink_registered(cs->ml, NULL, addr, sizeof addr);
+    return httpd_reply_json(c, MHD_HTTP_OK,
+                            json_pack("{s:s,s:I,s:s}", PROTO_F_CHUNK_ID, id, PROTO_F_SIZE,
+                                      (json_int_t)size, PROTO_F_CHUNKSERVER, addr));
+}
+
+enum MHD_Result receive_end(receive *rx, struct MHD_Connection *c)
+{
+    if (rx->pp) {
+        if (MHD_destroy_post_processor(rx->pp) != MHD_YES)
+            receive_fail(rx, MHD_HTTP_BAD_REQUEST, "truncated multipart body");
+        rx->pp = NULL;
+        if (!rx->fail_status && !rx->got_chunk)
+            receive_fail(rx, MHD_HTTP_BAD_REQUEST, "the body has no \"chunk\" file field");
+    }
+    if (!rx->fail_status && rx->writing && rx->w.written == 0)
+        receive_fail(rx, MHD_HTTP_BAD_REQUEST, "a chunk cannot be empty");
+    if (rx->fail_status)
+        return httpd_reply_error(c, rx->fail_status, "%s", rx->fail_msg);
+
+    char err[256];
+    store_status st = store_finish(&rx->w, err, sizeof err);
+    if (st != STORE_OK) {
+        receive_fail(rx, receive_store_status(st), "%s", err);
+        return httpd_reply_error(c, rx->fail_status, "%s", rx->fail_msg);
+    }
+    pthread_mutex_t *lock = receive_stripe(rx->w.id);
+    pthread_mutex_lock(lock);
+    enum MHD_Result r = receive_commit(rx, c);
+    pthread_mutex_unlock(lock);
+    store_discard(&rx->w);   /* drops the temporary if it was not published */
+    rx->writing = false;
+    return r;
+}
+
+void receive_free(receive *rx)
+{
+    if (!rx)
+        return;
+    if (rx->pp)
+        MHD_destroy_post_processor(rx->pp);
+    if (rx->writing)
+        store_discard(&rx->w);
+    free(rx);
+}

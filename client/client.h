@@ -1,0 +1,29 @@
+/*
+ * client.h - the client CLI: its options, its actions, its entry point.
+ */
+#ifndef MINIDFS_CLIENT_H
+#define MINIDFS_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct {
+    const char *master;     /* base URL, "http://host:port" */
+    const char *filename;   /* the name in minidfs */
+    const char *input;      /* write: local file to read (default: filename) */
+    const char *output;     /* read: local file to write, "-" for stdout */
+    bool overwrite;
+    bool progress;          /* draw a progress line */
+    int parallel;
+} client_opts;
+
+/* Each returns true on success; on failure err holds one line. */
+bool client_write(const client_opts *o, char *err, size_t errlen);
+bool client_read(const client_opts *o, char *err, size_t errlen);
+bool client_list(const client_opts *o, char *err, size_t errlen);
+bool client_delete(const client_opts *o, char *err, size_t errlen);
+
+/* `minidfs client ...` */
+int client_main(int argc, char **argv);
+
+#endif

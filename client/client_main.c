@@ -1,0 +1,104 @@
+/*
+ * client_main.c - `minidfs client`: parses flags, runs one action, and
+ * turns its outcome into an exit status and at most one line on stderr.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "client.h"
+#include "flags.h"
+#include "httpc.h"
+#include "log.h"
+
+static const char client_usage[] =
+    "usage: minidfs client --master http://HOST:PORT/ --action ACTION [flags]\n\n"
+    "Actions:\n"
+    "  write   upload --filename (read from --input, default the same path)\n"
+    "  read    download --filename into --output-filename (\"-\": stdout)\n"
+    "  list    list the files the master knows\n"
+    "  delete  delete --filename\n\n"
+    "Exit status: 0 on success, 1 when the action failed, 2 on a usage error.";
+
+int client_main(int argc, char **argv)
+{
+    const char *master_url = "http://localhost:8000/", *action = NULL, *filename = NULL;
+    const char *output = NULL, *input = NULL;
+    bool overwrite = false, quiet = false;
+    long long parallel = 4;
+    const flag_def defs[] = {
+        { "master", FLAG_STRING, &master_url, 0, 0, "URL", "the master's address" },
+        { "action", FLAG_STRING, &action, 0, 0, "ACTION", "write, read, list or delete" },
+        { "filename", FLAG_STRING, &filename, 0, 0, "NAME", "the file's name in minidfs" },
+        { "output-filename", FLAG_STRING, &output, 0, 0, "PATH",
+          "read: where to write (\"-\": stdout; default: the file name's last part)" },
+        { "input", FLAG_STRING, &input, 0, 0, "PATH", "write: local file to upload" },
+        { "overwrite", FLAG_BOOL, &overwrite, 0, 0, NULL, "write: replace an existing file" },
+        { "parallel", FLAG_INT, &parallel, 1, 64, "N", "chunks transferred at once" },
+        { "quiet", FLAG_BOOL, &quiet, 0, 0, NULL, "no progress line" },
+    };
+    const size_t ndefs = sizeof defs / sizeof defs[0];
+    char err[1024];
+    switch (flags_parse(defs, ndefs, argc, argv, err, sizeof err)) {
+    case FLAGS_HELP:
+        flags_print_help(stdout, client_usage, defs, ndefs);
+        return 0;
+    case FLAGS_ERROR:
+        fprintf(stderr, "minidfs client: %s\n", err);
+        return 2;
+    case FLAGS_OK:
+        break;
+    }
+    char master[512];
+    if (!addr_master_base(master_url, master, sizeof master, err, sizeof err)) {
+        fprintf(stderr, "minidfs client: --master: %s\n", err);
+        return 2;
+    }
+    if (!action) {
+        fprintf(stderr, "minidfs client: --action is required (write, read, list or delete)\n");
+        return 2;
+    }
+    bool (*run)(const client_opts *, char *, size_t) = NULL;
+    bool needs_name = true;
+    if (!strcmp(action, "write"))
+        run = client_write;
+    else if (!strcmp(action, "read"))
+        run = client_read;
+    else if (!strcmp(action, "delete"))
+        run = client_delete;
+    else if (!strcmp(action, "list")) {
+        run = client_list;
+        needs_name = false;
+    } else {
+        fprintf(stderr, "minidfs client: unknown action \"%s\" (write, read, list or delete)\n",
+                action);
+        return 2;
+    }
+    if (needs_name && (!filename || !filename[0])) {
+        fprintf(stderr, "minidfs client: --action %s needs --filename\n", action);
+        return 2;
+    }
+    if (!output && filename) {
+        const char *slash = strrchr(filename, '/');
+        output = slash && slash[1] ? slash + 1 : filename;
+    }
+    log_init("client", LOGL_WARN);
+    httpc_global_init();
+    client_opts o = {
+        .master = master,
+        .filename = filename,
+        .input = input,
+        .output = output,
+        .overwrite = overwrite,
+        .progress = !quiet && isatty(STDERR_FILENO),
+        .parallel = (int)parallel,
+    };
+    bool ok = run(&o, err, sizeof err);
+    curl_global_cleanup();
+    if (!ok) {
+        fprintf(stderr, "minidfs client: %s %s: %s\n", action, filename ? filename : "", err);
+        return 1;
+    }
+    return 0;
+}

@@ -1,0 +1,44 @@
+/*
+ * masterapi.h - the client's side of its link to the master, and the file
+ * layout the master hands out: which chunk lives (or is to live) where.
+ */
+#ifndef MINIDFS_MASTERAPI_H
+#define MINIDFS_MASTERAPI_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "chunkid.h"
+
+typedef struct {
+    uint64_t offset, length;
+    size_t nrep;
+    const char **rep;        /* "HOST:PORT/", preferred first */
+} client_chunk;
+
+typedef struct {
+    json_t *doc;             /* owns every string below */
+    char fileid[FILEID_LEN + 1];
+    uint64_t file_size, chunk_size;
+    uint32_t nchunks;
+    const char **servers;    /* every live chunkserver (uploads only) */
+    size_t nservers;
+    client_chunk *chunks;
+} client_layout;
+
+/* POST /upload: where to put a new file of size bytes. */
+bool masterapi_plan_upload(const char *master, const char *name, uint64_t size, bool overwrite,
+                           client_layout *out, char *err, size_t errlen);
+/* GET /get: where a complete file's chunks are. */
+bool masterapi_locate(const char *master, const char *name, client_layout *out, char *err,
+                      size_t errlen);
+/* GET /files: the "files" array (caller decrefs). */
+bool masterapi_list(const char *master, json_t **files, char *err, size_t errlen);
+/* DELETE /files?name= */
+bool masterapi_delete(const char *master, const char *name, char *err, size_t errlen);
+
+void client_layout_free(client_layout *L);
+
+#endif

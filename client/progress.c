@@ -1,0 +1,54 @@
+/*
+ * progress.c - renders transfer progress. Called only from the client's
+ * transfer loop thread; never writes anywhere but stderr.
+ */
+#include "progress.h"
+
+#include <stdio.h>
+#include <time.h>
+
+static int64_t progress_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void progress_start(progress *p, bool enabled, const char *verb, const char *name, uint64_t total)
+{
+    p->enabled = enabled;
+    p->verb = verb;
+    p->name = name;
+    p->total = total;
+    p->start_ms = p->last_ms = progress_now_ms();
+}
+
+static void progress_draw(progress *p, uint64_t done, int64_t now)
+{
+    double secs = (double)(now - p->start_ms) / 1000.0;
+    double rate = secs > 0 ? (double)done / secs / 1048576.0 : 0.0;
+    double pct = p->total ? 100.0 * (double)done / (double)p->total : 100.0;
+    fprintf(stderr, "\r%s %s: %.1f / %.1f MiB (%3.0f%%) %7.1f MiB/s\033[K", p->verb, p->name,
+            (double)done / 1048576.0, (double)p->total / 1048576.0, pct, rate);
+    fflush(stderr);
+}
+
+void progress_update(progress *p, uint64_t done)
+{
+    if (!p->enabled)
+        return;
+    int64_t now = progress_now_ms();
+    if (now - p->last_ms < 100)
+        return;
+    p->last_ms = now;
+    progress_draw(p, done, now);
+}
+
+void progress_end(progress *p, bool ok, uint64_t done)
+{
+    if (!p->enabled)
+        return;
+    if (ok)
+        progress_draw(p, done, progress_now_ms());
+    fputc('\n', stderr);
+}

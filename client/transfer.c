@@ -1,0 +1,357 @@
+/*
+ * transfer.c - the client's data path, on libcurl's multi interface: one
+ * thread drives up to --parallel chunk transfers, each a plain HTTP PUT or
+ * GET to a chunkserver, reusing connections across chunks. Owns the curl
+ * handles and per-chunk state for the duration of one transfer_run. Must
+ * never buffer more than curl's own buffers, and never report success for
+ * a chunk unless the server said 200 and (downloads) exactly the chunk's
+ * length arrived.
+ */
+#include "transfer.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "httpc.h"
+#include "protocol.h"
+
+#define TRANSFER_UPLOAD_BUFFER (1024 * 1024)
+#define TRANSFER_DOWNLOAD_BUFFER (512 * 1024)
+#define TRANSFER_STALL_SECONDS 60L
+
+typedef struct {
+    const transfer_opts *o;
+    const client_layout *L;
+    uint32_t index;
+    uint64_t offset, length;
+    const char **cand;           /* servers to try, in order */
+    size_t ncand, next;
+    const char *server;          /* the one being tried */
+    uint64_t pos;                /* bytes moved in this attempt */
+    uint64_t delivered;          /* downloads: bytes already in the output */
+    long status;                 /* downloads: status seen by the write callback */
+    char body[512];              /* error (or upload answer) body */
+    size_t bodylen;
+    char local_err[256];         /* a failure on our side: fatal */
+    char curl_err[CURL_ERROR_SIZE];
+    char url[512];
+    CURL *h;
+    bool done;
+} transfer_job;
+
+/* ---- curl callbacks ---- */
+
+static size_t transfer_keep_body(transfer_job *j, const char *p, size_t n)
+{
+    size_t room = sizeof j->body - 1 - j->bodylen;
+    size_t k = n < room ? n : room;
+    memcpy(j->body + j->bodylen, p, k);
+    j->bodylen += k;
+    j->body[j->bodylen] = '\0';
+    return n;
+}
+
+static size_t transfer_read(char *buf, size_t size, size_t nitems, void *ud)
+{
+    transfer_job *j = ud;
+    size_t want = size * nitems;
+    uint64_t left = j->length - j->pos;
+    if (want > left)
+        want = (size_t)left;
+    if (want == 0)
+        return 0;
+    ssize_t n;
+    do
+        n = pread(j->o->fd, buf, want, (off_t)(j->offset + j->pos));
+    while (n < 0 && errno == EINTR);
+    if (n <= 0) {
+        snprintf(j->local_err, sizeof j->local_err, "reading the input at offset %" PRIu64 ": %s",
+                 j->offset + j->pos, n == 0 ? "the file became shorter" : strerror(errno));
+        return CURL_READFUNC_ABORT;
+    }
+    j->pos += (uint64_t)n;
+    return (size_t)n;
+}
+
+static int transfer_seek(void *ud, curl_off_t offset, int origin)
+{
+    transfer_job *j = ud;
+    if (origin != SEEK_SET || offset < 0 || (uint64_t)offset > j->length)
+        return CURL_SEEKFUNC_CANTSEEK;
+    j->pos = (uint64_t)offset;
+    return CURL_SEEKFUNC_OK;
+}
+
+static size_t transfer_upload_answer(char *p, size_t size, size_t n, void *ud)
+{
+    return transfer_keep_body(ud, p, size * n);
+}
+
+static bool transfer_write_all(int fd, const char *p, size_t n, off_t at, bool stream)
+{
+    while (n > 0) {
+        ssize_t w = stream ? write(fd, p, n) : pwrite(fd, p, n, at);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return false;
+        }
+        p += w;
+        n -= (size_t)w;
+        at += w;
+    }
+    return true;
+}
+
+static size_t transfer_deliver(char *p, size_t size, size_t nmemb, void *ud)
+{
+    transfer_job *j = ud;
+    size_t n = size * nmemb;
+    if (j->status == 0)
+        curl_easy_getinfo(j->h, CURLINFO_RESPONSE_CODE, &j->status);
+    if (j->status != 200)
+        return transfer_keep_body(j, p, n);
+    if (j->pos + n > j->length) {
+        snprintf(j->curl_err, sizeof j->curl_err, "sent more than the chunk's %" PRIu64 " bytes",
+                 j->length);
+        return 0;
+    }
+    /* A retry re-reads the chunk from its start; skip what an earlier
+     * attempt already delivered (it matters for streams). */
+    uint64_t end = j->pos + n;
+    if (end > j->delivered) {
+        size_t skip = (size_t)(j->delivered > j->pos ? j->delivered - j->pos : 0);
+        if (!transfer_write_all(j->o->fd, p + skip, n - skip,
+                                (off_t)(j->offset + j->pos + skip), j->o->stream_out)) {
+            snprintf(j->local_err, sizeof j->local_err, "writing the output: %s", strerror(errno));
+            return 0;
+        }
+        j->delivered = end;
+    }
+    j->pos = end;
+    return n;
+}
+
+/* ---- job life ---- */
+
+static bool transfer_job_init(transfer_job *j, const transfer_opts *o, const client_layout *L,
+                              uint32_t i)
+{
+    const client_chunk *c = &L->chunks[i];
+    j->o = o;
+    j->L = L;
+    j->index = i;
+    j->offset = c->offset;
+    j->length = c->length;
+    size_t max = c->nrep + (o->upload ? L->nservers : 0);
+    j->cand = calloc(max ? max : 1, sizeof *j->cand);
+    if (!j->cand)
+        return false;
+    for (size_t k = 0; k < c->nrep; k++)
+        j->cand[j->ncand++] = c->rep[k];
+    /* Uploads may fall back on any live chunkserver, starting at a
+     * different one per chunk so that fallbacks spread too. */
+    for (size_t k = 0; o->upload && k < L->nservers; k++) {
+        const char *s = L->servers[(i + k) % L->nservers];
+        bool seen = false;
+        for (size_t m = 0; m < j->ncand && !seen; m++)
+            seen = strcmp(j->cand[m], s) == 0;
+        if (!seen)
+            j->cand[j->ncand++] = s;
+    }
+    return true;
+}
+
+static bool transfer_job_start(transfer_job *j, CURLM *multi)
+{
+    if (j->next >= j->ncand)
+        return false;
+    j->server = j->cand[j->next++];
+    char id[CHUNKID_BUF], path[CHUNKID_BUF + 16];
+    chunkid_format(id, j->L->fileid, j->index);
+    snprintf(path, sizeof path, PROTO_PATH_CHUNKS "%s", id);
+    if (!addr_server_url(j->server, path, j->url, sizeof j->url))
+        return false;
+    j->pos = 0;
+    j->status = 0;
+    j->bodylen = 0;
+    j->body[0] = j->curl_err[0] = '\0';
+
+    CURL *h = j->h;
+    curl_easy_reset(h);
+    httpc_configure(h, 5000);
+    curl_easy_setopt(h, CURLOPT_URL, j->url);
+    curl_easy_setopt(h, CURLOPT_PRIVATE, j);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, j->curl_err);
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, TRANSFER_STALL_SECONDS);
+    if (j->o->upload) {
+        curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+        curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)j->length);
+        curl_easy_setopt(h, CURLOPT_READFUNCTION, transfer_read);
+        curl_easy_setopt(h, CURLOPT_READDATA, j);
+        curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, transfer_seek);
+        curl_easy_setopt(h, CURLOPT_SEEKDATA, j);
+        curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, (long)TRANSFER_UPLOAD_BUFFER);
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, transfer_upload_answer);
+        curl_easy_setopt(h, CURLOPT_WRITEDATA, j);
+    } else {
+        curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+        curl_easy_setopt(h, CURLOPT_BUFFERSIZE, (long)TRANSFER_DOWNLOAD_BUFFER);
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, transfer_deliver);
+        curl_easy_setopt(h, CURLOPT_WRITEDATA, j);
+    }
+    return curl_multi_add_handle(multi, h) == CURLM_OK;
+}
+
+/* The server's "error" text if its body was JSON, else the raw body. */
+static const char *transfer_server_error(transfer_job *j, char *buf, size_t buflen)
+{
+    json_t *doc = json_loadb(j->body, j->bodylen, 0, NULL);
+    json_t *e = json_object_get(doc, PROTO_F_ERROR);
+    snprintf(buf, buflen, "%.300s", json_is_string(e) ? json_string_value(e) : j->body);
+    json_decref(doc);
+    return buf;
+}
+
+typedef enum { JOB_OK, JOB_RETRY, JOB_FATAL } transfer_outcome;
+
+static transfer_outcome transfer_judge(transfer_job *j, CURLcode rc, char *why, size_t whylen)
+{
+    long status = 0;
+    curl_easy_getinfo(j->h, CURLINFO_RESPONSE_CODE, &status);
+    if (j->local_err[0]) {
+        snprintf(why, whylen, "%s", j->local_err);
+        return JOB_FATAL;
+    }
+    if (rc != CURLE_OK) {
+        snprintf(why, whylen, "%s: %s", j->server, j->curl_err[0] ? j->curl_err : curl_easy_strerror(rc));
+        return JOB_RETRY;
+    }
+    if (status == 200) {
+        if (j->o->upload || j->pos == j->length)
+            return JOB_OK;
+        snprintf(why, whylen, "%s: sent %" PRIu64 " of the chunk's %" PRIu64 " bytes", j->server,
+                 j->pos, j->length);
+        return JOB_RETRY;
+    }
+    char msg[400];
+    snprintf(why, whylen, "%s: HTTP %ld: %s", j->server, status,
+             transfer_server_error(j, msg, sizeof msg));
+    /* A download can always try another replica. An upload the master
+     * refused (bad request, unknown file) would be refused anywhere. */
+    if (!j->o->upload || status >= 500 || status == 409 || status == 429)
+        return JOB_RETRY;
+    return JOB_FATAL;
+}
+
+bool transfer_run(const transfer_opts *o, const client_layout *L, char *err, size_t errlen)
+{
+    size_t n = L->nchunks;
+    if (n == 0)
+        return true;
+    int parallel = o->stream_out ? 1 : (o->parallel > 0 ? o->parallel : 1);
+    transfer_job *jobs = calloc(n, sizeof *jobs);
+    CURLM *multi = curl_multi_init();
+    /* One easy handle per slot, handed from finished jobs to new ones so
+     * their connections are reused. */
+    CURL **free_handles = calloc((size_t)parallel, sizeof *free_handles);
+    size_t nfree = 0;
+    bool ok = false;
+    if (!jobs || !multi || !free_handles) {
+        snprintf(err, errlen, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (!transfer_job_init(&jobs[i], o, L, (uint32_t)i)) {
+            snprintf(err, errlen, "out of memory");
+            goto out;
+        }
+    for (int k = 0; k < parallel; k++)
+        if ((free_handles[nfree] = curl_easy_init()) != NULL)
+            nfree++;
+    if (nfree == 0) {
+        snprintf(err, errlen, "out of memory");
+        goto out;
+    }
+
+    size_t next = 0, finished = 0;
+    uint64_t bytes_done = 0;
+    while (finished < n) {
+        while (nfree > 0 && next < n) {
+            transfer_job *j = &jobs[next++];
+            j->h = free_handles[--nfree];
+            if (!transfer_job_start(j, multi)) {
+                snprintf(err, errlen, "chunk %u: cannot start transfer", j->index);
+                free_handles[nfree++] = j->h;
+                goto fail;
+            }
+        }
+        int running;
+        curl_multi_perform(multi, &running);
+        CURLMsg *msg;
+        int left;
+        while ((msg = curl_multi_info_read(multi, &left)) != NULL) {
+            if (msg->msg != CURLMSG_DONE)
+                continue;
+            transfer_job *j;
+            curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&j);
+            CURLcode rc = msg->data.result;
+            curl_multi_remove_handle(multi, j->h);
+            char why[600];
+            transfer_outcome out = transfer_judge(j, rc, why, sizeof why);
+            if (out == JOB_OK) {
+                j->done = true;
+                finished++;
+                bytes_done += j->length;
+                free_handles[nfree++] = j->h;
+                j->h = NULL;
+                continue;
+            }
+            if (out == JOB_RETRY && transfer_job_start(j, multi))
+                continue;
+            if (out == JOB_FATAL)
+                snprintf(err, errlen, "chunk %u: %s", j->index, why);
+            else
+                snprintf(err, errlen, "chunk %u: %s failed on every %s (last: %s)", j->index,
+                         o->upload ? "upload" : "download", o->upload ? "chunkserver" : "replica",
+                         why);
+            free_handles[nfree++] = j->h;
+            j->h = NULL;
+            goto fail;
+        }
+        if (o->prog) {
+            uint64_t moving = 0;
+            for (size_t i = 0; i < next; i++)
+                if (!jobs[i].done)
+                    moving += o->upload ? jobs[i].pos : jobs[i].delivered;
+            progress_update(o->prog, bytes_done + moving);
+        }
+        if (finished < n)
+            curl_multi_poll(multi, NULL, 0, 100, NULL);
+    }
+    ok = true;
+fail:
+    for (size_t i = 0; i < n; i++)
+        if (jobs[i].h) {
+            curl_multi_remove_handle(multi, jobs[i].h);
+            free_handles[nfree++] = jobs[i].h;
+        }
+out:
+    for (size_t k = 0; k < nfree; k++)
+        curl_easy_cleanup(free_handles[k]);
+    free(free_handles);
+    if (jobs)
+        for (size_t i = 0; i < n; i++)
+            free(jobs[i].cand);
+    free(jobs);
+    if (multi)
+        curl_multi_cleanup(multi);
+    return ok;
+}

@@ -1,0 +1,29 @@
+/*
+ * transfer.h - moving a file's chunks to or from chunkservers, many at once.
+ *
+ * Uploads read each chunk straight from the input file with pread at its
+ * offset; downloads write each chunk at its offset with pwrite, or, for a
+ * stream such as stdout, in order. A chunk that fails on one server is
+ * retried on the next: the planned replicas first, then (uploads) any
+ * other live chunkserver. No chunk is ever held in memory whole.
+ */
+#ifndef MINIDFS_TRANSFER_H
+#define MINIDFS_TRANSFER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "masterapi.h"
+#include "progress.h"
+
+typedef struct {
+    bool upload;
+    int fd;              /* the input (upload) or output (download) */
+    bool stream_out;     /* download into a pipe or terminal: strictly in order */
+    int parallel;        /* chunks in flight */
+    progress *prog;
+} transfer_opts;
+
+bool transfer_run(const transfer_opts *o, const client_layout *L, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,27 @@
+/*
+ * addr.h - the two address forms minidfs uses and the URLs built from them.
+ *
+ * The master is named by a base URL ("http://localhost:8000/", as the Go
+ * tool's --master flag takes it). A chunkserver is named by "HOST:PORT/",
+ * the string the Go protocol carries in "url", "chunkservers" and
+ * "locations"; that string is the chunkserver's identity in the master.
+ */
+#ifndef MINIDFS_ADDR_H
+#define MINIDFS_ADDR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* "http://h:p/", "http://h:p" or "h:p" -> "http://h:p" (no trailing slash). */
+bool addr_master_base(const char *in, char *out, size_t outlen, char *err, size_t errlen);
+
+/* Canonical chunkserver address "HOST:PORT/". Accepts an optional
+ * "http://" and a missing trailing slash. An empty or wildcard host
+ * (":8001/", "0.0.0.0:8001") is replaced by peer_host when given. */
+bool addr_canon_server(const char *in, const char *peer_host, char *out, size_t outlen,
+                       char *err, size_t errlen);
+
+/* "HOST:PORT/" + "/chunks/x" -> "http://HOST:PORT/chunks/x". */
+bool addr_server_url(const char *server, const char *path, char *out, size_t outlen);
+
+#endif

@@ -1,0 +1,37 @@
+/*
+ * flags.h - command-line flags from a table, the way the Go tool took them.
+ *
+ * Accepts "--name value", "--name=value" and the single-dash spellings Go's
+ * flag package allows ("-name value"). Booleans take no value ("--overwrite")
+ * or an explicit one ("--overwrite=false"). Integers are checked against the
+ * table's range in full: "12abc" or an overflow is an error, not 12.
+ */
+#ifndef MINIDFS_FLAGS_H
+#define MINIDFS_FLAGS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+typedef enum { FLAG_STRING, FLAG_INT, FLAG_BOOL } flag_type;
+
+typedef struct {
+    const char *name;     /* without dashes */
+    flag_type type;
+    void *dest;           /* const char **, long long *, or bool * */
+    long long min, max;   /* FLAG_INT only */
+    const char *metavar;  /* shown in --help, e.g. "PORT" */
+    const char *help;
+} flag_def;
+
+typedef enum { FLAGS_OK = 0, FLAGS_HELP, FLAGS_ERROR } flags_result;
+
+/* Parses argv[1..argc-1] into the table's destinations. On FLAGS_ERROR,
+ * err holds one line naming the bad flag. */
+flags_result flags_parse(const flag_def *defs, size_t ndefs, int argc, char **argv,
+                         char *err, size_t errlen);
+
+/* Prints "usage" and one line per flag with its default value. */
+void flags_print_help(FILE *out, const char *usage, const flag_def *defs, size_t ndefs);
+
+#endif

@@ -1,0 +1,156 @@
+/*
+ * httpc.c - blocking JSON requests for the control plane. Owns one curl
+ * easy handle per calling thread (created on first use, freed when the
+ * thread exits). Must never be used for chunk bytes: it buffers the whole
+ * answer, bounded by HTTPC_MAX_ANSWER.
+ */
+#include "httpc.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define HTTPC_MAX_ANSWER (256u << 20)
+
+static pthread_key_t httpc_key;
+static pthread_once_t httpc_key_once = PTHREAD_ONCE_INIT;
+
+static void httpc_free_handle(void *h)
+{
+    curl_easy_cleanup(h);
+}
+
+static void httpc_make_key(void)
+{
+    pthread_key_create(&httpc_key, httpc_free_handle);
+}
+
+void httpc_global_init(void)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    pthread_once(&httpc_key_once, httpc_make_key);
+}
+
+void httpc_configure(CURL *h, long connect_timeout_ms)
+{
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
+    curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, connect_timeout_ms);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http");
+}
+
+static CURL *httpc_thread_handle(void)
+{
+    pthread_once(&httpc_key_once, httpc_make_key);
+    CURL *h = pthread_getspecific(httpc_key);
+    if (!h) {
+        h = curl_easy_init();
+        if (!h)
+            return NULL;
+        pthread_setspecific(httpc_key, h);
+    } else {
+        curl_easy_reset(h);
+    }
+    return h;
+}
+
+typedef struct {
+    char *data;
+    size_t len;
+    bool overflow;
+} httpc_buf;
+
+static size_t httpc_collect(char *p, size_t size, size_t n, void *ud)
+{
+    httpc_buf *b = ud;
+    size_t len = size * n;
+    if (b->len + len > HTTPC_MAX_ANSWER) {
+        b->overflow = true;
+        return 0;
+    }
+    char *q = realloc(b->data, b->len + len + 1);
+    if (!q)
+        return 0;
+    memcpy(q + b->len, p, len);
+    b->data = q;
+    b->len += len;
+    b->data[b->len] = '\0';
+    return len;
+}
+
+bool httpc_json(const char *method, const char *url, json_t *body, long timeout_ms,
+                httpc_response *resp, char *err, size_t errlen)
+{
+    memset(resp, 0, sizeof *resp);
+    CURL *h = httpc_thread_handle();
+    if (!h) {
+        snprintf(err, errlen, "out of memory");
+        return false;
+    }
+    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    struct curl_slist *hdrs = NULL;
+    httpc_buf buf = { 0 };
+    char curl_err[CURL_ERROR_SIZE] = "";
+
+    httpc_configure(h, timeout_ms < 5000 ? timeout_ms : 5000);
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, httpc_collect);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &buf);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_err);
+    if (text) {
+        hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, text);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(text));
+    } else if (strcmp(method, "GET") == 0) {
+        curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    }
+    hdrs = curl_slist_append(hdrs, "Expect:");
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+
+    CURLcode rc = curl_easy_perform(h);
+    bool ok = false;
+    if (rc != CURLE_OK) {
+        snprintf(err, errlen, "%s %s: %s", method, url,
+                 buf.overflow ? "answer too large" : (curl_err[0] ? curl_err : curl_easy_strerror(rc)));
+        goto out;
+    }
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
+    if (buf.len > 0) {
+        json_error_t je;
+        resp->json = json_loadb(buf.data, buf.len, 0, &je);
+    }
+    if (resp->status >= 200 && resp->status < 300 && !json_is_object(resp->json)) {
+        snprintf(err, errlen, "%s %s: answer is not a JSON object", method, url);
+        httpc_response_free(resp);
+        goto out;
+    }
+    ok = true;
+out:
+    /* Detach our buffers before they go out of scope: the handle lives on. */
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
+    curl_slist_free_all(hdrs);
+    free(text);
+    free(buf.data);
+    return ok;
+}
+
+const char *httpc_error_text(const httpc_response *resp, char *buf, size_t buflen)
+{
+    json_t *e = resp->json ? json_object_get(resp->json, "error") : NULL;
+    if (json_is_string(e))
+        snprintf(buf, buflen, "%s", json_string_value(e));
+    else
+        snprintf(buf, buflen, "HTTP %ld", resp->status);
+    return buf;
+}
+
+void httpc_response_free(httpc_response *resp)
+{
+    json_decref(resp->json);
+    resp->json = NULL;
+}

@@ -1,0 +1,40 @@
+/*
+ * httpc.h - control-plane HTTP calls with JSON bodies, over libcurl.
+ *
+ * Each thread keeps one curl handle and reuses it (and its connection) for
+ * every call it makes, so a chunkserver reporting chunk after chunk to the
+ * master does not pay a TCP handshake each time. Bulk data never goes
+ * through here: chunk transfers have their own streaming code.
+ */
+#ifndef MINIDFS_HTTPC_H
+#define MINIDFS_HTTPC_H
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct {
+    long status;      /* HTTP status, 0 if none */
+    json_t *json;     /* decoded body when it was JSON, else NULL */
+} httpc_response;
+
+/* Call once from main before any thread exists. */
+void httpc_global_init(void);
+
+/* Sends method to url with body (may be NULL) and decodes the answer.
+ * Returns false, with err filled, when no HTTP answer came back (refused,
+ * timed out, reset) or a 2xx answer was not JSON; any status otherwise. */
+bool httpc_json(const char *method, const char *url, json_t *body, long timeout_ms,
+                httpc_response *resp, char *err, size_t errlen);
+
+/* The "error" field of a failed answer, or "HTTP <status>". */
+const char *httpc_error_text(const httpc_response *resp, char *buf, size_t buflen);
+
+void httpc_response_free(httpc_response *resp);
+
+/* The options every minidfs curl handle gets (no signals, TCP_NODELAY,
+ * keep-alive, a connect timeout). */
+void httpc_configure(CURL *h, long connect_timeout_ms);
+
+#endif

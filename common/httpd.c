@@ -1,0 +1,181 @@
+/*
+ * httpd.c - starts libmicrohttpd daemons and builds responses. Holds no
+ * state of its own; called from every server thread. Must never block or
+ * read request bodies itself: what a body means is the daemon's business.
+ */
+#include "httpd.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "protocol.h"
+
+static void httpd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char line[512];
+    vsnprintf(line, sizeof line, fmt, ap);
+    size_t n = strlen(line);
+    while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        line[--n] = '\0';
+    log_warn("http: %s", line);
+}
+
+static struct MHD_Daemon *httpd_try_start(const httpd_config *cfg, unsigned flags)
+{
+    size_t mem = cfg->conn_memory_limit ? cfg->conn_memory_limit : 128 * 1024;
+    unsigned timeout = cfg->timeout_s ? cfg->timeout_s : 120;
+    if (cfg->thread_per_connection) {
+        flags |= MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD;
+        return MHD_start_daemon(flags, cfg->port, NULL, NULL, cfg->handler, cfg->handler_cls,
+                                MHD_OPTION_NOTIFY_COMPLETED, cfg->completed, cfg->completed_cls,
+                                MHD_OPTION_CONNECTION_MEMORY_LIMIT, mem,
+                                MHD_OPTION_CONNECTION_TIMEOUT, timeout,
+                                MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
+                                MHD_OPTION_EXTERNAL_LOGGER, httpd_log, NULL,
+                                MHD_OPTION_END);
+    }
+    flags |= MHD_USE_EPOLL | MHD_USE_INTERNAL_POLLING_THREAD;
+    return MHD_start_daemon(flags, cfg->port, NULL, NULL, cfg->handler, cfg->handler_cls,
+                            MHD_OPTION_NOTIFY_COMPLETED, cfg->completed, cfg->completed_cls,
+                            MHD_OPTION_THREAD_POOL_SIZE, cfg->pool_size ? cfg->pool_size : 4u,
+                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, mem,
+                            MHD_OPTION_CONNECTION_TIMEOUT, timeout,
+                            MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
+                            MHD_OPTION_EXTERNAL_LOGGER, httpd_log, NULL,
+                            MHD_OPTION_END);
+}
+
+struct MHD_Daemon *httpd_start(const httpd_config *cfg, uint16_t *bound_port, char *err,
+                               size_t errlen)
+{
+    unsigned base = MHD_USE_ERROR_LOG;
+    /* Dual stack so that "localhost" works whichever family it resolves to;
+     * fall back to IPv4 alone on kernels (containers) without IPv6. */
+    struct MHD_Daemon *d = httpd_try_start(cfg, base | MHD_USE_DUAL_STACK);
+    if (!d)
+        d = httpd_try_start(cfg, base);
+    if (!d) {
+        snprintf(err, errlen, "cannot listen on port %u (in use, or not permitted)",
+                 (unsigned)cfg->port);
+        return NULL;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+    *bound_port = info ? info->port : cfg->port;
+    return d;
+}
+
+static enum MHD_Result httpd_reply_json_hdr(struct MHD_Connection *c, unsigned status,
+                                            json_t *body, const char *hname, const char *hvalue)
+{
+    char *text = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    if (!text)
+        return MHD_NO;
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+    if (!r) {
+        free(text);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, PROTO_CONTENT_JSON);
+    if (hname)
+        MHD_add_response_header(r, hname, hvalue);
+    enum MHD_Result ret = MHD_queue_response(c, status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+enum MHD_Result httpd_reply_json(struct MHD_Connection *c, unsigned status, json_t *body)
+{
+    return httpd_reply_json_hdr(c, status, body, NULL, NULL);
+}
+
+enum MHD_Result httpd_reply_not_allowed(struct MHD_Connection *c, const char *method,
+                                        const char *url, const char *allow)
+{
+    char msg[256];
+    snprintf(msg, sizeof msg, "method %.20s is not allowed on %.100s (allowed: %s)", method, url,
+             allow);
+    return httpd_reply_json_hdr(c, MHD_HTTP_METHOD_NOT_ALLOWED,
+                                json_pack("{s:s}", PROTO_F_ERROR, msg), MHD_HTTP_HEADER_ALLOW,
+                                allow);
+}
+
+enum MHD_Result httpd_reply_error(struct MHD_Connection *c, unsigned status, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (status >= 500)
+        log_warn("%u %s", status, msg);
+    else
+        log_debug("%u %s", status, msg);
+    return httpd_reply_json(c, status, json_pack("{s:s}", PROTO_F_ERROR, msg));
+}
+
+void httpd_body_append(httpd_body *b, const char *data, size_t len, size_t limit)
+{
+    if (b->overflow)
+        return;
+    if (b->len + len > limit) {
+        b->overflow = true;
+        return;
+    }
+    if (b->len + len + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 1024;
+        while (cap < b->len + len + 1)
+            cap *= 2;
+        char *p = realloc(b->data, cap);
+        if (!p) {
+            b->overflow = true;
+            return;
+        }
+        b->data = p;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, data, len);
+    b->len += len;
+    b->data[b->len] = '\0';
+}
+
+void httpd_body_free(httpd_body *b)
+{
+    free(b->data);
+    memset(b, 0, sizeof *b);
+}
+
+bool httpd_peer_host(struct MHD_Connection *c, char *out, size_t outlen)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (!ci || !ci->client_addr)
+        return false;
+    const struct sockaddr *sa = ci->client_addr;
+    char buf[INET6_ADDRSTRLEN];
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)(const void *)sa;
+        if (!inet_ntop(AF_INET, &in->sin_addr, buf, sizeof buf))
+            return false;
+        return (size_t)snprintf(out, outlen, "%s", buf) < outlen;
+    }
+    if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)(const void *)sa;
+        if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
+            if (!inet_ntop(AF_INET, &in6->sin6_addr.s6_addr[12], buf, sizeof buf))
+                return false;
+            return (size_t)snprintf(out, outlen, "%s", buf) < outlen;
+        }
+        if (!inet_ntop(AF_INET6, &in6->sin6_addr, buf, sizeof buf))
+            return false;
+        return (size_t)snprintf(out, outlen, "[%s]", buf) < outlen;
+    }
+    return false;
+}

@@ -1,0 +1,61 @@
+/*
+ * httpd.h - the thin layer every minidfs server puts over libmicrohttpd.
+ *
+ * It starts a daemon with the options we always want (dual stack when the
+ * kernel has IPv6, address reuse, a connection timeout, a larger
+ * per-connection memory pool so each upload callback carries more bytes)
+ * and gives handlers the few things they all need: a JSON reply, a JSON
+ * error reply, a bounded buffer for small request bodies, the peer's host.
+ * Routing stays in each daemon: the master and the chunkserver handle
+ * requests very differently (small JSON bodies vs. streamed chunk bodies).
+ */
+#ifndef MINIDFS_HTTPD_H
+#define MINIDFS_HTTPD_H
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+    uint16_t port;                   /* 0: any free port */
+    bool thread_per_connection;      /* else an epoll thread pool */
+    unsigned pool_size;              /* threads in the pool */
+    size_t conn_memory_limit;        /* bytes per connection; 0: default */
+    unsigned timeout_s;              /* idle connection timeout */
+    MHD_AccessHandlerCallback handler;
+    void *handler_cls;
+    MHD_RequestCompletedCallback completed;
+    void *completed_cls;
+} httpd_config;
+
+/* Starts the daemon; *bound_port receives the port actually bound. */
+struct MHD_Daemon *httpd_start(const httpd_config *cfg, uint16_t *bound_port, char *err,
+                               size_t errlen);
+
+/* Queues body (a reference is stolen) as the JSON response. */
+enum MHD_Result httpd_reply_json(struct MHD_Connection *c, unsigned status, json_t *body);
+/* Queues {"error": "<formatted message>"} with the given status. */
+enum MHD_Result httpd_reply_error(struct MHD_Connection *c, unsigned status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Queues a 405 with an Allow header and a JSON error naming the methods. */
+enum MHD_Result httpd_reply_not_allowed(struct MHD_Connection *c, const char *method,
+                                        const char *url, const char *allow);
+
+/* A request body collected in memory, for control-plane requests only. */
+typedef struct {
+    char *data;
+    size_t len, cap;
+    bool overflow;      /* more than the limit arrived; the rest was dropped */
+} httpd_body;
+
+void httpd_body_append(httpd_body *b, const char *data, size_t len, size_t limit);
+void httpd_body_free(httpd_body *b);
+
+/* The peer's address as a host usable in "HOST:PORT/": "127.0.0.1" (also
+ * for IPv4-mapped IPv6 peers) or "[::1]". */
+bool httpd_peer_host(struct MHD_Connection *c, char *out, size_t outlen);
+
+#endif

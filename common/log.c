@@ -1,0 +1,55 @@
+/*
+ * log.c - the process-wide logger. Owns nothing but the program name and
+ * the minimum level, both set once at start-up before threads exist. Must
+ * never allocate or take locks: it is called from error paths everywhere.
+ */
+#include "log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *log_program = "minidfs";
+static log_level log_min = LOGL_INFO;
+
+static const char *const log_names[] = { "debug", "info", "warn", "error", "off" };
+
+void log_init(const char *program, log_level min)
+{
+    log_program = program;
+    log_min = min;
+}
+
+int log_level_parse(const char *s)
+{
+    for (int i = 0; i <= LOGL_OFF; i++)
+        if (strcmp(s, log_names[i]) == 0)
+            return i;
+    return -1;
+}
+
+void log_msg(log_level lvl, const char *fmt, ...)
+{
+    if (lvl < log_min || lvl >= LOGL_OFF)
+        return;
+    char line[1024];
+    struct timespec ts;
+    struct tm tm;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    int n = snprintf(line, sizeof line, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s %s: ",
+                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+                     tm.tm_sec, ts.tv_nsec / 1000000, log_program, log_names[lvl]);
+    va_list ap;
+    va_start(ap, fmt);
+    int m = vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
+    va_end(ap);
+    size_t len = (size_t)n + (m < 0 ? 0 : (size_t)m);
+    if (len > sizeof line - 2)
+        len = sizeof line - 2;
+    line[len++] = '\n';
+    ssize_t w = write(STDERR_FILENO, line, len);
+    (void)w;
+}

@@ -1,0 +1,21 @@
+/*
+ * log.h - one line per event on stderr, with time, program and level.
+ * Safe from any thread: each line is formatted first and written with a
+ * single write(2), so lines from different threads never interleave.
+ */
+#ifndef MINIDFS_LOG_H
+#define MINIDFS_LOG_H
+
+typedef enum { LOGL_DEBUG = 0, LOGL_INFO, LOGL_WARN, LOGL_ERROR, LOGL_OFF } log_level;
+
+void log_init(const char *program, log_level min);
+/* Parses "debug", "info", "warn", "error", "off"; returns -1 on anything else. */
+int log_level_parse(const char *s);
+void log_msg(log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#define log_debug(...) log_msg(LOGL_DEBUG, __VA_ARGS__)
+#define log_info(...)  log_msg(LOGL_INFO, __VA_ARGS__)
+#define log_warn(...)  log_msg(LOGL_WARN, __VA_ARGS__)
+#define log_error(...) log_msg(LOGL_ERROR, __VA_ARGS__)
+
+#endif

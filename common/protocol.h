@@ -1,0 +1,66 @@
+/*
+ * protocol.h - every name that crosses the wire, defined once.
+ *
+ * The master, the chunkservers and the client all speak HTTP with JSON
+ * bodies. The paths and field names below are the Go minidfs's, kept
+ * byte-for-byte so that its clients and chunkservers keep working against
+ * ours; the few additions (marked "extension") are fields older peers
+ * ignore. docs/PROTOCOL.md is the prose twin of this file: change both or
+ * neither.
+ */
+#ifndef MINIDFS_PROTOCOL_H
+#define MINIDFS_PROTOCOL_H
+
+/* ---- master endpoints ---- */
+#define PROTO_PATH_REGISTER      "/chunkserver"      /* POST: a chunkserver registers (and re-registers as a heartbeat) */
+#define PROTO_PATH_UPLOAD        "/upload"           /* POST: plan a new file */
+#define PROTO_PATH_UPLOAD_OK     "/uploadSuccessful" /* POST: a chunkserver reports a stored chunk */
+#define PROTO_PATH_GET           "/get"              /* GET ?id=<identifier>: where a file's chunks live */
+#define PROTO_PATH_FILES         "/files"            /* GET: list; DELETE ?name=: remove */
+#define PROTO_PATH_CHUNKSERVERS  "/chunkservers"     /* GET: registered chunkservers (extension) */
+
+/* ---- chunkserver endpoints ---- */
+#define PROTO_PATH_UPLOAD_CHUNK  "/uploadChunk"      /* POST multipart, field "chunk" (the Go path) */
+#define PROTO_PATH_CHUNKS        "/chunks/"          /* PUT/GET/DELETE /chunks/<chunk id> (extension) */
+/* GET /get?id=<chunk id> on a chunkserver returns the chunk's bytes (the Go path). */
+
+/* ---- query parameters and form fields ---- */
+#define PROTO_QUERY_ID           "id"
+#define PROTO_QUERY_NAME         "name"
+#define PROTO_FORM_CHUNK         "chunk"
+
+/* ---- JSON fields ---- */
+#define PROTO_F_URL              "url"
+#define PROTO_F_FILE_NAME        "fileName"
+#define PROTO_F_FILE_SIZE        "fileSize"
+#define PROTO_F_OVERWRITE        "overwrite"        /* extension */
+#define PROTO_F_IDENTIFIER       "identifier"
+#define PROTO_F_CHUNK_SIZE       "chunkSize"
+#define PROTO_F_NUM_CHUNKS       "numberOfChunks"
+#define PROTO_F_CHUNKSERVERS     "chunkservers"
+#define PROTO_F_CHUNKS           "chunks"           /* extension */
+#define PROTO_F_INDEX            "index"
+#define PROTO_F_CHUNK_ID         "chunkIdentifier"
+#define PROTO_F_REPLICAS         "replicas"
+#define PROTO_F_CHUNKSERVER      "chunkserver"
+#define PROTO_F_SIZE             "size"             /* extension: bytes a chunkserver stored */
+#define PROTO_F_LOCATIONS        "locations"
+#define PROTO_F_FILES            "files"
+#define PROTO_F_COMPLETE         "complete"
+#define PROTO_F_LIVE             "live"
+#define PROTO_F_LAST_SEEN_MS     "lastSeenMs"
+#define PROTO_F_ERROR            "error"
+
+/* ---- headers ---- */
+#define PROTO_CONTENT_JSON       "application/json"
+#define PROTO_CONTENT_OCTETS     "application/octet-stream"
+
+/* ---- limits ---- */
+#define PROTO_MAX_JSON_BODY      (1u << 20)    /* a control-plane request body is never larger */
+#define PROTO_MAX_FILE_NAME      4096          /* bytes in a file name */
+#define PROTO_MAX_CHUNKS         1000000u      /* chunks in one file */
+#define PROTO_MAX_SERVER_ADDR    256           /* bytes in "HOST:PORT/" */
+#define PROTO_DEFAULT_CHUNK_SIZE (64ull << 20)
+#define PROTO_MAX_CHUNK_SIZE     (1ull << 30)
+
+#endif

@@ -1,0 +1,24 @@
+/*
+ * sha256.h - SHA-256 through OpenSSL's EVP interface, one-shot or streamed,
+ * always rendered as 64 lowercase hex digits.
+ */
+#ifndef MINIDFS_SHA256_H
+#define MINIDFS_SHA256_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define SHA256_HEX_LEN 64
+
+typedef struct sha256_stream sha256_stream;
+
+/* One shot. Returns false only if OpenSSL fails (out of memory). */
+bool sha256_hex(const void *data, size_t len, char out[SHA256_HEX_LEN + 1]);
+
+/* Streamed, for hashing bytes as they pass. */
+sha256_stream *sha256_stream_new(void);
+bool sha256_stream_update(sha256_stream *s, const void *data, size_t len);
+bool sha256_stream_final_hex(sha256_stream *s, char out[SHA256_HEX_LEN + 1]);
+void sha256_stream_free(sha256_stream *s);
+
+#endif

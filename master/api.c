@@ -1,0 +1,364 @@
+/*
+ * api.c - the master's HTTP API: decodes each request, checks it, calls the
+ * namespace, registry and placement, and encodes the answer. Runs on the
+ * HTTP thread pool, many requests at once. Owns only per-request buffers.
+ * Must never touch chunk bytes (the master is not in the data path) and
+ * never call a chunkserver while holding the namespace lock.
+ */
+#include "master.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+#include "chunkid.h"
+#include "httpd.h"
+#include "jsonf.h"
+#include "log.h"
+#include "protocol.h"
+#include "tocs.h"
+
+typedef struct {
+    httpd_body body;
+} master_req;
+
+/* ---- POST /chunkserver ---- */
+
+static enum MHD_Result master_api_register(master *m, struct MHD_Connection *c, json_t *req)
+{
+    char err[256], peer[128] = "", addr[PROTO_MAX_SERVER_ADDR];
+    const char *url;
+    if (!jsonf_string(req, PROTO_F_URL, &url, err, sizeof err))
+        return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "%s", err);
+    httpd_peer_host(c, peer, sizeof peer);
+    if (!addr_canon_server(url, peer, addr, sizeof addr, err, sizeof err))
+        return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "field \"url\": %s", err);
+    size_t before = registry_count(m->reg);
+    int idx = registry_register(m->reg, addr, registry_now_ms());
+    if (idx < 0)
+        return httpd_reply_error(c, MHD_HTTP_SERVICE_UNAVAILABLE,
+                                 "too many chunkservers (at most %d)", REGISTRY_MAX);
+    if (registry_count(m->reg) != before)
+        log_info("chunkserver %s registered", addr);
+    return httpd_reply_json(c, MHD_HTTP_OK,
+                            json_pack("{s:s,s:I}", PROTO_F_URL, addr, PROTO_F_CHUNK_SIZE,
+                                      (json_int_t)m->chunk_size));
+}
+
+/* ---- POST /upload ---- */
+
+static enum MHD_Result master_api_upload(master *m, struct MHD_Connection *c, json_t *req)
+{
+    char err[256];
+    const char *name;
+    long long size;
+    bool overwrite;
+    if (!jsonf_string(req, PROTO_F_FILE_NAME, &name, err, sizeof err) ||
+        !jsonf_int(req, PROTO_F_FILE_SIZE, 0, INT64_MAX, &size, err, sizeof err) ||
+        !jsonf_bool_opt(req, PROTO_F_OVERWRITE, false, &overwrite, err, sizeof err))
+        return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "%s", err);
+    if (name[0] == '\0' || strlen(name) > PROTO_MAX_FILE_NAME)
+        return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST,
+                                 "file name must be 1 to %d bytes", PROTO_MAX_FILE_NAME);
+    uint64_t nchunks = ((uint64_t)size + m->chunk_size - 1) / m->chunk_size;
+    if (nchunks > PROTO_MAX_CHUNKS)
+        return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST,
+                                 "file of %lld bytes needs %llu chunks of %llu bytes; at most %u "
+                                 "chunks per file", size, (unsigned long long)nchunks,
+                                 (unsigned long long)m->chunk_size, PROTO_MAX_CHUNKS);
+
+    uint16_t live[REGISTRY_MAX];
+    size_t nlive = registry_live_list(m->reg, registry_now_ms(), live, REGISTRY_MAX);
+    if (nchunks > 0 && nlive == 0)
+        return httpd_reply_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "no live chunkservers");
+
+    if (overwrite) {
+        ns_doomed doomed;
+        if (namespace_remove(m->ns, name, &doomed) == NS_OK) {
+            log_info("overwrite \"%s\": old file removed", name);
+            tocs_delete_chunks(m->reg, &doomed);
+        }
+        namespace_doomed_free(&doomed);
+    }
+    ns_status st = namespace_create(m->ns, name, (uint64_t)size, m->chunk_size);
+    if (st == NS_EXISTS)
+        return httpd_reply_error(c, MHD_HTTP_CONFLICT,
+                                 "file \"%s\" already exists (overwrite it with "
+                                 "\"overwrite\":true, --overwrite in the client)", name);
+    if (st != NS_OK)
+        return httpd_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+
+    char fileid[FILEID_LEN + 1];
+    fileid_of_name(name, fileid);
+    uint16_t *plan = nchunks ? malloc(nchunks * m->replication * sizeof *plan) : NULL;
+    if (nchunks && !plan)
+        return httpd_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+    unsigned r = placement_plan(&m->place, live, nlive, (uint32_t)nchunks, m->replication, plan);
+
+    json_t *servers = json_array();
+    for (size_t i = 0; i < nlive; i++)
+        json_array_append_new(servers, json_string(registry_addr(m->reg, live[i])));
+    json_t *chunks = json_array();
+    for (uint64_t i = 0; i < nchunks; i++) {
+        char id[CHUNKID_BUF];
+        chunkid_format(id, fileid, (uint32_t)i);
+        json_t *reps = json_array();
+        for (unsigned k = 0; k < r; k++)
+            json_array_append_new(reps, json_string(registry_addr(m->reg, plan[i * r + k])));
+        json_array_append_new(chunks, json_pack("{s:I,s:s,s:o}", PROTO_F_INDEX, (json_int_t)i,
+                                                PROTO_F_CHUNK_ID, id, PROTO_F_REPLICAS, reps));
+    }
+    free(plan);
+    log_info("upload \"%s\": %lld bytes, %llu chunks", name, size, (unsigned long long)nchunks);
+    return httpd_reply_json(c, MHD_HTTP_OK,
+                            json_pack("{s:s,s:I,s:I,s:o,s:o}", PROTO_F_IDENTIFIER, fileid,
+                                      PROTO_F_CHUNK_SIZE, (json_int_t)m->chunk_size,
+                                      PROTO_F_NUM_CHUNKS, (json_int_t)nchunks,
+                                      PROTO_F_CHUNKSERVERS, servers, PROTO_F_CHUNKS, chunks));
+}
+
+/* ---- POST /uploadSuccessful ---- */
+
+static enum MHD_Result master_api_upload_ok(master *m, struct MHD_Connection *c, json_t *req)
+{
+    char err[256], peer[128] = "", addr[PROTO_MAX_SERVER_ADDR], fileid[FILEID_LEN + 1];
+    const char *id, *server;
+    long long size = -1;
+    uint32_t index;
+    if (!jsonf_string(req, PROTO_F_CHUNK_ID, &id, err, sizeof err) ||
+        !jsonf_string(req, PROTO_F_CHUNKSERVER, &server, err, sizeof err) ||
+        !jsonf_int_opt(req, PROTO_F_SIZE, 0, INT64_MAX, &size, err, sizeof err))
+        return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "%s", err);
+    if (!chunkid_parse(id, fileid, &index))
+        return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "invalid chunk identifier \"%.80s\"", id);
+    httpd_peer_host(c, peer, sizeof peer);
+    if (!addr_canon_server(server, peer, addr, sizeof addr, err, sizeof err))
+        return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "field \"chunkserver\": %s", err);
+    int idx = registry_touch(m->reg, addr, registry_now_ms());
+    if (idx < 0)
+        return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "chunkserver %s is not registered", addr);
+    uint64_t expected = 0;
+    switch (namespace_report(m->ns, fileid, index, (uint16_t)idx, size, &expected)) {
+    case NS_OK:
+        log_debug("chunk %s stored on %s", id, addr);
+        return httpd_reply_json(c, MHD_HTTP_OK, json_object());
+    case NS_NOT_FOUND:
+        return httpd_reply_error(c, MHD_HTTP_NOT_FOUND, "no file has identifier %s", fileid);
+    case NS_BAD_INDEX:
+        return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "the file has no chunk %u", index);
+    case NS_BAD_SIZE:
+        return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "chunk %s has %lld bytes, expected %llu",
+                                 id, size, (unsigned long long)expected);
+    case NS_DUPLICATE:
+        return httpd_reply_error(c, MHD_HTTP_CONFLICT, "chunk %s is already stored on %s", id, addr);
+    default:
+        return httpd_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot record chunk");
+    }
+}
+
+/* ---- GET /get?id= ---- */
+
+typedef struct {
+    master *m;
+    int64_t now;
+    json_t *out;
+    unsigned status;
+    char err[256];
+} master_get_ctx;
+
+static void master_api_describe(const ns_file *f, void *ud)
+{
+    master_get_ctx *g = ud;
+    if (!namespace_file_complete(f)) {
+        g->status = MHD_HTTP_CONFLICT;
+        snprintf(g->err, sizeof g->err, "file \"%.100s\" is incomplete: %u of %u chunks stored",
+                 f->name, f->nstored, f->nchunks);
+        return;
+    }
+    json_t *locations = json_array(), *replicas = json_array();
+    for (uint32_t i = 0; i < f->nchunks; i++) {
+        const ns_chunk *ch = &f->chunks[i];
+        json_t *reps = json_array();
+        /* Live replicas first: readers try them in order. */
+        for (int pass = 0; pass < 2; pass++)
+            for (unsigned k = 0; k < ch->nrep; k++)
+                if (registry_live(g->m->reg, ch->rep[k], g->now) == (pass == 0))
+                    json_array_append_new(reps, json_string(registry_addr(g->m->reg, ch->rep[k])));
+        json_array_append(locations, json_array_get(reps, 0));
+        json_array_append_new(replicas, reps);
+    }
+    g->status = MHD_HTTP_OK;
+    g->out = json_pack("{s:s,s:s,s:I,s:I,s:I,s:o,s:o}", PROTO_F_FILE_NAME, f->name,
+                       PROTO_F_IDENTIFIER, f->fileid, PROTO_F_FILE_SIZE, (json_int_t)f->size,
+                       PROTO_F_CHUNK_SIZE, (json_int_t)f->chunk_size, PROTO_F_NUM_CHUNKS,
+                       (json_int_t)f->nchunks, PROTO_F_LOCATIONS, locations,
+                       PROTO_F_REPLICAS, replicas);
+}
+
+static enum MHD_Result master_api_get(master *m, struct MHD_Connection *c)
+{
+    const char *id = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, PROTO_QUERY_ID);
+    if (!id)
+        return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "missing query parameter \"id\"");
+    if (!fileid_valid(id))
+        return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST,
+                                 "invalid identifier \"%.80s\": expected 64 lowercase hex digits", id);
+    master_get_ctx g = { .m = m, .now = registry_now_ms() };
+    if (namespace_with_file(m->ns, id, master_api_describe, &g) == NS_NOT_FOUND)
+        return httpd_reply_error(c, MHD_HTTP_NOT_FOUND, "no file has identifier %s", id);
+    if (g.status != MHD_HTTP_OK)
+        return httpd_reply_error(c, g.status, "%s", g.err);
+    return httpd_reply_json(c, MHD_HTTP_OK, g.out);
+}
+
+/* ---- GET /files, DELETE /files?name= ---- */
+
+static void master_api_list_one(const ns_file *f, void *ud)
+{
+    json_array_append_new(ud, json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:b}", PROTO_F_FILE_NAME,
+                                        f->name, PROTO_F_IDENTIFIER, f->fileid,
+                                        PROTO_F_FILE_SIZE, (json_int_t)f->size,
+                                        PROTO_F_CHUNK_SIZE, (json_int_t)f->chunk_size,
+                                        PROTO_F_NUM_CHUNKS, (json_int_t)f->nchunks,
+                                        "chunksStored", (json_int_t)f->nstored,
+                                        PROTO_F_COMPLETE, namespace_file_complete(f)));
+}
+
+static int master_api_by_name(const void *a, const void *b)
+{
+    json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
+    return strcmp(json_string_value(json_object_get(x, PROTO_F_FILE_NAME)),
+                  json_string_value(json_object_get(y, PROTO_F_FILE_NAME)));
+}
+
+static enum MHD_Result master_api_list(master *m, struct MHD_Connection *c)
+{
+    json_t *files = json_array();
+    namespace_each(m->ns, master_api_list_one, files);
+    size_t n = json_array_size(files);
+    json_t **v = malloc((n ? n : 1) * sizeof *v);
+    if (!v) {
+        json_decref(files);
+        return httpd_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++)
+        v[i] = json_incref(json_array_get(files, i));
+    qsort(v, n, sizeof *v, master_api_by_name);
+    json_array_clear(files);
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(files, v[i]);
+    free(v);
+    return httpd_reply_json(c, MHD_HTTP_OK, json_pack("{s:o}", PROTO_F_FILES, files));
+}
+
+static enum MHD_Result master_api_delete(master *m, struct MHD_Connection *c)
+{
+    const char *name = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, PROTO_QUERY_NAME);
+    if (!name || !name[0])
+        return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "missing query parameter \"name\"");
+    ns_doomed doomed;
+    ns_status st = namespace_remove(m->ns, name, &doomed);
+    if (st == NS_NOT_FOUND)
+        return httpd_reply_error(c, MHD_HTTP_NOT_FOUND, "no file named \"%.200s\"", name);
+    if (st != NS_OK)
+        return httpd_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot delete");
+    size_t failed = tocs_delete_chunks(m->reg, &doomed);
+    log_info("deleted \"%s\" (%zu chunk replicas, %zu left as orphans)", name, doomed.n, failed);
+    namespace_doomed_free(&doomed);
+    return httpd_reply_json(c, MHD_HTTP_OK, json_object());
+}
+
+/* ---- GET /chunkservers ---- */
+
+static enum MHD_Result master_api_chunkservers(master *m, struct MHD_Connection *c)
+{
+    int64_t now = registry_now_ms();
+    json_t *list = json_array();
+    size_t n = registry_count(m->reg);
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(list, json_pack("{s:s,s:b,s:I}", PROTO_F_URL,
+                                              registry_addr(m->reg, (uint16_t)i), PROTO_F_LIVE,
+                                              registry_live(m->reg, (uint16_t)i, now),
+                                              PROTO_F_LAST_SEEN_MS,
+                                              (json_int_t)(now - registry_last_seen(m->reg, (uint16_t)i))));
+    return httpd_reply_json(c, MHD_HTTP_OK, json_pack("{s:o}", PROTO_F_CHUNKSERVERS, list));
+}
+
+/* ---- routing ---- */
+
+typedef enum MHD_Result (*master_json_route)(master *, struct MHD_Connection *, json_t *);
+
+static enum MHD_Result master_api_with_json(master *m, struct MHD_Connection *c,
+                                            master_req *r, master_json_route fn)
+{
+    char err[256];
+    json_t *req = jsonf_parse_object(r->body.data ? r->body.data : "", r->body.len, err, sizeof err);
+    if (!req)
+        return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "%s", err);
+    enum MHD_Result ret = fn(m, c, req);
+    json_decref(req);
+    return ret;
+}
+
+enum MHD_Result master_api_handle(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    (void)version;
+    master *m = cls;
+    master_req *r = *con_cls;
+    if (!r) {
+        if (!(r = calloc(1, sizeof *r)))
+            return MHD_NO;
+        *con_cls = r;
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        httpd_body_append(&r->body, upload_data, *upload_data_size, PROTO_MAX_JSON_BODY);
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (r->body.overflow)
+        return httpd_reply_error(c, MHD_HTTP_CONTENT_TOO_LARGE,
+                                 "request body larger than %u bytes", PROTO_MAX_JSON_BODY);
+
+    bool get = !strcmp(method, "GET") || !strcmp(method, "HEAD");
+    bool post = !strcmp(method, "POST");
+    if (!strcmp(url, PROTO_PATH_UPLOAD))
+        return post ? master_api_with_json(m, c, r, master_api_upload)
+                    : httpd_reply_not_allowed(c, method, url, "POST");
+    if (!strcmp(url, PROTO_PATH_UPLOAD_OK))
+        return post ? master_api_with_json(m, c, r, master_api_upload_ok)
+                    : httpd_reply_not_allowed(c, method, url, "POST");
+    if (!strcmp(url, PROTO_PATH_REGISTER))
+        return post ? master_api_with_json(m, c, r, master_api_register)
+                    : httpd_reply_not_allowed(c, method, url, "POST");
+    if (!strcmp(url, PROTO_PATH_GET))
+        return get ? master_api_get(m, c) : httpd_reply_not_allowed(c, method, url, "GET");
+    if (!strcmp(url, PROTO_PATH_FILES)) {
+        if (get)
+            return master_api_list(m, c);
+        if (!strcmp(method, "DELETE"))
+            return master_api_delete(m, c);
+        return httpd_reply_not_allowed(c, method, url, "GET, DELETE");
+    }
+    if (!strcmp(url, PROTO_PATH_CHUNKSERVERS))
+        return get ? master_api_chunkservers(m, c)
+                   : httpd_reply_not_allowed(c, method, url, "GET");
+    return httpd_reply_error(c, MHD_HTTP_NOT_FOUND, "no such endpoint: %s %.200s", method, url);
+}
+
+void master_api_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                          enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)c;
+    (void)toe;
+    master_req *r = *con_cls;
+    if (!r)
+        return;
+    httpd_body_free(&r->body);
+    free(r);
+    *con_cls = NULL;
+}

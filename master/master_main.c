@@ -1,0 +1,91 @@
+/*
+ * master_main.c - `minidfs master`: flags, start-up and shutdown of the
+ * master process. Owns the process-wide master state; hands it to the HTTP
+ * pool and then only waits for a stop signal.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "flags.h"
+#include "httpc.h"
+#include "httpd.h"
+#include "log.h"
+#include "master.h"
+#include "proc.h"
+#include "protocol.h"
+
+static const char master_usage[] =
+    "usage: minidfs master [--port 8000] [--chunkSize BYTES] [flags]\n\n"
+    "Runs the master: it keeps the namespace, decides where chunks go and\n"
+    "tells clients where to find them. Chunk bytes never pass through it.";
+
+int master_main(int argc, char **argv)
+{
+    long long port = 8000, chunk_size = (long long)PROTO_DEFAULT_CHUNK_SIZE;
+    long long dead_after_ms = 10000, threads = 4;
+    const char *port_file = NULL, *level_name = "info";
+    const flag_def defs[] = {
+        { "port", FLAG_INT, &port, 0, 65535, "PORT", "port to listen on (0: any free port)" },
+        { "chunkSize", FLAG_INT, &chunk_size, 1, (long long)PROTO_MAX_CHUNK_SIZE, "BYTES",
+          "chunk size for new files" },
+        { "dead-after-ms", FLAG_INT, &dead_after_ms, 100, 86400000, "MS",
+          "a chunkserver silent this long gets no new chunks" },
+        { "threads", FLAG_INT, &threads, 1, 256, "N", "HTTP worker threads" },
+        { "port-file", FLAG_STRING, &port_file, 0, 0, "PATH",
+          "write the bound port here once listening" },
+        { "log-level", FLAG_STRING, &level_name, 0, 0, "LEVEL", "debug, info, warn or error" },
+    };
+    char err[512];
+    switch (flags_parse(defs, sizeof defs / sizeof defs[0], argc, argv, err, sizeof err)) {
+    case FLAGS_HELP:
+        flags_print_help(stdout, master_usage, defs, sizeof defs / sizeof defs[0]);
+        return 0;
+    case FLAGS_ERROR:
+        fprintf(stderr, "minidfs master: %s\n", err);
+        return 2;
+    case FLAGS_OK:
+        break;
+    }
+    int lvl = log_level_parse(level_name);
+    if (lvl < 0) {
+        fprintf(stderr, "minidfs master: unknown log level \"%s\"\n", level_name);
+        return 2;
+    }
+    log_init("master", (log_level)lvl);
+    proc_block_signals();
+    httpc_global_init();
+
+    master m = { .chunk_size = (uint64_t)chunk_size, .replication = 1 };
+    m.ns = namespace_new();
+    m.reg = registry_new(dead_after_ms);
+    if (!m.ns || !m.reg) {
+        fprintf(stderr, "minidfs master: out of memory\n");
+        return 1;
+    }
+    httpd_config cfg = {
+        .port = (uint16_t)port,
+        .pool_size = (unsigned)threads,
+        .handler = master_api_handle,
+        .handler_cls = &m,
+        .completed = master_api_completed,
+    };
+    uint16_t bound;
+    struct MHD_Daemon *d = httpd_start(&cfg, &bound, err, sizeof err);
+    if (!d) {
+        fprintf(stderr, "minidfs master: %s\n", err);
+        return 1;
+    }
+    if (port_file && !proc_write_port_file(port_file, bound, err, sizeof err)) {
+        fprintf(stderr, "minidfs master: %s\n", err);
+        MHD_stop_daemon(d);
+        return 1;
+    }
+    log_info("listening on port %u, chunk size %lld bytes", (unsigned)bound, chunk_size);
+    int sig = proc_wait_signal();
+    log_info("signal %d: shutting down", sig);
+    MHD_stop_daemon(d);
+    namespace_free(m.ns);
+    registry_free(m.reg);
+    curl_global_cleanup();
+    return 0;
+}

@@ -1,0 +1,77 @@
+/*
+ * namespace.h - the master's table of files and of where their chunks are.
+ *
+ * A file is known by name and by identifier (sha256hex of the name); it is
+ * created incomplete with a fixed size and chunk size, and becomes complete
+ * when every chunk has been reported stored by at least one chunkserver.
+ * Chunkservers appear here only as small registry indices.
+ */
+#ifndef MINIDFS_NAMESPACE_H
+#define MINIDFS_NAMESPACE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "chunkid.h"
+
+#define NS_MAX_REPLICAS 8
+
+typedef enum {
+    NS_OK = 0,
+    NS_NOT_FOUND,   /* no such file */
+    NS_EXISTS,      /* a file of that name exists */
+    NS_BAD_INDEX,   /* the file has no such chunk */
+    NS_BAD_SIZE,    /* a reported chunk has the wrong size */
+    NS_DUPLICATE,   /* the chunkserver was already recorded for the chunk */
+    NS_NO_MEMORY,
+} ns_status;
+
+typedef struct {
+    uint8_t nrep;
+    uint16_t rep[NS_MAX_REPLICAS];   /* registry indices, in report order */
+} ns_chunk;
+
+typedef struct ns_file {
+    char *name;
+    char fileid[FILEID_LEN + 1];
+    uint64_t size;
+    uint64_t chunk_size;
+    uint32_t nchunks;
+    uint32_t nstored;        /* chunks with at least one replica */
+    ns_chunk *chunks;
+    struct ns_file *next;    /* hash chain */
+} ns_file;
+
+/* What a removal leaves to clean up on the chunkservers. */
+typedef struct {
+    char fileid[FILEID_LEN + 1];
+    size_t n;
+    struct ns_doomed_chunk { uint32_t index; uint16_t server; } *items;
+} ns_doomed;
+
+typedef struct ns_table ns_table;
+
+ns_table *namespace_new(void);
+void namespace_free(ns_table *ns);
+
+static inline bool namespace_file_complete(const ns_file *f) { return f->nstored == f->nchunks; }
+uint64_t namespace_chunk_length(const ns_file *f, uint32_t index);
+
+ns_status namespace_create(ns_table *ns, const char *name, uint64_t size, uint64_t chunk_size);
+/* Removes a file; the caller owns doomed (free with namespace_doomed_free). */
+ns_status namespace_remove(ns_table *ns, const char *name, ns_doomed *doomed);
+void namespace_doomed_free(ns_doomed *d);
+/* Records that server stores chunk index of file fileid; size < 0: unknown.
+ * On NS_BAD_SIZE *expected holds the right size. */
+ns_status namespace_report(ns_table *ns, const char *fileid, uint32_t index, uint16_t server,
+                           long long size, uint64_t *expected);
+
+/* Calls fn with the file under the read lock; the file must not escape fn. */
+ns_status namespace_with_file(ns_table *ns, const char *fileid,
+                              void (*fn)(const ns_file *f, void *ud), void *ud);
+/* Calls fn for every file under the read lock. */
+void namespace_each(ns_table *ns, void (*fn)(const ns_file *f, void *ud), void *ud);
+size_t namespace_count(ns_table *ns);
+
+#endif

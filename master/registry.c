@@ -1,0 +1,129 @@
+/*
+ * registry.c - the chunkserver table. Entries are appended under a mutex
+ * and never removed; an entry's address is written once before the entry
+ * is published (count is released after it), so readers of an index below
+ * count need no lock. Last-seen times are atomics updated by every thread
+ * that hears from a chunkserver.
+ */
+#include "registry.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "protocol.h"
+
+typedef struct {
+    char addr[PROTO_MAX_SERVER_ADDR];
+    _Atomic int64_t last_seen_ms;
+} registry_entry;
+
+struct registry {
+    pthread_mutex_t lock;   /* serializes appends */
+    _Atomic size_t count;
+    int64_t dead_after_ms;
+    registry_entry *e;
+};
+
+int64_t registry_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+registry *registry_new(int64_t dead_after_ms)
+{
+    registry *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    r->e = calloc(REGISTRY_MAX, sizeof *r->e);
+    if (!r->e) {
+        free(r);
+        return NULL;
+    }
+    pthread_mutex_init(&r->lock, NULL);
+    r->dead_after_ms = dead_after_ms;
+    return r;
+}
+
+void registry_free(registry *r)
+{
+    if (!r)
+        return;
+    pthread_mutex_destroy(&r->lock);
+    free(r->e);
+    free(r);
+}
+
+static int registry_find(const registry *r, const char *addr)
+{
+    size_t n = atomic_load_explicit(&r->count, memory_order_acquire);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(r->e[i].addr, addr) == 0)
+            return (int)i;
+    return -1;
+}
+
+int registry_touch(registry *r, const char *addr, int64_t now_ms)
+{
+    int i = registry_find(r, addr);
+    if (i >= 0)
+        atomic_store(&r->e[i].last_seen_ms, now_ms);
+    return i;
+}
+
+int registry_register(registry *r, const char *addr, int64_t now_ms)
+{
+    int i = registry_touch(r, addr, now_ms);
+    if (i >= 0)
+        return i;
+    if (strlen(addr) >= PROTO_MAX_SERVER_ADDR)
+        return -1;
+    pthread_mutex_lock(&r->lock);
+    i = registry_find(r, addr);   /* another thread may have won the race */
+    if (i < 0) {
+        size_t n = atomic_load(&r->count);
+        if (n < REGISTRY_MAX) {
+            strcpy(r->e[n].addr, addr);
+            atomic_store(&r->e[n].last_seen_ms, now_ms);
+            atomic_store_explicit(&r->count, n + 1, memory_order_release);
+            i = (int)n;
+        }
+    } else {
+        atomic_store(&r->e[i].last_seen_ms, now_ms);
+    }
+    pthread_mutex_unlock(&r->lock);
+    return i;
+}
+
+const char *registry_addr(const registry *r, uint16_t index)
+{
+    return r->e[index].addr;
+}
+
+int64_t registry_last_seen(const registry *r, uint16_t index)
+{
+    return atomic_load(&r->e[index].last_seen_ms);
+}
+
+bool registry_live(const registry *r, uint16_t index, int64_t now_ms)
+{
+    return now_ms - atomic_load(&r->e[index].last_seen_ms) <= r->dead_after_ms;
+}
+
+size_t registry_count(const registry *r)
+{
+    return atomic_load_explicit(&r->count, memory_order_acquire);
+}
+
+size_t registry_live_list(const registry *r, int64_t now_ms, uint16_t *out, size_t max)
+{
+    size_t n = registry_count(r), k = 0;
+    for (size_t i = 0; i < n && k < max; i++)
+        if (registry_live(r, (uint16_t)i, now_ms))
+            out[k++] = (uint16_t)i;
+    return k;
+}

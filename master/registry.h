@@ -1,0 +1,39 @@
+/*
+ * registry.h - the chunkservers the master knows, by address.
+ *
+ * A chunkserver is identified by its canonical "HOST:PORT/" and given a
+ * small index the first time it registers; the index never changes and is
+ * never reused, so the namespace can store indices instead of strings.
+ * Chunkservers re-register every heartbeat; one that has been silent for
+ * dead_after_ms is not live and gets no new chunks.
+ */
+#ifndef MINIDFS_REGISTRY_H
+#define MINIDFS_REGISTRY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define REGISTRY_MAX 4096
+
+typedef struct registry registry;
+
+registry *registry_new(int64_t dead_after_ms);
+void registry_free(registry *r);
+
+/* Registers (or refreshes) addr; returns its index, or -1 when full. */
+int registry_register(registry *r, const char *addr, int64_t now_ms);
+/* Index of a registered addr, or -1. Refreshes its last-seen time. */
+int registry_touch(registry *r, const char *addr, int64_t now_ms);
+/* The address of a valid index; the string lives as long as r. */
+const char *registry_addr(const registry *r, uint16_t index);
+bool registry_live(const registry *r, uint16_t index, int64_t now_ms);
+int64_t registry_last_seen(const registry *r, uint16_t index);
+size_t registry_count(const registry *r);
+/* Writes up to max live indices, in registration order; returns how many. */
+size_t registry_live_list(const registry *r, int64_t now_ms, uint16_t *out, size_t max);
+
+/* Milliseconds on a monotonic clock. */
+int64_t registry_now_ms(void);
+
+#endif

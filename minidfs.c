@@ -30,6 +30,7 @@ int main(int argc, char **argv)
         return chunkserver_main(argc - 1, argv + 1);
     if (!strcmp(argv[1], "client"))
         return client_main(argc - 1, argv + 1);
-    fprintf(stderr, "minidfs: unknown command \"%s\"\n\n%s", argv[1], minidfs_usage);
+    fprintf(stderr, "minidfs: unknown command \"%s\" (master, chunkserver or client; see "
+                    "minidfs --help)\n", argv[1]);
     return 2;
 }

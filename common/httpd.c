@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,9 +16,16 @@
 #include "log.h"
 #include "protocol.h"
 
+/* libmicrohttpd's complaints while a daemon starts (a failed bind, no
+ * IPv6) are summed up by httpd_start's own error; afterwards they are
+ * worth a log line. */
+static _Atomic bool httpd_started;
+
 static void httpd_log(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;
+    if (!atomic_load(&httpd_started))
+        return;
     char line[512];
     vsnprintf(line, sizeof line, fmt, ap);
     size_t n = strlen(line);
@@ -33,21 +41,19 @@ static struct MHD_Daemon *httpd_try_start(const httpd_config *cfg, unsigned flag
     if (cfg->thread_per_connection) {
         flags |= MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD;
         return MHD_start_daemon(flags, cfg->port, NULL, NULL, cfg->handler, cfg->handler_cls,
+                                MHD_OPTION_EXTERNAL_LOGGER, httpd_log, NULL,
                                 MHD_OPTION_NOTIFY_COMPLETED, cfg->completed, cfg->completed_cls,
                                 MHD_OPTION_CONNECTION_MEMORY_LIMIT, mem,
                                 MHD_OPTION_CONNECTION_TIMEOUT, timeout,
-                                MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
-                                MHD_OPTION_EXTERNAL_LOGGER, httpd_log, NULL,
                                 MHD_OPTION_END);
     }
     flags |= MHD_USE_EPOLL | MHD_USE_INTERNAL_POLLING_THREAD;
     return MHD_start_daemon(flags, cfg->port, NULL, NULL, cfg->handler, cfg->handler_cls,
+                            MHD_OPTION_EXTERNAL_LOGGER, httpd_log, NULL,
                             MHD_OPTION_NOTIFY_COMPLETED, cfg->completed, cfg->completed_cls,
                             MHD_OPTION_THREAD_POOL_SIZE, cfg->pool_size ? cfg->pool_size : 4u,
                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, mem,
                             MHD_OPTION_CONNECTION_TIMEOUT, timeout,
-                            MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
-                            MHD_OPTION_EXTERNAL_LOGGER, httpd_log, NULL,
                             MHD_OPTION_END);
 }
 
@@ -65,6 +71,7 @@ struct MHD_Daemon *httpd_start(const httpd_config *cfg, uint16_t *bound_port, ch
                  (unsigned)cfg->port);
         return NULL;
     }
+    atomic_store(&httpd_started, true);
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
     *bound_port = info ? info->port : cfg->port;
     return d;

@@ -1,0 +1,140 @@
+# lib.sh - shared helpers for the integration tests: start real master and
+# chunkserver processes on ephemeral loopback ports, wait until they are
+# ready (by polling their own answers, never by sleeping a fixed time), and
+# stop everything the test started, by pid, when it exits.
+set -euo pipefail
+
+: "${MINIDFS:?set MINIDFS to the minidfs binary (ctest does)}"
+TEST_NAME=$(basename "$0" .sh)
+mkdir -p "${MINIDFS_TEST_TMP:-/tmp}"
+T=$(mktemp -d "${MINIDFS_TEST_TMP:-/tmp}/$TEST_NAME.XXXXXX")
+PIDS=()
+MASTER=""
+
+cleanup() {
+    local rc=$?
+    for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+    for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+    if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; then
+        echo "--- logs of $TEST_NAME (kept in $T) ---" >&2
+        for f in "$T"/*.log; do [ -f "$f" ] && { echo "== $f" >&2; tail -20 "$f" >&2; }; done
+    else
+        rm -rf "$T"
+    fi
+    exit "$rc"
+}
+trap cleanup EXIT
+
+fail() { echo "FAIL [$TEST_NAME]: $*" >&2; exit 1; }
+ok() { echo "ok - $*"; }
+skip() { echo "SKIP [$TEST_NAME]: $*"; exit 77; }
+
+# Polls a condition (a command) every 20 ms until it holds or timeout_s
+# passes. A readiness check, not a sleep: it returns as soon as it can.
+wait_until() {
+    local timeout_s=$1 what=$2; shift 2
+    local deadline=$((SECONDS + timeout_s))
+    until "$@"; do
+        [ "$SECONDS" -lt "$deadline" ] || fail "timed out after ${timeout_s}s waiting for $what"
+        sleep 0.02
+    done
+}
+
+alive() { kill -0 "$1" 2>/dev/null; }
+port_ready() { [ -s "$1" ] || { alive "$2" || fail "process $2 died before listening (see $3)"; return 1; }; }
+
+# start_master [flags...]: sets MASTER, MASTER_PID.
+start_master() {
+    rm -f "$T/master.port"
+    "$MINIDFS" master --port 0 --port-file "$T/master.port" "$@" 2>>"$T/master.log" &
+    MASTER_PID=$!
+    PIDS+=("$MASTER_PID")
+    wait_until 10 "the master to listen" port_ready "$T/master.port" "$MASTER_PID" "$T/master.log"
+    MASTER="http://127.0.0.1:$(cat "$T/master.port")/"
+}
+
+# start_chunkserver NAME DIR [flags...]: sets CS_PID and CS_ADDR, and
+# records them as CS_PID_<NAME>, CS_ADDR_<NAME>.
+start_chunkserver() {
+    local name=$1 dir=$2; shift 2
+    rm -f "$T/$name.port"
+    "$MINIDFS" chunkserver --master "$MASTER" --port 0 --port-file "$T/$name.port" \
+        --dir "$dir" --heartbeat-ms 200 "$@" 2>>"$T/$name.log" &
+    CS_PID=$!
+    PIDS+=("$CS_PID")
+    wait_until 10 "chunkserver $name to listen" port_ready "$T/$name.port" "$CS_PID" "$T/$name.log"
+    CS_ADDR="127.0.0.1:$(cat "$T/$name.port")/"
+    printf -v "CS_PID_$name" '%s' "$CS_PID"
+    printf -v "CS_ADDR_$name" '%s' "$CS_ADDR"
+}
+
+live_count() { curl -s "${MASTER}chunkservers" | grep -o '"live":true' | wc -l; }
+has_live() { [ "$(live_count)" -ge "$1" ]; }
+# wait_live N: until the master counts N live chunkservers.
+wait_live() { wait_until 10 "$1 live chunkservers" has_live "$1"; }
+
+# A cluster: master (flags in MASTER_FLAGS) + N chunkservers in $T/data1..N.
+start_cluster() {
+    local n=$1; shift
+    start_master "$@"
+    for i in $(seq 1 "$n"); do start_chunkserver "cs$i" "$T/data$i"; done
+    wait_live "$n"
+}
+
+stop_pid() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
+
+client() { "$MINIDFS" client --master "$MASTER" --quiet "$@"; }
+
+# expect_fail PATTERN cmd...: the command must exit non-zero with exactly
+# one line on stderr that matches PATTERN.
+expect_fail() {
+    local pattern=$1; shift
+    local rc=0
+    "$@" >"$T/out" 2>"$T/err" || rc=$?
+    [ "$rc" -ne 0 ] || fail "expected failure from: $*"
+    [ "$(wc -l <"$T/err")" -eq 1 ] || fail "expected one stderr line from: $*; got: $(cat "$T/err")"
+    grep -qE -- "$pattern" "$T/err" || fail "stderr of '$*' lacks /$pattern/: $(cat "$T/err")"
+    LAST_RC=$rc
+}
+
+# http METHOD URL [curl args...]: prints the status; body in $T/body.
+http() {
+    local method=$1 url=$2; shift 2
+    curl -s -o "$T/body" -w '%{http_code}' -X "$method" "$@" "$url"
+}
+
+# expect_status CODE METHOD URL [curl args...]: and a JSON error body for 4xx/5xx.
+expect_status() {
+    local want=$1; shift
+    local got
+    got=$(http "$@")
+    [ "$got" = "$want" ] || fail "$1 $2: status $got, expected $want; body: $(head -c 300 "$T/body")"
+    if [ "$want" -ge 400 ]; then
+        grep -q '^{"error":"' "$T/body" || fail "$1 $2: error body is not {\"error\":...}: $(head -c 300 "$T/body")"
+    fi
+}
+
+fileid() { printf '%s' "$1" | sha256sum | cut -d' ' -f1; }
+
+# chunk_files DIR...: lists "name size" of every chunk file in the dirs.
+chunk_files() { find "$@" -maxdepth 1 -type f ! -name '.*' -printf '%f %s\n' 2>/dev/null | sort; }
+tmp_files() { find "$@" -maxdepth 1 -type f -name '.tmp-*' 2>/dev/null | wc -l; }
+
+# expect_layout NAME SIZE CHUNK DIR...: the dirs together hold exactly the
+# file's chunks, each once, named <sha256(NAME)>_<i> with the right size.
+expect_layout() {
+    local name=$1 size=$2 cs=$3; shift 3
+    local id n i len want=""
+    id=$(fileid "$name")
+    n=$(( (size + cs - 1) / cs ))
+    for ((i = 0; i < n; i++)); do
+        len=$(( size - i * cs < cs ? size - i * cs : cs ))
+        want+="${id}_$i $len"$'\n'
+    done
+    local got
+    got=$(chunk_files "$@" | grep "^${id}_" || true)
+    [ "$got" = "$(printf '%s' "$want" | sort)" ] || fail "chunk layout of $name differs: got $(echo "$got" | wc -l) files, want $n"
+}
+
+# make_file PATH SIZE: random bytes.
+make_file() { head -c "$2" /dev/urandom >"$1"; }

@@ -1,0 +1,151 @@
+/* test_namespace.c - the master's file table: creation, chunk reports,
+ * completeness, sizes, duplicates, removal. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "namespace.h"
+
+static void grab(const ns_file *f, void *ud)
+{
+    *(const ns_file **)ud = f;
+}
+
+static const ns_file *lookup(ns_table *ns, const char *name)
+{
+    char id[FILEID_LEN + 1];
+    fileid_of_name(name, id);
+    const ns_file *f = NULL;
+    namespace_with_file(ns, id, grab, &f);
+    return f;
+}
+
+static void test_create_and_complete(void **state)
+{
+    (void)state;
+    ns_table *ns = namespace_new();
+    assert_int_equal(namespace_create(ns, "input.txt", 32750109, 1000000), NS_OK);
+    const ns_file *f = lookup(ns, "input.txt");
+    assert_non_null(f);
+    assert_int_equal(f->nchunks, 33);
+    assert_int_equal(namespace_chunk_length(f, 32), 750109);
+    assert_int_equal(namespace_chunk_length(f, 0), 1000000);
+    assert_false(namespace_file_complete(f));
+
+    char id[FILEID_LEN + 1];
+    fileid_of_name("input.txt", id);
+    uint64_t expected;
+    for (uint32_t i = 0; i < 33; i++) {
+        assert_false(namespace_file_complete(f));
+        assert_int_equal(namespace_report(ns, id, i, (uint16_t)(i % 2),
+                                          i == 32 ? 750109 : 1000000, &expected), NS_OK);
+    }
+    assert_true(namespace_file_complete(f));
+    assert_int_equal(f->chunks[5].nrep, 1);
+    assert_int_equal(f->chunks[5].rep[0], 1);
+    namespace_free(ns);
+}
+
+static void test_zero_byte_file_is_complete(void **state)
+{
+    (void)state;
+    ns_table *ns = namespace_new();
+    assert_int_equal(namespace_create(ns, "empty", 0, 1000), NS_OK);
+    const ns_file *f = lookup(ns, "empty");
+    assert_int_equal(f->nchunks, 0);
+    assert_true(namespace_file_complete(f));
+    namespace_free(ns);
+}
+
+static void test_reports_checked(void **state)
+{
+    (void)state;
+    ns_table *ns = namespace_new();
+    char id[FILEID_LEN + 1], other[FILEID_LEN + 1];
+    fileid_of_name("f", id);
+    fileid_of_name("nope", other);
+    uint64_t expected = 0;
+    assert_int_equal(namespace_create(ns, "f", 2500, 1000), NS_OK);
+    assert_int_equal(namespace_report(ns, other, 0, 0, 1000, &expected), NS_NOT_FOUND);
+    assert_int_equal(namespace_report(ns, id, 3, 0, 1000, &expected), NS_BAD_INDEX);
+    assert_int_equal(namespace_report(ns, id, 2, 0, 1000, &expected), NS_BAD_SIZE);
+    assert_int_equal(expected, 500);
+    assert_int_equal(namespace_report(ns, id, 2, 0, 500, &expected), NS_OK);
+    assert_int_equal(namespace_report(ns, id, 2, 0, 500, &expected), NS_DUPLICATE);
+    assert_int_equal(namespace_report(ns, id, 2, 1, -1, &expected), NS_OK);
+    const ns_file *f = lookup(ns, "f");
+    assert_int_equal(f->chunks[2].nrep, 2);
+    assert_int_equal(f->nstored, 1);
+    namespace_free(ns);
+}
+
+static void test_exists_and_remove(void **state)
+{
+    (void)state;
+    ns_table *ns = namespace_new();
+    char id[FILEID_LEN + 1];
+    fileid_of_name("f", id);
+    uint64_t expected;
+    assert_int_equal(namespace_create(ns, "f", 2000, 1000), NS_OK);
+    assert_int_equal(namespace_create(ns, "f", 10, 1000), NS_EXISTS);
+    namespace_report(ns, id, 0, 3, 1000, &expected);
+    namespace_report(ns, id, 1, 4, 1000, &expected);
+    namespace_report(ns, id, 1, 5, 1000, &expected);
+    ns_doomed d;
+    assert_int_equal(namespace_remove(ns, "f", &d), NS_OK);
+    assert_string_equal(d.fileid, id);
+    assert_int_equal(d.n, 3);
+    assert_int_equal(d.items[0].index, 0);
+    assert_int_equal(d.items[0].server, 3);
+    assert_int_equal(d.items[2].server, 5);
+    namespace_doomed_free(&d);
+    assert_null(lookup(ns, "f"));
+    assert_int_equal(namespace_remove(ns, "f", &d), NS_NOT_FOUND);
+    assert_int_equal(namespace_create(ns, "f", 10, 1000), NS_OK);
+    namespace_free(ns);
+}
+
+static void count_one(const ns_file *f, void *ud)
+{
+    (void)f;
+    (*(size_t *)ud)++;
+}
+
+static void test_many_files_grow_table(void **state)
+{
+    (void)state;
+    ns_table *ns = namespace_new();
+    char name[32];
+    for (int i = 0; i < 5000; i++) {
+        snprintf(name, sizeof name, "file-%d", i);
+        assert_int_equal(namespace_create(ns, name, (uint64_t)i, 100), NS_OK);
+    }
+    assert_int_equal(namespace_count(ns), 5000);
+    size_t seen = 0;
+    namespace_each(ns, count_one, &seen);
+    assert_int_equal(seen, 5000);
+    for (int i = 0; i < 5000; i += 7) {
+        snprintf(name, sizeof name, "file-%d", i);
+        const ns_file *f = lookup(ns, name);
+        assert_non_null(f);
+        assert_int_equal(f->size, (uint64_t)i);
+    }
+    namespace_free(ns);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_create_and_complete),
+        cmocka_unit_test(test_zero_byte_file_is_complete),
+        cmocka_unit_test(test_reports_checked),
+        cmocka_unit_test(test_exists_and_remove),
+        cmocka_unit_test(test_many_files_grow_table),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

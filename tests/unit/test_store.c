@@ -1,0 +1,156 @@
+/* test_store.c - chunk files on disk: temporary until published, never
+ * replaced by accident, leftovers cleaned at open. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "store.h"
+
+#define ID "0e5523056ab6dbb2a3bfa672b305d76b003954fa5a1bcc8de29528c2ad79b2ed_7"
+
+static int setup(void **state)
+{
+    char *dir = strdup("/tmp/minidfs-test-store-XXXXXX");
+    if (!mkdtemp(dir))
+        return -1;
+    *state = dir;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", (char *)*state);
+    int rc = system(cmd);
+    free(*state);
+    return rc == 0 ? 0 : -1;
+}
+
+static int count_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    int n = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL)
+        if (de->d_name[0] != '.' || (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")))
+            n++;
+    closedir(d);
+    return n;
+}
+
+static void write_chunk(store *st, const char *text, bool replace, store_status want)
+{
+    char err[256];
+    store_writer w;
+    assert_int_equal(store_begin(st, ID, &w, err, sizeof err), STORE_OK);
+    assert_int_equal(store_write(&w, text, strlen(text), err, sizeof err), STORE_OK);
+    assert_int_equal(store_finish(&w, err, sizeof err), STORE_OK);
+    assert_int_equal(store_publish(&w, replace, err, sizeof err), want);
+    store_discard(&w);
+}
+
+static void read_back(store *st, const char *want)
+{
+    int fd;
+    uint64_t size;
+    char buf[64] = "";
+    assert_int_equal(store_open_chunk(st, ID, &fd, &size), STORE_OK);
+    assert_int_equal(size, strlen(want));
+    assert_int_equal(read(fd, buf, sizeof buf), (ssize_t)strlen(want));
+    close(fd);
+    assert_string_equal(buf, want);
+}
+
+static void test_publish_then_read(void **state)
+{
+    char err[256];
+    store *st = store_open(*state, err, sizeof err);
+    assert_non_null(st);
+    int fd;
+    uint64_t size;
+    assert_int_equal(store_open_chunk(st, ID, &fd, &size), STORE_NOT_FOUND);
+    write_chunk(st, "hello", false, STORE_OK);
+    read_back(st, "hello");
+    assert_int_equal(count_entries(*state), 1);   /* no temporary left */
+    store_close(st);
+}
+
+static void test_no_accidental_replace(void **state)
+{
+    char err[256];
+    store *st = store_open(*state, err, sizeof err);
+    write_chunk(st, "first", false, STORE_OK);
+    write_chunk(st, "second", false, STORE_EXISTS);
+    read_back(st, "first");
+    write_chunk(st, "third", true, STORE_OK);
+    read_back(st, "third");
+    assert_int_equal(count_entries(*state), 1);
+    assert_int_equal(store_remove(st, ID), STORE_OK);
+    assert_int_equal(store_remove(st, ID), STORE_NOT_FOUND);
+    assert_int_equal(count_entries(*state), 0);
+    store_close(st);
+}
+
+static void test_unfinished_is_invisible_and_cleaned(void **state)
+{
+    char err[256];
+    store *st = store_open(*state, err, sizeof err);
+    store_writer w;
+    assert_int_equal(store_begin(st, ID, &w, err, sizeof err), STORE_OK);
+    assert_int_equal(store_write(&w, "partial", 7, err, sizeof err), STORE_OK);
+    int fd;
+    uint64_t size;
+    assert_int_equal(store_open_chunk(st, ID, &fd, &size), STORE_NOT_FOUND);
+    /* Simulate a crash: the writer is never finished or discarded. */
+    close(w.fd);
+    assert_int_equal(count_entries(*state), 1);
+    store_close(st);
+    st = store_open(*state, err, sizeof err);
+    assert_non_null(st);
+    assert_int_equal(count_entries(*state), 0);
+    store_close(st);
+}
+
+static void test_discard_removes_temporary(void **state)
+{
+    char err[256];
+    store *st = store_open(*state, err, sizeof err);
+    store_writer w;
+    assert_int_equal(store_begin(st, ID, &w, err, sizeof err), STORE_OK);
+    assert_int_equal(store_write(&w, "x", 1, err, sizeof err), STORE_OK);
+    store_discard(&w);
+    assert_int_equal(count_entries(*state), 0);
+    store_close(st);
+}
+
+static void test_creates_nested_dir(void **state)
+{
+    char err[256], dir[512];
+    snprintf(dir, sizeof dir, "%s/a/b/c", (char *)*state);
+    store *st = store_open(dir, err, sizeof err);
+    assert_non_null(st);
+    write_chunk(st, "x", false, STORE_OK);
+    store_close(st);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_publish_then_read, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_accidental_replace, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unfinished_is_invisible_and_cleaned, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_discard_removes_temporary, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_creates_nested_dir, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

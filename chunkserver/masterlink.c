@@ -149,7 +149,8 @@ bool masterlink_registered(masterlink *ml, uint64_t *chunk_size, char *addr, siz
 }
 
 masterlink_report_result masterlink_report(masterlink *ml, const char *chunk_id, uint64_t size,
-                                           long *status, char *msg, size_t msglen)
+                                           uint64_t generation, long *status, char *msg,
+                                           size_t msglen)
 {
     char addr[PROTO_MAX_SERVER_ADDR], url[600];
     *status = 0;
@@ -160,6 +161,8 @@ masterlink_report_result masterlink_report(masterlink *ml, const char *chunk_id,
     snprintf(url, sizeof url, "%s%s", ml->master, PROTO_PATH_UPLOAD_OK);
     json_t *body = json_pack("{s:s,s:s,s:I}", PROTO_F_CHUNK_ID, chunk_id, PROTO_F_CHUNKSERVER,
                              addr, PROTO_F_SIZE, (json_int_t)size);
+    if (generation)
+        json_object_set_new(body, PROTO_F_GENERATION, json_integer((json_int_t)generation));
     httpc_response resp;
     bool ok = httpc_json("POST", url, body, MASTERLINK_TIMEOUT_MS, &resp, msg, msglen);
     json_decref(body);

@@ -30,7 +30,9 @@ void masterlink_stop(masterlink *ml);
 /* False until the first registration succeeded. */
 bool masterlink_registered(masterlink *ml, uint64_t *chunk_size, char *addr, size_t addrlen);
 
+/* generation: what the uploader sent in X-Minidfs-Generation, 0 if none. */
 masterlink_report_result masterlink_report(masterlink *ml, const char *chunk_id, uint64_t size,
-                                           long *status, char *msg, size_t msglen);
+                                           uint64_t generation, long *status, char *msg,
+                                           size_t msglen);
 
 #endif

@@ -38,6 +38,7 @@ struct receive {
     bool writing;               /* w holds a temporary file */
     bool got_chunk;             /* multipart: the chunk field began */
     uint64_t limit;             /* most chunk bytes we accept */
+    uint64_t generation;        /* from X-Minidfs-Generation; 0: none sent */
     unsigned fail_status;       /* set: reply with this once the body is drained */
     char fail_msg[300];
     uint64_t discarded;
@@ -99,6 +100,9 @@ static receive *receive_new(chunkserver *cs, struct MHD_Connection *c, uint64_t 
     }
     rx->cs = cs;
     rx->limit = *limit;
+    const char *gen = MHD_lookup_connection_value(c, MHD_HEADER_KIND, PROTO_HDR_GENERATION);
+    if (gen)
+        rx->generation = strtoull(gen, NULL, 10);
     rx->w.fd = -1;
     return rx;
 }
@@ -245,7 +249,7 @@ static enum MHD_Result receive_commit(receive *rx, struct MHD_Connection *c)
 
     store_status st = store_publish(&rx->w, false, err, sizeof err);
     if (st == STORE_OK) {
-        switch (masterlink_report(cs->ml, id, size, &status, err, sizeof err)) {
+        switch (masterlink_report(cs->ml, id, size, rx->generation, &status, err, sizeof err)) {
         case REPORT_OK:
         case REPORT_DUPLICATE:
             goto stored;
@@ -263,7 +267,7 @@ static enum MHD_Result receive_commit(receive *rx, struct MHD_Connection *c)
 
     /* A chunk of this name is already here: replace it only if the master
      * does not count it (a leftover of an earlier, deleted file). */
-    switch (masterlink_report(cs->ml, id, size, &status, err, sizeof err)) {
+    switch (masterlink_report(cs->ml, id, size, rx->generation, &status, err, sizeof err)) {
     case REPORT_OK:
         st = store_publish(&rx->w, true, err, sizeof err);
         if (st != STORE_OK)

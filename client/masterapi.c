@@ -113,6 +113,10 @@ bool masterapi_plan_upload(const char *master, const char *name, uint64_t size, 
         snprintf(err, errlen, "master answer names no chunkservers");
         goto bad;
     }
+    long long generation = 0;
+    if (!jsonf_int_opt(doc, PROTO_F_GENERATION, 0, INT64_MAX, &generation, err, errlen))
+        goto bad;
+    L->generation = (uint64_t)generation;
     /* "chunks" is our extension; a master without it leaves the choice to us. */
     json_t *chunks = json_object_get(doc, PROTO_F_CHUNKS);
     for (uint32_t i = 0; i < L->nchunks; i++) {

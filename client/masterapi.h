@@ -23,6 +23,7 @@ typedef struct {
     char fileid[FILEID_LEN + 1];
     uint64_t file_size, chunk_size;
     uint32_t nchunks;
+    uint64_t generation;     /* uploads: sent with every chunk (0: none) */
     const char **servers;    /* every live chunkserver (uploads only) */
     size_t nservers;
     client_chunk *chunks;

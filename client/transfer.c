@@ -41,6 +41,7 @@ typedef struct {
     char local_err[256];         /* a failure on our side: fatal */
     char curl_err[CURL_ERROR_SIZE];
     char url[512];
+    struct curl_slist *headers;
     CURL *h;
     bool done;
 } transfer_job;
@@ -201,6 +202,14 @@ static bool transfer_job_start(transfer_job *j, CURLM *multi)
         curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, (long)TRANSFER_UPLOAD_BUFFER);
         curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, transfer_upload_answer);
         curl_easy_setopt(h, CURLOPT_WRITEDATA, j);
+        if (j->L->generation) {
+            if (!j->headers) {
+                char hdr[64];
+                snprintf(hdr, sizeof hdr, PROTO_HDR_GENERATION ": %" PRIu64, j->L->generation);
+                j->headers = curl_slist_append(NULL, hdr);
+            }
+            curl_easy_setopt(h, CURLOPT_HTTPHEADER, j->headers);
+        }
     } else {
         curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
         curl_easy_setopt(h, CURLOPT_BUFFERSIZE, (long)TRANSFER_DOWNLOAD_BUFFER);
@@ -246,7 +255,7 @@ static transfer_outcome transfer_judge(transfer_job *j, CURLcode rc, char *why, 
              transfer_server_error(j, msg, sizeof msg));
     /* A download can always try another replica. An upload the master
      * refused (bad request, unknown file) would be refused anywhere. */
-    if (!j->o->upload || status >= 500 || status == 409 || status == 429)
+    if (!j->o->upload || status >= 500 || status == 409 || status == 429 || status == 507)
         return JOB_RETRY;
     return JOB_FATAL;
 }
@@ -348,8 +357,10 @@ out:
         curl_easy_cleanup(free_handles[k]);
     free(free_handles);
     if (jobs)
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n; i++) {
             free(jobs[i].cand);
+            curl_slist_free_all(jobs[i].headers);
+        }
     free(jobs);
     if (multi)
         curl_multi_cleanup(multi);

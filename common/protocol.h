@@ -44,6 +44,7 @@
 #define PROTO_F_REPLICAS         "replicas"
 #define PROTO_F_CHUNKSERVER      "chunkserver"
 #define PROTO_F_SIZE             "size"             /* extension: bytes a chunkserver stored */
+#define PROTO_F_GENERATION       "generation"       /* extension: which incarnation of a file */
 #define PROTO_F_LOCATIONS        "locations"
 #define PROTO_F_FILES            "files"
 #define PROTO_F_COMPLETE         "complete"
@@ -54,6 +55,9 @@
 /* ---- headers ---- */
 #define PROTO_CONTENT_JSON       "application/json"
 #define PROTO_CONTENT_OCTETS     "application/octet-stream"
+/* On a chunk upload: the generation the uploader was given by /upload, so
+ * a chunk of an overwritten file's earlier upload is never counted. */
+#define PROTO_HDR_GENERATION     "X-Minidfs-Generation"
 
 /* ---- limits ---- */
 #define PROTO_MAX_JSON_BODY      (1u << 20)    /* a control-plane request body is never larger */

@@ -80,7 +80,8 @@ static enum MHD_Result master_api_upload(master *m, struct MHD_Connection *c, js
         }
         namespace_doomed_free(&doomed);
     }
-    ns_status st = namespace_create(m->ns, name, (uint64_t)size, m->chunk_size);
+    uint64_t generation;
+    ns_status st = namespace_create(m->ns, name, (uint64_t)size, m->chunk_size, &generation);
     if (st == NS_EXISTS)
         return httpd_reply_error(c, MHD_HTTP_CONFLICT,
                                  "file \"%s\" already exists (overwrite it with "
@@ -111,10 +112,11 @@ static enum MHD_Result master_api_upload(master *m, struct MHD_Connection *c, js
     free(plan);
     log_info("upload \"%s\": %lld bytes, %llu chunks", name, size, (unsigned long long)nchunks);
     return httpd_reply_json(c, MHD_HTTP_OK,
-                            json_pack("{s:s,s:I,s:I,s:o,s:o}", PROTO_F_IDENTIFIER, fileid,
+                            json_pack("{s:s,s:I,s:I,s:o,s:o,s:I}", PROTO_F_IDENTIFIER, fileid,
                                       PROTO_F_CHUNK_SIZE, (json_int_t)m->chunk_size,
                                       PROTO_F_NUM_CHUNKS, (json_int_t)nchunks,
-                                      PROTO_F_CHUNKSERVERS, servers, PROTO_F_CHUNKS, chunks));
+                                      PROTO_F_CHUNKSERVERS, servers, PROTO_F_CHUNKS, chunks,
+                                      PROTO_F_GENERATION, (json_int_t)generation));
 }
 
 /* ---- POST /uploadSuccessful ---- */
@@ -123,11 +125,12 @@ static enum MHD_Result master_api_upload_ok(master *m, struct MHD_Connection *c,
 {
     char err[256], peer[128] = "", addr[PROTO_MAX_SERVER_ADDR], fileid[FILEID_LEN + 1];
     const char *id, *server;
-    long long size = -1;
+    long long size = -1, generation = 0;
     uint32_t index;
     if (!jsonf_string(req, PROTO_F_CHUNK_ID, &id, err, sizeof err) ||
         !jsonf_string(req, PROTO_F_CHUNKSERVER, &server, err, sizeof err) ||
-        !jsonf_int_opt(req, PROTO_F_SIZE, 0, INT64_MAX, &size, err, sizeof err))
+        !jsonf_int_opt(req, PROTO_F_SIZE, 0, INT64_MAX, &size, err, sizeof err) ||
+        !jsonf_int_opt(req, PROTO_F_GENERATION, 0, INT64_MAX, &generation, err, sizeof err))
         return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "%s", err);
     if (!chunkid_parse(id, fileid, &index))
         return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "invalid chunk identifier \"%.80s\"", id);
@@ -138,7 +141,8 @@ static enum MHD_Result master_api_upload_ok(master *m, struct MHD_Connection *c,
     if (idx < 0)
         return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "chunkserver %s is not registered", addr);
     uint64_t expected = 0;
-    switch (namespace_report(m->ns, fileid, index, (uint16_t)idx, size, &expected)) {
+    switch (namespace_report(m->ns, fileid, index, (uint16_t)idx, size,
+                             (uint64_t)generation, &expected)) {
     case NS_OK:
         log_debug("chunk %s stored on %s", id, addr);
         return httpd_reply_json(c, MHD_HTTP_OK, json_object());
@@ -149,6 +153,10 @@ static enum MHD_Result master_api_upload_ok(master *m, struct MHD_Connection *c,
     case NS_BAD_SIZE:
         return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "chunk %s has %lld bytes, expected %llu",
                                  id, size, (unsigned long long)expected);
+    case NS_STALE:
+        return httpd_reply_error(c, MHD_HTTP_GONE,
+                                 "chunk %s belongs to an earlier upload of the file (generation "
+                                 "%lld), which was overwritten or deleted", id, generation);
     case NS_DUPLICATE:
         return httpd_reply_error(c, MHD_HTTP_CONFLICT, "chunk %s is already stored on %s", id, addr);
     default:

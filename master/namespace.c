@@ -15,6 +15,7 @@ struct ns_table {
     ns_file **buckets;
     size_t nbuckets;   /* a power of two */
     size_t count;
+    uint64_t generations;   /* last generation handed out */
 };
 
 /* The identifier is a SHA-256 in hex, so its leading digits are already
@@ -104,7 +105,8 @@ static void namespace_grow(ns_table *ns)
     ns->nbuckets = n;
 }
 
-ns_status namespace_create(ns_table *ns, const char *name, uint64_t size, uint64_t chunk_size)
+ns_status namespace_create(ns_table *ns, const char *name, uint64_t size, uint64_t chunk_size,
+                           uint64_t *generation)
 {
     ns_file *f = calloc(1, sizeof *f);
     if (!f || !fileid_of_name(name, f->fileid) || !(f->name = strdup(name))) {
@@ -125,6 +127,8 @@ ns_status namespace_create(ns_table *ns, const char *name, uint64_t size, uint64
         namespace_file_free(f);
         return NS_EXISTS;
     }
+    f->generation = ++ns->generations;
+    *generation = f->generation;
     *slot = f;
     if (++ns->count > ns->nbuckets)
         namespace_grow(ns);
@@ -169,13 +173,17 @@ void namespace_doomed_free(ns_doomed *d)
 }
 
 ns_status namespace_report(ns_table *ns, const char *fileid, uint32_t index, uint16_t server,
-                           long long size, uint64_t *expected)
+                           long long size, uint64_t generation, uint64_t *expected)
 {
     ns_status st = NS_OK;
     pthread_rwlock_wrlock(&ns->lock);
     ns_file *f = *namespace_slot(ns, fileid);
     if (!f) {
         st = NS_NOT_FOUND;
+        goto out;
+    }
+    if (generation != 0 && generation != f->generation) {
+        st = NS_STALE;
         goto out;
     }
     if (index >= f->nchunks) {

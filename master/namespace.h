@@ -24,6 +24,7 @@ typedef enum {
     NS_BAD_INDEX,   /* the file has no such chunk */
     NS_BAD_SIZE,    /* a reported chunk has the wrong size */
     NS_DUPLICATE,   /* the chunkserver was already recorded for the chunk */
+    NS_STALE,       /* the report is for an earlier generation of the file */
     NS_NO_MEMORY,
 } ns_status;
 
@@ -35,6 +36,7 @@ typedef struct {
 typedef struct ns_file {
     char *name;
     char fileid[FILEID_LEN + 1];
+    uint64_t generation;     /* unique per creation, for the master's lifetime */
     uint64_t size;
     uint64_t chunk_size;
     uint32_t nchunks;
@@ -58,14 +60,17 @@ void namespace_free(ns_table *ns);
 static inline bool namespace_file_complete(const ns_file *f) { return f->nstored == f->nchunks; }
 uint64_t namespace_chunk_length(const ns_file *f, uint32_t index);
 
-ns_status namespace_create(ns_table *ns, const char *name, uint64_t size, uint64_t chunk_size);
+/* Creates an incomplete file; *generation receives its generation. */
+ns_status namespace_create(ns_table *ns, const char *name, uint64_t size, uint64_t chunk_size,
+                           uint64_t *generation);
 /* Removes a file; the caller owns doomed (free with namespace_doomed_free). */
 ns_status namespace_remove(ns_table *ns, const char *name, ns_doomed *doomed);
 void namespace_doomed_free(ns_doomed *d);
-/* Records that server stores chunk index of file fileid; size < 0: unknown.
- * On NS_BAD_SIZE *expected holds the right size. */
+/* Records that server stores chunk index of file fileid; size < 0 and
+ * generation 0 mean unknown (the Go protocol sends neither). On
+ * NS_BAD_SIZE *expected holds the right size. */
 ns_status namespace_report(ns_table *ns, const char *fileid, uint32_t index, uint16_t server,
-                           long long size, uint64_t *expected);
+                           long long size, uint64_t generation, uint64_t *expected);
 
 /* Calls fn with the file under the read lock; the file must not escape fn. */
 ns_status namespace_with_file(ns_table *ns, const char *fileid,

@@ -1,1 +1,45 @@
-exit 0
+# fulldisk.sh - a chunkserver whose disk is full refuses the chunk cleanly
+# (507 with a JSON error, nothing kept) and the client puts it elsewhere.
+# The full disk is a 3 MiB tmpfs mounted in a private mount namespace of
+# that chunkserver, so the test never touches the machine's own mounts.
+. "$(dirname "$0")/lib.sh"
+
+command -v unshare >/dev/null || skip "unshare is not available"
+unshare -m sh -c 'mount -t tmpfs -o size=1m tmpfs /mnt' 2>/dev/null \
+    || skip "cannot mount a tmpfs in a private namespace here (needs root)"
+
+CS=1000000
+start_master --chunkSize "$CS"
+mkdir -p "$T/small"
+rm -f "$T/full.port"
+unshare -m sh -c 'mount -t tmpfs -o size=3m tmpfs "$1" && shift && exec "$@"' sh "$T/small" \
+    "$MINIDFS" chunkserver --master "$MASTER" --port 0 --port-file "$T/full.port" \
+    --dir "$T/small" --heartbeat-ms 200 2>>"$T/full.log" &
+FULL_PID=$!
+PIDS+=("$FULL_PID")
+wait_until 10 "the small chunkserver to listen" port_ready "$T/full.port" "$FULL_PID" "$T/full.log"
+FULL="127.0.0.1:$(cat "$T/full.port")"
+start_chunkserver big "$T/big"
+wait_live 2
+VIEW=/proc/$FULL_PID/root$T/small      # the small disk as its chunkserver sees it
+
+make_file "$T/in" 12000000
+client --action write --filename in --input "$T/in"
+client --action read --filename in --output-filename "$T/out"
+cmp "$T/in" "$T/out" || fail "round trip with one full chunkserver"
+n_small=$(chunk_files "$VIEW" | wc -l)
+[ "$n_small" -ge 1 ] && [ "$n_small" -le 3 ] || fail "the 3 MiB disk holds $n_small chunks"
+expect_layout in 12000000 "$CS" "$VIEW" "$T/big"
+grep -q '507 .*No space left' "$T/full.log" || fail "the small chunkserver never ran out of space"
+[ "$(tmp_files "$VIEW")" -eq 0 ] || fail "refused chunks left temporaries on the full disk"
+ok "a full disk: chunks refused there went to the other chunkserver"
+
+# Directly: 507 with a JSON error, no temporary left.
+head -c 2000000 /dev/urandom >"$T/in2"
+http POST "${MASTER%/}/upload" -H 'Content-Type: application/json' --data '{"fileName":"x","fileSize":1000000}' >/dev/null
+code=$(http PUT "http://$FULL/chunks/$(fileid x)_0" --data-binary @<(head -c 1000000 "$T/in2"))
+[ "$code" = 507 ] || fail "PUT to a full disk answered $code: $(cat "$T/body")"
+grep -q '^{"error":".*No space left' "$T/body" || fail "507 body: $(cat "$T/body")"
+[ "$(tmp_files "$VIEW")" -eq 0 ] || fail "a refused chunk left a temporary on the full disk"
+[ ! -e "$VIEW/$(fileid x)_0" ] || fail "a refused chunk is visible"
+ok "PUT to a full disk: 507 {\"error\": \"...No space left...\"}, nothing kept"

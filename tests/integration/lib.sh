@@ -90,10 +90,10 @@ client() { "$MINIDFS" client --master "$MASTER" --quiet "$@"; }
 expect_fail() {
     local pattern=$1; shift
     local rc=0
-    "$@" >"$T/out" 2>"$T/err" || rc=$?
+    "$@" >"$T/.stdout" 2>"$T/.stderr" || rc=$?
     [ "$rc" -ne 0 ] || fail "expected failure from: $*"
-    [ "$(wc -l <"$T/err")" -eq 1 ] || fail "expected one stderr line from: $*; got: $(cat "$T/err")"
-    grep -qE -- "$pattern" "$T/err" || fail "stderr of '$*' lacks /$pattern/: $(cat "$T/err")"
+    [ "$(wc -l <"$T/.stderr")" -eq 1 ] || fail "expected one stderr line from: $*; got: $(cat "$T/.stderr")"
+    grep -qE -- "$pattern" "$T/.stderr" || fail "stderr of '$*' lacks /$pattern/: $(cat "$T/.stderr")"
     LAST_RC=$rc
 }
 

@@ -69,11 +69,13 @@ int chunkserver_main(int argc, char **argv)
     proc_block_signals();
     httpc_global_init();
 
+    int rc = 1;
+    struct MHD_Daemon *d = NULL;
     chunkserver cs = { 0 };
     cs.st = store_open(dir, err, sizeof err);
     if (!cs.st) {
         fprintf(stderr, "minidfs chunkserver: %s\n", err);
-        return 1;
+        goto out;
     }
     httpd_config cfg = {
         .port = (uint16_t)port,
@@ -85,28 +87,28 @@ int chunkserver_main(int argc, char **argv)
         .completed = cs_api_completed,
     };
     uint16_t bound;
-    struct MHD_Daemon *d = httpd_start(&cfg, &bound, err, sizeof err);
+    d = httpd_start(&cfg, &bound, err, sizeof err);
     if (!d) {
         fprintf(stderr, "minidfs chunkserver: %s\n", err);
-        store_close(cs.st);
-        return 1;
+        goto out;
     }
     if (!advertise)
         snprintf(announce, sizeof announce, ":%u/", (unsigned)bound);
     cs.ml = masterlink_start(master_base, announce, heartbeat_ms, err, sizeof err);
     if (!cs.ml || (port_file && !proc_write_port_file(port_file, bound, err, sizeof err))) {
         fprintf(stderr, "minidfs chunkserver: %s\n", err);
-        MHD_stop_daemon(d);
-        masterlink_stop(cs.ml);
-        store_close(cs.st);
-        return 1;
+        goto out;
     }
     log_info("listening on port %u, storing chunks in %s", (unsigned)bound, dir);
     int sig = proc_wait_signal();
     log_info("signal %d: shutting down", sig);
-    MHD_stop_daemon(d);
+    rc = 0;
+out:
+    /* The HTTP side stops first: no request may outlive the master link. */
+    if (d)
+        MHD_stop_daemon(d);
     masterlink_stop(cs.ml);
     store_close(cs.st);
     curl_global_cleanup();
-    return 0;
+    return rc;
 }

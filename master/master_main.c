@@ -55,12 +55,14 @@ int master_main(int argc, char **argv)
     proc_block_signals();
     httpc_global_init();
 
+    int rc = 1;
+    struct MHD_Daemon *d = NULL;
     master m = { .chunk_size = (uint64_t)chunk_size, .replication = 1 };
     m.ns = namespace_new();
     m.reg = registry_new(dead_after_ms);
     if (!m.ns || !m.reg) {
         fprintf(stderr, "minidfs master: out of memory\n");
-        return 1;
+        goto out;
     }
     httpd_config cfg = {
         .port = (uint16_t)port,
@@ -70,22 +72,20 @@ int master_main(int argc, char **argv)
         .completed = master_api_completed,
     };
     uint16_t bound;
-    struct MHD_Daemon *d = httpd_start(&cfg, &bound, err, sizeof err);
-    if (!d) {
+    d = httpd_start(&cfg, &bound, err, sizeof err);
+    if (!d || (port_file && !proc_write_port_file(port_file, bound, err, sizeof err))) {
         fprintf(stderr, "minidfs master: %s\n", err);
-        return 1;
-    }
-    if (port_file && !proc_write_port_file(port_file, bound, err, sizeof err)) {
-        fprintf(stderr, "minidfs master: %s\n", err);
-        MHD_stop_daemon(d);
-        return 1;
+        goto out;
     }
     log_info("listening on port %u, chunk size %lld bytes", (unsigned)bound, chunk_size);
     int sig = proc_wait_signal();
     log_info("signal %d: shutting down", sig);
-    MHD_stop_daemon(d);
+    rc = 0;
+out:
+    if (d)
+        MHD_stop_daemon(d);
     namespace_free(m.ns);
     registry_free(m.reg);
     curl_global_cleanup();
-    return 0;
+    return rc;
 }

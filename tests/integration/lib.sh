@@ -12,7 +12,18 @@ PIDS=()
 MASTER=""
 
 cleanup() {
-    local rc=$?
+    local rc=$? prc
+    # After a passing test, every server still running must also shut down
+    # cleanly on SIGTERM (under the sanitizer build: without leaks).
+    if [ "$rc" -eq 0 ]; then
+        for p in "${PIDS[@]}"; do
+            alive "$p" || continue
+            kill "$p"
+            prc=0
+            wait "$p" || prc=$?
+            [ "$prc" -eq 0 ] || { echo "FAIL [$TEST_NAME]: pid $p exited $prc on SIGTERM" >&2; rc=1; }
+        done
+    fi
     for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
     for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
     if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; then
@@ -81,7 +92,14 @@ start_cluster() {
     wait_live "$n"
 }
 
-stop_pid() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
+# stop_pid PID: SIGTERM, and the process must shut down cleanly (exit 0;
+# under the sanitizer build that includes "no leaks").
+stop_pid() {
+    local rc=0
+    kill "$1"
+    wait "$1" || rc=$?
+    [ "$rc" -eq 0 ] || fail "process $1 exited with status $rc on SIGTERM"
+}
 
 client() { "$MINIDFS" client --master "$MASTER" --quiet "$@"; }
 

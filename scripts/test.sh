@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# test.sh - installs what is missing, builds with -Werror, and runs every
+# test (cmocka unit tests and real-process integration tests) with ctest.
+# Then, unless QUICK=1, builds again with AddressSanitizer + UBSan and runs
+# the quick tests under it, so memory errors fail the run too.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+WERROR=1 BUILD_DIR=build scripts/build.sh
+(cd build && ctest --output-on-failure --timeout 600)
+
+if [ "${QUICK:-0}" != 1 ]; then
+    echo "=== sanitizer build (ASan + UBSan): quick tests ==="
+    WERROR=1 SANITIZE=1 BUILD_TYPE=Debug BUILD_DIR=build-asan scripts/build.sh
+    (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+        UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+        ctest --output-on-failure --timeout 600 -L quick)
+fi

@@ -37,6 +37,29 @@ ok "port in use: one line, exit 1"
 # The master answers list with nothing on a fresh cluster.
 client --action list >"$T/list"
 [ "$(wc -l <"$T/list")" -eq 1 ] || fail "fresh list: $(cat "$T/list")"
+# --advertise: the master hands out the given address, not the one it sees.
+start_chunkserver probe "$T/probe"
+port=$(cat "$T/probe.port")
+stop_pid "$CS_PID"
+start_chunkserver adv "$T/adv" --port "$port" --advertise "localhost:$port"
+wait_until 10 "the advertised address" sh -c "curl -s '${MASTER}chunkservers' | grep -q '\"url\":\"localhost:$port/\",\"live\":true'"
+make_file "$T/p" 3000000
+client --action write --filename p --input "$T/p"
+curl -s "${MASTER%/}/get?id=$(fileid p)" | grep -q "\"locations\":\[\"localhost:$port/\"" || fail "locations do not use the advertised address"
+client --action read --filename p --output-filename "$T/p.out"
+cmp "$T/p" "$T/p.out" || fail "round trip through an advertised address"
+ok "--advertise HOST:PORT is the address clients are given"
+
+# The progress line: drawn on a terminal, never into a file or pipe.
+"$MINIDFS" client --master "$MASTER" --action read --filename p --output-filename "$T/p2" 2>"$T/notty"
+[ ! -s "$T/notty" ] || fail "progress written to a non-terminal stderr: $(cat "$T/notty")"
+if command -v script >/dev/null; then
+    script -qefc "\"$MINIDFS\" client --master $MASTER --action read --filename p --output-filename $T/p3" /dev/null >"$T/tty"
+    grep -q 'read p: 2.9 / 2.9 MiB (100%)' "$T/tty" || fail "no progress line on a terminal: $(cat -v "$T/tty")"
+    cmp "$T/p" "$T/p3" || fail "read on a terminal"
+    ok "progress line on a terminal only"
+fi
+
 stop_pid "$MASTER_PID"
 expect_fail 'list .*(Connection refused|Couldn.t connect)' client --action list
 [ "$LAST_RC" -eq 1 ] || fail "dead master exits $LAST_RC"

@@ -342,7 +342,10 @@ bool transfer_run(const transfer_opts *o, const client_layout *L, char *err, siz
                     moving += o->upload ? jobs[i].pos : jobs[i].delivered;
             progress_update(o->prog, bytes_done + moving);
         }
-        if (finished < n)
+        /* Sleep only when no new chunk can start: a finished chunk frees a
+         * handle that must go straight to the next one, or every chunk
+         * would pay the poll timeout. */
+        if (finished < n && !(nfree > 0 && next < n))
             curl_multi_poll(multi, NULL, 0, 100, NULL);
     }
     ok = true;

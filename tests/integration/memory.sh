@@ -23,9 +23,9 @@ check() {
     report+=" $what=${kb}KiB"
     [ "$kb" -lt "$LIMIT_KB" ] || fail "$what peaked at $kb KiB resident (limit $LIMIT_KB)"
 }
-check client-write "$(cat "$T/rss.write")"
-check client-read "$(cat "$T/rss.read")"
-check client-read-pipe "$(cat "$T/rss.pipe")"
+check client-write "$(cut -d" " -f1 "$T/rss.write")"
+check client-read "$(cut -d" " -f1 "$T/rss.read")"
+check client-read-pipe "$(cut -d" " -f1 "$T/rss.pipe")"
 check master "$(hwm "$MASTER_PID")"
 check chunkserver1 "$(hwm "$CS_PID_cs1")"
 check chunkserver2 "$(hwm "$CS_PID_cs2")"

@@ -1,0 +1,288 @@
+#!/usr/bin/env bash
+# bench.sh - minidfs against this machine's own ceiling, side by side in one
+# run. Everything runs on 127.0.0.1 with its data on the same disk; each
+# figure is the median of $RUNS runs (default 3). Only the ratios inside one
+# run mean anything: the machine is shared and noisy.
+#
+#   ceiling   nginx (WebDAV PUT on) : curl -T of a 1 GiB file, curl -o back
+#   streams   minidfs write/read of the same file, 64 MiB and 1 MB chunks
+#   metadata  wrk keep-alive: master GET /get of a 1-chunk file, beside
+#             nginx serving a small static JSON file
+#   small     1,000 files of 4 KiB written then read with the CLI, beside
+#             1,000 curl -T / curl -o to nginx
+#   scale     a master loaded with chunks through its real /upload API:
+#             resident bytes per chunk
+#   cpu       user+system CPU seconds per GiB moved, client and chunkservers
+#
+# Durability stays on as in production: chunkservers fdatasync every chunk
+# before answering. nginx does not fsync at all, so the ceiling is generous.
+#
+# usage: scripts/bench.sh            (installs nginx-light and wrk if missing)
+# env:   RUNS=3 SIZE_MB=1024 SMALL_FILES=1000 SCALE_CHUNKS=1000000 KEEP=0
+# Writes the table to stdout and the figures to bench-results.json.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+RUNS=${RUNS:-3}
+SIZE_MB=${SIZE_MB:-1024}
+SMALL_FILES=${SMALL_FILES:-1000}
+SCALE_CHUNKS=${SCALE_CHUNKS:-1000000}
+
+scripts/deps.sh nginx-light wrk
+BUILD_TYPE=Release BUILD_DIR=build-release scripts/build.sh >/dev/null
+BIN=$ROOT/build-release/bin
+MINIDFS=$BIN/minidfs
+RUNSTAT=$BIN/maxrss
+
+W=$(mktemp -d "${TMPDIR:-/var/tmp}/minidfs-bench.XXXXXX")
+PIDS=()
+stop_all() {
+    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+    for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+    PIDS=()
+}
+finish() { stop_all; [ "${KEEP:-0}" = 1 ] && echo "kept $W" >&2 || rm -rf "$W"; }
+trap finish EXIT
+say() { echo "[bench] $*" >&2; }
+die() { echo "bench: $*" >&2; exit 1; }
+
+# ---------- helpers ----------
+now() { date +%s.%N; }
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+rate_mbs() { awk -v b="$1" -v s="$2" 'BEGIN { printf "%.1f", b / s / 1e6 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "n/a" && b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+wait_file() { local i; for i in $(seq 500); do [ -s "$1" ] && return 0; sleep 0.02; done; die "timed out waiting for $1"; }
+cpu_of() { awk '{ print ($14 + $15) / 100 }' "/proc/$1/stat"; }   # user+sys seconds (USER_HZ = 100)
+drop_cache() { sync; echo 1 >/proc/sys/vm/drop_caches 2>/dev/null || true; }
+
+# ---------- nginx ----------
+start_nginx() {
+    mkdir -p "$W/nginx/www" "$W/nginx/tmp" "$W/nginx/logs"
+    printf '{"fileName":"x","fileSize":1,"chunkSize":1,"locations":["127.0.0.1:1/"]}\n' >"$W/nginx/www/small.json"
+    local port
+    for port in $(seq 18080 18180); do
+        cat >"$W/nginx/nginx.conf" <<EOF
+$([ "$(id -u)" -eq 0 ] && echo "user root;")
+worker_processes 2;
+daemon off;
+pid $W/nginx/nginx.pid;
+error_log $W/nginx/logs/error.log;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    sendfile on;
+    tcp_nopush on;
+    keepalive_requests 1000000;
+    client_max_body_size 0;
+    client_body_temp_path $W/nginx/tmp;
+    proxy_temp_path $W/nginx/tmp;
+    fastcgi_temp_path $W/nginx/tmp;
+    uwsgi_temp_path $W/nginx/tmp;
+    scgi_temp_path $W/nginx/tmp;
+    server {
+        listen 127.0.0.1:$port;
+        root $W/nginx/www;
+        location / {
+            dav_methods PUT DELETE;
+            create_full_put_path on;
+            client_body_buffer_size 1m;
+        }
+    }
+}
+EOF
+        nginx -p "$W/nginx" -c "$W/nginx/nginx.conf" -e "$W/nginx/logs/error.log" &
+        NGINX_PID=$!
+        sleep 0.2
+        if kill -0 "$NGINX_PID" 2>/dev/null && curl -sf "http://127.0.0.1:$port/small.json" >/dev/null; then
+            PIDS+=("$NGINX_PID")
+            NGINX=http://127.0.0.1:$port
+            return 0
+        fi
+        wait "$NGINX_PID" 2>/dev/null || true
+    done
+    die "nginx would not start (see $W/nginx/logs/error.log)"
+}
+
+# ---------- minidfs cluster ----------
+start_cluster() {   # chunk_size nservers
+    local cs=$1 n=$2 i
+    rm -rf "$W/c" && mkdir -p "$W/c"
+    "$MINIDFS" master --port 0 --port-file "$W/c/m.port" --chunkSize "$cs" --log-level warn 2>>"$W/master.log" &
+    MASTER_PID=$!
+    PIDS+=("$MASTER_PID")
+    wait_file "$W/c/m.port"
+    MASTER=http://127.0.0.1:$(cat "$W/c/m.port")/
+    CS_PIDS=()
+    for i in $(seq 1 "$n"); do
+        "$MINIDFS" chunkserver --master "$MASTER" --port 0 --port-file "$W/c/cs$i.port" \
+            --dir "$W/c/data$i" --log-level warn 2>>"$W/cs.log" &
+        CS_PIDS+=($!)
+        PIDS+=($!)
+    done
+    for i in $(seq 200); do
+        [ "$(curl -s "${MASTER}chunkservers" | grep -o '"live":true' | wc -l)" -eq "$n" ] && return 0
+        sleep 0.02
+    done
+    die "chunkservers did not register"
+}
+cs_cpu() { local t=0 p; for p in "${CS_PIDS[@]}"; do t=$(awk -v a="$t" -v b="$(cpu_of "$p")" 'BEGIN { print a + b }'); done; echo "$t"; }
+
+# ---------- 1. ceiling and 2. streams ----------
+BYTES=$((SIZE_MB * 1024 * 1024))
+say "making a ${SIZE_MB} MiB input"
+head -c "$BYTES" /dev/urandom >"$W/input"
+start_nginx
+say "nginx at $NGINX"
+
+nginx_put() { curl -sf -T "$W/input" "$NGINX/big.bin" -o /dev/null; }
+nginx_get() { rm -f "$W/out"; curl -sf -o "$W/out" "$NGINX/big.bin"; }
+timed() { local t0 t1; t0=$(now); "$@"; t1=$(now); awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }'; }
+
+declare -A FIG
+for r in $(seq "$RUNS"); do
+    say "ceiling run $r/$RUNS"
+    drop_cache; timed nginx_put >>"$W/t.nginx_put"
+    drop_cache; timed nginx_get >>"$W/t.nginx_get"
+    cmp -s "$W/input" "$W/out" || die "nginx round trip differs"
+done
+FIG[nginx_put]=$(rate_mbs "$BYTES" "$(median <"$W/t.nginx_put")")
+FIG[nginx_get]=$(rate_mbs "$BYTES" "$(median <"$W/t.nginx_get")")
+rm -f "$W/out" "$W/nginx/www/big.bin"
+
+stream_bench() {   # label chunk_size
+    local label=$1 cs=$2 r
+    start_cluster "$cs" 3
+    for r in $(seq "$RUNS"); do
+        say "$label run $r/$RUNS"
+        local c0 c1
+        drop_cache
+        c0=$(cs_cpu)
+        timed "$RUNSTAT" "$W/rs.w" "$MINIDFS" client --master "$MASTER" --quiet --action write \
+            --filename big --input "$W/input" --overwrite >>"$W/t.${label}_w"
+        c1=$(cs_cpu)
+        read -r _ u s <"$W/rs.w"
+        echo "$u $s" | awk '{ print $1 + $2 }' >>"$W/cpu.${label}_client_w"
+        awk -v a="$c0" -v b="$c1" 'BEGIN { print b - a }' >>"$W/cpu.${label}_cs_w"
+        drop_cache
+        rm -f "$W/out"
+        c0=$(cs_cpu)
+        timed "$RUNSTAT" "$W/rs.r" "$MINIDFS" client --master "$MASTER" --quiet --action read \
+            --filename big --output-filename "$W/out" >>"$W/t.${label}_r"
+        c1=$(cs_cpu)
+        read -r _ u s <"$W/rs.r"
+        echo "$u $s" | awk '{ print $1 + $2 }' >>"$W/cpu.${label}_client_r"
+        awk -v a="$c0" -v b="$c1" 'BEGIN { print b - a }' >>"$W/cpu.${label}_cs_r"
+        cmp -s "$W/input" "$W/out" || die "$label round trip differs"
+        rm -f "$W/out"
+    done
+    FIG[${label}_w]=$(rate_mbs "$BYTES" "$(median <"$W/t.${label}_w")")
+    FIG[${label}_r]=$(rate_mbs "$BYTES" "$(median <"$W/t.${label}_r")")
+    local gib k
+    gib=$(awk -v b="$BYTES" 'BEGIN { print b / 1073741824 }')
+    for k in client_w cs_w client_r cs_r; do
+        FIG[cpu_${label}_$k]=$(awk -v c="$(median <"$W/cpu.${label}_$k")" -v g="$gib" 'BEGIN { printf "%.2f", c / g }')
+    done
+    stop_all
+}
+stream_bench r1_64m $((64 * 1024 * 1024))
+stream_bench r1_1m 1000000
+start_nginx   # stop_all stopped it
+
+# ---------- 3. metadata ----------
+wrk_rps() { wrk -t2 -c32 -d5s "$1" 2>/dev/null | awk '/Requests\/sec/ { print $2 }'; }
+start_cluster 1000000 1
+head -c 1000 /dev/urandom >"$W/one"
+"$MINIDFS" client --master "$MASTER" --quiet --action write --filename one --input "$W/one"
+ONE_ID=$(printf one | sha256sum | cut -c1-64)
+curl -sf "${MASTER}get?id=$ONE_ID" >/dev/null || die "metadata target not readable"
+for r in $(seq "$RUNS"); do
+    say "metadata run $r/$RUNS"
+    wrk_rps "$NGINX/small.json" >>"$W/rps.nginx"
+    wrk_rps "${MASTER}get?id=$ONE_ID" >>"$W/rps.get"
+done
+FIG[rps_nginx]=$(median <"$W/rps.nginx")
+FIG[rps_get]=$(median <"$W/rps.get")
+
+# ---------- 4. small files ----------
+mkdir -p "$W/small"
+for i in $(seq "$SMALL_FILES"); do head -c 4096 /dev/urandom >"$W/small/f$i"; done
+small_minidfs_w() { local i; for i in $(seq "$SMALL_FILES"); do "$MINIDFS" client --master "$MASTER" --quiet --action write --filename "s$1-$i" --input "$W/small/f$i"; done; }
+small_minidfs_r() { local i; for i in $(seq "$SMALL_FILES"); do "$MINIDFS" client --master "$MASTER" --quiet --action read --filename "s$1-$i" --output-filename "$W/small.out"; done; }
+small_nginx_w() { local i; for i in $(seq "$SMALL_FILES"); do curl -sf -T "$W/small/f$i" "$NGINX/s$1-$i" -o /dev/null; done; }
+small_nginx_r() { local i; for i in $(seq "$SMALL_FILES"); do curl -sf -o "$W/small.out" "$NGINX/s$1-$i"; done; }
+stop_all
+start_nginx
+start_cluster 1000000 3
+for r in $(seq "$RUNS"); do
+    say "small files run $r/$RUNS"
+    timed small_nginx_w "$r" >>"$W/t.small_nginx_w"
+    timed small_nginx_r "$r" >>"$W/t.small_nginx_r"
+    timed small_minidfs_w "$r" >>"$W/t.small_w"
+    timed small_minidfs_r "$r" >>"$W/t.small_r"
+done
+for k in small_nginx_w small_nginx_r small_w small_r; do
+    FIG[$k]=$(awk -v n="$SMALL_FILES" -v s="$(median <"$W/t.$k")" 'BEGIN { printf "%.0f", n / s }')
+done
+stop_all
+
+# ---------- 5. master scale ----------
+# Chunks enter through the master's own /upload, 1,000 chunks per file; a
+# registered address stands in for a chunkserver (no bytes move).
+say "loading the master with $SCALE_CHUNKS chunks"
+"$MINIDFS" master --port 0 --port-file "$W/scale.port" --chunkSize 1 --log-level warn 2>>"$W/master.log" &
+SCALE_PID=$!
+PIDS+=("$SCALE_PID")
+wait_file "$W/scale.port"
+SM=http://127.0.0.1:$(cat "$W/scale.port")
+curl -sf -X POST "$SM/chunkserver" -d '{"url":"127.0.0.1:9/"}' >/dev/null
+rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
+RSS0=$(rss_kb "$SCALE_PID")
+nfiles=$((SCALE_CHUNKS / 1000))
+t0=$(now)
+for i in $(seq "$nfiles"); do
+    printf '{"fileName":"scale-%d","fileSize":1000}' "$i" >"$W/scale.req"
+    curl -sf -X POST "$SM/upload" --data-binary @"$W/scale.req" -o /dev/null || die "scale upload $i"
+done
+t1=$(now)
+RSS1=$(rss_kb "$SCALE_PID")
+FIG[scale_bytes_per_chunk]=$(awk -v a="$RSS0" -v b="$RSS1" -v n="$SCALE_CHUNKS" 'BEGIN { printf "%.1f", (b - a) * 1024 / n }')
+FIG[scale_load_chunks_per_s]=$(awk -v n="$SCALE_CHUNKS" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", n / (b - a) }')
+stop_all
+
+# ---------- report ----------
+f() { echo "${FIG[$1]:-n/a}"; }
+{
+printf '\nminidfs benchmark  %s  (%s MiB, median of %s runs, %s cores)\n\n' "$(date -u +%FT%TZ)" "$SIZE_MB" "$RUNS" "$(nproc)"
+printf '%-44s %12s %12s %8s\n' "figure" "minidfs" "ceiling" "ratio"
+row() { printf '%-44s %12s %12s %8s\n' "$1" "$2" "$3" "$(ratio "$2" "$3")"; }
+row "write MB/s, replication 1, 64 MiB chunks" "$(f r1_64m_w)" "$(f nginx_put)"
+row "read MB/s,  replication 1, 64 MiB chunks" "$(f r1_64m_r)" "$(f nginx_get)"
+row "write MB/s, replication 1, 1 MB chunks" "$(f r1_1m_w)" "$(f r1_64m_w)"
+row "read MB/s,  replication 1, 1 MB chunks" "$(f r1_1m_r)" "$(f r1_64m_r)"
+row "write MB/s, replication 3" "n/a" "$(f nginx_put)"
+row "master GET /get req/s (wrk, keep-alive)" "$(f rps_get)" "$(f rps_nginx)"
+row "master POST /allocate req/s" "n/a" "$(f rps_nginx)"
+row "small files written/s (4 KiB, CLI)" "$(f small_w)" "$(f small_nginx_w)"
+row "small files read/s (4 KiB, CLI)" "$(f small_r)" "$(f small_nginx_r)"
+printf '%-44s %12s\n' "master resident bytes per chunk" "$(f scale_bytes_per_chunk)"
+printf '%-44s %12s\n' "master chunks created/s through /upload" "$(f scale_load_chunks_per_s)"
+printf '%-44s %12s\n' "master restart time" "n/a"
+printf '\nCPU seconds per GiB (user+sys)      client   chunkservers\n'
+for l in r1_64m r1_1m; do
+    printf '  %-8s write                    %7s %12s\n' "$l" "$(f cpu_${l}_client_w)" "$(f cpu_${l}_cs_w)"
+    printf '  %-8s read                     %7s %12s\n' "$l" "$(f cpu_${l}_client_r)" "$(f cpu_${l}_cs_r)"
+done
+printf '\n1 MB rows compare with the 64 MiB rows; n/a: needs replication (issue 3) or a journal (issue 4).\n'
+} | tee "$W/table"
+
+{
+printf '{\n  "date": "%s",\n  "size_mib": %s,\n  "runs": %s,\n  "figures": {\n' "$(date -u +%FT%TZ)" "$SIZE_MB" "$RUNS"
+first=1
+for k in $(printf '%s\n' "${!FIG[@]}" | sort); do
+    [ $first = 1 ] || printf ',\n'
+    first=0
+    printf '    "%s": %s' "$k" "${FIG[$k]}"
+done
+printf '\n  }\n}\n'
+} >"$ROOT/bench-results.json"
+say "figures written to bench-results.json"

@@ -40,19 +40,11 @@ int chunkserver_main(int argc, char **argv)
         { "log-level", FLAG_STRING, &level_name, 0, 0, "LEVEL", "debug, info, warn or error" },
     };
     const size_t ndefs = sizeof defs / sizeof defs[0];
+    int rc = flags_run("chunkserver", cs_usage, defs, ndefs, argc, argv);
+    if (rc >= 0)
+        return rc;
     char err[512];
-    switch (flags_parse(defs, ndefs, argc, argv, err, sizeof err)) {
-    case FLAGS_HELP:
-        flags_print_help(stdout, cs_usage, defs, ndefs);
-        return 0;
-    case FLAGS_ERROR:
-        fprintf(stderr, "minidfs chunkserver: %s\n", err);
-        return 2;
-    case FLAGS_OK:
-        break;
-    }
-    int lvl = log_level_parse(level_name);
-    if (lvl < 0) {
+    if (!log_init_named("chunkserver", level_name)) {
         fprintf(stderr, "minidfs chunkserver: unknown log level \"%s\"\n", level_name);
         return 2;
     }
@@ -65,11 +57,10 @@ int chunkserver_main(int argc, char **argv)
         fprintf(stderr, "minidfs chunkserver: --advertise: %s\n", err);
         return 2;
     }
-    log_init("chunkserver", (log_level)lvl);
     proc_block_signals();
     httpc_global_init();
 
-    int rc = 1;
+    rc = 1;
     struct MHD_Daemon *d = NULL;
     chunkserver cs = { 0 };
     cs.st = store_open(dir, err, sizeof err);

@@ -39,17 +39,10 @@ int client_main(int argc, char **argv)
         { "quiet", FLAG_BOOL, &quiet, 0, 0, NULL, "no progress line" },
     };
     const size_t ndefs = sizeof defs / sizeof defs[0];
+    int rc = flags_run("client", client_usage, defs, ndefs, argc, argv);
+    if (rc >= 0)
+        return rc;
     char err[1024];
-    switch (flags_parse(defs, ndefs, argc, argv, err, sizeof err)) {
-    case FLAGS_HELP:
-        flags_print_help(stdout, client_usage, defs, ndefs);
-        return 0;
-    case FLAGS_ERROR:
-        fprintf(stderr, "minidfs client: %s\n", err);
-        return 2;
-    case FLAGS_OK:
-        break;
-    }
     char master[512];
     if (!addr_master_base(master_url, master, sizeof master, err, sizeof err)) {
         fprintf(stderr, "minidfs client: --master: %s\n", err);

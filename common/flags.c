@@ -93,6 +93,23 @@ flags_result flags_parse(const flag_def *defs, size_t ndefs, int argc, char **ar
     return FLAGS_OK;
 }
 
+int flags_run(const char *program, const char *usage, const flag_def *defs, size_t ndefs,
+              int argc, char **argv)
+{
+    char err[512];
+    switch (flags_parse(defs, ndefs, argc, argv, err, sizeof err)) {
+    case FLAGS_HELP:
+        flags_print_help(stdout, usage, defs, ndefs);
+        return 0;
+    case FLAGS_ERROR:
+        fprintf(stderr, "minidfs %s: %s\n", program, err);
+        return 2;
+    case FLAGS_OK:
+        break;
+    }
+    return -1;
+}
+
 void flags_print_help(FILE *out, const char *usage, const flag_def *defs, size_t ndefs)
 {
     fprintf(out, "%s\n\nFlags:\n", usage);

@@ -31,6 +31,13 @@ typedef enum { FLAGS_OK = 0, FLAGS_HELP, FLAGS_ERROR } flags_result;
 flags_result flags_parse(const flag_def *defs, size_t ndefs, int argc, char **argv,
                          char *err, size_t errlen);
 
+/* The whole front end of a program's main: parses, prints --help to
+ * stdout, or prints "minidfs PROGRAM: <error>" to stderr. Returns -1 when
+ * the program should go on, else the exit status (0 after help, 2 after a
+ * usage error). */
+int flags_run(const char *program, const char *usage, const flag_def *defs, size_t ndefs,
+              int argc, char **argv);
+
 /* Prints "usage" and one line per flag with its default value. */
 void flags_print_help(FILE *out, const char *usage, const flag_def *defs, size_t ndefs);
 

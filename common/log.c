@@ -22,6 +22,15 @@ void log_init(const char *program, log_level min)
     log_min = min;
 }
 
+bool log_init_named(const char *program, const char *level_name)
+{
+    int lvl = log_level_parse(level_name);
+    if (lvl < 0)
+        return false;
+    log_init(program, (log_level)lvl);
+    return true;
+}
+
 int log_level_parse(const char *s)
 {
     for (int i = 0; i <= LOGL_OFF; i++)

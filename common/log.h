@@ -6,9 +6,14 @@
 #ifndef MINIDFS_LOG_H
 #define MINIDFS_LOG_H
 
+#include <stdbool.h>
+
 typedef enum { LOGL_DEBUG = 0, LOGL_INFO, LOGL_WARN, LOGL_ERROR, LOGL_OFF } log_level;
 
 void log_init(const char *program, log_level min);
+/* log_init with a level given by name, as the --log-level flag takes it;
+ * false (and nothing changed) for an unknown name. */
+bool log_init_named(const char *program, const char *level_name);
 /* Parses "debug", "info", "warn", "error", "off"; returns -1 on anything else. */
 int log_level_parse(const char *s);
 void log_msg(log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

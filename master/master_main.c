@@ -35,27 +35,18 @@ int master_main(int argc, char **argv)
           "write the bound port here once listening" },
         { "log-level", FLAG_STRING, &level_name, 0, 0, "LEVEL", "debug, info, warn or error" },
     };
+    int rc = flags_run("master", master_usage, defs, sizeof defs / sizeof defs[0], argc, argv);
+    if (rc >= 0)
+        return rc;
     char err[512];
-    switch (flags_parse(defs, sizeof defs / sizeof defs[0], argc, argv, err, sizeof err)) {
-    case FLAGS_HELP:
-        flags_print_help(stdout, master_usage, defs, sizeof defs / sizeof defs[0]);
-        return 0;
-    case FLAGS_ERROR:
-        fprintf(stderr, "minidfs master: %s\n", err);
-        return 2;
-    case FLAGS_OK:
-        break;
-    }
-    int lvl = log_level_parse(level_name);
-    if (lvl < 0) {
+    if (!log_init_named("master", level_name)) {
         fprintf(stderr, "minidfs master: unknown log level \"%s\"\n", level_name);
         return 2;
     }
-    log_init("master", (log_level)lvl);
     proc_block_signals();
     httpc_global_init();
 
-    int rc = 1;
+    rc = 1;
     struct MHD_Daemon *d = NULL;
     master m = { .chunk_size = (uint64_t)chunk_size, .replication = 1 };
     m.ns = namespace_new();

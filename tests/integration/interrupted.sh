@@ -45,3 +45,18 @@ client --action read --filename in --output-filename "$T/out"
 cmp "$T/in" "$T/out" || fail "rewrite after the kill differs"
 expect_layout in "$SIZE" "$CS" "${DIRS[@]}"
 ok "the same upload run again with --overwrite completes byte-exact"
+
+# A peer that starts an upload and goes silent is cut off after the
+# chunkserver's --timeout, and what it sent is dropped.
+start_chunkserver stall "$T/stall" --timeout 1
+curl -sf -X POST "${MASTER%/}/upload" -d '{"fileName":"stalled","fileSize":1000000}' >/dev/null
+exec 3<>"/dev/tcp/127.0.0.1/$(cat "$T/stall.port")"
+printf 'PUT /chunks/%s_0 HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n' "$(fileid stalled)" >&3
+head -c 1000 /dev/zero >&3
+has_tmp() { [ "$(tmp_files "$T/stall")" -gt 0 ]; }
+wait_until 5 "the stalled upload to start" has_tmp
+no_stall_tmp() { [ "$(tmp_files "$T/stall")" -eq 0 ]; }
+wait_until 10 "the stalled upload to be dropped" no_stall_tmp
+exec 3>&-
+[ -z "$(chunk_files "$T/stall")" ] || fail "a stalled upload left a chunk"
+ok "an uploader that goes silent is cut off at --timeout; nothing kept"

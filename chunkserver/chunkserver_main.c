@@ -24,7 +24,7 @@ int chunkserver_main(int argc, char **argv)
 {
     long long port = 8001, heartbeat_ms = 1000, timeout_s = 120;
     const char *master_url = "http://localhost:8000/", *dir = "./data", *advertise = NULL;
-    const char *port_file = NULL, *level_name = "info";
+    const char *port_file = NULL, *level_name = "info", *rack = "default";
     const flag_def defs[] = {
         { "master", FLAG_STRING, &master_url, 0, 0, "URL", "the master's address" },
         { "port", FLAG_INT, &port, 0, 65535, "PORT", "port to listen on (0: any free port)" },
@@ -32,6 +32,8 @@ int chunkserver_main(int argc, char **argv)
         { "advertise", FLAG_STRING, &advertise, 0, 0, "HOST:PORT",
           "address the master gives out for this server (default: the address the "
           "registration came from, with --port)" },
+        { "rack", FLAG_STRING, &rack, 0, 0, "NAME",
+          "rack this server is in; replicas of a chunk go to different racks" },
         { "heartbeat-ms", FLAG_INT, &heartbeat_ms, 10, 600000, "MS",
           "interval between re-registrations with the master" },
         { "timeout", FLAG_INT, &timeout_s, 1, 3600, "SECONDS", "idle connection timeout" },
@@ -85,7 +87,7 @@ int chunkserver_main(int argc, char **argv)
     }
     if (!advertise)
         snprintf(announce, sizeof announce, ":%u/", (unsigned)bound);
-    cs.ml = masterlink_start(master_base, announce, heartbeat_ms, err, sizeof err);
+    cs.ml = masterlink_start(master_base, announce, rack, dir, heartbeat_ms, err, sizeof err);
     if (!cs.ml || (port_file && !proc_write_port_file(port_file, bound, err, sizeof err))) {
         fprintf(stderr, "minidfs chunkserver: %s\n", err);
         goto out;

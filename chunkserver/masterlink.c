@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <time.h>
 
 #include "httpc.h"
@@ -23,6 +24,8 @@
 struct masterlink {
     char master[512];
     char announce[PROTO_MAX_SERVER_ADDR];
+    char rack[PROTO_MAX_RACK_NAME + 1];
+    char dir[4096];
     long heartbeat_ms;
     pthread_t thread;
     pthread_mutex_t lock;
@@ -38,7 +41,14 @@ static bool masterlink_register_once(masterlink *ml, char *err, size_t errlen)
 {
     char url[600];
     snprintf(url, sizeof url, "%s%s", ml->master, PROTO_PATH_REGISTER);
-    json_t *body = json_pack("{s:s}", PROTO_F_URL, ml->announce);
+    json_t *body = json_pack("{s:s,s:s}", PROTO_F_URL, ml->announce, PROTO_F_RACK, ml->rack);
+    struct statvfs vfs;
+    if (statvfs(ml->dir, &vfs) == 0) {
+        uint64_t cap = (uint64_t)vfs.f_blocks * vfs.f_frsize;
+        uint64_t used = cap - (uint64_t)vfs.f_bavail * vfs.f_frsize;
+        json_object_set_new(body, PROTO_F_CAPACITY, json_integer((json_int_t)cap));
+        json_object_set_new(body, PROTO_F_USED, json_integer((json_int_t)used));
+    }
     httpc_response resp;
     bool ok = httpc_json("POST", url, body, MASTERLINK_TIMEOUT_MS, &resp, err, errlen);
     json_decref(body);
@@ -101,8 +111,8 @@ static void *masterlink_loop(void *arg)
     return NULL;
 }
 
-masterlink *masterlink_start(const char *master_base, const char *announce, long heartbeat_ms,
-                             char *err, size_t errlen)
+masterlink *masterlink_start(const char *master_base, const char *announce, const char *rack,
+                             const char *dir, long heartbeat_ms, char *err, size_t errlen)
 {
     masterlink *ml = calloc(1, sizeof *ml);
     if (!ml) {
@@ -111,6 +121,8 @@ masterlink *masterlink_start(const char *master_base, const char *announce, long
     }
     snprintf(ml->master, sizeof ml->master, "%s", master_base);
     snprintf(ml->announce, sizeof ml->announce, "%s", announce);
+    snprintf(ml->rack, sizeof ml->rack, "%s", rack);
+    snprintf(ml->dir, sizeof ml->dir, "%s", dir);
     ml->heartbeat_ms = heartbeat_ms;
     pthread_mutex_init(&ml->lock, NULL);
     pthread_cond_init(&ml->wake, NULL);

@@ -22,9 +22,10 @@ typedef enum {
     REPORT_UNREACHABLE,   /* no answer from the master */
 } masterlink_report_result;
 
-/* announce: the "url" we register with ("HOST:PORT/" or ":PORT/"). */
-masterlink *masterlink_start(const char *master_base, const char *announce, long heartbeat_ms,
-                             char *err, size_t errlen);
+/* announce: the "url" we register with ("HOST:PORT/" or ":PORT/"); rack
+ * and the file system of dir are reported with every heartbeat. */
+masterlink *masterlink_start(const char *master_base, const char *announce, const char *rack,
+                             const char *dir, long heartbeat_ms, char *err, size_t errlen);
 void masterlink_stop(masterlink *ml);
 
 /* False until the first registration succeeded. */

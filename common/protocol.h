@@ -45,6 +45,10 @@
 #define PROTO_F_CHUNKSERVER      "chunkserver"
 #define PROTO_F_SIZE             "size"             /* extension: bytes a chunkserver stored */
 #define PROTO_F_GENERATION       "generation"       /* extension: which incarnation of a file */
+#define PROTO_F_REPLICATION      "replication"      /* extension: copies wanted per chunk */
+#define PROTO_F_RACK             "rack"             /* extension: a chunkserver's rack */
+#define PROTO_F_CAPACITY         "capacity"         /* extension: bytes of its file system */
+#define PROTO_F_USED             "used"             /* extension: bytes used there */
 #define PROTO_F_LOCATIONS        "locations"
 #define PROTO_F_FILES            "files"
 #define PROTO_F_COMPLETE         "complete"
@@ -66,5 +70,7 @@
 #define PROTO_MAX_SERVER_ADDR    256           /* bytes in "HOST:PORT/" */
 #define PROTO_DEFAULT_CHUNK_SIZE (64ull << 20)
 #define PROTO_MAX_CHUNK_SIZE     (1ull << 30)
+#define PROTO_MAX_REPLICATION    8
+#define PROTO_MAX_RACK_NAME      63
 
 #endif

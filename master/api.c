@@ -24,6 +24,18 @@ typedef struct {
 
 /* ---- POST /chunkserver ---- */
 
+static bool master_api_rack_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > PROTO_MAX_RACK_NAME)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+              (s[i] >= '0' && s[i] <= '9') || s[i] == '.' || s[i] == '-' || s[i] == '_'))
+            return false;
+    return true;
+}
+
 static enum MHD_Result master_api_register(master *m, struct MHD_Connection *c, json_t *req)
 {
     char err[256], peer[128] = "", addr[PROTO_MAX_SERVER_ADDR];
@@ -38,8 +50,21 @@ static enum MHD_Result master_api_register(master *m, struct MHD_Connection *c, 
     if (idx < 0)
         return httpd_reply_error(c, MHD_HTTP_SERVICE_UNAVAILABLE,
                                  "too many chunkservers (at most %d)", REGISTRY_MAX);
+    const char *rack = "default";
+    long long capacity = 0, used = 0;
+    json_t *jr = json_object_get(req, PROTO_F_RACK);
+    if (jr && !(json_is_string(jr) && master_api_rack_ok(json_string_value(jr))))
+        return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST,
+                                 "field \"rack\" must be 1 to %d letters, digits, '.', '-' or '_'",
+                                 PROTO_MAX_RACK_NAME);
+    if (jr)
+        rack = json_string_value(jr);
+    if (!jsonf_int_opt(req, PROTO_F_CAPACITY, 0, INT64_MAX, &capacity, err, sizeof err) ||
+        !jsonf_int_opt(req, PROTO_F_USED, 0, INT64_MAX, &used, err, sizeof err))
+        return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "%s", err);
+    registry_set_disk(m->reg, idx, rack, (uint64_t)capacity, (uint64_t)used);
     if (registry_count(m->reg) != before)
-        log_info("chunkserver %s registered", addr);
+        log_info("chunkserver %s registered (rack %s)", addr, rack);
     return httpd_reply_json(c, MHD_HTTP_OK,
                             json_pack("{s:s,s:I}", PROTO_F_URL, addr, PROTO_F_CHUNK_SIZE,
                                       (json_int_t)m->chunk_size));
@@ -47,15 +72,57 @@ static enum MHD_Result master_api_register(master *m, struct MHD_Connection *c, 
 
 /* ---- POST /upload ---- */
 
+/* The host part of "HOST:PORT/". */
+static size_t master_api_host_len(const char *addr)
+{
+    const char *colon = strrchr(addr, ':');
+    return colon ? (size_t)(colon - addr) : strlen(addr);
+}
+
+/* Turns registry facts into placement facts: racks as small numbers, and
+ * each server's closeness to the writer (same host, else same rack as a
+ * server on the writer's host). */
+static void master_api_placement_facts(master *m, const registry_info *live, size_t n,
+                                       const char *writer_host, placement_server *out)
+{
+    const char *writer_rack = NULL;
+    for (size_t i = 0; i < n; i++) {
+        const char *a = registry_addr(m->reg, live[i].index);
+        size_t hl = master_api_host_len(a);
+        out[i] = (placement_server){ .index = live[i].index, .capacity = live[i].capacity,
+                                     .used = live[i].used };
+        out[i].rack = (uint16_t)i;
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(live[j].rack, live[i].rack) == 0) {
+                out[i].rack = out[j].rack;
+                break;
+            }
+        if (writer_host[0] && strlen(writer_host) == hl && strncmp(a, writer_host, hl) == 0) {
+            out[i].closeness = 2;
+            writer_rack = live[i].rack;
+        }
+    }
+    for (size_t i = 0; writer_rack && i < n; i++)
+        if (out[i].closeness == 0 && strcmp(live[i].rack, writer_rack) == 0)
+            out[i].closeness = 1;
+}
+
+static enum MHD_Result master_api_plan(master *m, struct MHD_Connection *c, const char *name,
+                                       uint64_t size, uint64_t nchunks, bool overwrite,
+                                       unsigned replication, const registry_info *live,
+                                       size_t nlive);
+
 static enum MHD_Result master_api_upload(master *m, struct MHD_Connection *c, json_t *req)
 {
     char err[256];
     const char *name;
-    long long size;
+    long long size, replication = m->replication;
     bool overwrite;
     if (!jsonf_string(req, PROTO_F_FILE_NAME, &name, err, sizeof err) ||
         !jsonf_int(req, PROTO_F_FILE_SIZE, 0, INT64_MAX, &size, err, sizeof err) ||
-        !jsonf_bool_opt(req, PROTO_F_OVERWRITE, false, &overwrite, err, sizeof err))
+        !jsonf_bool_opt(req, PROTO_F_OVERWRITE, false, &overwrite, err, sizeof err) ||
+        !jsonf_int_opt(req, PROTO_F_REPLICATION, 1, PROTO_MAX_REPLICATION, &replication, err,
+                       sizeof err))
         return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "%s", err);
     if (name[0] == '\0' || strlen(name) > PROTO_MAX_FILE_NAME)
         return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST,
@@ -67,8 +134,23 @@ static enum MHD_Result master_api_upload(master *m, struct MHD_Connection *c, js
                                  "chunks per file", size, (unsigned long long)nchunks,
                                  (unsigned long long)m->chunk_size, PROTO_MAX_CHUNKS);
 
-    uint16_t live[REGISTRY_MAX];
-    size_t nlive = registry_live_list(m->reg, registry_now_ms(), live, REGISTRY_MAX);
+    size_t cap = registry_count(m->reg) + 1;
+    registry_info *live = malloc(cap * sizeof *live);
+    if (!live)
+        return httpd_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+    size_t nlive = registry_live_info(m->reg, registry_now_ms(), live, cap);
+    enum MHD_Result ret = master_api_plan(m, c, name, (uint64_t)size, nchunks, overwrite,
+                                          (unsigned)replication, live, nlive);
+    free(live);
+    return ret;
+}
+
+/* The rest of /upload, once the live chunkservers are known. */
+static enum MHD_Result master_api_plan(master *m, struct MHD_Connection *c, const char *name,
+                                       uint64_t size, uint64_t nchunks, bool overwrite,
+                                       unsigned replication, const registry_info *live,
+                                       size_t nlive)
+{
     if (nchunks > 0 && nlive == 0)
         return httpd_reply_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "no live chunkservers");
 
@@ -81,7 +163,7 @@ static enum MHD_Result master_api_upload(master *m, struct MHD_Connection *c, js
         namespace_doomed_free(&doomed);
     }
     uint64_t generation;
-    ns_status st = namespace_create(m->ns, name, (uint64_t)size, m->chunk_size, &generation);
+    ns_status st = namespace_create(m->ns, name, size, m->chunk_size, &generation);
     if (st == NS_EXISTS)
         return httpd_reply_error(c, MHD_HTTP_CONFLICT,
                                  "file \"%s\" already exists (overwrite it with "
@@ -91,14 +173,29 @@ static enum MHD_Result master_api_upload(master *m, struct MHD_Connection *c, js
 
     char fileid[FILEID_LEN + 1];
     fileid_of_name(name, fileid);
-    uint16_t *plan = nchunks ? malloc(nchunks * m->replication * sizeof *plan) : NULL;
-    if (nchunks && !plan)
+    char peer[128] = "";
+    httpd_peer_host(c, peer, sizeof peer);
+    uint16_t *plan = nchunks ? malloc(nchunks * (size_t)replication * sizeof *plan) : NULL;
+    placement_server *ps = malloc((nlive ? nlive : 1) * sizeof *ps);
+    if ((nchunks && !plan) || !ps) {
+        free(plan);
+        free(ps);
         return httpd_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
-    unsigned r = placement_plan(&m->place, live, nlive, (uint32_t)nchunks, m->replication, plan);
+    }
+    master_api_placement_facts(m, live, nlive, peer, ps);
+    unsigned r = placement_plan(&m->place, ps, nlive, (uint32_t)nchunks, (unsigned)replication,
+                                m->chunk_size, plan);
+    free(ps);
+    if (nchunks > 0 && r == 0) {
+        free(plan);
+        return httpd_reply_error(c, MHD_HTTP_INSUFFICIENT_STORAGE,
+                                 "no live chunkserver has room for a chunk of %llu bytes",
+                                 (unsigned long long)m->chunk_size);
+    }
 
     json_t *servers = json_array();
     for (size_t i = 0; i < nlive; i++)
-        json_array_append_new(servers, json_string(registry_addr(m->reg, live[i])));
+        json_array_append_new(servers, json_string(registry_addr(m->reg, live[i].index)));
     json_t *chunks = json_array();
     for (uint64_t i = 0; i < nchunks; i++) {
         char id[CHUNKID_BUF];
@@ -110,13 +207,15 @@ static enum MHD_Result master_api_upload(master *m, struct MHD_Connection *c, js
                                                 PROTO_F_CHUNK_ID, id, PROTO_F_REPLICAS, reps));
     }
     free(plan);
-    log_info("upload \"%s\": %lld bytes, %llu chunks", name, size, (unsigned long long)nchunks);
+    log_info("upload \"%s\": %llu bytes, %llu chunks, %u replicas", name,
+             (unsigned long long)size, (unsigned long long)nchunks, r);
     return httpd_reply_json(c, MHD_HTTP_OK,
-                            json_pack("{s:s,s:I,s:I,s:o,s:o,s:I}", PROTO_F_IDENTIFIER, fileid,
+                            json_pack("{s:s,s:I,s:I,s:o,s:o,s:I,s:I}", PROTO_F_IDENTIFIER, fileid,
                                       PROTO_F_CHUNK_SIZE, (json_int_t)m->chunk_size,
                                       PROTO_F_NUM_CHUNKS, (json_int_t)nchunks,
                                       PROTO_F_CHUNKSERVERS, servers, PROTO_F_CHUNKS, chunks,
-                                      PROTO_F_GENERATION, (json_int_t)generation));
+                                      PROTO_F_GENERATION, (json_int_t)generation,
+                                      PROTO_F_REPLICATION, (json_int_t)r));
 }
 
 /* ---- POST /uploadSuccessful ---- */

@@ -22,12 +22,14 @@ static const char master_usage[] =
 int master_main(int argc, char **argv)
 {
     long long port = 8000, chunk_size = (long long)PROTO_DEFAULT_CHUNK_SIZE;
-    long long dead_after_ms = 10000, threads = 4;
+    long long dead_after_ms = 10000, threads = 4, replication = 3;
     const char *port_file = NULL, *level_name = "info";
     const flag_def defs[] = {
         { "port", FLAG_INT, &port, 0, 65535, "PORT", "port to listen on (0: any free port)" },
         { "chunkSize", FLAG_INT, &chunk_size, 1, (long long)PROTO_MAX_CHUNK_SIZE, "BYTES",
           "chunk size for new files" },
+        { "replication", FLAG_INT, &replication, 1, PROTO_MAX_REPLICATION, "N",
+          "copies of each chunk (capped by the live chunkservers)" },
         { "dead-after-ms", FLAG_INT, &dead_after_ms, 100, 86400000, "MS",
           "a chunkserver silent this long gets no new chunks" },
         { "threads", FLAG_INT, &threads, 1, 256, "N", "HTTP worker threads" },
@@ -48,7 +50,7 @@ int master_main(int argc, char **argv)
 
     rc = 1;
     struct MHD_Daemon *d = NULL;
-    master m = { .chunk_size = (uint64_t)chunk_size, .replication = 1 };
+    master m = { .chunk_size = (uint64_t)chunk_size, .replication = (unsigned)replication };
     m.ns = namespace_new();
     m.reg = registry_new(dead_after_ms);
     if (!m.ns || !m.reg) {

@@ -1,22 +1,102 @@
 /*
- * placement.c - the placement policy. Pure: it decides from the list of
- * live servers it is given and never looks at the registry or namespace
- * itself, so it can be tested alone. The only state is the shared cursor,
- * advanced atomically so concurrent uploads interleave without a lock.
+ * placement.c - the placement policy (rules in placement.h). Pure: it
+ * decides from the server facts it is given and never looks at the
+ * registry or namespace itself, so it is tested alone. The only shared
+ * state is the cursor, advanced atomically so concurrent plans interleave
+ * without a lock. Costs O(chunks * replication * servers).
  */
 #include "placement.h"
 
-unsigned placement_plan(placement *p, const uint16_t *live, size_t nlive, uint32_t nchunks,
-                        unsigned replication, uint16_t *out)
+#include <stdbool.h>
+#include <stdlib.h>
+
+typedef struct {
+    const placement_server *s;
+    bool below;          /* utilization at or below the average */
+    uint32_t assigned;   /* replicas given in this plan */
+    uint32_t primaries;  /* of which primaries */
+} placement_cand;
+
+/* True when a is the better choice than b for the next replica. */
+static bool placement_better(const placement_cand *a, size_t ai, const placement_cand *b,
+                             size_t bi, bool primary, uint64_t rot, size_t n)
 {
-    if (nlive == 0 || nchunks == 0)
+    if (primary && a->s->closeness != b->s->closeness)
+        return a->s->closeness > b->s->closeness;
+    if (a->below != b->below)
+        return a->below;
+    if (primary && a->primaries != b->primaries)
+        return a->primaries < b->primaries;
+    if (a->assigned != b->assigned)
+        return a->assigned < b->assigned;
+    return (ai + n - rot % n) % n < (bi + n - rot % n) % n;
+}
+
+unsigned placement_plan(placement *p, const placement_server *servers, size_t n,
+                        uint32_t nchunks, unsigned replication, uint64_t chunk_size,
+                        uint16_t *out)
+{
+    if (n == 0 || nchunks == 0 || replication == 0)
         return 0;
-    unsigned r = replication < nlive ? replication : (unsigned)nlive;
-    if (r == 0)
-        r = 1;
+    placement_cand *c = calloc(n, sizeof *c);
+    if (!c)
+        return 0;
+    size_t m = 0;
+    unsigned __int128 sum_used = 0, sum_cap = 0;
+    for (size_t i = 0; i < n; i++) {
+        const placement_server *s = &servers[i];
+        if (s->capacity && (s->used > s->capacity || s->capacity - s->used < chunk_size))
+            continue;   /* rule 1: no room */
+        c[m++].s = s;
+        if (s->capacity) {
+            sum_used += s->used;
+            sum_cap += s->capacity;
+        }
+    }
+    /* rule 2: used/capacity <= sum_used/sum_cap + 1%, cross-multiplied. The
+     * point of slack keeps servers sharing one disk (whose figures differ
+     * only by when each was read) in one tier. */
+    for (size_t i = 0; i < m; i++) {
+        const placement_server *s = c[i].s;
+        c[i].below = !s->capacity || (unsigned __int128)s->used * sum_cap * 100 <=
+                                         (sum_used * 100 + sum_cap) * (unsigned __int128)s->capacity;
+    }
+    unsigned r = replication < m ? replication : (unsigned)m;
     uint64_t start = atomic_fetch_add(&p->cursor, nchunks);
-    for (uint32_t i = 0; i < nchunks; i++)
-        for (unsigned k = 0; k < r; k++)
-            out[(size_t)i * r + k] = live[(start + i + k) % nlive];
+    size_t chosen[64];
+    if (r > 64)
+        r = 64;
+    for (uint32_t ch = 0; r > 0 && ch < nchunks; ch++) {
+        uint64_t rot = start + ch;
+        for (unsigned k = 0; k < r; k++) {
+            /* rule 3: a rack not yet holding this chunk, if any candidate has one */
+            bool fresh_rack_exists = false;
+            for (size_t i = 0; i < m && !fresh_rack_exists; i++) {
+                bool taken = false, rack_used = false;
+                for (unsigned q = 0; q < k; q++) {
+                    taken |= chosen[q] == i;
+                    rack_used |= c[chosen[q]].s->rack == c[i].s->rack;
+                }
+                fresh_rack_exists = !taken && !rack_used;
+            }
+            size_t best = m;
+            for (size_t i = 0; i < m; i++) {
+                bool taken = false, rack_used = false;
+                for (unsigned q = 0; q < k; q++) {
+                    taken |= chosen[q] == i;
+                    rack_used |= c[chosen[q]].s->rack == c[i].s->rack;
+                }
+                if (taken || (fresh_rack_exists && rack_used))
+                    continue;
+                if (best == m || placement_better(&c[i], i, &c[best], best, k == 0, rot, m))
+                    best = i;
+            }
+            chosen[k] = best;
+            c[best].assigned++;
+            c[best].primaries += k == 0;
+            out[(size_t)ch * r + k] = c[best].s->index;
+        }
+    }
+    free(c);
     return r;
 }

@@ -1,9 +1,18 @@
 /*
  * placement.h - which chunkservers get which chunk.
  *
- * Chunks go round-robin over the live chunkservers, continuing from where
- * the previous file stopped, so that load spreads evenly across files as
- * well as within one. Replicas of one chunk are always distinct servers.
+ * For each chunk the policy picks up to N distinct servers, primary first:
+ *   1. only servers with room for a chunk (unknown capacity counts as room);
+ *   2. servers whose disk utilization is at or below the cluster average
+ *      (within one percentage point) before fuller ones;
+ *   3. replicas over as many racks as exist: a rack already holding a
+ *      replica of the chunk is used again only when no other rack has a
+ *      candidate; never two replicas on one server;
+ *   4. the primary is the server closest to the writing client (same host,
+ *      else same rack), else the least loaded;
+ *   5. remaining ties go to the server given the fewest primaries (for a
+ *      primary) and then the fewest replicas so far in this plan, then round-robin from a cursor that carries over between
+ *      plans, so consecutive chunks, primaries and files spread evenly.
  */
 #ifndef MINIDFS_PLACEMENT_H
 #define MINIDFS_PLACEMENT_H
@@ -16,9 +25,18 @@ typedef struct {
     _Atomic uint64_t cursor;
 } placement;
 
-/* Fills out[i * r + k] (r = the returned replica count, at most
- * min(replication, nlive)) with the k-th server of chunk i. */
-unsigned placement_plan(placement *p, const uint16_t *live, size_t nlive, uint32_t nchunks,
-                        unsigned replication, uint16_t *out);
+typedef struct {
+    uint16_t index;          /* registry index, copied to the plan */
+    uint16_t rack;           /* small rack number; equal numbers, same rack */
+    uint64_t capacity, used; /* bytes; capacity 0: unknown */
+    uint8_t closeness;       /* to the writer: 2 same host, 1 same rack, 0 neither */
+} placement_server;
+
+/* Fills out[i * r + k] with the registry index of the k-th server of chunk
+ * i (k = 0 is the primary) and returns r = min(replication, servers with
+ * room); 0 when no server has room. */
+unsigned placement_plan(placement *p, const placement_server *servers, size_t n,
+                        uint32_t nchunks, unsigned replication, uint64_t chunk_size,
+                        uint16_t *out);
 
 #endif

@@ -9,6 +9,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -18,10 +19,13 @@
 typedef struct {
     char addr[PROTO_MAX_SERVER_ADDR];
     _Atomic int64_t last_seen_ms;
+    /* under the lock: */
+    char rack[REGISTRY_RACK_MAX];
+    uint64_t capacity, used;
 } registry_entry;
 
 struct registry {
-    pthread_mutex_t lock;   /* serializes appends */
+    pthread_mutex_t lock;   /* serializes appends; guards rack and disk figures */
     _Atomic size_t count;
     int64_t dead_after_ms;
     registry_entry *e;
@@ -88,6 +92,7 @@ int registry_register(registry *r, const char *addr, int64_t now_ms)
         size_t n = atomic_load(&r->count);
         if (n < REGISTRY_MAX) {
             strcpy(r->e[n].addr, addr);
+            strcpy(r->e[n].rack, "default");
             atomic_store(&r->e[n].last_seen_ms, now_ms);
             atomic_store_explicit(&r->count, n + 1, memory_order_release);
             i = (int)n;
@@ -125,5 +130,33 @@ size_t registry_live_list(const registry *r, int64_t now_ms, uint16_t *out, size
     for (size_t i = 0; i < n && k < max; i++)
         if (registry_live(r, (uint16_t)i, now_ms))
             out[k++] = (uint16_t)i;
+    return k;
+}
+
+void registry_set_disk(registry *r, int index, const char *rack, uint64_t capacity,
+                       uint64_t used)
+{
+    pthread_mutex_lock(&r->lock);
+    registry_entry *e = &r->e[index];
+    snprintf(e->rack, sizeof e->rack, "%s", rack);
+    e->capacity = capacity;
+    e->used = used;
+    pthread_mutex_unlock(&r->lock);
+}
+
+size_t registry_live_info(registry *r, int64_t now_ms, registry_info *out, size_t max)
+{
+    size_t n = registry_count(r), k = 0;
+    pthread_mutex_lock(&r->lock);
+    for (size_t i = 0; i < n && k < max; i++) {
+        if (!registry_live(r, (uint16_t)i, now_ms))
+            continue;
+        registry_info *o = &out[k++];
+        o->index = (uint16_t)i;
+        memcpy(o->rack, r->e[i].rack, sizeof o->rack);
+        o->capacity = r->e[i].capacity;
+        o->used = r->e[i].used;
+    }
+    pthread_mutex_unlock(&r->lock);
     return k;
 }

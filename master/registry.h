@@ -15,6 +15,14 @@
 #include <stdint.h>
 
 #define REGISTRY_MAX 4096
+#define REGISTRY_RACK_MAX 64
+
+/* What placement needs to know of one chunkserver. */
+typedef struct {
+    uint16_t index;
+    char rack[REGISTRY_RACK_MAX];
+    uint64_t capacity, used;     /* bytes of its --dir's file system; 0/0: unknown */
+} registry_info;
 
 typedef struct registry registry;
 
@@ -25,6 +33,12 @@ void registry_free(registry *r);
 int registry_register(registry *r, const char *addr, int64_t now_ms);
 /* Index of a registered addr, or -1. Refreshes its last-seen time. */
 int registry_touch(registry *r, const char *addr, int64_t now_ms);
+/* Records what a heartbeat says of a chunkserver's rack and disk. */
+void registry_set_disk(registry *r, int index, const char *rack, uint64_t capacity,
+                       uint64_t used);
+/* Copies the live chunkservers' placement facts; returns how many. */
+size_t registry_live_info(registry *r, int64_t now_ms, registry_info *out, size_t max);
+
 /* The address of a valid index; the string lives as long as r. */
 const char *registry_addr(const registry *r, uint16_t index);
 bool registry_live(const registry *r, uint16_t index, int64_t now_ms);

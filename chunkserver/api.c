@@ -51,6 +51,15 @@ static enum MHD_Result cs_api_delete(chunkserver *cs, struct MHD_Connection *c, 
     return httpd_reply_json(c, MHD_HTTP_OK, json_object());
 }
 
+static enum MHD_Result cs_api_stats(chunkserver *cs, struct MHD_Connection *c)
+{
+    return httpd_reply_json(
+        c, MHD_HTTP_OK,
+        json_pack("{s:I,s:I,s:I}", "bytesReceived", (json_int_t)atomic_load(&cs->stats.bytes_received),
+                  "bytesForwarded", (json_int_t)atomic_load(&cs->stats.bytes_forwarded),
+                  "chunksStored", (json_int_t)atomic_load(&cs->stats.chunks_stored)));
+}
+
 /* Marks a request whose answer was queued on its first call. */
 static char cs_api_answered;
 
@@ -99,6 +108,8 @@ enum MHD_Result cs_api_handle(void *cls, struct MHD_Connection *c, const char *u
         return r;
     }
     *con_cls = &cs_api_answered;
+    if (!strcmp(url, PROTO_PATH_STATS))
+        return get ? cs_api_stats(cs, c) : httpd_reply_not_allowed(c, method, url, "GET");
     if (!strcmp(url, PROTO_PATH_GET)) {
         if (!get)
             return httpd_reply_not_allowed(c, method, url, "GET");

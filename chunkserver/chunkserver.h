@@ -5,13 +5,23 @@
 #define MINIDFS_CHUNKSERVER_H
 
 #include <microhttpd.h>
+#include <stdatomic.h>
+#include <stdint.h>
 
 #include "masterlink.h"
 #include "store.h"
 
+/* Counters since start, served on GET /stats. */
+typedef struct {
+    _Atomic uint64_t bytes_received;    /* chunk bytes taken in (PUT and multipart) */
+    _Atomic uint64_t bytes_forwarded;   /* chunk bytes passed down a pipeline */
+    _Atomic uint64_t chunks_stored;
+} cs_stats;
+
 typedef struct {
     store *st;
     masterlink *ml;
+    cs_stats stats;
 } chunkserver;
 
 /* The HTTP API (api.c). */

@@ -23,7 +23,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "addr.h"
 #include "chunkid.h"
+#include "forward.h"
 #include "httpd.h"
 #include "log.h"
 #include "protocol.h"
@@ -43,6 +45,9 @@ struct receive {
     char fail_msg[300];
     uint64_t discarded;
     struct MHD_PostProcessor *pp;
+    forward *fw;                /* PUT with a chain: the pipeline's next hop */
+    json_t *downstream;         /* after the body: servers down the chain that stored it */
+    char downstream_err[300];
 };
 
 static pthread_mutex_t receive_stripes[RECEIVE_STRIPES];
@@ -83,6 +88,10 @@ static void receive_fail(receive *rx, unsigned status, const char *fmt, ...)
     if (rx->writing) {
         store_discard(&rx->w);
         rx->writing = false;
+    }
+    if (rx->fw) {
+        forward_abort(rx->fw);
+        rx->fw = NULL;
     }
 }
 
@@ -128,9 +137,47 @@ static void receive_write(receive *rx, const char *data, size_t size)
         return;
     }
     char err[256];
+    atomic_fetch_add(&rx->cs->stats.bytes_received, size);
     store_status st = store_write(&rx->w, data, size, err, sizeof err);
-    if (st != STORE_OK)
+    if (st != STORE_OK) {
         receive_fail(rx, receive_store_status(st), "%s", err);
+        return;
+    }
+    if (rx->fw)
+        forward_write(rx->fw, data, size);   /* a failed hop only costs its copy */
+}
+
+/* Parses "a:1/,b:2/" and starts streaming to its first server with the
+ * rest; false (and a 400 answer) when the header is malformed. */
+static bool receive_start_chain(receive *rx, struct MHD_Connection *c, const char *chain,
+                                const char *id, uint64_t len)
+{
+    char hops[PROTO_MAX_REPLICATION][PROTO_MAX_SERVER_ADDR], err[256];
+    size_t n = 0;
+    const char *p = chain;
+    while (*p) {
+        const char *comma = strchr(p, ',');
+        size_t l = comma ? (size_t)(comma - p) : strlen(p);
+        char one[PROTO_MAX_SERVER_ADDR];
+        if (n == PROTO_MAX_REPLICATION - 1 || l == 0 || l >= sizeof one) {
+            httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "bad " PROTO_HDR_CHAIN " header");
+            return false;
+        }
+        memcpy(one, p, l);
+        one[l] = '\0';
+        if (!addr_canon_server(one, NULL, hops[n], sizeof hops[n], err, sizeof err)) {
+            httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, PROTO_HDR_CHAIN ": %s", err);
+            return false;
+        }
+        n++;
+        p += l + (comma ? 1 : 0);
+    }
+    if (n == 0)
+        return true;
+    rx->fw = forward_start((const char(*)[PROTO_MAX_SERVER_ADDR])hops, n, id, rx->generation, len,
+                           &rx->cs->stats.bytes_forwarded, rx->downstream_err,
+                           sizeof rx->downstream_err);
+    return true;   /* without a forward the chunk is still stored here */
 }
 
 enum MHD_Result receive_put_begin(chunkserver *cs, struct MHD_Connection *c, const char *id,
@@ -159,9 +206,14 @@ enum MHD_Result receive_put_begin(chunkserver *cs, struct MHD_Connection *c, con
         free(rx);
         return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "a chunk cannot be empty");
     }
+    const char *chain = MHD_lookup_connection_value(c, MHD_HEADER_KIND, PROTO_HDR_CHAIN);
+    if (chain && !receive_start_chain(rx, c, chain, id, len)) {
+        free(rx);
+        return MHD_YES;
+    }
     if (!receive_start_chunk(rx, id)) {
         enum MHD_Result r = httpd_reply_error(c, rx->fail_status, "%s", rx->fail_msg);
-        free(rx);
+        receive_free(rx);
         return r;
     }
     *out = rx;
@@ -283,12 +335,21 @@ static enum MHD_Result receive_commit(receive *rx, struct MHD_Connection *c)
     return httpd_reply_error(c, MHD_HTTP_SERVICE_UNAVAILABLE,
                              "cannot report chunk %s to the master: %s", id, err);
 stored:
+    atomic_fetch_add(&cs->stats.chunks_stored, 1);
     log_debug("stored chunk %s (%" PRIu64 " bytes)", id, size);
     char addr[PROTO_MAX_SERVER_ADDR];
     masterlink_registered(cs->ml, NULL, addr, sizeof addr);
-    return httpd_reply_json(c, MHD_HTTP_OK,
-                            json_pack("{s:s,s:I,s:s}", PROTO_F_CHUNK_ID, id, PROTO_F_SIZE,
-                                      (json_int_t)size, PROTO_F_CHUNKSERVER, addr));
+    /* Which servers hold the chunk: this one, then what the chain said. */
+    json_t *replicas = json_array();
+    json_array_append_new(replicas, json_string(addr));
+    if (rx->downstream)
+        json_array_extend(replicas, rx->downstream);
+    json_t *ans = json_pack("{s:s,s:I,s:s,s:o}", PROTO_F_CHUNK_ID, id, PROTO_F_SIZE,
+                            (json_int_t)size, PROTO_F_CHUNKSERVER, addr, PROTO_F_REPLICAS,
+                            replicas);
+    if (rx->downstream_err[0])
+        json_object_set_new(ans, PROTO_F_CHAIN_ERROR, json_string(rx->downstream_err));
+    return httpd_reply_json(c, MHD_HTTP_OK, ans);
 }
 
 enum MHD_Result receive_end(receive *rx, struct MHD_Connection *c)
@@ -311,6 +372,11 @@ enum MHD_Result receive_end(receive *rx, struct MHD_Connection *c)
         receive_fail(rx, receive_store_status(st), "%s", err);
         return httpd_reply_error(c, rx->fail_status, "%s", rx->fail_msg);
     }
+    /* Our copy is durable; now wait until the rest of the chain's is. */
+    if (rx->fw) {
+        rx->downstream = forward_finish(rx->fw, rx->downstream_err, sizeof rx->downstream_err);
+        rx->fw = NULL;
+    }
     pthread_mutex_t *lock = receive_stripe(rx->w.id);
     pthread_mutex_lock(lock);
     enum MHD_Result r = receive_commit(rx, c);
@@ -328,5 +394,8 @@ void receive_free(receive *rx)
         MHD_destroy_post_processor(rx->pp);
     if (rx->writing)
         store_discard(&rx->w);
+    if (rx->fw)
+        forward_abort(rx->fw);
+    json_decref(rx->downstream);
     free(rx);
 }

@@ -38,8 +38,8 @@ bool client_write(const client_opts *o, char *err, size_t errlen)
     }
     posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     client_layout L;
-    bool ok = masterapi_plan_upload(o->master, o->filename, (uint64_t)sb.st_size, o->overwrite, &L,
-                                    err, errlen);
+    bool ok = masterapi_plan_upload(o->master, o->filename, (uint64_t)sb.st_size, o->overwrite,
+                                    o->replication, &L, err, errlen);
     if (ok) {
         progress p;
         progress_start(&p, o->progress, "write", o->filename, L.file_size);

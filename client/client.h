@@ -13,6 +13,7 @@ typedef struct {
     const char *input;      /* write: local file to read (default: filename) */
     const char *output;     /* read: local file to write, "-" for stdout */
     bool overwrite;
+    unsigned replication;   /* write: copies per chunk, 0 for the master's default */
     bool progress;          /* draw a progress line */
     int parallel;
 } client_opts;

@@ -11,6 +11,7 @@
 #include "flags.h"
 #include "httpc.h"
 #include "log.h"
+#include "protocol.h"
 
 static const char client_usage[] =
     "usage: minidfs client --master http://HOST:PORT/ --action ACTION [flags]\n\n"
@@ -26,7 +27,7 @@ int client_main(int argc, char **argv)
     const char *master_url = "http://localhost:8000/", *action = NULL, *filename = NULL;
     const char *output = NULL, *input = NULL;
     bool overwrite = false, quiet = false;
-    long long parallel = 4;
+    long long parallel = 4, replication = 0;
     const flag_def defs[] = {
         { "master", FLAG_STRING, &master_url, 0, 0, "URL", "the master's address" },
         { "action", FLAG_STRING, &action, 0, 0, "ACTION", "write, read, list or delete" },
@@ -35,6 +36,8 @@ int client_main(int argc, char **argv)
           "read: where to write (\"-\": stdout; default: the file name's last part)" },
         { "input", FLAG_STRING, &input, 0, 0, "PATH", "write: local file to upload" },
         { "overwrite", FLAG_BOOL, &overwrite, 0, 0, NULL, "write: replace an existing file" },
+        { "replication", FLAG_INT, &replication, 0, PROTO_MAX_REPLICATION, "N",
+          "write: copies of each chunk (0: the master's --replication)" },
         { "parallel", FLAG_INT, &parallel, 1, 64, "N", "chunks transferred at once" },
         { "quiet", FLAG_BOOL, &quiet, 0, 0, NULL, "no progress line" },
     };
@@ -84,6 +87,7 @@ int client_main(int argc, char **argv)
         .input = input,
         .output = output,
         .overwrite = overwrite,
+        .replication = (unsigned)replication,
         .progress = !quiet && isatty(STDERR_FILENO),
         .parallel = (int)parallel,
     };

@@ -85,13 +85,15 @@ static bool masterapi_layout_init(client_layout *L, json_t *doc, const char *nam
 }
 
 bool masterapi_plan_upload(const char *master, const char *name, uint64_t size, bool overwrite,
-                           client_layout *L, char *err, size_t errlen)
+                           unsigned replication, client_layout *L, char *err, size_t errlen)
 {
     memset(L, 0, sizeof *L);
     char url[600];
     snprintf(url, sizeof url, "%s%s", master, PROTO_PATH_UPLOAD);
     json_t *req = json_pack("{s:s,s:I,s:b}", PROTO_F_FILE_NAME, name, PROTO_F_FILE_SIZE,
                             (json_int_t)size, PROTO_F_OVERWRITE, overwrite);
+    if (replication)
+        json_object_set_new(req, PROTO_F_REPLICATION, json_integer(replication));
     json_t *doc = masterapi_call("POST", url, req, err, errlen);
     json_decref(req);
     if (!doc)

@@ -29,9 +29,10 @@ typedef struct {
     client_chunk *chunks;
 } client_layout;
 
-/* POST /upload: where to put a new file of size bytes. */
+/* POST /upload: where to put a new file of size bytes, with replication
+ * copies of each chunk (0: the master's default). */
 bool masterapi_plan_upload(const char *master, const char *name, uint64_t size, bool overwrite,
-                           client_layout *out, char *err, size_t errlen);
+                           unsigned replication, client_layout *out, char *err, size_t errlen);
 /* GET /get: where a complete file's chunks are. */
 bool masterapi_locate(const char *master, const char *name, client_layout *out, char *err,
                       size_t errlen);

@@ -169,6 +169,37 @@ static bool transfer_job_init(transfer_job *j, const transfer_opts *o, const cli
     return true;
 }
 
+/* An upload's headers for this attempt: the file's generation, and the
+ * chain - the chunk's other planned replicas, less this attempt's server
+ * and those that already failed it - for the server to pass the chunk on
+ * to, so the chunk leaves the client once. */
+static bool transfer_job_headers(transfer_job *j)
+{
+    const client_chunk *c = &j->L->chunks[j->index];
+    char hdr[PROTO_MAX_SERVER_ADDR * PROTO_MAX_REPLICATION + 64];
+    curl_slist_free_all(j->headers);
+    j->headers = NULL;
+    if (j->L->generation) {
+        snprintf(hdr, sizeof hdr, PROTO_HDR_GENERATION ": %" PRIu64, j->L->generation);
+        if (!(j->headers = curl_slist_append(j->headers, hdr)))
+            return false;
+    }
+    int n = snprintf(hdr, sizeof hdr, PROTO_HDR_CHAIN ":");
+    size_t hops = 0;
+    for (size_t k = 0; k < c->nrep && hops < PROTO_MAX_REPLICATION - 1; k++) {
+        bool tried = false;
+        for (size_t t = 0; t < j->next && !tried; t++)   /* cand[next-1] is this attempt */
+            tried = strcmp(j->cand[t], c->rep[k]) == 0;
+        if (tried || strlen(c->rep[k]) + 2 > sizeof hdr - (size_t)n)
+            continue;
+        n += snprintf(hdr + n, sizeof hdr - (size_t)n, "%s%s", hops ? "," : " ", c->rep[k]);
+        hops++;
+    }
+    if (hops && !(j->headers = curl_slist_append(j->headers, hdr)))
+        return false;
+    return true;
+}
+
 static bool transfer_job_start(transfer_job *j, CURLM *multi)
 {
     if (j->next >= j->ncand)
@@ -193,6 +224,9 @@ static bool transfer_job_start(transfer_job *j, CURLM *multi)
     curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
     curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, TRANSFER_STALL_SECONDS);
     if (j->o->upload) {
+        if (!transfer_job_headers(j))
+            return false;
+        curl_easy_setopt(h, CURLOPT_HTTPHEADER, j->headers);
         curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
         curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)j->length);
         curl_easy_setopt(h, CURLOPT_READFUNCTION, transfer_read);
@@ -202,14 +236,6 @@ static bool transfer_job_start(transfer_job *j, CURLM *multi)
         curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, (long)TRANSFER_UPLOAD_BUFFER);
         curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, transfer_upload_answer);
         curl_easy_setopt(h, CURLOPT_WRITEDATA, j);
-        if (j->L->generation) {
-            if (!j->headers) {
-                char hdr[64];
-                snprintf(hdr, sizeof hdr, PROTO_HDR_GENERATION ": %" PRIu64, j->L->generation);
-                j->headers = curl_slist_append(NULL, hdr);
-            }
-            curl_easy_setopt(h, CURLOPT_HTTPHEADER, j->headers);
-        }
     } else {
         curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
         curl_easy_setopt(h, CURLOPT_BUFFERSIZE, (long)TRANSFER_DOWNLOAD_BUFFER);

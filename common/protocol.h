@@ -22,6 +22,7 @@
 /* ---- chunkserver endpoints ---- */
 #define PROTO_PATH_UPLOAD_CHUNK  "/uploadChunk"      /* POST multipart, field "chunk" (the Go path) */
 #define PROTO_PATH_CHUNKS        "/chunks/"          /* PUT/GET/DELETE /chunks/<chunk id> (extension) */
+#define PROTO_PATH_STATS         "/stats"            /* GET: counters (extension) */
 /* GET /get?id=<chunk id> on a chunkserver returns the chunk's bytes (the Go path). */
 
 /* ---- query parameters and form fields ---- */
@@ -49,6 +50,8 @@
 #define PROTO_F_RACK             "rack"             /* extension: a chunkserver's rack */
 #define PROTO_F_CAPACITY         "capacity"         /* extension: bytes of its file system */
 #define PROTO_F_USED             "used"             /* extension: bytes used there */
+#define PROTO_F_CHAIN_ERROR      "chainError"       /* extension: why a pipeline hop failed */
+#define PROTO_F_UNDER_REPLICATED "underReplicated"  /* extension: chunks short of copies */
 #define PROTO_F_LOCATIONS        "locations"
 #define PROTO_F_FILES            "files"
 #define PROTO_F_COMPLETE         "complete"
@@ -62,6 +65,9 @@
 /* On a chunk upload: the generation the uploader was given by /upload, so
  * a chunk of an overwritten file's earlier upload is never counted. */
 #define PROTO_HDR_GENERATION     "X-Minidfs-Generation"
+/* On a chunk PUT: the rest of the replication chain, "HOST:PORT/,HOST:PORT/";
+ * the receiver streams the chunk on to the first of them (the pipeline). */
+#define PROTO_HDR_CHAIN          "X-Minidfs-Chain"
 
 /* ---- limits ---- */
 #define PROTO_MAX_JSON_BODY      (1u << 20)    /* a control-plane request body is never larger */

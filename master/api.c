@@ -163,7 +163,8 @@ static enum MHD_Result master_api_plan(master *m, struct MHD_Connection *c, cons
         namespace_doomed_free(&doomed);
     }
     uint64_t generation;
-    ns_status st = namespace_create(m->ns, name, size, m->chunk_size, &generation);
+    /* The target is what was asked for, even if fewer servers are live now. */
+    ns_status st = namespace_create(m->ns, name, size, m->chunk_size, replication, &generation);
     if (st == NS_EXISTS)
         return httpd_reply_error(c, MHD_HTTP_CONFLICT,
                                  "file \"%s\" already exists (overwrite it with "
@@ -322,13 +323,16 @@ static enum MHD_Result master_api_get(master *m, struct MHD_Connection *c)
 
 static void master_api_list_one(const ns_file *f, void *ud)
 {
-    json_array_append_new(ud, json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:b}", PROTO_F_FILE_NAME,
+    json_array_append_new(ud, json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:b,s:i,s:I}", PROTO_F_FILE_NAME,
                                         f->name, PROTO_F_IDENTIFIER, f->fileid,
                                         PROTO_F_FILE_SIZE, (json_int_t)f->size,
                                         PROTO_F_CHUNK_SIZE, (json_int_t)f->chunk_size,
                                         PROTO_F_NUM_CHUNKS, (json_int_t)f->nchunks,
                                         "chunksStored", (json_int_t)f->nstored,
-                                        PROTO_F_COMPLETE, namespace_file_complete(f)));
+                                        PROTO_F_COMPLETE, namespace_file_complete(f),
+                                        PROTO_F_REPLICATION, (int)f->replication,
+                                        PROTO_F_UNDER_REPLICATED,
+                                        (json_int_t)namespace_under_replicated(f)));
 }
 
 static int master_api_by_name(const void *a, const void *b)

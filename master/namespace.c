@@ -105,8 +105,16 @@ static void namespace_grow(ns_table *ns)
     ns->nbuckets = n;
 }
 
+uint32_t namespace_under_replicated(const ns_file *f)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < f->nchunks; i++)
+        n += f->chunks[i].nrep < f->replication;
+    return n;
+}
+
 ns_status namespace_create(ns_table *ns, const char *name, uint64_t size, uint64_t chunk_size,
-                           uint64_t *generation)
+                           unsigned replication, uint64_t *generation)
 {
     ns_file *f = calloc(1, sizeof *f);
     if (!f || !fileid_of_name(name, f->fileid) || !(f->name = strdup(name))) {
@@ -115,6 +123,7 @@ ns_status namespace_create(ns_table *ns, const char *name, uint64_t size, uint64
     }
     f->size = size;
     f->chunk_size = chunk_size;
+    f->replication = (uint8_t)(replication < NS_MAX_REPLICAS ? replication : NS_MAX_REPLICAS);
     f->nchunks = (uint32_t)((size + chunk_size - 1) / chunk_size);
     if (f->nchunks && !(f->chunks = calloc(f->nchunks, sizeof *f->chunks))) {
         namespace_file_free(f);

@@ -41,6 +41,7 @@ typedef struct ns_file {
     uint64_t chunk_size;
     uint32_t nchunks;
     uint32_t nstored;        /* chunks with at least one replica */
+    uint8_t replication;     /* replicas wanted per chunk */
     ns_chunk *chunks;
     struct ns_file *next;    /* hash chain */
 } ns_file;
@@ -60,9 +61,12 @@ void namespace_free(ns_table *ns);
 static inline bool namespace_file_complete(const ns_file *f) { return f->nstored == f->nchunks; }
 uint64_t namespace_chunk_length(const ns_file *f, uint32_t index);
 
-/* Creates an incomplete file; *generation receives its generation. */
+/* Creates an incomplete file wanting replication copies of each chunk;
+ * *generation receives its generation. */
 ns_status namespace_create(ns_table *ns, const char *name, uint64_t size, uint64_t chunk_size,
-                           uint64_t *generation);
+                           unsigned replication, uint64_t *generation);
+/* Chunks of f with fewer replicas than it wants. */
+uint32_t namespace_under_replicated(const ns_file *f);
 /* Removes a file; the caller owns doomed (free with namespace_doomed_free). */
 ns_status namespace_remove(ns_table *ns, const char *name, ns_doomed *doomed);
 void namespace_doomed_free(ns_doomed *d);

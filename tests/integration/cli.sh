@@ -29,7 +29,7 @@ expect_fail 'no port' "$MINIDFS" chunkserver --master http://localhost/ --dir "$
 expect_fail 'advertise' "$MINIDFS" chunkserver --advertise 'bad host:1' --dir "$T/d"
 ok "usage errors: one line, exit 2"
 
-start_master
+start_master --replication 1
 expect_fail 'cannot listen on port' "$MINIDFS" master --port "$(cat "$T/master.port")"
 [ "$LAST_RC" -eq 1 ] || fail "port in use exits $LAST_RC"
 ok "port in use: one line, exit 1"

@@ -1,7 +1,7 @@
 # concurrent.sh - 8 different files written at once, then read at once.
 . "$(dirname "$0")/lib.sh"
 
-start_cluster 3 --chunkSize 1000000
+start_cluster 3 --chunkSize 1000000 --replication 1
 sizes=(0 1 999999 1000000 1000001 7340033 13000000 25000001)
 pids=()
 for i in "${!sizes[@]}"; do

@@ -9,7 +9,7 @@ unshare -m sh -c 'mount -t tmpfs -o size=1m tmpfs /mnt' 2>/dev/null \
     || skip "cannot mount a tmpfs in a private namespace here (needs root)"
 
 CS=1000000
-start_master --chunkSize "$CS"
+start_master --chunkSize "$CS" --replication 1
 mkdir -p "$T/small"
 rm -f "$T/full.port"
 unshare -m sh -c 'mount -t tmpfs -o size=3m tmpfs "$1" && shift && exec "$@"' sh "$T/small" \

@@ -4,7 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 
 CS=1000000
-start_cluster 2 --chunkSize "$CS"
+start_cluster 2 --chunkSize "$CS" --replication 1
 DIRS=("$T/data1" "$T/data2")
 SIZE=$((512 * 1024 * 1024))
 make_file "$T/in" "$SIZE"

@@ -2,7 +2,7 @@
 # file at 1 MB chunks, with several chunks in flight.
 . "$(dirname "$0")/lib.sh"
 
-start_cluster 3
+start_cluster 3 --replication 1
 make_file "$T/big" $((300 * 1024 * 1024))
 client --action write --filename big --input "$T/big"
 client --action read --filename big --output-filename "$T/big.out"
@@ -14,7 +14,7 @@ ok "300 MiB at 64 MiB chunks: 5 chunks, byte-exact, to a file and to a pipe"
 stop_pid "$MASTER_PID"
 for p in "$CS_PID_cs1" "$CS_PID_cs2" "$CS_PID_cs3"; do stop_pid "$p"; done
 rm -rf "$T"/data*
-start_cluster 2 --chunkSize 1000000
+start_cluster 2 --chunkSize 1000000 --replication 1
 client --action write --filename big --input "$T/big" --parallel 8
 rm -f "$T/big.out"
 client --action read --filename big --output-filename "$T/big.out" --parallel 8

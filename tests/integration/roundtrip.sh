@@ -4,7 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 
 CS=1000000
-start_cluster 3 --chunkSize "$CS"
+start_cluster 3 --chunkSize "$CS" --replication 1
 DIRS=("$T/data1" "$T/data2" "$T/data3")
 
 for size in 0 1 $((CS - 1)) $CS $((CS + 1)); do

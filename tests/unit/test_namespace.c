@@ -30,7 +30,7 @@ static void test_create_and_complete(void **state)
     (void)state;
     ns_table *ns = namespace_new();
     uint64_t gen;
-    assert_int_equal(namespace_create(ns, "input.txt", 32750109, 1000000, &gen), NS_OK);
+    assert_int_equal(namespace_create(ns, "input.txt", 32750109, 1000000, 1, &gen), NS_OK);
     const ns_file *f = lookup(ns, "input.txt");
     assert_non_null(f);
     assert_int_equal(f->nchunks, 33);
@@ -57,7 +57,7 @@ static void test_zero_byte_file_is_complete(void **state)
     (void)state;
     ns_table *ns = namespace_new();
     uint64_t gen;
-    assert_int_equal(namespace_create(ns, "empty", 0, 1000, &gen), NS_OK);
+    assert_int_equal(namespace_create(ns, "empty", 0, 1000, 1, &gen), NS_OK);
     const ns_file *f = lookup(ns, "empty");
     assert_int_equal(f->nchunks, 0);
     assert_true(namespace_file_complete(f));
@@ -73,7 +73,7 @@ static void test_reports_checked(void **state)
     fileid_of_name("f", id);
     fileid_of_name("nope", other);
     uint64_t expected = 0;
-    assert_int_equal(namespace_create(ns, "f", 2500, 1000, &gen), NS_OK);
+    assert_int_equal(namespace_create(ns, "f", 2500, 1000, 1, &gen), NS_OK);
     assert_int_equal(namespace_report(ns, other, 0, 0, 1000, 0, &expected), NS_NOT_FOUND);
     assert_int_equal(namespace_report(ns, id, 3, 0, 1000, 0, &expected), NS_BAD_INDEX);
     assert_int_equal(namespace_report(ns, id, 2, 0, 1000, 0, &expected), NS_BAD_SIZE);
@@ -82,6 +82,7 @@ static void test_reports_checked(void **state)
     assert_int_equal(namespace_report(ns, id, 2, 0, 500, 0, &expected), NS_DUPLICATE);
     assert_int_equal(namespace_report(ns, id, 2, 1, -1, 0, &expected), NS_OK);
     const ns_file *f = lookup(ns, "f");
+    assert_int_equal(namespace_under_replicated(f), 2);   /* chunks 0 and 1 have none */
     assert_int_equal(f->chunks[2].nrep, 2);
     assert_int_equal(f->nstored, 1);
     namespace_free(ns);
@@ -95,8 +96,8 @@ static void test_exists_and_remove(void **state)
     char id[FILEID_LEN + 1];
     fileid_of_name("f", id);
     uint64_t expected;
-    assert_int_equal(namespace_create(ns, "f", 2000, 1000, &gen), NS_OK);
-    assert_int_equal(namespace_create(ns, "f", 10, 1000, &gen), NS_EXISTS);
+    assert_int_equal(namespace_create(ns, "f", 2000, 1000, 1, &gen), NS_OK);
+    assert_int_equal(namespace_create(ns, "f", 10, 1000, 1, &gen), NS_EXISTS);
     namespace_report(ns, id, 0, 3, 1000, 0, &expected);
     namespace_report(ns, id, 1, 4, 1000, 0, &expected);
     namespace_report(ns, id, 1, 5, 1000, 0, &expected);
@@ -110,7 +111,7 @@ static void test_exists_and_remove(void **state)
     namespace_doomed_free(&d);
     assert_null(lookup(ns, "f"));
     assert_int_equal(namespace_remove(ns, "f", &d), NS_NOT_FOUND);
-    assert_int_equal(namespace_create(ns, "f", 10, 1000, &gen), NS_OK);
+    assert_int_equal(namespace_create(ns, "f", 10, 1000, 1, &gen), NS_OK);
     namespace_free(ns);
 }
 
@@ -121,11 +122,11 @@ static void test_stale_generation_refused(void **state)
     uint64_t gen1, gen2, expected;
     char id[FILEID_LEN + 1];
     fileid_of_name("f", id);
-    assert_int_equal(namespace_create(ns, "f", 1000, 1000, &gen1), NS_OK);
+    assert_int_equal(namespace_create(ns, "f", 1000, 1000, 1, &gen1), NS_OK);
     ns_doomed d;
     assert_int_equal(namespace_remove(ns, "f", &d), NS_OK);
     namespace_doomed_free(&d);
-    assert_int_equal(namespace_create(ns, "f", 1000, 1000, &gen2), NS_OK);
+    assert_int_equal(namespace_create(ns, "f", 1000, 1000, 1, &gen2), NS_OK);
     assert_true(gen2 > gen1);
     /* A late chunk of the overwritten upload must not count for the new file. */
     assert_int_equal(namespace_report(ns, id, 0, 0, 1000, gen1, &expected), NS_STALE);
@@ -149,7 +150,7 @@ static void test_many_files_grow_table(void **state)
     char name[32];
     for (int i = 0; i < 5000; i++) {
         snprintf(name, sizeof name, "file-%d", i);
-        assert_int_equal(namespace_create(ns, name, (uint64_t)i, 100, &gen), NS_OK);
+        assert_int_equal(namespace_create(ns, name, (uint64_t)i, 100, 1, &gen), NS_OK);
     }
     assert_int_equal(namespace_count(ns), 5000);
     size_t seen = 0;

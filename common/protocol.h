@@ -18,6 +18,7 @@
 #define PROTO_PATH_GET           "/get"              /* GET ?id=<identifier>: where a file's chunks live */
 #define PROTO_PATH_FILES         "/files"            /* GET: list; DELETE ?name=: remove */
 #define PROTO_PATH_CHUNKSERVERS  "/chunkservers"     /* GET: registered chunkservers (extension) */
+#define PROTO_PATH_ALLOCATE      "/allocate"         /* POST: a chunk handle, its replicas and lease */
 
 /* ---- chunkserver endpoints ---- */
 #define PROTO_PATH_UPLOAD_CHUNK  "/uploadChunk"      /* POST multipart, field "chunk" (the Go path) */
@@ -58,6 +59,15 @@
 #define PROTO_F_LIVE             "live"
 #define PROTO_F_LAST_SEEN_MS     "lastSeenMs"
 #define PROTO_F_ERROR            "error"
+
+/* allocation (snake_case, as the node protocol spells them) */
+#define PROTO_F_FILE             "file"
+#define PROTO_F_CHUNK_INDEX      "chunk_index"
+#define PROTO_F_CHUNK_HANDLE     "chunk_handle"
+#define PROTO_F_PRIMARY          "primary"
+#define PROTO_F_SECONDARIES      "secondaries"
+#define PROTO_F_LEASE_MS         "lease_expires_ms"
+#define PROTO_F_VERSION          "version"
 
 /* ---- headers ---- */
 #define PROTO_CONTENT_JSON       "application/json"

@@ -264,6 +264,49 @@ static enum MHD_Result master_api_upload_ok(master *m, struct MHD_Connection *c,
     }
 }
 
+/* ---- POST /allocate ---- */
+
+static const char *master_api_addr_of(void *ud, uint16_t index)
+{
+    return registry_addr(((master *)ud)->reg, index);
+}
+
+static enum MHD_Result master_api_allocate(master *m, struct MHD_Connection *c, json_t *req)
+{
+    char err[256], peer[128] = "";
+    master_alloc_req r;
+    if (!master_alloc_parse(req, &r, err, sizeof err))
+        return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "%s", err);
+    size_t cap = registry_count(m->reg) + 1;
+    registry_info *live = malloc(cap * sizeof *live);
+    placement_server *ps = malloc(cap * sizeof *ps);
+    if (!live || !ps) {
+        free(live);
+        free(ps);
+        return httpd_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+    }
+    size_t nlive = registry_live_info(m->reg, registry_now_ms(), live, cap);
+    httpd_peer_host(c, peer, sizeof peer);
+    master_api_placement_facts(m, live, nlive, peer, ps);
+    json_t *ans = json_object();
+    ns_status st = master_alloc(m, &r, ps, nlive, master_api_addr_of, m, ans);
+    free(live);
+    free(ps);
+    if (st == NS_OK)
+        return httpd_reply_json(c, MHD_HTTP_OK, ans);
+    json_decref(ans);
+    switch (st) {
+    case NS_BAD_INDEX:
+        return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "chunk_index %u is past the end of %.200s",
+                                 r.index, r.file);
+    case NS_NO_SERVERS:
+        return httpd_reply_error(c, MHD_HTTP_SERVICE_UNAVAILABLE,
+                                 "no live chunkserver with room for a new chunk");
+    default:
+        return httpd_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot allocate");
+    }
+}
+
 /* ---- GET /get?id= ---- */
 
 typedef struct {
@@ -441,6 +484,9 @@ enum MHD_Result master_api_handle(void *cls, struct MHD_Connection *c, const cha
                     : httpd_reply_not_allowed(c, method, url, "POST");
     if (!strcmp(url, PROTO_PATH_UPLOAD_OK))
         return post ? master_api_with_json(m, c, r, master_api_upload_ok)
+                    : httpd_reply_not_allowed(c, method, url, "POST");
+    if (!strcmp(url, PROTO_PATH_ALLOCATE))
+        return post ? master_api_with_json(m, c, r, master_api_allocate)
                     : httpd_reply_not_allowed(c, method, url, "POST");
     if (!strcmp(url, PROTO_PATH_REGISTER))
         return post ? master_api_with_json(m, c, r, master_api_register)

@@ -4,8 +4,11 @@
 #ifndef MINIDFS_MASTER_H
 #define MINIDFS_MASTER_H
 
+#include <jansson.h>
 #include <microhttpd.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "namespace.h"
 #include "placement.h"
@@ -17,7 +20,27 @@ typedef struct {
     placement place;
     uint64_t chunk_size;
     unsigned replication;
+    int64_t lease_ms;
 } master;
+
+/* An allocation request, decoded; shared by POST /allocate and the stdio
+ * node's allocate_chunk. */
+typedef struct {
+    const char *file;
+    uint32_t index;
+} master_alloc_req;
+
+/* Checks the request's "file" and "chunk_index" (allocate.c). */
+bool master_alloc_parse(json_t *req, master_alloc_req *out, char *err, size_t errlen);
+/* Places and allocates; on success the JSON fields of the answer (chunk
+ * handle, primary, secondaries, lease, version) are added to answer, with
+ * server names from name_of. Returns the namespace status. */
+ns_status master_alloc(master *m, const master_alloc_req *r, const placement_server *servers,
+                       size_t nservers, const char *(*name_of)(void *ud, uint16_t index),
+                       void *ud, json_t *answer);
+
+/* `minidfs master --stdio`: the JSON-lines node protocol (stdio.c). */
+int master_stdio_run(master *m, FILE *in, FILE *out);
 
 /* The HTTP API (api.c). */
 enum MHD_Result master_api_handle(void *cls, struct MHD_Connection *c, const char *url,

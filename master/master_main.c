@@ -22,7 +22,8 @@ static const char master_usage[] =
 int master_main(int argc, char **argv)
 {
     long long port = 8000, chunk_size = (long long)PROTO_DEFAULT_CHUNK_SIZE;
-    long long dead_after_ms = 10000, threads = 4, replication = 3;
+    long long dead_after_ms = 10000, threads = 4, replication = 3, lease_ms = 60000;
+    bool stdio_mode = false;
     const char *port_file = NULL, *level_name = "info";
     const flag_def defs[] = {
         { "port", FLAG_INT, &port, 0, 65535, "PORT", "port to listen on (0: any free port)" },
@@ -30,6 +31,10 @@ int master_main(int argc, char **argv)
           "chunk size for new files" },
         { "replication", FLAG_INT, &replication, 1, PROTO_MAX_REPLICATION, "N",
           "copies of each chunk (capped by the live chunkservers)" },
+        { "lease-ms", FLAG_INT, &lease_ms, 100, 86400000, "MS",
+          "how long a primary's lease on a chunk lasts" },
+        { "stdio", FLAG_BOOL, &stdio_mode, 0, 0, NULL,
+          "speak the JSON-lines node protocol on stdin/stdout instead of HTTP" },
         { "dead-after-ms", FLAG_INT, &dead_after_ms, 100, 86400000, "MS",
           "a chunkserver silent this long gets no new chunks" },
         { "threads", FLAG_INT, &threads, 1, 256, "N", "HTTP worker threads" },
@@ -45,16 +50,22 @@ int master_main(int argc, char **argv)
         fprintf(stderr, "minidfs master: unknown log level \"%s\"\n", level_name);
         return 2;
     }
-    proc_block_signals();
+    if (!stdio_mode)
+        proc_block_signals();   /* stdio mode ends at end of input, or by any signal */
     httpc_global_init();
 
     rc = 1;
     struct MHD_Daemon *d = NULL;
-    master m = { .chunk_size = (uint64_t)chunk_size, .replication = (unsigned)replication };
+    master m = { .chunk_size = (uint64_t)chunk_size, .replication = (unsigned)replication,
+                 .lease_ms = lease_ms };
     m.ns = namespace_new();
     m.reg = registry_new(dead_after_ms);
     if (!m.ns || !m.reg) {
         fprintf(stderr, "minidfs master: out of memory\n");
+        goto out;
+    }
+    if (stdio_mode) {
+        rc = master_stdio_run(&m, stdin, stdout);
         goto out;
     }
     httpd_config cfg = {

@@ -16,6 +16,7 @@ struct ns_table {
     size_t nbuckets;   /* a power of two */
     size_t count;
     uint64_t generations;   /* last generation handed out */
+    uint64_t versions;      /* last chunk version handed out */
 };
 
 /* The identifier is a SHA-256 in hex, so its leading digits are already
@@ -47,6 +48,8 @@ ns_table *namespace_new(void)
 
 static void namespace_file_free(ns_file *f)
 {
+    for (uint32_t i = 0; f->chunks && i < f->nchunks; i++)
+        free(f->chunks[i].lease);
     free(f->name);
     free(f->chunks);
     free(f);
@@ -72,6 +75,8 @@ void namespace_free(ns_table *ns)
 uint64_t namespace_chunk_length(const ns_file *f, uint32_t index)
 {
     uint64_t start = (uint64_t)index * f->chunk_size;
+    if (start >= f->size)
+        return 0;   /* allocated past the written end: not known yet */
     uint64_t left = f->size - start;
     return left < f->chunk_size ? left : f->chunk_size;
 }
@@ -200,7 +205,10 @@ ns_status namespace_report(ns_table *ns, const char *fileid, uint32_t index, uin
         goto out;
     }
     *expected = namespace_chunk_length(f, index);
-    if (size >= 0 && (uint64_t)size != *expected) {
+    bool past_end = (uint64_t)index * f->chunk_size >= f->size;
+    if (past_end)
+        *expected = f->chunk_size;   /* only an upper bound is known */
+    if (size >= 0 && (past_end ? (uint64_t)size > *expected : (uint64_t)size != *expected)) {
         st = NS_BAD_SIZE;
         goto out;
     }
@@ -215,6 +223,80 @@ ns_status namespace_report(ns_table *ns, const char *fileid, uint32_t index, uin
         if (c->nrep == 1)
             f->nstored++;
     }
+out:
+    pthread_rwlock_unlock(&ns->lock);
+    return st;
+}
+
+/* Gives chunk c a lease in force: renews nothing that is still valid. */
+static void namespace_lease(ns_table *ns, ns_chunk *c, const uint16_t *plan, unsigned nplan,
+                            int64_t now_ms, int64_t lease_ms)
+{
+    ns_lease *l = c->lease;
+    if (l->until_ms > now_ms && l->version)
+        return;
+    if (l->nrep == 0) {
+        /* Replicas: those already holding the chunk, else the plan. */
+        const uint16_t *from = c->nrep ? c->rep : plan;
+        unsigned n = c->nrep ? c->nrep : nplan;
+        for (unsigned k = 0; k < n && k < NS_MAX_REPLICAS; k++)
+            l->rep[l->nrep++] = from[k];
+    }
+    l->version = ++ns->versions;
+    l->until_ms = now_ms + lease_ms;
+}
+
+ns_status namespace_allocate(ns_table *ns, const char *name, uint32_t index, uint64_t chunk_size,
+                             unsigned replication, const uint16_t *plan, unsigned nplan,
+                             int64_t now_ms, int64_t lease_ms, ns_allocation *out)
+{
+    char fileid[FILEID_LEN + 1];
+    if (!fileid_of_name(name, fileid))
+        return NS_NO_MEMORY;
+    uint64_t gen;
+    ns_status st = namespace_create(ns, name, 0, chunk_size, replication, &gen);
+    if (st != NS_OK && st != NS_EXISTS)
+        return st;
+    pthread_rwlock_wrlock(&ns->lock);
+    ns_file *f = *namespace_slot(ns, fileid);
+    st = NS_OK;
+    if (!f) {
+        st = NS_NOT_FOUND;   /* deleted between the create and here */
+        goto out;
+    }
+    if (index > f->nchunks) {
+        st = NS_BAD_INDEX;
+        goto out;
+    }
+    if (index == f->nchunks) {
+        if (nplan == 0) {
+            st = NS_NO_SERVERS;
+            goto out;
+        }
+        ns_chunk *grown = realloc(f->chunks, ((size_t)f->nchunks + 1) * sizeof *grown);
+        if (!grown) {
+            st = NS_NO_MEMORY;
+            goto out;
+        }
+        f->chunks = grown;
+        memset(&f->chunks[index], 0, sizeof *grown);
+        f->nchunks++;
+    }
+    ns_chunk *c = &f->chunks[index];
+    if (!c->lease && !(c->lease = calloc(1, sizeof *c->lease))) {
+        st = NS_NO_MEMORY;
+        goto out;
+    }
+    if (c->lease->nrep == 0 && c->nrep == 0 && nplan == 0) {
+        st = NS_NO_SERVERS;
+        goto out;
+    }
+    namespace_lease(ns, c, plan, nplan, now_ms, lease_ms);
+    chunkid_format(out->handle, fileid, index);
+    out->version = c->lease->version;
+    out->lease_left_ms = c->lease->until_ms - now_ms;
+    out->nrep = c->lease->nrep;
+    memcpy(out->rep, c->lease->rep, sizeof out->rep);
 out:
     pthread_rwlock_unlock(&ns->lock);
     return st;

@@ -26,12 +26,34 @@ typedef enum {
     NS_DUPLICATE,   /* the chunkserver was already recorded for the chunk */
     NS_STALE,       /* the report is for an earlier generation of the file */
     NS_NO_MEMORY,
+    NS_NO_SERVERS,  /* a new chunk, and nowhere to place it */
 } ns_status;
+
+/* A chunk's lease, for chunks handed out by allocation: the replicas it
+ * was placed on (primary first), the primary's lease, and the version that
+ * lease created. Versions come from one counter for the whole namespace,
+ * so they only grow, also across a delete and re-creation of a name. */
+typedef struct {
+    uint64_t version;
+    int64_t until_ms;                /* lease expiry, monotonic ms */
+    uint8_t nrep;
+    uint16_t rep[NS_MAX_REPLICAS];
+} ns_lease;
 
 typedef struct {
     uint8_t nrep;
     uint16_t rep[NS_MAX_REPLICAS];   /* registry indices, in report order */
+    ns_lease *lease;                 /* NULL until the chunk is allocated */
 } ns_chunk;
+
+/* What an allocation hands back. */
+typedef struct {
+    char handle[CHUNKID_BUF];
+    uint64_t version;
+    int64_t lease_left_ms;
+    unsigned nrep;
+    uint16_t rep[NS_MAX_REPLICAS];   /* primary first */
+} ns_allocation;
 
 typedef struct ns_file {
     char *name;
@@ -75,6 +97,16 @@ void namespace_doomed_free(ns_doomed *d);
  * NS_BAD_SIZE *expected holds the right size. */
 ns_status namespace_report(ns_table *ns, const char *fileid, uint32_t index, uint16_t server,
                            long long size, uint64_t generation, uint64_t *expected);
+
+/* Allocates chunk index of file name, creating the file (empty, wanting
+ * replication copies) if needed. An existing index returns that chunk
+ * (idempotent); index == the chunk count adds a chunk placed on
+ * plan[0..nplan-1]; a larger index is NS_BAD_INDEX. A chunk without a
+ * lease in force gets one for lease_ms on its replicas, the first as
+ * primary, and a new version. */
+ns_status namespace_allocate(ns_table *ns, const char *name, uint32_t index, uint64_t chunk_size,
+                             unsigned replication, const uint16_t *plan, unsigned nplan,
+                             int64_t now_ms, int64_t lease_ms, ns_allocation *out);
 
 /* Calls fn with the file under the read lock; the file must not escape fn. */
 ns_status namespace_with_file(ns_table *ns, const char *fileid,

@@ -5,7 +5,8 @@
 # run mean anything: the machine is shared and noisy.
 #
 #   ceiling   nginx (WebDAV PUT on) : curl -T of a 1 GiB file, curl -o back
-#   streams   minidfs write/read of the same file, 64 MiB and 1 MB chunks
+#   streams   minidfs write/read of the same file: replication 1 at 64 MiB
+#             and 1 MB chunks, replication 3 (three copies, one disk) at 64 MiB
 #   metadata  wrk keep-alive: master GET /get of a 1-chunk file, beside
 #             nginx serving a small static JSON file
 #   small     1,000 files of 4 KiB written then read with the CLI, beside
@@ -104,10 +105,10 @@ EOF
 }
 
 # ---------- minidfs cluster ----------
-start_cluster() {   # chunk_size nservers
-    local cs=$1 n=$2 i
+start_cluster() {   # chunk_size nservers [replication]
+    local cs=$1 n=$2 rep=${3:-1} i
     rm -rf "$W/c" && mkdir -p "$W/c"
-    "$MINIDFS" master --port 0 --port-file "$W/c/m.port" --chunkSize "$cs" --log-level warn 2>>"$W/master.log" &
+    "$MINIDFS" master --port 0 --port-file "$W/c/m.port" --chunkSize "$cs" --replication "$rep" --log-level warn 2>>"$W/master.log" &
     MASTER_PID=$!
     PIDS+=("$MASTER_PID")
     wait_file "$W/c/m.port"
@@ -149,9 +150,9 @@ FIG[nginx_put]=$(rate_mbs "$BYTES" "$(median <"$W/t.nginx_put")")
 FIG[nginx_get]=$(rate_mbs "$BYTES" "$(median <"$W/t.nginx_get")")
 rm -f "$W/out" "$W/nginx/www/big.bin"
 
-stream_bench() {   # label chunk_size
-    local label=$1 cs=$2 r
-    start_cluster "$cs" 3
+stream_bench() {   # label chunk_size replication
+    local label=$1 cs=$2 rep=$3 r
+    start_cluster "$cs" 3 "$rep"
     for r in $(seq "$RUNS"); do
         say "$label run $r/$RUNS"
         local c0 c1
@@ -187,8 +188,9 @@ stream_bench() {   # label chunk_size
     done
     stop_all
 }
-stream_bench r1_64m $((64 * 1024 * 1024))
-stream_bench r1_1m 1000000
+stream_bench r1_64m $((64 * 1024 * 1024)) 1
+stream_bench r1_1m 1000000 1
+stream_bench r3_64m $((64 * 1024 * 1024)) 3
 start_nginx   # stop_all stopped it
 
 # ---------- 3. metadata ----------
@@ -232,7 +234,7 @@ stop_all
 # Chunks enter through the master's own /upload, 1,000 chunks per file; a
 # registered address stands in for a chunkserver (no bytes move).
 say "loading the master with $SCALE_CHUNKS chunks"
-"$MINIDFS" master --port 0 --port-file "$W/scale.port" --chunkSize 1 --log-level warn 2>>"$W/master.log" &
+"$MINIDFS" master --port 0 --port-file "$W/scale.port" --chunkSize 1 --replication 1 --dead-after-ms 86400000 --log-level warn 2>>"$W/master.log" &
 SCALE_PID=$!
 PIDS+=("$SCALE_PID")
 wait_file "$W/scale.port"
@@ -262,7 +264,8 @@ row "write MB/s, replication 1, 64 MiB chunks" "$(f r1_64m_w)" "$(f nginx_put)"
 row "read MB/s,  replication 1, 64 MiB chunks" "$(f r1_64m_r)" "$(f nginx_get)"
 row "write MB/s, replication 1, 1 MB chunks" "$(f r1_1m_w)" "$(f r1_64m_w)"
 row "read MB/s,  replication 1, 1 MB chunks" "$(f r1_1m_r)" "$(f r1_64m_r)"
-row "write MB/s, replication 3" "n/a" "$(f nginx_put)"
+row "write MB/s, replication 3, 64 MiB chunks" "$(f r3_64m_w)" "$(f nginx_put)"
+row "read MB/s,  replication 3, 64 MiB chunks" "$(f r3_64m_r)" "$(f nginx_get)"
 row "master GET /get req/s (wrk, keep-alive)" "$(f rps_get)" "$(f rps_nginx)"
 row "master POST /allocate req/s" "n/a" "$(f rps_nginx)"
 row "small files written/s (4 KiB, CLI)" "$(f small_w)" "$(f small_nginx_w)"
@@ -271,11 +274,11 @@ printf '%-44s %12s\n' "master resident bytes per chunk" "$(f scale_bytes_per_chu
 printf '%-44s %12s\n' "master chunks created/s through /upload" "$(f scale_load_chunks_per_s)"
 printf '%-44s %12s\n' "master restart time" "n/a"
 printf '\nCPU seconds per GiB (user+sys)      client   chunkservers\n'
-for l in r1_64m r1_1m; do
+for l in r1_64m r1_1m r3_64m; do
     printf '  %-8s write                    %7s %12s\n' "$l" "$(f cpu_${l}_client_w)" "$(f cpu_${l}_cs_w)"
     printf '  %-8s read                     %7s %12s\n' "$l" "$(f cpu_${l}_client_r)" "$(f cpu_${l}_cs_r)"
 done
-printf '\n1 MB rows compare with the 64 MiB rows; n/a: needs replication (issue 3) or a journal (issue 4).\n'
+printf '\n1 MB rows compare with the 64 MiB rows; n/a: needs /allocate (issue 3) or a journal (issue 4).\n'
 } | tee "$W/table"
 
 {

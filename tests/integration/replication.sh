@@ -100,3 +100,25 @@ code=$(http POST "http://${CS_ADDR_cs1%/}/uploadChunk" -F "chunk=@$T/go;filename
 client --action read --filename go --output-filename "$T/go.out"
 cmp "$T/go" "$T/go.out" || fail "multipart file differs"
 ok "the Go multipart path still stores and serves the chunk"
+
+# POST /allocate: a handle, a primary and secondaries on 3 racks, a lease
+# and a version; idempotent; past the end refused.
+M=${MASTER%/}
+expect_status 200 POST "$M/allocate" --data '{"file":"/data/log.dat","chunk_index":0}'
+cp "$T/body" "$T/alloc1"
+grep -q "^{\"chunk_handle\":\"$(fileid /data/log.dat)_0\",\"primary\":\"127.0.0.1:[0-9]*/\",\"secondaries\":\[\"[^\"]*\",\"[^\"]*\"\],\"lease_expires_ms\":60000,\"version\":[0-9]*}$" "$T/alloc1" \
+    || fail "allocate answer: $(cat "$T/alloc1")"
+alloc_racks=$(grep -o '127.0.0.1:[0-9]*/' "$T/alloc1" | while read -r a; do
+    for i in 1 3 4 5 6; do v=CS_ADDR_cs$i; if [ "${!v}" = "$a" ]; then echo "${racks[$((i - 1))]}"; fi; done
+done | sort -u | wc -l)
+[ "$alloc_racks" -eq 3 ] || fail "allocated replicas span $alloc_racks racks"
+expect_status 200 POST "$M/allocate" --data '{"file":"/data/log.dat","chunk_index":0}'
+[ "$(sed 's/"lease_expires_ms":[0-9]*//' "$T/body")" = "$(sed 's/"lease_expires_ms":[0-9]*//' "$T/alloc1")" ] \
+    || fail "allocate is not idempotent: $(cat "$T/body") vs $(cat "$T/alloc1")"
+expect_status 400 POST "$M/allocate" --data '{"file":"/data/log.dat","chunk_index":2}'
+expect_status 200 POST "$M/allocate" --data '{"file":"/data/log.dat","chunk_index":1}'
+expect_status 400 POST "$M/allocate" --data '{"file":"/data/log.dat"}'
+expect_status 400 POST "$M/allocate" --data '{"file":"","chunk_index":0}'
+expect_status 400 POST "$M/allocate" --data 'nope'
+expect_status 405 GET "$M/allocate"
+ok "POST /allocate: primary and secondaries on 3 racks, lease and version, idempotent, past the end refused"

@@ -136,6 +136,49 @@ static void test_stale_generation_refused(void **state)
     namespace_free(ns);
 }
 
+static void test_allocate(void **state)
+{
+    (void)state;
+    ns_table *ns = namespace_new();
+    uint16_t plan[3] = { 4, 5, 6 }, plan2[3] = { 7, 8, 9 };
+    ns_allocation a, b;
+    char id[FILEID_LEN + 1];
+    fileid_of_name("/data/log.dat", id);
+    /* creates the file; first lease: version 1, primary first */
+    assert_int_equal(namespace_allocate(ns, "/data/log.dat", 0, 1000, 3, plan, 3, 0, 60000, &a), NS_OK);
+    char want[CHUNKID_BUF];
+    chunkid_format(want, id, 0);
+    assert_string_equal(a.handle, want);
+    assert_int_equal(a.version, 1);
+    assert_int_equal(a.lease_left_ms, 60000);
+    assert_int_equal(a.nrep, 3);
+    assert_int_equal(a.rep[0], 4);
+    assert_int_equal(a.rep[2], 6);
+    /* idempotent while the lease holds: same replicas, same version */
+    assert_int_equal(namespace_allocate(ns, "/data/log.dat", 0, 1000, 3, plan2, 3, 1000, 60000, &b), NS_OK);
+    assert_int_equal(b.version, 1);
+    assert_int_equal(b.rep[0], 4);
+    assert_int_equal(b.lease_left_ms, 59000);
+    /* past the end: refused; at the end: a new chunk */
+    assert_int_equal(namespace_allocate(ns, "/data/log.dat", 2, 1000, 3, plan, 3, 0, 60000, &b), NS_BAD_INDEX);
+    assert_int_equal(namespace_allocate(ns, "/data/log.dat", 1, 1000, 3, plan2, 3, 0, 60000, &b), NS_OK);
+    assert_int_equal(b.version, 2);
+    assert_int_equal(b.rep[0], 7);
+    /* an expired lease: a new one, and a higher version, same replicas */
+    assert_int_equal(namespace_allocate(ns, "/data/log.dat", 0, 1000, 3, plan2, 3, 70000, 60000, &b), NS_OK);
+    assert_int_equal(b.version, 3);
+    assert_int_equal(b.rep[0], 4);
+    /* deleted and created again: versions keep growing */
+    ns_doomed d;
+    assert_int_equal(namespace_remove(ns, "/data/log.dat", &d), NS_OK);
+    namespace_doomed_free(&d);
+    assert_int_equal(namespace_allocate(ns, "/data/log.dat", 0, 1000, 3, plan, 3, 0, 60000, &b), NS_OK);
+    assert_true(b.version > 3);
+    /* a new chunk with nowhere to go */
+    assert_int_equal(namespace_allocate(ns, "other", 0, 1000, 3, NULL, 0, 0, 60000, &b), NS_NO_SERVERS);
+    namespace_free(ns);
+}
+
 static void count_one(const ns_file *f, void *ud)
 {
     (void)f;
@@ -173,6 +216,7 @@ int main(void)
         cmocka_unit_test(test_reports_checked),
         cmocka_unit_test(test_exists_and_remove),
         cmocka_unit_test(test_stale_generation_refused),
+        cmocka_unit_test(test_allocate),
         cmocka_unit_test(test_many_files_grow_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

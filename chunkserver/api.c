@@ -10,10 +10,21 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "chunkid.h"
+#include "httpc.h"
 #include "httpd.h"
+#include "jsonf.h"
+#include "log.h"
 #include "protocol.h"
 #include "receive.h"
+
+/* A request that outlives its first call: an upload, or a small JSON body. */
+typedef struct {
+    receive *rx;
+    bool json;
+    httpd_body body;
+} cs_req;
 
 static enum MHD_Result cs_api_serve(chunkserver *cs, struct MHD_Connection *c, const char *id)
 {
@@ -60,8 +71,91 @@ static enum MHD_Result cs_api_stats(chunkserver *cs, struct MHD_Connection *c)
                   "chunksStored", (json_int_t)atomic_load(&cs->stats.chunks_stored)));
 }
 
+/* POST /replicate {"chunkIdentifier", "target", "generation"}: copy a
+ * chunk stored here to another chunkserver, which stores it and reports it
+ * to the master like any upload. Sent by the master's repair. */
+static enum MHD_Result cs_api_replicate(chunkserver *cs, struct MHD_Connection *c,
+                                        const httpd_body *b)
+{
+    char err[300], target[PROTO_MAX_SERVER_ADDR];
+    if (b->overflow)
+        return httpd_reply_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large");
+    json_t *req = jsonf_parse_object(b->data ? b->data : "", b->len, err, sizeof err);
+    if (!req)
+        return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "%s", err);
+    const char *id, *to;
+    long long generation = 0;
+    enum MHD_Result ret;
+    if (!jsonf_string(req, PROTO_F_CHUNK_ID, &id, err, sizeof err) ||
+        !jsonf_string(req, PROTO_F_TARGET, &to, err, sizeof err) ||
+        !jsonf_int_opt(req, PROTO_F_GENERATION, 0, INT64_MAX, &generation, err, sizeof err)) {
+        ret = httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "%s", err);
+        goto out;
+    }
+    if (!chunkid_parse(id, NULL, NULL)) {
+        ret = httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "invalid chunk identifier \"%.80s\"", id);
+        goto out;
+    }
+    if (!addr_canon_server(to, NULL, target, sizeof target, err, sizeof err)) {
+        ret = httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "field \"target\": %s", err);
+        goto out;
+    }
+    int fd;
+    uint64_t size;
+    store_status st = store_open_chunk(cs->st, id, &fd, &size);
+    if (st != STORE_OK) {
+        ret = st == STORE_NOT_FOUND
+                  ? httpd_reply_error(c, MHD_HTTP_NOT_FOUND, "no chunk %s here", id)
+                  : httpd_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot open chunk %s", id);
+        goto out;
+    }
+    char path[CHUNKID_BUF + 16], url[512], hdr[64];
+    snprintf(path, sizeof path, PROTO_PATH_CHUNKS "%s", id);
+    addr_server_url(target, path, url, sizeof url);
+    struct curl_slist *headers = NULL;
+    if (generation) {
+        snprintf(hdr, sizeof hdr, PROTO_HDR_GENERATION ": %lld", generation);
+        headers = curl_slist_append(headers, hdr);
+    }
+    httpc_response resp;
+    bool ok = httpc_put_fd(url, fd, 0, size, headers, 300000, &resp, err, sizeof err);
+    curl_slist_free_all(headers);
+    close(fd);
+    if (!ok) {
+        ret = httpd_reply_error(c, MHD_HTTP_BAD_GATEWAY, "copy of %s to %s: %s", id, target, err);
+    } else if (resp.status != 200) {
+        char m[300];
+        ret = httpd_reply_error(c, MHD_HTTP_BAD_GATEWAY, "%s refused the copy of %s: %s", target, id,
+                                httpc_error_text(&resp, m, sizeof m));
+    } else {
+        atomic_fetch_add(&cs->stats.bytes_forwarded, size);
+        log_info("copied chunk %s to %s", id, target);
+        ret = httpd_reply_json(c, MHD_HTTP_OK,
+                               json_pack("{s:s,s:s,s:I}", PROTO_F_CHUNK_ID, id, PROTO_F_TARGET,
+                                         target, PROTO_F_SIZE, (json_int_t)size));
+    }
+    httpc_response_free(&resp);
+out:
+    json_decref(req);
+    return ret;
+}
+
 /* Marks a request whose answer was queued on its first call. */
 static char cs_api_answered;
+
+/* The state kept for an upload that began, or the "answered" marker. */
+static void *cs_api_keep(receive *rx)
+{
+    if (!rx)
+        return &cs_api_answered;
+    cs_req *r = calloc(1, sizeof *r);
+    if (!r) {
+        receive_free(rx);   /* the request then fails as a cut connection */
+        return &cs_api_answered;
+    }
+    r->rx = rx;
+    return r;
+}
 
 enum MHD_Result cs_api_handle(void *cls, struct MHD_Connection *c, const char *url,
                               const char *method, const char *version, const char *upload_data,
@@ -74,10 +168,18 @@ enum MHD_Result cs_api_handle(void *cls, struct MHD_Connection *c, const char *u
         return MHD_YES;
     }
     if (*con_cls) {
-        receive *rx = *con_cls;
+        cs_req *r = *con_cls;
+        if (r->json) {
+            if (*upload_data_size) {
+                httpd_body_append(&r->body, upload_data, *upload_data_size, PROTO_MAX_JSON_BODY);
+                *upload_data_size = 0;
+                return MHD_YES;
+            }
+            return cs_api_replicate(cs, c, &r->body);
+        }
         if (*upload_data_size)
-            return receive_data(rx, upload_data, upload_data_size);
-        return receive_end(rx, c);
+            return receive_data(r->rx, upload_data, upload_data_size);
+        return receive_end(r->rx, c);
     }
 
     bool get = !strcmp(method, "GET") || !strcmp(method, "HEAD");
@@ -87,7 +189,7 @@ enum MHD_Result cs_api_handle(void *cls, struct MHD_Connection *c, const char *u
         if (!strcmp(method, "PUT")) {
             receive *rx;
             enum MHD_Result r = receive_put_begin(cs, c, id, &rx);
-            *con_cls = rx ? (void *)rx : (void *)&cs_api_answered;
+            *con_cls = cs_api_keep(rx);
             return r;
         }
         *con_cls = &cs_api_answered;
@@ -104,8 +206,20 @@ enum MHD_Result cs_api_handle(void *cls, struct MHD_Connection *c, const char *u
         }
         receive *rx;
         enum MHD_Result r = receive_multipart_begin(cs, c, &rx);
-        *con_cls = rx ? (void *)rx : (void *)&cs_api_answered;
+        *con_cls = cs_api_keep(rx);
         return r;
+    }
+    if (!strcmp(url, PROTO_PATH_REPLICATE)) {
+        if (strcmp(method, "POST") != 0) {
+            *con_cls = &cs_api_answered;
+            return httpd_reply_not_allowed(c, method, url, "POST");
+        }
+        cs_req *r = calloc(1, sizeof *r);
+        if (!r)
+            return MHD_NO;
+        r->json = true;
+        *con_cls = r;
+        return MHD_YES;
     }
     *con_cls = &cs_api_answered;
     if (!strcmp(url, PROTO_PATH_STATS))
@@ -125,7 +239,11 @@ void cs_api_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     (void)cls;
     (void)c;
     (void)toe;
-    if (*con_cls && *con_cls != &cs_api_answered)
-        receive_free(*con_cls);
+    if (*con_cls && *con_cls != &cs_api_answered) {
+        cs_req *r = *con_cls;
+        receive_free(r->rx);
+        httpd_body_free(&r->body);
+        free(r);
+    }
     *con_cls = NULL;
 }

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define HTTPC_MAX_ANSWER (256u << 20)
 
@@ -135,6 +136,65 @@ out:
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
     curl_slist_free_all(hdrs);
     free(text);
+    free(buf.data);
+    return ok;
+}
+
+typedef struct {
+    int fd;
+    uint64_t offset, length, pos;
+} httpc_source;
+
+static size_t httpc_read_fd(char *buf, size_t size, size_t nitems, void *ud)
+{
+    httpc_source *s = ud;
+    size_t want = size * nitems;
+    if (want > s->length - s->pos)
+        want = (size_t)(s->length - s->pos);
+    if (want == 0)
+        return 0;
+    ssize_t n = pread(s->fd, buf, want, (off_t)(s->offset + s->pos));
+    if (n <= 0)
+        return CURL_READFUNC_ABORT;
+    s->pos += (uint64_t)n;
+    return (size_t)n;
+}
+
+bool httpc_put_fd(const char *url, int fd, uint64_t offset, uint64_t length,
+                  struct curl_slist *headers, long timeout_ms, httpc_response *resp, char *err,
+                  size_t errlen)
+{
+    memset(resp, 0, sizeof *resp);
+    CURL *h = httpc_thread_handle();
+    if (!h) {
+        snprintf(err, errlen, "out of memory");
+        return false;
+    }
+    httpc_source src = { .fd = fd, .offset = offset, .length = length };
+    httpc_buf buf = { 0 };
+    char curl_err[CURL_ERROR_SIZE] = "";
+    httpc_configure(h, 5000);
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)length);
+    curl_easy_setopt(h, CURLOPT_READFUNCTION, httpc_read_fd);
+    curl_easy_setopt(h, CURLOPT_READDATA, &src);
+    curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, 1024L * 1024L);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, httpc_collect);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &buf);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_err);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+    CURLcode rc = curl_easy_perform(h);
+    bool ok = rc == CURLE_OK;
+    if (!ok) {
+        snprintf(err, errlen, "PUT %s: %s", url, curl_err[0] ? curl_err : curl_easy_strerror(rc));
+    } else {
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
+        resp->json = buf.len ? json_loadb(buf.data, buf.len, 0, NULL) : NULL;
+    }
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
     free(buf.data);
     return ok;
 }

@@ -13,6 +13,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct {
     long status;      /* HTTP status, 0 if none */
@@ -27,6 +28,13 @@ void httpc_global_init(void);
  * timed out, reset) or a 2xx answer was not JSON; any status otherwise. */
 bool httpc_json(const char *method, const char *url, json_t *body, long timeout_ms,
                 httpc_response *resp, char *err, size_t errlen);
+
+/* PUTs length bytes of fd from offset to url (read with pread, never held
+ * in memory), with extra headers (may be NULL), and decodes the answer
+ * like httpc_json. */
+bool httpc_put_fd(const char *url, int fd, uint64_t offset, uint64_t length,
+                  struct curl_slist *headers, long timeout_ms, httpc_response *resp, char *err,
+                  size_t errlen);
 
 /* The "error" field of a failed answer, or "HTTP <status>". */
 const char *httpc_error_text(const httpc_response *resp, char *buf, size_t buflen);

@@ -24,6 +24,7 @@
 #define PROTO_PATH_UPLOAD_CHUNK  "/uploadChunk"      /* POST multipart, field "chunk" (the Go path) */
 #define PROTO_PATH_CHUNKS        "/chunks/"          /* PUT/GET/DELETE /chunks/<chunk id> (extension) */
 #define PROTO_PATH_STATS         "/stats"            /* GET: counters (extension) */
+#define PROTO_PATH_REPLICATE     "/replicate"        /* POST: copy a chunk to another chunkserver */
 /* GET /get?id=<chunk id> on a chunkserver returns the chunk's bytes (the Go path). */
 
 /* ---- query parameters and form fields ---- */
@@ -53,6 +54,7 @@
 #define PROTO_F_USED             "used"             /* extension: bytes used there */
 #define PROTO_F_CHAIN_ERROR      "chainError"       /* extension: why a pipeline hop failed */
 #define PROTO_F_UNDER_REPLICATED "underReplicated"  /* extension: chunks short of copies */
+#define PROTO_F_TARGET           "target"           /* /replicate: where the copy goes */
 #define PROTO_F_LOCATIONS        "locations"
 #define PROTO_F_FILES            "files"
 #define PROTO_F_COMPLETE         "complete"

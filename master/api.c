@@ -364,9 +364,22 @@ static enum MHD_Result master_api_get(master *m, struct MHD_Connection *c)
 
 /* ---- GET /files, DELETE /files?name= ---- */
 
+typedef struct {
+    master *m;
+    int64_t now;
+    json_t *files;
+} master_list_ctx;
+
+static bool master_api_is_live(void *ud, uint16_t server)
+{
+    master_list_ctx *l = ud;
+    return registry_live(l->m->reg, server, l->now);
+}
+
 static void master_api_list_one(const ns_file *f, void *ud)
 {
-    json_array_append_new(ud, json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:b,s:i,s:I}", PROTO_F_FILE_NAME,
+    master_list_ctx *l = ud;
+    json_array_append_new(l->files, json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:b,s:i,s:I}", PROTO_F_FILE_NAME,
                                         f->name, PROTO_F_IDENTIFIER, f->fileid,
                                         PROTO_F_FILE_SIZE, (json_int_t)f->size,
                                         PROTO_F_CHUNK_SIZE, (json_int_t)f->chunk_size,
@@ -375,7 +388,8 @@ static void master_api_list_one(const ns_file *f, void *ud)
                                         PROTO_F_COMPLETE, namespace_file_complete(f),
                                         PROTO_F_REPLICATION, (int)f->replication,
                                         PROTO_F_UNDER_REPLICATED,
-                                        (json_int_t)namespace_under_replicated(f)));
+                                        (json_int_t)namespace_under_replicated(
+                                            f, master_api_is_live, l)));
 }
 
 static int master_api_by_name(const void *a, const void *b)
@@ -388,7 +402,8 @@ static int master_api_by_name(const void *a, const void *b)
 static enum MHD_Result master_api_list(master *m, struct MHD_Connection *c)
 {
     json_t *files = json_array();
-    namespace_each(m->ns, master_api_list_one, files);
+    master_list_ctx l = { .m = m, .now = registry_now_ms(), .files = files };
+    namespace_each(m->ns, master_api_list_one, &l);
     size_t n = json_array_size(files);
     json_t **v = malloc((n ? n : 1) * sizeof *v);
     if (!v) {

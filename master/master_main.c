@@ -11,6 +11,7 @@
 #include "httpd.h"
 #include "log.h"
 #include "master.h"
+#include "repair.h"
 #include "proc.h"
 #include "protocol.h"
 
@@ -23,6 +24,7 @@ int master_main(int argc, char **argv)
 {
     long long port = 8000, chunk_size = (long long)PROTO_DEFAULT_CHUNK_SIZE;
     long long dead_after_ms = 10000, threads = 4, replication = 3, lease_ms = 60000;
+    long long repair_ms = 1000, repair_max = 16;
     bool stdio_mode = false;
     const char *port_file = NULL, *level_name = "info";
     const flag_def defs[] = {
@@ -35,6 +37,10 @@ int master_main(int argc, char **argv)
           "how long a primary's lease on a chunk lasts" },
         { "stdio", FLAG_BOOL, &stdio_mode, 0, 0, NULL,
           "speak the JSON-lines node protocol on stdin/stdout instead of HTTP" },
+        { "repair-ms", FLAG_INT, &repair_ms, 10, 3600000, "MS",
+          "how often to look for chunks short of copies" },
+        { "repair-max", FLAG_INT, &repair_max, 0, 100000, "N",
+          "chunk copies made per look (0: no re-replication)" },
         { "dead-after-ms", FLAG_INT, &dead_after_ms, 100, 86400000, "MS",
           "a chunkserver silent this long gets no new chunks" },
         { "threads", FLAG_INT, &threads, 1, 256, "N", "HTTP worker threads" },
@@ -56,6 +62,7 @@ int master_main(int argc, char **argv)
 
     rc = 1;
     struct MHD_Daemon *d = NULL;
+    repair *rep = NULL;
     master m = { .chunk_size = (uint64_t)chunk_size, .replication = (unsigned)replication,
                  .lease_ms = lease_ms };
     m.ns = namespace_new();
@@ -81,11 +88,16 @@ int master_main(int argc, char **argv)
         fprintf(stderr, "minidfs master: %s\n", err);
         goto out;
     }
+    if (repair_max > 0 && !(rep = repair_start(&m, repair_ms, (unsigned)repair_max))) {
+        fprintf(stderr, "minidfs master: cannot start the repair thread\n");
+        goto out;
+    }
     log_info("listening on port %u, chunk size %lld bytes", (unsigned)bound, chunk_size);
     int sig = proc_wait_signal();
     log_info("signal %d: shutting down", sig);
     rc = 0;
 out:
+    repair_stop(rep);
     if (d)
         MHD_stop_daemon(d);
     namespace_free(m.ns);

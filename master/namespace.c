@@ -110,11 +110,17 @@ static void namespace_grow(ns_table *ns)
     ns->nbuckets = n;
 }
 
-uint32_t namespace_under_replicated(const ns_file *f)
+uint32_t namespace_under_replicated(const ns_file *f, bool (*live)(void *ud, uint16_t server),
+                                    void *ud)
 {
     uint32_t n = 0;
-    for (uint32_t i = 0; i < f->nchunks; i++)
-        n += f->chunks[i].nrep < f->replication;
+    for (uint32_t i = 0; i < f->nchunks; i++) {
+        const ns_chunk *c = &f->chunks[i];
+        unsigned copies = 0;
+        for (unsigned k = 0; k < c->nrep; k++)
+            copies += !live || live(ud, c->rep[k]);
+        n += copies < f->replication;
+    }
     return n;
 }
 

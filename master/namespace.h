@@ -87,8 +87,10 @@ uint64_t namespace_chunk_length(const ns_file *f, uint32_t index);
  * *generation receives its generation. */
 ns_status namespace_create(ns_table *ns, const char *name, uint64_t size, uint64_t chunk_size,
                            unsigned replication, uint64_t *generation);
-/* Chunks of f with fewer replicas than it wants. */
-uint32_t namespace_under_replicated(const ns_file *f);
+/* Chunks of f with fewer replicas than it wants, counting only servers
+ * for which live says true (live NULL: every recorded one). */
+uint32_t namespace_under_replicated(const ns_file *f, bool (*live)(void *ud, uint16_t server),
+                                    void *ud);
 /* Removes a file; the caller owns doomed (free with namespace_doomed_free). */
 ns_status namespace_remove(ns_table *ns, const char *name, ns_doomed *doomed);
 void namespace_doomed_free(ns_doomed *d);

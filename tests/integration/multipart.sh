@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 
 CS=1000000
-start_cluster 2 --chunkSize "$CS"
+start_cluster 2 --chunkSize "$CS" --replication 1
 M=${MASTER%/}
 SERVERS=("http://${CS_ADDR_cs1%/}" "http://${CS_ADDR_cs2%/}")
 SIZE=3250000

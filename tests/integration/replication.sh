@@ -78,6 +78,24 @@ done
 [ "$short" -le 4 ] || fail "$short chunks have a single live copy; only those in flight may"
 ok "a secondary killed mid-write: the write completes, $short in-flight chunk(s) short, the rest >= 2 live copies, under-replication recorded"
 
+# Repair: once the master sees cs2 silent, every chunk of in2 is copied
+# back up to 3 live copies, chunkserver to chunkserver.
+all_three() {
+    local i n
+    for i in $(seq 0 99); do
+        n=$(find "${live_dirs[@]}" -maxdepth 1 -name "${ID2}_$i" | wc -l)
+        [ "$n" -ge 3 ] || return 1
+    done
+}
+wait_until 60 "every chunk of in2 to have 3 live copies again" all_three
+wait_until 10 "the master to count in2 whole" sh -c "curl -s '${MASTER}files' | grep -qE '\"fileName\":\"in2\"[^}]*\"underReplicated\":0'"
+for i in 0 57 99; do
+    for f in $(find "${live_dirs[@]}" -maxdepth 1 -name "${ID2}_$i"); do
+        cmp -s "$f" <(tail -c +$((i * CS + 1)) "$T/in2" | head -c "$CS") || fail "repaired copy $f differs"
+    done
+done
+ok "re-replication: every chunk of in2 back to 3 live copies, byte-identical"
+
 # The writer may ask for its own count. (First the master must have seen
 # cs2 go silent, or it may still plan copies there.)
 is_live_count() { [ "$(live_count)" -eq "$1" ]; }
@@ -99,7 +117,10 @@ code=$(http POST "http://${CS_ADDR_cs1%/}/uploadChunk" -F "chunk=@$T/go;filename
 [ "$code" = 200 ] || fail "multipart upload: $code"
 client --action read --filename go --output-filename "$T/go.out"
 cmp "$T/go" "$T/go.out" || fail "multipart file differs"
-ok "the Go multipart path still stores and serves the chunk"
+go_copies() { [ "$(find "${live_dirs[@]}" -maxdepth 1 -name "$(fileid go)_0" | wc -l)" -eq 3 ]; }
+wait_until 20 "the multipart chunk to reach 3 copies" go_copies
+for f in $(find "${live_dirs[@]}" -maxdepth 1 -name "$(fileid go)_0"); do cmp "$T/go" "$f" || fail "copy $f differs"; done
+ok "the Go multipart path: one copy uploaded, replicated to 3 by the master in the background"
 
 # POST /allocate: a handle, a primary and secondaries on 3 racks, a lease
 # and a version; idempotent; past the end refused.

@@ -1,0 +1,214 @@
+/*
+ * repair.c - the master's re-replication thread (see repair.h). It reads
+ * the namespace under its read lock only to collect work, and makes its
+ * calls to chunkservers with no lock held. One copy at a time: repair
+ * traffic stays a trickle beside client traffic.
+ */
+#include "repair.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "addr.h"
+#include "httpc.h"
+#include "log.h"
+#include "protocol.h"
+
+#define REPAIR_COPY_TIMEOUT_MS 300000
+
+typedef struct {
+    char fileid[FILEID_LEN + 1];
+    uint32_t index;
+    uint64_t generation, length;
+    unsigned live;                       /* live copies now */
+    unsigned nholders;
+    uint16_t holders[NS_MAX_REPLICAS];   /* every recorded holder, live or not */
+    uint16_t source;                     /* a live holder */
+} repair_item;
+
+struct repair {
+    master *m;
+    int64_t interval_ms;
+    unsigned max;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    bool stop;
+    /* collection state of one pass */
+    repair_item *items;
+    size_t nitems;
+    int64_t now;
+};
+
+/* Keeps the max items with the fewest live copies. */
+static void repair_collect(const ns_file *f, void *ud)
+{
+    repair *r = ud;
+    for (uint32_t i = 0; i < f->nchunks; i++) {
+        const ns_chunk *c = &f->chunks[i];
+        unsigned live = 0;
+        int source = -1;
+        for (unsigned k = 0; k < c->nrep; k++)
+            if (registry_live(r->m->reg, c->rep[k], r->now)) {
+                live++;
+                if (source < 0)
+                    source = c->rep[k];
+            }
+        if (live == 0 || live >= f->replication)
+            continue;   /* nothing to copy from, or nothing to do */
+        size_t slot = r->nitems;
+        if (r->nitems == r->max) {
+            slot = 0;   /* replace the item with the most live copies, if this has fewer */
+            for (size_t j = 1; j < r->nitems; j++)
+                if (r->items[j].live > r->items[slot].live)
+                    slot = j;
+            if (r->items[slot].live <= live)
+                continue;
+        } else {
+            r->nitems++;
+        }
+        repair_item *it = &r->items[slot];
+        memcpy(it->fileid, f->fileid, sizeof it->fileid);
+        it->index = i;
+        it->generation = f->generation;
+        it->length = namespace_chunk_length(f, i);
+        it->live = live;
+        it->nholders = c->nrep;
+        memcpy(it->holders, c->rep, sizeof it->holders);
+        it->source = (uint16_t)source;
+    }
+}
+
+/* Chooses where the new copy goes; false when no live server can take it. */
+static bool repair_target(repair *r, const repair_item *it, uint16_t *target)
+{
+    master *m = r->m;
+    size_t cap = registry_count(m->reg) + 1;
+    registry_info *live = malloc(cap * sizeof *live);
+    placement_server *ps = malloc(cap * sizeof *ps);
+    bool found = false;
+    if (!live || !ps)
+        goto out;
+    size_t n = registry_live_info(m->reg, r->now, live, cap), k = 0;
+    /* Candidates: live servers without the chunk; racks already holding
+     * it are used only when no other rack has a candidate. */
+    for (int pass = 0; pass < 2 && k == 0; pass++) {
+        for (size_t i = 0; i < n; i++) {
+            bool holds = false, rack_holds = false;
+            for (unsigned h = 0; h < it->nholders; h++) {
+                holds |= it->holders[h] == live[i].index;
+                for (size_t j = 0; j < n; j++)
+                    if (live[j].index == it->holders[h] && !strcmp(live[j].rack, live[i].rack))
+                        rack_holds = true;
+            }
+            if (holds || (pass == 0 && rack_holds))
+                continue;
+            ps[k] = (placement_server){ .index = live[i].index, .rack = (uint16_t)k,
+                                        .capacity = live[i].capacity, .used = live[i].used };
+            k++;
+        }
+    }
+    found = placement_plan(&m->place, ps, k, 1, 1, it->length ? it->length : 1, target) == 1;
+out:
+    free(live);
+    free(ps);
+    return found;
+}
+
+static void repair_copy(repair *r, const repair_item *it)
+{
+    master *m = r->m;
+    uint16_t target;
+    char id[CHUNKID_BUF], url[512], err[512];
+    chunkid_format(id, it->fileid, it->index);
+    if (!repair_target(r, it, &target)) {
+        log_debug("repair: no live chunkserver can take another copy of %s", id);
+        return;
+    }
+    const char *src = registry_addr(m->reg, it->source), *dst = registry_addr(m->reg, target);
+    addr_server_url(src, PROTO_PATH_REPLICATE, url, sizeof url);
+    json_t *body = json_pack("{s:s,s:s,s:I}", PROTO_F_CHUNK_ID, id, PROTO_F_TARGET, dst,
+                             PROTO_F_GENERATION, (json_int_t)it->generation);
+    httpc_response resp;
+    bool ok = httpc_json("POST", url, body, REPAIR_COPY_TIMEOUT_MS, &resp, err, sizeof err);
+    json_decref(body);
+    if (!ok) {
+        log_warn("repair: %s from %s to %s: %s", id, src, dst, err);
+        return;
+    }
+    if (resp.status == 200)
+        log_info("repair: copied %s from %s to %s (%u live copies before)", id, src, dst,
+                 it->live);
+    else
+        log_warn("repair: %s from %s to %s: %s", id, src, dst,
+                 httpc_error_text(&resp, err, sizeof err));
+    httpc_response_free(&resp);
+}
+
+static void *repair_loop(void *arg)
+{
+    repair *r = arg;
+    pthread_mutex_lock(&r->lock);
+    while (!r->stop) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += r->interval_ms / 1000;
+        until.tv_nsec += (r->interval_ms % 1000) * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        while (!r->stop && pthread_cond_timedwait(&r->wake, &r->lock, &until) != ETIMEDOUT)
+            ;
+        if (r->stop)
+            break;
+        pthread_mutex_unlock(&r->lock);
+        r->nitems = 0;
+        r->now = registry_now_ms();
+        namespace_each(r->m->ns, repair_collect, r);
+        for (size_t i = 0; i < r->nitems; i++)
+            repair_copy(r, &r->items[i]);
+        pthread_mutex_lock(&r->lock);
+    }
+    pthread_mutex_unlock(&r->lock);
+    return NULL;
+}
+
+repair *repair_start(master *m, int64_t interval_ms, unsigned max_per_pass)
+{
+    repair *r = calloc(1, sizeof *r);
+    if (!r || !(r->items = calloc(max_per_pass ? max_per_pass : 1, sizeof *r->items))) {
+        free(r);
+        return NULL;
+    }
+    r->m = m;
+    r->interval_ms = interval_ms;
+    r->max = max_per_pass ? max_per_pass : 1;
+    pthread_mutex_init(&r->lock, NULL);
+    pthread_cond_init(&r->wake, NULL);
+    if (pthread_create(&r->thread, NULL, repair_loop, r) != 0) {
+        free(r->items);
+        free(r);
+        return NULL;
+    }
+    return r;
+}
+
+void repair_stop(repair *r)
+{
+    if (!r)
+        return;
+    pthread_mutex_lock(&r->lock);
+    r->stop = true;
+    pthread_cond_signal(&r->wake);
+    pthread_mutex_unlock(&r->lock);
+    pthread_join(r->thread, NULL);
+    pthread_mutex_destroy(&r->lock);
+    pthread_cond_destroy(&r->wake);
+    free(r->items);
+    free(r);
+}

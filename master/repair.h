@@ -1,0 +1,26 @@
+/*
+ * repair.h - bringing chunks back to their replica count.
+ *
+ * A background thread of the master looks, every interval, for chunks
+ * with fewer live copies than their file wants: chunks uploaded through
+ * the one-copy multipart path, chunks whose pipeline lost a hop, chunks on
+ * a chunkserver that went silent. For each (fewest live copies first, a
+ * bounded number per pass) it picks a live holder as the source and a
+ * target by the placement policy among the live servers that lack the
+ * chunk, preferring racks the chunk is not on yet, and asks the source to
+ * copy it there (POST /replicate). The target reports the new copy like
+ * any upload, so the namespace changes only through chunk reports.
+ */
+#ifndef MINIDFS_REPAIR_H
+#define MINIDFS_REPAIR_H
+
+#include <stdint.h>
+
+#include "master.h"
+
+typedef struct repair repair;
+
+repair *repair_start(master *m, int64_t interval_ms, unsigned max_per_pass);
+void repair_stop(repair *r);
+
+#endif

@@ -7,7 +7,8 @@
 #   ceiling   nginx (WebDAV PUT on) : curl -T of a 1 GiB file, curl -o back
 #   streams   minidfs write/read of the same file: replication 1 at 64 MiB
 #             and 1 MB chunks, replication 3 (three copies, one disk) at 64 MiB
-#   metadata  wrk keep-alive: master GET /get of a 1-chunk file, beside
+#   metadata  wrk keep-alive: master GET /get of a 1-chunk file and POST
+#             /allocate of an allocated chunk, beside
 #             nginx serving a small static JSON file
 #   small     1,000 files of 4 KiB written then read with the CLI, beside
 #             1,000 curl -T / curl -o to nginx
@@ -194,7 +195,13 @@ stream_bench r3_64m $((64 * 1024 * 1024)) 3
 start_nginx   # stop_all stopped it
 
 # ---------- 3. metadata ----------
-wrk_rps() { wrk -t2 -c32 -d5s "$1" 2>/dev/null | awk '/Requests\/sec/ { print $2 }'; }
+wrk_rps() { wrk -t2 -c32 -d5s "$@" 2>/dev/null | awk '/Requests\/sec/ { print $2 }'; }
+# POST /allocate of one chunk, again and again: the lookup-and-lease path.
+cat >"$W/allocate.lua" <<'LUA'
+wrk.method = "POST"
+wrk.body = '{"file":"/bench/alloc","chunk_index":0}'
+wrk.headers["Content-Type"] = "application/json"
+LUA
 start_cluster 1000000 1
 head -c 1000 /dev/urandom >"$W/one"
 "$MINIDFS" client --master "$MASTER" --quiet --action write --filename one --input "$W/one"
@@ -204,9 +211,11 @@ for r in $(seq "$RUNS"); do
     say "metadata run $r/$RUNS"
     wrk_rps "$NGINX/small.json" >>"$W/rps.nginx"
     wrk_rps "${MASTER}get?id=$ONE_ID" >>"$W/rps.get"
+    wrk_rps -s "$W/allocate.lua" "${MASTER}allocate" >>"$W/rps.alloc"
 done
 FIG[rps_nginx]=$(median <"$W/rps.nginx")
 FIG[rps_get]=$(median <"$W/rps.get")
+FIG[rps_alloc]=$(median <"$W/rps.alloc")
 
 # ---------- 4. small files ----------
 mkdir -p "$W/small"
@@ -267,7 +276,7 @@ row "read MB/s,  replication 1, 1 MB chunks" "$(f r1_1m_r)" "$(f r1_64m_r)"
 row "write MB/s, replication 3, 64 MiB chunks" "$(f r3_64m_w)" "$(f nginx_put)"
 row "read MB/s,  replication 3, 64 MiB chunks" "$(f r3_64m_r)" "$(f nginx_get)"
 row "master GET /get req/s (wrk, keep-alive)" "$(f rps_get)" "$(f rps_nginx)"
-row "master POST /allocate req/s" "n/a" "$(f rps_nginx)"
+row "master POST /allocate req/s (wrk)" "$(f rps_alloc)" "$(f rps_nginx)"
 row "small files written/s (4 KiB, CLI)" "$(f small_w)" "$(f small_nginx_w)"
 row "small files read/s (4 KiB, CLI)" "$(f small_r)" "$(f small_nginx_r)"
 printf '%-44s %12s\n' "master resident bytes per chunk" "$(f scale_bytes_per_chunk)"
@@ -278,7 +287,7 @@ for l in r1_64m r1_1m r3_64m; do
     printf '  %-8s write                    %7s %12s\n' "$l" "$(f cpu_${l}_client_w)" "$(f cpu_${l}_cs_w)"
     printf '  %-8s read                     %7s %12s\n' "$l" "$(f cpu_${l}_client_r)" "$(f cpu_${l}_cs_r)"
 done
-printf '\n1 MB rows compare with the 64 MiB rows; n/a: needs /allocate (issue 3) or a journal (issue 4).\n'
+printf '\n1 MB rows compare with the 64 MiB rows; n/a: needs the journal (issue 4).\n'
 } | tee "$W/table"
 
 {

@@ -1,7 +1,8 @@
 /*
- * transfer.c - the client's data path, on libcurl's multi interface: one
- * thread drives up to --parallel chunk transfers, each a plain HTTP PUT or
- * GET to a chunkserver, reusing connections across chunks. Owns the curl
+ * transfer.c - the client's data path: up to --parallel chunk transfers at
+ * once (httpc_multi_run drives them on libcurl's multi interface, reusing
+ * connections across chunks), each a plain HTTP PUT or GET to a
+ * chunkserver. Owns the curl
  * handles and per-chunk state for the duration of one transfer_run. Must
  * never buffer more than curl's own buffers, and never report success for
  * a chunk unless the server said 200 and (downloads) exactly the chunk's
@@ -200,7 +201,7 @@ static bool transfer_job_headers(transfer_job *j)
     return true;
 }
 
-static bool transfer_job_start(transfer_job *j, CURLM *multi)
+static bool transfer_job_start(transfer_job *j, CURL *h)
 {
     if (j->next >= j->ncand)
         return false;
@@ -215,8 +216,7 @@ static bool transfer_job_start(transfer_job *j, CURLM *multi)
     j->bodylen = 0;
     j->body[0] = j->curl_err[0] = '\0';
 
-    CURL *h = j->h;
-    curl_easy_reset(h);
+    j->h = h;
     httpc_configure(h, 5000);
     curl_easy_setopt(h, CURLOPT_URL, j->url);
     curl_easy_setopt(h, CURLOPT_PRIVATE, j);
@@ -242,7 +242,7 @@ static bool transfer_job_start(transfer_job *j, CURLM *multi)
         curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, transfer_deliver);
         curl_easy_setopt(h, CURLOPT_WRITEDATA, j);
     }
-    return curl_multi_add_handle(multi, h) == CURLM_OK;
+    return true;
 }
 
 /* The server's "error" text if its body was JSON, else the raw body. */
@@ -286,112 +286,95 @@ static transfer_outcome transfer_judge(transfer_job *j, CURLcode rc, char *why, 
     return JOB_FATAL;
 }
 
+/* One transfer_run: the jobs and what the driver's callbacks share. */
+typedef struct {
+    const transfer_opts *o;
+    transfer_job *jobs;
+    size_t started;          /* jobs begun so far (they begin in order) */
+    uint64_t bytes_done;     /* of finished chunks */
+    char *err;
+    size_t errlen;
+} transfer_state;
+
+static bool transfer_start(void *ud, size_t i, CURL *h)
+{
+    transfer_state *t = ud;
+    transfer_job *j = &t->jobs[i];
+    if (i + 1 > t->started)
+        t->started = i + 1;
+    if (transfer_job_start(j, h))
+        return true;
+    snprintf(t->err, t->errlen, "chunk %u: cannot start transfer", j->index);
+    return false;
+}
+
+static httpc_job_next transfer_finish(void *ud, size_t i, CURL *h, CURLcode rc)
+{
+    transfer_state *t = ud;
+    transfer_job *j = &t->jobs[i];
+    (void)h;
+    char why[600];
+    transfer_outcome out = transfer_judge(j, rc, why, sizeof why);
+    if (out == JOB_OK) {
+        j->done = true;
+        t->bytes_done += j->length;
+        j->h = NULL;
+        return HTTPC_JOB_DONE;
+    }
+    if (out == JOB_RETRY && j->next < j->ncand)
+        return HTTPC_JOB_AGAIN;
+    if (out == JOB_FATAL)
+        snprintf(t->err, t->errlen, "chunk %u: %s", j->index, why);
+    else
+        snprintf(t->err, t->errlen, "chunk %u: %s failed on every %s (last: %s)", j->index,
+                 t->o->upload ? "upload" : "download", t->o->upload ? "chunkserver" : "replica",
+                 why);
+    return HTTPC_JOB_STOP;
+}
+
+static void transfer_tick(void *ud)
+{
+    transfer_state *t = ud;
+    if (!t->o->prog)
+        return;
+    uint64_t moving = 0;
+    for (size_t i = 0; i < t->started; i++)
+        if (!t->jobs[i].done)
+            moving += t->o->upload ? t->jobs[i].pos : t->jobs[i].delivered;
+    progress_update(t->o->prog, t->bytes_done + moving);
+}
+
 bool transfer_run(const transfer_opts *o, const client_layout *L, char *err, size_t errlen)
 {
     size_t n = L->nchunks;
     if (n == 0)
         return true;
-    int parallel = o->stream_out ? 1 : (o->parallel > 0 ? o->parallel : 1);
     transfer_job *jobs = calloc(n, sizeof *jobs);
-    CURLM *multi = curl_multi_init();
-    /* One easy handle per slot, handed from finished jobs to new ones so
-     * their connections are reused. */
-    CURL **free_handles = calloc((size_t)parallel, sizeof *free_handles);
-    size_t nfree = 0;
-    bool ok = false;
-    if (!jobs || !multi || !free_handles) {
+    bool ok = jobs != NULL;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = transfer_job_init(&jobs[i], o, L, (uint32_t)i);
+    if (!ok) {
         snprintf(err, errlen, "out of memory");
-        goto out;
-    }
-    for (size_t i = 0; i < n; i++)
-        if (!transfer_job_init(&jobs[i], o, L, (uint32_t)i)) {
+    } else {
+        err[0] = '\0';
+        transfer_state t = { .o = o, .jobs = jobs, .err = err, .errlen = errlen };
+        httpc_multi_spec spec = {
+            .njobs = n,
+            .parallel = o->stream_out ? 1 : (unsigned)(o->parallel > 0 ? o->parallel : 1),
+            .start = transfer_start,
+            .finish = transfer_finish,
+            .tick = transfer_tick,
+            .ud = &t,
+        };
+        ok = httpc_multi_run(&spec);
+        if (!ok && !err[0])
             snprintf(err, errlen, "out of memory");
-            goto out;
-        }
-    for (int k = 0; k < parallel; k++)
-        if ((free_handles[nfree] = curl_easy_init()) != NULL)
-            nfree++;
-    if (nfree == 0) {
-        snprintf(err, errlen, "out of memory");
-        goto out;
     }
-
-    size_t next = 0, finished = 0;
-    uint64_t bytes_done = 0;
-    while (finished < n) {
-        while (nfree > 0 && next < n) {
-            transfer_job *j = &jobs[next++];
-            j->h = free_handles[--nfree];
-            if (!transfer_job_start(j, multi)) {
-                snprintf(err, errlen, "chunk %u: cannot start transfer", j->index);
-                free_handles[nfree++] = j->h;
-                goto fail;
-            }
-        }
-        int running;
-        curl_multi_perform(multi, &running);
-        CURLMsg *msg;
-        int left;
-        while ((msg = curl_multi_info_read(multi, &left)) != NULL) {
-            if (msg->msg != CURLMSG_DONE)
-                continue;
-            transfer_job *j;
-            curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&j);
-            CURLcode rc = msg->data.result;
-            curl_multi_remove_handle(multi, j->h);
-            char why[600];
-            transfer_outcome out = transfer_judge(j, rc, why, sizeof why);
-            if (out == JOB_OK) {
-                j->done = true;
-                finished++;
-                bytes_done += j->length;
-                free_handles[nfree++] = j->h;
-                j->h = NULL;
-                continue;
-            }
-            if (out == JOB_RETRY && transfer_job_start(j, multi))
-                continue;
-            if (out == JOB_FATAL)
-                snprintf(err, errlen, "chunk %u: %s", j->index, why);
-            else
-                snprintf(err, errlen, "chunk %u: %s failed on every %s (last: %s)", j->index,
-                         o->upload ? "upload" : "download", o->upload ? "chunkserver" : "replica",
-                         why);
-            free_handles[nfree++] = j->h;
-            j->h = NULL;
-            goto fail;
-        }
-        if (o->prog) {
-            uint64_t moving = 0;
-            for (size_t i = 0; i < next; i++)
-                if (!jobs[i].done)
-                    moving += o->upload ? jobs[i].pos : jobs[i].delivered;
-            progress_update(o->prog, bytes_done + moving);
-        }
-        /* Sleep only when no new chunk can start: a finished chunk frees a
-         * handle that must go straight to the next one, or every chunk
-         * would pay the poll timeout. */
-        if (finished < n && !(nfree > 0 && next < n))
-            curl_multi_poll(multi, NULL, 0, 100, NULL);
-    }
-    ok = true;
-fail:
-    for (size_t i = 0; i < n; i++)
-        if (jobs[i].h) {
-            curl_multi_remove_handle(multi, jobs[i].h);
-            free_handles[nfree++] = jobs[i].h;
-        }
-out:
-    for (size_t k = 0; k < nfree; k++)
-        curl_easy_cleanup(free_handles[k]);
-    free(free_handles);
     if (jobs)
         for (size_t i = 0; i < n; i++) {
             free(jobs[i].cand);
             curl_slist_free_all(jobs[i].headers);
         }
     free(jobs);
-    if (multi)
-        curl_multi_cleanup(multi);
     return ok;
 }

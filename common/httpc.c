@@ -7,6 +7,7 @@
 #include "httpc.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -197,6 +198,87 @@ bool httpc_put_fd(const char *url, int fd, uint64_t offset, uint64_t length,
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
     free(buf.data);
     return ok;
+}
+
+bool httpc_multi_run(const httpc_multi_spec *s)
+{
+    if (s->njobs == 0)
+        return true;
+    size_t par = s->parallel ? s->parallel : 1;
+    if (par > s->njobs)
+        par = s->njobs;
+    CURLM *multi = curl_multi_init();
+    CURL **all = calloc(par, sizeof *all), **pool = calloc(par, sizeof *pool);
+    size_t nall = 0, nfree = 0, next = 0, active = 0;
+    bool stopped = false;
+    while (multi && all && pool && nall < par && (all[nall] = curl_easy_init()) != NULL)
+        pool[nfree++] = all[nall++];
+    if (nfree == 0) {
+        stopped = true;
+        goto out;
+    }
+    while (!stopped && (next < s->njobs || active > 0)) {
+        while (!stopped && nfree > 0 && next < s->njobs) {
+            CURL *h = pool[--nfree];
+            size_t job = next++;
+            curl_easy_reset(h);
+            if (!s->start(s->ud, job, h)) {
+                pool[nfree++] = h;
+                stopped = true;
+                break;
+            }
+            curl_easy_setopt(h, CURLOPT_PRIVATE, (void *)(uintptr_t)job);
+            if (curl_multi_add_handle(multi, h) != CURLM_OK) {
+                pool[nfree++] = h;
+                stopped = true;
+                break;
+            }
+            active++;
+        }
+        int running, left;
+        curl_multi_perform(multi, &running);
+        CURLMsg *msg;
+        while (!stopped && (msg = curl_multi_info_read(multi, &left)) != NULL) {
+            if (msg->msg != CURLMSG_DONE)
+                continue;
+            CURL *h = msg->easy_handle;
+            CURLcode rc = msg->data.result;
+            void *priv;
+            curl_easy_getinfo(h, CURLINFO_PRIVATE, (char **)&priv);
+            size_t job = (size_t)(uintptr_t)priv;
+            curl_multi_remove_handle(multi, h);
+            httpc_job_next what = s->finish(s->ud, job, h, rc);
+            if (what == HTTPC_JOB_AGAIN) {
+                curl_easy_reset(h);
+                if (s->start(s->ud, job, h)) {
+                    curl_easy_setopt(h, CURLOPT_PRIVATE, (void *)(uintptr_t)job);
+                    if (curl_multi_add_handle(multi, h) == CURLM_OK)
+                        continue;
+                }
+                what = HTTPC_JOB_STOP;
+            }
+            pool[nfree++] = h;
+            active--;
+            stopped = what == HTTPC_JOB_STOP;
+        }
+        if (s->tick)
+            s->tick(s->ud);
+        /* Sleep only when no new job can start: a finished job frees a
+         * handle that must go straight to the next one, or every job would
+         * pay the poll timeout. */
+        if (!stopped && active > 0 && !(nfree > 0 && next < s->njobs))
+            curl_multi_poll(multi, NULL, 0, 100, NULL);
+    }
+out:
+    for (size_t k = 0; k < nall; k++) {
+        curl_multi_remove_handle(multi, all[k]);   /* harmless when not added */
+        curl_easy_cleanup(all[k]);
+    }
+    free(all);
+    free(pool);
+    if (multi)
+        curl_multi_cleanup(multi);
+    return !stopped;
 }
 
 const char *httpc_error_text(const httpc_response *resp, char *buf, size_t buflen)

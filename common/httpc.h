@@ -36,6 +36,31 @@ bool httpc_put_fd(const char *url, int fd, uint64_t offset, uint64_t length,
                   struct curl_slist *headers, long timeout_ms, httpc_response *resp, char *err,
                   size_t errlen);
 
+/* Many transfers, a bounded number at once, on libcurl's multi interface.
+ * The driver owns `parallel` easy handles and hands each, reset, to the
+ * next job, so connections are reused from job to job. */
+typedef enum {
+    HTTPC_JOB_DONE,    /* this job is finished */
+    HTTPC_JOB_AGAIN,   /* start this job again (another server, say) */
+    HTTPC_JOB_STOP,    /* give up the whole run */
+} httpc_job_next;
+
+typedef struct {
+    size_t njobs;
+    unsigned parallel;
+    /* Sets up the (reset) handle h for job; false stops the run. */
+    bool (*start)(void *ud, size_t job, CURL *h);
+    /* The transfer of job on h ended with rc: what next. */
+    httpc_job_next (*finish)(void *ud, size_t job, CURL *h, CURLcode rc);
+    /* Called after every round of progress; may be NULL. */
+    void (*tick)(void *ud);
+    void *ud;
+} httpc_multi_spec;
+
+/* Runs every job to DONE; false when a callback stopped the run or
+ * memory ran out (the callbacks say why). */
+bool httpc_multi_run(const httpc_multi_spec *spec);
+
 /* The "error" field of a failed answer, or "HTTP <status>". */
 const char *httpc_error_text(const httpc_response *resp, char *buf, size_t buflen);
 

@@ -6,18 +6,17 @@
  */
 #include "masterlink.h"
 
-#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/statvfs.h>
-#include <time.h>
 
 #include "httpc.h"
 #include "jsonf.h"
 #include "log.h"
 #include "protocol.h"
+#include "ticker.h"
 
 #define MASTERLINK_TIMEOUT_MS 10000
 
@@ -27,10 +26,9 @@ struct masterlink {
     char rack[PROTO_MAX_RACK_NAME + 1];
     char dir[4096];
     long heartbeat_ms;
-    pthread_t thread;
-    pthread_mutex_t lock;
-    pthread_cond_t wake;
-    bool stop;
+    ticker *beat;
+    bool failing;             /* heartbeat thread only */
+    pthread_mutex_t lock;     /* guards the registration state below */
     /* set by the heartbeat thread */
     bool registered;
     char addr[PROTO_MAX_SERVER_ADDR];
@@ -80,35 +78,19 @@ static bool masterlink_register_once(masterlink *ml, char *err, size_t errlen)
     return ok;
 }
 
-static void *masterlink_loop(void *arg)
+/* One heartbeat; returns the pause before the next: a beat when all is
+ * well, sooner while the master cannot be reached. */
+static long masterlink_beat(void *arg)
 {
     masterlink *ml = arg;
-    bool failing = false;
-    pthread_mutex_lock(&ml->lock);
-    while (!ml->stop) {
-        pthread_mutex_unlock(&ml->lock);
-        char err[512];
-        bool ok = masterlink_register_once(ml, err, sizeof err);
-        if (!ok && !failing)
-            log_warn("cannot reach master: %s (retrying)", err);
-        else if (ok && failing)
-            log_info("master reachable again");
-        failing = !ok;
-        long wait_ms = ok ? ml->heartbeat_ms : (ml->heartbeat_ms < 500 ? ml->heartbeat_ms : 500);
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += wait_ms / 1000;
-        until.tv_nsec += (wait_ms % 1000) * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
-        pthread_mutex_lock(&ml->lock);
-        while (!ml->stop && pthread_cond_timedwait(&ml->wake, &ml->lock, &until) != ETIMEDOUT)
-            ;
-    }
-    pthread_mutex_unlock(&ml->lock);
-    return NULL;
+    char err[512];
+    bool ok = masterlink_register_once(ml, err, sizeof err);
+    if (!ok && !ml->failing)
+        log_warn("cannot reach master: %s (retrying)", err);
+    else if (ok && ml->failing)
+        log_info("master reachable again");
+    ml->failing = !ok;
+    return ok ? ml->heartbeat_ms : (ml->heartbeat_ms < 500 ? ml->heartbeat_ms : 500);
 }
 
 masterlink *masterlink_start(const char *master_base, const char *announce, const char *rack,
@@ -125,9 +107,9 @@ masterlink *masterlink_start(const char *master_base, const char *announce, cons
     snprintf(ml->dir, sizeof ml->dir, "%s", dir);
     ml->heartbeat_ms = heartbeat_ms;
     pthread_mutex_init(&ml->lock, NULL);
-    pthread_cond_init(&ml->wake, NULL);
-    if (pthread_create(&ml->thread, NULL, masterlink_loop, ml) != 0) {
+    if (!(ml->beat = ticker_start(masterlink_beat, ml, 0))) {
         snprintf(err, errlen, "cannot start heartbeat thread");
+        pthread_mutex_destroy(&ml->lock);
         free(ml);
         return NULL;
     }
@@ -138,13 +120,8 @@ void masterlink_stop(masterlink *ml)
 {
     if (!ml)
         return;
-    pthread_mutex_lock(&ml->lock);
-    ml->stop = true;
-    pthread_cond_signal(&ml->wake);
-    pthread_mutex_unlock(&ml->lock);
-    pthread_join(ml->thread, NULL);
+    ticker_stop(ml->beat);
     pthread_mutex_destroy(&ml->lock);
-    pthread_cond_destroy(&ml->wake);
     free(ml);
 }
 

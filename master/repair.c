@@ -6,17 +6,15 @@
  */
 #include "repair.h"
 
-#include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "addr.h"
 #include "httpc.h"
 #include "log.h"
 #include "protocol.h"
+#include "ticker.h"
 
 #define REPAIR_COPY_TIMEOUT_MS 300000
 
@@ -34,10 +32,7 @@ struct repair {
     master *m;
     int64_t interval_ms;
     unsigned max;
-    pthread_t thread;
-    pthread_mutex_t lock;
-    pthread_cond_t wake;
-    bool stop;
+    ticker *tick;
     /* collection state of one pass */
     repair_item *items;
     size_t nitems;
@@ -149,33 +144,16 @@ static void repair_copy(repair *r, const repair_item *it)
     httpc_response_free(&resp);
 }
 
-static void *repair_loop(void *arg)
+/* One pass: collect the worst chunks, then copy each once. */
+static long repair_pass(void *arg)
 {
     repair *r = arg;
-    pthread_mutex_lock(&r->lock);
-    while (!r->stop) {
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += r->interval_ms / 1000;
-        until.tv_nsec += (r->interval_ms % 1000) * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
-        while (!r->stop && pthread_cond_timedwait(&r->wake, &r->lock, &until) != ETIMEDOUT)
-            ;
-        if (r->stop)
-            break;
-        pthread_mutex_unlock(&r->lock);
-        r->nitems = 0;
-        r->now = registry_now_ms();
-        namespace_each(r->m->ns, repair_collect, r);
-        for (size_t i = 0; i < r->nitems; i++)
-            repair_copy(r, &r->items[i]);
-        pthread_mutex_lock(&r->lock);
-    }
-    pthread_mutex_unlock(&r->lock);
-    return NULL;
+    r->nitems = 0;
+    r->now = registry_now_ms();
+    namespace_each(r->m->ns, repair_collect, r);
+    for (size_t i = 0; i < r->nitems; i++)
+        repair_copy(r, &r->items[i]);
+    return (long)r->interval_ms;
 }
 
 repair *repair_start(master *m, int64_t interval_ms, unsigned max_per_pass)
@@ -188,9 +166,7 @@ repair *repair_start(master *m, int64_t interval_ms, unsigned max_per_pass)
     r->m = m;
     r->interval_ms = interval_ms;
     r->max = max_per_pass ? max_per_pass : 1;
-    pthread_mutex_init(&r->lock, NULL);
-    pthread_cond_init(&r->wake, NULL);
-    if (pthread_create(&r->thread, NULL, repair_loop, r) != 0) {
+    if (!(r->tick = ticker_start(repair_pass, r, (long)interval_ms))) {
         free(r->items);
         free(r);
         return NULL;
@@ -202,13 +178,7 @@ void repair_stop(repair *r)
 {
     if (!r)
         return;
-    pthread_mutex_lock(&r->lock);
-    r->stop = true;
-    pthread_cond_signal(&r->wake);
-    pthread_mutex_unlock(&r->lock);
-    pthread_join(r->thread, NULL);
-    pthread_mutex_destroy(&r->lock);
-    pthread_cond_destroy(&r->wake);
+    ticker_stop(r->tick);
     free(r->items);
     free(r);
 }

@@ -100,6 +100,11 @@ static enum MHD_Result cs_api_replicate(chunkserver *cs, struct MHD_Connection *
         ret = httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "field \"target\": %s", err);
         goto out;
     }
+    if (!masterlink_is_peer(cs->ml, target)) {
+        ret = httpd_reply_error(c, MHD_HTTP_BAD_REQUEST,
+                                "target %s is not a chunkserver of this cluster", target);
+        goto out;
+    }
     int fd;
     uint64_t size;
     store_status st = store_open_chunk(cs->st, id, &fd, &size);

@@ -33,6 +33,7 @@ struct masterlink {
     bool registered;
     char addr[PROTO_MAX_SERVER_ADDR];
     uint64_t chunk_size;
+    json_t *peers;            /* the cluster's chunkservers, an array of strings */
 };
 
 static bool masterlink_register_once(masterlink *ml, char *err, size_t errlen)
@@ -70,6 +71,11 @@ static bool masterlink_register_once(masterlink *ml, char *err, size_t errlen)
         snprintf(ml->addr, sizeof ml->addr, "%s", addr);
         ml->chunk_size = (uint64_t)cs;
         ml->registered = true;
+        json_t *peers = json_object_get(resp.json, PROTO_F_CHUNKSERVERS);
+        if (json_is_array(peers)) {
+            json_decref(ml->peers);
+            ml->peers = json_incref(peers);
+        }
         pthread_mutex_unlock(&ml->lock);
         if (first)
             log_info("registered with %s as %s (chunk size %lld)", ml->master, addr, cs);
@@ -122,7 +128,28 @@ void masterlink_stop(masterlink *ml)
         return;
     ticker_stop(ml->beat);
     pthread_mutex_destroy(&ml->lock);
+    json_decref(ml->peers);
     free(ml);
+}
+
+static bool masterlink_known(masterlink *ml, const char *addr)
+{
+    bool known = false;
+    pthread_mutex_lock(&ml->lock);
+    size_t i;
+    json_t *p;
+    json_array_foreach(ml->peers, i, p)
+        known |= json_is_string(p) && strcmp(json_string_value(p), addr) == 0;
+    pthread_mutex_unlock(&ml->lock);
+    return known;
+}
+
+bool masterlink_is_peer(masterlink *ml, const char *addr)
+{
+    if (masterlink_known(ml, addr))
+        return true;
+    char err[512];
+    return masterlink_register_once(ml, err, sizeof err) && masterlink_known(ml, addr);
 }
 
 bool masterlink_registered(masterlink *ml, uint64_t *chunk_size, char *addr, size_t addrlen)

@@ -28,6 +28,11 @@ masterlink *masterlink_start(const char *master_base, const char *announce, cons
                              const char *dir, long heartbeat_ms, char *err, size_t errlen);
 void masterlink_stop(masterlink *ml);
 
+/* True when addr is a chunkserver of this cluster, by the master's list
+ * from the last heartbeat; an unknown addr triggers one fresh heartbeat
+ * (a server may have joined since) before the answer is no. */
+bool masterlink_is_peer(masterlink *ml, const char *addr);
+
 /* False until the first registration succeeded. */
 bool masterlink_registered(masterlink *ml, uint64_t *chunk_size, char *addr, size_t addrlen);
 

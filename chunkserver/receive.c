@@ -153,13 +153,13 @@ static bool receive_start_chain(receive *rx, struct MHD_Connection *c, const cha
                                 const char *id, uint64_t len)
 {
     char hops[PROTO_MAX_REPLICATION][PROTO_MAX_SERVER_ADDR], err[256];
-    size_t n = 0;
+    size_t n = 0, parsed = 0;
     const char *p = chain;
     while (*p) {
         const char *comma = strchr(p, ',');
         size_t l = comma ? (size_t)(comma - p) : strlen(p);
         char one[PROTO_MAX_SERVER_ADDR];
-        if (n == PROTO_MAX_REPLICATION - 1 || l == 0 || l >= sizeof one) {
+        if (parsed++ == PROTO_MAX_REPLICATION - 1 || l == 0 || l >= sizeof one) {
             httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "bad " PROTO_HDR_CHAIN " header");
             return false;
         }
@@ -169,7 +169,16 @@ static bool receive_start_chain(receive *rx, struct MHD_Connection *c, const cha
             httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, PROTO_HDR_CHAIN ": %s", err);
             return false;
         }
-        n++;
+        /* Chunks go only to this cluster's chunkservers, whatever the
+         * uploader names: an unknown hop is dropped, not contacted. */
+        if (masterlink_is_peer(rx->cs->ml, hops[n])) {
+            n++;
+        } else {
+            log_warn("pipeline: %s is not a chunkserver of this cluster; not forwarding there",
+                     hops[n]);
+            snprintf(rx->downstream_err, sizeof rx->downstream_err,
+                     "%.80s is not a chunkserver of this cluster", hops[n]);
+        }
         p += l + (comma ? 1 : 0);
     }
     if (n == 0)

@@ -65,9 +65,16 @@ static enum MHD_Result master_api_register(master *m, struct MHD_Connection *c, 
     registry_set_disk(m->reg, idx, rack, (uint64_t)capacity, (uint64_t)used);
     if (registry_count(m->reg) != before)
         log_info("chunkserver %s registered (rack %s)", addr, rack);
+    /* The cluster's members: the only addresses a chunkserver will pass
+     * chunks on to. */
+    json_t *peers = json_array();
+    uint16_t live[REGISTRY_MAX];
+    size_t nlive = registry_live_list(m->reg, registry_now_ms(), live, REGISTRY_MAX);
+    for (size_t i = 0; i < nlive; i++)
+        json_array_append_new(peers, json_string(registry_addr(m->reg, live[i])));
     return httpd_reply_json(c, MHD_HTTP_OK,
-                            json_pack("{s:s,s:I}", PROTO_F_URL, addr, PROTO_F_CHUNK_SIZE,
-                                      (json_int_t)m->chunk_size));
+                            json_pack("{s:s,s:I,s:o}", PROTO_F_URL, addr, PROTO_F_CHUNK_SIZE,
+                                      (json_int_t)m->chunk_size, PROTO_F_CHUNKSERVERS, peers));
 }
 
 /* ---- POST /upload ---- */

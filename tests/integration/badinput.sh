@@ -35,7 +35,7 @@ expect_status 404 DELETE "$M/files?name=nothing"
 expect_status 400 POST "$M/chunkserver" "${J[@]}" --data '{"url":"bad host:1/"}'
 expect_status 400 POST "$M/chunkserver" "${J[@]}" --data '{}'
 expect_status 400 POST "$M/uploadSuccessful" "${J[@]}" --data "{\"chunkIdentifier\":\"../x\",\"chunkserver\":\"$CS_ADDR_cs1\"}"
-expect_status 400 POST "$M/uploadSuccessful" "${J[@]}" --data "{\"chunkIdentifier\":\"${ID}_0\",\"chunkserver\":\"10.9.9.9:1/\"}"
+expect_status 400 POST "$M/uploadSuccessful" "${J[@]}" --data "{\"chunkIdentifier\":\"${ID}_0\",\"chunkserver\":\"127.0.0.1:9/\"}"
 grep -q 'not registered' "$T/body" || fail "unregistered chunkserver message"
 expect_status 404 POST "$M/uploadSuccessful" "${J[@]}" --data "{\"chunkIdentifier\":\"${ID}_0\",\"chunkserver\":\"$CS_ADDR_cs1\"}"
 ok "master: malformed, missing, mistyped, oversized and unknown inputs -> 4xx + JSON error"
@@ -104,6 +104,25 @@ expect_status 409 GET "$M/get?id=$GID"
 expect_status 200 PUT "$C/chunks/${GID}_0" -H "X-Minidfs-Generation: $g2" --data-binary @"$T/c0"
 expect_status 200 GET "$M/get?id=$GID"
 ok "a chunk of an overwritten upload (older generation): 410, not kept"
+
+# A chain may only name this cluster's chunkservers: an unknown hop is
+# dropped (never contacted) and said so; too many hops is a bad request;
+# /replicate refuses an outside target.
+expect_status 200 POST "$M/upload" "${J[@]}" --data '{"fileName":"chain","fileSize":1000000}'
+fwd_before=$(curl -s "$C/stats" | grep -o '"bytesForwarded":[0-9]*' | cut -d: -f2)
+expect_status 200 PUT "$C/chunks/$(fileid chain)_0" -H "X-Minidfs-Chain: 127.0.0.1:9/" --data-binary @"$T/c0"
+grep -q '"chainError":"127.0.0.1:9/ is not a chunkserver of this cluster"' "$T/body" || fail "chain answer: $(cat "$T/body")"
+grep -q '"replicas":\["127.0.0.1:[0-9]*/"\]' "$T/body" || fail "unknown hop listed as a replica: $(cat "$T/body")"
+fwd_after=$(curl -s "$C/stats" | grep -o '"bytesForwarded":[0-9]*' | cut -d: -f2)
+[ "$fwd_before" = "$fwd_after" ] || fail "bytes were forwarded to an unknown hop"
+expect_status 400 PUT "$C/chunks/$(fileid chain)_0" -H "X-Minidfs-Chain: a:1/,b:1/,c:1/,d:1/,e:1/,f:1/,g:1/,h:1/" --data-binary @"$T/c0"
+expect_status 400 PUT "$C/chunks/$(fileid chain)_0" -H "X-Minidfs-Chain: bad host:1/" --data-binary @"$T/c0"
+expect_status 400 POST "$C/replicate" --data "{\"chunkIdentifier\":\"$(fileid chain)_0\",\"target\":\"127.0.0.1:9/\"}"
+grep -q 'not a chunkserver of this cluster' "$T/body" || fail "replicate to an outsider: $(cat "$T/body")"
+expect_status 404 POST "$C/replicate" --data "{\"chunkIdentifier\":\"$(fileid nothing)_0\",\"target\":\"$CS_ADDR_cs2\"}"
+expect_status 400 POST "$C/replicate" --data '{"chunkIdentifier":"../x","target":"a:1/"}'
+expect_status 400 POST "$C/replicate" --data 'nope'
+ok "chains and copies go only to this cluster's chunkservers; hostile chains refused or dropped"
 
 # ---- client against dead and missing things ----
 expect_fail 'cannot open .*nonexistent' client --action write --filename nonexistent

@@ -1,17 +1,71 @@
 /*
- * allocate.c - chunk allocation, the one piece of logic behind both
- * POST /allocate and the stdio node's allocate_chunk: check the request,
- * place a new chunk with the placement policy, record it and its lease in
- * the namespace, and write the answer's fields. Owns nothing; never does
- * I/O, so both front ends can call it from their own threads.
+ * allocate.c - deciding where chunks go, for every caller: the live
+ * chunkservers as placement facts (uploads, allocations, repairs), and
+ * chunk allocation, the one piece of logic behind both POST /allocate and
+ * the stdio node's allocate_chunk: check the request, place a new chunk,
+ * record it and its lease in the namespace, write the answer's fields.
+ * Owns nothing; never does I/O, so any thread may call it.
  */
 #include "master.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "jsonf.h"
 #include "protocol.h"
+
+/* The host part of "HOST:PORT/". */
+static size_t master_alloc_host_len(const char *addr)
+{
+    const char *colon = strrchr(addr, ':');
+    return colon ? (size_t)(colon - addr) : strlen(addr);
+}
+
+/* Turns registry facts into placement facts: racks as small numbers, and
+ * each server's closeness to the writer (same host, else same rack as a
+ * server on the writer's host). */
+static void master_alloc_facts(master *m, const registry_info *live, size_t n,
+                               const char *writer_host, placement_server *out)
+{
+    const char *writer_rack = NULL;
+    for (size_t i = 0; i < n; i++) {
+        const char *a = registry_addr(m->reg, live[i].index);
+        size_t hl = master_alloc_host_len(a);
+        out[i] = (placement_server){ .index = live[i].index, .capacity = live[i].capacity,
+                                     .used = live[i].used };
+        out[i].rack = (uint16_t)i;
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(live[j].rack, live[i].rack) == 0) {
+                out[i].rack = out[j].rack;
+                break;
+            }
+        if (writer_host && writer_host[0] && strlen(writer_host) == hl && strncmp(a, writer_host, hl) == 0) {
+            out[i].closeness = 2;
+            writer_rack = live[i].rack;
+        }
+    }
+    for (size_t i = 0; writer_rack && i < n; i++)
+        if (out[i].closeness == 0 && strcmp(live[i].rack, writer_rack) == 0)
+            out[i].closeness = 1;
+}
+
+bool master_live_servers(master *m, const char *writer_host, placement_server **out, size_t *n)
+{
+    size_t cap = registry_count(m->reg) + 1;
+    registry_info *live = malloc(cap * sizeof *live);
+    *out = malloc(cap * sizeof **out);
+    if (!live || !*out) {
+        free(live);
+        free(*out);
+        *out = NULL;
+        return false;
+    }
+    *n = registry_live_info(m->reg, registry_now_ms(), live, cap);
+    master_alloc_facts(m, live, *n, writer_host, *out);
+    free(live);
+    return true;
+}
 
 bool master_alloc_parse(json_t *req, master_alloc_req *out, char *err, size_t errlen)
 {

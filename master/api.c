@@ -79,44 +79,9 @@ static enum MHD_Result master_api_register(master *m, struct MHD_Connection *c, 
 
 /* ---- POST /upload ---- */
 
-/* The host part of "HOST:PORT/". */
-static size_t master_api_host_len(const char *addr)
-{
-    const char *colon = strrchr(addr, ':');
-    return colon ? (size_t)(colon - addr) : strlen(addr);
-}
-
-/* Turns registry facts into placement facts: racks as small numbers, and
- * each server's closeness to the writer (same host, else same rack as a
- * server on the writer's host). */
-static void master_api_placement_facts(master *m, const registry_info *live, size_t n,
-                                       const char *writer_host, placement_server *out)
-{
-    const char *writer_rack = NULL;
-    for (size_t i = 0; i < n; i++) {
-        const char *a = registry_addr(m->reg, live[i].index);
-        size_t hl = master_api_host_len(a);
-        out[i] = (placement_server){ .index = live[i].index, .capacity = live[i].capacity,
-                                     .used = live[i].used };
-        out[i].rack = (uint16_t)i;
-        for (size_t j = 0; j < i; j++)
-            if (strcmp(live[j].rack, live[i].rack) == 0) {
-                out[i].rack = out[j].rack;
-                break;
-            }
-        if (writer_host[0] && strlen(writer_host) == hl && strncmp(a, writer_host, hl) == 0) {
-            out[i].closeness = 2;
-            writer_rack = live[i].rack;
-        }
-    }
-    for (size_t i = 0; writer_rack && i < n; i++)
-        if (out[i].closeness == 0 && strcmp(live[i].rack, writer_rack) == 0)
-            out[i].closeness = 1;
-}
-
 static enum MHD_Result master_api_plan(master *m, struct MHD_Connection *c, const char *name,
                                        uint64_t size, uint64_t nchunks, bool overwrite,
-                                       unsigned replication, const registry_info *live,
+                                       unsigned replication, const placement_server *live,
                                        size_t nlive);
 
 static enum MHD_Result master_api_upload(master *m, struct MHD_Connection *c, json_t *req)
@@ -141,11 +106,12 @@ static enum MHD_Result master_api_upload(master *m, struct MHD_Connection *c, js
                                  "chunks per file", size, (unsigned long long)nchunks,
                                  (unsigned long long)m->chunk_size, PROTO_MAX_CHUNKS);
 
-    size_t cap = registry_count(m->reg) + 1;
-    registry_info *live = malloc(cap * sizeof *live);
-    if (!live)
+    char peer[128] = "";
+    httpd_peer_host(c, peer, sizeof peer);
+    placement_server *live;
+    size_t nlive;
+    if (!master_live_servers(m, peer, &live, &nlive))
         return httpd_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
-    size_t nlive = registry_live_info(m->reg, registry_now_ms(), live, cap);
     enum MHD_Result ret = master_api_plan(m, c, name, (uint64_t)size, nchunks, overwrite,
                                           (unsigned)replication, live, nlive);
     free(live);
@@ -155,7 +121,7 @@ static enum MHD_Result master_api_upload(master *m, struct MHD_Connection *c, js
 /* The rest of /upload, once the live chunkservers are known. */
 static enum MHD_Result master_api_plan(master *m, struct MHD_Connection *c, const char *name,
                                        uint64_t size, uint64_t nchunks, bool overwrite,
-                                       unsigned replication, const registry_info *live,
+                                       unsigned replication, const placement_server *live,
                                        size_t nlive)
 {
     if (nchunks > 0 && nlive == 0)
@@ -181,19 +147,11 @@ static enum MHD_Result master_api_plan(master *m, struct MHD_Connection *c, cons
 
     char fileid[FILEID_LEN + 1];
     fileid_of_name(name, fileid);
-    char peer[128] = "";
-    httpd_peer_host(c, peer, sizeof peer);
     uint16_t *plan = nchunks ? malloc(nchunks * (size_t)replication * sizeof *plan) : NULL;
-    placement_server *ps = malloc((nlive ? nlive : 1) * sizeof *ps);
-    if ((nchunks && !plan) || !ps) {
-        free(plan);
-        free(ps);
+    if (nchunks && !plan)
         return httpd_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
-    }
-    master_api_placement_facts(m, live, nlive, peer, ps);
-    unsigned r = placement_plan(&m->place, ps, nlive, (uint32_t)nchunks, (unsigned)replication,
+    unsigned r = placement_plan(&m->place, live, nlive, (uint32_t)nchunks, replication,
                                 m->chunk_size, plan);
-    free(ps);
     if (nchunks > 0 && r == 0) {
         free(plan);
         return httpd_reply_error(c, MHD_HTTP_INSUFFICIENT_STORAGE,
@@ -284,20 +242,13 @@ static enum MHD_Result master_api_allocate(master *m, struct MHD_Connection *c, 
     master_alloc_req r;
     if (!master_alloc_parse(req, &r, err, sizeof err))
         return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "%s", err);
-    size_t cap = registry_count(m->reg) + 1;
-    registry_info *live = malloc(cap * sizeof *live);
-    placement_server *ps = malloc(cap * sizeof *ps);
-    if (!live || !ps) {
-        free(live);
-        free(ps);
-        return httpd_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
-    }
-    size_t nlive = registry_live_info(m->reg, registry_now_ms(), live, cap);
     httpd_peer_host(c, peer, sizeof peer);
-    master_api_placement_facts(m, live, nlive, peer, ps);
+    placement_server *ps;
+    size_t nlive;
+    if (!master_live_servers(m, peer, &ps, &nlive))
+        return httpd_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
     json_t *ans = json_object();
     ns_status st = master_alloc(m, &r, ps, nlive, master_api_addr_of, m, ans);
-    free(live);
     free(ps);
     if (st == NS_OK)
         return httpd_reply_json(c, MHD_HTTP_OK, ans);

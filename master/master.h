@@ -30,6 +30,11 @@ typedef struct {
     uint32_t index;
 } master_alloc_req;
 
+/* The live chunkservers as placement facts, in registration order, with
+ * their closeness to the writer's host (NULL: none); *out is the caller's
+ * to free. False when memory runs out (allocate.c). */
+bool master_live_servers(master *m, const char *writer_host, placement_server **out, size_t *n);
+
 /* Checks the request's "file" and "chunk_index" (allocate.c). */
 bool master_alloc_parse(json_t *req, master_alloc_req *out, char *err, size_t errlen);
 /* Places and allocates; on success the JSON fields of the answer (chunk

@@ -18,8 +18,11 @@
 #define MINIDFS_PLACEMENT_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#define PLACEMENT_MAX_REPLICAS 64
 
 typedef struct {
     _Atomic uint64_t cursor;
@@ -38,5 +41,13 @@ typedef struct {
 unsigned placement_plan(placement *p, const placement_server *servers, size_t n,
                         uint32_t nchunks, unsigned replication, uint64_t chunk_size,
                         uint16_t *out);
+
+/* One more server for a chunk already held by holders[0..nholders-1]
+ * (registry indices; those not among servers are taken as gone): the
+ * same rules, none of the holders, racks without a copy first. False
+ * when no server qualifies. */
+bool placement_add(placement *p, const placement_server *servers, size_t n,
+                   const uint16_t *holders, unsigned nholders, uint64_t chunk_size,
+                   uint16_t *out);
 
 #endif

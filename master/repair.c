@@ -81,36 +81,13 @@ static void repair_collect(const ns_file *f, void *ud)
 /* Chooses where the new copy goes; false when no live server can take it. */
 static bool repair_target(repair *r, const repair_item *it, uint16_t *target)
 {
-    master *m = r->m;
-    size_t cap = registry_count(m->reg) + 1;
-    registry_info *live = malloc(cap * sizeof *live);
-    placement_server *ps = malloc(cap * sizeof *ps);
-    bool found = false;
-    if (!live || !ps)
-        goto out;
-    size_t n = registry_live_info(m->reg, r->now, live, cap), k = 0;
-    /* Candidates: live servers without the chunk; racks already holding
-     * it are used only when no other rack has a candidate. */
-    for (int pass = 0; pass < 2 && k == 0; pass++) {
-        for (size_t i = 0; i < n; i++) {
-            bool holds = false, rack_holds = false;
-            for (unsigned h = 0; h < it->nholders; h++) {
-                holds |= it->holders[h] == live[i].index;
-                for (size_t j = 0; j < n; j++)
-                    if (live[j].index == it->holders[h] && !strcmp(live[j].rack, live[i].rack))
-                        rack_holds = true;
-            }
-            if (holds || (pass == 0 && rack_holds))
-                continue;
-            ps[k] = (placement_server){ .index = live[i].index, .rack = (uint16_t)k,
-                                        .capacity = live[i].capacity, .used = live[i].used };
-            k++;
-        }
-    }
-    found = placement_plan(&m->place, ps, k, 1, 1, it->length ? it->length : 1, target) == 1;
-out:
+    placement_server *live;
+    size_t n;
+    if (!master_live_servers(r->m, NULL, &live, &n))
+        return false;
+    bool found = placement_add(&r->m->place, live, n, it->holders, (unsigned)it->nholders,
+                               it->length ? it->length : 1, target);
     free(live);
-    free(ps);
     return found;
 }
 

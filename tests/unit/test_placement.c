@@ -145,6 +145,42 @@ static void test_too_few_servers(void **state)
     assert_int_equal(placement_plan(&p, full, 1, 5, 1, CHUNK, out), 0);
 }
 
+static void test_add_one_more_copy(void **state)
+{
+    (void)state;
+    placement p = { 0 };
+    /* 6 servers, racks 0,0,1,1,2,2; index 10+i */
+    placement_server s[6];
+    for (uint16_t i = 0; i < 6; i++)
+        s[i] = srv((uint16_t)(10 + i), (uint16_t)(i / 2), 100 * GB, 10 * GB);
+    uint16_t out;
+    /* holders on racks 0 and 1: the new copy goes to rack 2 */
+    uint16_t h1[2] = { 10, 12 };
+    for (int round = 0; round < 10; round++) {
+        assert_true(placement_add(&p, s, 6, h1, 2, CHUNK, &out));
+        assert_true(out == 14 || out == 15);
+    }
+    /* every rack holds a copy: any server but the holders */
+    uint16_t h2[3] = { 10, 12, 14 };
+    for (int round = 0; round < 10; round++) {
+        assert_true(placement_add(&p, s, 6, h2, 3, CHUNK, &out));
+        assert_true(out == 11 || out == 13 || out == 15);
+    }
+    /* a holder with a full disk still marks its rack */
+    s[4].used = s[4].capacity;   /* index 14, rack 2, full */
+    assert_true(placement_add(&p, s, 6, h2, 3, CHUNK, &out));
+    assert_true(out == 11 || out == 13 || out == 15);
+    /* a holder that is not live (not among servers) is ignored */
+    uint16_t h3[2] = { 99, 10 };
+    s[4].used = 10 * GB;
+    assert_true(placement_add(&p, s, 6, h3, 2, CHUNK, &out));
+    assert_true(out >= 12 && out <= 15);   /* another rack than 10's */
+    /* nobody left */
+    uint16_t all[6] = { 10, 11, 12, 13, 14, 15 };
+    assert_false(placement_add(&p, s, 6, all, 6, CHUNK, &out));
+    assert_false(placement_add(&p, NULL, 0, NULL, 0, CHUNK, &out));
+}
+
 static void test_spread_continues_across_plans(void **state)
 {
     (void)state;
@@ -171,6 +207,7 @@ int main(void)
         cmocka_unit_test(test_primary_closest_to_writer),
         cmocka_unit_test(test_too_few_servers),
         cmocka_unit_test(test_spread_continues_across_plans),
+        cmocka_unit_test(test_add_one_more_copy),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

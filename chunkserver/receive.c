@@ -308,39 +308,28 @@ static enum MHD_Result receive_commit(receive *rx, struct MHD_Connection *c)
     uint64_t size = rx->w.written;
     long status;
 
+    /* A new name is published before the report, so the master never
+     * points at missing bytes. An existing name may be a live replica
+     * (which a second upload must not replace) or a leftover of a deleted
+     * file (which it must): only the master knows, so then we report first
+     * and replace only on its yes. */
     store_status st = store_publish(&rx->w, false, err, sizeof err);
-    if (st == STORE_OK) {
-        switch (masterlink_report(cs->ml, id, size, rx->generation, &status, err, sizeof err)) {
-        case REPORT_OK:
-        case REPORT_DUPLICATE:
-            goto stored;
-        case REPORT_REJECTED:
-            store_remove(cs->st, id);
-            return httpd_reply_error(c, (unsigned)status, "master refused chunk %s: %s", id, err);
-        case REPORT_UNREACHABLE:
-            store_remove(cs->st, id);
-            return httpd_reply_error(c, MHD_HTTP_SERVICE_UNAVAILABLE,
-                                     "cannot report chunk %s to the master: %s", id, err);
-        }
-    }
-    if (st != STORE_EXISTS)
+    if (st != STORE_OK && st != STORE_EXISTS)
         return httpd_reply_error(c, receive_store_status(st), "%s", err);
-
-    /* A chunk of this name is already here: replace it only if the master
-     * does not count it (a leftover of an earlier, deleted file). */
-    switch (masterlink_report(cs->ml, id, size, rx->generation, &status, err, sizeof err)) {
-    case REPORT_OK:
-        st = store_publish(&rx->w, true, err, sizeof err);
-        if (st != STORE_OK)
+    bool existed = st == STORE_EXISTS;
+    masterlink_report_result rep =
+        masterlink_report(cs->ml, id, size, rx->generation, &status, err, sizeof err);
+    if (rep == REPORT_OK || (rep == REPORT_DUPLICATE && !existed)) {
+        if (existed && (st = store_publish(&rx->w, true, err, sizeof err)) != STORE_OK)
             return httpd_reply_error(c, receive_store_status(st), "%s", err);
         goto stored;
-    case REPORT_DUPLICATE:
-        return httpd_reply_error(c, MHD_HTTP_CONFLICT, "chunk %s is already stored here", id);
-    case REPORT_REJECTED:
-        return httpd_reply_error(c, (unsigned)status, "master refused chunk %s: %s", id, err);
-    case REPORT_UNREACHABLE:
-        break;
     }
+    if (!existed)
+        store_remove(cs->st, id);   /* ours, and the master will not have it */
+    if (rep == REPORT_DUPLICATE)
+        return httpd_reply_error(c, MHD_HTTP_CONFLICT, "chunk %s is already stored here", id);
+    if (rep == REPORT_REJECTED)
+        return httpd_reply_error(c, (unsigned)status, "master refused chunk %s: %s", id, err);
     return httpd_reply_error(c, MHD_HTTP_SERVICE_UNAVAILABLE,
                              "cannot report chunk %s to the master: %s", id, err);
 stored:

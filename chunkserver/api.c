@@ -18,6 +18,7 @@
 #include "log.h"
 #include "protocol.h"
 #include "receive.h"
+#include "sha256.h"
 
 /* A request that outlives its first call: an upload, or a small JSON body. */
 typedef struct {
@@ -54,9 +55,18 @@ static enum MHD_Result cs_api_delete(chunkserver *cs, struct MHD_Connection *c, 
 {
     if (!chunkid_parse(id, NULL, NULL))
         return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "invalid chunk identifier \"%.80s\"", id);
-    store_status st = store_remove(cs->st, id);
+    const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, PROTO_QUERY_VERSION);
+    char *end = NULL;
+    unsigned long long version = v ? strtoull(v, &end, 10) : 0;
+    if (v && (!*v || *end || v[0] == '-'))
+        return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "query parameter \"version\" must be "
+                                 "a non-negative integer");
+    store_status st = store_remove(cs->st, id, version);
     if (st == STORE_NOT_FOUND)
         return httpd_reply_error(c, MHD_HTTP_NOT_FOUND, "no chunk %s here", id);
+    if (st == STORE_NEWER)
+        return httpd_reply_error(c, MHD_HTTP_CONFLICT, "chunk %s here is newer than version %llu",
+                                 id, version);
     if (st != STORE_OK)
         return httpd_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot delete chunk %s", id);
     return httpd_reply_json(c, MHD_HTTP_OK, json_object());
@@ -118,9 +128,20 @@ static enum MHD_Result cs_api_replicate(chunkserver *cs, struct MHD_Connection *
     snprintf(path, sizeof path, PROTO_PATH_CHUNKS "%s", id);
     addr_server_url(target, path, url, sizeof url);
     struct curl_slist *headers = NULL;
+    /* The copy carries the version and checksum this server holds, so the
+     * target refuses bytes that rotted here. */
+    store_meta meta;
+    bool have_meta = store_read_meta(cs->st, id, &meta) == STORE_OK;
+    if (have_meta && meta.version)
+        generation = (long long)meta.version;
     if (generation) {
         snprintf(hdr, sizeof hdr, PROTO_HDR_GENERATION ": %lld", generation);
         headers = curl_slist_append(headers, hdr);
+    }
+    if (have_meta) {
+        char sh[SHA256_HEX_LEN + 32];
+        snprintf(sh, sizeof sh, PROTO_HDR_SHA256 ": %s", meta.sha);
+        headers = curl_slist_append(headers, sh);
     }
     httpc_response resp;
     bool ok = httpc_put_fd(url, fd, 0, size, headers, 300000, &resp, err, sizeof err);

@@ -13,6 +13,7 @@
 #include "httpd.h"
 #include "log.h"
 #include "proc.h"
+#include "scrub.h"
 #include "protocol.h"
 
 static const char cs_usage[] =
@@ -20,9 +21,18 @@ static const char cs_usage[] =
     "Runs a chunkserver: it stores chunks as files in DIR, serves them, and\n"
     "registers with the master (again every heartbeat).";
 
+/* The master asks for a chunk to be checked: a client read it back wrong. */
+static void cs_verify(void *ud, const char *id)
+{
+    chunkserver *cs = ud;
+    if (scrub_check(cs->st, cs->ml, id))
+        log_info("chunk %s checked on the master's request: sound", id);
+}
+
 int chunkserver_main(int argc, char **argv)
 {
-    long long port = 8001, heartbeat_ms = 1000, timeout_s = 120;
+    long long port = 8001, heartbeat_ms = 1000, timeout_s = 120, report_every = 60;
+    long long scrub_mbps = 16;
     const char *master_url = "http://localhost:8000/", *dir = "./data", *advertise = NULL;
     const char *port_file = NULL, *level_name = "info", *rack = "default";
     const flag_def defs[] = {
@@ -36,6 +46,10 @@ int chunkserver_main(int argc, char **argv)
           "rack this server is in; replicas of a chunk go to different racks" },
         { "heartbeat-ms", FLAG_INT, &heartbeat_ms, 10, 600000, "MS",
           "interval between re-registrations with the master" },
+        { "report-every", FLAG_INT, &report_every, 1, 1000000, "N",
+          "heartbeats between full chunk reports to the master" },
+        { "scrub-mbps", FLAG_INT, &scrub_mbps, 0, 100000, "MB/S",
+          "rate at which stored chunks are re-read and checked (0: never)" },
         { "timeout", FLAG_INT, &timeout_s, 1, 3600, "SECONDS", "idle connection timeout" },
         { "port-file", FLAG_STRING, &port_file, 0, 0, "PATH",
           "write the bound port here once listening" },
@@ -64,6 +78,7 @@ int chunkserver_main(int argc, char **argv)
 
     rc = 1;
     struct MHD_Daemon *d = NULL;
+    scrub *sc = NULL;
     chunkserver cs = { 0 };
     cs.st = store_open(dir, err, sizeof err);
     if (!cs.st) {
@@ -87,9 +102,17 @@ int chunkserver_main(int argc, char **argv)
     }
     if (!advertise)
         snprintf(announce, sizeof announce, ":%u/", (unsigned)bound);
-    cs.ml = masterlink_start(master_base, announce, rack, dir, heartbeat_ms, err, sizeof err);
+    masterlink_config mlc = { .master_base = master_base, .announce = announce, .rack = rack,
+                              .st = cs.st, .heartbeat_ms = heartbeat_ms,
+                              .report_every = report_every, .verify = cs_verify,
+                              .verify_ud = &cs };
+    cs.ml = masterlink_start(&mlc, err, sizeof err);
     if (!cs.ml || (port_file && !proc_write_port_file(port_file, bound, err, sizeof err))) {
         fprintf(stderr, "minidfs chunkserver: %s\n", err);
+        goto out;
+    }
+    if (!(sc = scrub_start(cs.st, cs.ml, (double)scrub_mbps))) {
+        fprintf(stderr, "minidfs chunkserver: cannot start the scrubber\n");
         goto out;
     }
     log_info("listening on port %u, storing chunks in %s", (unsigned)bound, dir);
@@ -100,6 +123,7 @@ out:
     /* The HTTP side stops first: no request may outlive the master link. */
     if (d)
         MHD_stop_daemon(d);
+    scrub_stop(sc);
     masterlink_stop(cs.ml);
     store_close(cs.st);
     curl_global_cleanup();

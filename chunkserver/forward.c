@@ -25,6 +25,7 @@
 #include "jsonf.h"
 #include "log.h"
 #include "protocol.h"
+#include "sha256.h"
 
 #define FORWARD_PIPE_BYTES (1024 * 1024)
 #define FORWARD_STALL_SECONDS 60L
@@ -40,6 +41,7 @@ struct forward {
     uint64_t sent;              /* bytes the sender has taken from the pipe */
     _Atomic uint64_t *sent_counter;
     bool failed;                /* set by forward_write once the pipe broke */
+    bool ended;                 /* forward_end ran */
     /* set by the sender thread before it exits */
     json_t *stored;
     char err[300];
@@ -56,10 +58,14 @@ static size_t forward_read(char *buf, size_t size, size_t nitems, void *ud)
     while (n < 0 && errno == EINTR);
     /* An error, or the pipe closed before the whole chunk passed (the local
      * side aborted): cut the connection so the downstream keeps nothing. */
-    if (n < 0 || (n == 0 && fw->sent < fw->length))
+    if (n < 0 || (n == 0 && fw->sent < fw->length + SHA256_HEX_LEN))
         return CURL_READFUNC_ABORT;
+    /* The counter is of chunk bytes: the digest at the end is not one. */
+    uint64_t chunk_bytes = fw->sent >= fw->length ? 0 : fw->length - fw->sent;
+    if (chunk_bytes > (uint64_t)n)
+        chunk_bytes = (uint64_t)n;
     fw->sent += (uint64_t)n;
-    atomic_fetch_add(fw->sent_counter, (uint64_t)n);
+    atomic_fetch_add(fw->sent_counter, chunk_bytes);
     return (size_t)n;
 }
 
@@ -74,7 +80,8 @@ static size_t forward_answer(char *p, size_t size, size_t n, void *ud)
     return len;
 }
 
-/* One attempt: PUT the chunk to hops[h], naming hops[h+1..] as its chain. */
+/* One attempt: PUT the chunk to hops[h], naming hops[h+1..] as its chain.
+ * The chunk's SHA-256 follows its bytes in the body (forward_end). */
 static CURLcode forward_to(forward *fw, size_t h, long *status, char *curl_err)
 {
     char path[CHUNKID_BUF + 16], url[512];
@@ -93,6 +100,7 @@ static CURLcode forward_to(forward *fw, size_t h, long *status, char *curl_err)
         snprintf(chain, sizeof chain, PROTO_HDR_GENERATION ": %" PRIu64, fw->generation);
         headers = curl_slist_append(headers, chain);
     }
+    headers = curl_slist_append(headers, PROTO_HDR_SHA256 ": " PROTO_SHA256_TRAILING);
     CURL *c = curl_easy_init();
     if (!c) {
         curl_slist_free_all(headers);
@@ -103,7 +111,7 @@ static CURLcode forward_to(forward *fw, size_t h, long *status, char *curl_err)
     httpc_configure(c, 5000);
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
-    curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)fw->length);
+    curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)(fw->length + SHA256_HEX_LEN));
     curl_easy_setopt(c, CURLOPT_READFUNCTION, forward_read);
     curl_easy_setopt(c, CURLOPT_READDATA, fw);
     curl_easy_setopt(c, CURLOPT_UPLOAD_BUFFERSIZE, 1024L * 1024L);
@@ -216,9 +224,21 @@ static void forward_free(forward *fw)
     free(fw);
 }
 
+void forward_end(forward *fw, const char *sha)
+{
+    if (fw->ended)
+        return;
+    /* The digest ends the body; without one the body is short and the
+     * downstream keeps nothing. */
+    if (sha)
+        forward_write(fw, sha, SHA256_HEX_LEN);
+    fw->ended = true;
+    close(fw->wfd);   /* end of body */
+}
+
 json_t *forward_finish(forward *fw, char *err, size_t errlen)
 {
-    close(fw->wfd);   /* end of body */
+    forward_end(fw, NULL);
     pthread_join(fw->thread, NULL);
     json_t *stored = fw->stored ? json_incref(fw->stored) : json_array();
     snprintf(err, errlen, "%s", fw->err);
@@ -230,7 +250,8 @@ json_t *forward_finish(forward *fw, char *err, size_t errlen)
 
 void forward_abort(forward *fw)
 {
-    close(fw->wfd);   /* fewer bytes than announced: the downstream drops its copy */
+    if (!fw->ended)
+        close(fw->wfd);   /* fewer bytes than announced: the downstream drops its copy */
     pthread_join(fw->thread, NULL);
     forward_free(fw);
 }

@@ -34,9 +34,15 @@ forward *forward_start(const char (*hops)[PROTO_MAX_SERVER_ADDR], size_t nhops, 
 /* Hands on a piece of the body. Once the downstream has failed this
  * returns false and drops the bytes: the local copy goes on regardless. */
 bool forward_write(forward *fw, const void *data, size_t len);
-/* Waits for the downstream's answer and frees fw. Returns the servers
- * downstream that stored the chunk (a JSON array, possibly empty; never
- * NULL); when the downstream failed, err says why. */
+/* The whole chunk has been handed on: ends the body with the chunk's
+ * SHA-256 (hex) so every hop verifies the bytes (NULL: cut the body short,
+ * the downstream keeps nothing). The downstream starts its own flush to
+ * disk at once. */
+void forward_end(forward *fw, const char *sha);
+/* Waits for the downstream's answer and frees fw (ending the body first if
+ * forward_end was not called). Returns the servers downstream that stored
+ * the chunk (a JSON array, possibly empty; never NULL); when the
+ * downstream failed, err says why. */
 json_t *forward_finish(forward *fw, char *err, size_t errlen);
 /* The local side gave up (cut connection, disk error): the downstream is
  * cut off too, so it keeps nothing, and fw is freed. */

@@ -15,19 +15,29 @@
 #include "httpc.h"
 #include "jsonf.h"
 #include "log.h"
+#include "chunkid.h"
 #include "protocol.h"
 #include "ticker.h"
 
 #define MASTERLINK_TIMEOUT_MS 10000
 
+#define MASTERLINK_PAGE PROTO_REPORT_PAGE
+
 struct masterlink {
     char master[512];
     char announce[PROTO_MAX_SERVER_ADDR];
     char rack[PROTO_MAX_RACK_NAME + 1];
-    char dir[4096];
+    store *st;
     long heartbeat_ms;
+    long report_every;
+    void (*verify)(void *ud, const char *chunk_id);
+    void *verify_ud;
     ticker *beat;
-    bool failing;             /* heartbeat thread only */
+    /* heartbeat thread only */
+    bool failing;
+    uint64_t epoch;           /* of the master we last sent a full report to */
+    uint64_t pending_epoch;   /* of the master that answered the last registration */
+    long beats;               /* since that report */
     pthread_mutex_t lock;     /* guards the registration state below */
     /* set by the heartbeat thread */
     bool registered;
@@ -36,13 +46,97 @@ struct masterlink {
     json_t *peers;            /* the cluster's chunkservers, an array of strings */
 };
 
+/* Carries out a "delete" list from the master: [[id, version], ...]. */
+static void masterlink_delete(masterlink *ml, json_t *list)
+{
+    size_t i, n = 0;
+    json_t *e;
+    json_array_foreach(list, i, e) {
+        const char *id = json_string_value(json_array_get(e, 0));
+        json_t *v = json_array_get(e, 1);
+        if (!id || !chunkid_parse(id, NULL, NULL) || !json_is_integer(v) ||
+            json_integer_value(v) <= 0)
+            continue;
+        n += store_remove(ml->st, id, (uint64_t)json_integer_value(v)) == STORE_OK;
+    }
+    if (n)
+        log_info("deleted %zu chunks the master no longer needs", n);
+}
+
+static void masterlink_verify(masterlink *ml, json_t *list)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach(list, i, e) {
+        const char *id = json_string_value(e);
+        if (id && chunkid_parse(id, NULL, NULL) && ml->verify)
+            ml->verify(ml->verify_ud, id);
+    }
+}
+
+typedef struct {
+    masterlink *ml;
+    json_t *page;
+    bool ok;
+    size_t sent;
+    char *err;
+    size_t errlen;
+} masterlink_report_ctx;
+
+static bool masterlink_send_page(masterlink_report_ctx *r)
+{
+    char url[600], addr[PROTO_MAX_SERVER_ADDR];
+    masterlink_registered(r->ml, NULL, addr, sizeof addr);
+    snprintf(url, sizeof url, "%s%s", r->ml->master, PROTO_PATH_CHUNK_REPORT);
+    json_t *body = json_pack("{s:s,s:O}", PROTO_F_URL, addr, PROTO_F_CHUNKS, r->page);
+    httpc_response resp = { 0 };
+    bool ok = httpc_json("POST", url, body, MASTERLINK_TIMEOUT_MS, &resp, r->err, r->errlen);
+    json_decref(body);
+    if (ok && resp.status != 200) {
+        char m[256];
+        snprintf(r->err, r->errlen, "master refused the chunk report: %s",
+                 httpc_error_text(&resp, m, sizeof m));
+        ok = false;
+    }
+    if (ok)
+        masterlink_delete(r->ml, json_object_get(resp.json, PROTO_F_DELETE));
+    httpc_response_free(&resp);
+    r->sent += json_array_size(r->page);
+    json_array_clear(r->page);
+    return ok;
+}
+
+static bool masterlink_report_one(void *ud, const char *id, const store_meta *m, int64_t age_ms)
+{
+    masterlink_report_ctx *r = ud;
+    json_array_append_new(r->page, json_pack("[s,I,I,s,I]", id, (json_int_t)m->size,
+                                             (json_int_t)m->version, m->sha, (json_int_t)age_ms));
+    if (json_array_size(r->page) >= MASTERLINK_PAGE)
+        r->ok = masterlink_send_page(r);
+    return r->ok;
+}
+
+/* Every chunk stored here, page by page. */
+static bool masterlink_full_report(masterlink *ml, char *err, size_t errlen)
+{
+    masterlink_report_ctx r = { .ml = ml, .page = json_array(), .ok = true, .err = err,
+                                .errlen = errlen };
+    store_list(ml->st, masterlink_report_one, &r);
+    if (r.ok && json_array_size(r.page) > 0)
+        r.ok = masterlink_send_page(&r);
+    json_decref(r.page);
+    if (r.ok)
+        log_debug("full chunk report: %zu chunks", r.sent);
+    return r.ok;
+}
+
 static bool masterlink_register_once(masterlink *ml, char *err, size_t errlen)
 {
     char url[600];
     snprintf(url, sizeof url, "%s%s", ml->master, PROTO_PATH_REGISTER);
     json_t *body = json_pack("{s:s,s:s}", PROTO_F_URL, ml->announce, PROTO_F_RACK, ml->rack);
     struct statvfs vfs;
-    if (statvfs(ml->dir, &vfs) == 0) {
+    if (statvfs(store_dir(ml->st), &vfs) == 0) {
         uint64_t cap = (uint64_t)vfs.f_blocks * vfs.f_frsize;
         uint64_t used = cap - (uint64_t)vfs.f_bavail * vfs.f_frsize;
         json_object_set_new(body, PROTO_F_CAPACITY, json_integer((json_int_t)cap));
@@ -79,6 +173,10 @@ static bool masterlink_register_once(masterlink *ml, char *err, size_t errlen)
         pthread_mutex_unlock(&ml->lock);
         if (first)
             log_info("registered with %s as %s (chunk size %lld)", ml->master, addr, cs);
+        masterlink_delete(ml, json_object_get(resp.json, PROTO_F_DELETE));
+        masterlink_verify(ml, json_object_get(resp.json, PROTO_F_VERIFY));
+        json_t *ep = json_object_get(resp.json, PROTO_F_EPOCH);
+        ml->pending_epoch = json_is_integer(ep) ? (uint64_t)json_integer_value(ep) : 0;
     }
     httpc_response_free(&resp);
     return ok;
@@ -96,22 +194,34 @@ static long masterlink_beat(void *arg)
     else if (ok && ml->failing)
         log_info("master reachable again");
     ml->failing = !ok;
+    /* A master we have not reported to (a new one, or restarted) learns
+     * what we hold at once; the others now and then. */
+    if (ok && (ml->pending_epoch != ml->epoch || ++ml->beats >= ml->report_every)) {
+        if (masterlink_full_report(ml, err, sizeof err)) {
+            ml->epoch = ml->pending_epoch;
+            ml->beats = 0;
+        } else {
+            log_warn("full chunk report: %s (retrying)", err);
+        }
+    }
     return ok ? ml->heartbeat_ms : (ml->heartbeat_ms < 500 ? ml->heartbeat_ms : 500);
 }
 
-masterlink *masterlink_start(const char *master_base, const char *announce, const char *rack,
-                             const char *dir, long heartbeat_ms, char *err, size_t errlen)
+masterlink *masterlink_start(const masterlink_config *cfg, char *err, size_t errlen)
 {
     masterlink *ml = calloc(1, sizeof *ml);
     if (!ml) {
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    snprintf(ml->master, sizeof ml->master, "%s", master_base);
-    snprintf(ml->announce, sizeof ml->announce, "%s", announce);
-    snprintf(ml->rack, sizeof ml->rack, "%s", rack);
-    snprintf(ml->dir, sizeof ml->dir, "%s", dir);
-    ml->heartbeat_ms = heartbeat_ms;
+    snprintf(ml->master, sizeof ml->master, "%s", cfg->master_base);
+    snprintf(ml->announce, sizeof ml->announce, "%s", cfg->announce);
+    snprintf(ml->rack, sizeof ml->rack, "%s", cfg->rack);
+    ml->st = cfg->st;
+    ml->heartbeat_ms = cfg->heartbeat_ms;
+    ml->report_every = cfg->report_every > 0 ? cfg->report_every : 1;
+    ml->verify = cfg->verify;
+    ml->verify_ud = cfg->verify_ud;
     pthread_mutex_init(&ml->lock, NULL);
     if (!(ml->beat = ticker_start(masterlink_beat, ml, 0))) {
         snprintf(err, errlen, "cannot start heartbeat thread");
@@ -165,7 +275,8 @@ bool masterlink_registered(masterlink *ml, uint64_t *chunk_size, char *addr, siz
 }
 
 masterlink_report_result masterlink_report(masterlink *ml, const char *chunk_id, uint64_t size,
-                                           uint64_t generation, long *status, char *msg,
+                                           uint64_t generation, const char *sha,
+                                           uint64_t *version, long *status, char *msg,
                                            size_t msglen)
 {
     char addr[PROTO_MAX_SERVER_ADDR], url[600];
@@ -179,6 +290,8 @@ masterlink_report_result masterlink_report(masterlink *ml, const char *chunk_id,
                              addr, PROTO_F_SIZE, (json_int_t)size);
     if (generation)
         json_object_set_new(body, PROTO_F_GENERATION, json_integer((json_int_t)generation));
+    if (sha)
+        json_object_set_new(body, PROTO_F_SHA256, json_string(sha));
     httpc_response resp;
     bool ok = httpc_json("POST", url, body, MASTERLINK_TIMEOUT_MS, &resp, msg, msglen);
     json_decref(body);
@@ -188,6 +301,8 @@ masterlink_report_result masterlink_report(masterlink *ml, const char *chunk_id,
     masterlink_report_result r;
     if (resp.status == 200) {
         r = REPORT_OK;
+        json_t *v = json_object_get(resp.json, PROTO_F_VERSION);
+        *version = json_is_integer(v) && json_integer_value(v) > 0 ? (uint64_t)json_integer_value(v) : 0;
     } else if (resp.status == 409) {
         r = REPORT_DUPLICATE;
     } else if (resp.status >= 500) {
@@ -199,4 +314,28 @@ masterlink_report_result masterlink_report(masterlink *ml, const char *chunk_id,
     }
     httpc_response_free(&resp);
     return r;
+}
+
+bool masterlink_report_bad(masterlink *ml, const char *chunk_id, char *err, size_t errlen)
+{
+    char addr[PROTO_MAX_SERVER_ADDR], url[600];
+    if (!masterlink_registered(ml, NULL, addr, sizeof addr)) {
+        snprintf(err, errlen, "not registered with the master yet");
+        return false;
+    }
+    snprintf(url, sizeof url, "%s%s", ml->master, PROTO_PATH_BAD_CHUNK);
+    json_t *body = json_pack("{s:s,s:s,s:b}", PROTO_F_CHUNK_ID, chunk_id, PROTO_F_CHUNKSERVER,
+                             addr, PROTO_F_CORRUPT, 1);
+    httpc_response resp;
+    bool ok = httpc_json("POST", url, body, MASTERLINK_TIMEOUT_MS, &resp, err, errlen);
+    json_decref(body);
+    if (!ok)
+        return false;
+    if (resp.status != 200) {
+        char m[256];
+        snprintf(err, errlen, "master refused: %s", httpc_error_text(&resp, m, sizeof m));
+        ok = false;
+    }
+    httpc_response_free(&resp);
+    return ok;
 }

@@ -3,8 +3,12 @@
  *
  * A background thread registers with the master and re-registers every
  * heartbeat, so a master that restarts learns about us again by itself.
- * The master's answer tells us the address it knows us by and the chunk
- * size, which bounds every chunk we accept.
+ * The master's answer tells us the address it knows us by, the chunk size
+ * (which bounds every chunk we accept), the chunks to delete and the
+ * chunks to check. A full chunk report (every chunk with its size,
+ * version, checksum and age) goes to the master after the first
+ * registration with each master incarnation (its "epoch") and every
+ * report_every heartbeats; the master answers with what is garbage.
  */
 #ifndef MINIDFS_MASTERLINK_H
 #define MINIDFS_MASTERLINK_H
@@ -12,6 +16,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "store.h"
 
 typedef struct masterlink masterlink;
 
@@ -24,8 +30,19 @@ typedef enum {
 
 /* announce: the "url" we register with ("HOST:PORT/" or ":PORT/"); rack
  * and the file system of dir are reported with every heartbeat. */
-masterlink *masterlink_start(const char *master_base, const char *announce, const char *rack,
-                             const char *dir, long heartbeat_ms, char *err, size_t errlen);
+typedef struct {
+    const char *master_base;   /* "http://host:port/" */
+    const char *announce;
+    const char *rack;
+    store *st;
+    long heartbeat_ms;
+    long report_every;         /* heartbeats between full reports */
+    /* a chunk the master wants checked now (called on the heartbeat thread) */
+    void (*verify)(void *ud, const char *chunk_id);
+    void *verify_ud;
+} masterlink_config;
+
+masterlink *masterlink_start(const masterlink_config *cfg, char *err, size_t errlen);
 void masterlink_stop(masterlink *ml);
 
 /* True when addr is a chunkserver of this cluster, by the master's list
@@ -36,9 +53,15 @@ bool masterlink_is_peer(masterlink *ml, const char *addr);
 /* False until the first registration succeeded. */
 bool masterlink_registered(masterlink *ml, uint64_t *chunk_size, char *addr, size_t addrlen);
 
-/* generation: what the uploader sent in X-Minidfs-Generation, 0 if none. */
+/* generation: what the uploader sent in X-Minidfs-Generation (the chunk's
+ * version), 0 if none; sha: the bytes' SHA-256 in hex. On REPORT_OK
+ * *version is the chunk's version by the master. */
 masterlink_report_result masterlink_report(masterlink *ml, const char *chunk_id, uint64_t size,
-                                           uint64_t generation, long *status, char *msg,
+                                           uint64_t generation, const char *sha,
+                                           uint64_t *version, long *status, char *msg,
                                            size_t msglen);
+
+/* Tells the master a chunk stored here is corrupt (it has been removed). */
+bool masterlink_report_bad(masterlink *ml, const char *chunk_id, char *err, size_t errlen);
 
 #endif

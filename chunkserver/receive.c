@@ -29,6 +29,7 @@
 #include "httpd.h"
 #include "log.h"
 #include "protocol.h"
+#include "sha256.h"
 
 #define RECEIVE_PP_BUFFER (64 * 1024)
 #define RECEIVE_DISCARD_SLACK (1u << 20)
@@ -40,7 +41,12 @@ struct receive {
     bool writing;               /* w holds a temporary file */
     bool got_chunk;             /* multipart: the chunk field began */
     uint64_t limit;             /* most chunk bytes we accept */
-    uint64_t generation;        /* from X-Minidfs-Generation; 0: none sent */
+    uint64_t generation;        /* from X-Minidfs-Generation (the chunk's version); 0: none sent */
+    uint64_t declared;          /* the length the uploader announced; 0: none (multipart) */
+    char sha[SHA256_HEX_LEN + 1];   /* the uploader's SHA-256; "": none sent */
+    bool trailing;              /* the body's last 64 bytes are that SHA-256 */
+    char tail[SHA256_HEX_LEN];  /* trailing: the last bytes seen, held back */
+    size_t tail_len;
     unsigned fail_status;       /* set: reply with this once the body is drained */
     char fail_msg[300];
     uint64_t discarded;
@@ -70,7 +76,16 @@ static pthread_mutex_t *receive_stripe(const char *id)
 
 static unsigned receive_store_status(store_status st)
 {
-    return st == STORE_NO_SPACE ? MHD_HTTP_INSUFFICIENT_STORAGE : MHD_HTTP_INTERNAL_SERVER_ERROR;
+    return st == STORE_NO_SPACE  ? MHD_HTTP_INSUFFICIENT_STORAGE
+           : st == STORE_BAD_SUM ? MHD_HTTP_BAD_REQUEST
+                                 : MHD_HTTP_INTERNAL_SERVER_ERROR;
+}
+
+/* A checksum header or trailer: absent is fine, malformed is not. */
+static bool receive_sha_ok(const char *v)
+{
+    unsigned char md[SHA256_LEN];
+    return !v || sha256_from_hex(v, md);
 }
 
 static void receive_fail(receive *rx, unsigned status, const char *fmt, ...)
@@ -129,7 +144,7 @@ static bool receive_start_chunk(receive *rx, const char *id)
     return true;
 }
 
-static void receive_write(receive *rx, const char *data, size_t size)
+static void receive_store_bytes(receive *rx, const char *data, size_t size)
 {
     if (rx->w.written + size > rx->limit) {
         receive_fail(rx, MHD_HTTP_CONTENT_TOO_LARGE, "chunk is larger than the chunk size (%" PRIu64
@@ -145,6 +160,33 @@ static void receive_write(receive *rx, const char *data, size_t size)
     }
     if (rx->fw)
         forward_write(rx->fw, data, size);   /* a failed hop only costs its copy */
+}
+
+/* Takes body bytes in; with a trailing checksum the last 64 bytes seen so
+ * far are held back, since they may be the digest rather than chunk. */
+static void receive_write(receive *rx, const char *data, size_t size)
+{
+    if (!rx->trailing) {
+        receive_store_bytes(rx, data, size);
+        return;
+    }
+    size_t total = rx->tail_len + size;
+    if (total <= SHA256_HEX_LEN) {
+        memcpy(rx->tail + rx->tail_len, data, size);
+        rx->tail_len = total;
+        return;
+    }
+    size_t emit = total - SHA256_HEX_LEN;
+    size_t from_tail = emit < rx->tail_len ? emit : rx->tail_len;
+    if (from_tail)
+        receive_store_bytes(rx, rx->tail, from_tail);
+    size_t from_data = emit - from_tail;
+    if (from_data && !rx->fail_status)
+        receive_store_bytes(rx, data, from_data);
+    memmove(rx->tail, rx->tail + from_tail, rx->tail_len - from_tail);
+    rx->tail_len -= from_tail;
+    memcpy(rx->tail + rx->tail_len, data + from_data, size - from_data);
+    rx->tail_len += size - from_data;
 }
 
 /* Parses "a:1/,b:2/" and starts streaming to its first server with the
@@ -199,13 +241,28 @@ enum MHD_Result receive_put_begin(chunkserver *cs, struct MHD_Connection *c, con
     if (!cl)
         return httpd_reply_error(c, MHD_HTTP_LENGTH_REQUIRED,
                                  "a chunk upload needs a Content-Length");
+    const char *sha = MHD_lookup_connection_value(c, MHD_HEADER_KIND, PROTO_HDR_SHA256);
+    bool trailing = sha && strcmp(sha, PROTO_SHA256_TRAILING) == 0;
+    if (!trailing && !receive_sha_ok(sha))
+        return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, PROTO_HDR_SHA256 " must be 64 "
+                                 "lowercase hex digits or \"" PROTO_SHA256_TRAILING "\"");
     char *end;
     unsigned long long len = strtoull(cl, &end, 10);
+    if (trailing && !*end && end != cl && cl[0] != '-') {
+        if (len <= SHA256_HEX_LEN)
+            return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "a body with a trailing "
+                                     "checksum holds at least 1 + 64 bytes");
+        len -= SHA256_HEX_LEN;
+    }
     uint64_t limit;
     receive *rx = receive_new(cs, c, &limit);
     if (!rx)
         return MHD_YES;
-    if (*end || end == cl || len > limit) {
+    rx->declared = len;
+    rx->trailing = trailing;
+    if (sha && !trailing)
+        snprintf(rx->sha, sizeof rx->sha, "%s", sha);
+    if (*end || end == cl || cl[0] == '-' || len > limit) {
         free(rx);
         return httpd_reply_error(c, MHD_HTTP_CONTENT_TOO_LARGE,
                                  "chunk of %s bytes is larger than the chunk size (%" PRIu64 ")",
@@ -317,15 +374,20 @@ static enum MHD_Result receive_commit(receive *rx, struct MHD_Connection *c)
     if (st != STORE_OK && st != STORE_EXISTS)
         return httpd_reply_error(c, receive_store_status(st), "%s", err);
     bool existed = st == STORE_EXISTS;
-    masterlink_report_result rep =
-        masterlink_report(cs->ml, id, size, rx->generation, &status, err, sizeof err);
+    uint64_t version = 0;
+    masterlink_report_result rep = masterlink_report(cs->ml, id, size, rx->generation,
+                                                     rx->w.meta.sha, &version, &status, err,
+                                                     sizeof err);
     if (rep == REPORT_OK || (rep == REPORT_DUPLICATE && !existed)) {
         if (existed && (st = store_publish(&rx->w, true, err, sizeof err)) != STORE_OK)
             return httpd_reply_error(c, receive_store_status(st), "%s", err);
+        /* The Go path sends no version: keep the one the master has. */
+        if (rx->generation == 0 && version != 0)
+            store_set_version(cs->st, id, version);
         goto stored;
     }
     if (!existed)
-        store_remove(cs->st, id);   /* ours, and the master will not have it */
+        store_remove(cs->st, id, 0);   /* ours, and the master will not have it */
     if (rep == REPORT_DUPLICATE)
         return httpd_reply_error(c, MHD_HTTP_CONFLICT, "chunk %s is already stored here", id);
     if (rep == REPORT_REJECTED)
@@ -342,9 +404,9 @@ stored:
     json_array_append_new(replicas, json_string(addr));
     if (rx->downstream)
         json_array_extend(replicas, rx->downstream);
-    json_t *ans = json_pack("{s:s,s:I,s:s,s:o}", PROTO_F_CHUNK_ID, id, PROTO_F_SIZE,
+    json_t *ans = json_pack("{s:s,s:I,s:s,s:o,s:s}", PROTO_F_CHUNK_ID, id, PROTO_F_SIZE,
                             (json_int_t)size, PROTO_F_CHUNKSERVER, addr, PROTO_F_REPLICAS,
-                            replicas);
+                            replicas, PROTO_F_SHA256, rx->w.meta.sha);
     if (rx->downstream_err[0])
         json_object_set_new(ans, PROTO_F_CHAIN_ERROR, json_string(rx->downstream_err));
     return httpd_reply_json(c, MHD_HTTP_OK, ans);
@@ -364,8 +426,32 @@ enum MHD_Result receive_end(receive *rx, struct MHD_Connection *c)
     if (rx->fail_status)
         return httpd_reply_error(c, rx->fail_status, "%s", rx->fail_msg);
 
-    char err[256];
-    store_status st = store_finish(&rx->w, err, sizeof err);
+    if (rx->declared && rx->w.written != rx->declared)
+        receive_fail(rx, MHD_HTTP_BAD_REQUEST, "got %llu bytes of the %llu announced",
+                     (unsigned long long)rx->w.written, (unsigned long long)rx->declared);
+    /* The uploader's checksum: from the header, or the body's last bytes. */
+    if (rx->trailing && !rx->fail_status) {
+        memcpy(rx->sha, rx->tail, rx->tail_len);
+        rx->sha[rx->tail_len] = '\0';
+        if (rx->tail_len != SHA256_HEX_LEN || !receive_sha_ok(rx->sha))
+            receive_fail(rx, MHD_HTTP_BAD_REQUEST, "the body does not end in a SHA-256 "
+                         "(64 lowercase hex digits)");
+    }
+    const char *sha = rx->sha[0] ? rx->sha : NULL;
+    if (rx->fail_status)
+        return httpd_reply_error(c, rx->fail_status, "%s", rx->fail_msg);
+
+    char err[300];
+    store_status st = store_seal(&rx->w, sha, err, sizeof err);
+    if (st != STORE_OK) {
+        receive_fail(rx, receive_store_status(st), "%s", err);
+        return httpd_reply_error(c, rx->fail_status, "%s", rx->fail_msg);
+    }
+    /* End the downstream's body first, so every hop flushes to disk at
+     * the same time rather than one after the other. */
+    if (rx->fw)
+        forward_end(rx->fw, rx->w.meta.sha);
+    st = store_finish(&rx->w, rx->generation, err, sizeof err);
     if (st != STORE_OK) {
         receive_fail(rx, receive_store_status(st), "%s", err);
         return httpd_reply_error(c, rx->fail_status, "%s", rx->fail_msg);

@@ -4,23 +4,29 @@
  * chunkid_parse, so nothing outside the directory can be named. Called
  * from many connection threads at once; it keeps no shared state beyond
  * that descriptor and a counter for unique temporary names. Must never
- * make a chunk visible before its bytes are durable.
+ * make a chunk visible before its bytes are durable, nor publish bytes
+ * that fail their SHA-256.
  */
 #include "store.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
+#include <jansson.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
 
 #define STORE_TMP_PREFIX ".tmp-"
+#define STORE_META_SUFFIX ".meta"
+#define STORE_META_MAX 512
 
 struct store {
     char *dir;
@@ -84,14 +90,34 @@ store *store_open(const char *dir, char *err, size_t errlen)
         return NULL;
     }
     struct dirent *de;
-    unsigned removed = 0;
-    while ((de = readdir(d)) != NULL)
-        if (strncmp(de->d_name, STORE_TMP_PREFIX, strlen(STORE_TMP_PREFIX)) == 0 &&
-            unlinkat(fd, de->d_name, 0) == 0)
-            removed++;
+    unsigned removed = 0, adopted = 0;
+    rewinddir(d);
+    while ((de = readdir(d)) != NULL) {
+        const char *name = de->d_name;
+        char id[CHUNKID_BUF + 8];
+        size_t n = strlen(name), sl = strlen(STORE_META_SUFFIX);
+        if (strncmp(name, STORE_TMP_PREFIX, strlen(STORE_TMP_PREFIX)) == 0) {
+            removed += unlinkat(fd, name, 0) == 0;
+        } else if (n > sl && n - sl < sizeof id && !strcmp(name + n - sl, STORE_META_SUFFIX)) {
+            /* a meta file whose chunk is gone (a crash mid-removal) */
+            memcpy(id, name, n - sl);
+            id[n - sl] = '\0';
+            if (chunkid_parse(id, NULL, NULL) && faccessat(fd, id, F_OK, 0) != 0 &&
+                errno == ENOENT)
+                removed += unlinkat(fd, name, 0) == 0;
+        } else if (chunkid_parse(name, NULL, NULL)) {
+            /* a chunk without meta (a crash between the two names, or a
+             * directory from before meta files): hash it, version unknown */
+            store_meta m;
+            if (store_read_meta(st, name, &m) == STORE_NOT_FOUND)
+                adopted += store_set_version(st, name, 0) == STORE_OK;
+        }
+    }
     closedir(d);
     if (removed)
         log_info("removed %u unfinished chunk files left in %s", removed, dir);
+    if (adopted)
+        log_info("hashed %u chunks without meta files in %s (version unknown)", adopted, dir);
     return st;
 }
 
@@ -117,6 +143,11 @@ store_status store_begin(store *st, const char *id, store_writer *w, char *err, 
     snprintf(w->id, sizeof w->id, "%s", id);
     snprintf(w->tmp, sizeof w->tmp, STORE_TMP_PREFIX "%s-%ld-%llu", id, (long)getpid(),
              (unsigned long long)atomic_fetch_add(&st->seq, 1));
+    snprintf(w->mtmp, sizeof w->mtmp, "%s" STORE_META_SUFFIX, w->tmp);
+    if (!(w->hash = sha256_stream_new())) {
+        snprintf(err, errlen, "out of memory");
+        return STORE_IO;
+    }
     w->fd = openat(st->dirfd, w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (w->fd < 0) {
         int e = errno;
@@ -130,6 +161,7 @@ store_status store_begin(store *st, const char *id, store_writer *w, char *err, 
 store_status store_write(store_writer *w, const void *data, size_t len, char *err, size_t errlen)
 {
     const char *p = data;
+    sha256_stream_update(w->hash, data, len);
     while (len > 0) {
         ssize_t n = write(w->fd, p, len);
         if (n < 0) {
@@ -146,7 +178,46 @@ store_status store_write(store_writer *w, const void *data, size_t len, char *er
     return STORE_OK;
 }
 
-store_status store_finish(store_writer *w, char *err, size_t errlen)
+/* Writes meta as the file name (creating it); fsynced, not yet renamed. */
+static store_status store_write_meta(int dirfd, const char *name, const store_meta *m, char *err,
+                                     size_t errlen)
+{
+    char buf[STORE_META_MAX];
+    json_t *doc = json_pack("{s:I,s:I,s:s}", "version", (json_int_t)m->version, "size",
+                            (json_int_t)m->size, "sha256", m->sha);
+    int n = doc ? json_dumpb(doc, buf, sizeof buf, JSON_COMPACT) : 0;
+    json_decref(doc);
+    int fd = n > 0 ? openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : -1;
+    int e = fd < 0 ? (n > 0 ? errno : ENOMEM) : 0;
+    if (fd >= 0) {
+        if (write(fd, buf, (size_t)n) != n || fdatasync(fd) != 0)
+            e = errno ? errno : EIO;
+        if (close(fd) != 0 && !e)
+            e = errno;
+    }
+    if (e) {
+        snprintf(err, errlen, "cannot write %s: %s", name, strerror(e));
+        return store_errno_status(e);
+    }
+    return STORE_OK;
+}
+
+store_status store_seal(store_writer *w, const char *expect_sha, char *err, size_t errlen)
+{
+    w->meta.size = w->written;
+    if (!sha256_stream_final_hex(w->hash, w->meta.sha)) {
+        snprintf(err, errlen, "cannot hash chunk %s", w->id);
+        return STORE_IO;
+    }
+    if (expect_sha && strcmp(expect_sha, w->meta.sha) != 0) {
+        snprintf(err, errlen, "chunk %s: the bytes received hash to %s, not to the %.64s the "
+                 "uploader sent; nothing kept", w->id, w->meta.sha, expect_sha);
+        return STORE_BAD_SUM;
+    }
+    return STORE_OK;
+}
+
+store_status store_finish(store_writer *w, uint64_t version, char *err, size_t errlen)
 {
     int rc = fdatasync(w->fd);
     int e = errno;
@@ -159,12 +230,16 @@ store_status store_finish(store_writer *w, char *err, size_t errlen)
         snprintf(err, errlen, "cannot flush chunk %s: %s", w->id, strerror(e));
         return store_errno_status(e);
     }
-    return STORE_OK;
+    w->meta.version = version;
+    w->have_mtmp = true;
+    return store_write_meta(w->st->dirfd, w->mtmp, &w->meta, err, errlen);
 }
 
 store_status store_publish(store_writer *w, bool replace, char *err, size_t errlen)
 {
     int dirfd = w->st->dirfd;
+    char meta[CHUNKID_BUF + 8];
+    snprintf(meta, sizeof meta, "%s" STORE_META_SUFFIX, w->id);
     if (replace) {
         if (renameat(dirfd, w->tmp, dirfd, w->id) != 0)
             goto fail;
@@ -178,6 +253,11 @@ store_status store_publish(store_writer *w, bool replace, char *err, size_t errl
         unlinkat(dirfd, w->tmp, 0);
     }
     w->have_tmp = false;
+    /* A crash between the two names leaves the chunk without its meta: it
+     * is hashed again at start and counts as version unknown. */
+    if (renameat(dirfd, w->mtmp, dirfd, meta) != 0)
+        goto fail;
+    w->have_mtmp = false;
     if (fsync(dirfd) != 0)
         log_warn("fsync of %s: %s", w->st->dir, strerror(errno));
     return STORE_OK;
@@ -197,6 +277,12 @@ void store_discard(store_writer *w)
         unlinkat(w->st->dirfd, w->tmp, 0);
         w->have_tmp = false;
     }
+    if (w->have_mtmp) {
+        unlinkat(w->st->dirfd, w->mtmp, 0);
+        w->have_mtmp = false;
+    }
+    sha256_stream_free(w->hash);
+    w->hash = NULL;
 }
 
 store_status store_open_chunk(store *st, const char *id, int *fd, uint64_t *size)
@@ -214,9 +300,137 @@ store_status store_open_chunk(store *st, const char *id, int *fd, uint64_t *size
     return STORE_OK;
 }
 
-store_status store_remove(store *st, const char *id)
+store_status store_read_meta(store *st, const char *id, store_meta *out)
 {
-    if (unlinkat(st->dirfd, id, 0) != 0)
+    char name[CHUNKID_BUF + 8], buf[STORE_META_MAX];
+    snprintf(name, sizeof name, "%s" STORE_META_SUFFIX, id);
+    int fd = openat(st->dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
         return errno == ENOENT ? STORE_NOT_FOUND : STORE_IO;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return STORE_IO;
+    json_t *doc = json_loadb(buf, (size_t)n, 0, NULL);
+    json_t *v = json_object_get(doc, "version"), *sz = json_object_get(doc, "size");
+    const char *sha = json_string_value(json_object_get(doc, "sha256"));
+    unsigned char md[SHA256_LEN];
+    bool ok = json_is_integer(v) && json_is_integer(sz) && json_integer_value(v) >= 0 &&
+              json_integer_value(sz) >= 0 && sha && sha256_from_hex(sha, md);
+    if (ok) {
+        out->version = (uint64_t)json_integer_value(v);
+        out->size = (uint64_t)json_integer_value(sz);
+        snprintf(out->sha, sizeof out->sha, "%s", sha);
+    }
+    json_decref(doc);
+    return ok ? STORE_OK : STORE_IO;
+}
+
+store_status store_set_version(store *st, const char *id, uint64_t version)
+{
+    char err[256], tmp[CHUNKID_BUF + 64], name[CHUNKID_BUF + 8];
+    store_meta m;
+    if (store_read_meta(st, id, &m) != STORE_OK) {
+        /* No meta yet: hash the chunk as it is. */
+        int fd;
+        uint64_t size;
+        store_status s = store_open_chunk(st, id, &fd, &size);
+        if (s != STORE_OK)
+            return s;
+        sha256_stream *h = sha256_stream_new();
+        char buf[1 << 16];
+        ssize_t n;
+        uint64_t total = 0;
+        while (h && (n = read(fd, buf, sizeof buf)) > 0) {
+            sha256_stream_update(h, buf, (size_t)n);
+            total += (uint64_t)n;
+        }
+        close(fd);
+        bool ok = h && total == size && sha256_stream_final_hex(h, m.sha);
+        sha256_stream_free(h);
+        if (!ok)
+            return STORE_IO;
+        m.size = size;
+    }
+    m.version = version;
+    snprintf(tmp, sizeof tmp, STORE_TMP_PREFIX "%s-%ld-%llu" STORE_META_SUFFIX, id,
+             (long)getpid(), (unsigned long long)atomic_fetch_add(&st->seq, 1));
+    snprintf(name, sizeof name, "%s" STORE_META_SUFFIX, id);
+    store_status s = store_write_meta(st->dirfd, tmp, &m, err, sizeof err);
+    if (s == STORE_OK && renameat(st->dirfd, tmp, st->dirfd, name) != 0)
+        s = store_errno_status(errno);
+    if (s != STORE_OK)
+        unlinkat(st->dirfd, tmp, 0);
+    return s;
+}
+
+store_status store_remove(store *st, const char *id, uint64_t max_version)
+{
+    char name[CHUNKID_BUF + 8];
+    snprintf(name, sizeof name, "%s" STORE_META_SUFFIX, id);
+    store_meta m;
+    if (max_version > 0 && store_read_meta(st, id, &m) == STORE_OK && m.version > max_version)
+        return STORE_NEWER;
+    if (unlinkat(st->dirfd, id, 0) != 0) {
+        int e = errno;
+        unlinkat(st->dirfd, name, 0);
+        return e == ENOENT ? STORE_NOT_FOUND : STORE_IO;
+    }
+    unlinkat(st->dirfd, name, 0);
     return STORE_OK;
+}
+
+void store_list(store *st, bool (*fn)(void *ud, const char *id, const store_meta *m,
+                                      int64_t age_ms), void *ud)
+{
+    int dfd = dup(st->dirfd);
+    DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+    if (!d) {
+        if (dfd >= 0)
+            close(dfd);
+        return;
+    }
+    rewinddir(d);
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (!chunkid_parse(de->d_name, NULL, NULL))
+            continue;
+        store_meta m;
+        struct stat sb;
+        if (store_read_meta(st, de->d_name, &m) != STORE_OK ||
+            fstatat(st->dirfd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) != 0)
+            continue;   /* being written or removed right now */
+        int64_t age = (int64_t)(now.tv_sec - sb.st_mtim.tv_sec) * 1000 +
+                      (now.tv_nsec - sb.st_mtim.tv_nsec) / 1000000;
+        if (!fn(ud, de->d_name, &m, age < 0 ? 0 : age))
+            break;
+    }
+    closedir(d);
+}
+
+void store_list_ids(store *st, bool (*fn)(void *ud, const char *id), void *ud)
+{
+    int dfd = dup(st->dirfd);
+    DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+    if (!d) {
+        if (dfd >= 0)
+            close(dfd);
+        return;
+    }
+    rewinddir(d);
+    struct dirent *de;
+    size_t sl = strlen(STORE_META_SUFFIX);
+    while ((de = readdir(d)) != NULL) {
+        char id[CHUNKID_BUF];
+        size_t n = strlen(de->d_name);
+        if (n <= sl || n - sl >= sizeof id || strcmp(de->d_name + n - sl, STORE_META_SUFFIX) != 0)
+            continue;
+        memcpy(id, de->d_name, n - sl);
+        id[n - sl] = '\0';
+        if (chunkid_parse(id, NULL, NULL) && !fn(ud, id))
+            break;
+    }
+    closedir(d);
 }

@@ -2,10 +2,13 @@
  * store.h - chunks as files in one directory.
  *
  * A chunk is named by its id ("<identifier>_<index>") and stored as a file
- * of exactly that name. New bytes go to a hidden temporary file
- * (".tmp-<id>-<pid>-<n>") that is fsynced and only then given the chunk's
- * name, so a crash or a cut connection never leaves a partial chunk under
- * a real name; temporaries left by a crash are removed at start.
+ * of exactly that name, its bytes and nothing else, beside a small JSON
+ * file "<id>.meta" holding its version, size and SHA-256. New bytes go to
+ * hidden temporary files (".tmp-<id>-<pid>-<n>") that are fsynced and only
+ * then given their names, so a crash or a cut connection never leaves a
+ * partial chunk under a real name; temporaries left by a crash are removed
+ * at start. The SHA-256 is computed as the bytes are written, and a chunk
+ * whose bytes do not match the one its uploader sent is never published.
  */
 #ifndef MINIDFS_STORE_H
 #define MINIDFS_STORE_H
@@ -15,6 +18,7 @@
 #include <stdint.h>
 
 #include "chunkid.h"
+#include "sha256.h"
 
 typedef enum {
     STORE_OK = 0,
@@ -22,17 +26,30 @@ typedef enum {
     STORE_EXISTS,
     STORE_NO_SPACE,
     STORE_IO,
+    STORE_BAD_SUM,   /* the bytes do not match the SHA-256 they should have */
+    STORE_NEWER,     /* a newer version of the chunk is kept */
 } store_status;
 
 typedef struct store store;
+
+/* What "<id>.meta" says of a chunk. */
+typedef struct {
+    uint64_t version;   /* 0: not known (written by the Go path, or found without meta) */
+    uint64_t size;
+    char sha[SHA256_HEX_LEN + 1];
+} store_meta;
 
 typedef struct {
     store *st;
     int fd;                     /* -1 once closed */
     bool have_tmp;              /* the temporary file exists on disk */
+    bool have_mtmp;             /* so does the temporary meta file */
     char id[CHUNKID_BUF];
     char tmp[CHUNKID_BUF + 48];
+    char mtmp[CHUNKID_BUF + 56];
     uint64_t written;
+    sha256_stream *hash;
+    store_meta meta;            /* set by store_finish */
 } store_writer;
 
 /* Opens (creating if needed) the directory and removes stale temporaries. */
@@ -43,17 +60,34 @@ const char *store_dir(const store *st);
 /* Starts a new temporary file for chunk id (already validated). */
 store_status store_begin(store *st, const char *id, store_writer *w, char *err, size_t errlen);
 store_status store_write(store_writer *w, const void *data, size_t len, char *err, size_t errlen);
-/* Flushes the temporary file to disk and closes it. */
-store_status store_finish(store_writer *w, char *err, size_t errlen);
-/* Gives the finished temporary file the chunk's name. Without replace,
- * STORE_EXISTS when a chunk of that name is already there (the temporary
- * is kept, for a later call with replace). */
+/* No more bytes: w->meta.sha gets their SHA-256; with expect_sha (hex)
+ * set, STORE_BAD_SUM unless it is the same. No I/O. */
+store_status store_seal(store_writer *w, const char *expect_sha, char *err, size_t errlen);
+/* Flushes the sealed temporary file to disk, closes it, and prepares its
+ * meta file with version. */
+store_status store_finish(store_writer *w, uint64_t version, char *err, size_t errlen);
+/* Gives the finished temporary files the chunk's names. Without replace,
+ * STORE_EXISTS when a chunk of that name is already there (the temporaries
+ * are kept, for a later call with replace). */
 store_status store_publish(store_writer *w, bool replace, char *err, size_t errlen);
 /* Drops whatever the writer still holds (open fd, temporary file). */
 void store_discard(store_writer *w);
 
 /* Opens a chunk for reading; the caller owns *fd. */
 store_status store_open_chunk(store *st, const char *id, int *fd, uint64_t *size);
-store_status store_remove(store *st, const char *id);
+/* Reads a chunk's meta file. */
+store_status store_read_meta(store *st, const char *id, store_meta *out);
+/* Records the version of a chunk published without one (the Go path). */
+store_status store_set_version(store *st, const char *id, uint64_t version);
+/* Removes a chunk and its meta; with max_version > 0 only a copy whose
+ * version is no newer (else STORE_NEWER). */
+store_status store_remove(store *st, const char *id, uint64_t max_version);
+/* Calls fn for every published chunk with its meta and its age (since its
+ * file last changed); stops early when fn returns false. */
+void store_list(store *st, bool (*fn)(void *ud, const char *id, const store_meta *m,
+                                      int64_t age_ms), void *ud);
+/* Calls fn for every chunk id that has a meta file, whether or not its
+ * bytes are still there (the scrubber's view). */
+void store_list_ids(store *st, bool (*fn)(void *ud, const char *id), void *ud);
 
 #endif

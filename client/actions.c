@@ -43,7 +43,7 @@ bool client_write(const client_opts *o, char *err, size_t errlen)
     if (ok) {
         progress p;
         progress_start(&p, o->progress, "write", o->filename, L.file_size);
-        transfer_opts t = { .upload = true, .fd = fd, .parallel = o->parallel, .prog = &p };
+        transfer_opts t = { .master = o->master, .upload = true, .fd = fd, .parallel = o->parallel, .prog = &p };
         ok = transfer_run(&t, &L, err, errlen);
         progress_end(&p, ok, L.file_size);
         client_layout_free(&L);
@@ -111,7 +111,7 @@ bool client_read(const client_opts *o, char *err, size_t errlen)
                                  lseek(fd, 0, SEEK_CUR) == 0);
     progress p;
     progress_start(&p, o->progress && !to_stdout, "read", o->filename, L.file_size);
-    transfer_opts t = { .upload = false, .fd = fd, .stream_out = stream, .parallel = o->parallel,
+    transfer_opts t = { .master = o->master, .upload = false, .fd = fd, .stream_out = stream, .parallel = o->parallel,
                         .prog = &p };
     bool ok = transfer_run(&t, &L, err, errlen);
     progress_end(&p, ok, L.file_size);

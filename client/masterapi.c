@@ -159,6 +159,7 @@ bool masterapi_locate(const char *master, const char *name, client_layout *L, ch
         goto bad;
     json_t *replicas = json_object_get(doc, PROTO_F_REPLICAS);
     json_t *locations = json_object_get(doc, PROTO_F_LOCATIONS);
+    json_t *sums = json_object_get(doc, PROTO_F_CHECKSUMS);
     if (json_array_size(replicas) != L->nchunks && json_array_size(locations) != L->nchunks) {
         snprintf(err, errlen, "master answer lists locations for %zu chunks, the file has %u",
                  json_array_size(replicas), L->nchunks);
@@ -181,14 +182,27 @@ bool masterapi_locate(const char *master, const char *name, client_layout *L, ch
             c->nrep = 1;
         }
         if (c->nrep == 0) {
-            snprintf(err, errlen, "chunk %u of \"%s\" has no replica", i, name);
+            snprintf(err, errlen, "chunk %u of \"%s\" has no replica yet (chunkservers may "
+                     "still be reporting after a master restart; try again)", i, name);
             goto bad;
         }
+        const char *sha = json_string_value(json_array_get(sums, i));
+        c->sha = sha && strlen(sha) == 64 ? sha : NULL;
     }
     return true;
 bad:
     client_layout_free(L);
     return false;
+}
+
+void masterapi_report_bad(const char *master, const char *chunk_id, const char *server)
+{
+    char url[600], err[256];
+    snprintf(url, sizeof url, "%s%s", master, PROTO_PATH_BAD_CHUNK);
+    json_t *body = json_pack("{s:s,s:s}", PROTO_F_CHUNK_ID, chunk_id, PROTO_F_CHUNKSERVER, server);
+    json_t *doc = masterapi_call("POST", url, body, err, sizeof err);
+    json_decref(body);
+    json_decref(doc);
 }
 
 bool masterapi_list(const char *master, json_t **files, char *err, size_t errlen)

@@ -16,6 +16,7 @@ typedef struct {
     uint64_t offset, length;
     size_t nrep;
     const char **rep;        /* "HOST:PORT/", preferred first */
+    const char *sha;         /* downloads: the SHA-256 the master recorded, or NULL */
 } client_chunk;
 
 typedef struct {
@@ -38,6 +39,9 @@ bool masterapi_locate(const char *master, const char *name, client_layout *out, 
                       size_t errlen);
 /* GET /files: the "files" array (caller decrefs). */
 bool masterapi_list(const char *master, json_t **files, char *err, size_t errlen);
+/* POST /badChunk: server handed out chunk_id with the wrong bytes (best
+ * effort; the master asks the server to check it). */
+void masterapi_report_bad(const char *master, const char *chunk_id, const char *server);
 /* DELETE /files?name= */
 bool masterapi_delete(const char *master, const char *name, char *err, size_t errlen);
 

@@ -21,6 +21,7 @@
 #include "addr.h"
 #include "httpc.h"
 #include "protocol.h"
+#include "sha256.h"
 
 #define TRANSFER_UPLOAD_BUFFER (1024 * 1024)
 #define TRANSFER_DOWNLOAD_BUFFER (512 * 1024)
@@ -45,7 +46,17 @@ typedef struct {
     struct curl_slist *headers;
     CURL *h;
     bool done;
+    sha256_stream *hash;         /* of this attempt's bytes */
+    char digest[SHA256_HEX_LEN + 1];   /* uploads: sent after the bytes */
 } transfer_job;
+
+/* A fresh hash for a new attempt (or a rewind to the start). */
+static bool transfer_rehash(transfer_job *j)
+{
+    sha256_stream_free(j->hash);
+    j->hash = sha256_stream_new();
+    return j->hash != NULL;
+}
 
 /* ---- curl callbacks ---- */
 
@@ -59,15 +70,28 @@ static size_t transfer_keep_body(transfer_job *j, const char *p, size_t n)
     return n;
 }
 
+/* The body of an upload: the chunk's bytes, then their SHA-256 in hex,
+ * computed as the bytes went by. */
 static size_t transfer_read(char *buf, size_t size, size_t nitems, void *ud)
 {
     transfer_job *j = ud;
     size_t want = size * nitems;
+    if (j->pos >= j->length) {
+        uint64_t at = j->pos - j->length;
+        if (at == 0 && !sha256_stream_final_hex(j->hash, j->digest)) {
+            snprintf(j->local_err, sizeof j->local_err, "cannot hash chunk %u", j->index);
+            return CURL_READFUNC_ABORT;
+        }
+        size_t n = SHA256_HEX_LEN - (size_t)at;
+        if (n > want)
+            n = want;
+        memcpy(buf, j->digest + at, n);
+        j->pos += n;
+        return n;
+    }
     uint64_t left = j->length - j->pos;
     if (want > left)
         want = (size_t)left;
-    if (want == 0)
-        return 0;
     ssize_t n;
     do
         n = pread(j->o->fd, buf, want, (off_t)(j->offset + j->pos));
@@ -77,6 +101,7 @@ static size_t transfer_read(char *buf, size_t size, size_t nitems, void *ud)
                  j->offset + j->pos, n == 0 ? "the file became shorter" : strerror(errno));
         return CURL_READFUNC_ABORT;
     }
+    sha256_stream_update(j->hash, buf, (size_t)n);
     j->pos += (uint64_t)n;
     return (size_t)n;
 }
@@ -84,9 +109,10 @@ static size_t transfer_read(char *buf, size_t size, size_t nitems, void *ud)
 static int transfer_seek(void *ud, curl_off_t offset, int origin)
 {
     transfer_job *j = ud;
-    if (origin != SEEK_SET || offset < 0 || (uint64_t)offset > j->length)
+    /* Only a rewind to the start: the hash cannot go back part way. */
+    if (origin != SEEK_SET || offset != 0 || !transfer_rehash(j))
         return CURL_SEEKFUNC_CANTSEEK;
-    j->pos = (uint64_t)offset;
+    j->pos = 0;
     return CURL_SEEKFUNC_OK;
 }
 
@@ -124,6 +150,7 @@ static size_t transfer_deliver(char *p, size_t size, size_t nmemb, void *ud)
                  j->length);
         return 0;
     }
+    sha256_stream_update(j->hash, p, n);
     /* A retry re-reads the chunk from its start; skip what an earlier
      * attempt already delivered (it matters for streams). */
     uint64_t end = j->pos + n;
@@ -185,6 +212,10 @@ static bool transfer_job_headers(transfer_job *j)
         if (!(j->headers = curl_slist_append(j->headers, hdr)))
             return false;
     }
+    /* The checksum follows the bytes in the body. */
+    if (!(j->headers = curl_slist_append(j->headers,
+                                         PROTO_HDR_SHA256 ": " PROTO_SHA256_TRAILING)))
+        return false;
     int n = snprintf(hdr, sizeof hdr, PROTO_HDR_CHAIN ":");
     size_t hops = 0;
     for (size_t k = 0; k < c->nrep && hops < PROTO_MAX_REPLICATION - 1; k++) {
@@ -215,6 +246,8 @@ static bool transfer_job_start(transfer_job *j, CURL *h)
     j->status = 0;
     j->bodylen = 0;
     j->body[0] = j->curl_err[0] = '\0';
+    if (!transfer_rehash(j))
+        return false;
 
     j->h = h;
     httpc_configure(h, 5000);
@@ -228,7 +261,7 @@ static bool transfer_job_start(transfer_job *j, CURL *h)
             return false;
         curl_easy_setopt(h, CURLOPT_HTTPHEADER, j->headers);
         curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
-        curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)j->length);
+        curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)(j->length + SHA256_HEX_LEN));
         curl_easy_setopt(h, CURLOPT_READFUNCTION, transfer_read);
         curl_easy_setopt(h, CURLOPT_READDATA, j);
         curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, transfer_seek);
@@ -257,6 +290,27 @@ static const char *transfer_server_error(transfer_job *j, char *buf, size_t bufl
 
 typedef enum { JOB_OK, JOB_RETRY, JOB_FATAL } transfer_outcome;
 
+/* A replica handed out the wrong bytes, or none: tell the master, and try
+ * the next one, which rewrites the whole chunk. Bytes already passed on to
+ * a stream cannot be taken back, so there it is the end. */
+static transfer_outcome transfer_bad_replica(transfer_job *j, const char *what, char *why,
+                                             size_t whylen)
+{
+    char id[CHUNKID_BUF];
+    chunkid_format(id, j->L->fileid, j->index);
+    snprintf(why, whylen, "%s: chunk %s: %s", j->server, id, what);
+    fprintf(stderr, "minidfs client: %s; reported, trying another replica\n", why);
+    if (j->o->master)
+        masterapi_report_bad(j->o->master, id, j->server);
+    if (j->o->stream_out && j->delivered > 0) {
+        snprintf(why + strlen(why), whylen - strlen(why),
+                 " (and its bytes already went to the output stream)");
+        return JOB_FATAL;
+    }
+    j->delivered = 0;
+    return JOB_RETRY;
+}
+
 static transfer_outcome transfer_judge(transfer_job *j, CURLcode rc, char *why, size_t whylen)
 {
     long status = 0;
@@ -270,12 +324,21 @@ static transfer_outcome transfer_judge(transfer_job *j, CURLcode rc, char *why, 
         return JOB_RETRY;
     }
     if (status == 200) {
-        if (j->o->upload || j->pos == j->length)
+        if (j->o->upload)
             return JOB_OK;
-        snprintf(why, whylen, "%s: sent %" PRIu64 " of the chunk's %" PRIu64 " bytes", j->server,
-                 j->pos, j->length);
-        return JOB_RETRY;
+        if (j->pos != j->length) {
+            snprintf(why, whylen, "%s: sent %" PRIu64 " of the chunk's %" PRIu64 " bytes",
+                     j->server, j->pos, j->length);
+            return JOB_RETRY;
+        }
+        const char *want = j->L->chunks[j->index].sha;
+        char got[SHA256_HEX_LEN + 1];
+        if (!want || (sha256_stream_final_hex(j->hash, got) && strcmp(got, want) == 0))
+            return JOB_OK;
+        return transfer_bad_replica(j, "its bytes hash to the wrong SHA-256", why, whylen);
     }
+    if (!j->o->upload && status == 404)
+        return transfer_bad_replica(j, "it does not have the chunk", why, whylen);
     char msg[400];
     snprintf(why, whylen, "%s: HTTP %ld: %s", j->server, status,
              transfer_server_error(j, msg, sizeof msg));
@@ -339,8 +402,10 @@ static void transfer_tick(void *ud)
         return;
     uint64_t moving = 0;
     for (size_t i = 0; i < t->started; i++)
-        if (!t->jobs[i].done)
-            moving += t->o->upload ? t->jobs[i].pos : t->jobs[i].delivered;
+        if (!t->jobs[i].done) {
+            const transfer_job *j = &t->jobs[i];
+            moving += t->o->upload ? (j->pos < j->length ? j->pos : j->length) : j->delivered;
+        }
     progress_update(t->o->prog, t->bytes_done + moving);
 }
 
@@ -374,6 +439,7 @@ bool transfer_run(const transfer_opts *o, const client_layout *L, char *err, siz
         for (size_t i = 0; i < n; i++) {
             free(jobs[i].cand);
             curl_slist_free_all(jobs[i].headers);
+            sha256_stream_free(jobs[i].hash);
         }
     free(jobs);
     return ok;

@@ -6,6 +6,11 @@
  * stream such as stdout, in order. A chunk that fails on one server is
  * retried on the next: the planned replicas first, then (uploads) any
  * other live chunkserver. No chunk is ever held in memory whole.
+ *
+ * Every chunk is hashed (SHA-256) as it passes: an upload sends its hash as
+ * a trailer after the bytes, and the chunkserver keeps the chunk only if
+ * it received the same; a download is checked against the hash the master
+ * recorded, and a replica that fails is reported and the next one tried.
  */
 #ifndef MINIDFS_TRANSFER_H
 #define MINIDFS_TRANSFER_H
@@ -17,6 +22,7 @@
 #include "progress.h"
 
 typedef struct {
+    const char *master;  /* for reporting replicas that read back wrong */
     bool upload;
     int fd;              /* the input (upload) or output (download) */
     bool stream_out;     /* download into a pipe or terminal: strictly in order */

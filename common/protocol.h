@@ -19,6 +19,8 @@
 #define PROTO_PATH_FILES         "/files"            /* GET: list; DELETE ?name=: remove */
 #define PROTO_PATH_CHUNKSERVERS  "/chunkservers"     /* GET: registered chunkservers (extension) */
 #define PROTO_PATH_ALLOCATE      "/allocate"         /* POST: a chunk handle, its replicas and lease */
+#define PROTO_PATH_CHUNK_REPORT  "/chunkreport"      /* POST: a chunkserver lists the chunks it holds (extension) */
+#define PROTO_PATH_BAD_CHUNK     "/badChunk"         /* POST: a replica read back wrong (extension) */
 
 /* ---- chunkserver endpoints ---- */
 #define PROTO_PATH_UPLOAD_CHUNK  "/uploadChunk"      /* POST multipart, field "chunk" (the Go path) */
@@ -30,6 +32,7 @@
 /* ---- query parameters and form fields ---- */
 #define PROTO_QUERY_ID           "id"
 #define PROTO_QUERY_NAME         "name"
+#define PROTO_QUERY_VERSION      "version"          /* DELETE /chunks/<id>?version=: only a copy no newer */
 #define PROTO_FORM_CHUNK         "chunk"
 
 /* ---- JSON fields ---- */
@@ -61,6 +64,12 @@
 #define PROTO_F_LIVE             "live"
 #define PROTO_F_LAST_SEEN_MS     "lastSeenMs"
 #define PROTO_F_ERROR            "error"
+#define PROTO_F_SHA256           "sha256"           /* extension: a chunk's SHA-256, 64 hex digits */
+#define PROTO_F_CHECKSUMS        "checksums"        /* extension: /get, each chunk's SHA-256 or null */
+#define PROTO_F_EPOCH            "epoch"            /* extension: changes when the master restarts */
+#define PROTO_F_DELETE           "delete"           /* extension: [[chunk id, version], ...] to delete */
+#define PROTO_F_VERIFY           "verify"           /* extension: [chunk id, ...] to check now */
+#define PROTO_F_CORRUPT          "corrupt"          /* extension: /badChunk from the holder itself */
 
 /* allocation (snake_case, as the node protocol spells them) */
 #define PROTO_F_FILE             "file"
@@ -80,9 +89,16 @@
 /* On a chunk PUT: the rest of the replication chain, "HOST:PORT/,HOST:PORT/";
  * the receiver streams the chunk on to the first of them (the pipeline). */
 #define PROTO_HDR_CHAIN          "X-Minidfs-Chain"
+/* On a chunk PUT: the SHA-256 the uploader computed, 64 hex digits; the
+ * chunk is refused unless its bytes match. The value "trailing" says the
+ * uploader hashed while sending: the body's last 64 bytes are the hex
+ * digest, not chunk bytes (and Content-Length counts them). */
+#define PROTO_HDR_SHA256         "X-Minidfs-Sha256"
+#define PROTO_SHA256_TRAILING    "trailing"
 
 /* ---- limits ---- */
 #define PROTO_MAX_JSON_BODY      (1u << 20)    /* a control-plane request body is never larger */
+#define PROTO_REPORT_PAGE        4000          /* chunks per /chunkreport request */
 #define PROTO_MAX_FILE_NAME      4096          /* bytes in a file name */
 #define PROTO_MAX_CHUNKS         1000000u      /* chunks in one file */
 #define PROTO_MAX_SERVER_ADDR    256           /* bytes in "HOST:PORT/" */

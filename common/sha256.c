@@ -12,7 +12,7 @@ struct sha256_stream {
     EVP_MD_CTX *ctx;
 };
 
-static void sha256_to_hex(const unsigned char *md, char out[SHA256_HEX_LEN + 1])
+void sha256_to_hex(const unsigned char md[SHA256_LEN], char out[SHA256_HEX_LEN + 1])
 {
     static const char digits[] = "0123456789abcdef";
     for (int i = 0; i < 32; i++) {
@@ -38,6 +38,21 @@ sha256_stream *sha256_stream_new(void)
 bool sha256_stream_update(sha256_stream *s, const void *data, size_t len)
 {
     return EVP_DigestUpdate(s->ctx, data, len) == 1;
+}
+
+bool sha256_from_hex(const char *hex, unsigned char md[SHA256_LEN])
+{
+    for (int i = 0; i < SHA256_HEX_LEN; i++) {
+        char c = hex[i];
+        int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+        if (v < 0)
+            return false;
+        if (i % 2 == 0)
+            md[i / 2] = (unsigned char)(v << 4);
+        else
+            md[i / 2] |= (unsigned char)v;
+    }
+    return hex[SHA256_HEX_LEN] == '\0';
 }
 
 bool sha256_stream_final_hex(sha256_stream *s, char out[SHA256_HEX_LEN + 1])

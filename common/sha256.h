@@ -9,12 +9,16 @@
 #include <stddef.h>
 
 #define SHA256_HEX_LEN 64
+#define SHA256_LEN 32
 
 typedef struct sha256_stream sha256_stream;
 
 /* One shot. Returns false only if OpenSSL fails (out of memory). */
 bool sha256_hex(const void *data, size_t len, char out[SHA256_HEX_LEN + 1]);
 
+/* Digest <-> 64 lowercase hex digits; from_hex is false for anything else. */
+void sha256_to_hex(const unsigned char md[SHA256_LEN], char out[SHA256_HEX_LEN + 1]);
+bool sha256_from_hex(const char *hex, unsigned char md[SHA256_LEN]);
 /* Streamed, for hashing bytes as they pass. */
 sha256_stream *sha256_stream_new(void);
 bool sha256_stream_update(sha256_stream *s, const void *data, size_t len);

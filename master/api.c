@@ -16,11 +16,24 @@
 #include "jsonf.h"
 #include "log.h"
 #include "protocol.h"
-#include "tocs.h"
+
+#define MASTER_GC_PER_BEAT 2000   /* deletions handed over per heartbeat */
 
 typedef struct {
     httpd_body body;
 } master_req;
+
+bool master_durable(master *m)
+{
+    return !m->j || journal_sync_mine(m->j);
+}
+
+static enum MHD_Result master_api_not_durable(master *m, struct MHD_Connection *c)
+{
+    const char *why = m->j ? journal_failure(m->j) : NULL;
+    return httpd_reply_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "%s",
+                             why ? why : "metadata journal unavailable");
+}
 
 /* ---- POST /chunkserver ---- */
 
@@ -72,9 +85,110 @@ static enum MHD_Result master_api_register(master *m, struct MHD_Connection *c, 
     size_t nlive = registry_live_list(m->reg, registry_now_ms(), live, REGISTRY_MAX);
     for (size_t i = 0; i < nlive; i++)
         json_array_append_new(peers, json_string(registry_addr(m->reg, live[i])));
+    /* The heartbeat's answer carries what this server owes: deletions
+     * and verifications. */
+    json_t *del, *ver;
+    gc_take(m->gc, (uint16_t)idx, MASTER_GC_PER_BEAT, &del, &ver);
     return httpd_reply_json(c, MHD_HTTP_OK,
-                            json_pack("{s:s,s:I,s:o}", PROTO_F_URL, addr, PROTO_F_CHUNK_SIZE,
-                                      (json_int_t)m->chunk_size, PROTO_F_CHUNKSERVERS, peers));
+                            json_pack("{s:s,s:I,s:o,s:I,s:o,s:o}", PROTO_F_URL, addr,
+                                      PROTO_F_CHUNK_SIZE, (json_int_t)m->chunk_size,
+                                      PROTO_F_CHUNKSERVERS, peers, PROTO_F_EPOCH,
+                                      (json_int_t)m->epoch, PROTO_F_DELETE, del,
+                                      PROTO_F_VERIFY, ver));
+}
+
+/* ---- POST /chunkreport ---- */
+
+/* One entry of a full report: [id, size, version, sha256, age_ms]. */
+static enum MHD_Result master_api_chunk_report(master *m, struct MHD_Connection *c, json_t *req)
+{
+    char err[256], peer[128] = "", addr[PROTO_MAX_SERVER_ADDR];
+    const char *url;
+    if (!jsonf_string(req, PROTO_F_URL, &url, err, sizeof err))
+        return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "%s", err);
+    httpd_peer_host(c, peer, sizeof peer);
+    if (!addr_canon_server(url, peer, addr, sizeof addr, err, sizeof err))
+        return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "field \"url\": %s", err);
+    int idx = registry_touch(m->reg, addr, registry_now_ms());
+    if (idx < 0)
+        return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "chunkserver %s is not registered", addr);
+    json_t *chunks = json_object_get(req, PROTO_F_CHUNKS);
+    if (!json_is_array(chunks) || json_array_size(chunks) > PROTO_REPORT_PAGE)
+        return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST,
+                                 "field \"chunks\" must be an array of at most %d "
+                                 "[id, size, version, sha256, age_ms] entries", PROTO_REPORT_PAGE);
+    json_t *del = json_array();
+    size_t i, kept = 0, bad = 0;
+    json_t *e;
+    json_array_foreach(chunks, i, e) {
+        const char *id = json_string_value(json_array_get(e, 0));
+        json_t *js = json_array_get(e, 1), *jv = json_array_get(e, 2), *ja = json_array_get(e, 4);
+        const char *sha = json_string_value(json_array_get(e, 3));
+        char fileid[FILEID_LEN + 1];
+        uint32_t index;
+        if (!id || !chunkid_parse(id, fileid, &index) || !json_is_integer(js) ||
+            !json_is_integer(jv) || !json_is_integer(ja) || json_integer_value(js) < 0 ||
+            json_integer_value(jv) < 0) {
+            bad++;
+            continue;
+        }
+        uint64_t version = (uint64_t)json_integer_value(jv);
+        switch (namespace_check_replica(m->ns, fileid, index, (uint16_t)idx,
+                                        (uint64_t)json_integer_value(js), version, sha)) {
+        case NS_REPLICA_KEEP:
+            kept++;
+            break;
+        case NS_REPLICA_STALE:
+            json_array_append_new(del, json_pack("[s,I]", id, (json_int_t)(version ? version : 1)));
+            break;
+        case NS_REPLICA_UNKNOWN:
+            if (json_integer_value(ja) >= m->gc_grace_ms)
+                json_array_append_new(del, json_pack("[s,I]", id,
+                                                     (json_int_t)(version ? version : 1)));
+            break;
+        case NS_REPLICA_PENDING:
+            break;
+        }
+    }
+    if (json_array_size(del) || bad)
+        log_info("chunk report from %s: %zu chunks, %zu current, %zu to delete, %zu unreadable",
+                 addr, json_array_size(chunks), kept, json_array_size(del), bad);
+    return httpd_reply_json(c, MHD_HTTP_OK, json_pack("{s:o}", PROTO_F_DELETE, del));
+}
+
+/* ---- POST /badChunk ---- */
+
+/* A replica read back wrong. From a client, the holder is asked to check
+ * it (a client alone cannot condemn a replica); from the holder itself,
+ * after its own check, the replica is dropped and deleted, and repair
+ * makes a new copy from a good one. */
+static enum MHD_Result master_api_bad_chunk(master *m, struct MHD_Connection *c, json_t *req)
+{
+    char err[256], peer[128] = "", addr[PROTO_MAX_SERVER_ADDR], fileid[FILEID_LEN + 1];
+    const char *id, *server;
+    bool corrupt;
+    uint32_t index;
+    if (!jsonf_string(req, PROTO_F_CHUNK_ID, &id, err, sizeof err) ||
+        !jsonf_string(req, PROTO_F_CHUNKSERVER, &server, err, sizeof err) ||
+        !jsonf_bool_opt(req, PROTO_F_CORRUPT, false, &corrupt, err, sizeof err))
+        return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "%s", err);
+    if (!chunkid_parse(id, fileid, &index))
+        return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "invalid chunk identifier \"%.80s\"", id);
+    httpd_peer_host(c, peer, sizeof peer);
+    if (!addr_canon_server(server, peer, addr, sizeof addr, err, sizeof err))
+        return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "field \"chunkserver\": %s", err);
+    int idx = registry_touch(m->reg, addr, registry_now_ms());
+    if (idx < 0)
+        return httpd_reply_error(c, MHD_HTTP_NOT_FOUND, "chunkserver %s is not registered", addr);
+    if (corrupt) {
+        bool dropped = namespace_drop_replica(m->ns, fileid, index, (uint16_t)idx);
+        log_warn("chunk %s on %s is corrupt%s", id, addr,
+                 dropped ? "; replica dropped, a new copy will be made" : "");
+    } else {
+        log_warn("a client read chunk %s from %s back wrong; asking %s to check it", id, addr, addr);
+        gc_verify(m->gc, (uint16_t)idx, id);
+    }
+    return httpd_reply_json(c, MHD_HTTP_OK, json_object());
 }
 
 /* ---- POST /upload ---- */
@@ -131,13 +245,15 @@ static enum MHD_Result master_api_plan(master *m, struct MHD_Connection *c, cons
         ns_doomed doomed;
         if (namespace_remove(m->ns, name, &doomed) == NS_OK) {
             log_info("overwrite \"%s\": old file removed", name);
-            tocs_delete_chunks(m->reg, &doomed);
+            gc_delete_doomed(m->gc, &doomed);
         }
         namespace_doomed_free(&doomed);
     }
     uint64_t generation;
     /* The target is what was asked for, even if fewer servers are live now. */
     ns_status st = namespace_create(m->ns, name, size, m->chunk_size, replication, &generation);
+    if (!master_durable(m))
+        return master_api_not_durable(m, c);
     if (st == NS_EXISTS)
         return httpd_reply_error(c, MHD_HTTP_CONFLICT,
                                  "file \"%s\" already exists (overwrite it with "
@@ -189,13 +305,16 @@ static enum MHD_Result master_api_plan(master *m, struct MHD_Connection *c, cons
 static enum MHD_Result master_api_upload_ok(master *m, struct MHD_Connection *c, json_t *req)
 {
     char err[256], peer[128] = "", addr[PROTO_MAX_SERVER_ADDR], fileid[FILEID_LEN + 1];
-    const char *id, *server;
+    const char *id, *server, *sha = NULL;
     long long size = -1, generation = 0;
     uint32_t index;
     if (!jsonf_string(req, PROTO_F_CHUNK_ID, &id, err, sizeof err) ||
         !jsonf_string(req, PROTO_F_CHUNKSERVER, &server, err, sizeof err) ||
         !jsonf_int_opt(req, PROTO_F_SIZE, 0, INT64_MAX, &size, err, sizeof err) ||
         !jsonf_int_opt(req, PROTO_F_GENERATION, 0, INT64_MAX, &generation, err, sizeof err))
+        return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "%s", err);
+    if (json_object_get(req, PROTO_F_SHA256) &&
+        !jsonf_string(req, PROTO_F_SHA256, &sha, err, sizeof err))
         return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "%s", err);
     if (!chunkid_parse(id, fileid, &index))
         return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "invalid chunk identifier \"%.80s\"", id);
@@ -205,12 +324,20 @@ static enum MHD_Result master_api_upload_ok(master *m, struct MHD_Connection *c,
     int idx = registry_touch(m->reg, addr, registry_now_ms());
     if (idx < 0)
         return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "chunkserver %s is not registered", addr);
-    uint64_t expected = 0;
-    switch (namespace_report(m->ns, fileid, index, (uint16_t)idx, size,
-                             (uint64_t)generation, &expected)) {
+    uint64_t expected = 0, version = 0;
+    ns_status st = namespace_report(m->ns, fileid, index, (uint16_t)idx, size,
+                                    (uint64_t)generation, sha, &expected, &version);
+    if (!master_durable(m))
+        return master_api_not_durable(m, c);
+    switch (st) {
     case NS_OK:
         log_debug("chunk %s stored on %s", id, addr);
-        return httpd_reply_json(c, MHD_HTTP_OK, json_object());
+        return httpd_reply_json(c, MHD_HTTP_OK,
+                                json_pack("{s:I}", PROTO_F_VERSION, (json_int_t)version));
+    case NS_BAD_SUM:
+        return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST,
+                                 "chunk %s: SHA-256 %.64s is not the one recorded for it", id,
+                                 sha ? sha : "");
     case NS_NOT_FOUND:
         return httpd_reply_error(c, MHD_HTTP_NOT_FOUND, "no file has identifier %s", fileid);
     case NS_BAD_INDEX:
@@ -250,6 +377,10 @@ static enum MHD_Result master_api_allocate(master *m, struct MHD_Connection *c, 
     json_t *ans = json_object();
     ns_status st = master_alloc(m, &r, ps, nlive, master_api_addr_of, m, ans);
     free(ps);
+    if (!master_durable(m)) {
+        json_decref(ans);
+        return master_api_not_durable(m, c);
+    }
     if (st == NS_OK)
         return httpd_reply_json(c, MHD_HTTP_OK, ans);
     json_decref(ans);
@@ -284,9 +415,11 @@ static void master_api_describe(const ns_file *f, void *ud)
                  f->name, f->nstored, f->nchunks);
         return;
     }
-    json_t *locations = json_array(), *replicas = json_array();
+    json_t *locations = json_array(), *replicas = json_array(), *sums = json_array();
     for (uint32_t i = 0; i < f->nchunks; i++) {
         const ns_chunk *ch = &f->chunks[i];
+        char hex[SHA256_HEX_LEN + 1];
+        json_array_append_new(sums, namespace_chunk_sum(ch, hex) ? json_string(hex) : json_null());
         json_t *reps = json_array();
         /* Live replicas first: readers try them in order. */
         for (int pass = 0; pass < 2; pass++)
@@ -297,11 +430,11 @@ static void master_api_describe(const ns_file *f, void *ud)
         json_array_append_new(replicas, reps);
     }
     g->status = MHD_HTTP_OK;
-    g->out = json_pack("{s:s,s:s,s:I,s:I,s:I,s:o,s:o}", PROTO_F_FILE_NAME, f->name,
+    g->out = json_pack("{s:s,s:s,s:I,s:I,s:I,s:o,s:o,s:o}", PROTO_F_FILE_NAME, f->name,
                        PROTO_F_IDENTIFIER, f->fileid, PROTO_F_FILE_SIZE, (json_int_t)f->size,
                        PROTO_F_CHUNK_SIZE, (json_int_t)f->chunk_size, PROTO_F_NUM_CHUNKS,
                        (json_int_t)f->nchunks, PROTO_F_LOCATIONS, locations,
-                       PROTO_F_REPLICAS, replicas);
+                       PROTO_F_REPLICAS, replicas, PROTO_F_CHECKSUMS, sums);
 }
 
 static enum MHD_Result master_api_get(master *m, struct MHD_Connection *c)
@@ -389,9 +522,13 @@ static enum MHD_Result master_api_delete(master *m, struct MHD_Connection *c)
         return httpd_reply_error(c, MHD_HTTP_NOT_FOUND, "no file named \"%.200s\"", name);
     if (st != NS_OK)
         return httpd_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot delete");
-    size_t failed = tocs_delete_chunks(m->reg, &doomed);
-    log_info("deleted \"%s\" (%zu chunk replicas, %zu left as orphans)", name, doomed.n, failed);
+    /* The chunk files go lazily, with the holders' next heartbeats. */
+    gc_delete_doomed(m->gc, &doomed);
+    size_t n = doomed.n;
     namespace_doomed_free(&doomed);
+    if (!master_durable(m))
+        return master_api_not_durable(m, c);
+    log_info("deleted \"%s\" (%zu chunk replicas to remove)", name, n);
     return httpd_reply_json(c, MHD_HTTP_OK, json_object());
 }
 
@@ -460,6 +597,12 @@ enum MHD_Result master_api_handle(void *cls, struct MHD_Connection *c, const cha
                     : httpd_reply_not_allowed(c, method, url, "POST");
     if (!strcmp(url, PROTO_PATH_ALLOCATE))
         return post ? master_api_with_json(m, c, r, master_api_allocate)
+                    : httpd_reply_not_allowed(c, method, url, "POST");
+    if (!strcmp(url, PROTO_PATH_CHUNK_REPORT))
+        return post ? master_api_with_json(m, c, r, master_api_chunk_report)
+                    : httpd_reply_not_allowed(c, method, url, "POST");
+    if (!strcmp(url, PROTO_PATH_BAD_CHUNK))
+        return post ? master_api_with_json(m, c, r, master_api_bad_chunk)
                     : httpd_reply_not_allowed(c, method, url, "POST");
     if (!strcmp(url, PROTO_PATH_REGISTER))
         return post ? master_api_with_json(m, c, r, master_api_register)

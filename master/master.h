@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "gc.h"
+#include "journal.h"
 #include "namespace.h"
 #include "placement.h"
 #include "registry.h"
@@ -17,11 +19,19 @@
 typedef struct {
     ns_table *ns;
     registry *reg;
+    gc *gc;
+    journal *j;              /* NULL: nothing is kept across restarts */
     placement place;
     uint64_t chunk_size;
     unsigned replication;
     int64_t lease_ms;
+    int64_t gc_grace_ms;     /* an unknown chunk younger than this is left alone */
+    uint64_t epoch;          /* random per start: chunkservers re-report when it changes */
 } master;
+
+/* Makes the calling thread's namespace changes durable; false (and the
+ * request must fail with 503) once the journal has failed (api.c). */
+bool master_durable(master *m);
 
 /* An allocation request, decoded; shared by POST /allocate and the stdio
  * node's allocate_chunk. */

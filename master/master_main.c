@@ -5,12 +5,15 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/random.h>
+#include <time.h>
 
 #include "flags.h"
 #include "httpc.h"
 #include "httpd.h"
 #include "log.h"
 #include "master.h"
+#include "meta.h"
 #include "repair.h"
 #include "proc.h"
 #include "protocol.h"
@@ -24,9 +27,9 @@ int master_main(int argc, char **argv)
 {
     long long port = 8000, chunk_size = (long long)PROTO_DEFAULT_CHUNK_SIZE;
     long long dead_after_ms = 10000, threads = 4, replication = 3, lease_ms = 60000;
-    long long repair_ms = 1000, repair_max = 16;
+    long long repair_ms = 1000, repair_max = 16, checkpoint_every = 100000, gc_grace_ms = 60000;
     bool stdio_mode = false;
-    const char *port_file = NULL, *level_name = "info";
+    const char *port_file = NULL, *level_name = "info", *meta_dir = "./master-meta";
     const flag_def defs[] = {
         { "port", FLAG_INT, &port, 0, 65535, "PORT", "port to listen on (0: any free port)" },
         { "chunkSize", FLAG_INT, &chunk_size, 1, (long long)PROTO_MAX_CHUNK_SIZE, "BYTES",
@@ -43,6 +46,12 @@ int master_main(int argc, char **argv)
           "chunk copies made per look (0: no re-replication)" },
         { "dead-after-ms", FLAG_INT, &dead_after_ms, 100, 86400000, "MS",
           "a chunkserver silent this long gets no new chunks" },
+        { "meta-dir", FLAG_STRING, &meta_dir, 0, 0, "DIR",
+          "where the namespace's journal and checkpoints live" },
+        { "checkpoint-every", FLAG_INT, &checkpoint_every, 1, 1000000000, "N",
+          "write a checkpoint once this many journal records piled up" },
+        { "gc-grace-ms", FLAG_INT, &gc_grace_ms, 0, 86400000LL * 30, "MS",
+          "a chunk the master does not know is deleted once this old" },
         { "threads", FLAG_INT, &threads, 1, 256, "N", "HTTP worker threads" },
         { "port-file", FLAG_STRING, &port_file, 0, 0, "PATH",
           "write the bound port here once listening" },
@@ -63,18 +72,29 @@ int master_main(int argc, char **argv)
     rc = 1;
     struct MHD_Daemon *d = NULL;
     repair *rep = NULL;
+    meta *md = NULL;
     master m = { .chunk_size = (uint64_t)chunk_size, .replication = (unsigned)replication,
-                 .lease_ms = lease_ms };
+                 .lease_ms = lease_ms, .gc_grace_ms = gc_grace_ms };
+    if (getrandom(&m.epoch, sizeof m.epoch, 0) != (ssize_t)sizeof m.epoch)
+        m.epoch = (uint64_t)time(NULL);
+    m.epoch &= (1ull << 53) - 1;   /* exact as a JSON number everywhere */
     m.ns = namespace_new();
     m.reg = registry_new(dead_after_ms);
-    if (!m.ns || !m.reg) {
+    m.gc = gc_new();
+    if (!m.ns || !m.reg || !m.gc) {
         fprintf(stderr, "minidfs master: out of memory\n");
         goto out;
     }
     if (stdio_mode) {
+        /* A test harness's node: its namespace lives for the run only. */
         rc = master_stdio_run(&m, stdin, stdout);
         goto out;
     }
+    if (!(md = meta_open(meta_dir, m.ns, (uint64_t)checkpoint_every, err, sizeof err))) {
+        fprintf(stderr, "minidfs master: %s\n", err);
+        goto out;
+    }
+    m.j = meta_journal(md);
     httpd_config cfg = {
         .port = (uint16_t)port,
         .pool_size = (unsigned)threads,
@@ -100,8 +120,10 @@ out:
     repair_stop(rep);
     if (d)
         MHD_stop_daemon(d);
+    meta_close(md);
     namespace_free(m.ns);
     registry_free(m.reg);
+    gc_free(m.gc);
     curl_global_cleanup();
     return rc;
 }

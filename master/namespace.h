@@ -5,6 +5,13 @@
  * created incomplete with a fixed size and chunk size, and becomes complete
  * when every chunk has been reported stored by at least one chunkserver.
  * Chunkservers appear here only as small registry indices.
+ *
+ * Every change that must survive a restart (a file created or removed, a
+ * chunk stored, a new chunk version) is appended to the journal, if one is
+ * attached, under the same lock that makes the change, so the log's order
+ * is the order of the changes. Chunk locations are not journalled: the
+ * chunkservers report them again after a restart. Records are idempotent,
+ * so replaying one the checkpoint already contains changes nothing.
  */
 #ifndef MINIDFS_NAMESPACE_H
 #define MINIDFS_NAMESPACE_H
@@ -13,7 +20,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "chunkid.h"
+#include "journal.h"
+#include "sha256.h"
 
 #define NS_MAX_REPLICAS 8
 
@@ -27,7 +38,16 @@ typedef enum {
     NS_STALE,       /* the report is for an earlier generation of the file */
     NS_NO_MEMORY,
     NS_NO_SERVERS,  /* a new chunk, and nowhere to place it */
+    NS_BAD_SUM,     /* a reported chunk's SHA-256 differs from the recorded one */
 } ns_status;
+
+/* What a chunkserver's full report says about one replica it holds. */
+typedef enum {
+    NS_REPLICA_KEEP,      /* a current replica: recorded */
+    NS_REPLICA_STALE,     /* an older version, or wrong bytes: delete it */
+    NS_REPLICA_UNKNOWN,   /* no file or chunk of that id: garbage once old enough */
+    NS_REPLICA_PENDING,   /* the chunk is still being written: leave it */
+} ns_replica_verdict;
 
 /* A chunk's lease, for chunks handed out by allocation: the replicas it
  * was placed on (primary first), the primary's lease, and the version that
@@ -40,7 +60,13 @@ typedef struct {
     uint16_t rep[NS_MAX_REPLICAS];
 } ns_lease;
 
+#define NS_CHUNK_STORED  1u   /* some chunkserver reported it complete */
+#define NS_CHUNK_HAS_SHA 2u   /* sha holds its SHA-256 */
+
 typedef struct {
+    uint64_t version;                /* replicas reporting less are stale */
+    uint8_t sha[SHA256_LEN];
+    uint8_t flags;
     uint8_t nrep;
     uint16_t rep[NS_MAX_REPLICAS];   /* registry indices, in report order */
     ns_lease *lease;                 /* NULL until the chunk is allocated */
@@ -58,12 +84,13 @@ typedef struct {
 typedef struct ns_file {
     char *name;
     char fileid[FILEID_LEN + 1];
-    uint64_t generation;     /* unique per creation, for the master's lifetime */
+    uint64_t generation;     /* unique per creation, for the cluster's lifetime */
     uint64_t size;
     uint64_t chunk_size;
     uint32_t nchunks;
     uint32_t nstored;        /* chunks with at least one replica */
     uint8_t replication;     /* replicas wanted per chunk */
+    int64_t touched_ms;      /* monotonic ms of its creation or last chunk report */
     ns_chunk *chunks;
     struct ns_file *next;    /* hash chain */
 } ns_file;
@@ -72,13 +99,22 @@ typedef struct ns_file {
 typedef struct {
     char fileid[FILEID_LEN + 1];
     size_t n;
-    struct ns_doomed_chunk { uint32_t index; uint16_t server; } *items;
+    struct ns_doomed_chunk { uint32_t index; uint16_t server; uint64_t version; } *items;
 } ns_doomed;
 
 typedef struct ns_table ns_table;
 
 ns_table *namespace_new(void);
 void namespace_free(ns_table *ns);
+
+/* From now on every durable change is appended to j (NULL: none). The
+ * caller makes a change durable with journal_sync_mine before answering. */
+void namespace_set_journal(ns_table *ns, journal *j);
+/* Applies one journal or checkpoint record (recovery; nothing is
+ * journalled again). False with err set for a record it cannot read. */
+bool namespace_apply(ns_table *ns, json_t *rec, char *err, size_t errlen);
+/* Emits the whole namespace as records for a checkpoint. */
+bool namespace_dump(ns_table *ns, bool (*emit)(void *sink, const json_t *rec), void *sink);
 
 static inline bool namespace_file_complete(const ns_file *f) { return f->nstored == f->nchunks; }
 uint64_t namespace_chunk_length(const ns_file *f, uint32_t index);
@@ -94,11 +130,22 @@ uint32_t namespace_under_replicated(const ns_file *f, bool (*live)(void *ud, uin
 /* Removes a file; the caller owns doomed (free with namespace_doomed_free). */
 ns_status namespace_remove(ns_table *ns, const char *name, ns_doomed *doomed);
 void namespace_doomed_free(ns_doomed *d);
-/* Records that server stores chunk index of file fileid; size < 0 and
- * generation 0 mean unknown (the Go protocol sends neither). On
- * NS_BAD_SIZE *expected holds the right size. */
+/* Records that server stores chunk index of file fileid at version; size
+ * < 0, version 0 and sha NULL mean unknown (the Go protocol sends none of
+ * them). On NS_BAD_SIZE *expected holds the right size; *version_out gets
+ * the chunk's version. */
 ns_status namespace_report(ns_table *ns, const char *fileid, uint32_t index, uint16_t server,
-                           long long size, uint64_t generation, uint64_t *expected);
+                           long long size, uint64_t version, const char *sha,
+                           uint64_t *expected, uint64_t *version_out);
+/* Judges one replica from a chunkserver's full report, recording it when
+ * it is current. */
+ns_replica_verdict namespace_check_replica(ns_table *ns, const char *fileid, uint32_t index,
+                                           uint16_t server, uint64_t size, uint64_t version,
+                                           const char *sha);
+/* Forgets server as a holder of chunk index of fileid (a bad replica). */
+bool namespace_drop_replica(ns_table *ns, const char *fileid, uint32_t index, uint16_t server);
+/* The chunk's SHA-256 in hex ("" when none is recorded) and version. */
+bool namespace_chunk_sum(const ns_chunk *c, char out[SHA256_HEX_LEN + 1]);
 
 /* Allocates chunk index of file name, creating the file (empty, wanting
  * replication copies) if needed. An existing index returns that chunk

@@ -17,6 +17,9 @@
 #include "ticker.h"
 
 #define REPAIR_COPY_TIMEOUT_MS 300000
+/* A file reported to this recently may still be getting its pipeline
+ * copies: its short chunks are not short yet. */
+#define REPAIR_SETTLE_MS 2000
 
 typedef struct {
     char fileid[FILEID_LEN + 1];
@@ -43,6 +46,8 @@ struct repair {
 static void repair_collect(const ns_file *f, void *ud)
 {
     repair *r = ud;
+    if (r->now - f->touched_ms < REPAIR_SETTLE_MS)
+        return;
     for (uint32_t i = 0; i < f->nchunks; i++) {
         const ns_chunk *c = &f->chunks[i];
         unsigned live = 0;

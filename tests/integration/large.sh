@@ -13,7 +13,7 @@ ok "300 MiB at 64 MiB chunks: 5 chunks, byte-exact, to a file and to a pipe"
 
 stop_pid "$MASTER_PID"
 for p in "$CS_PID_cs1" "$CS_PID_cs2" "$CS_PID_cs3"; do stop_pid "$p"; done
-rm -rf "$T"/data*
+rm -rf "$T"/data* "$T/meta"   # a new cluster: the master remembers files
 start_cluster 2 --chunkSize 1000000 --replication 1
 client --action write --filename big --input "$T/big" --parallel 8
 rm -f "$T/big.out"

@@ -57,7 +57,7 @@ port_ready() { [ -s "$1" ] || { alive "$2" || fail "process $2 died before liste
 # start_master [flags...]: sets MASTER, MASTER_PID.
 start_master() {
     rm -f "$T/master.port"
-    "$MINIDFS" master --port 0 --port-file "$T/master.port" "$@" 2>>"$T/master.log" &
+    "$MINIDFS" master --port 0 --port-file "$T/master.port" --meta-dir "$T/meta" "$@" 2>>"$T/master.log" &
     MASTER_PID=$!
     PIDS+=("$MASTER_PID")
     wait_until 10 "the master to listen" port_ready "$T/master.port" "$MASTER_PID" "$T/master.log"
@@ -135,7 +135,7 @@ expect_status() {
 fileid() { printf '%s' "$1" | sha256sum | cut -d' ' -f1; }
 
 # chunk_files DIR...: lists "name size" of every chunk file in the dirs.
-chunk_files() { find "$@" -maxdepth 1 -type f ! -name '.*' -printf '%f %s\n' 2>/dev/null | sort; }
+chunk_files() { find "$@" -maxdepth 1 -type f ! -name '.*' ! -name '*.meta' -printf '%f %s\n' 2>/dev/null | sort; }
 tmp_files() { find "$@" -maxdepth 1 -type f -name '.tmp-*' 2>/dev/null | wc -l; }
 
 # expect_layout NAME SIZE CHUNK DIR...: the dirs together hold exactly the

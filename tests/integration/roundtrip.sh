@@ -50,6 +50,9 @@ make_file input2.txt 2500000
 client --action write --filename input.txt --input input2.txt --overwrite
 client --action read --filename input.txt --output-filename output2.txt
 cmp input2.txt output2.txt || fail "overwrite did not replace the content"
+# The old file's chunks past the new end go with the next heartbeats.
+three_chunks() { [ "$(chunk_files "${DIRS[@]}" | grep -c "^${id}_")" -eq 3 ]; }
+wait_until 10 "the overwritten file's surplus chunks to be deleted" three_chunks
 expect_layout input.txt 2500000 "$CS" "${DIRS[@]}"
 ok "overwrite refused without --overwrite, replaces with it (old chunks gone)"
 
@@ -58,7 +61,9 @@ client --action list >"$T/list"
 grep -qE '^input.txt +2500000 +3 complete$' "$T/list" || fail "list: $(cat "$T/list")"
 grep -qE '^size-0.bin +0 +0 complete$' "$T/list" || fail "list lacks the empty file"
 client --action delete --filename input.txt
-[ -z "$(chunk_files "${DIRS[@]}" | grep "^${id}_" || true)" ] || fail "chunks of a deleted file remain"
+no_chunks() { [ -z "$(chunk_files "${DIRS[@]}" | grep "^${id}_" || true)" ]; }
+wait_until 10 "a deleted file's chunks to be removed by the heartbeats" no_chunks
+[ -z "$(find "${DIRS[@]}" -maxdepth 1 -name "${id}_*.meta")" ] || fail "meta files of a deleted file remain"
 expect_fail 'no file has identifier' client --action read --filename input.txt --output-filename "$T/gone"
 [ ! -e "$T/gone" ] || fail "a failed read created its output"
 expect_fail 'no file named' client --action delete --filename input.txt

@@ -11,6 +11,8 @@
 
 #include "namespace.h"
 
+static uint64_t test_ver;   /* a chunk version namespace_report hands back */
+
 static void grab(const ns_file *f, void *ud)
 {
     *(const ns_file **)ud = f;
@@ -44,7 +46,7 @@ static void test_create_and_complete(void **state)
     for (uint32_t i = 0; i < 33; i++) {
         assert_false(namespace_file_complete(f));
         assert_int_equal(namespace_report(ns, id, i, (uint16_t)(i % 2),
-                                          i == 32 ? 750109 : 1000000, gen, &expected), NS_OK);
+                                          i == 32 ? 750109 : 1000000, gen, NULL, &expected, &test_ver), NS_OK);
     }
     assert_true(namespace_file_complete(f));
     assert_int_equal(f->chunks[5].nrep, 1);
@@ -74,13 +76,13 @@ static void test_reports_checked(void **state)
     fileid_of_name("nope", other);
     uint64_t expected = 0;
     assert_int_equal(namespace_create(ns, "f", 2500, 1000, 1, &gen), NS_OK);
-    assert_int_equal(namespace_report(ns, other, 0, 0, 1000, 0, &expected), NS_NOT_FOUND);
-    assert_int_equal(namespace_report(ns, id, 3, 0, 1000, 0, &expected), NS_BAD_INDEX);
-    assert_int_equal(namespace_report(ns, id, 2, 0, 1000, 0, &expected), NS_BAD_SIZE);
+    assert_int_equal(namespace_report(ns, other, 0, 0, 1000, 0, NULL, &expected, &test_ver), NS_NOT_FOUND);
+    assert_int_equal(namespace_report(ns, id, 3, 0, 1000, 0, NULL, &expected, &test_ver), NS_BAD_INDEX);
+    assert_int_equal(namespace_report(ns, id, 2, 0, 1000, 0, NULL, &expected, &test_ver), NS_BAD_SIZE);
     assert_int_equal(expected, 500);
-    assert_int_equal(namespace_report(ns, id, 2, 0, 500, 0, &expected), NS_OK);
-    assert_int_equal(namespace_report(ns, id, 2, 0, 500, 0, &expected), NS_DUPLICATE);
-    assert_int_equal(namespace_report(ns, id, 2, 1, -1, 0, &expected), NS_OK);
+    assert_int_equal(namespace_report(ns, id, 2, 0, 500, 0, NULL, &expected, &test_ver), NS_OK);
+    assert_int_equal(namespace_report(ns, id, 2, 0, 500, 0, NULL, &expected, &test_ver), NS_DUPLICATE);
+    assert_int_equal(namespace_report(ns, id, 2, 1, -1, 0, NULL, &expected, &test_ver), NS_OK);
     const ns_file *f = lookup(ns, "f");
     assert_int_equal(namespace_under_replicated(f, NULL, NULL), 2);   /* chunks 0 and 1 have none */
     assert_int_equal(f->chunks[2].nrep, 2);
@@ -98,9 +100,9 @@ static void test_exists_and_remove(void **state)
     uint64_t expected;
     assert_int_equal(namespace_create(ns, "f", 2000, 1000, 1, &gen), NS_OK);
     assert_int_equal(namespace_create(ns, "f", 10, 1000, 1, &gen), NS_EXISTS);
-    namespace_report(ns, id, 0, 3, 1000, 0, &expected);
-    namespace_report(ns, id, 1, 4, 1000, 0, &expected);
-    namespace_report(ns, id, 1, 5, 1000, 0, &expected);
+    namespace_report(ns, id, 0, 3, 1000, 0, NULL, &expected, &test_ver);
+    namespace_report(ns, id, 1, 4, 1000, 0, NULL, &expected, &test_ver);
+    namespace_report(ns, id, 1, 5, 1000, 0, NULL, &expected, &test_ver);
     ns_doomed d;
     assert_int_equal(namespace_remove(ns, "f", &d), NS_OK);
     assert_string_equal(d.fileid, id);
@@ -129,9 +131,9 @@ static void test_stale_generation_refused(void **state)
     assert_int_equal(namespace_create(ns, "f", 1000, 1000, 1, &gen2), NS_OK);
     assert_true(gen2 > gen1);
     /* A late chunk of the overwritten upload must not count for the new file. */
-    assert_int_equal(namespace_report(ns, id, 0, 0, 1000, gen1, &expected), NS_STALE);
+    assert_int_equal(namespace_report(ns, id, 0, 0, 1000, gen1, NULL, &expected, &test_ver), NS_STALE);
     assert_false(namespace_file_complete(lookup(ns, "f")));
-    assert_int_equal(namespace_report(ns, id, 0, 0, 1000, gen2, &expected), NS_OK);
+    assert_int_equal(namespace_report(ns, id, 0, 0, 1000, gen2, NULL, &expected, &test_ver), NS_OK);
     assert_true(namespace_file_complete(lookup(ns, "f")));
     namespace_free(ns);
 }
@@ -161,19 +163,20 @@ static void test_allocate(void **state)
     assert_int_equal(b.lease_left_ms, 59000);
     /* past the end: refused; at the end: a new chunk */
     assert_int_equal(namespace_allocate(ns, "/data/log.dat", 2, 1000, 3, plan, 3, 0, 60000, &b), NS_BAD_INDEX);
+    /* a chunk's first lease keeps its birth version: the file's generation */
     assert_int_equal(namespace_allocate(ns, "/data/log.dat", 1, 1000, 3, plan2, 3, 0, 60000, &b), NS_OK);
-    assert_int_equal(b.version, 2);
+    assert_int_equal(b.version, 1);
     assert_int_equal(b.rep[0], 7);
     /* an expired lease: a new one, and a higher version, same replicas */
     assert_int_equal(namespace_allocate(ns, "/data/log.dat", 0, 1000, 3, plan2, 3, 70000, 60000, &b), NS_OK);
-    assert_int_equal(b.version, 3);
+    assert_int_equal(b.version, 2);
     assert_int_equal(b.rep[0], 4);
     /* deleted and created again: versions keep growing */
     ns_doomed d;
     assert_int_equal(namespace_remove(ns, "/data/log.dat", &d), NS_OK);
     namespace_doomed_free(&d);
     assert_int_equal(namespace_allocate(ns, "/data/log.dat", 0, 1000, 3, plan, 3, 0, 60000, &b), NS_OK);
-    assert_true(b.version > 3);
+    assert_true(b.version > 2);
     /* a new chunk with nowhere to go */
     assert_int_equal(namespace_allocate(ns, "other", 0, 1000, 3, NULL, 0, 0, 60000, &b), NS_NO_SERVERS);
     namespace_free(ns);

@@ -1,5 +1,7 @@
 /* test_store.c - chunk files on disk: temporary until published, never
- * replaced by accident, leftovers cleaned at open. */
+ * replaced by accident, leftovers cleaned at open, meta files with version
+ * and SHA-256, bytes that fail their checksum never published, deletions
+ * that spare newer versions. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -48,13 +50,27 @@ static int count_entries(const char *dir)
     return n;
 }
 
+static void write_version(store *st, const char *text, uint64_t version, bool replace,
+                          store_status want)
+{
+    char err[256];
+    store_writer w;
+    assert_int_equal(store_begin(st, ID, &w, err, sizeof err), STORE_OK);
+    assert_int_equal(store_write(&w, text, strlen(text), err, sizeof err), STORE_OK);
+    assert_int_equal(store_seal(&w, NULL, err, sizeof err), STORE_OK);
+    assert_int_equal(store_finish(&w, version, err, sizeof err), STORE_OK);
+    assert_int_equal(store_publish(&w, replace, err, sizeof err), want);
+    store_discard(&w);
+}
+
 static void write_chunk(store *st, const char *text, bool replace, store_status want)
 {
     char err[256];
     store_writer w;
     assert_int_equal(store_begin(st, ID, &w, err, sizeof err), STORE_OK);
     assert_int_equal(store_write(&w, text, strlen(text), err, sizeof err), STORE_OK);
-    assert_int_equal(store_finish(&w, err, sizeof err), STORE_OK);
+    assert_int_equal(store_seal(&w, NULL, err, sizeof err), STORE_OK);
+    assert_int_equal(store_finish(&w, 1, err, sizeof err), STORE_OK);
     assert_int_equal(store_publish(&w, replace, err, sizeof err), want);
     store_discard(&w);
 }
@@ -81,7 +97,12 @@ static void test_publish_then_read(void **state)
     assert_int_equal(store_open_chunk(st, ID, &fd, &size), STORE_NOT_FOUND);
     write_chunk(st, "hello", false, STORE_OK);
     read_back(st, "hello");
-    assert_int_equal(count_entries(*state), 1);   /* no temporary left */
+    assert_int_equal(count_entries(*state), 2);   /* the chunk and its meta, no temporary */
+    store_meta m;
+    assert_int_equal(store_read_meta(st, ID, &m), STORE_OK);
+    assert_int_equal(m.version, 1);
+    assert_int_equal(m.size, 5);
+    assert_string_equal(m.sha, "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824");
     store_close(st);
 }
 
@@ -94,9 +115,9 @@ static void test_no_accidental_replace(void **state)
     read_back(st, "first");
     write_chunk(st, "third", true, STORE_OK);
     read_back(st, "third");
-    assert_int_equal(count_entries(*state), 1);
-    assert_int_equal(store_remove(st, ID), STORE_OK);
-    assert_int_equal(store_remove(st, ID), STORE_NOT_FOUND);
+    assert_int_equal(count_entries(*state), 2);
+    assert_int_equal(store_remove(st, ID, 0), STORE_OK);
+    assert_int_equal(store_remove(st, ID, 0), STORE_NOT_FOUND);
     assert_int_equal(count_entries(*state), 0);
     store_close(st);
 }
@@ -113,6 +134,7 @@ static void test_unfinished_is_invisible_and_cleaned(void **state)
     assert_int_equal(store_open_chunk(st, ID, &fd, &size), STORE_NOT_FOUND);
     /* Simulate a crash: the writer is never finished or discarded. */
     close(w.fd);
+    sha256_stream_free(w.hash);
     assert_int_equal(count_entries(*state), 1);
     store_close(st);
     st = store_open(*state, err, sizeof err);
@@ -133,6 +155,72 @@ static void test_discard_removes_temporary(void **state)
     store_close(st);
 }
 
+static void test_bad_sum_never_published(void **state)
+{
+    char err[256];
+    store *st = store_open(*state, err, sizeof err);
+    store_writer w;
+    assert_int_equal(store_begin(st, ID, &w, err, sizeof err), STORE_OK);
+    assert_int_equal(store_write(&w, "hello", 5, err, sizeof err), STORE_OK);
+    /* the SHA-256 of "hellO" */
+    assert_int_equal(store_seal(&w, "3b1b7e5ba7d7d1b1a4d9f2fc3c2d6e0b7a5e1d59d1e9c0b1f5f5b8d2a5c6e7f8",
+                                err, sizeof err), STORE_BAD_SUM);
+    store_discard(&w);
+    assert_int_equal(count_entries(*state), 0);
+    int fd;
+    uint64_t size;
+    assert_int_equal(store_open_chunk(st, ID, &fd, &size), STORE_NOT_FOUND);
+    store_close(st);
+}
+
+static void test_remove_spares_newer(void **state)
+{
+    char err[256];
+    store *st = store_open(*state, err, sizeof err);
+    write_version(st, "v7", 7, false, STORE_OK);
+    /* a late deletion of version 5 must not take out version 7 */
+    assert_int_equal(store_remove(st, ID, 5), STORE_NEWER);
+    read_back(st, "v7");
+    assert_int_equal(store_remove(st, ID, 7), STORE_OK);
+    assert_int_equal(count_entries(*state), 0);
+    store_close(st);
+}
+
+static bool collect(void *ud, const char *id, const store_meta *m, int64_t age_ms)
+{
+    int *n = ud;
+    assert_string_equal(id, ID);
+    assert_int_equal(m->version, 0);
+    assert_int_equal(m->size, 5);
+    assert_true(age_ms >= 0);
+    (*n)++;
+    return true;
+}
+
+static void test_chunk_without_meta_adopted(void **state)
+{
+    char err[256], path[512];
+    /* a chunk file from before meta files, or a crash between the names */
+    snprintf(path, sizeof path, "%s/%s", (char *)*state, ID);
+    FILE *f = fopen(path, "w");
+    fputs("hello", f);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/%s_9.meta", (char *)*state, "0e5523056ab6dbb2a3bfa672b305d76b003954fa5a1bcc8de29528c2ad79b2ed");
+    f = fopen(path, "w");   /* and a meta whose chunk is gone */
+    fputs("{}", f);
+    fclose(f);
+    store *st = store_open(*state, err, sizeof err);
+    assert_non_null(st);
+    assert_int_equal(count_entries(*state), 2);
+    int n = 0;
+    store_list(st, collect, &n);
+    assert_int_equal(n, 1);
+    store_meta m;
+    assert_int_equal(store_read_meta(st, ID, &m), STORE_OK);
+    assert_string_equal(m.sha, "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824");
+    store_close(st);
+}
+
 static void test_creates_nested_dir(void **state)
 {
     char err[256], dir[512];
@@ -150,6 +238,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_no_accidental_replace, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unfinished_is_invisible_and_cleaned, setup, teardown),
         cmocka_unit_test_setup_teardown(test_discard_removes_temporary, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_sum_never_published, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_remove_spares_newer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_chunk_without_meta_adopted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_creates_nested_dir, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,30 @@
+/*
+ * scrub.h - finding chunks that rotted on disk.
+ *
+ * A background thread re-reads every stored chunk, one after another, at
+ * no more than --scrub-mbps, and compares its SHA-256 with the one in its
+ * meta file. A chunk whose bytes no longer match, or whose file is gone,
+ * is removed here and reported to the master as corrupt; the master then
+ * drops this replica and makes a new copy from a good one. The same check
+ * runs at once for a chunk the master asks about (a client read it back
+ * wrong).
+ */
+#ifndef MINIDFS_SCRUB_H
+#define MINIDFS_SCRUB_H
+
+#include <stdbool.h>
+
+#include "masterlink.h"
+#include "store.h"
+
+typedef struct scrub scrub;
+
+/* mbps <= 0: no background scrubbing (scrub_check still works). */
+scrub *scrub_start(store *st, masterlink *ml, double mbps);
+void scrub_stop(scrub *s);
+
+/* Checks chunk id now. True when it is sound; a corrupt or missing one is
+ * removed and reported, and false returned. */
+bool scrub_check(store *st, masterlink *ml, const char *id);
+
+#endif

@@ -1,0 +1,123 @@
+/*
+ * gc.c - per-chunkserver queues of deletions and verifications, filled by
+ * request threads and drained by heartbeats. One mutex guards them all;
+ * every operation is a short copy. Must never talk to a chunkserver
+ * itself, and never hold the namespace lock (callers pass what they need).
+ */
+#include "gc.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "registry.h"
+
+typedef struct {
+    char id[CHUNKID_BUF];
+    uint64_t version;   /* 0: a verification */
+} gc_item;
+
+typedef struct {
+    gc_item *items;
+    size_t n, cap;
+} gc_queue;
+
+struct gc {
+    pthread_mutex_t mu;
+    gc_queue q[REGISTRY_MAX];
+};
+
+gc *gc_new(void)
+{
+    gc *g = calloc(1, sizeof *g);
+    if (g)
+        pthread_mutex_init(&g->mu, NULL);
+    return g;
+}
+
+void gc_free(gc *g)
+{
+    if (!g)
+        return;
+    for (size_t i = 0; i < REGISTRY_MAX; i++)
+        free(g->q[i].items);
+    pthread_mutex_destroy(&g->mu);
+    free(g);
+}
+
+static void gc_push(gc *g, uint16_t server, const char *id, uint64_t version)
+{
+    if (server >= REGISTRY_MAX)
+        return;
+    pthread_mutex_lock(&g->mu);
+    gc_queue *q = &g->q[server];
+    if (q->n == q->cap) {
+        size_t cap = q->cap ? q->cap * 2 : 64;
+        gc_item *it = realloc(q->items, cap * sizeof *it);
+        if (!it) {
+            /* Dropped: the full report finds the chunk again later. */
+            pthread_mutex_unlock(&g->mu);
+            return;
+        }
+        q->items = it;
+        q->cap = cap;
+    }
+    snprintf(q->items[q->n].id, sizeof q->items[q->n].id, "%s", id);
+    q->items[q->n++].version = version;
+    pthread_mutex_unlock(&g->mu);
+}
+
+void gc_delete(gc *g, uint16_t server, const char *chunk_id, uint64_t version)
+{
+    /* Version 0 would mean "verify"; a chunk of version 0 (unknown) is
+     * deleted as "no newer than 1", which covers it. */
+    gc_push(g, server, chunk_id, version ? version : 1);
+}
+
+void gc_delete_doomed(gc *g, const ns_doomed *d)
+{
+    for (size_t i = 0; i < d->n; i++) {
+        char id[CHUNKID_BUF];
+        chunkid_format(id, d->fileid, d->items[i].index);
+        gc_delete(g, d->items[i].server, id, d->items[i].version);
+    }
+}
+
+void gc_verify(gc *g, uint16_t server, const char *chunk_id)
+{
+    gc_push(g, server, chunk_id, 0);
+}
+
+void gc_take(gc *g, uint16_t server, size_t max, json_t **del, json_t **ver)
+{
+    *del = json_array();
+    *ver = json_array();
+    if (server >= REGISTRY_MAX)
+        return;
+    pthread_mutex_lock(&g->mu);
+    gc_queue *q = &g->q[server];
+    size_t n = q->n < max ? q->n : max;
+    /* The oldest first: take from the front. */
+    for (size_t i = 0; i < n; i++) {
+        if (q->items[i].version)
+            json_array_append_new(*del, json_pack("[s,I]", q->items[i].id,
+                                                  (json_int_t)q->items[i].version));
+        else
+            json_array_append_new(*ver, json_string(q->items[i].id));
+    }
+    if (n > 0) {
+        memmove(q->items, q->items + n, (q->n - n) * sizeof *q->items);
+        q->n -= n;
+    }
+    pthread_mutex_unlock(&g->mu);
+}
+
+size_t gc_pending(gc *g, uint16_t server)
+{
+    if (server >= REGISTRY_MAX)
+        return 0;
+    pthread_mutex_lock(&g->mu);
+    size_t n = g->q[server].n;
+    pthread_mutex_unlock(&g->mu);
+    return n;
+}

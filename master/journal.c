@@ -1,0 +1,631 @@
+/*
+ * journal.c - the operation log's files, framing, group commit and
+ * checkpoints. Knows nothing of what the records mean: the namespace
+ * writes and applies them. Appends only copy bytes under a mutex; the one
+ * thread doing a flush writes and fsyncs with the mutex released. Must
+ * never report a record durable before fdatasync returned, and never hand
+ * recovery a record whose check does not match.
+ */
+#include "journal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "log.h"
+
+#define JOURNAL_HDR 8
+#define JOURNAL_MAX_SEGMENTS 4096
+
+struct journal {
+    char *dir;
+    int dirfd;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    pthread_mutex_t ckpt_mu;   /* one checkpoint at a time */
+    int fd;                    /* the current segment */
+    uint64_t seq;              /* its number */
+    char *buf, *spare;         /* framed records not yet written; the other buffer */
+    size_t len, cap, spare_cap;
+    uint64_t appended, durable;
+    uint64_t since_checkpoint;
+    bool flushing;
+    bool failed;
+    char failure[300];
+};
+
+static _Thread_local const journal *journal_tls_owner;
+static _Thread_local uint64_t journal_tls_last;
+
+/* ---- framing ---- */
+
+static void journal_put32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)v;
+    p[1] = (unsigned char)(v >> 8);
+    p[2] = (unsigned char)(v >> 16);
+    p[3] = (unsigned char)(v >> 24);
+}
+
+static uint32_t journal_get32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint32_t journal_check(const void *data, size_t len)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    if (EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen < 4)
+        return 0;
+    return journal_get32(md);
+}
+
+static void journal_frame(unsigned char hdr[JOURNAL_HDR], const char *json, size_t len)
+{
+    journal_put32(hdr, (uint32_t)len);
+    journal_put32(hdr + 4, journal_check(json, len));
+}
+
+/* ---- reading (recovery) ---- */
+
+typedef enum { READ_OK, READ_TORN, READ_DAMAGED, READ_IO, READ_STOPPED } journal_read_result;
+
+/* True when nothing but zero bytes follows in f (a crash can leave a
+ * zero-filled tail where the last write's blocks were allocated). */
+static bool journal_zero_rest(FILE *f)
+{
+    int c;
+    while ((c = getc(f)) != EOF)
+        if (c != 0)
+            return false;
+    return true;
+}
+
+/* Applies each record of the file open on fd; *good is the offset after
+ * the last good record. A bad frame is torn when it is the file's last
+ * (cut short, or garbage to the very end); with good records after it, it
+ * is damage. */
+static journal_read_result journal_read_all(int fd, journal_apply_fn apply, void *ud,
+                                            uint64_t *nrec, off_t *good, char *err, size_t errlen)
+{
+    struct stat sb;
+    FILE *f = fstat(fd, &sb) == 0 ? fdopen(dup(fd), "rb") : NULL;
+    if (!f) {
+        snprintf(err, errlen, "%s", strerror(errno));
+        return READ_IO;
+    }
+    journal_read_result r = READ_OK;
+    char *payload = NULL;
+    *good = 0;
+    *nrec = 0;
+    for (;;) {
+        unsigned char hdr[JOURNAL_HDR];
+        size_t n = fread(hdr, 1, sizeof hdr, f);
+        if (n == 0 && feof(f))
+            break;
+        if (n < sizeof hdr) {
+            r = ferror(f) ? READ_IO : READ_TORN;
+            break;
+        }
+        uint32_t len = journal_get32(hdr), check = journal_get32(hdr + 4);
+        if (len == 0 || len > JOURNAL_MAX_RECORD) {
+            r = len == 0 && check == 0 && journal_zero_rest(f) ? READ_TORN : READ_DAMAGED;
+            break;
+        }
+        if ((off_t)(*good + JOURNAL_HDR + len) > sb.st_size) {
+            r = READ_TORN;   /* cut short by the end of the file */
+            break;
+        }
+        char *p = realloc(payload, (size_t)len + 1);
+        if (!p) {
+            snprintf(err, errlen, "out of memory reading a record of %" PRIu32 " bytes", len);
+            r = READ_IO;
+            break;
+        }
+        payload = p;
+        if (fread(payload, 1, len, f) != len) {
+            r = ferror(f) ? READ_IO : READ_TORN;
+            break;
+        }
+        bool last = (off_t)(*good + JOURNAL_HDR + len) == sb.st_size;
+        json_t *rec = NULL;
+        if (journal_check(payload, len) == check)
+            rec = json_loadb(payload, len, 0, NULL);
+        if (!json_is_object(rec)) {
+            json_decref(rec);
+            r = last ? READ_TORN : READ_DAMAGED;
+            break;
+        }
+        bool ok = apply(ud, rec, err, errlen);
+        json_decref(rec);
+        if (!ok) {
+            r = READ_STOPPED;
+            break;
+        }
+        (*nrec)++;
+        *good += (off_t)(JOURNAL_HDR + len);
+    }
+    if (r == READ_IO && !err[0])
+        snprintf(err, errlen, "%s", strerror(errno));
+    free(payload);
+    fclose(f);
+    return r;
+}
+
+/* Segment numbers of the files named prefix.<n> in dir, ascending. */
+static size_t journal_list(int dirfd, const char *prefix, uint64_t *out, size_t max)
+{
+    int dfd = dup(dirfd);
+    DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+    if (!d) {
+        if (dfd >= 0)
+            close(dfd);
+        return 0;
+    }
+    rewinddir(d);   /* the dup shares its offset with every earlier listing */
+    size_t n = 0, pl = strlen(prefix);
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        const char *s = de->d_name;
+        if (strncmp(s, prefix, pl) != 0 || s[pl] != '.')
+            continue;
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(s + pl + 1, &end, 10);
+        if (*end == '.' && strcmp(end, ".tmp") == 0) {
+            unlinkat(dirfd, s, 0);   /* an unfinished checkpoint */
+            continue;
+        }
+        if (*end || end == s + pl + 1 || errno || n == max)
+            continue;
+        out[n++] = v;
+    }
+    closedir(d);
+    for (size_t i = 1; i < n; i++)   /* insertion sort: a handful of entries */
+        for (size_t k = i; k > 0 && out[k - 1] > out[k]; k--) {
+            uint64_t t = out[k];
+            out[k] = out[k - 1];
+            out[k - 1] = t;
+        }
+    return n;
+}
+
+static int journal_mkdirs(const char *dir)
+{
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(path, 0755) != 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    return mkdir(path, 0755) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+static int journal_open_segment(journal *j, uint64_t seq)
+{
+    char name[64];
+    snprintf(name, sizeof name, "log.%" PRIu64, seq);
+    int fd = openat(j->dirfd, name, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd >= 0 && fsync(j->dirfd) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static bool journal_replay(journal *j, journal_apply_fn apply, void *ud, journal_recovery *rec,
+                           uint64_t *last_seq, char *err, size_t errlen)
+{
+    uint64_t cps[JOURNAL_MAX_SEGMENTS], logs[JOURNAL_MAX_SEGMENTS];
+    size_t ncp = journal_list(j->dirfd, "checkpoint", cps, JOURNAL_MAX_SEGMENTS);
+    size_t nlog = journal_list(j->dirfd, "log", logs, JOURNAL_MAX_SEGMENTS);
+    uint64_t from = 0;
+    char name[64], why[256] = "";
+    *last_seq = 0;
+    if (ncp > 0) {
+        from = cps[ncp - 1];
+        *last_seq = from;
+        snprintf(name, sizeof name, "checkpoint.%" PRIu64, from);
+        int fd = openat(j->dirfd, name, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            snprintf(err, errlen, "%s/%s: %s", j->dir, name, strerror(errno));
+            return false;
+        }
+        off_t good;
+        journal_read_result r = journal_read_all(fd, apply, ud, &rec->checkpoint_records, &good,
+                                                 why, sizeof why);
+        close(fd);
+        /* A checkpoint was fsynced before it got its name: any damage is
+         * corruption, never a torn write. */
+        if (r != READ_OK) {
+            snprintf(err, errlen, "%s/%s is damaged at byte %lld%s%s", j->dir, name,
+                     (long long)good, why[0] ? ": " : "", why);
+            return false;
+        }
+        rec->checkpoint_seq = from;
+    }
+    for (size_t i = 0; i < nlog; i++) {
+        snprintf(name, sizeof name, "log.%" PRIu64, logs[i]);
+        if (logs[i] < from) {
+            unlinkat(j->dirfd, name, 0);   /* already in the checkpoint */
+            continue;
+        }
+        *last_seq = logs[i];
+        int fd = openat(j->dirfd, name, O_RDWR | O_CLOEXEC);
+        if (fd < 0) {
+            snprintf(err, errlen, "%s/%s: %s", j->dir, name, strerror(errno));
+            return false;
+        }
+        uint64_t n = 0;
+        off_t good;
+        why[0] = '\0';
+        journal_read_result r = journal_read_all(fd, apply, ud, &n, &good, why, sizeof why);
+        rec->log_records += n;
+        if (r == READ_TORN && i + 1 == nlog) {
+            struct stat sb;
+            fstat(fd, &sb);
+            rec->torn_bytes = (uint64_t)(sb.st_size - good);
+            log_warn("%s/%s: torn record at byte %lld (a write cut short by a crash); dropping "
+                     "its last %" PRIu64 " bytes", j->dir, name, (long long)good, rec->torn_bytes);
+            if (ftruncate(fd, good) != 0 || fsync(fd) != 0) {
+                snprintf(err, errlen, "cannot truncate %s/%s: %s", j->dir, name, strerror(errno));
+                close(fd);
+                return false;
+            }
+            r = READ_OK;
+        }
+        close(fd);
+        if (r != READ_OK) {
+            snprintf(err, errlen, "%s/%s is damaged at byte %lld%s%s%s; refusing to guess "
+                     "(move the meta directory aside to start empty)", j->dir, name,
+                     (long long)good, r == READ_TORN ? " (a torn record, but not in the newest log)" : "",
+                     why[0] ? ": " : "", why);
+            return false;
+        }
+    }
+    return true;
+}
+
+journal *journal_open(const char *dir, journal_apply_fn apply, void *ud, journal_recovery *rec,
+                      char *err, size_t errlen)
+{
+    memset(rec, 0, sizeof *rec);
+    if (journal_mkdirs(dir) != 0) {
+        snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
+        return NULL;
+    }
+    journal *j = calloc(1, sizeof *j);
+    if (!j || !(j->dir = strdup(dir))) {
+        free(j);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    j->fd = -1;
+    j->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (j->dirfd < 0) {
+        snprintf(err, errlen, "cannot open %s: %s", dir, strerror(errno));
+        free(j->dir);
+        free(j);
+        return NULL;
+    }
+    pthread_mutex_init(&j->mu, NULL);
+    pthread_cond_init(&j->cv, NULL);
+    pthread_mutex_init(&j->ckpt_mu, NULL);
+    uint64_t last;
+    if (!journal_replay(j, apply, ud, rec, &last, err, errlen)) {
+        journal_close(j);
+        return NULL;
+    }
+    j->seq = last + 1;
+    if ((j->fd = journal_open_segment(j, j->seq)) < 0) {
+        snprintf(err, errlen, "cannot start %s/log.%" PRIu64 ": %s", dir, j->seq, strerror(errno));
+        journal_close(j);
+        return NULL;
+    }
+    /* Records replayed from logs are not yet in a checkpoint. */
+    j->since_checkpoint = rec->log_records;
+    return j;
+}
+
+/* ---- appending and group commit ---- */
+
+static void journal_fail(journal *j, const char *what, int e)
+{
+    if (!j->failed)
+        log_error("journal %s: %s; the master acknowledges no more changes", what, strerror(e));
+    j->failed = true;
+    snprintf(j->failure, sizeof j->failure, "metadata journal %s: %s", what, strerror(e));
+}
+
+uint64_t journal_append(journal *j, const char *json, size_t len)
+{
+    pthread_mutex_lock(&j->mu);
+    uint64_t lsn = 0;
+    if (j->failed || len == 0 || len > JOURNAL_MAX_RECORD)
+        goto out;
+    size_t need = j->len + JOURNAL_HDR + len;
+    if (need > j->cap) {
+        size_t cap = j->cap ? j->cap : 64 * 1024;
+        while (cap < need)
+            cap *= 2;
+        char *b = realloc(j->buf, cap);
+        if (!b) {
+            journal_fail(j, "buffer", ENOMEM);
+            goto out;
+        }
+        j->buf = b;
+        j->cap = cap;
+    }
+    journal_frame((unsigned char *)j->buf + j->len, json, len);
+    memcpy(j->buf + j->len + JOURNAL_HDR, json, len);
+    j->len = need;
+    lsn = ++j->appended;
+    j->since_checkpoint++;
+out:
+    pthread_mutex_unlock(&j->mu);
+    journal_tls_owner = j;
+    journal_tls_last = lsn ? lsn : UINT64_MAX;   /* a failed append can never be synced */
+    return lsn;
+}
+
+uint64_t journal_append_json(journal *j, const json_t *rec)
+{
+    char *s = json_dumps(rec, JSON_COMPACT);
+    if (!s) {
+        pthread_mutex_lock(&j->mu);
+        journal_fail(j, "encoding", ENOMEM);
+        pthread_mutex_unlock(&j->mu);
+        journal_tls_owner = j;
+        journal_tls_last = UINT64_MAX;
+        return 0;
+    }
+    uint64_t lsn = journal_append(j, s, strlen(s));
+    free(s);
+    return lsn;
+}
+
+static int journal_write_all(int fd, const char *p, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return errno;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* Takes the pending bytes for writing; called with mu held, flushing set.
+ * The caller writes them with mu released. */
+static void journal_take(journal *j, char **buf, size_t *len, size_t *cap)
+{
+    *buf = j->buf;
+    *len = j->len;
+    *cap = j->cap;
+    j->buf = j->spare;
+    j->cap = j->spare_cap;
+    j->len = 0;
+    j->spare = NULL;
+    j->spare_cap = 0;
+}
+
+static void journal_give_back(journal *j, char *buf, size_t cap)
+{
+    if (!j->spare) {
+        j->spare = buf;
+        j->spare_cap = cap;
+    } else {
+        free(buf);
+    }
+}
+
+/* One flush of everything appended so far to fd; mu held on entry and
+ * exit, released while writing. */
+static int journal_flush_locked(journal *j, int fd)
+{
+    j->flushing = true;
+    char *buf;
+    size_t len, cap;
+    journal_take(j, &buf, &len, &cap);
+    uint64_t upto = j->appended;
+    pthread_mutex_unlock(&j->mu);
+    int e = len ? journal_write_all(fd, buf, len) : 0;
+    if (!e && len && fdatasync(fd) != 0)
+        e = errno;
+    pthread_mutex_lock(&j->mu);
+    journal_give_back(j, buf, cap);
+    if (e)
+        journal_fail(j, "write", e);
+    else
+        j->durable = upto;
+    j->flushing = false;
+    pthread_cond_broadcast(&j->cv);
+    return e;
+}
+
+bool journal_sync(journal *j, uint64_t lsn)
+{
+    pthread_mutex_lock(&j->mu);
+    while (j->durable < lsn && !j->failed) {
+        if (!j->flushing)
+            journal_flush_locked(j, j->fd);
+        else
+            pthread_cond_wait(&j->cv, &j->mu);
+    }
+    bool ok = j->durable >= lsn;
+    pthread_mutex_unlock(&j->mu);
+    return ok;
+}
+
+bool journal_sync_mine(journal *j)
+{
+    if (journal_tls_owner != j || journal_tls_last == 0)
+        return !journal_failure(j);
+    uint64_t lsn = journal_tls_last;
+    journal_tls_last = 0;
+    return lsn != UINT64_MAX && journal_sync(j, lsn);
+}
+
+uint64_t journal_pending_checkpoint(journal *j)
+{
+    pthread_mutex_lock(&j->mu);
+    uint64_t n = j->since_checkpoint;
+    pthread_mutex_unlock(&j->mu);
+    return n;
+}
+
+const char *journal_failure(journal *j)
+{
+    pthread_mutex_lock(&j->mu);
+    const char *f = j->failed ? j->failure : NULL;
+    pthread_mutex_unlock(&j->mu);
+    return f;
+}
+
+/* ---- checkpoints ---- */
+
+typedef struct {
+    FILE *f;
+    bool ok;
+    uint64_t records;
+} journal_sink;
+
+bool journal_dump_record(void *sink, const json_t *rec)
+{
+    journal_sink *s = sink;
+    if (!s->ok)
+        return false;
+    char *json = json_dumps(rec, JSON_COMPACT);
+    size_t len = json ? strlen(json) : 0;
+    unsigned char hdr[JOURNAL_HDR];
+    if (!json || len > JOURNAL_MAX_RECORD) {
+        s->ok = false;
+    } else {
+        journal_frame(hdr, json, len);
+        s->ok = fwrite(hdr, 1, sizeof hdr, s->f) == sizeof hdr && fwrite(json, 1, len, s->f) == len;
+        s->records++;
+    }
+    free(json);
+    return s->ok;
+}
+
+/* Closes the current segment (flushed) and opens the next; returns the
+ * new segment's number, 0 on failure. */
+static uint64_t journal_rotate(journal *j, char *err, size_t errlen)
+{
+    pthread_mutex_lock(&j->mu);
+    while (j->flushing)
+        pthread_cond_wait(&j->cv, &j->mu);
+    uint64_t seq = 0;
+    if (j->failed || journal_flush_locked(j, j->fd) != 0) {
+        snprintf(err, errlen, "%s", j->failure);
+        goto out;
+    }
+    int fd = journal_open_segment(j, j->seq + 1);
+    if (fd < 0) {
+        journal_fail(j, "new segment", errno);
+        snprintf(err, errlen, "%s", j->failure);
+        goto out;
+    }
+    close(j->fd);
+    j->fd = fd;
+    seq = ++j->seq;
+    j->since_checkpoint = 0;
+out:
+    pthread_mutex_unlock(&j->mu);
+    return seq;
+}
+
+bool journal_checkpoint(journal *j, journal_dump_fn dump, void *ud, char *err, size_t errlen)
+{
+    pthread_mutex_lock(&j->ckpt_mu);
+    bool ok = false;
+    uint64_t seq = journal_rotate(j, err, errlen);
+    if (!seq)
+        goto out;
+    char tmp[80], name[64];
+    snprintf(name, sizeof name, "checkpoint.%" PRIu64, seq);
+    snprintf(tmp, sizeof tmp, "%s.tmp", name);
+    int fd = openat(j->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    journal_sink s = { .f = fd >= 0 ? fdopen(fd, "wb") : NULL, .ok = true };
+    if (!s.f) {
+        snprintf(err, errlen, "cannot create %s/%s: %s", j->dir, tmp, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        goto out;
+    }
+    setvbuf(s.f, NULL, _IOFBF, 1 << 20);
+    s.ok = dump(ud, &s) && s.ok;
+    int e = s.ok ? 0 : (errno ? errno : EIO);
+    if (fflush(s.f) != 0 || fsync(fileno(s.f)) != 0)
+        e = errno;
+    if (fclose(s.f) != 0 && !e)
+        e = errno;
+    if (!s.ok || e || renameat(j->dirfd, tmp, j->dirfd, name) != 0 || fsync(j->dirfd) != 0) {
+        snprintf(err, errlen, "cannot write %s/%s: %s", j->dir, name, strerror(e ? e : errno));
+        unlinkat(j->dirfd, tmp, 0);
+        goto out;
+    }
+    /* The checkpoint holds everything before segment seq: drop the rest. */
+    uint64_t old[JOURNAL_MAX_SEGMENTS];
+    size_t n = journal_list(j->dirfd, "log", old, JOURNAL_MAX_SEGMENTS);
+    for (size_t i = 0; i < n; i++)
+        if (old[i] < seq) {
+            snprintf(tmp, sizeof tmp, "log.%" PRIu64, old[i]);
+            unlinkat(j->dirfd, tmp, 0);
+        }
+    n = journal_list(j->dirfd, "checkpoint", old, JOURNAL_MAX_SEGMENTS);
+    for (size_t i = 0; i < n; i++)
+        if (old[i] < seq) {
+            snprintf(tmp, sizeof tmp, "checkpoint.%" PRIu64, old[i]);
+            unlinkat(j->dirfd, tmp, 0);
+        }
+    log_info("checkpoint %" PRIu64 " written (%" PRIu64 " records)", seq, s.records);
+    ok = true;
+out:
+    pthread_mutex_unlock(&j->ckpt_mu);
+    return ok;
+}
+
+void journal_close(journal *j)
+{
+    if (!j)
+        return;
+    if (j->fd >= 0) {
+        pthread_mutex_lock(&j->mu);
+        uint64_t last = j->appended;
+        pthread_mutex_unlock(&j->mu);
+        journal_sync(j, last);
+        close(j->fd);
+    }
+    if (j->dirfd >= 0)
+        close(j->dirfd);
+    pthread_mutex_destroy(&j->mu);
+    pthread_cond_destroy(&j->cv);
+    pthread_mutex_destroy(&j->ckpt_mu);
+    free(j->buf);
+    free(j->spare);
+    free(j->dir);
+    free(j);
+}

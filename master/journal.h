@@ -1,0 +1,80 @@
+/*
+ * journal.h - the master's operation log: an append-only sequence of
+ * records, each durable (fdatasync) before the mutation it describes is
+ * acknowledged.
+ *
+ * On disk, in the meta directory:
+ *   log.<seq>         records appended since checkpoint <seq> was begun
+ *   checkpoint.<seq>  the whole namespace as records, written atomically
+ * Every record is framed as
+ *   u32 length (little endian) | u32 check | length bytes of JSON
+ * where check is the first four bytes of the SHA-256 of the JSON. A reader
+ * that meets a frame it cannot trust at the end of the newest log treats
+ * it as a torn write from a crash: it reports it, truncates it away and
+ * carries on. The same anywhere else is corruption, and nothing is guessed.
+ *
+ * Group commit: many threads append; whichever first needs its records
+ * durable writes out everything appended so far with one write and one
+ * fdatasync, and the others wait for it instead of paying their own.
+ */
+#ifndef MINIDFS_JOURNAL_H
+#define MINIDFS_JOURNAL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define JOURNAL_MAX_RECORD (256u << 20)
+
+typedef struct journal journal;
+
+/* Called for each record found during recovery, in order. False stops the
+ * replay with err set. */
+typedef bool (*journal_apply_fn)(void *ud, json_t *rec, char *err, size_t errlen);
+
+/* What recovery found, for the log and for tests. */
+typedef struct {
+    uint64_t checkpoint_seq;     /* 0: no checkpoint */
+    uint64_t checkpoint_records;
+    uint64_t log_records;
+    uint64_t torn_bytes;         /* dropped from the newest log's tail */
+} journal_recovery;
+
+/* Opens dir (creating it), replays the newest checkpoint and the logs after
+ * it through apply, truncates a torn tail, and starts a new log segment.
+ * NULL with err set when the directory cannot be used or a record that is
+ * not at the tail is corrupt. */
+journal *journal_open(const char *dir, journal_apply_fn apply, void *ud, journal_recovery *rec,
+                      char *err, size_t errlen);
+void journal_close(journal *j);
+
+/* Appends a record (JSON text of len bytes) to the in-memory tail and
+ * returns its sequence number; never does I/O, so it may run under the
+ * caller's locks. The record is not durable until journal_sync. Remembers
+ * the number as this thread's last record. */
+uint64_t journal_append(journal *j, const char *json, size_t len);
+/* Same, for a JSON value (which it does not steal). 0 on failure. */
+uint64_t journal_append_json(journal *j, const json_t *rec);
+/* Waits until record lsn (and all before it) is durable. False once the
+ * journal has failed (a write or fsync error): from then on nothing more
+ * is acknowledged. */
+bool journal_sync(journal *j, uint64_t lsn);
+/* journal_sync for the last record this thread appended (true if none). */
+bool journal_sync_mine(journal *j);
+/* Records appended since the last checkpoint began. */
+uint64_t journal_pending_checkpoint(journal *j);
+
+/* Writes a checkpoint: starts a new log segment, then has dump write the
+ * state (through journal_dump_record), then publishes the checkpoint and
+ * deletes what it makes redundant. Only one checkpoint at a time. */
+typedef bool (*journal_dump_fn)(void *ud, void *sink);
+bool journal_checkpoint(journal *j, journal_dump_fn dump, void *ud, char *err, size_t errlen);
+/* Used by a dump function: appends one record to the checkpoint being
+ * written. */
+bool journal_dump_record(void *sink, const json_t *rec);
+
+/* A failure message once the journal has failed, else NULL. */
+const char *journal_failure(journal *j);
+
+#endif

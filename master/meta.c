@@ -1,0 +1,108 @@
+/*
+ * meta.c - recovery at start, checkpoints while running and at the end.
+ * Owns the journal and a checkpoint thread that wakes a few times a
+ * second to see whether enough records have piled up. Must never write a
+ * checkpoint while another is being written (the journal serializes them)
+ * and never detach the journal while requests may still use it.
+ */
+#include "meta.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "log.h"
+#include "ticker.h"
+
+#define META_POLL_MS 250
+
+struct meta {
+    ns_table *ns;
+    journal *j;
+    uint64_t every;
+    ticker *t;
+};
+
+static bool meta_apply(void *ud, json_t *rec, char *err, size_t errlen)
+{
+    return namespace_apply(ud, rec, err, errlen);
+}
+
+static bool meta_dump(void *ud, void *sink)
+{
+    return namespace_dump(ud, journal_dump_record, sink);
+}
+
+static bool meta_checkpoint(meta *m)
+{
+    char err[512];
+    if (journal_checkpoint(m->j, meta_dump, m->ns, err, sizeof err))
+        return true;
+    log_error("checkpoint failed: %s", err);
+    return false;
+}
+
+static long meta_tick(void *ud)
+{
+    meta *m = ud;
+    if (journal_pending_checkpoint(m->j) >= m->every && !journal_failure(m->j))
+        meta_checkpoint(m);
+    return META_POLL_MS;
+}
+
+static double meta_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+meta *meta_open(const char *dir, ns_table *ns, uint64_t checkpoint_every, char *err,
+                size_t errlen)
+{
+    meta *m = calloc(1, sizeof *m);
+    if (!m) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    m->ns = ns;
+    m->every = checkpoint_every ? checkpoint_every : 1;
+    journal_recovery rec;
+    double t0 = meta_seconds();
+    if (!(m->j = journal_open(dir, meta_apply, ns, &rec, err, errlen))) {
+        free(m);
+        return NULL;
+    }
+    if (rec.checkpoint_seq || rec.log_records)
+        log_info("recovered %zu files from %s in %.3f s (checkpoint %" PRIu64 " with %" PRIu64
+                 " records, then %" PRIu64 " log records%s)", namespace_count(ns), dir,
+                 meta_seconds() - t0, rec.checkpoint_seq, rec.checkpoint_records,
+                 rec.log_records, rec.torn_bytes ? ", torn tail dropped" : "");
+    namespace_set_journal(ns, m->j);
+    /* Fold what the log held into a checkpoint now, so the next start is fast. */
+    if (rec.log_records > 0)
+        meta_checkpoint(m);
+    if (!(m->t = ticker_start(meta_tick, m, META_POLL_MS))) {
+        snprintf(err, errlen, "cannot start the checkpoint thread");
+        meta_close(m);
+        return NULL;
+    }
+    return m;
+}
+
+void meta_close(meta *m)
+{
+    if (!m)
+        return;
+    ticker_stop(m->t);
+    if (journal_pending_checkpoint(m->j) > 0 && !journal_failure(m->j))
+        meta_checkpoint(m);
+    namespace_set_journal(m->ns, NULL);
+    journal_close(m->j);
+    free(m);
+}
+
+journal *meta_journal(meta *m)
+{
+    return m ? m->j : NULL;
+}

@@ -386,8 +386,12 @@ static enum MHD_Result receive_commit(receive *rx, struct MHD_Connection *c)
             store_set_version(cs->st, id, version);
         goto stored;
     }
-    if (!existed)
-        store_remove(cs->st, id, 0);   /* ours, and the master will not have it */
+    /* Refused: ours, and the master will not have it. Unreachable is not
+     * a no: the master may have recorded the chunk and died before it
+     * answered, so the copy stays, and the next full report settles it
+     * (kept if recorded, collected after the grace period if not). */
+    if (!existed && rep == REPORT_REJECTED)
+        store_remove(cs->st, id, 0);
     if (rep == REPORT_DUPLICATE)
         return httpd_reply_error(c, MHD_HTTP_CONFLICT, "chunk %s is already stored here", id);
     if (rep == REPORT_REJECTED)

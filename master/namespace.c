@@ -308,7 +308,11 @@ ns_status namespace_report(ns_table *ns, const char *fileid, uint32_t index, uin
     }
     ns_chunk *c = &f->chunks[index];
     *version_out = c->version;
-    if (version != 0 && version != c->version) {
+    /* A report under the lease's newer version is a mutation: from now on
+     * that is the chunk's version, and holders of the old one are stale. */
+    bool newer = version != 0 && c->lease && version == c->lease->version &&
+                 version > c->version;
+    if (version != 0 && version != c->version && !newer) {
         st = NS_STALE;
         goto out;
     }
@@ -319,6 +323,13 @@ ns_status namespace_report(ns_table *ns, const char *fileid, uint32_t index, uin
     if (size >= 0 && (past_end ? (uint64_t)size > *expected : (uint64_t)size != *expected)) {
         st = NS_BAD_SIZE;
         goto out;
+    }
+    if (newer) {
+        c->version = version;
+        *version_out = version;
+        c->nrep = 0;
+        c->flags &= (uint8_t)~NS_CHUNK_HAS_SHA;   /* new bytes, new checksum */
+        namespace_log(ns, namespace_chunk_record(f, index));
     }
     for (unsigned r = 0; r < c->nrep; r++)
         if (c->rep[r] == server) {
@@ -369,8 +380,14 @@ ns_replica_verdict namespace_check_replica(ns_table *ns, const char *fileid, uin
         v = NS_REPLICA_STALE;
         goto out;
     }
-    if ((version != 0 && version > c->version) || !(c->flags & NS_CHUNK_STORED)) {
+    if (version != 0 && version > c->version) {
         v = NS_REPLICA_PENDING;
+        goto out;
+    }
+    if (!(c->flags & NS_CHUNK_STORED)) {
+        /* Never reported stored: an upload under way (young) or one that
+         * died (old); the caller tells them apart by age. */
+        v = NS_REPLICA_UNKNOWN;
         goto out;
     }
     uint64_t want = namespace_chunk_length(f, index);
@@ -425,14 +442,17 @@ static void namespace_lease(ns_table *ns, ns_file *f, uint32_t index, const uint
             l->rep[l->nrep++] = from[k];
     }
     /* A chunk's first lease keeps the version it was born with (its
-     * file's generation, unique already); every later one takes a new. */
+     * file's generation, unique already); every later one takes a new,
+     * which becomes the chunk's version only once a replica reports a
+     * mutation under it: until then the replicas that hold the chunk are
+     * all still current. */
     bool first = l->version == 0 && !(c->flags & NS_CHUNK_STORED);
     l->version = first ? c->version : ++ns->counter;
     l->until_ms = now_ms + lease_ms;
-    if (c->version != l->version || first) {
-        c->version = l->version;
+    if (first)
         namespace_log(ns, namespace_chunk_record(f, index));
-    }
+    else
+        namespace_log(ns, json_pack("{s:s,s:I}", NS_OP, "counter", "v", (json_int_t)ns->counter));
 }
 
 ns_status namespace_allocate(ns_table *ns, const char *name, uint32_t index, uint64_t chunk_size,
@@ -546,8 +566,10 @@ static bool namespace_apply_chunk(ns_table *ns, ns_file *f, uint64_t i, uint64_t
         f->nchunks++;
     }
     ns_chunk *c = &f->chunks[i];
-    if (v > c->version)
+    if (v > c->version) {
         c->version = v;
+        c->flags &= (uint8_t)~NS_CHUNK_HAS_SHA;   /* a mutation: its checksum follows */
+    }
     if (v > ns->counter)
         ns->counter = v;
     if (stored && !(c->flags & NS_CHUNK_STORED)) {

@@ -45,8 +45,8 @@ typedef enum {
 typedef enum {
     NS_REPLICA_KEEP,      /* a current replica: recorded */
     NS_REPLICA_STALE,     /* an older version, or wrong bytes: delete it */
-    NS_REPLICA_UNKNOWN,   /* no file or chunk of that id: garbage once old enough */
-    NS_REPLICA_PENDING,   /* the chunk is still being written: leave it */
+    NS_REPLICA_UNKNOWN,   /* no such chunk, or never stored: garbage once old enough */
+    NS_REPLICA_PENDING,   /* a version newer than the master's: leave it */
 } ns_replica_verdict;
 
 /* A chunk's lease, for chunks handed out by allocation: the replicas it

@@ -93,8 +93,10 @@ static void fill(ns_table *ns, journal *j)
     ns_allocation a;
     assert_int_equal(namespace_allocate(ns, "alloc", 0, 1000, 1, plan, 1, 0, 1000, &a), NS_OK);
     assert_int_equal(namespace_allocate(ns, "alloc", 1, 1000, 1, plan, 1, 0, 1000, &a), NS_OK);
-    /* an expired lease: a new version, journalled */
+    /* an expired lease, a new version, and a mutation under it: journalled */
     assert_int_equal(namespace_allocate(ns, "alloc", 0, 1000, 1, plan, 1, 5000, 1000, &a), NS_OK);
+    fileid_of_name("alloc", id);
+    assert_int_equal(namespace_report(ns, id, 0, 0, 10, a.version, NULL, &exp, &ver), NS_OK);
     assert_true(journal_sync_mine(j));
 }
 

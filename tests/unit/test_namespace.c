@@ -182,6 +182,35 @@ static void test_allocate(void **state)
     namespace_free(ns);
 }
 
+/* A new lease's version becomes the chunk's only when a replica reports a
+ * mutation under it; then the holders of the old version are stale. */
+static void test_version_moves_with_mutation(void **state)
+{
+    (void)state;
+    ns_table *ns = namespace_new();
+    uint16_t plan[2] = { 1, 2 };
+    ns_allocation a, b;
+    uint64_t exp;
+    char id[FILEID_LEN + 1];
+    fileid_of_name("m", id);
+    assert_int_equal(namespace_allocate(ns, "m", 0, 1000, 2, plan, 2, 0, 100, &a), NS_OK);
+    assert_int_equal(namespace_report(ns, id, 0, 1, 10, a.version, NULL, &exp, &test_ver), NS_OK);
+    assert_int_equal(namespace_report(ns, id, 0, 2, 10, a.version, NULL, &exp, &test_ver), NS_OK);
+    /* the lease ran out; a new one, a new version: nobody is stale yet */
+    assert_int_equal(namespace_allocate(ns, "m", 0, 1000, 2, plan, 2, 500, 100, &b), NS_OK);
+    assert_true(b.version > a.version);
+    assert_int_equal(namespace_check_replica(ns, id, 0, 2, 10, a.version, NULL), NS_REPLICA_KEEP);
+    /* server 1 takes a mutation under the new version: server 2 is stale */
+    assert_int_equal(namespace_report(ns, id, 0, 1, 20, b.version, NULL, &exp, &test_ver), NS_OK);
+    assert_int_equal(test_ver, b.version);
+    assert_int_equal(namespace_check_replica(ns, id, 0, 2, 10, a.version, NULL), NS_REPLICA_STALE);
+    assert_int_equal(namespace_report(ns, id, 0, 2, 10, a.version, NULL, &exp, &test_ver), NS_STALE);
+    const ns_file *f = lookup(ns, "m");
+    assert_int_equal(f->chunks[0].nrep, 1);
+    assert_int_equal(f->chunks[0].rep[0], 1);
+    namespace_free(ns);
+}
+
 static void count_one(const ns_file *f, void *ud)
 {
     (void)f;
@@ -220,6 +249,7 @@ int main(void)
         cmocka_unit_test(test_exists_and_remove),
         cmocka_unit_test(test_stale_generation_refused),
         cmocka_unit_test(test_allocate),
+        cmocka_unit_test(test_version_moves_with_mutation),
         cmocka_unit_test(test_many_files_grow_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,122 @@
+# durability.sh - what the cluster survives: the master killed (-9) and
+# restarted from its journal, a torn journal tail, a chunk file that rots or
+# vanishes on disk, a chunkserver killed during a download, a chunkserver
+# restarted with its directory, and garbage left on a chunkserver. Every
+# read is compared with cmp.
+. "$(dirname "$0")/lib.sh"
+
+CS=1000000
+MFLAGS=(--chunkSize "$CS" --replication 3 --gc-grace-ms 1500 --dead-after-ms 1500 --repair-ms 200)
+start_master "${MFLAGS[@]}"
+MPORT=$(cat "$T/master.port")
+for i in 1 2 3 4; do start_chunkserver "cs$i" "$T/data$i" --report-every 5; done
+wait_live 4
+DIRS=("$T"/data{1..4})
+
+restart_master() {
+    kill -9 "$MASTER_PID"
+    wait "$MASTER_PID" 2>/dev/null || true
+    start_master "${MFLAGS[@]}" --port "$MPORT"
+}
+readable() { client --action read --filename "$1" --output-filename "$T/probe" 2>/dev/null; }
+# copies NAME I: live chunk files of chunk I of NAME that hold the right bytes.
+copies() {
+    local f n=0
+    for f in $(find "${DIRS[@]}" -maxdepth 1 -name "$(fileid "$1")_$2"); do
+        cmp -s "$f" <(tail -c +$(($2 * CS + 1)) "$T/$1" | head -c "$CS") && n=$((n + 1))
+    done
+    echo "$n"
+}
+
+for f in a b c; do make_file "$T/$f" $((3 * CS + 777)); client --action write --filename "$f" --input "$T/$f"; done
+client --action delete --filename c
+
+# ---- the master killed and restarted: the namespace comes back from the
+# journal, the locations from the chunkservers' reports.
+restart_master
+wait_until 10 "the chunkservers to report to the new master" readable a
+for f in a b; do
+    client --action read --filename "$f" --output-filename "$T/$f.out"
+    cmp "$T/$f" "$T/$f.out" || fail "$f differs after a master restart"
+done
+expect_fail 'no file has identifier' client --action read --filename c --output-filename "$T/c.out"
+grep -q 'recovered 2 files' "$T/master.log" || fail "the master did not say what it recovered"
+ok "master killed -9 and restarted: files back from the journal, chunk locations from reports"
+
+# ---- a torn journal tail (a crash mid-write): reported, dropped, nothing
+# acknowledged lost.
+make_file "$T/d" 1234
+client --action write --filename d --input "$T/d"
+kill -9 "$MASTER_PID"
+wait "$MASTER_PID" 2>/dev/null || true
+log=$(ls "$T/meta"/log.* | sort -t. -k2 -n | tail -1)
+[ -s "$log" ] || fail "the journal holds nothing after an acknowledged write"
+printf '\x40\x00\x00\x00\x01\x02\x03\x04{"op":"cre' >>"$log"   # a record cut short
+start_master "${MFLAGS[@]}" --port "$MPORT"
+grep -q 'torn record' "$T/master.log" || fail "the torn tail was not reported"
+wait_until 10 "d to be readable again" readable d
+client --action read --filename d --output-filename "$T/d.out"
+cmp "$T/d" "$T/d.out" || fail "d differs after a torn tail"
+ok "a torn journal tail is reported and dropped; the acknowledged write before it survives"
+
+# ---- a byte flipped in one replica: the read is still right, the bad
+# replica is found, removed and replaced.
+victim=$(find "${DIRS[@]}" -maxdepth 1 -name "$(fileid a)_1" | head -1)
+printf '\xff' | dd of="$victim" bs=1 seek=4242 conv=notrunc status=none
+for k in 1 2 3 4 5 6; do   # every replica gets read at least once, whatever the order
+    client --action read --filename a --output-filename "$T/a.out" 2>/dev/null
+    cmp "$T/a" "$T/a.out" || fail "read of a with a rotten replica differs"
+done
+three_good() { [ "$(copies a 1)" -eq 3 ]; }
+wait_until 20 "the rotten replica to be replaced (3 good copies of a_1)" three_good
+grep -q 'corrupt' "$T"/cs*.log || fail "no chunkserver reported the corruption"
+ok "a flipped byte: reads stay right, the replica is reported, removed and replaced"
+
+# ---- a chunk file deleted on disk: the same.
+victim=$(find "${DIRS[@]}" -maxdepth 1 -name "$(fileid b)_2" | head -1)
+rm -f "$victim"
+for k in 1 2 3 4 5 6; do
+    client --action read --filename b --output-filename "$T/b.out" 2>/dev/null
+    cmp "$T/b" "$T/b.out" || fail "read of b with a vanished replica differs"
+done
+three_b() { [ "$(copies b 2)" -eq 3 ]; }
+wait_until 20 "the vanished replica to be replaced (3 copies of b_2)" three_b
+ok "a chunk file deleted on disk: reads stay right, the replica is replaced"
+
+# ---- garbage on a chunkserver (a chunk no file has, with a meta file, as
+# a crash could leave) goes after the grace period; a chunkserver restarted
+# with its directory keeps and re-reports its chunks.
+g=$(fileid nobody)_0
+printf 'junk' >"$T/data1/$g"
+kill "$CS_PID_cs1"
+wait "$CS_PID_cs1" 2>/dev/null || true
+start_chunkserver cs1 "$T/data1" --report-every 5
+gone() { [ ! -e "$T/data1/$g" ] && [ ! -e "$T/data1/$g.meta" ]; }
+wait_until 20 "the unknown chunk to be collected" gone
+for f in a b d; do
+    client --action read --filename "$f" --output-filename "$T/$f.out"
+    cmp "$T/$f" "$T/$f.out" || fail "$f differs after a chunkserver restart"
+done
+[ -n "$(find "$T/data1" -maxdepth 1 -name "$(fileid a)_*" ! -name '*.meta')" ] \
+    || fail "the restarted chunkserver lost its chunks"
+ok "garbage collected after the grace period; a restarted chunkserver keeps its chunks"
+
+# ---- a chunkserver killed -9 in the middle of a download: the read
+# fails over and finishes right; repair brings every chunk back to 3.
+make_file "$T/e" $((40 * CS))
+client --action write --filename e --input "$T/e"
+"$MINIDFS" client --master "$MASTER" --quiet --action read --filename e --output-filename - \
+    --parallel 1 | { dd bs="$CS" count=5 iflag=fullblock status=none | cmp - <(head -c $((5 * CS)) "$T/e") || exit 1
+                     kill -9 "$CS_PID_cs2"; cat; } >"$T/e.tail" \
+    || fail "download before the kill differs"
+cmp "$T/e.tail" <(tail -c +$((5 * CS + 1)) "$T/e") || fail "download across a chunkserver kill differs"
+DIRS=("$T/data1" "$T/data3" "$T/data4")
+all_three() { local i; for i in $(seq 0 39); do [ "$(copies e "$i")" -ge 3 ] || return 1; done; }
+wait_until 30 "every chunk of e back to 3 live copies" all_three
+ok "a chunkserver killed -9 during a download: the read finishes right; 3 live copies again"
+
+# ---- delete: every chunk file goes from every chunkserver.
+client --action delete --filename e
+no_e() { [ -z "$(find "${DIRS[@]}" -maxdepth 1 -name "$(fileid e)_*")" ]; }
+wait_until 10 "e's chunk files to vanish" no_e
+ok "delete: the file's chunk files vanish from every chunkserver"

@@ -104,7 +104,8 @@ int chunkserver_main(int argc, char **argv)
         snprintf(announce, sizeof announce, ":%u/", (unsigned)bound);
     masterlink_config mlc = { .master_base = master_base, .announce = announce, .rack = rack,
                               .st = cs.st, .heartbeat_ms = heartbeat_ms,
-                              .report_every = report_every, .verify = cs_verify,
+                              .report_every = report_every, .load = &cs.stats.active,
+                              .verify = cs_verify,
                               .verify_ud = &cs };
     cs.ml = masterlink_start(&mlc, err, sizeof err);
     if (!cs.ml || (port_file && !proc_write_port_file(port_file, bound, err, sizeof err))) {

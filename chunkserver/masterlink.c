@@ -30,6 +30,7 @@ struct masterlink {
     store *st;
     long heartbeat_ms;
     long report_every;
+    _Atomic uint64_t *load;
     void (*verify)(void *ud, const char *chunk_id);
     void *verify_ud;
     ticker *beat;
@@ -142,6 +143,8 @@ static bool masterlink_register_once(masterlink *ml, char *err, size_t errlen)
         json_object_set_new(body, PROTO_F_CAPACITY, json_integer((json_int_t)cap));
         json_object_set_new(body, PROTO_F_USED, json_integer((json_int_t)used));
     }
+    if (ml->load)
+        json_object_set_new(body, PROTO_F_LOAD, json_integer((json_int_t)atomic_load(ml->load)));
     httpc_response resp;
     bool ok = httpc_json("POST", url, body, MASTERLINK_TIMEOUT_MS, &resp, err, errlen);
     json_decref(body);
@@ -220,6 +223,7 @@ masterlink *masterlink_start(const masterlink_config *cfg, char *err, size_t err
     ml->st = cfg->st;
     ml->heartbeat_ms = cfg->heartbeat_ms;
     ml->report_every = cfg->report_every > 0 ? cfg->report_every : 1;
+    ml->load = cfg->load;
     ml->verify = cfg->verify;
     ml->verify_ud = cfg->verify_ud;
     pthread_mutex_init(&ml->lock, NULL);

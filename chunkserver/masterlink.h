@@ -15,6 +15,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "store.h"
@@ -37,6 +38,7 @@ typedef struct {
     store *st;
     long heartbeat_ms;
     long report_every;         /* heartbeats between full reports */
+    _Atomic uint64_t *load;    /* transfers in progress, sent with each heartbeat */
     /* a chunk the master wants checked now (called on the heartbeat thread) */
     void (*verify)(void *ud, const char *chunk_id);
     void *verify_ud;

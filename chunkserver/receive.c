@@ -123,6 +123,7 @@ static receive *receive_new(chunkserver *cs, struct MHD_Connection *c, uint64_t 
         return NULL;
     }
     rx->cs = cs;
+    atomic_fetch_add(&cs->stats.active, 1);
     rx->limit = *limit;
     const char *gen = MHD_lookup_connection_value(c, MHD_HEADER_KIND, PROTO_HDR_GENERATION);
     if (gen)
@@ -263,18 +264,18 @@ enum MHD_Result receive_put_begin(chunkserver *cs, struct MHD_Connection *c, con
     if (sha && !trailing)
         snprintf(rx->sha, sizeof rx->sha, "%s", sha);
     if (*end || end == cl || cl[0] == '-' || len > limit) {
-        free(rx);
+        receive_free(rx);
         return httpd_reply_error(c, MHD_HTTP_CONTENT_TOO_LARGE,
                                  "chunk of %s bytes is larger than the chunk size (%" PRIu64 ")",
                                  cl, limit);
     }
     if (len == 0) {
-        free(rx);
+        receive_free(rx);
         return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "a chunk cannot be empty");
     }
     const char *chain = MHD_lookup_connection_value(c, MHD_HEADER_KIND, PROTO_HDR_CHAIN);
     if (chain && !receive_start_chain(rx, c, chain, id, len)) {
-        free(rx);
+        receive_free(rx);
         return MHD_YES;
     }
     if (!receive_start_chunk(rx, id)) {
@@ -329,7 +330,7 @@ enum MHD_Result receive_multipart_begin(chunkserver *cs, struct MHD_Connection *
         return MHD_YES;
     rx->pp = MHD_create_post_processor(c, RECEIVE_PP_BUFFER, receive_field, rx);
     if (!rx->pp) {
-        free(rx);
+        receive_free(rx);
         return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST,
                                  "expected a multipart/form-data body with a \"chunk\" file field");
     }
@@ -478,6 +479,7 @@ void receive_free(receive *rx)
 {
     if (!rx)
         return;
+    atomic_fetch_sub(&rx->cs->stats.active, 1);
     if (rx->pp)
         MHD_destroy_post_processor(rx->pp);
     if (rx->writing)

@@ -339,6 +339,8 @@ static transfer_outcome transfer_judge(transfer_job *j, CURLcode rc, char *why, 
     }
     if (!j->o->upload && status == 404)
         return transfer_bad_replica(j, "it does not have the chunk", why, whylen);
+    if (!j->o->upload && status >= 500)
+        return transfer_bad_replica(j, "it failed to read the chunk", why, whylen);
     char msg[400];
     snprintf(why, whylen, "%s: HTTP %ld: %s", j->server, status,
              transfer_server_error(j, msg, sizeof msg));

@@ -55,6 +55,7 @@
 #define PROTO_F_RACK             "rack"             /* extension: a chunkserver's rack */
 #define PROTO_F_CAPACITY         "capacity"         /* extension: bytes of its file system */
 #define PROTO_F_USED             "used"             /* extension: bytes used there */
+#define PROTO_F_LOAD             "load"             /* extension: chunk transfers in progress */
 #define PROTO_F_CHAIN_ERROR      "chainError"       /* extension: why a pipeline hop failed */
 #define PROTO_F_UNDER_REPLICATED "underReplicated"  /* extension: chunks short of copies */
 #define PROTO_F_TARGET           "target"           /* /replicate: where the copy goes */

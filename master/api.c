@@ -64,7 +64,7 @@ static enum MHD_Result master_api_register(master *m, struct MHD_Connection *c, 
         return httpd_reply_error(c, MHD_HTTP_SERVICE_UNAVAILABLE,
                                  "too many chunkservers (at most %d)", REGISTRY_MAX);
     const char *rack = "default";
-    long long capacity = 0, used = 0;
+    long long capacity = 0, used = 0, load = 0;
     json_t *jr = json_object_get(req, PROTO_F_RACK);
     if (jr && !(json_is_string(jr) && master_api_rack_ok(json_string_value(jr))))
         return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST,
@@ -73,9 +73,10 @@ static enum MHD_Result master_api_register(master *m, struct MHD_Connection *c, 
     if (jr)
         rack = json_string_value(jr);
     if (!jsonf_int_opt(req, PROTO_F_CAPACITY, 0, INT64_MAX, &capacity, err, sizeof err) ||
-        !jsonf_int_opt(req, PROTO_F_USED, 0, INT64_MAX, &used, err, sizeof err))
+        !jsonf_int_opt(req, PROTO_F_USED, 0, INT64_MAX, &used, err, sizeof err) ||
+        !jsonf_int_opt(req, PROTO_F_LOAD, 0, UINT32_MAX, &load, err, sizeof err))
         return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "%s", err);
-    registry_set_disk(m->reg, idx, rack, (uint64_t)capacity, (uint64_t)used);
+    registry_set_disk(m->reg, idx, rack, (uint64_t)capacity, (uint64_t)used, (uint32_t)load);
     if (registry_count(m->reg) != before)
         log_info("chunkserver %s registered (rack %s)", addr, rack);
     /* The cluster's members: the only addresses a chunkserver will pass
@@ -540,11 +541,15 @@ static enum MHD_Result master_api_chunkservers(master *m, struct MHD_Connection 
     json_t *list = json_array();
     size_t n = registry_count(m->reg);
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(list, json_pack("{s:s,s:b,s:I}", PROTO_F_URL,
+        json_array_append_new(list, json_pack("{s:s,s:b,s:I,s:I,s:I}", PROTO_F_URL,
                                               registry_addr(m->reg, (uint16_t)i), PROTO_F_LIVE,
                                               registry_live(m->reg, (uint16_t)i, now),
                                               PROTO_F_LAST_SEEN_MS,
-                                              (json_int_t)(now - registry_last_seen(m->reg, (uint16_t)i))));
+                                              (json_int_t)(now - registry_last_seen(m->reg, (uint16_t)i)),
+                                              PROTO_F_LOAD,
+                                              (json_int_t)registry_load(m->reg, (uint16_t)i),
+                                              "pendingDeletes",
+                                              (json_int_t)gc_pending(m->gc, (uint16_t)i)));
     return httpd_reply_json(c, MHD_HTTP_OK, json_pack("{s:o}", PROTO_F_CHUNKSERVERS, list));
 }
 

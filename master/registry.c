@@ -22,6 +22,7 @@ typedef struct {
     /* under the lock: */
     char rack[REGISTRY_RACK_MAX];
     uint64_t capacity, used;
+    uint32_t load;
 } registry_entry;
 
 struct registry {
@@ -134,14 +135,23 @@ size_t registry_live_list(const registry *r, int64_t now_ms, uint16_t *out, size
 }
 
 void registry_set_disk(registry *r, int index, const char *rack, uint64_t capacity,
-                       uint64_t used)
+                       uint64_t used, uint32_t load)
 {
     pthread_mutex_lock(&r->lock);
     registry_entry *e = &r->e[index];
     snprintf(e->rack, sizeof e->rack, "%s", rack);
     e->capacity = capacity;
     e->used = used;
+    e->load = load;
     pthread_mutex_unlock(&r->lock);
+}
+
+uint32_t registry_load(registry *r, uint16_t index)
+{
+    pthread_mutex_lock(&r->lock);
+    uint32_t l = index < registry_count(r) ? r->e[index].load : 0;
+    pthread_mutex_unlock(&r->lock);
+    return l;
 }
 
 size_t registry_live_info(registry *r, int64_t now_ms, registry_info *out, size_t max)

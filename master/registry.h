@@ -33,9 +33,11 @@ void registry_free(registry *r);
 int registry_register(registry *r, const char *addr, int64_t now_ms);
 /* Index of a registered addr, or -1. Refreshes its last-seen time. */
 int registry_touch(registry *r, const char *addr, int64_t now_ms);
-/* Records what a heartbeat says of a chunkserver's rack and disk. */
+/* Records what a heartbeat says of a chunkserver's rack, disk and load
+ * (transfers in progress). */
 void registry_set_disk(registry *r, int index, const char *rack, uint64_t capacity,
-                       uint64_t used);
+                       uint64_t used, uint32_t load);
+uint32_t registry_load(registry *r, uint16_t index);
 /* Copies the live chunkservers' placement facts; returns how many. */
 size_t registry_live_info(registry *r, int64_t now_ms, registry_info *out, size_t max);
 

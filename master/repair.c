@@ -31,6 +31,16 @@ typedef struct {
     uint16_t source;                     /* a live holder */
 } repair_item;
 
+/* A replica beyond the file's count (its server came back after the
+ * chunk was copied elsewhere): dropped, and deleted there. */
+typedef struct {
+    char id[CHUNKID_BUF];
+    char fileid[FILEID_LEN + 1];
+    uint32_t index;
+    uint16_t server;
+    uint64_t version;
+} repair_surplus;
+
 struct repair {
     master *m;
     int64_t interval_ms;
@@ -39,6 +49,8 @@ struct repair {
     /* collection state of one pass */
     repair_item *items;
     size_t nitems;
+    repair_surplus *surplus;
+    size_t nsurplus;
     int64_t now;
 };
 
@@ -58,6 +70,19 @@ static void repair_collect(const ns_file *f, void *ud)
                 if (source < 0)
                     source = c->rep[k];
             }
+        if (live > f->replication && r->nsurplus < r->max) {
+            /* The last live holder recorded is the newest: trim that one. */
+            for (unsigned k = c->nrep; k-- > 0;)
+                if (registry_live(r->m->reg, c->rep[k], r->now)) {
+                    repair_surplus *s = &r->surplus[r->nsurplus++];
+                    memcpy(s->fileid, f->fileid, sizeof s->fileid);
+                    chunkid_format(s->id, f->fileid, i);
+                    s->index = i;
+                    s->server = c->rep[k];
+                    s->version = c->version;
+                    break;
+                }
+        }
         if (live == 0 || live >= f->replication)
             continue;   /* nothing to copy from, or nothing to do */
         size_t slot = r->nitems;
@@ -130,18 +155,29 @@ static void repair_copy(repair *r, const repair_item *it)
 static long repair_pass(void *arg)
 {
     repair *r = arg;
-    r->nitems = 0;
+    r->nitems = r->nsurplus = 0;
     r->now = registry_now_ms();
     namespace_each(r->m->ns, repair_collect, r);
     for (size_t i = 0; i < r->nitems; i++)
         repair_copy(r, &r->items[i]);
+    for (size_t i = 0; i < r->nsurplus; i++) {
+        const repair_surplus *s = &r->surplus[i];
+        if (namespace_drop_replica(r->m->ns, s->fileid, s->index, s->server)) {
+            gc_delete(r->m->gc, s->server, s->id, s->version);
+            log_info("repair: %s has a copy too many; dropping the one on %s", s->id,
+                     registry_addr(r->m->reg, s->server));
+        }
+    }
     return (long)r->interval_ms;
 }
 
 repair *repair_start(master *m, int64_t interval_ms, unsigned max_per_pass)
 {
     repair *r = calloc(1, sizeof *r);
-    if (!r || !(r->items = calloc(max_per_pass ? max_per_pass : 1, sizeof *r->items))) {
+    if (!r || !(r->items = calloc(max_per_pass ? max_per_pass : 1, sizeof *r->items)) ||
+        !(r->surplus = calloc(max_per_pass ? max_per_pass : 1, sizeof *r->surplus))) {
+        if (r)
+            free(r->items);
         free(r);
         return NULL;
     }
@@ -150,6 +186,7 @@ repair *repair_start(master *m, int64_t interval_ms, unsigned max_per_pass)
     r->max = max_per_pass ? max_per_pass : 1;
     if (!(r->tick = ticker_start(repair_pass, r, (long)interval_ms))) {
         free(r->items);
+        free(r->surplus);
         free(r);
         return NULL;
     }
@@ -162,5 +199,6 @@ void repair_stop(repair *r)
         return;
     ticker_stop(r->tick);
     free(r->items);
+    free(r->surplus);
     free(r);
 }

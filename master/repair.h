@@ -10,6 +10,10 @@
  * chunk, preferring racks the chunk is not on yet, and asks the source to
  * copy it there (POST /replicate). The target reports the new copy like
  * any upload, so the namespace changes only through chunk reports.
+ *
+ * The same pass trims: a chunk with more live copies than its file wants
+ * (a server came back after its chunks were copied elsewhere) loses the
+ * newest-recorded one, deleted through that server's next heartbeat.
  */
 #ifndef MINIDFS_REPAIR_H
 #define MINIDFS_REPAIR_H

@@ -115,6 +115,16 @@ all_three() { local i; for i in $(seq 0 39); do [ "$(copies e "$i")" -ge 3 ] || 
 wait_until 30 "every chunk of e back to 3 live copies" all_three
 ok "a chunkserver killed -9 during a download: the read finishes right; 3 live copies again"
 
+# ---- it comes back with its directory: its copies count again, and the
+# surplus is trimmed back to 3.
+start_chunkserver cs2 "$T/data2" --report-every 5
+DIRS=("$T"/data{1..4})
+exactly_three() { local i; for i in $(seq 0 39); do [ "$(copies e "$i")" -eq 3 ] || return 1; done; }
+wait_until 30 "the surplus copies of e to be trimmed back to 3" exactly_three
+client --action read --filename e --output-filename "$T/e.out"
+cmp "$T/e" "$T/e.out" || fail "e differs after the trim"
+ok "the dead chunkserver comes back: surplus replicas trimmed to exactly 3"
+
 # ---- delete: every chunk file goes from every chunkserver.
 client --action delete --filename e
 no_e() { [ -z "$(find "${DIRS[@]}" -maxdepth 1 -name "$(fileid e)_*")" ]; }

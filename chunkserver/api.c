@@ -6,6 +6,7 @@
  */
 #include "chunkserver.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -40,13 +41,51 @@ static enum MHD_Result cs_api_serve(chunkserver *cs, struct MHD_Connection *c, c
         return httpd_reply_error(c, MHD_HTTP_NOT_FOUND, "no chunk %s here", id);
     if (st != STORE_OK)
         return httpd_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot open chunk %s", id);
-    struct MHD_Response *r = MHD_create_response_from_fd((size_t)size, fd);
+    /* One byte range, "bytes=A-B" or "bytes=A-": readers ask for the
+     * file's committed length, which an append in progress may exceed. */
+    uint64_t from = 0, len = size;
+    unsigned status = MHD_HTTP_OK;
+    const char *range = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_RANGE);
+    if (range) {
+        unsigned long long a = 0, b = size ? size - 1 : 0;
+        char *end = NULL;
+        bool ok = strncmp(range, "bytes=", 6) == 0 && isdigit((unsigned char)range[6]);
+        if (ok) {
+            a = strtoull(range + 6, &end, 10);
+            ok = *end == '-';
+        }
+        if (ok && end[1]) {
+            ok = isdigit((unsigned char)end[1]);
+            if (ok) {
+                b = strtoull(end + 1, &end, 10);
+                ok = *end == '\0';
+            }
+        }
+        if (!ok || a >= size || b < a) {
+            close(fd);
+            return httpd_reply_error(c, MHD_HTTP_RANGE_NOT_SATISFIABLE,
+                                     "range \"%.60s\" is not within chunk %s of %llu bytes",
+                                     range, id, (unsigned long long)size);
+        }
+        if (b >= size)
+            b = size - 1;
+        from = a;
+        len = b - a + 1;
+        status = MHD_HTTP_PARTIAL_CONTENT;
+    }
+    struct MHD_Response *r = MHD_create_response_from_fd_at_offset64(len, fd, from);
     if (!r) {
         close(fd);
         return MHD_NO;
     }
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, PROTO_CONTENT_OCTETS);
-    enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_OK, r);
+    if (status == MHD_HTTP_PARTIAL_CONTENT) {
+        char cr[96];
+        snprintf(cr, sizeof cr, "bytes %llu-%llu/%llu", (unsigned long long)from,
+                 (unsigned long long)(from + len - 1), (unsigned long long)size);
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_RANGE, cr);
+    }
+    enum MHD_Result ret = MHD_queue_response(c, status, r);
     MHD_destroy_response(r);
     return ret;
 }

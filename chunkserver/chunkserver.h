@@ -6,7 +6,10 @@
 
 #include <microhttpd.h>
 #include <stdatomic.h>
+#include <pthread.h>
 #include <stdint.h>
+
+#include "chunkid.h"
 
 #include "masterlink.h"
 #include "store.h"
@@ -19,11 +22,20 @@ typedef struct {
     _Atomic uint64_t active;            /* uploads in progress (the load in heartbeats) */
 } cs_stats;
 
+#define CS_ACTIVE_MAX 64
+
 typedef struct {
     store *st;
     masterlink *ml;
     cs_stats stats;
+    /* chunks being written now, named in heartbeats to keep leases */
+    pthread_mutex_t active_mu;
+    char active[CS_ACTIVE_MAX][CHUNKID_BUF];
+    unsigned char active_used[CS_ACTIVE_MAX];
 } chunkserver;
+
+/* The chunks being written now (receive.c), for the heartbeat. */
+size_t cs_active_chunks(void *cs, char (*ids)[CHUNKID_BUF], size_t max);
 
 /* The HTTP API (api.c). */
 enum MHD_Result cs_api_handle(void *cls, struct MHD_Connection *c, const char *url,

@@ -80,6 +80,7 @@ int chunkserver_main(int argc, char **argv)
     struct MHD_Daemon *d = NULL;
     scrub *sc = NULL;
     chunkserver cs = { 0 };
+    pthread_mutex_init(&cs.active_mu, NULL);
     cs.st = store_open(dir, err, sizeof err);
     if (!cs.st) {
         fprintf(stderr, "minidfs chunkserver: %s\n", err);
@@ -105,8 +106,8 @@ int chunkserver_main(int argc, char **argv)
     masterlink_config mlc = { .master_base = master_base, .announce = announce, .rack = rack,
                               .st = cs.st, .heartbeat_ms = heartbeat_ms,
                               .report_every = report_every, .load = &cs.stats.active,
-                              .verify = cs_verify,
-                              .verify_ud = &cs };
+                              .active = cs_active_chunks, .verify = cs_verify,
+                              .cb_ud = &cs };
     cs.ml = masterlink_start(&mlc, err, sizeof err);
     if (!cs.ml || (port_file && !proc_write_port_file(port_file, bound, err, sizeof err))) {
         fprintf(stderr, "minidfs chunkserver: %s\n", err);
@@ -127,6 +128,7 @@ out:
     scrub_stop(sc);
     masterlink_stop(cs.ml);
     store_close(cs.st);
+    pthread_mutex_destroy(&cs.active_mu);
     curl_global_cleanup();
     return rc;
 }

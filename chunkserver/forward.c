@@ -37,6 +37,7 @@ struct forward {
     size_t nhops;
     char id[CHUNKID_BUF];
     uint64_t generation;
+    long long offset;           /* an append: after this many bytes; -1: a whole chunk */
     uint64_t length;
     uint64_t sent;              /* bytes the sender has taken from the pipe */
     _Atomic uint64_t *sent_counter;
@@ -84,9 +85,13 @@ static size_t forward_answer(char *p, size_t size, size_t n, void *ud)
  * The chunk's SHA-256 follows its bytes in the body (forward_end). */
 static CURLcode forward_to(forward *fw, size_t h, long *status, char *curl_err)
 {
-    char path[CHUNKID_BUF + 16], url[512];
+    char path[CHUNKID_BUF + 48], url[512];
     char chain[PROTO_MAX_SERVER_ADDR * PROTO_MAX_REPLICATION + 64];
-    snprintf(path, sizeof path, PROTO_PATH_CHUNKS "%s", fw->id);
+    if (fw->offset >= 0)
+        snprintf(path, sizeof path, PROTO_PATH_CHUNKS "%s?" PROTO_QUERY_OFFSET "=%lld", fw->id,
+                 fw->offset);
+    else
+        snprintf(path, sizeof path, PROTO_PATH_CHUNKS "%s", fw->id);
     addr_server_url(fw->hops[h], path, url, sizeof url);
     struct curl_slist *headers = NULL;
     if (h + 1 < fw->nhops) {
@@ -168,8 +173,8 @@ static void *forward_run(void *arg)
 }
 
 forward *forward_start(const char (*hops)[PROTO_MAX_SERVER_ADDR], size_t nhops, const char *id,
-                       uint64_t generation, uint64_t length, _Atomic uint64_t *sent_counter,
-                       char *err, size_t errlen)
+                       uint64_t generation, long long offset, uint64_t length,
+                       _Atomic uint64_t *sent_counter, char *err, size_t errlen)
 {
     if (nhops == 0 || nhops > PROTO_MAX_REPLICATION) {
         snprintf(err, errlen, "bad chain of %zu hops", nhops);
@@ -189,6 +194,7 @@ forward *forward_start(const char (*hops)[PROTO_MAX_SERVER_ADDR], size_t nhops, 
     fw->nhops = nhops;
     snprintf(fw->id, sizeof fw->id, "%s", id);
     fw->generation = generation;
+    fw->offset = offset;
     fw->length = length;
     fw->sent_counter = sent_counter;
     if (pthread_create(&fw->thread, NULL, forward_run, fw) != 0) {

@@ -31,8 +31,9 @@ struct masterlink {
     long heartbeat_ms;
     long report_every;
     _Atomic uint64_t *load;
+    size_t (*active)(void *ud, char (*ids)[CHUNKID_BUF], size_t max);
     void (*verify)(void *ud, const char *chunk_id);
-    void *verify_ud;
+    void *cb_ud;
     ticker *beat;
     /* heartbeat thread only */
     bool failing;
@@ -71,7 +72,7 @@ static void masterlink_verify(masterlink *ml, json_t *list)
     json_array_foreach(list, i, e) {
         const char *id = json_string_value(e);
         if (id && chunkid_parse(id, NULL, NULL) && ml->verify)
-            ml->verify(ml->verify_ud, id);
+            ml->verify(ml->cb_ud, id);
     }
 }
 
@@ -145,6 +146,14 @@ static bool masterlink_register_once(masterlink *ml, char *err, size_t errlen)
     }
     if (ml->load)
         json_object_set_new(body, PROTO_F_LOAD, json_integer((json_int_t)atomic_load(ml->load)));
+    if (ml->active) {
+        char ids[64][CHUNKID_BUF];
+        size_t n = ml->active(ml->cb_ud, ids, 64);
+        json_t *a = json_array();
+        for (size_t i = 0; i < n; i++)
+            json_array_append_new(a, json_string(ids[i]));
+        json_object_set_new(body, PROTO_F_ACTIVE, a);
+    }
     httpc_response resp;
     bool ok = httpc_json("POST", url, body, MASTERLINK_TIMEOUT_MS, &resp, err, errlen);
     json_decref(body);
@@ -224,8 +233,9 @@ masterlink *masterlink_start(const masterlink_config *cfg, char *err, size_t err
     ml->heartbeat_ms = cfg->heartbeat_ms;
     ml->report_every = cfg->report_every > 0 ? cfg->report_every : 1;
     ml->load = cfg->load;
+    ml->active = cfg->active;
     ml->verify = cfg->verify;
-    ml->verify_ud = cfg->verify_ud;
+    ml->cb_ud = cfg->cb_ud;
     pthread_mutex_init(&ml->lock, NULL);
     if (!(ml->beat = ticker_start(masterlink_beat, ml, 0))) {
         snprintf(err, errlen, "cannot start heartbeat thread");

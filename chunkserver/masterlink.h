@@ -18,6 +18,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "chunkid.h"
 #include "store.h"
 
 typedef struct masterlink masterlink;
@@ -39,9 +40,11 @@ typedef struct {
     long heartbeat_ms;
     long report_every;         /* heartbeats between full reports */
     _Atomic uint64_t *load;    /* transfers in progress, sent with each heartbeat */
+    /* the chunks being written now (their leases go on), also sent */
+    size_t (*active)(void *ud, char (*ids)[CHUNKID_BUF], size_t max);
     /* a chunk the master wants checked now (called on the heartbeat thread) */
     void (*verify)(void *ud, const char *chunk_id);
-    void *verify_ud;
+    void *cb_ud;               /* passed to active and verify */
 } masterlink_config;
 
 masterlink *masterlink_start(const masterlink_config *cfg, char *err, size_t errlen);

@@ -45,6 +45,9 @@ struct receive {
     uint64_t declared;          /* the length the uploader announced; 0: none (multipart) */
     char sha[SHA256_HEX_LEN + 1];   /* the uploader's SHA-256; "": none sent */
     bool trailing;              /* the body's last 64 bytes are that SHA-256 */
+    bool append;                /* PUT ?offset=: a new version keeping the first offset bytes */
+    uint64_t offset;
+    int active_slot;            /* in cs->active, -1: none */
     char tail[SHA256_HEX_LEN];  /* trailing: the last bytes seen, held back */
     size_t tail_len;
     unsigned fail_status;       /* set: reply with this once the body is drained */
@@ -123,6 +126,7 @@ static receive *receive_new(chunkserver *cs, struct MHD_Connection *c, uint64_t 
         return NULL;
     }
     rx->cs = cs;
+    rx->active_slot = -1;
     atomic_fetch_add(&cs->stats.active, 1);
     rx->limit = *limit;
     const char *gen = MHD_lookup_connection_value(c, MHD_HEADER_KIND, PROTO_HDR_GENERATION);
@@ -132,16 +136,49 @@ static receive *receive_new(chunkserver *cs, struct MHD_Connection *c, uint64_t 
     return rx;
 }
 
+/* Names the chunk in the heartbeat's "active" list while it is written. */
+static void receive_mark_active(receive *rx, const char *id)
+{
+    chunkserver *cs = rx->cs;
+    pthread_mutex_lock(&cs->active_mu);
+    for (int i = 0; i < CS_ACTIVE_MAX; i++)
+        if (!cs->active_used[i]) {
+            cs->active_used[i] = 1;
+            snprintf(cs->active[i], CHUNKID_BUF, "%s", id);
+            rx->active_slot = i;
+            break;
+        }
+    pthread_mutex_unlock(&cs->active_mu);
+}
+
+size_t cs_active_chunks(void *ud, char (*ids)[CHUNKID_BUF], size_t max)
+{
+    chunkserver *cs = ud;
+    size_t n = 0;
+    pthread_mutex_lock(&cs->active_mu);
+    for (int i = 0; i < CS_ACTIVE_MAX && n < max; i++)
+        if (cs->active_used[i])
+            memcpy(ids[n++], cs->active[i], CHUNKID_BUF);
+    pthread_mutex_unlock(&cs->active_mu);
+    return n;
+}
+
 static bool receive_start_chunk(receive *rx, const char *id)
 {
     char err[256];
-    store_status st = store_begin(rx->cs->st, id, &rx->w, err, sizeof err);
+    store_status st = rx->append ? store_begin_append(rx->cs->st, id, rx->offset, rx->generation,
+                                                      &rx->w, err, sizeof err)
+                                 : store_begin(rx->cs->st, id, &rx->w, err, sizeof err);
     if (st != STORE_OK) {
         store_discard(&rx->w);
-        receive_fail(rx, receive_store_status(st), "%s", err);
+        unsigned code = st == STORE_NOT_FOUND                     ? MHD_HTTP_NOT_FOUND
+                        : st == STORE_NEWER || st == STORE_BAD_SUM ? MHD_HTTP_CONFLICT
+                                                                   : receive_store_status(st);
+        receive_fail(rx, code, "%s", err);
         return false;
     }
     rx->writing = true;
+    receive_mark_active(rx, id);
     return true;
 }
 
@@ -226,7 +263,8 @@ static bool receive_start_chain(receive *rx, struct MHD_Connection *c, const cha
     }
     if (n == 0)
         return true;
-    rx->fw = forward_start((const char(*)[PROTO_MAX_SERVER_ADDR])hops, n, id, rx->generation, len,
+    rx->fw = forward_start((const char(*)[PROTO_MAX_SERVER_ADDR])hops, n, id, rx->generation,
+                           rx->append ? (long long)rx->offset : -1, len,
                            &rx->cs->stats.bytes_forwarded, rx->downstream_err,
                            sizeof rx->downstream_err);
     return true;   /* without a forward the chunk is still stored here */
@@ -263,6 +301,26 @@ enum MHD_Result receive_put_begin(chunkserver *cs, struct MHD_Connection *c, con
     rx->trailing = trailing;
     if (sha && !trailing)
         snprintf(rx->sha, sizeof rx->sha, "%s", sha);
+    const char *off = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, PROTO_QUERY_OFFSET);
+    if (off) {
+        char *oend;
+        rx->offset = strtoull(off, &oend, 10);
+        rx->append = true;
+        if (!*off || *oend || off[0] == '-' || rx->generation == 0 || !sha) {
+            receive_free(rx);
+            return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST,
+                                     "an append (?offset=N) needs a number, a version ("
+                                     PROTO_HDR_GENERATION ") and a checksum ("
+                                     PROTO_HDR_SHA256 ")");
+        }
+        if (rx->offset >= limit) {
+            receive_free(rx);
+            return httpd_reply_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "offset %llu is not inside "
+                                     "a chunk of %llu bytes", (unsigned long long)rx->offset,
+                                     (unsigned long long)limit);
+        }
+        limit -= rx->offset;
+    }
     if (*end || end == cl || cl[0] == '-' || len > limit) {
         receive_free(rx);
         return httpd_reply_error(c, MHD_HTTP_CONTENT_TOO_LARGE,
@@ -371,11 +429,32 @@ static enum MHD_Result receive_commit(receive *rx, struct MHD_Connection *c)
      * (which a second upload must not replace) or a leftover of a deleted
      * file (which it must): only the master knows, so then we report first
      * and replace only on its yes. */
-    store_status st = store_publish(&rx->w, false, err, sizeof err);
+    uint64_t version = 0;
+    store_status st;
+    if (rx->append) {
+        /* A new version of a chunk readers are using: the master must say
+         * yes (it holds the append's lease) before it replaces the old. */
+        masterlink_report_result rep = masterlink_report(cs->ml, id, size, rx->generation,
+                                                         rx->w.meta.sha, &version, &status, err,
+                                                         sizeof err);
+        if (rep == REPORT_OK) {
+            if ((st = store_publish(&rx->w, true, err, sizeof err)) != STORE_OK)
+                return httpd_reply_error(c, receive_store_status(st), "%s", err);
+            goto stored;
+        }
+        if (rep == REPORT_DUPLICATE)
+            return httpd_reply_error(c, MHD_HTTP_CONFLICT, "chunk %s: this append is already "
+                                     "stored here", id);
+        if (rep == REPORT_REJECTED)
+            return httpd_reply_error(c, (unsigned)status, "master refused the append to %s: %s",
+                                     id, err);
+        return httpd_reply_error(c, MHD_HTTP_SERVICE_UNAVAILABLE,
+                                 "cannot report chunk %s to the master: %s", id, err);
+    }
+    st = store_publish(&rx->w, false, err, sizeof err);
     if (st != STORE_OK && st != STORE_EXISTS)
         return httpd_reply_error(c, receive_store_status(st), "%s", err);
     bool existed = st == STORE_EXISTS;
-    uint64_t version = 0;
     masterlink_report_result rep = masterlink_report(cs->ml, id, size, rx->generation,
                                                      rx->w.meta.sha, &version, &status, err,
                                                      sizeof err);
@@ -431,9 +510,10 @@ enum MHD_Result receive_end(receive *rx, struct MHD_Connection *c)
     if (rx->fail_status)
         return httpd_reply_error(c, rx->fail_status, "%s", rx->fail_msg);
 
-    if (rx->declared && rx->w.written != rx->declared)
+    if (rx->declared && rx->w.written - rx->w.base != rx->declared)
         receive_fail(rx, MHD_HTTP_BAD_REQUEST, "got %llu bytes of the %llu announced",
-                     (unsigned long long)rx->w.written, (unsigned long long)rx->declared);
+                     (unsigned long long)(rx->w.written - rx->w.base),
+                     (unsigned long long)rx->declared);
     /* The uploader's checksum: from the header, or the body's last bytes. */
     if (rx->trailing && !rx->fail_status) {
         memcpy(rx->sha, rx->tail, rx->tail_len);
@@ -455,7 +535,7 @@ enum MHD_Result receive_end(receive *rx, struct MHD_Connection *c)
     /* End the downstream's body first, so every hop flushes to disk at
      * the same time rather than one after the other. */
     if (rx->fw)
-        forward_end(rx->fw, rx->w.meta.sha);
+        forward_end(rx->fw, rx->w.part_sha);
     st = store_finish(&rx->w, rx->generation, err, sizeof err);
     if (st != STORE_OK) {
         receive_fail(rx, receive_store_status(st), "%s", err);
@@ -480,6 +560,11 @@ void receive_free(receive *rx)
     if (!rx)
         return;
     atomic_fetch_sub(&rx->cs->stats.active, 1);
+    if (rx->active_slot >= 0) {
+        pthread_mutex_lock(&rx->cs->active_mu);
+        rx->cs->active_used[rx->active_slot] = 0;
+        pthread_mutex_unlock(&rx->cs->active_mu);
+    }
     if (rx->pp)
         MHD_destroy_post_processor(rx->pp);
     if (rx->writing)

@@ -158,10 +158,87 @@ store_status store_begin(store *st, const char *id, store_writer *w, char *err, 
     return STORE_OK;
 }
 
+static store_status store_write_raw(store_writer *w, const void *data, size_t len, char *err,
+                                    size_t errlen);
+
+store_status store_begin_append(store *st, const char *id, uint64_t offset, uint64_t version,
+                                store_writer *w, char *err, size_t errlen)
+{
+    store_meta m;
+    store_status s = store_read_meta(st, id, &m);
+    if (s != STORE_OK) {
+        memset(w, 0, sizeof *w);
+        w->fd = -1;
+        snprintf(err, errlen, "no chunk %s here to append to", id);
+        return s == STORE_NOT_FOUND ? STORE_NOT_FOUND : STORE_IO;
+    }
+    if (m.version >= version && version != 0) {
+        memset(w, 0, sizeof *w);
+        w->fd = -1;
+        snprintf(err, errlen, "chunk %s here is version %llu, not older than %llu", id,
+                 (unsigned long long)m.version, (unsigned long long)version);
+        return STORE_NEWER;
+    }
+    int in;
+    uint64_t size;
+    if ((s = store_open_chunk(st, id, &in, &size)) != STORE_OK) {
+        memset(w, 0, sizeof *w);
+        w->fd = -1;
+        snprintf(err, errlen, "cannot open chunk %s", id);
+        return s;
+    }
+    if (size < offset || m.size < offset) {
+        close(in);
+        memset(w, 0, sizeof *w);
+        w->fd = -1;
+        snprintf(err, errlen, "chunk %s here has %llu bytes, fewer than the offset %llu", id,
+                 (unsigned long long)size, (unsigned long long)offset);
+        return STORE_BAD_SUM;
+    }
+    if ((s = store_begin(st, id, w, err, errlen)) != STORE_OK) {
+        close(in);
+        return s;
+    }
+    if (!(w->part = sha256_stream_new())) {
+        close(in);
+        snprintf(err, errlen, "out of memory");
+        return STORE_IO;
+    }
+    /* The kept bytes, through one buffer, hashed on the way. */
+    char buf[1 << 16];
+    uint64_t left = offset;
+    while (left > 0) {
+        ssize_t n = pread(in, buf, left < sizeof buf ? (size_t)left : sizeof buf,
+                          (off_t)(offset - left));
+        if (n <= 0) {
+            close(in);
+            snprintf(err, errlen, "cannot read chunk %s: %s", id, n ? strerror(errno) : "short");
+            return STORE_IO;
+        }
+        sha256_stream_update(w->hash, buf, (size_t)n);
+        if ((s = store_write_raw(w, buf, (size_t)n, err, errlen)) != STORE_OK) {
+            close(in);
+            return s;
+        }
+        left -= (uint64_t)n;
+    }
+    close(in);
+    w->base = offset;
+    return STORE_OK;
+}
+
 store_status store_write(store_writer *w, const void *data, size_t len, char *err, size_t errlen)
 {
-    const char *p = data;
     sha256_stream_update(w->hash, data, len);
+    if (w->part)
+        sha256_stream_update(w->part, data, len);
+    return store_write_raw(w, data, len, err, errlen);
+}
+
+static store_status store_write_raw(store_writer *w, const void *data, size_t len, char *err,
+                                    size_t errlen)
+{
+    const char *p = data;
     while (len > 0) {
         ssize_t n = write(w->fd, p, len);
         if (n < 0) {
@@ -204,14 +281,18 @@ static store_status store_write_meta(int dirfd, const char *name, const store_me
 
 store_status store_seal(store_writer *w, const char *expect_sha, char *err, size_t errlen)
 {
+    char part[SHA256_HEX_LEN + 1];
     w->meta.size = w->written;
-    if (!sha256_stream_final_hex(w->hash, w->meta.sha)) {
+    if (!sha256_stream_final_hex(w->hash, w->meta.sha) ||
+        (w->part && !sha256_stream_final_hex(w->part, part))) {
         snprintf(err, errlen, "cannot hash chunk %s", w->id);
         return STORE_IO;
     }
-    if (expect_sha && strcmp(expect_sha, w->meta.sha) != 0) {
+    const char *got = w->part ? part : w->meta.sha;
+    snprintf(w->part_sha, sizeof w->part_sha, "%s", got);
+    if (expect_sha && strcmp(expect_sha, got) != 0) {
         snprintf(err, errlen, "chunk %s: the bytes received hash to %s, not to the %.64s the "
-                 "uploader sent; nothing kept", w->id, w->meta.sha, expect_sha);
+                 "uploader sent; nothing kept", w->id, got, expect_sha);
         return STORE_BAD_SUM;
     }
     return STORE_OK;
@@ -282,7 +363,8 @@ void store_discard(store_writer *w)
         w->have_mtmp = false;
     }
     sha256_stream_free(w->hash);
-    w->hash = NULL;
+    sha256_stream_free(w->part);
+    w->hash = w->part = NULL;
 }
 
 store_status store_open_chunk(store *st, const char *id, int *fd, uint64_t *size)

@@ -47,9 +47,12 @@ typedef struct {
     char id[CHUNKID_BUF];
     char tmp[CHUNKID_BUF + 48];
     char mtmp[CHUNKID_BUF + 56];
-    uint64_t written;
-    sha256_stream *hash;
-    store_meta meta;            /* set by store_finish */
+    uint64_t written;           /* bytes in the temporary, base included */
+    uint64_t base;              /* an append: bytes copied from the chunk first */
+    sha256_stream *hash;        /* of the whole chunk */
+    sha256_stream *part;        /* an append: of the new bytes only */
+    char part_sha[SHA256_HEX_LEN + 1];   /* set by store_seal: the new bytes' SHA-256 */
+    store_meta meta;            /* set by store_seal and store_finish */
 } store_writer;
 
 /* Opens (creating if needed) the directory and removes stale temporaries. */
@@ -59,9 +62,17 @@ const char *store_dir(const store *st);
 
 /* Starts a new temporary file for chunk id (already validated). */
 store_status store_begin(store *st, const char *id, store_writer *w, char *err, size_t errlen);
+/* Starts a new version of an existing chunk that keeps its first offset
+ * bytes and appends after them: copies those into the temporary (the
+ * stored chunk is untouched until store_publish replaces it). The stored
+ * copy must be older than version and hold at least offset bytes
+ * (STORE_NOT_FOUND / STORE_NEWER / STORE_BAD_SUM otherwise). */
+store_status store_begin_append(store *st, const char *id, uint64_t offset, uint64_t version,
+                                store_writer *w, char *err, size_t errlen);
 store_status store_write(store_writer *w, const void *data, size_t len, char *err, size_t errlen);
 /* No more bytes: w->meta.sha gets their SHA-256; with expect_sha (hex)
- * set, STORE_BAD_SUM unless it is the same. No I/O. */
+ * set, STORE_BAD_SUM unless it is the same (for an append: the SHA-256 of
+ * the appended bytes). No I/O. */
 store_status store_seal(store_writer *w, const char *expect_sha, char *err, size_t errlen);
 /* Flushes the sealed temporary file to disk, closes it, and prepares its
  * meta file with version. */

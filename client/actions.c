@@ -1,6 +1,6 @@
 /*
  * actions.c - what each --action does, from the user's point of view:
- * write, read, list, delete. Owns the local files it opens. A read never
+ * write, append, read, list, delete. Owns the local files it opens. A read never
  * leaves a half-written output file: it downloads into a temporary file
  * beside the target and renames it into place only when every chunk has
  * arrived whole.
@@ -63,6 +63,48 @@ bool client_write(const client_opts *o, char *err, size_t errlen)
     }
     client_layout_free(&L);
     return true;
+}
+
+bool client_append(const client_opts *o, char *err, size_t errlen)
+{
+    const char *path = o->input ? o->input : o->filename;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+        return false;
+    }
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        snprintf(err, errlen, "%s is not a regular file", path);
+        close(fd);
+        return false;
+    }
+    if (sb.st_size == 0) {   /* nothing to add */
+        close(fd);
+        return true;
+    }
+    client_layout L;
+    uint64_t token;
+    bool ok = masterapi_append_begin(o->master, o->filename, (uint64_t)sb.st_size, &L, &token,
+                                     err, errlen);
+    if (ok) {
+        progress p;
+        progress_start(&p, o->progress, "append", o->filename, L.file_size);
+        transfer_opts t = { .master = o->master, .upload = true, .fd = fd, .parallel = o->parallel,
+                            .prog = &p };
+        ok = transfer_run(&t, &L, err, errlen);
+        /* All of it or none: the master commits the new size only now. */
+        if (ok)
+            ok = masterapi_append_end(o->master, o->filename, token, false, err, errlen);
+        else {
+            char ignored[256];
+            masterapi_append_end(o->master, o->filename, token, true, ignored, sizeof ignored);
+        }
+        progress_end(&p, ok, L.file_size);
+        client_layout_free(&L);
+    }
+    close(fd);
+    return ok;
 }
 
 static int client_temp_beside(const char *target, char *tmp, size_t tmplen)

@@ -20,6 +20,8 @@ typedef struct {
 
 /* Each returns true on success; on failure err holds one line. */
 bool client_write(const client_opts *o, char *err, size_t errlen);
+/* Adds the local file's bytes at the end of an existing file, all or none. */
+bool client_append(const client_opts *o, char *err, size_t errlen);
 bool client_read(const client_opts *o, char *err, size_t errlen);
 bool client_list(const client_opts *o, char *err, size_t errlen);
 bool client_delete(const client_opts *o, char *err, size_t errlen);

@@ -17,6 +17,7 @@ static const char client_usage[] =
     "usage: minidfs client --master http://HOST:PORT/ --action ACTION [flags]\n\n"
     "Actions:\n"
     "  write   upload --filename (read from --input, default the same path)\n"
+    "  append  add --input's bytes at the end of --filename (all or none)\n"
     "  read    download --filename into --output-filename (\"-\": stdout)\n"
     "  list    list the files the master knows\n"
     "  delete  delete --filename\n\n"
@@ -30,11 +31,11 @@ int client_main(int argc, char **argv)
     long long parallel = 4, replication = 0;
     const flag_def defs[] = {
         { "master", FLAG_STRING, &master_url, 0, 0, "URL", "the master's address" },
-        { "action", FLAG_STRING, &action, 0, 0, "ACTION", "write, read, list or delete" },
+        { "action", FLAG_STRING, &action, 0, 0, "ACTION", "write, append, read, list or delete" },
         { "filename", FLAG_STRING, &filename, 0, 0, "NAME", "the file's name in minidfs" },
         { "output-filename", FLAG_STRING, &output, 0, 0, "PATH",
           "read: where to write (\"-\": stdout; default: the file name's last part)" },
-        { "input", FLAG_STRING, &input, 0, 0, "PATH", "write: local file to upload" },
+        { "input", FLAG_STRING, &input, 0, 0, "PATH", "write, append: local file to upload" },
         { "overwrite", FLAG_BOOL, &overwrite, 0, 0, NULL, "write: replace an existing file" },
         { "replication", FLAG_INT, &replication, 0, PROTO_MAX_REPLICATION, "N",
           "write: copies of each chunk (0: the master's --replication)" },
@@ -52,13 +53,15 @@ int client_main(int argc, char **argv)
         return 2;
     }
     if (!action) {
-        fprintf(stderr, "minidfs client: --action is required (write, read, list or delete)\n");
+        fprintf(stderr, "minidfs client: --action is required (write, append, read, list or delete)\n");
         return 2;
     }
     bool (*run)(const client_opts *, char *, size_t) = NULL;
     bool needs_name = true;
     if (!strcmp(action, "write"))
         run = client_write;
+    else if (!strcmp(action, "append"))
+        run = client_append;
     else if (!strcmp(action, "read"))
         run = client_read;
     else if (!strcmp(action, "delete"))
@@ -67,7 +70,7 @@ int client_main(int argc, char **argv)
         run = client_list;
         needs_name = false;
     } else {
-        fprintf(stderr, "minidfs client: unknown action \"%s\" (write, read, list or delete)\n",
+        fprintf(stderr, "minidfs client: unknown action \"%s\" (write, append, read, list or delete)\n",
                 action);
         return 2;
     }

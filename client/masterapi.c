@@ -9,12 +9,14 @@
 #include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 
 #include "httpc.h"
 #include "jsonf.h"
 #include "protocol.h"
 
+#define MASTERAPI_APPEND_WAIT_MS 120000   /* how long an appender waits its turn */
 #define MASTERAPI_TIMEOUT_MS 60000
 
 /* Calls the master; on a non-2xx answer err gets the master's message. */
@@ -77,6 +79,7 @@ static bool masterapi_layout_init(client_layout *L, json_t *doc, const char *nam
         return false;
     }
     for (uint32_t i = 0; i < L->nchunks; i++) {
+        L->chunks[i].index = i;
         L->chunks[i].offset = (uint64_t)i * chunk_size;
         uint64_t left = size - L->chunks[i].offset;
         L->chunks[i].length = left < chunk_size ? left : chunk_size;
@@ -193,6 +196,134 @@ bool masterapi_locate(const char *master, const char *name, client_layout *L, ch
 bad:
     client_layout_free(L);
     return false;
+}
+
+bool masterapi_append_begin(const char *master, const char *name, uint64_t size,
+                            client_layout *L, uint64_t *token, char *err, size_t errlen)
+{
+    memset(L, 0, sizeof *L);
+    char url[600];
+    snprintf(url, sizeof url, "%s%s", master, PROTO_PATH_APPEND);
+    json_t *req = json_pack("{s:s,s:I}", PROTO_F_FILE_NAME, name, PROTO_F_SIZE, (json_int_t)size);
+    json_t *doc = NULL;
+    /* One appender at a time: the master says "retry" to the others. */
+    long wait_ms = 20, waited = 0;
+    for (;;) {
+        httpc_response resp;
+        if (!httpc_json("POST", url, req, MASTERAPI_TIMEOUT_MS, &resp, err, errlen))
+            break;
+        json_t *retry = json_object_get(resp.json, PROTO_F_RETRY_MS);
+        if (resp.status == 409 && json_is_integer(retry) && waited < MASTERAPI_APPEND_WAIT_MS) {
+            httpc_response_free(&resp);
+            long ms = wait_ms + (long)(random() % (wait_ms + 1));   /* jitter */
+            struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+            nanosleep(&ts, NULL);
+            waited += ms;
+            if (wait_ms < 1000)
+                wait_ms *= 2;
+            continue;
+        }
+        if (resp.status != 200) {
+            char m[400];
+            snprintf(err, errlen, "master: %s", httpc_error_text(&resp, m, sizeof m));
+            httpc_response_free(&resp);
+            break;
+        }
+        doc = resp.json;
+        break;
+    }
+    json_decref(req);
+    if (!doc)
+        return false;
+    L->doc = doc;
+    fileid_of_name(name, L->fileid);
+    long long tok, version, chunk_size;
+    json_t *fill = json_object_get(doc, PROTO_F_FILL), *chunks = json_object_get(doc, PROTO_F_CHUNKS);
+    if (!jsonf_int(doc, PROTO_F_TOKEN, 1, INT64_MAX, &tok, err, errlen) ||
+        !jsonf_int(doc, PROTO_F_VERSION, 1, INT64_MAX, &version, err, errlen) ||
+        !jsonf_int(doc, PROTO_F_CHUNK_SIZE, 1, INT64_MAX, &chunk_size, err, errlen))
+        goto bad;
+    if (!json_is_array(chunks)) {
+        snprintf(err, errlen, "master answer: no \"chunks\"");
+        goto bad;
+    }
+    *token = (uint64_t)tok;
+    L->generation = (uint64_t)version;
+    L->chunk_size = (uint64_t)chunk_size;
+    L->file_size = size;
+    size_t n = json_array_size(chunks) + (json_is_object(fill) ? 1 : 0);
+    L->chunks = calloc(n ? n : 1, sizeof *L->chunks);
+    if (!L->chunks) {
+        snprintf(err, errlen, "out of memory");
+        goto bad;
+    }
+    uint64_t at = 0;   /* offset in the local input */
+    if (json_is_object(fill)) {
+        client_chunk *c = &L->chunks[L->nchunks++];
+        long long idx, off, len;
+        if (!jsonf_int(fill, PROTO_F_INDEX, 0, PROTO_MAX_CHUNKS, &idx, err, errlen) ||
+            !jsonf_int(fill, PROTO_F_OFFSET, 1, chunk_size - 1, &off, err, errlen) ||
+            !jsonf_int(fill, PROTO_F_LENGTH, 1, chunk_size - off, &len, err, errlen) ||
+            !masterapi_strings(json_object_get(fill, PROTO_F_REPLICAS), PROTO_F_REPLICAS, &c->rep,
+                               &c->nrep, err, errlen))
+            goto bad;
+        c->index = (uint32_t)idx;
+        c->offset = 0;
+        c->length = (uint64_t)len;
+        c->chunk_offset = (uint64_t)off;
+        c->pinned = true;
+        at = (uint64_t)len;
+    }
+    size_t i;
+    json_t *e;
+    json_array_foreach(chunks, i, e) {
+        client_chunk *c = &L->chunks[L->nchunks++];
+        long long idx;
+        if (!jsonf_int(e, PROTO_F_INDEX, 0, PROTO_MAX_CHUNKS, &idx, err, errlen) ||
+            !masterapi_strings(json_object_get(e, PROTO_F_REPLICAS), PROTO_F_REPLICAS, &c->rep,
+                               &c->nrep, err, errlen))
+            goto bad;
+        c->index = (uint32_t)idx;
+        c->offset = at;
+        c->length = size - at < (uint64_t)chunk_size ? size - at : (uint64_t)chunk_size;
+        at += c->length;
+    }
+    if (at != size) {
+        snprintf(err, errlen, "master answer: the append's chunks hold %llu bytes, not %llu",
+                 (unsigned long long)at, (unsigned long long)size);
+        goto bad;
+    }
+    /* Fallbacks for the new chunks: every replica named anywhere. */
+    L->servers = calloc(L->nchunks * PROTO_MAX_REPLICATION + 1, sizeof *L->servers);
+    if (!L->servers) {
+        snprintf(err, errlen, "out of memory");
+        goto bad;
+    }
+    for (uint32_t k = 0; k < L->nchunks; k++)
+        for (size_t r = 0; r < L->chunks[k].nrep; r++) {
+            bool seen = false;
+            for (size_t q = 0; q < L->nservers && !seen; q++)
+                seen = strcmp(L->servers[q], L->chunks[k].rep[r]) == 0;
+            if (!seen)
+                L->servers[L->nservers++] = L->chunks[k].rep[r];
+        }
+    return true;
+bad:
+    client_layout_free(L);
+    return false;
+}
+
+bool masterapi_append_end(const char *master, const char *name, uint64_t token, bool abort,
+                          char *err, size_t errlen)
+{
+    char url[600];
+    snprintf(url, sizeof url, "%s%s", master, PROTO_PATH_APPEND_DONE);
+    json_t *req = json_pack("{s:s,s:I,s:b}", PROTO_F_FILE_NAME, name, PROTO_F_TOKEN,
+                            (json_int_t)token, PROTO_F_ABORT, abort);
+    json_t *doc = masterapi_call("POST", url, req, err, errlen);
+    json_decref(req);
+    json_decref(doc);
+    return doc != NULL;
 }
 
 void masterapi_report_bad(const char *master, const char *chunk_id, const char *server)

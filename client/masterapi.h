@@ -13,7 +13,10 @@
 #include "chunkid.h"
 
 typedef struct {
-    uint64_t offset, length;
+    uint32_t index;          /* the chunk's index in the file */
+    uint64_t offset, length; /* the bytes, in the local file */
+    uint64_t chunk_offset;   /* appends: where in the chunk they go (0: a whole chunk) */
+    bool pinned;             /* uploads: only these replicas can take it (an append's fill) */
     size_t nrep;
     const char **rep;        /* "HOST:PORT/", preferred first */
     const char *sha;         /* downloads: the SHA-256 the master recorded, or NULL */
@@ -24,7 +27,7 @@ typedef struct {
     char fileid[FILEID_LEN + 1];
     uint64_t file_size, chunk_size;
     uint32_t nchunks;
-    uint64_t generation;     /* uploads: sent with every chunk (0: none) */
+    uint64_t generation;     /* uploads: the version sent with every chunk (0: none) */
     const char **servers;    /* every live chunkserver (uploads only) */
     size_t nservers;
     client_chunk *chunks;
@@ -39,6 +42,15 @@ bool masterapi_locate(const char *master, const char *name, client_layout *out, 
                       size_t errlen);
 /* GET /files: the "files" array (caller decrefs). */
 bool masterapi_list(const char *master, json_t **files, char *err, size_t errlen);
+/* POST /append: begin appending size bytes to name, retrying with backoff
+ * while another client appends. The layout's chunks are the fill of the
+ * partial last chunk (if any) and the new chunks, with offsets into the
+ * local input; *token names the append. */
+bool masterapi_append_begin(const char *master, const char *name, uint64_t size,
+                            client_layout *out, uint64_t *token, char *err, size_t errlen);
+/* POST /appendDone: commit (or abort) the append. */
+bool masterapi_append_end(const char *master, const char *name, uint64_t token, bool abort,
+                          char *err, size_t errlen);
 /* POST /badChunk: server handed out chunk_id with the wrong bytes (best
  * effort; the master asks the server to check it). */
 void masterapi_report_bad(const char *master, const char *chunk_id, const char *server);

@@ -143,7 +143,7 @@ static size_t transfer_deliver(char *p, size_t size, size_t nmemb, void *ud)
     size_t n = size * nmemb;
     if (j->status == 0)
         curl_easy_getinfo(j->h, CURLINFO_RESPONSE_CODE, &j->status);
-    if (j->status != 200)
+    if (j->status != 200 && j->status != 206)
         return transfer_keep_body(j, p, n);
     if (j->pos + n > j->length) {
         snprintf(j->curl_err, sizeof j->curl_err, "sent more than the chunk's %" PRIu64 " bytes",
@@ -178,7 +178,8 @@ static bool transfer_job_init(transfer_job *j, const transfer_opts *o, const cli
     j->index = i;
     j->offset = c->offset;
     j->length = c->length;
-    size_t max = c->nrep + (o->upload ? L->nservers : 0);
+    bool fallback = o->upload && !c->pinned;   /* a fill needs the chunk's own holders */
+    size_t max = c->nrep + (fallback ? L->nservers : 0);
     j->cand = calloc(max ? max : 1, sizeof *j->cand);
     if (!j->cand)
         return false;
@@ -186,7 +187,7 @@ static bool transfer_job_init(transfer_job *j, const transfer_opts *o, const cli
         j->cand[j->ncand++] = c->rep[k];
     /* Uploads may fall back on any live chunkserver, starting at a
      * different one per chunk so that fallbacks spread too. */
-    for (size_t k = 0; o->upload && k < L->nservers; k++) {
+    for (size_t k = 0; fallback && k < L->nservers; k++) {
         const char *s = L->servers[(i + k) % L->nservers];
         bool seen = false;
         for (size_t m = 0; m < j->ncand && !seen; m++)
@@ -237,9 +238,14 @@ static bool transfer_job_start(transfer_job *j, CURL *h)
     if (j->next >= j->ncand)
         return false;
     j->server = j->cand[j->next++];
-    char id[CHUNKID_BUF], path[CHUNKID_BUF + 16];
-    chunkid_format(id, j->L->fileid, j->index);
-    snprintf(path, sizeof path, PROTO_PATH_CHUNKS "%s", id);
+    char id[CHUNKID_BUF], path[CHUNKID_BUF + 48];
+    const client_chunk *c = &j->L->chunks[j->index];
+    chunkid_format(id, j->L->fileid, c->index);
+    if (c->chunk_offset)
+        snprintf(path, sizeof path, PROTO_PATH_CHUNKS "%s?" PROTO_QUERY_OFFSET "=%llu", id,
+                 (unsigned long long)c->chunk_offset);
+    else
+        snprintf(path, sizeof path, PROTO_PATH_CHUNKS "%s", id);
     if (!addr_server_url(j->server, path, j->url, sizeof j->url))
         return false;
     j->pos = 0;
@@ -270,6 +276,11 @@ static bool transfer_job_start(transfer_job *j, CURL *h)
         curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, transfer_upload_answer);
         curl_easy_setopt(h, CURLOPT_WRITEDATA, j);
     } else {
+        /* Exactly the chunk's length: an append in progress may have made
+         * the stored chunk longer than the file's committed end. */
+        char range[64];
+        snprintf(range, sizeof range, "0-%llu", (unsigned long long)(j->length - 1));
+        curl_easy_setopt(h, CURLOPT_RANGE, range);
         curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
         curl_easy_setopt(h, CURLOPT_BUFFERSIZE, (long)TRANSFER_DOWNLOAD_BUFFER);
         curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, transfer_deliver);
@@ -297,7 +308,7 @@ static transfer_outcome transfer_bad_replica(transfer_job *j, const char *what, 
                                              size_t whylen)
 {
     char id[CHUNKID_BUF];
-    chunkid_format(id, j->L->fileid, j->index);
+    chunkid_format(id, j->L->fileid, j->L->chunks[j->index].index);
     snprintf(why, whylen, "%s: chunk %s: %s", j->server, id, what);
     fprintf(stderr, "minidfs client: %s; reported, trying another replica\n", why);
     if (j->o->master)
@@ -323,7 +334,7 @@ static transfer_outcome transfer_judge(transfer_job *j, CURLcode rc, char *why, 
         snprintf(why, whylen, "%s: %s", j->server, j->curl_err[0] ? j->curl_err : curl_easy_strerror(rc));
         return JOB_RETRY;
     }
-    if (status == 200) {
+    if (status == 200 || (status == 206 && !j->o->upload)) {
         if (j->o->upload)
             return JOB_OK;
         if (j->pos != j->length) {

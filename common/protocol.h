@@ -21,6 +21,8 @@
 #define PROTO_PATH_ALLOCATE      "/allocate"         /* POST: a chunk handle, its replicas and lease */
 #define PROTO_PATH_CHUNK_REPORT  "/chunkreport"      /* POST: a chunkserver lists the chunks it holds (extension) */
 #define PROTO_PATH_BAD_CHUNK     "/badChunk"         /* POST: a replica read back wrong (extension) */
+#define PROTO_PATH_APPEND        "/append"           /* POST: begin appending to a file (extension) */
+#define PROTO_PATH_APPEND_DONE   "/appendDone"       /* POST: commit or abandon an append (extension) */
 
 /* ---- chunkserver endpoints ---- */
 #define PROTO_PATH_UPLOAD_CHUNK  "/uploadChunk"      /* POST multipart, field "chunk" (the Go path) */
@@ -33,6 +35,7 @@
 #define PROTO_QUERY_ID           "id"
 #define PROTO_QUERY_NAME         "name"
 #define PROTO_QUERY_VERSION      "version"          /* DELETE /chunks/<id>?version=: only a copy no newer */
+#define PROTO_QUERY_OFFSET       "offset"           /* PUT /chunks/<id>?offset=: append after that many bytes */
 #define PROTO_FORM_CHUNK         "chunk"
 
 /* ---- JSON fields ---- */
@@ -71,6 +74,14 @@
 #define PROTO_F_DELETE           "delete"           /* extension: [[chunk id, version], ...] to delete */
 #define PROTO_F_VERIFY           "verify"           /* extension: [chunk id, ...] to check now */
 #define PROTO_F_CORRUPT          "corrupt"          /* extension: /badChunk from the holder itself */
+#define PROTO_F_TOKEN            "token"            /* extension: an append in progress */
+#define PROTO_F_ABORT            "abort"            /* extension: /appendDone gives the append up */
+#define PROTO_F_FILL             "fill"             /* extension: /append's partial last chunk */
+#define PROTO_F_OFFSET           "offset"
+#define PROTO_F_LENGTH           "length"
+#define PROTO_F_NEW_SIZE         "newSize"
+#define PROTO_F_RETRY_MS         "retryAfterMs"     /* extension: busy; try again after this */
+#define PROTO_F_ACTIVE           "active"           /* extension: chunks a heartbeat says are being written */
 
 /* allocation (snake_case, as the node protocol spells them) */
 #define PROTO_F_FILE             "file"

@@ -77,6 +77,15 @@ static enum MHD_Result master_api_register(master *m, struct MHD_Connection *c, 
         !jsonf_int_opt(req, PROTO_F_LOAD, 0, UINT32_MAX, &load, err, sizeof err))
         return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "%s", err);
     registry_set_disk(m->reg, idx, rack, (uint64_t)capacity, (uint64_t)used, (uint32_t)load);
+    /* Chunks it is writing right now: their leases continue. */
+    json_t *active = json_object_get(req, PROTO_F_ACTIVE), *a;
+    size_t ai;
+    json_array_foreach(active, ai, a) {
+        char fid[FILEID_LEN + 1];
+        uint32_t cidx;
+        if (json_is_string(a) && chunkid_parse(json_string_value(a), fid, &cidx))
+            namespace_renew(m->ns, fid, cidx, (uint16_t)idx, registry_now_ms(), m->lease_ms);
+    }
     if (registry_count(m->reg) != before)
         log_info("chunkserver %s registered (rack %s)", addr, rack);
     /* The cluster's members: the only addresses a chunkserver will pass
@@ -397,6 +406,157 @@ static enum MHD_Result master_api_allocate(master *m, struct MHD_Connection *c, 
     }
 }
 
+/* ---- POST /append, POST /appendDone ---- */
+
+#define MASTER_APPEND_RETRY_MS 50
+
+static enum MHD_Result master_api_append_busy(struct MHD_Connection *c, const char *name)
+{
+    char msg[400];
+    snprintf(msg, sizeof msg, "another client is appending to \"%.200s\"; retry", name);
+    log_debug("append to \"%.200s\" refused: busy", name);
+    return httpd_reply_json(c, MHD_HTTP_CONFLICT,
+                            json_pack("{s:s,s:i}", PROTO_F_ERROR, msg, PROTO_F_RETRY_MS,
+                                      MASTER_APPEND_RETRY_MS));
+}
+
+static enum MHD_Result master_api_append_refused(master *m, struct MHD_Connection *c,
+                                                 ns_status st, const char *name)
+{
+    if (!master_durable(m))
+        return master_api_not_durable(m, c);
+    switch (st) {
+    case NS_NOT_FOUND:
+        return httpd_reply_error(c, MHD_HTTP_NOT_FOUND, "no file named \"%.200s\"", name);
+    case NS_BUSY:
+        return master_api_append_busy(c, name);
+    case NS_INCOMPLETE:
+        return httpd_reply_error(c, MHD_HTTP_CONFLICT, "file \"%.200s\" is incomplete (or made "
+                                 "of allocated chunks): only a complete file can grow", name);
+    case NS_BAD_SIZE:
+        return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST,
+                                 "the file would need more than %u chunks", PROTO_MAX_CHUNKS);
+    case NS_NO_SERVERS:
+        return httpd_reply_error(c, MHD_HTTP_SERVICE_UNAVAILABLE,
+                                 "no live chunkserver holds the file's last chunk");
+    default:
+        return httpd_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot append");
+    }
+}
+
+static enum MHD_Result master_api_append(master *m, struct MHD_Connection *c, json_t *req)
+{
+    char err[256], peer[128] = "";
+    const char *name;
+    long long bytes;
+    if (!jsonf_string(req, PROTO_F_FILE_NAME, &name, err, sizeof err) ||
+        !jsonf_int(req, PROTO_F_SIZE, 1, INT64_MAX, &bytes, err, sizeof err))
+        return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "%s", err);
+    uint32_t nnew;
+    uint16_t holders[NS_MAX_REPLICAS], fill_live[NS_MAX_REPLICAS];
+    unsigned nholders, nfill = 0, replication = 1;
+    ns_status st = namespace_append_needs(m->ns, name, (uint64_t)bytes, &nnew, holders, &nholders,
+                                          &replication);
+    if (st != NS_OK)
+        return master_api_append_refused(m, c, st, name);
+    int64_t now = registry_now_ms();
+    for (unsigned k = 0; k < nholders; k++)
+        if (registry_live(m->reg, holders[k], now))
+            fill_live[nfill++] = holders[k];
+    httpd_peer_host(c, peer, sizeof peer);
+    placement_server *live;
+    size_t nlive;
+    if (!master_live_servers(m, peer, &live, &nlive))
+        return httpd_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+    uint16_t *plan = nnew ? malloc((size_t)nnew * replication * sizeof *plan) : NULL;
+    unsigned r = 0;
+    if (nnew && plan)
+        r = placement_plan(&m->place, live, nlive, nnew, replication, m->chunk_size, plan);
+    free(live);
+    if (nnew && (!plan || r == 0)) {
+        free(plan);
+        return plan ? httpd_reply_error(c, MHD_HTTP_INSUFFICIENT_STORAGE,
+                                        "no live chunkserver has room for a new chunk")
+                    : httpd_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+    }
+    ns_append_plan ap;
+    st = namespace_append_begin(m->ns, name, (uint64_t)bytes, fill_live, nfill, nnew, now,
+                                m->lease_ms, &ap);
+    if (st != NS_OK) {
+        free(plan);
+        return master_api_append_refused(m, c, st, name);
+    }
+    if (!master_durable(m)) {
+        free(plan);
+        return master_api_not_durable(m, c);
+    }
+    char fileid[FILEID_LEN + 1], id[CHUNKID_BUF];
+    fileid_of_name(name, fileid);
+    json_t *fill = json_null();
+    if (ap.fill_index >= 0) {
+        json_t *reps = json_array();
+        for (unsigned k = 0; k < ap.fill_nrep; k++)
+            json_array_append_new(reps, json_string(registry_addr(m->reg, ap.fill_rep[k])));
+        chunkid_format(id, fileid, (uint32_t)ap.fill_index);
+        fill = json_pack("{s:I,s:s,s:I,s:I,s:o}", PROTO_F_INDEX, (json_int_t)ap.fill_index,
+                         PROTO_F_CHUNK_ID, id, PROTO_F_OFFSET, (json_int_t)ap.fill_offset,
+                         PROTO_F_LENGTH, (json_int_t)ap.fill_length, PROTO_F_REPLICAS, reps);
+    }
+    json_t *chunks = json_array();
+    for (uint32_t k = 0; k < ap.nnew; k++) {
+        json_t *reps = json_array();
+        for (unsigned q = 0; q < r; q++)
+            json_array_append_new(reps, json_string(registry_addr(m->reg, plan[(size_t)k * r + q])));
+        chunkid_format(id, fileid, ap.first_new + k);
+        json_array_append_new(chunks, json_pack("{s:I,s:s,s:o}", PROTO_F_INDEX,
+                                                (json_int_t)(ap.first_new + k), PROTO_F_CHUNK_ID,
+                                                id, PROTO_F_REPLICAS, reps));
+    }
+    free(plan);
+    log_info("append to \"%s\": %lld bytes after %llu (token %llu)", name, bytes,
+             (unsigned long long)ap.old_size, (unsigned long long)ap.token);
+    return httpd_reply_json(
+        c, MHD_HTTP_OK,
+        json_pack("{s:I,s:I,s:s,s:I,s:I,s:I,s:I,s:o,s:o}", PROTO_F_TOKEN, (json_int_t)ap.token,
+                  PROTO_F_VERSION, (json_int_t)ap.version, PROTO_F_IDENTIFIER, fileid,
+                  PROTO_F_CHUNK_SIZE, (json_int_t)ap.chunk_size, PROTO_F_FILE_SIZE,
+                  (json_int_t)ap.old_size, PROTO_F_NEW_SIZE, (json_int_t)ap.new_size,
+                  PROTO_F_LEASE_MS, (json_int_t)ap.lease_left_ms, PROTO_F_FILL, fill,
+                  PROTO_F_CHUNKS, chunks));
+}
+
+static enum MHD_Result master_api_append_done(master *m, struct MHD_Connection *c, json_t *req)
+{
+    char err[256];
+    const char *name;
+    long long token;
+    bool abort;
+    if (!jsonf_string(req, PROTO_F_FILE_NAME, &name, err, sizeof err) ||
+        !jsonf_int(req, PROTO_F_TOKEN, 1, INT64_MAX, &token, err, sizeof err) ||
+        !jsonf_bool_opt(req, PROTO_F_ABORT, false, &abort, err, sizeof err))
+        return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "%s", err);
+    ns_status st = namespace_append_end(m->ns, name, (uint64_t)token, abort, registry_now_ms());
+    if (!master_durable(m))
+        return master_api_not_durable(m, c);
+    switch (st) {
+    case NS_OK:
+        log_info("append to \"%s\" %s (token %lld)", name, abort ? "abandoned" : "committed",
+                 token);
+        return httpd_reply_json(c, MHD_HTTP_OK, json_object());
+    case NS_NOT_FOUND:
+        return httpd_reply_error(c, MHD_HTTP_NOT_FOUND, "no file named \"%.200s\"", name);
+    case NS_BAD_TOKEN:
+        return httpd_reply_error(c, MHD_HTTP_GONE, "no append %lld in progress on \"%.200s\" "
+                                 "(its lease ran out, or it ended)", token, name);
+    case NS_INCOMPLETE:
+        return httpd_reply_error(c, MHD_HTTP_CONFLICT, "append %lld to \"%.200s\" is not "
+                                 "complete: a chunk of it has not been reported stored", token,
+                                 name);
+    default:
+        return httpd_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot end the append");
+    }
+}
+
 /* ---- GET /get?id= ---- */
 
 typedef struct {
@@ -413,11 +573,11 @@ static void master_api_describe(const ns_file *f, void *ud)
     if (!namespace_file_complete(f)) {
         g->status = MHD_HTTP_CONFLICT;
         snprintf(g->err, sizeof g->err, "file \"%.100s\" is incomplete: %u of %u chunks stored",
-                 f->name, f->nstored, f->nchunks);
+                 f->name, f->nstored, f->ncommitted);
         return;
     }
     json_t *locations = json_array(), *replicas = json_array(), *sums = json_array();
-    for (uint32_t i = 0; i < f->nchunks; i++) {
+    for (uint32_t i = 0; i < f->ncommitted; i++) {
         const ns_chunk *ch = &f->chunks[i];
         char hex[SHA256_HEX_LEN + 1];
         json_array_append_new(sums, namespace_chunk_sum(ch, hex) ? json_string(hex) : json_null());
@@ -434,7 +594,7 @@ static void master_api_describe(const ns_file *f, void *ud)
     g->out = json_pack("{s:s,s:s,s:I,s:I,s:I,s:o,s:o,s:o}", PROTO_F_FILE_NAME, f->name,
                        PROTO_F_IDENTIFIER, f->fileid, PROTO_F_FILE_SIZE, (json_int_t)f->size,
                        PROTO_F_CHUNK_SIZE, (json_int_t)f->chunk_size, PROTO_F_NUM_CHUNKS,
-                       (json_int_t)f->nchunks, PROTO_F_LOCATIONS, locations,
+                       (json_int_t)f->ncommitted, PROTO_F_LOCATIONS, locations,
                        PROTO_F_REPLICAS, replicas, PROTO_F_CHECKSUMS, sums);
 }
 
@@ -475,7 +635,7 @@ static void master_api_list_one(const ns_file *f, void *ud)
                                         f->name, PROTO_F_IDENTIFIER, f->fileid,
                                         PROTO_F_FILE_SIZE, (json_int_t)f->size,
                                         PROTO_F_CHUNK_SIZE, (json_int_t)f->chunk_size,
-                                        PROTO_F_NUM_CHUNKS, (json_int_t)f->nchunks,
+                                        PROTO_F_NUM_CHUNKS, (json_int_t)f->ncommitted,
                                         "chunksStored", (json_int_t)f->nstored,
                                         PROTO_F_COMPLETE, namespace_file_complete(f),
                                         PROTO_F_REPLICATION, (int)f->replication,
@@ -602,6 +762,12 @@ enum MHD_Result master_api_handle(void *cls, struct MHD_Connection *c, const cha
                     : httpd_reply_not_allowed(c, method, url, "POST");
     if (!strcmp(url, PROTO_PATH_ALLOCATE))
         return post ? master_api_with_json(m, c, r, master_api_allocate)
+                    : httpd_reply_not_allowed(c, method, url, "POST");
+    if (!strcmp(url, PROTO_PATH_APPEND))
+        return post ? master_api_with_json(m, c, r, master_api_append)
+                    : httpd_reply_not_allowed(c, method, url, "POST");
+    if (!strcmp(url, PROTO_PATH_APPEND_DONE))
+        return post ? master_api_with_json(m, c, r, master_api_append_done)
                     : httpd_reply_not_allowed(c, method, url, "POST");
     if (!strcmp(url, PROTO_PATH_CHUNK_REPORT))
         return post ? master_api_with_json(m, c, r, master_api_chunk_report)

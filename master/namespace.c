@@ -49,6 +49,13 @@ static void namespace_log(ns_table *ns, json_t *rec)
 static json_t *namespace_chunk_record(const ns_file *f, uint32_t i)
 {
     const ns_chunk *c = &f->chunks[i];
+    if (i >= f->ncommitted) {   /* an append's new chunk: not readable yet */
+        json_t *rec = json_pack("{s:s,s:s,s:I,s:I,s:I,s:b,s:b}", NS_OP, "chunk", "id", f->fileid,
+                                "gen", (json_int_t)f->generation, "i", (json_int_t)i, "v",
+                                (json_int_t)c->version, "stored",
+                                (c->flags & NS_CHUNK_STORED) != 0, "pending", 1);
+        return rec;
+    }
     json_t *rec = json_pack("{s:s,s:s,s:I,s:I,s:I,s:b}", NS_OP, "chunk", "id", f->fileid, "gen",
                             (json_int_t)f->generation, "i", (json_int_t)i, "v",
                             (json_int_t)c->version, "stored", (c->flags & NS_CHUNK_STORED) != 0);
@@ -103,6 +110,7 @@ ns_table *namespace_new(void)
 
 static void namespace_file_free(ns_file *f)
 {
+    free(f->append);
     for (uint32_t i = 0; f->chunks && i < f->nchunks; i++)
         free(f->chunks[i].lease);
     free(f->name);
@@ -125,6 +133,14 @@ void namespace_free(ns_table *ns)
     free(ns->buckets);
     pthread_rwlock_destroy(&ns->lock);
     free(ns);
+}
+
+bool namespace_file_complete(const ns_file *f)
+{
+    for (uint32_t i = 0; i < f->ncommitted; i++)
+        if (!(f->chunks[i].flags & NS_CHUNK_STORED))
+            return false;
+    return true;
 }
 
 uint64_t namespace_chunk_length(const ns_file *f, uint32_t index)
@@ -169,7 +185,7 @@ uint32_t namespace_under_replicated(const ns_file *f, bool (*live)(void *ud, uin
                                     void *ud)
 {
     uint32_t n = 0;
-    for (uint32_t i = 0; i < f->nchunks; i++) {
+    for (uint32_t i = 0; i < f->ncommitted; i++) {
         const ns_chunk *c = &f->chunks[i];
         unsigned copies = 0;
         for (unsigned k = 0; k < c->nrep; k++)
@@ -198,7 +214,7 @@ static ns_file *namespace_file_new(const char *name, uint64_t gen, uint64_t size
         namespace_file_free(f);
         return NULL;
     }
-    f->nchunks = (uint32_t)n;
+    f->nchunks = f->ncommitted = (uint32_t)n;
     if (f->nchunks && !(f->chunks = calloc(f->nchunks, sizeof *f->chunks))) {
         namespace_file_free(f);
         return NULL;
@@ -308,6 +324,34 @@ ns_status namespace_report(ns_table *ns, const char *fileid, uint32_t index, uin
     }
     ns_chunk *c = &f->chunks[index];
     *version_out = c->version;
+    ns_append *ap = f->append;
+    if (ap && (int64_t)index == ap->fill_index && version == ap->version) {
+        /* The filled last chunk: its new state waits for the commit. */
+        *expected = ap->fill_size;
+        if (size >= 0 && (uint64_t)size != ap->fill_size) {
+            st = NS_BAD_SIZE;
+            goto out;
+        }
+        if (!sha) {
+            st = NS_BAD_SUM;   /* an append always carries its checksum */
+            goto out;
+        }
+        if (ap->fill_done && memcmp(ap->fill_sha, md, sizeof md) != 0) {
+            st = NS_BAD_SUM;
+            goto out;
+        }
+        for (unsigned r = 0; r < ap->fill_nrep; r++)
+            if (ap->fill_rep[r] == server) {
+                st = NS_DUPLICATE;
+                goto out;
+            }
+        memcpy(ap->fill_sha, md, sizeof md);
+        ap->fill_done = true;
+        if (ap->fill_nrep < NS_MAX_REPLICAS)
+            ap->fill_rep[ap->fill_nrep++] = server;
+        *version_out = version;
+        goto out;
+    }
     /* A report under the lease's newer version is a mutation: from now on
      * that is the chunk's version, and holders of the old one are stale. */
     bool newer = version != 0 && c->lease && version == c->lease->version &&
@@ -316,10 +360,11 @@ ns_status namespace_report(ns_table *ns, const char *fileid, uint32_t index, uin
         st = NS_STALE;
         goto out;
     }
-    *expected = namespace_chunk_length(f, index);
-    bool past_end = (uint64_t)index * f->chunk_size >= f->size;
-    if (past_end)
-        *expected = f->chunk_size;   /* only an upper bound is known */
+    uint64_t logical = ap && index >= f->ncommitted ? ap->new_size : f->size;
+    uint64_t start = (uint64_t)index * f->chunk_size;
+    bool past_end = start >= logical;
+    *expected = past_end ? f->chunk_size   /* only an upper bound is known */
+                         : (logical - start < f->chunk_size ? logical - start : f->chunk_size);
     if (size >= 0 && (past_end ? (uint64_t)size > *expected : (uint64_t)size != *expected)) {
         st = NS_BAD_SIZE;
         goto out;
@@ -473,24 +518,33 @@ ns_status namespace_allocate(ns_table *ns, const char *name, uint32_t index, uin
         st = NS_NOT_FOUND;   /* deleted between the create and here */
         goto out;
     }
-    if (index > f->nchunks) {
+    if (index > f->ncommitted) {
         st = NS_BAD_INDEX;
         goto out;
     }
-    if (index == f->nchunks) {
+    if (index == f->ncommitted) {
+        if (f->append) {
+            st = NS_BUSY;   /* an append is adding chunks right now */
+            goto out;
+        }
         if (nplan == 0) {
             st = NS_NO_SERVERS;
             goto out;
         }
-        ns_chunk *grown = realloc(f->chunks, ((size_t)f->nchunks + 1) * sizeof *grown);
-        if (!grown) {
-            st = NS_NO_MEMORY;
-            goto out;
+        if (index == f->nchunks) {
+            ns_chunk *grown = realloc(f->chunks, ((size_t)f->nchunks + 1) * sizeof *grown);
+            if (!grown) {
+                st = NS_NO_MEMORY;
+                goto out;
+            }
+            f->chunks = grown;
+            f->nchunks++;
+        } else {
+            free(f->chunks[index].lease);   /* a slot an abandoned append left */
         }
-        f->chunks = grown;
-        memset(&f->chunks[index], 0, sizeof *grown);
+        memset(&f->chunks[index], 0, sizeof *f->chunks);
         f->chunks[index].version = f->generation;
-        f->nchunks++;
+        f->ncommitted = index + 1;
     }
     ns_chunk *c = &f->chunks[index];
     if (!c->lease && !(c->lease = calloc(1, sizeof *c->lease))) {
@@ -553,11 +607,11 @@ static bool namespace_rec_int(json_t *rec, const char *key, uint64_t *out)
 
 /* Sets chunk i of f from a record's fields (the write lock is held). */
 static bool namespace_apply_chunk(ns_table *ns, ns_file *f, uint64_t i, uint64_t v, bool stored,
-                                  const char *sha)
+                                  const char *sha, bool pending)
 {
     if (i > f->nchunks || i >= UINT32_MAX)
         return false;
-    if (i == f->nchunks) {   /* an allocation added it */
+    if (i == f->nchunks) {   /* an allocation or an append added it */
         ns_chunk *grown = realloc(f->chunks, ((size_t)f->nchunks + 1) * sizeof *grown);
         if (!grown)
             return false;
@@ -565,7 +619,13 @@ static bool namespace_apply_chunk(ns_table *ns, ns_file *f, uint64_t i, uint64_t
         memset(&f->chunks[i], 0, sizeof *grown);
         f->nchunks++;
     }
+    if (!pending && i >= f->ncommitted)
+        f->ncommitted = (uint32_t)i + 1;
     ns_chunk *c = &f->chunks[i];
+    if (pending && v > c->version) {   /* a slot reused by a later append */
+        c->flags = 0;
+        c->nrep = 0;
+    }
     if (v > c->version) {
         c->version = v;
         c->flags &= (uint8_t)~NS_CHUNK_HAS_SHA;   /* a mutation: its checksum follows */
@@ -631,7 +691,7 @@ bool namespace_apply(ns_table *ns, json_t *rec, char *err, size_t errlen)
         uint64_t n = 0;
         if (f && namespace_rec_int(rec, "n", &n))
             while (ok && f->nchunks < n)   /* allocated chunks past the size */
-                ok = namespace_apply_chunk(ns, f, f->nchunks, f->generation, false, NULL);
+                ok = namespace_apply_chunk(ns, f, f->nchunks, f->generation, false, NULL, false);
         size_t k;
         json_array_foreach(chunks, k, e) {
             if (!f || !ok)
@@ -641,9 +701,12 @@ bool namespace_apply(ns_table *ns, json_t *rec, char *err, size_t errlen)
                  namespace_apply_chunk(ns, f, (uint64_t)json_integer_value(json_array_get(e, 0)),
                                        (uint64_t)json_integer_value(json_array_get(e, 1)),
                                        json_is_true(json_array_get(e, 2)),
-                                       json_string_value(sha));
+                                       json_string_value(sha), false);
         }
-    } else if (!strcmp(op, "delete") || !strcmp(op, "chunk")) {
+        uint64_t nc;
+        if (f && ok && namespace_rec_int(rec, "nc", &nc) && nc <= f->nchunks)
+            f->ncommitted = (uint32_t)nc;
+    } else if (!strcmp(op, "delete") || !strcmp(op, "chunk") || !strcmp(op, "size")) {
         const char *id = json_string_value(json_object_get(rec, "id"));
         ok = id && fileid_valid(id) && namespace_rec_int(rec, "gen", &gen);
         ns_file **slot = ok ? namespace_slot(ns, id) : NULL;
@@ -658,7 +721,16 @@ bool namespace_apply(ns_table *ns, json_t *rec, char *err, size_t errlen)
             if (ok && f && f->generation == gen)
                 ok = namespace_apply_chunk(ns, f, i, v,
                                            json_is_true(json_object_get(rec, "stored")),
-                                           json_string_value(json_object_get(rec, "sha")));
+                                           json_string_value(json_object_get(rec, "sha")),
+                                           json_is_true(json_object_get(rec, "pending")));
+        } else if (ok && op[0] == 's') {
+            uint64_t size;
+            ok = namespace_rec_int(rec, "size", &size);
+            if (ok && f && f->generation == gen) {
+                f->size = size;
+                uint64_t n = (size + f->chunk_size - 1) / f->chunk_size;
+                f->ncommitted = (uint32_t)(n < f->nchunks ? n : f->nchunks);
+            }
         }
         if (gen > ns->counter)
             ns->counter = gen;
@@ -692,6 +764,7 @@ static json_t *namespace_file_record(const ns_file *f)
     json_t *rec = namespace_create_record(f);
     json_object_set_new(rec, NS_OP, json_string("file"));
     json_object_set_new(rec, "n", json_integer((json_int_t)f->nchunks));
+    json_object_set_new(rec, "nc", json_integer((json_int_t)f->ncommitted));
     json_object_set_new(rec, "chunks", chunks);
     return rec;
 }
@@ -710,4 +783,210 @@ bool namespace_dump(ns_table *ns, bool (*emit)(void *sink, const json_t *rec), v
         }
     pthread_rwlock_unlock(&ns->lock);
     return ok;
+}
+
+/* ---- appends ---- */
+
+/* What appending bytes to f takes: the fill of its partial last chunk, and
+ * how many new chunks. */
+static void namespace_append_shape(const ns_file *f, uint64_t bytes, int64_t *fill_index,
+                                   uint64_t *fill_offset, uint64_t *fill_length, uint32_t *nnew)
+{
+    uint64_t cs = f->chunk_size, tail = f->size % cs;
+    *fill_index = -1;
+    *fill_offset = *fill_length = 0;
+    uint64_t rest = bytes;
+    if (f->size > 0 && tail > 0) {
+        *fill_index = (int64_t)f->ncommitted - 1;
+        *fill_offset = tail;
+        *fill_length = bytes < cs - tail ? bytes : cs - tail;
+        rest -= *fill_length;
+    }
+    *nnew = (uint32_t)((rest + cs - 1) / cs);
+}
+
+static ns_status namespace_append_check(ns_file *f, int64_t now_ms)
+{
+    if (!f)
+        return NS_NOT_FOUND;
+    if (f->append && f->append->until_ms > now_ms)
+        return NS_BUSY;
+    if (f->ncommitted != (f->size + f->chunk_size - 1) / f->chunk_size ||
+        !namespace_file_complete(f))
+        return NS_INCOMPLETE;   /* also: a file of allocated chunks */
+    return NS_OK;
+}
+
+ns_status namespace_append_needs(ns_table *ns, const char *name, uint64_t bytes, uint32_t *nnew,
+                                 uint16_t *holders, unsigned *nholders, unsigned *replication)
+{
+    char fileid[FILEID_LEN + 1];
+    if (!fileid_of_name(name, fileid))
+        return NS_NO_MEMORY;
+    pthread_rwlock_rdlock(&ns->lock);
+    ns_file *f = *namespace_slot(ns, fileid);
+    ns_status st = namespace_append_check(f, namespace_now_ms());
+    *nholders = 0;
+    if (st == NS_OK) {
+        *replication = f->replication;
+        int64_t fi;
+        uint64_t fo, fl;
+        namespace_append_shape(f, bytes, &fi, &fo, &fl, nnew);
+        if (fi >= 0) {
+            const ns_chunk *c = &f->chunks[fi];
+            memcpy(holders, c->rep, c->nrep * sizeof *holders);
+            *nholders = c->nrep;
+        }
+        if ((uint64_t)f->ncommitted + *nnew > PROTO_MAX_CHUNKS)
+            st = NS_BAD_SIZE;
+    }
+    pthread_rwlock_unlock(&ns->lock);
+    return st;
+}
+
+ns_status namespace_append_begin(ns_table *ns, const char *name, uint64_t bytes,
+                                 const uint16_t *fill_live, unsigned nfill_live, uint32_t nplan_chunks,
+                                 int64_t now_ms, int64_t lease_ms, ns_append_plan *out)
+{
+    char fileid[FILEID_LEN + 1];
+    if (!fileid_of_name(name, fileid))
+        return NS_NO_MEMORY;
+    memset(out, 0, sizeof *out);
+    pthread_rwlock_wrlock(&ns->lock);
+    ns_file *f = *namespace_slot(ns, fileid);
+    ns_status st = namespace_append_check(f, now_ms);
+    if (st != NS_OK)
+        goto out;
+    int64_t fi;
+    uint64_t fo, fl;
+    uint32_t nnew;
+    namespace_append_shape(f, bytes, &fi, &fo, &fl, &nnew);
+    if (nnew != nplan_chunks) {
+        st = NS_BUSY;   /* the file changed since the caller planned: plan again */
+        goto out;
+    }
+    if (fi >= 0 && nfill_live == 0) {
+        st = NS_NO_SERVERS;
+        goto out;
+    }
+    uint32_t first = f->ncommitted;
+    if ((size_t)first + nnew > f->nchunks) {
+        ns_chunk *grown = realloc(f->chunks, ((size_t)first + nnew) * sizeof *grown);
+        if (!grown) {
+            st = NS_NO_MEMORY;
+            goto out;
+        }
+        f->chunks = grown;
+        memset(&f->chunks[f->nchunks], 0, ((size_t)first + nnew - f->nchunks) * sizeof *grown);
+        f->nchunks = first + nnew;
+    }
+    ns_append *ap = f->append ? f->append : calloc(1, sizeof *ap);
+    if (!ap) {
+        st = NS_NO_MEMORY;
+        goto out;
+    }
+    memset(ap, 0, sizeof *ap);
+    f->append = ap;
+    ap->version = ap->token = ++ns->counter;
+    ap->until_ms = now_ms + lease_ms;
+    ap->new_size = f->size + bytes;
+    ap->fill_index = fi;
+    ap->fill_size = fo + fl;
+    namespace_log(ns, json_pack("{s:s,s:I}", NS_OP, "counter", "v", (json_int_t)ns->counter));
+    for (uint32_t k = 0; k < nnew; k++) {   /* new slots, or ones an abandoned append left */
+        ns_chunk *c = &f->chunks[first + k];
+        free(c->lease);
+        memset(c, 0, sizeof *c);
+        c->version = ap->version;
+        namespace_log(ns, namespace_chunk_record(f, first + k));
+    }
+    out->token = ap->token;
+    out->version = ap->version;
+    out->old_size = f->size;
+    out->new_size = ap->new_size;
+    out->chunk_size = f->chunk_size;
+    out->generation = f->generation;
+    out->lease_left_ms = lease_ms;
+    out->fill_index = fi;
+    out->fill_offset = fo;
+    out->fill_length = fl;
+    out->fill_nrep = nfill_live < NS_MAX_REPLICAS ? nfill_live : NS_MAX_REPLICAS;
+    memcpy(out->fill_rep, fill_live, out->fill_nrep * sizeof *fill_live);
+    out->first_new = first;
+    out->nnew = nnew;
+out:
+    pthread_rwlock_unlock(&ns->lock);
+    return st;
+}
+
+ns_status namespace_append_end(ns_table *ns, const char *name, uint64_t token, bool abort,
+                               int64_t now_ms)
+{
+    (void)now_ms;
+    char fileid[FILEID_LEN + 1];
+    if (!fileid_of_name(name, fileid))
+        return NS_NO_MEMORY;
+    ns_status st = NS_OK;
+    pthread_rwlock_wrlock(&ns->lock);
+    ns_file *f = *namespace_slot(ns, fileid);
+    ns_append *ap = f ? f->append : NULL;
+    if (!f) {
+        st = NS_NOT_FOUND;
+        goto out;
+    }
+    if (!ap || ap->token != token) {
+        st = NS_BAD_TOKEN;
+        goto out;
+    }
+    if (abort) {
+        free(ap);
+        f->append = NULL;
+        goto out;
+    }
+    uint32_t ncommitted = (uint32_t)((ap->new_size + f->chunk_size - 1) / f->chunk_size);
+    if ((ap->fill_index >= 0 && !ap->fill_done) || ncommitted > f->nchunks) {
+        st = NS_INCOMPLETE;
+        goto out;
+    }
+    for (uint32_t i = f->ncommitted; i < ncommitted; i++)
+        if (!(f->chunks[i].flags & NS_CHUNK_STORED) || f->chunks[i].version != ap->version) {
+            st = NS_INCOMPLETE;
+            goto out;
+        }
+    if (ap->fill_index >= 0) {
+        ns_chunk *c = &f->chunks[ap->fill_index];
+        c->version = ap->version;
+        memcpy(c->sha, ap->fill_sha, sizeof c->sha);
+        c->flags |= NS_CHUNK_STORED | NS_CHUNK_HAS_SHA;
+        c->nrep = ap->fill_nrep;
+        memcpy(c->rep, ap->fill_rep, sizeof c->rep);
+    }
+    uint32_t old = f->ncommitted;
+    f->size = ap->new_size;
+    f->ncommitted = ncommitted;
+    f->touched_ms = namespace_now_ms();
+    if (ap->fill_index >= 0)
+        namespace_log(ns, namespace_chunk_record(f, (uint32_t)ap->fill_index));
+    for (uint32_t i = old; i < ncommitted; i++)   /* no longer pending */
+        namespace_log(ns, namespace_chunk_record(f, i));
+    namespace_log(ns, json_pack("{s:s,s:s,s:I,s:I}", NS_OP, "size", "id", f->fileid, "gen",
+                                (json_int_t)f->generation, "size", (json_int_t)f->size));
+    free(ap);
+    f->append = NULL;
+out:
+    pthread_rwlock_unlock(&ns->lock);
+    return st;
+}
+
+void namespace_renew(ns_table *ns, const char *fileid, uint32_t index, uint16_t server,
+                     int64_t now_ms, int64_t lease_ms)
+{
+    pthread_rwlock_wrlock(&ns->lock);
+    ns_file *f = *namespace_slot(ns, fileid);
+    if (f && f->append && f->append->until_ms > now_ms)
+        f->append->until_ms = now_ms + lease_ms;
+    ns_lease *l = f && index < f->nchunks ? f->chunks[index].lease : NULL;
+    if (l && l->nrep > 0 && l->rep[0] == server && l->until_ms > now_ms)
+        l->until_ms = now_ms + lease_ms;
+    pthread_rwlock_unlock(&ns->lock);
 }

@@ -24,6 +24,7 @@
 
 #include "chunkid.h"
 #include "journal.h"
+#include "protocol.h"
 #include "sha256.h"
 
 #define NS_MAX_REPLICAS 8
@@ -39,6 +40,9 @@ typedef enum {
     NS_NO_MEMORY,
     NS_NO_SERVERS,  /* a new chunk, and nowhere to place it */
     NS_BAD_SUM,     /* a reported chunk's SHA-256 differs from the recorded one */
+    NS_BUSY,        /* another client is appending to the file */
+    NS_INCOMPLETE,  /* the file is not complete (append) / the append is not (commit) */
+    NS_BAD_TOKEN,   /* no append of that token is in progress */
 } ns_status;
 
 /* What a chunkserver's full report says about one replica it holds. */
@@ -81,17 +85,36 @@ typedef struct {
     uint16_t rep[NS_MAX_REPLICAS];   /* primary first */
 } ns_allocation;
 
+/* An append in progress: one per file at a time. Its new chunks sit in
+ * the file's chunk array past the committed ones; the filled last chunk's
+ * new version, holders and checksum wait here until the commit makes them
+ * the chunk's, so readers of the committed bytes never see them. */
+typedef struct {
+    uint64_t token;
+    int64_t until_ms;            /* the append's lease */
+    uint64_t version;            /* of the filled chunk and the new chunks */
+    uint64_t new_size;
+    int64_t fill_index;          /* -1: no partial last chunk to fill */
+    uint64_t fill_size;          /* the filled chunk's length after the append */
+    bool fill_done;
+    uint8_t fill_sha[SHA256_LEN];
+    uint8_t fill_nrep;
+    uint16_t fill_rep[NS_MAX_REPLICAS];
+} ns_append;
+
 typedef struct ns_file {
     char *name;
     char fileid[FILEID_LEN + 1];
     uint64_t generation;     /* unique per creation, for the cluster's lifetime */
     uint64_t size;
     uint64_t chunk_size;
-    uint32_t nchunks;
+    uint32_t nchunks;        /* chunk slots, including an append's new ones */
+    uint32_t ncommitted;     /* the chunks readers see */
     uint32_t nstored;        /* chunks with at least one replica */
     uint8_t replication;     /* replicas wanted per chunk */
     int64_t touched_ms;      /* monotonic ms of its creation or last chunk report */
     ns_chunk *chunks;
+    ns_append *append;       /* NULL: none in progress */
     struct ns_file *next;    /* hash chain */
 } ns_file;
 
@@ -116,7 +139,8 @@ bool namespace_apply(ns_table *ns, json_t *rec, char *err, size_t errlen);
 /* Emits the whole namespace as records for a checkpoint. */
 bool namespace_dump(ns_table *ns, bool (*emit)(void *sink, const json_t *rec), void *sink);
 
-static inline bool namespace_file_complete(const ns_file *f) { return f->nstored == f->nchunks; }
+/* Every committed chunk has been reported stored. */
+bool namespace_file_complete(const ns_file *f);
 uint64_t namespace_chunk_length(const ns_file *f, uint32_t index);
 
 /* Creates an incomplete file wanting replication copies of each chunk;
@@ -156,6 +180,39 @@ bool namespace_chunk_sum(const ns_chunk *c, char out[SHA256_HEX_LEN + 1]);
 ns_status namespace_allocate(ns_table *ns, const char *name, uint32_t index, uint64_t chunk_size,
                              unsigned replication, const uint16_t *plan, unsigned nplan,
                              int64_t now_ms, int64_t lease_ms, ns_allocation *out);
+
+/* What an append begins with. */
+typedef struct {
+    uint64_t token, version, old_size, new_size, chunk_size, generation;
+    int64_t lease_left_ms;
+    int64_t fill_index;          /* -1: none */
+    uint64_t fill_offset, fill_length;
+    unsigned fill_nrep;
+    uint16_t fill_rep[NS_MAX_REPLICAS];
+    uint32_t first_new, nnew;    /* new chunks: indices first_new .. first_new+nnew-1 */
+} ns_append_plan;
+
+/* Begins appending bytes to a complete file: takes the file's append lock
+ * for lease_ms (NS_BUSY while another holds it), plans the fill of its
+ * partial last chunk on that chunk's live holders (fill_live, primary
+ * first, from the caller) and adds nnew new chunk slots (the caller places
+ * them; NS_BUSY if the file changed so that it needs another number). */
+ns_status namespace_append_begin(ns_table *ns, const char *name, uint64_t bytes,
+                                 const uint16_t *fill_live, unsigned nfill_live, uint32_t nnew,
+                                 int64_t now_ms, int64_t lease_ms, ns_append_plan *out);
+/* Chunks an append of bytes to name adds (for the caller's placement). */
+ns_status namespace_append_needs(ns_table *ns, const char *name, uint64_t bytes, uint32_t *nnew,
+                                 uint16_t *holders, unsigned *nholders, unsigned *replication);
+/* Commits (abort false) or abandons the append token: on commit the new
+ * size, the filled chunk's version, checksum and holders become the
+ * file's; NS_INCOMPLETE while a chunk of it has not been reported. */
+ns_status namespace_append_end(ns_table *ns, const char *name, uint64_t token, bool abort,
+                               int64_t now_ms);
+/* A chunkserver says it is still writing chunk index of fileid: the
+ * file's append lease, and the chunk's lease if server is its primary,
+ * run lease_ms from now (a lease in force is renewed, never revived). */
+void namespace_renew(ns_table *ns, const char *fileid, uint32_t index, uint16_t server,
+                     int64_t now_ms, int64_t lease_ms);
 
 /* Calls fn with the file under the read lock; the file must not escape fn. */
 ns_status namespace_with_file(ns_table *ns, const char *fileid,

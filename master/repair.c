@@ -60,7 +60,7 @@ static void repair_collect(const ns_file *f, void *ud)
     repair *r = ud;
     if (r->now - f->touched_ms < REPAIR_SETTLE_MS)
         return;
-    for (uint32_t i = 0; i < f->nchunks; i++) {
+    for (uint32_t i = 0; i < f->ncommitted; i++) {
         const ns_chunk *c = &f->chunks[i];
         unsigned live = 0;
         int source = -1;

@@ -18,8 +18,8 @@
 #include "jsonf.h"
 #include "log.h"
 #include "protocol.h"
+#include "copier.h"
 #include "receive.h"
-#include "sha256.h"
 
 /* A request that outlives its first call: an upload, or a small JSON body. */
 typedef struct {
@@ -121,12 +121,13 @@ static enum MHD_Result cs_api_stats(chunkserver *cs, struct MHD_Connection *c)
 }
 
 /* POST /replicate {"chunkIdentifier", "target", "generation"}: copy a
- * chunk stored here to another chunkserver, which stores it and reports it
- * to the master like any upload. Sent by the master's repair. */
+ * chunk stored here to another chunkserver, now, answering when it is
+ * there (an operator's tool; the master's repair sends its copies through
+ * heartbeats instead). */
 static enum MHD_Result cs_api_replicate(chunkserver *cs, struct MHD_Connection *c,
                                         const httpd_body *b)
 {
-    char err[300], target[PROTO_MAX_SERVER_ADDR];
+    char err[512];
     if (b->overflow)
         return httpd_reply_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large");
     json_t *req = jsonf_parse_object(b->data ? b->data : "", b->len, err, sizeof err);
@@ -135,72 +136,18 @@ static enum MHD_Result cs_api_replicate(chunkserver *cs, struct MHD_Connection *
     const char *id, *to;
     long long generation = 0;
     enum MHD_Result ret;
+    unsigned status;
+    uint64_t size;
     if (!jsonf_string(req, PROTO_F_CHUNK_ID, &id, err, sizeof err) ||
         !jsonf_string(req, PROTO_F_TARGET, &to, err, sizeof err) ||
-        !jsonf_int_opt(req, PROTO_F_GENERATION, 0, INT64_MAX, &generation, err, sizeof err)) {
+        !jsonf_int_opt(req, PROTO_F_GENERATION, 0, INT64_MAX, &generation, err, sizeof err))
         ret = httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "%s", err);
-        goto out;
-    }
-    if (!chunkid_parse(id, NULL, NULL)) {
-        ret = httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "invalid chunk identifier \"%.80s\"", id);
-        goto out;
-    }
-    if (!addr_canon_server(to, NULL, target, sizeof target, err, sizeof err)) {
-        ret = httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "field \"target\": %s", err);
-        goto out;
-    }
-    if (!masterlink_is_peer(cs->ml, target)) {
-        ret = httpd_reply_error(c, MHD_HTTP_BAD_REQUEST,
-                                "target %s is not a chunkserver of this cluster", target);
-        goto out;
-    }
-    int fd;
-    uint64_t size;
-    store_status st = store_open_chunk(cs->st, id, &fd, &size);
-    if (st != STORE_OK) {
-        ret = st == STORE_NOT_FOUND
-                  ? httpd_reply_error(c, MHD_HTTP_NOT_FOUND, "no chunk %s here", id)
-                  : httpd_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot open chunk %s", id);
-        goto out;
-    }
-    char path[CHUNKID_BUF + 16], url[512], hdr[64];
-    snprintf(path, sizeof path, PROTO_PATH_CHUNKS "%s", id);
-    addr_server_url(target, path, url, sizeof url);
-    struct curl_slist *headers = NULL;
-    /* The copy carries the version and checksum this server holds, so the
-     * target refuses bytes that rotted here. */
-    store_meta meta;
-    bool have_meta = store_read_meta(cs->st, id, &meta) == STORE_OK;
-    if (have_meta && meta.version)
-        generation = (long long)meta.version;
-    if (generation) {
-        snprintf(hdr, sizeof hdr, PROTO_HDR_GENERATION ": %lld", generation);
-        headers = curl_slist_append(headers, hdr);
-    }
-    if (have_meta) {
-        char sh[SHA256_HEX_LEN + 32];
-        snprintf(sh, sizeof sh, PROTO_HDR_SHA256 ": %s", meta.sha);
-        headers = curl_slist_append(headers, sh);
-    }
-    httpc_response resp;
-    bool ok = httpc_put_fd(url, fd, 0, size, headers, 300000, &resp, err, sizeof err);
-    curl_slist_free_all(headers);
-    close(fd);
-    if (!ok) {
-        ret = httpd_reply_error(c, MHD_HTTP_BAD_GATEWAY, "copy of %s to %s: %s", id, target, err);
-    } else if (resp.status != 200) {
-        char m[300];
-        ret = httpd_reply_error(c, MHD_HTTP_BAD_GATEWAY, "%s refused the copy of %s: %s", target, id,
-                                httpc_error_text(&resp, m, sizeof m));
-    } else {
-        atomic_fetch_add(&cs->stats.bytes_forwarded, size);
-        log_info("copied chunk %s to %s", id, target);
+    else if (!copier_copy(cs, id, to, (uint64_t)generation, &status, &size, err, sizeof err))
+        ret = httpd_reply_error(c, status, "%s", err);
+    else
         ret = httpd_reply_json(c, MHD_HTTP_OK,
-                               json_pack("{s:s,s:s,s:I}", PROTO_F_CHUNK_ID, id, PROTO_F_TARGET,
-                                         target, PROTO_F_SIZE, (json_int_t)size));
-    }
-    httpc_response_free(&resp);
-out:
+                               json_pack("{s:s,s:s,s:I}", PROTO_F_CHUNK_ID, id, PROTO_F_TARGET, to,
+                                         PROTO_F_SIZE, (json_int_t)size));
     json_decref(req);
     return ret;
 }

@@ -24,9 +24,12 @@ typedef struct {
 
 #define CS_ACTIVE_MAX 64
 
+struct copier;
+
 typedef struct {
     store *st;
     masterlink *ml;
+    struct copier *copier;
     cs_stats stats;
     /* chunks being written now, named in heartbeats to keep leases */
     pthread_mutex_t active_mu;

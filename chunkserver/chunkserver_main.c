@@ -12,6 +12,7 @@
 #include "httpc.h"
 #include "httpd.h"
 #include "log.h"
+#include "copier.h"
 #include "proc.h"
 #include "scrub.h"
 #include "protocol.h"
@@ -20,6 +21,14 @@ static const char cs_usage[] =
     "usage: minidfs chunkserver --master http://HOST:PORT/ --port PORT --dir DIR [flags]\n\n"
     "Runs a chunkserver: it stores chunks as files in DIR, serves them, and\n"
     "registers with the master (again every heartbeat).";
+
+/* The master asks for a copy (repair): queued, made by the copier. */
+static void cs_copy(void *ud, const char *id, const char *target)
+{
+    chunkserver *cs = ud;
+    if (!cs->copier || !copier_add(cs->copier, id, target))
+        log_warn("repair copy of %s to %s dropped: the copy queue is full", id, target);
+}
 
 /* The master asks for a chunk to be checked: a client read it back wrong. */
 static void cs_verify(void *ud, const char *id)
@@ -103,10 +112,15 @@ int chunkserver_main(int argc, char **argv)
     }
     if (!advertise)
         snprintf(announce, sizeof announce, ":%u/", (unsigned)bound);
+    if (!(cs.copier = copier_start(&cs))) {
+        fprintf(stderr, "minidfs chunkserver: cannot start the copier\n");
+        goto out;
+    }
     masterlink_config mlc = { .master_base = master_base, .announce = announce, .rack = rack,
                               .st = cs.st, .heartbeat_ms = heartbeat_ms,
                               .report_every = report_every, .load = &cs.stats.active,
                               .active = cs_active_chunks, .verify = cs_verify,
+                              .copy = cs_copy,
                               .cb_ud = &cs };
     cs.ml = masterlink_start(&mlc, err, sizeof err);
     if (!cs.ml || (port_file && !proc_write_port_file(port_file, bound, err, sizeof err))) {
@@ -126,7 +140,9 @@ out:
     if (d)
         MHD_stop_daemon(d);
     scrub_stop(sc);
+    copier_stop(cs.copier);     /* its copies use the master link */
     masterlink_stop(cs.ml);
+    copier_free(cs.copier);
     store_close(cs.st);
     pthread_mutex_destroy(&cs.active_mu);
     curl_global_cleanup();

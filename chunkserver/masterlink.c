@@ -33,6 +33,7 @@ struct masterlink {
     _Atomic uint64_t *load;
     size_t (*active)(void *ud, char (*ids)[CHUNKID_BUF], size_t max);
     void (*verify)(void *ud, const char *chunk_id);
+    void (*copy)(void *ud, const char *chunk_id, const char *target);
     void *cb_ud;
     ticker *beat;
     /* heartbeat thread only */
@@ -187,6 +188,14 @@ static bool masterlink_register_once(masterlink *ml, char *err, size_t errlen)
             log_info("registered with %s as %s (chunk size %lld)", ml->master, addr, cs);
         masterlink_delete(ml, json_object_get(resp.json, PROTO_F_DELETE));
         masterlink_verify(ml, json_object_get(resp.json, PROTO_F_VERIFY));
+        size_t ci;
+        json_t *ce;
+        json_array_foreach(json_object_get(resp.json, PROTO_F_COPY), ci, ce) {
+            const char *cid = json_string_value(json_array_get(ce, 0));
+            const char *to = json_string_value(json_array_get(ce, 1));
+            if (cid && to && chunkid_parse(cid, NULL, NULL) && ml->copy)
+                ml->copy(ml->cb_ud, cid, to);
+        }
         json_t *ep = json_object_get(resp.json, PROTO_F_EPOCH);
         ml->pending_epoch = json_is_integer(ep) ? (uint64_t)json_integer_value(ep) : 0;
     }
@@ -234,6 +243,7 @@ masterlink *masterlink_start(const masterlink_config *cfg, char *err, size_t err
     ml->report_every = cfg->report_every > 0 ? cfg->report_every : 1;
     ml->load = cfg->load;
     ml->active = cfg->active;
+    ml->copy = cfg->copy;
     ml->verify = cfg->verify;
     ml->cb_ud = cfg->cb_ud;
     pthread_mutex_init(&ml->lock, NULL);

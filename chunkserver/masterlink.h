@@ -44,6 +44,8 @@ typedef struct {
     size_t (*active)(void *ud, char (*ids)[CHUNKID_BUF], size_t max);
     /* a chunk the master wants checked now (called on the heartbeat thread) */
     void (*verify)(void *ud, const char *chunk_id);
+    /* a copy the master wants made (must not block: queue it) */
+    void (*copy)(void *ud, const char *chunk_id, const char *target);
     void *cb_ud;               /* passed to active and verify */
 } masterlink_config;
 

@@ -73,6 +73,7 @@
 #define PROTO_F_EPOCH            "epoch"            /* extension: changes when the master restarts */
 #define PROTO_F_DELETE           "delete"           /* extension: [[chunk id, version], ...] to delete */
 #define PROTO_F_VERIFY           "verify"           /* extension: [chunk id, ...] to check now */
+#define PROTO_F_COPY             "replicate"        /* extension: [[chunk id, target], ...] to copy */
 #define PROTO_F_CORRUPT          "corrupt"          /* extension: /badChunk from the holder itself */
 #define PROTO_F_TOKEN            "token"            /* extension: an append in progress */
 #define PROTO_F_ABORT            "abort"            /* extension: /appendDone gives the append up */

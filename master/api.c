@@ -97,14 +97,14 @@ static enum MHD_Result master_api_register(master *m, struct MHD_Connection *c, 
         json_array_append_new(peers, json_string(registry_addr(m->reg, live[i])));
     /* The heartbeat's answer carries what this server owes: deletions
      * and verifications. */
-    json_t *del, *ver;
-    gc_take(m->gc, (uint16_t)idx, MASTER_GC_PER_BEAT, &del, &ver);
+    json_t *del, *ver, *copy;
+    gc_take(m->gc, (uint16_t)idx, MASTER_GC_PER_BEAT, m->max_repl_streams, &del, &ver, &copy);
     return httpd_reply_json(c, MHD_HTTP_OK,
-                            json_pack("{s:s,s:I,s:o,s:I,s:o,s:o}", PROTO_F_URL, addr,
+                            json_pack("{s:s,s:I,s:o,s:I,s:o,s:o,s:o}", PROTO_F_URL, addr,
                                       PROTO_F_CHUNK_SIZE, (json_int_t)m->chunk_size,
                                       PROTO_F_CHUNKSERVERS, peers, PROTO_F_EPOCH,
                                       (json_int_t)m->epoch, PROTO_F_DELETE, del,
-                                      PROTO_F_VERIFY, ver));
+                                      PROTO_F_VERIFY, ver, PROTO_F_COPY, copy));
 }
 
 /* ---- POST /chunkreport ---- */

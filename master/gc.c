@@ -10,11 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "protocol.h"
 #include "registry.h"
 
 typedef struct {
     char id[CHUNKID_BUF];
-    uint64_t version;   /* 0: a verification */
+    uint64_t version;   /* a deletion: > 0; a verification or copy: 0 */
+    char target[PROTO_MAX_SERVER_ADDR];   /* a copy: where to; "": not a copy */
 } gc_item;
 
 typedef struct {
@@ -45,7 +47,7 @@ void gc_free(gc *g)
     free(g);
 }
 
-static void gc_push(gc *g, uint16_t server, const char *id, uint64_t version)
+static void gc_push(gc *g, uint16_t server, const char *id, uint64_t version, const char *target)
 {
     if (server >= REGISTRY_MAX)
         return;
@@ -63,6 +65,7 @@ static void gc_push(gc *g, uint16_t server, const char *id, uint64_t version)
         q->cap = cap;
     }
     snprintf(q->items[q->n].id, sizeof q->items[q->n].id, "%s", id);
+    snprintf(q->items[q->n].target, sizeof q->items[q->n].target, "%s", target ? target : "");
     q->items[q->n++].version = version;
     pthread_mutex_unlock(&g->mu);
 }
@@ -71,7 +74,7 @@ void gc_delete(gc *g, uint16_t server, const char *chunk_id, uint64_t version)
 {
     /* Version 0 would mean "verify"; a chunk of version 0 (unknown) is
      * deleted as "no newer than 1", which covers it. */
-    gc_push(g, server, chunk_id, version ? version : 1);
+    gc_push(g, server, chunk_id, version ? version : 1, NULL);
 }
 
 void gc_delete_doomed(gc *g, const ns_doomed *d)
@@ -85,30 +88,46 @@ void gc_delete_doomed(gc *g, const ns_doomed *d)
 
 void gc_verify(gc *g, uint16_t server, const char *chunk_id)
 {
-    gc_push(g, server, chunk_id, 0);
+    gc_push(g, server, chunk_id, 0, NULL);
 }
 
-void gc_take(gc *g, uint16_t server, size_t max, json_t **del, json_t **ver)
+void gc_copy(gc *g, uint16_t server, const char *chunk_id, const char *target)
+{
+    gc_push(g, server, chunk_id, 0, target);
+}
+
+void gc_take(gc *g, uint16_t server, size_t max, size_t max_copies, json_t **del, json_t **ver,
+             json_t **copy)
 {
     *del = json_array();
     *ver = json_array();
+    *copy = json_array();
     if (server >= REGISTRY_MAX)
         return;
     pthread_mutex_lock(&g->mu);
     gc_queue *q = &g->q[server];
-    size_t n = q->n < max ? q->n : max;
-    /* The oldest first: take from the front. */
-    for (size_t i = 0; i < n; i++) {
-        if (q->items[i].version)
-            json_array_append_new(*del, json_pack("[s,I]", q->items[i].id,
-                                                  (json_int_t)q->items[i].version));
-        else
-            json_array_append_new(*ver, json_string(q->items[i].id));
+    size_t kept = 0, taken = 0, copies = 0;
+    /* The oldest first; copies beyond max_copies wait for a later beat. */
+    for (size_t i = 0; i < q->n; i++) {
+        gc_item *it = &q->items[i];
+        bool is_copy = it->target[0] != '\0';
+        if (taken < max && (!is_copy || copies < max_copies)) {
+            taken++;
+            if (is_copy) {
+                copies++;
+                json_array_append_new(*copy, json_pack("[s,s]", it->id, it->target));
+            } else if (it->version) {
+                json_array_append_new(*del, json_pack("[s,I]", it->id, (json_int_t)it->version));
+            } else {
+                json_array_append_new(*ver, json_string(it->id));
+            }
+        } else {
+            if (kept != i)
+                q->items[kept] = *it;
+            kept++;
+        }
     }
-    if (n > 0) {
-        memmove(q->items, q->items + n, (q->n - n) * sizeof *q->items);
-        q->n -= n;
-    }
+    q->n = kept;
     pthread_mutex_unlock(&g->mu);
 }
 

@@ -1,7 +1,8 @@
 /*
  * gc.h - what the master owes each chunkserver: chunk replicas to delete
  * (of removed or overwritten files, stale versions, garbage found in full
- * reports) and replicas to verify (a client said they read back wrong).
+ * reports), replicas to verify (a client said they read back wrong), and
+ * chunks to copy to another chunkserver (repair).
  *
  * Nothing is sent from here: each chunkserver collects its share in the
  * answer to its next heartbeat, so a chunkserver that is down simply gets
@@ -26,10 +27,14 @@ void gc_free(gc *g);
 void gc_delete(gc *g, uint16_t server, const char *chunk_id, uint64_t version);
 void gc_delete_doomed(gc *g, const ns_doomed *d);
 void gc_verify(gc *g, uint16_t server, const char *chunk_id);
-/* Hands over up to max of what server is owed: deletions as
- * [[id, version], ...] into *del and verifications as [id, ...] into
- * *ver (new arrays, possibly empty). */
-void gc_take(gc *g, uint16_t server, size_t max, json_t **del, json_t **ver);
+/* Asks server to copy chunk_id to target ("HOST:PORT/"). */
+void gc_copy(gc *g, uint16_t server, const char *chunk_id, const char *target);
+/* Hands over up to max of what server is owed (of it at most max_copies
+ * copies): deletions as [[id, version], ...] into *del, verifications as
+ * [id, ...] into *ver, copies as [[id, target], ...] into *copy (new
+ * arrays, possibly empty). */
+void gc_take(gc *g, uint16_t server, size_t max, size_t max_copies, json_t **del, json_t **ver,
+             json_t **copy);
 /* Deletions queued for server, not yet handed over. */
 size_t gc_pending(gc *g, uint16_t server);
 

@@ -26,6 +26,7 @@ typedef struct {
     unsigned replication;
     int64_t lease_ms;
     int64_t gc_grace_ms;     /* an unknown chunk younger than this is left alone */
+    unsigned max_repl_streams;   /* repair copies in flight per source chunkserver */
     uint64_t epoch;          /* random per start: chunkservers re-report when it changes */
 } master;
 

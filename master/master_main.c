@@ -28,6 +28,7 @@ int master_main(int argc, char **argv)
     long long port = 8000, chunk_size = (long long)PROTO_DEFAULT_CHUNK_SIZE;
     long long dead_after_ms = 10000, threads = 4, replication = 3, lease_ms = 60000;
     long long repair_ms = 1000, repair_max = 16, checkpoint_every = 100000, gc_grace_ms = 60000;
+    long long max_repl_streams = 2;
     bool stdio_mode = false;
     const char *port_file = NULL, *level_name = "info", *meta_dir = "./master-meta";
     const flag_def defs[] = {
@@ -44,6 +45,8 @@ int master_main(int argc, char **argv)
           "how often to look for chunks short of copies" },
         { "repair-max", FLAG_INT, &repair_max, 0, 100000, "N",
           "chunk copies made per look (0: no re-replication)" },
+        { "max-repl-streams", FLAG_INT, &max_repl_streams, 1, 64, "N",
+          "repair copies in flight per source chunkserver" },
         { "dead-after-ms", FLAG_INT, &dead_after_ms, 100, 86400000, "MS",
           "a chunkserver silent this long gets no new chunks" },
         { "meta-dir", FLAG_STRING, &meta_dir, 0, 0, "DIR",
@@ -74,7 +77,8 @@ int master_main(int argc, char **argv)
     repair *rep = NULL;
     meta *md = NULL;
     master m = { .chunk_size = (uint64_t)chunk_size, .replication = (unsigned)replication,
-                 .lease_ms = lease_ms, .gc_grace_ms = gc_grace_ms };
+                 .lease_ms = lease_ms, .gc_grace_ms = gc_grace_ms,
+                 .max_repl_streams = (unsigned)max_repl_streams };
     if (getrandom(&m.epoch, sizeof m.epoch, 0) != (ssize_t)sizeof m.epoch)
         m.epoch = (uint64_t)time(NULL);
     m.epoch &= (1ull << 53) - 1;   /* exact as a JSON number everywhere */

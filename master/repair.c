@@ -11,15 +11,24 @@
 #include <string.h>
 
 #include "addr.h"
-#include "httpc.h"
 #include "log.h"
 #include "protocol.h"
 #include "ticker.h"
 
-#define REPAIR_COPY_TIMEOUT_MS 300000
 /* A file reported to this recently may still be getting its pipeline
  * copies: its short chunks are not short yet. */
 #define REPAIR_SETTLE_MS 2000
+/* A copy handed out is not handed out again for this long (or until the
+ * chunk is no longer short), so a slow copy is not doubled. */
+#define REPAIR_PENDING_MS 15000
+#define REPAIR_MAX_PENDING 1024
+
+typedef struct {
+    char id[CHUNKID_BUF];
+    uint16_t source;
+    int64_t until_ms;
+    bool seen;               /* still short in this pass */
+} repair_pending;
 
 typedef struct {
     char fileid[FILEID_LEN + 1];
@@ -52,7 +61,19 @@ struct repair {
     repair_surplus *surplus;
     size_t nsurplus;
     int64_t now;
+    /* copies handed out and not yet seen done */
+    repair_pending pending[REPAIR_MAX_PENDING];
+    size_t npending;
+    uint16_t streams[REGISTRY_MAX];   /* pending copies per source */
 };
+
+static repair_pending *repair_find_pending(repair *r, const char *id)
+{
+    for (size_t i = 0; i < r->npending; i++)
+        if (strcmp(r->pending[i].id, id) == 0)
+            return &r->pending[i];
+    return NULL;
+}
 
 /* Keeps the max items with the fewest live copies. */
 static void repair_collect(const ns_file *f, void *ud)
@@ -64,10 +85,11 @@ static void repair_collect(const ns_file *f, void *ud)
         const ns_chunk *c = &f->chunks[i];
         unsigned live = 0;
         int source = -1;
+        /* the source: a live holder with a copy stream to spare */
         for (unsigned k = 0; k < c->nrep; k++)
             if (registry_live(r->m->reg, c->rep[k], r->now)) {
                 live++;
-                if (source < 0)
+                if (source < 0 && r->streams[c->rep[k]] < r->m->max_repl_streams)
                     source = c->rep[k];
             }
         if (live > f->replication && r->nsurplus < r->max) {
@@ -85,6 +107,15 @@ static void repair_collect(const ns_file *f, void *ud)
         }
         if (live == 0 || live >= f->replication)
             continue;   /* nothing to copy from, or nothing to do */
+        char id[CHUNKID_BUF];
+        chunkid_format(id, f->fileid, i);
+        repair_pending *p = repair_find_pending(r, id);
+        if (p) {
+            p->seen = true;   /* its copy is on its way */
+            continue;
+        }
+        if (source < 0)
+            continue;   /* every holder is busy copying: next pass */
         size_t slot = r->nitems;
         if (r->nitems == r->max) {
             slot = 0;   /* replace the item with the most live copies, if this has fewer */
@@ -121,34 +152,28 @@ static bool repair_target(repair *r, const repair_item *it, uint16_t *target)
     return found;
 }
 
+/* Hands the copy to the source, through its next heartbeat. */
 static void repair_copy(repair *r, const repair_item *it)
 {
     master *m = r->m;
     uint16_t target;
-    char id[CHUNKID_BUF], url[512], err[512];
+    char id[CHUNKID_BUF];
     chunkid_format(id, it->fileid, it->index);
+    if (r->npending == REPAIR_MAX_PENDING || r->streams[it->source] >= m->max_repl_streams)
+        return;
     if (!repair_target(r, it, &target)) {
         log_debug("repair: no live chunkserver can take another copy of %s", id);
         return;
     }
     const char *src = registry_addr(m->reg, it->source), *dst = registry_addr(m->reg, target);
-    addr_server_url(src, PROTO_PATH_REPLICATE, url, sizeof url);
-    json_t *body = json_pack("{s:s,s:s,s:I}", PROTO_F_CHUNK_ID, id, PROTO_F_TARGET, dst,
-                             PROTO_F_GENERATION, (json_int_t)it->generation);
-    httpc_response resp;
-    bool ok = httpc_json("POST", url, body, REPAIR_COPY_TIMEOUT_MS, &resp, err, sizeof err);
-    json_decref(body);
-    if (!ok) {
-        log_warn("repair: %s from %s to %s: %s", id, src, dst, err);
-        return;
-    }
-    if (resp.status == 200)
-        log_info("repair: copied %s from %s to %s (%u live copies before)", id, src, dst,
-                 it->live);
-    else
-        log_warn("repair: %s from %s to %s: %s", id, src, dst,
-                 httpc_error_text(&resp, err, sizeof err));
-    httpc_response_free(&resp);
+    gc_copy(m->gc, it->source, id, dst);
+    repair_pending *p = &r->pending[r->npending++];
+    snprintf(p->id, sizeof p->id, "%s", id);
+    p->source = it->source;
+    p->until_ms = r->now + REPAIR_PENDING_MS;
+    r->streams[it->source]++;
+    log_info("repair: %s to be copied from %s to %s (%u live copies now)", id, src, dst,
+             it->live);
 }
 
 /* One pass: collect the worst chunks, then copy each once. */
@@ -157,7 +182,20 @@ static long repair_pass(void *arg)
     repair *r = arg;
     r->nitems = r->nsurplus = 0;
     r->now = registry_now_ms();
+    for (size_t i = 0; i < r->npending; i++)
+        r->pending[i].seen = false;
     namespace_each(r->m->ns, repair_collect, r);
+    /* A copy is done when its chunk is no longer short; given up on when
+     * it took too long (the next pass hands it out again). */
+    size_t kept = 0;
+    for (size_t i = 0; i < r->npending; i++) {
+        repair_pending *p = &r->pending[i];
+        if (p->seen && p->until_ms > r->now)
+            r->pending[kept++] = *p;
+        else if (r->streams[p->source] > 0)
+            r->streams[p->source]--;
+    }
+    r->npending = kept;
     for (size_t i = 0; i < r->nitems; i++)
         repair_copy(r, &r->items[i]);
     for (size_t i = 0; i < r->nsurplus; i++) {

@@ -7,9 +7,11 @@
  * a chunkserver that went silent. For each (fewest live copies first, a
  * bounded number per pass) it picks a live holder as the source and a
  * target by the placement policy among the live servers that lack the
- * chunk, preferring racks the chunk is not on yet, and asks the source to
- * copy it there (POST /replicate). The target reports the new copy like
- * any upload, so the namespace changes only through chunk reports.
+ * chunk, preferring racks the chunk is not on yet, and tells the source to
+ * copy it there in the answer to its next heartbeat, at most
+ * --max-repl-streams copies per source at a time. The target reports the
+ * new copy like any upload, so the namespace changes only through chunk
+ * reports; a copy counts as done when its chunk is no longer short.
  *
  * The same pass trims: a chunk with more live copies than its file wants
  * (a server came back after its chunks were copied elsewhere) loses the

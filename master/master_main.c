@@ -26,7 +26,7 @@ static const char master_usage[] =
 int master_main(int argc, char **argv)
 {
     long long port = 8000, chunk_size = (long long)PROTO_DEFAULT_CHUNK_SIZE;
-    long long dead_after_ms = 10000, threads = 4, replication = 3, lease_ms = 60000;
+    long long dead_after_ms = 10000, threads = 16, replication = 3, lease_ms = 60000;
     long long repair_ms = 1000, repair_max = 16, checkpoint_every = 100000, gc_grace_ms = 60000;
     long long max_repl_streams = 2;
     bool stdio_mode = false;
@@ -55,7 +55,9 @@ int master_main(int argc, char **argv)
           "write a checkpoint once this many journal records piled up" },
         { "gc-grace-ms", FLAG_INT, &gc_grace_ms, 0, 86400000LL * 30, "MS",
           "a chunk the master does not know is deleted once this old" },
-        { "threads", FLAG_INT, &threads, 1, 256, "N", "HTTP worker threads" },
+        { "threads", FLAG_INT, &threads, 1, 256, "N",
+          "HTTP worker threads (a change waits for its journal flush: more threads, bigger "
+          "group commits)" },
         { "port-file", FLAG_STRING, &port_file, 0, 0, "PATH",
           "write the bound port here once listening" },
         { "log-level", FLAG_STRING, &level_name, 0, 0, "LEVEL", "debug, info, warn or error" },

@@ -8,6 +8,7 @@
 #include "meta.h"
 
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -21,6 +22,7 @@ struct meta {
     journal *j;
     uint64_t every;
     ticker *t;
+    _Atomic bool soon;   /* the log was replayed: fold it into a checkpoint */
 };
 
 static bool meta_apply(void *ud, json_t *rec, char *err, size_t errlen)
@@ -33,11 +35,22 @@ static bool meta_dump(void *ud, void *sink)
     return namespace_dump(ud, journal_dump_record, sink);
 }
 
+static double meta_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static bool meta_checkpoint(meta *m)
 {
     char err[512];
-    if (journal_checkpoint(m->j, meta_dump, m->ns, err, sizeof err))
+    double t0 = meta_seconds();
+    if (journal_checkpoint(m->j, meta_dump, m->ns, err, sizeof err)) {
+        log_info("checkpoint took %.3f s (%zu files)", meta_seconds() - t0,
+                 namespace_count(m->ns));
         return true;
+    }
     log_error("checkpoint failed: %s", err);
     return false;
 }
@@ -45,16 +58,10 @@ static bool meta_checkpoint(meta *m)
 static long meta_tick(void *ud)
 {
     meta *m = ud;
-    if (journal_pending_checkpoint(m->j) >= m->every && !journal_failure(m->j))
+    if ((atomic_exchange(&m->soon, false) || journal_pending_checkpoint(m->j) >= m->every) &&
+        !journal_failure(m->j))
         meta_checkpoint(m);
     return META_POLL_MS;
-}
-
-static double meta_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 meta *meta_open(const char *dir, ns_table *ns, uint64_t checkpoint_every, char *err,
@@ -79,10 +86,10 @@ meta *meta_open(const char *dir, ns_table *ns, uint64_t checkpoint_every, char *
                  meta_seconds() - t0, rec.checkpoint_seq, rec.checkpoint_records,
                  rec.log_records, rec.torn_bytes ? ", torn tail dropped" : "");
     namespace_set_journal(ns, m->j);
-    /* Fold what the log held into a checkpoint now, so the next start is fast. */
-    if (rec.log_records > 0)
-        meta_checkpoint(m);
-    if (!(m->t = ticker_start(meta_tick, m, META_POLL_MS))) {
+    /* Fold what the log held into a checkpoint soon (in the background:
+     * the master serves meanwhile), so the next start is fast. */
+    atomic_store(&m->soon, rec.log_records > 0);
+    if (!(m->t = ticker_start(meta_tick, m, 0))) {
         snprintf(err, errlen, "cannot start the checkpoint thread");
         meta_close(m);
         return NULL;

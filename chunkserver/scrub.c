@@ -31,12 +31,14 @@ struct scrub {
 
 typedef enum { SCRUB_SOUND, SCRUB_ROTTEN, SCRUB_UNKNOWN } scrub_verdict;
 
-static scrub_verdict scrub_read(store *st, const char *id, char *buf, uint64_t *bytes)
+static scrub_verdict scrub_read(store *st, const char *id, char *buf, uint64_t *bytes,
+                                store_meta *m_out)
 {
     store_meta m;
     *bytes = 0;
     if (store_read_meta(st, id, &m) != STORE_OK)
         return SCRUB_UNKNOWN;
+    *m_out = m;
     int fd;
     uint64_t size;
     store_status s = store_open_chunk(st, id, &fd, &size);
@@ -63,11 +65,15 @@ static scrub_verdict scrub_read(store *st, const char *id, char *buf, uint64_t *
 static bool scrub_check_with(store *st, masterlink *ml, const char *id, char *buf,
                              uint64_t *bytes)
 {
-    scrub_verdict v = scrub_read(st, id, buf, bytes);
+    store_meta m;
+    scrub_verdict v = scrub_read(st, id, buf, bytes, &m);
     if (v != SCRUB_ROTTEN)
         return true;
-    log_warn("chunk %s is corrupt or missing on disk: removing it and telling the master", id);
-    store_remove(st, id, 0);
+    /* Only the copy that was judged: one replaced meanwhile (an upload or
+     * an append published a new version) is not rotten, just new. */
+    if (store_remove_exact(st, id, &m) == STORE_NEWER)
+        return true;
+    log_warn("chunk %s is corrupt or missing on disk: removed; telling the master", id);
     char err[300];
     if (!masterlink_report_bad(ml, id, err, sizeof err))
         log_warn("cannot report corrupt chunk %s: %s (the next full report will)", id, err);

@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,13 +27,28 @@
 
 #define STORE_TMP_PREFIX ".tmp-"
 #define STORE_META_SUFFIX ".meta"
+#define STORE_PENDING_SUFFIX ".meta-pending"
 #define STORE_META_MAX 512
+
+#define STORE_STRIPES 64
 
 struct store {
     char *dir;
     int dirfd;
     _Atomic uint64_t seq;
+    /* Changes to one chunk's names (publish, remove, new meta) hold its
+     * stripe, so none sees another half done: a deletion never runs
+     * between a replacement's new bytes and its new meta file. */
+    pthread_mutex_t stripes[STORE_STRIPES];
 };
+
+static pthread_mutex_t *store_stripe(store *st, const char *id)
+{
+    uint32_t h = 2166136261u;
+    for (const char *p = id; *p; p++)
+        h = (h ^ (uint8_t)*p) * 16777619u;
+    return &st->stripes[h % STORE_STRIPES];
+}
 
 static store_status store_errno_status(int e)
 {
@@ -59,6 +75,29 @@ static int store_mkdirs(const char *dir)
     return 0;
 }
 
+static bool store_hash_file(store *st, const char *id, char out[SHA256_HEX_LEN + 1],
+                            uint64_t *size);
+
+/* A replacement a crash interrupted: keep the meta that matches the bytes. */
+static void store_settle_pending(store *st, const char *id, const char *pending)
+{
+    char meta[CHUNKID_BUF + 24], hex[SHA256_HEX_LEN + 1], buf[STORE_META_MAX];
+    snprintf(meta, sizeof meta, "%s" STORE_META_SUFFIX, id);
+    int fd = openat(st->dirfd, pending, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+    if (fd >= 0)
+        close(fd);
+    json_t *doc = n > 0 ? json_loadb(buf, (size_t)n, 0, NULL) : NULL;
+    const char *sha = json_string_value(json_object_get(doc, "sha256"));
+    uint64_t size;
+    bool matches = sha && store_hash_file(st, id, hex, &size) && strcmp(hex, sha) == 0;
+    json_decref(doc);
+    if (matches && renameat(st->dirfd, pending, st->dirfd, meta) == 0)
+        log_info("chunk %s: finished a replacement a crash interrupted", id);
+    else
+        unlinkat(st->dirfd, pending, 0);   /* the old bytes and meta stand */
+}
+
 store *store_open(const char *dir, char *err, size_t errlen)
 {
     if (store_mkdirs(dir) != 0) {
@@ -78,7 +117,8 @@ store *store_open(const char *dir, char *err, size_t errlen)
         return NULL;
     }
     st->dirfd = fd;
-
+    for (int i = 0; i < STORE_STRIPES; i++)
+        pthread_mutex_init(&st->stripes[i], NULL);
     /* Temporaries are what a crash left half-written: never worth keeping. */
     int dfd = dup(fd);
     DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
@@ -96,8 +136,14 @@ store *store_open(const char *dir, char *err, size_t errlen)
         const char *name = de->d_name;
         char id[CHUNKID_BUF + 8];
         size_t n = strlen(name), sl = strlen(STORE_META_SUFFIX);
+        size_t pl = strlen(STORE_PENDING_SUFFIX);
         if (strncmp(name, STORE_TMP_PREFIX, strlen(STORE_TMP_PREFIX)) == 0) {
             removed += unlinkat(fd, name, 0) == 0;
+        } else if (n > pl && n - pl < sizeof id && !strcmp(name + n - pl, STORE_PENDING_SUFFIX)) {
+            memcpy(id, name, n - pl);
+            id[n - pl] = '\0';
+            if (chunkid_parse(id, NULL, NULL))
+                store_settle_pending(st, id, name);
         } else if (n > sl && n - sl < sizeof id && !strcmp(name + n - sl, STORE_META_SUFFIX)) {
             /* a meta file whose chunk is gone (a crash mid-removal) */
             memcpy(id, name, n - sl);
@@ -126,6 +172,8 @@ void store_close(store *st)
     if (!st)
         return;
     close(st->dirfd);
+    for (int i = 0; i < STORE_STRIPES; i++)
+        pthread_mutex_destroy(&st->stripes[i]);
     free(st->dir);
     free(st);
 }
@@ -316,14 +364,42 @@ store_status store_finish(store_writer *w, uint64_t version, char *err, size_t e
     return store_write_meta(w->st->dirfd, w->mtmp, &w->meta, err, errlen);
 }
 
+static store_status store_publish_locked(store_writer *w, bool replace, char *err,
+                                         size_t errlen);
+
 store_status store_publish(store_writer *w, bool replace, char *err, size_t errlen)
 {
+    pthread_mutex_t *lock = store_stripe(w->st, w->id);
+    pthread_mutex_lock(lock);
+    store_status s = store_publish_locked(w, replace, err, errlen);
+    pthread_mutex_unlock(lock);
+    return s;
+}
+
+static store_status store_publish_locked(store_writer *w, bool replace, char *err,
+                                         size_t errlen)
+{
     int dirfd = w->st->dirfd;
-    char meta[CHUNKID_BUF + 8];
+    char meta[CHUNKID_BUF + 8], pending[CHUNKID_BUF + 16];
     snprintf(meta, sizeof meta, "%s" STORE_META_SUFFIX, w->id);
     if (replace) {
-        if (renameat(dirfd, w->tmp, dirfd, w->id) != 0)
+        /* Both names change: the new meta goes first under a "pending"
+         * name, so a crash in between is told apart at start (the bytes
+         * are checked against it, and the pair that matches is kept). */
+        snprintf(pending, sizeof pending, "%s" STORE_PENDING_SUFFIX, w->id);
+        if (renameat(dirfd, w->mtmp, dirfd, pending) != 0)
             goto fail;
+        w->have_mtmp = false;
+        if (renameat(dirfd, w->tmp, dirfd, w->id) != 0) {
+            unlinkat(dirfd, pending, 0);
+            goto fail;
+        }
+        w->have_tmp = false;
+        if (renameat(dirfd, pending, dirfd, meta) != 0)
+            goto fail;
+        if (fsync(dirfd) != 0)
+            log_warn("fsync of %s: %s", w->st->dir, strerror(errno));
+        return STORE_OK;
     } else {
         /* link() never replaces: the atomic "create if absent". */
         if (linkat(dirfd, w->tmp, dirfd, w->id, 0) != 0) {
@@ -408,31 +484,25 @@ store_status store_read_meta(store *st, const char *id, store_meta *out)
     return ok ? STORE_OK : STORE_IO;
 }
 
+static store_status store_set_version_locked(store *st, const char *id, uint64_t version);
+
 store_status store_set_version(store *st, const char *id, uint64_t version)
+{
+    pthread_mutex_t *lock = store_stripe(st, id);
+    pthread_mutex_lock(lock);
+    store_status s = store_set_version_locked(st, id, version);
+    pthread_mutex_unlock(lock);
+    return s;
+}
+
+static store_status store_set_version_locked(store *st, const char *id, uint64_t version)
 {
     char err[256], tmp[CHUNKID_BUF + 64], name[CHUNKID_BUF + 8];
     store_meta m;
     if (store_read_meta(st, id, &m) != STORE_OK) {
         /* No meta yet: hash the chunk as it is. */
-        int fd;
-        uint64_t size;
-        store_status s = store_open_chunk(st, id, &fd, &size);
-        if (s != STORE_OK)
-            return s;
-        sha256_stream *h = sha256_stream_new();
-        char buf[1 << 16];
-        ssize_t n;
-        uint64_t total = 0;
-        while (h && (n = read(fd, buf, sizeof buf)) > 0) {
-            sha256_stream_update(h, buf, (size_t)n);
-            total += (uint64_t)n;
-        }
-        close(fd);
-        bool ok = h && total == size && sha256_stream_final_hex(h, m.sha);
-        sha256_stream_free(h);
-        if (!ok)
+        if (!store_hash_file(st, id, m.sha, &m.size))
             return STORE_IO;
-        m.size = size;
     }
     m.version = version;
     snprintf(tmp, sizeof tmp, STORE_TMP_PREFIX "%s-%ld-%llu" STORE_META_SUFFIX, id,
@@ -446,13 +516,10 @@ store_status store_set_version(store *st, const char *id, uint64_t version)
     return s;
 }
 
-store_status store_remove(store *st, const char *id, uint64_t max_version)
+static store_status store_unlink_both(store *st, const char *id)
 {
     char name[CHUNKID_BUF + 8];
     snprintf(name, sizeof name, "%s" STORE_META_SUFFIX, id);
-    store_meta m;
-    if (max_version > 0 && store_read_meta(st, id, &m) == STORE_OK && m.version > max_version)
-        return STORE_NEWER;
     if (unlinkat(st->dirfd, id, 0) != 0) {
         int e = errno;
         unlinkat(st->dirfd, name, 0);
@@ -460,6 +527,35 @@ store_status store_remove(store *st, const char *id, uint64_t max_version)
     }
     unlinkat(st->dirfd, name, 0);
     return STORE_OK;
+}
+
+store_status store_remove(store *st, const char *id, uint64_t max_version)
+{
+    pthread_mutex_t *lock = store_stripe(st, id);
+    pthread_mutex_lock(lock);
+    store_meta m;
+    store_status s;
+    if (max_version > 0 && store_read_meta(st, id, &m) == STORE_OK && m.version > max_version)
+        s = STORE_NEWER;
+    else
+        s = store_unlink_both(st, id);
+    pthread_mutex_unlock(lock);
+    return s;
+}
+
+store_status store_remove_exact(store *st, const char *id, const store_meta *expect)
+{
+    pthread_mutex_t *lock = store_stripe(st, id);
+    pthread_mutex_lock(lock);
+    store_meta m;
+    store_status s = store_read_meta(st, id, &m);
+    if (s == STORE_OK && (m.version != expect->version || m.size != expect->size ||
+                          strcmp(m.sha, expect->sha) != 0))
+        s = STORE_NEWER;   /* replaced since: not the copy that was judged */
+    else if (s == STORE_OK)
+        s = store_unlink_both(st, id);
+    pthread_mutex_unlock(lock);
+    return s;
 }
 
 void store_list(store *st, bool (*fn)(void *ud, const char *id, const store_meta *m,
@@ -515,4 +611,24 @@ void store_list_ids(store *st, bool (*fn)(void *ud, const char *id), void *ud)
             break;
     }
     closedir(d);
+}
+
+static bool store_hash_file(store *st, const char *id, char out[SHA256_HEX_LEN + 1],
+                            uint64_t *size)
+{
+    int fd;
+    if (store_open_chunk(st, id, &fd, size) != STORE_OK)
+        return false;
+    sha256_stream *h = sha256_stream_new();
+    char buf[1 << 16];
+    ssize_t n = 0;
+    uint64_t total = 0;
+    while (h && (n = read(fd, buf, sizeof buf)) > 0) {
+        sha256_stream_update(h, buf, (size_t)n);
+        total += (uint64_t)n;
+    }
+    close(fd);
+    bool ok = h && n == 0 && total == *size && sha256_stream_final_hex(h, out);
+    sha256_stream_free(h);
+    return ok;
 }

@@ -93,6 +93,9 @@ store_status store_set_version(store *st, const char *id, uint64_t version);
 /* Removes a chunk and its meta; with max_version > 0 only a copy whose
  * version is no newer (else STORE_NEWER). */
 store_status store_remove(store *st, const char *id, uint64_t max_version);
+/* Removes a chunk only while its meta is still exactly expect (the copy a
+ * check judged); STORE_NEWER when it was replaced since. */
+store_status store_remove_exact(store *st, const char *id, const store_meta *expect);
 /* Calls fn for every published chunk with its meta and its age (since its
  * file last changed); stops early when fn returns false. */
 void store_list(store *st, bool (*fn)(void *ud, const char *id, const store_meta *m,

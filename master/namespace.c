@@ -426,7 +426,21 @@ ns_replica_verdict namespace_check_replica(ns_table *ns, const char *fileid, uin
         goto out;
     }
     if (version != 0 && version > c->version) {
-        v = NS_REPLICA_PENDING;
+        /* A fill under way, or one whose append was abandoned: in the
+         * latter the copy's first bytes are still the chunk (the new copy
+         * was built from them), so it serves readers, who ask for exactly
+         * the committed length and check it against the recorded sum. */
+        uint64_t want = namespace_chunk_length(f, index);
+        if ((f->append && version == f->append->version) || !(c->flags & NS_CHUNK_STORED) ||
+            size < want) {
+            v = NS_REPLICA_PENDING;
+            goto out;
+        }
+        for (unsigned r = 0; r < c->nrep; r++)
+            if (c->rep[r] == server)
+                goto out;
+        if (c->nrep < NS_MAX_REPLICAS)
+            c->rep[c->nrep++] = server;
         goto out;
     }
     if (!(c->flags & NS_CHUNK_STORED)) {

@@ -221,6 +221,60 @@ static void test_chunk_without_meta_adopted(void **state)
     store_close(st);
 }
 
+/* A replacement cut by a crash between its names: the meta that matches
+ * the bytes on disk is the one kept. */
+static void test_interrupted_replace_settled(void **state)
+{
+    char err[256], path[512];
+    store *st = store_open(*state, err, sizeof err);
+    write_version(st, "old", 3, false, STORE_OK);
+    store_close(st);
+    /* the new meta got its pending name, the new bytes did not land */
+    snprintf(path, sizeof path, "%s/%s.meta-pending", (char *)*state, ID);
+    FILE *f = fopen(path, "w");
+    fputs("{\"version\":4,\"size\":3,\"sha256\":\"2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824\"}", f);
+    fclose(f);
+    st = store_open(*state, err, sizeof err);
+    store_meta m;
+    assert_int_equal(store_read_meta(st, ID, &m), STORE_OK);
+    assert_int_equal(m.version, 3);   /* the old pair stands */
+    read_back(st, "old");
+    assert_int_equal(count_entries(*state), 2);
+    store_close(st);
+    /* now the new bytes did land: the pending meta is theirs */
+    snprintf(path, sizeof path, "%s/%s", (char *)*state, ID);
+    f = fopen(path, "w");
+    fputs("hello", f);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/%s.meta-pending", (char *)*state, ID);
+    f = fopen(path, "w");
+    fputs("{\"version\":4,\"size\":5,\"sha256\":\"2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824\"}", f);
+    fclose(f);
+    st = store_open(*state, err, sizeof err);
+    assert_int_equal(store_read_meta(st, ID, &m), STORE_OK);
+    assert_int_equal(m.version, 4);
+    assert_int_equal(count_entries(*state), 2);
+    store_close(st);
+}
+
+/* A check that judged one copy never removes the copy that replaced it. */
+static void test_remove_exact_spares_replacement(void **state)
+{
+    char err[256];
+    store *st = store_open(*state, err, sizeof err);
+    write_version(st, "v1", 1, false, STORE_OK);
+    store_meta judged;
+    assert_int_equal(store_read_meta(st, ID, &judged), STORE_OK);
+    write_version(st, "v2", 2, true, STORE_OK);
+    assert_int_equal(store_remove_exact(st, ID, &judged), STORE_NEWER);
+    read_back(st, "v2");
+    store_meta now;
+    assert_int_equal(store_read_meta(st, ID, &now), STORE_OK);
+    assert_int_equal(store_remove_exact(st, ID, &now), STORE_OK);
+    assert_int_equal(count_entries(*state), 0);
+    store_close(st);
+}
+
 static void test_creates_nested_dir(void **state)
 {
     char err[256], dir[512];
@@ -241,6 +295,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_sum_never_published, setup, teardown),
         cmocka_unit_test_setup_teardown(test_remove_spares_newer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_chunk_without_meta_adopted, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_interrupted_replace_settled, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_remove_exact_spares_replacement, setup, teardown),
         cmocka_unit_test_setup_teardown(test_creates_nested_dir, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

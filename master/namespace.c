@@ -32,6 +32,8 @@ struct ns_table {
 
 #define NS_OP "op"
 
+_Static_assert(sizeof(ns_chunk) == 64, "a chunk record is 64 bytes: mind the master's memory");
+
 static int64_t namespace_now_ms(void)
 {
     struct timespec ts;
@@ -108,11 +110,37 @@ ns_table *namespace_new(void)
     return ns;
 }
 
+/* The lease of chunk index of f; with create, a fresh one if it has none
+ * (NULL when memory runs out). */
+static ns_lease *namespace_lease_of(ns_file *f, uint32_t index, bool create)
+{
+    for (uint32_t i = 0; i < f->nleases; i++)
+        if (f->leases[i].index == index)
+            return &f->leases[i].lease;
+    if (!create)
+        return NULL;
+    ns_chunk_lease *grown = realloc(f->leases, ((size_t)f->nleases + 1) * sizeof *grown);
+    if (!grown)
+        return NULL;
+    f->leases = grown;
+    memset(&f->leases[f->nleases], 0, sizeof *grown);
+    f->leases[f->nleases].index = index;
+    return &f->leases[f->nleases++].lease;
+}
+
+static void namespace_lease_drop(ns_file *f, uint32_t index)
+{
+    for (uint32_t i = 0; i < f->nleases; i++)
+        if (f->leases[i].index == index) {
+            f->leases[i] = f->leases[--f->nleases];
+            return;
+        }
+}
+
 static void namespace_file_free(ns_file *f)
 {
     free(f->append);
-    for (uint32_t i = 0; f->chunks && i < f->nchunks; i++)
-        free(f->chunks[i].lease);
+    free(f->leases);
     free(f->name);
     free(f->chunks);
     free(f);
@@ -354,8 +382,8 @@ ns_status namespace_report(ns_table *ns, const char *fileid, uint32_t index, uin
     }
     /* A report under the lease's newer version is a mutation: from now on
      * that is the chunk's version, and holders of the old one are stale. */
-    bool newer = version != 0 && c->lease && version == c->lease->version &&
-                 version > c->version;
+    const ns_lease *cl = f->nleases ? namespace_lease_of(f, index, false) : NULL;
+    bool newer = version != 0 && cl && version == cl->version && version > c->version;
     if (version != 0 && version != c->version && !newer) {
         st = NS_STALE;
         goto out;
@@ -490,7 +518,7 @@ static void namespace_lease(ns_table *ns, ns_file *f, uint32_t index, const uint
                             unsigned nplan, int64_t now_ms, int64_t lease_ms)
 {
     ns_chunk *c = &f->chunks[index];
-    ns_lease *l = c->lease;
+    ns_lease *l = namespace_lease_of(f, index, false);
     if (l->until_ms > now_ms && l->version)
         return;
     if (l->nrep == 0) {
@@ -554,27 +582,28 @@ ns_status namespace_allocate(ns_table *ns, const char *name, uint32_t index, uin
             f->chunks = grown;
             f->nchunks++;
         } else {
-            free(f->chunks[index].lease);   /* a slot an abandoned append left */
+            namespace_lease_drop(f, index);   /* a slot an abandoned append left */
         }
         memset(&f->chunks[index], 0, sizeof *f->chunks);
         f->chunks[index].version = f->generation;
         f->ncommitted = index + 1;
     }
     ns_chunk *c = &f->chunks[index];
-    if (!c->lease && !(c->lease = calloc(1, sizeof *c->lease))) {
+    ns_lease *l = namespace_lease_of(f, index, true);
+    if (!l) {
         st = NS_NO_MEMORY;
         goto out;
     }
-    if (c->lease->nrep == 0 && c->nrep == 0 && nplan == 0) {
+    if (l->nrep == 0 && c->nrep == 0 && nplan == 0) {
         st = NS_NO_SERVERS;
         goto out;
     }
     namespace_lease(ns, f, index, plan, nplan, now_ms, lease_ms);
     chunkid_format(out->handle, fileid, index);
-    out->version = c->lease->version;
-    out->lease_left_ms = c->lease->until_ms - now_ms;
-    out->nrep = c->lease->nrep;
-    memcpy(out->rep, c->lease->rep, sizeof out->rep);
+    out->version = l->version;
+    out->lease_left_ms = l->until_ms - now_ms;
+    out->nrep = l->nrep;
+    memcpy(out->rep, l->rep, sizeof out->rep);
 out:
     pthread_rwlock_unlock(&ns->lock);
     return st;
@@ -909,7 +938,7 @@ ns_status namespace_append_begin(ns_table *ns, const char *name, uint64_t bytes,
     namespace_log(ns, json_pack("{s:s,s:I}", NS_OP, "counter", "v", (json_int_t)ns->counter));
     for (uint32_t k = 0; k < nnew; k++) {   /* new slots, or ones an abandoned append left */
         ns_chunk *c = &f->chunks[first + k];
-        free(c->lease);
+        namespace_lease_drop(f, first + k);
         memset(c, 0, sizeof *c);
         c->version = ap->version;
         namespace_log(ns, namespace_chunk_record(f, first + k));
@@ -999,7 +1028,7 @@ void namespace_renew(ns_table *ns, const char *fileid, uint32_t index, uint16_t 
     ns_file *f = *namespace_slot(ns, fileid);
     if (f && f->append && f->append->until_ms > now_ms)
         f->append->until_ms = now_ms + lease_ms;
-    ns_lease *l = f && index < f->nchunks ? f->chunks[index].lease : NULL;
+    ns_lease *l = f && index < f->nchunks ? namespace_lease_of(f, index, false) : NULL;
     if (l && l->nrep > 0 && l->rep[0] == server && l->until_ms > now_ms)
         l->until_ms = now_ms + lease_ms;
     pthread_rwlock_unlock(&ns->lock);

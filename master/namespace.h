@@ -73,8 +73,13 @@ typedef struct {
     uint8_t flags;
     uint8_t nrep;
     uint16_t rep[NS_MAX_REPLICAS];   /* registry indices, in report order */
-    ns_lease *lease;                 /* NULL until the chunk is allocated */
-} ns_chunk;
+} ns_chunk;   /* 64 bytes: a million chunks in 64 MB (leases live beside, in their file) */
+
+/* A chunk's lease, kept by its file: few chunks ever have one. */
+typedef struct {
+    uint32_t index;
+    ns_lease lease;
+} ns_chunk_lease;
 
 /* What an allocation hands back. */
 typedef struct {
@@ -114,6 +119,8 @@ typedef struct ns_file {
     uint8_t replication;     /* replicas wanted per chunk */
     int64_t touched_ms;      /* monotonic ms of its creation or last chunk report */
     ns_chunk *chunks;
+    ns_chunk_lease *leases;  /* the chunks allocated with a lease */
+    uint32_t nleases;
     ns_append *append;       /* NULL: none in progress */
     struct ns_file *next;    /* hash chain */
 } ns_file;

@@ -20,7 +20,7 @@
 # before answering. nginx does not fsync at all, so the ceiling is generous.
 #
 # usage: scripts/bench.sh            (installs nginx-light and wrk if missing)
-# env:   RUNS=3 SIZE_MB=1024 SMALL_FILES=1000 SCALE_CHUNKS=1000000 KEEP=0
+# env:   RUNS=3 SIZE_MB=1024 SMALL_FILES=1000 SCALE_CHUNKS=1000000 KEEP=0 ONLY=scale
 # Writes the table to stdout and the figures to bench-results.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -129,6 +129,11 @@ start_cluster() {   # chunk_size nservers [replication]
 }
 cs_cpu() { local t=0 p; for p in "${CS_PIDS[@]}"; do t=$(awk -v a="$t" -v b="$(cpu_of "$p")" 'BEGIN { print a + b }'); done; echo "$t"; }
 
+declare -A FIG
+RESULTS=bench-results${ONLY:+-$ONLY}.json
+# ONLY=scale runs the master-scale part alone (a quick look at memory and
+# restart); the default runs everything.
+if [ "${ONLY:-all}" != scale ]; then
 # ---------- 1. ceiling and 2. streams ----------
 BYTES=$((SIZE_MB * 1024 * 1024))
 say "making a ${SIZE_MB} MiB input"
@@ -140,7 +145,6 @@ nginx_put() { curl -sf -T "$W/input" "$NGINX/big.bin" -o /dev/null; }
 nginx_get() { rm -f "$W/out"; curl -sf -o "$W/out" "$NGINX/big.bin"; }
 timed() { local t0 t1; t0=$(now); "$@"; t1=$(now); awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }'; }
 
-declare -A FIG
 for r in $(seq "$RUNS"); do
     say "ceiling run $r/$RUNS"
     drop_cache; timed nginx_put >>"$W/t.nginx_put"
@@ -238,6 +242,8 @@ for k in small_nginx_w small_nginx_r small_w small_r; do
     FIG[$k]=$(awk -v n="$SMALL_FILES" -v s="$(median <"$W/t.$k")" 'BEGIN { printf "%.0f", n / s }')
 done
 stop_all
+
+fi   # ONLY
 
 # ---------- 5. master scale ----------
 # Chunks enter through the master's own API: 1,000 files of 1,000 chunks by
@@ -370,5 +376,5 @@ for k in $(printf '%s\n' "${!FIG[@]}" | sort); do
     printf '    "%s": %s' "$k" "${FIG[$k]}"
 done
 printf '\n  }\n}\n'
-} >"$ROOT/bench-results.json"
-say "figures written to bench-results.json"
+} >"$ROOT/$RESULTS"
+say "figures written to $RESULTS"

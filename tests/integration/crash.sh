@@ -67,7 +67,7 @@ done
 curl -s "${MASTER}files" | grep -o '"fileName":"f[0-9]*"[^}]*"complete":true' \
     | sed 's/"fileName":"\([^"]*\)".*/\1/' >"$T/complete"
 while read -r f; do
-    client --action read --filename "$f" --output-filename "$T/out"
+    wait_until 10 "complete $f to be readable" readable "$f"
     cmp "$T/src/$f" "$T/out" || fail "complete file $f reads back wrong"
 done <"$T/complete"
 while read -r f; do grep -qx "$f" "$T/complete" || fail "acknowledged $f is not complete"; done <"$T/acked"

@@ -59,6 +59,18 @@ client --action read --filename d --output-filename "$T/d.out"
 cmp "$T/d" "$T/d.out" || fail "d differs after a torn tail"
 ok "a torn journal tail is reported and dropped; the acknowledged write before it survives"
 
+# Before reading around bad replicas, every chunkserver must have
+# reported to this master: each chunk of a and b listed with 3 holders
+# (4 chunks: 4 locations + 12 replicas).
+wait_live 4
+all_reported() {
+    local f
+    for f in a b; do
+        [ "$(curl -s "${MASTER}get?id=$(fileid "$f")" | grep -o '127\.0\.0\.1:' | wc -l)" -eq 16 ] || return 1
+    done
+}
+wait_until 10 "every chunkserver to report a and b" all_reported
+
 # ---- a byte flipped in one replica: the read is still right, the bad
 # replica is found, removed and replaced.
 victim=$(find "${DIRS[@]}" -maxdepth 1 -name "$(fileid a)_1" | head -1)

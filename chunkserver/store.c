@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fsdir.h"
 #include "log.h"
 
 #define STORE_TMP_PREFIX ".tmp-"
@@ -55,26 +56,6 @@ static store_status store_errno_status(int e)
     return (e == ENOSPC || e == EDQUOT) ? STORE_NO_SPACE : STORE_IO;
 }
 
-static int store_mkdirs(const char *dir)
-{
-    char path[4096];
-    if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    for (char *p = path + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(path, 0755) != 0 && errno != EEXIST)
-            return -1;
-        *p = '/';
-    }
-    if (mkdir(path, 0755) != 0 && errno != EEXIST)
-        return -1;
-    return 0;
-}
-
 static bool store_hash_file(store *st, const char *id, char out[SHA256_HEX_LEN + 1],
                             uint64_t *size);
 
@@ -100,7 +81,7 @@ static void store_settle_pending(store *st, const char *id, const char *pending)
 
 store *store_open(const char *dir, char *err, size_t errlen)
 {
-    if (store_mkdirs(dir) != 0) {
+    if (fsdir_make(dir) != 0) {
         snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
         return NULL;
     }

@@ -22,21 +22,31 @@
 #include "protocol.h"
 #include "transfer.h"
 
-bool client_write(const client_opts *o, char *err, size_t errlen)
+/* The local file a write or append reads (--input, else --filename): a
+ * regular file, open; -1 with err set otherwise. */
+static int client_open_input(const client_opts *o, struct stat *sb, char *err, size_t errlen)
 {
     const char *path = o->input ? o->input : o->filename;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
-        return false;
+        return -1;
     }
-    struct stat sb;
-    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+    if (fstat(fd, sb) != 0 || !S_ISREG(sb->st_mode)) {
         snprintf(err, errlen, "%s is not a regular file", path);
         close(fd);
-        return false;
+        return -1;
     }
     posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    return fd;
+}
+
+bool client_write(const client_opts *o, char *err, size_t errlen)
+{
+    struct stat sb;
+    int fd = client_open_input(o, &sb, err, errlen);
+    if (fd < 0)
+        return false;
     client_layout L;
     bool ok = masterapi_plan_upload(o->master, o->filename, (uint64_t)sb.st_size, o->overwrite,
                                     o->replication, &L, err, errlen);
@@ -67,18 +77,10 @@ bool client_write(const client_opts *o, char *err, size_t errlen)
 
 bool client_append(const client_opts *o, char *err, size_t errlen)
 {
-    const char *path = o->input ? o->input : o->filename;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
-        return false;
-    }
     struct stat sb;
-    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        snprintf(err, errlen, "%s is not a regular file", path);
-        close(fd);
+    int fd = client_open_input(o, &sb, err, errlen);
+    if (fd < 0)
         return false;
-    }
     if (sb.st_size == 0) {   /* nothing to add */
         close(fd);
         return true;

@@ -35,6 +35,25 @@ static enum MHD_Result master_api_not_durable(master *m, struct MHD_Connection *
                              why ? why : "metadata journal unavailable");
 }
 
+/* The registered chunkserver a request names in its field key (an address,
+ * canonical as at registration), its last-seen time refreshed: its
+ * registry index, or -1 with an error answer queued in *ret. */
+static int master_api_known_server(master *m, struct MHD_Connection *c, const char *key,
+                                   const char *value, unsigned unknown_status,
+                                   char addr[PROTO_MAX_SERVER_ADDR], enum MHD_Result *ret)
+{
+    char err[256], peer[128] = "";
+    httpd_peer_host(c, peer, sizeof peer);
+    if (!addr_canon_server(value, peer, addr, PROTO_MAX_SERVER_ADDR, err, sizeof err)) {
+        *ret = httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "field \"%s\": %s", key, err);
+        return -1;
+    }
+    int idx = registry_touch(m->reg, addr, registry_now_ms());
+    if (idx < 0)
+        *ret = httpd_reply_error(c, unknown_status, "chunkserver %s is not registered", addr);
+    return idx;
+}
+
 /* ---- POST /chunkserver ---- */
 
 static bool master_api_rack_ok(const char *s)
@@ -112,16 +131,14 @@ static enum MHD_Result master_api_register(master *m, struct MHD_Connection *c, 
 /* One entry of a full report: [id, size, version, sha256, age_ms]. */
 static enum MHD_Result master_api_chunk_report(master *m, struct MHD_Connection *c, json_t *req)
 {
-    char err[256], peer[128] = "", addr[PROTO_MAX_SERVER_ADDR];
+    char err[256], addr[PROTO_MAX_SERVER_ADDR];
     const char *url;
+    enum MHD_Result ret;
     if (!jsonf_string(req, PROTO_F_URL, &url, err, sizeof err))
         return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "%s", err);
-    httpd_peer_host(c, peer, sizeof peer);
-    if (!addr_canon_server(url, peer, addr, sizeof addr, err, sizeof err))
-        return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "field \"url\": %s", err);
-    int idx = registry_touch(m->reg, addr, registry_now_ms());
+    int idx = master_api_known_server(m, c, PROTO_F_URL, url, MHD_HTTP_BAD_REQUEST, addr, &ret);
     if (idx < 0)
-        return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "chunkserver %s is not registered", addr);
+        return ret;
     json_t *chunks = json_object_get(req, PROTO_F_CHUNKS);
     if (!json_is_array(chunks) || json_array_size(chunks) > PROTO_REPORT_PAGE)
         return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST,
@@ -174,7 +191,7 @@ static enum MHD_Result master_api_chunk_report(master *m, struct MHD_Connection 
  * makes a new copy from a good one. */
 static enum MHD_Result master_api_bad_chunk(master *m, struct MHD_Connection *c, json_t *req)
 {
-    char err[256], peer[128] = "", addr[PROTO_MAX_SERVER_ADDR], fileid[FILEID_LEN + 1];
+    char err[256], addr[PROTO_MAX_SERVER_ADDR], fileid[FILEID_LEN + 1];
     const char *id, *server;
     bool corrupt;
     uint32_t index;
@@ -184,12 +201,11 @@ static enum MHD_Result master_api_bad_chunk(master *m, struct MHD_Connection *c,
         return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "%s", err);
     if (!chunkid_parse(id, fileid, &index))
         return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "invalid chunk identifier \"%.80s\"", id);
-    httpd_peer_host(c, peer, sizeof peer);
-    if (!addr_canon_server(server, peer, addr, sizeof addr, err, sizeof err))
-        return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "field \"chunkserver\": %s", err);
-    int idx = registry_touch(m->reg, addr, registry_now_ms());
+    enum MHD_Result ret;
+    int idx = master_api_known_server(m, c, PROTO_F_CHUNKSERVER, server, MHD_HTTP_NOT_FOUND, addr,
+                                      &ret);
     if (idx < 0)
-        return httpd_reply_error(c, MHD_HTTP_NOT_FOUND, "chunkserver %s is not registered", addr);
+        return ret;
     if (corrupt) {
         bool dropped = namespace_drop_replica(m->ns, fileid, index, (uint16_t)idx);
         log_warn("chunk %s on %s is corrupt%s", id, addr,
@@ -314,7 +330,7 @@ static enum MHD_Result master_api_plan(master *m, struct MHD_Connection *c, cons
 
 static enum MHD_Result master_api_upload_ok(master *m, struct MHD_Connection *c, json_t *req)
 {
-    char err[256], peer[128] = "", addr[PROTO_MAX_SERVER_ADDR], fileid[FILEID_LEN + 1];
+    char err[256], addr[PROTO_MAX_SERVER_ADDR], fileid[FILEID_LEN + 1];
     const char *id, *server, *sha = NULL;
     long long size = -1, generation = 0;
     uint32_t index;
@@ -328,12 +344,11 @@ static enum MHD_Result master_api_upload_ok(master *m, struct MHD_Connection *c,
         return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "%s", err);
     if (!chunkid_parse(id, fileid, &index))
         return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "invalid chunk identifier \"%.80s\"", id);
-    httpd_peer_host(c, peer, sizeof peer);
-    if (!addr_canon_server(server, peer, addr, sizeof addr, err, sizeof err))
-        return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "field \"chunkserver\": %s", err);
-    int idx = registry_touch(m->reg, addr, registry_now_ms());
+    enum MHD_Result ret;
+    int idx = master_api_known_server(m, c, PROTO_F_CHUNKSERVER, server, MHD_HTTP_BAD_REQUEST,
+                                      addr, &ret);
     if (idx < 0)
-        return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "chunkserver %s is not registered", addr);
+        return ret;
     uint64_t expected = 0, version = 0;
     ns_status st = namespace_report(m->ns, fileid, index, (uint16_t)idx, size,
                                     (uint64_t)generation, sha, &expected, &version);

@@ -21,6 +21,7 @@
 
 #include <openssl/evp.h>
 
+#include "fsdir.h"
 #include "log.h"
 
 #define JOURNAL_HDR 8
@@ -200,24 +201,6 @@ static size_t journal_list(int dirfd, const char *prefix, uint64_t *out, size_t 
     return n;
 }
 
-static int journal_mkdirs(const char *dir)
-{
-    char path[4096];
-    if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    for (char *p = path + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(path, 0755) != 0 && errno != EEXIST)
-            return -1;
-        *p = '/';
-    }
-    return mkdir(path, 0755) != 0 && errno != EEXIST ? -1 : 0;
-}
-
 static int journal_open_segment(journal *j, uint64_t seq)
 {
     char name[64];
@@ -307,7 +290,7 @@ journal *journal_open(const char *dir, journal_apply_fn apply, void *ud, journal
                       char *err, size_t errlen)
 {
     memset(rec, 0, sizeof *rec);
-    if (journal_mkdirs(dir) != 0) {
+    if (fsdir_make(dir) != 0) {
         snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
         return NULL;
     }

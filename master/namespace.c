@@ -434,6 +434,16 @@ out:
     return st;
 }
 
+/* Records server as a holder of c unless it is one already. */
+static void namespace_add_holder(ns_chunk *c, uint16_t server)
+{
+    for (unsigned r = 0; r < c->nrep; r++)
+        if (c->rep[r] == server)
+            return;
+    if (c->nrep < NS_MAX_REPLICAS)
+        c->rep[c->nrep++] = server;
+}
+
 ns_replica_verdict namespace_check_replica(ns_table *ns, const char *fileid, uint32_t index,
                                            uint16_t server, uint64_t size, uint64_t version,
                                            const char *sha)
@@ -464,11 +474,7 @@ ns_replica_verdict namespace_check_replica(ns_table *ns, const char *fileid, uin
             v = NS_REPLICA_PENDING;
             goto out;
         }
-        for (unsigned r = 0; r < c->nrep; r++)
-            if (c->rep[r] == server)
-                goto out;
-        if (c->nrep < NS_MAX_REPLICAS)
-            c->rep[c->nrep++] = server;
+        namespace_add_holder(c, server);
         goto out;
     }
     if (!(c->flags & NS_CHUNK_STORED)) {
@@ -484,11 +490,7 @@ ns_replica_verdict namespace_check_replica(ns_table *ns, const char *fileid, uin
         v = NS_REPLICA_STALE;
         goto out;
     }
-    for (unsigned r = 0; r < c->nrep; r++)
-        if (c->rep[r] == server)
-            goto out;
-    if (c->nrep < NS_MAX_REPLICAS)
-        c->rep[c->nrep++] = server;
+    namespace_add_holder(c, server);
 out:
     pthread_rwlock_unlock(&ns->lock);
     return v;

@@ -49,6 +49,26 @@ struct masterlink {
     json_t *peers;            /* the cluster's chunkservers, an array of strings */
 };
 
+/* POSTs body (stolen) to the master's path as this server: its address
+ * as registered goes into the body under addr_key. False (err set) when
+ * not registered yet or without an answer; *resp is the caller's to free
+ * on true. */
+static bool masterlink_post(masterlink *ml, const char *path, json_t *body, const char *addr_key,
+                            httpc_response *resp, char *err, size_t errlen)
+{
+    char addr[PROTO_MAX_SERVER_ADDR], url[600];
+    bool ok = masterlink_registered(ml, NULL, addr, sizeof addr);
+    if (!ok) {
+        snprintf(err, errlen, "not registered with the master yet");
+    } else {
+        snprintf(url, sizeof url, "%s%s", ml->master, path);
+        json_object_set_new(body, addr_key, json_string(addr));
+        ok = httpc_json("POST", url, body, MASTERLINK_TIMEOUT_MS, resp, err, errlen);
+    }
+    json_decref(body);
+    return ok;
+}
+
 /* Carries out a "delete" list from the master: [[id, version], ...]. */
 static void masterlink_delete(masterlink *ml, json_t *list)
 {
@@ -88,13 +108,10 @@ typedef struct {
 
 static bool masterlink_send_page(masterlink_report_ctx *r)
 {
-    char url[600], addr[PROTO_MAX_SERVER_ADDR];
-    masterlink_registered(r->ml, NULL, addr, sizeof addr);
-    snprintf(url, sizeof url, "%s%s", r->ml->master, PROTO_PATH_CHUNK_REPORT);
-    json_t *body = json_pack("{s:s,s:O}", PROTO_F_URL, addr, PROTO_F_CHUNKS, r->page);
     httpc_response resp = { 0 };
-    bool ok = httpc_json("POST", url, body, MASTERLINK_TIMEOUT_MS, &resp, r->err, r->errlen);
-    json_decref(body);
+    bool ok = masterlink_post(r->ml, PROTO_PATH_CHUNK_REPORT,
+                              json_pack("{s:O}", PROTO_F_CHUNKS, r->page), PROTO_F_URL, &resp,
+                              r->err, r->errlen);
     if (ok && resp.status != 200) {
         char m[256];
         snprintf(r->err, r->errlen, "master refused the chunk report: %s",
@@ -303,23 +320,15 @@ masterlink_report_result masterlink_report(masterlink *ml, const char *chunk_id,
                                            uint64_t *version, long *status, char *msg,
                                            size_t msglen)
 {
-    char addr[PROTO_MAX_SERVER_ADDR], url[600];
     *status = 0;
-    if (!masterlink_registered(ml, NULL, addr, sizeof addr)) {
-        snprintf(msg, msglen, "not registered with the master yet");
-        return REPORT_UNREACHABLE;
-    }
-    snprintf(url, sizeof url, "%s%s", ml->master, PROTO_PATH_UPLOAD_OK);
-    json_t *body = json_pack("{s:s,s:s,s:I}", PROTO_F_CHUNK_ID, chunk_id, PROTO_F_CHUNKSERVER,
-                             addr, PROTO_F_SIZE, (json_int_t)size);
+    json_t *body = json_pack("{s:s,s:I}", PROTO_F_CHUNK_ID, chunk_id, PROTO_F_SIZE,
+                             (json_int_t)size);
     if (generation)
         json_object_set_new(body, PROTO_F_GENERATION, json_integer((json_int_t)generation));
     if (sha)
         json_object_set_new(body, PROTO_F_SHA256, json_string(sha));
     httpc_response resp;
-    bool ok = httpc_json("POST", url, body, MASTERLINK_TIMEOUT_MS, &resp, msg, msglen);
-    json_decref(body);
-    if (!ok)
+    if (!masterlink_post(ml, PROTO_PATH_UPLOAD_OK, body, PROTO_F_CHUNKSERVER, &resp, msg, msglen))
         return REPORT_UNREACHABLE;
     *status = resp.status;
     masterlink_report_result r;
@@ -342,17 +351,10 @@ masterlink_report_result masterlink_report(masterlink *ml, const char *chunk_id,
 
 bool masterlink_report_bad(masterlink *ml, const char *chunk_id, char *err, size_t errlen)
 {
-    char addr[PROTO_MAX_SERVER_ADDR], url[600];
-    if (!masterlink_registered(ml, NULL, addr, sizeof addr)) {
-        snprintf(err, errlen, "not registered with the master yet");
-        return false;
-    }
-    snprintf(url, sizeof url, "%s%s", ml->master, PROTO_PATH_BAD_CHUNK);
-    json_t *body = json_pack("{s:s,s:s,s:b}", PROTO_F_CHUNK_ID, chunk_id, PROTO_F_CHUNKSERVER,
-                             addr, PROTO_F_CORRUPT, 1);
     httpc_response resp;
-    bool ok = httpc_json("POST", url, body, MASTERLINK_TIMEOUT_MS, &resp, err, errlen);
-    json_decref(body);
+    bool ok = masterlink_post(ml, PROTO_PATH_BAD_CHUNK,
+                              json_pack("{s:s,s:b}", PROTO_F_CHUNK_ID, chunk_id, PROTO_F_CORRUPT, 1),
+                              PROTO_F_CHUNKSERVER, &resp, err, errlen);
     if (!ok)
         return false;
     if (resp.status != 200) {

@@ -59,10 +59,21 @@ static store_status store_errno_status(int e)
 static bool store_hash_file(store *st, const char *id, char out[SHA256_HEX_LEN + 1],
                             uint64_t *size);
 
+/* True when name is "<chunk id><suffix>"; id gets the chunk id. */
+static bool store_id_of(const char *name, const char *suffix, char id[CHUNKID_BUF])
+{
+    size_t n = strlen(name), sl = strlen(suffix);
+    if (n <= sl || n - sl >= CHUNKID_BUF || strcmp(name + n - sl, suffix) != 0)
+        return false;
+    memcpy(id, name, n - sl);
+    id[n - sl] = '\0';
+    return chunkid_parse(id, NULL, NULL);
+}
+
 /* A replacement a crash interrupted: keep the meta that matches the bytes. */
 static void store_settle_pending(store *st, const char *id, const char *pending)
 {
-    char meta[CHUNKID_BUF + 24], hex[SHA256_HEX_LEN + 1], buf[STORE_META_MAX];
+    char meta[CHUNKID_BUF + 8], hex[SHA256_HEX_LEN + 1], buf[STORE_META_MAX];
     snprintf(meta, sizeof meta, "%s" STORE_META_SUFFIX, id);
     int fd = openat(st->dirfd, pending, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
@@ -101,36 +112,24 @@ store *store_open(const char *dir, char *err, size_t errlen)
     for (int i = 0; i < STORE_STRIPES; i++)
         pthread_mutex_init(&st->stripes[i], NULL);
     /* Temporaries are what a crash left half-written: never worth keeping. */
-    int dfd = dup(fd);
-    DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+    DIR *d = fsdir_list(fd);
     if (!d) {
-        if (dfd >= 0)
-            close(dfd);
         snprintf(err, errlen, "cannot list %s: %s", dir, strerror(errno));
         store_close(st);
         return NULL;
     }
     struct dirent *de;
     unsigned removed = 0, adopted = 0;
-    rewinddir(d);
     while ((de = readdir(d)) != NULL) {
         const char *name = de->d_name;
-        char id[CHUNKID_BUF + 8];
-        size_t n = strlen(name), sl = strlen(STORE_META_SUFFIX);
-        size_t pl = strlen(STORE_PENDING_SUFFIX);
+        char id[CHUNKID_BUF];
         if (strncmp(name, STORE_TMP_PREFIX, strlen(STORE_TMP_PREFIX)) == 0) {
             removed += unlinkat(fd, name, 0) == 0;
-        } else if (n > pl && n - pl < sizeof id && !strcmp(name + n - pl, STORE_PENDING_SUFFIX)) {
-            memcpy(id, name, n - pl);
-            id[n - pl] = '\0';
-            if (chunkid_parse(id, NULL, NULL))
-                store_settle_pending(st, id, name);
-        } else if (n > sl && n - sl < sizeof id && !strcmp(name + n - sl, STORE_META_SUFFIX)) {
+        } else if (store_id_of(name, STORE_PENDING_SUFFIX, id)) {
+            store_settle_pending(st, id, name);
+        } else if (store_id_of(name, STORE_META_SUFFIX, id)) {
             /* a meta file whose chunk is gone (a crash mid-removal) */
-            memcpy(id, name, n - sl);
-            id[n - sl] = '\0';
-            if (chunkid_parse(id, NULL, NULL) && faccessat(fd, id, F_OK, 0) != 0 &&
-                errno == ENOENT)
+            if (faccessat(fd, id, F_OK, 0) != 0 && errno == ENOENT)
                 removed += unlinkat(fd, name, 0) == 0;
         } else if (chunkid_parse(name, NULL, NULL)) {
             /* a chunk without meta (a crash between the two names, or a
@@ -542,14 +541,9 @@ store_status store_remove_exact(store *st, const char *id, const store_meta *exp
 void store_list(store *st, bool (*fn)(void *ud, const char *id, const store_meta *m,
                                       int64_t age_ms), void *ud)
 {
-    int dfd = dup(st->dirfd);
-    DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
-    if (!d) {
-        if (dfd >= 0)
-            close(dfd);
+    DIR *d = fsdir_list(st->dirfd);
+    if (!d)
         return;
-    }
-    rewinddir(d);
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     struct dirent *de;
@@ -571,24 +565,13 @@ void store_list(store *st, bool (*fn)(void *ud, const char *id, const store_meta
 
 void store_list_ids(store *st, bool (*fn)(void *ud, const char *id), void *ud)
 {
-    int dfd = dup(st->dirfd);
-    DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
-    if (!d) {
-        if (dfd >= 0)
-            close(dfd);
+    DIR *d = fsdir_list(st->dirfd);
+    if (!d)
         return;
-    }
-    rewinddir(d);
     struct dirent *de;
-    size_t sl = strlen(STORE_META_SUFFIX);
     while ((de = readdir(d)) != NULL) {
         char id[CHUNKID_BUF];
-        size_t n = strlen(de->d_name);
-        if (n <= sl || n - sl >= sizeof id || strcmp(de->d_name + n - sl, STORE_META_SUFFIX) != 0)
-            continue;
-        memcpy(id, de->d_name, n - sl);
-        id[n - sl] = '\0';
-        if (chunkid_parse(id, NULL, NULL) && !fn(ud, id))
+        if (store_id_of(de->d_name, STORE_META_SUFFIX, id) && !fn(ud, id))
             break;
     }
     closedir(d);

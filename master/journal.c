@@ -166,14 +166,9 @@ static journal_read_result journal_read_all(int fd, journal_apply_fn apply, void
 /* Segment numbers of the files named prefix.<n> in dir, ascending. */
 static size_t journal_list(int dirfd, const char *prefix, uint64_t *out, size_t max)
 {
-    int dfd = dup(dirfd);
-    DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
-    if (!d) {
-        if (dfd >= 0)
-            close(dfd);
+    DIR *d = fsdir_list(dirfd);
+    if (!d)
         return 0;
-    }
-    rewinddir(d);   /* the dup shares its offset with every earlier listing */
     size_t n = 0, pl = strlen(prefix);
     struct dirent *de;
     while ((de = readdir(d)) != NULL) {

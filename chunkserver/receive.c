@@ -169,6 +169,8 @@ static bool receive_start_chunk(receive *rx, const char *id)
     store_status st = rx->append ? store_begin_append(rx->cs->st, id, rx->offset, rx->generation,
                                                       &rx->w, err, sizeof err)
                                  : store_begin(rx->cs->st, id, &rx->w, err, sizeof err);
+    if (st == STORE_OK && rx->declared)
+        st = store_reserve(&rx->w, rx->w.written + rx->declared, err, sizeof err);
     if (st != STORE_OK) {
         store_discard(&rx->w);
         unsigned code = st == STORE_NOT_FOUND                     ? MHD_HTTP_NOT_FOUND

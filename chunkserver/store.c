@@ -32,6 +32,15 @@
 #define STORE_META_MAX 512
 
 #define STORE_STRIPES 64
+/* Direct writes: the staging buffer's size, and the alignment of its
+ * address, of every write's length and of every file offset. 4096 is a
+ * multiple of every logical block size in use; a device that wants more
+ * makes the first write fail with EINVAL and the writer goes buffered. */
+#define STORE_STAGE_BYTES (1u << 20)
+#define STORE_DIRECT_ALIGN 4096u
+/* Staging buffers kept for the next writer instead of going back to the
+ * allocator (whose 1 MiB blocks are fresh pages to fault in every time). */
+#define STORE_STAGE_KEEP 16
 
 struct store {
     char *dir;
@@ -41,7 +50,36 @@ struct store {
      * stripe, so none sees another half done: a deletion never runs
      * between a replacement's new bytes and its new meta file. */
     pthread_mutex_t stripes[STORE_STRIPES];
+    pthread_mutex_t stage_mu;
+    char *stage_free[STORE_STAGE_KEEP];
+    int nstage_free;
 };
+
+static char *store_stage_get(store *st)
+{
+    char *b = NULL;
+    pthread_mutex_lock(&st->stage_mu);
+    if (st->nstage_free > 0)
+        b = st->stage_free[--st->nstage_free];
+    pthread_mutex_unlock(&st->stage_mu);
+    void *fresh = NULL;
+    if (!b && posix_memalign(&fresh, STORE_DIRECT_ALIGN, STORE_STAGE_BYTES) == 0)
+        b = fresh;
+    return b;
+}
+
+static void store_stage_put(store *st, char *b)
+{
+    if (!b)
+        return;
+    pthread_mutex_lock(&st->stage_mu);
+    if (st->nstage_free < STORE_STAGE_KEEP) {
+        st->stage_free[st->nstage_free++] = b;
+        b = NULL;
+    }
+    pthread_mutex_unlock(&st->stage_mu);
+    free(b);
+}
 
 static pthread_mutex_t *store_stripe(store *st, const char *id)
 {
@@ -111,6 +149,7 @@ store *store_open(const char *dir, char *err, size_t errlen)
     st->dirfd = fd;
     for (int i = 0; i < STORE_STRIPES; i++)
         pthread_mutex_init(&st->stripes[i], NULL);
+    pthread_mutex_init(&st->stage_mu, NULL);
     /* Temporaries are what a crash left half-written: never worth keeping. */
     DIR *d = fsdir_list(fd);
     if (!d) {
@@ -154,6 +193,9 @@ void store_close(store *st)
     close(st->dirfd);
     for (int i = 0; i < STORE_STRIPES; i++)
         pthread_mutex_destroy(&st->stripes[i]);
+    while (st->nstage_free > 0)
+        free(st->stage_free[--st->nstage_free]);
+    pthread_mutex_destroy(&st->stage_mu);
     free(st->dir);
     free(st);
 }
@@ -176,7 +218,11 @@ store_status store_begin(store *st, const char *id, store_writer *w, char *err, 
         snprintf(err, errlen, "out of memory");
         return STORE_IO;
     }
-    w->fd = openat(st->dirfd, w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    /* Not every filesystem takes O_DIRECT (tmpfs did not until 6.6). */
+    w->fd = openat(st->dirfd, w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_DIRECT, 0644);
+    w->direct = w->fd >= 0;
+    if (w->fd < 0 && errno == EINVAL)
+        w->fd = openat(st->dirfd, w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (w->fd < 0) {
         int e = errno;
         snprintf(err, errlen, "cannot create chunk file: %s", strerror(e));
@@ -255,6 +301,18 @@ store_status store_begin_append(store *st, const char *id, uint64_t offset, uint
     return STORE_OK;
 }
 
+store_status store_reserve(store_writer *w, uint64_t total, char *err, size_t errlen)
+{
+    if (total <= w->written)
+        return STORE_OK;
+    int rc = fallocate(w->fd, FALLOC_FL_KEEP_SIZE, (off_t)w->written, (off_t)(total - w->written));
+    if (rc == 0 || (errno != ENOSPC && errno != EDQUOT))
+        return STORE_OK;   /* not supported here: the writes will find out */
+    snprintf(err, errlen, "no room for chunk %s (%llu bytes): %s", w->id,
+             (unsigned long long)total, strerror(errno));
+    return STORE_NO_SPACE;
+}
+
 store_status store_write(store_writer *w, const void *data, size_t len, char *err, size_t errlen)
 {
     sha256_stream_update(w->hash, data, len);
@@ -263,10 +321,9 @@ store_status store_write(store_writer *w, const void *data, size_t len, char *er
     return store_write_raw(w, data, len, err, errlen);
 }
 
-static store_status store_write_raw(store_writer *w, const void *data, size_t len, char *err,
-                                    size_t errlen)
+static store_status store_write_fd(store_writer *w, const char *p, size_t len, char *err,
+                                   size_t errlen)
 {
-    const char *p = data;
     while (len > 0) {
         ssize_t n = write(w->fd, p, len);
         if (n < 0) {
@@ -278,7 +335,86 @@ static store_status store_write_raw(store_writer *w, const void *data, size_t le
         }
         p += n;
         len -= (size_t)n;
-        w->written += (uint64_t)n;
+    }
+    return STORE_OK;
+}
+
+/* Leaves direct mode: later writes go through the page cache. */
+static bool store_go_buffered(store_writer *w)
+{
+    int fl = fcntl(w->fd, F_GETFL);
+    if (fl < 0 || fcntl(w->fd, F_SETFL, fl & ~O_DIRECT) != 0)
+        return false;
+    w->direct = false;
+    return true;
+}
+
+/* Writes the staged bytes: the aligned part directly, and with all set the
+ * unaligned rest too (buffered: it is the chunk's end). */
+static store_status store_drain(store_writer *w, bool all, char *err, size_t errlen)
+{
+    size_t aligned = w->staged & ~(size_t)(STORE_DIRECT_ALIGN - 1);
+    if (w->direct && aligned > 0) {
+        ssize_t n;
+        do
+            n = write(w->fd, w->stage, aligned);
+        while (n < 0 && errno == EINTR);
+        if (n < 0 && errno == EINVAL && store_go_buffered(w))
+            n = 0;   /* the device wants a larger alignment: write it buffered below */
+        if (n < 0) {
+            int e = errno;
+            snprintf(err, errlen, "cannot write chunk %s: %s", w->id, strerror(e));
+            return store_errno_status(e);
+        }
+        /* A short direct write is possible (a nearly full disk); what is
+         * left stays staged and goes out buffered. */
+        memmove(w->stage, w->stage + n, w->staged - (size_t)n);
+        w->staged -= (size_t)n;
+        if ((size_t)n < aligned && w->direct && !store_go_buffered(w)) {
+            snprintf(err, errlen, "cannot write chunk %s: %s", w->id, strerror(errno));
+            return STORE_IO;
+        }
+    }
+    if (!w->direct || all) {
+        if (w->direct && w->staged > 0 && !store_go_buffered(w)) {
+            snprintf(err, errlen, "cannot write chunk %s: %s", w->id, strerror(errno));
+            return STORE_IO;
+        }
+        store_status s = store_write_fd(w, w->stage, w->staged, err, errlen);
+        if (s != STORE_OK)
+            return s;
+        w->staged = 0;
+    }
+    return STORE_OK;
+}
+
+static store_status store_write_raw(store_writer *w, const void *data, size_t len, char *err,
+                                    size_t errlen)
+{
+    const char *p = data;
+    if (!w->direct && w->staged == 0) {
+        store_status s = store_write_fd(w, p, len, err, errlen);
+        w->written += len;
+        return s;
+    }
+    if (!w->stage && !(w->stage = store_stage_get(w->st))) {
+        snprintf(err, errlen, "out of memory");
+        return STORE_IO;
+    }
+    while (len > 0) {
+        size_t k = STORE_STAGE_BYTES - w->staged;
+        if (k > len)
+            k = len;
+        memcpy(w->stage + w->staged, p, k);
+        w->staged += k;
+        w->written += k;
+        p += k;
+        len -= k;
+        if (w->staged == STORE_STAGE_BYTES) {
+            store_status s = store_drain(w, !w->direct, err, errlen);
+            if (s != STORE_OK)
+                return s;
+        }
     }
     return STORE_OK;
 }
@@ -328,6 +464,11 @@ store_status store_seal(store_writer *w, const char *expect_sha, char *err, size
 
 store_status store_finish(store_writer *w, uint64_t version, char *err, size_t errlen)
 {
+    store_status s = w->staged ? store_drain(w, true, err, errlen) : STORE_OK;
+    store_stage_put(w->st, w->stage);   /* no more bytes come */
+    w->stage = NULL;
+    if (s != STORE_OK)
+        return s;
     int rc = fdatasync(w->fd);
     int e = errno;
     if (close(w->fd) != 0 && rc == 0) {
@@ -421,6 +562,10 @@ void store_discard(store_writer *w)
     sha256_stream_free(w->hash);
     sha256_stream_free(w->part);
     w->hash = w->part = NULL;
+    if (w->st)
+        store_stage_put(w->st, w->stage);
+    w->stage = NULL;
+    w->staged = 0;
 }
 
 store_status store_open_chunk(store *st, const char *id, int *fd, uint64_t *size)

@@ -1,7 +1,8 @@
 /* test_store.c - chunk files on disk: temporary until published, never
  * replaced by accident, leftovers cleaned at open, meta files with version
  * and SHA-256, bytes that fail their checksum never published, deletions
- * that spare newer versions. */
+ * that spare newer versions, large chunks written in uneven pieces through
+ * the aligned staging of direct I/O, and room reserved up front. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +17,7 @@
 
 #include <cmocka.h>
 
+#include "sha256.h"
 #include "store.h"
 
 #define ID "0e5523056ab6dbb2a3bfa672b305d76b003954fa5a1bcc8de29528c2ad79b2ed_7"
@@ -135,6 +137,7 @@ static void test_unfinished_is_invisible_and_cleaned(void **state)
     /* Simulate a crash: the writer is never finished or discarded. */
     close(w.fd);
     sha256_stream_free(w.hash);
+    free(w.stage);
     assert_int_equal(count_entries(*state), 1);
     store_close(st);
     st = store_open(*state, err, sizeof err);
@@ -275,6 +278,77 @@ static void test_remove_exact_spares_replacement(void **state)
     store_close(st);
 }
 
+/* Pieces of every awkward size: smaller than a block, straddling the
+ * staging buffer's end, larger than it, ending off a block boundary. */
+static void test_large_uneven_writes(void **state)
+{
+    char err[256];
+    store *st = store_open(*state, err, sizeof err);
+    assert_non_null(st);
+    const size_t pieces[] = { 1, 4095, 4097, 65536, 1048575, 3, 2 * 1048576 + 17, 512, 77777 };
+    size_t total = 0;
+    for (size_t i = 0; i < sizeof pieces / sizeof *pieces; i++)
+        total += pieces[i];
+    unsigned char *data = malloc(total);
+    assert_non_null(data);
+    for (size_t i = 0; i < total; i++)
+        data[i] = (unsigned char)(i * 2654435761u >> 13);
+    store_writer w;
+    assert_int_equal(store_begin(st, ID, &w, err, sizeof err), STORE_OK);
+    assert_int_equal(store_reserve(&w, total, err, sizeof err), STORE_OK);
+    struct stat sb;
+    assert_int_equal(fstat(w.fd, &sb), 0);
+    assert_int_equal(sb.st_size, 0);   /* reserved room is not size */
+    size_t at = 0;
+    for (size_t i = 0; i < sizeof pieces / sizeof *pieces; i++) {
+        assert_int_equal(store_write(&w, data + at, pieces[i], err, sizeof err), STORE_OK);
+        at += pieces[i];
+    }
+    char want[SHA256_HEX_LEN + 1];
+    assert_true(sha256_hex(data, total, want));
+    assert_int_equal(store_seal(&w, want, err, sizeof err), STORE_OK);
+    assert_int_equal(store_finish(&w, 3, err, sizeof err), STORE_OK);
+    assert_int_equal(store_publish(&w, false, err, sizeof err), STORE_OK);
+    store_discard(&w);
+
+    int fd;
+    uint64_t size;
+    assert_int_equal(store_open_chunk(st, ID, &fd, &size), STORE_OK);
+    assert_int_equal(size, total);
+    unsigned char *back = malloc(total + 1);
+    assert_non_null(back);
+    assert_int_equal(pread(fd, back, total + 1, 0), (ssize_t)total);
+    close(fd);
+    assert_memory_equal(back, data, total);
+    store_meta m;
+    assert_int_equal(store_read_meta(st, ID, &m), STORE_OK);
+    assert_int_equal(m.size, total);
+    assert_string_equal(m.sha, want);
+    free(back);
+    free(data);
+    store_close(st);
+}
+
+/* Room a disk cannot hold is refused before any byte is sent. */
+static void test_reserve_too_much(void **state)
+{
+    char err[256];
+    store *st = store_open(*state, err, sizeof err);
+    assert_non_null(st);
+    store_writer w;
+    assert_int_equal(store_begin(st, ID, &w, err, sizeof err), STORE_OK);
+    if (fallocate(w.fd, FALLOC_FL_KEEP_SIZE, 0, 4096) != 0) {
+        store_discard(&w);
+        store_close(st);
+        skip();   /* no fallocate on this filesystem: nothing to reserve with */
+    }
+    assert_int_equal(store_reserve(&w, 8ull << 40, err, sizeof err), STORE_NO_SPACE);
+    assert_non_null(strstr(err, "no room"));
+    store_discard(&w);
+    assert_int_equal(count_entries(*state), 0);
+    store_close(st);
+}
+
 static void test_creates_nested_dir(void **state)
 {
     char err[256], dir[512];
@@ -298,6 +372,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_interrupted_replace_settled, setup, teardown),
         cmocka_unit_test_setup_teardown(test_remove_exact_spares_replacement, setup, teardown),
         cmocka_unit_test_setup_teardown(test_creates_nested_dir, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_large_uneven_writes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reserve_too_much, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

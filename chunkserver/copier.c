@@ -87,8 +87,8 @@ bool copier_copy(chunkserver *cs, const char *id, const char *to, uint64_t gener
     *status = 502;
     if (!ok) {
         char why[300];
-        snprintf(why, sizeof why, "%s", err);
-        snprintf(err, errlen, "copy of %s to %s: %s", id, target, why);
+        snprintf(why, sizeof why, "%.299s", err);
+        snprintf(err, errlen, "copy of %s to %.80s: %.200s", id, target, why);
         return false;
     }
     if (resp.status != 200) {

@@ -28,7 +28,7 @@ int client_main(int argc, char **argv)
     const char *master_url = "http://localhost:8000/", *action = NULL, *filename = NULL;
     const char *output = NULL, *input = NULL;
     bool overwrite = false, quiet = false;
-    long long parallel = 4, replication = 0;
+    long long parallel = 0, replication = 0;
     const flag_def defs[] = {
         { "master", FLAG_STRING, &master_url, 0, 0, "URL", "the master's address" },
         { "action", FLAG_STRING, &action, 0, 0, "ACTION", "write, append, read, list or delete" },
@@ -39,7 +39,8 @@ int client_main(int argc, char **argv)
         { "overwrite", FLAG_BOOL, &overwrite, 0, 0, NULL, "write: replace an existing file" },
         { "replication", FLAG_INT, &replication, 0, PROTO_MAX_REPLICATION, "N",
           "write: copies of each chunk (0: the master's --replication)" },
-        { "parallel", FLAG_INT, &parallel, 1, 64, "N", "chunks transferred at once" },
+        { "parallel", FLAG_INT, &parallel, 0, 64, "N",
+          "chunks transferred at once (0: about 32 MiB in flight, 4 to 32 chunks)" },
         { "quiet", FLAG_BOOL, &quiet, 0, 0, NULL, "no progress line" },
     };
     const size_t ndefs = sizeof defs / sizeof defs[0];

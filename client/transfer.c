@@ -26,6 +26,12 @@
 #define TRANSFER_UPLOAD_BUFFER (1024 * 1024)
 #define TRANSFER_DOWNLOAD_BUFFER (512 * 1024)
 #define TRANSFER_STALL_SECONDS 60L
+/* --parallel 0: enough chunks at once to keep this many bytes in flight
+ * (small chunks spend most of their time in per-chunk round trips and
+ * syncs, so more of them must overlap), within these bounds. */
+#define TRANSFER_AUTO_BYTES (32u << 20)
+#define TRANSFER_AUTO_MIN 4u
+#define TRANSFER_AUTO_MAX 32u
 
 typedef struct {
     const transfer_opts *o;
@@ -422,6 +428,14 @@ static void transfer_tick(void *ud)
     progress_update(t->o->prog, t->bytes_done + moving);
 }
 
+static unsigned transfer_parallel(const transfer_opts *o, const client_layout *L)
+{
+    if (o->parallel > 0)
+        return (unsigned)o->parallel;
+    uint64_t k = L->chunk_size ? TRANSFER_AUTO_BYTES / L->chunk_size : TRANSFER_AUTO_MAX;
+    return k < TRANSFER_AUTO_MIN ? TRANSFER_AUTO_MIN : k > TRANSFER_AUTO_MAX ? TRANSFER_AUTO_MAX : (unsigned)k;
+}
+
 bool transfer_run(const transfer_opts *o, const client_layout *L, char *err, size_t errlen)
 {
     size_t n = L->nchunks;
@@ -438,7 +452,7 @@ bool transfer_run(const transfer_opts *o, const client_layout *L, char *err, siz
         transfer_state t = { .o = o, .jobs = jobs, .err = err, .errlen = errlen };
         httpc_multi_spec spec = {
             .njobs = n,
-            .parallel = o->stream_out ? 1 : (unsigned)(o->parallel > 0 ? o->parallel : 1),
+            .parallel = o->stream_out ? 1 : transfer_parallel(o, L),
             .start = transfer_start,
             .finish = transfer_finish,
             .tick = transfer_tick,

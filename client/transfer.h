@@ -26,7 +26,7 @@ typedef struct {
     bool upload;
     int fd;              /* the input (upload) or output (download) */
     bool stream_out;     /* download into a pipe or terminal: strictly in order */
-    int parallel;        /* chunks in flight */
+    int parallel;        /* chunks in flight; 0: chosen from the chunk size */
     progress *prog;
 } transfer_opts;
 

@@ -20,7 +20,7 @@
 # before answering. nginx does not fsync at all, so the ceiling is generous.
 #
 # usage: scripts/bench.sh            (installs nginx-light and wrk if missing)
-# env:   RUNS=3 SIZE_MB=1024 SMALL_FILES=1000 SCALE_CHUNKS=1000000 KEEP=0 ONLY=scale
+# env:   RUNS=3 SIZE_MB=1024 SMALL_FILES=1000 SCALE_CHUNKS=1000000 KEEP=0 ONLY=all|scale|streams
 # Writes the table to stdout and the figures to bench-results.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -130,10 +130,13 @@ start_cluster() {   # chunk_size nservers [replication]
 cs_cpu() { local t=0 p; for p in "${CS_PIDS[@]}"; do t=$(awk -v a="$t" -v b="$(cpu_of "$p")" 'BEGIN { print a + b }'); done; echo "$t"; }
 
 declare -A FIG
-RESULTS=bench-results${ONLY:+-$ONLY}.json
+RESULTS=bench-results$([ "${ONLY:-all}" = all ] || echo "-$ONLY").json
 # ONLY=scale runs the master-scale part alone (a quick look at memory and
-# restart); the default runs everything.
-if [ "${ONLY:-all}" != scale ]; then
+# restart), ONLY=streams the ceiling and the streams alone; the default
+# runs everything.
+ONLY=${ONLY:-all}
+case $ONLY in all | scale | streams) ;; *) die "ONLY is all, scale or streams, not $ONLY" ;; esac
+if [ "$ONLY" != scale ]; then
 # ---------- 1. ceiling and 2. streams ----------
 BYTES=$((SIZE_MB * 1024 * 1024))
 say "making a ${SIZE_MB} MiB input"
@@ -196,6 +199,9 @@ stream_bench() {   # label chunk_size replication
 stream_bench r1_64m $((64 * 1024 * 1024)) 1
 stream_bench r1_1m 1000000 1
 stream_bench r3_64m $((64 * 1024 * 1024)) 3
+fi   # ONLY
+
+if [ "$ONLY" = all ]; then
 start_nginx   # stop_all stopped it
 
 # ---------- 3. metadata ----------
@@ -245,6 +251,7 @@ stop_all
 
 fi   # ONLY
 
+if [ "$ONLY" != streams ]; then
 # ---------- 5. master scale ----------
 # Chunks enter through the master's own API: 1,000 files of 1,000 chunks by
 # /upload, then every chunk reported stored, with a checksum, by
@@ -335,6 +342,7 @@ t1=$(now)
 FIG[scale_restart_checkpoint_s]=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
 [ "$(stored)" -ge "$SCALE_CHUNKS" ] || die "the restarted master lost chunks"
 stop_all
+fi   # ONLY
 
 # ---------- report ----------
 f() { echo "${FIG[$1]:-n/a}"; }

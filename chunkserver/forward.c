@@ -1,23 +1,21 @@
 /*
- * forward.c - the sending half of the write pipeline. The connection
- * thread writes each received buffer into a pipe; a sender thread of this
- * forward runs one libcurl PUT whose body is read from that pipe. The pipe
- * is the only buffer (1 MiB), so memory stays bounded and a slow
- * downstream slows the upload down instead of piling up bytes. If the
- * downstream fails, the sender closes its end and later writes fail
- * with EPIPE at once: the local copy never waits on a dead peer.
+ * forward.c - the sending half of the write pipeline. A forward is one
+ * libcurl PUT to the next hop, driven on its own multi handle by the
+ * connection thread that receives the chunk: each received buffer is
+ * offered to the upload's read callback and the transfer is run until it
+ * has taken all of it, so the bytes go from libmicrohttpd's buffer to
+ * curl's and out, with no pipe, no second thread and no copy of our own.
+ * A slow downstream therefore slows the upload down, and memory stays at
+ * curl's one upload buffer. Once the downstream fails, every later write
+ * is dropped at once: the local copy never waits on a dead peer.
  */
 #include "forward.h"
 
 #include <curl/curl.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "addr.h"
 #include "chunkid.h"
@@ -27,24 +25,32 @@
 #include "protocol.h"
 #include "sha256.h"
 
-#define FORWARD_PIPE_BYTES (1024 * 1024)
+#define FORWARD_UPLOAD_BUFFER (1024L * 1024L)
 #define FORWARD_STALL_SECONDS 60L
+#define FORWARD_POLL_MS 1000
 
 struct forward {
-    int rfd, wfd;               /* the pipe: we write wfd, the sender reads rfd */
-    pthread_t thread;
+    CURLM *multi;
+    CURL *easy;                 /* the PUT to hops[hop] */
+    struct curl_slist *headers;
     char hops[PROTO_MAX_REPLICATION][PROTO_MAX_SERVER_ADDR];
-    size_t nhops;
+    size_t nhops, hop;
     char id[CHUNKID_BUF];
     uint64_t generation;
     long long offset;           /* an append: after this many bytes; -1: a whole chunk */
     uint64_t length;
-    uint64_t sent;              /* bytes the sender has taken from the pipe */
+    uint64_t sent;              /* body bytes curl has taken (the digest included) */
     _Atomic uint64_t *sent_counter;
-    bool failed;                /* set by forward_write once the pipe broke */
+    const char *pend;           /* bytes offered by forward_write, not yet taken */
+    size_t pend_len;
+    bool paused;                /* the read callback found nothing offered */
+    bool cut;                   /* the local side gave up: the body ends short */
+    bool done;                  /* the transfer is over (rc and status are set) */
+    bool failed;                /* it is over without the body's end, or went wrong */
     bool ended;                 /* forward_end ran */
-    /* set by the sender thread before it exits */
-    json_t *stored;
+    CURLcode rc;
+    long status;
+    char curl_err[CURL_ERROR_SIZE];
     char err[300];
     char answer[2048];
     size_t answer_len;
@@ -53,21 +59,23 @@ struct forward {
 static size_t forward_read(char *buf, size_t size, size_t nitems, void *ud)
 {
     forward *fw = ud;
-    ssize_t n;
-    do
-        n = read(fw->rfd, buf, size * nitems);
-    while (n < 0 && errno == EINTR);
-    /* An error, or the pipe closed before the whole chunk passed (the local
-     * side aborted): cut the connection so the downstream keeps nothing. */
-    if (n < 0 || (n == 0 && fw->sent < fw->length + SHA256_HEX_LEN))
-        return CURL_READFUNC_ABORT;
+    if (fw->cut)
+        return CURL_READFUNC_ABORT;   /* the downstream keeps nothing */
+    if (fw->pend_len == 0) {
+        fw->paused = true;
+        return CURL_READFUNC_PAUSE;
+    }
+    size_t n = size * nitems < fw->pend_len ? size * nitems : fw->pend_len;
+    memcpy(buf, fw->pend, n);
+    fw->pend += n;
+    fw->pend_len -= n;
     /* The counter is of chunk bytes: the digest at the end is not one. */
     uint64_t chunk_bytes = fw->sent >= fw->length ? 0 : fw->length - fw->sent;
-    if (chunk_bytes > (uint64_t)n)
-        chunk_bytes = (uint64_t)n;
-    fw->sent += (uint64_t)n;
+    if (chunk_bytes > n)
+        chunk_bytes = n;
+    fw->sent += n;
     atomic_fetch_add(fw->sent_counter, chunk_bytes);
-    return (size_t)n;
+    return n;
 }
 
 static size_t forward_answer(char *p, size_t size, size_t n, void *ud)
@@ -81,12 +89,14 @@ static size_t forward_answer(char *p, size_t size, size_t n, void *ud)
     return len;
 }
 
-/* One attempt: PUT the chunk to hops[h], naming hops[h+1..] as its chain.
- * The chunk's SHA-256 follows its bytes in the body (forward_end). */
-static CURLcode forward_to(forward *fw, size_t h, long *status, char *curl_err)
+/* Sets up the PUT of the chunk to hops[fw->hop], naming the hops after it
+ * as its chain, and adds it to the multi handle. The chunk's SHA-256
+ * follows its bytes in the body (forward_end). */
+static bool forward_open(forward *fw)
 {
     char path[CHUNKID_BUF + 48], url[512];
-    char chain[PROTO_MAX_SERVER_ADDR * PROTO_MAX_REPLICATION + 64];
+    char line[PROTO_MAX_SERVER_ADDR * PROTO_MAX_REPLICATION + 64];
+    size_t h = fw->hop;
     if (fw->offset >= 0)
         snprintf(path, sizeof path, PROTO_PATH_CHUNKS "%s?" PROTO_QUERY_OFFSET "=%lld", fw->id,
                  fw->offset);
@@ -95,81 +105,124 @@ static CURLcode forward_to(forward *fw, size_t h, long *status, char *curl_err)
     addr_server_url(fw->hops[h], path, url, sizeof url);
     struct curl_slist *headers = NULL;
     if (h + 1 < fw->nhops) {
-        int n = snprintf(chain, sizeof chain, PROTO_HDR_CHAIN ": ");
+        int n = snprintf(line, sizeof line, PROTO_HDR_CHAIN ": ");
         for (size_t k = h + 1; k < fw->nhops; k++)
-            n += snprintf(chain + n, sizeof chain - (size_t)n, "%s%s", k > h + 1 ? "," : "",
+            n += snprintf(line + n, sizeof line - (size_t)n, "%s%s", k > h + 1 ? "," : "",
                           fw->hops[k]);
-        headers = curl_slist_append(headers, chain);
+        headers = curl_slist_append(headers, line);
     }
     if (fw->generation) {
-        snprintf(chain, sizeof chain, PROTO_HDR_GENERATION ": %" PRIu64, fw->generation);
-        headers = curl_slist_append(headers, chain);
+        snprintf(line, sizeof line, PROTO_HDR_GENERATION ": %" PRIu64, fw->generation);
+        headers = curl_slist_append(headers, line);
     }
     headers = curl_slist_append(headers, PROTO_HDR_SHA256 ": " PROTO_SHA256_TRAILING);
+    headers = curl_slist_append(headers, "Expect:");   /* the bytes are already here */
     CURL *c = curl_easy_init();
-    if (!c) {
+    if (!c || !headers) {
+        curl_easy_cleanup(c);
         curl_slist_free_all(headers);
-        return CURLE_OUT_OF_MEMORY;
+        return false;
     }
     fw->answer_len = 0;
     fw->answer[0] = '\0';
+    fw->curl_err[0] = '\0';
     httpc_configure(c, 5000);
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
     curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)(fw->length + SHA256_HEX_LEN));
     curl_easy_setopt(c, CURLOPT_READFUNCTION, forward_read);
     curl_easy_setopt(c, CURLOPT_READDATA, fw);
-    curl_easy_setopt(c, CURLOPT_UPLOAD_BUFFERSIZE, 1024L * 1024L);
+    curl_easy_setopt(c, CURLOPT_UPLOAD_BUFFERSIZE, FORWARD_UPLOAD_BUFFER);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, forward_answer);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, fw);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, curl_err);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, fw->curl_err);
     curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
     curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, FORWARD_STALL_SECONDS);
-    CURLcode rc = curl_easy_perform(c);
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
-    curl_easy_cleanup(c);
-    curl_slist_free_all(headers);
-    return rc;
+    if (curl_multi_add_handle(fw->multi, c) != CURLM_OK) {
+        curl_easy_cleanup(c);
+        curl_slist_free_all(headers);
+        return false;
+    }
+    fw->easy = c;
+    fw->headers = headers;
+    fw->paused = false;
+    return true;
 }
 
-static void *forward_run(void *arg)
+static void forward_close(forward *fw)
 {
-    forward *fw = arg;
-    char curl_err[CURL_ERROR_SIZE] = "";
+    if (fw->easy) {
+        curl_multi_remove_handle(fw->multi, fw->easy);
+        curl_easy_cleanup(fw->easy);
+        fw->easy = NULL;
+    }
+    curl_slist_free_all(fw->headers);
+    fw->headers = NULL;
+}
+
+/* The transfer ended: a hop that refused the connection before any byte
+ * left is passed over for the next one; anything else ends the forward. */
+static void forward_ended(forward *fw, CURLcode rc)
+{
     long status = 0;
-    CURLcode rc = CURLE_COULDNT_CONNECT;
-    size_t h = 0;
-    for (; h < fw->nhops; h++) {
-        curl_err[0] = '\0';
-        status = 0;
-        rc = forward_to(fw, h, &status, curl_err);
-        if (rc != CURLE_COULDNT_CONNECT || fw->sent > 0 || h + 1 == fw->nhops)
+    curl_easy_getinfo(fw->easy, CURLINFO_RESPONSE_CODE, &status);
+    if (rc == CURLE_COULDNT_CONNECT && fw->sent == 0 && fw->hop + 1 < fw->nhops && !fw->cut) {
+        log_warn("pipeline: %s unreachable, passing %s on to %s instead", fw->hops[fw->hop],
+                 fw->id, fw->hops[fw->hop + 1]);
+        forward_close(fw);
+        fw->hop++;
+        if (forward_open(fw))
+            return;
+        snprintf(fw->curl_err, sizeof fw->curl_err, "out of memory");
+    }
+    fw->done = true;
+    fw->rc = rc;
+    fw->status = status;
+    /* An answer before the whole body left is a refusal, whatever it says. */
+    if (rc != CURLE_OK || status != 200 || fw->sent < fw->length + SHA256_HEX_LEN)
+        fw->failed = true;
+}
+
+/* Runs the transfer until enough(fw) holds or the transfer is over. */
+static void forward_drive(forward *fw, bool (*enough)(const forward *))
+{
+    while (!fw->done && !enough(fw)) {
+        int running = 0;
+        CURLMcode mc = curl_multi_perform(fw->multi, &running);
+        CURLMsg *msg;
+        int left;
+        while ((msg = curl_multi_info_read(fw->multi, &left)) != NULL)
+            if (msg->msg == CURLMSG_DONE)
+                forward_ended(fw, msg->data.result);
+        if (mc != CURLM_OK && !fw->done) {
+            snprintf(fw->curl_err, sizeof fw->curl_err, "%s", curl_multi_strerror(mc));
+            fw->done = fw->failed = true;
+            fw->rc = CURLE_SEND_ERROR;
+        }
+        if (fw->done || enough(fw))
             break;
-        log_warn("pipeline: %s unreachable, passing %s on to %s instead", fw->hops[h], fw->id,
-                 fw->hops[h + 1]);
+        curl_multi_poll(fw->multi, NULL, 0, FORWARD_POLL_MS, NULL);
     }
-    /* Whatever happened, stop taking bytes: a writer now gets EPIPE. */
-    close(fw->rfd);
-    fw->rfd = -1;
-    const char *next = fw->hops[h < fw->nhops ? h : fw->nhops - 1];
-    json_t *doc = fw->answer_len ? json_loads(fw->answer, 0, NULL) : NULL;
-    if (rc != CURLE_OK) {
-        snprintf(fw->err, sizeof fw->err, "%.80s: %.180s", next,
-                 curl_err[0] ? curl_err : curl_easy_strerror(rc));
-    } else if (status != 200) {
-        json_t *e = json_object_get(doc, PROTO_F_ERROR);
-        snprintf(fw->err, sizeof fw->err, "%.80s: HTTP %ld: %.180s", next, status,
-                 json_is_string(e) ? json_string_value(e) : "no error text");
-    } else {
-        json_t *reps = json_object_get(doc, PROTO_F_REPLICAS);
-        if (json_is_array(reps))
-            fw->stored = json_incref(reps);
-        else
-            snprintf(fw->err, sizeof fw->err, "%.80s: answer lists no replicas", next);
-    }
-    json_decref(doc);
-    return NULL;
+}
+
+static bool forward_taken(const forward *fw)
+{
+    return fw->pend_len == 0;
+}
+
+/* Every body byte has left for the socket, not only for curl's buffer. */
+static bool forward_flushed(const forward *fw)
+{
+    curl_off_t up = 0;
+    curl_easy_getinfo(fw->easy, CURLINFO_SIZE_UPLOAD_T, &up);
+    return (uint64_t)up >= fw->length + SHA256_HEX_LEN;
+}
+
+static bool forward_never(const forward *fw)
+{
+    (void)fw;
+    return false;
 }
 
 forward *forward_start(const char (*hops)[PROTO_MAX_SERVER_ADDR], size_t nhops, const char *id,
@@ -181,15 +234,11 @@ forward *forward_start(const char (*hops)[PROTO_MAX_SERVER_ADDR], size_t nhops, 
         return NULL;
     }
     forward *fw = calloc(1, sizeof *fw);
-    int fds[2];
-    if (!fw || pipe2(fds, O_CLOEXEC) != 0) {
+    if (!fw || !(fw->multi = curl_multi_init())) {
         free(fw);
-        snprintf(err, errlen, "cannot start forwarding: %s", strerror(errno));
+        snprintf(err, errlen, "cannot start forwarding: out of memory");
         return NULL;
     }
-    fw->rfd = fds[0];
-    fw->wfd = fds[1];
-    fcntl(fw->wfd, F_SETPIPE_SZ, FORWARD_PIPE_BYTES);   /* best effort */
     memcpy(fw->hops, hops, nhops * sizeof *hops);
     fw->nhops = nhops;
     snprintf(fw->id, sizeof fw->id, "%s", id);
@@ -197,11 +246,10 @@ forward *forward_start(const char (*hops)[PROTO_MAX_SERVER_ADDR], size_t nhops, 
     fw->offset = offset;
     fw->length = length;
     fw->sent_counter = sent_counter;
-    if (pthread_create(&fw->thread, NULL, forward_run, fw) != 0) {
-        close(fw->rfd);
-        close(fw->wfd);
+    if (!forward_open(fw)) {
+        curl_multi_cleanup(fw->multi);
         free(fw);
-        snprintf(err, errlen, "cannot start forwarding thread");
+        snprintf(err, errlen, "cannot start forwarding: out of memory");
         return NULL;
     }
     return fw;
@@ -209,25 +257,22 @@ forward *forward_start(const char (*hops)[PROTO_MAX_SERVER_ADDR], size_t nhops, 
 
 bool forward_write(forward *fw, const void *data, size_t len)
 {
-    const char *p = data;
-    while (!fw->failed && len > 0) {
-        ssize_t n = write(fw->wfd, p, len);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            fw->failed = true;   /* EPIPE: the sender gave up */
-            break;
-        }
-        p += n;
-        len -= (size_t)n;
+    if (fw->failed || fw->done || fw->ended) {
+        fw->failed = true;
+        return false;
     }
+    fw->pend = data;
+    fw->pend_len = len;
+    if (fw->paused) {
+        fw->paused = false;
+        curl_easy_pause(fw->easy, CURLPAUSE_CONT);
+    }
+    forward_drive(fw, forward_taken);
+    if (fw->pend_len)
+        fw->failed = true;   /* over before it took them: the downstream failed */
+    fw->pend = NULL;
+    fw->pend_len = 0;
     return !fw->failed;
-}
-
-static void forward_free(forward *fw)
-{
-    json_decref(fw->stored);
-    free(fw);
 }
 
 void forward_end(forward *fw, const char *sha)
@@ -236,28 +281,59 @@ void forward_end(forward *fw, const char *sha)
         return;
     /* The digest ends the body; without one the body is short and the
      * downstream keeps nothing. */
-    if (sha)
-        forward_write(fw, sha, SHA256_HEX_LEN);
+    if (sha && forward_write(fw, sha, SHA256_HEX_LEN)) {
+        forward_drive(fw, forward_flushed);
+    } else if (!fw->done) {
+        fw->cut = true;
+        if (fw->paused) {
+            fw->paused = false;
+            curl_easy_pause(fw->easy, CURLPAUSE_CONT);
+        }
+    }
     fw->ended = true;
-    close(fw->wfd);   /* end of body */
+}
+
+static void forward_free(forward *fw)
+{
+    forward_close(fw);
+    curl_multi_cleanup(fw->multi);
+    free(fw);
 }
 
 json_t *forward_finish(forward *fw, char *err, size_t errlen)
 {
     forward_end(fw, NULL);
-    pthread_join(fw->thread, NULL);
-    json_t *stored = fw->stored ? json_incref(fw->stored) : json_array();
+    forward_drive(fw, forward_never);
+    const char *next = fw->hops[fw->hop];
+    json_t *doc = fw->answer_len ? json_loads(fw->answer, 0, NULL) : NULL;
+    json_t *stored = NULL;
+    if (fw->rc != CURLE_OK) {
+        snprintf(fw->err, sizeof fw->err, "%.80s: %.180s", next,
+                 fw->curl_err[0] ? fw->curl_err : curl_easy_strerror(fw->rc));
+    } else if (fw->status != 200) {
+        json_t *e = json_object_get(doc, PROTO_F_ERROR);
+        snprintf(fw->err, sizeof fw->err, "%.80s: HTTP %ld: %.180s", next, fw->status,
+                 json_is_string(e) ? json_string_value(e) : "no error text");
+    } else if (fw->failed) {
+        snprintf(fw->err, sizeof fw->err, "%.80s: answered before the whole chunk was sent", next);
+    } else {
+        json_t *reps = json_object_get(doc, PROTO_F_REPLICAS);
+        if (json_is_array(reps))
+            stored = json_incref(reps);
+        else
+            snprintf(fw->err, sizeof fw->err, "%.80s: answer lists no replicas", next);
+    }
+    json_decref(doc);
     snprintf(err, errlen, "%s", fw->err);
     if (fw->err[0])
         log_warn("forwarding to %s", fw->err);
     forward_free(fw);
-    return stored;
+    return stored ? stored : json_array();
 }
 
 void forward_abort(forward *fw)
 {
-    if (!fw->ended)
-        close(fw->wfd);   /* fewer bytes than announced: the downstream drops its copy */
-    pthread_join(fw->thread, NULL);
+    /* Closing the connection with fewer bytes than announced: the
+     * downstream drops its copy. */
     forward_free(fw);
 }

@@ -193,13 +193,13 @@ static void receive_store_bytes(receive *rx, const char *data, size_t size)
     }
     char err[256];
     atomic_fetch_add(&rx->cs->stats.bytes_received, size);
-    store_status st = store_write(&rx->w, data, size, err, sizeof err);
-    if (st != STORE_OK) {
-        receive_fail(rx, receive_store_status(st), "%s", err);
-        return;
-    }
+    /* Downstream first, so the next hop works on these bytes while we
+     * hash and write them. A failed hop only costs its copy. */
     if (rx->fw)
-        forward_write(rx->fw, data, size);   /* a failed hop only costs its copy */
+        forward_write(rx->fw, data, size);
+    store_status st = store_write(&rx->w, data, size, err, sizeof err);
+    if (st != STORE_OK)
+        receive_fail(rx, receive_store_status(st), "%s", err);
 }
 
 /* Takes body bytes in; with a trailing checksum the last 64 bytes seen so

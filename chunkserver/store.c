@@ -96,6 +96,7 @@ static store_status store_errno_status(int e)
 
 static bool store_hash_file(store *st, const char *id, char out[SHA256_HEX_LEN + 1],
                             uint64_t *size);
+static bool store_hash_fd(int fd, char out[SHA256_HEX_LEN + 1], uint64_t *total);
 
 /* True when name is "<chunk id><suffix>"; id gets the chunk id. */
 static bool store_id_of(const char *name, const char *suffix, char id[CHUNKID_BUF])
@@ -313,9 +314,42 @@ store_status store_reserve(store_writer *w, uint64_t total, char *err, size_t er
     return STORE_NO_SPACE;
 }
 
+void store_defer_hash(store_writer *w)
+{
+    if (w->part || w->written)
+        return;   /* an append, or bytes already hashed: hash as usual */
+    sha256_stream_free(w->hash);
+    w->hash = NULL;
+    w->deferred = true;
+}
+
+store_status store_check_deferred(store_writer *w, char *err, size_t errlen)
+{
+    if (!w->deferred)
+        return STORE_OK;
+    char got[SHA256_HEX_LEN + 1];
+    uint64_t total = 0;
+    int fd = openat(w->st->dirfd, w->tmp, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    bool ok = fd >= 0 && store_hash_fd(fd, got, &total);
+    if (fd >= 0)
+        close(fd);
+    if (!ok) {
+        snprintf(err, errlen, "cannot re-read chunk %s to check it: %s", w->id, strerror(errno));
+        return STORE_IO;
+    }
+    if (total != w->meta.size || strcmp(got, w->meta.sha) != 0) {
+        snprintf(err, errlen, "chunk %s: the bytes received hash to %s, not to the %s the "
+                 "uploader sent; nothing kept", w->id, got, w->meta.sha);
+        return STORE_BAD_SUM;
+    }
+    w->deferred = false;
+    return STORE_OK;
+}
+
 store_status store_write(store_writer *w, const void *data, size_t len, char *err, size_t errlen)
 {
-    sha256_stream_update(w->hash, data, len);
+    if (w->hash)
+        sha256_stream_update(w->hash, data, len);
     if (w->part)
         sha256_stream_update(w->part, data, len);
     return store_write_raw(w, data, len, err, errlen);
@@ -447,6 +481,15 @@ store_status store_seal(store_writer *w, const char *expect_sha, char *err, size
 {
     char part[SHA256_HEX_LEN + 1];
     w->meta.size = w->written;
+    if (w->deferred) {
+        if (!expect_sha) {
+            snprintf(err, errlen, "chunk %s: no checksum to keep with it", w->id);
+            return STORE_BAD_SUM;
+        }
+        snprintf(w->meta.sha, sizeof w->meta.sha, "%s", expect_sha);
+        snprintf(w->part_sha, sizeof w->part_sha, "%s", expect_sha);
+        return STORE_OK;   /* checked later: store_check_deferred */
+    }
     if (!sha256_stream_final_hex(w->hash, w->meta.sha) ||
         (w->part && !sha256_stream_final_hex(w->part, part))) {
         snprintf(err, errlen, "cannot hash chunk %s", w->id);
@@ -722,22 +765,30 @@ void store_list_ids(store *st, bool (*fn)(void *ud, const char *id), void *ud)
     closedir(d);
 }
 
+/* SHA-256 and length of everything fd holds from its current offset. */
+static bool store_hash_fd(int fd, char out[SHA256_HEX_LEN + 1], uint64_t *total)
+{
+    sha256_stream *h = sha256_stream_new();
+    char buf[1 << 16];
+    ssize_t n = 0;
+    *total = 0;
+    while (h && (n = read(fd, buf, sizeof buf)) > 0) {
+        sha256_stream_update(h, buf, (size_t)n);
+        *total += (uint64_t)n;
+    }
+    bool ok = h && n == 0 && sha256_stream_final_hex(h, out);
+    sha256_stream_free(h);
+    return ok;
+}
+
 static bool store_hash_file(store *st, const char *id, char out[SHA256_HEX_LEN + 1],
                             uint64_t *size)
 {
     int fd;
     if (store_open_chunk(st, id, &fd, size) != STORE_OK)
         return false;
-    sha256_stream *h = sha256_stream_new();
-    char buf[1 << 16];
-    ssize_t n = 0;
-    uint64_t total = 0;
-    while (h && (n = read(fd, buf, sizeof buf)) > 0) {
-        sha256_stream_update(h, buf, (size_t)n);
-        total += (uint64_t)n;
-    }
+    uint64_t total;
+    bool ok = store_hash_fd(fd, out, &total) && total == *size;
     close(fd);
-    bool ok = h && n == 0 && total == *size && sha256_stream_final_hex(h, out);
-    sha256_stream_free(h);
     return ok;
 }

@@ -60,6 +60,7 @@ typedef struct {
     uint64_t base;              /* an append: bytes copied from the chunk first */
     sha256_stream *hash;        /* of the whole chunk */
     sha256_stream *part;        /* an append: of the new bytes only */
+    bool deferred;              /* not hashed while written: see store_defer_hash */
     char part_sha[SHA256_HEX_LEN + 1];   /* set by store_seal: the new bytes' SHA-256 */
     store_meta meta;            /* set by store_seal and store_finish */
 } store_writer;
@@ -84,6 +85,18 @@ store_status store_begin_append(store *st, const char *id, uint64_t offset, uint
  * written. */
 store_status store_reserve(store_writer *w, uint64_t total, char *err, size_t errlen);
 store_status store_write(store_writer *w, const void *data, size_t len, char *err, size_t errlen);
+/* The bytes will not be hashed as they are written (a whole new chunk
+ * only; an append or a writer that has taken bytes keeps hashing):
+ * store_seal takes the expected SHA-256 as the chunk's without checking
+ * it, and nothing may be published before either a downstream replica
+ * that received the very same bytes has verified them, or
+ * store_check_deferred has. This is how a pipeline hop saves a pass over
+ * the bytes when the next hop checks them anyway. */
+void store_defer_hash(store_writer *w);
+/* After store_finish: hashes the temporary file from disk and compares it
+ * with the SHA-256 store_seal took (STORE_BAD_SUM when it differs). A
+ * no-op for a writer that hashed as it went. */
+store_status store_check_deferred(store_writer *w, char *err, size_t errlen);
 /* No more bytes: w->meta.sha gets their SHA-256; with expect_sha (hex)
  * set, STORE_BAD_SUM unless it is the same (for an append: the SHA-256 of
  * the appended bytes). No I/O. */

@@ -48,6 +48,24 @@ done
 [ $((received - forwarded)) -eq "$SIZE" ] || fail "the client sent $((received - forwarded)) bytes for $SIZE"
 ok "servers took in 3 x $SIZE bytes, of which $((received - forwarded)) from the client: each byte left it once"
 
+# A hop with a server after it leaves checking the bytes to that server,
+# which gets exactly the same bytes. A wrong checksum: the last hop refuses
+# it, the hops before it then check their own copies, and nobody keeps one.
+curl -s -o /dev/null -X POST "${MASTER}upload" -H 'Content-Type: application/json' \
+    --data '{"fileName":"sum","fileSize":1000}'
+make_file "$T/sum" 1000
+{ cat "$T/sum"; printf '%064d' 0; } >"$T/sum.bad"
+{ cat "$T/sum"; sha256sum "$T/sum" | cut -c1-64 | tr -d '\n'; } >"$T/sum.good"
+CHAIN="X-Minidfs-Chain: $CS_ADDR_cs3,$CS_ADDR_cs5"
+SUM=(-H "$CHAIN" -H "X-Minidfs-Sha256: trailing" -H "Content-Type: application/octet-stream")
+expect_status 400 PUT "http://${CS_ADDR_cs1%/}/chunks/$(fileid sum)_0" "${SUM[@]}" --data-binary @"$T/sum.bad"
+grep -q 'hash to' "$T/body" || fail "bad checksum answer: $(cat "$T/body")"
+[ -z "$(find "${DIRS[@]}" -maxdepth 1 -name "$(fileid sum)_0*")" ] || fail "a copy with a wrong checksum was kept"
+[ "$(tmp_files "${DIRS[@]}")" -eq 0 ] || fail "a refused chain left temporaries"
+expect_status 200 PUT "http://${CS_ADDR_cs1%/}/chunks/$(fileid sum)_0" "${SUM[@]}" --data-binary @"$T/sum.good"
+for d in data1 data3 data5; do cmp "$T/sum" "$T/$d/$(fileid sum)_0" || fail "copy in $d"; done
+ok "a wrong checksum through a chain is refused by the last hop and then by every hop; a right one kept by all"
+
 # A secondary killed mid-write: the write succeeds on the copies that hold
 # each chunk, and the master records the file as under-replicated.
 make_file "$T/in2" $((400 * 1024 * 1024))

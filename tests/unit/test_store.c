@@ -329,6 +329,38 @@ static void test_large_uneven_writes(void **state)
     store_close(st);
 }
 
+/* A writer told not to hash takes the expected checksum on trust until
+ * store_check_deferred reads the bytes back: right ones pass, wrong ones
+ * are refused. */
+static void test_deferred_hash_checked_from_disk(void **state)
+{
+    char err[256], good[SHA256_HEX_LEN + 1];
+    store *st = store_open(*state, err, sizeof err);
+    assert_non_null(st);
+    assert_true(sha256_hex("hello", 5, good));
+    const char *bad = "0000000000000000000000000000000000000000000000000000000000000000";
+    for (int round = 0; round < 2; round++) {
+        const char *claim = round == 0 ? bad : good;
+        store_writer w;
+        assert_int_equal(store_begin(st, ID, &w, err, sizeof err), STORE_OK);
+        store_defer_hash(&w);
+        assert_int_equal(store_write(&w, "hello", 5, err, sizeof err), STORE_OK);
+        assert_int_equal(store_seal(&w, claim, err, sizeof err), STORE_OK);
+        assert_string_equal(w.part_sha, claim);
+        assert_int_equal(store_finish(&w, 1, err, sizeof err), STORE_OK);
+        assert_int_equal(store_check_deferred(&w, err, sizeof err),
+                         round == 0 ? STORE_BAD_SUM : STORE_OK);
+        if (round == 1)
+            assert_int_equal(store_publish(&w, false, err, sizeof err), STORE_OK);
+        store_discard(&w);
+    }
+    read_back(st, "hello");
+    store_meta m;
+    assert_int_equal(store_read_meta(st, ID, &m), STORE_OK);
+    assert_string_equal(m.sha, good);
+    store_close(st);
+}
+
 /* Room a disk cannot hold is refused before any byte is sent. */
 static void test_reserve_too_much(void **state)
 {
@@ -374,6 +406,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_creates_nested_dir, setup, teardown),
         cmocka_unit_test_setup_teardown(test_large_uneven_writes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reserve_too_much, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_deferred_hash_checked_from_disk, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -212,6 +212,62 @@ static void test_damage_in_the_middle_refused(void **state)
     namespace_free(ns);
 }
 
+/* A long log: ten thousand records come back whole but for a torn last
+ * one, which is dropped alone; a flipped byte deep inside, with good
+ * records after it, is refused as damage. */
+static void test_many_batches(void **state)
+{
+    (void)state;
+    enum { N = 10000 };
+    journal *j;
+    journal_recovery rec;
+    ns_table *ns = reopen(&j, &rec);
+    char name[32];
+    uint64_t gen;
+    for (int i = 0; i < N; i++) {
+        snprintf(name, sizeof name, "f%d", i);
+        assert_int_equal(namespace_create(ns, name, 1 + (uint64_t)i, 1000, 1, &gen), NS_OK);
+    }
+    assert_true(journal_sync_mine(j));
+    journal_close(j);
+    namespace_free(ns);
+    char *log = newest_log();
+    struct stat sb;
+    assert_int_equal(stat(log, &sb), 0);
+    assert_int_equal(truncate(log, sb.st_size - 7), 0);   /* tear the last record */
+
+    ns = reopen(&j, &rec);
+    assert_int_equal(rec.log_records, N - 1);
+    assert_true(rec.torn_bytes > 0);
+    for (int i = 0; i < N - 1; i += 999) {
+        snprintf(name, sizeof name, "f%d", i);
+        const ns_file *f = lookup(ns, name);
+        assert_non_null(f);
+        assert_int_equal(f->size, 1 + (uint64_t)i);
+    }
+    snprintf(name, sizeof name, "f%d", N - 1);
+    assert_null(lookup(ns, name));
+    journal_close(j);
+    namespace_free(ns);
+
+    /* a flipped byte three quarters in */
+    assert_int_equal(stat(log, &sb), 0);
+    int fd = open(log, O_RDWR);
+    assert_true(fd >= 0);
+    char c;
+    off_t at = sb.st_size / 4 * 3;
+    assert_int_equal(pread(fd, &c, 1, at), 1);
+    c ^= 0x01;
+    assert_int_equal(pwrite(fd, &c, 1, at), 1);
+    close(fd);
+    ns = namespace_new();
+    char err[512] = "";
+    j = journal_open(dir, apply, ns, &rec, err, sizeof err);
+    assert_null(j);
+    assert_non_null(strstr(err, "damaged"));
+    namespace_free(ns);
+}
+
 static void test_checkpoint_replaces_log(void **state)
 {
     (void)state;
@@ -291,6 +347,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_torn_tail_dropped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_damage_in_the_middle_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_checkpoint_replaces_log, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_many_batches, setup, teardown),
         cmocka_unit_test_setup_teardown(test_group_commit_concurrent, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -154,6 +154,29 @@ static char *newest_log(void)
     return NULL;
 }
 
+static void flip_byte(const char *path, off_t at, char mask)
+{
+    int fd = open(path, O_RDWR);
+    assert_true(fd >= 0);
+    char c;
+    assert_int_equal(pread(fd, &c, 1, at), 1);
+    c ^= mask;
+    assert_int_equal(pwrite(fd, &c, 1, at), 1);
+    close(fd);
+}
+
+/* The journal will not open: damage, not a torn tail. */
+static void expect_refused(void)
+{
+    ns_table *ns = namespace_new();
+    journal_recovery rec;
+    char err[512] = "";
+    journal *j = journal_open(dir, apply, ns, &rec, err, sizeof err);
+    assert_null(j);
+    assert_non_null(strstr(err, "damaged"));
+    namespace_free(ns);
+}
+
 static void test_torn_tail_dropped(void **state)
 {
     (void)state;
@@ -195,21 +218,9 @@ static void test_damage_in_the_middle_refused(void **state)
     journal_close(j);
     namespace_free(ns);
     /* flip a byte in the first record: not a torn tail, so no guessing */
-    char *log = newest_log();
-    int fd = open(log, O_RDWR);
-    assert_true(fd >= 0);
-    char c;
-    assert_int_equal(pread(fd, &c, 1, 12), 1);
-    c ^= 0x20;
-    assert_int_equal(pwrite(fd, &c, 1, 12), 1);
-    close(fd);
+    flip_byte(newest_log(), 12, 0x20);
     /* good records follow the damage, so it cannot be a torn tail */
-    ns = namespace_new();
-    char err[512] = "";
-    j = journal_open(dir, apply, ns, &rec, err, sizeof err);
-    assert_null(j);
-    assert_non_null(strstr(err, "damaged"));
-    namespace_free(ns);
+    expect_refused();
 }
 
 /* A long log: ten thousand records come back whole but for a torn last
@@ -252,20 +263,8 @@ static void test_many_batches(void **state)
 
     /* a flipped byte three quarters in */
     assert_int_equal(stat(log, &sb), 0);
-    int fd = open(log, O_RDWR);
-    assert_true(fd >= 0);
-    char c;
-    off_t at = sb.st_size / 4 * 3;
-    assert_int_equal(pread(fd, &c, 1, at), 1);
-    c ^= 0x01;
-    assert_int_equal(pwrite(fd, &c, 1, at), 1);
-    close(fd);
-    ns = namespace_new();
-    char err[512] = "";
-    j = journal_open(dir, apply, ns, &rec, err, sizeof err);
-    assert_null(j);
-    assert_non_null(strstr(err, "damaged"));
-    namespace_free(ns);
+    flip_byte(log, sb.st_size / 4 * 3, 0x01);
+    expect_refused();
 }
 
 static void test_checkpoint_replaces_log(void **state)

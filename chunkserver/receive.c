@@ -71,10 +71,7 @@ static void receive_init_stripes(void)
 static pthread_mutex_t *receive_stripe(const char *id)
 {
     pthread_once(&receive_stripes_once, receive_init_stripes);
-    uint32_t h = 2166136261u;
-    for (const char *p = id; *p; p++)
-        h = (h ^ (uint8_t)*p) * 16777619u;
-    return &receive_stripes[h % RECEIVE_STRIPES];
+    return &receive_stripes[chunkid_hash(id) % RECEIVE_STRIPES];
 }
 
 static unsigned receive_store_status(store_status st)

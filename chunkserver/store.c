@@ -83,10 +83,7 @@ static void store_stage_put(store *st, char *b)
 
 static pthread_mutex_t *store_stripe(store *st, const char *id)
 {
-    uint32_t h = 2166136261u;
-    for (const char *p = id; *p; p++)
-        h = (h ^ (uint8_t)*p) * 16777619u;
-    return &st->stripes[h % STORE_STRIPES];
+    return &st->stripes[chunkid_hash(id) % STORE_STRIPES];
 }
 
 static store_status store_errno_status(int e)

@@ -61,3 +61,11 @@ void chunkid_format(char out[CHUNKID_BUF], const char *fileid, uint32_t index)
 {
     snprintf(out, CHUNKID_BUF, "%.64s_%u", fileid, index);
 }
+
+uint32_t chunkid_hash(const char *id)
+{
+    uint32_t h = 2166136261u;
+    for (const char *p = id; *p; p++)
+        h = (h ^ (uint8_t)*p) * 16777619u;
+    return h;
+}

@@ -30,4 +30,8 @@ bool chunkid_parse(const char *s, char fileid[FILEID_LEN + 1], uint32_t *index);
 
 void chunkid_format(char out[CHUNKID_BUF], const char *fileid, uint32_t index);
 
+/* A cheap, well-spread hash of an id (FNV-1a), for picking one of a
+ * fixed set of per-chunk locks. */
+uint32_t chunkid_hash(const char *id);
+
 #endif

@@ -67,6 +67,15 @@ static void test_format_round_trips(void **state)
     assert_int_equal(idx, 4294967295u);
 }
 
+/* FNV-1a, checked against its published values. */
+static void test_hash_is_fnv1a(void **state)
+{
+    (void)state;
+    assert_int_equal(chunkid_hash(""), 0x811c9dc5u);
+    assert_int_equal(chunkid_hash("a"), 0xe40c292cu);
+    assert_int_equal(chunkid_hash("foobar"), 0xbf9cf968u);
+}
+
 static void test_fileid_valid(void **state)
 {
     (void)state;
@@ -84,6 +93,7 @@ int main(void)
         cmocka_unit_test(test_hostile_ids_refused),
         cmocka_unit_test(test_format_round_trips),
         cmocka_unit_test(test_fileid_valid),
+        cmocka_unit_test(test_hash_is_fnv1a),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -91,6 +91,22 @@ static store_status store_errno_status(int e)
     return (e == ENOSPC || e == EDQUOT) ? STORE_NO_SPACE : STORE_IO;
 }
 
+/* "cannot write chunk": the status errno e means (STORE_NO_SPACE or STORE_IO). */
+static store_status store_write_error(store_writer *w, int e, char *err, size_t errlen)
+{
+    snprintf(err, errlen, "cannot write chunk %s: %s", w->id, strerror(e));
+    return store_errno_status(e);
+}
+
+/* The uploader's checksum does not match what was received. */
+static store_status store_bad_sum(store_writer *w, const char *got, const char *want, char *err,
+                                  size_t errlen)
+{
+    snprintf(err, errlen, "chunk %s: the bytes received hash to %s, not to the %.64s the "
+             "uploader sent; nothing kept", w->id, got, want);
+    return STORE_BAD_SUM;
+}
+
 static bool store_hash_file(store *st, const char *id, char out[SHA256_HEX_LEN + 1],
                             uint64_t *size);
 static bool store_hash_fd(int fd, char out[SHA256_HEX_LEN + 1], uint64_t *total);
@@ -334,11 +350,8 @@ store_status store_check_deferred(store_writer *w, char *err, size_t errlen)
         snprintf(err, errlen, "cannot re-read chunk %s to check it: %s", w->id, strerror(errno));
         return STORE_IO;
     }
-    if (total != w->meta.size || strcmp(got, w->meta.sha) != 0) {
-        snprintf(err, errlen, "chunk %s: the bytes received hash to %s, not to the %s the "
-                 "uploader sent; nothing kept", w->id, got, w->meta.sha);
-        return STORE_BAD_SUM;
-    }
+    if (total != w->meta.size || strcmp(got, w->meta.sha) != 0)
+        return store_bad_sum(w, got, w->meta.sha, err, errlen);
     w->deferred = false;
     return STORE_OK;
 }
@@ -360,9 +373,7 @@ static store_status store_write_fd(store_writer *w, const char *p, size_t len, c
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            int e = errno;
-            snprintf(err, errlen, "cannot write chunk %s: %s", w->id, strerror(e));
-            return store_errno_status(e);
+            return store_write_error(w, errno, err, errlen);
         }
         p += n;
         len -= (size_t)n;
@@ -392,25 +403,18 @@ static store_status store_drain(store_writer *w, bool all, char *err, size_t err
         while (n < 0 && errno == EINTR);
         if (n < 0 && errno == EINVAL && store_go_buffered(w))
             n = 0;   /* the device wants a larger alignment: write it buffered below */
-        if (n < 0) {
-            int e = errno;
-            snprintf(err, errlen, "cannot write chunk %s: %s", w->id, strerror(e));
-            return store_errno_status(e);
-        }
+        if (n < 0)
+            return store_write_error(w, errno, err, errlen);
         /* A short direct write is possible (a nearly full disk); what is
          * left stays staged and goes out buffered. */
         memmove(w->stage, w->stage + n, w->staged - (size_t)n);
         w->staged -= (size_t)n;
-        if ((size_t)n < aligned && w->direct && !store_go_buffered(w)) {
-            snprintf(err, errlen, "cannot write chunk %s: %s", w->id, strerror(errno));
-            return STORE_IO;
-        }
+        if ((size_t)n < aligned && w->direct && !store_go_buffered(w))
+            return store_write_error(w, errno, err, errlen);
     }
     if (!w->direct || all) {
-        if (w->direct && w->staged > 0 && !store_go_buffered(w)) {
-            snprintf(err, errlen, "cannot write chunk %s: %s", w->id, strerror(errno));
-            return STORE_IO;
-        }
+        if (w->direct && w->staged > 0 && !store_go_buffered(w))
+            return store_write_error(w, errno, err, errlen);
         store_status s = store_write_fd(w, w->stage, w->staged, err, errlen);
         if (s != STORE_OK)
             return s;
@@ -494,11 +498,8 @@ store_status store_seal(store_writer *w, const char *expect_sha, char *err, size
     }
     const char *got = w->part ? part : w->meta.sha;
     snprintf(w->part_sha, sizeof w->part_sha, "%s", got);
-    if (expect_sha && strcmp(expect_sha, got) != 0) {
-        snprintf(err, errlen, "chunk %s: the bytes received hash to %s, not to the %.64s the "
-                 "uploader sent; nothing kept", w->id, got, expect_sha);
-        return STORE_BAD_SUM;
-    }
+    if (expect_sha && strcmp(expect_sha, got) != 0)
+        return store_bad_sum(w, got, expect_sha, err, errlen);
     return STORE_OK;
 }
 

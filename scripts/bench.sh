@@ -6,6 +6,8 @@
 #
 #   ceiling   nginx (WebDAV PUT on) : curl -T of a 1 GiB file, curl -o back,
 #             each right before the minidfs write or read it is compared with
+#             and, beside the replication-1 write, the disk alone: dd reading
+#             the input cold while writing as many bytes O_DIRECT + fdatasync
 #   streams   minidfs write/read of the same file: replication 1 at 64 MiB
 #             and 1 MB chunks, replication 3 (three copies, one disk) at 64 MiB
 #   metadata  wrk keep-alive: master GET /get of a 1-chunk file and POST
@@ -159,6 +161,23 @@ ceiling_put() {   # label
     awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }' | tee -a "$W/t.nginx_put" >>"$W/t.$1_ceil_w"
     awk -v a="$t0" -v b="$t2" 'BEGIN { print b - a }' >>"$W/t.$1_ceil_wsync"
 }
+# The disk's own share of a durable write: the input read cold while as
+# many bytes are written with O_DIRECT and fdatasync (two dd writers, 1 MiB
+# blocks, as the chunkservers write), all at once. A durable copy of the
+# input cannot beat this on one disk, whatever the software; nginx's PUT
+# only reads.
+ceiling_disk() {   # label
+    local t0 t1 rd w1 half=$((BYTES / 2 / 1048576))
+    drop_cache
+    t0=$(now)
+    dd if="$W/input" of=/dev/null bs=8M status=none & rd=$!
+    dd if=/dev/zero of="$W/dd1" bs=1M count="$half" oflag=direct conv=fdatasync status=none & w1=$!
+    dd if=/dev/zero of="$W/dd2" bs=1M count=$((BYTES / 1048576 - half)) oflag=direct conv=fdatasync status=none
+    wait "$rd" "$w1"
+    t1=$(now)
+    rm -f "$W/dd1" "$W/dd2"
+    awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }' >>"$W/t.$1_ceil_disk"
+}
 ceiling_get() {   # label
     drop_cache; timed nginx_get | tee -a "$W/t.nginx_get" >>"$W/t.$1_ceil_r"
     cmp -s "$W/input" "$W/out" || die "nginx round trip differs"
@@ -184,6 +203,7 @@ stream_bench() {   # label chunk_size replication
         read -r _ u s <"$W/rs.w"
         echo "$u $s" | awk '{ print $1 + $2 }' >>"$W/cpu.${label}_client_w"
         awk -v a="$c0" -v b="$c1" 'BEGIN { print b - a }' >>"$W/cpu.${label}_cs_w"
+        [ "$label" != r1_64m ] || ceiling_disk "$label"
         ceiling_get "$label"
         rm -f "$W/nginx/www/big.bin"
         drop_cache
@@ -203,6 +223,8 @@ stream_bench() {   # label chunk_size replication
     FIG[${label}_ceil_w]=$(rate_mbs "$BYTES" "$(median <"$W/t.${label}_ceil_w")")
     FIG[${label}_ceil_r]=$(rate_mbs "$BYTES" "$(median <"$W/t.${label}_ceil_r")")
     FIG[${label}_ceil_wsync]=$(rate_mbs "$BYTES" "$(median <"$W/t.${label}_ceil_wsync")")
+    [ ! -s "$W/t.${label}_ceil_disk" ] ||
+        FIG[${label}_ceil_disk]=$(rate_mbs "$BYTES" "$(median <"$W/t.${label}_ceil_disk")")
     local gib k
     gib=$(awk -v b="$BYTES" 'BEGIN { print b / 1073741824 }')
     for k in client_w cs_w client_r cs_r; do
@@ -368,6 +390,8 @@ printf '%-44s %12s %12s %8s\n' "figure" "minidfs" "ceiling" "ratio"
 row() { printf '%-44s %12s %12s %8s\n' "$1" "$2" "$3" "$(ratio "$2" "$3")"; }
 row "write MB/s, replication 1, 64 MiB chunks" "$(f r1_64m_w)" "$(f r1_64m_ceil_w)"
 row "  the same against nginx PUT + fdatasync" "$(f r1_64m_w)" "$(f r1_64m_ceil_wsync)"
+row "  the same against the disk alone (dd)" "$(f r1_64m_w)" "$(f r1_64m_ceil_disk)"
+row "  the disk alone (dd) against nginx PUT" "$(f r1_64m_ceil_disk)" "$(f r1_64m_ceil_w)"
 row "read MB/s,  replication 1, 64 MiB chunks" "$(f r1_64m_r)" "$(f r1_64m_ceil_r)"
 row "write MB/s, replication 1, 1 MB chunks" "$(f r1_1m_w)" "$(f r1_64m_w)"
 row "read MB/s,  replication 1, 1 MB chunks" "$(f r1_1m_r)" "$(f r1_64m_r)"
@@ -390,7 +414,7 @@ for l in r1_64m r1_1m r3_64m; do
     printf '  %-8s write                    %7s %12s\n' "$l" "$(f cpu_${l}_client_w)" "$(f cpu_${l}_cs_w)"
     printf '  %-8s read                     %7s %12s\n' "$l" "$(f cpu_${l}_client_r)" "$(f cpu_${l}_cs_r)"
 done
-printf '\n1 MB rows compare with the 64 MiB rows; "nginx PUT + fdatasync" is nginx'"'"'s PUT timed until its file\nis on disk (the targets use the plain PUT). Every figure with fsync per chunk and journal\ncommit, and SHA-256 computed by the client and checked for every replica.\n'
+printf '\n1 MB rows compare with the 64 MiB rows; "nginx PUT + fdatasync" is nginx'"'"'s PUT timed until its file\nis on disk (the targets use the plain PUT). "The disk alone" is dd reading the input cold while\ntwo more dd write as many bytes with O_DIRECT and fdatasync, all at once: what any durable copy\nof the input waits for on this one disk. Every figure with fsync per chunk and journal commit,\nand SHA-256 computed by the client and checked for every replica.\n'
 } | tee "$W/table"
 
 {

@@ -1,18 +1,24 @@
 /*
  * transfer.c - the client's data path: up to --parallel chunk transfers at
- * once (httpc_multi_run drives them on libcurl's multi interface, reusing
- * connections across chunks), each a plain HTTP PUT or GET to a
- * chunkserver. Owns the curl
- * handles and per-chunk state for the duration of one transfer_run. Must
- * never buffer more than curl's own buffers, and never report success for
- * a chunk unless the server said 200 and (downloads) exactly the chunk's
- * length arrived.
+ * once, each a plain HTTP PUT or GET to a chunkserver. One worker thread
+ * per core (at most TRANSFER_MAX_WORKERS) takes chunks from one shared
+ * queue and drives its share of them with httpc_multi_run on its own
+ * libcurl multi handle, reusing connections across chunks; a chunk's
+ * reading, hashing and sending then run beside another chunk's. Owns the
+ * curl handles, the workers and per-chunk state for the duration of one
+ * transfer_run. Must never buffer more than curl's own buffers, and never
+ * report success for a chunk unless the server said 200 and (downloads)
+ * exactly the chunk's length arrived.
  */
 #include "transfer.h"
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +38,10 @@
 #define TRANSFER_AUTO_BYTES (32u << 20)
 #define TRANSFER_AUTO_MIN 4u
 #define TRANSFER_AUTO_MAX 32u
+/* Worker threads: one per core, as the client's own CPU (reading the
+ * input, SHA-256, the socket copies) is what a single thread runs out of
+ * first. */
+#define TRANSFER_MAX_WORKERS 4u
 
 typedef struct {
     const transfer_opts *o;
@@ -51,7 +61,8 @@ typedef struct {
     char url[512];
     struct curl_slist *headers;
     CURL *h;
-    bool done;
+    int in_fd;                   /* uploads: the input, opened for this chunk alone */
+    _Atomic uint64_t shown;      /* bytes of this chunk the progress line counts */
     sha256_stream *hash;         /* of this attempt's bytes */
     char digest[SHA256_HEX_LEN + 1];   /* uploads: sent after the bytes */
 } transfer_job;
@@ -100,7 +111,7 @@ static size_t transfer_read(char *buf, size_t size, size_t nitems, void *ud)
         want = (size_t)left;
     ssize_t n;
     do
-        n = pread(j->o->fd, buf, want, (off_t)(j->offset + j->pos));
+        n = pread(j->in_fd, buf, want, (off_t)(j->offset + j->pos));
     while (n < 0 && errno == EINTR);
     if (n <= 0) {
         snprintf(j->local_err, sizeof j->local_err, "reading the input at offset %" PRIu64 ": %s",
@@ -109,6 +120,7 @@ static size_t transfer_read(char *buf, size_t size, size_t nitems, void *ud)
     }
     sha256_stream_update(j->hash, buf, (size_t)n);
     j->pos += (uint64_t)n;
+    atomic_store_explicit(&j->shown, j->pos, memory_order_relaxed);
     return (size_t)n;
 }
 
@@ -170,16 +182,44 @@ static size_t transfer_deliver(char *p, size_t size, size_t nmemb, void *ud)
         j->delivered = end;
     }
     j->pos = end;
+    atomic_store_explicit(&j->shown, j->delivered, memory_order_relaxed);
     return n;
 }
 
 /* ---- job life ---- */
+
+/* An upload reads its chunk through a descriptor of its own on the same
+ * open file (reopened through /proc, so the very same inode even if the
+ * name has moved), so that each chunk in flight is one sequential stream
+ * with its own readahead; on one shared descriptor the chunks' reads
+ * interleave and the kernel's readahead loses track of them. Without
+ * /proc the shared descriptor still works, only slower. */
+static void transfer_open_input(transfer_job *j)
+{
+    if (j->in_fd != j->o->fd)
+        return;
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", j->o->fd);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    j->in_fd = fd;
+}
+
+static void transfer_close_input(transfer_job *j)
+{
+    if (j->in_fd != j->o->fd)
+        close(j->in_fd);
+    j->in_fd = j->o->fd;
+}
 
 static bool transfer_job_init(transfer_job *j, const transfer_opts *o, const client_layout *L,
                               uint32_t i)
 {
     const client_chunk *c = &L->chunks[i];
     j->o = o;
+    j->in_fd = o->fd;
     j->L = L;
     j->index = i;
     j->offset = c->offset;
@@ -254,7 +294,10 @@ static bool transfer_job_start(transfer_job *j, CURL *h)
         snprintf(path, sizeof path, PROTO_PATH_CHUNKS "%s", id);
     if (!addr_server_url(j->server, path, j->url, sizeof j->url))
         return false;
+    if (j->o->upload)
+        transfer_open_input(j);
     j->pos = 0;
+    atomic_store_explicit(&j->shown, j->o->upload ? 0 : j->delivered, memory_order_relaxed);
     j->status = 0;
     j->bodylen = 0;
     j->body[0] = j->curl_err[0] = '\0';
@@ -368,25 +411,46 @@ static transfer_outcome transfer_judge(transfer_job *j, CURLcode rc, char *why, 
     return JOB_FATAL;
 }
 
-/* One transfer_run: the jobs and what the driver's callbacks share. */
+/* One transfer_run: the jobs and the queue its workers share. */
 typedef struct {
     const transfer_opts *o;
     transfer_job *jobs;
-    size_t started;          /* jobs begun so far (they begin in order) */
-    uint64_t bytes_done;     /* of finished chunks */
+    size_t njobs;
+    atomic_size_t next;      /* the next job to hand out (in order) */
+    atomic_bool failed;      /* a worker gave up: the others stop too */
+    pthread_mutex_t mu;      /* err, and the progress line */
     char *err;
     size_t errlen;
 } transfer_state;
+
+/* The first failure is the one reported. */
+static void transfer_fail(transfer_state *t, const char *fmt, ...)
+{
+    pthread_mutex_lock(&t->mu);
+    if (!t->err[0]) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(t->err, t->errlen, fmt, ap);
+        va_end(ap);
+    }
+    pthread_mutex_unlock(&t->mu);
+    atomic_store(&t->failed, true);
+}
+
+static size_t transfer_claim(void *ud)
+{
+    transfer_state *t = ud;
+    size_t i = atomic_fetch_add(&t->next, 1);
+    return i < t->njobs ? i : t->njobs;
+}
 
 static bool transfer_start(void *ud, size_t i, CURL *h)
 {
     transfer_state *t = ud;
     transfer_job *j = &t->jobs[i];
-    if (i + 1 > t->started)
-        t->started = i + 1;
     if (transfer_job_start(j, h))
         return true;
-    snprintf(t->err, t->errlen, "chunk %u: cannot start transfer", j->index);
+    transfer_fail(t, "chunk %u: cannot start transfer", j->index);
     return false;
 }
 
@@ -398,34 +462,87 @@ static httpc_job_next transfer_finish(void *ud, size_t i, CURL *h, CURLcode rc)
     char why[600];
     transfer_outcome out = transfer_judge(j, rc, why, sizeof why);
     if (out == JOB_OK) {
-        j->done = true;
-        t->bytes_done += j->length;
+        atomic_store_explicit(&j->shown, j->length, memory_order_relaxed);
+        transfer_close_input(j);
         j->h = NULL;
         return HTTPC_JOB_DONE;
     }
     if (out == JOB_RETRY && j->next < j->ncand)
         return HTTPC_JOB_AGAIN;
     if (out == JOB_FATAL)
-        snprintf(t->err, t->errlen, "chunk %u: %s", j->index, why);
+        transfer_fail(t, "chunk %u: %s", j->index, why);
     else
-        snprintf(t->err, t->errlen, "chunk %u: %s failed on every %s (last: %s)", j->index,
-                 t->o->upload ? "upload" : "download", t->o->upload ? "chunkserver" : "replica",
-                 why);
+        transfer_fail(t, "chunk %u: %s failed on every %s (last: %s)", j->index,
+                      t->o->upload ? "upload" : "download",
+                      t->o->upload ? "chunkserver" : "replica", why);
     return HTTPC_JOB_STOP;
 }
 
-static void transfer_tick(void *ud)
+/* Keeps the progress line current (whichever worker gets there first) and
+ * stops a worker once another has failed. */
+static bool transfer_tick(void *ud)
 {
     transfer_state *t = ud;
-    if (!t->o->prog)
-        return;
-    uint64_t moving = 0;
-    for (size_t i = 0; i < t->started; i++)
-        if (!t->jobs[i].done) {
-            const transfer_job *j = &t->jobs[i];
-            moving += t->o->upload ? (j->pos < j->length ? j->pos : j->length) : j->delivered;
-        }
-    progress_update(t->o->prog, t->bytes_done + moving);
+    if (atomic_load(&t->failed))
+        return false;
+    if (t->o->prog && pthread_mutex_trylock(&t->mu) == 0) {
+        size_t started = atomic_load(&t->next);
+        uint64_t moved = 0;
+        for (size_t i = 0; i < started && i < t->njobs; i++)
+            moved += atomic_load_explicit(&t->jobs[i].shown, memory_order_relaxed);
+        progress_update(t->o->prog, moved);
+        pthread_mutex_unlock(&t->mu);
+    }
+    return true;
+}
+
+typedef struct {
+    transfer_state *t;
+    unsigned parallel;
+    pthread_t thread;
+    bool running;            /* a thread of its own was started */
+    bool ok;
+} transfer_worker;
+
+static bool transfer_work(transfer_worker *w)
+{
+    httpc_multi_spec spec = {
+        .njobs = w->t->njobs,
+        .parallel = w->parallel,
+        .claim = transfer_claim,
+        .start = transfer_start,
+        .finish = transfer_finish,
+        .tick = transfer_tick,
+        .ud = w->t,
+    };
+    if (httpc_multi_run(&spec))
+        return true;
+    transfer_fail(w->t, "out of memory");   /* unless a callback said why first */
+    return false;
+}
+
+static void *transfer_worker_main(void *arg)
+{
+    transfer_worker *w = arg;
+    w->ok = transfer_work(w);
+    return NULL;
+}
+
+/* How many workers: one per core, no more than there are chunks or
+ * transfers in flight; a stream is written strictly in order by one. */
+static unsigned transfer_workers(const transfer_opts *o, unsigned parallel, size_t njobs)
+{
+    if (o->stream_out)
+        return 1;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned k = cores > 1 ? (unsigned)cores : 1;
+    if (k > TRANSFER_MAX_WORKERS)
+        k = TRANSFER_MAX_WORKERS;
+    if (k > parallel)
+        k = parallel;
+    if (k > njobs)
+        k = (unsigned)njobs;
+    return k ? k : 1;
 }
 
 static unsigned transfer_parallel(const transfer_opts *o, const client_layout *L)
@@ -441,6 +558,7 @@ bool transfer_run(const transfer_opts *o, const client_layout *L, char *err, siz
     size_t n = L->nchunks;
     if (n == 0)
         return true;
+    err[0] = '\0';
     transfer_job *jobs = calloc(n, sizeof *jobs);
     bool ok = jobs != NULL;
     for (size_t i = 0; ok && i < n; i++)
@@ -448,22 +566,35 @@ bool transfer_run(const transfer_opts *o, const client_layout *L, char *err, siz
     if (!ok) {
         snprintf(err, errlen, "out of memory");
     } else {
-        err[0] = '\0';
-        transfer_state t = { .o = o, .jobs = jobs, .err = err, .errlen = errlen };
-        httpc_multi_spec spec = {
-            .njobs = n,
-            .parallel = o->stream_out ? 1 : transfer_parallel(o, L),
-            .start = transfer_start,
-            .finish = transfer_finish,
-            .tick = transfer_tick,
-            .ud = &t,
-        };
-        ok = httpc_multi_run(&spec);
-        if (!ok && !err[0])
-            snprintf(err, errlen, "out of memory");
+        transfer_state t = { .o = o, .jobs = jobs, .njobs = n, .err = err, .errlen = errlen };
+        atomic_init(&t.next, 0);
+        atomic_init(&t.failed, false);
+        pthread_mutex_init(&t.mu, NULL);
+        unsigned parallel = o->stream_out ? 1 : transfer_parallel(o, L);
+        unsigned k = transfer_workers(o, parallel, n);
+        transfer_worker w[TRANSFER_MAX_WORKERS] = { 0 };
+        /* The transfers in flight, shared out; worker 0 is this thread.
+         * A worker whose thread cannot start leaves its chunks to the
+         * others: the queue is shared. */
+        for (unsigned i = 0; i < k; i++) {
+            w[i].t = &t;
+            w[i].parallel = parallel / k + (i < parallel % k);
+            if (i > 0)
+                w[i].running = pthread_create(&w[i].thread, NULL, transfer_worker_main, &w[i]) == 0;
+        }
+        ok = transfer_work(&w[0]);
+        for (unsigned i = 1; i < k; i++)
+            if (w[i].running) {
+                pthread_join(w[i].thread, NULL);
+                ok = ok && w[i].ok;
+            }
+        ok = ok && !atomic_load(&t.failed);
+        pthread_mutex_destroy(&t.mu);
     }
     if (jobs)
         for (size_t i = 0; i < n; i++) {
+            if (jobs[i].o)   /* set up: not all are after running out of memory */
+                transfer_close_input(&jobs[i]);
             free(jobs[i].cand);
             curl_slist_free_all(jobs[i].headers);
             sha256_stream_free(jobs[i].hash);

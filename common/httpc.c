@@ -210,17 +210,22 @@ bool httpc_multi_run(const httpc_multi_spec *s)
     CURLM *multi = curl_multi_init();
     CURL **all = calloc(par, sizeof *all), **pool = calloc(par, sizeof *pool);
     size_t nall = 0, nfree = 0, next = 0, active = 0;
-    bool stopped = false;
+    bool stopped = false, more = true;   /* more: jobs may be left to begin */
     while (multi && all && pool && nall < par && (all[nall] = curl_easy_init()) != NULL)
         pool[nfree++] = all[nall++];
     if (nfree == 0) {
         stopped = true;
         goto out;
     }
-    while (!stopped && (next < s->njobs || active > 0)) {
-        while (!stopped && nfree > 0 && next < s->njobs) {
+    while (!stopped && (more || active > 0)) {
+        while (!stopped && nfree > 0 && more) {
+            size_t job = s->claim ? s->claim(s->ud) : next++;
+            if (job >= s->njobs) {
+                more = false;
+                break;
+            }
+            more = s->claim || next < s->njobs;
             CURL *h = pool[--nfree];
-            size_t job = next++;
             curl_easy_reset(h);
             if (!s->start(s->ud, job, h)) {
                 pool[nfree++] = h;
@@ -261,12 +266,12 @@ bool httpc_multi_run(const httpc_multi_spec *s)
             active--;
             stopped = what == HTTPC_JOB_STOP;
         }
-        if (s->tick)
-            s->tick(s->ud);
+        if (s->tick && !s->tick(s->ud))
+            stopped = true;
         /* Sleep only when no new job can start: a finished job frees a
          * handle that must go straight to the next one, or every job would
          * pay the poll timeout. */
-        if (!stopped && active > 0 && !(nfree > 0 && next < s->njobs))
+        if (!stopped && active > 0 && !(nfree > 0 && more))
             curl_multi_poll(multi, NULL, 0, 100, NULL);
     }
 out:

@@ -48,12 +48,17 @@ typedef enum {
 typedef struct {
     size_t njobs;
     unsigned parallel;
+    /* Which job to begin next; NULL: 0, 1, ... njobs - 1. A queue shared
+     * by several runs on several threads hands each job to one of them;
+     * it answers njobs when none is left. */
+    size_t (*claim)(void *ud);
     /* Sets up the (reset) handle h for job; false stops the run. */
     bool (*start)(void *ud, size_t job, CURL *h);
     /* The transfer of job on h ended with rc: what next. */
     httpc_job_next (*finish)(void *ud, size_t job, CURL *h, CURLcode rc);
-    /* Called after every round of progress; may be NULL. */
-    void (*tick)(void *ud);
+    /* Called after every round of progress; false stops the run (another
+     * thread's run failed, say). May be NULL. */
+    bool (*tick)(void *ud);
     void *ud;
 } httpc_multi_spec;
 

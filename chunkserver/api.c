@@ -154,6 +154,12 @@ static enum MHD_Result cs_api_replicate(chunkserver *cs, struct MHD_Connection *
 
 /* Marks a request whose answer was queued on its first call. */
 static char cs_api_answered;
+/* Marks a request without a body of its own (GET, HEAD, DELETE), held
+ * until its second call: libmicrohttpd closes the connection after an
+ * answer queued on a request's first call, and a reader fetching chunk
+ * after chunk would pay a new connection, and here a new thread, for
+ * every one. */
+static char cs_api_deferred;
 
 /* The state kept for an upload that began, or the "answered" marker. */
 static void *cs_api_keep(receive *rx)
@@ -178,6 +184,17 @@ enum MHD_Result cs_api_handle(void *cls, struct MHD_Connection *c, const char *u
     if (*con_cls == &cs_api_answered) {
         *upload_data_size = 0;   /* the answer is out; ignore any body */
         return MHD_YES;
+    }
+    if (!*con_cls && strcmp(method, "PUT") != 0 && strcmp(method, "POST") != 0) {
+        *con_cls = &cs_api_deferred;
+        return MHD_YES;
+    }
+    if (*con_cls == &cs_api_deferred) {
+        if (*upload_data_size) {
+            *upload_data_size = 0;   /* a body nobody reads */
+            return MHD_YES;
+        }
+        *con_cls = NULL;   /* the whole request is in: answer it now */
     }
     if (*con_cls) {
         cs_req *r = *con_cls;
@@ -251,7 +268,7 @@ void cs_api_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     (void)cls;
     (void)c;
     (void)toe;
-    if (*con_cls && *con_cls != &cs_api_answered) {
+    if (*con_cls && *con_cls != &cs_api_answered && *con_cls != &cs_api_deferred) {
         cs_req *r = *con_cls;
         receive_free(r->rx);
         httpd_body_free(&r->body);

@@ -90,6 +90,15 @@ cmp "$T/f.want" "$T/f.out" || fail "file assembled from raw PUTs differs"
 curl -s "$C/get?id=${ID}_1" | cmp - "$T/c1" || fail "GET /get?id= on the chunkserver"
 ok "stored chunks are immutable: a second upload of one is refused (409)"
 
+# Chunk reads keep their connection: a reader fetching chunk after chunk
+# must not pay a new connection (and a new server thread) for each. A GET
+# that carries a body is answered once the body has gone by.
+curl -sv -o "$T/k0" -o "$T/k1" "$C/chunks/${ID}_0" "$C/chunks/${ID}_1" 2>"$T/keep.log"
+cmp "$T/k0" "$T/c0" && cmp "$T/k1" "$T/c1" || fail "two chunk GETs on one connection"
+grep -q 'Re-using existing connection' "$T/keep.log" || fail "the chunkserver closed the connection after a GET: $(grep -i connection "$T/keep.log")"
+expect_status 404 GET "$C/chunks/$(fileid nothing)_0" --data-binary @"$T/c1"
+ok "chunk GETs share one kept-alive connection; a GET with a body is answered after it"
+
 # A late chunk of an upload that was overwritten meanwhile (an older
 # generation) is refused with 410 and not kept; the current one is taken.
 GID=$(fileid gen)

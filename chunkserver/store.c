@@ -3,7 +3,8 @@
  * directory descriptor, and every name it is given has passed
  * chunkid_parse, so nothing outside the directory can be named. Called
  * from many connection threads at once; it keeps no shared state beyond
- * that descriptor and a counter for unique temporary names. Must never
+ * that descriptor, a counter for unique temporary names, per-chunk locks
+ * and a pool of staging buffers for direct writes. Must never
  * make a chunk visible before its bytes are durable, nor publish bytes
  * that fail their SHA-256.
  */
@@ -24,6 +25,7 @@
 #include <unistd.h>
 
 #include "fsdir.h"
+#include "iobuf.h"
 #include "log.h"
 
 #define STORE_TMP_PREFIX ".tmp-"
@@ -37,10 +39,7 @@
  * multiple of every logical block size in use; a device that wants more
  * makes the first write fail with EINVAL and the writer goes buffered. */
 #define STORE_STAGE_BYTES (1u << 20)
-#define STORE_DIRECT_ALIGN 4096u
-/* Staging buffers kept for the next writer instead of going back to the
- * allocator (whose 1 MiB blocks are fresh pages to fault in every time). */
-#define STORE_STAGE_KEEP 16
+#define STORE_DIRECT_ALIGN IOBUF_ALIGN
 
 struct store {
     char *dir;
@@ -50,35 +49,19 @@ struct store {
      * stripe, so none sees another half done: a deletion never runs
      * between a replacement's new bytes and its new meta file. */
     pthread_mutex_t stripes[STORE_STRIPES];
-    pthread_mutex_t stage_mu;
-    char *stage_free[STORE_STAGE_KEEP];
-    int nstage_free;
+    /* Staging buffers, handed from writer to writer: on huge pages, so a
+     * 1 MiB direct write is one request to the device (see iobuf.c). */
+    iobuf_pool *stage;
 };
 
 static char *store_stage_get(store *st)
 {
-    char *b = NULL;
-    pthread_mutex_lock(&st->stage_mu);
-    if (st->nstage_free > 0)
-        b = st->stage_free[--st->nstage_free];
-    pthread_mutex_unlock(&st->stage_mu);
-    void *fresh = NULL;
-    if (!b && posix_memalign(&fresh, STORE_DIRECT_ALIGN, STORE_STAGE_BYTES) == 0)
-        b = fresh;
-    return b;
+    return iobuf_get(st->stage);
 }
 
 static void store_stage_put(store *st, char *b)
 {
-    if (!b)
-        return;
-    pthread_mutex_lock(&st->stage_mu);
-    if (st->nstage_free < STORE_STAGE_KEEP) {
-        st->stage_free[st->nstage_free++] = b;
-        b = NULL;
-    }
-    pthread_mutex_unlock(&st->stage_mu);
-    free(b);
+    iobuf_put(st->stage, b);
 }
 
 static pthread_mutex_t *store_stripe(store *st, const char *id)
@@ -154,7 +137,9 @@ store *store_open(const char *dir, char *err, size_t errlen)
         return NULL;
     }
     store *st = calloc(1, sizeof *st);
-    if (!st || !(st->dir = strdup(dir))) {
+    if (!st || !(st->dir = strdup(dir)) || !(st->stage = iobuf_pool_new(STORE_STAGE_BYTES))) {
+        if (st)
+            free(st->dir);
         free(st);
         close(fd);
         snprintf(err, errlen, "out of memory");
@@ -163,7 +148,6 @@ store *store_open(const char *dir, char *err, size_t errlen)
     st->dirfd = fd;
     for (int i = 0; i < STORE_STRIPES; i++)
         pthread_mutex_init(&st->stripes[i], NULL);
-    pthread_mutex_init(&st->stage_mu, NULL);
     /* Temporaries are what a crash left half-written: never worth keeping. */
     DIR *d = fsdir_list(fd);
     if (!d) {
@@ -207,9 +191,7 @@ void store_close(store *st)
     close(st->dirfd);
     for (int i = 0; i < STORE_STRIPES; i++)
         pthread_mutex_destroy(&st->stripes[i]);
-    while (st->nstage_free > 0)
-        free(st->stage_free[--st->nstage_free]);
-    pthread_mutex_destroy(&st->stage_mu);
+    iobuf_pool_free(st->stage);
     free(st->dir);
     free(st);
 }

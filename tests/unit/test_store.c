@@ -136,8 +136,7 @@ static void test_unfinished_is_invisible_and_cleaned(void **state)
     assert_int_equal(store_open_chunk(st, ID, &fd, &size), STORE_NOT_FOUND);
     /* Simulate a crash: the writer is never finished or discarded. */
     close(w.fd);
-    sha256_stream_free(w.hash);
-    free(w.stage);
+    sha256_stream_free(w.hash);   /* (its staging buffer is the store's, freed with it) */
     assert_int_equal(count_entries(*state), 1);
     store_close(st);
     st = store_open(*state, err, sizeof err);

@@ -27,6 +27,7 @@
 #include "addr.h"
 #include "httpc.h"
 #include "protocol.h"
+#include "reader.h"
 #include "sha256.h"
 
 #define TRANSFER_UPLOAD_BUFFER (1024 * 1024)
@@ -38,6 +39,12 @@
 #define TRANSFER_AUTO_BYTES (32u << 20)
 #define TRANSFER_AUTO_MIN 4u
 #define TRANSFER_AUTO_MAX 32u
+/* Uploads: bytes of input read ahead (see reader.c), shared out between
+ * the chunks in flight in blocks of at most TRANSFER_READ_BLOCK, two or
+ * more per chunk. */
+#define TRANSFER_READAHEAD_BYTES (16u << 20)
+#define TRANSFER_READ_BLOCK (1u << 20)
+#define TRANSFER_READ_BLOCK_MIN (64u << 10)
 /* Worker threads: one per core, as the client's own CPU (reading the
  * input, SHA-256, the socket copies) is what a single thread runs out of
  * first. */
@@ -61,7 +68,9 @@ typedef struct {
     char url[512];
     struct curl_slist *headers;
     CURL *h;
-    int in_fd;                   /* uploads: the input, opened for this chunk alone */
+    reader *in;                  /* uploads: this chunk's bytes of the input */
+    iobuf_pool *pool;            /* uploads: the read-ahead blocks' memory, and */
+    unsigned blocks;             /* how many of them this chunk may have */
     _Atomic uint64_t shown;      /* bytes of this chunk the progress line counts */
     sha256_stream *hash;         /* of this attempt's bytes */
     char digest[SHA256_HEX_LEN + 1];   /* uploads: sent after the bytes */
@@ -106,16 +115,10 @@ static size_t transfer_read(char *buf, size_t size, size_t nitems, void *ud)
         j->pos += n;
         return n;
     }
-    uint64_t left = j->length - j->pos;
-    if (want > left)
-        want = (size_t)left;
-    ssize_t n;
-    do
-        n = pread(j->in_fd, buf, want, (off_t)(j->offset + j->pos));
-    while (n < 0 && errno == EINTR);
+    ssize_t n = reader_read(j->in, buf, want, j->local_err, sizeof j->local_err);
     if (n <= 0) {
-        snprintf(j->local_err, sizeof j->local_err, "reading the input at offset %" PRIu64 ": %s",
-                 j->offset + j->pos, n == 0 ? "the file became shorter" : strerror(errno));
+        if (n == 0)   /* cannot be: pos is short of the chunk's length */
+            snprintf(j->local_err, sizeof j->local_err, "chunk %u: the input ran out", j->index);
         return CURL_READFUNC_ABORT;
     }
     sha256_stream_update(j->hash, buf, (size_t)n);
@@ -130,6 +133,7 @@ static int transfer_seek(void *ud, curl_off_t offset, int origin)
     /* Only a rewind to the start: the hash cannot go back part way. */
     if (origin != SEEK_SET || offset != 0 || !transfer_rehash(j))
         return CURL_SEEKFUNC_CANTSEEK;
+    reader_rewind(j->in);
     j->pos = 0;
     return CURL_SEEKFUNC_OK;
 }
@@ -188,30 +192,22 @@ static size_t transfer_deliver(char *p, size_t size, size_t nmemb, void *ud)
 
 /* ---- job life ---- */
 
-/* An upload reads its chunk through a descriptor of its own on the same
- * open file (reopened through /proc, so the very same inode even if the
- * name has moved), so that each chunk in flight is one sequential stream
- * with its own readahead; on one shared descriptor the chunks' reads
- * interleave and the kernel's readahead loses track of them. Without
- * /proc the shared descriptor still works, only slower. */
-static void transfer_open_input(transfer_job *j)
+/* An upload's input: a reader of this chunk's bytes, made at its first
+ * attempt and taken back to the start for every later one. */
+static bool transfer_open_input(transfer_job *j)
 {
-    if (j->in_fd != j->o->fd)
-        return;
-    char path[64];
-    snprintf(path, sizeof path, "/proc/self/fd/%d", j->o->fd);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return;
-    posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-    j->in_fd = fd;
+    if (j->in) {
+        reader_rewind(j->in);
+        return true;
+    }
+    j->in = reader_open(j->o->fd, j->offset, j->length, j->pool, j->blocks);
+    return j->in != NULL;
 }
 
 static void transfer_close_input(transfer_job *j)
 {
-    if (j->in_fd != j->o->fd)
-        close(j->in_fd);
-    j->in_fd = j->o->fd;
+    reader_close(j->in);
+    j->in = NULL;
 }
 
 static bool transfer_job_init(transfer_job *j, const transfer_opts *o, const client_layout *L,
@@ -219,7 +215,6 @@ static bool transfer_job_init(transfer_job *j, const transfer_opts *o, const cli
 {
     const client_chunk *c = &L->chunks[i];
     j->o = o;
-    j->in_fd = o->fd;
     j->L = L;
     j->index = i;
     j->offset = c->offset;
@@ -294,8 +289,8 @@ static bool transfer_job_start(transfer_job *j, CURL *h)
         snprintf(path, sizeof path, PROTO_PATH_CHUNKS "%s", id);
     if (!addr_server_url(j->server, path, j->url, sizeof j->url))
         return false;
-    if (j->o->upload)
-        transfer_open_input(j);
+    if (j->o->upload && !transfer_open_input(j))
+        return false;
     j->pos = 0;
     atomic_store_explicit(&j->shown, j->o->upload ? 0 : j->delivered, memory_order_relaxed);
     j->status = 0;
@@ -560,6 +555,7 @@ bool transfer_run(const transfer_opts *o, const client_layout *L, char *err, siz
         return true;
     err[0] = '\0';
     transfer_job *jobs = calloc(n, sizeof *jobs);
+    iobuf_pool *pool = NULL;
     bool ok = jobs != NULL;
     for (size_t i = 0; ok && i < n; i++)
         ok = transfer_job_init(&jobs[i], o, L, (uint32_t)i);
@@ -572,6 +568,14 @@ bool transfer_run(const transfer_opts *o, const client_layout *L, char *err, siz
         pthread_mutex_init(&t.mu, NULL);
         unsigned parallel = o->stream_out ? 1 : transfer_parallel(o, L);
         unsigned k = transfer_workers(o, parallel, n);
+        size_t share = TRANSFER_READAHEAD_BYTES / parallel, block = TRANSFER_READ_BLOCK;
+        while (block > TRANSFER_READ_BLOCK_MIN && share / block < 2)
+            block /= 2;
+        pool = o->upload ? iobuf_pool_new(block) : NULL;
+        for (size_t i = 0; i < n; i++) {
+            jobs[i].pool = pool;
+            jobs[i].blocks = (unsigned)(share / block);
+        }
         transfer_worker w[TRANSFER_MAX_WORKERS] = { 0 };
         /* The transfers in flight, shared out; worker 0 is this thread.
          * A worker whose thread cannot start leaves its chunks to the
@@ -593,12 +597,12 @@ bool transfer_run(const transfer_opts *o, const client_layout *L, char *err, siz
     }
     if (jobs)
         for (size_t i = 0; i < n; i++) {
-            if (jobs[i].o)   /* set up: not all are after running out of memory */
-                transfer_close_input(&jobs[i]);
+            transfer_close_input(&jobs[i]);
             free(jobs[i].cand);
             curl_slist_free_all(jobs[i].headers);
             sha256_stream_free(jobs[i].hash);
         }
     free(jobs);
+    iobuf_pool_free(pool);   /* after every reader gave its blocks back */
     return ok;
 }

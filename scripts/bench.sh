@@ -130,6 +130,17 @@ start_cluster() {   # chunk_size nservers [replication]
     done
     die "chunkservers did not register"
 }
+# A deletion reaches the chunkservers lazily, in heartbeat answers; wait
+# until their directories hold no chunk, and sync, so that no timed figure
+# pays for unlinking (and discarding) the previous file's chunks.
+wait_chunks_gone() {
+    local i
+    for i in $(seq 1000); do
+        [ -n "$(find "$W"/c/data* -name '*_*' -print -quit 2>/dev/null)" ] || { sync; return 0; }
+        sleep 0.02
+    done
+    die "the deleted file's chunks are still on the chunkservers"
+}
 cs_cpu() { local t=0 p; for p in "${CS_PIDS[@]}"; do t=$(awk -v a="$t" -v b="$(cpu_of "$p")" 'BEGIN { print a + b }'); done; echo "$t"; }
 
 declare -A FIG
@@ -189,12 +200,18 @@ stream_bench() {   # label chunk_size replication
     local label=$1 cs=$2 rep=$3 r
     start_nginx
     start_cluster "$cs" 3 "$rep"
+    # One untimed round trip each first: neither side's first timed run
+    # pays for its fresh processes' first allocations.
+    nginx_put && nginx_get && rm -f "$W/nginx/www/big.bin" "$W/out"
+    "$MINIDFS" client --master "$MASTER" --quiet --action write --filename big --input "$W/input"
     for r in $(seq "$RUNS"); do
         say "$label run $r/$RUNS"
         local c0 c1
-        # The previous run's file goes first, untimed: the timed write is a
-        # write, not a delete of a thousand chunks plus a write.
-        [ "$r" -eq 1 ] || "$MINIDFS" client --master "$MASTER" --quiet --action delete --filename big
+        # The previous file goes first, untimed and finished (see
+        # wait_chunks_gone): the timed write is a write, not a delete of a
+        # thousand chunks plus a write.
+        "$MINIDFS" client --master "$MASTER" --quiet --action delete --filename big
+        wait_chunks_gone
         ceiling_put "$label"
         drop_cache
         c0=$(cs_cpu)
@@ -224,6 +241,7 @@ stream_bench() {   # label chunk_size replication
     FIG[${label}_ceil_w]=$(rate_mbs "$BYTES" "$(median <"$W/t.${label}_ceil_w")")
     FIG[${label}_ceil_r]=$(rate_mbs "$BYTES" "$(median <"$W/t.${label}_ceil_r")")
     FIG[${label}_ceil_wsync]=$(rate_mbs "$BYTES" "$(median <"$W/t.${label}_ceil_wsync")")
+    FIG[${label}_ceil_w_best]=$(rate_mbs "$BYTES" "$(sort -g "$W/t.${label}_ceil_w" | head -1)")
     [ ! -s "$W/t.${label}_ceil_disk" ] ||
         FIG[${label}_ceil_disk]=$(rate_mbs "$BYTES" "$(median <"$W/t.${label}_ceil_disk")")
     local gib k
@@ -390,6 +408,7 @@ printf '\nminidfs benchmark  %s  (%s MiB, median of %s runs, %s cores)\n\n' "$(d
 printf '%-44s %12s %12s %8s\n' "figure" "minidfs" "ceiling" "ratio"
 row() { printf '%-44s %12s %12s %8s\n' "$1" "$2" "$3" "$(ratio "$2" "$3")"; }
 row "write MB/s, replication 1, 64 MiB chunks" "$(f r1_64m_w)" "$(f r1_64m_ceil_w)"
+row "  the same against nginx PUT's fastest run" "$(f r1_64m_w)" "$(f r1_64m_ceil_w_best)"
 row "  the same against nginx PUT + fdatasync" "$(f r1_64m_w)" "$(f r1_64m_ceil_wsync)"
 row "  the same against the disk alone (dd)" "$(f r1_64m_w)" "$(f r1_64m_ceil_disk)"
 row "  the disk alone (dd) against nginx PUT" "$(f r1_64m_ceil_disk)" "$(f r1_64m_ceil_w)"
@@ -397,6 +416,7 @@ row "read MB/s,  replication 1, 64 MiB chunks" "$(f r1_64m_r)" "$(f r1_64m_ceil_
 row "write MB/s, replication 1, 1 MB chunks" "$(f r1_1m_w)" "$(f r1_64m_w)"
 row "read MB/s,  replication 1, 1 MB chunks" "$(f r1_1m_r)" "$(f r1_64m_r)"
 row "write MB/s, replication 3, 64 MiB chunks" "$(f r3_64m_w)" "$(f r3_64m_ceil_w)"
+row "  the same against nginx PUT's fastest run" "$(f r3_64m_w)" "$(f r3_64m_ceil_w_best)"
 row "  the same against nginx PUT + fdatasync" "$(f r3_64m_w)" "$(f r3_64m_ceil_wsync)"
 row "  the same against the disk alone (dd)" "$(f r3_64m_w)" "$(f r3_64m_ceil_disk)"
 row "  the disk alone (dd) against nginx PUT" "$(f r3_64m_ceil_disk)" "$(f r3_64m_ceil_w)"

@@ -11,6 +11,9 @@ avail_kb=$(df -Pk "$T" | awk 'NR == 2 { print $4 }')
 
 start_cluster 2
 make_file "$T/in" "$SIZE"
+# Cold, as a file written long ago, so that the upload reads it direct and
+# its read-ahead blocks count too.
+sync "$T/in" && dd if="$T/in" iflag=nocache count=0 status=none
 "$MAXRSS" "$T/rss.write" "$MINIDFS" client --master "$MASTER" --quiet --action write --filename in --input "$T/in"
 "$MAXRSS" "$T/rss.read" "$MINIDFS" client --master "$MASTER" --quiet --action read --filename in --output-filename "$T/out"
 cmp "$T/in" "$T/out" || fail "2 GiB round trip differs"

@@ -7,7 +7,7 @@ FROM debian:12 AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       build-essential cmake pkg-config libmicrohttpd-dev libcurl4-openssl-dev \
-      libjansson-dev libssl-dev libaio-dev libcmocka-dev \
+      libjansson-dev libssl-dev libcmocka-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -18,7 +18,7 @@ RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DMINIDFS_WERROR=ON \
 FROM debian:12-slim
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libmicrohttpd12 libcurl4 libjansson4 libssl3 libaio1 curl \
+      libmicrohttpd12 libcurl4 libjansson4 libssl3 curl \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /src/build/bin/minidfs /src/build/bin/minidfs-master \
      /src/build/bin/minidfs-chunkserver /src/build/bin/minidfs-client /usr/local/bin/

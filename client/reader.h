@@ -2,8 +2,8 @@
  * reader.h - one upload's bytes: a chunk's range of the input file, handed
  * out in order and read ahead of the sender.
  *
- * A cold input is read with O_DIRECT through kernel AIO, a few aligned
- * blocks in flight ahead of the caller; an input that is already cached,
+ * A cold input is read with O_DIRECT and POSIX AIO, aligned blocks read
+ * ahead of the caller; an input that is already cached,
  * or a filesystem that refuses direct I/O, is read with pread. Either way
  * the caller sees one sequential stream of exactly the chunk's bytes.
  */

@@ -6,7 +6,7 @@
 set -euo pipefail
 
 PACKAGES=(build-essential cmake pkg-config libmicrohttpd-dev libcurl4-openssl-dev
-          libjansson-dev libssl-dev libaio-dev libcmocka-dev curl util-linux "$@")
+          libjansson-dev libssl-dev libcmocka-dev curl util-linux "$@")
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -27,9 +27,9 @@
  * pages of the range are written back before the device is read.)
  *
  * A reader belongs to one transfer and is used by the thread driving it.
- * It must never free, reuse or resubmit a block the kernel may still be
- * reading into, and never hand out a byte outside the chunk or past the
- * file's end.
+ * It must never free, reuse or requeue a block that a read may still be
+ * filling, and never hand out a byte outside the chunk or past the file's
+ * end.
  */
 #include "reader.h"
 

@@ -58,7 +58,8 @@ typedef struct {
 } reader_block;
 
 struct reader {
-    int fd;                 /* pread: a descriptor of this chunk's own, or the caller's */
+    int src;                /* the caller's descriptor on the input */
+    int fd;                 /* pread's: the chunk's own, or src; -1 until the first pread */
     bool own_fd;
     uint64_t start, end;    /* the chunk's bytes in the file */
     uint64_t pos;           /* the next byte to hand out */
@@ -222,13 +223,8 @@ reader *reader_open(int fd, uint64_t offset, uint64_t length, iobuf_pool *pool, 
         return NULL;
     r->start = r->pos = offset;
     r->end = offset + length;
-    r->dfd = -1;
-    r->fd = reader_reopen(fd, 0);
-    r->own_fd = r->fd >= 0;
-    if (r->own_fd)
-        posix_fadvise(r->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-    else
-        r->fd = fd;   /* without /proc: the shared descriptor still works, only slower */
+    r->src = fd;
+    r->fd = r->dfd = -1;
     if (length > 0 && pool)
         reader_go_direct(r, fd, pool, blocks);
     return r;
@@ -246,11 +242,27 @@ static ssize_t reader_fail(reader *r, int e, char *err, size_t errlen)
     return -1;
 }
 
+/* pread's descriptor, opened at the first pread: a reader that stays
+ * direct never needs one. */
+static int reader_pread_fd(reader *r)
+{
+    if (r->fd < 0) {
+        r->fd = reader_reopen(r->src, 0);
+        r->own_fd = r->fd >= 0;
+        if (r->own_fd)
+            posix_fadvise(r->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+        else
+            r->fd = r->src;   /* without /proc: the shared descriptor still works, only slower */
+    }
+    return r->fd;
+}
+
 static ssize_t reader_pread(reader *r, char *buf, size_t want, char *err, size_t errlen)
 {
+    int fd = reader_pread_fd(r);
     ssize_t n;
     do
-        n = pread(r->fd, buf, want, (off_t)r->pos);
+        n = pread(fd, buf, want, (off_t)r->pos);
     while (n < 0 && errno == EINTR);
     if (n <= 0)
         return reader_fail(r, n == 0 ? 0 : errno, err, errlen);
@@ -305,12 +317,10 @@ ssize_t reader_read(reader *r, char *buf, size_t want, char *err, size_t errlen)
         return 0;
     if (want > r->end - r->pos)
         want = (size_t)(r->end - r->pos);
-    if (r->direct) {
-        ssize_t n = reader_direct(r, buf, want, err, errlen);
-        if (n != 0 || r->direct)
-            return n;
-    }
-    return reader_pread(r, buf, want, err, errlen);
+    /* The ring always yields a byte or an error (it waits for the head
+     * block, or hands over to pread itself). */
+    return r->direct ? reader_direct(r, buf, want, err, errlen)
+                     : reader_pread(r, buf, want, err, errlen);
 }
 
 void reader_rewind(reader *r)

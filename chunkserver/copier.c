@@ -69,7 +69,7 @@ bool copier_copy(chunkserver *cs, const char *id, const char *to, uint64_t gener
     /* The copy carries the version and checksum this server holds, so the
      * target refuses bytes that rotted here. */
     store_meta meta;
-    bool have_meta = store_read_meta(cs->st, id, &meta) == STORE_OK;
+    bool have_meta = store_read_meta_fd(fd, &meta) == STORE_OK;
     if (have_meta && meta.version)
         generation = meta.version;
     if (generation) {

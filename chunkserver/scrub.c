@@ -2,8 +2,8 @@
  * scrub.c - the scrubber thread and the one-chunk check. Reads chunk files
  * in 1 MiB pieces through one buffer; the pace comes from the ticker's
  * pause after each chunk, sized so the average stays under the rate. Must
- * never remove a chunk whose meta file it could not read (that is not
- * proof of rot), and never hold more than one buffer of chunk data.
+ * never remove a chunk whose meta it could not read (that is not proof of
+ * rot), and never hold more than one buffer of chunk data.
  */
 #include "scrub.h"
 
@@ -31,21 +31,29 @@ struct scrub {
 
 typedef enum { SCRUB_SOUND, SCRUB_ROTTEN, SCRUB_UNKNOWN } scrub_verdict;
 
-static scrub_verdict scrub_read(store *st, const char *id, char *buf, uint64_t *bytes,
-                                store_meta *m_out)
+/* asked: the master asked about this chunk, which it thinks is here, so
+ * a missing file is a lost replica; in a pass, one gone since the listing
+ * was deleted, and there is nothing to judge. */
+static scrub_verdict scrub_read(store *st, const char *id, bool asked, char *buf,
+                                uint64_t *bytes, store_meta *m_out)
 {
     store_meta m;
     *bytes = 0;
-    if (store_read_meta(st, id, &m) != STORE_OK)
-        return SCRUB_UNKNOWN;
-    *m_out = m;
     int fd;
     uint64_t size;
     store_status s = store_open_chunk(st, id, &fd, &size);
-    if (s == STORE_NOT_FOUND)
-        return SCRUB_ROTTEN;   /* the meta says it is here; it is not */
+    if (s == STORE_NOT_FOUND && asked) {
+        memset(m_out, 0, sizeof *m_out);
+        return SCRUB_ROTTEN;
+    }
     if (s != STORE_OK)
         return SCRUB_UNKNOWN;
+    /* The meta of exactly these bytes (same inode), not of a newer copy. */
+    if (store_read_meta_fd(fd, &m) != STORE_OK) {
+        close(fd);
+        return SCRUB_UNKNOWN;
+    }
+    *m_out = m;
     sha256_stream *h = sha256_stream_new();
     ssize_t n;
     while (h && (n = read(fd, buf, SCRUB_BUF)) > 0) {
@@ -62,11 +70,11 @@ static scrub_verdict scrub_read(store *st, const char *id, char *buf, uint64_t *
                                                                           : SCRUB_ROTTEN;
 }
 
-static bool scrub_check_with(store *st, masterlink *ml, const char *id, char *buf,
+static bool scrub_check_with(store *st, masterlink *ml, const char *id, bool asked, char *buf,
                              uint64_t *bytes)
 {
     store_meta m;
-    scrub_verdict v = scrub_read(st, id, buf, bytes, &m);
+    scrub_verdict v = scrub_read(st, id, asked, buf, bytes, &m);
     if (v != SCRUB_ROTTEN)
         return true;
     /* Only the copy that was judged: one replaced meanwhile (an upload or
@@ -86,7 +94,7 @@ bool scrub_check(store *st, masterlink *ml, const char *id)
     if (!buf)
         return true;
     uint64_t bytes;
-    bool ok = scrub_check_with(st, ml, id, buf, &bytes);
+    bool ok = scrub_check_with(st, ml, id, true, buf, &bytes);
     free(buf);
     return ok;
 }
@@ -116,7 +124,7 @@ static long scrub_tick(void *ud)
             return SCRUB_IDLE_MS;
     }
     uint64_t bytes = 0;
-    scrub_check_with(s->st, s->ml, s->ids[s->next++], s->buf, &bytes);
+    scrub_check_with(s->st, s->ml, s->ids[s->next++], false, s->buf, &bytes);
     long pause = (long)((double)bytes / s->bytes_per_ms);
     if (s->next >= s->n)
         pause += SCRUB_IDLE_MS;

@@ -15,12 +15,14 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <jansson.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -29,6 +31,16 @@
 #include "log.h"
 
 #define STORE_TMP_PREFIX ".tmp-"
+/* A chunk's meta: one extended attribute of its file, 56 bytes, so that
+ * ext4 keeps it inside the inode (no block of its own):
+ *   "mdfs"  u32 format (1)  u64 version  u64 size  32-byte SHA-256
+ * integers little-endian. */
+#define STORE_XATTR "user.minidfs"
+#define STORE_XATTR_MAGIC "mdfs"
+#define STORE_XATTR_FORMAT 1u
+#define STORE_XATTR_LEN 56
+/* The meta files of format 0 (before the attribute), read only to
+ * convert a directory they are found in. */
 #define STORE_META_SUFFIX ".meta"
 #define STORE_PENDING_SUFFIX ".meta-pending"
 #define STORE_META_MAX 512
@@ -45,9 +57,9 @@ struct store {
     char *dir;
     int dirfd;
     _Atomic uint64_t seq;
-    /* Changes to one chunk's names (publish, remove, new meta) hold its
-     * stripe, so none sees another half done: a deletion never runs
-     * between a replacement's new bytes and its new meta file. */
+    /* Changes to one chunk (publish, remove, new version) hold its
+     * stripe, so none sees another half done: a check's removal never
+     * takes the copy that replaced the one it judged. */
     pthread_mutex_t stripes[STORE_STRIPES];
     /* Staging buffers, handed from writer to writer: on huge pages, so a
      * 1 MiB direct write is one request to the device (see iobuf.c). */
@@ -90,8 +102,6 @@ static store_status store_bad_sum(store_writer *w, const char *got, const char *
     return STORE_BAD_SUM;
 }
 
-static bool store_hash_file(store *st, const char *id, char out[SHA256_HEX_LEN + 1],
-                            uint64_t *size);
 static bool store_hash_fd(int fd, char out[SHA256_HEX_LEN + 1], uint64_t *total);
 
 /* True when name is "<chunk id><suffix>"; id gets the chunk id. */
@@ -105,24 +115,162 @@ static bool store_id_of(const char *name, const char *suffix, char id[CHUNKID_BU
     return chunkid_parse(id, NULL, NULL);
 }
 
-/* A replacement a crash interrupted: keep the meta that matches the bytes. */
-static void store_settle_pending(store *st, const char *id, const char *pending)
+static void store_meta_encode(const store_meta *m, unsigned char b[STORE_XATTR_LEN])
 {
-    char meta[CHUNKID_BUF + 8], hex[SHA256_HEX_LEN + 1], buf[STORE_META_MAX];
-    snprintf(meta, sizeof meta, "%s" STORE_META_SUFFIX, id);
-    int fd = openat(st->dirfd, pending, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
-    if (fd >= 0)
-        close(fd);
+    memcpy(b, STORE_XATTR_MAGIC, 4);
+    for (int i = 0; i < 4; i++)
+        b[4 + i] = (unsigned char)(STORE_XATTR_FORMAT >> (8 * i));
+    for (int i = 0; i < 8; i++) {
+        b[8 + i] = (unsigned char)(m->version >> (8 * i));
+        b[16 + i] = (unsigned char)(m->size >> (8 * i));
+    }
+    sha256_from_hex(m->sha, b + 24);
+}
+
+static bool store_meta_decode(const unsigned char *b, ssize_t n, store_meta *m)
+{
+    if (n != STORE_XATTR_LEN || memcmp(b, STORE_XATTR_MAGIC, 4) != 0)
+        return false;
+    uint32_t format = 0;
+    m->version = m->size = 0;
+    for (int i = 3; i >= 0; i--)
+        format = format << 8 | b[4 + i];
+    for (int i = 7; i >= 0; i--) {
+        m->version = m->version << 8 | b[8 + i];
+        m->size = m->size << 8 | b[16 + i];
+    }
+    if (format != STORE_XATTR_FORMAT)
+        return false;
+    sha256_to_hex(b + 24, m->sha);
+    return true;
+}
+
+store_status store_read_meta_fd(int fd, store_meta *out)
+{
+    unsigned char b[STORE_XATTR_LEN + 1];
+    ssize_t n = fgetxattr(fd, STORE_XATTR, b, sizeof b);
+    if (n < 0)
+        return errno == ENODATA ? STORE_NOT_FOUND : STORE_IO;
+    return store_meta_decode(b, n, out) ? STORE_OK : STORE_IO;
+}
+
+/* 0, or the errno that kept m from being attached to fd's file. */
+static int store_meta_set_fd(int fd, const store_meta *m)
+{
+    unsigned char b[STORE_XATTR_LEN];
+    store_meta_encode(m, b);
+    return fsetxattr(fd, STORE_XATTR, b, sizeof b, 0) == 0 ? 0 : errno;
+}
+
+/* A meta file of format 0 (JSON: version, size, sha256). */
+static bool store_read_meta_file(store *st, const char *name, store_meta *out)
+{
+    char buf[STORE_META_MAX];
+    int fd = openat(st->dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return false;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
     json_t *doc = n > 0 ? json_loadb(buf, (size_t)n, 0, NULL) : NULL;
+    json_t *v = json_object_get(doc, "version"), *sz = json_object_get(doc, "size");
     const char *sha = json_string_value(json_object_get(doc, "sha256"));
-    uint64_t size;
-    bool matches = sha && store_hash_file(st, id, hex, &size) && strcmp(hex, sha) == 0;
+    unsigned char md[SHA256_LEN];
+    bool ok = json_is_integer(v) && json_is_integer(sz) && json_integer_value(v) >= 0 &&
+              json_integer_value(sz) >= 0 && sha && sha256_from_hex(sha, md);
+    if (ok) {
+        out->version = (uint64_t)json_integer_value(v);
+        out->size = (uint64_t)json_integer_value(sz);
+        sha256_to_hex(md, out->sha);
+    }
     json_decref(doc);
-    if (matches && renameat(st->dirfd, pending, st->dirfd, meta) == 0)
-        log_info("chunk %s: finished a replacement a crash interrupted", id);
+    return ok;
+}
+
+typedef enum { STORE_KEPT, STORE_CONVERTED, STORE_ADOPTED, STORE_UNREADABLE } store_found;
+
+/* A chunk file found at start: one without its attribute gets it, from
+ * the meta files of format 0 beside it when there are (of a replacement a
+ * crash interrupted, the meta that matches the bytes), else from its
+ * bytes with version unknown (the Go path writes no meta). The meta files
+ * go only once the attribute is durable. */
+static store_found store_settle(store *st, const char *id)
+{
+    char meta[NAME_MAX + 16], pending[NAME_MAX + 24];
+    snprintf(meta, sizeof meta, "%s" STORE_META_SUFFIX, id);
+    snprintf(pending, sizeof pending, "%s" STORE_PENDING_SUFFIX, id);
+    int fd = openat(st->dirfd, id, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    struct stat sb;
+    if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        if (fd >= 0)
+            close(fd);
+        return STORE_UNREADABLE;
+    }
+    store_meta m, pm, mm;
+    store_found found = STORE_KEPT;
+    store_status s = store_read_meta_fd(fd, &m);
+    if (s == STORE_IO) {
+        /* not ours to overwrite, and not proof the bytes are bad */
+        log_warn("chunk %s: its meta attribute is unreadable; left as it is", id);
+        close(fd);
+        return STORE_UNREADABLE;
+    }
+    if (s == STORE_NOT_FOUND) {
+        bool have_p = store_read_meta_file(st, pending, &pm);
+        bool have_m = store_read_meta_file(st, meta, &mm);
+        char hex[SHA256_HEX_LEN + 1];
+        uint64_t total = 0;
+        bool hashed = (have_p || !have_m) && store_hash_fd(fd, hex, &total) &&
+                      total == (uint64_t)sb.st_size;
+        if (have_p && hashed && pm.size == total && strcmp(pm.sha, hex) == 0) {
+            m = pm;   /* the replacement's bytes landed */
+        } else if (have_m) {
+            m = mm;   /* the old pair stands (the scrubber judges its bytes) */
+        } else if (hashed) {
+            m.version = 0;
+            m.size = total;
+            snprintf(m.sha, sizeof m.sha, "%s", hex);
+        } else {
+            close(fd);
+            return STORE_UNREADABLE;
+        }
+        if (store_meta_set_fd(fd, &m) != 0 || fsync(fd) != 0) {
+            log_warn("chunk %s: cannot record its meta: %s", id, strerror(errno));
+            close(fd);
+            return STORE_UNREADABLE;
+        }
+        found = have_m || have_p ? STORE_CONVERTED : STORE_ADOPTED;
+    }
+    close(fd);
+    unlinkat(st->dirfd, pending, 0);
+    unlinkat(st->dirfd, meta, 0);
+    return found;
+}
+
+/* Whether the directory's filesystem keeps user extended attributes. */
+static bool store_probe_xattr(int dirfd, char *err, size_t errlen, const char *dir)
+{
+    char name[64];
+    snprintf(name, sizeof name, STORE_TMP_PREFIX "probe-%ld", (long)getpid());
+    int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot create files in %s: %s", dir, strerror(errno));
+        return false;
+    }
+    store_meta m = { .version = 0, .size = 0 };
+    memset(m.sha, '0', SHA256_HEX_LEN);
+    m.sha[SHA256_HEX_LEN] = '\0';
+    int e = store_meta_set_fd(fd, &m);
+    close(fd);
+    unlinkat(dirfd, name, 0);
+    if (e == 0)
+        return true;
+    if (e == ENOTSUP)
+        snprintf(err, errlen, "the filesystem of %s keeps no user extended attributes, where "
+                 "each chunk's version and SHA-256 are kept (ext4, xfs and btrfs do, tmpfs from "
+                 "Linux 6.6)", dir);
     else
-        unlinkat(st->dirfd, pending, 0);   /* the old bytes and meta stand */
+        snprintf(err, errlen, "cannot set an extended attribute in %s: %s", dir, strerror(e));
+    return false;
 }
 
 store *store_open(const char *dir, char *err, size_t errlen)
@@ -148,6 +296,10 @@ store *store_open(const char *dir, char *err, size_t errlen)
     st->dirfd = fd;
     for (int i = 0; i < STORE_STRIPES; i++)
         pthread_mutex_init(&st->stripes[i], NULL);
+    if (!store_probe_xattr(fd, err, errlen, dir)) {
+        store_close(st);
+        return NULL;
+    }
     /* Temporaries are what a crash left half-written: never worth keeping. */
     DIR *d = fsdir_list(fd);
     if (!d) {
@@ -156,31 +308,33 @@ store *store_open(const char *dir, char *err, size_t errlen)
         return NULL;
     }
     struct dirent *de;
-    unsigned removed = 0, adopted = 0;
+    unsigned removed = 0, converted = 0, adopted = 0;
     while ((de = readdir(d)) != NULL) {
         const char *name = de->d_name;
         char id[CHUNKID_BUF];
         if (strncmp(name, STORE_TMP_PREFIX, strlen(STORE_TMP_PREFIX)) == 0) {
             removed += unlinkat(fd, name, 0) == 0;
-        } else if (store_id_of(name, STORE_PENDING_SUFFIX, id)) {
-            store_settle_pending(st, id, name);
-        } else if (store_id_of(name, STORE_META_SUFFIX, id)) {
-            /* a meta file whose chunk is gone (a crash mid-removal) */
-            if (faccessat(fd, id, F_OK, 0) != 0 && errno == ENOENT)
+        } else if (store_id_of(name, STORE_PENDING_SUFFIX, id) ||
+                   store_id_of(name, STORE_META_SUFFIX, id)) {
+            /* format 0; its chunk converts when it is met, but a meta
+             * file whose chunk is gone (a crash mid-removal) just goes */
+            if (faccessat(fd, id, F_OK, AT_SYMLINK_NOFOLLOW) != 0 && errno == ENOENT)
                 removed += unlinkat(fd, name, 0) == 0;
         } else if (chunkid_parse(name, NULL, NULL)) {
-            /* a chunk without meta (a crash between the two names, or a
-             * directory from before meta files): hash it, version unknown */
-            store_meta m;
-            if (store_read_meta(st, name, &m) == STORE_NOT_FOUND)
-                adopted += store_set_version(st, name, 0) == STORE_OK;
+            store_found f = store_settle(st, name);
+            converted += f == STORE_CONVERTED;
+            adopted += f == STORE_ADOPTED;
         }
     }
     closedir(d);
+    if ((removed || converted || adopted) && fsync(fd) != 0)
+        log_warn("fsync of %s: %s", dir, strerror(errno));
     if (removed)
         log_info("removed %u unfinished chunk files left in %s", removed, dir);
+    if (converted)
+        log_info("moved the meta files of %u chunks in %s into their attributes", converted, dir);
     if (adopted)
-        log_info("hashed %u chunks without meta files in %s (version unknown)", adopted, dir);
+        log_info("hashed %u chunks without meta in %s (version unknown)", adopted, dir);
     return st;
 }
 
@@ -209,7 +363,6 @@ store_status store_begin(store *st, const char *id, store_writer *w, char *err, 
     snprintf(w->id, sizeof w->id, "%s", id);
     snprintf(w->tmp, sizeof w->tmp, STORE_TMP_PREFIX "%s-%ld-%llu", id, (long)getpid(),
              (unsigned long long)atomic_fetch_add(&st->seq, 1));
-    snprintf(w->mtmp, sizeof w->mtmp, "%s" STORE_META_SUFFIX, w->tmp);
     if (!(w->hash = sha256_stream_new())) {
         snprintf(err, errlen, "out of memory");
         return STORE_IO;
@@ -436,30 +589,6 @@ static store_status store_write_raw(store_writer *w, const void *data, size_t le
     return STORE_OK;
 }
 
-/* Writes meta as the file name (creating it); fsynced, not yet renamed. */
-static store_status store_write_meta(int dirfd, const char *name, const store_meta *m, char *err,
-                                     size_t errlen)
-{
-    char buf[STORE_META_MAX];
-    json_t *doc = json_pack("{s:I,s:I,s:s}", "version", (json_int_t)m->version, "size",
-                            (json_int_t)m->size, "sha256", m->sha);
-    int n = doc ? json_dumpb(doc, buf, sizeof buf, JSON_COMPACT) : 0;
-    json_decref(doc);
-    int fd = n > 0 ? openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : -1;
-    int e = fd < 0 ? (n > 0 ? errno : ENOMEM) : 0;
-    if (fd >= 0) {
-        if (write(fd, buf, (size_t)n) != n || fdatasync(fd) != 0)
-            e = errno ? errno : EIO;
-        if (close(fd) != 0 && !e)
-            e = errno;
-    }
-    if (e) {
-        snprintf(err, errlen, "cannot write %s: %s", name, strerror(e));
-        return store_errno_status(e);
-    }
-    return STORE_OK;
-}
-
 store_status store_seal(store_writer *w, const char *expect_sha, char *err, size_t errlen)
 {
     char part[SHA256_HEX_LEN + 1];
@@ -492,8 +621,16 @@ store_status store_finish(store_writer *w, uint64_t version, char *err, size_t e
     w->stage = NULL;
     if (s != STORE_OK)
         return s;
-    int rc = fdatasync(w->fd);
-    int e = errno;
+    /* The meta rides in the same inode, so one fsync makes both durable
+     * and a later rename moves both at once. */
+    w->meta.version = version;
+    int e = store_meta_set_fd(w->fd, &w->meta);
+    if (e) {
+        snprintf(err, errlen, "cannot record the meta of chunk %s: %s", w->id, strerror(e));
+        return store_errno_status(e);
+    }
+    int rc = fsync(w->fd);
+    e = errno;
     if (close(w->fd) != 0 && rc == 0) {
         rc = -1;
         e = errno;
@@ -503,9 +640,7 @@ store_status store_finish(store_writer *w, uint64_t version, char *err, size_t e
         snprintf(err, errlen, "cannot flush chunk %s: %s", w->id, strerror(e));
         return store_errno_status(e);
     }
-    w->meta.version = version;
-    w->have_mtmp = true;
-    return store_write_meta(w->st->dirfd, w->mtmp, &w->meta, err, errlen);
+    return STORE_OK;
 }
 
 static store_status store_publish_locked(store_writer *w, bool replace, char *err,
@@ -524,41 +659,27 @@ static store_status store_publish_locked(store_writer *w, bool replace, char *er
                                          size_t errlen)
 {
     int dirfd = w->st->dirfd;
-    char meta[CHUNKID_BUF + 8], pending[CHUNKID_BUF + 16];
-    snprintf(meta, sizeof meta, "%s" STORE_META_SUFFIX, w->id);
     if (replace) {
-        /* Both names change: the new meta goes first under a "pending"
-         * name, so a crash in between is told apart at start (the bytes
-         * are checked against it, and the pair that matches is kept). */
-        snprintf(pending, sizeof pending, "%s" STORE_PENDING_SUFFIX, w->id);
-        if (renameat(dirfd, w->mtmp, dirfd, pending) != 0)
+        /* The bytes and their meta are one inode: one rename swaps both. */
+        if (renameat(dirfd, w->tmp, dirfd, w->id) != 0)
             goto fail;
-        w->have_mtmp = false;
-        if (renameat(dirfd, w->tmp, dirfd, w->id) != 0) {
-            unlinkat(dirfd, pending, 0);
-            goto fail;
-        }
-        w->have_tmp = false;
-        if (renameat(dirfd, pending, dirfd, meta) != 0)
-            goto fail;
-        if (fsync(dirfd) != 0)
-            log_warn("fsync of %s: %s", w->st->dir, strerror(errno));
-        return STORE_OK;
     } else {
-        /* link() never replaces: the atomic "create if absent". */
-        if (linkat(dirfd, w->tmp, dirfd, w->id, 0) != 0) {
+        /* The atomic "create if absent"; link() where renameat2 is not
+         * known (the temporary name then goes separately). */
+        if (renameat2(dirfd, w->tmp, dirfd, w->id, RENAME_NOREPLACE) != 0) {
             if (errno == EEXIST)
                 return STORE_EXISTS;
-            goto fail;
+            if (errno != EINVAL && errno != ENOSYS)
+                goto fail;
+            if (linkat(dirfd, w->tmp, dirfd, w->id, 0) != 0) {
+                if (errno == EEXIST)
+                    return STORE_EXISTS;
+                goto fail;
+            }
+            unlinkat(dirfd, w->tmp, 0);
         }
-        unlinkat(dirfd, w->tmp, 0);
     }
     w->have_tmp = false;
-    /* A crash between the two names leaves the chunk without its meta: it
-     * is hashed again at start and counts as version unknown. */
-    if (renameat(dirfd, w->mtmp, dirfd, meta) != 0)
-        goto fail;
-    w->have_mtmp = false;
     if (fsync(dirfd) != 0)
         log_warn("fsync of %s: %s", w->st->dir, strerror(errno));
     return STORE_OK;
@@ -577,10 +698,6 @@ void store_discard(store_writer *w)
     if (w->have_tmp) {
         unlinkat(w->st->dirfd, w->tmp, 0);
         w->have_tmp = false;
-    }
-    if (w->have_mtmp) {
-        unlinkat(w->st->dirfd, w->mtmp, 0);
-        w->have_mtmp = false;
     }
     sha256_stream_free(w->hash);
     sha256_stream_free(w->part);
@@ -608,28 +725,12 @@ store_status store_open_chunk(store *st, const char *id, int *fd, uint64_t *size
 
 store_status store_read_meta(store *st, const char *id, store_meta *out)
 {
-    char name[CHUNKID_BUF + 8], buf[STORE_META_MAX];
-    snprintf(name, sizeof name, "%s" STORE_META_SUFFIX, id);
-    int fd = openat(st->dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    int fd = openat(st->dirfd, id, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0)
         return errno == ENOENT ? STORE_NOT_FOUND : STORE_IO;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
+    store_status s = store_read_meta_fd(fd, out);
     close(fd);
-    if (n <= 0)
-        return STORE_IO;
-    json_t *doc = json_loadb(buf, (size_t)n, 0, NULL);
-    json_t *v = json_object_get(doc, "version"), *sz = json_object_get(doc, "size");
-    const char *sha = json_string_value(json_object_get(doc, "sha256"));
-    unsigned char md[SHA256_LEN];
-    bool ok = json_is_integer(v) && json_is_integer(sz) && json_integer_value(v) >= 0 &&
-              json_integer_value(sz) >= 0 && sha && sha256_from_hex(sha, md);
-    if (ok) {
-        out->version = (uint64_t)json_integer_value(v);
-        out->size = (uint64_t)json_integer_value(sz);
-        snprintf(out->sha, sizeof out->sha, "%s", sha);
-    }
-    json_decref(doc);
-    return ok ? STORE_OK : STORE_IO;
+    return s;
 }
 
 static store_status store_set_version_locked(store *st, const char *id, uint64_t version);
@@ -645,36 +746,30 @@ store_status store_set_version(store *st, const char *id, uint64_t version)
 
 static store_status store_set_version_locked(store *st, const char *id, uint64_t version)
 {
-    char err[256], tmp[CHUNKID_BUF + 64], name[CHUNKID_BUF + 8];
+    int fd = openat(st->dirfd, id, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return errno == ENOENT ? STORE_NOT_FOUND : STORE_IO;
     store_meta m;
-    if (store_read_meta(st, id, &m) != STORE_OK) {
-        /* No meta yet: hash the chunk as it is. */
-        if (!store_hash_file(st, id, m.sha, &m.size))
-            return STORE_IO;
+    store_status s = store_read_meta_fd(fd, &m);
+    if (s == STORE_NOT_FOUND) {
+        s = store_hash_fd(fd, m.sha, &m.size) ? STORE_OK : STORE_IO;   /* as it is */
     }
-    m.version = version;
-    snprintf(tmp, sizeof tmp, STORE_TMP_PREFIX "%s-%ld-%llu" STORE_META_SUFFIX, id,
-             (long)getpid(), (unsigned long long)atomic_fetch_add(&st->seq, 1));
-    snprintf(name, sizeof name, "%s" STORE_META_SUFFIX, id);
-    store_status s = store_write_meta(st->dirfd, tmp, &m, err, sizeof err);
-    if (s == STORE_OK && renameat(st->dirfd, tmp, st->dirfd, name) != 0)
-        s = store_errno_status(errno);
-    if (s != STORE_OK)
-        unlinkat(st->dirfd, tmp, 0);
+    if (s == STORE_OK) {
+        m.version = version;
+        int e = store_meta_set_fd(fd, &m);
+        if (!e && fsync(fd) != 0)
+            e = errno;
+        s = e ? store_errno_status(e) : STORE_OK;
+    }
+    close(fd);
     return s;
 }
 
-static store_status store_unlink_both(store *st, const char *id)
+static store_status store_unlink(store *st, const char *id)
 {
-    char name[CHUNKID_BUF + 8];
-    snprintf(name, sizeof name, "%s" STORE_META_SUFFIX, id);
-    if (unlinkat(st->dirfd, id, 0) != 0) {
-        int e = errno;
-        unlinkat(st->dirfd, name, 0);
-        return e == ENOENT ? STORE_NOT_FOUND : STORE_IO;
-    }
-    unlinkat(st->dirfd, name, 0);
-    return STORE_OK;
+    if (unlinkat(st->dirfd, id, 0) == 0)
+        return STORE_OK;
+    return errno == ENOENT ? STORE_NOT_FOUND : STORE_IO;
 }
 
 store_status store_remove(store *st, const char *id, uint64_t max_version)
@@ -686,7 +781,7 @@ store_status store_remove(store *st, const char *id, uint64_t max_version)
     if (max_version > 0 && store_read_meta(st, id, &m) == STORE_OK && m.version > max_version)
         s = STORE_NEWER;
     else
-        s = store_unlink_both(st, id);
+        s = store_unlink(st, id);
     pthread_mutex_unlock(lock);
     return s;
 }
@@ -701,7 +796,7 @@ store_status store_remove_exact(store *st, const char *id, const store_meta *exp
                           strcmp(m.sha, expect->sha) != 0))
         s = STORE_NEWER;   /* replaced since: not the copy that was judged */
     else if (s == STORE_OK)
-        s = store_unlink_both(st, id);
+        s = store_unlink(st, id);
     pthread_mutex_unlock(lock);
     return s;
 }
@@ -720,9 +815,13 @@ void store_list(store *st, bool (*fn)(void *ud, const char *id, const store_meta
             continue;
         store_meta m;
         struct stat sb;
-        if (store_read_meta(st, de->d_name, &m) != STORE_OK ||
-            fstatat(st->dirfd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) != 0)
-            continue;   /* being written or removed right now */
+        int fd = openat(st->dirfd, de->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+            continue;   /* removed right now */
+        bool ok = store_read_meta_fd(fd, &m) == STORE_OK && fstat(fd, &sb) == 0;
+        close(fd);
+        if (!ok)
+            continue;
         int64_t age = (int64_t)(now.tv_sec - sb.st_mtim.tv_sec) * 1000 +
                       (now.tv_nsec - sb.st_mtim.tv_nsec) / 1000000;
         if (!fn(ud, de->d_name, &m, age < 0 ? 0 : age))
@@ -738,8 +837,7 @@ void store_list_ids(store *st, bool (*fn)(void *ud, const char *id), void *ud)
         return;
     struct dirent *de;
     while ((de = readdir(d)) != NULL) {
-        char id[CHUNKID_BUF];
-        if (store_id_of(de->d_name, STORE_META_SUFFIX, id) && !fn(ud, id))
+        if (chunkid_parse(de->d_name, NULL, NULL) && !fn(ud, de->d_name))
             break;
     }
     closedir(d);
@@ -758,17 +856,5 @@ static bool store_hash_fd(int fd, char out[SHA256_HEX_LEN + 1], uint64_t *total)
     }
     bool ok = h && n == 0 && sha256_stream_final_hex(h, out);
     sha256_stream_free(h);
-    return ok;
-}
-
-static bool store_hash_file(store *st, const char *id, char out[SHA256_HEX_LEN + 1],
-                            uint64_t *size)
-{
-    int fd;
-    if (store_open_chunk(st, id, &fd, size) != STORE_OK)
-        return false;
-    uint64_t total;
-    bool ok = store_hash_fd(fd, out, &total) && total == *size;
-    close(fd);
     return ok;
 }

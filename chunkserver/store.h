@@ -2,13 +2,17 @@
  * store.h - chunks as files in one directory.
  *
  * A chunk is named by its id ("<identifier>_<index>") and stored as a file
- * of exactly that name, its bytes and nothing else, beside a small JSON
- * file "<id>.meta" holding its version, size and SHA-256. New bytes go to
- * hidden temporary files (".tmp-<id>-<pid>-<n>") that are fsynced and only
- * then given their names, so a crash or a cut connection never leaves a
- * partial chunk under a real name; temporaries left by a crash are removed
- * at start. The SHA-256 is computed as the bytes are written, and a chunk
- * whose bytes do not match the one its uploader sent is never published.
+ * of exactly that name, its bytes and nothing else; its version, size and
+ * SHA-256 (its meta) are an extended attribute of that file, so bytes and
+ * meta are one inode: fsynced together, renamed together, removed
+ * together. New bytes go to hidden temporary files
+ * (".tmp-<id>-<pid>-<n>") that get their meta, are fsynced and only then
+ * given their names, so a crash or a cut connection never leaves a partial
+ * chunk under a real name; temporaries left by a crash are removed at
+ * start, and so are the "<id>.meta" files of format 0, once their meta is
+ * in the attribute. The SHA-256 is computed as the bytes are written, and
+ * a chunk whose bytes do not match the one its uploader sent is never
+ * published.
  *
  * Chunk bytes are written with O_DIRECT where the filesystem allows it,
  * through a small aligned staging buffer: the chunk is fsynced before it
@@ -38,7 +42,7 @@ typedef enum {
 
 typedef struct store store;
 
-/* What "<id>.meta" says of a chunk. */
+/* A chunk's meta. */
 typedef struct {
     uint64_t version;   /* 0: not known (written by the Go path, or found without meta) */
     uint64_t size;
@@ -52,10 +56,8 @@ typedef struct {
     char *stage;                /* direct: aligned staging buffer, allocated on first write */
     size_t staged;              /* bytes in stage not yet written */
     bool have_tmp;              /* the temporary file exists on disk */
-    bool have_mtmp;             /* so does the temporary meta file */
     char id[CHUNKID_BUF];
     char tmp[CHUNKID_BUF + 48];
-    char mtmp[CHUNKID_BUF + 56];
     uint64_t written;           /* bytes in the temporary, base included */
     uint64_t base;              /* an append: bytes copied from the chunk first */
     sha256_stream *hash;        /* of the whole chunk */
@@ -65,7 +67,9 @@ typedef struct {
     store_meta meta;            /* set by store_seal and store_finish */
 } store_writer;
 
-/* Opens (creating if needed) the directory and removes stale temporaries. */
+/* Opens (creating if needed) the directory, removes stale temporaries and
+ * gives every chunk its meta (converting format 0). Fails, with a reason,
+ * on a filesystem without user extended attributes. */
 store *store_open(const char *dir, char *err, size_t errlen);
 void store_close(store *st);
 const char *store_dir(const store *st);
@@ -101,23 +105,25 @@ store_status store_check_deferred(store_writer *w, char *err, size_t errlen);
  * set, STORE_BAD_SUM unless it is the same (for an append: the SHA-256 of
  * the appended bytes). No I/O. */
 store_status store_seal(store_writer *w, const char *expect_sha, char *err, size_t errlen);
-/* Flushes the sealed temporary file to disk, closes it, and prepares its
- * meta file with version. */
+/* Attaches the meta, with version, to the sealed temporary file, flushes
+ * both to disk and closes it. */
 store_status store_finish(store_writer *w, uint64_t version, char *err, size_t errlen);
-/* Gives the finished temporary files the chunk's names. Without replace,
- * STORE_EXISTS when a chunk of that name is already there (the temporaries
- * are kept, for a later call with replace). */
+/* Gives the finished temporary file the chunk's name. Without replace,
+ * STORE_EXISTS when a chunk of that name is already there (the temporary
+ * is kept, for a later call with replace). */
 store_status store_publish(store_writer *w, bool replace, char *err, size_t errlen);
 /* Drops whatever the writer still holds (open fd, temporary file). */
 void store_discard(store_writer *w);
 
 /* Opens a chunk for reading; the caller owns *fd. */
 store_status store_open_chunk(store *st, const char *id, int *fd, uint64_t *size);
-/* Reads a chunk's meta file. */
+/* Reads a chunk's meta (STORE_NOT_FOUND: no such chunk). */
 store_status store_read_meta(store *st, const char *id, store_meta *out);
+/* The same from an open chunk, so it is the meta of exactly those bytes. */
+store_status store_read_meta_fd(int fd, store_meta *out);
 /* Records the version of a chunk published without one (the Go path). */
 store_status store_set_version(store *st, const char *id, uint64_t version);
-/* Removes a chunk and its meta; with max_version > 0 only a copy whose
+/* Removes a chunk; with max_version > 0 only a copy whose
  * version is no newer (else STORE_NEWER). */
 store_status store_remove(store *st, const char *id, uint64_t max_version);
 /* Removes a chunk only while its meta is still exactly expect (the copy a
@@ -127,8 +133,8 @@ store_status store_remove_exact(store *st, const char *id, const store_meta *exp
  * file last changed); stops early when fn returns false. */
 void store_list(store *st, bool (*fn)(void *ud, const char *id, const store_meta *m,
                                       int64_t age_ms), void *ud);
-/* Calls fn for every chunk id that has a meta file, whether or not its
- * bytes are still there (the scrubber's view). */
+/* Calls fn for every chunk id in the directory, without reading it (the
+ * scrubber's list). */
 void store_list_ids(store *st, bool (*fn)(void *ud, const char *id), void *ud);
 
 #endif

@@ -1,5 +1,6 @@
 # fulldisk.sh - a chunkserver whose disk is full refuses the chunk cleanly
-# (507 with a JSON error, nothing kept) and the client puts it elsewhere.
+# (507 with a JSON error, nothing kept) and the client puts it elsewhere;
+# one whose filesystem cannot keep chunk meta refuses to start.
 # The full disk is a 3 MiB tmpfs mounted in a private mount namespace of
 # that chunkserver, so the test never touches the machine's own mounts.
 . "$(dirname "$0")/lib.sh"
@@ -7,6 +8,25 @@
 command -v unshare >/dev/null || skip "unshare is not available"
 unshare -m sh -c 'mount -t tmpfs -o size=1m tmpfs /mnt' 2>/dev/null \
     || skip "cannot mount a tmpfs in a private namespace here (needs root)"
+
+# ramfs keeps no extended attributes: a clear line and a non-zero exit,
+# before any chunk could be taken without its version and checksum.
+if unshare -m sh -c 'mount -t ramfs ramfs /mnt' 2>/dev/null; then
+    rc=0
+    unshare -m sh -c 'mount -t ramfs ramfs "$1" && shift && exec "$@"' sh "$T" \
+        timeout 10 "$MINIDFS" chunkserver --master http://127.0.0.1:9/ --port 0 --dir "$T/ramfs" \
+        2>"$T/ramfs.err" || rc=$?
+    [ "$rc" -ne 0 ] || fail "a chunkserver on ramfs started"
+    [ "$(wc -l <"$T/ramfs.err")" -eq 1 ] && grep -q 'keeps no user extended attributes' "$T/ramfs.err" \
+        || fail "chunkserver on ramfs said: $(cat "$T/ramfs.err")"
+    ok "a filesystem without extended attributes: the chunkserver refuses to start, in one line"
+fi
+
+# A chunk's meta is a user extended attribute, which tmpfs keeps from
+# Linux 6.6 on.
+IFS=. read -r kmaj kmin _ <<<"$(uname -r)"
+[ "$kmaj" -gt 6 ] || { [ "$kmaj" -eq 6 ] && [ "${kmin%%[!0-9]*}" -ge 6 ]; } \
+    || skip "tmpfs keeps no user extended attributes before Linux 6.6 (this is $(uname -r))"
 
 CS=1000000
 start_master --chunkSize "$CS" --replication 1

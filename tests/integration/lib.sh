@@ -140,7 +140,7 @@ expect_status() {
 fileid() { printf '%s' "$1" | sha256sum | cut -d' ' -f1; }
 
 # chunk_files DIR...: lists "name size" of every chunk file in the dirs.
-chunk_files() { find "$@" -maxdepth 1 -type f ! -name '.*' ! -name '*.meta' -printf '%f %s\n' 2>/dev/null | sort; }
+chunk_files() { find "$@" -maxdepth 1 -type f ! -name '.*' -printf '%f %s\n' 2>/dev/null | sort; }
 tmp_files() { find "$@" -maxdepth 1 -type f -name '.tmp-*' 2>/dev/null | wc -l; }
 
 # expect_layout NAME SIZE CHUNK DIR...: the dirs together hold exactly the

@@ -84,7 +84,7 @@ grep -qE '^size-0.bin +0 +0 complete$' "$T/list" || fail "list lacks the empty f
 client --action delete --filename input.txt
 no_chunks() { [ -z "$(chunk_files "${DIRS[@]}" | grep "^${id}_" || true)" ]; }
 wait_until 10 "a deleted file's chunks to be removed by the heartbeats" no_chunks
-[ -z "$(find "${DIRS[@]}" -maxdepth 1 -name "${id}_*.meta")" ] || fail "meta files of a deleted file remain"
+[ -z "$(find "${DIRS[@]}" -maxdepth 1 -name "*${id}_*")" ] || fail "files of a deleted file remain"
 expect_fail 'no file has identifier' client --action read --filename input.txt --output-filename "$T/gone"
 [ ! -e "$T/gone" ] || fail "a failed read created its output"
 expect_fail 'no file named' client --action delete --filename input.txt

@@ -1,6 +1,7 @@
 /* test_store.c - chunk files on disk: temporary until published, never
- * replaced by accident, leftovers cleaned at open, meta files with version
- * and SHA-256, bytes that fail their checksum never published, deletions
+ * replaced by accident, leftovers cleaned at open, the meta (version and
+ * SHA-256) in the chunk's own extended attribute, directories of the meta
+ * files of format 0 converted, bytes that fail their checksum never published, deletions
  * that spare newer versions, large chunks written in uneven pieces through
  * the aligned staging of direct I/O, and room reserved up front. */
 #include <setjmp.h>
@@ -13,6 +14,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -99,12 +101,54 @@ static void test_publish_then_read(void **state)
     assert_int_equal(store_open_chunk(st, ID, &fd, &size), STORE_NOT_FOUND);
     write_chunk(st, "hello", false, STORE_OK);
     read_back(st, "hello");
-    assert_int_equal(count_entries(*state), 2);   /* the chunk and its meta, no temporary */
+    assert_int_equal(count_entries(*state), 1);   /* the chunk alone: no meta file, no temporary */
     store_meta m;
     assert_int_equal(store_read_meta(st, ID, &m), STORE_OK);
     assert_int_equal(m.version, 1);
     assert_int_equal(m.size, 5);
     assert_string_equal(m.sha, "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824");
+    store_close(st);
+    /* on disk: one 56-byte attribute of the chunk file, which a restart reads back */
+    char path[512];
+    unsigned char attr[128];
+    snprintf(path, sizeof path, "%s/%s", (char *)*state, ID);
+    assert_int_equal(getxattr(path, "user.minidfs", attr, sizeof attr), 56);
+    assert_memory_equal(attr, "mdfs\1\0\0\0\1\0\0\0\0\0\0\0\5\0\0\0\0\0\0\0", 24);
+    assert_int_equal(attr[24], 0x2c);
+    st = store_open(*state, err, sizeof err);
+    memset(&m, 0, sizeof m);
+    assert_int_equal(store_read_meta(st, ID, &m), STORE_OK);
+    assert_int_equal(m.version, 1);
+    assert_string_equal(m.sha, "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824");
+    assert_int_equal(count_entries(*state), 1);
+    store_close(st);
+}
+
+/* An attribute that is not ours is an unreadable meta, never a chunk of
+ * version 0: it is left alone, and listed by nobody. */
+static bool count_listed(void *ud, const char *id, const store_meta *m, int64_t age_ms)
+{
+    (void)id, (void)m, (void)age_ms;
+    (*(int *)ud)++;
+    return true;
+}
+
+static void test_foreign_attribute_unreadable(void **state)
+{
+    char err[256], path[512];
+    store *st = store_open(*state, err, sizeof err);
+    write_chunk(st, "hello", false, STORE_OK);
+    snprintf(path, sizeof path, "%s/%s", (char *)*state, ID);
+    assert_int_equal(setxattr(path, "user.minidfs", "not-ours", 8, 0), 0);
+    store_meta m;
+    assert_int_equal(store_read_meta(st, ID, &m), STORE_IO);
+    int n = 0;
+    store_list(st, count_listed, &n);
+    assert_int_equal(n, 0);
+    store_close(st);
+    st = store_open(*state, err, sizeof err);   /* not re-hashed over it */
+    assert_int_equal(store_read_meta(st, ID, &m), STORE_IO);
+    read_back(st, "hello");
     store_close(st);
 }
 
@@ -117,7 +161,7 @@ static void test_no_accidental_replace(void **state)
     read_back(st, "first");
     write_chunk(st, "third", true, STORE_OK);
     read_back(st, "third");
-    assert_int_equal(count_entries(*state), 2);
+    assert_int_equal(count_entries(*state), 1);
     assert_int_equal(store_remove(st, ID, 0), STORE_OK);
     assert_int_equal(store_remove(st, ID, 0), STORE_NOT_FOUND);
     assert_int_equal(count_entries(*state), 0);
@@ -202,7 +246,7 @@ static bool collect(void *ud, const char *id, const store_meta *m, int64_t age_m
 static void test_chunk_without_meta_adopted(void **state)
 {
     char err[256], path[512];
-    /* a chunk file from before meta files, or a crash between the names */
+    /* a chunk file the Go path wrote, without any meta */
     snprintf(path, sizeof path, "%s/%s", (char *)*state, ID);
     FILE *f = fopen(path, "w");
     fputs("hello", f);
@@ -213,7 +257,7 @@ static void test_chunk_without_meta_adopted(void **state)
     fclose(f);
     store *st = store_open(*state, err, sizeof err);
     assert_non_null(st);
-    assert_int_equal(count_entries(*state), 2);
+    assert_int_equal(count_entries(*state), 1);   /* the stray meta file went */
     int n = 0;
     store_list(st, collect, &n);
     assert_int_equal(n, 1);
@@ -223,40 +267,70 @@ static void test_chunk_without_meta_adopted(void **state)
     store_close(st);
 }
 
-/* A replacement cut by a crash between its names: the meta that matches
- * the bytes on disk is the one kept. */
-static void test_interrupted_replace_settled(void **state)
+static void put_file(const char *dir, const char *name, const char *text)
 {
-    char err[256], path[512];
-    store *st = store_open(*state, err, sizeof err);
-    write_version(st, "old", 3, false, STORE_OK);
-    store_close(st);
-    /* the new meta got its pending name, the new bytes did not land */
-    snprintf(path, sizeof path, "%s/%s.meta-pending", (char *)*state, ID);
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
     FILE *f = fopen(path, "w");
-    fputs("{\"version\":4,\"size\":3,\"sha256\":\"2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824\"}", f);
-    fclose(f);
-    st = store_open(*state, err, sizeof err);
+    assert_non_null(f);
+    fputs(text, f);
+    assert_int_equal(fclose(f), 0);
+}
+
+static void put_meta_file(const char *dir, const char *suffix, uint64_t version,
+                          const char *text)
+{
+    char name[256], json[256], sha[SHA256_HEX_LEN + 1];
+    assert_true(sha256_hex(text, strlen(text), sha));
+    snprintf(name, sizeof name, "%s%s", ID, suffix);
+    snprintf(json, sizeof json, "{\"version\":%llu,\"size\":%zu,\"sha256\":\"%s\"}",
+             (unsigned long long)version, strlen(text), sha);
+    put_file(dir, name, json);
+}
+
+static uint64_t version_after_open(const char *dir)
+{
+    char err[256];
+    store *st = store_open(dir, err, sizeof err);
+    assert_non_null(st);
     store_meta m;
     assert_int_equal(store_read_meta(st, ID, &m), STORE_OK);
-    assert_int_equal(m.version, 3);   /* the old pair stands */
+    store_close(st);
+    assert_int_equal(count_entries(dir), 1);   /* the meta files are gone */
+    return m.version;
+}
+
+/* A directory of format 0 (a "<id>.meta" JSON file beside each chunk)
+ * takes the new format at open, and keeps every version. */
+static void test_format0_meta_converted(void **state)
+{
+    put_file(*state, ID, "hello");
+    put_meta_file(*state, ".meta", 9, "hello");
+    assert_int_equal(version_after_open(*state), 9);
+    assert_int_equal(version_after_open(*state), 9);   /* and stays so */
+}
+
+/* Format 0's replacement cut by a crash between its names: the meta that
+ * matches the bytes on disk is the one kept. */
+static void test_format0_interrupted_replace_settled(void **state)
+{
+    char err[256];
+    /* the new meta got its pending name, the new bytes did not land */
+    put_file(*state, ID, "old");
+    put_meta_file(*state, ".meta", 3, "old");
+    put_meta_file(*state, ".meta-pending", 4, "hello");
+    assert_int_equal(version_after_open(*state), 3);   /* the old pair stands */
+    store *st = store_open(*state, err, sizeof err);
     read_back(st, "old");
-    assert_int_equal(count_entries(*state), 2);
     store_close(st);
     /* now the new bytes did land: the pending meta is theirs */
+    put_file(*state, ID, "hello");
+    char path[512];
     snprintf(path, sizeof path, "%s/%s", (char *)*state, ID);
-    f = fopen(path, "w");
-    fputs("hello", f);
-    fclose(f);
-    snprintf(path, sizeof path, "%s/%s.meta-pending", (char *)*state, ID);
-    f = fopen(path, "w");
-    fputs("{\"version\":4,\"size\":5,\"sha256\":\"2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824\"}", f);
-    fclose(f);
-    st = store_open(*state, err, sizeof err);
-    assert_int_equal(store_read_meta(st, ID, &m), STORE_OK);
-    assert_int_equal(m.version, 4);
-    assert_int_equal(count_entries(*state), 2);
-    store_close(st);
+    removexattr(path, "user.minidfs");   /* as format 0 had it: no attribute */
+    put_meta_file(*state, ".meta", 3, "old");
+    put_meta_file(*state, ".meta-pending", 4, "hello");
+    assert_int_equal(version_after_open(*state), 4);
 }
 
 /* A check that judged one copy never removes the copy that replaced it. */
@@ -400,7 +474,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_sum_never_published, setup, teardown),
         cmocka_unit_test_setup_teardown(test_remove_spares_newer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_chunk_without_meta_adopted, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_interrupted_replace_settled, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_format0_meta_converted, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_format0_interrupted_replace_settled, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_foreign_attribute_unreadable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_remove_exact_spares_replacement, setup, teardown),
         cmocka_unit_test_setup_teardown(test_creates_nested_dir, setup, teardown),
         cmocka_unit_test_setup_teardown(test_large_uneven_writes, setup, teardown),

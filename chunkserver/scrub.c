@@ -1,12 +1,17 @@
 /*
  * scrub.c - the scrubber thread and the one-chunk check. Reads chunk files
  * in 1 MiB pieces through one buffer; the pace comes from the ticker's
- * pause after each chunk, sized so the average stays under the rate. Must
- * never remove a chunk whose meta it could not read (that is not proof of
- * rot), and never hold more than one buffer of chunk data.
+ * pause after each chunk, sized so the average stays under the rate. Each
+ * pass works from a sorted list of the directory; the store marks in it
+ * every chunk it removes, so a listed chunk that is gone unmarked (from
+ * this pass's list, or missing from the next) vanished behind our back and
+ * is reported lost. Must never remove a chunk whose meta it could not read
+ * (that is not proof of rot), never report a chunk the store removed, and
+ * never hold more than one buffer of chunk data.
  */
 #include "scrub.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,8 +29,12 @@ struct scrub {
     masterlink *ml;
     double bytes_per_ms;
     ticker *t;
-    char (*ids)[CHUNKID_BUF];   /* this pass's list */
+    pthread_mutex_t mu;         /* ids and removed, which removals mark */
+    char (*ids)[CHUNKID_BUF];   /* this pass's list, sorted */
+    bool *removed;              /* ids[i] was removed through the store */
     size_t n, cap, next;
+    char (*nids)[CHUNKID_BUF];  /* the next pass's list, being collected */
+    size_t nn, ncap;
     char *buf;
 };
 
@@ -102,29 +111,122 @@ bool scrub_check(store *st, masterlink *ml, const char *id)
 static bool scrub_collect(void *ud, const char *id)
 {
     scrub *s = ud;
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 256;
-        char(*ids)[CHUNKID_BUF] = realloc(s->ids, cap * sizeof *ids);
+    if (s->nn == s->ncap) {
+        size_t cap = s->ncap ? s->ncap * 2 : 256;
+        char(*ids)[CHUNKID_BUF] = realloc(s->nids, cap * sizeof *ids);
         if (!ids)
             return false;
-        s->ids = ids;
-        s->cap = cap;
+        s->nids = ids;
+        s->ncap = cap;
     }
-    snprintf(s->ids[s->n++], CHUNKID_BUF, "%s", id);
+    snprintf(s->nids[s->nn++], CHUNKID_BUF, "%s", id);
     return true;
+}
+
+static int scrub_cmp(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+static bool scrub_exists(store *st, const char *id)
+{
+    int fd;
+    uint64_t size;
+    if (store_open_chunk(st, id, &fd, &size) == STORE_NOT_FOUND)
+        return false;
+    if (fd >= 0)
+        close(fd);
+    return true;
+}
+
+/* The store is about to remove id: not a loss when it is found gone. */
+static void scrub_mark_removed(void *ud, const char *id)
+{
+    scrub *s = ud;
+    pthread_mutex_lock(&s->mu);
+    char(*hit)[CHUNKID_BUF] = s->n ? bsearch(id, s->ids, s->n, sizeof *s->ids, scrub_cmp) : NULL;
+    if (hit)
+        s->removed[hit - s->ids] = true;
+    pthread_mutex_unlock(&s->mu);
+}
+
+static bool scrub_was_removed(scrub *s, size_t i)
+{
+    pthread_mutex_lock(&s->mu);
+    bool r = s->removed[i];
+    pthread_mutex_unlock(&s->mu);
+    return r;
+}
+
+/* Gone without the store removing it: lost. Checked as if the master
+ * asked, which reports it when it is still gone. */
+static void scrub_lost(scrub *s, const char *id)
+{
+    uint64_t bytes;
+    scrub_check_with(s->st, s->ml, id, true, s->buf, &bytes);
+}
+
+/* A new pass: list the directory. A chunk of the last list that is not
+ * in the new one and was not marked removed (the mark comes before the
+ * unlink, so a removal the listing missed the file for is marked by then)
+ * is lost. Marks of chunks in both lists carry over. False: nothing to
+ * scrub. */
+static bool scrub_new_pass(scrub *s)
+{
+    s->nn = 0;
+    store_list_ids(s->st, scrub_collect, s);
+    if (s->nn)
+        qsort(s->nids, s->nn, sizeof *s->nids, scrub_cmp);
+    bool *removed = calloc(s->nn ? s->nn : 1, sizeof *removed);
+    if (!removed)
+        return false;   /* out of memory: try again after a pause */
+    char(*lost)[CHUNKID_BUF] = NULL;
+    size_t nlost = 0;
+    pthread_mutex_lock(&s->mu);
+    for (size_t i = 0, j = 0; i < s->n; i++) {
+        int c = 1;
+        while (j < s->nn && (c = strcmp(s->ids[i], s->nids[j])) > 0)
+            j++;
+        if (j < s->nn && c == 0) {
+            removed[j] = s->removed[i];
+        } else if (!s->removed[i]) {
+            /* the old list is reused for the new one: keep the lost apart */
+            char(*l)[CHUNKID_BUF] = realloc(lost, (nlost + 1) * sizeof *lost);
+            if (l) {
+                lost = l;
+                snprintf(lost[nlost++], CHUNKID_BUF, "%s", s->ids[i]);
+            }
+        }
+    }
+    char(*ids)[CHUNKID_BUF] = s->ids;
+    size_t cap = s->cap;
+    s->ids = s->nids;
+    s->cap = s->ncap;
+    s->n = s->nn;
+    s->nids = ids;
+    s->ncap = cap;
+    free(s->removed);
+    s->removed = removed;
+    s->next = 0;
+    pthread_mutex_unlock(&s->mu);
+    for (size_t k = 0; k < nlost; k++)
+        scrub_lost(s, lost[k]);
+    free(lost);
+    return s->n > 0;
 }
 
 static long scrub_tick(void *ud)
 {
     scrub *s = ud;
-    if (s->next >= s->n) {   /* a new pass */
-        s->n = s->next = 0;
-        store_list_ids(s->st, scrub_collect, s);
-        if (s->n == 0)
-            return SCRUB_IDLE_MS;
-    }
+    if (s->next >= s->n && !scrub_new_pass(s))
+        return SCRUB_IDLE_MS;
     uint64_t bytes = 0;
-    scrub_check_with(s->st, s->ml, s->ids[s->next++], false, s->buf, &bytes);
+    size_t i = s->next++;
+    scrub_check_with(s->st, s->ml, s->ids[i], false, s->buf, &bytes);
+    /* gone since the listing, and the mark (set before any unlink of the
+     * store's) says whether that was the store */
+    if (bytes == 0 && !scrub_exists(s->st, s->ids[i]) && !scrub_was_removed(s, i))
+        scrub_lost(s, s->ids[i]);
     long pause = (long)((double)bytes / s->bytes_per_ms);
     if (s->next >= s->n)
         pause += SCRUB_IDLE_MS;
@@ -138,10 +240,14 @@ scrub *scrub_start(store *st, masterlink *ml, double mbps)
         return NULL;
     s->st = st;
     s->ml = ml;
+    pthread_mutex_init(&s->mu, NULL);
     if (mbps <= 0)
         return s;
     s->bytes_per_ms = mbps * 1e6 / 1000.0;
+    store_on_remove(st, scrub_mark_removed, s);
     if (!(s->buf = malloc(SCRUB_BUF)) || !(s->t = ticker_start(scrub_tick, s, SCRUB_IDLE_MS / 10))) {
+        store_on_remove(st, NULL, NULL);
+        pthread_mutex_destroy(&s->mu);
         free(s->buf);
         free(s);
         return NULL;
@@ -154,7 +260,12 @@ void scrub_stop(scrub *s)
     if (!s)
         return;
     ticker_stop(s->t);
+    if (s->t)
+        store_on_remove(s->st, NULL, NULL);
+    pthread_mutex_destroy(&s->mu);
     free(s->ids);
+    free(s->nids);
+    free(s->removed);
     free(s->buf);
     free(s);
 }

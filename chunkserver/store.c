@@ -64,6 +64,10 @@ struct store {
     /* Staging buffers, handed from writer to writer: on huge pages, so a
      * 1 MiB direct write is one request to the device (see iobuf.c). */
     iobuf_pool *stage;
+    /* Told of every removal before it happens (see store_on_remove). */
+    pthread_mutex_t hook_mu;
+    void (*on_remove)(void *ud, const char *id);
+    void *on_remove_ud;
 };
 
 static char *store_stage_get(store *st)
@@ -296,6 +300,7 @@ store *store_open(const char *dir, char *err, size_t errlen)
     st->dirfd = fd;
     for (int i = 0; i < STORE_STRIPES; i++)
         pthread_mutex_init(&st->stripes[i], NULL);
+    pthread_mutex_init(&st->hook_mu, NULL);
     if (!store_probe_xattr(fd, err, errlen, dir)) {
         store_close(st);
         return NULL;
@@ -345,6 +350,7 @@ void store_close(store *st)
     close(st->dirfd);
     for (int i = 0; i < STORE_STRIPES; i++)
         pthread_mutex_destroy(&st->stripes[i]);
+    pthread_mutex_destroy(&st->hook_mu);
     iobuf_pool_free(st->stage);
     free(st->dir);
     free(st);
@@ -765,8 +771,21 @@ static store_status store_set_version_locked(store *st, const char *id, uint64_t
     return s;
 }
 
+void store_on_remove(store *st, void (*fn)(void *ud, const char *id), void *ud)
+{
+    pthread_mutex_lock(&st->hook_mu);
+    st->on_remove = fn;
+    st->on_remove_ud = ud;
+    pthread_mutex_unlock(&st->hook_mu);
+}
+
 static store_status store_unlink(store *st, const char *id)
 {
+    /* Told first: whoever sees the file gone already knows it was us. */
+    pthread_mutex_lock(&st->hook_mu);
+    if (st->on_remove)
+        st->on_remove(st->on_remove_ud, id);
+    pthread_mutex_unlock(&st->hook_mu);
     if (unlinkat(st->dirfd, id, 0) == 0)
         return STORE_OK;
     return errno == ENOENT ? STORE_NOT_FOUND : STORE_IO;

@@ -129,6 +129,12 @@ store_status store_remove(store *st, const char *id, uint64_t max_version);
 /* Removes a chunk only while its meta is still exactly expect (the copy a
  * check judged); STORE_NEWER when it was replaced since. */
 store_status store_remove_exact(store *st, const char *id, const store_meta *expect);
+/* fn is called with the id of every chunk the store is about to remove
+ * (store_remove, store_remove_exact), so the scrubber can tell a chunk
+ * removed on purpose from one that vanished behind the store's back; fn
+ * NULL unsets it, and once that returns fn is not running. fn must not
+ * call into the store. */
+void store_on_remove(store *st, void (*fn)(void *ud, const char *id), void *ud);
 /* Calls fn for every published chunk with its meta and its age (since its
  * file last changed); stops early when fn returns false. */
 void store_list(store *st, bool (*fn)(void *ud, const char *id, const store_meta *m,

@@ -3,8 +3,9 @@
  *
  * A background thread re-reads every stored chunk, one after another, at
  * no more than --scrub-mbps, and compares its SHA-256 with the one in its
- * meta file. A chunk whose bytes no longer match, or whose file is gone,
- * is removed here and reported to the master as corrupt; the master then
+ * meta. A chunk whose bytes no longer match, or whose file vanished
+ * without the store removing it, is removed here and reported to the
+ * master as corrupt; the master then
  * drops this replica and makes a new copy from a good one. The same check
  * runs at once for a chunk the master asks about (a client read it back
  * wrong).

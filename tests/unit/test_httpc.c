@@ -5,6 +5,9 @@
  * stops the other through its tick, and a job sent again lands again.
  * While a failure is pending, the server holds back every later job until
  * the failure is recorded, so "stops" is checked without any timing.
+ * Each test has a server of its own: a run that stops leaves requests in
+ * flight, and stopping the server joins the threads still answering them
+ * before their test's queue is freed.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -52,10 +55,11 @@ static enum MHD_Result serve(void *cls, struct MHD_Connection *c, const char *ur
     (void)cls, (void)method, (void)version, (void)upload, (void)upload_len, (void)state;
     if (strncmp(url, "/fail/", 6) == 0)
         return httpd_reply_error(c, 500, "failing on purpose");
-    int stop_at = atomic_load(&current->stop_at);
+    queue *q = current;
+    int stop_at = atomic_load(&q->stop_at);
     if (stop_at >= 0 && atoi(url + 5) > stop_at) {
         pthread_mutex_lock(&mu);
-        while (!atomic_load(&current->failed))
+        while (!atomic_load(&q->failed))
             pthread_cond_wait(&failed_cv, &mu);
         pthread_mutex_unlock(&mu);
     }
@@ -132,7 +136,6 @@ static uint16_t port_;
 static int setup(void **st)
 {
     (void)st;
-    httpc_global_init();
     /* A thread per connection: a held-back job blocks only its own. */
     httpd_config cfg = { .thread_per_connection = true, .handler = serve };
     char err[256];
@@ -144,6 +147,8 @@ static int teardown(void **st)
 {
     (void)st;
     MHD_stop_daemon(daemon_);
+    free(current);
+    current = NULL;
     return 0;
 }
 
@@ -176,7 +181,6 @@ static void test_shared_queue_runs_every_job_once(void **st)
         assert_int_equal(atomic_load(&q->done[i]), 1);
     assert_int_equal(a.mine + b.mine, NJOBS);
     assert_int_equal(atomic_load(&q->retried), 2);
-    free(q);
 }
 
 static void test_failure_on_one_thread_stops_both(void **st)
@@ -197,7 +201,6 @@ static void test_failure_on_one_thread_stops_both(void **st)
     for (size_t i = 0; i < NJOBS; i++)
         finished += (size_t)atomic_load(&q->done[i]);
     assert_true(finished <= 40 + 6);
-    free(q);
 }
 
 static void test_without_claim_jobs_go_in_order(void **st)
@@ -211,15 +214,15 @@ static void test_without_claim_jobs_go_in_order(void **st)
     assert_true(httpc_multi_run(&spec));
     for (size_t i = 0; i < NJOBS; i++)
         assert_int_equal(atomic_load(&q->done[i]), 1);
-    free(q);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_shared_queue_runs_every_job_once),
-        cmocka_unit_test(test_failure_on_one_thread_stops_both),
-        cmocka_unit_test(test_without_claim_jobs_go_in_order),
+        cmocka_unit_test_setup_teardown(test_shared_queue_runs_every_job_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failure_on_one_thread_stops_both, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_without_claim_jobs_go_in_order, setup, teardown),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    httpc_global_init();
+    return cmocka_run_group_tests(tests, NULL, NULL);
 }

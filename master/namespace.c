@@ -413,9 +413,13 @@ ns_status namespace_report(ns_table *ns, const char *fileid, uint32_t index, uin
         st = NS_BAD_SUM;
         goto out;
     }
+    /* Only a version's first holder starts the settling time: the copies
+     * after it are its pipeline's, or repair's, and a repaired copy must
+     * not hold back the repair of the file's other chunks. */
+    if (c->nrep == 0)
+        f->touched_ms = namespace_now_ms();
     if (c->nrep < NS_MAX_REPLICAS)
         c->rep[c->nrep++] = server;
-    f->touched_ms = namespace_now_ms();
     bool changed = false;
     if (!(c->flags & NS_CHUNK_STORED)) {
         c->flags |= NS_CHUNK_STORED;

@@ -117,7 +117,8 @@ typedef struct ns_file {
     uint32_t ncommitted;     /* the chunks readers see */
     uint32_t nstored;        /* chunks with at least one replica */
     uint8_t replication;     /* replicas wanted per chunk */
-    int64_t touched_ms;      /* monotonic ms of its creation or last chunk report */
+    int64_t touched_ms;      /* monotonic ms of its creation, last append commit, or the
+                              * last first report of a chunk version */
     ns_chunk *chunks;
     ns_chunk_lease *leases;  /* the chunks allocated with a lease */
     uint32_t nleases;

@@ -90,6 +90,30 @@ static void test_reports_checked(void **state)
     namespace_free(ns);
 }
 
+/* Repair leaves a file alone while a new chunk version's pipeline copies
+ * may still land: only a version's first copy starts that wait, so a
+ * repaired copy (a later one) never holds back the rest of the file. */
+static void test_only_first_copy_settles(void **state)
+{
+    (void)state;
+    ns_table *ns = namespace_new();
+    uint64_t gen, expected;
+    char id[FILEID_LEN + 1];
+    fileid_of_name("s", id);
+    assert_int_equal(namespace_create(ns, "s", 2000, 1000, 3, &gen), NS_OK);
+    ns_file *f = (ns_file *)lookup(ns, "s");
+    f->touched_ms = -1;
+    assert_int_equal(namespace_report(ns, id, 0, 0, 1000, gen, NULL, &expected, &test_ver), NS_OK);
+    assert_true(f->touched_ms >= 0);   /* the chunk's first copy */
+    f->touched_ms = -1;
+    assert_int_equal(namespace_report(ns, id, 0, 1, 1000, gen, NULL, &expected, &test_ver), NS_OK);
+    assert_int_equal(namespace_report(ns, id, 0, 2, 1000, gen, NULL, &expected, &test_ver), NS_OK);
+    assert_int_equal(f->touched_ms, -1);   /* its later copies */
+    assert_int_equal(namespace_report(ns, id, 1, 2, 1000, gen, NULL, &expected, &test_ver), NS_OK);
+    assert_true(f->touched_ms >= 0);   /* another chunk's first copy */
+    namespace_free(ns);
+}
+
 static void test_exists_and_remove(void **state)
 {
     (void)state;
@@ -246,6 +270,7 @@ int main(void)
         cmocka_unit_test(test_create_and_complete),
         cmocka_unit_test(test_zero_byte_file_is_complete),
         cmocka_unit_test(test_reports_checked),
+        cmocka_unit_test(test_only_first_copy_settles),
         cmocka_unit_test(test_exists_and_remove),
         cmocka_unit_test(test_stale_generation_refused),
         cmocka_unit_test(test_allocate),

@@ -25,9 +25,8 @@
 
 typedef struct {
     char id[CHUNKID_BUF];
-    uint16_t source;
+    uint16_t source, target;
     int64_t until_ms;
-    bool seen;               /* still short in this pass */
 } repair_pending;
 
 typedef struct {
@@ -109,11 +108,8 @@ static void repair_collect(const ns_file *f, void *ud)
             continue;   /* nothing to copy from, or nothing to do */
         char id[CHUNKID_BUF];
         chunkid_format(id, f->fileid, i);
-        repair_pending *p = repair_find_pending(r, id);
-        if (p) {
-            p->seen = true;   /* its copy is on its way */
-            continue;
-        }
+        if (repair_find_pending(r, id))
+            continue;   /* its copy is on its way */
         if (source < 0)
             continue;   /* every holder is busy copying: next pass */
         size_t slot = r->nitems;
@@ -170,32 +166,66 @@ static void repair_copy(repair *r, const repair_item *it)
     repair_pending *p = &r->pending[r->npending++];
     snprintf(p->id, sizeof p->id, "%s", id);
     p->source = it->source;
+    p->target = target;
     p->until_ms = r->now + REPAIR_PENDING_MS;
     r->streams[it->source]++;
     log_info("repair: %s to be copied from %s to %s (%u live copies now)", id, src, dst,
              it->live);
 }
 
-/* One pass: collect the worst chunks, then copy each once. */
-static long repair_pass(void *arg)
+typedef struct {
+    repair *r;
+    const repair_pending *p;
+    uint32_t index;
+    bool waiting;
+} repair_probe;
+
+static void repair_probe_chunk(const ns_file *f, void *ud)
 {
-    repair *r = arg;
-    r->nitems = r->nsurplus = 0;
-    r->now = registry_now_ms();
-    for (size_t i = 0; i < r->npending; i++)
-        r->pending[i].seen = false;
-    namespace_each(r->m->ns, repair_collect, r);
-    /* A copy is done when its chunk is no longer short; given up on when
-     * it took too long (the next pass hands it out again). */
+    repair_probe *pr = ud;
+    if (pr->index >= f->ncommitted)
+        return;
+    const ns_chunk *c = &f->chunks[pr->index];
+    unsigned live = 0;
+    for (unsigned k = 0; k < c->nrep; k++) {
+        if (c->rep[k] == pr->p->target)
+            return;   /* the copy landed */
+        live += registry_live(pr->r->m->reg, c->rep[k], pr->r->now);
+    }
+    pr->waiting = live > 0 && live < f->replication;
+}
+
+/* A copy is done when its target holds the chunk, or the chunk is no
+ * longer short (or is gone), and given up on when it took too long (a
+ * later pass hands it out again). Either frees its source's stream before
+ * this pass picks sources, and a chunk two copies short gets its second
+ * copy in the pass after its first lands. */
+static void repair_retire(repair *r)
+{
     size_t kept = 0;
     for (size_t i = 0; i < r->npending; i++) {
         repair_pending *p = &r->pending[i];
-        if (p->seen && p->until_ms > r->now)
+        char fileid[FILEID_LEN + 1];
+        repair_probe probe = { .r = r, .p = p };
+        if (p->until_ms > r->now && chunkid_parse(p->id, fileid, &probe.index))
+            namespace_with_file(r->m->ns, fileid, repair_probe_chunk, &probe);
+        if (probe.waiting)
             r->pending[kept++] = *p;
         else if (r->streams[p->source] > 0)
             r->streams[p->source]--;
     }
     r->npending = kept;
+}
+
+/* One pass: retire the copies that are done, collect the worst chunks,
+ * then copy each once. */
+static long repair_pass(void *arg)
+{
+    repair *r = arg;
+    r->nitems = r->nsurplus = 0;
+    r->now = registry_now_ms();
+    repair_retire(r);
+    namespace_each(r->m->ns, repair_collect, r);
     for (size_t i = 0; i < r->nitems; i++)
         repair_copy(r, &r->items[i]);
     for (size_t i = 0; i < r->nsurplus; i++) {

@@ -11,7 +11,8 @@
  * copy it there in the answer to its next heartbeat, at most
  * --max-repl-streams copies per source at a time. The target reports the
  * new copy like any upload, so the namespace changes only through chunk
- * reports; a copy counts as done when its chunk is no longer short.
+ * reports; a copy counts as done when its target holds the chunk or the
+ * chunk is no longer short.
  *
  * The same pass trims: a chunk with more live copies than its file wants
  * (a server came back after its chunks were copied elsewhere) loses the

@@ -30,7 +30,7 @@ cleanup() {
         echo "--- logs of $TEST_NAME (kept in $T) ---" >&2
         for f in "$T"/*.log; do [ -f "$f" ] && { echo "== $f" >&2; tail -20 "$f" >&2; }; done
     else
-        rm -rf "$T"
+        [ "${MINIDFS_TEST_KEEP:-0}" = 1 ] || rm -rf "$T"   # keep a passing test's files and logs too
     fi
     exit "$rc"
 }

@@ -56,19 +56,16 @@ wait "$WRITER"
 nacked=$(wc -l <"$T/acked")
 [ "$nacked" -ge $((UPLOADS / 2)) ] || fail "only $nacked of $UPLOADS uploads succeeded"
 
-# Everything acknowledged reads back; the chunkservers first re-report.
+# Everything acknowledged is complete, and whatever the master calls
+# complete (so every acknowledged file) reads back exactly what was
+# written, each read once; the chunkservers first re-report.
 wait_live 3
-for f in $(cat "$T/acked"); do
-    readable() { client --action read --filename "$1" --output-filename "$T/out" 2>/dev/null; }
-    wait_until 10 "acknowledged $f to be readable" readable "$f"
-    cmp "$T/src/$f" "$T/out" || fail "acknowledged upload $f reads back wrong"
-done
-# Whatever the master calls complete is exactly what was written.
 curl -s "${MASTER}files" | grep -o '"fileName":"f[0-9]*"[^}]*"complete":true' \
     | sed 's/"fileName":"\([^"]*\)".*/\1/' >"$T/complete"
+while read -r f; do grep -qx "$f" "$T/complete" || fail "acknowledged $f is not complete"; done <"$T/acked"
+readable() { client --action read --filename "$1" --output-filename "$T/out" 2>/dev/null; }
 while read -r f; do
     wait_until 10 "complete $f to be readable" readable "$f"
     cmp "$T/src/$f" "$T/out" || fail "complete file $f reads back wrong"
 done <"$T/complete"
-while read -r f; do grep -qx "$f" "$T/complete" || fail "acknowledged $f is not complete"; done <"$T/acked"
 ok "$kills kill -9s of the master during $UPLOADS uploads: all $nacked acknowledged read back, $(wc -l <"$T/complete") complete files exact"

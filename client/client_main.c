@@ -2,6 +2,7 @@
  * client_main.c - `minidfs client`: parses flags, runs one action, and
  * turns its outcome into an exit status and at most one line on stderr.
  */
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -22,6 +23,21 @@ static const char client_usage[] =
     "  list    list the files the master knows\n"
     "  delete  delete --filename\n\n"
     "Exit status: 0 on success, 1 when the action failed, 2 on a usage error.";
+
+/* libcurl allocates each transfer's receive and send buffers (512 KiB and
+ * 1 MiB here) anew and frees them when the transfer ends. By default glibc
+ * gives such blocks back to the kernel (munmap, or trimming the heap), so
+ * the next chunk's buffer is fresh memory that faults in page by page: at
+ * 1 MB chunks that was 80 faults a chunk and a third of a download's time
+ * on a VM where a new page is a trip to the host. Serving blocks up to
+ * 4 MiB from the heap and keeping up to 32 MiB of freed heap lets every
+ * transfer reuse the pages the last one left. What is kept is at most
+ * what was in use at once, so memory stays bounded. */
+static void client_tune_malloc(void)
+{
+    mallopt(M_MMAP_THRESHOLD, 4 << 20);
+    mallopt(M_TRIM_THRESHOLD, 32 << 20);
+}
 
 int client_main(int argc, char **argv)
 {
@@ -47,6 +63,7 @@ int client_main(int argc, char **argv)
     int rc = flags_run("client", client_usage, defs, ndefs, argc, argv);
     if (rc >= 0)
         return rc;
+    client_tune_malloc();
     char err[1024];
     char master[512];
     if (!addr_master_base(master_url, master, sizeof master, err, sizeof err)) {

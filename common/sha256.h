@@ -13,7 +13,9 @@
 
 typedef struct sha256_stream sha256_stream;
 
-/* One shot. Returns false only if OpenSSL fails (out of memory). */
+/* One shot, on a context the calling thread keeps. False only if OpenSSL
+ * fails (out of memory). */
+bool sha256_digest(const void *data, size_t len, unsigned char md[SHA256_LEN]);
 bool sha256_hex(const void *data, size_t len, char out[SHA256_HEX_LEN + 1]);
 
 /* Digest <-> 64 lowercase hex digits; from_hex is false for anything else. */

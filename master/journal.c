@@ -19,10 +19,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #include "fsdir.h"
 #include "log.h"
+#include "sha256.h"
 
 #define JOURNAL_HDR 8
 #define JOURNAL_MAX_SEGMENTS 4096
@@ -64,11 +63,8 @@ static uint32_t journal_get32(const unsigned char *p)
 
 static uint32_t journal_check(const void *data, size_t len)
 {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0;
-    if (EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen < 4)
-        return 0;
-    return journal_get32(md);
+    unsigned char md[SHA256_LEN];
+    return sha256_digest(data, len, md) ? journal_get32(md) : 0;
 }
 
 static void journal_frame(unsigned char hdr[JOURNAL_HDR], const char *json, size_t len)

@@ -577,6 +577,7 @@ static enum MHD_Result master_api_append_done(master *m, struct MHD_Connection *
 typedef struct {
     master *m;
     int64_t now;
+    uint64_t turn;           /* this answer's rotation of the live replicas */
     json_t *out;
     unsigned status;
     char err[256];
@@ -596,12 +597,25 @@ static void master_api_describe(const ns_file *f, void *ud)
         const ns_chunk *ch = &f->chunks[i];
         char hex[SHA256_HEX_LEN + 1];
         json_array_append_new(sums, namespace_chunk_sum(ch, hex) ? json_string(hex) : json_null());
+        /* Live replicas first: readers try them in order. Which live one
+         * leads turns with each answer and each chunk, so reads spread
+         * over every copy (and a rotten one is met by a reader, not only
+         * by the scrubber). */
+        uint16_t live[NS_MAX_REPLICAS], dead[NS_MAX_REPLICAS];
+        unsigned nlive = 0, ndead = 0;
+        for (unsigned k = 0; k < ch->nrep; k++) {
+            if (registry_live(g->m->reg, ch->rep[k], g->now))
+                live[nlive++] = ch->rep[k];
+            else
+                dead[ndead++] = ch->rep[k];
+        }
         json_t *reps = json_array();
-        /* Live replicas first: readers try them in order. */
-        for (int pass = 0; pass < 2; pass++)
-            for (unsigned k = 0; k < ch->nrep; k++)
-                if (registry_live(g->m->reg, ch->rep[k], g->now) == (pass == 0))
-                    json_array_append_new(reps, json_string(registry_addr(g->m->reg, ch->rep[k])));
+        for (unsigned k = 0; k < nlive; k++) {
+            uint16_t r = live[(g->turn + i + k) % nlive];
+            json_array_append_new(reps, json_string(registry_addr(g->m->reg, r)));
+        }
+        for (unsigned k = 0; k < ndead; k++)
+            json_array_append_new(reps, json_string(registry_addr(g->m->reg, dead[k])));
         json_array_append(locations, json_array_get(reps, 0));
         json_array_append_new(replicas, reps);
     }
@@ -621,7 +635,8 @@ static enum MHD_Result master_api_get(master *m, struct MHD_Connection *c)
     if (!fileid_valid(id))
         return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST,
                                  "invalid identifier \"%.80s\": expected 64 lowercase hex digits", id);
-    master_get_ctx g = { .m = m, .now = registry_now_ms() };
+    master_get_ctx g = { .m = m, .now = registry_now_ms(),
+                         .turn = atomic_fetch_add_explicit(&m->read_turn, 1, memory_order_relaxed) };
     if (namespace_with_file(m->ns, id, master_api_describe, &g) == NS_NOT_FOUND)
         return httpd_reply_error(c, MHD_HTTP_NOT_FOUND, "no file has identifier %s", id);
     if (g.status != MHD_HTTP_OK)

@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 #include <microhttpd.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -28,6 +29,7 @@ typedef struct {
     int64_t gc_grace_ms;     /* an unknown chunk younger than this is left alone */
     unsigned max_repl_streams;   /* repair copies in flight per source chunkserver */
     uint64_t epoch;          /* random per start: chunkservers re-report when it changes */
+    _Atomic uint64_t read_turn;  /* rotates which live replica GET /get lists first */
 } master;
 
 /* Makes the calling thread's namespace changes durable; false (and the

@@ -115,9 +115,12 @@ static enum MHD_Result cs_api_stats(chunkserver *cs, struct MHD_Connection *c)
 {
     return httpd_reply_json(
         c, MHD_HTTP_OK,
-        json_pack("{s:I,s:I,s:I}", "bytesReceived", (json_int_t)atomic_load(&cs->stats.bytes_received),
-                  "bytesForwarded", (json_int_t)atomic_load(&cs->stats.bytes_forwarded),
-                  "chunksStored", (json_int_t)atomic_load(&cs->stats.chunks_stored)));
+        json_pack("{s:I,s:I,s:I,s:I,s:I}", "bytesReceived",
+                  (json_int_t)atomic_load(&cs->stats.bytes_received), "bytesForwarded",
+                  (json_int_t)atomic_load(&cs->stats.bytes_forwarded), "chunksStored",
+                  (json_int_t)atomic_load(&cs->stats.chunks_stored), "chunksScrubbed",
+                  (json_int_t)atomic_load(&cs->stats.scrub.chunks), "scrubPasses",
+                  (json_int_t)atomic_load(&cs->stats.scrub.passes)));
 }
 
 /* POST /replicate {"chunkIdentifier", "target", "generation"}: copy a

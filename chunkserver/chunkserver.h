@@ -12,6 +12,7 @@
 #include "chunkid.h"
 
 #include "masterlink.h"
+#include "scrub.h"
 #include "store.h"
 
 /* Counters since start, served on GET /stats. */
@@ -20,6 +21,7 @@ typedef struct {
     _Atomic uint64_t bytes_forwarded;   /* chunk bytes passed down a pipeline */
     _Atomic uint64_t chunks_stored;
     _Atomic uint64_t active;            /* uploads in progress (the load in heartbeats) */
+    scrub_counters scrub;               /* the background scrubbing's progress */
 } cs_stats;
 
 #define CS_ACTIVE_MAX 64

@@ -41,7 +41,7 @@ static void cs_verify(void *ud, const char *id)
 int chunkserver_main(int argc, char **argv)
 {
     long long port = 8001, heartbeat_ms = 1000, timeout_s = 120, report_every = 60;
-    long long scrub_mbps = 16;
+    long long scrub_mbps = 16, scrub_pause_ms = 10000;
     const char *master_url = "http://localhost:8000/", *dir = "./data", *advertise = NULL;
     const char *port_file = NULL, *level_name = "info", *rack = "default";
     const flag_def defs[] = {
@@ -59,6 +59,8 @@ int chunkserver_main(int argc, char **argv)
           "heartbeats between full chunk reports to the master" },
         { "scrub-mbps", FLAG_INT, &scrub_mbps, 0, 100000, "MB/S",
           "rate at which stored chunks are re-read and checked (0: never)" },
+        { "scrub-pause-ms", FLAG_INT, &scrub_pause_ms, 10, 86400000, "MS",
+          "rest between two scrubbing passes over every stored chunk" },
         { "timeout", FLAG_INT, &timeout_s, 1, 3600, "SECONDS", "idle connection timeout" },
         { "port-file", FLAG_STRING, &port_file, 0, 0, "PATH",
           "write the bound port here once listening" },
@@ -127,7 +129,8 @@ int chunkserver_main(int argc, char **argv)
         fprintf(stderr, "minidfs chunkserver: %s\n", err);
         goto out;
     }
-    if (!(sc = scrub_start(cs.st, cs.ml, (double)scrub_mbps))) {
+    if (!(sc = scrub_start(cs.st, cs.ml, (double)scrub_mbps, (long)scrub_pause_ms,
+                          &cs.stats.scrub))) {
         fprintf(stderr, "minidfs chunkserver: cannot start the scrubber\n");
         goto out;
     }

@@ -22,12 +22,13 @@
 #include "ticker.h"
 
 #define SCRUB_BUF (1 << 20)
-#define SCRUB_IDLE_MS 10000   /* pause after a full pass, or with nothing stored */
 
 struct scrub {
     store *st;
     masterlink *ml;
     double bytes_per_ms;
+    long pause_ms;              /* after a full pass, or with nothing stored */
+    scrub_counters *counters;   /* NULL: none kept */
     ticker *t;
     pthread_mutex_t mu;         /* ids and removed, which removals mark */
     char (*ids)[CHUNKID_BUF];   /* this pass's list, sorted */
@@ -219,33 +220,40 @@ static long scrub_tick(void *ud)
 {
     scrub *s = ud;
     if (s->next >= s->n && !scrub_new_pass(s))
-        return SCRUB_IDLE_MS;
+        return s->pause_ms;
     uint64_t bytes = 0;
     size_t i = s->next++;
     scrub_check_with(s->st, s->ml, s->ids[i], false, s->buf, &bytes);
+    if (s->counters) {
+        atomic_fetch_add(&s->counters->chunks, 1);
+        if (s->next >= s->n)
+            atomic_fetch_add(&s->counters->passes, 1);
+    }
     /* gone since the listing, and the mark (set before any unlink of the
      * store's) says whether that was the store */
     if (bytes == 0 && !scrub_exists(s->st, s->ids[i]) && !scrub_was_removed(s, i))
         scrub_lost(s, s->ids[i]);
     long pause = (long)((double)bytes / s->bytes_per_ms);
     if (s->next >= s->n)
-        pause += SCRUB_IDLE_MS;
+        pause += s->pause_ms;
     return pause;
 }
 
-scrub *scrub_start(store *st, masterlink *ml, double mbps)
+scrub *scrub_start(store *st, masterlink *ml, double mbps, long pause_ms, scrub_counters *counters)
 {
     scrub *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
     s->st = st;
     s->ml = ml;
+    s->pause_ms = pause_ms;
+    s->counters = counters;
     pthread_mutex_init(&s->mu, NULL);
     if (mbps <= 0)
         return s;
     s->bytes_per_ms = mbps * 1e6 / 1000.0;
     store_on_remove(st, scrub_mark_removed, s);
-    if (!(s->buf = malloc(SCRUB_BUF)) || !(s->t = ticker_start(scrub_tick, s, SCRUB_IDLE_MS / 10))) {
+    if (!(s->buf = malloc(SCRUB_BUF)) || !(s->t = ticker_start(scrub_tick, s, pause_ms / 10))) {
         store_on_remove(st, NULL, NULL);
         pthread_mutex_destroy(&s->mu);
         free(s->buf);

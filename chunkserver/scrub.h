@@ -13,15 +13,25 @@
 #ifndef MINIDFS_SCRUB_H
 #define MINIDFS_SCRUB_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "masterlink.h"
 #include "store.h"
 
 typedef struct scrub scrub;
 
-/* mbps <= 0: no background scrubbing (scrub_check still works). */
-scrub *scrub_start(store *st, masterlink *ml, double mbps);
+/* What the background scrubbing has done since start (GET /stats). */
+typedef struct {
+    _Atomic uint64_t chunks;     /* chunks read and checked */
+    _Atomic uint64_t passes;     /* passes over every stored chunk finished */
+} scrub_counters;
+
+/* mbps <= 0: no background scrubbing (scrub_check still works). pause_ms:
+ * the rest after each pass, and before looking again when nothing is
+ * stored. counters (may be NULL) are counted up as the scrubbing goes. */
+scrub *scrub_start(store *st, masterlink *ml, double mbps, long pause_ms, scrub_counters *counters);
 void scrub_stop(scrub *s);
 
 /* Checks chunk id now. True when it is sound; a corrupt or missing one is

@@ -224,9 +224,10 @@ static long scrub_tick(void *ud)
     uint64_t bytes = 0;
     size_t i = s->next++;
     scrub_check_with(s->st, s->ml, s->ids[i], false, s->buf, &bytes);
+    bool pass_done = s->next >= s->n;
     if (s->counters) {
         atomic_fetch_add(&s->counters->chunks, 1);
-        if (s->next >= s->n)
+        if (pass_done)
             atomic_fetch_add(&s->counters->passes, 1);
     }
     /* gone since the listing, and the mark (set before any unlink of the
@@ -234,9 +235,7 @@ static long scrub_tick(void *ud)
     if (bytes == 0 && !scrub_exists(s->st, s->ids[i]) && !scrub_was_removed(s, i))
         scrub_lost(s, s->ids[i]);
     long pause = (long)((double)bytes / s->bytes_per_ms);
-    if (s->next >= s->n)
-        pause += s->pause_ms;
-    return pause;
+    return pass_done ? pause + s->pause_ms : pause;
 }
 
 scrub *scrub_start(store *st, masterlink *ml, double mbps, long pause_ms, scrub_counters *counters)

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,6 +54,22 @@ static bool flags_set(const flag_def *d, const char *v, char *err, size_t errlen
         *(long long *)d->dest = n;
         return true;
     }
+    case FLAG_DOUBLE: {
+        char *end;
+        errno = 0;
+        double x = strtod(v, &end);
+        if (errno || end == v || *end != '\0' || !isfinite(x)) {
+            snprintf(err, errlen, "flag --%s: \"%s\" is not a number", d->name, v);
+            return false;
+        }
+        if (x < (double)d->min || x > (double)d->max) {
+            snprintf(err, errlen, "flag --%s: %g is out of range [%lld, %lld]", d->name, x,
+                     d->min, d->max);
+            return false;
+        }
+        *(double *)d->dest = x;
+        return true;
+    }
     }
     return false;
 }
@@ -60,6 +77,12 @@ static bool flags_set(const flag_def *d, const char *v, char *err, size_t errlen
 flags_result flags_parse(const flag_def *defs, size_t ndefs, int argc, char **argv,
                          char *err, size_t errlen)
 {
+    /* Which rows were given, to refuse one given twice. */
+    bool seen[FLAGS_MAX_DEFS] = { false };
+    if (ndefs > FLAGS_MAX_DEFS) {
+        snprintf(err, errlen, "a flag table of %zu rows (at most %d)", ndefs, FLAGS_MAX_DEFS);
+        return FLAGS_ERROR;
+    }
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (a[0] != '-' || a[1] == '\0') {
@@ -76,6 +99,11 @@ flags_result flags_parse(const flag_def *defs, size_t ndefs, int argc, char **ar
             snprintf(err, errlen, "unknown flag \"%s\" (try --help)", a);
             return FLAGS_ERROR;
         }
+        if (seen[d - defs]) {
+            snprintf(err, errlen, "flag --%s given more than once", d->name);
+            return FLAGS_ERROR;
+        }
+        seen[d - defs] = true;
         const char *v;
         if (eq) {
             v = eq + 1;
@@ -128,6 +156,9 @@ void flags_print_help(FILE *out, const char *usage, const flag_def *defs, size_t
             break;
         case FLAG_INT:
             fprintf(out, " (default %lld)", *(long long *)d->dest);
+            break;
+        case FLAG_DOUBLE:
+            fprintf(out, " (default %g)", *(double *)d->dest);
             break;
         case FLAG_BOOL:
             break;

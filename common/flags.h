@@ -3,8 +3,11 @@
  *
  * Accepts "--name value", "--name=value" and the single-dash spellings Go's
  * flag package allows ("-name value"). Booleans take no value ("--overwrite")
- * or an explicit one ("--overwrite=false"). Integers are checked against the
- * table's range in full: "12abc" or an overflow is an error, not 12.
+ * or an explicit one ("--overwrite=false"). Integers and decimals are
+ * checked against the table's range in full: "12abc" or an overflow is an
+ * error, not 12. A flag given twice is an error too: a script that says
+ * "--filename a ... --filename b" meant something, and silently keeping
+ * the last would do the other thing.
  */
 #ifndef MINIDFS_FLAGS_H
 #define MINIDFS_FLAGS_H
@@ -13,18 +16,20 @@
 #include <stddef.h>
 #include <stdio.h>
 
-typedef enum { FLAG_STRING, FLAG_INT, FLAG_BOOL } flag_type;
+typedef enum { FLAG_STRING, FLAG_INT, FLAG_BOOL, FLAG_DOUBLE } flag_type;
 
 typedef struct {
     const char *name;     /* without dashes */
     flag_type type;
-    void *dest;           /* const char **, long long *, or bool * */
-    long long min, max;   /* FLAG_INT only */
+    void *dest;           /* const char **, long long *, bool * or double * */
+    long long min, max;   /* FLAG_INT and FLAG_DOUBLE: the range */
     const char *metavar;  /* shown in --help, e.g. "PORT" */
     const char *help;
 } flag_def;
 
 typedef enum { FLAGS_OK = 0, FLAGS_HELP, FLAGS_ERROR } flags_result;
+
+#define FLAGS_MAX_DEFS 64   /* rows in one program's table */
 
 /* Parses argv[1..argc-1] into the table's destinations. On FLAGS_ERROR,
  * err holds one line naming the bad flag. */

@@ -56,6 +56,7 @@
 struct store {
     char *dir;
     int dirfd;
+    int lockfd;   /* holds the directory's lock: one chunkserver per directory */
     _Atomic uint64_t seq;
     /* Changes to one chunk (publish, remove, new version) hold its
      * stripe, so none sees another half done: a check's removal never
@@ -298,10 +299,15 @@ store *store_open(const char *dir, char *err, size_t errlen)
         return NULL;
     }
     st->dirfd = fd;
+    st->lockfd = -1;
     for (int i = 0; i < STORE_STRIPES; i++)
         pthread_mutex_init(&st->stripes[i], NULL);
     pthread_mutex_init(&st->hook_mu, NULL);
-    if (!store_probe_xattr(fd, err, errlen, dir)) {
+    /* Before anything is touched: a second server on this directory would
+     * take the first one's temporaries for a crash's leftovers, and the
+     * master would take its chunks for surplus copies. */
+    if ((st->lockfd = fsdir_lock(fd, dir, "chunkserver", err, errlen)) < 0 ||
+        !store_probe_xattr(fd, err, errlen, dir)) {
         store_close(st);
         return NULL;
     }
@@ -348,6 +354,8 @@ void store_close(store *st)
     if (!st)
         return;
     close(st->dirfd);
+    if (st->lockfd >= 0)
+        close(st->lockfd);
     for (int i = 0; i < STORE_STRIPES; i++)
         pthread_mutex_destroy(&st->stripes[i]);
     pthread_mutex_destroy(&st->hook_mu);

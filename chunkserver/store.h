@@ -67,9 +67,11 @@ typedef struct {
     store_meta meta;            /* set by store_seal and store_finish */
 } store_writer;
 
-/* Opens (creating if needed) the directory, removes stale temporaries and
- * gives every chunk its meta (converting format 0). Fails, with a reason,
- * on a filesystem without user extended attributes. */
+/* Opens (creating if needed) the directory, takes its lock (one store per
+ * directory, across processes: the lock file .lock holds the holder's pid),
+ * removes stale temporaries and gives every chunk its meta (converting
+ * format 0). Fails, with a reason, when another process has the directory
+ * or on a filesystem without user extended attributes. */
 store *store_open(const char *dir, char *err, size_t errlen);
 void store_close(store *st);
 const char *store_dir(const store *st);

@@ -29,6 +29,7 @@
 struct journal {
     char *dir;
     int dirfd;
+    int lockfd;                /* holds the directory's lock: one master per directory */
     pthread_mutex_t mu;
     pthread_cond_t cv;
     pthread_mutex_t ckpt_mu;   /* one checkpoint at a time */
@@ -291,7 +292,7 @@ journal *journal_open(const char *dir, journal_apply_fn apply, void *ud, journal
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    j->fd = -1;
+    j->fd = j->lockfd = -1;
     j->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (j->dirfd < 0) {
         snprintf(err, errlen, "cannot open %s: %s", dir, strerror(errno));
@@ -302,6 +303,11 @@ journal *journal_open(const char *dir, journal_apply_fn apply, void *ud, journal
     pthread_mutex_init(&j->mu, NULL);
     pthread_cond_init(&j->cv, NULL);
     pthread_mutex_init(&j->ckpt_mu, NULL);
+    /* Two masters appending to one log would interleave their records. */
+    if ((j->lockfd = fsdir_lock(j->dirfd, dir, "master", err, errlen)) < 0) {
+        journal_close(j);
+        return NULL;
+    }
     uint64_t last;
     if (!journal_replay(j, apply, ud, rec, &last, err, errlen)) {
         journal_close(j);
@@ -595,6 +601,8 @@ void journal_close(journal *j)
     }
     if (j->dirfd >= 0)
         close(j->dirfd);
+    if (j->lockfd >= 0)
+        close(j->lockfd);
     pthread_mutex_destroy(&j->mu);
     pthread_cond_destroy(&j->cv);
     pthread_mutex_destroy(&j->ckpt_mu);

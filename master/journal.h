@@ -41,10 +41,12 @@ typedef struct {
     uint64_t torn_bytes;         /* dropped from the newest log's tail */
 } journal_recovery;
 
-/* Opens dir (creating it), replays the newest checkpoint and the logs after
- * it through apply, truncates a torn tail, and starts a new log segment.
- * NULL with err set when the directory cannot be used or a record that is
- * not at the tail is corrupt. */
+/* Opens dir (creating it), takes its lock (one master per directory: the
+ * lock file .lock holds the holder's pid), replays the newest checkpoint
+ * and the logs after it through apply, truncates a torn tail, and starts a
+ * new log segment. NULL with err set when another process has the
+ * directory, it cannot be used, or a record that is not at the tail is
+ * corrupt. */
 journal *journal_open(const char *dir, journal_apply_fn apply, void *ud, journal_recovery *rec,
                       char *err, size_t errlen);
 void journal_close(journal *j);

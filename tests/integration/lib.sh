@@ -54,10 +54,16 @@ wait_until() {
 alive() { kill -0 "$1" 2>/dev/null; }
 port_ready() { [ -s "$1" ] || { alive "$2" || fail "process $2 died before listening (see $3)"; return 1; }; }
 
+# --port 0 (any free port) unless the flags name a port: a flag may be
+# given only once.
+port_flag() { local a; for a in "$@"; do [ "$a" = --port ] && return; done; echo --port=0; }
+# The same for --meta-dir.
+meta_flag() { local a; for a in "$@"; do [ "$a" = --meta-dir ] && return; done; echo "--meta-dir=$T/meta"; }
+
 # start_master [flags...]: sets MASTER, MASTER_PID.
 start_master() {
     rm -f "$T/master.port"
-    "$MINIDFS" master --port 0 --port-file "$T/master.port" --meta-dir "$T/meta" "$@" 2>>"$T/master.log" &
+    "$MINIDFS" master $(port_flag "$@") --port-file "$T/master.port" $(meta_flag "$@") "$@" 2>>"$T/master.log" &
     MASTER_PID=$!
     PIDS+=("$MASTER_PID")
     wait_until 10 "the master to listen" port_ready "$T/master.port" "$MASTER_PID" "$T/master.log"
@@ -69,7 +75,7 @@ start_master() {
 start_chunkserver() {
     local name=$1 dir=$2; shift 2
     rm -f "$T/$name.port"
-    "$MINIDFS" chunkserver --master "$MASTER" --port 0 --port-file "$T/$name.port" \
+    "$MINIDFS" chunkserver --master "$MASTER" $(port_flag "$@") --port-file "$T/$name.port" \
         --dir "$dir" --heartbeat-ms 200 "$@" 2>>"$T/$name.log" &
     CS_PID=$!
     PIDS+=("$CS_PID")

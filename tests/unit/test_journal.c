@@ -339,9 +339,33 @@ static void test_group_commit_concurrent(void **state)
     namespace_free(ns);
 }
 
+/* One master per meta directory: a second journal_open is refused with the
+ * holder's pid, and the directory is free once the first is closed. */
+static void test_directory_lock(void **state)
+{
+    (void)state;
+    journal_recovery rec;
+    journal *j;
+    ns_table *ns = reopen(&j, &rec);
+    ns_table *ns2 = namespace_new();
+    char err[512] = "", pid[32];
+    assert_null(journal_open(dir, apply, ns2, &rec, err, sizeof err));
+    snprintf(pid, sizeof pid, "pid %ld", (long)getpid());
+    assert_non_null(strstr(err, "in use by another master"));
+    assert_non_null(strstr(err, pid));
+    namespace_set_journal(ns, NULL);
+    journal_close(j);
+    journal *j2 = journal_open(dir, apply, ns2, &rec, err, sizeof err);
+    assert_non_null(j2);
+    journal_close(j2);
+    namespace_free(ns);
+    namespace_free(ns2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_directory_lock, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reopen_replays_everything, setup, teardown),
         cmocka_unit_test_setup_teardown(test_torn_tail_dropped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_damage_in_the_middle_refused, setup, teardown),

@@ -48,7 +48,8 @@ static int count_entries(const char *dir)
     int n = 0;
     struct dirent *de;
     while ((de = readdir(d)) != NULL)
-        if (de->d_name[0] != '.' || (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")))
+        if (de->d_name[0] != '.' || (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") &&
+                                     strcmp(de->d_name, ".lock")))
             n++;
     closedir(d);
     return n;
@@ -464,9 +465,30 @@ static void test_creates_nested_dir(void **state)
     store_close(st);
 }
 
+/* One store per directory: a second open (another chunkserver started on
+ * the same --dir) is refused and names the holder; once the first closes,
+ * the directory is free again. */
+static void test_directory_lock(void **state)
+{
+    char err[512] = "";
+    store *st = store_open(*state, err, sizeof err);
+    assert_non_null(st);
+    store *again = store_open(*state, err, sizeof err);
+    assert_null(again);
+    char pid[32];
+    snprintf(pid, sizeof pid, "pid %ld", (long)getpid());
+    assert_non_null(strstr(err, "in use by another chunkserver"));
+    assert_non_null(strstr(err, pid));
+    store_close(st);
+    st = store_open(*state, err, sizeof err);
+    assert_non_null(st);
+    store_close(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_directory_lock, setup, teardown),
         cmocka_unit_test_setup_teardown(test_publish_then_read, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_accidental_replace, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unfinished_is_invisible_and_cleaned, setup, teardown),

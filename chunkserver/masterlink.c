@@ -37,13 +37,16 @@ struct masterlink {
     void *cb_ud;
     ticker *beat;
     /* heartbeat thread only */
-    bool failing;
+    bool failing;             /* the last heartbeat failed... */
+    bool refused;             /* ...because the master is of another cluster */
+    bool said_refused;        /* what the log last said of it */
     uint64_t epoch;           /* of the master we last sent a full report to */
     uint64_t pending_epoch;   /* of the master that answered the last registration */
     long beats;               /* since that report */
     pthread_mutex_t lock;     /* guards the registration state below */
     /* set by the heartbeat thread */
     bool registered;
+    char cluster[CLUSTERID_LEN + 1];   /* the cluster the directory joined; "": none yet */
     char addr[PROTO_MAX_SERVER_ADDR];
     uint64_t chunk_size;
     json_t *peers;            /* the cluster's chunkservers, an array of strings */
@@ -56,13 +59,18 @@ struct masterlink {
 static bool masterlink_post(masterlink *ml, const char *path, json_t *body, const char *addr_key,
                             httpc_response *resp, char *err, size_t errlen)
 {
-    char addr[PROTO_MAX_SERVER_ADDR], url[600];
+    char addr[PROTO_MAX_SERVER_ADDR], url[600], cluster[CLUSTERID_LEN + 1];
+    pthread_mutex_lock(&ml->lock);
+    memcpy(cluster, ml->cluster, sizeof cluster);
+    pthread_mutex_unlock(&ml->lock);
     bool ok = masterlink_registered(ml, NULL, addr, sizeof addr);
     if (!ok) {
         snprintf(err, errlen, "not registered with the master yet");
     } else {
         snprintf(url, sizeof url, "%s%s", ml->master, path);
         json_object_set_new(body, addr_key, json_string(addr));
+        if (cluster[0])
+            json_object_set_new(body, PROTO_F_CLUSTER_ID, json_string(cluster));
         ok = httpc_json("POST", url, body, MASTERLINK_TIMEOUT_MS, resp, err, errlen);
     }
     json_decref(body);
@@ -150,11 +158,56 @@ static bool masterlink_full_report(masterlink *ml, char *err, size_t errlen)
     return r.ok;
 }
 
+/* Stops taking writes for a master that is not ours. */
+static void masterlink_unregister(masterlink *ml)
+{
+    pthread_mutex_lock(&ml->lock);
+    ml->registered = false;
+    pthread_mutex_unlock(&ml->lock);
+    ml->refused = true;
+}
+
+/* Whether the master that answered is this directory's cluster's; a
+ * directory of no cluster yet joins the master's, durably, first. False
+ * (err set) when the answer must not be acted on. */
+static bool masterlink_check_cluster(masterlink *ml, json_t *ans, char *err, size_t errlen)
+{
+    const char *theirs = json_string_value(json_object_get(ans, PROTO_F_CLUSTER_ID));
+    if (theirs && !clusterid_valid(theirs)) {
+        snprintf(err, errlen, "the master at %.200s answered a malformed cluster id",
+                 ml->master);
+        return false;
+    }
+    if (ml->cluster[0]) {   /* written only by this thread */
+        if (theirs && strcmp(theirs, ml->cluster) == 0)
+            return true;
+        snprintf(err, errlen, "the master at %.100s is %s%s, and %.100s belongs to cluster %s: "
+                 "not acting on anything it says (is it the right master, with the right "
+                 "--meta-dir?)", ml->master, theirs ? "of cluster " : "of no cluster",
+                 theirs ? theirs : "", store_dir(ml->st), ml->cluster);
+        return false;
+    }
+    if (!theirs)
+        return true;   /* a master from before cluster ids */
+    if (store_set_cluster_id(ml->st, theirs, err, errlen) != STORE_OK)
+        return false;
+    pthread_mutex_lock(&ml->lock);
+    memcpy(ml->cluster, theirs, sizeof ml->cluster);
+    pthread_mutex_unlock(&ml->lock);
+    log_info("%s joined cluster %s", store_dir(ml->st), theirs);
+    return true;
+}
+
 static bool masterlink_register_once(masterlink *ml, char *err, size_t errlen)
 {
     char url[600];
     snprintf(url, sizeof url, "%s%s", ml->master, PROTO_PATH_REGISTER);
     json_t *body = json_pack("{s:s,s:s}", PROTO_F_URL, ml->announce, PROTO_F_RACK, ml->rack);
+    /* Our cluster, or, without one, how much we would have to lose. */
+    if (ml->cluster[0])
+        json_object_set_new(body, PROTO_F_CLUSTER_ID, json_string(ml->cluster));
+    else
+        json_object_set_new(body, PROTO_F_CHUNK_COUNT, json_integer((json_int_t)store_count(ml->st)));
     struct statvfs vfs;
     if (statvfs(store_dir(ml->st), &vfs) == 0) {
         uint64_t cap = (uint64_t)vfs.f_blocks * vfs.f_frsize;
@@ -173,14 +226,22 @@ static bool masterlink_register_once(masterlink *ml, char *err, size_t errlen)
         json_object_set_new(body, PROTO_F_ACTIVE, a);
     }
     httpc_response resp;
+    ml->refused = false;
     bool ok = httpc_json("POST", url, body, MASTERLINK_TIMEOUT_MS, &resp, err, errlen);
     json_decref(body);
     if (!ok)
         return false;
     if (resp.status != 200) {
-        char m[256];
+        char m[400];
         snprintf(err, errlen, "master refused registration: %s",
                  httpc_error_text(&resp, m, sizeof m));
+        if (resp.status == 409)   /* it is not our cluster's master */
+            masterlink_unregister(ml);
+        httpc_response_free(&resp);
+        return false;
+    }
+    if (!masterlink_check_cluster(ml, resp.json, err, errlen)) {
+        masterlink_unregister(ml);
         httpc_response_free(&resp);
         return false;
     }
@@ -227,10 +288,16 @@ static long masterlink_beat(void *arg)
     masterlink *ml = arg;
     char err[512];
     bool ok = masterlink_register_once(ml, err, sizeof err);
-    if (!ok && !ml->failing)
-        log_warn("cannot reach master: %s (retrying)", err);
-    else if (ok && ml->failing)
+    /* One line per change of state: unreachable, refused, fine. */
+    if (!ok && (!ml->failing || ml->refused != ml->said_refused)) {
+        if (ml->refused)
+            log_error("%s (asking again every heartbeat)", err);
+        else
+            log_warn("cannot reach master: %s (retrying)", err);
+        ml->said_refused = ml->refused;
+    } else if (ok && ml->failing) {
         log_info("master reachable again");
+    }
     ml->failing = !ok;
     /* A master we have not reported to (a new one, or restarted) learns
      * what we hold at once; the others now and then. */
@@ -242,7 +309,10 @@ static long masterlink_beat(void *arg)
             log_warn("full chunk report: %s (retrying)", err);
         }
     }
-    return ok ? ml->heartbeat_ms : (ml->heartbeat_ms < 500 ? ml->heartbeat_ms : 500);
+    /* A master that cannot be reached is asked again soon; one that said
+     * no has nothing new to say before the next beat. */
+    return ok || ml->refused ? ml->heartbeat_ms
+                             : (ml->heartbeat_ms < 500 ? ml->heartbeat_ms : 500);
 }
 
 masterlink *masterlink_start(const masterlink_config *cfg, char *err, size_t errlen)
@@ -263,6 +333,12 @@ masterlink *masterlink_start(const masterlink_config *cfg, char *err, size_t err
     ml->copy = cfg->copy;
     ml->verify = cfg->verify;
     ml->cb_ud = cfg->cb_ud;
+    if (!store_cluster_id(ml->st, ml->cluster, err, errlen)) {
+        free(ml);
+        return NULL;
+    }
+    if (ml->cluster[0])
+        log_info("%s belongs to cluster %s", store_dir(ml->st), ml->cluster);
     pthread_mutex_init(&ml->lock, NULL);
     if (!(ml->beat = ticker_start(masterlink_beat, ml, 0))) {
         snprintf(err, errlen, "cannot start heartbeat thread");

@@ -31,6 +31,8 @@
 #include "log.h"
 
 #define STORE_TMP_PREFIX ".tmp-"
+/* The id of the cluster the directory joined, 32 hex digits and a newline. */
+#define STORE_CLUSTER_FILE ".cluster-id"
 /* A chunk's meta: one extended attribute of its file, 56 bytes, so that
  * ext4 keeps it inside the inode (no block of its own):
  *   "mdfs"  u32 format (1)  u64 version  u64 size  32-byte SHA-256
@@ -855,6 +857,57 @@ void store_list(store *st, bool (*fn)(void *ud, const char *id, const store_meta
             break;
     }
     closedir(d);
+}
+
+bool store_cluster_id(store *st, char *out, char *err, size_t errlen)
+{
+    char buf[CLUSTERID_LEN + 8];
+    out[0] = '\0';
+    long n = fsdir_read_file(st->dirfd, STORE_CLUSTER_FILE, buf, sizeof buf);
+    if (n < 0 && errno == ENOENT)
+        return true;
+    if (n < 0) {
+        snprintf(err, errlen, "cannot read %s/%s: %s", st->dir, STORE_CLUSTER_FILE,
+                 strerror(errno));
+        return false;
+    }
+    buf[strcspn(buf, "\n")] = '\0';
+    if (!clusterid_valid(buf)) {
+        snprintf(err, errlen, "%s/%s does not hold a cluster id (%d hex digits)", st->dir,
+                 STORE_CLUSTER_FILE, CLUSTERID_LEN);
+        return false;
+    }
+    memcpy(out, buf, CLUSTERID_LEN + 1);
+    return true;
+}
+
+store_status store_set_cluster_id(store *st, const char *id, char *err, size_t errlen)
+{
+    char line[CLUSTERID_LEN + 2];
+    int n = snprintf(line, sizeof line, "%s\n", id);
+    int e = clusterid_valid(id) ? fsdir_write_file(st->dirfd, STORE_CLUSTER_FILE, line,
+                                                   (size_t)n)
+                                : EINVAL;
+    if (e) {
+        snprintf(err, errlen, "cannot write %s/%s: %s", st->dir, STORE_CLUSTER_FILE,
+                 strerror(e));
+        return store_errno_status(e);
+    }
+    return STORE_OK;
+}
+
+static bool store_count_one(void *ud, const char *id)
+{
+    (void)id;
+    (*(size_t *)ud)++;
+    return true;
+}
+
+size_t store_count(store *st)
+{
+    size_t n = 0;
+    store_list_ids(st, store_count_one, &n);
+    return n;
 }
 
 void store_list_ids(store *st, bool (*fn)(void *ud, const char *id), void *ud)

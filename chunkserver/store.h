@@ -141,6 +141,16 @@ void store_on_remove(store *st, void (*fn)(void *ud, const char *id), void *ud);
  * file last changed); stops early when fn returns false. */
 void store_list(store *st, bool (*fn)(void *ud, const char *id, const store_meta *m,
                                       int64_t age_ms), void *ud);
+/* The id of the cluster this directory joined (CLUSTERID_LEN + 1 bytes
+ * into out; "" when none yet). False when the file holding it is there but
+ * unreadable or damaged: the directory's owner is then unknown. */
+bool store_cluster_id(store *st, char *out, char *err, size_t errlen);
+/* Records the cluster this directory joins, durably, before the caller
+ * acts on anything that cluster's master says. */
+store_status store_set_cluster_id(store *st, const char *id, char *err, size_t errlen);
+/* How many chunks the directory holds (a listing: call rarely). */
+size_t store_count(store *st);
+
 /* Calls fn for every chunk id in the directory, without reading it (the
  * scrubber's list). */
 void store_list_ids(store *st, bool (*fn)(void *ud, const char *id), void *ud);

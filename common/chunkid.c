@@ -1,5 +1,5 @@
 /*
- * chunkid.c - validates and builds file and chunk ids. Pure functions: no
+ * chunkid.c - validates and builds cluster, file and chunk ids. Pure functions: no
  * state, no I/O. Every byte of a chunk id that reaches a path passes
  * chunkid_parse first; it must never accept a string that could name
  * anything outside a chunkserver's directory.
@@ -19,6 +19,14 @@ bool fileid_of_name(const char *name, char out[FILEID_LEN + 1])
 static bool chunkid_is_lower_hex(char c)
 {
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
+
+bool clusterid_valid(const char *s)
+{
+    for (int i = 0; i < CLUSTERID_LEN; i++)
+        if (!chunkid_is_lower_hex(s[i]))
+            return false;
+    return s[CLUSTERID_LEN] == '\0';
 }
 
 bool fileid_valid(const char *s)

@@ -1,5 +1,9 @@
 /*
- * chunkid.h - names of files and chunks.
+ * chunkid.h - names of clusters, files and chunks.
+ *
+ * A cluster's id is 32 lowercase hex digits, drawn at random when its
+ * master creates a new namespace; every chunkserver records the id of the
+ * cluster it joined, and no master of another cluster can make it act.
  *
  * A file's identifier is the lowercase hex SHA-256 of its name. Chunk i of
  * that file is "<identifier>_<i>", i in decimal without leading zeros, and
@@ -14,9 +18,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#define CLUSTERID_LEN 32
 #define FILEID_LEN 64
 #define CHUNKID_MAX_LEN (FILEID_LEN + 1 + 10)
 #define CHUNKID_BUF (CHUNKID_MAX_LEN + 1)
+
+/* True when s is exactly 32 lowercase hex digits. */
+bool clusterid_valid(const char *s);
 
 /* out = sha256hex(name). Returns false only if hashing fails. */
 bool fileid_of_name(const char *name, char out[FILEID_LEN + 1]);

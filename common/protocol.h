@@ -83,6 +83,8 @@
 #define PROTO_F_NEW_SIZE         "newSize"
 #define PROTO_F_RETRY_MS         "retryAfterMs"     /* extension: busy; try again after this */
 #define PROTO_F_ACTIVE           "active"           /* extension: chunks a heartbeat says are being written */
+#define PROTO_F_CLUSTER_ID       "clusterId"        /* extension: the cluster a master leads / a chunkserver joined */
+#define PROTO_F_CHUNK_COUNT      "chunkCount"       /* extension: chunks held by a chunkserver of no cluster yet */
 
 /* allocation (snake_case, as the node protocol spells them) */
 #define PROTO_F_FILE             "file"

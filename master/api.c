@@ -7,6 +7,8 @@
  */
 #include "master.h"
 
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,11 +37,53 @@ static enum MHD_Result master_api_not_durable(master *m, struct MHD_Connection *
                              why ? why : "metadata journal unavailable");
 }
 
+/* A refused chunkserver asks again with every heartbeat: one log line per
+ * this many ms says it to the operator without drowning the log. */
+#define MASTER_REFUSAL_LOG_MS 10000
+
+static void master_api_log_refusal(const char *msg)
+{
+    static _Atomic int64_t last = INT64_MIN / 2;
+    int64_t now = registry_now_ms(), prev = atomic_load(&last);
+    if (now - prev >= MASTER_REFUSAL_LOG_MS && atomic_compare_exchange_strong(&last, &prev, now))
+        log_warn("%s", msg);
+}
+
+/* A chunkserver's message that names its cluster must name ours (a master
+ * without a cluster id, the stdio node, takes any). False with a 409
+ * queued in *ret otherwise. who: the sender, for the message. */
+static bool master_api_same_cluster(master *m, struct MHD_Connection *c, json_t *req,
+                                    const char *who, enum MHD_Result *ret)
+{
+    char err[256];
+    const char *cid = NULL;
+    if (json_object_get(req, PROTO_F_CLUSTER_ID) &&
+        !jsonf_string(req, PROTO_F_CLUSTER_ID, &cid, err, sizeof err)) {
+        *ret = httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "%s", err);
+        return false;
+    }
+    if (cid && !clusterid_valid(cid)) {
+        *ret = httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "field \"%s\" must be %d lowercase hex "
+                                 "digits", PROTO_F_CLUSTER_ID, CLUSTERID_LEN);
+        return false;
+    }
+    if (!cid || !m->cluster_id[0] || strcmp(cid, m->cluster_id) == 0)
+        return true;
+    char msg[600];
+    snprintf(msg, sizeof msg, "chunkserver %.300s belongs to cluster %s, not to this master's "
+             "cluster %s: refused (is this master's --meta-dir the right one?)", who, cid,
+             m->cluster_id);
+    master_api_log_refusal(msg);
+    *ret = httpd_reply_error(c, MHD_HTTP_CONFLICT, "%s", msg);
+    return false;
+}
+
 /* The registered chunkserver a request names in its field key (an address,
- * canonical as at registration), its last-seen time refreshed: its
- * registry index, or -1 with an error answer queued in *ret. */
-static int master_api_known_server(master *m, struct MHD_Connection *c, const char *key,
-                                   const char *value, unsigned unknown_status,
+ * canonical as at registration), of this cluster: its registry index, or
+ * -1 with an error answer queued in *ret. Its last-seen time is left
+ * alone: only its own heartbeat says it is alive. */
+static int master_api_known_server(master *m, struct MHD_Connection *c, json_t *req,
+                                   const char *key, const char *value, unsigned unknown_status,
                                    char addr[PROTO_MAX_SERVER_ADDR], enum MHD_Result *ret)
 {
     char err[256], peer[128] = "";
@@ -48,7 +92,9 @@ static int master_api_known_server(master *m, struct MHD_Connection *c, const ch
         *ret = httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "field \"%s\": %s", key, err);
         return -1;
     }
-    int idx = registry_touch(m->reg, addr, registry_now_ms());
+    if (!master_api_same_cluster(m, c, req, addr, ret))
+        return -1;
+    int idx = registry_find(m->reg, addr);
     if (idx < 0)
         *ret = httpd_reply_error(c, unknown_status, "chunkserver %s is not registered", addr);
     return idx;
@@ -77,13 +123,8 @@ static enum MHD_Result master_api_register(master *m, struct MHD_Connection *c, 
     httpd_peer_host(c, peer, sizeof peer);
     if (!addr_canon_server(url, peer, addr, sizeof addr, err, sizeof err))
         return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "field \"url\": %s", err);
-    size_t before = registry_count(m->reg);
-    int idx = registry_register(m->reg, addr, registry_now_ms());
-    if (idx < 0)
-        return httpd_reply_error(c, MHD_HTTP_SERVICE_UNAVAILABLE,
-                                 "too many chunkservers (at most %d)", REGISTRY_MAX);
     const char *rack = "default";
-    long long capacity = 0, used = 0, load = 0;
+    long long capacity = 0, used = 0, load = 0, nchunks = 0;
     json_t *jr = json_object_get(req, PROTO_F_RACK);
     if (jr && !(json_is_string(jr) && master_api_rack_ok(json_string_value(jr))))
         return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST,
@@ -93,11 +134,39 @@ static enum MHD_Result master_api_register(master *m, struct MHD_Connection *c, 
         rack = json_string_value(jr);
     if (!jsonf_int_opt(req, PROTO_F_CAPACITY, 0, INT64_MAX, &capacity, err, sizeof err) ||
         !jsonf_int_opt(req, PROTO_F_USED, 0, INT64_MAX, &used, err, sizeof err) ||
-        !jsonf_int_opt(req, PROTO_F_LOAD, 0, UINT32_MAX, &load, err, sizeof err))
+        !jsonf_int_opt(req, PROTO_F_LOAD, 0, UINT32_MAX, &load, err, sizeof err) ||
+        !jsonf_int_opt(req, PROTO_F_CHUNK_COUNT, 0, INT64_MAX, &nchunks, err, sizeof err))
         return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "%s", err);
+    json_t *active = json_object_get(req, PROTO_F_ACTIVE);
+    if (active && !json_is_array(active))
+        return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "field \"%s\" must be an array of "
+                                 "chunk identifiers", PROTO_F_ACTIVE);
+    /* Who may join: a server of this cluster, or one of none yet that
+     * holds nothing. One of none that holds chunks (a directory from
+     * before cluster ids) joins only a master whose namespace has a past:
+     * to a new or empty one its chunks would all look like garbage. */
+    enum MHD_Result ret;
+    if (!master_api_same_cluster(m, c, req, addr, &ret))
+        return ret;
+    if (m->cluster_id[0] && !json_object_get(req, PROTO_F_CLUSTER_ID) && nchunks > 0 &&
+        (m->ns_fresh || namespace_count(m->ns) == 0)) {
+        char msg[600];
+        snprintf(msg, sizeof msg, "chunkserver %.300s holds %lld chunks but has joined no "
+                 "cluster, and this master's namespace is %s: refused, so that none of its "
+                 "chunks is taken for garbage (if they are garbage, empty its --dir)", addr,
+                 nchunks, m->ns_fresh ? "new" : "empty");
+        master_api_log_refusal(msg);
+        return httpd_reply_error(c, MHD_HTTP_CONFLICT, "%s", msg);
+    }
+    /* Only now, with everything checked, does it take a registry slot. */
+    size_t before = registry_count(m->reg);
+    int idx = registry_register(m->reg, addr, registry_now_ms());
+    if (idx < 0)
+        return httpd_reply_error(c, MHD_HTTP_SERVICE_UNAVAILABLE,
+                                 "too many chunkservers (at most %d)", REGISTRY_MAX);
     registry_set_disk(m->reg, idx, rack, (uint64_t)capacity, (uint64_t)used, (uint32_t)load);
     /* Chunks it is writing right now: their leases continue. */
-    json_t *active = json_object_get(req, PROTO_F_ACTIVE), *a;
+    json_t *a;
     size_t ai;
     json_array_foreach(active, ai, a) {
         char fid[FILEID_LEN + 1];
@@ -118,15 +187,46 @@ static enum MHD_Result master_api_register(master *m, struct MHD_Connection *c, 
      * and verifications. */
     json_t *del, *ver, *copy;
     gc_take(m->gc, (uint16_t)idx, MASTER_GC_PER_BEAT, m->max_repl_streams, &del, &ver, &copy);
-    return httpd_reply_json(c, MHD_HTTP_OK,
-                            json_pack("{s:s,s:I,s:o,s:I,s:o,s:o,s:o}", PROTO_F_URL, addr,
-                                      PROTO_F_CHUNK_SIZE, (json_int_t)m->chunk_size,
-                                      PROTO_F_CHUNKSERVERS, peers, PROTO_F_EPOCH,
-                                      (json_int_t)m->epoch, PROTO_F_DELETE, del,
-                                      PROTO_F_VERIFY, ver, PROTO_F_COPY, copy));
+    json_t *ans = json_pack("{s:s,s:I,s:o,s:I,s:o,s:o,s:o}", PROTO_F_URL, addr,
+                            PROTO_F_CHUNK_SIZE, (json_int_t)m->chunk_size, PROTO_F_CHUNKSERVERS,
+                            peers, PROTO_F_EPOCH, (json_int_t)m->epoch, PROTO_F_DELETE, del,
+                            PROTO_F_VERIFY, ver, PROTO_F_COPY, copy);
+    if (ans && m->cluster_id[0])
+        json_object_set_new(ans, PROTO_F_CLUSTER_ID, json_string(m->cluster_id));
+    return httpd_reply_json(c, MHD_HTTP_OK, ans);
 }
 
 /* ---- POST /chunkreport ---- */
+
+/* Deletions a report may order whatever share of it they are. */
+#define MASTER_GC_FLOOR 4
+
+/* Whether the deletions one page of a chunkserver's report calls for may
+ * go ahead: not in safe mode (the namespace is right, but what the
+ * chunkservers hold is not all in yet), and not when they are more than
+ * --gc-max-fraction of what the server holds. A master that finds most of
+ * a server's chunks unknown is far likelier to be the wrong master, or an
+ * old copy of the right one, than to be looking at that much garbage; so
+ * it deletes none of them and says why, and the operator decides. */
+static bool master_api_may_delete(master *m, const char *addr, size_t reported, size_t doomed)
+{
+    if (doomed == 0)
+        return true;
+    if (safemode_on(&m->safe, registry_now_ms())) {
+        log_info("chunk report from %s: %zu of %zu chunks unknown or stale; left until safe mode "
+                 "is over (a later report deletes them)", addr, doomed, reported);
+        return false;
+    }
+    if (doomed <= MASTER_GC_FLOOR || (double)doomed <= m->gc_max_fraction * (double)reported)
+        return true;
+    log_warn("chunk report from %s: %zu of %zu chunks (%.0f%%) are unknown to this master or "
+             "older than it records: more than --gc-max-fraction %g, so none is deleted. If "
+             "this master's namespace is right (say, many files were deleted just before a "
+             "restart), let them go with --gc-max-fraction 1; if not, stop this master: its "
+             "--meta-dir may be the wrong one, or an old copy", addr, doomed, reported,
+             100.0 * (double)doomed / (double)reported, m->gc_max_fraction);
+    return false;
+}
 
 /* One entry of a full report: [id, size, version, sha256, age_ms]. */
 static enum MHD_Result master_api_chunk_report(master *m, struct MHD_Connection *c, json_t *req)
@@ -136,7 +236,8 @@ static enum MHD_Result master_api_chunk_report(master *m, struct MHD_Connection 
     enum MHD_Result ret;
     if (!jsonf_string(req, PROTO_F_URL, &url, err, sizeof err))
         return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "%s", err);
-    int idx = master_api_known_server(m, c, PROTO_F_URL, url, MHD_HTTP_BAD_REQUEST, addr, &ret);
+    int idx = master_api_known_server(m, c, req, PROTO_F_URL, url, MHD_HTTP_BAD_REQUEST, addr,
+                                      &ret);
     if (idx < 0)
         return ret;
     json_t *chunks = json_object_get(req, PROTO_F_CHUNKS);
@@ -177,9 +278,12 @@ static enum MHD_Result master_api_chunk_report(master *m, struct MHD_Connection 
             break;
         }
     }
-    if (json_array_size(del) || bad)
+    size_t doomed = json_array_size(del);
+    if (!master_api_may_delete(m, addr, json_array_size(chunks), doomed))
+        json_array_clear(del);
+    else if (doomed || bad)
         log_info("chunk report from %s: %zu chunks, %zu current, %zu to delete, %zu unreadable",
-                 addr, json_array_size(chunks), kept, json_array_size(del), bad);
+                 addr, json_array_size(chunks), kept, doomed, bad);
     return httpd_reply_json(c, MHD_HTTP_OK, json_pack("{s:o}", PROTO_F_DELETE, del));
 }
 
@@ -202,8 +306,8 @@ static enum MHD_Result master_api_bad_chunk(master *m, struct MHD_Connection *c,
     if (!chunkid_parse(id, fileid, &index))
         return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "invalid chunk identifier \"%.80s\"", id);
     enum MHD_Result ret;
-    int idx = master_api_known_server(m, c, PROTO_F_CHUNKSERVER, server, MHD_HTTP_NOT_FOUND, addr,
-                                      &ret);
+    int idx = master_api_known_server(m, c, req, PROTO_F_CHUNKSERVER, server, MHD_HTTP_NOT_FOUND,
+                                      addr, &ret);
     if (idx < 0)
         return ret;
     if (corrupt) {
@@ -345,8 +449,8 @@ static enum MHD_Result master_api_upload_ok(master *m, struct MHD_Connection *c,
     if (!chunkid_parse(id, fileid, &index))
         return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "invalid chunk identifier \"%.80s\"", id);
     enum MHD_Result ret;
-    int idx = master_api_known_server(m, c, PROTO_F_CHUNKSERVER, server, MHD_HTTP_BAD_REQUEST,
-                                      addr, &ret);
+    int idx = master_api_known_server(m, c, req, PROTO_F_CHUNKSERVER, server,
+                                      MHD_HTTP_BAD_REQUEST, addr, &ret);
     if (idx < 0)
         return ret;
     uint64_t expected = 0, version = 0;
@@ -740,7 +844,10 @@ static enum MHD_Result master_api_chunkservers(master *m, struct MHD_Connection 
                                               (json_int_t)registry_load(m->reg, (uint16_t)i),
                                               "pendingDeletes",
                                               (json_int_t)gc_pending(m->gc, (uint16_t)i)));
-    return httpd_reply_json(c, MHD_HTTP_OK, json_pack("{s:o}", PROTO_F_CHUNKSERVERS, list));
+    json_t *ans = json_pack("{s:o}", PROTO_F_CHUNKSERVERS, list);
+    if (ans && m->cluster_id[0])
+        json_object_set_new(ans, PROTO_F_CLUSTER_ID, json_string(m->cluster_id));
+    return httpd_reply_json(c, MHD_HTTP_OK, ans);
 }
 
 /* ---- routing ---- */

@@ -268,8 +268,10 @@ static bool journal_replay(journal *j, journal_apply_fn apply, void *ud, journal
         }
         close(fd);
         if (r != READ_OK) {
-            snprintf(err, errlen, "%s/%s is damaged at byte %lld%s%s%s; refusing to guess "
-                     "(move the meta directory aside to start empty)", j->dir, name,
+            /* Never advise starting empty: that namespace would call every
+             * chunk of the cluster garbage. */
+            snprintf(err, errlen, "%s/%s is damaged at byte %lld%s%s%s; refusing to guess: "
+                     "keep the directory as it is and restore it from a copy", j->dir, name,
                      (long long)good, r == READ_TORN ? " (a torn record, but not in the newest log)" : "",
                      why[0] ? ": " : "", why);
             return false;
@@ -473,6 +475,11 @@ uint64_t journal_pending_checkpoint(journal *j)
     uint64_t n = j->since_checkpoint;
     pthread_mutex_unlock(&j->mu);
     return n;
+}
+
+const char *journal_dir(const journal *j)
+{
+    return j->dir;
 }
 
 const char *journal_failure(journal *j)

@@ -76,6 +76,9 @@ bool journal_checkpoint(journal *j, journal_dump_fn dump, void *ud, char *err, s
  * written. */
 bool journal_dump_record(void *sink, const json_t *rec);
 
+/* The directory the journal lives in. */
+const char *journal_dir(const journal *j);
+
 /* A failure message once the journal has failed, else NULL. */
 const char *journal_failure(journal *j);
 

@@ -11,11 +11,13 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "chunkid.h"
 #include "gc.h"
 #include "journal.h"
 #include "namespace.h"
 #include "placement.h"
 #include "registry.h"
+#include "safemode.h"
 
 typedef struct {
     ns_table *ns;
@@ -27,8 +29,12 @@ typedef struct {
     unsigned replication;
     int64_t lease_ms;
     int64_t gc_grace_ms;     /* an unknown chunk younger than this is left alone */
+    double gc_max_fraction;  /* a report whose deletions exceed this share is held back */
+    safemode safe;
     unsigned max_repl_streams;   /* repair copies in flight per source chunkserver */
     uint64_t epoch;          /* random per start: chunkservers re-report when it changes */
+    char cluster_id[CLUSTERID_LEN + 1];   /* "": none (a --stdio node) */
+    bool ns_fresh;           /* the namespace was created by this start */
     _Atomic uint64_t read_turn;  /* rotates which live replica GET /get lists first */
 } master;
 

@@ -28,7 +28,8 @@ int master_main(int argc, char **argv)
     long long port = 8000, chunk_size = (long long)PROTO_DEFAULT_CHUNK_SIZE;
     long long dead_after_ms = 10000, threads = 16, replication = 3, lease_ms = 60000;
     long long repair_ms = 1000, repair_max = 16, checkpoint_every = 100000, gc_grace_ms = 60000;
-    long long max_repl_streams = 2;
+    long long max_repl_streams = 2, safemode_ms = 30000;
+    double gc_max_fraction = 0.1;
     bool stdio_mode = false;
     const char *port_file = NULL, *level_name = "info", *meta_dir = "./master-meta";
     const flag_def defs[] = {
@@ -55,6 +56,13 @@ int master_main(int argc, char **argv)
           "write a checkpoint once this many journal records piled up" },
         { "gc-grace-ms", FLAG_INT, &gc_grace_ms, 0, 86400000LL * 30, "MS",
           "a chunk the master does not know is deleted once this old" },
+        { "safemode-ms", FLAG_INT, &safemode_ms, 0, 86400000, "MS",
+          "after a restart, how long chunk reports are only taken in: nothing is deleted, "
+          "trimmed or repaired before the chunkservers have had their say" },
+        { "gc-max-fraction", FLAG_DOUBLE, &gc_max_fraction, 0, 1, "F",
+          "a chunkserver's report in which more than this share of the chunks (and more than "
+          "4) would be deleted is held back whole, and logged: a sign of a wrong or old "
+          "--meta-dir, not of garbage" },
         { "threads", FLAG_INT, &threads, 1, 256, "N",
           "HTTP worker threads (a change waits for its journal flush: more threads, bigger "
           "group commits)" },
@@ -80,7 +88,8 @@ int master_main(int argc, char **argv)
     meta *md = NULL;
     master m = { .chunk_size = (uint64_t)chunk_size, .replication = (unsigned)replication,
                  .lease_ms = lease_ms, .gc_grace_ms = gc_grace_ms,
-                 .max_repl_streams = (unsigned)max_repl_streams };
+                 .max_repl_streams = (unsigned)max_repl_streams,
+                 .gc_max_fraction = gc_max_fraction };
     if (getrandom(&m.epoch, sizeof m.epoch, 0) != (ssize_t)sizeof m.epoch)
         m.epoch = (uint64_t)time(NULL);
     m.epoch &= (1ull << 53) - 1;   /* exact as a JSON number everywhere */
@@ -93,6 +102,7 @@ int master_main(int argc, char **argv)
     }
     if (stdio_mode) {
         /* A test harness's node: its namespace lives for the run only. */
+        safemode_start(&m.safe, registry_now_ms(), 0);
         rc = master_stdio_run(&m, stdin, stdout);
         goto out;
     }
@@ -101,6 +111,10 @@ int master_main(int argc, char **argv)
         goto out;
     }
     m.j = meta_journal(md);
+    m.ns_fresh = meta_fresh(md);
+    namespace_cluster_id(m.ns, m.cluster_id);
+    /* A namespace made just now has no chunk anywhere to protect. */
+    safemode_start(&m.safe, registry_now_ms(), m.ns_fresh ? 0 : safemode_ms);
     httpd_config cfg = {
         .port = (uint16_t)port,
         .pool_size = (unsigned)threads,
@@ -118,7 +132,8 @@ int master_main(int argc, char **argv)
         fprintf(stderr, "minidfs master: cannot start the repair thread\n");
         goto out;
     }
-    log_info("listening on port %u, chunk size %lld bytes", (unsigned)bound, chunk_size);
+    log_info("listening on port %u, chunk size %lld bytes, cluster %s%s", (unsigned)bound,
+             chunk_size, m.cluster_id, m.ns_fresh ? " (a new namespace)" : "");
     int sig = proc_wait_signal();
     log_info("signal %d: shutting down", sig);
     rc = 0;

@@ -10,7 +10,10 @@
 #include <inttypes.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <sys/random.h>
 #include <time.h>
+
+#include "chunkid.h"
 
 #include "log.h"
 #include "ticker.h"
@@ -23,6 +26,7 @@ struct meta {
     uint64_t every;
     ticker *t;
     _Atomic bool soon;   /* the log was replayed: fold it into a checkpoint */
+    bool fresh;          /* the directory held no namespace */
 };
 
 static bool meta_apply(void *ud, json_t *rec, char *err, size_t errlen)
@@ -64,6 +68,32 @@ static long meta_tick(void *ud)
     return META_POLL_MS;
 }
 
+/* A namespace without a cluster id gets one now, durably, before any
+ * chunkserver can hear it: chunkservers record the id of the first master
+ * they join and refuse every other. */
+static bool meta_give_cluster_id(meta *m, char *err, size_t errlen)
+{
+    char id[CLUSTERID_LEN + 1];
+    namespace_cluster_id(m->ns, id);
+    if (id[0])
+        return true;
+    unsigned char rnd[CLUSTERID_LEN / 2];
+    if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) {
+        snprintf(err, errlen, "cannot draw a cluster id: no randomness");
+        return false;
+    }
+    for (size_t i = 0; i < sizeof rnd; i++)
+        snprintf(id + 2 * i, 3, "%02x", rnd[i]);
+    if (!namespace_set_cluster_id(m->ns, id) || !journal_sync_mine(m->j)) {
+        const char *why = journal_failure(m->j);
+        snprintf(err, errlen, "cannot record the cluster id: %s", why ? why : "refused");
+        return false;
+    }
+    if (!m->fresh)   /* a new namespace says so when the master is up */
+        log_info("cluster id %s given to the namespace in %s", id, journal_dir(m->j));
+    return true;
+}
+
 meta *meta_open(const char *dir, ns_table *ns, uint64_t checkpoint_every, char *err,
                 size_t errlen)
 {
@@ -85,7 +115,12 @@ meta *meta_open(const char *dir, ns_table *ns, uint64_t checkpoint_every, char *
                  " records, then %" PRIu64 " log records%s)", namespace_count(ns), dir,
                  meta_seconds() - t0, rec.checkpoint_seq, rec.checkpoint_records,
                  rec.log_records, rec.torn_bytes ? ", torn tail dropped" : "");
+    m->fresh = rec.checkpoint_seq == 0 && rec.log_records == 0;
     namespace_set_journal(ns, m->j);
+    if (!meta_give_cluster_id(m, err, errlen)) {
+        meta_close(m);
+        return NULL;
+    }
     /* Fold what the log held into a checkpoint soon (in the background:
      * the master serves meanwhile), so the next start is fast. */
     atomic_store(&m->soon, rec.log_records > 0);
@@ -107,6 +142,11 @@ void meta_close(meta *m)
     namespace_set_journal(m->ns, NULL);
     journal_close(m->j);
     free(m);
+}
+
+bool meta_fresh(const meta *m)
+{
+    return m && m->fresh;
 }
 
 journal *meta_journal(meta *m)

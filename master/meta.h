@@ -3,11 +3,14 @@
  * --meta-dir at start (newest checkpoint, then the log after it), every
  * change is journalled from then on, a checkpoint is written whenever
  * --checkpoint-every records have piled up, and a last one at a clean
- * shutdown so the next start replays nothing.
+ * shutdown so the next start replays nothing. A namespace without a
+ * cluster id (a new one, or one from before cluster ids) is given one, at
+ * random, before the master serves anything.
  */
 #ifndef MINIDFS_META_H
 #define MINIDFS_META_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -15,10 +18,13 @@
 
 typedef struct meta meta;
 
-/* Recovers ns from dir and attaches the journal to it. NULL with err set
- * when the directory is unusable or its records are damaged. */
+/* Recovers ns from dir, gives it a cluster id if it has none, and attaches
+ * the journal to it. NULL with err set when the directory is unusable or
+ * its records are damaged. */
 meta *meta_open(const char *dir, ns_table *ns, uint64_t checkpoint_every, char *err,
                 size_t errlen);
+/* True when dir held no namespace at all: this master created it now. */
+bool meta_fresh(const meta *m);
 /* Writes a final checkpoint and detaches the journal from the namespace. */
 void meta_close(meta *m);
 journal *meta_journal(meta *m);

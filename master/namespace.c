@@ -13,6 +13,7 @@
  *   file    {name, gen, size, cs, rep, n, chunks:[[i,v,stored,sha|null],..]}
  *                                              a whole file (checkpoints)
  *   counter {v}                                the version counter
+ *   cluster {id}                               the cluster's id (once, first)
  */
 #include "namespace.h"
 
@@ -27,6 +28,7 @@ struct ns_table {
     size_t nbuckets;   /* a power of two */
     size_t count;
     uint64_t counter;       /* last generation or chunk version handed out */
+    char cluster[CLUSTERID_LEN + 1];   /* "": none yet */
     journal *j;             /* NULL: changes are not journalled */
 };
 
@@ -74,6 +76,32 @@ bool namespace_chunk_sum(const ns_chunk *c, char out[SHA256_HEX_LEN + 1])
         return false;
     sha256_to_hex(c->sha, out);
     return true;
+}
+
+void namespace_cluster_id(ns_table *ns, char *out)
+{
+    pthread_rwlock_rdlock(&ns->lock);
+    memcpy(out, ns->cluster, sizeof ns->cluster);
+    pthread_rwlock_unlock(&ns->lock);
+}
+
+static json_t *namespace_cluster_record(const ns_table *ns)
+{
+    return json_pack("{s:s,s:s}", NS_OP, "cluster", "id", ns->cluster);
+}
+
+bool namespace_set_cluster_id(ns_table *ns, const char *id)
+{
+    if (!clusterid_valid(id))
+        return false;
+    pthread_rwlock_wrlock(&ns->lock);
+    bool ok = ns->cluster[0] == '\0';
+    if (ok) {
+        memcpy(ns->cluster, id, sizeof ns->cluster);
+        namespace_log(ns, namespace_cluster_record(ns));
+    }
+    pthread_rwlock_unlock(&ns->lock);
+    return ok;
 }
 
 void namespace_set_journal(ns_table *ns, journal *j)
@@ -787,6 +815,12 @@ bool namespace_apply(ns_table *ns, json_t *rec, char *err, size_t errlen)
         ok = namespace_rec_int(rec, "v", &v);
         if (ok && v > ns->counter)
             ns->counter = v;
+    } else if (!strcmp(op, "cluster")) {
+        /* Once per namespace: a second, different id is not ours to pick. */
+        const char *id = json_string_value(json_object_get(rec, "id"));
+        ok = id && clusterid_valid(id) && (!ns->cluster[0] || !strcmp(ns->cluster, id));
+        if (ok)
+            memcpy(ns->cluster, id, sizeof ns->cluster);
     } else {
         ok = false;
     }
@@ -821,8 +855,15 @@ static json_t *namespace_file_record(const ns_file *f)
 bool namespace_dump(ns_table *ns, bool (*emit)(void *sink, const json_t *rec), void *sink)
 {
     pthread_rwlock_rdlock(&ns->lock);
-    json_t *rec = json_pack("{s:s,s:I}", NS_OP, "counter", "v", (json_int_t)ns->counter);
-    bool ok = rec && emit(sink, rec);
+    bool ok = true;
+    json_t *rec;
+    if (ns->cluster[0]) {
+        rec = namespace_cluster_record(ns);
+        ok = rec && emit(sink, rec);
+        json_decref(rec);
+    }
+    rec = json_pack("{s:s,s:I}", NS_OP, "counter", "v", (json_int_t)ns->counter);
+    ok = ok && rec && emit(sink, rec);
     json_decref(rec);
     for (size_t b = 0; ok && b < ns->nbuckets; b++)
         for (ns_file *f = ns->buckets[b]; ok && f; f = f->next) {

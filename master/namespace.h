@@ -138,6 +138,14 @@ typedef struct ns_table ns_table;
 ns_table *namespace_new(void);
 void namespace_free(ns_table *ns);
 
+/* The cluster this namespace belongs to: "" until one is set (a new
+ * namespace, or one from before cluster ids). Set once, journalled; out
+ * has room for CLUSTERID_LEN + 1 bytes. */
+void namespace_cluster_id(ns_table *ns, char *out);
+/* Gives the namespace its cluster id (valid, and none set yet: false
+ * otherwise). The caller makes it durable. */
+bool namespace_set_cluster_id(ns_table *ns, const char *id);
+
 /* From now on every durable change is appended to j (NULL: none). The
  * caller makes a change durable with journal_sync_mine before answering. */
 void namespace_set_journal(ns_table *ns, journal *j);

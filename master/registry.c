@@ -2,8 +2,8 @@
  * registry.c - the chunkserver table. Entries are appended under a mutex
  * and never removed; an entry's address is written once before the entry
  * is published (count is released after it), so readers of an index below
- * count need no lock. Last-seen times are atomics updated by every thread
- * that hears from a chunkserver.
+ * count need no lock. Last-seen times are atomics, updated by the thread
+ * that serves a chunkserver's heartbeat, and by nothing else.
  */
 #include "registry.h"
 
@@ -63,7 +63,7 @@ void registry_free(registry *r)
     free(r);
 }
 
-static int registry_find(const registry *r, const char *addr)
+int registry_find(const registry *r, const char *addr)
 {
     size_t n = atomic_load_explicit(&r->count, memory_order_acquire);
     for (size_t i = 0; i < n; i++)
@@ -72,19 +72,13 @@ static int registry_find(const registry *r, const char *addr)
     return -1;
 }
 
-int registry_touch(registry *r, const char *addr, int64_t now_ms)
-{
-    int i = registry_find(r, addr);
-    if (i >= 0)
-        atomic_store(&r->e[i].last_seen_ms, now_ms);
-    return i;
-}
-
 int registry_register(registry *r, const char *addr, int64_t now_ms)
 {
-    int i = registry_touch(r, addr, now_ms);
-    if (i >= 0)
+    int i = registry_find(r, addr);
+    if (i >= 0) {
+        atomic_store(&r->e[i].last_seen_ms, now_ms);
         return i;
+    }
     if (strlen(addr) >= PROTO_MAX_SERVER_ADDR)
         return -1;
     pthread_mutex_lock(&r->lock);

@@ -29,10 +29,12 @@ typedef struct registry registry;
 registry *registry_new(int64_t dead_after_ms);
 void registry_free(registry *r);
 
-/* Registers (or refreshes) addr; returns its index, or -1 when full. */
+/* Registers (or refreshes) addr: a heartbeat, the only thing that makes a
+ * chunkserver live. Returns its index, or -1 when full. */
 int registry_register(registry *r, const char *addr, int64_t now_ms);
-/* Index of a registered addr, or -1. Refreshes its last-seen time. */
-int registry_touch(registry *r, const char *addr, int64_t now_ms);
+/* Index of a registered addr, or -1. Leaves its last-seen time alone: a
+ * message that names a server is not a sign of its life. */
+int registry_find(const registry *r, const char *addr);
 /* Records what a heartbeat says of a chunkserver's rack, disk and load
  * (transfers in progress). */
 void registry_set_disk(registry *r, int index, const char *rack, uint64_t capacity,

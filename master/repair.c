@@ -217,6 +217,15 @@ static void repair_retire(repair *r)
     r->npending = kept;
 }
 
+/* Sets *ud when f has a stored chunk no chunkserver has reported yet. */
+static void repair_find_unreported(const ns_file *f, void *ud)
+{
+    bool *missing = ud;
+    for (uint32_t i = 0; i < f->ncommitted && !*missing; i++)
+        if ((f->chunks[i].flags & NS_CHUNK_STORED) && f->chunks[i].nrep == 0)
+            *missing = true;
+}
+
 /* One pass: retire the copies that are done, collect the worst chunks,
  * then copy each once. */
 static long repair_pass(void *arg)
@@ -224,6 +233,14 @@ static long repair_pass(void *arg)
     repair *r = arg;
     r->nitems = r->nsurplus = 0;
     r->now = registry_now_ms();
+    /* Every chunk looks short of copies until its holders have reported. */
+    if (safemode_on(&r->m->safe, r->now)) {
+        bool missing = false;
+        namespace_each(r->m->ns, repair_find_unreported, &missing);
+        if (missing)
+            return (long)r->interval_ms;
+        safemode_leave(&r->m->safe, "every stored chunk has reported holders");
+    }
     repair_retire(r);
     namespace_each(r->m->ns, repair_collect, r);
     for (size_t i = 0; i < r->nitems; i++)

@@ -30,7 +30,7 @@ expect_fail 'advertise' "$MINIDFS" chunkserver --advertise 'bad host:1' --dir "$
 ok "usage errors: one line, exit 2"
 
 start_master --replication 1
-expect_fail 'cannot listen on port' "$MINIDFS" master --meta-dir "$T/meta2" --port "$(cat "$T/master.port")"
+expect_fail 'cannot listen on port' "$MINIDFS" master --log-level warn --meta-dir "$T/meta2" --port "$(cat "$T/master.port")"
 [ "$LAST_RC" -eq 1 ] || fail "port in use exits $LAST_RC"
 ok "port in use: one line, exit 1"
 

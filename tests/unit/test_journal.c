@@ -76,10 +76,15 @@ static const ns_file *lookup(ns_table *ns, const char *name)
 static const char sum[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
 /* Three files: one complete with a checksum, one removed, one allocated. */
+static const char cluster[] = "00112233445566778899aabbccddeeff";
+
 static void fill(ns_table *ns, journal *j)
 {
     uint64_t gen, exp, ver;
     char id[FILEID_LEN + 1];
+    assert_true(namespace_set_cluster_id(ns, cluster));
+    assert_false(namespace_set_cluster_id(ns, "ffeeddccbbaa99887766554433221100"));   /* once */
+    assert_false(namespace_set_cluster_id(ns, "not hex"));
     assert_int_equal(namespace_create(ns, "kept", 2500, 1000, 3, &gen), NS_OK);
     fileid_of_name("kept", id);
     for (uint32_t i = 0; i < 3; i++)
@@ -102,6 +107,9 @@ static void fill(ns_table *ns, journal *j)
 
 static void check(ns_table *ns)
 {
+    char cid[CLUSTERID_LEN + 1];
+    namespace_cluster_id(ns, cid);
+    assert_string_equal(cid, cluster);   /* from the log and from checkpoints */
     const ns_file *f = lookup(ns, "kept");
     assert_non_null(f);
     assert_int_equal(f->size, 2500);

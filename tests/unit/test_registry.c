@@ -18,7 +18,7 @@ static void test_register_and_liveness(void **state)
     assert_int_equal(registry_register(r, "a:1/", 500), 0);   /* same index again */
     assert_int_equal(registry_count(r), 2);
     assert_string_equal(registry_addr(r, 1), "b:2/");
-    assert_int_equal(registry_touch(r, "c:3/", 0), -1);
+    assert_int_equal(registry_find(r, "c:3/"), -1);
 
     uint16_t live[4];
     assert_int_equal(registry_live_list(r, 1000, live, 4), 2);
@@ -26,7 +26,11 @@ static void test_register_and_liveness(void **state)
     assert_int_equal(live[0], 0);
     assert_true(registry_live(r, 0, 1500));
     assert_false(registry_live(r, 1, 1500));
-    assert_int_equal(registry_touch(r, "b:2/", 1500), 1);
+    /* Being named (a report, a bad-chunk notice) is no sign of life... */
+    assert_int_equal(registry_find(r, "b:2/"), 1);
+    assert_false(registry_live(r, 1, 1500));
+    /* ...only the server's own heartbeat is. */
+    assert_int_equal(registry_register(r, "b:2/", 1500), 1);
     assert_true(registry_live(r, 1, 1500));
     registry_free(r);
 }

@@ -1,0 +1,34 @@
+/*
+ * safemode.c - when the master's safe mode ends (see safemode.h). Owns two
+ * words, written at start and read by request, repair and expiry threads.
+ * Must never hold anything back past its deadline: it is a pause, not a
+ * state a master can get stuck in.
+ */
+#include "safemode.h"
+
+#include "log.h"
+
+void safemode_start(safemode *s, int64_t now_ms, int64_t duration_ms)
+{
+    s->until_ms = now_ms + (duration_ms > 0 ? duration_ms : 0);
+    atomic_init(&s->over, duration_ms <= 0);
+    if (duration_ms > 0)
+        log_info("safe mode for %lld ms: taking chunk reports in, deleting and repairing nothing",
+                 (long long)duration_ms);
+}
+
+bool safemode_on(safemode *s, int64_t now_ms)
+{
+    if (atomic_load_explicit(&s->over, memory_order_relaxed))
+        return false;
+    if (now_ms < s->until_ms)
+        return true;
+    safemode_leave(s, "its time is up");
+    return false;
+}
+
+void safemode_leave(safemode *s, const char *why)
+{
+    if (!atomic_exchange(&s->over, true))
+        log_info("safe mode over (%s): deletions and repairs may go ahead", why);
+}

@@ -1,0 +1,34 @@
+/*
+ * safemode.h - the master's first moments after a restart.
+ *
+ * A master that has just replayed its journal knows every file but not yet
+ * where a single chunk lives: that arrives with the chunkservers' full
+ * reports, one server at a time. Until they are in, a chunk looks short of
+ * copies that are merely unreported, and a replica looks like garbage that
+ * is merely early. So, like HDFS's safe mode, for --safemode-ms after a
+ * start the master takes reports in but orders nothing destructive: no
+ * deletion decided from a report, no trimming of surplus copies, no
+ * repair copies, no expiry of unfinished uploads. A master that created its
+ * namespace just now has nothing to protect and skips it.
+ */
+#ifndef MINIDFS_SAFEMODE_H
+#define MINIDFS_SAFEMODE_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct {
+    int64_t until_ms;        /* monotonic ms; set once at start */
+    _Atomic bool over;       /* said so in the log already */
+} safemode;
+
+/* Safe mode from now_ms for duration_ms (0: none). */
+void safemode_start(safemode *s, int64_t now_ms, int64_t duration_ms);
+/* True while in safe mode; the first call after it ends logs that. Any
+ * thread. */
+bool safemode_on(safemode *s, int64_t now_ms);
+/* Ends safe mode now (every chunk is accounted for), saying why. */
+void safemode_leave(safemode *s, const char *why);
+
+#endif

@@ -3,7 +3,9 @@
  * write, append, read, list, delete. Owns the local files it opens. A read never
  * leaves a half-written output file: it downloads into a temporary file
  * beside the target and renames it into place only when every chunk has
- * arrived whole.
+ * arrived whole. What is not a regular file (a device, a FIFO, stdout) is
+ * written in place, never replaced; a symlink's target is replaced, not
+ * the link.
  */
 #include "client.h"
 
@@ -122,73 +124,157 @@ static int client_temp_beside(const char *target, char *tmp, size_t tmplen)
     return fd;
 }
 
+/* Where a read's bytes go. */
+typedef struct {
+    int fd;
+    bool stream;             /* strictly in order (a pipe, a FIFO, a terminal) */
+    bool in_place;           /* written where it is: stdout, a device, a FIFO */
+    char target[4096];       /* a regular file: the path the temporary is renamed to */
+    char tmp[4096];          /* ... and the temporary */
+} client_output;
+
+/* Opens the output of a read. A regular file (or a new one) is written as
+ * a temporary beside it and renamed into place at the end, so a failed
+ * read leaves it as it was; a symlink is followed, and its target (not
+ * the link) is what gets replaced, keeping its mode; a dangling one is
+ * refused, as cp refuses to write through it. Anything else - a device,
+ * a FIFO, stdout - is opened and written in place: renaming over
+ * /dev/null would replace the device with a file. */
+static bool client_open_output(const char *out, uint64_t size, client_output *o, char *err,
+                               size_t errlen)
+{
+    memset(o, 0, sizeof *o);
+    o->fd = -1;
+    struct stat sb;
+    if (strcmp(out, "-") == 0) {
+        o->fd = STDOUT_FILENO;
+        o->in_place = true;
+        /* A pipe or terminal takes bytes in order only; a regular file
+         * (also when it is our stdout) takes them at any offset. */
+        o->stream = !(fstat(o->fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size == 0 &&
+                      lseek(o->fd, 0, SEEK_CUR) == 0);
+        return true;
+    }
+    snprintf(o->target, sizeof o->target, "%s", out);
+    bool exists = lstat(out, &sb) == 0;
+    if (!exists && errno != ENOENT) {
+        snprintf(err, errlen, "cannot write %s: %s", out, strerror(errno));
+        return false;
+    }
+    if (exists && S_ISLNK(sb.st_mode)) {
+        char *real = realpath(out, NULL);
+        if (!real || stat(real, &sb) != 0) {
+            snprintf(err, errlen, "%s is a symbolic link to nothing that exists; not writing "
+                     "through it", out);
+            free(real);
+            return false;
+        }
+        snprintf(o->target, sizeof o->target, "%s", real);
+        free(real);
+    }
+    if (exists && S_ISDIR(sb.st_mode)) {
+        snprintf(err, errlen, "%s is a directory", out);
+        return false;
+    }
+    if (exists && !S_ISREG(sb.st_mode)) {
+        o->fd = open(o->target, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+        if (o->fd < 0) {
+            snprintf(err, errlen, "cannot open %s: %s", out, strerror(errno));
+            return false;
+        }
+        o->in_place = true;
+        o->stream = lseek(o->fd, 0, SEEK_CUR) < 0;   /* a FIFO: in order */
+        return true;
+    }
+    o->fd = client_temp_beside(o->target, o->tmp, sizeof o->tmp);
+    if (o->fd < 0) {
+        snprintf(err, errlen, "cannot create a file beside %s: %s", out, strerror(errno));
+        return false;
+    }
+    mode_t mode;
+    if (exists) {
+        mode = sb.st_mode & 07777;   /* the file it replaces keeps its mode */
+    } else {
+        mode_t mask = umask(0);
+        umask(mask);
+        mode = 0666 & ~mask;
+    }
+    if (fchmod(o->fd, mode) != 0 || ftruncate(o->fd, (off_t)size) != 0) {
+        snprintf(err, errlen, "cannot size %s: %s", o->tmp, strerror(errno));
+        close(o->fd);
+        unlink(o->tmp);
+        o->fd = -1;
+        return false;
+    }
+    return true;
+}
+
+/* Puts a finished output in place: a temporary is renamed over its
+ * target; an output written in place is done (a regular stdout is cut to
+ * the file's size). */
+static bool client_close_output(client_output *o, uint64_t size, char *err, size_t errlen)
+{
+    if (o->in_place) {
+        struct stat sb;
+        if (!o->stream && fstat(o->fd, &sb) == 0 && S_ISREG(sb.st_mode) &&
+            ftruncate(o->fd, (off_t)size) != 0) {
+            snprintf(err, errlen, "cannot size stdout: %s", strerror(errno));
+            return false;
+        }
+        if (o->fd != STDOUT_FILENO && close(o->fd) != 0) {
+            o->fd = -1;
+            snprintf(err, errlen, "cannot write %s: %s", o->target, strerror(errno));
+            return false;
+        }
+        o->fd = -1;
+        return true;
+    }
+    int rc = close(o->fd);
+    o->fd = -1;
+    if (rc != 0) {
+        snprintf(err, errlen, "cannot write %s: %s", o->tmp, strerror(errno));
+        return false;
+    }
+    if (rename(o->tmp, o->target) != 0) {
+        snprintf(err, errlen, "cannot rename %s to %s: %s", o->tmp, o->target, strerror(errno));
+        return false;
+    }
+    o->tmp[0] = '\0';
+    return true;
+}
+
+/* A failed read: the temporary goes, the target stays as it was. */
+static void client_abandon_output(client_output *o)
+{
+    if (o->fd >= 0 && o->fd != STDOUT_FILENO)
+        close(o->fd);
+    o->fd = -1;
+    if (o->tmp[0])
+        unlink(o->tmp);
+}
+
 bool client_read(const client_opts *o, char *err, size_t errlen)
 {
     client_layout L;
     if (!masterapi_locate(o->master, o->filename, &L, err, errlen))
         return false;
-    const char *out = o->output;
-    bool to_stdout = strcmp(out, "-") == 0;
-    char tmp[4096] = "";
-    int fd;
-    struct stat sb;
-    if (to_stdout) {
-        fd = STDOUT_FILENO;
-    } else {
-        fd = client_temp_beside(out, tmp, sizeof tmp);
-        if (fd < 0) {
-            snprintf(err, errlen, "cannot create a file beside %s: %s", out, strerror(errno));
-            client_layout_free(&L);
-            return false;
-        }
-        mode_t mask = umask(0);
-        umask(mask);
-        fchmod(fd, 0666 & ~mask);
-        if (ftruncate(fd, (off_t)L.file_size) != 0) {
-            snprintf(err, errlen, "cannot size %s: %s", tmp, strerror(errno));
-            goto fail;
-        }
+    client_output out;
+    if (!client_open_output(o->output, L.file_size, &out, err, errlen)) {
+        client_layout_free(&L);
+        return false;
     }
-    /* A pipe or terminal takes bytes in order only; a regular file (also
-     * when it is our stdout) takes them at any offset. */
-    bool stream = to_stdout && !(fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size == 0 &&
-                                 lseek(fd, 0, SEEK_CUR) == 0);
     progress p;
-    progress_start(&p, o->progress && !to_stdout, "read", o->filename, L.file_size);
-    transfer_opts t = { .master = o->master, .upload = false, .fd = fd, .stream_out = stream, .parallel = o->parallel,
-                        .prog = &p };
+    progress_start(&p, o->progress && out.fd != STDOUT_FILENO, "read", o->filename,
+                   L.file_size);
+    transfer_opts t = { .master = o->master, .upload = false, .fd = out.fd,
+                        .stream_out = out.stream, .parallel = o->parallel, .prog = &p };
     bool ok = transfer_run(&t, &L, err, errlen);
     progress_end(&p, ok, L.file_size);
+    ok = ok && client_close_output(&out, L.file_size, err, errlen);
     if (!ok)
-        goto fail;
-    if (to_stdout) {
-        if (!stream && ftruncate(fd, (off_t)L.file_size) != 0) {
-            snprintf(err, errlen, "cannot size stdout: %s", strerror(errno));
-            goto fail;
-        }
-        client_layout_free(&L);
-        return true;
-    }
-    if (close(fd) != 0) {
-        fd = -1;
-        snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
-        goto fail;
-    }
-    fd = -1;
-    if (rename(tmp, out) != 0) {
-        snprintf(err, errlen, "cannot rename %s to %s: %s", tmp, out, strerror(errno));
-        goto fail;
-    }
+        client_abandon_output(&out);
     client_layout_free(&L);
-    return true;
-fail:
-    if (!to_stdout) {
-        if (fd >= 0)
-            close(fd);
-        unlink(tmp);
-    }
-    client_layout_free(&L);
-    return false;
+    return ok;
 }
 
 bool client_list(const client_opts *o, char *err, size_t errlen)

@@ -35,14 +35,22 @@ static json_t *masterapi_call(const char *method, const char *url, json_t *body,
     return resp.json;
 }
 
-static bool masterapi_strings(json_t *arr, const char *what, const char ***out, size_t *n,
-                              char *err, size_t errlen)
+/* The strings of arr, at most max of them: a count from the master is
+ * bounded before it sizes anything. */
+static bool masterapi_strings(json_t *arr, const char *what, size_t max, const char ***out,
+                              size_t *n, char *err, size_t errlen)
 {
     if (!json_is_array(arr)) {
         snprintf(err, errlen, "master answer: \"%s\" is not an array", what);
         return false;
     }
     *n = json_array_size(arr);
+    if (*n > max) {
+        snprintf(err, errlen, "master answer: \"%s\" lists %zu entries, at most %zu make sense",
+                 what, *n, max);
+        *n = 0;
+        return false;
+    }
     *out = calloc(*n ? *n : 1, sizeof **out);
     if (!*out) {
         snprintf(err, errlen, "out of memory");
@@ -108,7 +116,7 @@ bool masterapi_plan_upload(const char *master, const char *name, uint64_t size, 
         !jsonf_int(doc, PROTO_F_NUM_CHUNKS, 0, PROTO_MAX_CHUNKS, &nchunks, err, errlen) ||
         !masterapi_layout_init(L, doc, name, size, (uint64_t)chunk_size, err, errlen) ||
         !masterapi_strings(json_object_get(doc, PROTO_F_CHUNKSERVERS), PROTO_F_CHUNKSERVERS,
-                           &L->servers, &L->nservers, err, errlen))
+                           PROTO_MAX_CHUNKSERVERS, &L->servers, &L->nservers, err, errlen))
         goto bad;
     if (strcmp(ident, L->fileid) != 0 || (uint64_t)nchunks != L->nchunks) {
         snprintf(err, errlen, "master answer does not match the file (identifier or chunk count)");
@@ -128,8 +136,8 @@ bool masterapi_plan_upload(const char *master, const char *name, uint64_t size, 
         json_t *c = json_array_get(chunks, i);
         json_t *reps = json_object_get(c, PROTO_F_REPLICAS);
         if (reps) {
-            if (!masterapi_strings(reps, PROTO_F_REPLICAS, &L->chunks[i].rep, &L->chunks[i].nrep,
-                                   err, errlen))
+            if (!masterapi_strings(reps, PROTO_F_REPLICAS, PROTO_MAX_REPLICATION, &L->chunks[i].rep,
+                                   &L->chunks[i].nrep, err, errlen))
                 goto bad;
         } else {
             L->chunks[i].rep = calloc(1, sizeof *L->chunks[i].rep);
@@ -171,8 +179,8 @@ bool masterapi_locate(const char *master, const char *name, client_layout *L, ch
     for (uint32_t i = 0; i < L->nchunks; i++) {
         client_chunk *c = &L->chunks[i];
         if (json_array_size(replicas) == L->nchunks) {
-            if (!masterapi_strings(json_array_get(replicas, i), PROTO_F_REPLICAS, &c->rep,
-                                   &c->nrep, err, errlen))
+            if (!masterapi_strings(json_array_get(replicas, i), PROTO_F_REPLICAS,
+                                   PROTO_MAX_REPLICATION, &c->rep, &c->nrep, err, errlen))
                 goto bad;
         } else {
             json_t *loc = json_array_get(locations, i);
@@ -243,8 +251,8 @@ bool masterapi_append_begin(const char *master, const char *name, uint64_t size,
         !jsonf_int(doc, PROTO_F_VERSION, 1, INT64_MAX, &version, err, errlen) ||
         !jsonf_int(doc, PROTO_F_CHUNK_SIZE, 1, INT64_MAX, &chunk_size, err, errlen))
         goto bad;
-    if (!json_is_array(chunks)) {
-        snprintf(err, errlen, "master answer: no \"chunks\"");
+    if (!json_is_array(chunks) || json_array_size(chunks) > PROTO_MAX_CHUNKS) {
+        snprintf(err, errlen, "master answer: no \"chunks\", or more than a file may have");
         goto bad;
     }
     *token = (uint64_t)tok;
@@ -264,8 +272,8 @@ bool masterapi_append_begin(const char *master, const char *name, uint64_t size,
         if (!jsonf_int(fill, PROTO_F_INDEX, 0, PROTO_MAX_CHUNKS, &idx, err, errlen) ||
             !jsonf_int(fill, PROTO_F_OFFSET, 1, chunk_size - 1, &off, err, errlen) ||
             !jsonf_int(fill, PROTO_F_LENGTH, 1, chunk_size - off, &len, err, errlen) ||
-            !masterapi_strings(json_object_get(fill, PROTO_F_REPLICAS), PROTO_F_REPLICAS, &c->rep,
-                               &c->nrep, err, errlen))
+            !masterapi_strings(json_object_get(fill, PROTO_F_REPLICAS), PROTO_F_REPLICAS,
+                               PROTO_MAX_REPLICATION, &c->rep, &c->nrep, err, errlen))
             goto bad;
         c->index = (uint32_t)idx;
         c->offset = 0;
@@ -280,8 +288,8 @@ bool masterapi_append_begin(const char *master, const char *name, uint64_t size,
         client_chunk *c = &L->chunks[L->nchunks++];
         long long idx;
         if (!jsonf_int(e, PROTO_F_INDEX, 0, PROTO_MAX_CHUNKS, &idx, err, errlen) ||
-            !masterapi_strings(json_object_get(e, PROTO_F_REPLICAS), PROTO_F_REPLICAS, &c->rep,
-                               &c->nrep, err, errlen))
+            !masterapi_strings(json_object_get(e, PROTO_F_REPLICAS), PROTO_F_REPLICAS,
+                               PROTO_MAX_REPLICATION, &c->rep, &c->nrep, err, errlen))
             goto bad;
         c->index = (uint32_t)idx;
         c->offset = at;
@@ -293,8 +301,12 @@ bool masterapi_append_begin(const char *master, const char *name, uint64_t size,
                  (unsigned long long)at, (unsigned long long)size);
         goto bad;
     }
-    /* Fallbacks for the new chunks: every replica named anywhere. */
-    L->servers = calloc(L->nchunks * PROTO_MAX_REPLICATION + 1, sizeof *L->servers);
+    /* Fallbacks for the new chunks: every replica named anywhere (each
+     * chunk's list is bounded above, so this is too). */
+    size_t named = 0;
+    for (uint32_t k = 0; k < L->nchunks; k++)
+        named += L->chunks[k].nrep;
+    L->servers = calloc(named + 1, sizeof *L->servers);
     if (!L->servers) {
         snprintf(err, errlen, "out of memory");
         goto bad;

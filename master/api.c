@@ -388,6 +388,10 @@ static enum MHD_Result master_api_plan(master *m, struct MHD_Connection *c, cons
         return httpd_reply_error(c, MHD_HTTP_CONFLICT,
                                  "file \"%s\" already exists (overwrite it with "
                                  "\"overwrite\":true, --overwrite in the client)", name);
+    if (st == NS_BAD_SIZE)
+        return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "file \"%.200s\" of %llu bytes is "
+                                 "past the limits (%u chunks, a name of %d bytes)", name,
+                                 (unsigned long long)size, PROTO_MAX_CHUNKS, PROTO_MAX_FILE_NAME);
     if (st != NS_OK)
         return httpd_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
 
@@ -553,8 +557,8 @@ static enum MHD_Result master_api_append_refused(master *m, struct MHD_Connectio
         return httpd_reply_error(c, MHD_HTTP_CONFLICT, "file \"%.200s\" is incomplete (or made "
                                  "of allocated chunks): only a complete file can grow", name);
     case NS_BAD_SIZE:
-        return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST,
-                                 "the file would need more than %u chunks", PROTO_MAX_CHUNKS);
+        return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "\"%.200s\" would need more than "
+                                 "the %u chunks a file may have", name, PROTO_MAX_CHUNKS);
     case NS_NO_SERVERS:
         return httpd_reply_error(c, MHD_HTTP_SERVICE_UNAVAILABLE,
                                  "no live chunkserver holds the file's last chunk");

@@ -251,12 +251,49 @@ uint32_t namespace_under_replicated(const ns_file *f, bool (*live)(void *ud, uin
     return n;
 }
 
+/* Chunks a file of size bytes takes (chunk_size > 0). */
+static uint64_t namespace_chunks_for(uint64_t size, uint64_t chunk_size)
+{
+    return size / chunk_size + (size % chunk_size != 0);
+}
+
+/* Whether a file of size bytes in chunks of chunk_size is within the
+ * limits: a chunk size of 1 byte to PROTO_MAX_CHUNK_SIZE, at most
+ * PROTO_MAX_CHUNKS chunks. */
+static bool namespace_size_ok(uint64_t size, uint64_t chunk_size)
+{
+    return chunk_size >= 1 && chunk_size <= PROTO_MAX_CHUNK_SIZE &&
+           namespace_chunks_for(size, chunk_size) <= PROTO_MAX_CHUNKS;
+}
+
+/* Makes room for n chunk slots in f (the write lock is held); the new
+ * ones are zero. False when memory runs out. */
+static bool namespace_grow_chunks(ns_file *f, uint64_t n)
+{
+    if (n <= f->nchunks)
+        return true;
+    if (n > PROTO_MAX_CHUNKS)
+        return false;
+    ns_chunk *grown = realloc(f->chunks, (size_t)n * sizeof *grown);
+    if (!grown)
+        return false;
+    memset(&grown[f->nchunks], 0, ((size_t)n - f->nchunks) * sizeof *grown);
+    f->chunks = grown;
+    f->nchunks = (uint32_t)n;
+    return true;
+}
+
 /* A new file, not yet in the table; chunk versions start at gen. */
 static ns_file *namespace_file_new(const char *name, uint64_t gen, uint64_t size,
                                    uint64_t chunk_size, unsigned replication)
 {
+    /* The limits of docs/PROTOCOL.md, checked here too, so that nothing
+     * a request or a record says can make a file this table (or its
+     * checkpoint) cannot hold. */
+    if (!namespace_size_ok(size, chunk_size) || strlen(name) > PROTO_MAX_FILE_NAME)
+        return NULL;
     ns_file *f = calloc(1, sizeof *f);
-    if (!f || chunk_size == 0 || !fileid_of_name(name, f->fileid) || !(f->name = strdup(name))) {
+    if (!f || !fileid_of_name(name, f->fileid) || !(f->name = strdup(name))) {
         free(f);
         return NULL;
     }
@@ -264,12 +301,9 @@ static ns_file *namespace_file_new(const char *name, uint64_t gen, uint64_t size
     f->size = size;
     f->chunk_size = chunk_size;
     f->touched_ms = namespace_now_ms();
-    f->replication = (uint8_t)(replication < NS_MAX_REPLICAS ? replication : NS_MAX_REPLICAS);
-    uint64_t n = (size + chunk_size - 1) / chunk_size;
-    if (n > UINT32_MAX) {
-        namespace_file_free(f);
-        return NULL;
-    }
+    f->replication = (uint8_t)(replication < 1 ? 1 : replication < NS_MAX_REPLICAS ? replication
+                                                                                   : NS_MAX_REPLICAS);
+    uint64_t n = namespace_chunks_for(size, chunk_size);
     f->nchunks = f->ncommitted = (uint32_t)n;
     if (f->nchunks && !(f->chunks = calloc(f->nchunks, sizeof *f->chunks))) {
         namespace_file_free(f);
@@ -301,6 +335,8 @@ static json_t *namespace_create_record(const ns_file *f)
 ns_status namespace_create(ns_table *ns, const char *name, uint64_t size, uint64_t chunk_size,
                            unsigned replication, uint64_t *generation)
 {
+    if (!namespace_size_ok(size, chunk_size) || strlen(name) > PROTO_MAX_FILE_NAME)
+        return NS_BAD_SIZE;
     ns_file *f = namespace_file_new(name, 0, size, chunk_size, replication);
     if (!f)
         return NS_NO_MEMORY;
@@ -608,13 +644,14 @@ ns_status namespace_allocate(ns_table *ns, const char *name, uint32_t index, uin
             goto out;
         }
         if (index == f->nchunks) {
-            ns_chunk *grown = realloc(f->chunks, ((size_t)f->nchunks + 1) * sizeof *grown);
-            if (!grown) {
+            if (index >= PROTO_MAX_CHUNKS) {
+                st = NS_BAD_INDEX;
+                goto out;
+            }
+            if (!namespace_grow_chunks(f, (uint64_t)index + 1)) {
                 st = NS_NO_MEMORY;
                 goto out;
             }
-            f->chunks = grown;
-            f->nchunks++;
         } else {
             namespace_lease_drop(f, index);   /* a slot an abandoned append left */
         }
@@ -686,16 +723,9 @@ static bool namespace_rec_int(json_t *rec, const char *key, uint64_t *out)
 static bool namespace_apply_chunk(ns_table *ns, ns_file *f, uint64_t i, uint64_t v, bool stored,
                                   const char *sha, bool pending)
 {
-    if (i > f->nchunks || i >= UINT32_MAX)
+    /* an allocation or an append added it */
+    if (i > f->nchunks || !namespace_grow_chunks(f, i + 1))
         return false;
-    if (i == f->nchunks) {   /* an allocation or an append added it */
-        ns_chunk *grown = realloc(f->chunks, ((size_t)f->nchunks + 1) * sizeof *grown);
-        if (!grown)
-            return false;
-        f->chunks = grown;
-        memset(&f->chunks[i], 0, sizeof *grown);
-        f->nchunks++;
-    }
     if (!pending && i >= f->ncommitted)
         f->ncommitted = (uint32_t)i + 1;
     ns_chunk *c = &f->chunks[i];
@@ -766,9 +796,15 @@ bool namespace_apply(ns_table *ns, json_t *rec, char *err, size_t errlen)
         ok = !bad;
         json_t *chunks = json_object_get(rec, "chunks"), *e;
         uint64_t n = 0;
-        if (f && namespace_rec_int(rec, "n", &n))
-            while (ok && f->nchunks < n)   /* allocated chunks past the size */
-                ok = namespace_apply_chunk(ns, f, f->nchunks, f->generation, false, NULL, false);
+        if (f && namespace_rec_int(rec, "n", &n) && n > f->nchunks) {
+            /* allocated chunks past the size */
+            uint32_t from = f->nchunks;
+            ok = namespace_grow_chunks(f, n);
+            for (uint32_t q = from; ok && q < f->nchunks; q++)
+                f->chunks[q].version = f->generation;
+            if (ok)
+                f->ncommitted = f->nchunks;
+        }
         size_t k;
         json_array_foreach(chunks, k, e) {
             if (!f || !ok)
@@ -804,9 +840,12 @@ bool namespace_apply(ns_table *ns, json_t *rec, char *err, size_t errlen)
             uint64_t size;
             ok = namespace_rec_int(rec, "size", &size);
             if (ok && f && f->generation == gen) {
-                f->size = size;
-                uint64_t n = (size + f->chunk_size - 1) / f->chunk_size;
-                f->ncommitted = (uint32_t)(n < f->nchunks ? n : f->nchunks);
+                ok = namespace_size_ok(size, f->chunk_size);
+                uint64_t n = namespace_chunks_for(size, f->chunk_size);
+                if (ok) {
+                    f->size = size;
+                    f->ncommitted = (uint32_t)(n < f->nchunks ? n : f->nchunks);
+                }
             }
         }
         if (gen > ns->counter)
@@ -878,13 +917,19 @@ bool namespace_dump(ns_table *ns, bool (*emit)(void *sink, const json_t *rec), v
 /* ---- appends ---- */
 
 /* What appending bytes to f takes: the fill of its partial last chunk, and
- * how many new chunks. */
-static void namespace_append_shape(const ns_file *f, uint64_t bytes, int64_t *fill_index,
+ * how many new chunks. False when the file would outgrow the limits
+ * (PROTO_MAX_CHUNKS chunks): nothing here can overflow or be cut short,
+ * since the sizes are bounded before they are added. */
+static bool namespace_append_shape(const ns_file *f, uint64_t bytes, int64_t *fill_index,
                                    uint64_t *fill_offset, uint64_t *fill_length, uint32_t *nnew)
 {
     uint64_t cs = f->chunk_size, tail = f->size % cs;
+    uint64_t room = (uint64_t)PROTO_MAX_CHUNKS * cs - f->size;   /* f->size is within it */
     *fill_index = -1;
     *fill_offset = *fill_length = 0;
+    *nnew = 0;
+    if (bytes > room)
+        return false;
     uint64_t rest = bytes;
     if (f->size > 0 && tail > 0) {
         *fill_index = (int64_t)f->ncommitted - 1;
@@ -892,7 +937,11 @@ static void namespace_append_shape(const ns_file *f, uint64_t bytes, int64_t *fi
         *fill_length = bytes < cs - tail ? bytes : cs - tail;
         rest -= *fill_length;
     }
-    *nnew = (uint32_t)((rest + cs - 1) / cs);
+    uint64_t n = namespace_chunks_for(rest, cs);
+    if ((uint64_t)f->ncommitted + n > PROTO_MAX_CHUNKS)
+        return false;
+    *nnew = (uint32_t)n;
+    return true;
 }
 
 static ns_status namespace_append_check(ns_file *f, int64_t now_ms)
@@ -921,14 +970,13 @@ ns_status namespace_append_needs(ns_table *ns, const char *name, uint64_t bytes,
         *replication = f->replication;
         int64_t fi;
         uint64_t fo, fl;
-        namespace_append_shape(f, bytes, &fi, &fo, &fl, nnew);
-        if (fi >= 0) {
+        if (!namespace_append_shape(f, bytes, &fi, &fo, &fl, nnew)) {
+            st = NS_BAD_SIZE;
+        } else if (fi >= 0) {
             const ns_chunk *c = &f->chunks[fi];
             memcpy(holders, c->rep, c->nrep * sizeof *holders);
             *nholders = c->nrep;
         }
-        if ((uint64_t)f->ncommitted + *nnew > PROTO_MAX_CHUNKS)
-            st = NS_BAD_SIZE;
     }
     pthread_rwlock_unlock(&ns->lock);
     return st;
@@ -950,7 +998,10 @@ ns_status namespace_append_begin(ns_table *ns, const char *name, uint64_t bytes,
     int64_t fi;
     uint64_t fo, fl;
     uint32_t nnew;
-    namespace_append_shape(f, bytes, &fi, &fo, &fl, &nnew);
+    if (!namespace_append_shape(f, bytes, &fi, &fo, &fl, &nnew)) {
+        st = NS_BAD_SIZE;
+        goto out;
+    }
     if (nnew != nplan_chunks) {
         st = NS_BUSY;   /* the file changed since the caller planned: plan again */
         goto out;
@@ -960,15 +1011,9 @@ ns_status namespace_append_begin(ns_table *ns, const char *name, uint64_t bytes,
         goto out;
     }
     uint32_t first = f->ncommitted;
-    if ((size_t)first + nnew > f->nchunks) {
-        ns_chunk *grown = realloc(f->chunks, ((size_t)first + nnew) * sizeof *grown);
-        if (!grown) {
-            st = NS_NO_MEMORY;
-            goto out;
-        }
-        f->chunks = grown;
-        memset(&f->chunks[f->nchunks], 0, ((size_t)first + nnew - f->nchunks) * sizeof *grown);
-        f->nchunks = first + nnew;
+    if (!namespace_grow_chunks(f, (uint64_t)first + nnew)) {
+        st = NS_NO_MEMORY;
+        goto out;
     }
     ns_append *ap = f->append ? f->append : calloc(1, sizeof *ap);
     if (!ap) {
@@ -988,7 +1033,8 @@ ns_status namespace_append_begin(ns_table *ns, const char *name, uint64_t bytes,
         namespace_lease_drop(f, first + k);
         memset(c, 0, sizeof *c);
         c->version = ap->version;
-        namespace_log(ns, namespace_chunk_record(f, first + k));
+        if (ns->j)   /* a million new slots: build no record nobody keeps */
+            namespace_log(ns, namespace_chunk_record(f, first + k));
     }
     out->token = ap->token;
     out->version = ap->version;
@@ -1033,7 +1079,7 @@ ns_status namespace_append_end(ns_table *ns, const char *name, uint64_t token, b
         f->append = NULL;
         goto out;
     }
-    uint32_t ncommitted = (uint32_t)((ap->new_size + f->chunk_size - 1) / f->chunk_size);
+    uint32_t ncommitted = (uint32_t)namespace_chunks_for(ap->new_size, f->chunk_size);
     if ((ap->fill_index >= 0 && !ap->fill_done) || ncommitted > f->nchunks) {
         st = NS_INCOMPLETE;
         goto out;

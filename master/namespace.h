@@ -160,7 +160,9 @@ bool namespace_file_complete(const ns_file *f);
 uint64_t namespace_chunk_length(const ns_file *f, uint32_t index);
 
 /* Creates an incomplete file wanting replication copies of each chunk;
- * *generation receives its generation. */
+ * *generation receives its generation. NS_BAD_SIZE beyond the limits
+ * (PROTO_MAX_CHUNKS chunks of at most PROTO_MAX_CHUNK_SIZE, a name of at
+ * most PROTO_MAX_FILE_NAME bytes). */
 ns_status namespace_create(ns_table *ns, const char *name, uint64_t size, uint64_t chunk_size,
                            unsigned replication, uint64_t *generation);
 /* Chunks of f with fewer replicas than it wants, counting only servers

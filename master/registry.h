@@ -14,7 +14,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define REGISTRY_MAX 4096
+#include "protocol.h"
+
+#define REGISTRY_MAX PROTO_MAX_CHUNKSERVERS
 #define REGISTRY_RACK_MAX 64
 
 /* What placement needs to know of one chunkserver. */

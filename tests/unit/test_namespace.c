@@ -10,6 +10,9 @@
 #include <cmocka.h>
 
 #include "namespace.h"
+#include "nscheck.h"
+
+#include <stdlib.h>
 
 static uint64_t test_ver;   /* a chunk version namespace_report hands back */
 
@@ -264,6 +267,158 @@ static void test_many_files_grow_table(void **state)
     namespace_free(ns);
 }
 
+/* The checkpoint must always replay to the same namespace. */
+static void roundtrip(ns_table *ns)
+{
+    char err[1024];
+    if (!nscheck_roundtrip(ns, err, sizeof err))
+        fail_msg("checkpoint round trip: %s", err);
+}
+
+/* The master can always write and re-read its own checkpoint, after every
+ * kind of change and with every value at its limit; and what is past a
+ * limit is refused up front, never stored. An append of 4,294,967,296,000,000
+ * bytes to a 1 MB-chunk file once wrapped the new chunk count to 32 bits
+ * and made a checkpoint the next start refused. */
+static void test_checkpoint_roundtrip_at_limits(void **state)
+{
+    (void)state;
+    ns_table *ns = namespace_new();
+    uint64_t gen, exp;
+    const uint64_t max_cs = PROTO_MAX_CHUNK_SIZE, max_size = (uint64_t)PROTO_MAX_CHUNKS * max_cs;
+    char *longname = malloc(PROTO_MAX_FILE_NAME + 2);
+    memset(longname, 'n', PROTO_MAX_FILE_NAME + 1);
+    longname[PROTO_MAX_FILE_NAME + 1] = '\0';
+    assert_true(namespace_set_cluster_id(ns, "0123456789abcdef0123456789abcdef"));
+    roundtrip(ns);
+
+    /* past the limits: refused, nothing stored */
+    assert_int_equal(namespace_create(ns, longname, 1, 1000, 1, &gen), NS_BAD_SIZE);
+    assert_int_equal(namespace_create(ns, "big", max_size + 1, max_cs, 8, &gen), NS_BAD_SIZE);
+    assert_int_equal(namespace_create(ns, "cs", 1, max_cs + 1, 8, &gen), NS_BAD_SIZE);
+    assert_int_equal(namespace_count(ns), 0);
+    /* at them: stored, and replayed */
+    longname[PROTO_MAX_FILE_NAME] = '\0';
+    assert_int_equal(namespace_create(ns, longname, max_size, max_cs, 8, &gen), NS_OK);
+    roundtrip(ns);
+    assert_int_equal(namespace_create(ns, "empty", 0, 1, 1, &gen), NS_OK);
+    roundtrip(ns);
+
+    /* appends: to a complete file of 1.5 chunks of 1 MB */
+    char id[FILEID_LEN + 1];
+    assert_int_equal(namespace_create(ns, "al.bin", 1500000, 1000000, 3, &gen), NS_OK);
+    fileid_of_name("al.bin", id);
+    static const char sum[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    assert_int_equal(namespace_report(ns, id, 0, 0, 1000000, gen, sum, &exp, &test_ver), NS_OK);
+    assert_int_equal(namespace_report(ns, id, 1, 0, 500000, gen, sum, &exp, &test_ver), NS_OK);
+    roundtrip(ns);
+    uint32_t nnew;
+    uint16_t holders[NS_MAX_REPLICAS];
+    unsigned nholders, rep;
+    ns_append_plan ap;
+    uint16_t live[1] = { 0 };
+    /* the request that wedged the master, and one byte past the limit */
+    assert_int_equal(namespace_append_needs(ns, "al.bin", 4294967296000000ull, &nnew, holders,
+                                            &nholders, &rep), NS_BAD_SIZE);
+    assert_int_equal(namespace_append_begin(ns, "al.bin", 4294967296000000ull, live, 1,
+                                            (uint32_t)4294967296000000ull / 1000000, 0, 1000,
+                                            &ap), NS_BAD_SIZE);
+    uint64_t room = (uint64_t)PROTO_MAX_CHUNKS * 1000000 - 1500000;
+    assert_int_equal(namespace_append_needs(ns, "al.bin", room + 1, &nnew, holders, &nholders,
+                                            &rep), NS_BAD_SIZE);
+    assert_int_equal(namespace_append_needs(ns, "al.bin", UINT64_MAX, &nnew, holders, &nholders,
+                                            &rep), NS_BAD_SIZE);
+    /* exactly to the limit: planned (every slot), replayed (in a copy of
+     * its own, as a million pending slots make every later dump big) */
+    ns_table *big = namespace_new();
+    assert_int_equal(namespace_create(big, "al.bin", 1500000, 1000000, 3, &gen), NS_OK);
+    assert_int_equal(namespace_report(big, id, 0, 0, 1000000, gen, sum, &exp, &test_ver), NS_OK);
+    assert_int_equal(namespace_report(big, id, 1, 0, 500000, gen, sum, &exp, &test_ver), NS_OK);
+    assert_int_equal(namespace_append_needs(big, "al.bin", room, &nnew, holders, &nholders, &rep),
+                     NS_OK);
+    assert_int_equal(nnew, PROTO_MAX_CHUNKS - 2);
+    assert_int_equal(namespace_append_begin(big, "al.bin", room, live, 1, nnew, 0, 1000, &ap),
+                     NS_OK);
+    roundtrip(big);
+    namespace_free(big);
+    /* a small append, committed */
+    assert_int_equal(namespace_append_needs(ns, "al.bin", 700000, &nnew, holders, &nholders, &rep),
+                     NS_OK);
+    assert_int_equal(namespace_append_begin(ns, "al.bin", 700000, live, 1, nnew, 2000, 1000, &ap),
+                     NS_OK);
+    assert_int_equal(namespace_report(ns, id, 1, 0, 1000000, ap.version, sum, &exp, &test_ver),
+                     NS_OK);
+    assert_int_equal(namespace_report(ns, id, 2, 0, 200000, ap.version, sum, &exp, &test_ver),
+                     NS_OK);
+    roundtrip(ns);
+    assert_int_equal(namespace_append_end(ns, "al.bin", ap.token, false, 2000), NS_OK);
+    roundtrip(ns);
+    const ns_file *f = lookup(ns, "al.bin");
+    assert_int_equal(f->size, 2200000);
+
+    /* allocations, up to the last index a file may have */
+    uint16_t plan[2] = { 0, 1 };
+    ns_allocation a;
+    for (uint32_t i = 0; i < 3; i++)
+        assert_int_equal(namespace_allocate(ns, "alloc", i, max_cs, 8, plan, 2, 0, 1000, &a),
+                         NS_OK);
+    roundtrip(ns);
+    assert_int_equal(namespace_allocate(ns, "alloc", 5, max_cs, 8, plan, 2, 0, 1000, &a),
+                     NS_BAD_INDEX);
+
+    /* removal */
+    ns_doomed d;
+    assert_int_equal(namespace_remove(ns, longname, &d), NS_OK);
+    namespace_doomed_free(&d);
+    roundtrip(ns);
+    free(longname);
+    namespace_free(ns);
+}
+
+/* Records a journal could hold but the namespace cannot: refused on
+ * replay, never half-applied into something a checkpoint cannot hold. */
+static void test_replay_refuses_what_is_past_the_limits(void **state)
+{
+    (void)state;
+    ns_table *ns = namespace_new();
+    char err[256];
+    const char *bad[] = {
+        "{\"op\":\"create\",\"name\":\"a\",\"gen\":1,\"size\":2000000000000000,\"cs\":1,\"rep\":1}",
+        "{\"op\":\"create\",\"name\":\"a\",\"gen\":1,\"size\":1,\"cs\":0,\"rep\":1}",
+        "{\"op\":\"create\",\"name\":\"a\",\"gen\":1,\"size\":1,\"cs\":2000000000,\"rep\":1}",
+        "{\"op\":\"create\",\"name\":\"a\",\"gen\":-1,\"size\":1,\"cs\":1,\"rep\":1}",
+        "{\"op\":\"file\",\"name\":\"b\",\"gen\":2,\"size\":1,\"cs\":1,\"rep\":1,\"n\":4294967296}",
+        "{\"op\":\"cluster\",\"id\":\"ABC\"}",
+        "{\"op\":\"nonsense\"}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        json_t *rec = json_loads(bad[i], 0, NULL);
+        assert_non_null(rec);
+        assert_false(namespace_apply(ns, rec, err, sizeof err));
+        json_decref(rec);
+    }
+    /* a second, different cluster id is not ours to pick */
+    json_t *c1 = json_loads("{\"op\":\"cluster\",\"id\":\"0123456789abcdef0123456789abcdef\"}", 0, NULL);
+    json_t *c2 = json_loads("{\"op\":\"cluster\",\"id\":\"fedcba9876543210fedcba9876543210\"}", 0, NULL);
+    assert_true(namespace_apply(ns, c1, err, sizeof err));
+    assert_true(namespace_apply(ns, c1, err, sizeof err));
+    assert_false(namespace_apply(ns, c2, err, sizeof err));
+    json_decref(c1);
+    json_decref(c2);
+    /* the size record of an existing file: within its limits only */
+    json_t *ok = json_loads("{\"op\":\"create\",\"name\":\"s\",\"gen\":5,\"size\":10,\"cs\":1000000,\"rep\":1}", 0, NULL);
+    assert_true(namespace_apply(ns, ok, err, sizeof err));
+    json_decref(ok);
+    char id[FILEID_LEN + 1], rec[300];
+    fileid_of_name("s", id);
+    snprintf(rec, sizeof rec, "{\"op\":\"size\",\"id\":\"%s\",\"gen\":5,\"size\":4294967296000000000}", id);
+    json_t *sz = json_loads(rec, 0, NULL);
+    assert_false(namespace_apply(ns, sz, err, sizeof err));
+    json_decref(sz);
+    roundtrip(ns);
+    namespace_free(ns);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -276,6 +431,8 @@ int main(void)
         cmocka_unit_test(test_allocate),
         cmocka_unit_test(test_version_moves_with_mutation),
         cmocka_unit_test(test_many_files_grow_table),
+        cmocka_unit_test(test_checkpoint_roundtrip_at_limits),
+        cmocka_unit_test(test_replay_refuses_what_is_past_the_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

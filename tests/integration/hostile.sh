@@ -1,0 +1,74 @@
+# hostile.sh - requests and answers a careless or hostile peer could send,
+# none of which may wedge the master, crash the client, or keep a dead
+# server looking alive. Each part fails on a cluster without the check it
+# names.
+. "$(dirname "$0")/lib.sh"
+
+CS=1000000
+start_cluster 1 --chunkSize "$CS" --dead-after-ms 1000 --replication 1
+M=${MASTER%/}
+J=(-H 'Content-Type: application/json')
+
+# ---- sizes past every limit: refused up front, and the master can still
+# write and re-read its checkpoint afterwards (an append of
+# 4,294,967,296,000,000 bytes once wrapped a chunk count to 32 bits and left
+# a checkpoint the next start refused).
+make_file "$T/al" 1500000
+client --action write --filename al.bin --input "$T/al"
+expect_status 400 POST "$M/append" "${J[@]}" --data '{"fileName":"al.bin","size":4294967296000000}'
+grep -q 'would need more than the 1000000 chunks' "$T/body" || fail "append past the limit: $(cat "$T/body")"
+expect_status 400 POST "$M/append" "${J[@]}" --data '{"fileName":"al.bin","size":9223372036854775807}'
+expect_status 410 POST "$M/appendDone" "${J[@]}" --data '{"fileName":"al.bin","token":1}'
+expect_status 400 POST "$M/upload" "${J[@]}" --data '{"fileName":"big","fileSize":1000000000001}'
+MPORT=$(cat "$T/master.port")
+stop_pid "$MASTER_PID"
+start_master --chunkSize "$CS" --dead-after-ms 1000 --replication 1 --port "$MPORT"
+grep -q 'damaged' "$T/master.log" && fail "the checkpoint was refused: $(grep damaged "$T/master.log")"
+wait_live 1
+client --action read --filename al.bin --output-filename "$T/al.out"
+cmp "$T/al" "$T/al.out" || fail "al.bin after the restart"
+ok "sizes past the limits: 400, and the master restarts from its checkpoint"
+
+# ---- a registration refused for a bad field takes no registry slot: 4,100
+# of them once filled the registry and locked real chunkservers out.
+{
+    for i in $(seq 1 4100); do
+        [ "$i" -eq 1 ] || echo next
+        printf 'url = "%s/chunkserver"\nheader = "Content-Type: application/json"\n' "$M"
+        printf 'data = "{\\"url\\":\\"127.0.0.1:%d/\\",\\"rack\\":\\"bad rack!\\"}"\noutput = "/dev/null"\nwrite-out = "%%{http_code}\\n"\n' $((20000 + i))
+    done
+} >"$T/regs.curl"
+curl -s -K "$T/regs.curl" >"$T/regs.codes"
+[ "$(grep -c '^400$' "$T/regs.codes")" -eq 4100 ] || fail "bad registrations: $(sort "$T/regs.codes" | uniq -c)"
+[ "$(curl -s "$M/chunkservers" | grep -o '"url"' | wc -l)" -eq 1 ] || fail "refused registrations took slots"
+start_chunkserver cs2 "$T/data2"
+wait_live 2
+ok "4,100 refused registrations take no slot; a real chunkserver still joins"
+
+# ---- only a server's own heartbeat makes it live: a report or bad-chunk
+# notice naming a dead one does not.
+stop_pid "$CS_PID_cs2"
+dead() { curl -s "$M/chunkservers" | grep -q "\"url\":\"$CS_ADDR_cs2\",\"live\":false"; }
+wait_until 10 "cs2 to be declared dead" dead
+ID=$(fileid al.bin)
+for i in 1 2 3 4 5 6 7 8 9 10; do
+    http POST "$M/badChunk" "${J[@]}" --data "{\"chunkIdentifier\":\"${ID}_0\",\"chunkserver\":\"$CS_ADDR_cs2\"}" >/dev/null
+    http POST "$M/uploadSuccessful" "${J[@]}" --data "{\"chunkIdentifier\":\"${ID}_0\",\"chunkserver\":\"$CS_ADDR_cs2\"}" >/dev/null
+    http POST "$M/chunkreport" "${J[@]}" --data "{\"url\":\"$CS_ADDR_cs2\",\"chunks\":[]}" >/dev/null
+    dead || fail "a message naming dead cs2 made it live: $(curl -s "$M/chunkservers")"
+done
+ok "messages naming a dead chunkserver do not make it live"
+
+# ---- a hostile master's answers: counts past every bound are refused,
+# never used to size anything (an /append answer with more than 8 replicas
+# per chunk once wrote past the client's array).
+reps=$(for i in $(seq 1 20); do printf '"127.0.0.1:%d/",' $((30000 + i)); done)
+printf '{"token":1,"version":9,"identifier":"x","chunkSize":1000000,"fileSize":1500000,"newSize":4500000,"lease_expires_ms":60000,"fill":null,"chunks":[{"index":2,"chunkIdentifier":"x_2","replicas":[%s]},{"index":3,"chunkIdentifier":"x_3","replicas":[%s]},{"index":4,"chunkIdentifier":"x_4","replicas":[%s]}]}' \
+    "${reps%,}" "${reps%,}" "${reps%,}" >"$T/evil.json"
+"$CANNED" "$T/canned.port" 200 "$T/evil.json" &
+PIDS+=($!)
+wait_until 10 "the canned master" test -s "$T/canned.port"
+make_file "$T/three" 3000000
+expect_fail 'at most 8 make sense' "$MINIDFS" client --master "http://127.0.0.1:$(cat "$T/canned.port")/" \
+    --quiet --action append --filename x --input "$T/three"
+ok "a hostile master's answer with 20 replicas per chunk: refused, no overflow"

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "escape.h"
 #include "jsonf.h"
 #include "masterapi.h"
 #include "protocol.h"
@@ -43,6 +44,28 @@ static int client_open_input(const client_opts *o, struct stat *sb, char *err, s
     return fd;
 }
 
+/* Moves every window of a file's chunks, the first one in L: each is
+ * transferred, then the next asked for, so what the client holds stays
+ * one window whatever the file's size. L is the caller's to free. */
+static bool client_transfer_windows(const client_opts *o, const transfer_opts *t,
+                                    client_layout *L, progress *p, char *err, size_t errlen)
+{
+    for (;;) {
+        if (!transfer_run(t, L, err, errlen))
+            return false;
+        for (uint32_t k = 0; k < L->nchunks; k++)
+            p->base += L->chunks[k].length;
+        if (!masterapi_more(L))
+            return true;
+        client_layout next;
+        bool ok = masterapi_next(o->master, o->filename, L, &next, err, errlen);
+        client_layout_free(L);
+        if (!ok)
+            return false;
+        *L = next;
+    }
+}
+
 bool client_write(const client_opts *o, char *err, size_t errlen)
 {
     struct stat sb;
@@ -56,8 +79,9 @@ bool client_write(const client_opts *o, char *err, size_t errlen)
         progress p;
         progress_start(&p, o->progress, "write", o->filename, L.file_size);
         transfer_opts t = { .master = o->master, .upload = true, .fd = fd, .parallel = o->parallel, .prog = &p };
-        ok = transfer_run(&t, &L, err, errlen);
-        progress_end(&p, ok, L.file_size);
+        uint64_t total = L.file_size;
+        ok = client_transfer_windows(o, &t, &L, &p, err, errlen);
+        progress_end(&p, ok, total);
         client_layout_free(&L);
     }
     close(fd);
@@ -96,7 +120,8 @@ bool client_append(const client_opts *o, char *err, size_t errlen)
         progress_start(&p, o->progress, "append", o->filename, L.file_size);
         transfer_opts t = { .master = o->master, .upload = true, .fd = fd, .parallel = o->parallel,
                             .prog = &p };
-        ok = transfer_run(&t, &L, err, errlen);
+        uint64_t total = L.file_size;
+        ok = client_transfer_windows(o, &t, &L, &p, err, errlen);
         /* All of it or none: the master commits the new size only now. */
         if (ok)
             ok = masterapi_append_end(o->master, o->filename, token, false, err, errlen);
@@ -104,7 +129,7 @@ bool client_append(const client_opts *o, char *err, size_t errlen)
             char ignored[256];
             masterapi_append_end(o->master, o->filename, token, true, ignored, sizeof ignored);
         }
-        progress_end(&p, ok, L.file_size);
+        progress_end(&p, ok, total);
         client_layout_free(&L);
     }
     close(fd);
@@ -268,9 +293,10 @@ bool client_read(const client_opts *o, char *err, size_t errlen)
                    L.file_size);
     transfer_opts t = { .master = o->master, .upload = false, .fd = out.fd,
                         .stream_out = out.stream, .parallel = o->parallel, .prog = &p };
-    bool ok = transfer_run(&t, &L, err, errlen);
-    progress_end(&p, ok, L.file_size);
-    ok = ok && client_close_output(&out, L.file_size, err, errlen);
+    uint64_t total = L.file_size;
+    bool ok = client_transfer_windows(o, &t, &L, &p, err, errlen);
+    progress_end(&p, ok, total);
+    ok = ok && client_close_output(&out, total, err, errlen);
     if (!ok)
         client_abandon_output(&out);
     client_layout_free(&L);
@@ -290,8 +316,12 @@ bool client_list(const client_opts *o, char *err, size_t errlen)
         json_int_t size = json_integer_value(json_object_get(f, PROTO_F_FILE_SIZE));
         json_int_t chunks = json_integer_value(json_object_get(f, PROTO_F_NUM_CHUNKS));
         bool complete = json_is_true(json_object_get(f, PROTO_F_COMPLETE));
-        printf("%-40s %14" JSON_INTEGER_FORMAT " %8" JSON_INTEGER_FORMAT " %s\n",
-               name ? name : "?", size, chunks, complete ? "complete" : "incomplete");
+        /* complete yet with no live copy of some chunk: not readable now */
+        json_int_t gone = json_integer_value(json_object_get(f, PROTO_F_UNAVAILABLE));
+        char shown[1024];
+        escape_text(name ? name : "?", shown, sizeof shown);   /* one row per file, always */
+        printf("%-40s %14" JSON_INTEGER_FORMAT " %8" JSON_INTEGER_FORMAT " %s\n", shown, size,
+               chunks, !complete ? "incomplete" : gone > 0 ? "unavailable" : "complete");
     }
     json_decref(files);
     if (fflush(stdout) != 0) {

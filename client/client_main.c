@@ -9,6 +9,7 @@
 
 #include "addr.h"
 #include "client.h"
+#include "escape.h"
 #include "flags.h"
 #include "httpc.h"
 #include "log.h"
@@ -115,7 +116,12 @@ int client_main(int argc, char **argv)
     bool ok = run(&o, err, sizeof err);
     curl_global_cleanup();
     if (!ok) {
-        fprintf(stderr, "minidfs client: %s %s: %s\n", action, filename ? filename : "", err);
+        /* The name and the message may hold anything a user or a master
+         * put there: one line, with nothing a terminal acts on. */
+        char name[1024], msg[2048];
+        escape_text(filename ? filename : "", name, sizeof name);
+        escape_text(err, msg, sizeof msg);
+        fprintf(stderr, "minidfs client: %s %s: %s\n", action, name, msg);
         return 1;
     }
     return 0;

@@ -67,30 +67,88 @@ static bool masterapi_strings(json_t *arr, const char *what, size_t max, const c
     return true;
 }
 
-/* Fills the sizes and chunk offsets common to both answers. */
-static bool masterapi_layout_init(client_layout *L, json_t *doc, const char *name,
-                                  uint64_t size, uint64_t chunk_size, char *err, size_t errlen)
+/* Fills the window of chunks first .. first + n - 1 of a layout whose
+ * sizes and mapping are set: each chunk's index, and where its bytes are
+ * in the local file. Everything here is computed from the sizes, which the
+ * caller checked; nothing a master says sizes it beyond a page. */
+static bool masterapi_window(client_layout *L, uint32_t first, uint32_t n, char *err,
+                             size_t errlen)
 {
-    L->doc = doc;
-    fileid_of_name(name, L->fileid);
-    L->file_size = size;
-    L->chunk_size = chunk_size;
-    uint64_t n = (size + chunk_size - 1) / chunk_size;
-    if (n > PROTO_MAX_CHUNKS) {
-        snprintf(err, errlen, "master answer: %llu chunks is too many", (unsigned long long)n);
+    if (n > L->end - first) {
+        snprintf(err, errlen, "master answer: %u chunks from %u, the file has %u", n, first,
+                 L->end);
         return false;
     }
-    L->nchunks = (uint32_t)n;
-    L->chunks = calloc(n ? n : 1, sizeof *L->chunks);
-    if (!L->chunks) {
+    free(L->chunks);
+    L->nchunks = 0;
+    if (!(L->chunks = calloc(n ? n : 1, sizeof *L->chunks))) {
         snprintf(err, errlen, "out of memory");
         return false;
     }
-    for (uint32_t i = 0; i < L->nchunks; i++) {
-        L->chunks[i].index = i;
-        L->chunks[i].offset = (uint64_t)i * chunk_size;
-        uint64_t left = size - L->chunks[i].offset;
-        L->chunks[i].length = left < chunk_size ? left : chunk_size;
+    L->nchunks = n;
+    for (uint32_t k = 0; k < n; k++) {
+        client_chunk *c = &L->chunks[k];
+        c->index = first + k;
+        c->offset = L->whole_at + (uint64_t)(c->index - L->whole_from) * L->chunk_size;
+        uint64_t left = L->local_size - c->offset;
+        c->length = left < L->chunk_size ? left : L->chunk_size;
+    }
+    L->next = first + n;
+    return true;
+}
+
+/* Chunks a file of size bytes takes, checked against the limit. */
+static bool masterapi_chunks_for(uint64_t size, uint64_t chunk_size, uint32_t *n, char *err,
+                                 size_t errlen)
+{
+    uint64_t k = size / chunk_size + (size % chunk_size != 0);
+    if (k > PROTO_MAX_CHUNKS) {
+        snprintf(err, errlen, "master answer: %llu chunks is more than a file may have",
+                 (unsigned long long)k);
+        return false;
+    }
+    *n = (uint32_t)k;
+    return true;
+}
+
+bool masterapi_more(const client_layout *L)
+{
+    return L->next < L->end;
+}
+
+/* The placements of a plan's page, "chunks": [{index, replicas}], onto the
+ * window's chunks from position at on; each entry must be the chunk it is
+ * in the window's order. Without "chunks" (a master that leaves the
+ * choice to the client), each chunk goes to one server, round robin. */
+static bool masterapi_placements(client_layout *L, json_t *chunks, uint32_t at, char *err,
+                                 size_t errlen)
+{
+    for (uint32_t k = at; k < L->nchunks; k++) {
+        client_chunk *c = &L->chunks[k];
+        if (!chunks) {
+            if (L->nservers == 0) {
+                snprintf(err, errlen, "master answer names no chunkservers");
+                return false;
+            }
+            if (!(c->rep = calloc(1, sizeof *c->rep))) {
+                snprintf(err, errlen, "out of memory");
+                return false;
+            }
+            c->rep[0] = L->servers[c->index % L->nservers];
+            c->nrep = 1;
+            continue;
+        }
+        json_t *e = json_array_get(chunks, k - at);
+        long long idx;
+        if (!jsonf_int(e, PROTO_F_INDEX, 0, PROTO_MAX_CHUNKS, &idx, err, errlen) ||
+            !masterapi_strings(json_object_get(e, PROTO_F_REPLICAS), PROTO_F_REPLICAS,
+                               PROTO_MAX_REPLICATION, &c->rep, &c->nrep, err, errlen))
+            return false;
+        if ((uint64_t)idx != c->index || c->nrep == 0) {
+            snprintf(err, errlen, "master answer: plan entry %u is for chunk %lld with %zu "
+                     "replicas, expected chunk %u", k - at, idx, c->nrep, c->index);
+            return false;
+        }
     }
     return true;
 }
@@ -109,43 +167,121 @@ bool masterapi_plan_upload(const char *master, const char *name, uint64_t size, 
     json_decref(req);
     if (!doc)
         return false;
-    long long chunk_size, nchunks;
+    L->doc = doc;
+    fileid_of_name(name, L->fileid);
+    long long chunk_size, nchunks, generation = 0;
     const char *ident;
     if (!jsonf_string(doc, PROTO_F_IDENTIFIER, &ident, err, errlen) ||
-        !jsonf_int(doc, PROTO_F_CHUNK_SIZE, 1, INT64_MAX, &chunk_size, err, errlen) ||
+        !jsonf_int(doc, PROTO_F_CHUNK_SIZE, 1, (long long)PROTO_MAX_CHUNK_SIZE, &chunk_size, err,
+                   errlen) ||
         !jsonf_int(doc, PROTO_F_NUM_CHUNKS, 0, PROTO_MAX_CHUNKS, &nchunks, err, errlen) ||
-        !masterapi_layout_init(L, doc, name, size, (uint64_t)chunk_size, err, errlen) ||
+        !jsonf_int_opt(doc, PROTO_F_GENERATION, 0, INT64_MAX, &generation, err, errlen) ||
         !masterapi_strings(json_object_get(doc, PROTO_F_CHUNKSERVERS), PROTO_F_CHUNKSERVERS,
                            PROTO_MAX_CHUNKSERVERS, &L->servers, &L->nservers, err, errlen))
         goto bad;
-    if (strcmp(ident, L->fileid) != 0 || (uint64_t)nchunks != L->nchunks) {
+    L->upload = true;
+    L->file_size = L->local_size = size;
+    L->chunk_size = (uint64_t)chunk_size;
+    L->generation = L->file_gen = (uint64_t)generation;
+    if (!masterapi_chunks_for(size, L->chunk_size, &L->end, err, errlen))
+        goto bad;
+    if (strcmp(ident, L->fileid) != 0 || (uint64_t)nchunks != L->end) {
         snprintf(err, errlen, "master answer does not match the file (identifier or chunk count)");
         goto bad;
     }
-    if (L->nchunks > 0 && L->nservers == 0) {
+    if (L->end > 0 && L->nservers == 0) {
         snprintf(err, errlen, "master answer names no chunkservers");
         goto bad;
     }
-    long long generation = 0;
-    if (!jsonf_int_opt(doc, PROTO_F_GENERATION, 0, INT64_MAX, &generation, err, errlen))
-        goto bad;
-    L->generation = (uint64_t)generation;
-    /* "chunks" is our extension; a master without it leaves the choice to us. */
+    /* "chunks" is our extension, a page of it; a master without it leaves
+     * the choice of servers to us, for the whole file at once. */
     json_t *chunks = json_object_get(doc, PROTO_F_CHUNKS);
-    for (uint32_t i = 0; i < L->nchunks; i++) {
-        json_t *c = json_array_get(chunks, i);
-        json_t *reps = json_object_get(c, PROTO_F_REPLICAS);
-        if (reps) {
-            if (!masterapi_strings(reps, PROTO_F_REPLICAS, PROTO_MAX_REPLICATION, &L->chunks[i].rep,
-                                   &L->chunks[i].nrep, err, errlen))
+    if (chunks && (!json_is_array(chunks) || (json_array_size(chunks) == 0 && L->end > 0))) {
+        snprintf(err, errlen, "master answer: \"chunks\" is not a plan");
+        goto bad;
+    }
+    size_t page = chunks ? json_array_size(chunks) : L->end;
+    if (page > PROTO_MAX_CHUNKS) {
+        snprintf(err, errlen, "master answer: a plan of %zu chunks", page);
+        goto bad;
+    }
+    if (!masterapi_window(L, 0, (uint32_t)page, err, errlen) ||
+        !masterapi_placements(L, chunks, 0, err, errlen))
+        goto bad;
+    return true;
+bad:
+    client_layout_free(L);
+    return false;
+}
+
+/* GET /get of a window from chunk from on. */
+static bool masterapi_locate_from(const char *master, const char *name, uint32_t from,
+                                  client_layout *L, char *err, size_t errlen)
+{
+    memset(L, 0, sizeof *L);
+    char url[800];
+    fileid_of_name(name, L->fileid);
+    snprintf(url, sizeof url, "%s%s?%s=%s&%s=%u&%s=%u", master, PROTO_PATH_GET, PROTO_QUERY_ID,
+             L->fileid, PROTO_QUERY_FROM, from, PROTO_QUERY_COUNT, PROTO_PAGE_CHUNKS);
+    json_t *doc = masterapi_call("GET", url, NULL, err, errlen);
+    if (!doc) {
+        /* the master knows files by identifier; the user, by name */
+        if (strstr(err, "no file has identifier"))
+            snprintf(err, errlen, "no file named \"%s\"", name);
+        return false;
+    }
+    L->doc = doc;
+    long long size, chunk_size, generation = 0, first = 0;
+    if (!jsonf_int(doc, PROTO_F_FILE_SIZE, 0, INT64_MAX, &size, err, errlen) ||
+        !jsonf_int(doc, PROTO_F_CHUNK_SIZE, 1, (long long)PROTO_MAX_CHUNK_SIZE, &chunk_size, err,
+                   errlen) ||
+        !jsonf_int_opt(doc, PROTO_F_GENERATION, 0, INT64_MAX, &generation, err, errlen) ||
+        !jsonf_int_opt(doc, PROTO_F_FROM, 0, PROTO_MAX_CHUNKS, &first, err, errlen))
+        goto bad;
+    L->file_size = L->local_size = (uint64_t)size;
+    L->chunk_size = (uint64_t)chunk_size;
+    L->file_gen = (uint64_t)generation;
+    if (!masterapi_chunks_for(L->file_size, L->chunk_size, &L->end, err, errlen))
+        goto bad;
+    if ((uint32_t)first != from) {
+        snprintf(err, errlen, "master answer: a page from chunk %lld, not %u", first, from);
+        goto bad;
+    }
+    json_t *replicas = json_object_get(doc, PROTO_F_REPLICAS);
+    json_t *locations = json_object_get(doc, PROTO_F_LOCATIONS);
+    json_t *sums = json_object_get(doc, PROTO_F_CHECKSUMS);
+    /* A master without pages answers the whole file. */
+    size_t w = json_is_array(replicas) ? json_array_size(replicas) : json_array_size(locations);
+    if (w > L->end - from || (w == 0 && from < L->end)) {
+        snprintf(err, errlen, "master answer lists locations for %zu chunks from %u, the file "
+                 "has %u", w, from, L->end);
+        goto bad;
+    }
+    if (!masterapi_window(L, from, (uint32_t)w, err, errlen))
+        goto bad;
+    for (uint32_t k = 0; k < L->nchunks; k++) {
+        client_chunk *c = &L->chunks[k];
+        if (json_is_array(replicas)) {
+            if (!masterapi_strings(json_array_get(replicas, k), PROTO_F_REPLICAS,
+                                   PROTO_MAX_REPLICATION, &c->rep, &c->nrep, err, errlen))
                 goto bad;
         } else {
-            L->chunks[i].rep = calloc(1, sizeof *L->chunks[i].rep);
-            if (!L->chunks[i].rep)
+            json_t *loc = json_array_get(locations, k);
+            c->rep = calloc(1, sizeof *c->rep);
+            if (!c->rep || !json_is_string(loc)) {
+                snprintf(err, errlen, "master answer: bad location for chunk %u", c->index);
                 goto bad;
-            L->chunks[i].rep[0] = L->servers[i % L->nservers];
-            L->chunks[i].nrep = 1;
+            }
+            c->rep[0] = json_string_value(loc);
+            c->nrep = 1;
         }
+        if (c->nrep == 0) {
+            snprintf(err, errlen, "chunk %u of \"%s\" has no replica yet (chunkservers may "
+                     "still be reporting after a master restart; try again)", c->index, name);
+            goto bad;
+        }
+        const char *sha = json_string_value(json_array_get(sums, k));
+        c->sha = sha && strlen(sha) == 64 ? sha : NULL;
     }
     return true;
 bad:
@@ -156,54 +292,58 @@ bad:
 bool masterapi_locate(const char *master, const char *name, client_layout *L, char *err,
                       size_t errlen)
 {
-    memset(L, 0, sizeof *L);
-    char fileid[FILEID_LEN + 1], url[700];
-    fileid_of_name(name, fileid);
-    snprintf(url, sizeof url, "%s%s?%s=%s", master, PROTO_PATH_GET, PROTO_QUERY_ID, fileid);
-    json_t *doc = masterapi_call("GET", url, NULL, err, errlen);
-    if (!doc)
+    return masterapi_locate_from(master, name, 0, L, err, errlen);
+}
+
+/* GET /plan: the next page of a plan, placed among the servers live now. */
+static bool masterapi_plan_next(const char *master, const client_layout *prev, client_layout *L,
+                                char *err, size_t errlen)
+{
+    *L = *prev;   /* the sizes and the mapping; nothing it points to */
+    L->doc = NULL;
+    L->chunks = NULL;
+    L->servers = NULL;
+    L->nchunks = 0;
+    L->nservers = 0;
+    char url[800];
+    snprintf(url, sizeof url, "%s%s?%s=%s&%s=%llu&%s=%u", master, PROTO_PATH_PLAN,
+             PROTO_QUERY_ID, prev->fileid, PROTO_QUERY_GENERATION,
+             (unsigned long long)prev->file_gen, PROTO_QUERY_FROM, prev->next);
+    if (!(L->doc = masterapi_call("GET", url, NULL, err, errlen)))
         return false;
-    long long size, chunk_size;
-    if (!jsonf_int(doc, PROTO_F_FILE_SIZE, 0, INT64_MAX, &size, err, errlen) ||
-        !jsonf_int(doc, PROTO_F_CHUNK_SIZE, 1, INT64_MAX, &chunk_size, err, errlen) ||
-        !masterapi_layout_init(L, doc, name, (uint64_t)size, (uint64_t)chunk_size, err, errlen))
-        goto bad;
-    json_t *replicas = json_object_get(doc, PROTO_F_REPLICAS);
-    json_t *locations = json_object_get(doc, PROTO_F_LOCATIONS);
-    json_t *sums = json_object_get(doc, PROTO_F_CHECKSUMS);
-    if (json_array_size(replicas) != L->nchunks && json_array_size(locations) != L->nchunks) {
-        snprintf(err, errlen, "master answer lists locations for %zu chunks, the file has %u",
-                 json_array_size(replicas), L->nchunks);
+    json_t *chunks = json_object_get(L->doc, PROTO_F_CHUNKS);
+    if (!json_is_array(chunks) || json_array_size(chunks) == 0 ||
+        json_array_size(chunks) > prev->end - prev->next) {
+        snprintf(err, errlen, "master answer: not a page of the plan from chunk %u", prev->next);
         goto bad;
     }
-    for (uint32_t i = 0; i < L->nchunks; i++) {
-        client_chunk *c = &L->chunks[i];
-        if (json_array_size(replicas) == L->nchunks) {
-            if (!masterapi_strings(json_array_get(replicas, i), PROTO_F_REPLICAS,
-                                   PROTO_MAX_REPLICATION, &c->rep, &c->nrep, err, errlen))
-                goto bad;
-        } else {
-            json_t *loc = json_array_get(locations, i);
-            c->rep = calloc(1, sizeof *c->rep);
-            if (!c->rep || !json_is_string(loc)) {
-                snprintf(err, errlen, "master answer: bad location for chunk %u", i);
-                goto bad;
-            }
-            c->rep[0] = json_string_value(loc);
-            c->nrep = 1;
-        }
-        if (c->nrep == 0) {
-            snprintf(err, errlen, "chunk %u of \"%s\" has no replica yet (chunkservers may "
-                     "still be reporting after a master restart; try again)", i, name);
-            goto bad;
-        }
-        const char *sha = json_string_value(json_array_get(sums, i));
-        c->sha = sha && strlen(sha) == 64 ? sha : NULL;
-    }
+    if (!masterapi_strings(json_object_get(L->doc, PROTO_F_CHUNKSERVERS), PROTO_F_CHUNKSERVERS,
+                           PROTO_MAX_CHUNKSERVERS, &L->servers, &L->nservers, err, errlen))
+        goto bad;
+    if (!masterapi_window(L, prev->next, (uint32_t)json_array_size(chunks), err, errlen) ||
+        !masterapi_placements(L, chunks, 0, err, errlen))
+        goto bad;
     return true;
 bad:
     client_layout_free(L);
     return false;
+}
+
+bool masterapi_next(const char *master, const char *name, const client_layout *L,
+                    client_layout *out, char *err, size_t errlen)
+{
+    if (L->upload)
+        return masterapi_plan_next(master, L, out, err, errlen);
+    if (!masterapi_locate_from(master, name, L->next, out, err, errlen))
+        return false;
+    if (out->file_size != L->file_size || out->chunk_size != L->chunk_size ||
+        out->file_gen != L->file_gen) {
+        snprintf(err, errlen, "\"%s\" changed while it was being read (appended to or "
+                 "overwritten); read it again", name);
+        client_layout_free(out);
+        return false;
+    }
+    return true;
 }
 
 bool masterapi_append_begin(const char *master, const char *name, uint64_t size,
@@ -249,58 +389,82 @@ bool masterapi_append_begin(const char *master, const char *name, uint64_t size,
     json_t *fill = json_object_get(doc, PROTO_F_FILL), *chunks = json_object_get(doc, PROTO_F_CHUNKS);
     if (!jsonf_int(doc, PROTO_F_TOKEN, 1, INT64_MAX, &tok, err, errlen) ||
         !jsonf_int(doc, PROTO_F_VERSION, 1, INT64_MAX, &version, err, errlen) ||
-        !jsonf_int(doc, PROTO_F_CHUNK_SIZE, 1, INT64_MAX, &chunk_size, err, errlen))
+        !jsonf_int(doc, PROTO_F_CHUNK_SIZE, 1, (long long)PROTO_MAX_CHUNK_SIZE, &chunk_size, err,
+                   errlen))
         goto bad;
     if (!json_is_array(chunks) || json_array_size(chunks) > PROTO_MAX_CHUNKS) {
         snprintf(err, errlen, "master answer: no \"chunks\", or more than a file may have");
         goto bad;
     }
-    *token = (uint64_t)tok;
-    L->generation = (uint64_t)version;
-    L->chunk_size = (uint64_t)chunk_size;
-    L->file_size = size;
-    size_t n = json_array_size(chunks) + (json_is_object(fill) ? 1 : 0);
-    L->chunks = calloc(n ? n : 1, sizeof *L->chunks);
-    if (!L->chunks) {
-        snprintf(err, errlen, "out of memory");
+    if (json_is_object(fill) == json_is_null(fill) && fill) {
+        snprintf(err, errlen, "master answer: \"fill\" is neither an object nor null");
         goto bad;
     }
-    uint64_t at = 0;   /* offset in the local input */
+    *token = (uint64_t)tok;
+    L->upload = true;
+    L->generation = (uint64_t)version;
+    L->chunk_size = (uint64_t)chunk_size;
+    L->file_size = L->local_size = size;
+    /* The fill of the partial last chunk comes first in the local input,
+     * then the new chunks, whole. */
+    client_chunk fc = { 0 };
     if (json_is_object(fill)) {
-        client_chunk *c = &L->chunks[L->nchunks++];
         long long idx, off, len;
-        if (!jsonf_int(fill, PROTO_F_INDEX, 0, PROTO_MAX_CHUNKS, &idx, err, errlen) ||
+        if (!jsonf_int(fill, PROTO_F_INDEX, 0, PROTO_MAX_CHUNKS - 1, &idx, err, errlen) ||
             !jsonf_int(fill, PROTO_F_OFFSET, 1, chunk_size - 1, &off, err, errlen) ||
             !jsonf_int(fill, PROTO_F_LENGTH, 1, chunk_size - off, &len, err, errlen) ||
             !masterapi_strings(json_object_get(fill, PROTO_F_REPLICAS), PROTO_F_REPLICAS,
-                               PROTO_MAX_REPLICATION, &c->rep, &c->nrep, err, errlen))
-            goto bad;
-        c->index = (uint32_t)idx;
-        c->offset = 0;
-        c->length = (uint64_t)len;
-        c->chunk_offset = (uint64_t)off;
-        c->pinned = true;
-        at = (uint64_t)len;
+                               PROTO_MAX_REPLICATION, &fc.rep, &fc.nrep, err, errlen))
+            goto bad_fill;
+        if ((uint64_t)len > size) {
+            snprintf(err, errlen, "master answer: a fill of %lld bytes for an append of %llu",
+                     len, (unsigned long long)size);
+            goto bad_fill;
+        }
+        fc.index = (uint32_t)idx;
+        fc.length = (uint64_t)len;
+        fc.chunk_offset = (uint64_t)off;
+        fc.pinned = true;
     }
-    size_t i;
-    json_t *e;
-    json_array_foreach(chunks, i, e) {
-        client_chunk *c = &L->chunks[L->nchunks++];
-        long long idx;
-        if (!jsonf_int(e, PROTO_F_INDEX, 0, PROTO_MAX_CHUNKS, &idx, err, errlen) ||
-            !masterapi_strings(json_object_get(e, PROTO_F_REPLICAS), PROTO_F_REPLICAS,
-                               PROTO_MAX_REPLICATION, &c->rep, &c->nrep, err, errlen))
-            goto bad;
-        c->index = (uint32_t)idx;
-        c->offset = at;
-        c->length = size - at < (uint64_t)chunk_size ? size - at : (uint64_t)chunk_size;
-        at += c->length;
+    long long first_new = json_is_object(fill) ? (long long)fc.index + 1 : 0, gen = 0;
+    json_t *first = json_array_get(chunks, 0);
+    if (first && !jsonf_int(first, PROTO_F_INDEX, 0, PROTO_MAX_CHUNKS - 1, &first_new, err, errlen))
+        goto bad_fill;
+    if (!jsonf_int_opt(doc, PROTO_F_FIRST_NEW, 0, PROTO_MAX_CHUNKS, &first_new, err, errlen) ||
+        !jsonf_int_opt(doc, PROTO_F_GENERATION, 0, INT64_MAX, &gen, err, errlen))
+        goto bad_fill;
+    L->file_gen = (uint64_t)gen;
+    L->whole_from = (uint32_t)first_new;
+    L->whole_at = fc.length;
+    uint32_t nnew;
+    if (!masterapi_chunks_for(size - fc.length, L->chunk_size, &nnew, err, errlen))
+        goto bad_fill;
+    if (nnew > PROTO_MAX_CHUNKS - L->whole_from) {
+        snprintf(err, errlen, "master answer: %u new chunks from chunk %u", nnew, L->whole_from);
+        goto bad_fill;
     }
-    if (at != size) {
-        snprintf(err, errlen, "master answer: the append's chunks hold %llu bytes, not %llu",
-                 (unsigned long long)at, (unsigned long long)size);
+    L->end = L->whole_from + nnew;
+    if ((nnew > 0 && json_array_size(chunks) == 0) || json_array_size(chunks) > nnew) {
+        snprintf(err, errlen, "master answer: a plan of %zu new chunks for an append of %u",
+                 json_array_size(chunks), nnew);
+        goto bad_fill;
+    }
+    if (!masterapi_window(L, L->whole_from, (uint32_t)json_array_size(chunks), err, errlen))
+        goto bad_fill;
+    if (json_is_object(fill)) {   /* the fill leads the first window */
+        client_chunk *grown = realloc(L->chunks, ((size_t)L->nchunks + 1) * sizeof *grown);
+        if (!grown) {
+            snprintf(err, errlen, "out of memory");
+            goto bad_fill;
+        }
+        memmove(grown + 1, grown, L->nchunks * sizeof *grown);
+        grown[0] = fc;
+        fc.rep = NULL;
+        L->chunks = grown;
+        L->nchunks++;
+    }
+    if (!masterapi_placements(L, chunks, json_is_object(fill) ? 1 : 0, err, errlen))
         goto bad;
-    }
     /* Fallbacks for the new chunks: every replica named anywhere (each
      * chunk's list is bounded above, so this is too). */
     size_t named = 0;
@@ -320,6 +484,8 @@ bool masterapi_append_begin(const char *master, const char *name, uint64_t size,
                 L->servers[L->nservers++] = L->chunks[k].rep[r];
         }
     return true;
+bad_fill:
+    free(fc.rep);
 bad:
     client_layout_free(L);
     return false;

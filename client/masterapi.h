@@ -1,6 +1,11 @@
 /*
  * masterapi.h - the client's side of its link to the master, and the file
  * layout the master hands out: which chunk lives (or is to live) where.
+ *
+ * A layout is a window of at most PROTO_PAGE_CHUNKS chunks of a file (the
+ * master answers a page at a time, so nothing either side holds grows with
+ * the file): the caller moves a window's chunks, then asks for the next
+ * one (masterapi_next) until the last.
  */
 #ifndef MINIDFS_MASTERAPI_H
 #define MINIDFS_MASTERAPI_H
@@ -26,26 +31,40 @@ typedef struct {
     json_t *doc;             /* owns every string below */
     char fileid[FILEID_LEN + 1];
     uint64_t file_size, chunk_size;
-    uint32_t nchunks;
+    uint32_t nchunks;        /* in this window */
     uint64_t generation;     /* uploads: the version sent with every chunk (0: none) */
     const char **servers;    /* every live chunkserver (uploads only) */
     size_t nservers;
     client_chunk *chunks;
+    /* The windows: */
+    bool upload;             /* a plan (upload or append), else a read */
+    uint64_t file_gen;       /* the file's generation, naming it in the next page's request */
+    uint32_t next, end;      /* the next window's first chunk index; the index past the last */
+    uint32_t whole_from;     /* whole chunks from this index on start in the local file at */
+    uint64_t whole_at;       /* ... this offset (an append's fill comes first) */
+    uint64_t local_size;     /* bytes of the local file the chunks cover */
 } client_layout;
 
 /* POST /upload: where to put a new file of size bytes, with replication
- * copies of each chunk (0: the master's default). */
+ * copies of each chunk (0: the master's default); the first window. */
 bool masterapi_plan_upload(const char *master, const char *name, uint64_t size, bool overwrite,
                            unsigned replication, client_layout *out, char *err, size_t errlen);
-/* GET /get: where a complete file's chunks are. */
+/* GET /get: where a complete file's chunks are; the first window. */
 bool masterapi_locate(const char *master, const char *name, client_layout *out, char *err,
                       size_t errlen);
+/* True when L is not the file's last window. */
+bool masterapi_more(const client_layout *L);
+/* The window after L (GET /plan for a plan, GET /get for a read); a read
+ * fails when the file changed since its first window (an append, an
+ * overwrite): its bytes would not be one version of the file. */
+bool masterapi_next(const char *master, const char *name, const client_layout *L,
+                    client_layout *out, char *err, size_t errlen);
 /* GET /files: the "files" array (caller decrefs). */
 bool masterapi_list(const char *master, json_t **files, char *err, size_t errlen);
 /* POST /append: begin appending size bytes to name, retrying with backoff
  * while another client appends. The layout's chunks are the fill of the
- * partial last chunk (if any) and the new chunks, with offsets into the
- * local input; *token names the append. */
+ * partial last chunk (if any) and the new chunks (the first window of
+ * them), with offsets into the local input; *token names the append. */
 bool masterapi_append_begin(const char *master, const char *name, uint64_t size,
                             client_layout *out, uint64_t *token, char *err, size_t errlen);
 /* POST /appendDone: commit (or abort) the append. */

@@ -4,6 +4,8 @@
  */
 #include "progress.h"
 
+#include "escape.h"
+
 #include <stdio.h>
 #include <time.h>
 
@@ -18,8 +20,9 @@ void progress_start(progress *p, bool enabled, const char *verb, const char *nam
 {
     p->enabled = enabled;
     p->verb = verb;
-    p->name = name;
+    escape_text(name, p->name, sizeof p->name);
     p->total = total;
+    p->base = 0;
     p->start_ms = p->last_ms = progress_now_ms();
 }
 
@@ -41,7 +44,7 @@ void progress_update(progress *p, uint64_t done)
     if (now - p->last_ms < 100)
         return;
     p->last_ms = now;
-    progress_draw(p, done, now);
+    progress_draw(p, p->base + done, now);
 }
 
 void progress_end(progress *p, bool ok, uint64_t done)

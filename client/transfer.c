@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "escape.h"
 #include "httpc.h"
 #include "protocol.h"
 #include "reader.h"
@@ -53,7 +54,8 @@
 typedef struct {
     const transfer_opts *o;
     const client_layout *L;
-    uint32_t index;
+    uint32_t index;              /* the chunk's place in the layout's window */
+    uint32_t chunk;              /* its index in the file, for messages */
     uint64_t offset, length;
     const char **cand;           /* servers to try, in order */
     size_t ncand, next;
@@ -105,7 +107,7 @@ static size_t transfer_read(char *buf, size_t size, size_t nitems, void *ud)
     if (j->pos >= j->length) {
         uint64_t at = j->pos - j->length;
         if (at == 0 && !sha256_stream_final_hex(j->hash, j->digest)) {
-            snprintf(j->local_err, sizeof j->local_err, "cannot hash chunk %u", j->index);
+            snprintf(j->local_err, sizeof j->local_err, "cannot hash chunk %u", j->chunk);
             return CURL_READFUNC_ABORT;
         }
         size_t n = SHA256_HEX_LEN - (size_t)at;
@@ -118,7 +120,7 @@ static size_t transfer_read(char *buf, size_t size, size_t nitems, void *ud)
     ssize_t n = reader_read(j->in, buf, want, j->local_err, sizeof j->local_err);
     if (n <= 0) {
         if (n == 0)   /* cannot be: pos is short of the chunk's length */
-            snprintf(j->local_err, sizeof j->local_err, "chunk %u: the input ran out", j->index);
+            snprintf(j->local_err, sizeof j->local_err, "chunk %u: the input ran out", j->chunk);
         return CURL_READFUNC_ABORT;
     }
     sha256_stream_update(j->hash, buf, (size_t)n);
@@ -217,6 +219,7 @@ static bool transfer_job_init(transfer_job *j, const transfer_opts *o, const cli
     j->o = o;
     j->L = L;
     j->index = i;
+    j->chunk = c->index;
     j->offset = c->offset;
     j->length = c->length;
     bool fallback = o->upload && !c->pinned;   /* a fill needs the chunk's own holders */
@@ -354,7 +357,9 @@ static transfer_outcome transfer_bad_replica(transfer_job *j, const char *what, 
     char id[CHUNKID_BUF];
     chunkid_format(id, j->L->fileid, j->L->chunks[j->index].index);
     snprintf(why, whylen, "%s: chunk %s: %s", j->server, id, what);
-    fprintf(stderr, "minidfs client: %s; reported, trying another replica\n", why);
+    char shown[700];
+    fprintf(stderr, "minidfs client: %s; reported, trying another replica\n",
+            escape_text(why, shown, sizeof shown));
     if (j->o->master)
         masterapi_report_bad(j->o->master, id, j->server);
     if (j->o->stream_out && j->delivered > 0) {
@@ -445,7 +450,7 @@ static bool transfer_start(void *ud, size_t i, CURL *h)
     transfer_job *j = &t->jobs[i];
     if (transfer_job_start(j, h))
         return true;
-    transfer_fail(t, "chunk %u: cannot start transfer", j->index);
+    transfer_fail(t, "chunk %u: cannot start transfer", j->chunk);
     return false;
 }
 
@@ -465,9 +470,9 @@ static httpc_job_next transfer_finish(void *ud, size_t i, CURL *h, CURLcode rc)
     if (out == JOB_RETRY && j->next < j->ncand)
         return HTTPC_JOB_AGAIN;
     if (out == JOB_FATAL)
-        transfer_fail(t, "chunk %u: %s", j->index, why);
+        transfer_fail(t, "chunk %u: %s", j->chunk, why);
     else
-        transfer_fail(t, "chunk %u: %s failed on every %s (last: %s)", j->index,
+        transfer_fail(t, "chunk %u: %s failed on every %s (last: %s)", j->chunk,
                       t->o->upload ? "upload" : "download",
                       t->o->upload ? "chunkserver" : "replica", why);
     return HTTPC_JOB_STOP;

@@ -2,8 +2,13 @@
  * log.c - the process-wide logger. Owns nothing but the program name and
  * the minimum level, both set once at start-up before threads exist. Must
  * never allocate or take locks: it is called from error paths everywhere.
+ * Every message is escaped before it is written: messages carry file
+ * names and addresses from the network, and a newline or a terminal
+ * escape in one must not forge a log line or reach the operator's screen.
  */
 #include "log.h"
+
+#include "escape.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -51,13 +56,13 @@ void log_msg(log_level lvl, const char *fmt, ...)
     int n = snprintf(line, sizeof line, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s %s: ",
                      tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
                      tm.tm_sec, ts.tv_nsec / 1000000, log_program, log_names[lvl]);
+    char msg[1024];
     va_list ap;
     va_start(ap, fmt);
-    int m = vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    size_t len = (size_t)n + (m < 0 ? 0 : (size_t)m);
-    if (len > sizeof line - 2)
-        len = sizeof line - 2;
+    escape_text(msg, line + n, sizeof line - (size_t)n - 1);
+    size_t len = strlen(line);
     line[len++] = '\n';
     ssize_t w = write(STDERR_FILENO, line, len);
     (void)w;

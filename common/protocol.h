@@ -23,6 +23,7 @@
 #define PROTO_PATH_BAD_CHUNK     "/badChunk"         /* POST: a replica read back wrong (extension) */
 #define PROTO_PATH_APPEND        "/append"           /* POST: begin appending to a file (extension) */
 #define PROTO_PATH_APPEND_DONE   "/appendDone"       /* POST: commit or abandon an append (extension) */
+#define PROTO_PATH_PLAN          "/plan"             /* GET ?id=&generation=&from=: more of a plan (extension) */
 
 /* ---- chunkserver endpoints ---- */
 #define PROTO_PATH_UPLOAD_CHUNK  "/uploadChunk"      /* POST multipart, field "chunk" (the Go path) */
@@ -36,6 +37,9 @@
 #define PROTO_QUERY_NAME         "name"
 #define PROTO_QUERY_VERSION      "version"          /* DELETE /chunks/<id>?version=: only a copy no newer */
 #define PROTO_QUERY_OFFSET       "offset"           /* PUT /chunks/<id>?offset=: append after that many bytes */
+#define PROTO_QUERY_GENERATION   "generation"       /* GET /plan: the file's generation */
+#define PROTO_QUERY_FROM         "from"             /* GET /plan, /get: the first chunk of a page */
+#define PROTO_QUERY_COUNT        "count"            /* GET /get: chunks in the page (at most PROTO_PAGE_CHUNKS) */
 #define PROTO_FORM_CHUNK         "chunk"
 
 /* ---- JSON fields ---- */
@@ -61,6 +65,7 @@
 #define PROTO_F_LOAD             "load"             /* extension: chunk transfers in progress */
 #define PROTO_F_CHAIN_ERROR      "chainError"       /* extension: why a pipeline hop failed */
 #define PROTO_F_UNDER_REPLICATED "underReplicated"  /* extension: chunks short of copies */
+#define PROTO_F_UNAVAILABLE      "unavailableChunks" /* extension: stored chunks with no live copy */
 #define PROTO_F_TARGET           "target"           /* /replicate: where the copy goes */
 #define PROTO_F_LOCATIONS        "locations"
 #define PROTO_F_FILES            "files"
@@ -85,6 +90,9 @@
 #define PROTO_F_ACTIVE           "active"           /* extension: chunks a heartbeat says are being written */
 #define PROTO_F_CLUSTER_ID       "clusterId"        /* extension: the cluster a master leads / a chunkserver joined */
 #define PROTO_F_CHUNK_COUNT      "chunkCount"       /* extension: chunks held by a chunkserver of no cluster yet */
+#define PROTO_F_FROM             "from"             /* extension: a paged /get, its first chunk */
+#define PROTO_F_FIRST_NEW        "firstNewChunk"    /* extension: /append, the index of its first new chunk */
+#define PROTO_F_NEW_CHUNKS       "newChunks"        /* extension: /append, how many new chunks it adds */
 
 /* allocation (snake_case, as the node protocol spells them) */
 #define PROTO_F_FILE             "file"
@@ -116,6 +124,7 @@
 #define PROTO_REPORT_PAGE        4000          /* chunks per /chunkreport request */
 #define PROTO_MAX_FILE_NAME      4096          /* bytes in a file name */
 #define PROTO_MAX_CHUNKS         1000000u      /* chunks in one file */
+#define PROTO_PAGE_CHUNKS        4096u         /* chunks in one answer of /upload, /append, /plan, paged /get */
 #define PROTO_MAX_SERVER_ADDR    256           /* bytes in "HOST:PORT/" */
 #define PROTO_DEFAULT_CHUNK_SIZE (64ull << 20)
 #define PROTO_MAX_CHUNK_SIZE     (1ull << 30)

@@ -7,6 +7,7 @@
  */
 #include "master.h"
 
+#include <errno.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -321,7 +322,49 @@ static enum MHD_Result master_api_bad_chunk(master *m, struct MHD_Connection *c,
     return httpd_reply_json(c, MHD_HTTP_OK, json_object());
 }
 
-/* ---- POST /upload ---- */
+/* ---- plans: POST /upload, GET /plan ---- */
+
+/* Every live chunkserver, as addresses. */
+static json_t *master_api_server_list(master *m, const placement_server *live, size_t nlive)
+{
+    json_t *servers = json_array();
+    for (size_t i = 0; i < nlive; i++)
+        json_array_append_new(servers, json_string(registry_addr(m->reg, live[i].index)));
+    return servers;
+}
+
+/* Where chunks from .. from + count - 1 of file fileid go, as a plan's
+ * "chunks" entries [{index, chunkIdentifier, replicas}]; *r receives the
+ * replicas each got (0: no live server has room). A page at a time (count
+ * at most PROTO_PAGE_CHUNKS), so what a plan costs the master stays
+ * bounded whatever the file's size. NULL when memory runs out. */
+static json_t *master_api_placements(master *m, const char *fileid, uint64_t from,
+                                     uint32_t count, unsigned replication,
+                                     const placement_server *live, size_t nlive, unsigned *r)
+{
+    uint16_t *plan = malloc(((size_t)count + 1) * replication * sizeof *plan);
+    json_t *chunks = json_array();
+    *r = 0;
+    if (!plan || !chunks) {
+        free(plan);
+        json_decref(chunks);
+        return NULL;
+    }
+    if (count > 0)
+        *r = placement_plan(&m->place, live, nlive, count, replication, m->chunk_size, plan);
+    for (uint32_t i = 0; *r && i < count; i++) {
+        char id[CHUNKID_BUF];
+        chunkid_format(id, fileid, (uint32_t)(from + i));
+        json_t *reps = json_array();
+        for (unsigned k = 0; k < *r; k++)
+            json_array_append_new(reps, json_string(registry_addr(m->reg, plan[(size_t)i * *r + k])));
+        json_array_append_new(chunks, json_pack("{s:I,s:s,s:o}", PROTO_F_INDEX,
+                                                (json_int_t)(from + i), PROTO_F_CHUNK_ID, id,
+                                                PROTO_F_REPLICAS, reps));
+    }
+    free(plan);
+    return chunks;
+}
 
 static enum MHD_Result master_api_plan(master *m, struct MHD_Connection *c, const char *name,
                                        uint64_t size, uint64_t nchunks, bool overwrite,
@@ -362,6 +405,11 @@ static enum MHD_Result master_api_upload(master *m, struct MHD_Connection *c, js
     return ret;
 }
 
+static void master_api_is_complete(const ns_file *f, void *ud)
+{
+    *(bool *)ud = namespace_file_complete(f);
+}
+
 /* The rest of /upload, once the live chunkservers are known. */
 static enum MHD_Result master_api_plan(master *m, struct MHD_Connection *c, const char *name,
                                        uint64_t size, uint64_t nchunks, bool overwrite,
@@ -384,10 +432,17 @@ static enum MHD_Result master_api_plan(master *m, struct MHD_Connection *c, cons
     ns_status st = namespace_create(m->ns, name, size, m->chunk_size, replication, &generation);
     if (!master_durable(m))
         return master_api_not_durable(m, c);
-    if (st == NS_EXISTS)
+    if (st == NS_EXISTS) {
+        char fileid[FILEID_LEN + 1];
+        bool complete = true;
+        fileid_of_name(name, fileid);
+        namespace_with_file(m->ns, fileid, master_api_is_complete, &complete);
         return httpd_reply_error(c, MHD_HTTP_CONFLICT,
-                                 "file \"%s\" already exists (overwrite it with "
-                                 "\"overwrite\":true, --overwrite in the client)", name);
+                                 "file \"%.200s\" already exists%s (overwrite it with "
+                                 "\"overwrite\":true, --overwrite in the client)", name,
+                                 complete ? "" : ", incomplete: an upload that did not finish, "
+                                 "removed once nothing has written to it for --upload-expiry-ms");
+    }
     if (st == NS_BAD_SIZE)
         return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "file \"%.200s\" of %llu bytes is "
                                  "past the limits (%u chunks, a name of %d bytes)", name,
@@ -397,41 +452,113 @@ static enum MHD_Result master_api_plan(master *m, struct MHD_Connection *c, cons
 
     char fileid[FILEID_LEN + 1];
     fileid_of_name(name, fileid);
-    uint16_t *plan = nchunks ? malloc(nchunks * (size_t)replication * sizeof *plan) : NULL;
-    if (nchunks && !plan)
+    /* The first page of the plan; the client asks GET /plan for the rest. */
+    unsigned r;
+    uint32_t count = nchunks < PROTO_PAGE_CHUNKS ? (uint32_t)nchunks : PROTO_PAGE_CHUNKS;
+    json_t *chunks = master_api_placements(m, fileid, 0, count, replication, live, nlive, &r);
+    if (!chunks)
         return httpd_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
-    unsigned r = placement_plan(&m->place, live, nlive, (uint32_t)nchunks, replication,
-                                m->chunk_size, plan);
     if (nchunks > 0 && r == 0) {
-        free(plan);
+        json_decref(chunks);
         return httpd_reply_error(c, MHD_HTTP_INSUFFICIENT_STORAGE,
                                  "no live chunkserver has room for a chunk of %llu bytes",
                                  (unsigned long long)m->chunk_size);
     }
-
-    json_t *servers = json_array();
-    for (size_t i = 0; i < nlive; i++)
-        json_array_append_new(servers, json_string(registry_addr(m->reg, live[i].index)));
-    json_t *chunks = json_array();
-    for (uint64_t i = 0; i < nchunks; i++) {
-        char id[CHUNKID_BUF];
-        chunkid_format(id, fileid, (uint32_t)i);
-        json_t *reps = json_array();
-        for (unsigned k = 0; k < r; k++)
-            json_array_append_new(reps, json_string(registry_addr(m->reg, plan[i * r + k])));
-        json_array_append_new(chunks, json_pack("{s:I,s:s,s:o}", PROTO_F_INDEX, (json_int_t)i,
-                                                PROTO_F_CHUNK_ID, id, PROTO_F_REPLICAS, reps));
-    }
-    free(plan);
-    log_info("upload \"%s\": %llu bytes, %llu chunks, %u replicas", name,
+    log_info("upload \"%.200s\": %llu bytes, %llu chunks, %u replicas", name,
              (unsigned long long)size, (unsigned long long)nchunks, r);
     return httpd_reply_json(c, MHD_HTTP_OK,
                             json_pack("{s:s,s:I,s:I,s:o,s:o,s:I,s:I}", PROTO_F_IDENTIFIER, fileid,
                                       PROTO_F_CHUNK_SIZE, (json_int_t)m->chunk_size,
                                       PROTO_F_NUM_CHUNKS, (json_int_t)nchunks,
-                                      PROTO_F_CHUNKSERVERS, servers, PROTO_F_CHUNKS, chunks,
+                                      PROTO_F_CHUNKSERVERS, master_api_server_list(m, live, nlive),
+                                      PROTO_F_CHUNKS, chunks,
                                       PROTO_F_GENERATION, (json_int_t)generation,
                                       PROTO_F_REPLICATION, (json_int_t)r));
+}
+
+/* ---- GET /plan?id=&generation=&from= ---- */
+
+typedef struct {
+    uint64_t generation;
+    uint32_t nchunks;
+    unsigned replication;
+} master_plan_facts;
+
+static void master_api_plan_facts(const ns_file *f, void *ud)
+{
+    master_plan_facts *p = ud;
+    p->generation = f->generation;
+    p->nchunks = f->nchunks;
+    p->replication = f->replication;
+}
+
+/* A query parameter that must be a non-negative integer up to max. */
+static bool master_api_query_uint(struct MHD_Connection *c, const char *key, uint64_t max,
+                                  bool required, uint64_t *out, enum MHD_Result *ret)
+{
+    const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, key);
+    if (!v && !required)
+        return true;
+    char *end = NULL;
+    errno = 0;
+    unsigned long long n = v && v[0] >= '0' && v[0] <= '9' ? strtoull(v, &end, 10) : 0;
+    if (!v || !end || *end || errno || n > max) {
+        *ret = httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "query parameter \"%s\" must be an "
+                                 "integer from 0 to %llu", key, (unsigned long long)max);
+        return false;
+    }
+    *out = n;
+    return true;
+}
+
+/* More of a plan than one answer holds: the placement of the next page of
+ * a file's chunk slots (an upload's, or an append's new ones), placed now
+ * among the servers live now. */
+static enum MHD_Result master_api_plan_page(master *m, struct MHD_Connection *c)
+{
+    const char *id = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, PROTO_QUERY_ID);
+    enum MHD_Result ret;
+    uint64_t gen = 0, from = 0;
+    if (!id || !fileid_valid(id))
+        return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "query parameter \"id\" must be a file "
+                                 "identifier (64 lowercase hex digits)");
+    if (!master_api_query_uint(c, PROTO_QUERY_GENERATION, INT64_MAX, true, &gen, &ret) ||
+        !master_api_query_uint(c, PROTO_QUERY_FROM, PROTO_MAX_CHUNKS, true, &from, &ret))
+        return ret;
+    master_plan_facts p = { 0 };
+    if (namespace_with_file(m->ns, id, master_api_plan_facts, &p) == NS_NOT_FOUND)
+        return httpd_reply_error(c, MHD_HTTP_NOT_FOUND, "no file has identifier %s", id);
+    if (p.generation != gen)
+        return httpd_reply_error(c, MHD_HTTP_GONE, "generation %llu of the file is gone: it was "
+                                 "overwritten or deleted", (unsigned long long)gen);
+    if (from >= p.nchunks)
+        return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "the file has %u chunk slots, none from "
+                                 "%llu", p.nchunks, (unsigned long long)from);
+    uint32_t count = p.nchunks - (uint32_t)from;
+    if (count > PROTO_PAGE_CHUNKS)
+        count = PROTO_PAGE_CHUNKS;
+    char peer[128] = "";
+    httpd_peer_host(c, peer, sizeof peer);
+    placement_server *live;
+    size_t nlive;
+    if (!master_live_servers(m, peer, &live, &nlive))
+        return httpd_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+    unsigned r;
+    json_t *chunks = master_api_placements(m, id, from, count, p.replication, live, nlive, &r);
+    json_t *servers = chunks ? master_api_server_list(m, live, nlive) : NULL;
+    free(live);
+    if (!chunks)
+        return httpd_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+    if (r == 0) {
+        json_decref(chunks);
+        json_decref(servers);
+        return httpd_reply_error(c, MHD_HTTP_INSUFFICIENT_STORAGE,
+                                 "no live chunkserver has room for a chunk");
+    }
+    return httpd_reply_json(c, MHD_HTTP_OK,
+                            json_pack("{s:s,s:I,s:o,s:o}", PROTO_F_IDENTIFIER, id,
+                                      PROTO_F_GENERATION, (json_int_t)gen, PROTO_F_CHUNKSERVERS,
+                                      servers, PROTO_F_CHUNKS, chunks));
 }
 
 /* ---- POST /uploadSuccessful ---- */
@@ -591,27 +718,19 @@ static enum MHD_Result master_api_append(master *m, struct MHD_Connection *c, js
     size_t nlive;
     if (!master_live_servers(m, peer, &live, &nlive))
         return httpd_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
-    uint16_t *plan = nnew ? malloc((size_t)nnew * replication * sizeof *plan) : NULL;
-    unsigned r = 0;
-    if (nnew && plan)
-        r = placement_plan(&m->place, live, nlive, nnew, replication, m->chunk_size, plan);
-    free(live);
-    if (nnew && (!plan || r == 0)) {
-        free(plan);
-        return plan ? httpd_reply_error(c, MHD_HTTP_INSUFFICIENT_STORAGE,
-                                        "no live chunkserver has room for a new chunk")
-                    : httpd_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+    /* Room for the new chunks somewhere, before anything is begun. */
+    uint16_t probe[PROTO_MAX_REPLICATION];
+    if (nnew && placement_plan(&m->place, live, nlive, 1, replication, m->chunk_size, probe) == 0) {
+        free(live);
+        return httpd_reply_error(c, MHD_HTTP_INSUFFICIENT_STORAGE,
+                                 "no live chunkserver has room for a new chunk");
     }
     ns_append_plan ap;
     st = namespace_append_begin(m->ns, name, (uint64_t)bytes, fill_live, nfill, nnew, now,
                                 m->lease_ms, &ap);
-    if (st != NS_OK) {
-        free(plan);
+    if (st != NS_OK || !master_durable(m)) {
+        free(live);
         return master_api_append_refused(m, c, st, name);
-    }
-    if (!master_durable(m)) {
-        free(plan);
-        return master_api_not_durable(m, c);
     }
     char fileid[FILEID_LEN + 1], id[CHUNKID_BUF];
     fileid_of_name(name, fileid);
@@ -625,27 +744,28 @@ static enum MHD_Result master_api_append(master *m, struct MHD_Connection *c, js
                          PROTO_F_CHUNK_ID, id, PROTO_F_OFFSET, (json_int_t)ap.fill_offset,
                          PROTO_F_LENGTH, (json_int_t)ap.fill_length, PROTO_F_REPLICAS, reps);
     }
-    json_t *chunks = json_array();
-    for (uint32_t k = 0; k < ap.nnew; k++) {
-        json_t *reps = json_array();
-        for (unsigned q = 0; q < r; q++)
-            json_array_append_new(reps, json_string(registry_addr(m->reg, plan[(size_t)k * r + q])));
-        chunkid_format(id, fileid, ap.first_new + k);
-        json_array_append_new(chunks, json_pack("{s:I,s:s,s:o}", PROTO_F_INDEX,
-                                                (json_int_t)(ap.first_new + k), PROTO_F_CHUNK_ID,
-                                                id, PROTO_F_REPLICAS, reps));
+    /* The new chunks' first page; GET /plan has the rest. */
+    unsigned r;
+    json_t *chunks = master_api_placements(m, fileid, ap.first_new,
+                                           ap.nnew < PROTO_PAGE_CHUNKS ? ap.nnew : PROTO_PAGE_CHUNKS,
+                                           replication, live, nlive, &r);
+    free(live);
+    if (!chunks) {
+        json_decref(fill);
+        return httpd_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
     }
-    free(plan);
-    log_info("append to \"%s\": %lld bytes after %llu (token %llu)", name, bytes,
+    log_info("append to \"%.200s\": %lld bytes after %llu (token %llu)", name, bytes,
              (unsigned long long)ap.old_size, (unsigned long long)ap.token);
     return httpd_reply_json(
         c, MHD_HTTP_OK,
-        json_pack("{s:I,s:I,s:s,s:I,s:I,s:I,s:I,s:o,s:o}", PROTO_F_TOKEN, (json_int_t)ap.token,
-                  PROTO_F_VERSION, (json_int_t)ap.version, PROTO_F_IDENTIFIER, fileid,
-                  PROTO_F_CHUNK_SIZE, (json_int_t)ap.chunk_size, PROTO_F_FILE_SIZE,
-                  (json_int_t)ap.old_size, PROTO_F_NEW_SIZE, (json_int_t)ap.new_size,
-                  PROTO_F_LEASE_MS, (json_int_t)ap.lease_left_ms, PROTO_F_FILL, fill,
-                  PROTO_F_CHUNKS, chunks));
+        json_pack("{s:I,s:I,s:s,s:I,s:I,s:I,s:I,s:o,s:o,s:I,s:I,s:I}", PROTO_F_TOKEN,
+                  (json_int_t)ap.token, PROTO_F_VERSION, (json_int_t)ap.version,
+                  PROTO_F_IDENTIFIER, fileid, PROTO_F_CHUNK_SIZE, (json_int_t)ap.chunk_size,
+                  PROTO_F_FILE_SIZE, (json_int_t)ap.old_size, PROTO_F_NEW_SIZE,
+                  (json_int_t)ap.new_size, PROTO_F_LEASE_MS, (json_int_t)ap.lease_left_ms,
+                  PROTO_F_FILL, fill, PROTO_F_CHUNKS, chunks, PROTO_F_GENERATION,
+                  (json_int_t)ap.generation, PROTO_F_FIRST_NEW, (json_int_t)ap.first_new,
+                  PROTO_F_NEW_CHUNKS, (json_int_t)ap.nnew));
 }
 
 static enum MHD_Result master_api_append_done(master *m, struct MHD_Connection *c, json_t *req)
@@ -686,6 +806,7 @@ typedef struct {
     master *m;
     int64_t now;
     uint64_t turn;           /* this answer's rotation of the live replicas */
+    uint64_t from, count;    /* the page of chunks wanted (count UINT64_MAX: all) */
     json_t *out;
     unsigned status;
     char err[256];
@@ -701,7 +822,16 @@ static void master_api_describe(const ns_file *f, void *ud)
         return;
     }
     json_t *locations = json_array(), *replicas = json_array(), *sums = json_array();
-    for (uint32_t i = 0; i < f->ncommitted; i++) {
+    uint64_t end = f->ncommitted;
+    if (g->from > end) {
+        g->status = MHD_HTTP_BAD_REQUEST;
+        snprintf(g->err, sizeof g->err, "the file has %u chunks, none from %llu", f->ncommitted,
+                 (unsigned long long)g->from);
+        end = g->from;
+    } else if (g->count < end - g->from) {
+        end = g->from + g->count;
+    }
+    for (uint32_t i = (uint32_t)g->from; i < end; i++) {
         const ns_chunk *ch = &f->chunks[i];
         char hex[SHA256_HEX_LEN + 1];
         json_array_append_new(sums, namespace_chunk_sum(ch, hex) ? json_string(hex) : json_null());
@@ -727,12 +857,21 @@ static void master_api_describe(const ns_file *f, void *ud)
         json_array_append(locations, json_array_get(reps, 0));
         json_array_append_new(replicas, reps);
     }
+    if (g->status == MHD_HTTP_BAD_REQUEST) {
+        json_decref(locations);
+        json_decref(replicas);
+        json_decref(sums);
+        return;
+    }
     g->status = MHD_HTTP_OK;
-    g->out = json_pack("{s:s,s:s,s:I,s:I,s:I,s:o,s:o,s:o}", PROTO_F_FILE_NAME, f->name,
+    g->out = json_pack("{s:s,s:s,s:I,s:I,s:I,s:o,s:o,s:o,s:I}", PROTO_F_FILE_NAME, f->name,
                        PROTO_F_IDENTIFIER, f->fileid, PROTO_F_FILE_SIZE, (json_int_t)f->size,
                        PROTO_F_CHUNK_SIZE, (json_int_t)f->chunk_size, PROTO_F_NUM_CHUNKS,
                        (json_int_t)f->ncommitted, PROTO_F_LOCATIONS, locations,
-                       PROTO_F_REPLICAS, replicas, PROTO_F_CHECKSUMS, sums);
+                       PROTO_F_REPLICAS, replicas, PROTO_F_CHECKSUMS, sums,
+                       PROTO_F_GENERATION, (json_int_t)f->generation);
+    if (g->out && g->count != UINT64_MAX)
+        json_object_set_new(g->out, PROTO_F_FROM, json_integer((json_int_t)g->from));
 }
 
 static enum MHD_Result master_api_get(master *m, struct MHD_Connection *c)
@@ -743,8 +882,17 @@ static enum MHD_Result master_api_get(master *m, struct MHD_Connection *c)
     if (!fileid_valid(id))
         return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST,
                                  "invalid identifier \"%.80s\": expected 64 lowercase hex digits", id);
-    master_get_ctx g = { .m = m, .now = registry_now_ms(),
+    /* A page (from, count) when asked for one: our client always asks, so
+     * no answer it gets grows with the file; without, the whole file, as
+     * the Go client expects. */
+    master_get_ctx g = { .m = m, .now = registry_now_ms(), .count = UINT64_MAX,
                          .turn = atomic_fetch_add_explicit(&m->read_turn, 1, memory_order_relaxed) };
+    enum MHD_Result ret;
+    bool paged = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, PROTO_QUERY_COUNT) != NULL;
+    if (!master_api_query_uint(c, PROTO_QUERY_FROM, PROTO_MAX_CHUNKS, false, &g.from, &ret) ||
+        (paged && !master_api_query_uint(c, PROTO_QUERY_COUNT, PROTO_PAGE_CHUNKS, true, &g.count,
+                                          &ret)))
+        return ret;
     if (namespace_with_file(m->ns, id, master_api_describe, &g) == NS_NOT_FOUND)
         return httpd_reply_error(c, MHD_HTTP_NOT_FOUND, "no file has identifier %s", id);
     if (g.status != MHD_HTTP_OK)
@@ -769,17 +917,18 @@ static bool master_api_is_live(void *ud, uint16_t server)
 static void master_api_list_one(const ns_file *f, void *ud)
 {
     master_list_ctx *l = ud;
-    json_array_append_new(l->files, json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:b,s:i,s:I}", PROTO_F_FILE_NAME,
-                                        f->name, PROTO_F_IDENTIFIER, f->fileid,
-                                        PROTO_F_FILE_SIZE, (json_int_t)f->size,
-                                        PROTO_F_CHUNK_SIZE, (json_int_t)f->chunk_size,
-                                        PROTO_F_NUM_CHUNKS, (json_int_t)f->ncommitted,
-                                        "chunksStored", (json_int_t)f->nstored,
-                                        PROTO_F_COMPLETE, namespace_file_complete(f),
-                                        PROTO_F_REPLICATION, (int)f->replication,
-                                        PROTO_F_UNDER_REPLICATED,
-                                        (json_int_t)namespace_under_replicated(
-                                            f, master_api_is_live, l)));
+    uint32_t unavailable;
+    uint32_t under = namespace_under_replicated(f, master_api_is_live, l, &unavailable);
+    json_array_append_new(l->files, json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:b,s:i,s:I,s:I}",
+                                              PROTO_F_FILE_NAME, f->name, PROTO_F_IDENTIFIER,
+                                              f->fileid, PROTO_F_FILE_SIZE, (json_int_t)f->size,
+                                              PROTO_F_CHUNK_SIZE, (json_int_t)f->chunk_size,
+                                              PROTO_F_NUM_CHUNKS, (json_int_t)f->ncommitted,
+                                              "chunksStored", (json_int_t)f->nstored,
+                                              PROTO_F_COMPLETE, namespace_file_complete(f),
+                                              PROTO_F_REPLICATION, (int)f->replication,
+                                              PROTO_F_UNDER_REPLICATED, (json_int_t)under,
+                                              PROTO_F_UNAVAILABLE, (json_int_t)unavailable));
 }
 
 static int master_api_by_name(const void *a, const void *b)
@@ -921,6 +1070,8 @@ enum MHD_Result master_api_handle(void *cls, struct MHD_Connection *c, const cha
                     : httpd_reply_not_allowed(c, method, url, "POST");
     if (!strcmp(url, PROTO_PATH_GET))
         return get ? master_api_get(m, c) : httpd_reply_not_allowed(c, method, url, "GET");
+    if (!strcmp(url, PROTO_PATH_PLAN))
+        return get ? master_api_plan_page(m, c) : httpd_reply_not_allowed(c, method, url, "GET");
     if (!strcmp(url, PROTO_PATH_FILES)) {
         if (get)
             return master_api_list(m, c);

@@ -14,6 +14,7 @@
 #include "log.h"
 #include "master.h"
 #include "meta.h"
+#include "expiry.h"
 #include "repair.h"
 #include "proc.h"
 #include "protocol.h"
@@ -28,7 +29,7 @@ int master_main(int argc, char **argv)
     long long port = 8000, chunk_size = (long long)PROTO_DEFAULT_CHUNK_SIZE;
     long long dead_after_ms = 10000, threads = 16, replication = 3, lease_ms = 60000;
     long long repair_ms = 1000, repair_max = 16, checkpoint_every = 100000, gc_grace_ms = 60000;
-    long long max_repl_streams = 2, safemode_ms = 30000;
+    long long max_repl_streams = 2, safemode_ms = 30000, upload_expiry_ms = 600000;
     double gc_max_fraction = 0.1;
     bool stdio_mode = false;
     const char *port_file = NULL, *level_name = "info", *meta_dir = "./master-meta";
@@ -63,6 +64,8 @@ int master_main(int argc, char **argv)
           "a chunkserver's report in which more than this share of the chunks (and more than "
           "4) would be deleted is held back whole, and logged: a sign of a wrong or old "
           "--meta-dir, not of garbage" },
+        { "upload-expiry-ms", FLAG_INT, &upload_expiry_ms, 0, 86400000LL * 30, "MS",
+          "an incomplete file nothing has written to for this long is removed (0: never)" },
         { "threads", FLAG_INT, &threads, 1, 256, "N",
           "HTTP worker threads (a change waits for its journal flush: more threads, bigger "
           "group commits)" },
@@ -85,6 +88,7 @@ int master_main(int argc, char **argv)
     rc = 1;
     struct MHD_Daemon *d = NULL;
     repair *rep = NULL;
+    expiry *exp = NULL;
     meta *md = NULL;
     master m = { .chunk_size = (uint64_t)chunk_size, .replication = (unsigned)replication,
                  .lease_ms = lease_ms, .gc_grace_ms = gc_grace_ms,
@@ -132,12 +136,17 @@ int master_main(int argc, char **argv)
         fprintf(stderr, "minidfs master: cannot start the repair thread\n");
         goto out;
     }
+    if (upload_expiry_ms > 0 && !(exp = expiry_start(&m, upload_expiry_ms))) {
+        fprintf(stderr, "minidfs master: cannot start the expiry thread\n");
+        goto out;
+    }
     log_info("listening on port %u, chunk size %lld bytes, cluster %s%s", (unsigned)bound,
              chunk_size, m.cluster_id, m.ns_fresh ? " (a new namespace)" : "");
     int sig = proc_wait_signal();
     log_info("signal %d: shutting down", sig);
     rc = 0;
 out:
+    expiry_stop(exp);
     repair_stop(rep);
     if (d)
         MHD_stop_daemon(d);

@@ -238,16 +238,19 @@ static void namespace_grow(ns_table *ns)
 }
 
 uint32_t namespace_under_replicated(const ns_file *f, bool (*live)(void *ud, uint16_t server),
-                                    void *ud)
+                                    void *ud, uint32_t *unavailable)
 {
-    uint32_t n = 0;
+    uint32_t n = 0, none = 0;
     for (uint32_t i = 0; i < f->ncommitted; i++) {
         const ns_chunk *c = &f->chunks[i];
         unsigned copies = 0;
         for (unsigned k = 0; k < c->nrep; k++)
             copies += !live || live(ud, c->rep[k]);
         n += copies < f->replication;
+        none += copies == 0 && (c->flags & NS_CHUNK_STORED);
     }
+    if (unavailable)
+        *unavailable = none;
     return n;
 }
 
@@ -357,6 +360,31 @@ ns_status namespace_create(ns_table *ns, const char *name, uint64_t size, uint64
     return NS_OK;
 }
 
+/* Unlinks f (found at slot; the write lock is held) and journals it. */
+static void namespace_unlink(ns_table *ns, ns_file **slot, ns_file *f)
+{
+    *slot = f->next;
+    ns->count--;
+    namespace_log(ns, json_pack("{s:s,s:s,s:I}", NS_OP, "delete", "id", f->fileid, "gen",
+                                (json_int_t)f->generation));
+}
+
+/* What an unlinked file leaves on the chunkservers; frees the file. */
+static void namespace_doom(ns_file *f, ns_doomed *doomed)
+{
+    size_t n = 0;
+    for (uint32_t i = 0; i < f->nchunks; i++)
+        n += f->chunks[i].nrep;
+    doomed->items = n ? calloc(n, sizeof *doomed->items) : NULL;
+    if (doomed->items) {
+        for (uint32_t i = 0; i < f->nchunks; i++)
+            for (unsigned r = 0; r < f->chunks[i].nrep; r++)
+                doomed->items[doomed->n++] =
+                    (struct ns_doomed_chunk){ i, f->chunks[i].rep[r], f->chunks[i].version };
+    }
+    namespace_file_free(f);
+}
+
 ns_status namespace_remove(ns_table *ns, const char *name, ns_doomed *doomed)
 {
     memset(doomed, 0, sizeof *doomed);
@@ -369,25 +397,64 @@ ns_status namespace_remove(ns_table *ns, const char *name, ns_doomed *doomed)
         pthread_rwlock_unlock(&ns->lock);
         return NS_NOT_FOUND;
     }
-    *slot = f->next;
-    ns->count--;
-    namespace_log(ns, json_pack("{s:s,s:s,s:I}", NS_OP, "delete", "id", f->fileid, "gen",
-                                (json_int_t)f->generation));
+    namespace_unlink(ns, slot, f);
     pthread_rwlock_unlock(&ns->lock);
-
     /* The file is unlinked: nobody else can reach it now. */
-    size_t n = 0;
-    for (uint32_t i = 0; i < f->nchunks; i++)
-        n += f->chunks[i].nrep;
-    doomed->items = n ? calloc(n, sizeof *doomed->items) : NULL;
-    if (doomed->items) {
-        for (uint32_t i = 0; i < f->nchunks; i++)
-            for (unsigned r = 0; r < f->chunks[i].nrep; r++)
-                doomed->items[doomed->n++] =
-                    (struct ns_doomed_chunk){ i, f->chunks[i].rep[r], f->chunks[i].version };
-    }
-    namespace_file_free(f);
+    namespace_doom(f, doomed);
     return NS_OK;
+}
+
+/* An upload nobody writes to any more: incomplete, no append, untouched
+ * for expiry_ms. */
+static bool namespace_abandoned(const ns_file *f, int64_t now_ms, int64_t expiry_ms)
+{
+    return !f->append && now_ms - f->touched_ms >= expiry_ms && !namespace_file_complete(f);
+}
+
+typedef struct {
+    int64_t now_ms, expiry_ms;
+    size_t n, max;
+    struct ns_expiring { char fileid[FILEID_LEN + 1]; uint64_t gen; } *v;
+} namespace_expiry_scan;
+
+size_t namespace_expire(ns_table *ns, int64_t now_ms, int64_t expiry_ms, size_t max,
+                        void (*fn)(void *ud, const char *name, ns_doomed *doomed), void *ud)
+{
+    /* Candidates under the read lock (a scan must not stall requests),
+     * then each removed under the write lock if it is still abandoned. */
+    namespace_expiry_scan sc = { .now_ms = now_ms, .expiry_ms = expiry_ms, .max = max };
+    if (!(sc.v = calloc(max ? max : 1, sizeof *sc.v)))
+        return 0;
+    pthread_rwlock_rdlock(&ns->lock);
+    for (size_t b = 0; b < ns->nbuckets && sc.n < max; b++)
+        for (ns_file *f = ns->buckets[b]; f && sc.n < max; f = f->next)
+            if (namespace_abandoned(f, now_ms, expiry_ms)) {
+                memcpy(sc.v[sc.n].fileid, f->fileid, sizeof f->fileid);
+                sc.v[sc.n++].gen = f->generation;
+            }
+    pthread_rwlock_unlock(&ns->lock);
+    size_t removed = 0;
+    for (size_t i = 0; i < sc.n; i++) {
+        pthread_rwlock_wrlock(&ns->lock);
+        ns_file **slot = namespace_slot(ns, sc.v[i].fileid), *f = *slot;
+        bool go = f && f->generation == sc.v[i].gen && namespace_abandoned(f, now_ms, expiry_ms);
+        if (go)
+            namespace_unlink(ns, slot, f);
+        pthread_rwlock_unlock(&ns->lock);
+        if (!go)
+            continue;
+        ns_doomed d = { .n = 0 };
+        memcpy(d.fileid, f->fileid, sizeof d.fileid);
+        char *name = f->name;
+        f->name = NULL;
+        namespace_doom(f, &d);
+        fn(ud, name, &d);
+        free(name);
+        namespace_doomed_free(&d);
+        removed++;
+    }
+    free(sc.v);
+    return removed;
 }
 
 void namespace_doomed_free(ns_doomed *d)

@@ -166,12 +166,20 @@ uint64_t namespace_chunk_length(const ns_file *f, uint32_t index);
 ns_status namespace_create(ns_table *ns, const char *name, uint64_t size, uint64_t chunk_size,
                            unsigned replication, uint64_t *generation);
 /* Chunks of f with fewer replicas than it wants, counting only servers
- * for which live says true (live NULL: every recorded one). */
+ * for which live says true (live NULL: every recorded one); *unavailable
+ * (unless NULL) gets how many stored chunks have none at all. */
 uint32_t namespace_under_replicated(const ns_file *f, bool (*live)(void *ud, uint16_t server),
-                                    void *ud);
+                                    void *ud, uint32_t *unavailable);
 /* Removes a file; the caller owns doomed (free with namespace_doomed_free). */
 ns_status namespace_remove(ns_table *ns, const char *name, ns_doomed *doomed);
 void namespace_doomed_free(ns_doomed *d);
+/* Removes up to max uploads nobody finished: files incomplete, with no
+ * append in progress, untouched (no chunk reported, nothing committed) for
+ * expiry_ms; each removal is journalled like a delete, and fn gets the
+ * name and what it leaves on the chunkservers (fn must not call back into
+ * the namespace's write side). Returns how many went. */
+size_t namespace_expire(ns_table *ns, int64_t now_ms, int64_t expiry_ms, size_t max,
+                        void (*fn)(void *ud, const char *name, ns_doomed *doomed), void *ud);
 /* Records that server stores chunk index of file fileid at version; size
  * < 0, version 0 and sha NULL mean unknown (the Go protocol sends none of
  * them). On NS_BAD_SIZE *expected holds the right size; *version_out gets

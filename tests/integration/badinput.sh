@@ -136,7 +136,7 @@ ok "chains and copies go only to this cluster's chunkservers; hostile chains ref
 # ---- client against dead and missing things ----
 expect_fail 'cannot open .*nonexistent' client --action write --filename nonexistent
 expect_fail 'not a regular file' client --action write --filename d --input "$T"
-expect_fail 'no file has identifier' client --action read --filename missing
+expect_fail 'read missing: no file named "missing"$' client --action read --filename missing
 expect_fail 'cannot create a file beside' client --action read --filename f --output-filename /nonexistent-dir/x
 ok "client: missing input, directory input, unknown file, unwritable output"
 

@@ -42,7 +42,7 @@ for f in a b; do
     client --action read --filename "$f" --output-filename "$T/$f.out"
     cmp "$T/$f" "$T/$f.out" || fail "$f differs after a master restart"
 done
-expect_fail 'no file has identifier' client --action read --filename c --output-filename "$T/c.out"
+expect_fail 'no file named "c"' client --action read --filename c --output-filename "$T/c.out"
 grep -q 'recovered 2 files' "$T/master.log" || fail "the master did not say what it recovered"
 ok "master killed -9 and restarted: files back from the journal, chunk locations from reports"
 

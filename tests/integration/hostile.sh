@@ -72,3 +72,23 @@ make_file "$T/three" 3000000
 expect_fail 'at most 8 make sense' "$MINIDFS" client --master "http://127.0.0.1:$(cat "$T/canned.port")/" \
     --quiet --action append --filename x --input "$T/three"
 ok "a hostile master's answer with 20 replicas per chunk: refused, no overflow"
+
+# ---- names are whatever a client sent: printed and logged escaped, one
+# row and one log line per file, nothing a terminal would act on.
+expect_status 200 POST "$M/upload" "${J[@]}" --data '{"fileName":"evil\nforged-row 999 1 complete","fileSize":0}'
+expect_status 200 POST "$M/upload" "${J[@]}" --data '{"fileName":"\u001b[31mred\u009b2J","fileSize":0}'
+client --action list >"$T/list"
+[ "$(wc -l <"$T/list")" -eq 4 ] || fail "list: $(wc -l <"$T/list") rows for 3 files: $(cat "$T/list")"
+grep -q '^evil\\nforged-row 999 1 complete ' "$T/list" || fail "the newline name is not escaped: $(cat "$T/list")"
+grep -q '^\\x1b\[31mred\\xc2\\x9b2J ' "$T/list" || fail "the escape name is not escaped: $(cat -v "$T/list")"
+! grep -q "$(printf '\033')" "$T/list" "$T/master.log" || fail "an escape byte reached the list or the log"
+grep -q 'upload "evil\\nforged-row' "$T/master.log" || fail "the master log does not escape names"
+expect_fail 'read \\x1b\[31mgone: no file named "\\x1b\[31mgone"' client --action read --filename "$(printf '\033[31mgone')" --output-filename "$T/x"
+ok "names with newlines and terminal escapes: escaped in list, log and errors"
+
+# ---- a complete file whose every copy is gone is not listed complete
+stop_pid "$CS_PID_cs1"
+wait_until 10 "cs1 to be declared dead" sh -c "curl -s '$M/chunkservers' | grep -q '\"live\":true' && exit 1 || exit 0"
+client --action list >"$T/list"
+grep -q '^al.bin .* unavailable$' "$T/list" || fail "a file with no live copy: $(grep al.bin "$T/list")"
+ok "a file with no live copy is listed unavailable, not complete"

@@ -85,7 +85,7 @@ client --action delete --filename input.txt
 no_chunks() { [ -z "$(chunk_files "${DIRS[@]}" | grep "^${id}_" || true)" ]; }
 wait_until 10 "a deleted file's chunks to be removed by the heartbeats" no_chunks
 [ -z "$(find "${DIRS[@]}" -maxdepth 1 -name "*${id}_*")" ] || fail "files of a deleted file remain"
-expect_fail 'no file has identifier' client --action read --filename input.txt --output-filename "$T/gone"
+expect_fail 'no file named "input.txt"' client --action read --filename input.txt --output-filename "$T/gone"
 [ ! -e "$T/gone" ] || fail "a failed read created its output"
 expect_fail 'no file named' client --action delete --filename input.txt
 ok "list, delete (chunks removed), read after delete fails cleanly"

@@ -21,6 +21,8 @@
  * worth a log line. */
 static _Atomic bool httpd_started;
 
+static void httpd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+
 static void httpd_log(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;

@@ -2,7 +2,8 @@
 # test.sh - installs what is missing, builds with -Werror, and runs every
 # test (cmocka unit tests and real-process integration tests) with ctest.
 # Then, unless QUICK=1, builds again with AddressSanitizer + UBSan and runs
-# the quick tests under it, so memory errors fail the run too.
+# the quick tests under it, so memory errors fail the run too, and runs
+# each libFuzzer target for FUZZ_SECONDS (default 10) from a fixed seed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,4 +16,6 @@ if [ "${QUICK:-0}" != 1 ]; then
     (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
         UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
         ctest --output-on-failure --timeout 600 -L quick)
+    echo "=== fuzzing (clang, ASan + UBSan): each target ${FUZZ_SECONDS:-10} s, seed 1 ==="
+    WERROR=1 FUZZ_SECONDS="${FUZZ_SECONDS:-10}" FUZZ_SEED=1 scripts/fuzz.sh
 fi

@@ -1,0 +1,124 @@
+/*
+ * fuzz_namespace.c - libFuzzer target: any sequence of namespace changes,
+ * with any values, must leave a namespace whose checkpoint replays to the
+ * same namespace. The input is read as a program: each op is one byte
+ * followed by its arguments, taken from the bytes after it.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "namespace.h"
+#include "nscheck.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+typedef struct {
+    const uint8_t *p;
+    size_t left;
+} fuzz_in;
+
+static uint64_t fuzz_take(fuzz_in *in, size_t n)
+{
+    uint64_t v = 0;
+    for (size_t i = 0; i < n && in->left; i++, in->left--)
+        v = v << 8 | *in->p++;
+    return v;
+}
+
+/* A size: small ones mostly, then the edges of the limits and beyond. */
+static uint64_t fuzz_size(fuzz_in *in, uint64_t cs)
+{
+    uint64_t max = (uint64_t)PROTO_MAX_CHUNKS * cs;
+    switch (fuzz_take(in, 1) % 6) {
+    case 0: return fuzz_take(in, 2);
+    case 1: return max - fuzz_take(in, 1);
+    case 2: return max + fuzz_take(in, 1);
+    case 3: return fuzz_take(in, 8);
+    case 4: return UINT64_MAX - fuzz_take(in, 1);
+    default: return fuzz_take(in, 3);
+    }
+}
+
+static const uint64_t fuzz_chunk_sizes[] = { 1, 7, 1000, 65536, 1000000, PROTO_MAX_CHUNK_SIZE,
+                                             PROTO_MAX_CHUNK_SIZE + 1, 0 };
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    fuzz_in in = { data, size };
+    ns_table *ns = namespace_new();
+    char names[4][8] = { "a", "b", "c", "d" };
+    uint64_t tokens[4] = { 0 };
+    static const char sum[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    int64_t now = 0;
+    for (int ops = 0; in.left > 0 && ops < 48; ops++) {
+        unsigned op = (unsigned)fuzz_take(&in, 1);
+        const char *name = names[fuzz_take(&in, 1) % 4];
+        char id[FILEID_LEN + 1];
+        fileid_of_name(name, id);
+        uint64_t gen, exp, ver;
+        now += (int64_t)fuzz_take(&in, 1) * 100;
+        switch (op % 8) {
+        case 0: {   /* create */
+            uint64_t cs = fuzz_chunk_sizes[fuzz_take(&in, 1) % 8];
+            uint64_t sz = fuzz_size(&in, cs ? cs : 1);
+            if (cs && sz / cs > 300)
+                sz %= 300 * cs;   /* keep a run small and fast; the unit test does the limits */
+            namespace_create(ns, name, sz, cs, (unsigned)fuzz_take(&in, 1) % 10, &gen);
+            break;
+        }
+        case 1: {   /* a chunk reported */
+            uint32_t i = (uint32_t)fuzz_take(&in, 2);
+            uint64_t v = fuzz_take(&in, 1) % 3 == 0 ? fuzz_take(&in, 8) : fuzz_take(&in, 1);
+            long long sz = (long long)(fuzz_take(&in, 3) - 1);
+            namespace_report(ns, id, i, (uint16_t)fuzz_take(&in, 1), sz, v,
+                             fuzz_take(&in, 1) & 1 ? sum : NULL, &exp, &ver);
+            break;
+        }
+        case 2: {   /* an allocation */
+            uint16_t plan[3] = { 0, 1, 2 };
+            ns_allocation a;
+            namespace_allocate(ns, name, (uint32_t)fuzz_take(&in, 1),
+                               fuzz_chunk_sizes[fuzz_take(&in, 1) % 6], 3, plan,
+                               (unsigned)fuzz_take(&in, 1) % 4, now, 1000, &a);
+            break;
+        }
+        case 3: {   /* an append begun */
+            uint64_t bytes = fuzz_size(&in, 1000);
+            uint32_t nnew;
+            uint16_t holders[NS_MAX_REPLICAS], live[1] = { 0 };
+            unsigned nh, rep;
+            ns_append_plan ap;
+            if (namespace_append_needs(ns, name, bytes, &nnew, holders, &nh, &rep) == NS_OK &&
+                nnew < 300 &&
+                namespace_append_begin(ns, name, bytes, live, 1, nnew, now, 1000, &ap) == NS_OK)
+                tokens[name[0] - 'a'] = ap.token;
+            break;
+        }
+        case 4:   /* an append ended */
+            namespace_append_end(ns, name, tokens[name[0] - 'a'], fuzz_take(&in, 1) & 1, now);
+            break;
+        case 5: {
+            ns_doomed d;
+            namespace_remove(ns, name, &d);
+            namespace_doomed_free(&d);
+            break;
+        }
+        case 6:   /* a full report's entry */
+            namespace_check_replica(ns, id, (uint32_t)fuzz_take(&in, 2),
+                                    (uint16_t)fuzz_take(&in, 1), fuzz_take(&in, 3),
+                                    fuzz_take(&in, 1), fuzz_take(&in, 1) & 1 ? sum : NULL);
+            break;
+        default:
+            namespace_drop_replica(ns, id, (uint32_t)fuzz_take(&in, 1), (uint16_t)fuzz_take(&in, 1));
+            break;
+        }
+        char err[1024];
+        if (!nscheck_roundtrip(ns, err, sizeof err)) {
+            fprintf(stderr, "after op %u: %s\n", op % 8, err);
+            abort();
+        }
+    }
+    namespace_free(ns);
+    return 0;
+}

@@ -9,6 +9,12 @@
  * version, checksum and age) goes to the master after the first
  * registration with each master incarnation (its "epoch") and every
  * report_every heartbeats; the master answers with what is garbage.
+ *
+ * The directory belongs to one cluster: its id is sent with every message
+ * and checked in every answer, and a master of another cluster (or of
+ * none) is refused, its answers never acted on. A directory of no cluster
+ * yet records the first master's id, durably, before it acts on anything
+ * that master says.
  */
 #ifndef MINIDFS_MASTERLINK_H
 #define MINIDFS_MASTERLINK_H

@@ -19,6 +19,9 @@
  * is kept anyway, and several writers pushing dirty pages through the
  * page cache and flushing them at once cost far more CPU than the same
  * bytes written straight to the device (see docs/PERFORMANCE.md).
+ *
+ * Beside the chunks: ".lock", held by the one process that may use the
+ * directory, and ".cluster-id", the cluster the directory joined.
  */
 #ifndef MINIDFS_STORE_H
 #define MINIDFS_STORE_H

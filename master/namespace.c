@@ -10,7 +10,8 @@
  *   create  {name, gen, size, cs, rep}        a file was created
  *   delete  {id, gen}                          it was removed
  *   chunk   {id, gen, i, v, stored, sha?}      chunk i's version / stored state
- *   file    {name, gen, size, cs, rep, n, chunks:[[i,v,stored,sha|null],..]}
+ *   size    {id, gen, size}                    an append's commit: the new size
+ *   file    {name, gen, size, cs, rep, n, nc, chunks:[[i,v,stored,sha|null],..]}
  *                                              a whole file (checkpoints)
  *   counter {v}                                the version counter
  *   cluster {id}                               the cluster's id (once, first)

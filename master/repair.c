@@ -1,8 +1,10 @@
 /*
  * repair.c - the master's re-replication thread (see repair.h). It reads
- * the namespace under its read lock only to collect work, and makes its
- * calls to chunkservers with no lock held. One copy at a time: repair
- * traffic stays a trickle beside client traffic.
+ * the namespace under its read lock only to collect work, and hands its
+ * copies to the gc outbox with no lock held; at most --max-repl-streams
+ * copies per source at a time, so repair traffic stays a trickle beside
+ * client traffic. In safe mode it does nothing but watch for the moment
+ * every stored chunk has a reported holder again.
  */
 #include "repair.h"
 

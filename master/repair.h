@@ -17,6 +17,9 @@
  * The same pass trims: a chunk with more live copies than its file wants
  * (a server came back after its chunks were copied elsewhere) loses the
  * newest-recorded one, deleted through that server's next heartbeat.
+ * Neither happens in the master's safe mode (safemode.h), when copies are
+ * merely not reported yet; the pass ends safe mode early once every
+ * stored chunk has a reported holder.
  */
 #ifndef MINIDFS_REPAIR_H
 #define MINIDFS_REPAIR_H

@@ -38,7 +38,9 @@ struct masterlink {
     ticker *beat;
     /* heartbeat thread only */
     bool failing;             /* the last heartbeat failed... */
-    bool refused;             /* ...because the master is of another cluster */
+    /* ...because the master is of another cluster (atomic: a connection
+     * thread checking a pipeline hop runs a registration too) */
+    _Atomic bool refused;
     bool said_refused;        /* what the log last said of it */
     uint64_t epoch;           /* of the master we last sent a full report to */
     uint64_t pending_epoch;   /* of the master that answered the last registration */
@@ -289,12 +291,13 @@ static long masterlink_beat(void *arg)
     char err[512];
     bool ok = masterlink_register_once(ml, err, sizeof err);
     /* One line per change of state: unreachable, refused, fine. */
-    if (!ok && (!ml->failing || ml->refused != ml->said_refused)) {
-        if (ml->refused)
+    bool refused = atomic_load(&ml->refused);
+    if (!ok && (!ml->failing || refused != ml->said_refused)) {
+        if (refused)
             log_error("%s (asking again every heartbeat)", err);
         else
             log_warn("cannot reach master: %s (retrying)", err);
-        ml->said_refused = ml->refused;
+        ml->said_refused = refused;
     } else if (ok && ml->failing) {
         log_info("master reachable again");
     }
@@ -311,7 +314,7 @@ static long masterlink_beat(void *arg)
     }
     /* A master that cannot be reached is asked again soon; one that said
      * no has nothing new to say before the next beat. */
-    return ok || ml->refused ? ml->heartbeat_ms
+    return ok || refused ? ml->heartbeat_ms
                              : (ml->heartbeat_ms < 500 ? ml->heartbeat_ms : 500);
 }
 

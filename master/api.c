@@ -324,6 +324,16 @@ static enum MHD_Result master_api_bad_chunk(master *m, struct MHD_Connection *c,
 
 /* ---- plans: POST /upload, GET /plan ---- */
 
+/* The live chunkservers as placement facts, with their closeness to the
+ * host this request came from (the writer). */
+static bool master_api_live(master *m, struct MHD_Connection *c, placement_server **live,
+                            size_t *nlive)
+{
+    char peer[128] = "";
+    httpd_peer_host(c, peer, sizeof peer);
+    return master_live_servers(m, peer, live, nlive);
+}
+
 /* Every live chunkserver, as addresses. */
 static json_t *master_api_server_list(master *m, const placement_server *live, size_t nlive)
 {
@@ -393,11 +403,9 @@ static enum MHD_Result master_api_upload(master *m, struct MHD_Connection *c, js
                                  "chunks per file", size, (unsigned long long)nchunks,
                                  (unsigned long long)m->chunk_size, PROTO_MAX_CHUNKS);
 
-    char peer[128] = "";
-    httpd_peer_host(c, peer, sizeof peer);
     placement_server *live;
     size_t nlive;
-    if (!master_live_servers(m, peer, &live, &nlive))
+    if (!master_api_live(m, c, &live, &nlive))
         return httpd_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
     enum MHD_Result ret = master_api_plan(m, c, name, (uint64_t)size, nchunks, overwrite,
                                           (unsigned)replication, live, nlive);
@@ -537,11 +545,9 @@ static enum MHD_Result master_api_plan_page(master *m, struct MHD_Connection *c)
     uint32_t count = p.nchunks - (uint32_t)from;
     if (count > PROTO_PAGE_CHUNKS)
         count = PROTO_PAGE_CHUNKS;
-    char peer[128] = "";
-    httpd_peer_host(c, peer, sizeof peer);
     placement_server *live;
     size_t nlive;
-    if (!master_live_servers(m, peer, &live, &nlive))
+    if (!master_api_live(m, c, &live, &nlive))
         return httpd_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
     unsigned r;
     json_t *chunks = master_api_placements(m, id, from, count, p.replication, live, nlive, &r);
@@ -625,14 +631,13 @@ static const char *master_api_addr_of(void *ud, uint16_t index)
 
 static enum MHD_Result master_api_allocate(master *m, struct MHD_Connection *c, json_t *req)
 {
-    char err[256], peer[128] = "";
+    char err[256];
     master_alloc_req r;
     if (!master_alloc_parse(req, &r, err, sizeof err))
         return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "%s", err);
-    httpd_peer_host(c, peer, sizeof peer);
     placement_server *ps;
     size_t nlive;
-    if (!master_live_servers(m, peer, &ps, &nlive))
+    if (!master_api_live(m, c, &ps, &nlive))
         return httpd_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
     json_t *ans = json_object();
     ns_status st = master_alloc(m, &r, ps, nlive, master_api_addr_of, m, ans);
@@ -696,7 +701,7 @@ static enum MHD_Result master_api_append_refused(master *m, struct MHD_Connectio
 
 static enum MHD_Result master_api_append(master *m, struct MHD_Connection *c, json_t *req)
 {
-    char err[256], peer[128] = "";
+    char err[256];
     const char *name;
     long long bytes;
     if (!jsonf_string(req, PROTO_F_FILE_NAME, &name, err, sizeof err) ||
@@ -713,10 +718,9 @@ static enum MHD_Result master_api_append(master *m, struct MHD_Connection *c, js
     for (unsigned k = 0; k < nholders; k++)
         if (registry_live(m->reg, holders[k], now))
             fill_live[nfill++] = holders[k];
-    httpd_peer_host(c, peer, sizeof peer);
     placement_server *live;
     size_t nlive;
-    if (!master_live_servers(m, peer, &live, &nlive))
+    if (!master_api_live(m, c, &live, &nlive))
         return httpd_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
     /* Room for the new chunks somewhere, before anything is begun. */
     uint16_t probe[PROTO_MAX_REPLICATION];

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/statvfs.h>
+#include <time.h>
 
 #include "httpc.h"
 #include "jsonf.h"
@@ -22,6 +23,8 @@
 #define MASTERLINK_TIMEOUT_MS 10000
 
 #define MASTERLINK_PAGE PROTO_REPORT_PAGE
+/* How often a directory of no cluster counts its chunks again. */
+#define MASTERLINK_RECOUNT_MS 60000
 
 struct masterlink {
     char master[512];
@@ -42,6 +45,8 @@ struct masterlink {
      * thread checking a pipeline hop runs a registration too) */
     _Atomic bool refused;
     bool said_refused;        /* what the log last said of it */
+    size_t nchunks;           /* chunks held, while the directory has joined no cluster... */
+    int64_t counted_ms;       /* ...as counted then (a listing: not every beat) */
     uint64_t epoch;           /* of the master we last sent a full report to */
     uint64_t pending_epoch;   /* of the master that answered the last registration */
     long beats;               /* since that report */
@@ -160,6 +165,13 @@ static bool masterlink_full_report(masterlink *ml, char *err, size_t errlen)
     return r.ok;
 }
 
+static int64_t masterlink_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + 1;   /* never 0 */
+}
+
 /* Stops taking writes for a master that is not ours. */
 static void masterlink_unregister(masterlink *ml)
 {
@@ -206,10 +218,16 @@ static bool masterlink_register_once(masterlink *ml, char *err, size_t errlen)
     snprintf(url, sizeof url, "%s%s", ml->master, PROTO_PATH_REGISTER);
     json_t *body = json_pack("{s:s,s:s}", PROTO_F_URL, ml->announce, PROTO_F_RACK, ml->rack);
     /* Our cluster, or, without one, how much we would have to lose. */
-    if (ml->cluster[0])
+    if (ml->cluster[0]) {
         json_object_set_new(body, PROTO_F_CLUSTER_ID, json_string(ml->cluster));
-    else
-        json_object_set_new(body, PROTO_F_CHUNK_COUNT, json_integer((json_int_t)store_count(ml->st)));
+    } else {
+        int64_t now = masterlink_now_ms();
+        if (ml->counted_ms == 0 || now - ml->counted_ms >= MASTERLINK_RECOUNT_MS) {
+            ml->nchunks = store_count(ml->st);
+            ml->counted_ms = now;
+        }
+        json_object_set_new(body, PROTO_F_CHUNK_COUNT, json_integer((json_int_t)ml->nchunks));
+    }
     struct statvfs vfs;
     if (statvfs(store_dir(ml->st), &vfs) == 0) {
         uint64_t cap = (uint64_t)vfs.f_blocks * vfs.f_frsize;

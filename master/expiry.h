@@ -5,8 +5,8 @@
  * incomplete file behind: its chunks take room, its plan takes the
  * master's memory, and its name blocks every retry. A background thread of
  * the master removes a file that is incomplete and that nothing has
- * touched (no chunk first reported, no append committed) for
- * --upload-expiry-ms, like a delete: journalled, its chunks collected
+ * touched (no chunk first reported, none named by a chunkserver as being
+ * written, no append committed) for --upload-expiry-ms, like a delete: journalled, its chunks collected
  * through the heartbeats. Never in safe mode, when a file's chunks may
  * simply not have been reported yet.
  */

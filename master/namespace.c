@@ -1187,6 +1187,8 @@ void namespace_renew(ns_table *ns, const char *fileid, uint32_t index, uint16_t 
 {
     pthread_rwlock_wrlock(&ns->lock);
     ns_file *f = *namespace_slot(ns, fileid);
+    if (f)   /* being written: an upload that is slow, not abandoned */
+        f->touched_ms = now_ms;
     if (f && f->append && f->append->until_ms > now_ms)
         f->append->until_ms = now_ms + lease_ms;
     ns_lease *l = f && index < f->nchunks ? namespace_lease_of(f, index, false) : NULL;

@@ -117,8 +117,9 @@ typedef struct ns_file {
     uint32_t ncommitted;     /* the chunks readers see */
     uint32_t nstored;        /* chunks with at least one replica */
     uint8_t replication;     /* replicas wanted per chunk */
-    int64_t touched_ms;      /* monotonic ms of its creation, last append commit, or the
-                              * last first report of a chunk version */
+    int64_t touched_ms;      /* monotonic ms of its creation, last append commit, the
+                              * last first report of a chunk version, or the last
+                              * heartbeat naming a chunk of it as being written */
     ns_chunk *chunks;
     ns_chunk_lease *leases;  /* the chunks allocated with a lease */
     uint32_t nleases;
@@ -234,9 +235,10 @@ ns_status namespace_append_needs(ns_table *ns, const char *name, uint64_t bytes,
  * file's; NS_INCOMPLETE while a chunk of it has not been reported. */
 ns_status namespace_append_end(ns_table *ns, const char *name, uint64_t token, bool abort,
                                int64_t now_ms);
-/* A chunkserver says it is still writing chunk index of fileid: the
- * file's append lease, and the chunk's lease if server is its primary,
- * run lease_ms from now (a lease in force is renewed, never revived). */
+/* A chunkserver says it is still writing chunk index of fileid: the file
+ * counts as touched now (a slow upload is not an abandoned one), and its
+ * append lease, and the chunk's lease if server is its primary, run
+ * lease_ms from now (a lease in force is renewed, never revived). */
 void namespace_renew(ns_table *ns, const char *fileid, uint32_t index, uint16_t server,
                      int64_t now_ms, int64_t lease_ms);
 

@@ -48,6 +48,18 @@ grep -q '"from":4096' "$T/body" || fail "a paged /get: $(head -c 200 "$T/body")"
 expect_status 400 GET "$M/get?id=$(fileid big)&from=0&count=4097"
 ok "files of more chunks than a page: written, appended to and read window by window"
 
+# ---- a slow upload is not an abandoned one: a chunk sent at 128 B/s takes
+# twice the expiry time, and its chunkserver's heartbeats, naming it as
+# being written, keep the file alive.
+expect_status 200 POST "$M/upload" "${J[@]}" --data "{\"fileName\":\"slow\",\"fileSize\":$CS}"
+SGEN=$(grep -o '"generation":[0-9]*' "$T/body" | cut -d: -f2)
+make_file "$T/slow" "$CS"
+expect_status 200 PUT "http://${CS_ADDR_cs1%/}/chunks/$(fileid slow)_0" --limit-rate 128 \
+    -H "X-Minidfs-Generation: $SGEN" --data-binary @"$T/slow"
+client --action read --filename slow --output-filename "$T/slow.out"
+cmp "$T/slow" "$T/slow.out" || fail "the slow upload"
+ok "an upload slower than the expiry time, but alive, is kept"
+
 # ---- an upload nobody finishes: removed once untouched for --upload-expiry-ms
 gone() { ! curl -s "$M/files" | grep -q '"fileName":"huge"'; }
 wait_until 20 "the abandoned upload to expire" gone

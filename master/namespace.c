@@ -10,7 +10,10 @@
  *   create  {name, gen, size, cs, rep}        a file was created
  *   delete  {id, gen}                          it was removed
  *   chunk   {id, gen, i, v, stored, sha?}      chunk i's version / stored state
- *   size    {id, gen, size}                    an append's commit: the new size
+ *   commit  {id, gen, size, v, fill?:[i,sha]}  an append's commit, whole: the new size,
+ *                                              and the filled chunk's version and sum
+ *   size    {id, gen, size}                    the same from before commits were one
+ *                                              record (replayed, no longer written)
  *   file    {name, gen, size, cs, rep, n, nc, chunks:[[i,v,stored,sha|null],..]}
  *                                              a whole file (checkpoints)
  *   counter {v}                                the version counter
@@ -848,6 +851,45 @@ static ns_file *namespace_apply_create(ns_table *ns, json_t *rec, bool *bad)
     return f;
 }
 
+/* An append's commit record (the write lock is held): all of it or, when
+ * it cannot be read, none of it. */
+static bool namespace_apply_commit(ns_table *ns, json_t *rec)
+{
+    const char *id = json_string_value(json_object_get(rec, "id"));
+    uint64_t gen, size, v;
+    if (!id || !fileid_valid(id) || !namespace_rec_int(rec, "gen", &gen) ||
+        !namespace_rec_int(rec, "size", &size) || !namespace_rec_int(rec, "v", &v))
+        return false;
+    json_t *fill = json_object_get(rec, "fill");
+    json_t *fi = json_array_get(fill, 0);
+    const char *sha = json_string_value(json_array_get(fill, 1));
+    uint8_t md[SHA256_LEN];
+    if (fill && (!json_is_integer(fi) || json_integer_value(fi) < 0 || !sha ||
+                 !sha256_from_hex(sha, md)))
+        return false;
+    if (v > ns->counter)
+        ns->counter = v;
+    ns_file *f = *namespace_slot(ns, id);
+    if (!f || f->generation != gen)
+        return true;   /* an incarnation that is gone by now */
+    if (!namespace_size_ok(size, f->chunk_size) ||
+        (fill && (uint64_t)json_integer_value(fi) >= f->nchunks))
+        return false;
+    if (fill) {
+        ns_chunk *c = &f->chunks[json_integer_value(fi)];
+        if (v > c->version)
+            c->version = v;
+        memcpy(c->sha, md, sizeof md);
+        if (!(c->flags & NS_CHUNK_STORED))
+            f->nstored++;
+        c->flags |= NS_CHUNK_STORED | NS_CHUNK_HAS_SHA;
+    }
+    uint64_t n = namespace_chunks_for(size, f->chunk_size);
+    f->size = size;
+    f->ncommitted = (uint32_t)(n < f->nchunks ? n : f->nchunks);
+    return true;
+}
+
 bool namespace_apply(ns_table *ns, json_t *rec, char *err, size_t errlen)
 {
     const char *op = json_string_value(json_object_get(rec, NS_OP));
@@ -887,6 +929,8 @@ bool namespace_apply(ns_table *ns, json_t *rec, char *err, size_t errlen)
         uint64_t nc;
         if (f && ok && namespace_rec_int(rec, "nc", &nc) && nc <= f->nchunks)
             f->ncommitted = (uint32_t)nc;
+    } else if (!strcmp(op, "commit")) {
+        ok = namespace_apply_commit(ns, rec);
     } else if (!strcmp(op, "delete") || !strcmp(op, "chunk") || !strcmp(op, "size")) {
         const char *id = json_string_value(json_object_get(rec, "id"));
         ok = id && fileid_valid(id) && namespace_rec_int(rec, "gen", &gen);
@@ -1165,16 +1209,24 @@ ns_status namespace_append_end(ns_table *ns, const char *name, uint64_t token, b
         c->nrep = ap->fill_nrep;
         memcpy(c->rep, ap->fill_rep, sizeof c->rep);
     }
-    uint32_t old = f->ncommitted;
     f->size = ap->new_size;
     f->ncommitted = ncommitted;
     f->touched_ms = namespace_now_ms();
-    if (ap->fill_index >= 0)
-        namespace_log(ns, namespace_chunk_record(f, (uint32_t)ap->fill_index));
-    for (uint32_t i = old; i < ncommitted; i++)   /* no longer pending */
-        namespace_log(ns, namespace_chunk_record(f, i));
-    namespace_log(ns, json_pack("{s:s,s:s,s:I,s:I}", NS_OP, "size", "id", f->fileid, "gen",
-                                (json_int_t)f->generation, "size", (json_int_t)f->size));
+    /* One record for the whole commit: a log cut anywhere in it replays to
+     * the old file or the new one, never to a filled chunk with the new
+     * version and checksum but the old size (which would make every
+     * replica of it look stale). The new chunks' versions and stored
+     * states are already in the log, as pending: the new size is what
+     * makes them the file's. */
+    json_t *rec = json_pack("{s:s,s:s,s:I,s:I,s:I}", NS_OP, "commit", "id", f->fileid, "gen",
+                            (json_int_t)f->generation, "size", (json_int_t)f->size, "v",
+                            (json_int_t)ap->version);
+    if (rec && ap->fill_index >= 0) {
+        char hex[SHA256_HEX_LEN + 1];
+        sha256_to_hex(ap->fill_sha, hex);
+        json_object_set_new(rec, "fill", json_pack("[I,s]", (json_int_t)ap->fill_index, hex));
+    }
+    namespace_log(ns, rec);
     free(ap);
     f->append = NULL;
 out:

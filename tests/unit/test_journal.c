@@ -373,9 +373,105 @@ static void test_directory_lock(void **state)
     namespace_free(ns2);
 }
 
+/* Every file in dir goes; then log.1 holds the first len bytes of data. */
+static void only_log(const char *data, size_t len)
+{
+    char cmd[700], path[400];
+    snprintf(cmd, sizeof cmd, "rm -f '%s'/log.* '%s'/checkpoint.*", dir, dir);
+    assert_int_equal(system(cmd), 0);
+    snprintf(path, sizeof path, "%s/log.1", dir);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, data, len), (ssize_t)len);
+    close(fd);
+}
+
+/* An append's commit is one record: a log cut at any byte of it replays to
+ * the file before the append or after it, never to a mix (a filled chunk
+ * with the new version and checksum but the old size once made every
+ * replica of it look stale and be deleted). And in either state the
+ * replicas holding what was acknowledged are kept. */
+static void test_append_commit_cut_anywhere(void **state)
+{
+    (void)state;
+    journal *j;
+    journal_recovery rec;
+    ns_table *ns = reopen(&j, &rec);
+    static const char a0[] = "a000000000000000000000000000000000000000000000000000000000000000";
+    static const char a1[] = "a111111111111111111111111111111111111111111111111111111111111111";
+    static const char b1[] = "b111111111111111111111111111111111111111111111111111111111111111";
+    static const char b2[] = "b222222222222222222222222222222222222222222222222222222222222222";
+    uint64_t gen, exp, ver;
+    char id[FILEID_LEN + 1];
+    fileid_of_name("ap", id);
+    assert_int_equal(namespace_create(ns, "ap", 1500, 1000, 2, &gen), NS_OK);
+    for (uint16_t srv = 0; srv < 2; srv++) {
+        assert_int_equal(namespace_report(ns, id, 0, srv, 1000, gen, a0, &exp, &ver), NS_OK);
+        assert_int_equal(namespace_report(ns, id, 1, srv, 500, gen, a1, &exp, &ver), NS_OK);
+    }
+    uint32_t nnew;
+    uint16_t holders[NS_MAX_REPLICAS], live[2] = { 0, 1 };
+    unsigned nh, rep;
+    ns_append_plan ap;
+    assert_int_equal(namespace_append_needs(ns, "ap", 1200, &nnew, holders, &nh, &rep), NS_OK);
+    assert_int_equal(namespace_append_begin(ns, "ap", 1200, live, 2, nnew, 0, 60000, &ap), NS_OK);
+    for (uint16_t srv = 0; srv < 2; srv++)
+        assert_int_equal(namespace_report(ns, id, 1, srv, 1000, ap.version, b1, &exp, &ver), NS_OK);
+    assert_int_equal(namespace_report(ns, id, 2, 0, 700, ap.version, b2, &exp, &ver), NS_OK);
+    assert_true(journal_sync_mine(j));
+    struct stat sb;
+    assert_int_equal(stat(newest_log(), &sb), 0);
+    off_t before = sb.st_size;
+    assert_int_equal(namespace_append_end(ns, "ap", ap.token, false, 0), NS_OK);
+    assert_true(journal_sync_mine(j));
+    assert_int_equal(stat(newest_log(), &sb), 0);
+    off_t after = sb.st_size;
+    assert_true(after > before);
+    journal_close(j);
+    namespace_free(ns);
+    char *log = malloc((size_t)after);
+    int fd = open(newest_log(), O_RDONLY);
+    assert_int_equal(read(fd, log, (size_t)after), (ssize_t)after);
+    close(fd);
+
+    unsigned olds = 0, news = 0;
+    for (off_t cut = before; cut <= after; cut++) {
+        only_log(log, (size_t)cut);
+        ns = reopen(&j, &rec);
+        const ns_file *f = lookup(ns, "ap");
+        assert_non_null(f);
+        char hex[SHA256_HEX_LEN + 1];
+        assert_true(namespace_chunk_sum(&f->chunks[1], hex));
+        if (f->size == 1500) {
+            olds++;
+            assert_int_equal(f->chunks[1].version, gen);
+            assert_string_equal(hex, a1);
+            assert_int_equal(namespace_check_replica(ns, id, 1, 0, 500, gen, a1), NS_REPLICA_KEEP);
+        } else {
+            news++;
+            assert_int_equal(f->size, 2700);
+            assert_int_equal(f->chunks[1].version, ap.version);
+            assert_string_equal(hex, b1);
+            assert_int_equal(namespace_check_replica(ns, id, 1, 0, 1000, ap.version, b1),
+                             NS_REPLICA_KEEP);
+            assert_int_equal(namespace_check_replica(ns, id, 2, 0, 700, ap.version, b2),
+                             NS_REPLICA_KEEP);
+        }
+        /* the filled copy is never judged stale, whichever state replayed */
+        assert_int_not_equal(namespace_check_replica(ns, id, 1, 1, 1000, ap.version, b1),
+                             NS_REPLICA_STALE);
+        journal_close(j);
+        namespace_free(ns);
+    }
+    assert_int_equal(news, 1);   /* only the whole record commits */
+    assert_true(olds >= 20);
+    free(log);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_append_commit_cut_anywhere, setup, teardown),
         cmocka_unit_test_setup_teardown(test_directory_lock, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reopen_replays_everything, setup, teardown),
         cmocka_unit_test_setup_teardown(test_torn_tail_dropped, setup, teardown),

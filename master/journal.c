@@ -90,9 +90,12 @@ static bool journal_zero_rest(FILE *f)
 }
 
 /* Applies each record of the file open on fd; *good is the offset after
- * the last good record. A bad frame is torn when it is the file's last
- * (cut short, or garbage to the very end); with good records after it, it
- * is damage. */
+ * the last good record, *nrec how many there were. A bad frame is torn
+ * when it is cut short by the end of the file, or is the file's last and
+ * ends in a byte never written (zero: a JSON record ends in '}'), or is
+ * nothing but zeros to the end; any other bad frame is damage, the last
+ * one too: a whole record whose check fails is a flipped byte in what was
+ * acknowledged, not a write a crash cut short. */
 static journal_read_result journal_read_all(int fd, journal_apply_fn apply, void *ud,
                                             uint64_t *nrec, off_t *good, char *err, size_t errlen)
 {
@@ -141,7 +144,7 @@ static journal_read_result journal_read_all(int fd, journal_apply_fn apply, void
             rec = json_loadb(payload, len, 0, NULL);
         if (!json_is_object(rec)) {
             json_decref(rec);
-            r = last ? READ_TORN : READ_DAMAGED;
+            r = last && payload[len - 1] == '\0' ? READ_TORN : READ_DAMAGED;
             break;
         }
         bool ok = apply(ud, rec, err, errlen);
@@ -205,58 +208,112 @@ static int journal_open_segment(journal *j, uint64_t seq)
     return fd;
 }
 
-static bool journal_replay(journal *j, journal_apply_fn apply, void *ud, journal_recovery *rec,
+/* Reads one file of the directory through the replayer. */
+static journal_read_result journal_read_file(journal *j, const char *name,
+                                             const journal_replayer *rp, bool writable,
+                                             uint64_t *nrec, off_t *good, off_t *size, int *fdp,
+                                             char *why, size_t whylen)
+{
+    why[0] = '\0';
+    *nrec = 0;
+    *good = *size = 0;
+    int fd = openat(j->dirfd, name, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(why, whylen, "%s", strerror(errno));
+        return READ_IO;
+    }
+    struct stat sb;
+    if (fstat(fd, &sb) == 0)
+        *size = sb.st_size;
+    journal_read_result r = journal_read_all(fd, rp->apply, rp->ud, nrec, good, why, whylen);
+    if (fdp)
+        *fdp = fd;
+    else
+        close(fd);
+    return r;
+}
+
+/* Renames name to name.damaged, out of recovery's way but kept. */
+static bool journal_set_aside(journal *j, const char *name)
+{
+    char aside[96];
+    snprintf(aside, sizeof aside, "%s.damaged", name);
+    return renameat(j->dirfd, name, j->dirfd, aside) == 0 && fsync(j->dirfd) == 0;
+}
+
+/* Copies name whole to name.damaged, so a recovery that truncates it
+ * keeps what it dropped. */
+static bool journal_copy_aside(journal *j, const char *name, int fd, off_t size)
+{
+    char aside[96];
+    snprintf(aside, sizeof aside, "%s.damaged", name);
+    int out = openat(j->dirfd, aside, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (out < 0)
+        return false;
+    off_t in_off = 0;
+    bool ok = true;
+    while (ok && in_off < size) {
+        ssize_t n = copy_file_range(fd, &in_off, out, NULL, (size_t)(size - in_off), 0);
+        ok = n > 0;
+    }
+    ok = ok && fsync(out) == 0;
+    close(out);
+    return ok && fsync(j->dirfd) == 0;
+}
+
+static bool journal_replay(journal *j, const journal_replayer *rp, journal_recovery *rec,
                            uint64_t *last_seq, char *err, size_t errlen)
 {
     uint64_t cps[JOURNAL_MAX_SEGMENTS], logs[JOURNAL_MAX_SEGMENTS];
     size_t ncp = journal_list(j->dirfd, "checkpoint", cps, JOURNAL_MAX_SEGMENTS);
     size_t nlog = journal_list(j->dirfd, "log", logs, JOURNAL_MAX_SEGMENTS);
     uint64_t from = 0;
-    char name[64], why[256] = "";
+    char name[64], why[256];
+    off_t good, size;
     *last_seq = 0;
-    if (ncp > 0) {
-        from = cps[ncp - 1];
-        *last_seq = from;
-        snprintf(name, sizeof name, "checkpoint.%" PRIu64, from);
-        int fd = openat(j->dirfd, name, O_RDONLY | O_CLOEXEC);
-        if (fd < 0) {
-            snprintf(err, errlen, "%s/%s: %s", j->dir, name, strerror(errno));
+    /* The newest checkpoint that reads whole. One was fsynced before it
+     * got its name, so any damage in it is corruption, never a torn
+     * write: it is set aside, and the one before it, with the logs kept
+     * since, serves instead. */
+    for (size_t k = ncp; k-- > 0;) {
+        snprintf(name, sizeof name, "checkpoint.%" PRIu64, cps[k]);
+        journal_read_result r = journal_read_file(j, name, rp, false, &rec->checkpoint_records,
+                                                  &good, &size, NULL, why, sizeof why);
+        if (r == READ_OK) {
+            from = cps[k];
+            break;
+        }
+        if (k == 0 || !rp->reset) {
+            snprintf(err, errlen, "%s/%s is damaged at byte %lld%s%s, and there is no older "
+                     "checkpoint to recover from: restore the directory from a copy", j->dir,
+                     name, (long long)good, why[0] ? ": " : "", why);
             return false;
         }
-        off_t good;
-        journal_read_result r = journal_read_all(fd, apply, ud, &rec->checkpoint_records, &good,
-                                                 why, sizeof why);
-        close(fd);
-        /* A checkpoint was fsynced before it got its name: any damage is
-         * corruption, never a torn write. */
-        if (r != READ_OK) {
-            snprintf(err, errlen, "%s/%s is damaged at byte %lld%s%s", j->dir, name,
-                     (long long)good, why[0] ? ": " : "", why);
+        log_error("%s/%s is damaged at byte %lld%s%s; setting it aside as %s.damaged and "
+                  "recovering from checkpoint.%" PRIu64 " and the logs since", j->dir, name,
+                  (long long)good, why[0] ? ": " : "", why, name, cps[k - 1]);
+        if (!journal_set_aside(j, name)) {
+            snprintf(err, errlen, "cannot set %s/%s aside: %s", j->dir, name, strerror(errno));
             return false;
         }
-        rec->checkpoint_seq = from;
+        rec->damaged_checkpoint = cps[k];
+        rp->reset(rp->ud);
     }
+    rec->checkpoint_seq = from;
+    *last_seq = from;
     for (size_t i = 0; i < nlog; i++) {
+        if (logs[i] < from)
+            continue;   /* in the checkpoint already (kept for the one before it) */
         snprintf(name, sizeof name, "log.%" PRIu64, logs[i]);
-        if (logs[i] < from) {
-            unlinkat(j->dirfd, name, 0);   /* already in the checkpoint */
-            continue;
-        }
         *last_seq = logs[i];
-        int fd = openat(j->dirfd, name, O_RDWR | O_CLOEXEC);
-        if (fd < 0) {
-            snprintf(err, errlen, "%s/%s: %s", j->dir, name, strerror(errno));
-            return false;
-        }
         uint64_t n = 0;
-        off_t good;
-        why[0] = '\0';
-        journal_read_result r = journal_read_all(fd, apply, ud, &n, &good, why, sizeof why);
+        int fd = -1;
+        journal_read_result r = journal_read_file(j, name, rp, true, &n, &good, &size, &fd, why,
+                                                  sizeof why);
         rec->log_records += n;
-        if (r == READ_TORN && i + 1 == nlog) {
-            struct stat sb;
-            fstat(fd, &sb);
-            rec->torn_bytes = (uint64_t)(sb.st_size - good);
+        bool newest = i + 1 == nlog;
+        if (r == READ_TORN && newest) {
+            rec->torn_bytes = (uint64_t)(size - good);
             log_warn("%s/%s: torn record at byte %lld (a write cut short by a crash); dropping "
                      "its last %" PRIu64 " bytes", j->dir, name, (long long)good, rec->torn_bytes);
             if (ftruncate(fd, good) != 0 || fsync(fd) != 0) {
@@ -266,21 +323,58 @@ static bool journal_replay(journal *j, journal_apply_fn apply, void *ud, journal
             }
             r = READ_OK;
         }
+        if (r == READ_DAMAGED || r == READ_TORN) {
+            if (!rp->recover) {
+                snprintf(err, errlen, "%s/%s is damaged at byte %lld, after %" PRIu64 " good "
+                         "records%s (%s); refusing to guess. 'minidfs master --recover' keeps "
+                         "every record before it, sets the rest aside as .damaged files and "
+                         "says what it dropped; or restore the directory from a copy", j->dir,
+                         name, (long long)good, n, why[0] ? ": " : "",
+                         r == READ_TORN ? "a torn record, but not in the newest log"
+                                        : "a whole record whose check fails, not a write cut short");
+                close(fd);
+                return false;
+            }
+            /* --recover: the damaged segment is kept whole aside, then cut
+             * at the damage; the segments after it go aside too, as their
+             * records came after what was lost. */
+            bool ok = journal_copy_aside(j, name, fd, size) && ftruncate(fd, good) == 0 &&
+                      fsync(fd) == 0;
+            uint64_t dropped = (uint64_t)(size - good);
+            for (size_t k = i + 1; ok && k < nlog; k++) {
+                char later[64];
+                struct stat sb;
+                snprintf(later, sizeof later, "log.%" PRIu64, logs[k]);
+                if (fstatat(j->dirfd, later, &sb, 0) == 0)
+                    dropped += (uint64_t)sb.st_size;
+                ok = journal_set_aside(j, later);
+            }
+            if (!ok) {
+                snprintf(err, errlen, "cannot set the damaged part of %s/%s aside: %s", j->dir,
+                         name, strerror(errno));
+                close(fd);
+                return false;
+            }
+            rec->dropped_bytes = dropped;
+            snprintf(rec->dropped, sizeof rec->dropped, "%s damaged at byte %lld after %" PRIu64
+                     " good records; dropped %" PRIu64 " bytes from there on, kept in %s.damaged%s",
+                     name, (long long)good, n, dropped, name,
+                     newest ? "" : " and the later logs' .damaged copies");
+            log_error("recovering %s: %s", j->dir, rec->dropped);
+            close(fd);
+            break;
+        }
         close(fd);
         if (r != READ_OK) {
-            /* Never advise starting empty: that namespace would call every
-             * chunk of the cluster garbage. */
-            snprintf(err, errlen, "%s/%s is damaged at byte %lld%s%s%s; refusing to guess: "
-                     "keep the directory as it is and restore it from a copy", j->dir, name,
-                     (long long)good, r == READ_TORN ? " (a torn record, but not in the newest log)" : "",
-                     why[0] ? ": " : "", why);
+            snprintf(err, errlen, "%s/%s cannot be replayed at byte %lld%s%s", j->dir, name,
+                     (long long)good, why[0] ? ": " : "", why);
             return false;
         }
     }
     return true;
 }
 
-journal *journal_open(const char *dir, journal_apply_fn apply, void *ud, journal_recovery *rec,
+journal *journal_open(const char *dir, const journal_replayer *rp, journal_recovery *rec,
                       char *err, size_t errlen)
 {
     memset(rec, 0, sizeof *rec);
@@ -311,7 +405,7 @@ journal *journal_open(const char *dir, journal_apply_fn apply, void *ud, journal
         return NULL;
     }
     uint64_t last;
-    if (!journal_replay(j, apply, ud, rec, &last, err, errlen)) {
+    if (!journal_replay(j, rp, rec, &last, err, errlen)) {
         journal_close(j);
         return NULL;
     }
@@ -574,18 +668,23 @@ bool journal_checkpoint(journal *j, journal_dump_fn dump, void *ud, char *err, s
         unlinkat(j->dirfd, tmp, 0);
         goto out;
     }
-    /* The checkpoint holds everything before segment seq: drop the rest. */
-    uint64_t old[JOURNAL_MAX_SEGMENTS];
-    size_t n = journal_list(j->dirfd, "log", old, JOURNAL_MAX_SEGMENTS);
+    /* The checkpoint holds everything before segment seq. The one before
+     * it stays, with the logs since, so that a damaged newest checkpoint
+     * has something to fall back on; anything older goes. */
+    uint64_t old[JOURNAL_MAX_SEGMENTS], keep = 0;
+    size_t n = journal_list(j->dirfd, "checkpoint", old, JOURNAL_MAX_SEGMENTS);
     for (size_t i = 0; i < n; i++)
-        if (old[i] < seq) {
-            snprintf(tmp, sizeof tmp, "log.%" PRIu64, old[i]);
+        if (old[i] < seq && old[i] > keep)
+            keep = old[i];
+    for (size_t i = 0; i < n; i++)
+        if (old[i] < keep) {
+            snprintf(tmp, sizeof tmp, "checkpoint.%" PRIu64, old[i]);
             unlinkat(j->dirfd, tmp, 0);
         }
-    n = journal_list(j->dirfd, "checkpoint", old, JOURNAL_MAX_SEGMENTS);
+    n = journal_list(j->dirfd, "log", old, JOURNAL_MAX_SEGMENTS);
     for (size_t i = 0; i < n; i++)
-        if (old[i] < seq) {
-            snprintf(tmp, sizeof tmp, "checkpoint.%" PRIu64, old[i]);
+        if (old[i] < keep) {
+            snprintf(tmp, sizeof tmp, "log.%" PRIu64, old[i]);
             unlinkat(j->dirfd, tmp, 0);
         }
     log_info("checkpoint %" PRIu64 " written (%" PRIu64 " records)", seq, s.records);

@@ -9,9 +9,17 @@
  * Every record is framed as
  *   u32 length (little endian) | u32 check | length bytes of JSON
  * where check is the first four bytes of the SHA-256 of the JSON. A reader
- * that meets a frame it cannot trust at the end of the newest log treats
- * it as a torn write from a crash: it reports it, truncates it away and
- * carries on. The same anywhere else is corruption, and nothing is guessed.
+ * that meets a frame cut short by the end of the newest log, or one whose
+ * last byte was never written (zero), treats it as a torn write from a
+ * crash: nothing acknowledged was in it, so it reports it, truncates it
+ * away and carries on. A whole frame whose check fails is damage (a
+ * flipped byte in an acknowledged record), anywhere: nothing is guessed,
+ * and the master refuses to start unless asked to recover, when it keeps
+ * what precedes the damage and sets the rest aside in *.damaged files.
+ *
+ * The newest two checkpoints are kept, and the logs since the older: a
+ * damaged newest checkpoint is set aside and recovery starts from the one
+ * before it.
  *
  * Group commit: many threads append; whichever first needs its records
  * durable writes out everything appended so far with one write and one
@@ -33,21 +41,32 @@ typedef struct journal journal;
  * replay with err set. */
 typedef bool (*journal_apply_fn)(void *ud, json_t *rec, char *err, size_t errlen);
 
+/* How recovery hands the records over. */
+typedef struct {
+    journal_apply_fn apply;
+    void (*reset)(void *ud);   /* forget all applied so far: the newest checkpoint was damaged */
+    void *ud;
+    bool recover;              /* damage in a log: keep what precedes it, set the rest aside */
+} journal_replayer;
+
 /* What recovery found, for the log and for tests. */
 typedef struct {
     uint64_t checkpoint_seq;     /* 0: no checkpoint */
     uint64_t checkpoint_records;
     uint64_t log_records;
     uint64_t torn_bytes;         /* dropped from the newest log's tail */
+    uint64_t damaged_checkpoint; /* a newest checkpoint set aside (0: none) */
+    uint64_t dropped_bytes;      /* recover: log bytes set aside from the damage on */
+    char dropped[300];           /* recover: where the damage was, and what went */
 } journal_recovery;
 
 /* Opens dir (creating it), takes its lock (one master per directory: the
- * lock file .lock holds the holder's pid), replays the newest checkpoint
- * and the logs after it through apply, truncates a torn tail, and starts a
- * new log segment. NULL with err set when another process has the
- * directory, it cannot be used, or a record that is not at the tail is
- * corrupt. */
-journal *journal_open(const char *dir, journal_apply_fn apply, void *ud, journal_recovery *rec,
+ * lock file .lock holds the holder's pid), replays the newest whole
+ * checkpoint and the logs after it through rp, truncates a torn tail, and
+ * starts a new log segment. NULL with err set when another process has the
+ * directory, it cannot be used, every checkpoint is damaged, or a log
+ * record is damaged and rp->recover is false. */
+journal *journal_open(const char *dir, const journal_replayer *rp, journal_recovery *rec,
                       char *err, size_t errlen);
 void journal_close(journal *j);
 
@@ -69,7 +88,8 @@ uint64_t journal_pending_checkpoint(journal *j);
 
 /* Writes a checkpoint: starts a new log segment, then has dump write the
  * state (through journal_dump_record), then publishes the checkpoint and
- * deletes what it makes redundant. Only one checkpoint at a time. */
+ * deletes what it makes redundant (all but it, the checkpoint before it
+ * and the logs since that one). Only one checkpoint at a time. */
 typedef bool (*journal_dump_fn)(void *ud, void *sink);
 bool journal_checkpoint(journal *j, journal_dump_fn dump, void *ud, char *err, size_t errlen);
 /* Used by a dump function: appends one record to the checkpoint being

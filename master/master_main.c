@@ -31,7 +31,7 @@ int master_main(int argc, char **argv)
     long long repair_ms = 1000, repair_max = 16, checkpoint_every = 100000, gc_grace_ms = 60000;
     long long max_repl_streams = 2, safemode_ms = 30000, upload_expiry_ms = 600000;
     double gc_max_fraction = 0.1;
-    bool stdio_mode = false;
+    bool stdio_mode = false, recover = false;
     const char *port_file = NULL, *level_name = "info", *meta_dir = "./master-meta";
     const flag_def defs[] = {
         { "port", FLAG_INT, &port, 0, 65535, "PORT", "port to listen on (0: any free port)" },
@@ -53,6 +53,9 @@ int master_main(int argc, char **argv)
           "a chunkserver silent this long gets no new chunks" },
         { "meta-dir", FLAG_STRING, &meta_dir, 0, 0, "DIR",
           "where the namespace's journal and checkpoints live" },
+        { "recover", FLAG_BOOL, &recover, 0, 0, NULL,
+          "start even if a journal log is damaged: keep every record before the damage, set "
+          "the rest aside (*.damaged files) and log what was dropped" },
         { "checkpoint-every", FLAG_INT, &checkpoint_every, 1, 1000000000, "N",
           "write a checkpoint once this many journal records piled up" },
         { "gc-grace-ms", FLAG_INT, &gc_grace_ms, 0, 86400000LL * 30, "MS",
@@ -110,7 +113,7 @@ int master_main(int argc, char **argv)
         rc = master_stdio_run(&m, stdin, stdout);
         goto out;
     }
-    if (!(md = meta_open(meta_dir, m.ns, (uint64_t)checkpoint_every, err, sizeof err))) {
+    if (!(md = meta_open(meta_dir, m.ns, (uint64_t)checkpoint_every, recover, err, sizeof err))) {
         fprintf(stderr, "minidfs master: %s\n", err);
         goto out;
     }

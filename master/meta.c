@@ -34,6 +34,11 @@ static bool meta_apply(void *ud, json_t *rec, char *err, size_t errlen)
     return namespace_apply(ud, rec, err, errlen);
 }
 
+static void meta_reset(void *ud)
+{
+    namespace_clear(ud);
+}
+
 static bool meta_dump(void *ud, void *sink)
 {
     return namespace_dump(ud, journal_dump_record, sink);
@@ -94,8 +99,8 @@ static bool meta_give_cluster_id(meta *m, char *err, size_t errlen)
     return true;
 }
 
-meta *meta_open(const char *dir, ns_table *ns, uint64_t checkpoint_every, char *err,
-                size_t errlen)
+meta *meta_open(const char *dir, ns_table *ns, uint64_t checkpoint_every, bool recover,
+                char *err, size_t errlen)
 {
     meta *m = calloc(1, sizeof *m);
     if (!m) {
@@ -106,7 +111,9 @@ meta *meta_open(const char *dir, ns_table *ns, uint64_t checkpoint_every, char *
     m->every = checkpoint_every ? checkpoint_every : 1;
     journal_recovery rec;
     double t0 = meta_seconds();
-    if (!(m->j = journal_open(dir, meta_apply, ns, &rec, err, errlen))) {
+    journal_replayer rp = { .apply = meta_apply, .reset = meta_reset, .ud = ns,
+                            .recover = recover };
+    if (!(m->j = journal_open(dir, &rp, &rec, err, errlen))) {
         free(m);
         return NULL;
     }
@@ -115,15 +122,17 @@ meta *meta_open(const char *dir, ns_table *ns, uint64_t checkpoint_every, char *
                  " records, then %" PRIu64 " log records%s)", namespace_count(ns), dir,
                  meta_seconds() - t0, rec.checkpoint_seq, rec.checkpoint_records,
                  rec.log_records, rec.torn_bytes ? ", torn tail dropped" : "");
-    m->fresh = rec.checkpoint_seq == 0 && rec.log_records == 0;
+    m->fresh = rec.checkpoint_seq == 0 && rec.log_records == 0 && !rec.damaged_checkpoint &&
+               !rec.dropped_bytes;
     namespace_set_journal(ns, m->j);
     if (!meta_give_cluster_id(m, err, errlen)) {
         meta_close(m);
         return NULL;
     }
     /* Fold what the log held into a checkpoint soon (in the background:
-     * the master serves meanwhile), so the next start is fast. */
-    atomic_store(&m->soon, rec.log_records > 0);
+     * the master serves meanwhile), so the next start is fast; after a
+     * fallback or a recovery, so the next start need not do it again. */
+    atomic_store(&m->soon, rec.log_records > 0 || rec.damaged_checkpoint || rec.dropped_bytes);
     if (!(m->t = ticker_start(meta_tick, m, 0))) {
         snprintf(err, errlen, "cannot start the checkpoint thread");
         meta_close(m);

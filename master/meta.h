@@ -20,9 +20,10 @@ typedef struct meta meta;
 
 /* Recovers ns from dir, gives it a cluster id if it has none, and attaches
  * the journal to it. NULL with err set when the directory is unusable or
- * its records are damaged. */
-meta *meta_open(const char *dir, ns_table *ns, uint64_t checkpoint_every, char *err,
-                size_t errlen);
+ * its records are damaged (with recover, a damaged log is cut at the
+ * damage instead, its rest kept aside, and said so in the log). */
+meta *meta_open(const char *dir, ns_table *ns, uint64_t checkpoint_every, bool recover,
+                char *err, size_t errlen);
 /* True when dir held no namespace at all: this master created it now. */
 bool meta_fresh(const meta *m);
 /* Writes a final checkpoint and detaches the journal from the namespace. */

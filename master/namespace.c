@@ -178,10 +178,9 @@ static void namespace_file_free(ns_file *f)
     free(f);
 }
 
-void namespace_free(ns_table *ns)
+void namespace_clear(ns_table *ns)
 {
-    if (!ns)
-        return;
+    pthread_rwlock_wrlock(&ns->lock);
     for (size_t i = 0; i < ns->nbuckets; i++) {
         ns_file *f = ns->buckets[i];
         while (f) {
@@ -189,7 +188,19 @@ void namespace_free(ns_table *ns)
             namespace_file_free(f);
             f = next;
         }
+        ns->buckets[i] = NULL;
     }
+    ns->count = 0;
+    ns->counter = 0;
+    ns->cluster[0] = '\0';
+    pthread_rwlock_unlock(&ns->lock);
+}
+
+void namespace_free(ns_table *ns)
+{
+    if (!ns)
+        return;
+    namespace_clear(ns);
     free(ns->buckets);
     pthread_rwlock_destroy(&ns->lock);
     free(ns);

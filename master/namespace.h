@@ -150,6 +150,9 @@ bool namespace_set_cluster_id(ns_table *ns, const char *id);
 /* From now on every durable change is appended to j (NULL: none). The
  * caller makes a change durable with journal_sync_mine before answering. */
 void namespace_set_journal(ns_table *ns, journal *j);
+/* Forgets every file, the counter and the cluster id: recovery starts over
+ * from an older checkpoint. */
+void namespace_clear(ns_table *ns);
 /* Applies one journal or checkpoint record (recovery; nothing is
  * journalled again). False with err set for a record it cannot read. */
 bool namespace_apply(ns_table *ns, json_t *rec, char *err, size_t errlen);

@@ -11,8 +11,10 @@
  * bytes may be a live replica (a retried or hostile upload must not
  * replace them) or a leftover of a deleted file (which must be replaced);
  * only the master knows, so we report first and replace only if it
- * accepts. Commits of the same chunk id are serialized by a striped lock
- * so two uploads of one id cannot interleave these steps.
+ * accepts. The same bytes again (a retry by a client that never saw our
+ * first answer) are a success, not a conflict. Commits of the same chunk
+ * id are serialized by a striped lock so two uploads of one id cannot
+ * interleave these steps.
  */
 #include "receive.h"
 
@@ -418,6 +420,18 @@ enum MHD_Result receive_data(receive *rx, const char *data, size_t *size)
     return rx->discarded > rx->limit + RECEIVE_DISCARD_SLACK ? MHD_NO : MHD_YES;
 }
 
+/* Whether the copy stored under w's id already holds exactly the bytes w
+ * received: same size and SHA-256, and the same version unless the
+ * uploader sent none. Then a repeated upload (a client that never saw our
+ * first answer) is a success, not a conflict. */
+static bool receive_same_as_stored(receive *rx)
+{
+    store_meta m;
+    return store_read_meta(rx->cs->st, rx->w.id, &m) == STORE_OK &&
+           m.size == rx->w.meta.size && strcmp(m.sha, rx->w.meta.sha) == 0 &&
+           (rx->generation == 0 || m.version == rx->generation);
+}
+
 /* Publishes, reports and answers; runs under the chunk id's stripe lock. */
 static enum MHD_Result receive_commit(receive *rx, struct MHD_Connection *c)
 {
@@ -445,6 +459,8 @@ static enum MHD_Result receive_commit(receive *rx, struct MHD_Connection *c)
                 return httpd_reply_error(c, receive_store_status(st), "%s", err);
             goto stored;
         }
+        if (rep == REPORT_DUPLICATE && receive_same_as_stored(rx))
+            goto stored;   /* a retry of an append that landed */
         if (rep == REPORT_DUPLICATE)
             return httpd_reply_error(c, MHD_HTTP_CONFLICT, "chunk %s: this append is already "
                                      "stored here", id);
@@ -475,8 +491,11 @@ static enum MHD_Result receive_commit(receive *rx, struct MHD_Connection *c)
      * (kept if recorded, collected after the grace period if not). */
     if (!existed && rep == REPORT_REJECTED)
         store_remove(cs->st, id, 0);
+    if (rep == REPORT_DUPLICATE && receive_same_as_stored(rx))
+        goto stored;   /* a retry of an upload that landed: the same bytes, kept */
     if (rep == REPORT_DUPLICATE)
-        return httpd_reply_error(c, MHD_HTTP_CONFLICT, "chunk %s is already stored here", id);
+        return httpd_reply_error(c, MHD_HTTP_CONFLICT, "chunk %s is already stored here, with "
+                                 "other bytes", id);
     if (rep == REPORT_REJECTED)
         return httpd_reply_error(c, (unsigned)status, "master refused chunk %s: %s", id, err);
     return httpd_reply_error(c, MHD_HTTP_SERVICE_UNAVAILABLE,

@@ -386,10 +386,11 @@ static transfer_outcome transfer_judge(transfer_job *j, CURLcode rc, char *why, 
     if (status == 200 || (status == 206 && !j->o->upload)) {
         if (j->o->upload)
             return JOB_OK;
-        if (j->pos != j->length) {
-            snprintf(why, whylen, "%s: sent %" PRIu64 " of the chunk's %" PRIu64 " bytes",
-                     j->server, j->pos, j->length);
-            return JOB_RETRY;
+        if (j->pos != j->length) {   /* a truncated copy answers with what it has */
+            char what[128];
+            snprintf(what, sizeof what, "it sent %" PRIu64 " of the chunk's %" PRIu64 " bytes",
+                     j->pos, j->length);
+            return transfer_bad_replica(j, what, why, whylen);
         }
         const char *want = j->L->chunks[j->index].sha;
         char got[SHA256_HEX_LEN + 1];

@@ -118,6 +118,19 @@ three_b() { [ "$(copies b 2)" -eq 3 ]; }
 wait_until 20 "the vanished replica to be replaced (3 copies of b_2)" three_b
 ok "a chunk file deleted on disk: reads stay right, the replica is replaced"
 
+# ---- a chunk file cut short on disk: a reader gets a short 206 from it,
+# reads another copy, and reports this one like a checksum failure.
+victim=$(find "${DIRS[@]}" -maxdepth 1 -name "$(fileid b)_1" | head -1)
+truncate -s 1000 "$victim"
+for k in 1 2 3 4 5 6; do
+    client --action read --filename b --output-filename "$T/b.out" 2>>"$T/short.err"
+    cmp "$T/b" "$T/b.out" || fail "read of b with a truncated replica differs"
+done
+grep -q "it sent 1000 of the chunk's $CS bytes; reported" "$T/short.err" || fail "the short replica was not reported: $(cat "$T/short.err")"
+three_b1() { [ "$(copies b 1)" -eq 3 ]; }
+wait_until 20 "the truncated replica to be replaced (3 copies of b_1)" three_b1
+ok "a chunk file cut short on disk: reported like a checksum failure, and replaced"
+
 # ---- garbage on a chunkserver (a chunk no file has, as a crash could
 # leave; it gets its meta at start) goes after the grace period; a chunkserver restarted
 # with its directory keeps and re-reports its chunks.

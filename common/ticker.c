@@ -1,8 +1,12 @@
 /*
  * ticker.c - the periodic thread (see ticker.h). Owns its thread, mutex
  * and condition variable; the pause is a timed wait on the condition, so
- * ticker_stop never waits out a pause. Must never hold its mutex while
- * the callback runs: the callback may block on the network.
+ * ticker_stop never waits out a pause, and on the monotonic clock, so a
+ * step of the wall clock (NTP at boot, an operator's date -s) neither
+ * stretches a pause (a step back of N s would delay heartbeats by N s,
+ * and past --dead-after-ms get a live server declared dead) nor cuts it
+ * short. Must never hold its mutex while the callback runs: the callback
+ * may block on the network.
  */
 #include "ticker.h"
 
@@ -29,7 +33,7 @@ static void *ticker_loop(void *arg)
     pthread_mutex_lock(&t->lock);
     for (;;) {
         struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
+        clock_gettime(CLOCK_MONOTONIC, &until);
         until.tv_sec += delay / 1000;
         until.tv_nsec += (delay % 1000) * 1000000L;
         if (until.tv_nsec >= 1000000000L) {
@@ -59,7 +63,11 @@ ticker *ticker_start(long (*fn)(void *ud), void *ud, long first_delay_ms)
     t->ud = ud;
     t->first_delay_ms = first_delay_ms;
     pthread_mutex_init(&t->lock, NULL);
-    pthread_cond_init(&t->wake, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&t->wake, &ca);
+    pthread_condattr_destroy(&ca);
     if (pthread_create(&t->thread, NULL, ticker_loop, t) != 0) {
         pthread_mutex_destroy(&t->lock);
         pthread_cond_destroy(&t->wake);

@@ -199,6 +199,9 @@ static enum MHD_Result master_api_register(master *m, struct MHD_Connection *c, 
 
 /* ---- POST /chunkreport ---- */
 
+/* How often the sightings of unknown replicas are pruned. */
+#define MASTER_SIGHTINGS_PRUNE_MS 600000
+
 /* Deletions a report may order whatever share of it they are. */
 #define MASTER_GC_FLOOR 4
 
@@ -249,6 +252,12 @@ static enum MHD_Result master_api_chunk_report(master *m, struct MHD_Connection 
     json_t *del = json_array();
     size_t i, kept = 0, bad = 0;
     json_t *e;
+    int64_t now = registry_now_ms(), pruned = atomic_load(&m->seen_pruned_ms);
+    /* What was deleted, or became known, is no longer reported: forget it
+     * now and then. */
+    if (now - pruned >= MASTER_SIGHTINGS_PRUNE_MS &&
+        atomic_compare_exchange_strong(&m->seen_pruned_ms, &pruned, now))
+        sightings_prune(m->seen, now, 2 * m->gc_grace_ms + MASTER_SIGHTINGS_PRUNE_MS);
     json_array_foreach(chunks, i, e) {
         const char *id = json_string_value(json_array_get(e, 0));
         json_t *js = json_array_get(e, 1), *jv = json_array_get(e, 2), *ja = json_array_get(e, 4);
@@ -271,7 +280,11 @@ static enum MHD_Result master_api_chunk_report(master *m, struct MHD_Connection 
             json_array_append_new(del, json_pack("[s,I]", id, (json_int_t)(version ? version : 1)));
             break;
         case NS_REPLICA_UNKNOWN:
-            if (json_integer_value(ja) >= m->gc_grace_ms)
+            /* Old by the chunkserver's wall clock and by the master's own
+             * watch: a step of either wall clock cannot make a fresh chunk
+             * (an upload whose report is on its way) look like garbage. */
+            if (json_integer_value(ja) >= m->gc_grace_ms &&
+                now - sightings_first(m->seen, (uint16_t)idx, id, now) >= m->gc_grace_ms)
                 json_array_append_new(del, json_pack("[s,I]", id,
                                                      (json_int_t)(version ? version : 1)));
             break;

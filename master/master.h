@@ -18,6 +18,7 @@
 #include "placement.h"
 #include "registry.h"
 #include "safemode.h"
+#include "sightings.h"
 
 typedef struct {
     ns_table *ns;
@@ -30,6 +31,8 @@ typedef struct {
     int64_t lease_ms;
     int64_t gc_grace_ms;     /* an unknown chunk younger than this is left alone */
     double gc_max_fraction;  /* a report whose deletions exceed this share is held back */
+    sightings *seen;         /* unknown replicas, and since when the master has seen them */
+    _Atomic int64_t seen_pruned_ms;
     safemode safe;
     unsigned max_repl_streams;   /* repair copies in flight per source chunkserver */
     uint64_t epoch;          /* random per start: chunkservers re-report when it changes */

@@ -19,6 +19,10 @@
 #include "proc.h"
 #include "protocol.h"
 
+/* Unknown replicas the master keeps track of at once (about 100 bytes
+ * each); past that, collection of the rest waits. */
+#define MASTER_MAX_SIGHTINGS 262144
+
 static const char master_usage[] =
     "usage: minidfs master [--port 8000] [--chunkSize BYTES] [flags]\n\n"
     "Runs the master: it keeps the namespace, decides where chunks go and\n"
@@ -103,7 +107,8 @@ int master_main(int argc, char **argv)
     m.ns = namespace_new();
     m.reg = registry_new(dead_after_ms);
     m.gc = gc_new();
-    if (!m.ns || !m.reg || !m.gc) {
+    m.seen = sightings_new(MASTER_MAX_SIGHTINGS);
+    if (!m.ns || !m.reg || !m.gc || !m.seen) {
         fprintf(stderr, "minidfs master: out of memory\n");
         goto out;
     }
@@ -157,6 +162,7 @@ out:
     namespace_free(m.ns);
     registry_free(m.reg);
     gc_free(m.gc);
+    sightings_free(m.seen);
     curl_global_cleanup();
     return rc;
 }

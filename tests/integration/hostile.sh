@@ -59,6 +59,16 @@ for i in 1 2 3 4 5 6 7 8 9 10; do
 done
 ok "messages naming a dead chunkserver do not make it live"
 
+# ---- a chunk's age in a report comes from its chunkserver's wall clock,
+# which can step: a fresh unknown chunk reported ten thousand days old (an
+# upload whose own report is still on its way) is not collected until the
+# master itself has seen it for the grace period.
+wait_until 40 "the master's safe mode to end" grep -q 'safe mode over' "$T/master.log"
+fresh="[[\"$(fileid unreported)_0\",10,0,\"$(printf '%064d' 0)\",864000000000]]"
+expect_status 200 POST "$M/chunkreport" "${J[@]}" --data "{\"url\":\"$CS_ADDR_cs1\",\"chunks\":$fresh}"
+grep -q '"delete":\[\]' "$T/body" || fail "a fresh chunk with a stepped clock's age was collected: $(cat "$T/body")"
+ok "a wall clock stepped forward cannot get a fresh chunk collected"
+
 # ---- a hostile master's answers: counts past every bound are refused,
 # never used to size anything (an /append answer with more than 8 replicas
 # per chunk once wrote past the client's array).

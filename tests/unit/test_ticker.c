@@ -1,18 +1,34 @@
 /* test_ticker.c - the periodic thread: called again and again with the
- * pause it asks for, stopped at once even in a long pause, and never
- * called after stop. */
+ * pause it asks for, stopped at once even in a long pause, never called
+ * after stop, and deaf to steps of the wall clock. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "ticker.h"
 
 static _Atomic int calls;
+
+/* The wall clock as this test program sees it: stepped by wall_step
+ * seconds (the kernel's own clock is left alone; stepping it would change
+ * the whole machine's time). This definition replaces the C library's for
+ * every caller linked into this program, the ticker included. */
+static _Atomic long wall_step;
+
+int clock_gettime(clockid_t id, struct timespec *ts)
+{
+    long rc = syscall(SYS_clock_gettime, id, ts);
+    if (rc == 0 && id == CLOCK_REALTIME)
+        ts->tv_sec += atomic_load(&wall_step);
+    return (int)rc;
+}
 
 static long tick_fast(void *ud)
 {
@@ -61,9 +77,32 @@ static void test_stop_does_not_wait_out_the_pause(void **state)
     ticker_stop(NULL);
 }
 
+static long tick_every_10ms(void *ud)
+{
+    (void)ud;
+    atomic_fetch_add(&calls, 1);
+    return 10;
+}
+
+/* The wall clock an hour ahead of the kernel's: a pause measured on it
+ * would last an hour (a clock stepped back does that to a deadline taken
+ * before the step); on the monotonic clock the ticks go on. */
+static void test_deaf_to_wall_clock_steps(void **state)
+{
+    (void)state;
+    atomic_store(&calls, 0);
+    atomic_store(&wall_step, 3600);
+    ticker *t = ticker_start(tick_every_10ms, NULL, 0);
+    while (atomic_load(&calls) < 5)   /* a hang fails by ctest's timeout */
+        nap();
+    ticker_stop(t);
+    atomic_store(&wall_step, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_deaf_to_wall_clock_steps),
         cmocka_unit_test(test_repeats_and_stops),
         cmocka_unit_test(test_stop_does_not_wait_out_the_pause),
     };

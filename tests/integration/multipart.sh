@@ -57,10 +57,13 @@ expect_status 405 GET "$S/uploadChunk"
 wait_until 5 "temporaries to go" test "$(tmp_files "$T/data1")" -eq 0
 ok "bad multipart bodies: 400/413, no chunk kept"
 
-# Chunk 0 went to SERVERS[1]. Again there: 409, the stored copy kept. To
-# the other server: accepted, and listed as a second replica.
+# Chunk 0 went to SERVERS[1]. The same bytes again there: a retry, 200;
+# other bytes there: 409, the stored copy kept. To the other server:
+# accepted, and listed as a second replica.
 code=$(http POST "${SERVERS[1]}/uploadChunk" -F "chunk=@$T/part.0;filename=${ID}_0")
-[ "$code" = 409 ] || fail "re-upload to the same server answered $code"
+[ "$code" = 200 ] || fail "re-upload of the same bytes to the same server answered $code"
+code=$(http POST "${SERVERS[1]}/uploadChunk" -F "chunk=@$T/part.1;filename=${ID}_0")
+[ "$code" = 409 ] || fail "re-upload of other bytes to the same server answered $code"
 code=$(http POST "${SERVERS[0]}/uploadChunk" -F "chunk=@$T/part.0;filename=${ID}_0")
 [ "$code" = 200 ] || fail "a copy on a second server answered $code"
 http GET "$M/get?id=$ID" >/dev/null

@@ -69,4 +69,5 @@ code=$(http POST "${SERVERS[0]}/uploadChunk" -F "chunk=@$T/part.0;filename=${ID}
 http GET "$M/get?id=$ID" >/dev/null
 grep -q '"replicas":\[\["127.0.0.1:[0-9]*/","127.0.0.1:[0-9]*/"\],\["127' "$T/body" \
     || fail "second replica not listed: $(cat "$T/body")"
-ok "a repeated upload to one server is refused (409); a copy on another becomes a replica"
+cmp "$T/part.0" "$(find "$T/data1" "$T/data2" -name "${ID}_0" | head -1)" || fail "other bytes replaced a stored chunk"
+ok "a repeated upload to one server: the same bytes 200, others 409; a copy on another becomes a replica"

@@ -23,6 +23,10 @@
 #define MASTERLINK_TIMEOUT_MS 10000
 
 #define MASTERLINK_PAGE PROTO_REPORT_PAGE
+/* How long a chunk's report keeps trying while the master is away or
+ * says to wait (a restart), and its first pause. */
+#define MASTERLINK_REPORT_WAIT_MS 5000
+#define MASTERLINK_FIRST_WAIT_MS 50
 /* How often a directory of no cluster counts its chunks again. */
 #define MASTERLINK_RECOUNT_MS 60000
 
@@ -424,9 +428,33 @@ masterlink_report_result masterlink_report(masterlink *ml, const char *chunk_id,
         json_object_set_new(body, PROTO_F_GENERATION, json_integer((json_int_t)generation));
     if (sha)
         json_object_set_new(body, PROTO_F_SHA256, json_string(sha));
+    /* A master that is restarting, or has not heard our heartbeat since
+     * it did, says so with a 503 (or does not answer): that passes within
+     * a heartbeat or two, and a chunk whose report would wait it out is
+     * better than one the uploader must send again. */
     httpc_response resp;
-    if (!masterlink_post(ml, PROTO_PATH_UPLOAD_OK, body, PROTO_F_CHUNKSERVER, &resp, msg, msglen))
-        return REPORT_UNREACHABLE;
+    int64_t start = masterlink_now_ms();
+    long wait = MASTERLINK_FIRST_WAIT_MS;
+    for (;;) {
+        bool ok = masterlink_post(ml, PROTO_PATH_UPLOAD_OK, json_incref(body), PROTO_F_CHUNKSERVER,
+                                  &resp, msg, msglen);
+        if (ok && resp.status != 503)
+            break;
+        long ms = ok && resp.retry_ms > wait ? resp.retry_ms : wait;
+        if (masterlink_now_ms() - start + ms > MASTERLINK_REPORT_WAIT_MS) {
+            if (!ok) {
+                json_decref(body);
+                return REPORT_UNREACHABLE;
+            }
+            break;
+        }
+        if (ok)
+            httpc_response_free(&resp);
+        struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+        nanosleep(&ts, NULL);
+        wait *= 2;
+    }
+    json_decref(body);
     *status = resp.status;
     masterlink_report_result r;
     if (resp.status == 200) {

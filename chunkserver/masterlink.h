@@ -68,7 +68,8 @@ bool masterlink_registered(masterlink *ml, uint64_t *chunk_size, char *addr, siz
 
 /* generation: what the uploader sent in X-Minidfs-Generation (the chunk's
  * version), 0 if none; sha: the bytes' SHA-256 in hex. On REPORT_OK
- * *version is the chunk's version by the master. */
+ * *version is the chunk's version by the master. A master that does not
+ * answer or says 503 (a restart) is asked again for up to 5 s. */
 masterlink_report_result masterlink_report(masterlink *ml, const char *chunk_id, uint64_t size,
                                            uint64_t generation, const char *sha,
                                            uint64_t *version, long *status, char *msg,

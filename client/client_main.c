@@ -13,6 +13,7 @@
 #include "flags.h"
 #include "httpc.h"
 #include "log.h"
+#include "masterapi.h"
 #include "protocol.h"
 
 static const char client_usage[] =
@@ -45,7 +46,7 @@ int client_main(int argc, char **argv)
     const char *master_url = "http://localhost:8000/", *action = NULL, *filename = NULL;
     const char *output = NULL, *input = NULL;
     bool overwrite = false, quiet = false;
-    long long parallel = 0, replication = 0;
+    long long parallel = 0, replication = 0, retry_ms = MASTERAPI_DEFAULT_RETRY_MS;
     const flag_def defs[] = {
         { "master", FLAG_STRING, &master_url, 0, 0, "URL", "the master's address" },
         { "action", FLAG_STRING, &action, 0, 0, "ACTION", "write, append, read, list or delete" },
@@ -58,6 +59,9 @@ int client_main(int argc, char **argv)
           "write: copies of each chunk (0: the master's --replication)" },
         { "parallel", FLAG_INT, &parallel, 0, 64, "N",
           "chunks transferred at once (0: about 32 MiB in flight, 4 to 32 chunks)" },
+        { "retry-ms", FLAG_INT, &retry_ms, 0, 3600000, "MS",
+          "how long to keep trying while the master is unreachable or says to wait (a "
+          "restart, safe mode)" },
         { "quiet", FLAG_BOOL, &quiet, 0, 0, NULL, "no progress line" },
     };
     const size_t ndefs = sizeof defs / sizeof defs[0];
@@ -103,6 +107,7 @@ int client_main(int argc, char **argv)
     }
     log_init("client", LOGL_WARN);
     httpc_global_init();
+    masterapi_set_retry(retry_ms);
     client_opts o = {
         .master = master,
         .filename = filename,

@@ -18,13 +18,61 @@
 
 #define MASTERAPI_APPEND_WAIT_MS 120000   /* how long an appender waits its turn */
 #define MASTERAPI_TIMEOUT_MS 60000
+#define MASTERAPI_FIRST_WAIT_MS 50
+#define MASTERAPI_MAX_WAIT_MS 2000
+
+static long masterapi_retry_ms = MASTERAPI_DEFAULT_RETRY_MS;
+
+void masterapi_set_retry(long ms)
+{
+    masterapi_retry_ms = ms < 0 ? 0 : ms;
+}
+
+static int64_t masterapi_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* One call to the master, made again while the answer is a refusal that
+ * passes: the master unreachable (restarting), a 503 (safe mode after a
+ * restart, chunkservers still reporting, a journal that failed), and,
+ * with busy_ok, a 409 that says when to retry (another client appends).
+ * The waits grow, with jitter, and last at least what the answer's
+ * Retry-After asks; they stop once the retry budget (the append's turn,
+ * for a busy file) would be spent, and the last answer stands. */
+static bool masterapi_request(const char *method, const char *url, json_t *body, bool busy_ok,
+                              httpc_response *resp, char *err, size_t errlen)
+{
+    int64_t start = masterapi_now_ms();
+    long wait = MASTERAPI_FIRST_WAIT_MS;
+    for (;;) {
+        bool ok = httpc_json(method, url, body, MASTERAPI_TIMEOUT_MS, resp, err, errlen);
+        bool busy = ok && busy_ok && resp->status == 409 && resp->retry_ms > 0;
+        bool passing = (!ok && resp->unreached) || (ok && resp->status == 503);
+        if (!busy && !passing)
+            return ok;
+        long budget = busy ? MASTERAPI_APPEND_WAIT_MS : masterapi_retry_ms;
+        long ms = resp->retry_ms > wait ? resp->retry_ms : wait;
+        ms += (long)(random() % (ms / 2 + 1));
+        if (masterapi_now_ms() - start + ms > budget)
+            return ok;
+        if (ok)
+            httpc_response_free(resp);
+        struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+        nanosleep(&ts, NULL);
+        if (wait < MASTERAPI_MAX_WAIT_MS)
+            wait *= 2;
+    }
+}
 
 /* Calls the master; on a non-2xx answer err gets the master's message. */
 static json_t *masterapi_call(const char *method, const char *url, json_t *body, char *err,
                               size_t errlen)
 {
     httpc_response resp;
-    if (!httpc_json(method, url, body, MASTERAPI_TIMEOUT_MS, &resp, err, errlen))
+    if (!masterapi_request(method, url, body, false, &resp, err, errlen))
         return NULL;
     if (resp.status < 200 || resp.status >= 300) {
         char m[400];
@@ -355,30 +403,15 @@ bool masterapi_append_begin(const char *master, const char *name, uint64_t size,
     json_t *req = json_pack("{s:s,s:I}", PROTO_F_FILE_NAME, name, PROTO_F_SIZE, (json_int_t)size);
     json_t *doc = NULL;
     /* One appender at a time: the master says "retry" to the others. */
-    long wait_ms = 20, waited = 0;
-    for (;;) {
-        httpc_response resp;
-        if (!httpc_json("POST", url, req, MASTERAPI_TIMEOUT_MS, &resp, err, errlen))
-            break;
-        json_t *retry = json_object_get(resp.json, PROTO_F_RETRY_MS);
-        if (resp.status == 409 && json_is_integer(retry) && waited < MASTERAPI_APPEND_WAIT_MS) {
-            httpc_response_free(&resp);
-            long ms = wait_ms + (long)(random() % (wait_ms + 1));   /* jitter */
-            struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-            nanosleep(&ts, NULL);
-            waited += ms;
-            if (wait_ms < 1000)
-                wait_ms *= 2;
-            continue;
-        }
-        if (resp.status != 200) {
+    httpc_response resp;
+    if (masterapi_request("POST", url, req, true, &resp, err, errlen)) {
+        if (resp.status == 200) {
+            doc = resp.json;
+        } else {
             char m[400];
             snprintf(err, errlen, "master: %s", httpc_error_text(&resp, m, sizeof m));
             httpc_response_free(&resp);
-            break;
         }
-        doc = resp.json;
-        break;
     }
     json_decref(req);
     if (!doc)

@@ -17,6 +17,12 @@
 
 #include "chunkid.h"
 
+/* How long the calls below keep trying while the master is unreachable
+ * or answers 503 (a restart, safe mode), unless set otherwise. */
+#define MASTERAPI_DEFAULT_RETRY_MS 20000
+
+void masterapi_set_retry(long ms);
+
 typedef struct {
     uint32_t index;          /* the chunk's index in the file */
     uint64_t offset, length; /* the bytes, in the local file */

@@ -6,6 +6,8 @@
  */
 #include "httpc.h"
 
+#include "protocol.h"
+
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -116,14 +118,22 @@ bool httpc_json(const char *method, const char *url, json_t *body, long timeout_
     CURLcode rc = curl_easy_perform(h);
     bool ok = false;
     if (rc != CURLE_OK) {
+        /* nothing reached the server: safe to send again */
+        resp->unreached = rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST;
         snprintf(err, errlen, "%s %s: %s", method, url,
                  buf.overflow ? "answer too large" : (curl_err[0] ? curl_err : curl_easy_strerror(rc)));
         goto out;
     }
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
+    curl_off_t after = 0;
+    if (curl_easy_getinfo(h, CURLINFO_RETRY_AFTER, &after) == CURLE_OK && after > 0)
+        resp->retry_ms = after < 3600 ? (long)after * 1000 : 3600000;
     if (buf.len > 0) {
         json_error_t je;
         resp->json = json_loadb(buf.data, buf.len, 0, &je);
+        json_t *ms = json_object_get(resp->json, PROTO_F_RETRY_MS);
+        if (json_is_integer(ms) && json_integer_value(ms) > 0 && json_integer_value(ms) < 3600000)
+            resp->retry_ms = (long)json_integer_value(ms);
     }
     if (resp->status >= 200 && resp->status < 300 && !json_is_object(resp->json)) {
         snprintf(err, errlen, "%s %s: answer is not a JSON object", method, url);

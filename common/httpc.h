@@ -18,6 +18,8 @@
 typedef struct {
     long status;      /* HTTP status, 0 if none */
     json_t *json;     /* decoded body when it was JSON, else NULL */
+    bool unreached;   /* no answer because the request never left (refused, no route) */
+    long retry_ms;    /* the answer's Retry-After (header or retryAfterMs), 0: none */
 } httpc_response;
 
 /* Call once from main before any thread exists. */

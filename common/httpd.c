@@ -130,6 +130,22 @@ enum MHD_Result httpd_reply_error(struct MHD_Connection *c, unsigned status, con
     return httpd_reply_json(c, status, json_pack("{s:s}", PROTO_F_ERROR, msg));
 }
 
+enum MHD_Result httpd_reply_retry(struct MHD_Connection *c, unsigned status, long retry_ms,
+                                  const char *fmt, ...)
+{
+    char msg[512], secs[24];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    log_debug("%u %s (retry after %ld ms)", status, msg, retry_ms);
+    snprintf(secs, sizeof secs, "%ld", (retry_ms + 999) / 1000);
+    return httpd_reply_json_hdr(c, status,
+                                json_pack("{s:s,s:I}", PROTO_F_ERROR, msg, PROTO_F_RETRY_MS,
+                                          (json_int_t)retry_ms),
+                                "Retry-After", secs);
+}
+
 void httpd_body_append(httpd_body *b, const char *data, size_t len, size_t limit)
 {
     if (b->overflow)

@@ -40,6 +40,12 @@ enum MHD_Result httpd_reply_json(struct MHD_Connection *c, unsigned status, json
 enum MHD_Result httpd_reply_error(struct MHD_Connection *c, unsigned status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Queues {"error": "...", "retryAfterMs": retry_ms} with a Retry-After
+ * header (whole seconds, rounded up): a refusal that will pass, which
+ * clients retry after that long. */
+enum MHD_Result httpd_reply_retry(struct MHD_Connection *c, unsigned status, long retry_ms,
+                                  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
 /* Queues a 405 with an Allow header and a JSON error naming the methods. */
 enum MHD_Result httpd_reply_not_allowed(struct MHD_Connection *c, const char *method,
                                         const char *url, const char *allow);

@@ -38,6 +38,9 @@ static enum MHD_Result master_api_not_durable(master *m, struct MHD_Connection *
                              why ? why : "metadata journal unavailable");
 }
 
+/* How long a client or chunkserver told "not now" (503) waits. */
+#define MASTER_RETRY_MS 1000
+
 /* A refused chunkserver asks again with every heartbeat: one log line per
  * this many ms says it to the operator without drowning the log. */
 #define MASTER_REFUSAL_LOG_MS 10000
@@ -96,7 +99,11 @@ static int master_api_known_server(master *m, struct MHD_Connection *c, json_t *
     if (!master_api_same_cluster(m, c, req, addr, ret))
         return -1;
     int idx = registry_find(m->reg, addr);
-    if (idx < 0)
+    if (idx < 0 && unknown_status == MHD_HTTP_SERVICE_UNAVAILABLE)   /* it will be soon */
+        *ret = httpd_reply_retry(c, unknown_status, MASTER_RETRY_MS, "chunkserver %s is not "
+                                 "registered (yet: a master that restarted hears from it within "
+                                 "a heartbeat)", addr);
+    else if (idx < 0)
         *ret = httpd_reply_error(c, unknown_status, "chunkserver %s is not registered", addr);
     return idx;
 }
@@ -240,8 +247,8 @@ static enum MHD_Result master_api_chunk_report(master *m, struct MHD_Connection 
     enum MHD_Result ret;
     if (!jsonf_string(req, PROTO_F_URL, &url, err, sizeof err))
         return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "%s", err);
-    int idx = master_api_known_server(m, c, req, PROTO_F_URL, url, MHD_HTTP_BAD_REQUEST, addr,
-                                      &ret);
+    int idx = master_api_known_server(m, c, req, PROTO_F_URL, url,
+                                      MHD_HTTP_SERVICE_UNAVAILABLE, addr, &ret);
     if (idx < 0)
         return ret;
     json_t *chunks = json_object_get(req, PROTO_F_CHUNKS);
@@ -438,7 +445,8 @@ static enum MHD_Result master_api_plan(master *m, struct MHD_Connection *c, cons
                                        size_t nlive)
 {
     if (nchunks > 0 && nlive == 0)
-        return httpd_reply_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "no live chunkservers");
+        return httpd_reply_retry(c, MHD_HTTP_SERVICE_UNAVAILABLE, MASTER_RETRY_MS,
+                                 "no live chunkservers");
 
     if (overwrite) {
         ns_doomed doomed;
@@ -600,7 +608,7 @@ static enum MHD_Result master_api_upload_ok(master *m, struct MHD_Connection *c,
         return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "invalid chunk identifier \"%.80s\"", id);
     enum MHD_Result ret;
     int idx = master_api_known_server(m, c, req, PROTO_F_CHUNKSERVER, server,
-                                      MHD_HTTP_BAD_REQUEST, addr, &ret);
+                                      MHD_HTTP_SERVICE_UNAVAILABLE, addr, &ret);
     if (idx < 0)
         return ret;
     uint64_t expected = 0, version = 0;
@@ -824,6 +832,7 @@ typedef struct {
     int64_t now;
     uint64_t turn;           /* this answer's rotation of the live replicas */
     uint64_t from, count;    /* the page of chunks wanted (count UINT64_MAX: all) */
+    bool safe;               /* the master is in safe mode */
     json_t *out;
     unsigned status;
     char err[256];
@@ -837,6 +846,18 @@ static void master_api_describe(const ns_file *f, void *ud)
         snprintf(g->err, sizeof g->err, "file \"%.100s\" is incomplete: %u of %u chunks stored",
                  f->name, f->nstored, f->ncommitted);
         return;
+    }
+    /* Just after a restart a chunk may have no reported holder yet: that
+     * passes within a heartbeat or two, so say when to ask again. */
+    if (g->safe) {
+        for (uint32_t i = (uint32_t)g->from; i < f->ncommitted && i - g->from < g->count; i++)
+            if (f->chunks[i].nrep == 0) {
+                g->status = MHD_HTTP_SERVICE_UNAVAILABLE;
+                snprintf(g->err, sizeof g->err, "chunk %u of \"%.100s\" has no reported copy "
+                         "yet: the chunkservers are still reporting to a restarted master", i,
+                         f->name);
+                return;
+            }
     }
     json_t *locations = json_array(), *replicas = json_array(), *sums = json_array();
     uint64_t end = f->ncommitted;
@@ -903,6 +924,7 @@ static enum MHD_Result master_api_get(master *m, struct MHD_Connection *c)
      * no answer it gets grows with the file; without, the whole file, as
      * the Go client expects. */
     master_get_ctx g = { .m = m, .now = registry_now_ms(), .count = UINT64_MAX,
+                         .safe = safemode_on(&m->safe, registry_now_ms()),
                          .turn = atomic_fetch_add_explicit(&m->read_turn, 1, memory_order_relaxed) };
     enum MHD_Result ret;
     bool paged = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, PROTO_QUERY_COUNT) != NULL;
@@ -912,6 +934,8 @@ static enum MHD_Result master_api_get(master *m, struct MHD_Connection *c)
         return ret;
     if (namespace_with_file(m->ns, id, master_api_describe, &g) == NS_NOT_FOUND)
         return httpd_reply_error(c, MHD_HTTP_NOT_FOUND, "no file has identifier %s", id);
+    if (g.status == MHD_HTTP_SERVICE_UNAVAILABLE)
+        return httpd_reply_retry(c, g.status, MASTER_RETRY_MS, "%s", g.err);
     if (g.status != MHD_HTTP_OK)
         return httpd_reply_error(c, g.status, "%s", g.err);
     return httpd_reply_json(c, MHD_HTTP_OK, g.out);

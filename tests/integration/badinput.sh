@@ -35,8 +35,9 @@ expect_status 404 DELETE "$M/files?name=nothing"
 expect_status 400 POST "$M/chunkserver" "${J[@]}" --data '{"url":"bad host:1/"}'
 expect_status 400 POST "$M/chunkserver" "${J[@]}" --data '{}'
 expect_status 400 POST "$M/uploadSuccessful" "${J[@]}" --data "{\"chunkIdentifier\":\"../x\",\"chunkserver\":\"$CS_ADDR_cs1\"}"
-expect_status 400 POST "$M/uploadSuccessful" "${J[@]}" --data "{\"chunkIdentifier\":\"${ID}_0\",\"chunkserver\":\"127.0.0.1:9/\"}"
+expect_status 503 POST "$M/uploadSuccessful" "${J[@]}" --data "{\"chunkIdentifier\":\"${ID}_0\",\"chunkserver\":\"127.0.0.1:9/\"}"
 grep -q 'not registered' "$T/body" || fail "unregistered chunkserver message"
+grep -q '"retryAfterMs":1000' "$T/body" || fail "an unregistered chunkserver is not told when to retry"
 expect_status 404 POST "$M/uploadSuccessful" "${J[@]}" --data "{\"chunkIdentifier\":\"${ID}_0\",\"chunkserver\":\"$CS_ADDR_cs1\"}"
 ok "master: malformed, missing, mistyped, oversized and unknown inputs -> 4xx + JSON error"
 
@@ -154,5 +155,5 @@ ok "a dead chunkserver: uploads fall back to a live one"
 stop_pid "$CS_PID_cs1"
 expect_fail 'failed on every replica' client --action read --filename g --output-filename "$T/g2"
 [ ! -e "$T/g2" ] || fail "failed read left its output"
-expect_fail 'failed on every chunkserver|no live chunkservers' client --action write --filename h --input "$T/g"
+expect_fail 'failed on every chunkserver|no live chunkservers' client --action write --filename h --input "$T/g" --retry-ms 300
 ok "no chunkserver left: reads and writes fail with one line, exit 1"

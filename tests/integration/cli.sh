@@ -61,6 +61,6 @@ if command -v script >/dev/null; then
 fi
 
 stop_pid "$MASTER_PID"
-expect_fail 'list .*(Connection refused|Couldn.t connect)' client --action list
+expect_fail 'list .*(Connection refused|Couldn.t connect)' client --action list --retry-ms 300
 [ "$LAST_RC" -eq 1 ] || fail "dead master exits $LAST_RC"
 ok "dead master: one line, exit 1"

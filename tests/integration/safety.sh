@@ -67,7 +67,7 @@ wait_until 10 "cs2 to be refused" refused cs2
 grep -q 'is this master.s --meta-dir the right one' "$T/master.log" || fail "the master logged no refusal"
 curl -s "${MASTER}chunkservers" | grep -q '"chunkservers":\[\]' \
     || fail "a refused chunkserver took a registry slot: $(curl -s "${MASTER}chunkservers")"
-expect_fail 'no live chunkservers' client --action write --filename g --input "$T/f1"
+expect_fail 'no live chunkservers' client --action write --filename g --input "$T/f1" --retry-ms 300
 # A directory of no cluster yet (as from before cluster ids) that holds
 # chunks does not join a new namespace either.
 mv "$T/data1/.cluster-id" "$T/cid1"

@@ -4,8 +4,10 @@
  * plays a hostile or broken peer (a master whose answers overflow, lie or
  * carry escapes) for the integration tests.
  *
- * usage: canned PORT_FILE STATUS BODY_FILE
- * Writes the bound port to PORT_FILE once listening; runs until SIGTERM.
+ * usage: canned PORT_FILE STATUS BODY_FILE [PORT [REQUEST_LOG]]
+ * Listens on PORT (default: any free one) and writes the bound port to
+ * PORT_FILE once listening; appends "METHOD URL" to REQUEST_LOG for every
+ * request it answers; runs until SIGTERM.
  */
 #include <arpa/inet.h>
 #include <microhttpd.h>
@@ -17,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+static FILE *canned_log;
 static char *canned_body;
 static size_t canned_len;
 static unsigned canned_status;
@@ -26,7 +29,7 @@ static enum MHD_Result canned_answer(void *cls, struct MHD_Connection *c, const 
                                      const char *upload_data, size_t *upload_data_size,
                                      void **con_cls)
 {
-    (void)cls, (void)url, (void)method, (void)version, (void)upload_data;
+    (void)cls, (void)version, (void)upload_data;
     if (!*con_cls) {
         *con_cls = c;
         return MHD_YES;
@@ -34,6 +37,10 @@ static enum MHD_Result canned_answer(void *cls, struct MHD_Connection *c, const 
     if (*upload_data_size) {
         *upload_data_size = 0;
         return MHD_YES;
+    }
+    if (canned_log) {
+        fprintf(canned_log, "%s %s\n", method, url);
+        fflush(canned_log);
     }
     struct MHD_Response *r = MHD_create_response_from_buffer(canned_len, canned_body,
                                                              MHD_RESPMEM_PERSISTENT);
@@ -45,9 +52,14 @@ static enum MHD_Result canned_answer(void *cls, struct MHD_Connection *c, const 
 
 int main(int argc, char **argv)
 {
-    if (argc != 4) {
-        fprintf(stderr, "usage: canned PORT_FILE STATUS BODY_FILE\n");
+    if (argc < 4 || argc > 6) {
+        fprintf(stderr, "usage: canned PORT_FILE STATUS BODY_FILE [PORT [REQUEST_LOG]]\n");
         return 2;
+    }
+    uint16_t port = argc > 4 ? (uint16_t)atoi(argv[4]) : 0;
+    if (argc > 5 && !(canned_log = fopen(argv[5], "a"))) {
+        perror(argv[5]);
+        return 1;
     }
     canned_status = (unsigned)atoi(argv[2]);
     FILE *f = fopen(argv[3], "rb");
@@ -68,9 +80,11 @@ int main(int argc, char **argv)
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
-    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port),
+                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
     struct MHD_Daemon *d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL,
                                             canned_answer, NULL, MHD_OPTION_SOCK_ADDR, &sa,
+                                            MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
                                             MHD_OPTION_END);
     const union MHD_DaemonInfo *info = d ? MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT) : NULL;
     if (!info) {
@@ -89,5 +103,7 @@ int main(int argc, char **argv)
     sigwait(&set, &sig);
     MHD_stop_daemon(d);
     free(canned_body);
+    if (canned_log)
+        fclose(canned_log);
     return 0;
 }

@@ -1,0 +1,60 @@
+# restart.sh - a master restart is a pause, not a failure. A client that
+# meets a master that is away, or one that says "not now" (503, as in safe
+# mode), waits and asks again, as long as --retry-ms allows and as long as
+# the answer's Retry-After asks; a write right after a restart, before the
+# chunkservers have re-registered, goes through.
+. "$(dirname "$0")/lib.sh"
+
+CS=100000
+MFLAGS=(--chunkSize "$CS" --replication 2)
+start_master "${MFLAGS[@]}"
+MPORT=$(cat "$T/master.port")
+for i in 1 2; do start_chunkserver "cs$i" "$T/data$i"; done
+wait_live 2
+make_file "$T/f" $((CS * 5 + 7))
+client --action write --filename f --input "$T/f"
+
+# ---- the master away: a stand-in on its port says 503 "not now"; the
+# clients wait until the real master is back, and then succeed.
+stop_pid "$MASTER_PID"
+printf '{"error":"restarting","retryAfterMs":200}' >"$T/busy.json"
+"$CANNED" "$T/canned.port" 503 "$T/busy.json" "$MPORT" "$T/canned.log" &
+CANNED_PID=$!
+PIDS+=("$CANNED_PID")
+wait_until 10 "the stand-in to listen" test -s "$T/canned.port"
+client --action read --filename f --output-filename "$T/f.out" &
+reader=$!
+make_file "$T/g" $((CS * 3 + 1))
+client --action write --filename g --input "$T/g" &
+writer=$!
+asked() { [ "$(grep -c . "$T/canned.log" 2>/dev/null)" -ge 4 ]; }
+wait_until 10 "both clients to be told to wait, twice" asked
+stop_pid "$CANNED_PID"
+# and a moment with nobody on the port at all: refused, retried
+start_master "${MFLAGS[@]}" --port "$MPORT"
+wait "$reader" || fail "the read gave up on a restarting master"
+wait "$writer" || fail "the write gave up on a restarting master"
+cmp "$T/f" "$T/f.out" || fail "the read through a restart"
+client --action read --filename g --output-filename "$T/g.out"
+cmp "$T/g" "$T/g.out" || fail "the write through a restart"
+ok "clients wait out a restarting master (503 with Retry-After, then refused) and succeed"
+
+# ---- kill -9, restart, write at once: the chunkservers have not
+# re-registered yet ("no live chunkservers", then reports refused as "not
+# registered"); both are 503s that pass, so the write goes through.
+kill -9 "$MASTER_PID"
+wait "$MASTER_PID" 2>/dev/null || true
+start_master "${MFLAGS[@]}" --port "$MPORT"
+make_file "$T/h" $((CS * 4 + 3))
+client --action write --filename h --input "$T/h"
+client --action read --filename h --output-filename "$T/h.out"
+cmp "$T/h" "$T/h.out" || fail "a write right after a restart"
+ok "a write right after a restart, before the chunkservers are back, goes through"
+
+# ---- and --retry-ms bounds the wait: a master that stays away is an
+# error after it, in one line.
+stop_pid "$MASTER_PID"
+start=$SECONDS
+expect_fail 'read f: .*(Connection refused|Couldn.t connect)' client --action read --filename f --output-filename "$T/x" --retry-ms 1500
+[ $((SECONDS - start)) -le 10 ] || fail "--retry-ms 1500 waited $((SECONDS - start)) s"
+ok "a master that stays away: one line after --retry-ms"

@@ -25,6 +25,10 @@
 
 #define JOURNAL_HDR 8
 #define JOURNAL_MAX_SEGMENTS 4096
+/* A full disk: how often a write is tried again, and how much may wait
+ * in memory meanwhile before the journal gives up for good. */
+#define JOURNAL_NOSPACE_RETRY_MS 1000
+#define JOURNAL_MAX_WAITING (64u << 20)
 
 struct journal {
     char *dir;
@@ -39,8 +43,10 @@ struct journal {
     size_t len, cap, spare_cap;
     uint64_t appended, durable;
     uint64_t since_checkpoint;
+    off_t end;                 /* the segment's size after its last durable write */
     bool flushing;
-    bool failed;
+    bool failed;               /* for good: nothing more is acknowledged */
+    int64_t nospace_ms;        /* the disk was full at this monotonic ms (0: it is not) */
     char failure[300];
 };
 
@@ -410,7 +416,7 @@ journal *journal_open(const char *dir, const journal_replayer *rp, journal_recov
         return NULL;
     }
     j->seq = last + 1;
-    if ((j->fd = journal_open_segment(j, j->seq)) < 0) {
+    if ((j->fd = journal_open_segment(j, j->seq)) < 0 || (j->end = lseek(j->fd, 0, SEEK_END)) < 0) {
         snprintf(err, errlen, "cannot start %s/log.%" PRIu64 ": %s", dir, j->seq, strerror(errno));
         journal_close(j);
         return NULL;
@@ -421,6 +427,13 @@ journal *journal_open(const char *dir, const journal_replayer *rp, journal_recov
 }
 
 /* ---- appending and group commit ---- */
+
+static int64_t journal_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + 1;   /* never 0 */
+}
 
 static void journal_fail(journal *j, const char *what, int e)
 {
@@ -454,6 +467,9 @@ uint64_t journal_append(journal *j, const char *json, size_t len)
     j->len = need;
     lsn = ++j->appended;
     j->since_checkpoint++;
+    /* Records wait in memory while the disk is full; not without end. */
+    if (j->nospace_ms && j->len > JOURNAL_MAX_WAITING)
+        journal_fail(j, "write", ENOSPC);
 out:
     pthread_mutex_unlock(&j->mu);
     journal_tls_owner = j;
@@ -516,8 +532,34 @@ static void journal_give_back(journal *j, char *buf, size_t cap)
     }
 }
 
+/* Puts bytes a failed write took back in front of what was appended
+ * since, so the next flush writes them all, in order; mu held. */
+static bool journal_put_back(journal *j, char *buf, size_t len, size_t cap)
+{
+    size_t need = len + j->len;
+    if (need > cap) {
+        char *b = realloc(buf, need);
+        if (!b) {
+            free(buf);
+            return false;
+        }
+        buf = b;
+        cap = need;
+    }
+    memcpy(buf + len, j->buf, j->len);
+    journal_give_back(j, j->buf, j->cap);
+    j->buf = buf;
+    j->len = need;
+    j->cap = cap;
+    return true;
+}
+
 /* One flush of everything appended so far to fd; mu held on entry and
- * exit, released while writing. */
+ * exit, released while writing. A full disk (ENOSPC, EDQUOT on write) is
+ * a pause, not the end: the segment is cut back to its last durable byte,
+ * the bytes go back in front of the queue, and a flush once space is back
+ * writes them. Any other error, and any fsync error (after which the
+ * kernel may have dropped the pages), fails the journal for good. */
 static int journal_flush_locked(journal *j, int fd)
 {
     j->flushing = true;
@@ -525,16 +567,36 @@ static int journal_flush_locked(journal *j, int fd)
     size_t len, cap;
     journal_take(j, &buf, &len, &cap);
     uint64_t upto = j->appended;
+    off_t end = j->end;
     pthread_mutex_unlock(&j->mu);
     int e = len ? journal_write_all(fd, buf, len) : 0;
+    bool full = e == ENOSPC || e == EDQUOT;
+    if (full && ftruncate(fd, end) != 0)
+        full = false;   /* a partial record we cannot cut away: no way on */
     if (!e && len && fdatasync(fd) != 0)
         e = errno;
     pthread_mutex_lock(&j->mu);
-    journal_give_back(j, buf, cap);
-    if (e)
-        journal_fail(j, "write", e);
-    else
-        j->durable = upto;
+    if (full) {
+        if (!j->nospace_ms)
+            log_error("journal write: %s; changes get 503 until there is room again",
+                      strerror(e));
+        j->nospace_ms = journal_now_ms();
+        snprintf(j->failure, sizeof j->failure, "metadata journal write: %s (retried once "
+                 "there is room)", strerror(e));
+        if (!journal_put_back(j, buf, len, cap))
+            journal_fail(j, "buffer", ENOMEM);
+    } else {
+        journal_give_back(j, buf, cap);
+        if (e) {
+            journal_fail(j, "write", e);
+        } else {
+            if (j->nospace_ms)
+                log_info("journal: there is room again; the waiting changes are on disk");
+            j->nospace_ms = 0;
+            j->durable = upto;
+            j->end = end + (off_t)len;
+        }
+    }
     j->flushing = false;
     pthread_cond_broadcast(&j->cv);
     return e;
@@ -543,11 +605,18 @@ static int journal_flush_locked(journal *j, int fd)
 bool journal_sync(journal *j, uint64_t lsn)
 {
     pthread_mutex_lock(&j->mu);
+    int64_t tried = 0;
     while (j->durable < lsn && !j->failed) {
-        if (!j->flushing)
+        /* While the disk is full, a write is tried at most this often;
+         * a caller that already saw one fail gives up (503) at once. */
+        if (j->nospace_ms && (tried || journal_now_ms() - j->nospace_ms < JOURNAL_NOSPACE_RETRY_MS))
+            break;
+        if (!j->flushing) {
+            tried = journal_now_ms();
             journal_flush_locked(j, j->fd);
-        else
+        } else {
             pthread_cond_wait(&j->cv, &j->mu);
+        }
     }
     bool ok = j->durable >= lsn;
     pthread_mutex_unlock(&j->mu);
@@ -579,7 +648,7 @@ const char *journal_dir(const journal *j)
 const char *journal_failure(journal *j)
 {
     pthread_mutex_lock(&j->mu);
-    const char *f = j->failed ? j->failure : NULL;
+    const char *f = j->failed || j->nospace_ms ? j->failure : NULL;
     pthread_mutex_unlock(&j->mu);
     return f;
 }
@@ -631,6 +700,7 @@ static uint64_t journal_rotate(journal *j, char *err, size_t errlen)
     }
     close(j->fd);
     j->fd = fd;
+    j->end = 0;
     seq = ++j->seq;
     j->since_checkpoint = 0;
 out:

@@ -77,9 +77,11 @@ void journal_close(journal *j);
 uint64_t journal_append(journal *j, const char *json, size_t len);
 /* Same, for a JSON value (which it does not steal). 0 on failure. */
 uint64_t journal_append_json(journal *j, const json_t *rec);
-/* Waits until record lsn (and all before it) is durable. False once the
- * journal has failed (a write or fsync error): from then on nothing more
- * is acknowledged. */
+/* Waits until record lsn (and all before it) is durable. False while the
+ * disk is full (the records wait in memory, and a later sync, at most
+ * once a second, writes them once there is room), and for good once the
+ * journal has failed (any other write error, any fsync error): from then
+ * on nothing more is acknowledged. */
 bool journal_sync(journal *j, uint64_t lsn);
 /* journal_sync for the last record this thread appended (true if none). */
 bool journal_sync_mine(journal *j);
@@ -99,7 +101,8 @@ bool journal_dump_record(void *sink, const json_t *rec);
 /* The directory the journal lives in. */
 const char *journal_dir(const journal *j);
 
-/* A failure message once the journal has failed, else NULL. */
+/* A failure message while the disk is full or once the journal has
+ * failed, else NULL. */
 const char *journal_failure(journal *j);
 
 #endif

@@ -46,6 +46,8 @@
 #define TRANSFER_READAHEAD_BYTES (16u << 20)
 #define TRANSFER_READ_BLOCK (1u << 20)
 #define TRANSFER_READ_BLOCK_MIN (64u << 10)
+/* Copies an upload needs before it counts (when the plan has as many). */
+#define TRANSFER_MIN_COPIES 2
 /* Worker threads: one per core, as the client's own CPU (reading the
  * input, SHA-256, the socket copies) is what a single thread runs out of
  * first. */
@@ -63,7 +65,7 @@ typedef struct {
     uint64_t pos;                /* bytes moved in this attempt */
     uint64_t delivered;          /* downloads: bytes already in the output */
     long status;                 /* downloads: status seen by the write callback */
-    char body[512];              /* error (or upload answer) body */
+    char body[1024];             /* error (or upload answer) body */
     size_t bodylen;
     char local_err[256];         /* a failure on our side: fatal */
     char curl_err[CURL_ERROR_SIZE];
@@ -75,6 +77,8 @@ typedef struct {
     unsigned blocks;             /* how many of them this chunk may have */
     _Atomic uint64_t shown;      /* bytes of this chunk the progress line counts */
     sha256_stream *hash;         /* of this attempt's bytes */
+    uint32_t held[PROTO_MAX_REPLICATION];   /* uploads: servers known to hold the chunk (hashes) */
+    unsigned nheld;
     char digest[SHA256_HEX_LEN + 1];   /* uploads: sent after the bytes */
 } transfer_job;
 
@@ -348,6 +352,40 @@ static const char *transfer_server_error(transfer_job *j, char *buf, size_t bufl
 
 typedef enum { JOB_OK, JOB_RETRY, JOB_FATAL } transfer_outcome;
 
+/* An upload counts only once at least min(2, the copies planned) servers
+ * hold the chunk, by the answers' "replicas", counted over every attempt:
+ * one copy of an acknowledged byte is one disk away from losing it. A plan
+ * of one copy (replication 1, or one live server) needs one. Fewer: the
+ * chunk goes to the next candidate too; and when every candidate has been
+ * tried, what the attempts stored stands (fewer servers could take it
+ * than the master thought: the master's repair makes up the rest). */
+static bool transfer_enough_copies(transfer_job *j, char *why, size_t whylen)
+{
+    const client_chunk *c = &j->L->chunks[j->index];
+    size_t need = c->nrep < TRANSFER_MIN_COPIES ? c->nrep : TRANSFER_MIN_COPIES;
+    json_t *doc = json_loadb(j->body, j->bodylen, 0, NULL);
+    json_t *reps = json_object_get(doc, PROTO_F_REPLICAS), *cerr = json_object_get(doc, PROTO_F_CHAIN_ERROR);
+    size_t k;
+    json_t *r;
+    json_array_foreach(reps, k, r) {
+        uint32_t h = json_is_string(r) ? chunkid_hash(json_string_value(r)) : 0;
+        bool seen = false;
+        for (unsigned q = 0; q < j->nheld && !seen; q++)
+            seen = j->held[q] == h;
+        if (!seen && j->nheld < PROTO_MAX_REPLICATION)
+            j->held[j->nheld++] = h;
+    }
+    if (!json_is_array(reps) && j->nheld == 0)
+        j->held[j->nheld++] = chunkid_hash(j->server);   /* an answer without the list */
+    if (j->nheld < need)
+        snprintf(why, whylen, "%s: stored on %u server%s of the %zu wanted%s%.200s%s", j->server,
+                 j->nheld, j->nheld == 1 ? "" : "s", need, json_is_string(cerr) ? " (" : "",
+                 json_is_string(cerr) ? json_string_value(cerr) : "",
+                 json_is_string(cerr) ? ")" : "");
+    json_decref(doc);
+    return j->nheld >= need;
+}
+
 /* A replica handed out the wrong bytes, or none: tell the master, and try
  * the next one, which rewrites the whole chunk. Bytes already passed on to
  * a stream cannot be taken back, so there it is the end. */
@@ -385,7 +423,7 @@ static transfer_outcome transfer_judge(transfer_job *j, CURLcode rc, char *why, 
     }
     if (status == 200 || (status == 206 && !j->o->upload)) {
         if (j->o->upload)
-            return JOB_OK;
+            return transfer_enough_copies(j, why, whylen) ? JOB_OK : JOB_RETRY;
         if (j->pos != j->length) {   /* a truncated copy answers with what it has */
             char what[128];
             snprintf(what, sizeof what, "it sent %" PRIu64 " of the chunk's %" PRIu64 " bytes",
@@ -470,6 +508,13 @@ static httpc_job_next transfer_finish(void *ud, size_t i, CURL *h, CURLcode rc)
     }
     if (out == JOB_RETRY && j->next < j->ncand)
         return HTTPC_JOB_AGAIN;
+    if (out == JOB_RETRY && t->o->upload && j->nheld > 0) {
+        /* every candidate tried: fewer servers could take it than planned */
+        atomic_store_explicit(&j->shown, j->length, memory_order_relaxed);
+        transfer_close_input(j);
+        j->h = NULL;
+        return HTTPC_JOB_DONE;
+    }
     if (out == JOB_FATAL)
         transfer_fail(t, "chunk %u: %s", j->chunk, why);
     else

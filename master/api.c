@@ -182,8 +182,10 @@ static enum MHD_Result master_api_register(master *m, struct MHD_Connection *c, 
         if (json_is_string(a) && chunkid_parse(json_string_value(a), fid, &cidx))
             namespace_renew(m->ns, fid, cidx, (uint16_t)idx, registry_now_ms(), m->lease_ms);
     }
-    if (registry_count(m->reg) != before)
+    if (registry_count(m->reg) != before) {
         log_info("chunkserver %s registered (rack %s)", addr, rack);
+        safemode_joined(&m->safe, registry_now_ms());
+    }
     /* The cluster's members: the only addresses a chunkserver will pass
      * chunks on to. */
     json_t *peers = json_array();
@@ -344,6 +346,19 @@ static enum MHD_Result master_api_bad_chunk(master *m, struct MHD_Connection *c,
 
 /* ---- plans: POST /upload, GET /plan ---- */
 
+/* No new chunk is placed in safe mode: placed among the first servers
+ * back after a restart, it would get fewer copies than it should. A 503
+ * that says when to ask again; the others are back within seconds. */
+static bool master_api_may_place(master *m, struct MHD_Connection *c, enum MHD_Result *ret)
+{
+    if (!safemode_on(&m->safe, registry_now_ms()))
+        return true;
+    *ret = httpd_reply_retry(c, MHD_HTTP_SERVICE_UNAVAILABLE, MASTER_RETRY_MS,
+                             "the master has just restarted and waits for its chunkservers to "
+                             "report (safe mode): new chunks are placed once they are back");
+    return false;
+}
+
 /* The live chunkservers as placement facts, with their closeness to the
  * host this request came from (the writer). */
 static bool master_api_live(master *m, struct MHD_Connection *c, placement_server **live,
@@ -444,6 +459,9 @@ static enum MHD_Result master_api_plan(master *m, struct MHD_Connection *c, cons
                                        unsigned replication, const placement_server *live,
                                        size_t nlive)
 {
+    enum MHD_Result ret;
+    if (nchunks > 0 && !master_api_may_place(m, c, &ret))
+        return ret;
     if (nchunks > 0 && nlive == 0)
         return httpd_reply_retry(c, MHD_HTTP_SERVICE_UNAVAILABLE, MASTER_RETRY_MS,
                                  "no live chunkservers");
@@ -554,6 +572,8 @@ static enum MHD_Result master_api_plan_page(master *m, struct MHD_Connection *c)
     if (!master_api_query_uint(c, PROTO_QUERY_GENERATION, INT64_MAX, true, &gen, &ret) ||
         !master_api_query_uint(c, PROTO_QUERY_FROM, PROTO_MAX_CHUNKS, true, &from, &ret))
         return ret;
+    if (!master_api_may_place(m, c, &ret))
+        return ret;
     master_plan_facts p = { 0 };
     if (namespace_with_file(m->ns, id, master_api_plan_facts, &p) == NS_NOT_FOUND)
         return httpd_reply_error(c, MHD_HTTP_NOT_FOUND, "no file has identifier %s", id);
@@ -656,6 +676,9 @@ static enum MHD_Result master_api_allocate(master *m, struct MHD_Connection *c, 
     master_alloc_req r;
     if (!master_alloc_parse(req, &r, err, sizeof err))
         return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "%s", err);
+    enum MHD_Result ret;
+    if (!master_api_may_place(m, c, &ret))
+        return ret;
     placement_server *ps;
     size_t nlive;
     if (!master_api_live(m, c, &ps, &nlive))
@@ -735,6 +758,9 @@ static enum MHD_Result master_api_append(master *m, struct MHD_Connection *c, js
                                           &replication);
     if (st != NS_OK)
         return master_api_append_refused(m, c, st, name);
+    enum MHD_Result ret;
+    if (nnew > 0 && !master_api_may_place(m, c, &ret))
+        return ret;
     int64_t now = registry_now_ms();
     for (unsigned k = 0; k < nholders; k++)
         if (registry_live(m->reg, holders[k], now))

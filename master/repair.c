@@ -239,9 +239,10 @@ static long repair_pass(void *arg)
     if (safemode_on(&r->m->safe, r->now)) {
         bool missing = false;
         namespace_each(r->m->ns, repair_find_unreported, &missing);
-        if (missing)
+        if (missing || !safemode_settled(&r->m->safe, r->now))
             return (long)r->interval_ms;
-        safemode_leave(&r->m->safe, "every stored chunk has reported holders");
+        safemode_leave(&r->m->safe, "every stored chunk has reported holders, and the "
+                       "chunkservers are all back");
     }
     repair_retire(r);
     namespace_each(r->m->ns, repair_collect, r);

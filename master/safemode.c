@@ -12,9 +12,10 @@ void safemode_start(safemode *s, int64_t now_ms, int64_t duration_ms)
 {
     s->until_ms = now_ms + (duration_ms > 0 ? duration_ms : 0);
     atomic_init(&s->over, duration_ms <= 0);
+    atomic_init(&s->joined_ms, now_ms);
     if (duration_ms > 0)
-        log_info("safe mode for %lld ms: taking chunk reports in, deleting and repairing nothing",
-                 (long long)duration_ms);
+        log_info("safe mode for at most %lld ms: taking chunk reports in; placing, deleting "
+                 "and repairing nothing", (long long)duration_ms);
 }
 
 bool safemode_on(safemode *s, int64_t now_ms)
@@ -25,6 +26,16 @@ bool safemode_on(safemode *s, int64_t now_ms)
         return true;
     safemode_leave(s, "its time is up");
     return false;
+}
+
+void safemode_joined(safemode *s, int64_t now_ms)
+{
+    atomic_store(&s->joined_ms, now_ms);
+}
+
+bool safemode_settled(safemode *s, int64_t now_ms)
+{
+    return now_ms - atomic_load(&s->joined_ms) >= SAFEMODE_SETTLE_MS;
 }
 
 void safemode_leave(safemode *s, const char *why)

@@ -8,7 +8,12 @@
  * is merely early. So, like HDFS's safe mode, for --safemode-ms after a
  * start the master takes reports in but orders nothing destructive: no
  * deletion decided from a report, no trimming of surplus copies, no
- * repair copies, no expiry of unfinished uploads. A master that created its
+ * repair copies, no expiry of unfinished uploads. Nor does it place new
+ * chunks (503, retry): placed among the first servers back, they would
+ * get fewer copies than they should. It ends early once every stored
+ * chunk has a reported holder again and no chunkserver has joined for
+ * SAFEMODE_SETTLE_MS (the repair thread watches for that; the others
+ * come back within a heartbeat of the first). A master that created its
  * namespace just now has nothing to protect and skips it.
  */
 #ifndef MINIDFS_SAFEMODE_H
@@ -18,9 +23,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* How long the set of chunkservers must hold still before safe mode may
+ * end early. */
+#define SAFEMODE_SETTLE_MS 2000
+
 typedef struct {
     int64_t until_ms;        /* monotonic ms; set once at start */
     _Atomic bool over;       /* said so in the log already */
+    _Atomic int64_t joined_ms;   /* when a chunkserver last joined */
 } safemode;
 
 /* Safe mode from now_ms for duration_ms (0: none). */
@@ -30,5 +40,9 @@ void safemode_start(safemode *s, int64_t now_ms, int64_t duration_ms);
 bool safemode_on(safemode *s, int64_t now_ms);
 /* Ends safe mode now (every chunk is accounted for), saying why. */
 void safemode_leave(safemode *s, const char *why);
+/* A chunkserver joined (registered for the first time since the start). */
+void safemode_joined(safemode *s, int64_t now_ms);
+/* Whether no chunkserver has joined for SAFEMODE_SETTLE_MS. */
+bool safemode_settled(safemode *s, int64_t now_ms);
 
 #endif

@@ -49,7 +49,12 @@ make_file "$T/h" $((CS * 4 + 3))
 client --action write --filename h --input "$T/h"
 client --action read --filename h --output-filename "$T/h.out"
 cmp "$T/h" "$T/h.out" || fail "a write right after a restart"
-ok "a write right after a restart, before the chunkservers are back, goes through"
+# placed only once both chunkservers were back (safe mode): 2 copies each
+for i in 0 1 2 3 4; do
+    n=$(find "$T/data1" "$T/data2" -maxdepth 1 -name "$(fileid h)_$i" | wc -l)
+    [ "$n" -eq 2 ] || fail "chunk $i of a write right after a restart has $n copies"
+done
+ok "a write right after a restart, before the chunkservers are back, goes through with every copy"
 
 # ---- and --retry-ms bounds the wait: a master that stays away is an
 # error after it, in one line.

@@ -474,19 +474,24 @@ masterlink_report_result masterlink_report(masterlink *ml, const char *chunk_id,
     return r;
 }
 
-bool masterlink_report_bad(masterlink *ml, const char *chunk_id, char *err, size_t errlen)
+masterlink_bad_verdict masterlink_report_bad(masterlink *ml, const char *chunk_id, bool lost,
+                                             char *err, size_t errlen)
 {
     httpc_response resp;
-    bool ok = masterlink_post(ml, PROTO_PATH_BAD_CHUNK,
-                              json_pack("{s:s,s:b}", PROTO_F_CHUNK_ID, chunk_id, PROTO_F_CORRUPT, 1),
-                              PROTO_F_CHUNKSERVER, &resp, err, errlen);
-    if (!ok)
-        return false;
+    json_t *body = json_pack("{s:s,s:b}", PROTO_F_CHUNK_ID, chunk_id, PROTO_F_CORRUPT, 1);
+    if (lost)
+        json_object_set_new(body, PROTO_F_LOST, json_true());
+    if (!masterlink_post(ml, PROTO_PATH_BAD_CHUNK, body, PROTO_F_CHUNKSERVER, &resp, err, errlen))
+        return BAD_UNREACHABLE;
+    masterlink_bad_verdict v = BAD_UNREACHABLE;
     if (resp.status != 200) {
         char m[256];
         snprintf(err, errlen, "master refused: %s", httpc_error_text(&resp, m, sizeof m));
-        ok = false;
+    } else {
+        /* a master from before rotten copies were kept answers {}: it dropped it */
+        json_t *del = json_object_get(resp.json, PROTO_F_DELETE);
+        v = !del || json_is_true(del) ? BAD_DELETE : BAD_KEEP;
     }
     httpc_response_free(&resp);
-    return ok;
+    return v;
 }

@@ -75,7 +75,15 @@ masterlink_report_result masterlink_report(masterlink *ml, const char *chunk_id,
                                            uint64_t *version, long *status, char *msg,
                                            size_t msglen);
 
-/* Tells the master a chunk stored here is corrupt (it has been removed). */
-bool masterlink_report_bad(masterlink *ml, const char *chunk_id, char *err, size_t errlen);
+typedef enum {
+    BAD_DELETE,        /* the master dropped the replica: the copy may go */
+    BAD_KEEP,          /* no good copy is known: keep this one (it is marked rotten) */
+    BAD_UNREACHABLE,   /* not told: keep it, and tell the master later */
+} masterlink_bad_verdict;
+
+/* Tells the master the copy of chunk_id here failed its checksum (lost:
+ * vanished altogether), and returns what to do with it. */
+masterlink_bad_verdict masterlink_report_bad(masterlink *ml, const char *chunk_id, bool lost,
+                                             char *err, size_t errlen);
 
 #endif

@@ -5,9 +5,11 @@
  * pass works from a sorted list of the directory; the store marks in it
  * every chunk it removes, so a listed chunk that is gone unmarked (from
  * this pass's list, or missing from the next) vanished behind our back and
- * is reported lost. Must never remove a chunk whose meta it could not read
- * (that is not proof of rot), never report a chunk the store removed, and
- * never hold more than one buffer of chunk data.
+ * is reported lost. A rotten copy is reported, and removed only when the
+ * master says a good copy exists elsewhere. Must never remove a chunk
+ * whose meta it could not read (that is not proof of rot), never remove a
+ * rotten one without the master's word, never report a chunk the store
+ * removed, and never hold more than one buffer of chunk data.
  */
 #include "scrub.h"
 
@@ -80,21 +82,57 @@ static scrub_verdict scrub_read(store *st, const char *id, bool asked, char *buf
                                                                           : SCRUB_ROTTEN;
 }
 
+/* Rotten copies kept at the master's word, already said so in the log: a
+ * small ring of their ids' hashes, so each pass does not say it again. */
+static pthread_mutex_t scrub_kept_mu = PTHREAD_MUTEX_INITIALIZER;
+static uint32_t scrub_kept[64];
+static unsigned scrub_kept_next;
+
+static bool scrub_said_kept(const char *id)
+{
+    uint32_t h = chunkid_hash(id) | 1u;
+    pthread_mutex_lock(&scrub_kept_mu);
+    bool said = false;
+    for (unsigned i = 0; i < sizeof scrub_kept / sizeof scrub_kept[0] && !said; i++)
+        said = scrub_kept[i] == h;
+    if (!said)
+        scrub_kept[scrub_kept_next++ % (sizeof scrub_kept / sizeof scrub_kept[0])] = h;
+    pthread_mutex_unlock(&scrub_kept_mu);
+    return said;
+}
+
 static bool scrub_check_with(store *st, masterlink *ml, const char *id, bool asked, char *buf,
                              uint64_t *bytes)
 {
-    store_meta m;
+    store_meta m, now;
     scrub_verdict v = scrub_read(st, id, asked, buf, bytes, &m);
     if (v != SCRUB_ROTTEN)
         return true;
+    bool lost = store_read_meta(st, id, &now) == STORE_NOT_FOUND;
     /* Only the copy that was judged: one replaced meanwhile (an upload or
      * an append published a new version) is not rotten, just new. */
-    if (store_remove_exact(st, id, &m) == STORE_NEWER)
+    if (!lost && (now.version != m.version || now.size != m.size || strcmp(now.sha, m.sha) != 0))
         return true;
-    log_warn("chunk %s is corrupt or missing on disk: removed; telling the master", id);
+    /* The master says whether it may go: never the last copies of a
+     * chunk, which may be all there is. */
     char err[300];
-    if (!masterlink_report_bad(ml, id, err, sizeof err))
-        log_warn("cannot report corrupt chunk %s: %s (the next full report will)", id, err);
+    masterlink_bad_verdict verdict = masterlink_report_bad(ml, id, lost, err, sizeof err);
+    if (lost) {
+        log_warn("chunk %s vanished from disk; %s", id,
+                 verdict == BAD_UNREACHABLE ? "cannot tell the master yet" : "the master knows");
+    } else if (verdict == BAD_DELETE) {
+        if (store_remove_exact(st, id, &m) == STORE_NEWER)
+            return true;
+        log_warn("chunk %s is corrupt on disk: removed, at the master's word (a good copy "
+                 "exists elsewhere)", id);
+    } else if (verdict == BAD_KEEP) {
+        if (!scrub_said_kept(id))
+            log_warn("chunk %s is corrupt on disk, and no good copy is known: kept, for "
+                     "recovery (the master marks it corrupt)", id);
+    } else {
+        log_warn("chunk %s is corrupt on disk; cannot tell the master (%s): kept until it can",
+                 id, err);
+    }
     return false;
 }
 

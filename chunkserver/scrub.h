@@ -4,11 +4,12 @@
  * A background thread re-reads every stored chunk, one after another, at
  * no more than --scrub-mbps, and compares its SHA-256 with the one in its
  * meta. A chunk whose bytes no longer match, or whose file vanished
- * without the store removing it, is removed here and reported to the
- * master as corrupt; the master then
- * drops this replica and makes a new copy from a good one. The same check
- * runs at once for a chunk the master asks about (a client read it back
- * wrong).
+ * without the store removing it, is reported to the master; a rotten copy
+ * is removed only when the master answers that a good copy exists (it
+ * then drops this replica and makes a new copy from a good one), and kept
+ * otherwise: the last copies of a chunk may be all there is. The same
+ * check runs at once for a chunk the master asks about (a client read it
+ * back wrong).
  */
 #ifndef MINIDFS_SCRUB_H
 #define MINIDFS_SCRUB_H
@@ -35,7 +36,8 @@ scrub *scrub_start(store *st, masterlink *ml, double mbps, long pause_ms, scrub_
 void scrub_stop(scrub *s);
 
 /* Checks chunk id now. True when it is sound; a corrupt or missing one is
- * removed and reported, and false returned. */
+ * reported (and a corrupt one removed if the master says so), and false
+ * returned. */
 bool scrub_check(store *st, masterlink *ml, const char *id);
 
 #endif

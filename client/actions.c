@@ -316,12 +316,16 @@ bool client_list(const client_opts *o, char *err, size_t errlen)
         json_int_t size = json_integer_value(json_object_get(f, PROTO_F_FILE_SIZE));
         json_int_t chunks = json_integer_value(json_object_get(f, PROTO_F_NUM_CHUNKS));
         bool complete = json_is_true(json_object_get(f, PROTO_F_COMPLETE));
-        /* complete yet with no live copy of some chunk: not readable now */
+        /* complete yet with no live copy of some chunk: not readable now;
+         * corrupt when a chunk's only copies failed their checksum */
         json_int_t gone = json_integer_value(json_object_get(f, PROTO_F_UNAVAILABLE));
+        json_int_t rotten = json_integer_value(json_object_get(f, PROTO_F_CORRUPT_CHUNKS));
         char shown[1024];
         escape_text(name ? name : "?", shown, sizeof shown);   /* one row per file, always */
         printf("%-40s %14" JSON_INTEGER_FORMAT " %8" JSON_INTEGER_FORMAT " %s\n", shown, size,
-               chunks, !complete ? "incomplete" : gone > 0 ? "unavailable" : "complete");
+               chunks, !complete ? "incomplete" : rotten > 0 ? "corrupt"
+                                 : gone > 0   ? "unavailable"
+                                              : "complete");
     }
     json_decref(files);
     if (fflush(stdout) != 0) {

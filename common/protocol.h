@@ -66,6 +66,7 @@
 #define PROTO_F_CHAIN_ERROR      "chainError"       /* extension: why a pipeline hop failed */
 #define PROTO_F_UNDER_REPLICATED "underReplicated"  /* extension: chunks short of copies */
 #define PROTO_F_UNAVAILABLE      "unavailableChunks" /* extension: stored chunks with no live copy */
+#define PROTO_F_CORRUPT_CHUNKS   "corruptChunks"    /* extension: of those, ones with only rotten copies */
 #define PROTO_F_TARGET           "target"           /* /replicate: where the copy goes */
 #define PROTO_F_LOCATIONS        "locations"
 #define PROTO_F_FILES            "files"
@@ -80,6 +81,7 @@
 #define PROTO_F_VERIFY           "verify"           /* extension: [chunk id, ...] to check now */
 #define PROTO_F_COPY             "replicate"        /* extension: [[chunk id, target], ...] to copy */
 #define PROTO_F_CORRUPT          "corrupt"          /* extension: /badChunk from the holder itself */
+#define PROTO_F_LOST             "lost"             /* extension: /badChunk, the holder's copy vanished */
 #define PROTO_F_TOKEN            "token"            /* extension: an append in progress */
 #define PROTO_F_ABORT            "abort"            /* extension: /appendDone gives the append up */
 #define PROTO_F_FILL             "fill"             /* extension: /append's partial last chunk */

@@ -38,6 +38,19 @@ static enum MHD_Result master_api_not_durable(master *m, struct MHD_Connection *
                              why ? why : "metadata journal unavailable");
 }
 
+/* Liveness as the namespace asks for it: the registry at one moment. */
+typedef struct {
+    master *m;
+    int64_t now;
+    json_t *files;
+} master_list_ctx;
+
+static bool master_api_is_live(void *ud, uint16_t server)
+{
+    master_list_ctx *l = ud;
+    return registry_live(l->m->reg, server, l->now);
+}
+
 /* How long a client or chunkserver told "not now" (503) waits. */
 #define MASTER_RETRY_MS 1000
 
@@ -320,11 +333,12 @@ static enum MHD_Result master_api_bad_chunk(master *m, struct MHD_Connection *c,
 {
     char err[256], addr[PROTO_MAX_SERVER_ADDR], fileid[FILEID_LEN + 1];
     const char *id, *server;
-    bool corrupt;
+    bool corrupt, lost;
     uint32_t index;
     if (!jsonf_string(req, PROTO_F_CHUNK_ID, &id, err, sizeof err) ||
         !jsonf_string(req, PROTO_F_CHUNKSERVER, &server, err, sizeof err) ||
-        !jsonf_bool_opt(req, PROTO_F_CORRUPT, false, &corrupt, err, sizeof err))
+        !jsonf_bool_opt(req, PROTO_F_CORRUPT, false, &corrupt, err, sizeof err) ||
+        !jsonf_bool_opt(req, PROTO_F_LOST, false, &lost, err, sizeof err))
         return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "%s", err);
     if (!chunkid_parse(id, fileid, &index))
         return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "invalid chunk identifier \"%.80s\"", id);
@@ -333,10 +347,20 @@ static enum MHD_Result master_api_bad_chunk(master *m, struct MHD_Connection *c,
                                       addr, &ret);
     if (idx < 0)
         return ret;
-    if (corrupt) {
+    if (corrupt && lost) {   /* nothing left there to keep */
         bool dropped = namespace_drop_replica(m->ns, fileid, index, (uint16_t)idx);
-        log_warn("chunk %s on %s is corrupt%s", id, addr,
+        log_warn("chunk %s vanished from %s%s", id, addr,
                  dropped ? "; replica dropped, a new copy will be made" : "");
+        return httpd_reply_json(c, MHD_HTTP_OK, json_pack("{s:b}", PROTO_F_DELETE, 1));
+    }
+    if (corrupt) {
+        master_list_ctx l = { .m = m, .now = registry_now_ms() };
+        bool may_go = namespace_mark_corrupt(m->ns, fileid, index, (uint16_t)idx,
+                                             master_api_is_live, &l);
+        log_warn("chunk %s on %s is corrupt; %s", id, addr,
+                 may_go ? "replica dropped, a new copy will be made from a good one"
+                        : "no good copy is known, so this one is kept (marked corrupt)");
+        return httpd_reply_json(c, MHD_HTTP_OK, json_pack("{s:b}", PROTO_F_DELETE, may_go));
     } else {
         log_warn("a client read chunk %s from %s back wrong; asking %s to check it", id, addr, addr);
         gc_verify(m->gc, (uint16_t)idx, id);
@@ -873,6 +897,20 @@ static void master_api_describe(const ns_file *f, void *ud)
                  f->name, f->nstored, f->ncommitted);
         return;
     }
+    /* Every copy of a chunk rotten: say so, rather than send readers to
+     * copies that fail their checksum. */
+    for (uint32_t i = (uint32_t)g->from; i < f->ncommitted && i - g->from < g->count; i++) {
+        const ns_chunk *ch = &f->chunks[i];
+        bool good = false;
+        for (unsigned k = 0; k < ch->nrep && !good; k++)
+            good = !namespace_holder_corrupt(ch, k);
+        if (ch->nrep > 0 && !good) {
+            g->status = MHD_HTTP_CONFLICT;
+            snprintf(g->err, sizeof g->err, "file \"%.100s\" is corrupt: every copy of chunk %u "
+                     "failed its checksum (they are kept, for recovery)", f->name, i);
+            return;
+        }
+    }
     /* Just after a restart a chunk may have no reported holder yet: that
      * passes within a heartbeat or two, so say when to ask again. */
     if (g->safe) {
@@ -906,6 +944,8 @@ static void master_api_describe(const ns_file *f, void *ud)
         uint16_t live[NS_MAX_REPLICAS], dead[NS_MAX_REPLICAS];
         unsigned nlive = 0, ndead = 0;
         for (unsigned k = 0; k < ch->nrep; k++) {
+            if (namespace_holder_corrupt(ch, k))
+                continue;   /* a rotten copy, kept for recovery: not for readers */
             if (registry_live(g->m->reg, ch->rep[k], g->now))
                 live[nlive++] = ch->rep[k];
             else
@@ -969,24 +1009,13 @@ static enum MHD_Result master_api_get(master *m, struct MHD_Connection *c)
 
 /* ---- GET /files, DELETE /files?name= ---- */
 
-typedef struct {
-    master *m;
-    int64_t now;
-    json_t *files;
-} master_list_ctx;
-
-static bool master_api_is_live(void *ud, uint16_t server)
-{
-    master_list_ctx *l = ud;
-    return registry_live(l->m->reg, server, l->now);
-}
 
 static void master_api_list_one(const ns_file *f, void *ud)
 {
     master_list_ctx *l = ud;
-    uint32_t unavailable;
-    uint32_t under = namespace_under_replicated(f, master_api_is_live, l, &unavailable);
-    json_array_append_new(l->files, json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:b,s:i,s:I,s:I}",
+    ns_health h;
+    namespace_health(f, master_api_is_live, l, &h);
+    json_array_append_new(l->files, json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:b,s:i,s:I,s:I,s:I}",
                                               PROTO_F_FILE_NAME, f->name, PROTO_F_IDENTIFIER,
                                               f->fileid, PROTO_F_FILE_SIZE, (json_int_t)f->size,
                                               PROTO_F_CHUNK_SIZE, (json_int_t)f->chunk_size,
@@ -994,8 +1023,9 @@ static void master_api_list_one(const ns_file *f, void *ud)
                                               "chunksStored", (json_int_t)f->nstored,
                                               PROTO_F_COMPLETE, namespace_file_complete(f),
                                               PROTO_F_REPLICATION, (int)f->replication,
-                                              PROTO_F_UNDER_REPLICATED, (json_int_t)under,
-                                              PROTO_F_UNAVAILABLE, (json_int_t)unavailable));
+                                              PROTO_F_UNDER_REPLICATED, (json_int_t)h.under,
+                                              PROTO_F_UNAVAILABLE, (json_int_t)h.unavailable,
+                                              PROTO_F_CORRUPT_CHUNKS, (json_int_t)h.corrupt));
 }
 
 static int master_api_by_name(const void *a, const void *b)

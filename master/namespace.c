@@ -252,21 +252,50 @@ static void namespace_grow(ns_table *ns)
     ns->nbuckets = n;
 }
 
-uint32_t namespace_under_replicated(const ns_file *f, bool (*live)(void *ud, uint16_t server),
-                                    void *ud, uint32_t *unavailable)
+bool namespace_holder_corrupt(const ns_chunk *c, unsigned k)
 {
-    uint32_t n = 0, none = 0;
+    return (c->corrupt >> k) & 1u;
+}
+
+void namespace_health(const ns_file *f, bool (*live)(void *ud, uint16_t server), void *ud,
+                      ns_health *out)
+{
+    memset(out, 0, sizeof *out);
     for (uint32_t i = 0; i < f->ncommitted; i++) {
         const ns_chunk *c = &f->chunks[i];
         unsigned copies = 0;
         for (unsigned k = 0; k < c->nrep; k++)
-            copies += !live || live(ud, c->rep[k]);
-        n += copies < f->replication;
-        none += copies == 0 && (c->flags & NS_CHUNK_STORED);
+            copies += (!live || live(ud, c->rep[k])) && !namespace_holder_corrupt(c, k);
+        out->under += copies < f->replication;
+        bool stored = (c->flags & NS_CHUNK_STORED) != 0;
+        out->unavailable += copies == 0 && stored;
+        out->corrupt += copies == 0 && stored && c->corrupt != 0;
     }
-    if (unavailable)
-        *unavailable = none;
-    return n;
+}
+
+/* Adds server as c's next holder, its copy not known to be rotten. */
+static void namespace_holder_add(ns_chunk *c, uint16_t server)
+{
+    if (c->nrep >= NS_MAX_REPLICAS)
+        return;
+    c->corrupt &= (uint8_t)~(1u << c->nrep);
+    c->rep[c->nrep++] = server;
+}
+
+/* Removes holder k of c, and its rotten mark with it. */
+static void namespace_holder_remove(ns_chunk *c, unsigned k)
+{
+    memmove(&c->rep[k], &c->rep[k + 1], (c->nrep - k - 1) * sizeof c->rep[0]);
+    unsigned below = c->corrupt & ((1u << k) - 1), above = (unsigned)c->corrupt >> (k + 1);
+    c->corrupt = (uint8_t)(below | above << k);
+    c->nrep--;
+}
+
+/* Forgets every holder of c (a new version: they hold the old one). */
+static void namespace_holders_clear(ns_chunk *c)
+{
+    c->nrep = 0;
+    c->corrupt = 0;
 }
 
 /* Chunks a file of size bytes takes (chunk_size > 0). */
@@ -546,7 +575,7 @@ ns_status namespace_report(ns_table *ns, const char *fileid, uint32_t index, uin
     if (newer) {
         c->version = version;
         *version_out = version;
-        c->nrep = 0;
+        namespace_holders_clear(c);
         c->flags &= (uint8_t)~NS_CHUNK_HAS_SHA;   /* new bytes, new checksum */
         namespace_log(ns, namespace_chunk_record(f, index));
     }
@@ -564,8 +593,7 @@ ns_status namespace_report(ns_table *ns, const char *fileid, uint32_t index, uin
      * not hold back the repair of the file's other chunks. */
     if (c->nrep == 0)
         f->touched_ms = namespace_now_ms();
-    if (c->nrep < NS_MAX_REPLICAS)
-        c->rep[c->nrep++] = server;
+    namespace_holder_add(c, server);
     bool changed = false;
     if (!(c->flags & NS_CHUNK_STORED)) {
         c->flags |= NS_CHUNK_STORED;
@@ -590,8 +618,7 @@ static void namespace_add_holder(ns_chunk *c, uint16_t server)
     for (unsigned r = 0; r < c->nrep; r++)
         if (c->rep[r] == server)
             return;
-    if (c->nrep < NS_MAX_REPLICAS)
-        c->rep[c->nrep++] = server;
+    namespace_holder_add(c, server);
 }
 
 ns_replica_verdict namespace_check_replica(ns_table *ns, const char *fileid, uint32_t index,
@@ -655,14 +682,40 @@ bool namespace_drop_replica(ns_table *ns, const char *fileid, uint32_t index, ui
         ns_chunk *c = &f->chunks[index];
         for (unsigned r = 0; r < c->nrep; r++)
             if (c->rep[r] == server) {
-                memmove(&c->rep[r], &c->rep[r + 1], (c->nrep - r - 1) * sizeof c->rep[0]);
-                c->nrep--;
+                namespace_holder_remove(c, r);
                 dropped = true;
                 break;
             }
     }
     pthread_rwlock_unlock(&ns->lock);
     return dropped;
+}
+
+bool namespace_mark_corrupt(ns_table *ns, const char *fileid, uint32_t index, uint16_t server,
+                            bool (*live)(void *ud, uint16_t server), void *ud)
+{
+    bool may_go = false;
+    pthread_rwlock_wrlock(&ns->lock);
+    ns_file *f = *namespace_slot(ns, fileid);
+    ns_chunk *c = f && index < f->nchunks ? &f->chunks[index] : NULL;
+    int mine = -1;
+    unsigned good = 0;
+    for (unsigned k = 0; c && k < c->nrep; k++) {
+        if (c->rep[k] == server)
+            mine = (int)k;
+        else if (!namespace_holder_corrupt(c, k) && (!live || live(ud, c->rep[k])))
+            good++;
+    }
+    /* A copy the master does not count (a stale one, or one not reported
+     * since a restart) is kept too: whether it is the last is unknown. */
+    if (mine >= 0 && good > 0) {
+        namespace_holder_remove(c, (unsigned)mine);
+        may_go = true;
+    } else if (mine >= 0) {
+        c->corrupt |= (uint8_t)(1u << mine);
+    }
+    pthread_rwlock_unlock(&ns->lock);
+    return may_go;
 }
 
 /* Gives chunk c a lease in force: renews nothing that is still valid. */
@@ -813,7 +866,7 @@ static bool namespace_apply_chunk(ns_table *ns, ns_file *f, uint64_t i, uint64_t
     ns_chunk *c = &f->chunks[i];
     if (pending && v > c->version) {   /* a slot reused by a later append */
         c->flags = 0;
-        c->nrep = 0;
+        namespace_holders_clear(c);
     }
     if (v > c->version) {
         c->version = v;
@@ -1218,6 +1271,7 @@ ns_status namespace_append_end(ns_table *ns, const char *name, uint64_t token, b
         memcpy(c->sha, ap->fill_sha, sizeof c->sha);
         c->flags |= NS_CHUNK_STORED | NS_CHUNK_HAS_SHA;
         c->nrep = ap->fill_nrep;
+        c->corrupt = 0;
         memcpy(c->rep, ap->fill_rep, sizeof c->rep);
     }
     f->size = ap->new_size;

@@ -72,6 +72,8 @@ typedef struct {
     uint8_t sha[SHA256_LEN];
     uint8_t flags;
     uint8_t nrep;
+    uint8_t corrupt;                 /* bit k: rep[k]'s copy failed its checksum, and is
+                                      * kept only because no good copy is known */
     uint16_t rep[NS_MAX_REPLICAS];   /* registry indices, in report order */
 } ns_chunk;   /* 64 bytes: a million chunks in 64 MB (leases live beside, in their file) */
 
@@ -169,11 +171,18 @@ uint64_t namespace_chunk_length(const ns_file *f, uint32_t index);
  * most PROTO_MAX_FILE_NAME bytes). */
 ns_status namespace_create(ns_table *ns, const char *name, uint64_t size, uint64_t chunk_size,
                            unsigned replication, uint64_t *generation);
-/* Chunks of f with fewer replicas than it wants, counting only servers
- * for which live says true (live NULL: every recorded one); *unavailable
- * (unless NULL) gets how many stored chunks have none at all. */
-uint32_t namespace_under_replicated(const ns_file *f, bool (*live)(void *ud, uint16_t server),
-                                    void *ud, uint32_t *unavailable);
+/* How f's committed chunks stand, counting as copies only the replicas on
+ * servers for which live says true (live NULL: every recorded one) that
+ * are not known to be rotten. */
+typedef struct {
+    uint32_t under;         /* fewer copies than the file wants */
+    uint32_t unavailable;   /* stored, and no copy at all now */
+    uint32_t corrupt;       /* of those, ones whose only holders are rotten copies */
+} ns_health;
+void namespace_health(const ns_file *f, bool (*live)(void *ud, uint16_t server), void *ud,
+                      ns_health *out);
+/* Whether holder k of c holds a copy known to be rotten. */
+bool namespace_holder_corrupt(const ns_chunk *c, unsigned k);
 /* Removes a file; the caller owns doomed (free with namespace_doomed_free). */
 ns_status namespace_remove(ns_table *ns, const char *name, ns_doomed *doomed);
 void namespace_doomed_free(ns_doomed *d);
@@ -198,6 +207,15 @@ ns_replica_verdict namespace_check_replica(ns_table *ns, const char *fileid, uin
                                            const char *sha);
 /* Forgets server as a holder of chunk index of fileid (a bad replica). */
 bool namespace_drop_replica(ns_table *ns, const char *fileid, uint32_t index, uint16_t server);
+/* server found its copy of chunk index rotten. When another live holder
+ * (live as for namespace_health) has a copy not known to be rotten, the
+ * replica is dropped and true returned: the copy may go. Otherwise the
+ * copy is kept, marked rotten, and false returned: the last copies of a
+ * chunk are never deleted for failing their checksum (they may be all
+ * there is, and a reader or an operator may still save most of it);
+ * repair drops them once a good copy exists again. */
+bool namespace_mark_corrupt(ns_table *ns, const char *fileid, uint32_t index, uint16_t server,
+                            bool (*live)(void *ud, uint16_t server), void *ud);
 /* The chunk's SHA-256 in hex ("" when none is recorded) and version. */
 bool namespace_chunk_sum(const ns_chunk *c, char out[SHA256_HEX_LEN + 1]);
 

@@ -76,6 +76,21 @@ static repair_pending *repair_find_pending(repair *r, const char *id)
     return NULL;
 }
 
+/* Queues the drop of server's copy of chunk i of f (a surplus, or a
+ * rotten copy), done after the pass's read of the namespace. */
+static void repair_drop(repair *r, const ns_file *f, uint32_t i, uint16_t server,
+                        uint64_t version)
+{
+    if (r->nsurplus == r->max)
+        return;   /* the next pass takes it */
+    repair_surplus *s = &r->surplus[r->nsurplus++];
+    memcpy(s->fileid, f->fileid, sizeof s->fileid);
+    chunkid_format(s->id, f->fileid, i);
+    s->index = i;
+    s->server = server;
+    s->version = version;
+}
+
 /* Keeps the max items with the fewest live copies. */
 static void repair_collect(const ns_file *f, void *ud)
 {
@@ -86,9 +101,10 @@ static void repair_collect(const ns_file *f, void *ud)
         const ns_chunk *c = &f->chunks[i];
         unsigned live = 0;
         int source = -1;
-        /* the source: a live holder with a copy stream to spare */
+        /* the source: a live holder of a good copy, with a stream to spare;
+         * a rotten copy (kept while no good one is known) counts for nothing */
         for (unsigned k = 0; k < c->nrep; k++)
-            if (registry_live(r->m->reg, c->rep[k], r->now)) {
+            if (registry_live(r->m->reg, c->rep[k], r->now) && !namespace_holder_corrupt(c, k)) {
                 live++;
                 if (source < 0 && r->streams[c->rep[k]] < r->m->max_repl_streams)
                     source = c->rep[k];
@@ -96,16 +112,17 @@ static void repair_collect(const ns_file *f, void *ud)
         if (live > f->replication && r->nsurplus < r->max) {
             /* The last live holder recorded is the newest: trim that one. */
             for (unsigned k = c->nrep; k-- > 0;)
-                if (registry_live(r->m->reg, c->rep[k], r->now)) {
-                    repair_surplus *s = &r->surplus[r->nsurplus++];
-                    memcpy(s->fileid, f->fileid, sizeof s->fileid);
-                    chunkid_format(s->id, f->fileid, i);
-                    s->index = i;
-                    s->server = c->rep[k];
-                    s->version = c->version;
+                if (registry_live(r->m->reg, c->rep[k], r->now) &&
+                    !namespace_holder_corrupt(c, k)) {
+                    repair_drop(r, f, i, c->rep[k], c->version);
                     break;
                 }
         }
+        /* Rotten copies go once a good one lives: there is something
+         * better to read, and to copy from. */
+        for (unsigned k = 0; live > 0 && k < c->nrep; k++)
+            if (namespace_holder_corrupt(c, k))
+                repair_drop(r, f, i, c->rep[k], c->version);
         if (live == 0 || live >= f->replication)
             continue;   /* nothing to copy from, or nothing to do */
         char id[CHUNKID_BUF];
@@ -192,7 +209,8 @@ static void repair_probe_chunk(const ns_file *f, void *ud)
     for (unsigned k = 0; k < c->nrep; k++) {
         if (c->rep[k] == pr->p->target)
             return;   /* the copy landed */
-        live += registry_live(pr->r->m->reg, c->rep[k], pr->r->now);
+        live += registry_live(pr->r->m->reg, c->rep[k], pr->r->now) &&
+                !namespace_holder_corrupt(c, k);
     }
     pr->waiting = live > 0 && live < f->replication;
 }
@@ -252,8 +270,8 @@ static long repair_pass(void *arg)
         const repair_surplus *s = &r->surplus[i];
         if (namespace_drop_replica(r->m->ns, s->fileid, s->index, s->server)) {
             gc_delete(r->m->gc, s->server, s->id, s->version);
-            log_info("repair: %s has a copy too many; dropping the one on %s", s->id,
-                     registry_addr(r->m->reg, s->server));
+            log_info("repair: %s has a copy too many, or a rotten one; dropping the one on %s",
+                     s->id, registry_addr(r->m->reg, s->server));
         }
     }
     return (long)r->interval_ms;

@@ -38,7 +38,7 @@ printf '\xff' | dd of="$rotten" bs=1 seek=4242 conv=notrunc status=none
 whole1() { [ "$(copies 1)" -eq 3 ]; }
 wait_until 30 "the rotten replica of chunk 1 to be replaced" whole1
 rdir=$(dirname "$rotten")
-grep -q "${ID}_1 is corrupt or missing on disk" "$T/cs${rdir##*data}.log" \
+grep -q "${ID}_1 is corrupt on disk: removed, at the master.s word" "$T/cs${rdir##*data}.log" \
     || fail "the chunkserver holding the rotten replica did not report it"
 ok "a flipped byte, never read by a client: the scrubber finds it, and it is replaced"
 
@@ -62,3 +62,27 @@ if grep -q "a client read chunk" "$T/master.log"; then fail "a client read repor
 client --action read --filename a --output-filename "$T/a.out"
 cmp "$T/a" "$T/a.out" || fail "the file differs after the scrubber's repairs"
 ok "no reader was involved; the file reads back exactly"
+
+# ---- a chunk rotten on every copy: copies are dropped only while a good
+# one is known elsewhere, so the last is kept (it may be all there is),
+# readers are told the file is corrupt, and list says so. Every copy was
+# once deleted within seconds.
+make_file "$T/r" $((2 * CS))
+client --action write --filename r --input "$T/r"
+RID=$(fileid r)
+for f in $(find "${DIRS[@]}" -maxdepth 1 -name "${RID}_0"); do
+    printf '\xff' | dd of="$f" bs=1 seek=100 conv=notrunc status=none
+done
+kept() { grep -q "${RID}_0 is corrupt on disk, and no good copy is known: kept" "$T"/cs*.log; }
+wait_until 30 "the last rotten copy to be kept" kept
+# two more passes on every chunkserver: the kept copy stays
+declare -A p0
+for d in "${DIRS[@]}"; do p0[$d]=$(stat_of "$d" scrubPasses); done
+passed() { local d; for d in "${DIRS[@]}"; do [ "$(stat_of "$d" scrubPasses)" -ge $((p0[$d] + 2)) ] || return 1; done; }
+wait_until 30 "two more scrubbing passes everywhere" passed
+left=$(find "${DIRS[@]}" -maxdepth 1 -name "${RID}_0" | wc -l)
+[ "$left" -ge 1 ] || fail "every rotten copy of the chunk was deleted"
+expect_fail 'is corrupt: every copy of chunk 0 failed its checksum' client --action read --filename r --output-filename "$T/r.out" --retry-ms 300
+client --action list >"$T/list"
+grep -q '^r .* corrupt$' "$T/list" || fail "list does not say r is corrupt: $(grep '^r ' "$T/list")"
+ok "a chunk rotten on every copy: $left copy kept, readers told the file is corrupt, list says so"

@@ -87,7 +87,9 @@ static void test_reports_checked(void **state)
     assert_int_equal(namespace_report(ns, id, 2, 0, 500, 0, NULL, &expected, &test_ver), NS_DUPLICATE);
     assert_int_equal(namespace_report(ns, id, 2, 1, -1, 0, NULL, &expected, &test_ver), NS_OK);
     const ns_file *f = lookup(ns, "f");
-    assert_int_equal(namespace_under_replicated(f, NULL, NULL, NULL), 2);   /* chunks 0 and 1 have none */
+    ns_health h;
+    namespace_health(f, NULL, NULL, &h);
+    assert_int_equal(h.under, 2);   /* chunks 0 and 1 have none */
     assert_int_equal(f->chunks[2].nrep, 2);
     assert_int_equal(f->nstored, 1);
     namespace_free(ns);

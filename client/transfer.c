@@ -33,7 +33,15 @@
 
 #define TRANSFER_UPLOAD_BUFFER (1024 * 1024)
 #define TRANSFER_DOWNLOAD_BUFFER (512 * 1024)
-#define TRANSFER_STALL_SECONDS 60L
+/* A transfer that moves fewer than TRANSFER_STALL_BYTES a second for this
+ * long is given up and sent to the next server: a chunkserver that hangs,
+ * or trickles, must not hold a read for minutes. An upload may sit still
+ * longer, while its servers flush the chunk down the pipeline. */
+#define TRANSFER_STALL_BYTES 16384L
+#define TRANSFER_STALL_READ_SECONDS 10L
+#define TRANSFER_STALL_WRITE_SECONDS 30L
+/* Servers that failed a transfer in this run, tried last from then on. */
+#define TRANSFER_MAX_SUSPECTS 64
 /* --parallel 0: enough chunks at once to keep this many bytes in flight
  * (small chunks spend most of their time in per-chunk round trips and
  * syncs, so more of them must overlap), within these bounds. */
@@ -281,10 +289,51 @@ static bool transfer_job_headers(transfer_job *j)
     return true;
 }
 
+/* The servers that failed a transfer in this run (a process moves one
+ * file): the next chunks try them last, so one hung server costs one
+ * stall, not one per chunk. Any thread. */
+static pthread_mutex_t transfer_suspects_mu = PTHREAD_MUTEX_INITIALIZER;
+static uint32_t transfer_suspects[TRANSFER_MAX_SUSPECTS];
+static unsigned transfer_nsuspects;
+
+static void transfer_suspect(const char *server)
+{
+    uint32_t h = chunkid_hash(server);
+    pthread_mutex_lock(&transfer_suspects_mu);
+    bool known = false;
+    for (unsigned i = 0; i < transfer_nsuspects && !known; i++)
+        known = transfer_suspects[i] == h;
+    if (!known)
+        transfer_suspects[transfer_nsuspects++ % TRANSFER_MAX_SUSPECTS] = h;
+    if (transfer_nsuspects > TRANSFER_MAX_SUSPECTS)
+        transfer_nsuspects = TRANSFER_MAX_SUSPECTS;
+    pthread_mutex_unlock(&transfer_suspects_mu);
+}
+
+static bool transfer_is_suspect(const char *server)
+{
+    uint32_t h = chunkid_hash(server);
+    pthread_mutex_lock(&transfer_suspects_mu);
+    bool known = false;
+    for (unsigned i = 0; i < transfer_nsuspects && !known; i++)
+        known = transfer_suspects[i] == h;
+    pthread_mutex_unlock(&transfer_suspects_mu);
+    return known;
+}
+
 static bool transfer_job_start(transfer_job *j, CURL *h)
 {
     if (j->next >= j->ncand)
         return false;
+    /* The first untried candidate that has not failed in this run, else
+     * the first untried: cand[0 .. next-1] stay the ones tried. */
+    for (size_t k = j->next; k < j->ncand; k++)
+        if (!transfer_is_suspect(j->cand[k])) {
+            const char *c = j->cand[k];
+            memmove(&j->cand[j->next + 1], &j->cand[j->next], (k - j->next) * sizeof *j->cand);
+            j->cand[j->next] = c;
+            break;
+        }
     j->server = j->cand[j->next++];
     char id[CHUNKID_BUF], path[CHUNKID_BUF + 48];
     const client_chunk *c = &j->L->chunks[j->index];
@@ -311,8 +360,9 @@ static bool transfer_job_start(transfer_job *j, CURL *h)
     curl_easy_setopt(h, CURLOPT_URL, j->url);
     curl_easy_setopt(h, CURLOPT_PRIVATE, j);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, j->curl_err);
-    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, TRANSFER_STALL_SECONDS);
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, TRANSFER_STALL_BYTES);
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, j->o->upload ? TRANSFER_STALL_WRITE_SECONDS
+                                                             : TRANSFER_STALL_READ_SECONDS);
     if (j->o->upload) {
         if (!transfer_job_headers(j))
             return false;
@@ -419,6 +469,7 @@ static transfer_outcome transfer_judge(transfer_job *j, CURLcode rc, char *why, 
     }
     if (rc != CURLE_OK) {
         snprintf(why, whylen, "%s: %s", j->server, j->curl_err[0] ? j->curl_err : curl_easy_strerror(rc));
+        transfer_suspect(j->server);   /* unreachable, or too slow */
         return JOB_RETRY;
     }
     if (status == 200 || (status == 206 && !j->o->upload)) {
@@ -438,6 +489,8 @@ static transfer_outcome transfer_judge(transfer_job *j, CURLcode rc, char *why, 
     }
     if (!j->o->upload && status == 404)
         return transfer_bad_replica(j, "it does not have the chunk", why, whylen);
+    if (status >= 500)
+        transfer_suspect(j->server);
     if (!j->o->upload && status >= 500)
         return transfer_bad_replica(j, "it failed to read the chunk", why, whylen);
     char msg[400];

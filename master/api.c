@@ -951,6 +951,15 @@ static void master_api_describe(const ns_file *f, void *ud)
             else
                 dead[ndead++] = ch->rep[k];
         }
+        /* In one order whatever order the copies were reported in, so the
+         * turn below moves the lead from chunk to chunk (with the report
+         * order, chunks placed round-robin could all turn to one server). */
+        for (unsigned a = 1; a < nlive; a++)
+            for (unsigned b = a; b > 0 && live[b - 1] > live[b]; b--) {
+                uint16_t t = live[b];
+                live[b] = live[b - 1];
+                live[b - 1] = t;
+            }
         json_t *reps = json_array();
         for (unsigned k = 0; k < nlive; k++) {
             uint16_t r = live[(g->turn + i + k) % nlive];

@@ -1,0 +1,27 @@
+# hung.sh - a chunkserver that hangs (stopped: its port still accepts
+# connections, nothing answers) costs a read one stall, not one per chunk:
+# a transfer that moves next to nothing for 10 s goes to the next replica,
+# and the server is tried last for the rest of the run. And the lead copy
+# of each chunk in /get turns from chunk to chunk, so reads spread.
+. "$(dirname "$0")/lib.sh"
+
+CS=1000000
+start_cluster 3 --chunkSize "$CS" --replication 3
+make_file "$T/f" $((40 * CS))
+client --action write --filename f --input "$T/f"
+
+curl -s "${MASTER}get?id=$(fileid f)" >"$T/get"
+leads=$(grep -o '"locations":\[[^]]*\]' "$T/get" | grep -o '"[^"]*/"' | sort | uniq -c)
+[ "$(echo "$leads" | wc -l)" -eq 3 ] || fail "the lead copies of 40 chunks are on $(echo "$leads" | wc -l) servers"
+echo "$leads" | awk '$1 < 8 { exit 1 }' || fail "the lead copies are uneven: $leads"
+ok "the lead copy turns from chunk to chunk: $(echo $leads | tr -s ' ')"
+
+kill -STOP "$CS_PID_cs2"
+start=$SECONDS
+client --action read --filename f --output-filename "$T/f.out" 2>"$T/read.err" || rc=$?
+took=$((SECONDS - start))
+kill -CONT "$CS_PID_cs2"
+[ "${rc:-0}" -eq 0 ] || fail "the read with a hung chunkserver failed: $(cat "$T/read.err")"
+cmp "$T/f" "$T/f.out" || fail "the read with a hung chunkserver differs"
+[ "$took" -le 40 ] || fail "a hung chunkserver held a 40-chunk read for $took s"
+ok "a hung chunkserver: the read took $took s (one stall, then the other copies)"

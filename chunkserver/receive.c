@@ -112,13 +112,12 @@ static void receive_fail(receive *rx, unsigned status, const char *fmt, ...)
     }
 }
 
-static receive *receive_new(chunkserver *cs, struct MHD_Connection *c, uint64_t *limit)
+/* A new upload, refused already (fail_status set) when the chunkserver is
+ * not registered: then no chunk size is known, and the largest a chunk may
+ * have bounds what is drained. NULL only when memory runs out (a 500 is
+ * queued then). */
+static receive *receive_new(chunkserver *cs, struct MHD_Connection *c)
 {
-    if (!masterlink_registered(cs->ml, limit, NULL, 0)) {
-        httpd_reply_error(c, MHD_HTTP_SERVICE_UNAVAILABLE,
-                          "chunkserver is not registered with its master yet");
-        return NULL;
-    }
     receive *rx = calloc(1, sizeof *rx);
     if (!rx) {
         httpd_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
@@ -127,11 +126,15 @@ static receive *receive_new(chunkserver *cs, struct MHD_Connection *c, uint64_t 
     rx->cs = cs;
     rx->active_slot = -1;
     atomic_fetch_add(&cs->stats.active, 1);
-    rx->limit = *limit;
+    rx->w.fd = -1;
     const char *gen = MHD_lookup_connection_value(c, MHD_HEADER_KIND, PROTO_HDR_GENERATION);
     if (gen)
         rx->generation = strtoull(gen, NULL, 10);
-    rx->w.fd = -1;
+    if (!masterlink_registered(cs->ml, &rx->limit, NULL, 0)) {
+        rx->limit = PROTO_MAX_CHUNK_SIZE;
+        receive_fail(rx, MHD_HTTP_SERVICE_UNAVAILABLE,
+                     "chunkserver is not registered with its master yet");
+    }
     return rx;
 }
 
@@ -233,9 +236,8 @@ static void receive_write(receive *rx, const char *data, size_t size)
 }
 
 /* Parses "a:1/,b:2/" and starts streaming to its first server with the
- * rest; false (and a 400 answer) when the header is malformed. */
-static bool receive_start_chain(receive *rx, struct MHD_Connection *c, const char *chain,
-                                const char *id, uint64_t len)
+ * rest; false (and the upload refused, 400) when the header is malformed. */
+static bool receive_start_chain(receive *rx, const char *chain, const char *id, uint64_t len)
 {
     char hops[PROTO_MAX_REPLICATION][PROTO_MAX_SERVER_ADDR], err[256];
     size_t n = 0, parsed = 0;
@@ -245,13 +247,13 @@ static bool receive_start_chain(receive *rx, struct MHD_Connection *c, const cha
         size_t l = comma ? (size_t)(comma - p) : strlen(p);
         char one[PROTO_MAX_SERVER_ADDR];
         if (parsed++ == PROTO_MAX_REPLICATION - 1 || l == 0 || l >= sizeof one) {
-            httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "bad " PROTO_HDR_CHAIN " header");
+            receive_fail(rx, MHD_HTTP_BAD_REQUEST, "bad " PROTO_HDR_CHAIN " header");
             return false;
         }
         memcpy(one, p, l);
         one[l] = '\0';
         if (!addr_canon_server(one, NULL, hops[n], sizeof hops[n], err, sizeof err)) {
-            httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, PROTO_HDR_CHAIN ": %s", err);
+            receive_fail(rx, MHD_HTTP_BAD_REQUEST, PROTO_HDR_CHAIN ": %s", err);
             return false;
         }
         /* Chunks go only to this cluster's chunkservers, whatever the
@@ -275,34 +277,61 @@ static bool receive_start_chain(receive *rx, struct MHD_Connection *c, const cha
     return true;   /* without a forward the chunk is still stored here */
 }
 
+/* Hands back an upload refused before its body: the refusal is answered
+ * once the body has gone by (receive_data drains it, receive_end answers),
+ * so the uploader reads it. Answered at once, the connection would close
+ * with the body unread and reset, and the answer could be lost on the way.
+ * A body declared far larger than any chunk is not worth reading: that
+ * refusal goes out at once. */
+static enum MHD_Result receive_refused(receive *rx, struct MHD_Connection *c, receive **out)
+{
+    if (rx->declared > rx->limit + RECEIVE_DISCARD_SLACK) {
+        enum MHD_Result r = httpd_reply_error(c, rx->fail_status, "%s", rx->fail_msg);
+        receive_free(rx);
+        return r;
+    }
+    *out = rx;
+    return MHD_YES;
+}
+
 enum MHD_Result receive_put_begin(chunkserver *cs, struct MHD_Connection *c, const char *id,
                                   receive **out)
 {
     *out = NULL;
-    if (!chunkid_parse(id, NULL, NULL))
-        return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "invalid chunk identifier \"%.80s\"", id);
-    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    if (!cl)
-        return httpd_reply_error(c, MHD_HTTP_LENGTH_REQUIRED,
-                                 "a chunk upload needs a Content-Length");
-    const char *sha = MHD_lookup_connection_value(c, MHD_HEADER_KIND, PROTO_HDR_SHA256);
-    bool trailing = sha && strcmp(sha, PROTO_SHA256_TRAILING) == 0;
-    if (!trailing && !receive_sha_ok(sha))
-        return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, PROTO_HDR_SHA256 " must be 64 "
-                                 "lowercase hex digits or \"" PROTO_SHA256_TRAILING "\"");
-    char *end;
-    unsigned long long len = strtoull(cl, &end, 10);
-    if (trailing && !*end && end != cl && cl[0] != '-') {
-        if (len <= SHA256_HEX_LEN)
-            return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "a body with a trailing "
-                                     "checksum holds at least 1 + 64 bytes");
-        len -= SHA256_HEX_LEN;
-    }
-    uint64_t limit;
-    receive *rx = receive_new(cs, c, &limit);
+    receive *rx = receive_new(cs, c);
     if (!rx)
         return MHD_YES;
-    rx->declared = len;
+    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    const char *sha = MHD_lookup_connection_value(c, MHD_HEADER_KIND, PROTO_HDR_SHA256);
+    bool trailing = sha && strcmp(sha, PROTO_SHA256_TRAILING) == 0;
+    char *end = NULL;
+    unsigned long long len = cl ? strtoull(cl, &end, 10) : 0;
+    bool len_ok = cl && !*end && end != cl && cl[0] != '-';
+    rx->declared = len_ok ? len : 0;
+    if (rx->fail_status)
+        return receive_refused(rx, c, out);   /* not registered */
+    if (!chunkid_parse(id, NULL, NULL)) {
+        receive_fail(rx, MHD_HTTP_BAD_REQUEST, "invalid chunk identifier \"%.80s\"", id);
+        return receive_refused(rx, c, out);
+    }
+    if (!cl) {
+        receive_fail(rx, MHD_HTTP_LENGTH_REQUIRED, "a chunk upload needs a Content-Length");
+        return receive_refused(rx, c, out);
+    }
+    if (!trailing && !receive_sha_ok(sha)) {
+        receive_fail(rx, MHD_HTTP_BAD_REQUEST, PROTO_HDR_SHA256 " must be 64 lowercase hex "
+                     "digits or \"" PROTO_SHA256_TRAILING "\"");
+        return receive_refused(rx, c, out);
+    }
+    if (trailing && len_ok) {
+        if (len <= SHA256_HEX_LEN) {
+            receive_fail(rx, MHD_HTTP_BAD_REQUEST, "a body with a trailing checksum holds at "
+                         "least 1 + 64 bytes");
+            return receive_refused(rx, c, out);
+        }
+        len -= SHA256_HEX_LEN;
+    }
+    uint64_t limit = rx->limit;
     rx->trailing = trailing;
     if (sha && !trailing)
         snprintf(rx->sha, sizeof rx->sha, "%s", sha);
@@ -312,40 +341,31 @@ enum MHD_Result receive_put_begin(chunkserver *cs, struct MHD_Connection *c, con
         rx->offset = strtoull(off, &oend, 10);
         rx->append = true;
         if (!*off || *oend || off[0] == '-' || rx->generation == 0 || !sha) {
-            receive_free(rx);
-            return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST,
-                                     "an append (?offset=N) needs a number, a version ("
-                                     PROTO_HDR_GENERATION ") and a checksum ("
-                                     PROTO_HDR_SHA256 ")");
+            receive_fail(rx, MHD_HTTP_BAD_REQUEST, "an append (?offset=N) needs a number, a "
+                         "version (" PROTO_HDR_GENERATION ") and a checksum ("
+                         PROTO_HDR_SHA256 ")");
+            return receive_refused(rx, c, out);
         }
         if (rx->offset >= limit) {
-            receive_free(rx);
-            return httpd_reply_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "offset %llu is not inside "
-                                     "a chunk of %llu bytes", (unsigned long long)rx->offset,
-                                     (unsigned long long)limit);
+            receive_fail(rx, MHD_HTTP_CONTENT_TOO_LARGE, "offset %llu is not inside a chunk of "
+                         "%llu bytes", (unsigned long long)rx->offset, (unsigned long long)limit);
+            return receive_refused(rx, c, out);
         }
         limit -= rx->offset;
     }
-    if (*end || end == cl || cl[0] == '-' || len > limit) {
-        receive_free(rx);
-        return httpd_reply_error(c, MHD_HTTP_CONTENT_TOO_LARGE,
-                                 "chunk of %s bytes is larger than the chunk size (%" PRIu64 ")",
-                                 cl, limit);
+    if (!len_ok || len > limit) {
+        receive_fail(rx, MHD_HTTP_CONTENT_TOO_LARGE, "chunk of %.30s bytes is larger than the "
+                     "chunk size (%" PRIu64 ")", cl, limit);
+        return receive_refused(rx, c, out);
     }
     if (len == 0) {
-        receive_free(rx);
-        return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "a chunk cannot be empty");
+        receive_fail(rx, MHD_HTTP_BAD_REQUEST, "a chunk cannot be empty");
+        return receive_refused(rx, c, out);
     }
+    rx->declared = len;
     const char *chain = MHD_lookup_connection_value(c, MHD_HEADER_KIND, PROTO_HDR_CHAIN);
-    if (chain && !receive_start_chain(rx, c, chain, id, len)) {
-        receive_free(rx);
-        return MHD_YES;
-    }
-    if (!receive_start_chunk(rx, id)) {
-        enum MHD_Result r = httpd_reply_error(c, rx->fail_status, "%s", rx->fail_msg);
-        receive_free(rx);
-        return r;
-    }
+    if ((chain && !receive_start_chain(rx, chain, id, len)) || !receive_start_chunk(rx, id))
+        return receive_refused(rx, c, out);
     *out = rx;
     return MHD_YES;
 }
@@ -387,16 +407,15 @@ enum MHD_Result receive_multipart_begin(chunkserver *cs, struct MHD_Connection *
                                         receive **out)
 {
     *out = NULL;
-    uint64_t limit;
-    receive *rx = receive_new(cs, c, &limit);
+    receive *rx = receive_new(cs, c);
     if (!rx)
         return MHD_YES;
-    rx->pp = MHD_create_post_processor(c, RECEIVE_PP_BUFFER, receive_field, rx);
-    if (!rx->pp) {
-        receive_free(rx);
-        return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST,
-                                 "expected a multipart/form-data body with a \"chunk\" file field");
-    }
+    if (!rx->fail_status && !(rx->pp = MHD_create_post_processor(c, RECEIVE_PP_BUFFER,
+                                                                 receive_field, rx)))
+        receive_fail(rx, MHD_HTTP_BAD_REQUEST,
+                     "expected a multipart/form-data body with a \"chunk\" file field");
+    if (rx->fail_status)
+        return receive_refused(rx, c, out);
     *out = rx;
     return MHD_YES;
 }

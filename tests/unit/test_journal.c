@@ -200,9 +200,10 @@ static void expect_refused(void)
     namespace_free(ns);
 }
 
-static void test_torn_tail_dropped(void **state)
+/* A journal of fill()'s changes and then one more, "last", closed; the
+ * newest log's path, and its size in *size. */
+static char *journal_ending_in_last(off_t *size)
 {
-    (void)state;
     journal *j;
     journal_recovery rec;
     ns_table *ns = reopen(&j, &rec);
@@ -212,13 +213,23 @@ static void test_torn_tail_dropped(void **state)
     assert_true(journal_sync_mine(j));
     journal_close(j);
     namespace_free(ns);
-    /* cut the last record in half, as a crash mid-write would */
     char *log = newest_log();
     struct stat sb;
     assert_int_equal(stat(log, &sb), 0);
-    assert_int_equal(truncate(log, sb.st_size - 7), 0);
+    *size = sb.st_size;
+    return log;
+}
 
-    ns = reopen(&j, &rec);
+static void test_torn_tail_dropped(void **state)
+{
+    (void)state;
+    journal *j;
+    journal_recovery rec;
+    off_t size;
+    char *log = journal_ending_in_last(&size);
+    /* cut the last record in half, as a crash mid-write would */
+    assert_int_equal(truncate(log, size - 7), 0);
+    ns_table *ns = reopen(&j, &rec);
     assert_true(rec.torn_bytes > 0);
     assert_null(lookup(ns, "last"));   /* the torn record is gone ... */
     check(ns);                         /* ... and nothing before it */
@@ -377,18 +388,10 @@ static void test_flipped_last_record_is_damage(void **state)
     (void)state;
     journal *j;
     journal_recovery rec;
-    ns_table *ns = reopen(&j, &rec);
-    fill(ns, j);
-    uint64_t gen;
-    assert_int_equal(namespace_create(ns, "last", 5, 1000, 1, &gen), NS_OK);
-    assert_true(journal_sync_mine(j));
-    journal_close(j);
-    namespace_free(ns);
-    char *log = newest_log();
-    struct stat sb;
-    assert_int_equal(stat(log, &sb), 0);
-    flip_byte(log, sb.st_size - 20, 0x01);
-    ns = namespace_new();
+    off_t size;
+    char *log = journal_ending_in_last(&size);
+    flip_byte(log, size - 20, 0x01);
+    ns_table *ns = namespace_new();
     char err[768] = "";
     assert_null(open_journal(ns, false, &rec, err, sizeof err));
     assert_non_null(strstr(err, "a whole record whose check fails"));
@@ -420,22 +423,14 @@ static void test_zero_tail_is_torn(void **state)
     (void)state;
     journal *j;
     journal_recovery rec;
-    ns_table *ns = reopen(&j, &rec);
-    fill(ns, j);
-    uint64_t gen;
-    assert_int_equal(namespace_create(ns, "last", 5, 1000, 1, &gen), NS_OK);
-    assert_true(journal_sync_mine(j));
-    journal_close(j);
-    namespace_free(ns);
-    char *log = newest_log();
-    struct stat sb;
-    assert_int_equal(stat(log, &sb), 0);
+    off_t size;
+    char *log = journal_ending_in_last(&size);
     int fd = open(log, O_WRONLY);
     char zeros[12] = { 0 };
-    assert_int_equal(pwrite(fd, zeros, sizeof zeros, sb.st_size - (off_t)sizeof zeros),
+    assert_int_equal(pwrite(fd, zeros, sizeof zeros, size - (off_t)sizeof zeros),
                      (ssize_t)sizeof zeros);
     close(fd);
-    ns = reopen(&j, &rec);
+    ns_table *ns = reopen(&j, &rec);
     assert_true(rec.torn_bytes > 0);
     assert_null(lookup(ns, "last"));
     check(ns);

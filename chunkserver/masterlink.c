@@ -2,7 +2,10 @@
  * masterlink.c - registration, heartbeat and chunk reports. The heartbeat
  * thread owns the registration state; connection threads read it under the
  * mutex and send their own reports (each on its own reused connection).
- * Must never block a connection thread for longer than one report.
+ * Every answer is checked to come from this directory's cluster before
+ * anything in it is acted on. Must never block a connection thread for
+ * longer than one report (which waits out a restarting master for at most
+ * MASTERLINK_REPORT_WAIT_MS).
  */
 #include "masterlink.h"
 

@@ -3,8 +3,8 @@
  * directory descriptor, and every name it is given has passed
  * chunkid_parse, so nothing outside the directory can be named. Called
  * from many connection threads at once; it keeps no shared state beyond
- * that descriptor, a counter for unique temporary names, per-chunk locks
- * and a pool of staging buffers for direct writes. Must never
+ * that descriptor, the directory's lock, a counter for unique temporary
+ * names, per-chunk locks and a pool of staging buffers for direct writes. Must never
  * make a chunk visible before its bytes are durable, nor publish bytes
  * that fail their SHA-256.
  */

@@ -2,7 +2,8 @@
  * masterapi.c - client-to-master calls. Everything the master answers is
  * checked before the client acts on it (counts, sizes, types), so a
  * confused or hostile master yields an error message, never a bad read or
- * write. Owns nothing beyond the layouts it returns.
+ * write; a master that is restarting (refused connections, 503s) is waited
+ * out for up to --retry-ms. Owns nothing beyond the layouts it returns.
  */
 #include "masterapi.h"
 

@@ -6,9 +6,11 @@
  * libcurl multi handle, reusing connections across chunks; a chunk's
  * reading, hashing and sending then run beside another chunk's. Owns the
  * curl handles, the workers and per-chunk state for the duration of one
- * transfer_run. Must never buffer more than curl's own buffers, and never
- * report success for a chunk unless the server said 200 and (downloads)
- * exactly the chunk's length arrived.
+ * transfer_run, and the run's list of servers that failed a transfer
+ * (tried last by later chunks). Must never buffer more than curl's own
+ * buffers, and never report success for a chunk unless the server said 200
+ * and (downloads) exactly the chunk's length arrived, or (uploads) enough
+ * servers hold it.
  */
 #include "transfer.h"
 

@@ -1,7 +1,8 @@
 /*
- * httpc.c - blocking JSON requests for the control plane. Owns one curl
- * easy handle per calling thread (created on first use, freed when the
- * thread exits). Must never be used for chunk bytes: it buffers the whole
+ * httpc.c - blocking JSON requests for the control plane, a streamed PUT
+ * of a file's range, and the multi-transfer driver. Owns one curl easy
+ * handle per calling thread (created on first use, freed when the thread
+ * exits). httpc_json must never carry chunk bytes: it buffers the whole
  * answer, bounded by HTTPC_MAX_ANSWER.
  */
 #include "httpc.h"

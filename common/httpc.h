@@ -3,8 +3,10 @@
  *
  * Each thread keeps one curl handle and reuses it (and its connection) for
  * every call it makes, so a chunkserver reporting chunk after chunk to the
- * master does not pay a TCP handshake each time. Bulk data never goes
- * through here: chunk transfers have their own streaming code.
+ * master does not pay a TCP handshake each time. httpc_json buffers its
+ * answer and is for control messages only; chunk bytes go through
+ * httpc_put_fd (a file's range, streamed) and httpc_multi_run (the
+ * client's many transfers at once), which never hold a chunk in memory.
  */
 #ifndef MINIDFS_HTTPC_H
 #define MINIDFS_HTTPC_H

@@ -2,9 +2,12 @@
  * journal.c - the operation log's files, framing, group commit and
  * checkpoints. Knows nothing of what the records mean: the namespace
  * writes and applies them. Appends only copy bytes under a mutex; the one
- * thread doing a flush writes and fsyncs with the mutex released. Must
- * never report a record durable before fdatasync returned, and never hand
- * recovery a record whose check does not match.
+ * thread doing a flush writes and fsyncs with the mutex released. A full
+ * disk pauses acknowledgements until there is room; any other error ends
+ * them. Recovery falls back from a damaged checkpoint to the one before,
+ * and cuts a damaged log only when asked to. Must never report a record
+ * durable before fdatasync returned, and never hand recovery a record
+ * whose check does not match.
  */
 #include "journal.h"
 

@@ -1,7 +1,8 @@
 /*
- * meta.c - recovery at start, checkpoints while running and at the end.
- * Owns the journal and a checkpoint thread that wakes a few times a
- * second to see whether enough records have piled up. Must never write a
+ * meta.c - recovery at start (with the cluster id a namespace without
+ * one gets), checkpoints while running and at the end. Owns the journal
+ * and a checkpoint thread that wakes a few times a second to see whether
+ * enough records have piled up. Must never write a
  * checkpoint while another is being written (the journal serializes them)
  * and never detach the journal while requests may still use it.
  */

@@ -5,7 +5,8 @@
  * kernel has IPv6, address reuse, a connection timeout, a larger
  * per-connection memory pool so each upload callback carries more bytes)
  * and gives handlers the few things they all need: a JSON reply, a JSON
- * error reply, a bounded buffer for small request bodies, the peer's host.
+ * error reply (and one that says when to retry), a bounded buffer for
+ * small request bodies, the peer's host.
  * Routing stays in each daemon: the master and the chunkserver handle
  * requests very differently (small JSON bodies vs. streamed chunk bodies).
  */

@@ -163,6 +163,10 @@ static char cs_api_answered;
  * after chunk would pay a new connection, and here a new thread, for
  * every one. */
 static char cs_api_deferred;
+/* Marks an upload that came before the master link was up (the port is
+ * bound first, as its number goes into the registration): its body is
+ * read and dropped, and the answer asks the sender to come back. */
+static char cs_api_starting;
 
 /* The state kept for an upload that began, or the "answered" marker. */
 static void *cs_api_keep(receive *rx)
@@ -191,6 +195,19 @@ enum MHD_Result cs_api_handle(void *cls, struct MHD_Connection *c, const char *u
     if (!*con_cls && strcmp(method, "PUT") != 0 && strcmp(method, "POST") != 0) {
         *con_cls = &cs_api_deferred;
         return MHD_YES;
+    }
+    if (!*con_cls && !atomic_load(&cs->ready)) {
+        *con_cls = &cs_api_starting;
+        return MHD_YES;
+    }
+    if (*con_cls == &cs_api_starting) {
+        if (*upload_data_size) {
+            *upload_data_size = 0;
+            return MHD_YES;
+        }
+        *con_cls = &cs_api_answered;
+        return httpd_reply_retry(c, MHD_HTTP_SERVICE_UNAVAILABLE, 500,
+                                 "this chunkserver is starting; try again");
     }
     if (*con_cls == &cs_api_deferred) {
         if (*upload_data_size) {
@@ -271,7 +288,8 @@ void cs_api_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     (void)cls;
     (void)c;
     (void)toe;
-    if (*con_cls && *con_cls != &cs_api_answered && *con_cls != &cs_api_deferred) {
+    if (*con_cls && *con_cls != &cs_api_answered && *con_cls != &cs_api_deferred &&
+        *con_cls != &cs_api_starting) {
         cs_req *r = *con_cls;
         receive_free(r->rx);
         httpd_body_free(&r->body);

@@ -6,6 +6,7 @@
 
 #include <microhttpd.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <pthread.h>
 #include <stdint.h>
 
@@ -30,6 +31,9 @@ struct copier;
 
 typedef struct {
     store *st;
+    /* set once the master link and the copier are up: uploads, which
+     * report to the master, are refused with a 503 until then */
+    _Atomic bool ready;
     masterlink *ml;
     struct copier *copier;
     cs_stats stats;

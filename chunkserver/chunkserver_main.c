@@ -1,7 +1,9 @@
 /*
  * chunkserver_main.c - `minidfs chunkserver`: flags, start-up and shutdown.
- * Opens the store, starts the HTTP server and the master link, then waits
- * for a stop signal.
+ * Opens the store, starts the HTTP server (its port goes into the
+ * registration) and then the master link; until the link is up, uploads
+ * are answered 503 (api.c) and reads are served. Then waits for a stop
+ * signal.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +36,8 @@ static void cs_copy(void *ud, const char *id, const char *target)
 static void cs_verify(void *ud, const char *id)
 {
     chunkserver *cs = ud;
+    if (!atomic_load(&cs->ready))   /* the first heartbeat's answer can come this early */
+        return;
     if (scrub_check(cs->st, cs->ml, id))
         log_info("chunk %s checked on the master's request: sound", id);
 }
@@ -125,6 +129,8 @@ int chunkserver_main(int argc, char **argv)
                               .copy = cs_copy,
                               .cb_ud = &cs };
     cs.ml = masterlink_start(&mlc, err, sizeof err);
+    if (cs.ml)
+        atomic_store(&cs.ready, true);
     if (!cs.ml || (port_file && !proc_write_port_file(port_file, bound, err, sizeof err))) {
         fprintf(stderr, "minidfs chunkserver: %s\n", err);
         goto out;

@@ -91,14 +91,14 @@ worker() {
 wpids=()
 for w in 1 2 3; do worker "$w" & wpids+=($!); done
 # On any way out: the clients stop (each its client first) before the
-# servers do, so nothing the test started outlives it.
-stop_workers() {
+# servers do (lib.sh's cleanup calls this first), so nothing the test
+# started outlives it.
+before_cleanup() {
     touch "$T/stop"
     local p
     for p in "${wpids[@]}"; do kill "$p" 2>/dev/null || true; done
     for p in "${wpids[@]}"; do wait "$p" 2>/dev/null || true; done
 }
-trap 'rc=$?; stop_workers; (exit $rc); cleanup' EXIT
 
 # ---- the faults
 faults=0

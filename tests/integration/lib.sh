@@ -11,8 +11,14 @@ T=$(mktemp -d "${MINIDFS_TEST_TMP:-/tmp}/$TEST_NAME.XXXXXX")
 PIDS=()
 MASTER=""
 
+# A test whose helpers must stop before the servers do (clients it runs in
+# the background) defines before_cleanup. Nothing here may end the shell
+# early: a server left running holds ctest's output open, and the test
+# would hang until its timeout instead of failing.
 cleanup() {
     local rc=$? prc
+    set +e
+    if declare -F before_cleanup >/dev/null; then before_cleanup; fi
     # After a passing test, every server still running must also shut down
     # cleanly on SIGTERM (under the sanitizer build: without leaks).
     if [ "$rc" -eq 0 ]; then
@@ -63,7 +69,7 @@ meta_flag() { local a; for a in "$@"; do [ "$a" = --meta-dir ] && return; done; 
 # start_master [flags...]: sets MASTER, MASTER_PID.
 start_master() {
     rm -f "$T/master.port"
-    "$MINIDFS" master $(port_flag "$@") --port-file "$T/master.port" $(meta_flag "$@") "$@" 2>>"$T/master.log" &
+    "$MINIDFS" master $(port_flag "$@") --port-file "$T/master.port" $(meta_flag "$@") "$@" >>"$T/master.log" 2>&1 &
     MASTER_PID=$!
     PIDS+=("$MASTER_PID")
     wait_until 10 "the master to listen" port_ready "$T/master.port" "$MASTER_PID" "$T/master.log"
@@ -76,7 +82,7 @@ start_chunkserver() {
     local name=$1 dir=$2; shift 2
     rm -f "$T/$name.port"
     "$MINIDFS" chunkserver --master "$MASTER" $(port_flag "$@") --port-file "$T/$name.port" \
-        --dir "$dir" --heartbeat-ms 200 "$@" 2>>"$T/$name.log" &
+        --dir "$dir" --heartbeat-ms 200 "$@" >>"$T/$name.log" 2>&1 &
     CS_PID=$!
     PIDS+=("$CS_PID")
     wait_until 10 "chunkserver $name to listen" port_ready "$T/$name.port" "$CS_PID" "$T/$name.log"

@@ -3,7 +3,10 @@
  * checked before the client acts on it (counts, sizes, types), so a
  * confused or hostile master yields an error message, never a bad read or
  * write; a master that is restarting (refused connections, 503s) is waited
- * out for up to --retry-ms. Owns nothing beyond the layouts it returns.
+ * out for up to --retry-ms. Chunk identifiers are built from the
+ * identifier the master's answer gives (an overwritten file's differs from
+ * its name's), never from the name alone. Owns nothing beyond the layouts
+ * it returns.
  */
 #include "masterapi.h"
 
@@ -202,6 +205,24 @@ static bool masterapi_placements(client_layout *L, json_t *chunks, uint32_t at, 
     return true;
 }
 
+/* The identifier the file's chunks are named with, from the master's
+ * answer: the name's own unless the answer names another (a file an
+ * overwrite wrote); a malformed one is refused. */
+static bool masterapi_identifier(json_t *doc, const char *name, char out[FILEID_LEN + 1],
+                                 char *err, size_t errlen)
+{
+    json_t *v = json_object_get(doc, PROTO_F_IDENTIFIER);
+    if (!v)
+        return fileid_of_name(name, out) || (snprintf(err, errlen, "out of memory"), false);
+    if (!json_is_string(v) || !fileid_valid(json_string_value(v))) {
+        snprintf(err, errlen, "master answer: \"%s\" is not 64 lowercase hex digits",
+                 PROTO_F_IDENTIFIER);
+        return false;
+    }
+    memcpy(out, json_string_value(v), FILEID_LEN + 1);
+    return true;
+}
+
 bool masterapi_plan_upload(const char *master, const char *name, uint64_t size, bool overwrite,
                            unsigned replication, client_layout *L, char *err, size_t errlen)
 {
@@ -217,10 +238,12 @@ bool masterapi_plan_upload(const char *master, const char *name, uint64_t size, 
     if (!doc)
         return false;
     L->doc = doc;
-    fileid_of_name(name, L->fileid);
+    char own[FILEID_LEN + 1];
+    fileid_of_name(name, own);
     long long chunk_size, nchunks, generation = 0;
     const char *ident;
     if (!jsonf_string(doc, PROTO_F_IDENTIFIER, &ident, err, errlen) ||
+        !masterapi_identifier(doc, name, L->fileid, err, errlen) ||
         !jsonf_int(doc, PROTO_F_CHUNK_SIZE, 1, (long long)PROTO_MAX_CHUNK_SIZE, &chunk_size, err,
                    errlen) ||
         !jsonf_int(doc, PROTO_F_NUM_CHUNKS, 0, PROTO_MAX_CHUNKS, &nchunks, err, errlen) ||
@@ -234,7 +257,8 @@ bool masterapi_plan_upload(const char *master, const char *name, uint64_t size, 
     L->generation = L->file_gen = (uint64_t)generation;
     if (!masterapi_chunks_for(size, L->chunk_size, &L->end, err, errlen))
         goto bad;
-    if (strcmp(ident, L->fileid) != 0 || (uint64_t)nchunks != L->end) {
+    /* Only an overwrite is written under an identifier of its own. */
+    if ((!overwrite && strcmp(ident, own) != 0) || (uint64_t)nchunks != L->end) {
         snprintf(err, errlen, "master answer does not match the file (identifier or chunk count)");
         goto bad;
     }
@@ -268,10 +292,10 @@ static bool masterapi_locate_from(const char *master, const char *name, uint32_t
                                   client_layout *L, char *err, size_t errlen)
 {
     memset(L, 0, sizeof *L);
-    char url[800];
-    fileid_of_name(name, L->fileid);
+    char url[800], own[FILEID_LEN + 1];
+    fileid_of_name(name, own);
     snprintf(url, sizeof url, "%s%s?%s=%s&%s=%u&%s=%u", master, PROTO_PATH_GET, PROTO_QUERY_ID,
-             L->fileid, PROTO_QUERY_FROM, from, PROTO_QUERY_COUNT, PROTO_PAGE_CHUNKS);
+             own, PROTO_QUERY_FROM, from, PROTO_QUERY_COUNT, PROTO_PAGE_CHUNKS);
     json_t *doc = masterapi_call("GET", url, NULL, err, errlen);
     if (!doc) {
         /* the master knows files by identifier; the user, by name */
@@ -281,7 +305,8 @@ static bool masterapi_locate_from(const char *master, const char *name, uint32_t
     }
     L->doc = doc;
     long long size, chunk_size, generation = 0, first = 0;
-    if (!jsonf_int(doc, PROTO_F_FILE_SIZE, 0, INT64_MAX, &size, err, errlen) ||
+    if (!masterapi_identifier(doc, name, L->fileid, err, errlen) ||
+        !jsonf_int(doc, PROTO_F_FILE_SIZE, 0, INT64_MAX, &size, err, errlen) ||
         !jsonf_int(doc, PROTO_F_CHUNK_SIZE, 1, (long long)PROTO_MAX_CHUNK_SIZE, &chunk_size, err,
                    errlen) ||
         !jsonf_int_opt(doc, PROTO_F_GENERATION, 0, INT64_MAX, &generation, err, errlen) ||
@@ -386,7 +411,7 @@ bool masterapi_next(const char *master, const char *name, const client_layout *L
     if (!masterapi_locate_from(master, name, L->next, out, err, errlen))
         return false;
     if (out->file_size != L->file_size || out->chunk_size != L->chunk_size ||
-        out->file_gen != L->file_gen) {
+        out->file_gen != L->file_gen || strcmp(out->fileid, L->fileid) != 0) {
         snprintf(err, errlen, "\"%s\" changed while it was being read (appended to or "
                  "overwritten); read it again", name);
         client_layout_free(out);
@@ -418,8 +443,9 @@ bool masterapi_append_begin(const char *master, const char *name, uint64_t size,
     if (!doc)
         return false;
     L->doc = doc;
-    fileid_of_name(name, L->fileid);
     long long tok, version, chunk_size;
+    if (!masterapi_identifier(doc, name, L->fileid, err, errlen))
+        goto bad;
     json_t *fill = json_object_get(doc, PROTO_F_FILL), *chunks = json_object_get(doc, PROTO_F_CHUNKS);
     if (!jsonf_int(doc, PROTO_F_TOKEN, 1, INT64_MAX, &tok, err, errlen) ||
         !jsonf_int(doc, PROTO_F_VERSION, 1, INT64_MAX, &version, err, errlen) ||

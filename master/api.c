@@ -440,6 +440,19 @@ static enum MHD_Result master_api_plan(master *m, struct MHD_Connection *c, cons
                                        unsigned replication, const placement_server *live,
                                        size_t nlive);
 
+/* Hands the gc what the namespace left behind inside other changes: the
+ * old version of a file an overwrite replaced, a replacement dropped. */
+static void master_api_drain_doomed(master *m)
+{
+    ns_doomed d;
+    while (namespace_take_doomed(m->ns, &d)) {
+        log_info("%zu chunk replicas of %s (a replaced or dropped version) to remove", d.n,
+                 d.fileid);
+        gc_delete_doomed(m->gc, &d);
+        namespace_doomed_free(&d);
+    }
+}
+
 static enum MHD_Result master_api_upload(master *m, struct MHD_Connection *c, json_t *req)
 {
     char err[256];
@@ -490,23 +503,21 @@ static enum MHD_Result master_api_plan(master *m, struct MHD_Connection *c, cons
         return httpd_reply_retry(c, MHD_HTTP_SERVICE_UNAVAILABLE, MASTER_RETRY_MS,
                                  "no live chunkservers");
 
-    if (overwrite) {
-        ns_doomed doomed;
-        if (namespace_remove(m->ns, name, &doomed) == NS_OK) {
-            log_info("overwrite \"%s\": old file removed", name);
-            gc_delete_doomed(m->gc, &doomed);
-        }
-        namespace_doomed_free(&doomed);
-    }
     uint64_t generation;
-    /* The target is what was asked for, even if fewer servers are live now. */
-    ns_status st = namespace_create(m->ns, name, size, m->chunk_size, replication, &generation);
+    char fileid[FILEID_LEN + 1];
+    fileid_of_name(name, fileid);
+    /* The target is what was asked for, even if fewer servers are live now.
+     * An overwrite writes beside the old file, which readers keep until
+     * the new one is whole. */
+    ns_status st = overwrite ? namespace_overwrite(m->ns, name, size, m->chunk_size, replication,
+                                                   &generation, fileid)
+                             : namespace_create(m->ns, name, size, m->chunk_size, replication,
+                                                &generation);
+    master_api_drain_doomed(m);
     if (!master_durable(m))
         return master_api_not_durable(m, c);
     if (st == NS_EXISTS) {
-        char fileid[FILEID_LEN + 1];
         bool complete = true;
-        fileid_of_name(name, fileid);
         namespace_with_file(m->ns, fileid, master_api_is_complete, &complete);
         return httpd_reply_error(c, MHD_HTTP_CONFLICT,
                                  "file \"%.200s\" already exists%s (overwrite it with "
@@ -521,8 +532,6 @@ static enum MHD_Result master_api_plan(master *m, struct MHD_Connection *c, cons
     if (st != NS_OK)
         return httpd_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
 
-    char fileid[FILEID_LEN + 1];
-    fileid_of_name(name, fileid);
     /* The first page of the plan; the client asks GET /plan for the rest. */
     unsigned r;
     uint32_t count = nchunks < PROTO_PAGE_CHUNKS ? (uint32_t)nchunks : PROTO_PAGE_CHUNKS;
@@ -658,6 +667,7 @@ static enum MHD_Result master_api_upload_ok(master *m, struct MHD_Connection *c,
     uint64_t expected = 0, version = 0;
     ns_status st = namespace_report(m->ns, fileid, index, (uint16_t)idx, size,
                                     (uint64_t)generation, sha, &expected, &version);
+    master_api_drain_doomed(m);   /* the last chunk of an overwrite: the old version goes */
     if (!master_durable(m))
         return master_api_not_durable(m, c);
     switch (st) {
@@ -807,8 +817,8 @@ static enum MHD_Result master_api_append(master *m, struct MHD_Connection *c, js
         free(live);
         return master_api_append_refused(m, c, st, name);
     }
-    char fileid[FILEID_LEN + 1], id[CHUNKID_BUF];
-    fileid_of_name(name, fileid);
+    char id[CHUNKID_BUF];
+    const char *fileid = ap.fileid;
     json_t *fill = json_null();
     if (ap.fill_index >= 0) {
         json_t *reps = json_array();
@@ -1078,6 +1088,7 @@ static enum MHD_Result master_api_delete(master *m, struct MHD_Connection *c)
         return httpd_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot delete");
     /* The chunk files go lazily, with the holders' next heartbeats. */
     gc_delete_doomed(m->gc, &doomed);
+    master_api_drain_doomed(m);   /* an overwrite that was under way */
     size_t n = doomed.n;
     namespace_doomed_free(&doomed);
     if (!master_durable(m))

@@ -8,7 +8,9 @@
  * answer to its next heartbeat, so a chunkserver that is down simply gets
  * it later. A deletion names the chunk's version, and the chunkserver
  * deletes only a copy no newer than that, so a late deletion can never
- * take out a newer chunk that reuses the id (an overwritten file's).
+ * take out a newer chunk that reuses the id (a file deleted and created
+ * again under its name; an overwrite of a complete file names its chunks
+ * with an identifier of its own).
  */
 #ifndef MINIDFS_GC_H
 #define MINIDFS_GC_H

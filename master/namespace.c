@@ -1,20 +1,28 @@
 /*
  * namespace.c - the file table: a hash of files keyed by identifier, each
- * with its chunk array, and the journal records that describe its changes.
+ * with its chunk array, a second small hash from a name's identifier to
+ * the file an overwrite left under it (an alias: its chunks carry another
+ * identifier), a queue of what swaps left on the chunkservers, and the
+ * journal records that describe the changes.
  * One read-write lock guards all of it: lookups (the common case) run in
  * parallel; creates, reports and removals are short and exclusive. Must
  * never do I/O or call out while holding the lock (journal_append only
  * copies bytes).
  *
  * Records ("op" names the kind):
- *   create  {name, gen, size, cs, rep}        a file was created
+ *   create  {name, gen, size, cs, rep, data?, over?}
+ *                                              a file was created; data: its identifier
+ *                                              when not its name's; over: as the
+ *                                              replacement of the complete file of that
+ *                                              name, which it takes over once a chunk
+ *                                              record makes it complete
  *   delete  {id, gen}                          it was removed
  *   chunk   {id, gen, i, v, stored, sha?}      chunk i's version / stored state
  *   commit  {id, gen, size, v, fill?:[i,sha]}  an append's commit, whole: the new size,
  *                                              and the filled chunk's version and sum
  *   size    {id, gen, size}                    the same from before commits were one
  *                                              record (replayed, no longer written)
- *   file    {name, gen, size, cs, rep, n, nc, chunks:[[i,v,stored,sha|null],..]}
+ *   file    {name, gen, size, cs, rep, data?, over?, n, nc, chunks:[[i,v,stored,sha|null],..]}
  *                                              a whole file (checkpoints)
  *   counter {v}                                the version counter
  *   cluster {id}                               the cluster's id (once, first)
@@ -26,11 +34,27 @@
 #include <string.h>
 #include <time.h>
 
+/* A name whose file's identifier is not the name's own. */
+typedef struct ns_alias {
+    char nameid[FILEID_LEN + 1];
+    ns_file *f;
+    struct ns_alias *next;
+} ns_alias;
+
+typedef struct ns_doomed_node {
+    ns_doomed d;
+    struct ns_doomed_node *next;
+} ns_doomed_node;
+
 struct ns_table {
     pthread_rwlock_t lock;
     ns_file **buckets;
     size_t nbuckets;   /* a power of two */
     size_t count;
+    ns_alias **aliases;
+    size_t naliasb;    /* a power of two */
+    size_t nalias;
+    ns_doomed_node *doomed;   /* what swaps and overwrites left, for the caller */
     uint64_t counter;       /* last generation or chunk version handed out */
     char cluster[CLUSTERID_LEN + 1];   /* "": none yet */
     journal *j;             /* NULL: changes are not journalled */
@@ -133,8 +157,12 @@ ns_table *namespace_new(void)
     if (!ns)
         return NULL;
     ns->nbuckets = 1024;
+    ns->naliasb = 64;
     ns->buckets = calloc(ns->nbuckets, sizeof *ns->buckets);
-    if (!ns->buckets) {
+    ns->aliases = calloc(ns->naliasb, sizeof *ns->aliases);
+    if (!ns->buckets || !ns->aliases) {
+        free(ns->buckets);
+        free(ns->aliases);
         free(ns);
         return NULL;
     }
@@ -190,6 +218,19 @@ void namespace_clear(ns_table *ns)
         }
         ns->buckets[i] = NULL;
     }
+    for (size_t i = 0; i < ns->naliasb; i++)
+        while (ns->aliases[i]) {
+            ns_alias *a = ns->aliases[i];
+            ns->aliases[i] = a->next;
+            free(a);
+        }
+    ns->nalias = 0;
+    while (ns->doomed) {
+        ns_doomed_node *n = ns->doomed;
+        ns->doomed = n->next;
+        namespace_doomed_free(&n->d);
+        free(n);
+    }
     ns->count = 0;
     ns->counter = 0;
     ns->cluster[0] = '\0';
@@ -202,6 +243,7 @@ void namespace_free(ns_table *ns)
         return;
     namespace_clear(ns);
     free(ns->buckets);
+    free(ns->aliases);
     pthread_rwlock_destroy(&ns->lock);
     free(ns);
 }
@@ -250,6 +292,81 @@ static void namespace_grow(ns_table *ns)
     free(ns->buckets);
     ns->buckets = b;
     ns->nbuckets = n;
+}
+
+static ns_alias **namespace_alias_slot(ns_table *ns, const char *nameid)
+{
+    ns_alias **p = &ns->aliases[namespace_hash(nameid) & (ns->naliasb - 1)];
+    while (*p && strcmp((*p)->nameid, nameid) != 0)
+        p = &(*p)->next;
+    return p;
+}
+
+/* Points the name nameid at f (the write lock is held); false when memory
+ * runs out. */
+static bool namespace_alias_set(ns_table *ns, const char *nameid, ns_file *f)
+{
+    ns_alias **p = namespace_alias_slot(ns, nameid);
+    if (*p) {
+        (*p)->f = f;
+        return true;
+    }
+    ns_alias *a = calloc(1, sizeof *a);
+    if (!a)
+        return false;
+    memcpy(a->nameid, nameid, sizeof a->nameid);
+    a->f = f;
+    *p = a;
+    if (++ns->nalias > ns->naliasb) {
+        size_t n = ns->naliasb * 2;
+        ns_alias **b = calloc(n, sizeof *b);
+        if (!b)
+            return true;   /* longer chains; still correct */
+        for (size_t i = 0; i < ns->naliasb; i++)
+            while (ns->aliases[i]) {
+                ns_alias *x = ns->aliases[i];
+                ns->aliases[i] = x->next;
+                size_t j = namespace_hash(x->nameid) & (n - 1);
+                x->next = b[j];
+                b[j] = x;
+            }
+        free(ns->aliases);
+        ns->aliases = b;
+        ns->naliasb = n;
+    }
+    return true;
+}
+
+static void namespace_alias_drop(ns_table *ns, const char *nameid, const ns_file *f)
+{
+    ns_alias **p = namespace_alias_slot(ns, nameid);
+    if (*p && (*p)->f == f) {
+        ns_alias *a = *p;
+        *p = a->next;
+        free(a);
+        ns->nalias--;
+    }
+}
+
+/* The file readers see under the name whose identifier is nameid: one an
+ * overwrite left is found through its alias, any other by the identifier
+ * itself (a lock is held). */
+static ns_file *namespace_named(ns_table *ns, const char *nameid)
+{
+    ns_alias *a = *namespace_alias_slot(ns, nameid);
+    if (a)
+        return a->f;
+    ns_file *f = *namespace_slot(ns, nameid);
+    return f && !f->replaces ? f : NULL;
+}
+
+/* The identifier an overwrite's chunks are named with: never one a name
+ * has, nor one an earlier generation had. */
+static bool namespace_dataid(const char *name, uint64_t gen, char out[FILEID_LEN + 1])
+{
+    char buf[PROTO_MAX_FILE_NAME + 32];
+    int n = snprintf(buf, sizeof buf, "%s\n%llu", name, (unsigned long long)gen);
+    return n > 0 && (size_t)n < sizeof buf && sha256_hex(buf, (size_t)n, out);
 }
 
 bool namespace_holder_corrupt(const ns_chunk *c, unsigned k)
@@ -374,9 +491,15 @@ static void namespace_insert(ns_table *ns, ns_file **slot, ns_file *f)
 
 static json_t *namespace_create_record(const ns_file *f)
 {
-    return json_pack("{s:s,s:s,s:I,s:I,s:I,s:i}", NS_OP, "create", "name", f->name, "gen",
-                     (json_int_t)f->generation, "size", (json_int_t)f->size, "cs",
-                     (json_int_t)f->chunk_size, "rep", (int)f->replication);
+    json_t *rec = json_pack("{s:s,s:s,s:I,s:I,s:I,s:i}", NS_OP, "create", "name", f->name, "gen",
+                            (json_int_t)f->generation, "size", (json_int_t)f->size, "cs",
+                            (json_int_t)f->chunk_size, "rep", (int)f->replication);
+    char nameid[FILEID_LEN + 1];
+    if (rec && (!fileid_of_name(f->name, nameid) || strcmp(nameid, f->fileid) != 0))
+        json_object_set_new(rec, "data", json_string(f->fileid));
+    if (rec && f->replaces)
+        json_object_set_new(rec, "over", json_true());
+    return rec;
 }
 
 ns_status namespace_create(ns_table *ns, const char *name, uint64_t size, uint64_t chunk_size,
@@ -389,7 +512,7 @@ ns_status namespace_create(ns_table *ns, const char *name, uint64_t size, uint64
         return NS_NO_MEMORY;
     pthread_rwlock_wrlock(&ns->lock);
     ns_file **slot = namespace_slot(ns, f->fileid);
-    if (*slot) {
+    if (*slot || namespace_named(ns, f->fileid)) {
         pthread_rwlock_unlock(&ns->lock);
         namespace_file_free(f);
         return NS_EXISTS;
@@ -404,13 +527,37 @@ ns_status namespace_create(ns_table *ns, const char *name, uint64_t size, uint64
     return NS_OK;
 }
 
-/* Unlinks f (found at slot; the write lock is held) and journals it. */
-static void namespace_unlink(ns_table *ns, ns_file **slot, ns_file *f)
+static void namespace_queue_doom(ns_table *ns, ns_file *f);
+
+/* Takes f out of the table (the write lock is held) with what ties it to
+ * its name: its alias, or its place as a replacement. A replacement of
+ * its own goes too, its chunks into the doomed queue. log: journal it. */
+static void namespace_unlink(ns_table *ns, ns_file *f, bool log)
 {
-    *slot = f->next;
-    ns->count--;
-    namespace_log(ns, json_pack("{s:s,s:s,s:I}", NS_OP, "delete", "id", f->fileid, "gen",
-                                (json_int_t)f->generation));
+    ns_file **slot = namespace_slot(ns, f->fileid);
+    if (*slot == f) {
+        *slot = f->next;
+        ns->count--;
+    }
+    if (log)
+        namespace_log(ns, json_pack("{s:s,s:s,s:I}", NS_OP, "delete", "id", f->fileid, "gen",
+                                    (json_int_t)f->generation));
+    char nameid[FILEID_LEN + 1];
+    bool named = f->name && fileid_of_name(f->name, nameid);
+    if (f->replaces) {
+        ns_file *v = named ? namespace_named(ns, nameid) : NULL;
+        if (v && v->replacement == f)
+            v->replacement = NULL;
+        return;
+    }
+    if (named)
+        namespace_alias_drop(ns, nameid, f);
+    ns_file *r = f->replacement;
+    f->replacement = NULL;
+    if (r) {
+        namespace_unlink(ns, r, log);
+        namespace_queue_doom(ns, r);
+    }
 }
 
 /* What an unlinked file leaves on the chunkservers; frees the file. */
@@ -429,21 +576,121 @@ static void namespace_doom(ns_file *f, ns_doomed *doomed)
     namespace_file_free(f);
 }
 
+/* Queues what f (unlinked; the write lock is held) leaves on the
+ * chunkservers for namespace_take_doomed, and frees it. */
+static void namespace_queue_doom(ns_table *ns, ns_file *f)
+{
+    ns_doomed_node *n = calloc(1, sizeof *n);
+    ns_doomed lost = { .n = 0 };
+    ns_doomed *d = n ? &n->d : &lost;
+    memcpy(d->fileid, f->fileid, sizeof d->fileid);
+    namespace_doom(f, d);
+    if (!n || d->n == 0) {   /* nothing held anywhere (or no memory: GC finds them) */
+        namespace_doomed_free(d);
+        free(n);
+        return;
+    }
+    n->next = ns->doomed;
+    ns->doomed = n;
+}
+
+bool namespace_take_doomed(ns_table *ns, ns_doomed *d)
+{
+    pthread_rwlock_wrlock(&ns->lock);
+    ns_doomed_node *n = ns->doomed;
+    if (n)
+        ns->doomed = n->next;
+    pthread_rwlock_unlock(&ns->lock);
+    if (!n)
+        return false;
+    *d = n->d;
+    free(n);
+    return true;
+}
+
+/* A replacement that is complete takes its name over (the write lock is
+ * held): the version it replaces goes, its chunks into the doomed queue.
+ * No record of its own: the one that made the replacement complete (its
+ * creation, or its last chunk stored) implies it, live and in replay. */
+static void namespace_maybe_swap(ns_table *ns, ns_file *r)
+{
+    char nameid[FILEID_LEN + 1];
+    if (!r->replaces || !namespace_file_complete(r) || !fileid_of_name(r->name, nameid))
+        return;
+    ns_file *old = namespace_named(ns, nameid);
+    if (strcmp(r->fileid, nameid) != 0 && !namespace_alias_set(ns, nameid, r))
+        return;   /* out of memory: it stays a replacement, the old file readable */
+    r->replaces = false;
+    if (old && old != r) {
+        old->replacement = NULL;
+        namespace_unlink(ns, old, false);
+        namespace_queue_doom(ns, old);
+    }
+}
+
+ns_status namespace_overwrite(ns_table *ns, const char *name, uint64_t size, uint64_t chunk_size,
+                              unsigned replication, uint64_t *generation,
+                              char dataid[FILEID_LEN + 1])
+{
+    if (!namespace_size_ok(size, chunk_size) || strlen(name) > PROTO_MAX_FILE_NAME)
+        return NS_BAD_SIZE;
+    ns_file *f = namespace_file_new(name, 0, size, chunk_size, replication);
+    if (!f)
+        return NS_NO_MEMORY;
+    pthread_rwlock_wrlock(&ns->lock);
+    ns_file *old = namespace_named(ns, f->fileid);
+    uint64_t gen = ns->counter + 1;
+    bool beside = old && namespace_file_complete(old);
+    if (beside && !namespace_dataid(name, gen, f->fileid)) {
+        pthread_rwlock_unlock(&ns->lock);
+        namespace_file_free(f);
+        return NS_NO_MEMORY;
+    }
+    if (beside && old->replacement) {   /* the last writer wins */
+        ns_file *r = old->replacement;
+        namespace_unlink(ns, r, true);
+        namespace_queue_doom(ns, r);
+    } else if (!beside && old) {        /* an upload that never finished */
+        namespace_unlink(ns, old, true);
+        namespace_queue_doom(ns, old);
+    }
+    ns_file **slot = namespace_slot(ns, f->fileid);
+    if (*slot) {   /* cannot be: the identifier is new, or its name's old file went */
+        pthread_rwlock_unlock(&ns->lock);
+        namespace_file_free(f);
+        return NS_EXISTS;
+    }
+    f->generation = ns->counter = gen;
+    for (uint32_t i = 0; i < f->nchunks; i++)
+        f->chunks[i].version = gen;
+    f->replaces = beside;
+    if (beside)
+        old->replacement = f;
+    namespace_insert(ns, slot, f);
+    namespace_log(ns, namespace_create_record(f));
+    *generation = gen;
+    memcpy(dataid, f->fileid, FILEID_LEN + 1);
+    namespace_maybe_swap(ns, f);   /* no chunks: complete at once */
+    pthread_rwlock_unlock(&ns->lock);
+    return NS_OK;
+}
+
 ns_status namespace_remove(ns_table *ns, const char *name, ns_doomed *doomed)
 {
     memset(doomed, 0, sizeof *doomed);
-    if (!fileid_of_name(name, doomed->fileid))
+    char nameid[FILEID_LEN + 1];
+    if (!fileid_of_name(name, nameid))
         return NS_NO_MEMORY;
     pthread_rwlock_wrlock(&ns->lock);
-    ns_file **slot = namespace_slot(ns, doomed->fileid);
-    ns_file *f = *slot;
+    ns_file *f = namespace_named(ns, nameid);
     if (!f) {
         pthread_rwlock_unlock(&ns->lock);
         return NS_NOT_FOUND;
     }
-    namespace_unlink(ns, slot, f);
+    namespace_unlink(ns, f, true);
     pthread_rwlock_unlock(&ns->lock);
     /* The file is unlinked: nobody else can reach it now. */
+    memcpy(doomed->fileid, f->fileid, sizeof doomed->fileid);
     namespace_doom(f, doomed);
     return NS_OK;
 }
@@ -480,10 +727,10 @@ size_t namespace_expire(ns_table *ns, int64_t now_ms, int64_t expiry_ms, size_t 
     size_t removed = 0;
     for (size_t i = 0; i < sc.n; i++) {
         pthread_rwlock_wrlock(&ns->lock);
-        ns_file **slot = namespace_slot(ns, sc.v[i].fileid), *f = *slot;
+        ns_file *f = *namespace_slot(ns, sc.v[i].fileid);
         bool go = f && f->generation == sc.v[i].gen && namespace_abandoned(f, now_ms, expiry_ms);
         if (go)
-            namespace_unlink(ns, slot, f);
+            namespace_unlink(ns, f, true);
         pthread_rwlock_unlock(&ns->lock);
         if (!go)
             continue;
@@ -607,6 +854,8 @@ ns_status namespace_report(ns_table *ns, const char *fileid, uint32_t index, uin
     }
     if (changed)
         namespace_log(ns, namespace_chunk_record(f, index));
+    if (changed && f->replaces)
+        namespace_maybe_swap(ns, f);
 out:
     pthread_rwlock_unlock(&ns->lock);
     return st;
@@ -759,7 +1008,7 @@ ns_status namespace_allocate(ns_table *ns, const char *name, uint32_t index, uin
     if (st != NS_OK && st != NS_EXISTS)
         return st;
     pthread_rwlock_wrlock(&ns->lock);
-    ns_file *f = *namespace_slot(ns, fileid);
+    ns_file *f = namespace_named(ns, fileid);
     st = NS_OK;
     if (!f) {
         st = NS_NOT_FOUND;   /* deleted between the create and here */
@@ -805,7 +1054,7 @@ ns_status namespace_allocate(ns_table *ns, const char *name, uint32_t index, uin
         goto out;
     }
     namespace_lease(ns, f, index, plan, nplan, now_ms, lease_ms);
-    chunkid_format(out->handle, fileid, index);
+    chunkid_format(out->handle, f->fileid, index);
     out->version = l->version;
     out->lease_left_ms = l->until_ms - now_ms;
     out->nrep = l->nrep;
@@ -819,7 +1068,9 @@ ns_status namespace_with_file(ns_table *ns, const char *fileid,
                               void (*fn)(const ns_file *f, void *ud), void *ud)
 {
     pthread_rwlock_rdlock(&ns->lock);
-    ns_file *f = *namespace_slot(ns, fileid);
+    ns_file *f = namespace_named(ns, fileid);
+    if (!f)
+        f = *namespace_slot(ns, fileid);
     if (f)
         fn(f, ud);
     pthread_rwlock_unlock(&ns->lock);
@@ -831,7 +1082,8 @@ void namespace_each(ns_table *ns, void (*fn)(const ns_file *f, void *ud), void *
     pthread_rwlock_rdlock(&ns->lock);
     for (size_t i = 0; i < ns->nbuckets; i++)
         for (ns_file *f = ns->buckets[i]; f; f = f->next)
-            fn(f, ud);
+            if (!f->replaces)
+                fn(f, ud);
     pthread_rwlock_unlock(&ns->lock);
 }
 
@@ -894,24 +1146,48 @@ static ns_file *namespace_apply_create(ns_table *ns, json_t *rec, bool *bad)
            !namespace_rec_int(rec, "rep", &rep) || cs == 0;
     if (*bad)
         return NULL;
+    json_t *data = json_object_get(rec, "data");
+    if (data && (!json_is_string(data) || !fileid_valid(json_string_value(data)))) {
+        *bad = true;
+        return NULL;
+    }
     ns_file *f = namespace_file_new(name, gen, size, cs, (unsigned)rep);
     if (!f) {
         *bad = true;
         return NULL;
     }
-    ns_file **slot = namespace_slot(ns, f->fileid);
-    if (*slot && (*slot)->generation >= gen) {
+    char nameid[FILEID_LEN + 1];
+    memcpy(nameid, f->fileid, sizeof nameid);
+    if (data)
+        memcpy(f->fileid, json_string_value(data), sizeof f->fileid);
+    ns_file *same = *namespace_slot(ns, f->fileid), *named = namespace_named(ns, nameid);
+    /* Replayed over a checkpoint that already has it, or a newer file. */
+    if ((same && same->generation >= gen) || (named && named->generation >= gen) ||
+        (named && named->replacement && named->replacement->generation >= gen)) {
         namespace_file_free(f);
-        return NULL;   /* replayed over a checkpoint that already has it */
+        return NULL;
     }
-    if (*slot) {
-        ns_file *old = *slot;
-        *slot = old->next;
-        ns->count--;
-        namespace_file_free(old);
-        slot = namespace_slot(ns, f->fileid);
+    bool over = json_is_true(json_object_get(rec, "over")) && named;
+    if (same) {   /* an older incarnation under the same identifier */
+        namespace_unlink(ns, same, false);
+        namespace_queue_doom(ns, same);
+        named = namespace_named(ns, nameid);
     }
-    namespace_insert(ns, slot, f);
+    if (over && named && named->replacement) {
+        ns_file *r = named->replacement;
+        namespace_unlink(ns, r, false);
+        namespace_queue_doom(ns, r);
+    } else if (!over && named) {
+        namespace_unlink(ns, named, false);
+        namespace_queue_doom(ns, named);
+    }
+    namespace_insert(ns, namespace_slot(ns, f->fileid), f);
+    if (over && named) {
+        f->replaces = true;
+        named->replacement = f;
+    } else if (strcmp(f->fileid, nameid) != 0 && !namespace_alias_set(ns, nameid, f)) {
+        *bad = true;   /* out of memory: recovery cannot go on without it */
+    }
     return f;
 }
 
@@ -963,8 +1239,10 @@ bool namespace_apply(ns_table *ns, json_t *rec, char *err, size_t errlen)
     if (!op) {
         ok = false;
     } else if (!strcmp(op, "create")) {
-        namespace_apply_create(ns, rec, &bad);
+        ns_file *f = namespace_apply_create(ns, rec, &bad);
         ok = !bad;
+        if (f && ok)
+            namespace_maybe_swap(ns, f);
     } else if (!strcmp(op, "file")) {
         ns_file *f = namespace_apply_create(ns, rec, &bad);
         ok = !bad;
@@ -993,6 +1271,8 @@ bool namespace_apply(ns_table *ns, json_t *rec, char *err, size_t errlen)
         uint64_t nc;
         if (f && ok && namespace_rec_int(rec, "nc", &nc) && nc <= f->nchunks)
             f->ncommitted = (uint32_t)nc;
+        if (f && ok)
+            namespace_maybe_swap(ns, f);
     } else if (!strcmp(op, "commit")) {
         ok = namespace_apply_commit(ns, rec);
     } else if (!strcmp(op, "delete") || !strcmp(op, "chunk") || !strcmp(op, "size")) {
@@ -1001,9 +1281,8 @@ bool namespace_apply(ns_table *ns, json_t *rec, char *err, size_t errlen)
         ns_file **slot = ok ? namespace_slot(ns, id) : NULL;
         ns_file *f = slot ? *slot : NULL;
         if (ok && f && op[0] == 'd' && f->generation <= gen) {
-            *slot = f->next;
-            ns->count--;
-            namespace_file_free(f);
+            namespace_unlink(ns, f, false);
+            namespace_queue_doom(ns, f);
         } else if (ok && op[0] == 'c') {
             ok = namespace_rec_int(rec, "i", &i) && namespace_rec_int(rec, "v", &v);
             /* A chunk of an incarnation that is gone by now changes nothing. */
@@ -1012,6 +1291,8 @@ bool namespace_apply(ns_table *ns, json_t *rec, char *err, size_t errlen)
                                            json_is_true(json_object_get(rec, "stored")),
                                            json_string_value(json_object_get(rec, "sha")),
                                            json_is_true(json_object_get(rec, "pending")));
+            if (ok && f && f->generation == gen)
+                namespace_maybe_swap(ns, f);
         } else if (ok && op[0] == 's') {
             uint64_t size;
             ok = namespace_rec_int(rec, "size", &size);
@@ -1080,12 +1361,14 @@ bool namespace_dump(ns_table *ns, bool (*emit)(void *sink, const json_t *rec), v
     rec = json_pack("{s:s,s:I}", NS_OP, "counter", "v", (json_int_t)ns->counter);
     ok = ok && rec && emit(sink, rec);
     json_decref(rec);
+    /* A replacement right after the file it replaces: replay attaches it. */
     for (size_t b = 0; ok && b < ns->nbuckets; b++)
-        for (ns_file *f = ns->buckets[b]; ok && f; f = f->next) {
-            rec = namespace_file_record(f);
-            ok = rec && emit(sink, rec);
-            json_decref(rec);
-        }
+        for (ns_file *f = ns->buckets[b]; ok && f; f = f->next)
+            for (ns_file *g = f->replaces ? NULL : f; ok && g; g = g->replacement) {
+                rec = namespace_file_record(g);
+                ok = rec && emit(sink, rec);
+                json_decref(rec);
+            }
     pthread_rwlock_unlock(&ns->lock);
     return ok;
 }
@@ -1139,7 +1422,7 @@ ns_status namespace_append_needs(ns_table *ns, const char *name, uint64_t bytes,
     if (!fileid_of_name(name, fileid))
         return NS_NO_MEMORY;
     pthread_rwlock_rdlock(&ns->lock);
-    ns_file *f = *namespace_slot(ns, fileid);
+    ns_file *f = namespace_named(ns, fileid);
     ns_status st = namespace_append_check(f, namespace_now_ms());
     *nholders = 0;
     if (st == NS_OK) {
@@ -1167,7 +1450,7 @@ ns_status namespace_append_begin(ns_table *ns, const char *name, uint64_t bytes,
         return NS_NO_MEMORY;
     memset(out, 0, sizeof *out);
     pthread_rwlock_wrlock(&ns->lock);
-    ns_file *f = *namespace_slot(ns, fileid);
+    ns_file *f = namespace_named(ns, fileid);
     ns_status st = namespace_append_check(f, now_ms);
     if (st != NS_OK)
         goto out;
@@ -1226,6 +1509,7 @@ ns_status namespace_append_begin(ns_table *ns, const char *name, uint64_t bytes,
     memcpy(out->fill_rep, fill_live, out->fill_nrep * sizeof *fill_live);
     out->first_new = first;
     out->nnew = nnew;
+    memcpy(out->fileid, f->fileid, sizeof out->fileid);
 out:
     pthread_rwlock_unlock(&ns->lock);
     return st;
@@ -1240,7 +1524,7 @@ ns_status namespace_append_end(ns_table *ns, const char *name, uint64_t token, b
         return NS_NO_MEMORY;
     ns_status st = NS_OK;
     pthread_rwlock_wrlock(&ns->lock);
-    ns_file *f = *namespace_slot(ns, fileid);
+    ns_file *f = namespace_named(ns, fileid);
     ns_append *ap = f ? f->append : NULL;
     if (!f) {
         st = NS_NOT_FOUND;

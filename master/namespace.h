@@ -1,10 +1,17 @@
 /*
  * namespace.h - the master's table of files and of where their chunks are.
  *
- * A file is known by name and by identifier (sha256hex of the name); it is
- * created incomplete with a fixed size and chunk size, and becomes complete
- * when every chunk has been reported stored by at least one chunkserver.
- * Chunkservers appear here only as small registry indices.
+ * A file is known by name and by identifier, the name its chunks carry
+ * (<identifier>_<index>): sha256hex of the name for a file created fresh,
+ * sha256hex of "<name>\n<generation>" for one an overwrite wrote, so that
+ * the version it replaces keeps its chunks until the new one is whole. It
+ * is created incomplete with a fixed size and chunk size, and becomes
+ * complete when every chunk has been reported stored by at least one
+ * chunkserver. An overwrite of a complete file is a replacement beside
+ * it, reachable only by identifier; readers keep the old version until
+ * the replacement's last chunk is stored, which swaps the two in the same
+ * step (its journal record implies the swap). Chunkservers appear here
+ * only as small registry indices.
  *
  * Every change that must survive a restart (a file created or removed, a
  * chunk stored, a new chunk version) is appended to the journal, if one is
@@ -111,7 +118,7 @@ typedef struct {
 
 typedef struct ns_file {
     char *name;
-    char fileid[FILEID_LEN + 1];
+    char fileid[FILEID_LEN + 1];   /* the identifier its chunks are named with */
     uint64_t generation;     /* unique per creation, for the cluster's lifetime */
     uint64_t size;
     uint64_t chunk_size;
@@ -126,6 +133,8 @@ typedef struct ns_file {
     ns_chunk_lease *leases;  /* the chunks allocated with a lease */
     uint32_t nleases;
     ns_append *append;       /* NULL: none in progress */
+    struct ns_file *replacement;   /* an overwrite being written (NULL: none) */
+    bool replaces;           /* this file is such a replacement: not yet the name's */
     struct ns_file *next;    /* hash chain */
 } ns_file;
 
@@ -183,7 +192,22 @@ void namespace_health(const ns_file *f, bool (*live)(void *ud, uint16_t server),
                       ns_health *out);
 /* Whether holder k of c holds a copy known to be rotten. */
 bool namespace_holder_corrupt(const ns_chunk *c, unsigned k);
-/* Removes a file; the caller owns doomed (free with namespace_doomed_free). */
+/* Creates name for an overwrite: beside a complete file of that name, a
+ * replacement, which takes the name over once complete (at once when it
+ * has no chunks); in place of an incomplete one (removed), or of none, a
+ * new file. A replacement already under way is dropped (the last writer
+ * wins). *generation and dataid (the identifier the chunks are to be
+ * named with) describe the new file. What it drops is queued for
+ * namespace_take_doomed. */
+ns_status namespace_overwrite(ns_table *ns, const char *name, uint64_t size, uint64_t chunk_size,
+                              unsigned replication, uint64_t *generation,
+                              char dataid[FILEID_LEN + 1]);
+/* What swaps and overwrites left on the chunkservers, one file at a time:
+ * false when nothing is queued. The caller frees d (namespace_doomed_free). */
+bool namespace_take_doomed(ns_table *ns, ns_doomed *d);
+/* Removes a file (and a replacement under way); the caller owns doomed
+ * (free with namespace_doomed_free); the replacement's part is queued for
+ * namespace_take_doomed. */
 ns_status namespace_remove(ns_table *ns, const char *name, ns_doomed *doomed);
 void namespace_doomed_free(ns_doomed *d);
 /* Removes up to max uploads nobody finished: files incomplete, with no
@@ -238,6 +262,7 @@ typedef struct {
     unsigned fill_nrep;
     uint16_t fill_rep[NS_MAX_REPLICAS];
     uint32_t first_new, nnew;    /* new chunks: indices first_new .. first_new+nnew-1 */
+    char fileid[FILEID_LEN + 1]; /* the identifier the file's chunks are named with */
 } ns_append_plan;
 
 /* Begins appending bytes to a complete file: takes the file's append lock
@@ -263,10 +288,12 @@ ns_status namespace_append_end(ns_table *ns, const char *name, uint64_t token, b
 void namespace_renew(ns_table *ns, const char *fileid, uint32_t index, uint16_t server,
                      int64_t now_ms, int64_t lease_ms);
 
-/* Calls fn with the file under the read lock; the file must not escape fn. */
+/* Calls fn with the file under the read lock; the file must not escape fn.
+ * fileid is the identifier of a name (the file readers see under it) or a
+ * file's own (a replacement's too). */
 ns_status namespace_with_file(ns_table *ns, const char *fileid,
                               void (*fn)(const ns_file *f, void *ud), void *ud);
-/* Calls fn for every file under the read lock. */
+/* Calls fn for every file readers see (no replacement) under the read lock. */
 void namespace_each(ns_table *ns, void (*fn)(const ns_file *f, void *ud), void *ud);
 size_t namespace_count(ns_table *ns);
 

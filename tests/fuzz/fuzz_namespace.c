@@ -49,6 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ns_table *ns = namespace_new();
     char names[4][8] = { "a", "b", "c", "d" };
     uint64_t tokens[4] = { 0 };
+    char dataids[4][FILEID_LEN + 1] = { "", "", "", "" };   /* each name's last overwrite */
     static const char sum[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
     int64_t now = 0;
     for (int ops = 0; in.left > 0 && ops < 48; ops++) {
@@ -56,9 +57,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const char *name = names[fuzz_take(&in, 1) % 4];
         char id[FILEID_LEN + 1];
         fileid_of_name(name, id);
+        if (dataids[name[0] - 'a'][0] && (op & 0x80))   /* its overwrite's chunks */
+            memcpy(id, dataids[name[0] - 'a'], sizeof id);
         uint64_t gen, exp, ver;
         now += (int64_t)fuzz_take(&in, 1) * 100;
-        switch (op % 8) {
+        switch (op % 9) {
         case 0: {   /* create */
             uint64_t cs = fuzz_chunk_sizes[fuzz_take(&in, 1) % 8];
             uint64_t sz = fuzz_size(&in, cs ? cs : 1);
@@ -109,15 +112,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                     (uint16_t)fuzz_take(&in, 1), fuzz_take(&in, 3),
                                     fuzz_take(&in, 1), fuzz_take(&in, 1) & 1 ? sum : NULL);
             break;
+        case 8: {   /* an overwrite */
+            uint64_t cs = fuzz_chunk_sizes[fuzz_take(&in, 1) % 8];
+            uint64_t sz = fuzz_size(&in, cs ? cs : 1);
+            if (cs && sz / cs > 300)
+                sz %= 300 * cs;
+            namespace_overwrite(ns, name, sz, cs, (unsigned)fuzz_take(&in, 1) % 10, &gen,
+                                dataids[name[0] - 'a']);
+            break;
+        }
         default:
             namespace_drop_replica(ns, id, (uint32_t)fuzz_take(&in, 1), (uint16_t)fuzz_take(&in, 1));
             break;
         }
         char err[1024];
         if (!nscheck_roundtrip(ns, err, sizeof err)) {
-            fprintf(stderr, "after op %u: %s\n", op % 8, err);
+            fprintf(stderr, "after op %u: %s\n", op % 9, err);
             abort();
         }
+        ns_doomed d;
+        while (namespace_take_doomed(ns, &d))
+            namespace_doomed_free(&d);
     }
     namespace_free(ns);
     return 0;

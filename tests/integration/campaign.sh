@@ -1,6 +1,6 @@
 # campaign.sh - a fault campaign: for CAMPAIGN_SECONDS (default 45), from a
 # fixed seed (CAMPAIGN_SEED, default 1), three clients write, append to,
-# overwrite and delete files while the master and the chunkservers are
+# overwrite, read and delete files while the master and the chunkservers are
 # killed -9 and restarted, or stopped (SIGSTOP) for seconds, at random
 # moments, one chunkserver at a time. Every operation a client was told
 # succeeded (exit 0) must hold afterwards: a written file reads back
@@ -58,7 +58,7 @@ worker() {
     done
     while [ ! -e "$T/stop" ]; do
         n=$((n + 1))
-        case $((RANDOM % 6)) in
+        case $((RANDOM % 7)) in
         0|1)   # a new file
             local f="w$w-$n"
             head -c $(( (RANDOM * 37) % (5 * CS) + 1 )) /dev/urandom >"$T/src/$f"
@@ -78,6 +78,21 @@ worker() {
                 local f=${files[0]}
                 files=("${files[@]:1}")
                 op "$ledger" delete "$f" --action delete --filename "$f" || echo "maybe-deleted $f" >>"$ledger"
+            fi ;;
+        6)     # an overwrite of one of its files: the old version or the new,
+               # never neither; one that failed leaves either, and the file
+               # is left alone from then on
+            if [ "${#files[@]}" -gt 0 ]; then
+                local k=$((RANDOM % ${#files[@]}))
+                local f=${files[$k]}
+                head -c $(( (RANDOM * 41) % (5 * CS) + 1 )) /dev/urandom >"$T/src/$f.new"
+                if op "$ledger" overwrite "$f" --action write --filename "$f" --overwrite \
+                    --input "$T/src/$f.new"; then
+                    mv "$T/src/$f.new" "$T/src/$f"
+                else
+                    mv "$T/src/$f.new" "$T/src/$f.alt"
+                    files=("${files[@]:0:$k}" "${files[@]:$((k + 1))}")
+                fi
             fi ;;
         5)     # a read of one of its files
             if [ "${#files[@]}" -gt 0 ]; then
@@ -146,7 +161,8 @@ for w in 1 2 3; do
         grep -qE "^(ok delete|maybe-deleted|fail delete|hang delete) $f( |$)" "$T/ledger/w$w" && continue
         if ! "$MINIDFS" client --master "$MASTER" --quiet --retry-ms 30000 --action read \
             --filename "$f" --output-filename "$T/check" 2>"$T/check.err" ||
-            ! cmp -s "$T/src/$f" "$T/check"; then
+            ! { cmp -s "$T/src/$f" "$T/check" ||
+                { [ -e "$T/src/$f.alt" ] && cmp -s "$T/src/$f.alt" "$T/check"; }; }; then
             echo "LOST: $f ($(cat "$T/check.err"))" >&2
             lost=$((lost + 1))
         fi
@@ -166,7 +182,8 @@ for w in 1 2 3; do
                    END { exit bad }' "$T/log$w" >&2 || lost=$((lost + 1))
 done
 worst=$(awk '$1 == "ok" || $1 == "fail" {print $4}' "$T/ledger/all" | sort -n | tail -1)
-echo "campaign (seed $SEED, ${SECS}s): $faults faults; $attempted operations, $acked acknowledged, $failed failed cleanly, $lost lost; the longest took ${worst:-0} s"
+overwrites=$(grep -c '^ok overwrite ' "$T/ledger/all" || true)
+echo "campaign (seed $SEED, ${SECS}s): $faults faults; $attempted operations, $acked acknowledged ($overwrites overwrites), $failed failed cleanly, $lost lost; the longest took ${worst:-0} s"
 [ "$lost" -eq 0 ] || fail "$lost acknowledged operations lost"
 [ "${worst:-0}" -le 90 ] || fail "an operation took $worst s"
 ok "fault campaign: $acked acknowledged operations under $faults faults, none lost"

@@ -73,8 +73,9 @@ ok "a wall clock stepped forward cannot get a fresh chunk collected"
 # never used to size anything (an /append answer with more than 8 replicas
 # per chunk once wrote past the client's array).
 reps=$(for i in $(seq 1 20); do printf '"127.0.0.1:%d/",' $((30000 + i)); done)
-printf '{"token":1,"version":9,"identifier":"x","chunkSize":1000000,"fileSize":1500000,"newSize":4500000,"lease_expires_ms":60000,"fill":null,"chunks":[{"index":2,"chunkIdentifier":"x_2","replicas":[%s]},{"index":3,"chunkIdentifier":"x_3","replicas":[%s]},{"index":4,"chunkIdentifier":"x_4","replicas":[%s]}]}' \
-    "${reps%,}" "${reps%,}" "${reps%,}" >"$T/evil.json"
+XID=$(fileid x)
+printf '{"token":1,"version":9,"identifier":"%s","chunkSize":1000000,"fileSize":1500000,"newSize":4500000,"lease_expires_ms":60000,"fill":null,"chunks":[{"index":2,"chunkIdentifier":"x_2","replicas":[%s]},{"index":3,"chunkIdentifier":"x_3","replicas":[%s]},{"index":4,"chunkIdentifier":"x_4","replicas":[%s]}]}' \
+    "$XID" "${reps%,}" "${reps%,}" "${reps%,}" >"$T/evil.json"
 "$CANNED" "$T/canned.port" 200 "$T/evil.json" &
 PIDS+=($!)
 wait_until 10 "the canned master" test -s "$T/canned.port"
@@ -82,6 +83,18 @@ make_file "$T/three" 3000000
 expect_fail 'at most 8 make sense' "$MINIDFS" client --master "http://127.0.0.1:$(cat "$T/canned.port")/" \
     --quiet --action append --filename x --input "$T/three"
 ok "a hostile master's answer with 20 replicas per chunk: refused, no overflow"
+
+# ---- and an identifier that is not one (it names chunk files): refused
+# before a single request goes to a chunkserver
+printf '{"fileName":"x","identifier":"../../etc/passwd","fileSize":5,"chunkSize":1000000,"numberOfChunks":1,"locations":["127.0.0.1:9/"],"replicas":[["127.0.0.1:9/"]],"checksums":[null],"generation":3,"from":0}' >"$T/evil2.json"
+rm -f "$T/canned2.port"
+"$CANNED" "$T/canned2.port" 200 "$T/evil2.json" &
+PIDS+=($!)
+wait_until 10 "the second canned master" test -s "$T/canned2.port"
+expect_fail 'identifier. is not 64 lowercase hex digits' "$MINIDFS" client --master \
+    "http://127.0.0.1:$(cat "$T/canned2.port")/" --quiet --action read --filename x --output-filename "$T/x"
+[ ! -e "$T/x" ] || fail "a refused read left an output file"
+ok "a hostile master's identifier that is not one: refused"
 
 # ---- names are whatever a client sent: printed and logged escaped, one
 # row and one log line per file, nothing a terminal would act on.

@@ -150,6 +150,10 @@ expect_status() {
 }
 
 fileid() { printf '%s' "$1" | sha256sum | cut -d' ' -f1; }
+# identifier_of NAME: the identifier the master names NAME's chunks with.
+identifier_of() {
+    curl -s "${MASTER}get?id=$(fileid "$1")" | grep -o '"identifier":"[0-9a-f]*"' | cut -d'"' -f4
+}
 
 # chunk_files DIR...: lists "name size" of every chunk file in the dirs.
 chunk_files() { find "$@" -maxdepth 1 -type f ! -name '.*' -printf '%f %s\n' 2>/dev/null | sort; }
@@ -157,10 +161,12 @@ tmp_files() { find "$@" -maxdepth 1 -type f -name '.tmp-*' 2>/dev/null | wc -l; 
 
 # expect_layout NAME SIZE CHUNK DIR...: the dirs together hold exactly the
 # file's chunks, each once, named <sha256(NAME)>_<i> with the right size.
-expect_layout() {
-    local name=$1 size=$2 cs=$3; shift 3
-    local id n i len want=""
-    id=$(fileid "$name")
+expect_layout() { local name=$1; shift; expect_layout_of "$(fileid "$name")" "$@"; }
+# expect_layout_of ID SIZE CHUNK DIR...: the same for the chunks named
+# <ID>_<i> (a file an overwrite wrote has an identifier of its own).
+expect_layout_of() {
+    local id=$1 size=$2 cs=$3; shift 3
+    local n i len want=""
     n=$(( (size + cs - 1) / cs ))
     for ((i = 0; i < n; i++)); do
         len=$(( size - i * cs < cs ? size - i * cs : cs ))
@@ -168,7 +174,7 @@ expect_layout() {
     done
     local got
     got=$(chunk_files "$@" | grep "^${id}_" || true)
-    [ "$got" = "$(printf '%s' "$want" | sort)" ] || fail "chunk layout of $name differs: got $(echo "$got" | wc -l) files, want $n"
+    [ "$got" = "$(printf '%s' "$want" | sort)" ] || fail "chunk layout of $id differs: got $(echo "$got" | wc -l) files, want $n"
 }
 
 # make_file PATH SIZE: random bytes.

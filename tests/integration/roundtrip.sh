@@ -71,11 +71,16 @@ make_file input2.txt 2500000
 client --action write --filename input.txt --input input2.txt --overwrite
 client --action read --filename input.txt --output-filename output2.txt
 cmp input2.txt output2.txt || fail "overwrite did not replace the content"
-# The old file's chunks past the new end go with the next heartbeats.
-three_chunks() { [ "$(chunk_files "${DIRS[@]}" | grep -c "^${id}_")" -eq 3 ]; }
-wait_until 10 "the overwritten file's surplus chunks to be deleted" three_chunks
-expect_layout input.txt 2500000 "$CS" "${DIRS[@]}"
+# The new version's chunks carry an identifier of their own (the old
+# version stayed readable until they were all stored); the old chunks
+# go with the next heartbeats.
+newid=$(identifier_of input.txt)
+[ -n "$newid" ] && [ "$newid" != "$id" ] || fail "an overwrite kept identifier $newid"
+old_gone() { [ "$(chunk_files "${DIRS[@]}" | grep -c "^${id}_")" -eq 0 ]; }
+wait_until 10 "the overwritten file's chunks to be deleted" old_gone
+expect_layout_of "$newid" 2500000 "$CS" "${DIRS[@]}"
 ok "overwrite refused without --overwrite, replaces with it (old chunks gone)"
+id=$newid
 
 # list and delete.
 client --action list >"$T/list"

@@ -19,6 +19,7 @@
 
 #include "journal.h"
 #include "namespace.h"
+#include "nscheck.h"
 
 static char dir[256];
 
@@ -601,6 +602,87 @@ static void test_append_commit_cut_anywhere(void **state)
     free(log);
 }
 
+/* An overwrite's switch is implied by the record of the replacement's
+ * last chunk: a log cut at any byte replays to the old version (whole,
+ * its replicas kept, the replacement beside it as far as it got) or to
+ * the new one; never to neither, and never to a mix. */
+static void test_overwrite_cut_anywhere(void **state)
+{
+    (void)state;
+    journal *j;
+    journal_recovery rec;
+    ns_table *ns = reopen(&j, &rec);
+    static const char o0[] = "0000000000000000000000000000000000000000000000000000000000000000";
+    static const char o1[] = "1111111111111111111111111111111111111111111111111111111111111111";
+    uint64_t gen, gen2, exp, ver;
+    char id[FILEID_LEN + 1], did[FILEID_LEN + 1];
+    fileid_of_name("ow", id);
+    assert_int_equal(namespace_create(ns, "ow", 1500, 1000, 2, &gen), NS_OK);
+    for (uint16_t srv = 0; srv < 2; srv++) {
+        assert_int_equal(namespace_report(ns, id, 0, srv, 1000, gen, o0, &exp, &ver), NS_OK);
+        assert_int_equal(namespace_report(ns, id, 1, srv, 500, gen, o1, &exp, &ver), NS_OK);
+    }
+    assert_true(journal_sync_mine(j));
+    struct stat sb;
+    assert_int_equal(stat(newest_log(), &sb), 0);
+    off_t before = sb.st_size;
+    assert_int_equal(namespace_overwrite(ns, "ow", 2500, 1000, 2, &gen2, did), NS_OK);
+    assert_string_not_equal(did, id);
+    ns_doomed d;
+    for (uint32_t i = 0; i < 3; i++) {
+        const ns_file *f = lookup(ns, "ow");
+        assert_int_equal(f->size, 1500);   /* readers keep the old version meanwhile */
+        assert_false(namespace_take_doomed(ns, &d));
+        assert_int_equal(namespace_report(ns, did, i, 1, i == 2 ? 500 : 1000, gen2, sum, &exp,
+                                          &ver), NS_OK);
+    }
+    const ns_file *f = lookup(ns, "ow");
+    assert_int_equal(f->size, 2500);
+    assert_string_equal(f->fileid, did);
+    assert_true(namespace_take_doomed(ns, &d));   /* the old version's four replicas */
+    assert_string_equal(d.fileid, id);
+    assert_int_equal(d.n, 4);
+    namespace_doomed_free(&d);
+    assert_true(journal_sync_mine(j));
+    assert_int_equal(stat(newest_log(), &sb), 0);
+    off_t after = sb.st_size;
+    journal_close(j);
+    namespace_free(ns);
+    char *log = malloc((size_t)after);
+    int fd = open(newest_log(), O_RDONLY);
+    assert_int_equal(read(fd, log, (size_t)after), (ssize_t)after);
+    close(fd);
+
+    unsigned olds = 0, news = 0;
+    for (off_t cut = before; cut <= after; cut++) {
+        only_log(log, (size_t)cut);
+        ns = reopen(&j, &rec);
+        f = lookup(ns, "ow");
+        assert_non_null(f);
+        if (f->size == 1500) {
+            olds++;
+            assert_string_equal(f->fileid, id);
+            assert_true(namespace_file_complete(f));
+            assert_int_equal(namespace_check_replica(ns, id, 1, 0, 500, gen, o1), NS_REPLICA_KEEP);
+        } else {
+            news++;
+            assert_int_equal(f->size, 2500);
+            assert_string_equal(f->fileid, did);
+            assert_true(namespace_file_complete(f));
+            assert_int_equal(namespace_check_replica(ns, id, 1, 0, 500, gen, o1),
+                             NS_REPLICA_UNKNOWN);   /* garbage now, for the GC */
+        }
+        char err[512];
+        if (!nscheck_roundtrip(ns, err, sizeof err))
+            fail_msg("cut at %lld: checkpoint round trip: %s", (long long)cut, err);
+        journal_close(j);
+        namespace_free(ns);
+    }
+    assert_int_equal(news, 1);   /* only the last chunk's whole record switches */
+    assert_true(olds >= 20);
+    free(log);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -608,6 +690,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_flipped_last_record_is_damage, setup, teardown),
         cmocka_unit_test_setup_teardown(test_zero_tail_is_torn, setup, teardown),
         cmocka_unit_test_setup_teardown(test_append_commit_cut_anywhere, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_overwrite_cut_anywhere, setup, teardown),
         cmocka_unit_test_setup_teardown(test_directory_lock, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reopen_replays_everything, setup, teardown),
         cmocka_unit_test_setup_teardown(test_torn_tail_dropped, setup, teardown),

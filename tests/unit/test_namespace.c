@@ -421,6 +421,109 @@ static void test_replay_refuses_what_is_past_the_limits(void **state)
     namespace_free(ns);
 }
 
+static void count_visible(const ns_file *f, void *ud)
+{
+    (void)f;
+    (*(int *)ud)++;
+}
+
+/* An overwrite writes beside a complete file: the name keeps the old one
+ * until the replacement is whole; a second overwrite drops the first
+ * (the last writer wins); a delete takes both; an incomplete file is
+ * replaced in place; an empty replacement switches at once. */
+static void test_overwrite_beside(void **state)
+{
+    (void)state;
+    ns_table *ns = namespace_new();
+    uint64_t gen, g2, g3, exp;
+    char id[FILEID_LEN + 1], d2[FILEID_LEN + 1], d3[FILEID_LEN + 1];
+    fileid_of_name("f", id);
+    assert_int_equal(namespace_create(ns, "f", 1000, 1000, 1, &gen), NS_OK);
+    /* incomplete: replaced in place, under the name's own identifier */
+    assert_int_equal(namespace_overwrite(ns, "f", 1500, 1000, 1, &g2, d2), NS_OK);
+    assert_string_equal(d2, id);
+    assert_true(g2 > gen);
+    assert_int_equal(lookup(ns, "f")->size, 1500);
+    ns_doomed d;
+    assert_false(namespace_take_doomed(ns, &d));   /* it held nothing */
+    assert_int_equal(namespace_report(ns, id, 0, 1, 1000, g2, NULL, &exp, &test_ver), NS_OK);
+    assert_int_equal(namespace_report(ns, id, 1, 1, 500, g2, NULL, &exp, &test_ver), NS_OK);
+    assert_true(namespace_file_complete(lookup(ns, "f")));
+
+    /* complete: a replacement beside it, found by its own identifier only */
+    assert_int_equal(namespace_overwrite(ns, "f", 3000, 1000, 1, &g2, d2), NS_OK);
+    assert_string_not_equal(d2, id);
+    assert_int_equal(lookup(ns, "f")->size, 1500);
+    const ns_file *r = NULL;
+    assert_int_equal(namespace_with_file(ns, d2, grab, &r), NS_OK);
+    assert_int_equal(r->size, 3000);
+    assert_true(r->replaces);
+    int n = 0;
+    namespace_each(ns, count_visible, &n);
+    assert_int_equal(n, 1);
+    assert_int_equal(namespace_create(ns, "f", 10, 1000, 1, &g3), NS_EXISTS);
+    assert_int_equal(namespace_report(ns, d2, 0, 2, 1000, g2, NULL, &exp, &test_ver), NS_OK);
+
+    /* a second overwrite: the first replacement goes, its stored chunk
+     * to be deleted */
+    assert_int_equal(namespace_overwrite(ns, "f", 2000, 1000, 1, &g3, d3), NS_OK);
+    assert_string_not_equal(d3, d2);
+    assert_true(namespace_take_doomed(ns, &d));
+    assert_string_equal(d.fileid, d2);
+    assert_int_equal(d.n, 1);
+    assert_int_equal(d.items[0].server, 2);
+    namespace_doomed_free(&d);
+    assert_int_equal(namespace_with_file(ns, d2, grab, &r), NS_NOT_FOUND);
+    assert_int_equal(namespace_report(ns, d2, 1, 2, 1000, g2, NULL, &exp, &test_ver), NS_NOT_FOUND);
+
+    /* an append goes to the file readers see meanwhile */
+    uint32_t nnew;
+    uint16_t holders[NS_MAX_REPLICAS];
+    unsigned nh, rep;
+    assert_int_equal(namespace_append_needs(ns, "f", 10, &nnew, holders, &nh, &rep), NS_OK);
+
+    /* its last chunk stored: it is the file, under its own identifier */
+    assert_int_equal(namespace_report(ns, d3, 0, 3, 1000, g3, NULL, &exp, &test_ver), NS_OK);
+    assert_int_equal(lookup(ns, "f")->size, 1500);
+    roundtrip(ns);   /* a replacement under way survives a checkpoint */
+    assert_int_equal(namespace_report(ns, d3, 1, 3, 1000, g3, NULL, &exp, &test_ver), NS_OK);
+    const ns_file *f = lookup(ns, "f");
+    assert_int_equal(f->size, 2000);
+    assert_string_equal(f->fileid, d3);
+    assert_false(f->replaces);
+    assert_true(namespace_take_doomed(ns, &d));
+    assert_string_equal(d.fileid, id);
+    assert_int_equal(d.n, 2);
+    namespace_doomed_free(&d);
+    assert_int_equal(namespace_report(ns, id, 0, 1, 1000, g2, NULL, &exp, &test_ver), NS_NOT_FOUND);
+    roundtrip(ns);   /* and so does the alias */
+
+    /* an empty replacement switches at once; then a delete takes it and
+     * a replacement under way with it */
+    assert_int_equal(namespace_overwrite(ns, "f", 0, 1000, 1, &g2, d2), NS_OK);
+    assert_int_equal(lookup(ns, "f")->size, 0);
+    assert_true(namespace_take_doomed(ns, &d));
+    assert_string_equal(d.fileid, d3);
+    namespace_doomed_free(&d);
+    assert_int_equal(namespace_overwrite(ns, "f", 1000, 1000, 1, &g3, d3), NS_OK);
+    assert_int_equal(namespace_report(ns, d3, 0, 4, 1000, g3, NULL, &exp, &test_ver), NS_OK);
+    assert_string_equal(lookup(ns, "f")->fileid, d3);
+    assert_false(namespace_take_doomed(ns, &d));   /* the empty version held nothing */
+    assert_int_equal(namespace_overwrite(ns, "f", 2000, 1000, 1, &g2, d2), NS_OK);
+    assert_int_equal(namespace_report(ns, d2, 0, 5, 1000, g2, NULL, &exp, &test_ver), NS_OK);
+    assert_int_equal(namespace_remove(ns, "f", &d), NS_OK);
+    assert_string_equal(d.fileid, d3);
+    namespace_doomed_free(&d);
+    assert_true(namespace_take_doomed(ns, &d));   /* the replacement's stored chunk */
+    assert_string_equal(d.fileid, d2);
+    namespace_doomed_free(&d);
+    assert_null(lookup(ns, "f"));
+    assert_int_equal(namespace_with_file(ns, d2, grab, &r), NS_NOT_FOUND);
+    assert_int_equal(namespace_create(ns, "f", 10, 1000, 1, &gen), NS_OK);
+    assert_string_equal(lookup(ns, "f")->fileid, id);
+    namespace_free(ns);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -429,6 +532,7 @@ int main(void)
         cmocka_unit_test(test_reports_checked),
         cmocka_unit_test(test_only_first_copy_settles),
         cmocka_unit_test(test_exists_and_remove),
+        cmocka_unit_test(test_overwrite_beside),
         cmocka_unit_test(test_stale_generation_refused),
         cmocka_unit_test(test_allocate),
         cmocka_unit_test(test_version_moves_with_mutation),

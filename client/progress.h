@@ -18,8 +18,9 @@ typedef struct {
 } progress;
 
 void progress_start(progress *p, bool enabled, const char *verb, const char *name, uint64_t total);
-/* Redraws at most ten times a second; done counts from base. */
-void progress_update(progress *p, uint64_t done);
+/* Redraws at most ten times a second; done counts from base. waiting
+ * (NULL or "": none) says what the transfer is held up by. */
+void progress_update(progress *p, uint64_t done, const char *waiting);
 /* Ends the line; on success prints the final size and rate. */
 void progress_end(progress *p, bool ok, uint64_t done);
 

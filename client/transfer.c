@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "addr.h"
@@ -86,6 +87,10 @@ typedef struct {
     iobuf_pool *pool;            /* uploads: the read-ahead blocks' memory, and */
     unsigned blocks;             /* how many of them this chunk may have */
     _Atomic uint64_t shown;      /* bytes of this chunk the progress line counts */
+    _Atomic(const char *) busy;  /* the server of the attempt in flight (NULL: none) */
+    uint64_t seen_shown;         /* the progress line's: shown when it last moved */
+    const char *seen_server;     /* (or went to another server), */
+    int64_t seen_ms;             /* and when (under the state's mu) */
     sha256_stream *hash;         /* of this attempt's bytes */
     uint32_t held[PROTO_MAX_REPLICATION];   /* uploads: servers known to hold the chunk (hashes) */
     unsigned nheld;
@@ -356,6 +361,7 @@ static bool transfer_job_start(transfer_job *j, CURL *h)
     j->body[0] = j->curl_err[0] = '\0';
     if (!transfer_rehash(j))
         return false;
+    atomic_store(&j->busy, j->server);
 
     j->h = h;
     httpc_configure(h, 5000);
@@ -554,6 +560,7 @@ static httpc_job_next transfer_finish(void *ud, size_t i, CURL *h, CURLcode rc)
     transfer_job *j = &t->jobs[i];
     (void)h;
     char why[600];
+    atomic_store(&j->busy, NULL);
     transfer_outcome out = transfer_judge(j, rc, why, sizeof why);
     if (out == JOB_OK) {
         atomic_store_explicit(&j->shown, j->length, memory_order_relaxed);
@@ -579,8 +586,19 @@ static httpc_job_next transfer_finish(void *ud, size_t i, CURL *h, CURLcode rc)
     return HTTPC_JOB_STOP;
 }
 
-/* Keeps the progress line current (whichever worker gets there first) and
- * stops a worker once another has failed. */
+static int64_t transfer_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Keeps the progress line current (whichever worker gets there first),
+ * naming the transfer in flight that has stood still longest when that is
+ * TRANSFER_WAIT_SHOWN_MS or more (an upload whose bytes are all sent waits
+ * for the pipeline's answer; a read, for a hung server), and stops a
+ * worker once another has failed. */
+#define TRANSFER_WAIT_SHOWN_MS 2000
 static bool transfer_tick(void *ud)
 {
     transfer_state *t = ud;
@@ -589,9 +607,29 @@ static bool transfer_tick(void *ud)
     if (t->o->prog && pthread_mutex_trylock(&t->mu) == 0) {
         size_t started = atomic_load(&t->next);
         uint64_t moved = 0;
-        for (size_t i = 0; i < started && i < t->njobs; i++)
-            moved += atomic_load_explicit(&t->jobs[i].shown, memory_order_relaxed);
-        progress_update(t->o->prog, moved);
+        int64_t now = transfer_now_ms(), still = 0;
+        const char *slow = NULL;
+        uint32_t slow_chunk = 0;
+        for (size_t i = 0; i < started && i < t->njobs; i++) {
+            transfer_job *j = &t->jobs[i];
+            uint64_t s = atomic_load_explicit(&j->shown, memory_order_relaxed);
+            const char *server = atomic_load(&j->busy);
+            moved += s;
+            if (!server || s != j->seen_shown || server != j->seen_server || j->seen_ms == 0) {
+                j->seen_shown = s;
+                j->seen_server = server;
+                j->seen_ms = now;
+            } else if (now - j->seen_ms > still) {
+                still = now - j->seen_ms;
+                slow = server;
+                slow_chunk = j->chunk;
+            }
+        }
+        char note[PROTO_MAX_SERVER_ADDR + 64] = "";
+        if (slow && still >= TRANSFER_WAIT_SHOWN_MS)
+            snprintf(note, sizeof note, "%s (chunk %" PRIu32 ", %" PRId64 " s)", slow, slow_chunk,
+                     still / 1000);
+        progress_update(t->o->prog, moved, note);
         pthread_mutex_unlock(&t->mu);
     }
     return true;

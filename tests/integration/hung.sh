@@ -18,10 +18,16 @@ ok "the lead copy turns from chunk to chunk: $(echo $leads | tr -s ' ')"
 
 kill -STOP "$CS_PID_cs2"
 start=$SECONDS
-client --action read --filename f --output-filename "$T/f.out" 2>"$T/read.err" || rc=$?
+# On a terminal (script gives it one), so the progress line is drawn: it
+# must say which server it waits for, not sit at a percentage.
+script -qec "'$MINIDFS' client --master '$MASTER' --action read --filename f --output-filename '$T/f.out'" \
+    "$T/typescript" >/dev/null </dev/null || rc=$?
 took=$((SECONDS - start))
 kill -CONT "$CS_PID_cs2"
-[ "${rc:-0}" -eq 0 ] || fail "the read with a hung chunkserver failed: $(cat "$T/read.err")"
+[ "${rc:-0}" -eq 0 ] || fail "the read with a hung chunkserver failed: $(tr '\r' '\n' <"$T/typescript" | tail -3)"
 cmp "$T/f" "$T/f.out" || fail "the read with a hung chunkserver differs"
 [ "$took" -le 40 ] || fail "a hung chunkserver held a 40-chunk read for $took s"
 ok "a hung chunkserver: the read took $took s (one stall, then the other copies)"
+grep -aq "waiting for ${CS_ADDR_cs2} (chunk [0-9]*, [0-9]* s)" "$T/typescript" ||
+    fail "the progress line did not say what it waited for: $(tr '\r' '\n' <"$T/typescript" | tail -3)"
+ok "the progress line names the hung server it waits for"

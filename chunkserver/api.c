@@ -1,8 +1,10 @@
 /*
  * api.c - the chunkserver's HTTP router and its read side. Each connection
  * has its own thread (transfers are long and block on the disk); uploads
- * are handed to receive.c, downloads are answered straight from the chunk
- * file with sendfile. Must never read a chunk into memory to serve it.
+ * are handed to receive.c (until the master link is up, they are answered
+ * 503 instead), downloads are answered straight from the chunk file with
+ * sendfile and counted in /stats. Must never read a chunk into memory to
+ * serve it.
  */
 #include "chunkserver.h"
 
@@ -87,6 +89,8 @@ static enum MHD_Result cs_api_serve(chunkserver *cs, struct MHD_Connection *c, c
     }
     enum MHD_Result ret = MHD_queue_response(c, status, r);
     MHD_destroy_response(r);
+    if (ret == MHD_YES)   /* queued: what the answer carries (a HEAD's counts too) */
+        atomic_fetch_add(&cs->stats.bytes_served, len);
     return ret;
 }
 
@@ -115,8 +119,9 @@ static enum MHD_Result cs_api_stats(chunkserver *cs, struct MHD_Connection *c)
 {
     return httpd_reply_json(
         c, MHD_HTTP_OK,
-        json_pack("{s:I,s:I,s:I,s:I,s:I}", "bytesReceived",
-                  (json_int_t)atomic_load(&cs->stats.bytes_received), "bytesForwarded",
+        json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "bytesReceived",
+                  (json_int_t)atomic_load(&cs->stats.bytes_received), "bytesServed",
+                  (json_int_t)atomic_load(&cs->stats.bytes_served), "bytesForwarded",
                   (json_int_t)atomic_load(&cs->stats.bytes_forwarded), "chunksStored",
                   (json_int_t)atomic_load(&cs->stats.chunks_stored), "chunksScrubbed",
                   (json_int_t)atomic_load(&cs->stats.scrub.chunks), "scrubPasses",

@@ -20,6 +20,7 @@
 typedef struct {
     _Atomic uint64_t bytes_received;    /* chunk bytes taken in (PUT and multipart) */
     _Atomic uint64_t bytes_forwarded;   /* chunk bytes passed down a pipeline */
+    _Atomic uint64_t bytes_served;      /* chunk bytes of the answers to reads (ranges included) */
     _Atomic uint64_t chunks_stored;
     _Atomic uint64_t active;            /* uploads in progress (the load in heartbeats) */
     scrub_counters scrub;               /* the background scrubbing's progress */

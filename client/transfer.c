@@ -6,8 +6,10 @@
  * libcurl multi handle, reusing connections across chunks; a chunk's
  * reading, hashing and sending then run beside another chunk's. Owns the
  * curl handles, the workers and per-chunk state for the duration of one
- * transfer_run, and the run's list of servers that failed a transfer
- * (tried last by later chunks). Must never buffer more than curl's own
+ * transfer_run, the run's list of servers that failed a transfer (tried
+ * last by later chunks) and its observed download speed, which gives every
+ * chunk download a deadline: one past it moves to another replica and
+ * resumes at the byte it reached. Must never buffer more than curl's own
  * buffers, and never report success for a chunk unless the server said 200
  * and (downloads) exactly the chunk's length arrived, or (uploads) enough
  * servers hold it.
@@ -43,6 +45,15 @@
 #define TRANSFER_STALL_BYTES 16384L
 #define TRANSFER_STALL_READ_SECONDS 10L
 #define TRANSFER_STALL_WRITE_SECONDS 30L
+/* A download gets a deadline once TRANSFER_DEADLINE_SAMPLES chunks of
+ * the run have come in: TRANSFER_DEADLINE_BASE_MS plus TRANSFER_DEADLINE_
+ * FACTOR times what its bytes take at the run's observed speed per
+ * transfer. Past it, while another replica is left, the read moves on to
+ * that replica and resumes where it stopped: a slow server costs a
+ * moment, not the stall timeout, and no byte is fetched twice. */
+#define TRANSFER_DEADLINE_SAMPLES 3
+#define TRANSFER_DEADLINE_BASE_MS 2000
+#define TRANSFER_DEADLINE_FACTOR 4
 /* Servers that failed a transfer in this run, tried last from then on. */
 #define TRANSFER_MAX_SUSPECTS 64
 /* --parallel 0: enough chunks at once to keep this many bytes in flight
@@ -64,9 +75,20 @@
  * first. */
 #define TRANSFER_MAX_WORKERS 4u
 
+/* The run's observed download speed: bytes and milliseconds of the
+ * attempts that finished, summed over every worker. */
+typedef struct {
+    _Atomic uint64_t bytes, ms, count;
+} transfer_speed;
+
 typedef struct {
     const transfer_opts *o;
     const client_layout *L;
+    transfer_speed *speed;
+    int64_t attempt_ms;          /* when this attempt started */
+    uint64_t attempt_from;       /* and at which byte of the chunk */
+    bool may_move;               /* downloads: another replica is left to move to */
+    bool late;                   /* this attempt was past its deadline, and given up */
     uint32_t index;              /* the chunk's place in the layout's window */
     uint32_t chunk;              /* its index in the file, for messages */
     uint64_t offset, length;
@@ -184,8 +206,18 @@ static size_t transfer_deliver(char *p, size_t size, size_t nmemb, void *ud)
 {
     transfer_job *j = ud;
     size_t n = size * nmemb;
-    if (j->status == 0)
+    if (j->status == 0) {
         curl_easy_getinfo(j->h, CURLINFO_RESPONSE_CODE, &j->status);
+        /* a resumed attempt whose server ignored the range: from the start
+         * (what was delivered already is skipped below) */
+        if (j->status == 200 && j->pos > 0) {
+            if (!transfer_rehash(j)) {
+                snprintf(j->local_err, sizeof j->local_err, "cannot hash chunk %u", j->chunk);
+                return 0;
+            }
+            j->pos = 0;
+        }
+    }
     if (j->status != 200 && j->status != 206)
         return transfer_keep_body(j, p, n);
     if (j->pos + n > j->length) {
@@ -328,6 +360,36 @@ static bool transfer_is_suspect(const char *server)
     return known;
 }
 
+static int64_t transfer_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* libcurl calls this at least once a second while a download that may
+ * move runs: the attempt's deadline, from what the run has seen so far
+ * (an attempt that began before there was anything to go by gets one as
+ * soon as there is). */
+static int transfer_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                             curl_off_t ulnow)
+{
+    (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+    transfer_job *j = ud;
+    uint64_t nb = atomic_load(&j->speed->bytes), nms = atomic_load(&j->speed->ms);
+    if (nb == 0 || atomic_load(&j->speed->count) < TRANSFER_DEADLINE_SAMPLES)
+        return 0;
+    double per_ms = (double)nb / (double)(nms ? nms : 1);
+    int64_t deadline = j->attempt_ms + TRANSFER_DEADLINE_BASE_MS +
+                       (int64_t)(TRANSFER_DEADLINE_FACTOR * (double)(j->length - j->attempt_from) /
+                                 per_ms);
+    if (transfer_now_ms() > deadline) {
+        j->late = true;
+        return 1;   /* aborts this attempt; transfer_judge moves it on */
+    }
+    return 0;
+}
+
 static bool transfer_job_start(transfer_job *j, CURL *h)
 {
     if (j->next >= j->ncand)
@@ -354,13 +416,22 @@ static bool transfer_job_start(transfer_job *j, CURL *h)
         return false;
     if (j->o->upload && !transfer_open_input(j))
         return false;
-    j->pos = 0;
+    /* A download that another server left part way resumes there: the
+     * hash so far covers exactly bytes 0 .. pos-1. */
+    bool resume = !j->o->upload && j->pos > 0 && j->pos < j->length;
+    if (!resume) {
+        j->pos = 0;
+        if (!transfer_rehash(j))
+            return false;
+    }
     atomic_store_explicit(&j->shown, j->o->upload ? 0 : j->delivered, memory_order_relaxed);
     j->status = 0;
     j->bodylen = 0;
     j->body[0] = j->curl_err[0] = '\0';
-    if (!transfer_rehash(j))
-        return false;
+    j->attempt_ms = transfer_now_ms();
+    j->attempt_from = j->pos;
+    j->late = false;
+    j->may_move = !j->o->upload && j->next < j->ncand;
     atomic_store(&j->busy, j->server);
 
     j->h = h;
@@ -388,8 +459,12 @@ static bool transfer_job_start(transfer_job *j, CURL *h)
         /* Exactly the chunk's length: an append in progress may have made
          * the stored chunk longer than the file's committed end. */
         char range[64];
-        snprintf(range, sizeof range, "0-%llu", (unsigned long long)(j->length - 1));
+        snprintf(range, sizeof range, "%llu-%llu", (unsigned long long)j->pos,
+                 (unsigned long long)(j->length - 1));
         curl_easy_setopt(h, CURLOPT_RANGE, range);
+        curl_easy_setopt(h, CURLOPT_NOPROGRESS, j->may_move ? 0L : 1L);
+        curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, transfer_progress);
+        curl_easy_setopt(h, CURLOPT_XFERINFODATA, j);
         curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
         curl_easy_setopt(h, CURLOPT_BUFFERSIZE, (long)TRANSFER_DOWNLOAD_BUFFER);
         curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, transfer_deliver);
@@ -464,6 +539,7 @@ static transfer_outcome transfer_bad_replica(transfer_job *j, const char *what, 
         return JOB_FATAL;
     }
     j->delivered = 0;
+    j->pos = 0;   /* the next replica starts over: these bytes are suspect */
     return JOB_RETRY;
 }
 
@@ -474,6 +550,13 @@ static transfer_outcome transfer_judge(transfer_job *j, CURLcode rc, char *why, 
     if (j->local_err[0]) {
         snprintf(why, whylen, "%s", j->local_err);
         return JOB_FATAL;
+    }
+    if (rc == CURLE_ABORTED_BY_CALLBACK && j->late) {
+        snprintf(why, whylen, "%s: past its deadline (%" PRIu64 " of %" PRIu64 " bytes in %" PRId64
+                 " ms, far slower than this run's other transfers)", j->server, j->pos - j->attempt_from,
+                 j->length - j->attempt_from, transfer_now_ms() - j->attempt_ms);
+        transfer_suspect(j->server);
+        return JOB_RETRY;
     }
     if (rc != CURLE_OK) {
         snprintf(why, whylen, "%s: %s", j->server, j->curl_err[0] ? j->curl_err : curl_easy_strerror(rc));
@@ -491,8 +574,13 @@ static transfer_outcome transfer_judge(transfer_job *j, CURLcode rc, char *why, 
         }
         const char *want = j->L->chunks[j->index].sha;
         char got[SHA256_HEX_LEN + 1];
-        if (!want || (sha256_stream_final_hex(j->hash, got) && strcmp(got, want) == 0))
+        if (!want || (sha256_stream_final_hex(j->hash, got) && strcmp(got, want) == 0)) {
+            int64_t took = transfer_now_ms() - j->attempt_ms;
+            atomic_fetch_add(&j->speed->bytes, j->length - j->attempt_from);
+            atomic_fetch_add(&j->speed->ms, (uint64_t)(took > 0 ? took : 1));
+            atomic_fetch_add(&j->speed->count, 1);
             return JOB_OK;
+        }
         return transfer_bad_replica(j, "its bytes hash to the wrong SHA-256", why, whylen);
     }
     if (!j->o->upload && status == 404)
@@ -584,13 +672,6 @@ static httpc_job_next transfer_finish(void *ud, size_t i, CURL *h, CURLcode rc)
                       t->o->upload ? "upload" : "download",
                       t->o->upload ? "chunkserver" : "replica", why);
     return HTTPC_JOB_STOP;
-}
-
-static int64_t transfer_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Keeps the progress line current (whichever worker gets there first),
@@ -700,9 +781,15 @@ bool transfer_run(const transfer_opts *o, const client_layout *L, char *err, siz
     err[0] = '\0';
     transfer_job *jobs = calloc(n, sizeof *jobs);
     iobuf_pool *pool = NULL;
+    transfer_speed speed;
+    atomic_init(&speed.bytes, 0);
+    atomic_init(&speed.ms, 0);
+    atomic_init(&speed.count, 0);
     bool ok = jobs != NULL;
-    for (size_t i = 0; ok && i < n; i++)
+    for (size_t i = 0; ok && i < n; i++) {
         ok = transfer_job_init(&jobs[i], o, L, (uint32_t)i);
+        jobs[i].speed = &speed;
+    }
     if (!ok) {
         snprintf(err, errlen, "out of memory");
     } else {

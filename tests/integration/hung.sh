@@ -1,8 +1,10 @@
 # hung.sh - a chunkserver that hangs (stopped: its port still accepts
-# connections, nothing answers) costs a read one stall, not one per chunk:
-# a transfer that moves next to nothing for 10 s goes to the next replica,
-# and the server is tried last for the rest of the run. And the lead copy
-# of each chunk in /get turns from chunk to chunk, so reads spread.
+# connections, nothing answers) costs a read one short stall, not one per
+# chunk: a chunk past its deadline (from the run's observed speed; or, before
+# there is any, one that moves next to nothing for 10 s) goes to the next
+# replica, and the server is tried last for the rest of the run; the
+# progress line says what it waits for meanwhile. And the lead copy of each
+# chunk in /get turns from chunk to chunk, so reads spread.
 . "$(dirname "$0")/lib.sh"
 
 CS=1000000
@@ -26,7 +28,7 @@ took=$((SECONDS - start))
 kill -CONT "$CS_PID_cs2"
 [ "${rc:-0}" -eq 0 ] || fail "the read with a hung chunkserver failed: $(tr '\r' '\n' <"$T/typescript" | tail -3)"
 cmp "$T/f" "$T/f.out" || fail "the read with a hung chunkserver differs"
-[ "$took" -le 40 ] || fail "a hung chunkserver held a 40-chunk read for $took s"
+[ "$took" -le 15 ] || fail "a hung chunkserver held a 40-chunk read for $took s"
 ok "a hung chunkserver: the read took $took s (one stall, then the other copies)"
 grep -aq "waiting for ${CS_ADDR_cs2} (chunk [0-9]*, [0-9]* s)" "$T/typescript" ||
     fail "the progress line did not say what it waited for: $(tr '\r' '\n' <"$T/typescript" | tail -3)"

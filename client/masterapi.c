@@ -574,6 +574,18 @@ void masterapi_report_bad(const char *master, const char *chunk_id, const char *
     json_decref(doc);
 }
 
+void masterapi_report_unreachable(const char *master, const char *server)
+{
+    char url[600], err[256];
+    snprintf(url, sizeof url, "%s%s", master, PROTO_PATH_UNREACHABLE);
+    json_t *body = json_pack("{s:s}", PROTO_F_CHUNKSERVER, server);
+    httpc_response resp;
+    /* Once, briefly: a hint for the master, never worth holding a transfer. */
+    if (body && httpc_json("POST", url, body, 2000, &resp, err, sizeof err))
+        httpc_response_free(&resp);
+    json_decref(body);
+}
+
 bool masterapi_list(const char *master, json_t **files, char *err, size_t errlen)
 {
     char url[600];

@@ -79,6 +79,10 @@ bool masterapi_append_end(const char *master, const char *name, uint64_t token, 
 /* POST /badChunk: server handed out chunk_id with the wrong bytes (best
  * effort; the master asks the server to check it). */
 void masterapi_report_bad(const char *master, const char *chunk_id, const char *server);
+/* Tells the master (best effort, one short try) that server refused or
+ * never answered a connection: clients that cannot reach a chunkserver
+ * get it shunned. */
+void masterapi_report_unreachable(const char *master, const char *server);
 /* DELETE /files?name= */
 bool masterapi_delete(const char *master, const char *name, char *err, size_t errlen);
 

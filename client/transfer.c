@@ -335,7 +335,7 @@ static pthread_mutex_t transfer_suspects_mu = PTHREAD_MUTEX_INITIALIZER;
 static uint32_t transfer_suspects[TRANSFER_MAX_SUSPECTS];
 static unsigned transfer_nsuspects;
 
-static void transfer_suspect(const char *server)
+static bool transfer_suspect(const char *server)
 {
     uint32_t h = chunkid_hash(server);
     pthread_mutex_lock(&transfer_suspects_mu);
@@ -347,6 +347,7 @@ static void transfer_suspect(const char *server)
     if (transfer_nsuspects > TRANSFER_MAX_SUSPECTS)
         transfer_nsuspects = TRANSFER_MAX_SUSPECTS;
     pthread_mutex_unlock(&transfer_suspects_mu);
+    return !known;
 }
 
 static bool transfer_is_suspect(const char *server)
@@ -560,7 +561,13 @@ static transfer_outcome transfer_judge(transfer_job *j, CURLcode rc, char *why, 
     }
     if (rc != CURLE_OK) {
         snprintf(why, whylen, "%s: %s", j->server, j->curl_err[0] ? j->curl_err : curl_easy_strerror(rc));
-        transfer_suspect(j->server);   /* unreachable, or too slow */
+        double connected = 0;
+        curl_easy_getinfo(j->h, CURLINFO_CONNECT_TIME, &connected);
+        bool never = rc == CURLE_COULDNT_CONNECT || (rc == CURLE_OPERATION_TIMEDOUT && connected == 0);
+        /* unreachable, or too slow; a server we could not even connect to
+         * is the master's business too (once per run) */
+        if (transfer_suspect(j->server) && never && j->o->master)
+            masterapi_report_unreachable(j->o->master, j->server);
         return JOB_RETRY;
     }
     if (status == 200 || (status == 206 && !j->o->upload)) {

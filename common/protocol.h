@@ -21,6 +21,7 @@
 #define PROTO_PATH_ALLOCATE      "/allocate"         /* POST: a chunk handle, its replicas and lease */
 #define PROTO_PATH_CHUNK_REPORT  "/chunkreport"      /* POST: a chunkserver lists the chunks it holds (extension) */
 #define PROTO_PATH_BAD_CHUNK     "/badChunk"         /* POST: a replica read back wrong (extension) */
+#define PROTO_PATH_UNREACHABLE   "/unreachable"      /* POST: a client could not connect to a chunkserver (extension) */
 #define PROTO_PATH_APPEND        "/append"           /* POST: begin appending to a file (extension) */
 #define PROTO_PATH_APPEND_DONE   "/appendDone"       /* POST: commit or abandon an append (extension) */
 #define PROTO_PATH_PLAN          "/plan"             /* GET ?id=&generation=&from=: more of a plan (extension) */
@@ -82,6 +83,8 @@
 #define PROTO_F_COPY             "replicate"        /* extension: [[chunk id, target], ...] to copy */
 #define PROTO_F_CORRUPT          "corrupt"          /* extension: /badChunk from the holder itself */
 #define PROTO_F_LOST             "lost"             /* extension: /badChunk, the holder's copy vanished */
+#define PROTO_F_UNREACHABLE      "unreachable"      /* extension: /chunkservers, shunned: clients cannot reach it */
+#define PROTO_F_SHUNNED          "shunned"          /* extension: /unreachable's answer */
 #define PROTO_F_TOKEN            "token"            /* extension: an append in progress */
 #define PROTO_F_ABORT            "abort"            /* extension: /appendDone gives the append up */
 #define PROTO_F_FILL             "fill"             /* extension: /append's partial last chunk */

@@ -368,6 +368,33 @@ static enum MHD_Result master_api_bad_chunk(master *m, struct MHD_Connection *c,
     return httpd_reply_json(c, MHD_HTTP_OK, json_object());
 }
 
+/* ---- POST /unreachable ---- */
+
+/* A client could not connect to a chunkserver that reaches the master.
+ * Enough such reports shun it for a while (registry.h says how, and why
+ * no client can shun a whole cluster). */
+static enum MHD_Result master_api_unreachable(master *m, struct MHD_Connection *c, json_t *req)
+{
+    char err[256], addr[PROTO_MAX_SERVER_ADDR], peer[128] = "";
+    const char *server;
+    if (!jsonf_string(req, PROTO_F_CHUNKSERVER, &server, err, sizeof err))
+        return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "%s", err);
+    enum MHD_Result ret;
+    int idx = master_api_known_server(m, c, req, PROTO_F_CHUNKSERVER, server, MHD_HTTP_NOT_FOUND,
+                                      addr, &ret);
+    if (idx < 0)
+        return ret;
+    int64_t now = registry_now_ms();
+    bool shunned = registry_report_unreachable(m->reg, (uint16_t)idx, now);
+    httpd_peer_host(c, peer, sizeof peer);
+    if (shunned)
+        log_warn("chunkserver %s: clients cannot connect to it (the last of %d reports in %d s: "
+                 "%s); no new chunks there and its copies counted out for %d s", addr,
+                 REGISTRY_SHUN_REPORTS, REGISTRY_SHUN_MS / 1000, peer, REGISTRY_SHUN_MS / 1000);
+    return httpd_reply_json(c, MHD_HTTP_OK, json_pack("{s:b}", PROTO_F_SHUNNED,
+                                                      registry_shunned(m->reg, (uint16_t)idx, now)));
+}
+
 /* ---- plans: POST /upload, GET /plan ---- */
 
 /* No new chunk is placed in safe mode: placed among the first servers
@@ -673,6 +700,7 @@ static enum MHD_Result master_api_upload_ok(master *m, struct MHD_Connection *c,
     switch (st) {
     case NS_OK:
         log_debug("chunk %s stored on %s", id, addr);
+        registry_reachable(m->reg, (uint16_t)idx);   /* someone reached it with the bytes */
         return httpd_reply_json(c, MHD_HTTP_OK,
                                 json_pack("{s:I}", PROTO_F_VERSION, (json_int_t)version));
     case NS_BAD_SUM:
@@ -1105,9 +1133,11 @@ static enum MHD_Result master_api_chunkservers(master *m, struct MHD_Connection 
     json_t *list = json_array();
     size_t n = registry_count(m->reg);
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(list, json_pack("{s:s,s:b,s:I,s:I,s:I}", PROTO_F_URL,
+        json_array_append_new(list, json_pack("{s:s,s:b,s:b,s:I,s:I,s:I}", PROTO_F_URL,
                                               registry_addr(m->reg, (uint16_t)i), PROTO_F_LIVE,
-                                              registry_live(m->reg, (uint16_t)i, now),
+                                              registry_heard(m->reg, (uint16_t)i, now),
+                                              PROTO_F_UNREACHABLE,
+                                              registry_shunned(m->reg, (uint16_t)i, now),
                                               PROTO_F_LAST_SEEN_MS,
                                               (json_int_t)(now - registry_last_seen(m->reg, (uint16_t)i)),
                                               PROTO_F_LOAD,
@@ -1181,6 +1211,9 @@ enum MHD_Result master_api_handle(void *cls, struct MHD_Connection *c, const cha
                     : httpd_reply_not_allowed(c, method, url, "POST");
     if (!strcmp(url, PROTO_PATH_BAD_CHUNK))
         return post ? master_api_with_json(m, c, r, master_api_bad_chunk)
+                    : httpd_reply_not_allowed(c, method, url, "POST");
+    if (!strcmp(url, PROTO_PATH_UNREACHABLE))
+        return post ? master_api_with_json(m, c, r, master_api_unreachable)
                     : httpd_reply_not_allowed(c, method, url, "POST");
     if (!strcmp(url, PROTO_PATH_REGISTER))
         return post ? master_api_with_json(m, c, r, master_api_register)

@@ -3,7 +3,9 @@
  * and never removed; an entry's address is written once before the entry
  * is published (count is released after it), so readers of an index below
  * count need no lock. Last-seen times are atomics, updated by the thread
- * that serves a chunkserver's heartbeat, and by nothing else.
+ * that serves a chunkserver's heartbeat, and by nothing else; so are the
+ * ends of shunning (clients could not reach the server), set under the
+ * lock from the clients' reports.
  */
 #include "registry.h"
 
@@ -19,7 +21,10 @@
 typedef struct {
     char addr[PROTO_MAX_SERVER_ADDR];
     _Atomic int64_t last_seen_ms;
+    _Atomic int64_t shunned_until_ms;   /* 0: not shunned */
     /* under the lock: */
+    int64_t reports[REGISTRY_SHUN_REPORTS];   /* clients that could not connect: when */
+    unsigned next_report;
     char rack[REGISTRY_RACK_MAX];
     uint64_t capacity, used;
     uint32_t load;
@@ -76,6 +81,8 @@ int registry_register(registry *r, const char *addr, int64_t now_ms)
 {
     int i = registry_find(r, addr);
     if (i >= 0) {
+        if (!registry_heard(r, (uint16_t)i, now_ms))
+            registry_reachable(r, (uint16_t)i);   /* back after a silence: a new start */
         atomic_store(&r->e[i].last_seen_ms, now_ms);
         return i;
     }
@@ -109,9 +116,61 @@ int64_t registry_last_seen(const registry *r, uint16_t index)
     return atomic_load(&r->e[index].last_seen_ms);
 }
 
-bool registry_live(const registry *r, uint16_t index, int64_t now_ms)
+bool registry_heard(const registry *r, uint16_t index, int64_t now_ms)
 {
     return now_ms - atomic_load(&r->e[index].last_seen_ms) <= r->dead_after_ms;
+}
+
+bool registry_shunned(const registry *r, uint16_t index, int64_t now_ms)
+{
+    return atomic_load(&r->e[index].shunned_until_ms) > now_ms;
+}
+
+bool registry_live(const registry *r, uint16_t index, int64_t now_ms)
+{
+    return registry_heard(r, index, now_ms) && !registry_shunned(r, index, now_ms);
+}
+
+bool registry_report_unreachable(registry *r, uint16_t index, int64_t now_ms)
+{
+    size_t n = registry_count(r);
+    if (index >= n)
+        return false;
+    pthread_mutex_lock(&r->lock);
+    registry_entry *e = &r->e[index];
+    e->reports[e->next_report++ % REGISTRY_SHUN_REPORTS] = now_ms;
+    bool all_recent = true;
+    for (unsigned k = 0; k < REGISTRY_SHUN_REPORTS; k++)
+        all_recent = all_recent && e->reports[k] && now_ms - e->reports[k] <= REGISTRY_SHUN_MS;
+    bool shun = false;
+    if (all_recent && registry_heard(r, index, now_ms)) {
+        /* A minority at most: the servers heard from, and of them shunned. */
+        size_t heard = 0, shunned = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (!registry_heard(r, (uint16_t)i, now_ms))
+                continue;
+            heard++;
+            shunned += i != index && registry_shunned(r, (uint16_t)i, now_ms);
+        }
+        shun = (shunned + 1) * 2 < heard;
+        if (shun) {
+            shun = !registry_shunned(r, index, now_ms);   /* newly */
+            atomic_store(&e->shunned_until_ms, now_ms + REGISTRY_SHUN_MS);
+        }
+    }
+    pthread_mutex_unlock(&r->lock);
+    return shun;
+}
+
+void registry_reachable(registry *r, uint16_t index)
+{
+    if (index >= registry_count(r))
+        return;
+    pthread_mutex_lock(&r->lock);
+    registry_entry *e = &r->e[index];
+    memset(e->reports, 0, sizeof e->reports);
+    atomic_store(&e->shunned_until_ms, 0);
+    pthread_mutex_unlock(&r->lock);
 }
 
 size_t registry_count(const registry *r)

@@ -5,7 +5,13 @@
  * small index the first time it registers; the index never changes and is
  * never reused, so the namespace can store indices instead of strings.
  * Chunkservers re-register every heartbeat; one that has been silent for
- * dead_after_ms is not live and gets no new chunks.
+ * dead_after_ms is not live and gets no new chunks. Nor is one the clients
+ * cannot reach though it reaches the master: REGISTRY_SHUN_REPORTS client
+ * reports within REGISTRY_SHUN_MS shun it for REGISTRY_SHUN_MS (no new
+ * chunks, its copies counted out by repair, listed last to readers) -
+ * never more than a minority of the live servers at once, so no client
+ * can shun a cluster; a stored chunk from it, or its return after a
+ * silence, lifts it.
  */
 #ifndef MINIDFS_REGISTRY_H
 #define MINIDFS_REGISTRY_H
@@ -18,6 +24,8 @@
 
 #define REGISTRY_MAX PROTO_MAX_CHUNKSERVERS
 #define REGISTRY_RACK_MAX 64
+#define REGISTRY_SHUN_REPORTS 3
+#define REGISTRY_SHUN_MS 30000
 
 /* What placement needs to know of one chunkserver. */
 typedef struct {
@@ -47,7 +55,15 @@ size_t registry_live_info(registry *r, int64_t now_ms, registry_info *out, size_
 
 /* The address of a valid index; the string lives as long as r. */
 const char *registry_addr(const registry *r, uint16_t index);
+/* Heard from within dead_after_ms, and not shunned. */
 bool registry_live(const registry *r, uint16_t index, int64_t now_ms);
+/* Heard from within dead_after_ms (whatever the clients say). */
+bool registry_heard(const registry *r, uint16_t index, int64_t now_ms);
+/* A client could not connect to index. True when that shuns it now. */
+bool registry_report_unreachable(registry *r, uint16_t index, int64_t now_ms);
+/* Reachable after all (a chunk stored there): the reports are forgotten. */
+void registry_reachable(registry *r, uint16_t index);
+bool registry_shunned(const registry *r, uint16_t index, int64_t now_ms);
 int64_t registry_last_seen(const registry *r, uint16_t index);
 size_t registry_count(const registry *r);
 /* Writes up to max live indices, in registration order; returns how many. */

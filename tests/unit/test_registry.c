@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <stdio.h>
+
 #include <cmocka.h>
 
 #include "registry.h"
@@ -35,10 +37,57 @@ static void test_register_and_liveness(void **state)
     registry_free(r);
 }
 
+/* Servers the clients cannot reach: shunned after REGISTRY_SHUN_REPORTS
+ * reports within REGISTRY_SHUN_MS, for that long, a minority at most;
+ * lifted by a chunk stored there or a return after a silence. */
+static void test_shunning(void **state)
+{
+    (void)state;
+    registry *r = registry_new(10000);
+    const int64_t t = 1000000;
+    for (int i = 0; i < 5; i++) {
+        char a[32];
+        snprintf(a, sizeof a, "127.0.0.1:%d/", 8001 + i);
+        assert_int_equal(registry_register(r, a, t), i);
+    }
+    /* reports spread wider than the window never shun */
+    assert_false(registry_report_unreachable(r, 0, t));
+    assert_false(registry_report_unreachable(r, 0, t + REGISTRY_SHUN_MS));
+    assert_false(registry_report_unreachable(r, 0, t + 2 * REGISTRY_SHUN_MS + 1));
+    assert_false(registry_shunned(r, 0, t + 2 * REGISTRY_SHUN_MS + 1));
+    /* three within it do */
+    int64_t now = t + 3 * REGISTRY_SHUN_MS;
+    for (int i = 0; i < 5; i++)
+        registry_register(r, registry_addr(r, (uint16_t)i), now);
+    assert_false(registry_report_unreachable(r, 0, now));
+    assert_false(registry_report_unreachable(r, 0, now + 1));
+    assert_true(registry_report_unreachable(r, 0, now + 2));
+    assert_true(registry_shunned(r, 0, now + 2));
+    assert_false(registry_live(r, 0, now + 2));
+    assert_true(registry_heard(r, 0, now + 2));
+    registry_info info[8];
+    assert_int_equal(registry_live_info(r, now + 2, info, 8), 4);   /* no new chunks there */
+    /* a second one of five: still a minority */
+    for (int k = 0; k < 3; k++)
+        registry_report_unreachable(r, 1, now + 3 + k);
+    assert_true(registry_shunned(r, 1, now + 10));
+    /* a third would be a majority: refused */
+    for (int k = 0; k < 5; k++)
+        assert_false(registry_report_unreachable(r, 2, now + 10 + k));
+    assert_false(registry_shunned(r, 2, now + 20));
+    /* a chunk stored there lifts it; so does the window running out */
+    registry_reachable(r, 1);
+    assert_false(registry_shunned(r, 1, now + 20));
+    assert_true(registry_live(r, 1, now + 20));
+    assert_false(registry_shunned(r, 0, now + 2 + REGISTRY_SHUN_MS + 1));
+    registry_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_register_and_liveness),
+        cmocka_unit_test(test_shunning),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,7 +2,7 @@
 # fixed seed (CAMPAIGN_SEED, default 1), three clients write, append to,
 # overwrite, read and delete files while the master and the chunkservers are
 # killed -9 and restarted, or stopped (SIGSTOP) for seconds, at random
-# moments, one chunkserver at a time. Every operation a client was told
+# moments, one server at a time. Every operation a client was told
 # succeeded (exit 0) must hold afterwards: a written file reads back
 # exactly, an appended record is in its file once, whole and in order.
 # Operations that failed must have failed cleanly (exit 1, one line), and
@@ -125,7 +125,7 @@ end=$((SECONDS + SECS))
 while [ "$SECONDS" -lt "$end" ]; do
     sleep "$(( RANDOM % 3 + 1 )).$(( RANDOM % 10 ))"   # a random moment: the point, not a sync
     faults=$((faults + 1))
-    case $((RANDOM % 5)) in
+    case $((RANDOM % 6)) in
     0)  # the master, kill -9, back on its port
         echo "$SECONDS kill -9 master" >>"$T/faults"
         kill -9 "$MASTER_PID"; wait "$MASTER_PID" 2>/dev/null || true
@@ -135,6 +135,11 @@ while [ "$SECONDS" -lt "$end" ]; do
         echo "$SECONDS kill -9 cs$i" >>"$T/faults"
         kill -9 "${!pid}"; wait "${!pid}" 2>/dev/null || true
         restart_cs "$i" ;;
+    5)  # the master stopped for a few seconds: clients and heartbeats wait on it
+        echo "$SECONDS stop master" >>"$T/faults"
+        kill -STOP "$MASTER_PID"
+        sleep "$(( RANDOM % 5 + 1 ))"
+        kill -CONT "$MASTER_PID" ;;
     *)  # a chunkserver stopped for a few seconds
         i=$((RANDOM % NCS + 1)); pid=CS_PID_cs$i
         echo "$SECONDS stop cs$i" >>"$T/faults"
@@ -183,7 +188,9 @@ for w in 1 2 3; do
 done
 worst=$(awk '$1 == "ok" || $1 == "fail" {print $4}' "$T/ledger/all" | sort -n | tail -1)
 overwrites=$(grep -c '^ok overwrite ' "$T/ledger/all" || true)
-echo "campaign (seed $SEED, ${SECS}s): $faults faults; $attempted operations, $acked acknowledged ($overwrites overwrites), $failed failed cleanly, $lost lost; the longest took ${worst:-0} s"
+kinds=$(awk '/kill -9 master/ {a++} /stop master/ {b++} /kill -9 cs/ {c++} /stop cs/ {d++}
+             END {printf "%d master kill -9, %d master stop, %d chunkserver kill -9, %d chunkserver stop", a, b, c, d}' "$T/faults")
+echo "campaign (seed $SEED, ${SECS}s): $faults faults ($kinds); $attempted operations, $acked acknowledged ($overwrites overwrites), $failed failed cleanly, $lost lost; the longest took ${worst:-0} s"
 [ "$lost" -eq 0 ] || fail "$lost acknowledged operations lost"
 [ "${worst:-0}" -le 90 ] || fail "an operation took $worst s"
 ok "fault campaign: $acked acknowledged operations under $faults faults, none lost"

@@ -1,14 +1,18 @@
 /*
  * masterlink.c - registration, heartbeat and chunk reports. The heartbeat
- * thread owns the registration state; connection threads read it under the
- * mutex and send their own reports (each on its own reused connection).
- * Every answer is checked to come from this directory's cluster before
- * anything in it is acted on. Must never block a connection thread for
- * longer than one report (which waits out a restarting master for at most
- * MASTERLINK_REPORT_WAIT_MS).
+ * thread alone registers and acts on the answers (deletions, checks,
+ * copies, the peer list); connection threads read the registration state
+ * under the mutex, send their own reports (each on its own reused
+ * connection), and to learn of a peer that joined since the last list ask
+ * the heartbeat thread for a beat now and wait for it. Every answer is
+ * checked to come from this directory's cluster before anything in it is
+ * acted on. Must never block a connection thread for longer than one
+ * report (which waits out a restarting master for at most
+ * MASTERLINK_REPORT_WAIT_MS) or one peer question (MASTERLINK_PEER_WAIT_MS).
  */
 #include "masterlink.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +28,9 @@
 #include "ticker.h"
 
 #define MASTERLINK_TIMEOUT_MS 10000
+/* How long a connection thread waits for the heartbeat that answers "is
+ * this address one of the cluster's chunkservers?" */
+#define MASTERLINK_PEER_WAIT_MS 3000
 
 #define MASTERLINK_PAGE PROTO_REPORT_PAGE
 /* How long a chunk's report keeps trying while the master is away or
@@ -46,10 +53,10 @@ struct masterlink {
     void (*copy)(void *ud, const char *chunk_id, const char *target);
     void *cb_ud;
     ticker *beat;
-    /* heartbeat thread only */
+    /* heartbeat thread only: nothing else registers, or acts on what the
+     * master's answer to a registration says */
     bool failing;             /* the last heartbeat failed... */
-    /* ...because the master is of another cluster (atomic: a connection
-     * thread checking a pipeline hop runs a registration too) */
+    /* ...because the master is of another cluster (read by others) */
     _Atomic bool refused;
     bool said_refused;        /* what the log last said of it */
     size_t nchunks;           /* chunks held, while the directory has joined no cluster... */
@@ -58,6 +65,8 @@ struct masterlink {
     uint64_t pending_epoch;   /* of the master that answered the last registration */
     long beats;               /* since that report */
     pthread_mutex_t lock;     /* guards the registration state below */
+    pthread_cond_t beaten;    /* a heartbeat ended (beats_done moved) */
+    uint64_t beats_started, beats_done;
     /* set by the heartbeat thread */
     bool registered;
     char cluster[CLUSTERID_LEN + 1];   /* the cluster the directory joined; "": none yet */
@@ -310,9 +319,24 @@ static bool masterlink_register_once(masterlink *ml, char *err, size_t errlen)
 
 /* One heartbeat; returns the pause before the next: a beat when all is
  * well, sooner while the master cannot be reached. */
+static long masterlink_beat_body(masterlink *ml);
+
 static long masterlink_beat(void *arg)
 {
     masterlink *ml = arg;
+    pthread_mutex_lock(&ml->lock);
+    ml->beats_started++;
+    pthread_mutex_unlock(&ml->lock);
+    long pause = masterlink_beat_body(ml);
+    pthread_mutex_lock(&ml->lock);
+    ml->beats_done++;
+    pthread_cond_broadcast(&ml->beaten);
+    pthread_mutex_unlock(&ml->lock);
+    return pause;
+}
+
+static long masterlink_beat_body(masterlink *ml)
+{
     char err[512];
     bool ok = masterlink_register_once(ml, err, sizeof err);
     /* One line per change of state: unreachable, refused, fine. */
@@ -368,8 +392,14 @@ masterlink *masterlink_start(const masterlink_config *cfg, char *err, size_t err
     if (ml->cluster[0])
         log_info("%s belongs to cluster %s", store_dir(ml->st), ml->cluster);
     pthread_mutex_init(&ml->lock, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&ml->beaten, &ca);
+    pthread_condattr_destroy(&ca);
     if (!(ml->beat = ticker_start(masterlink_beat, ml, 0))) {
         snprintf(err, errlen, "cannot start heartbeat thread");
+        pthread_cond_destroy(&ml->beaten);
         pthread_mutex_destroy(&ml->lock);
         free(ml);
         return NULL;
@@ -382,6 +412,7 @@ void masterlink_stop(masterlink *ml)
     if (!ml)
         return;
     ticker_stop(ml->beat);
+    pthread_cond_destroy(&ml->beaten);
     pthread_mutex_destroy(&ml->lock);
     json_decref(ml->peers);
     free(ml);
@@ -403,8 +434,22 @@ bool masterlink_is_peer(masterlink *ml, const char *addr)
 {
     if (masterlink_known(ml, addr))
         return true;
-    char err[512];
-    return masterlink_register_once(ml, err, sizeof err) && masterlink_known(ml, addr);
+    /* Not in the list the master last sent: maybe a server that joined
+     * since. The heartbeat thread asks again now, and this waits (a
+     * while at most) for a heartbeat that began after the question. */
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_sec += MASTERLINK_PEER_WAIT_MS / 1000;
+    pthread_mutex_lock(&ml->lock);
+    uint64_t want = ml->beats_started + 1;
+    pthread_mutex_unlock(&ml->lock);
+    ticker_kick(ml->beat);
+    pthread_mutex_lock(&ml->lock);
+    while (ml->beats_done < want &&
+           pthread_cond_timedwait(&ml->beaten, &ml->lock, &until) != ETIMEDOUT)
+        ;
+    pthread_mutex_unlock(&ml->lock);
+    return masterlink_known(ml, addr);
 }
 
 bool masterlink_registered(masterlink *ml, uint64_t *chunk_size, char *addr, size_t addrlen)

@@ -59,8 +59,9 @@ masterlink *masterlink_start(const masterlink_config *cfg, char *err, size_t err
 void masterlink_stop(masterlink *ml);
 
 /* True when addr is a chunkserver of this cluster, by the master's list
- * from the last heartbeat; an unknown addr triggers one fresh heartbeat
- * (a server may have joined since) before the answer is no. */
+ * from the last heartbeat; for an unknown addr (a server may have joined
+ * since) the heartbeat thread beats at once, and this waits for that
+ * beat's list (3 s at most) before the answer is no. */
 bool masterlink_is_peer(masterlink *ml, const char *addr);
 
 /* False until the first registration succeeded. */

@@ -24,6 +24,7 @@ struct ticker {
     pthread_mutex_t lock;
     pthread_cond_t wake;
     bool stop;
+    bool kicked;   /* call again without pausing */
 };
 
 static void *ticker_loop(void *arg)
@@ -40,10 +41,12 @@ static void *ticker_loop(void *arg)
             until.tv_sec++;
             until.tv_nsec -= 1000000000L;
         }
-        while (!t->stop && pthread_cond_timedwait(&t->wake, &t->lock, &until) != ETIMEDOUT)
+        while (!t->stop && !t->kicked &&
+               pthread_cond_timedwait(&t->wake, &t->lock, &until) != ETIMEDOUT)
             ;
         if (t->stop)
             break;
+        t->kicked = false;
         pthread_mutex_unlock(&t->lock);
         delay = t->fn(t->ud);
         if (delay < 0)
@@ -75,6 +78,16 @@ ticker *ticker_start(long (*fn)(void *ud), void *ud, long first_delay_ms)
         return NULL;
     }
     return t;
+}
+
+void ticker_kick(ticker *t)
+{
+    if (!t)
+        return;
+    pthread_mutex_lock(&t->lock);
+    t->kicked = true;
+    pthread_cond_signal(&t->wake);
+    pthread_mutex_unlock(&t->lock);
 }
 
 void ticker_stop(ticker *t)

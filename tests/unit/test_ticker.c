@@ -77,6 +77,25 @@ static void test_stop_does_not_wait_out_the_pause(void **state)
     ticker_stop(NULL);
 }
 
+/* A kick ends an hour's pause at once: the next call comes right away. */
+static void test_kick_ends_the_pause(void **state)
+{
+    (void)state;
+    atomic_store(&calls, 0);
+    ticker *t = ticker_start(tick_then_sleep_an_hour, NULL, 0);
+    while (atomic_load(&calls) < 1)
+        nap();
+    ticker_kick(t);
+    while (atomic_load(&calls) < 2)   /* an hour without the kick; ctest's timeout fails it */
+        nap();
+    ticker_kick(t);
+    while (atomic_load(&calls) < 3)
+        nap();
+    ticker_stop(t);
+    assert_int_equal(atomic_load(&calls), 3);
+    ticker_kick(NULL);
+}
+
 static long tick_every_10ms(void *ud)
 {
     (void)ud;
@@ -103,6 +122,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_deaf_to_wall_clock_steps),
+        cmocka_unit_test(test_kick_ends_the_pause),
         cmocka_unit_test(test_repeats_and_stops),
         cmocka_unit_test(test_stop_does_not_wait_out_the_pause),
     };

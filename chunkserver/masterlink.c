@@ -26,6 +26,7 @@
 #include "chunkid.h"
 #include "protocol.h"
 #include "ticker.h"
+#include "monotime.h"
 
 #define MASTERLINK_TIMEOUT_MS 10000
 /* How long a connection thread waits for the heartbeat that answers "is
@@ -181,13 +182,6 @@ static bool masterlink_full_report(masterlink *ml, char *err, size_t errlen)
     return r.ok;
 }
 
-static int64_t masterlink_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + 1;   /* never 0 */
-}
-
 /* Stops taking writes for a master that is not ours. */
 static void masterlink_unregister(masterlink *ml)
 {
@@ -237,7 +231,7 @@ static bool masterlink_register_once(masterlink *ml, char *err, size_t errlen)
     if (ml->cluster[0]) {
         json_object_set_new(body, PROTO_F_CLUSTER_ID, json_string(ml->cluster));
     } else {
-        int64_t now = masterlink_now_ms();
+        int64_t now = monotime_ms();
         if (ml->counted_ms == 0 || now - ml->counted_ms >= MASTERLINK_RECOUNT_MS) {
             ml->nchunks = store_count(ml->st);
             ml->counted_ms = now;
@@ -481,7 +475,7 @@ masterlink_report_result masterlink_report(masterlink *ml, const char *chunk_id,
      * a heartbeat or two, and a chunk whose report would wait it out is
      * better than one the uploader must send again. */
     httpc_response resp;
-    int64_t start = masterlink_now_ms();
+    int64_t start = monotime_ms();
     long wait = MASTERLINK_FIRST_WAIT_MS;
     for (;;) {
         bool ok = masterlink_post(ml, PROTO_PATH_UPLOAD_OK, json_incref(body), PROTO_F_CHUNKSERVER,
@@ -489,7 +483,7 @@ masterlink_report_result masterlink_report(masterlink *ml, const char *chunk_id,
         if (ok && resp.status != 503)
             break;
         long ms = ok && resp.retry_ms > wait ? resp.retry_ms : wait;
-        if (masterlink_now_ms() - start + ms > MASTERLINK_REPORT_WAIT_MS) {
+        if (monotime_ms() - start + ms > MASTERLINK_REPORT_WAIT_MS) {
             if (!ok) {
                 json_decref(body);
                 return REPORT_UNREACHABLE;

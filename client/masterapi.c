@@ -19,6 +19,7 @@
 #include "httpc.h"
 #include "jsonf.h"
 #include "protocol.h"
+#include "monotime.h"
 
 #define MASTERAPI_APPEND_WAIT_MS 120000   /* how long an appender waits its turn */
 #define MASTERAPI_TIMEOUT_MS 60000
@@ -32,13 +33,6 @@ void masterapi_set_retry(long ms)
     masterapi_retry_ms = ms < 0 ? 0 : ms;
 }
 
-static int64_t masterapi_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* One call to the master, made again while the answer is a refusal that
  * passes: the master unreachable (restarting), a 503 (safe mode after a
  * restart, chunkservers still reporting, a journal that failed), and,
@@ -49,7 +43,7 @@ static int64_t masterapi_now_ms(void)
 static bool masterapi_request(const char *method, const char *url, json_t *body, bool busy_ok,
                               httpc_response *resp, char *err, size_t errlen)
 {
-    int64_t start = masterapi_now_ms();
+    int64_t start = monotime_ms();
     long wait = MASTERAPI_FIRST_WAIT_MS;
     for (;;) {
         bool ok = httpc_json(method, url, body, MASTERAPI_TIMEOUT_MS, resp, err, errlen);
@@ -60,7 +54,7 @@ static bool masterapi_request(const char *method, const char *url, json_t *body,
         long budget = busy ? MASTERAPI_APPEND_WAIT_MS : masterapi_retry_ms;
         long ms = resp->retry_ms > wait ? resp->retry_ms : wait;
         ms += (long)(random() % (ms / 2 + 1));
-        if (masterapi_now_ms() - start + ms > budget)
+        if (monotime_ms() - start + ms > budget)
             return ok;
         if (ok)
             httpc_response_free(resp);

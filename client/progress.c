@@ -7,16 +7,10 @@
 #include "progress.h"
 
 #include "escape.h"
+#include "monotime.h"
 
 #include <stdio.h>
 #include <time.h>
-
-static int64_t progress_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void progress_start(progress *p, bool enabled, const char *verb, const char *name, uint64_t total)
 {
@@ -25,7 +19,7 @@ void progress_start(progress *p, bool enabled, const char *verb, const char *nam
     escape_text(name, p->name, sizeof p->name);
     p->total = total;
     p->base = 0;
-    p->start_ms = p->last_ms = progress_now_ms();
+    p->start_ms = p->last_ms = monotime_ms();
 }
 
 static void progress_draw(progress *p, uint64_t done, int64_t now, const char *waiting)
@@ -46,7 +40,7 @@ void progress_update(progress *p, uint64_t done, const char *waiting)
 {
     if (!p->enabled)
         return;
-    int64_t now = progress_now_ms();
+    int64_t now = monotime_ms();
     if (now - p->last_ms < 100)
         return;
     p->last_ms = now;
@@ -58,6 +52,6 @@ void progress_end(progress *p, bool ok, uint64_t done)
     if (!p->enabled)
         return;
     if (ok)
-        progress_draw(p, done, progress_now_ms(), NULL);
+        progress_draw(p, done, monotime_ms(), NULL);
     fputc('\n', stderr);
 }

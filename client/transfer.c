@@ -35,6 +35,7 @@
 #include "protocol.h"
 #include "reader.h"
 #include "sha256.h"
+#include "monotime.h"
 
 #define TRANSFER_UPLOAD_BUFFER (1024 * 1024)
 #define TRANSFER_DOWNLOAD_BUFFER (512 * 1024)
@@ -361,13 +362,6 @@ static bool transfer_is_suspect(const char *server)
     return known;
 }
 
-static int64_t transfer_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* libcurl calls this at least once a second while a download that may
  * move runs: the attempt's deadline, from what the run has seen so far
  * (an attempt that began before there was anything to go by gets one as
@@ -384,7 +378,7 @@ static int transfer_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, cur
     int64_t deadline = j->attempt_ms + TRANSFER_DEADLINE_BASE_MS +
                        (int64_t)(TRANSFER_DEADLINE_FACTOR * (double)(j->length - j->attempt_from) /
                                  per_ms);
-    if (transfer_now_ms() > deadline) {
+    if (monotime_ms() > deadline) {
         j->late = true;
         return 1;   /* aborts this attempt; transfer_judge moves it on */
     }
@@ -429,7 +423,7 @@ static bool transfer_job_start(transfer_job *j, CURL *h)
     j->status = 0;
     j->bodylen = 0;
     j->body[0] = j->curl_err[0] = '\0';
-    j->attempt_ms = transfer_now_ms();
+    j->attempt_ms = monotime_ms();
     j->attempt_from = j->pos;
     j->late = false;
     j->may_move = !j->o->upload && j->next < j->ncand;
@@ -555,7 +549,7 @@ static transfer_outcome transfer_judge(transfer_job *j, CURLcode rc, char *why, 
     if (rc == CURLE_ABORTED_BY_CALLBACK && j->late) {
         snprintf(why, whylen, "%s: past its deadline (%" PRIu64 " of %" PRIu64 " bytes in %" PRId64
                  " ms, far slower than this run's other transfers)", j->server, j->pos - j->attempt_from,
-                 j->length - j->attempt_from, transfer_now_ms() - j->attempt_ms);
+                 j->length - j->attempt_from, monotime_ms() - j->attempt_ms);
         transfer_suspect(j->server);
         return JOB_RETRY;
     }
@@ -582,7 +576,7 @@ static transfer_outcome transfer_judge(transfer_job *j, CURLcode rc, char *why, 
         const char *want = j->L->chunks[j->index].sha;
         char got[SHA256_HEX_LEN + 1];
         if (!want || (sha256_stream_final_hex(j->hash, got) && strcmp(got, want) == 0)) {
-            int64_t took = transfer_now_ms() - j->attempt_ms;
+            int64_t took = monotime_ms() - j->attempt_ms;
             atomic_fetch_add(&j->speed->bytes, j->length - j->attempt_from);
             atomic_fetch_add(&j->speed->ms, (uint64_t)(took > 0 ? took : 1));
             atomic_fetch_add(&j->speed->count, 1);
@@ -695,7 +689,7 @@ static bool transfer_tick(void *ud)
     if (t->o->prog && pthread_mutex_trylock(&t->mu) == 0) {
         size_t started = atomic_load(&t->next);
         uint64_t moved = 0;
-        int64_t now = transfer_now_ms(), still = 0;
+        int64_t now = monotime_ms(), still = 0;
         const char *slow = NULL;
         uint32_t slow_chunk = 0;
         for (size_t i = 0; i < started && i < t->njobs; i++) {

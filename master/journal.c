@@ -25,6 +25,7 @@
 #include "fsdir.h"
 #include "log.h"
 #include "sha256.h"
+#include "monotime.h"
 
 #define JOURNAL_HDR 8
 #define JOURNAL_MAX_SEGMENTS 4096
@@ -431,13 +432,6 @@ journal *journal_open(const char *dir, const journal_replayer *rp, journal_recov
 
 /* ---- appending and group commit ---- */
 
-static int64_t journal_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + 1;   /* never 0 */
-}
-
 static void journal_fail(journal *j, const char *what, int e)
 {
     if (!j->failed)
@@ -583,7 +577,7 @@ static int journal_flush_locked(journal *j, int fd)
         if (!j->nospace_ms)
             log_error("journal write: %s; changes get 503 until there is room again",
                       strerror(e));
-        j->nospace_ms = journal_now_ms();
+        j->nospace_ms = monotime_ms();
         snprintf(j->failure, sizeof j->failure, "metadata journal write: %s (retried once "
                  "there is room)", strerror(e));
         if (!journal_put_back(j, buf, len, cap))
@@ -612,10 +606,10 @@ bool journal_sync(journal *j, uint64_t lsn)
     while (j->durable < lsn && !j->failed) {
         /* While the disk is full, a write is tried at most this often;
          * a caller that already saw one fail gives up (503) at once. */
-        if (j->nospace_ms && (tried || journal_now_ms() - j->nospace_ms < JOURNAL_NOSPACE_RETRY_MS))
+        if (j->nospace_ms && (tried || monotime_ms() - j->nospace_ms < JOURNAL_NOSPACE_RETRY_MS))
             break;
         if (!j->flushing) {
-            tried = journal_now_ms();
+            tried = monotime_ms();
             journal_flush_locked(j, j->fd);
         } else {
             pthread_cond_wait(&j->cv, &j->mu);

@@ -28,6 +28,7 @@
  *   cluster {id}                               the cluster's id (once, first)
  */
 #include "namespace.h"
+#include "monotime.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -63,13 +64,6 @@ struct ns_table {
 #define NS_OP "op"
 
 _Static_assert(sizeof(ns_chunk) == 64, "a chunk record is 64 bytes: mind the master's memory");
-
-static int64_t namespace_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void namespace_log(ns_table *ns, json_t *rec)
 {
@@ -464,7 +458,7 @@ static ns_file *namespace_file_new(const char *name, uint64_t gen, uint64_t size
     f->generation = gen;
     f->size = size;
     f->chunk_size = chunk_size;
-    f->touched_ms = namespace_now_ms();
+    f->touched_ms = monotime_ms();
     f->replication = (uint8_t)(replication < 1 ? 1 : replication < NS_MAX_REPLICAS ? replication
                                                                                    : NS_MAX_REPLICAS);
     uint64_t n = namespace_chunks_for(size, chunk_size);
@@ -494,8 +488,7 @@ static json_t *namespace_create_record(const ns_file *f)
     json_t *rec = json_pack("{s:s,s:s,s:I,s:I,s:I,s:i}", NS_OP, "create", "name", f->name, "gen",
                             (json_int_t)f->generation, "size", (json_int_t)f->size, "cs",
                             (json_int_t)f->chunk_size, "rep", (int)f->replication);
-    char nameid[FILEID_LEN + 1];
-    if (rec && (!fileid_of_name(f->name, nameid) || strcmp(nameid, f->fileid) != 0))
+    if (rec && f->own_id)
         json_object_set_new(rec, "data", json_string(f->fileid));
     if (rec && f->replaces)
         json_object_set_new(rec, "over", json_true());
@@ -542,8 +535,10 @@ static void namespace_unlink(ns_table *ns, ns_file *f, bool log)
     if (log)
         namespace_log(ns, json_pack("{s:s,s:s,s:I}", NS_OP, "delete", "id", f->fileid, "gen",
                                     (json_int_t)f->generation));
+    /* Only a replacement, or a file under an alias, is tied to its name
+     * by more than its identifier (which spares a hash per removal). */
     char nameid[FILEID_LEN + 1];
-    bool named = f->name && fileid_of_name(f->name, nameid);
+    bool named = (f->replaces || f->own_id) && f->name && fileid_of_name(f->name, nameid);
     if (f->replaces) {
         ns_file *v = named ? namespace_named(ns, nameid) : NULL;
         if (v && v->replacement == f)
@@ -641,6 +636,7 @@ ns_status namespace_overwrite(ns_table *ns, const char *name, uint64_t size, uin
     ns_file *old = namespace_named(ns, f->fileid);
     uint64_t gen = ns->counter + 1;
     bool beside = old && namespace_file_complete(old);
+    f->own_id = beside;
     if (beside && !namespace_dataid(name, gen, f->fileid)) {
         pthread_rwlock_unlock(&ns->lock);
         namespace_file_free(f);
@@ -839,7 +835,7 @@ ns_status namespace_report(ns_table *ns, const char *fileid, uint32_t index, uin
      * after it are its pipeline's, or repair's, and a repaired copy must
      * not hold back the repair of the file's other chunks. */
     if (c->nrep == 0)
-        f->touched_ms = namespace_now_ms();
+        f->touched_ms = monotime_ms();
     namespace_holder_add(c, server);
     bool changed = false;
     if (!(c->flags & NS_CHUNK_STORED)) {
@@ -1158,8 +1154,10 @@ static ns_file *namespace_apply_create(ns_table *ns, json_t *rec, bool *bad)
     }
     char nameid[FILEID_LEN + 1];
     memcpy(nameid, f->fileid, sizeof nameid);
-    if (data)
+    if (data && strcmp(json_string_value(data), nameid) != 0) {
         memcpy(f->fileid, json_string_value(data), sizeof f->fileid);
+        f->own_id = true;
+    }
     ns_file *same = *namespace_slot(ns, f->fileid), *named = namespace_named(ns, nameid);
     /* Replayed over a checkpoint that already has it, or a newer file. */
     if ((same && same->generation >= gen) || (named && named->generation >= gen) ||
@@ -1423,7 +1421,7 @@ ns_status namespace_append_needs(ns_table *ns, const char *name, uint64_t bytes,
         return NS_NO_MEMORY;
     pthread_rwlock_rdlock(&ns->lock);
     ns_file *f = namespace_named(ns, fileid);
-    ns_status st = namespace_append_check(f, namespace_now_ms());
+    ns_status st = namespace_append_check(f, monotime_ms());
     *nholders = 0;
     if (st == NS_OK) {
         *replication = f->replication;
@@ -1560,7 +1558,7 @@ ns_status namespace_append_end(ns_table *ns, const char *name, uint64_t token, b
     }
     f->size = ap->new_size;
     f->ncommitted = ncommitted;
-    f->touched_ms = namespace_now_ms();
+    f->touched_ms = monotime_ms();
     /* One record for the whole commit: a log cut anywhere in it replays to
      * the old file or the new one, never to a filled chunk with the new
      * version and checksum but the old size (which would make every

@@ -135,6 +135,7 @@ typedef struct ns_file {
     ns_append *append;       /* NULL: none in progress */
     struct ns_file *replacement;   /* an overwrite being written (NULL: none) */
     bool replaces;           /* this file is such a replacement: not yet the name's */
+    bool own_id;             /* fileid is not its name's identifier (an overwrite's) */
     struct ns_file *next;    /* hash chain */
 } ns_file;
 

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "monotime.h"
 #include "protocol.h"
 
 typedef struct {
@@ -39,9 +40,7 @@ struct registry {
 
 int64_t registry_now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return monotime_ms();
 }
 
 registry *registry_new(int64_t dead_after_ms)

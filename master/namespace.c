@@ -31,6 +31,7 @@
 #include "monotime.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -56,6 +57,7 @@ struct ns_table {
     size_t naliasb;    /* a power of two */
     size_t nalias;
     ns_doomed_node *doomed;   /* what swaps and overwrites left, for the caller */
+    _Atomic size_t ndoomed;   /* its length: an empty queue costs no lock to ask */
     uint64_t counter;       /* last generation or chunk version handed out */
     char cluster[CLUSTERID_LEN + 1];   /* "": none yet */
     journal *j;             /* NULL: changes are not journalled */
@@ -225,6 +227,7 @@ void namespace_clear(ns_table *ns)
         namespace_doomed_free(&n->d);
         free(n);
     }
+    atomic_store(&ns->ndoomed, 0);
     ns->count = 0;
     ns->counter = 0;
     ns->cluster[0] = '\0';
@@ -587,14 +590,19 @@ static void namespace_queue_doom(ns_table *ns, ns_file *f)
     }
     n->next = ns->doomed;
     ns->doomed = n;
+    atomic_fetch_add(&ns->ndoomed, 1);
 }
 
 bool namespace_take_doomed(ns_table *ns, ns_doomed *d)
 {
+    if (atomic_load(&ns->ndoomed) == 0)   /* the common case, after every report */
+        return false;
     pthread_rwlock_wrlock(&ns->lock);
     ns_doomed_node *n = ns->doomed;
-    if (n)
+    if (n) {
         ns->doomed = n->next;
+        atomic_fetch_sub(&ns->ndoomed, 1);
+    }
     pthread_rwlock_unlock(&ns->lock);
     if (!n)
         return false;

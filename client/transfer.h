@@ -1,11 +1,13 @@
 /*
  * transfer.h - moving a file's chunks to or from chunkservers, many at once.
  *
- * Uploads read each chunk straight from the input file with pread at its
- * offset; downloads write each chunk at its offset with pwrite, or, for a
- * stream such as stdout, in order. A chunk that fails on one server is
- * retried on the next: the planned replicas first, then (uploads) any
- * other live chunkserver. No chunk is ever held in memory whole.
+ * Uploads read each chunk's range of the input through reader.c (direct
+ * reads ahead of the sender when the input is cold, pread when cached);
+ * downloads write each chunk at its offset with pwrite, or, for a stream
+ * such as stdout, in order. A chunk that fails on one server is retried on
+ * the next: the planned replicas first, then (uploads) any other live
+ * chunkserver; a download past its deadline moves on and resumes where it
+ * stopped. No chunk is ever held in memory whole.
  *
  * Every chunk is hashed (SHA-256) as it passes: an upload sends its hash as
  * a trailer after the bytes, and the chunkserver keeps the chunk only if

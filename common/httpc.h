@@ -1,5 +1,6 @@
 /*
- * httpc.h - control-plane HTTP calls with JSON bodies, over libcurl.
+ * httpc.h - HTTP over libcurl: control-plane calls with JSON bodies, and
+ * the two streamed calls of the data path.
  *
  * Each thread keeps one curl handle and reuses it (and its connection) for
  * every call it makes, so a chunkserver reporting chunk after chunk to the

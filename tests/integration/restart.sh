@@ -2,7 +2,8 @@
 # meets a master that is away, or one that says "not now" (503, as in safe
 # mode), waits and asks again, as long as --retry-ms allows and as long as
 # the answer's Retry-After asks; a write right after a restart, before the
-# chunkservers have re-registered, goes through.
+# chunkservers have re-registered, goes through. And a chunkserver
+# restarted on its port under a stream of uploads comes up every time.
 . "$(dirname "$0")/lib.sh"
 
 CS=100000

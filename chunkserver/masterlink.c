@@ -17,8 +17,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/statvfs.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "httpc.h"
 #include "jsonf.h"
@@ -74,6 +76,7 @@ struct masterlink {
     char addr[PROTO_MAX_SERVER_ADDR];
     uint64_t chunk_size;
     json_t *peers;            /* the cluster's chunkservers, an array of strings */
+    int64_t incarnation;      /* drawn at start: the master tells a restart by it */
 };
 
 /* POSTs body (stolen) to the master's path as this server: its address
@@ -226,7 +229,8 @@ static bool masterlink_register_once(masterlink *ml, char *err, size_t errlen)
 {
     char url[600];
     snprintf(url, sizeof url, "%s%s", ml->master, PROTO_PATH_REGISTER);
-    json_t *body = json_pack("{s:s,s:s}", PROTO_F_URL, ml->announce, PROTO_F_RACK, ml->rack);
+    json_t *body = json_pack("{s:s,s:s,s:I}", PROTO_F_URL, ml->announce, PROTO_F_RACK, ml->rack,
+                             PROTO_F_INCARNATION, (json_int_t)ml->incarnation);
     /* Our cluster, or, without one, how much we would have to lose. */
     if (ml->cluster[0]) {
         json_object_set_new(body, PROTO_F_CLUSTER_ID, json_string(ml->cluster));
@@ -379,6 +383,10 @@ masterlink *masterlink_start(const masterlink_config *cfg, char *err, size_t err
     ml->copy = cfg->copy;
     ml->verify = cfg->verify;
     ml->cb_ud = cfg->cb_ud;
+    uint64_t draw = 0;
+    if (getrandom(&draw, sizeof draw, 0) != (ssize_t)sizeof draw)
+        draw = (uint64_t)monotime_ms() * 1000003u ^ (uint64_t)getpid();
+    ml->incarnation = (int64_t)(draw & INT64_MAX) | 1;   /* 1 .. INT64_MAX: never 0 */
     if (!store_cluster_id(ml->st, ml->cluster, err, errlen)) {
         free(ml);
         return NULL;

@@ -145,7 +145,7 @@ static enum MHD_Result master_api_register(master *m, struct MHD_Connection *c, 
     if (!addr_canon_server(url, peer, addr, sizeof addr, err, sizeof err))
         return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "field \"url\": %s", err);
     const char *rack = "default";
-    long long capacity = 0, used = 0, load = 0, nchunks = 0;
+    long long capacity = 0, used = 0, load = 0, nchunks = 0, incarnation = 0;
     json_t *jr = json_object_get(req, PROTO_F_RACK);
     if (jr && !(json_is_string(jr) && master_api_rack_ok(json_string_value(jr))))
         return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST,
@@ -156,7 +156,8 @@ static enum MHD_Result master_api_register(master *m, struct MHD_Connection *c, 
     if (!jsonf_int_opt(req, PROTO_F_CAPACITY, 0, INT64_MAX, &capacity, err, sizeof err) ||
         !jsonf_int_opt(req, PROTO_F_USED, 0, INT64_MAX, &used, err, sizeof err) ||
         !jsonf_int_opt(req, PROTO_F_LOAD, 0, UINT32_MAX, &load, err, sizeof err) ||
-        !jsonf_int_opt(req, PROTO_F_CHUNK_COUNT, 0, INT64_MAX, &nchunks, err, sizeof err))
+        !jsonf_int_opt(req, PROTO_F_CHUNK_COUNT, 0, INT64_MAX, &nchunks, err, sizeof err) ||
+        !jsonf_int_opt(req, PROTO_F_INCARNATION, 0, INT64_MAX, &incarnation, err, sizeof err))
         return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "%s", err);
     json_t *active = json_object_get(req, PROTO_F_ACTIVE);
     if (active && !json_is_array(active))
@@ -186,6 +187,7 @@ static enum MHD_Result master_api_register(master *m, struct MHD_Connection *c, 
         return httpd_reply_error(c, MHD_HTTP_SERVICE_UNAVAILABLE,
                                  "too many chunkservers (at most %d)", REGISTRY_MAX);
     registry_set_disk(m->reg, idx, rack, (uint64_t)capacity, (uint64_t)used, (uint32_t)load);
+    registry_set_incarnation(m->reg, (uint16_t)idx, (uint64_t)incarnation);
     /* Chunks it is writing right now: their leases continue. */
     json_t *a;
     size_t ai;

@@ -25,6 +25,7 @@ typedef struct {
     _Atomic int64_t shunned_until_ms;   /* 0: not shunned */
     /* under the lock: */
     int64_t reports[REGISTRY_SHUN_REPORTS];   /* clients that could not connect: when */
+    uint64_t incarnation;                     /* of its last registration (0: none) */
     unsigned next_report;
     char rack[REGISTRY_RACK_MAX];
     uint64_t capacity, used;
@@ -159,6 +160,18 @@ bool registry_report_unreachable(registry *r, uint16_t index, int64_t now_ms)
     }
     pthread_mutex_unlock(&r->lock);
     return shun;
+}
+
+void registry_set_incarnation(registry *r, uint16_t index, uint64_t incarnation)
+{
+    if (index >= registry_count(r) || incarnation == 0)
+        return;
+    pthread_mutex_lock(&r->lock);
+    bool restarted = r->e[index].incarnation != incarnation;
+    r->e[index].incarnation = incarnation;
+    pthread_mutex_unlock(&r->lock);
+    if (restarted)
+        registry_reachable(r, index);
 }
 
 void registry_reachable(registry *r, uint16_t index)

@@ -10,8 +10,8 @@
  * reports within REGISTRY_SHUN_MS shun it for REGISTRY_SHUN_MS (no new
  * chunks, its copies counted out by repair, listed last to readers) -
  * never more than a minority of the live servers at once, so no client
- * can shun a cluster; a stored chunk from it, or its return after a
- * silence, lifts it.
+ * can shun a cluster; a stored chunk from it, its return after a silence,
+ * or its restart (a new incarnation) lifts it.
  */
 #ifndef MINIDFS_REGISTRY_H
 #define MINIDFS_REGISTRY_H
@@ -61,6 +61,10 @@ bool registry_live(const registry *r, uint16_t index, int64_t now_ms);
 bool registry_heard(const registry *r, uint16_t index, int64_t now_ms);
 /* A client could not connect to index. True when that shuns it now. */
 bool registry_report_unreachable(registry *r, uint16_t index, int64_t now_ms);
+/* The registration's incarnation (drawn at each start of the server; 0:
+ * none sent): a new one means the server restarted, which lifts a
+ * shunning as a return after a silence does. */
+void registry_set_incarnation(registry *r, uint16_t index, uint64_t incarnation);
 /* Reachable after all (a chunk stored there): the reports are forgotten. */
 void registry_reachable(registry *r, uint16_t index);
 bool registry_shunned(const registry *r, uint16_t index, int64_t now_ms);

@@ -34,6 +34,8 @@ expect_status 400 DELETE "$M/files"
 expect_status 404 DELETE "$M/files?name=nothing"
 expect_status 400 POST "$M/chunkserver" "${J[@]}" --data '{"url":"bad host:1/"}'
 expect_status 400 POST "$M/chunkserver" "${J[@]}" --data '{}'
+expect_status 400 POST "$M/chunkserver" "${J[@]}" --data "{\"url\":\"$CS_ADDR_cs1\",\"incarnation\":-1}"
+expect_status 400 POST "$M/chunkserver" "${J[@]}" --data "{\"url\":\"$CS_ADDR_cs1\",\"incarnation\":\"x\"}"
 expect_status 400 POST "$M/uploadSuccessful" "${J[@]}" --data "{\"chunkIdentifier\":\"../x\",\"chunkserver\":\"$CS_ADDR_cs1\"}"
 expect_status 503 POST "$M/uploadSuccessful" "${J[@]}" --data "{\"chunkIdentifier\":\"${ID}_0\",\"chunkserver\":\"127.0.0.1:9/\"}"
 grep -q 'not registered' "$T/body" || fail "unregistered chunkserver message"

@@ -4,7 +4,7 @@
 # and after a few such reports the master shuns it for a while - no new
 # chunks there, its copies counted out, so repair makes good the copies
 # clients can use. No client can shun more than a minority of the
-# servers: reports against the others change nothing.
+# servers: reports against the others change nothing. A restart lifts it.
 . "$(dirname "$0")/lib.sh"
 
 CS=1000000
@@ -62,3 +62,12 @@ grep -q '"shunned":false' "$T/body" || fail "a majority could be shunned: $(cat 
 expect_status 404 POST "$M/unreachable" -H 'Content-Type: application/json' --data '{"chunkserver":"127.0.0.1:1/"}'
 expect_status 400 POST "$M/unreachable" -H 'Content-Type: application/json' --data '{"chunkserver":7}'
 ok "reports against the rest of the cluster shun nothing (a minority at most); bad reports are 4xx"
+
+# a restart (a new incarnation in its registration) lifts the shunning at
+# once: the server may have come back reachable
+kill -9 "$CS_PID_cs3"
+wait "$CS_PID_cs3" 2>/dev/null || true
+start_chunkserver cs3 "$T/data3" --advertise 127.0.0.1:9
+lifted() { curl -s "${MASTER}chunkservers" | grep -q "\"url\":\"$BAD\",\"live\":true,\"unreachable\":false"; }
+wait_until 5 "a restart of $BAD to lift its shunning" lifted
+ok "a restarted chunkserver is no longer shunned"

@@ -39,7 +39,7 @@ static void test_register_and_liveness(void **state)
 
 /* Servers the clients cannot reach: shunned after REGISTRY_SHUN_REPORTS
  * reports within REGISTRY_SHUN_MS, for that long, a minority at most;
- * lifted by a chunk stored there or a return after a silence. */
+ * lifted by a chunk stored there, a return after a silence or a restart. */
 static void test_shunning(void **state)
 {
     (void)state;
@@ -80,6 +80,17 @@ static void test_shunning(void **state)
     assert_false(registry_shunned(r, 1, now + 20));
     assert_true(registry_live(r, 1, now + 20));
     assert_false(registry_shunned(r, 0, now + 2 + REGISTRY_SHUN_MS + 1));
+    /* a restart (a new incarnation) lifts it; the same one again does not */
+    registry_set_incarnation(r, 3, 77);
+    for (int k = 0; k < 3; k++)
+        registry_report_unreachable(r, 3, now + 100 + k);
+    assert_true(registry_shunned(r, 3, now + 110));
+    registry_set_incarnation(r, 3, 77);
+    assert_true(registry_shunned(r, 3, now + 110));
+    registry_set_incarnation(r, 3, 0);   /* none sent (a Go chunkserver) */
+    assert_true(registry_shunned(r, 3, now + 110));
+    registry_set_incarnation(r, 3, 78);
+    assert_false(registry_shunned(r, 3, now + 110));
     registry_free(r);
 }
 

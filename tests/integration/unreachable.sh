@@ -14,11 +14,16 @@ client --action write --filename f --input "$T/f"
 id=$(fileid f)
 
 # cs3 comes back announcing an address no client can connect to.
+OLD=$CS_ADDR_cs3
 stop_pid "$CS_PID_cs3"
 start_chunkserver cs3 "$T/data3" --advertise 127.0.0.1:9
 BAD="127.0.0.1:9/"
 known() { curl -s "${MASTER}chunkservers" | grep -q "\"url\":\"$BAD\",\"live\":true"; }
 wait_until 10 "the master to hear from $BAD" known
+# and its old address is dead (else clients would meet, and report, that
+# one too - and then shunning a second would not leave a majority)
+old_dead() { curl -s "${MASTER}chunkservers" | grep -q "\"url\":\"$OLD\",\"live\":false"; }
+wait_until 10 "its old address $OLD to be declared dead" old_dead
 # its old address goes dead; its chunks are now reported under the new one
 reported() { curl -s "${MASTER}get?id=$id" | grep -q "$BAD"; }
 wait_until 15 "the chunks to be reported under $BAD" reported

@@ -498,14 +498,24 @@ static json_t *namespace_create_record(const ns_file *f)
     return rec;
 }
 
-ns_status namespace_create(ns_table *ns, const char *name, uint64_t size, uint64_t chunk_size,
-                           unsigned replication, uint64_t *generation)
+/* The new file a create or an overwrite asks for, not in the table yet:
+ * NS_BAD_SIZE past the limits, NS_NO_MEMORY when it cannot be made. */
+static ns_status namespace_file_asked(const char *name, uint64_t size, uint64_t chunk_size,
+                                      unsigned replication, ns_file **f)
 {
     if (!namespace_size_ok(size, chunk_size) || strlen(name) > PROTO_MAX_FILE_NAME)
         return NS_BAD_SIZE;
-    ns_file *f = namespace_file_new(name, 0, size, chunk_size, replication);
-    if (!f)
-        return NS_NO_MEMORY;
+    *f = namespace_file_new(name, 0, size, chunk_size, replication);
+    return *f ? NS_OK : NS_NO_MEMORY;
+}
+
+ns_status namespace_create(ns_table *ns, const char *name, uint64_t size, uint64_t chunk_size,
+                           unsigned replication, uint64_t *generation)
+{
+    ns_file *f;
+    ns_status st = namespace_file_asked(name, size, chunk_size, replication, &f);
+    if (st != NS_OK)
+        return st;
     pthread_rwlock_wrlock(&ns->lock);
     ns_file **slot = namespace_slot(ns, f->fileid);
     if (*slot || namespace_named(ns, f->fileid)) {
@@ -635,11 +645,10 @@ ns_status namespace_overwrite(ns_table *ns, const char *name, uint64_t size, uin
                               unsigned replication, uint64_t *generation,
                               char dataid[FILEID_LEN + 1])
 {
-    if (!namespace_size_ok(size, chunk_size) || strlen(name) > PROTO_MAX_FILE_NAME)
-        return NS_BAD_SIZE;
-    ns_file *f = namespace_file_new(name, 0, size, chunk_size, replication);
-    if (!f)
-        return NS_NO_MEMORY;
+    ns_file *f;
+    ns_status st = namespace_file_asked(name, size, chunk_size, replication, &f);
+    if (st != NS_OK)
+        return st;
     pthread_rwlock_wrlock(&ns->lock);
     ns_file *old = namespace_named(ns, f->fileid);
     uint64_t gen = ns->counter + 1;

@@ -520,6 +520,24 @@ static void only_log(const char *data, size_t len)
     close(fd);
 }
 
+/* Syncs and closes j, frees ns, and returns the newest log's bytes (the
+ * caller frees them), its length in *size. */
+static char *close_and_read_log(journal *j, ns_table *ns, off_t *size)
+{
+    struct stat sb;
+    assert_true(journal_sync_mine(j));
+    assert_int_equal(stat(newest_log(), &sb), 0);
+    *size = sb.st_size;
+    journal_close(j);
+    namespace_free(ns);
+    char *log = malloc((size_t)*size);
+    assert_non_null(log);
+    int fd = open(newest_log(), O_RDONLY);
+    assert_int_equal(read(fd, log, (size_t)*size), (ssize_t)*size);
+    close(fd);
+    return log;
+}
+
 /* An append's commit is one record: a log cut at any byte of it replays to
  * the file before the append or after it, never to a mix (a filled chunk
  * with the new version and checksum but the old size once made every
@@ -557,16 +575,9 @@ static void test_append_commit_cut_anywhere(void **state)
     assert_int_equal(stat(newest_log(), &sb), 0);
     off_t before = sb.st_size;
     assert_int_equal(namespace_append_end(ns, "ap", ap.token, false, 0), NS_OK);
-    assert_true(journal_sync_mine(j));
-    assert_int_equal(stat(newest_log(), &sb), 0);
-    off_t after = sb.st_size;
+    off_t after;
+    char *log = close_and_read_log(j, ns, &after);
     assert_true(after > before);
-    journal_close(j);
-    namespace_free(ns);
-    char *log = malloc((size_t)after);
-    int fd = open(newest_log(), O_RDONLY);
-    assert_int_equal(read(fd, log, (size_t)after), (ssize_t)after);
-    close(fd);
 
     unsigned olds = 0, news = 0;
     for (off_t cut = before; cut <= after; cut++) {
@@ -643,15 +654,8 @@ static void test_overwrite_cut_anywhere(void **state)
     assert_string_equal(d.fileid, id);
     assert_int_equal(d.n, 4);
     namespace_doomed_free(&d);
-    assert_true(journal_sync_mine(j));
-    assert_int_equal(stat(newest_log(), &sb), 0);
-    off_t after = sb.st_size;
-    journal_close(j);
-    namespace_free(ns);
-    char *log = malloc((size_t)after);
-    int fd = open(newest_log(), O_RDONLY);
-    assert_int_equal(read(fd, log, (size_t)after), (ssize_t)after);
-    close(fd);
+    off_t after;
+    char *log = close_and_read_log(j, ns, &after);
 
     unsigned olds = 0, news = 0;
     for (off_t cut = before; cut <= after; cut++) {

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "jsonf.h"
+#include "lease.h"
 #include "protocol.h"
 
 /* The host part of "HOST:PORT/". */
@@ -89,8 +90,8 @@ ns_status master_alloc(master *m, const master_alloc_req *r, const placement_ser
     uint16_t plan[PROTO_MAX_REPLICATION];
     unsigned nplan = placement_plan(&m->place, servers, nservers, 1, m->replication,
                                     m->chunk_size, plan);
-    ns_allocation a;
-    ns_status st = namespace_allocate(m->ns, r->file, r->index, m->chunk_size, m->replication,
+    lease_allocation a;
+    ns_status st = lease_allocate(m->ns, r->file, r->index, m->chunk_size, m->replication,
                                       plan, nplan, registry_now_ms(), m->lease_ms, &a);
     if (st != NS_OK)
         return st;

@@ -14,9 +14,11 @@
 #include <string.h>
 
 #include "addr.h"
+#include "append.h"
 #include "chunkid.h"
 #include "httpd.h"
 #include "jsonf.h"
+#include "lease.h"
 #include "log.h"
 #include "protocol.h"
 
@@ -195,7 +197,7 @@ static enum MHD_Result master_api_register(master *m, struct MHD_Connection *c, 
         char fid[FILEID_LEN + 1];
         uint32_t cidx;
         if (json_is_string(a) && chunkid_parse(json_string_value(a), fid, &cidx))
-            namespace_renew(m->ns, fid, cidx, (uint16_t)idx, registry_now_ms(), m->lease_ms);
+            lease_renew(m->ns, fid, cidx, (uint16_t)idx, registry_now_ms(), m->lease_ms);
     }
     if (registry_count(m->reg) != before) {
         log_info("chunkserver %s registered (rack %s)", addr, rack);
@@ -818,7 +820,7 @@ static enum MHD_Result master_api_append(master *m, struct MHD_Connection *c, js
     uint32_t nnew;
     uint16_t holders[NS_MAX_REPLICAS], fill_live[NS_MAX_REPLICAS];
     unsigned nholders, nfill = 0, replication = 1;
-    ns_status st = namespace_append_needs(m->ns, name, (uint64_t)bytes, &nnew, holders, &nholders,
+    ns_status st = append_needs(m->ns, name, (uint64_t)bytes, &nnew, holders, &nholders,
                                           &replication);
     if (st != NS_OK)
         return master_api_append_refused(m, c, st, name);
@@ -840,8 +842,8 @@ static enum MHD_Result master_api_append(master *m, struct MHD_Connection *c, js
         return httpd_reply_error(c, MHD_HTTP_INSUFFICIENT_STORAGE,
                                  "no live chunkserver has room for a new chunk");
     }
-    ns_append_plan ap;
-    st = namespace_append_begin(m->ns, name, (uint64_t)bytes, fill_live, nfill, nnew, now,
+    append_plan ap;
+    st = append_begin(m->ns, name, (uint64_t)bytes, fill_live, nfill, nnew, now,
                                 m->lease_ms, &ap);
     if (st != NS_OK || !master_durable(m)) {
         free(live);
@@ -893,7 +895,7 @@ static enum MHD_Result master_api_append_done(master *m, struct MHD_Connection *
         !jsonf_int(req, PROTO_F_TOKEN, 1, INT64_MAX, &token, err, sizeof err) ||
         !jsonf_bool_opt(req, PROTO_F_ABORT, false, &abort, err, sizeof err))
         return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "%s", err);
-    ns_status st = namespace_append_end(m->ns, name, (uint64_t)token, abort, registry_now_ms());
+    ns_status st = append_end(m->ns, name, (uint64_t)token, abort, registry_now_ms());
     if (!master_durable(m))
         return master_api_not_durable(m, c);
     switch (st) {

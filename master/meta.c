@@ -32,7 +32,7 @@ struct meta {
 
 static bool meta_apply(void *ud, json_t *rec, char *err, size_t errlen)
 {
-    return namespace_apply(ud, rec, err, errlen);
+    return record_replay(ud, rec, err, errlen);
 }
 
 static void meta_reset(void *ud)
@@ -42,7 +42,7 @@ static void meta_reset(void *ud)
 
 static bool meta_dump(void *ud, void *sink)
 {
-    return namespace_dump(ud, journal_dump_record, sink);
+    return record_checkpoint(ud, sink);
 }
 
 static double meta_seconds(void)

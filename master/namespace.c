@@ -2,95 +2,57 @@
  * namespace.c - the file table: a hash of files keyed by identifier, each
  * with its chunk array, a second small hash from a name's identifier to
  * the file an overwrite left under it (an alias: its chunks carry another
- * identifier), a queue of what swaps left on the chunkservers, and the
- * journal records that describe the changes.
+ * identifier), a queue of what swaps left on the chunkservers; the changes
+ * of files and chunks, the records (record.h) that journal them, and
+ * their replay. Leases and allocation live in lease.c, appends in
+ * append.c; the three share namespace_impl.h.
  * One read-write lock guards all of it: lookups (the common case) run in
  * parallel; creates, reports and removals are short and exclusive. Must
  * never do I/O or call out while holding the lock (journal_append only
  * copies bytes).
- *
- * Records ("op" names the kind):
- *   create  {name, gen, size, cs, rep, data?, over?}
- *                                              a file was created; data: its identifier
- *                                              when not its name's; over: as the
- *                                              replacement of the complete file of that
- *                                              name, which it takes over once a chunk
- *                                              record makes it complete
- *   delete  {id, gen}                          it was removed
- *   chunk   {id, gen, i, v, stored, sha?}      chunk i's version / stored state
- *   commit  {id, gen, size, v, fill?:[i,sha]}  an append's commit, whole: the new size,
- *                                              and the filled chunk's version and sum
- *   size    {id, gen, size}                    the same from before commits were one
- *                                              record (replayed, no longer written)
- *   file    {name, gen, size, cs, rep, data?, over?, n, nc, chunks:[[i,v,stored,sha|null],..]}
- *                                              a whole file (checkpoints)
- *   counter {v}                                the version counter
- *   cluster {id}                               the cluster's id (once, first)
  */
-#include "namespace.h"
+#include "namespace_impl.h"
+
+#include "append.h"
+#include "lease.h"
 #include "monotime.h"
 
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-/* A name whose file's identifier is not the name's own. */
-typedef struct ns_alias {
-    char nameid[FILEID_LEN + 1];
-    ns_file *f;
-    struct ns_alias *next;
-} ns_alias;
-
-typedef struct ns_doomed_node {
-    ns_doomed d;
-    struct ns_doomed_node *next;
-} ns_doomed_node;
-
-struct ns_table {
-    pthread_rwlock_t lock;
-    ns_file **buckets;
-    size_t nbuckets;   /* a power of two */
-    size_t count;
-    ns_alias **aliases;
-    size_t naliasb;    /* a power of two */
-    size_t nalias;
-    ns_doomed_node *doomed;   /* what swaps and overwrites left, for the caller */
-    _Atomic size_t ndoomed;   /* its length: an empty queue costs no lock to ask */
-    uint64_t counter;       /* last generation or chunk version handed out */
-    char cluster[CLUSTERID_LEN + 1];   /* "": none yet */
-    journal *j;             /* NULL: changes are not journalled */
-};
-
-#define NS_OP "op"
 
 _Static_assert(sizeof(ns_chunk) == 64, "a chunk record is 64 bytes: mind the master's memory");
 
-static void namespace_log(ns_table *ns, json_t *rec)
+void namespace_log(ns_table *ns, record *r)
 {
-    if (ns->j && rec)
-        journal_append_json(ns->j, rec);
-    json_decref(rec);
+    if (ns->j) {
+        json_t *o = record_encode(r);
+        if (o)
+            journal_append_json(ns->j, o);
+        json_decref(o);
+    }
+    record_clear(r);
 }
 
-static json_t *namespace_chunk_record(const ns_file *f, uint32_t i)
+void namespace_log_counter(ns_table *ns)
+{
+    record r = { .kind = RECORD_COUNTER, .version = ns->counter };
+    namespace_log(ns, &r);
+}
+
+void namespace_chunk_record(const ns_file *f, uint32_t i, record *r)
 {
     const ns_chunk *c = &f->chunks[i];
-    if (i >= f->ncommitted) {   /* an append's new chunk: not readable yet */
-        json_t *rec = json_pack("{s:s,s:s,s:I,s:I,s:I,s:b,s:b}", NS_OP, "chunk", "id", f->fileid,
-                                "gen", (json_int_t)f->generation, "i", (json_int_t)i, "v",
-                                (json_int_t)c->version, "stored",
-                                (c->flags & NS_CHUNK_STORED) != 0, "pending", 1);
-        return rec;
-    }
-    json_t *rec = json_pack("{s:s,s:s,s:I,s:I,s:I,s:b}", NS_OP, "chunk", "id", f->fileid, "gen",
-                            (json_int_t)f->generation, "i", (json_int_t)i, "v",
-                            (json_int_t)c->version, "stored", (c->flags & NS_CHUNK_STORED) != 0);
-    char hex[SHA256_HEX_LEN + 1];
-    if (rec && namespace_chunk_sum(c, hex))
-        json_object_set_new(rec, "sha", json_string(hex));
-    return rec;
+    memset(r, 0, sizeof *r);
+    r->kind = RECORD_CHUNK;
+    memcpy(r->fileid, f->fileid, sizeof r->fileid);
+    r->gen = f->generation;
+    r->chunk.index = i;
+    r->chunk.version = c->version;
+    r->chunk.stored = (c->flags & NS_CHUNK_STORED) != 0;
+    r->pending = i >= f->ncommitted;   /* an append's new chunk: not readable yet */
+    r->chunk.has_sha = !r->pending && (c->flags & NS_CHUNK_HAS_SHA);
+    if (r->chunk.has_sha)
+        memcpy(r->chunk.sha, c->sha, sizeof c->sha);
 }
 
 bool namespace_chunk_sum(const ns_chunk *c, char out[SHA256_HEX_LEN + 1])
@@ -109,9 +71,18 @@ void namespace_cluster_id(ns_table *ns, char *out)
     pthread_rwlock_unlock(&ns->lock);
 }
 
-static json_t *namespace_cluster_record(const ns_table *ns)
+static void namespace_log_chunk(ns_table *ns, const ns_file *f, uint32_t i)
 {
-    return json_pack("{s:s,s:s}", NS_OP, "cluster", "id", ns->cluster);
+    record r;
+    namespace_chunk_record(f, i, &r);
+    namespace_log(ns, &r);
+}
+
+static void namespace_cluster_record(const ns_table *ns, record *r)
+{
+    memset(r, 0, sizeof *r);
+    r->kind = RECORD_CLUSTER;
+    memcpy(r->cluster, ns->cluster, sizeof r->cluster);
 }
 
 bool namespace_set_cluster_id(ns_table *ns, const char *id)
@@ -122,7 +93,9 @@ bool namespace_set_cluster_id(ns_table *ns, const char *id)
     bool ok = ns->cluster[0] == '\0';
     if (ok) {
         memcpy(ns->cluster, id, sizeof ns->cluster);
-        namespace_log(ns, namespace_cluster_record(ns));
+        record r;
+        namespace_cluster_record(ns, &r);
+        namespace_log(ns, &r);
     }
     pthread_rwlock_unlock(&ns->lock);
     return ok;
@@ -165,34 +138,6 @@ ns_table *namespace_new(void)
     pthread_rwlock_init(&ns->lock, NULL);
     return ns;
 }
-
-/* The lease of chunk index of f; with create, a fresh one if it has none
- * (NULL when memory runs out). */
-static ns_lease *namespace_lease_of(ns_file *f, uint32_t index, bool create)
-{
-    for (uint32_t i = 0; i < f->nleases; i++)
-        if (f->leases[i].index == index)
-            return &f->leases[i].lease;
-    if (!create)
-        return NULL;
-    ns_chunk_lease *grown = realloc(f->leases, ((size_t)f->nleases + 1) * sizeof *grown);
-    if (!grown)
-        return NULL;
-    f->leases = grown;
-    memset(&f->leases[f->nleases], 0, sizeof *grown);
-    f->leases[f->nleases].index = index;
-    return &f->leases[f->nleases++].lease;
-}
-
-static void namespace_lease_drop(ns_file *f, uint32_t index)
-{
-    for (uint32_t i = 0; i < f->nleases; i++)
-        if (f->leases[i].index == index) {
-            f->leases[i] = f->leases[--f->nleases];
-            return;
-        }
-}
-
 static void namespace_file_free(ns_file *f)
 {
     free(f->append);
@@ -262,7 +207,7 @@ uint64_t namespace_chunk_length(const ns_file *f, uint32_t index)
     return left < f->chunk_size ? left : f->chunk_size;
 }
 
-static ns_file **namespace_slot(ns_table *ns, const char *fileid)
+ns_file **namespace_slot(ns_table *ns, const char *fileid)
 {
     ns_file **p = &ns->buckets[namespace_hash(fileid) & (ns->nbuckets - 1)];
     while (*p && strcmp((*p)->fileid, fileid) != 0)
@@ -348,7 +293,7 @@ static void namespace_alias_drop(ns_table *ns, const char *nameid, const ns_file
 /* The file readers see under the name whose identifier is nameid: one an
  * overwrite left is found through its alias, any other by the identifier
  * itself (a lock is held). */
-static ns_file *namespace_named(ns_table *ns, const char *nameid)
+ns_file *namespace_named(ns_table *ns, const char *nameid)
 {
     ns_alias *a = *namespace_alias_slot(ns, nameid);
     if (a)
@@ -406,14 +351,14 @@ static void namespace_holder_remove(ns_chunk *c, unsigned k)
 }
 
 /* Forgets every holder of c (a new version: they hold the old one). */
-static void namespace_holders_clear(ns_chunk *c)
+void namespace_holders_clear(ns_chunk *c)
 {
     c->nrep = 0;
     c->corrupt = 0;
 }
 
 /* Chunks a file of size bytes takes (chunk_size > 0). */
-static uint64_t namespace_chunks_for(uint64_t size, uint64_t chunk_size)
+uint64_t namespace_chunks_for(uint64_t size, uint64_t chunk_size)
 {
     return size / chunk_size + (size % chunk_size != 0);
 }
@@ -421,7 +366,7 @@ static uint64_t namespace_chunks_for(uint64_t size, uint64_t chunk_size)
 /* Whether a file of size bytes in chunks of chunk_size is within the
  * limits: a chunk size of 1 byte to PROTO_MAX_CHUNK_SIZE, at most
  * PROTO_MAX_CHUNKS chunks. */
-static bool namespace_size_ok(uint64_t size, uint64_t chunk_size)
+bool namespace_size_ok(uint64_t size, uint64_t chunk_size)
 {
     return chunk_size >= 1 && chunk_size <= PROTO_MAX_CHUNK_SIZE &&
            namespace_chunks_for(size, chunk_size) <= PROTO_MAX_CHUNKS;
@@ -429,7 +374,7 @@ static bool namespace_size_ok(uint64_t size, uint64_t chunk_size)
 
 /* Makes room for n chunk slots in f (the write lock is held); the new
  * ones are zero. False when memory runs out. */
-static bool namespace_grow_chunks(ns_file *f, uint64_t n)
+bool namespace_grow_chunks(ns_file *f, uint64_t n)
 {
     if (n <= f->nchunks)
         return true;
@@ -486,16 +431,26 @@ static void namespace_insert(ns_table *ns, ns_file **slot, ns_file *f)
         namespace_grow(ns);
 }
 
-static json_t *namespace_create_record(const ns_file *f)
+/* The create record of f (false when memory runs out). */
+static bool namespace_create_record(const ns_file *f, record *r)
 {
-    json_t *rec = json_pack("{s:s,s:s,s:I,s:I,s:I,s:i}", NS_OP, "create", "name", f->name, "gen",
-                            (json_int_t)f->generation, "size", (json_int_t)f->size, "cs",
-                            (json_int_t)f->chunk_size, "rep", (int)f->replication);
-    if (rec && f->own_id)
-        json_object_set_new(rec, "data", json_string(f->fileid));
-    if (rec && f->replaces)
-        json_object_set_new(rec, "over", json_true());
-    return rec;
+    memset(r, 0, sizeof *r);
+    r->kind = RECORD_CREATE;
+    r->gen = f->generation;
+    r->size = f->size;
+    r->chunk_size = f->chunk_size;
+    r->replication = f->replication;
+    r->over = f->replaces;
+    if (f->own_id)
+        memcpy(r->fileid, f->fileid, sizeof r->fileid);
+    return (r->name = strdup(f->name)) != NULL;
+}
+
+static void namespace_log_create(ns_table *ns, const ns_file *f)
+{
+    record r;
+    if (ns->j && namespace_create_record(f, &r))
+        namespace_log(ns, &r);
 }
 
 /* The new file a create or an overwrite asks for, not in the table yet:
@@ -528,7 +483,7 @@ ns_status namespace_create(ns_table *ns, const char *name, uint64_t size, uint64
         f->chunks[i].version = f->generation;
     *generation = f->generation;
     namespace_insert(ns, slot, f);
-    namespace_log(ns, namespace_create_record(f));
+    namespace_log_create(ns, f);
     pthread_rwlock_unlock(&ns->lock);
     return NS_OK;
 }
@@ -545,9 +500,11 @@ static void namespace_unlink(ns_table *ns, ns_file *f, bool log)
         *slot = f->next;
         ns->count--;
     }
-    if (log)
-        namespace_log(ns, json_pack("{s:s,s:s,s:I}", NS_OP, "delete", "id", f->fileid, "gen",
-                                    (json_int_t)f->generation));
+    if (log) {
+        record r = { .kind = RECORD_DELETE, .gen = f->generation };
+        memcpy(r.fileid, f->fileid, sizeof r.fileid);
+        namespace_log(ns, &r);
+    }
     /* Only a replacement, or a file under an alias, is tied to its name
      * by more than its identifier (which spares a hash per removal). */
     char nameid[FILEID_LEN + 1];
@@ -680,7 +637,7 @@ ns_status namespace_overwrite(ns_table *ns, const char *name, uint64_t size, uin
     if (beside)
         old->replacement = f;
     namespace_insert(ns, slot, f);
-    namespace_log(ns, namespace_create_record(f));
+    namespace_log_create(ns, f);
     *generation = gen;
     memcpy(dataid, f->fileid, FILEID_LEN + 1);
     namespace_maybe_swap(ns, f);   /* no chunks: complete at once */
@@ -790,34 +747,14 @@ ns_status namespace_report(ns_table *ns, const char *fileid, uint32_t index, uin
     ns_append *ap = f->append;
     if (ap && (int64_t)index == ap->fill_index && version == ap->version) {
         /* The filled last chunk: its new state waits for the commit. */
-        *expected = ap->fill_size;
-        if (size >= 0 && (uint64_t)size != ap->fill_size) {
-            st = NS_BAD_SIZE;
-            goto out;
-        }
-        if (!sha) {
-            st = NS_BAD_SUM;   /* an append always carries its checksum */
-            goto out;
-        }
-        if (ap->fill_done && memcmp(ap->fill_sha, md, sizeof md) != 0) {
-            st = NS_BAD_SUM;
-            goto out;
-        }
-        for (unsigned r = 0; r < ap->fill_nrep; r++)
-            if (ap->fill_rep[r] == server) {
-                st = NS_DUPLICATE;
-                goto out;
-            }
-        memcpy(ap->fill_sha, md, sizeof md);
-        ap->fill_done = true;
-        if (ap->fill_nrep < NS_MAX_REPLICAS)
-            ap->fill_rep[ap->fill_nrep++] = server;
-        *version_out = version;
+        st = append_report_fill(ap, server, size, sha ? md : NULL, expected);
+        if (st == NS_OK)
+            *version_out = version;
         goto out;
     }
     /* A report under the lease's newer version is a mutation: from now on
      * that is the chunk's version, and holders of the old one are stale. */
-    const ns_lease *cl = f->nleases ? namespace_lease_of(f, index, false) : NULL;
+    const ns_lease *cl = f->nleases ? lease_of(f, index, false) : NULL;
     bool newer = version != 0 && cl && version == cl->version && version > c->version;
     if (version != 0 && version != c->version && !newer) {
         st = NS_STALE;
@@ -837,7 +774,7 @@ ns_status namespace_report(ns_table *ns, const char *fileid, uint32_t index, uin
         *version_out = version;
         namespace_holders_clear(c);
         c->flags &= (uint8_t)~NS_CHUNK_HAS_SHA;   /* new bytes, new checksum */
-        namespace_log(ns, namespace_chunk_record(f, index));
+        namespace_log_chunk(ns, f, index);
     }
     for (unsigned r = 0; r < c->nrep; r++)
         if (c->rep[r] == server) {
@@ -866,7 +803,7 @@ ns_status namespace_report(ns_table *ns, const char *fileid, uint32_t index, uin
         changed = true;
     }
     if (changed)
-        namespace_log(ns, namespace_chunk_record(f, index));
+        namespace_log_chunk(ns, f, index);
     if (changed && f->replaces)
         namespace_maybe_swap(ns, f);
 out:
@@ -980,102 +917,6 @@ bool namespace_mark_corrupt(ns_table *ns, const char *fileid, uint32_t index, ui
     return may_go;
 }
 
-/* Gives chunk c a lease in force: renews nothing that is still valid. */
-static void namespace_lease(ns_table *ns, ns_file *f, uint32_t index, const uint16_t *plan,
-                            unsigned nplan, int64_t now_ms, int64_t lease_ms)
-{
-    ns_chunk *c = &f->chunks[index];
-    ns_lease *l = namespace_lease_of(f, index, false);
-    if (l->until_ms > now_ms && l->version)
-        return;
-    if (l->nrep == 0) {
-        /* Replicas: those already holding the chunk, else the plan. */
-        const uint16_t *from = c->nrep ? c->rep : plan;
-        unsigned n = c->nrep ? c->nrep : nplan;
-        for (unsigned k = 0; k < n && k < NS_MAX_REPLICAS; k++)
-            l->rep[l->nrep++] = from[k];
-    }
-    /* A chunk's first lease keeps the version it was born with (its
-     * file's generation, unique already); every later one takes a new,
-     * which becomes the chunk's version only once a replica reports a
-     * mutation under it: until then the replicas that hold the chunk are
-     * all still current. */
-    bool first = l->version == 0 && !(c->flags & NS_CHUNK_STORED);
-    l->version = first ? c->version : ++ns->counter;
-    l->until_ms = now_ms + lease_ms;
-    if (first)
-        namespace_log(ns, namespace_chunk_record(f, index));
-    else
-        namespace_log(ns, json_pack("{s:s,s:I}", NS_OP, "counter", "v", (json_int_t)ns->counter));
-}
-
-ns_status namespace_allocate(ns_table *ns, const char *name, uint32_t index, uint64_t chunk_size,
-                             unsigned replication, const uint16_t *plan, unsigned nplan,
-                             int64_t now_ms, int64_t lease_ms, ns_allocation *out)
-{
-    char fileid[FILEID_LEN + 1];
-    if (!fileid_of_name(name, fileid))
-        return NS_NO_MEMORY;
-    uint64_t gen;
-    ns_status st = namespace_create(ns, name, 0, chunk_size, replication, &gen);
-    if (st != NS_OK && st != NS_EXISTS)
-        return st;
-    pthread_rwlock_wrlock(&ns->lock);
-    ns_file *f = namespace_named(ns, fileid);
-    st = NS_OK;
-    if (!f) {
-        st = NS_NOT_FOUND;   /* deleted between the create and here */
-        goto out;
-    }
-    if (index > f->ncommitted) {
-        st = NS_BAD_INDEX;
-        goto out;
-    }
-    if (index == f->ncommitted) {
-        if (f->append) {
-            st = NS_BUSY;   /* an append is adding chunks right now */
-            goto out;
-        }
-        if (nplan == 0) {
-            st = NS_NO_SERVERS;
-            goto out;
-        }
-        if (index == f->nchunks) {
-            if (index >= PROTO_MAX_CHUNKS) {
-                st = NS_BAD_INDEX;
-                goto out;
-            }
-            if (!namespace_grow_chunks(f, (uint64_t)index + 1)) {
-                st = NS_NO_MEMORY;
-                goto out;
-            }
-        } else {
-            namespace_lease_drop(f, index);   /* a slot an abandoned append left */
-        }
-        memset(&f->chunks[index], 0, sizeof *f->chunks);
-        f->chunks[index].version = f->generation;
-        f->ncommitted = index + 1;
-    }
-    ns_chunk *c = &f->chunks[index];
-    ns_lease *l = namespace_lease_of(f, index, true);
-    if (!l) {
-        st = NS_NO_MEMORY;
-        goto out;
-    }
-    if (l->nrep == 0 && c->nrep == 0 && nplan == 0) {
-        st = NS_NO_SERVERS;
-        goto out;
-    }
-    namespace_lease(ns, f, index, plan, nplan, now_ms, lease_ms);
-    chunkid_format(out->handle, f->fileid, index);
-    out->version = l->version;
-    out->lease_left_ms = l->until_ms - now_ms;
-    out->nrep = l->nrep;
-    memcpy(out->rep, l->rep, sizeof out->rep);
-out:
-    pthread_rwlock_unlock(&ns->lock);
-    return st;
-}
 
 ns_status namespace_with_file(ns_table *ns, const char *fileid,
                               void (*fn)(const ns_file *f, void *ud), void *ud)
@@ -1108,73 +949,63 @@ size_t namespace_count(ns_table *ns)
     return n;
 }
 
-/* ---- recovery and checkpoints ---- */
+/* ---- replay (the apply column of record.c's table) and checkpoints ---- */
 
-static bool namespace_rec_int(json_t *rec, const char *key, uint64_t *out)
+static void namespace_raise_counter(ns_table *ns, uint64_t v)
 {
-    json_t *v = json_object_get(rec, key);
-    if (!json_is_integer(v) || json_integer_value(v) < 0)
-        return false;
-    *out = (uint64_t)json_integer_value(v);
-    return true;
+    if (v > ns->counter)
+        ns->counter = v;
 }
 
-/* Sets chunk i of f from a record's fields (the write lock is held). */
-static bool namespace_apply_chunk(ns_table *ns, ns_file *f, uint64_t i, uint64_t v, bool stored,
-                                  const char *sha, bool pending)
+/* Sets chunk i of f from a record's fields. */
+static bool namespace_set_chunk(ns_table *ns, ns_file *f, const record_chunk *rc, bool pending)
 {
+    uint64_t i = rc->index;
     /* an allocation or an append added it */
     if (i > f->nchunks || !namespace_grow_chunks(f, i + 1))
         return false;
     if (!pending && i >= f->ncommitted)
         f->ncommitted = (uint32_t)i + 1;
     ns_chunk *c = &f->chunks[i];
-    if (pending && v > c->version) {   /* a slot reused by a later append */
+    if (pending && rc->version > c->version) {   /* a slot reused by a later append */
         c->flags = 0;
         namespace_holders_clear(c);
     }
-    if (v > c->version) {
-        c->version = v;
+    if (rc->version > c->version) {
+        c->version = rc->version;
         c->flags &= (uint8_t)~NS_CHUNK_HAS_SHA;   /* a mutation: its checksum follows */
     }
-    if (v > ns->counter)
-        ns->counter = v;
-    if (stored && !(c->flags & NS_CHUNK_STORED)) {
+    namespace_raise_counter(ns, rc->version);
+    if (rc->stored && !(c->flags & NS_CHUNK_STORED)) {
         c->flags |= NS_CHUNK_STORED;
         f->nstored++;
     }
-    if (sha && sha256_from_hex(sha, c->sha))
+    if (rc->has_sha) {
+        memcpy(c->sha, rc->sha, sizeof c->sha);
         c->flags |= NS_CHUNK_HAS_SHA;
+    }
     return true;
 }
 
 /* Creates (or replaces an older incarnation of) the file a create or file
  * record describes; NULL when a newer one is already there. */
-static ns_file *namespace_apply_create(ns_table *ns, json_t *rec, bool *bad)
+static ns_file *namespace_replay_create(ns_table *ns, const record *r, bool *bad)
 {
-    const char *name = json_string_value(json_object_get(rec, "name"));
-    uint64_t gen, size, cs, rep;
-    *bad = !name || !namespace_rec_int(rec, "gen", &gen) ||
-           !namespace_rec_int(rec, "size", &size) || !namespace_rec_int(rec, "cs", &cs) ||
-           !namespace_rec_int(rec, "rep", &rep) || cs == 0;
-    if (*bad)
-        return NULL;
-    json_t *data = json_object_get(rec, "data");
-    if (data && (!json_is_string(data) || !fileid_valid(json_string_value(data)))) {
-        *bad = true;
-        return NULL;
-    }
-    ns_file *f = namespace_file_new(name, gen, size, cs, (unsigned)rep);
+    *bad = false;
+    ns_file *f = namespace_file_new(r->name, r->gen, r->size, r->chunk_size,
+                                    r->replication > NS_MAX_REPLICAS ? NS_MAX_REPLICAS
+                                                                     : (unsigned)r->replication);
     if (!f) {
         *bad = true;
         return NULL;
     }
     char nameid[FILEID_LEN + 1];
     memcpy(nameid, f->fileid, sizeof nameid);
-    if (data && strcmp(json_string_value(data), nameid) != 0) {
-        memcpy(f->fileid, json_string_value(data), sizeof f->fileid);
+    if (r->fileid[0] && strcmp(r->fileid, nameid) != 0) {
+        memcpy(f->fileid, r->fileid, sizeof f->fileid);
         f->own_id = true;
     }
+    uint64_t gen = r->gen;
     ns_file *same = *namespace_slot(ns, f->fileid), *named = namespace_named(ns, nameid);
     /* Replayed over a checkpoint that already has it, or a newer file. */
     if ((same && same->generation >= gen) || (named && named->generation >= gen) ||
@@ -1182,16 +1013,16 @@ static ns_file *namespace_apply_create(ns_table *ns, json_t *rec, bool *bad)
         namespace_file_free(f);
         return NULL;
     }
-    bool over = json_is_true(json_object_get(rec, "over")) && named;
+    bool over = r->over && named;
     if (same) {   /* an older incarnation under the same identifier */
         namespace_unlink(ns, same, false);
         namespace_queue_doom(ns, same);
         named = namespace_named(ns, nameid);
     }
     if (over && named && named->replacement) {
-        ns_file *r = named->replacement;
-        namespace_unlink(ns, r, false);
-        namespace_queue_doom(ns, r);
+        ns_file *old = named->replacement;
+        namespace_unlink(ns, old, false);
+        namespace_queue_doom(ns, old);
     } else if (!over && named) {
         namespace_unlink(ns, named, false);
         namespace_queue_doom(ns, named);
@@ -1206,409 +1037,155 @@ static ns_file *namespace_apply_create(ns_table *ns, json_t *rec, bool *bad)
     return f;
 }
 
-/* An append's commit record (the write lock is held): all of it or, when
- * it cannot be read, none of it. */
-static bool namespace_apply_commit(ns_table *ns, json_t *rec)
+bool namespace_apply(ns_table *ns, const record *r)
 {
-    const char *id = json_string_value(json_object_get(rec, "id"));
-    uint64_t gen, size, v;
-    if (!id || !fileid_valid(id) || !namespace_rec_int(rec, "gen", &gen) ||
-        !namespace_rec_int(rec, "size", &size) || !namespace_rec_int(rec, "v", &v))
+    if ((unsigned)r->kind >= RECORD_NKINDS)
         return false;
-    json_t *fill = json_object_get(rec, "fill");
-    json_t *fi = json_array_get(fill, 0);
-    const char *sha = json_string_value(json_array_get(fill, 1));
-    uint8_t md[SHA256_LEN];
-    if (fill && (!json_is_integer(fi) || json_integer_value(fi) < 0 || !sha ||
-                 !sha256_from_hex(sha, md)))
-        return false;
-    if (v > ns->counter)
-        ns->counter = v;
-    ns_file *f = *namespace_slot(ns, id);
-    if (!f || f->generation != gen)
-        return true;   /* an incarnation that is gone by now */
-    if (!namespace_size_ok(size, f->chunk_size) ||
-        (fill && (uint64_t)json_integer_value(fi) >= f->nchunks))
-        return false;
-    if (fill) {
-        ns_chunk *c = &f->chunks[json_integer_value(fi)];
-        if (v > c->version)
-            c->version = v;
-        memcpy(c->sha, md, sizeof md);
-        if (!(c->flags & NS_CHUNK_STORED))
-            f->nstored++;
-        c->flags |= NS_CHUNK_STORED | NS_CHUNK_HAS_SHA;
+    pthread_rwlock_wrlock(&ns->lock);
+    bool ok = record_table[r->kind].apply(ns, r);
+    pthread_rwlock_unlock(&ns->lock);
+    return ok;
+}
+
+bool namespace_apply_create(ns_table *ns, const record *r)
+{
+    bool bad;
+    ns_file *f = namespace_replay_create(ns, r, &bad);
+    if (f && !bad)
+        namespace_maybe_swap(ns, f);
+    return !bad;
+}
+
+bool namespace_apply_file(ns_table *ns, const record *r)
+{
+    bool bad;
+    ns_file *f = namespace_replay_create(ns, r, &bad);
+    if (bad || !f)
+        return !bad;
+    if (r->has_slots && r->slots > f->nchunks) {   /* allocated chunks past the size */
+        uint32_t from = f->nchunks;
+        if (!namespace_grow_chunks(f, r->slots))
+            return false;
+        for (uint32_t q = from; q < f->nchunks; q++)
+            f->chunks[q].version = f->generation;
+        f->ncommitted = f->nchunks;
     }
-    uint64_t n = namespace_chunks_for(size, f->chunk_size);
-    f->size = size;
+    for (size_t k = 0; k < r->nchunks; k++)
+        if (!namespace_set_chunk(ns, f, &r->chunks[k], false))
+            return false;
+    if (r->has_committed && r->committed <= f->nchunks)
+        f->ncommitted = (uint32_t)r->committed;
+    namespace_maybe_swap(ns, f);
+    return true;
+}
+
+/* The file a delete, chunk, commit or size record names, if it is still
+ * the incarnation the record is about (a later one ignores it). */
+static ns_file *namespace_replay_target(ns_table *ns, const record *r)
+{
+    namespace_raise_counter(ns, r->gen);
+    ns_file *f = *namespace_slot(ns, r->fileid);
+    return f && f->generation == r->gen ? f : NULL;
+}
+
+bool namespace_apply_delete(ns_table *ns, const record *r)
+{
+    namespace_raise_counter(ns, r->gen);
+    ns_file *f = *namespace_slot(ns, r->fileid);
+    if (f && f->generation <= r->gen) {
+        namespace_unlink(ns, f, false);
+        namespace_queue_doom(ns, f);
+    }
+    return true;
+}
+
+bool namespace_apply_chunk(ns_table *ns, const record *r)
+{
+    ns_file *f = namespace_replay_target(ns, r);
+    if (!f)
+        return true;   /* a chunk of an incarnation that is gone by now */
+    if (!namespace_set_chunk(ns, f, &r->chunk, r->pending))
+        return false;
+    namespace_maybe_swap(ns, f);
+    return true;
+}
+
+bool namespace_apply_size(ns_table *ns, const record *r)
+{
+    ns_file *f = namespace_replay_target(ns, r);
+    if (!f)
+        return true;
+    if (!namespace_size_ok(r->size, f->chunk_size))
+        return false;
+    uint64_t n = namespace_chunks_for(r->size, f->chunk_size);
+    f->size = r->size;
     f->ncommitted = (uint32_t)(n < f->nchunks ? n : f->nchunks);
     return true;
 }
 
-bool namespace_apply(ns_table *ns, json_t *rec, char *err, size_t errlen)
+bool namespace_apply_counter(ns_table *ns, const record *r)
 {
-    const char *op = json_string_value(json_object_get(rec, NS_OP));
-    bool ok = true, bad = false;
-    uint64_t gen = 0, i = 0, v = 0;
-    pthread_rwlock_wrlock(&ns->lock);
-    if (!op) {
-        ok = false;
-    } else if (!strcmp(op, "create")) {
-        ns_file *f = namespace_apply_create(ns, rec, &bad);
-        ok = !bad;
-        if (f && ok)
-            namespace_maybe_swap(ns, f);
-    } else if (!strcmp(op, "file")) {
-        ns_file *f = namespace_apply_create(ns, rec, &bad);
-        ok = !bad;
-        json_t *chunks = json_object_get(rec, "chunks"), *e;
-        uint64_t n = 0;
-        if (f && namespace_rec_int(rec, "n", &n) && n > f->nchunks) {
-            /* allocated chunks past the size */
-            uint32_t from = f->nchunks;
-            ok = namespace_grow_chunks(f, n);
-            for (uint32_t q = from; ok && q < f->nchunks; q++)
-                f->chunks[q].version = f->generation;
-            if (ok)
-                f->ncommitted = f->nchunks;
-        }
-        size_t k;
-        json_array_foreach(chunks, k, e) {
-            if (!f || !ok)
-                break;
-            json_t *sha = json_array_get(e, 3);
-            ok = json_is_integer(json_array_get(e, 0)) && json_is_integer(json_array_get(e, 1)) &&
-                 namespace_apply_chunk(ns, f, (uint64_t)json_integer_value(json_array_get(e, 0)),
-                                       (uint64_t)json_integer_value(json_array_get(e, 1)),
-                                       json_is_true(json_array_get(e, 2)),
-                                       json_string_value(sha), false);
-        }
-        uint64_t nc;
-        if (f && ok && namespace_rec_int(rec, "nc", &nc) && nc <= f->nchunks)
-            f->ncommitted = (uint32_t)nc;
-        if (f && ok)
-            namespace_maybe_swap(ns, f);
-    } else if (!strcmp(op, "commit")) {
-        ok = namespace_apply_commit(ns, rec);
-    } else if (!strcmp(op, "delete") || !strcmp(op, "chunk") || !strcmp(op, "size")) {
-        const char *id = json_string_value(json_object_get(rec, "id"));
-        ok = id && fileid_valid(id) && namespace_rec_int(rec, "gen", &gen);
-        ns_file **slot = ok ? namespace_slot(ns, id) : NULL;
-        ns_file *f = slot ? *slot : NULL;
-        if (ok && f && op[0] == 'd' && f->generation <= gen) {
-            namespace_unlink(ns, f, false);
-            namespace_queue_doom(ns, f);
-        } else if (ok && op[0] == 'c') {
-            ok = namespace_rec_int(rec, "i", &i) && namespace_rec_int(rec, "v", &v);
-            /* A chunk of an incarnation that is gone by now changes nothing. */
-            if (ok && f && f->generation == gen)
-                ok = namespace_apply_chunk(ns, f, i, v,
-                                           json_is_true(json_object_get(rec, "stored")),
-                                           json_string_value(json_object_get(rec, "sha")),
-                                           json_is_true(json_object_get(rec, "pending")));
-            if (ok && f && f->generation == gen)
-                namespace_maybe_swap(ns, f);
-        } else if (ok && op[0] == 's') {
-            uint64_t size;
-            ok = namespace_rec_int(rec, "size", &size);
-            if (ok && f && f->generation == gen) {
-                ok = namespace_size_ok(size, f->chunk_size);
-                uint64_t n = namespace_chunks_for(size, f->chunk_size);
-                if (ok) {
-                    f->size = size;
-                    f->ncommitted = (uint32_t)(n < f->nchunks ? n : f->nchunks);
-                }
-            }
-        }
-        if (gen > ns->counter)
-            ns->counter = gen;
-    } else if (!strcmp(op, "counter")) {
-        ok = namespace_rec_int(rec, "v", &v);
-        if (ok && v > ns->counter)
-            ns->counter = v;
-    } else if (!strcmp(op, "cluster")) {
-        /* Once per namespace: a second, different id is not ours to pick. */
-        const char *id = json_string_value(json_object_get(rec, "id"));
-        ok = id && clusterid_valid(id) && (!ns->cluster[0] || !strcmp(ns->cluster, id));
-        if (ok)
-            memcpy(ns->cluster, id, sizeof ns->cluster);
-    } else {
-        ok = false;
-    }
-    pthread_rwlock_unlock(&ns->lock);
-    if (!ok)
-        snprintf(err, errlen, "unreadable %s record", op ? op : "untyped");
-    return ok;
+    namespace_raise_counter(ns, r->version);
+    return true;
 }
 
-static json_t *namespace_file_record(const ns_file *f)
+bool namespace_apply_cluster(ns_table *ns, const record *r)
 {
-    json_t *chunks = json_array();
+    /* Once per namespace: a second, different id is not ours to pick. */
+    if (ns->cluster[0] && strcmp(ns->cluster, r->cluster) != 0)
+        return false;
+    memcpy(ns->cluster, r->cluster, sizeof ns->cluster);
+    return true;
+}
+
+/* The file record of f (false when memory runs out). */
+static bool namespace_file_record(const ns_file *f, record *r)
+{
+    if (!namespace_create_record(f, r))
+        return false;
+    r->kind = RECORD_FILE;
+    r->has_slots = r->has_committed = true;
+    r->slots = f->nchunks;
+    r->committed = f->ncommitted;
+    size_t n = 0;
+    for (uint32_t i = 0; i < f->nchunks; i++)
+        n += f->chunks[i].version != f->generation || f->chunks[i].flags;
+    if (n && !(r->chunks = calloc(n, sizeof *r->chunks))) {
+        record_clear(r);
+        return false;
+    }
     for (uint32_t i = 0; i < f->nchunks; i++) {
         const ns_chunk *c = &f->chunks[i];
         if (c->version == f->generation && !c->flags)
             continue;   /* the default: left out, so big empty files stay small */
-        char hex[SHA256_HEX_LEN + 1];
-        json_array_append_new(chunks, json_pack("[I,I,b,o]", (json_int_t)i,
-                                                (json_int_t)c->version,
-                                                (c->flags & NS_CHUNK_STORED) != 0,
-                                                namespace_chunk_sum(c, hex) ? json_string(hex)
-                                                                            : json_null()));
+        record_chunk *rc = &r->chunks[r->nchunks++];
+        rc->index = i;
+        rc->version = c->version;
+        rc->stored = (c->flags & NS_CHUNK_STORED) != 0;
+        rc->has_sha = (c->flags & NS_CHUNK_HAS_SHA) != 0;
+        memcpy(rc->sha, c->sha, sizeof rc->sha);
     }
-    json_t *rec = namespace_create_record(f);
-    json_object_set_new(rec, NS_OP, json_string("file"));
-    json_object_set_new(rec, "n", json_integer((json_int_t)f->nchunks));
-    json_object_set_new(rec, "nc", json_integer((json_int_t)f->ncommitted));
-    json_object_set_new(rec, "chunks", chunks);
-    return rec;
+    return true;
 }
 
-bool namespace_dump(ns_table *ns, bool (*emit)(void *sink, const json_t *rec), void *sink)
+bool namespace_dump(ns_table *ns, bool (*emit)(void *sink, const record *r), void *sink)
 {
     pthread_rwlock_rdlock(&ns->lock);
     bool ok = true;
-    json_t *rec;
+    record r;
     if (ns->cluster[0]) {
-        rec = namespace_cluster_record(ns);
-        ok = rec && emit(sink, rec);
-        json_decref(rec);
+        namespace_cluster_record(ns, &r);
+        ok = emit(sink, &r);
     }
-    rec = json_pack("{s:s,s:I}", NS_OP, "counter", "v", (json_int_t)ns->counter);
-    ok = ok && rec && emit(sink, rec);
-    json_decref(rec);
+    r = (record){ .kind = RECORD_COUNTER, .version = ns->counter };
+    ok = ok && emit(sink, &r);
     /* A replacement right after the file it replaces: replay attaches it. */
     for (size_t b = 0; ok && b < ns->nbuckets; b++)
         for (ns_file *f = ns->buckets[b]; ok && f; f = f->next)
             for (ns_file *g = f->replaces ? NULL : f; ok && g; g = g->replacement) {
-                rec = namespace_file_record(g);
-                ok = rec && emit(sink, rec);
-                json_decref(rec);
+                ok = namespace_file_record(g, &r) && emit(sink, &r);
+                record_clear(&r);
             }
     pthread_rwlock_unlock(&ns->lock);
     return ok;
-}
-
-/* ---- appends ---- */
-
-/* What appending bytes to f takes: the fill of its partial last chunk, and
- * how many new chunks. False when the file would outgrow the limits
- * (PROTO_MAX_CHUNKS chunks): nothing here can overflow or be cut short,
- * since the sizes are bounded before they are added. */
-static bool namespace_append_shape(const ns_file *f, uint64_t bytes, int64_t *fill_index,
-                                   uint64_t *fill_offset, uint64_t *fill_length, uint32_t *nnew)
-{
-    uint64_t cs = f->chunk_size, tail = f->size % cs;
-    uint64_t room = (uint64_t)PROTO_MAX_CHUNKS * cs - f->size;   /* f->size is within it */
-    *fill_index = -1;
-    *fill_offset = *fill_length = 0;
-    *nnew = 0;
-    if (bytes > room)
-        return false;
-    uint64_t rest = bytes;
-    if (f->size > 0 && tail > 0) {
-        *fill_index = (int64_t)f->ncommitted - 1;
-        *fill_offset = tail;
-        *fill_length = bytes < cs - tail ? bytes : cs - tail;
-        rest -= *fill_length;
-    }
-    uint64_t n = namespace_chunks_for(rest, cs);
-    if ((uint64_t)f->ncommitted + n > PROTO_MAX_CHUNKS)
-        return false;
-    *nnew = (uint32_t)n;
-    return true;
-}
-
-static ns_status namespace_append_check(ns_file *f, int64_t now_ms)
-{
-    if (!f)
-        return NS_NOT_FOUND;
-    if (f->append && f->append->until_ms > now_ms)
-        return NS_BUSY;
-    if (f->ncommitted != (f->size + f->chunk_size - 1) / f->chunk_size ||
-        !namespace_file_complete(f))
-        return NS_INCOMPLETE;   /* also: a file of allocated chunks */
-    return NS_OK;
-}
-
-ns_status namespace_append_needs(ns_table *ns, const char *name, uint64_t bytes, uint32_t *nnew,
-                                 uint16_t *holders, unsigned *nholders, unsigned *replication)
-{
-    char fileid[FILEID_LEN + 1];
-    if (!fileid_of_name(name, fileid))
-        return NS_NO_MEMORY;
-    pthread_rwlock_rdlock(&ns->lock);
-    ns_file *f = namespace_named(ns, fileid);
-    ns_status st = namespace_append_check(f, monotime_ms());
-    *nholders = 0;
-    if (st == NS_OK) {
-        *replication = f->replication;
-        int64_t fi;
-        uint64_t fo, fl;
-        if (!namespace_append_shape(f, bytes, &fi, &fo, &fl, nnew)) {
-            st = NS_BAD_SIZE;
-        } else if (fi >= 0) {
-            const ns_chunk *c = &f->chunks[fi];
-            memcpy(holders, c->rep, c->nrep * sizeof *holders);
-            *nholders = c->nrep;
-        }
-    }
-    pthread_rwlock_unlock(&ns->lock);
-    return st;
-}
-
-ns_status namespace_append_begin(ns_table *ns, const char *name, uint64_t bytes,
-                                 const uint16_t *fill_live, unsigned nfill_live, uint32_t nplan_chunks,
-                                 int64_t now_ms, int64_t lease_ms, ns_append_plan *out)
-{
-    char fileid[FILEID_LEN + 1];
-    if (!fileid_of_name(name, fileid))
-        return NS_NO_MEMORY;
-    memset(out, 0, sizeof *out);
-    pthread_rwlock_wrlock(&ns->lock);
-    ns_file *f = namespace_named(ns, fileid);
-    ns_status st = namespace_append_check(f, now_ms);
-    if (st != NS_OK)
-        goto out;
-    int64_t fi;
-    uint64_t fo, fl;
-    uint32_t nnew;
-    if (!namespace_append_shape(f, bytes, &fi, &fo, &fl, &nnew)) {
-        st = NS_BAD_SIZE;
-        goto out;
-    }
-    if (nnew != nplan_chunks) {
-        st = NS_BUSY;   /* the file changed since the caller planned: plan again */
-        goto out;
-    }
-    if (fi >= 0 && nfill_live == 0) {
-        st = NS_NO_SERVERS;
-        goto out;
-    }
-    uint32_t first = f->ncommitted;
-    if (!namespace_grow_chunks(f, (uint64_t)first + nnew)) {
-        st = NS_NO_MEMORY;
-        goto out;
-    }
-    ns_append *ap = f->append ? f->append : calloc(1, sizeof *ap);
-    if (!ap) {
-        st = NS_NO_MEMORY;
-        goto out;
-    }
-    memset(ap, 0, sizeof *ap);
-    f->append = ap;
-    ap->version = ap->token = ++ns->counter;
-    ap->until_ms = now_ms + lease_ms;
-    ap->new_size = f->size + bytes;
-    ap->fill_index = fi;
-    ap->fill_size = fo + fl;
-    namespace_log(ns, json_pack("{s:s,s:I}", NS_OP, "counter", "v", (json_int_t)ns->counter));
-    for (uint32_t k = 0; k < nnew; k++) {   /* new slots, or ones an abandoned append left */
-        ns_chunk *c = &f->chunks[first + k];
-        namespace_lease_drop(f, first + k);
-        memset(c, 0, sizeof *c);
-        c->version = ap->version;
-        if (ns->j)   /* a million new slots: build no record nobody keeps */
-            namespace_log(ns, namespace_chunk_record(f, first + k));
-    }
-    out->token = ap->token;
-    out->version = ap->version;
-    out->old_size = f->size;
-    out->new_size = ap->new_size;
-    out->chunk_size = f->chunk_size;
-    out->generation = f->generation;
-    out->lease_left_ms = lease_ms;
-    out->fill_index = fi;
-    out->fill_offset = fo;
-    out->fill_length = fl;
-    out->fill_nrep = nfill_live < NS_MAX_REPLICAS ? nfill_live : NS_MAX_REPLICAS;
-    memcpy(out->fill_rep, fill_live, out->fill_nrep * sizeof *fill_live);
-    out->first_new = first;
-    out->nnew = nnew;
-    memcpy(out->fileid, f->fileid, sizeof out->fileid);
-out:
-    pthread_rwlock_unlock(&ns->lock);
-    return st;
-}
-
-ns_status namespace_append_end(ns_table *ns, const char *name, uint64_t token, bool abort,
-                               int64_t now_ms)
-{
-    (void)now_ms;
-    char fileid[FILEID_LEN + 1];
-    if (!fileid_of_name(name, fileid))
-        return NS_NO_MEMORY;
-    ns_status st = NS_OK;
-    pthread_rwlock_wrlock(&ns->lock);
-    ns_file *f = namespace_named(ns, fileid);
-    ns_append *ap = f ? f->append : NULL;
-    if (!f) {
-        st = NS_NOT_FOUND;
-        goto out;
-    }
-    if (!ap || ap->token != token) {
-        st = NS_BAD_TOKEN;
-        goto out;
-    }
-    if (abort) {
-        free(ap);
-        f->append = NULL;
-        goto out;
-    }
-    uint32_t ncommitted = (uint32_t)namespace_chunks_for(ap->new_size, f->chunk_size);
-    if ((ap->fill_index >= 0 && !ap->fill_done) || ncommitted > f->nchunks) {
-        st = NS_INCOMPLETE;
-        goto out;
-    }
-    for (uint32_t i = f->ncommitted; i < ncommitted; i++)
-        if (!(f->chunks[i].flags & NS_CHUNK_STORED) || f->chunks[i].version != ap->version) {
-            st = NS_INCOMPLETE;
-            goto out;
-        }
-    if (ap->fill_index >= 0) {
-        ns_chunk *c = &f->chunks[ap->fill_index];
-        c->version = ap->version;
-        memcpy(c->sha, ap->fill_sha, sizeof c->sha);
-        c->flags |= NS_CHUNK_STORED | NS_CHUNK_HAS_SHA;
-        c->nrep = ap->fill_nrep;
-        c->corrupt = 0;
-        memcpy(c->rep, ap->fill_rep, sizeof c->rep);
-    }
-    f->size = ap->new_size;
-    f->ncommitted = ncommitted;
-    f->touched_ms = monotime_ms();
-    /* One record for the whole commit: a log cut anywhere in it replays to
-     * the old file or the new one, never to a filled chunk with the new
-     * version and checksum but the old size (which would make every
-     * replica of it look stale). The new chunks' versions and stored
-     * states are already in the log, as pending: the new size is what
-     * makes them the file's. */
-    json_t *rec = json_pack("{s:s,s:s,s:I,s:I,s:I}", NS_OP, "commit", "id", f->fileid, "gen",
-                            (json_int_t)f->generation, "size", (json_int_t)f->size, "v",
-                            (json_int_t)ap->version);
-    if (rec && ap->fill_index >= 0) {
-        char hex[SHA256_HEX_LEN + 1];
-        sha256_to_hex(ap->fill_sha, hex);
-        json_object_set_new(rec, "fill", json_pack("[I,s]", (json_int_t)ap->fill_index, hex));
-    }
-    namespace_log(ns, rec);
-    free(ap);
-    f->append = NULL;
-out:
-    pthread_rwlock_unlock(&ns->lock);
-    return st;
-}
-
-void namespace_renew(ns_table *ns, const char *fileid, uint32_t index, uint16_t server,
-                     int64_t now_ms, int64_t lease_ms)
-{
-    pthread_rwlock_wrlock(&ns->lock);
-    ns_file *f = *namespace_slot(ns, fileid);
-    if (f)   /* being written: an upload that is slow, not abandoned */
-        f->touched_ms = now_ms;
-    if (f && f->append && f->append->until_ms > now_ms)
-        f->append->until_ms = now_ms + lease_ms;
-    ns_lease *l = f && index < f->nchunks ? namespace_lease_of(f, index, false) : NULL;
-    if (l && l->nrep > 0 && l->rep[0] == server && l->until_ms > now_ms)
-        l->until_ms = now_ms + lease_ms;
-    pthread_rwlock_unlock(&ns->lock);
 }

@@ -14,8 +14,8 @@
  * only as small registry indices.
  *
  * Every change that must survive a restart (a file created or removed, a
- * chunk stored, a new chunk version) is appended to the journal, if one is
- * attached, under the same lock that makes the change, so the log's order
+ * chunk stored, a new chunk version) is appended to the journal as a
+ * record (record.h), if a journal is attached, under the same lock that makes the change, so the log's order
  * is the order of the changes. Chunk locations are not journalled: the
  * chunkservers report them again after a restart. Records are idempotent,
  * so replaying one the checkpoint already contains changes nothing.
@@ -27,11 +27,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <jansson.h>
-
 #include "chunkid.h"
 #include "journal.h"
 #include "protocol.h"
+#include "record.h"
 #include "sha256.h"
 
 #define NS_MAX_REPLICAS 8
@@ -89,15 +88,6 @@ typedef struct {
     uint32_t index;
     ns_lease lease;
 } ns_chunk_lease;
-
-/* What an allocation hands back. */
-typedef struct {
-    char handle[CHUNKID_BUF];
-    uint64_t version;
-    int64_t lease_left_ms;
-    unsigned nrep;
-    uint16_t rep[NS_MAX_REPLICAS];   /* primary first */
-} ns_allocation;
 
 /* An append in progress: one per file at a time. Its new chunks sit in
  * the file's chunk array past the committed ones; the filled last chunk's
@@ -165,11 +155,22 @@ void namespace_set_journal(ns_table *ns, journal *j);
 /* Forgets every file, the counter and the cluster id: recovery starts over
  * from an older checkpoint. */
 void namespace_clear(ns_table *ns);
-/* Applies one journal or checkpoint record (recovery; nothing is
- * journalled again). False with err set for a record it cannot read. */
-bool namespace_apply(ns_table *ns, json_t *rec, char *err, size_t errlen);
-/* Emits the whole namespace as records for a checkpoint. */
-bool namespace_dump(ns_table *ns, bool (*emit)(void *sink, const json_t *rec), void *sink);
+/* Applies one journal or checkpoint record (recovery, or a record shipped
+ * from elsewhere; nothing is journalled again) under the write lock,
+ * through record.c's table; false when it cannot be applied. */
+bool namespace_apply(ns_table *ns, const record *r);
+/* The apply column of record.c's table, one per kind (the write lock is
+ * held: call them through namespace_apply). */
+bool namespace_apply_create(ns_table *ns, const record *r);
+bool namespace_apply_delete(ns_table *ns, const record *r);
+bool namespace_apply_chunk(ns_table *ns, const record *r);
+bool namespace_apply_size(ns_table *ns, const record *r);
+bool namespace_apply_file(ns_table *ns, const record *r);
+bool namespace_apply_counter(ns_table *ns, const record *r);
+bool namespace_apply_cluster(ns_table *ns, const record *r);
+/* Emits the whole namespace as records for a checkpoint, under the read
+ * lock (emit owns nothing of r once it returns). */
+bool namespace_dump(ns_table *ns, bool (*emit)(void *sink, const record *r), void *sink);
 
 /* Every committed chunk has been reported stored. */
 bool namespace_file_complete(const ns_file *f);
@@ -241,53 +242,8 @@ bool namespace_drop_replica(ns_table *ns, const char *fileid, uint32_t index, ui
  * repair drops them once a good copy exists again. */
 bool namespace_mark_corrupt(ns_table *ns, const char *fileid, uint32_t index, uint16_t server,
                             bool (*live)(void *ud, uint16_t server), void *ud);
-/* The chunk's SHA-256 in hex ("" when none is recorded) and version. */
+/* The chunk's SHA-256 in hex into out ("" and false when none is recorded). */
 bool namespace_chunk_sum(const ns_chunk *c, char out[SHA256_HEX_LEN + 1]);
-
-/* Allocates chunk index of file name, creating the file (empty, wanting
- * replication copies) if needed. An existing index returns that chunk
- * (idempotent); index == the chunk count adds a chunk placed on
- * plan[0..nplan-1]; a larger index is NS_BAD_INDEX. A chunk without a
- * lease in force gets one for lease_ms on its replicas, the first as
- * primary, and a new version. */
-ns_status namespace_allocate(ns_table *ns, const char *name, uint32_t index, uint64_t chunk_size,
-                             unsigned replication, const uint16_t *plan, unsigned nplan,
-                             int64_t now_ms, int64_t lease_ms, ns_allocation *out);
-
-/* What an append begins with. */
-typedef struct {
-    uint64_t token, version, old_size, new_size, chunk_size, generation;
-    int64_t lease_left_ms;
-    int64_t fill_index;          /* -1: none */
-    uint64_t fill_offset, fill_length;
-    unsigned fill_nrep;
-    uint16_t fill_rep[NS_MAX_REPLICAS];
-    uint32_t first_new, nnew;    /* new chunks: indices first_new .. first_new+nnew-1 */
-    char fileid[FILEID_LEN + 1]; /* the identifier the file's chunks are named with */
-} ns_append_plan;
-
-/* Begins appending bytes to a complete file: takes the file's append lock
- * for lease_ms (NS_BUSY while another holds it), plans the fill of its
- * partial last chunk on that chunk's live holders (fill_live, primary
- * first, from the caller) and adds nnew new chunk slots (the caller places
- * them; NS_BUSY if the file changed so that it needs another number). */
-ns_status namespace_append_begin(ns_table *ns, const char *name, uint64_t bytes,
-                                 const uint16_t *fill_live, unsigned nfill_live, uint32_t nnew,
-                                 int64_t now_ms, int64_t lease_ms, ns_append_plan *out);
-/* Chunks an append of bytes to name adds (for the caller's placement). */
-ns_status namespace_append_needs(ns_table *ns, const char *name, uint64_t bytes, uint32_t *nnew,
-                                 uint16_t *holders, unsigned *nholders, unsigned *replication);
-/* Commits (abort false) or abandons the append token: on commit the new
- * size, the filled chunk's version, checksum and holders become the
- * file's; NS_INCOMPLETE while a chunk of it has not been reported. */
-ns_status namespace_append_end(ns_table *ns, const char *name, uint64_t token, bool abort,
-                               int64_t now_ms);
-/* A chunkserver says it is still writing chunk index of fileid: the file
- * counts as touched now (a slow upload is not an abandoned one), and its
- * append lease, and the chunk's lease if server is its primary, run
- * lease_ms from now (a lease in force is renewed, never revived). */
-void namespace_renew(ns_table *ns, const char *fileid, uint32_t index, uint16_t server,
-                     int64_t now_ms, int64_t lease_ms);
 
 /* Calls fn with the file under the read lock; the file must not escape fn.
  * fileid is the identifier of a name (the file readers see under it) or a

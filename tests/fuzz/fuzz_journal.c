@@ -23,7 +23,7 @@ static char fuzz_dir[256];
 
 static bool fuzz_apply(void *ud, json_t *rec, char *err, size_t errlen)
 {
-    return namespace_apply(ud, rec, err, errlen);
+    return record_replay(ud, rec, err, errlen);
 }
 
 static void fuzz_reset(void *ud)

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "append.h"
+#include "lease.h"
 #include "namespace.h"
 #include "nscheck.h"
 
@@ -80,8 +82,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         case 2: {   /* an allocation */
             uint16_t plan[3] = { 0, 1, 2 };
-            ns_allocation a;
-            namespace_allocate(ns, name, (uint32_t)fuzz_take(&in, 1),
+            lease_allocation a;
+            lease_allocate(ns, name, (uint32_t)fuzz_take(&in, 1),
                                fuzz_chunk_sizes[fuzz_take(&in, 1) % 6], 3, plan,
                                (unsigned)fuzz_take(&in, 1) % 4, now, 1000, &a);
             break;
@@ -91,15 +93,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             uint32_t nnew;
             uint16_t holders[NS_MAX_REPLICAS], live[1] = { 0 };
             unsigned nh, rep;
-            ns_append_plan ap;
-            if (namespace_append_needs(ns, name, bytes, &nnew, holders, &nh, &rep) == NS_OK &&
+            append_plan ap;
+            if (append_needs(ns, name, bytes, &nnew, holders, &nh, &rep) == NS_OK &&
                 nnew < 300 &&
-                namespace_append_begin(ns, name, bytes, live, 1, nnew, now, 1000, &ap) == NS_OK)
+                append_begin(ns, name, bytes, live, 1, nnew, now, 1000, &ap) == NS_OK)
                 tokens[name[0] - 'a'] = ap.token;
             break;
         }
         case 4:   /* an append ended */
-            namespace_append_end(ns, name, tokens[name[0] - 'a'], fuzz_take(&in, 1) & 1, now);
+            append_end(ns, name, tokens[name[0] - 'a'], fuzz_take(&in, 1) & 1, now);
             break;
         case 5: {
             ns_doomed d;

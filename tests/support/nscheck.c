@@ -15,10 +15,12 @@ typedef struct {
     bool ok;
 } nscheck_lines;
 
-static bool nscheck_collect(void *sink, const json_t *rec)
+static bool nscheck_collect(void *sink, const record *r)
 {
     nscheck_lines *l = sink;
-    char *s = json_dumps(rec, JSON_COMPACT | JSON_SORT_KEYS);
+    json_t *rec = record_encode(r);
+    char *s = rec ? json_dumps(rec, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(rec);
     if (!s || (l->n == l->cap && !(l->v = realloc(l->v, (l->cap = l->cap ? 2 * l->cap : 64) *
                                                             sizeof *l->v)))) {
         free(s);
@@ -51,7 +53,7 @@ bool nscheck_roundtrip(ns_table *ns, char *err, size_t errlen)
     for (size_t i = 0; ok && i < a.n; i++) {
         json_t *rec = json_loads(a.v[i], 0, NULL);
         char why[256] = "";
-        ok = rec && namespace_apply(copy, rec, why, sizeof why);
+        ok = rec && record_replay(copy, rec, why, sizeof why);
         json_decref(rec);
         if (!ok)
             snprintf(err, errlen, "record %zu does not replay (%s): %.300s", i, why, a.v[i]);

@@ -18,6 +18,8 @@
 #include <cmocka.h>
 
 #include "journal.h"
+#include "append.h"
+#include "lease.h"
 #include "namespace.h"
 #include "nscheck.h"
 
@@ -41,12 +43,12 @@ static int teardown(void **state)
 
 static bool apply(void *ud, json_t *rec, char *err, size_t errlen)
 {
-    return namespace_apply(ud, rec, err, errlen);
+    return record_replay(ud, rec, err, errlen);
 }
 
 static bool dump(void *ud, void *sink)
 {
-    return namespace_dump(ud, journal_dump_record, sink);
+    return record_checkpoint(ud, sink);
 }
 
 static void reset(void *ud)
@@ -108,11 +110,11 @@ static void fill(ns_table *ns, journal *j)
     assert_int_equal(namespace_remove(ns, "gone", &d), NS_OK);
     namespace_doomed_free(&d);
     uint16_t plan[1] = { 0 };
-    ns_allocation a;
-    assert_int_equal(namespace_allocate(ns, "alloc", 0, 1000, 1, plan, 1, 0, 1000, &a), NS_OK);
-    assert_int_equal(namespace_allocate(ns, "alloc", 1, 1000, 1, plan, 1, 0, 1000, &a), NS_OK);
+    lease_allocation a;
+    assert_int_equal(lease_allocate(ns, "alloc", 0, 1000, 1, plan, 1, 0, 1000, &a), NS_OK);
+    assert_int_equal(lease_allocate(ns, "alloc", 1, 1000, 1, plan, 1, 0, 1000, &a), NS_OK);
     /* an expired lease, a new version, and a mutation under it: journalled */
-    assert_int_equal(namespace_allocate(ns, "alloc", 0, 1000, 1, plan, 1, 5000, 1000, &a), NS_OK);
+    assert_int_equal(lease_allocate(ns, "alloc", 0, 1000, 1, plan, 1, 5000, 1000, &a), NS_OK);
     fileid_of_name("alloc", id);
     assert_int_equal(namespace_report(ns, id, 0, 0, 10, a.version, NULL, &exp, &ver), NS_OK);
     assert_true(journal_sync_mine(j));
@@ -564,9 +566,9 @@ static void test_append_commit_cut_anywhere(void **state)
     uint32_t nnew;
     uint16_t holders[NS_MAX_REPLICAS], live[2] = { 0, 1 };
     unsigned nh, rep;
-    ns_append_plan ap;
-    assert_int_equal(namespace_append_needs(ns, "ap", 1200, &nnew, holders, &nh, &rep), NS_OK);
-    assert_int_equal(namespace_append_begin(ns, "ap", 1200, live, 2, nnew, 0, 60000, &ap), NS_OK);
+    append_plan ap;
+    assert_int_equal(append_needs(ns, "ap", 1200, &nnew, holders, &nh, &rep), NS_OK);
+    assert_int_equal(append_begin(ns, "ap", 1200, live, 2, nnew, 0, 60000, &ap), NS_OK);
     for (uint16_t srv = 0; srv < 2; srv++)
         assert_int_equal(namespace_report(ns, id, 1, srv, 1000, ap.version, b1, &exp, &ver), NS_OK);
     assert_int_equal(namespace_report(ns, id, 2, 0, 700, ap.version, b2, &exp, &ver), NS_OK);
@@ -574,7 +576,7 @@ static void test_append_commit_cut_anywhere(void **state)
     struct stat sb;
     assert_int_equal(stat(newest_log(), &sb), 0);
     off_t before = sb.st_size;
-    assert_int_equal(namespace_append_end(ns, "ap", ap.token, false, 0), NS_OK);
+    assert_int_equal(append_end(ns, "ap", ap.token, false, 0), NS_OK);
     off_t after;
     char *log = close_and_read_log(j, ns, &after);
     assert_true(after > before);

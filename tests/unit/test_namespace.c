@@ -9,6 +9,8 @@
 
 #include <cmocka.h>
 
+#include "append.h"
+#include "lease.h"
 #include "namespace.h"
 #include "nscheck.h"
 
@@ -172,11 +174,11 @@ static void test_allocate(void **state)
     (void)state;
     ns_table *ns = namespace_new();
     uint16_t plan[3] = { 4, 5, 6 }, plan2[3] = { 7, 8, 9 };
-    ns_allocation a, b;
+    lease_allocation a, b;
     char id[FILEID_LEN + 1];
     fileid_of_name("/data/log.dat", id);
     /* creates the file; first lease: version 1, primary first */
-    assert_int_equal(namespace_allocate(ns, "/data/log.dat", 0, 1000, 3, plan, 3, 0, 60000, &a), NS_OK);
+    assert_int_equal(lease_allocate(ns, "/data/log.dat", 0, 1000, 3, plan, 3, 0, 60000, &a), NS_OK);
     char want[CHUNKID_BUF];
     chunkid_format(want, id, 0);
     assert_string_equal(a.handle, want);
@@ -186,28 +188,28 @@ static void test_allocate(void **state)
     assert_int_equal(a.rep[0], 4);
     assert_int_equal(a.rep[2], 6);
     /* idempotent while the lease holds: same replicas, same version */
-    assert_int_equal(namespace_allocate(ns, "/data/log.dat", 0, 1000, 3, plan2, 3, 1000, 60000, &b), NS_OK);
+    assert_int_equal(lease_allocate(ns, "/data/log.dat", 0, 1000, 3, plan2, 3, 1000, 60000, &b), NS_OK);
     assert_int_equal(b.version, 1);
     assert_int_equal(b.rep[0], 4);
     assert_int_equal(b.lease_left_ms, 59000);
     /* past the end: refused; at the end: a new chunk */
-    assert_int_equal(namespace_allocate(ns, "/data/log.dat", 2, 1000, 3, plan, 3, 0, 60000, &b), NS_BAD_INDEX);
+    assert_int_equal(lease_allocate(ns, "/data/log.dat", 2, 1000, 3, plan, 3, 0, 60000, &b), NS_BAD_INDEX);
     /* a chunk's first lease keeps its birth version: the file's generation */
-    assert_int_equal(namespace_allocate(ns, "/data/log.dat", 1, 1000, 3, plan2, 3, 0, 60000, &b), NS_OK);
+    assert_int_equal(lease_allocate(ns, "/data/log.dat", 1, 1000, 3, plan2, 3, 0, 60000, &b), NS_OK);
     assert_int_equal(b.version, 1);
     assert_int_equal(b.rep[0], 7);
     /* an expired lease: a new one, and a higher version, same replicas */
-    assert_int_equal(namespace_allocate(ns, "/data/log.dat", 0, 1000, 3, plan2, 3, 70000, 60000, &b), NS_OK);
+    assert_int_equal(lease_allocate(ns, "/data/log.dat", 0, 1000, 3, plan2, 3, 70000, 60000, &b), NS_OK);
     assert_int_equal(b.version, 2);
     assert_int_equal(b.rep[0], 4);
     /* deleted and created again: versions keep growing */
     ns_doomed d;
     assert_int_equal(namespace_remove(ns, "/data/log.dat", &d), NS_OK);
     namespace_doomed_free(&d);
-    assert_int_equal(namespace_allocate(ns, "/data/log.dat", 0, 1000, 3, plan, 3, 0, 60000, &b), NS_OK);
+    assert_int_equal(lease_allocate(ns, "/data/log.dat", 0, 1000, 3, plan, 3, 0, 60000, &b), NS_OK);
     assert_true(b.version > 2);
     /* a new chunk with nowhere to go */
-    assert_int_equal(namespace_allocate(ns, "other", 0, 1000, 3, NULL, 0, 0, 60000, &b), NS_NO_SERVERS);
+    assert_int_equal(lease_allocate(ns, "other", 0, 1000, 3, NULL, 0, 0, 60000, &b), NS_NO_SERVERS);
     namespace_free(ns);
 }
 
@@ -218,15 +220,15 @@ static void test_version_moves_with_mutation(void **state)
     (void)state;
     ns_table *ns = namespace_new();
     uint16_t plan[2] = { 1, 2 };
-    ns_allocation a, b;
+    lease_allocation a, b;
     uint64_t exp;
     char id[FILEID_LEN + 1];
     fileid_of_name("m", id);
-    assert_int_equal(namespace_allocate(ns, "m", 0, 1000, 2, plan, 2, 0, 100, &a), NS_OK);
+    assert_int_equal(lease_allocate(ns, "m", 0, 1000, 2, plan, 2, 0, 100, &a), NS_OK);
     assert_int_equal(namespace_report(ns, id, 0, 1, 10, a.version, NULL, &exp, &test_ver), NS_OK);
     assert_int_equal(namespace_report(ns, id, 0, 2, 10, a.version, NULL, &exp, &test_ver), NS_OK);
     /* the lease ran out; a new one, a new version: nobody is stale yet */
-    assert_int_equal(namespace_allocate(ns, "m", 0, 1000, 2, plan, 2, 500, 100, &b), NS_OK);
+    assert_int_equal(lease_allocate(ns, "m", 0, 1000, 2, plan, 2, 500, 100, &b), NS_OK);
     assert_true(b.version > a.version);
     assert_int_equal(namespace_check_replica(ns, id, 0, 2, 10, a.version, NULL), NS_REPLICA_KEEP);
     /* server 1 takes a mutation under the new version: server 2 is stale */
@@ -317,18 +319,18 @@ static void test_checkpoint_roundtrip_at_limits(void **state)
     uint32_t nnew;
     uint16_t holders[NS_MAX_REPLICAS];
     unsigned nholders, rep;
-    ns_append_plan ap;
+    append_plan ap;
     uint16_t live[1] = { 0 };
     /* the request that wedged the master, and one byte past the limit */
-    assert_int_equal(namespace_append_needs(ns, "al.bin", 4294967296000000ull, &nnew, holders,
+    assert_int_equal(append_needs(ns, "al.bin", 4294967296000000ull, &nnew, holders,
                                             &nholders, &rep), NS_BAD_SIZE);
-    assert_int_equal(namespace_append_begin(ns, "al.bin", 4294967296000000ull, live, 1,
+    assert_int_equal(append_begin(ns, "al.bin", 4294967296000000ull, live, 1,
                                             (uint32_t)4294967296000000ull / 1000000, 0, 1000,
                                             &ap), NS_BAD_SIZE);
     uint64_t room = (uint64_t)PROTO_MAX_CHUNKS * 1000000 - 1500000;
-    assert_int_equal(namespace_append_needs(ns, "al.bin", room + 1, &nnew, holders, &nholders,
+    assert_int_equal(append_needs(ns, "al.bin", room + 1, &nnew, holders, &nholders,
                                             &rep), NS_BAD_SIZE);
-    assert_int_equal(namespace_append_needs(ns, "al.bin", UINT64_MAX, &nnew, holders, &nholders,
+    assert_int_equal(append_needs(ns, "al.bin", UINT64_MAX, &nnew, holders, &nholders,
                                             &rep), NS_BAD_SIZE);
     /* exactly to the limit: planned (every slot), replayed (in a copy of
      * its own, as a million pending slots make every later dump big) */
@@ -336,36 +338,36 @@ static void test_checkpoint_roundtrip_at_limits(void **state)
     assert_int_equal(namespace_create(big, "al.bin", 1500000, 1000000, 3, &gen), NS_OK);
     assert_int_equal(namespace_report(big, id, 0, 0, 1000000, gen, sum, &exp, &test_ver), NS_OK);
     assert_int_equal(namespace_report(big, id, 1, 0, 500000, gen, sum, &exp, &test_ver), NS_OK);
-    assert_int_equal(namespace_append_needs(big, "al.bin", room, &nnew, holders, &nholders, &rep),
+    assert_int_equal(append_needs(big, "al.bin", room, &nnew, holders, &nholders, &rep),
                      NS_OK);
     assert_int_equal(nnew, PROTO_MAX_CHUNKS - 2);
-    assert_int_equal(namespace_append_begin(big, "al.bin", room, live, 1, nnew, 0, 1000, &ap),
+    assert_int_equal(append_begin(big, "al.bin", room, live, 1, nnew, 0, 1000, &ap),
                      NS_OK);
     roundtrip(big);
     namespace_free(big);
     /* a small append, committed */
-    assert_int_equal(namespace_append_needs(ns, "al.bin", 700000, &nnew, holders, &nholders, &rep),
+    assert_int_equal(append_needs(ns, "al.bin", 700000, &nnew, holders, &nholders, &rep),
                      NS_OK);
-    assert_int_equal(namespace_append_begin(ns, "al.bin", 700000, live, 1, nnew, 2000, 1000, &ap),
+    assert_int_equal(append_begin(ns, "al.bin", 700000, live, 1, nnew, 2000, 1000, &ap),
                      NS_OK);
     assert_int_equal(namespace_report(ns, id, 1, 0, 1000000, ap.version, sum, &exp, &test_ver),
                      NS_OK);
     assert_int_equal(namespace_report(ns, id, 2, 0, 200000, ap.version, sum, &exp, &test_ver),
                      NS_OK);
     roundtrip(ns);
-    assert_int_equal(namespace_append_end(ns, "al.bin", ap.token, false, 2000), NS_OK);
+    assert_int_equal(append_end(ns, "al.bin", ap.token, false, 2000), NS_OK);
     roundtrip(ns);
     const ns_file *f = lookup(ns, "al.bin");
     assert_int_equal(f->size, 2200000);
 
     /* allocations, up to the last index a file may have */
     uint16_t plan[2] = { 0, 1 };
-    ns_allocation a;
+    lease_allocation a;
     for (uint32_t i = 0; i < 3; i++)
-        assert_int_equal(namespace_allocate(ns, "alloc", i, max_cs, 8, plan, 2, 0, 1000, &a),
+        assert_int_equal(lease_allocate(ns, "alloc", i, max_cs, 8, plan, 2, 0, 1000, &a),
                          NS_OK);
     roundtrip(ns);
-    assert_int_equal(namespace_allocate(ns, "alloc", 5, max_cs, 8, plan, 2, 0, 1000, &a),
+    assert_int_equal(lease_allocate(ns, "alloc", 5, max_cs, 8, plan, 2, 0, 1000, &a),
                      NS_BAD_INDEX);
 
     /* removal */
@@ -396,26 +398,26 @@ static void test_replay_refuses_what_is_past_the_limits(void **state)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         json_t *rec = json_loads(bad[i], 0, NULL);
         assert_non_null(rec);
-        assert_false(namespace_apply(ns, rec, err, sizeof err));
+        assert_false(record_replay(ns, rec, err, sizeof err));
         json_decref(rec);
     }
     /* a second, different cluster id is not ours to pick */
     json_t *c1 = json_loads("{\"op\":\"cluster\",\"id\":\"0123456789abcdef0123456789abcdef\"}", 0, NULL);
     json_t *c2 = json_loads("{\"op\":\"cluster\",\"id\":\"fedcba9876543210fedcba9876543210\"}", 0, NULL);
-    assert_true(namespace_apply(ns, c1, err, sizeof err));
-    assert_true(namespace_apply(ns, c1, err, sizeof err));
-    assert_false(namespace_apply(ns, c2, err, sizeof err));
+    assert_true(record_replay(ns, c1, err, sizeof err));
+    assert_true(record_replay(ns, c1, err, sizeof err));
+    assert_false(record_replay(ns, c2, err, sizeof err));
     json_decref(c1);
     json_decref(c2);
     /* the size record of an existing file: within its limits only */
     json_t *ok = json_loads("{\"op\":\"create\",\"name\":\"s\",\"gen\":5,\"size\":10,\"cs\":1000000,\"rep\":1}", 0, NULL);
-    assert_true(namespace_apply(ns, ok, err, sizeof err));
+    assert_true(record_replay(ns, ok, err, sizeof err));
     json_decref(ok);
     char id[FILEID_LEN + 1], rec[300];
     fileid_of_name("s", id);
     snprintf(rec, sizeof rec, "{\"op\":\"size\",\"id\":\"%s\",\"gen\":5,\"size\":4294967296000000000}", id);
     json_t *sz = json_loads(rec, 0, NULL);
-    assert_false(namespace_apply(ns, sz, err, sizeof err));
+    assert_false(record_replay(ns, sz, err, sizeof err));
     json_decref(sz);
     roundtrip(ns);
     namespace_free(ns);
@@ -480,7 +482,7 @@ static void test_overwrite_beside(void **state)
     uint32_t nnew;
     uint16_t holders[NS_MAX_REPLICAS];
     unsigned nh, rep;
-    assert_int_equal(namespace_append_needs(ns, "f", 10, &nnew, holders, &nh, &rep), NS_OK);
+    assert_int_equal(append_needs(ns, "f", 10, &nnew, holders, &nh, &rep), NS_OK);
 
     /* its last chunk stored: it is the file, under its own identifier */
     assert_int_equal(namespace_report(ns, d3, 0, 3, 1000, g3, NULL, &exp, &test_ver), NS_OK);

@@ -1,0 +1,66 @@
+/*
+ * namespace_impl.h - the inside of the file table, shared by the three
+ * files that change it under its lock: namespace.c (files and chunks),
+ * lease.c (chunk leases, allocation) and append.c (appends). Nothing else
+ * includes it; everyone else goes through namespace.h, lease.h and
+ * append.h.
+ */
+#ifndef MINIDFS_NAMESPACE_IMPL_H
+#define MINIDFS_NAMESPACE_IMPL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "namespace.h"
+#include "record.h"
+
+/* A name whose file's identifier is not the name's own. */
+typedef struct ns_alias {
+    char nameid[FILEID_LEN + 1];
+    ns_file *f;
+    struct ns_alias *next;
+} ns_alias;
+
+typedef struct ns_doomed_node {
+    ns_doomed d;
+    struct ns_doomed_node *next;
+} ns_doomed_node;
+
+struct ns_table {
+    pthread_rwlock_t lock;
+    ns_file **buckets;
+    size_t nbuckets;   /* a power of two */
+    size_t count;
+    ns_alias **aliases;
+    size_t naliasb;    /* a power of two */
+    size_t nalias;
+    ns_doomed_node *doomed;   /* what swaps and overwrites left, for the caller */
+    _Atomic size_t ndoomed;   /* its length: an empty queue costs no lock to ask */
+    uint64_t counter;       /* last generation or chunk version handed out */
+    char cluster[CLUSTERID_LEN + 1];   /* "": none yet */
+    journal *j;             /* NULL: changes are not journalled */
+};
+
+/* Everything below wants the write lock held (the lookups: either lock). */
+
+/* Journals r if a journal is attached (encoding only then), and clears r. */
+void namespace_log(ns_table *ns, record *r);
+/* Journals the version counter's value. */
+void namespace_log_counter(ns_table *ns);
+/* The chunk record of chunk i of f as it stands. */
+void namespace_chunk_record(const ns_file *f, uint32_t i, record *r);
+/* The slot of the file whose own identifier is fileid (*slot NULL: none). */
+ns_file **namespace_slot(ns_table *ns, const char *fileid);
+/* The file readers see under the name whose identifier is nameid. */
+ns_file *namespace_named(ns_table *ns, const char *nameid);
+/* Chunks a file of size bytes takes (chunk_size > 0). */
+uint64_t namespace_chunks_for(uint64_t size, uint64_t chunk_size);
+/* A file of size bytes in chunks of chunk_size is within the limits. */
+bool namespace_size_ok(uint64_t size, uint64_t chunk_size);
+/* Makes room for n chunk slots in f, the new ones zero; false when memory
+ * runs out or n passes PROTO_MAX_CHUNKS. */
+bool namespace_grow_chunks(ns_file *f, uint64_t n);
+/* Forgets every holder of c (a new version: they hold the old one). */
+void namespace_holders_clear(ns_chunk *c);
+
+#endif

@@ -1,0 +1,363 @@
+/*
+ * record.c - the journal's record codec: every record kind, its fields,
+ * and how it is written, read and replayed. Owns the schema (below, and
+ * nowhere else); must never touch the namespace itself except through the
+ * apply column of the table, nor do I/O.
+ *
+ * One JSON object per record; "op" names the kind:
+ *   create  {name, gen, size, cs, rep, data?, over?}
+ *             a file was created with generation gen (an older incarnation
+ *             of the name goes); data: the identifier its chunks carry
+ *             when it is not its name's (an overwrite's); over: as the
+ *             replacement of the complete file of that name, which it takes
+ *             over once a chunk record makes it complete (that record
+ *             implies the switch, live and in replay)
+ *   delete  {id, gen}                  the file (its own identifier) of
+ *                                      generation <= gen was removed, and a
+ *                                      replacement under way with it
+ *   chunk   {id, gen, i, v, stored, sha?, pending?}
+ *             chunk i's version and stored state (sha: its SHA-256 in hex;
+ *             pending: an append's new chunk, not the file's until the
+ *             commit); i one past the end grows the file (allocation)
+ *   commit  {id, gen, size, v, fill?: [i, sha]}
+ *             an append's commit, whole: the new size, and the filled last
+ *             chunk's new version and sum (a log cut inside it replays to
+ *             the file before the append)
+ *   size    {id, gen, size}            the new size, from before commits
+ *                                      were one record (read, no longer written)
+ *   file    {create's fields, n, nc, chunks: [[i, v, stored, sha|null], ...]}
+ *             a whole file (checkpoints): n chunk slots, nc of them
+ *             committed, and the chunks that differ from a fresh one
+ *   counter {v}                        the version counter (versions only
+ *                                      grow across restarts)
+ *   cluster {id}                       the cluster's id: once, first in
+ *                                      every checkpoint
+ * Integers are non-negative; identifiers are 64 lower-case hex digits.
+ * Records are idempotent: replaying one the checkpoint already holds
+ * changes nothing.
+ */
+#include "record.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "append.h"
+#include "journal.h"
+#include "namespace.h"
+
+#define RECORD_F_OP        "op"
+#define RECORD_F_NAME      "name"
+#define RECORD_F_GEN       "gen"
+#define RECORD_F_SIZE      "size"
+#define RECORD_F_CS        "cs"
+#define RECORD_F_REP       "rep"
+#define RECORD_F_DATA      "data"
+#define RECORD_F_OVER      "over"
+#define RECORD_F_ID        "id"
+#define RECORD_F_INDEX     "i"
+#define RECORD_F_VERSION   "v"
+#define RECORD_F_STORED    "stored"
+#define RECORD_F_SHA       "sha"
+#define RECORD_F_PENDING   "pending"
+#define RECORD_F_FILL      "fill"
+#define RECORD_F_SLOTS     "n"
+#define RECORD_F_COMMITTED "nc"
+#define RECORD_F_CHUNKS    "chunks"
+
+/* ---- field helpers ---- */
+
+static void record_put_int(json_t *o, const char *key, uint64_t v)
+{
+    json_object_set_new(o, key, json_integer((json_int_t)v));
+}
+
+static void record_put_sha(json_t *o, const char *key, const uint8_t sha[SHA256_LEN])
+{
+    char hex[SHA256_HEX_LEN + 1];
+    sha256_to_hex(sha, hex);
+    json_object_set_new(o, key, json_string(hex));
+}
+
+static bool record_int(json_t *v, uint64_t *out)
+{
+    if (!json_is_integer(v) || json_integer_value(v) < 0)
+        return false;
+    *out = (uint64_t)json_integer_value(v);
+    return true;
+}
+
+static bool record_get_int(json_t *in, const char *key, uint64_t *out)
+{
+    return record_int(json_object_get(in, key), out);
+}
+
+/* An optional integer: absent is fine (*has false), present must be one. */
+static bool record_opt_int(json_t *in, const char *key, bool *has, uint64_t *out)
+{
+    json_t *v = json_object_get(in, key);
+    *has = v != NULL;
+    return !v || record_int(v, out);
+}
+
+static bool record_get_fileid(json_t *in, const char *key, char out[FILEID_LEN + 1])
+{
+    const char *s = json_string_value(json_object_get(in, key));
+    if (!s || !fileid_valid(s))
+        return false;
+    memcpy(out, s, FILEID_LEN + 1);
+    return true;
+}
+
+/* A sum that is a string but not a SHA-256 reads as none, as it always has. */
+static void record_get_sha(json_t *v, bool *has, uint8_t out[SHA256_LEN])
+{
+    const char *s = json_string_value(v);
+    *has = s && sha256_from_hex(s, out);
+}
+
+/* ---- the kinds ---- */
+
+static void record_encode_create(const record *r, json_t *o)
+{
+    json_object_set_new(o, RECORD_F_NAME, json_string(r->name ? r->name : ""));
+    record_put_int(o, RECORD_F_GEN, r->gen);
+    record_put_int(o, RECORD_F_SIZE, r->size);
+    record_put_int(o, RECORD_F_CS, r->chunk_size);
+    record_put_int(o, RECORD_F_REP, r->replication);
+    if (r->fileid[0])
+        json_object_set_new(o, RECORD_F_DATA, json_string(r->fileid));
+    if (r->over)
+        json_object_set_new(o, RECORD_F_OVER, json_true());
+}
+
+static bool record_decode_create(json_t *in, record *r)
+{
+    const char *name = json_string_value(json_object_get(in, RECORD_F_NAME));
+    json_t *data = json_object_get(in, RECORD_F_DATA);
+    if (!name || !record_get_int(in, RECORD_F_GEN, &r->gen) ||
+        !record_get_int(in, RECORD_F_SIZE, &r->size) ||
+        !record_get_int(in, RECORD_F_CS, &r->chunk_size) ||
+        !record_get_int(in, RECORD_F_REP, &r->replication) || r->chunk_size == 0 ||
+        (data && !record_get_fileid(in, RECORD_F_DATA, r->fileid)))
+        return false;
+    r->over = json_is_true(json_object_get(in, RECORD_F_OVER));
+    return (r->name = strdup(name)) != NULL;
+}
+
+static void record_encode_gone(const record *r, json_t *o)
+{
+    json_object_set_new(o, RECORD_F_ID, json_string(r->fileid));
+    record_put_int(o, RECORD_F_GEN, r->gen);
+}
+
+static bool record_decode_gone(json_t *in, record *r)
+{
+    return record_get_fileid(in, RECORD_F_ID, r->fileid) &&
+           record_get_int(in, RECORD_F_GEN, &r->gen);
+}
+
+static void record_encode_chunk(const record *r, json_t *o)
+{
+    record_encode_gone(r, o);
+    record_put_int(o, RECORD_F_INDEX, r->chunk.index);
+    record_put_int(o, RECORD_F_VERSION, r->chunk.version);
+    json_object_set_new(o, RECORD_F_STORED, json_boolean(r->chunk.stored));
+    if (r->chunk.has_sha)
+        record_put_sha(o, RECORD_F_SHA, r->chunk.sha);
+    if (r->pending)
+        json_object_set_new(o, RECORD_F_PENDING, json_true());
+}
+
+static bool record_decode_chunk(json_t *in, record *r)
+{
+    if (!record_decode_gone(in, r) || !record_get_int(in, RECORD_F_INDEX, &r->chunk.index) ||
+        !record_get_int(in, RECORD_F_VERSION, &r->chunk.version))
+        return false;
+    r->chunk.stored = json_is_true(json_object_get(in, RECORD_F_STORED));
+    record_get_sha(json_object_get(in, RECORD_F_SHA), &r->chunk.has_sha, r->chunk.sha);
+    r->pending = json_is_true(json_object_get(in, RECORD_F_PENDING));
+    return true;
+}
+
+static void record_encode_commit(const record *r, json_t *o)
+{
+    record_encode_gone(r, o);
+    record_put_int(o, RECORD_F_SIZE, r->size);
+    record_put_int(o, RECORD_F_VERSION, r->version);
+    if (r->has_fill) {
+        char hex[SHA256_HEX_LEN + 1];
+        sha256_to_hex(r->fill_sha, hex);
+        json_object_set_new(o, RECORD_F_FILL, json_pack("[I,s]", (json_int_t)r->fill_index, hex));
+    }
+}
+
+static bool record_decode_commit(json_t *in, record *r)
+{
+    if (!record_decode_gone(in, r) || !record_get_int(in, RECORD_F_SIZE, &r->size) ||
+        !record_get_int(in, RECORD_F_VERSION, &r->version))
+        return false;
+    json_t *fill = json_object_get(in, RECORD_F_FILL);
+    if (!fill)
+        return true;
+    const char *sha = json_string_value(json_array_get(fill, 1));
+    r->has_fill = true;
+    return record_int(json_array_get(fill, 0), &r->fill_index) && sha &&
+           sha256_from_hex(sha, r->fill_sha);
+}
+
+static void record_encode_size(const record *r, json_t *o)
+{
+    record_encode_gone(r, o);
+    record_put_int(o, RECORD_F_SIZE, r->size);
+}
+
+static bool record_decode_size(json_t *in, record *r)
+{
+    return record_decode_gone(in, r) && record_get_int(in, RECORD_F_SIZE, &r->size);
+}
+
+static void record_encode_file(const record *r, json_t *o)
+{
+    record_encode_create(r, o);
+    record_put_int(o, RECORD_F_SLOTS, r->slots);
+    record_put_int(o, RECORD_F_COMMITTED, r->committed);
+    json_t *chunks = json_array();
+    for (size_t k = 0; chunks && k < r->nchunks; k++) {
+        const record_chunk *c = &r->chunks[k];
+        char hex[SHA256_HEX_LEN + 1];
+        if (c->has_sha)
+            sha256_to_hex(c->sha, hex);
+        json_array_append_new(chunks, json_pack("[I,I,b,o]", (json_int_t)c->index,
+                                                (json_int_t)c->version, c->stored,
+                                                c->has_sha ? json_string(hex) : json_null()));
+    }
+    json_object_set_new(o, RECORD_F_CHUNKS, chunks);
+}
+
+static bool record_decode_file(json_t *in, record *r)
+{
+    if (!record_decode_create(in, r) ||
+        !record_opt_int(in, RECORD_F_SLOTS, &r->has_slots, &r->slots) ||
+        !record_opt_int(in, RECORD_F_COMMITTED, &r->has_committed, &r->committed))
+        return false;
+    json_t *chunks = json_object_get(in, RECORD_F_CHUNKS), *e;
+    size_t n = json_array_size(chunks), k;
+    if (n == 0)
+        return true;
+    if (!(r->chunks = calloc(n, sizeof *r->chunks)))
+        return false;
+    json_array_foreach(chunks, k, e) {
+        record_chunk *c = &r->chunks[k];
+        if (!record_int(json_array_get(e, 0), &c->index) ||
+            !record_int(json_array_get(e, 1), &c->version))
+            return false;
+        c->stored = json_is_true(json_array_get(e, 2));
+        record_get_sha(json_array_get(e, 3), &c->has_sha, c->sha);
+        r->nchunks++;
+    }
+    return true;
+}
+
+static void record_encode_counter(const record *r, json_t *o)
+{
+    record_put_int(o, RECORD_F_VERSION, r->version);
+}
+
+static bool record_decode_counter(json_t *in, record *r)
+{
+    return record_get_int(in, RECORD_F_VERSION, &r->version);
+}
+
+static void record_encode_cluster(const record *r, json_t *o)
+{
+    json_object_set_new(o, RECORD_F_ID, json_string(r->cluster));
+}
+
+static bool record_decode_cluster(json_t *in, record *r)
+{
+    const char *id = json_string_value(json_object_get(in, RECORD_F_ID));
+    if (!id || !clusterid_valid(id))
+        return false;
+    memcpy(r->cluster, id, sizeof r->cluster);
+    return true;
+}
+
+const record_ops record_table[RECORD_NKINDS] = {
+    [RECORD_CREATE]  = { "create",  record_encode_create,  record_decode_create,
+                         namespace_apply_create },
+    [RECORD_DELETE]  = { "delete",  record_encode_gone,    record_decode_gone,
+                         namespace_apply_delete },
+    [RECORD_CHUNK]   = { "chunk",   record_encode_chunk,   record_decode_chunk,
+                         namespace_apply_chunk },
+    [RECORD_COMMIT]  = { "commit",  record_encode_commit,  record_decode_commit,
+                         append_apply_commit },
+    [RECORD_SIZE]    = { "size",    record_encode_size,    record_decode_size,
+                         namespace_apply_size },
+    [RECORD_FILE]    = { "file",    record_encode_file,    record_decode_file,
+                         namespace_apply_file },
+    [RECORD_COUNTER] = { "counter", record_encode_counter, record_decode_counter,
+                         namespace_apply_counter },
+    [RECORD_CLUSTER] = { "cluster", record_encode_cluster, record_decode_cluster,
+                         namespace_apply_cluster },
+};
+
+json_t *record_encode(const record *r)
+{
+    if ((unsigned)r->kind >= RECORD_NKINDS)
+        return NULL;
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    json_object_set_new(o, RECORD_F_OP, json_string(record_table[r->kind].op));
+    record_table[r->kind].encode(r, o);
+    return o;
+}
+
+bool record_decode(json_t *in, record *r, char *err, size_t errlen)
+{
+    memset(r, 0, sizeof *r);
+    const char *op = json_string_value(json_object_get(in, RECORD_F_OP));
+    for (unsigned k = 0; op && k < RECORD_NKINDS; k++)
+        if (!strcmp(op, record_table[k].op)) {
+            r->kind = (record_kind)k;
+            if (record_table[k].decode(in, r))
+                return true;
+            break;
+        }
+    record_clear(r);
+    snprintf(err, errlen, "unreadable %s record", op ? op : "untyped");
+    return false;
+}
+
+void record_clear(record *r)
+{
+    free(r->name);
+    free(r->chunks);
+    memset(r, 0, sizeof *r);
+}
+
+bool record_replay(ns_table *ns, json_t *in, char *err, size_t errlen)
+{
+    record r;
+    if (!record_decode(in, &r, err, errlen))
+        return false;
+    bool ok = record_table[r.kind].apply(ns, &r);
+    if (!ok)
+        snprintf(err, errlen, "unreadable %s record", record_table[r.kind].op);
+    record_clear(&r);
+    return ok;
+}
+
+static bool record_emit(void *sink, const record *r)
+{
+    json_t *o = record_encode(r);
+    bool ok = o && journal_dump_record(sink, o);
+    json_decref(o);
+    return ok;
+}
+
+bool record_checkpoint(ns_table *ns, void *sink)
+{
+    return namespace_dump(ns, record_emit, sink);
+}

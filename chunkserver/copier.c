@@ -15,6 +15,7 @@
 
 #include "addr.h"
 #include "chunkid.h"
+#include "chunkreq.h"
 #include "httpc.h"
 #include "log.h"
 #include "protocol.h"
@@ -62,23 +63,25 @@ bool copier_copy(chunkserver *cs, const char *id, const char *to, uint64_t gener
                  id);
         return false;
     }
-    char path[CHUNKID_BUF + 16], url[512], hdr[64], sh[SHA256_HEX_LEN + 32];
-    snprintf(path, sizeof path, PROTO_PATH_CHUNKS "%s", id);
-    addr_server_url(target, path, url, sizeof url);
-    struct curl_slist *headers = NULL;
     /* The copy carries the version and checksum this server holds, so the
      * target refuses bytes that rotted here. */
+    chunkreq req = { .version = generation, .length = *size };
+    snprintf(req.id, sizeof req.id, "%s", id);
     store_meta meta;
-    bool have_meta = store_read_meta_fd(fd, &meta) == STORE_OK;
-    if (have_meta && meta.version)
-        generation = meta.version;
-    if (generation) {
-        snprintf(hdr, sizeof hdr, PROTO_HDR_GENERATION ": %llu", (unsigned long long)generation);
-        headers = curl_slist_append(headers, hdr);
+    if (store_read_meta_fd(fd, &meta) == STORE_OK) {
+        if (meta.version)
+            req.version = meta.version;
+        req.sum = CHUNKREQ_SUM_HEADER;
+        snprintf(req.sha, sizeof req.sha, "%s", meta.sha);
     }
-    if (have_meta) {
-        snprintf(sh, sizeof sh, PROTO_HDR_SHA256 ": %s", meta.sha);
-        headers = curl_slist_append(headers, sh);
+    char url[512];
+    struct curl_slist *headers = NULL;
+    if (!chunkreq_url(&req, target, url, sizeof url) || !chunkreq_headers(&req, &headers)) {
+        curl_slist_free_all(headers);
+        close(fd);
+        *status = 500;
+        snprintf(err, errlen, "cannot build the copy of %s to %.80s", id, target);
+        return false;
     }
     httpc_response resp;
     bool ok = httpc_put_fd(url, fd, 0, *size, headers, COPIER_TIMEOUT_MS, &resp, err, errlen);

@@ -17,8 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "addr.h"
-#include "chunkid.h"
 #include "httpc.h"
 #include "jsonf.h"
 #include "log.h"
@@ -33,11 +31,8 @@ struct forward {
     CURLM *multi;
     CURL *easy;                 /* the PUT to hops[hop] */
     struct curl_slist *headers;
-    char hops[PROTO_MAX_REPLICATION][PROTO_MAX_SERVER_ADDR];
-    size_t nhops, hop;
-    char id[CHUNKID_BUF];
-    uint64_t generation;
-    long long offset;           /* an append: after this many bytes; -1: a whole chunk */
+    chunkreq req;               /* as received: its chain is the hops to try */
+    size_t hop;                 /* the hop being sent to */
     uint64_t length;
     uint64_t sent;              /* body bytes curl has taken (the digest included) */
     _Atomic uint64_t *sent_counter;
@@ -94,31 +89,20 @@ static size_t forward_answer(char *p, size_t size, size_t n, void *ud)
  * follows its bytes in the body (forward_end). */
 static bool forward_open(forward *fw)
 {
-    char path[CHUNKID_BUF + 48], url[512];
-    char line[PROTO_MAX_SERVER_ADDR * PROTO_MAX_REPLICATION + 64];
+    char url[512];
     size_t h = fw->hop;
-    if (fw->offset >= 0)
-        snprintf(path, sizeof path, PROTO_PATH_CHUNKS "%s?" PROTO_QUERY_OFFSET "=%lld", fw->id,
-                 fw->offset);
-    else
-        snprintf(path, sizeof path, PROTO_PATH_CHUNKS "%s", fw->id);
-    addr_server_url(fw->hops[h], path, url, sizeof url);
+    /* The request this hop gets: the same chunk, its chain the hops after it. */
+    chunkreq next = fw->req;
+    next.sum = CHUNKREQ_SUM_TRAILING;
+    next.nchain = 0;
+    for (size_t k = h + 1; k < fw->req.nchain; k++)
+        memcpy(next.chain[next.nchain++], fw->req.chain[k], sizeof next.chain[0]);
     struct curl_slist *headers = NULL;
-    if (h + 1 < fw->nhops) {
-        int n = snprintf(line, sizeof line, PROTO_HDR_CHAIN ": ");
-        for (size_t k = h + 1; k < fw->nhops; k++)
-            n += snprintf(line + n, sizeof line - (size_t)n, "%s%s", k > h + 1 ? "," : "",
-                          fw->hops[k]);
-        headers = curl_slist_append(headers, line);
-    }
-    if (fw->generation) {
-        snprintf(line, sizeof line, PROTO_HDR_GENERATION ": %" PRIu64, fw->generation);
-        headers = curl_slist_append(headers, line);
-    }
-    headers = curl_slist_append(headers, PROTO_HDR_SHA256 ": " PROTO_SHA256_TRAILING);
-    headers = curl_slist_append(headers, "Expect:");   /* the bytes are already here */
-    CURL *c = curl_easy_init();
-    if (!c || !headers) {
+    bool ok = chunkreq_url(&next, fw->req.chain[h], url, sizeof url) &&
+              chunkreq_headers(&next, &headers) &&
+              (headers = curl_slist_append(headers, "Expect:")) != NULL;   /* the bytes are here */
+    CURL *c = ok ? curl_easy_init() : NULL;
+    if (!c) {
         curl_easy_cleanup(c);
         curl_slist_free_all(headers);
         return false;
@@ -129,7 +113,7 @@ static bool forward_open(forward *fw)
     httpc_configure(c, 5000);
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
-    curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)(fw->length + SHA256_HEX_LEN));
+    curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)chunkreq_body_length(&next));
     curl_easy_setopt(c, CURLOPT_READFUNCTION, forward_read);
     curl_easy_setopt(c, CURLOPT_READDATA, fw);
     curl_easy_setopt(c, CURLOPT_UPLOAD_BUFFERSIZE, FORWARD_UPLOAD_BUFFER);
@@ -167,9 +151,10 @@ static void forward_ended(forward *fw, CURLcode rc)
 {
     long status = 0;
     curl_easy_getinfo(fw->easy, CURLINFO_RESPONSE_CODE, &status);
-    if (rc == CURLE_COULDNT_CONNECT && fw->sent == 0 && fw->hop + 1 < fw->nhops && !fw->cut) {
-        log_warn("pipeline: %s unreachable, passing %s on to %s instead", fw->hops[fw->hop],
-                 fw->id, fw->hops[fw->hop + 1]);
+    if (rc == CURLE_COULDNT_CONNECT && fw->sent == 0 && fw->hop + 1 < fw->req.nchain &&
+        !fw->cut) {
+        log_warn("pipeline: %s unreachable, passing %s on to %s instead", fw->req.chain[fw->hop],
+                 fw->req.id, fw->req.chain[fw->hop + 1]);
         forward_close(fw);
         fw->hop++;
         if (forward_open(fw))
@@ -225,12 +210,11 @@ static bool forward_never(const forward *fw)
     return false;
 }
 
-forward *forward_start(const char (*hops)[PROTO_MAX_SERVER_ADDR], size_t nhops, const char *id,
-                       uint64_t generation, long long offset, uint64_t length,
-                       _Atomic uint64_t *sent_counter, char *err, size_t errlen)
+forward *forward_start(const chunkreq *req, _Atomic uint64_t *sent_counter, char *err,
+                       size_t errlen)
 {
-    if (nhops == 0 || nhops > PROTO_MAX_REPLICATION) {
-        snprintf(err, errlen, "bad chain of %zu hops", nhops);
+    if (req->nchain == 0 || req->nchain > CHUNKREQ_MAX_CHAIN) {
+        snprintf(err, errlen, "bad chain of %zu hops", req->nchain);
         return NULL;
     }
     forward *fw = calloc(1, sizeof *fw);
@@ -239,12 +223,8 @@ forward *forward_start(const char (*hops)[PROTO_MAX_SERVER_ADDR], size_t nhops, 
         snprintf(err, errlen, "cannot start forwarding: out of memory");
         return NULL;
     }
-    memcpy(fw->hops, hops, nhops * sizeof *hops);
-    fw->nhops = nhops;
-    snprintf(fw->id, sizeof fw->id, "%s", id);
-    fw->generation = generation;
-    fw->offset = offset;
-    fw->length = length;
+    fw->req = *req;
+    fw->length = req->length;
     fw->sent_counter = sent_counter;
     if (!forward_open(fw)) {
         curl_multi_cleanup(fw->multi);
@@ -304,7 +284,7 @@ json_t *forward_finish(forward *fw, char *err, size_t errlen)
 {
     forward_end(fw, NULL);
     forward_drive(fw, forward_never);
-    const char *next = fw->hops[fw->hop];
+    const char *next = fw->req.chain[fw->hop];
     json_t *doc = fw->answer_len ? json_loads(fw->answer, 0, NULL) : NULL;
     json_t *stored = NULL;
     if (fw->rc != CURLE_OK) {

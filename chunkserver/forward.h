@@ -20,18 +20,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "chunkreq.h"
 #include "protocol.h"
 
 typedef struct forward forward;
 
-/* Starts sending chunk id (length bytes) down the chain hops[0..nhops-1]:
- * to the first hop that can be reached, telling it the hops after it. A
- * hop that refuses the connection is dropped from the pipeline (no byte
- * has left yet); one that fails later ends it. */
-/* offset >= 0: an append after that many bytes (PUT ?offset=). */
-forward *forward_start(const char (*hops)[PROTO_MAX_SERVER_ADDR], size_t nhops, const char *id,
-                       uint64_t generation, long long offset, uint64_t length,
-                       _Atomic uint64_t *sent_counter, char *err, size_t errlen);
+/* Starts sending the chunk req describes (req->length bytes; its chain,
+ * not empty, the hops to send it down) to the first hop that can be
+ * reached, as the same request with the hops after that one as its chain
+ * and the checksum trailing. A hop that refuses the connection is dropped
+ * from the pipeline (no byte has left yet); one that fails later ends it. */
+forward *forward_start(const chunkreq *req, _Atomic uint64_t *sent_counter, char *err,
+                       size_t errlen);
 /* Hands on a piece of the body. Once the downstream has failed this
  * returns false and drops the bytes: the local copy goes on regardless. */
 bool forward_write(forward *fw, const void *data, size_t len);

@@ -28,8 +28,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "addr.h"
 #include "chunkid.h"
+#include "chunkreq.h"
 #include "forward.h"
 #include "httpd.h"
 #include "log.h"
@@ -46,12 +46,9 @@ struct receive {
     bool writing;               /* w holds a temporary file */
     bool got_chunk;             /* multipart: the chunk field began */
     uint64_t limit;             /* most chunk bytes we accept */
-    uint64_t generation;        /* from X-Minidfs-Generation (the chunk's version); 0: none sent */
+    chunkreq req;               /* what the PUT asked (multipart: only the version); req.sha
+                                 * is the uploader's SHA-256, once known ("": none sent) */
     uint64_t declared;          /* the length the uploader announced; 0: none (multipart) */
-    char sha[SHA256_HEX_LEN + 1];   /* the uploader's SHA-256; "": none sent */
-    bool trailing;              /* the body's last 64 bytes are that SHA-256 */
-    bool append;                /* PUT ?offset=: a new version keeping the first offset bytes */
-    uint64_t offset;
     int active_slot;            /* in cs->active, -1: none */
     char tail[SHA256_HEX_LEN];  /* trailing: the last bytes seen, held back */
     size_t tail_len;
@@ -87,12 +84,6 @@ static unsigned receive_store_status(store_status st)
 }
 
 /* A checksum header or trailer: absent is fine, malformed is not. */
-static bool receive_sha_ok(const char *v)
-{
-    unsigned char md[SHA256_LEN];
-    return !v || sha256_from_hex(v, md);
-}
-
 static void receive_fail(receive *rx, unsigned status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -130,9 +121,6 @@ static receive *receive_new(chunkserver *cs, struct MHD_Connection *c)
     rx->active_slot = -1;
     atomic_fetch_add(&cs->stats.active, 1);
     rx->w.fd = -1;
-    const char *gen = MHD_lookup_connection_value(c, MHD_HEADER_KIND, PROTO_HDR_GENERATION);
-    if (gen)
-        rx->generation = strtoull(gen, NULL, 10);
     if (!masterlink_registered(cs->ml, &rx->limit, NULL, 0)) {
         rx->limit = PROTO_MAX_CHUNK_SIZE;
         receive_fail(rx, MHD_HTTP_SERVICE_UNAVAILABLE,
@@ -171,7 +159,8 @@ size_t cs_active_chunks(void *ud, char (*ids)[CHUNKID_BUF], size_t max)
 static bool receive_start_chunk(receive *rx, const char *id)
 {
     char err[256];
-    store_status st = rx->append ? store_begin_append(rx->cs->st, id, rx->offset, rx->generation,
+    store_status st = rx->req.append ? store_begin_append(rx->cs->st, id, rx->req.offset,
+                                                          rx->req.version,
                                                       &rx->w, err, sizeof err)
                                  : store_begin(rx->cs->st, id, &rx->w, err, sizeof err);
     if (st == STORE_OK && rx->declared)
@@ -186,7 +175,7 @@ static bool receive_start_chunk(receive *rx, const char *id)
     }
     /* A pipeline hop with a checksum to check leaves the check to the next
      * hop, which gets the very bytes we write (see receive_end). */
-    if (rx->fw && !rx->append && (rx->trailing || rx->sha[0]))
+    if (rx->fw && !rx->req.append && rx->req.sum != CHUNKREQ_SUM_NONE)
         store_defer_hash(&rx->w);
     rx->writing = true;
     receive_mark_active(rx, id);
@@ -215,7 +204,7 @@ static void receive_store_bytes(receive *rx, const char *data, size_t size)
  * far are held back, since they may be the digest rather than chunk. */
 static void receive_write(receive *rx, const char *data, size_t size)
 {
-    if (!rx->trailing) {
+    if (rx->req.sum != CHUNKREQ_SUM_TRAILING) {
         receive_store_bytes(rx, data, size);
         return;
     }
@@ -238,46 +227,28 @@ static void receive_write(receive *rx, const char *data, size_t size)
     rx->tail_len += size - from_data;
 }
 
-/* Parses "a:1/,b:2/" and starts streaming to its first server with the
- * rest; false (and the upload refused, 400) when the header is malformed. */
-static bool receive_start_chain(receive *rx, const char *chain, const char *id, uint64_t len)
+/* Starts streaming the chunk to the first hop of the request's chain that
+ * is a chunkserver of this cluster, with the rest of them. */
+static void receive_start_chain(receive *rx)
 {
-    char hops[PROTO_MAX_REPLICATION][PROTO_MAX_SERVER_ADDR], err[256];
-    size_t n = 0, parsed = 0;
-    const char *p = chain;
-    while (*p) {
-        const char *comma = strchr(p, ',');
-        size_t l = comma ? (size_t)(comma - p) : strlen(p);
-        char one[PROTO_MAX_SERVER_ADDR];
-        if (parsed++ == PROTO_MAX_REPLICATION - 1 || l == 0 || l >= sizeof one) {
-            receive_fail(rx, MHD_HTTP_BAD_REQUEST, "bad " PROTO_HDR_CHAIN " header");
-            return false;
-        }
-        memcpy(one, p, l);
-        one[l] = '\0';
-        if (!addr_canon_server(one, NULL, hops[n], sizeof hops[n], err, sizeof err)) {
-            receive_fail(rx, MHD_HTTP_BAD_REQUEST, PROTO_HDR_CHAIN ": %s", err);
-            return false;
-        }
+    chunkreq down = rx->req;
+    down.nchain = 0;
+    for (size_t k = 0; k < rx->req.nchain; k++) {
+        const char *hop = rx->req.chain[k];
         /* Chunks go only to this cluster's chunkservers, whatever the
          * uploader names: an unknown hop is dropped, not contacted. */
-        if (masterlink_is_peer(rx->cs->ml, hops[n])) {
-            n++;
+        if (masterlink_is_peer(rx->cs->ml, hop)) {
+            memcpy(down.chain[down.nchain++], hop, sizeof down.chain[0]);
         } else {
             log_warn("pipeline: %s is not a chunkserver of this cluster; not forwarding there",
-                     hops[n]);
+                     hop);
             snprintf(rx->downstream_err, sizeof rx->downstream_err,
-                     "%.80s is not a chunkserver of this cluster", hops[n]);
+                     "%.80s is not a chunkserver of this cluster", hop);
         }
-        p += l + (comma ? 1 : 0);
     }
-    if (n == 0)
-        return true;
-    rx->fw = forward_start((const char(*)[PROTO_MAX_SERVER_ADDR])hops, n, id, rx->generation,
-                           rx->append ? (long long)rx->offset : -1, len,
-                           &rx->cs->stats.bytes_forwarded, rx->downstream_err,
-                           sizeof rx->downstream_err);
-    return true;   /* without a forward the chunk is still stored here */
+    if (down.nchain > 0)   /* without a forward the chunk is still stored here */
+        rx->fw = forward_start(&down, &rx->cs->stats.bytes_forwarded, rx->downstream_err,
+                               sizeof rx->downstream_err);
 }
 
 /* Hands back an upload refused before its body: the refusal is answered
@@ -297,6 +268,11 @@ static enum MHD_Result receive_refused(receive *rx, struct MHD_Connection *c, re
     return MHD_YES;
 }
 
+static const char *receive_lookup(void *ud, bool query, const char *name)
+{
+    return MHD_lookup_connection_value(ud, query ? MHD_GET_ARGUMENT_KIND : MHD_HEADER_KIND, name);
+}
+
 enum MHD_Result receive_put_begin(chunkserver *cs, struct MHD_Connection *c, const char *id,
                                   receive **out)
 {
@@ -304,70 +280,24 @@ enum MHD_Result receive_put_begin(chunkserver *cs, struct MHD_Connection *c, con
     receive *rx = receive_new(cs, c);
     if (!rx)
         return MHD_YES;
-    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    const char *sha = MHD_lookup_connection_value(c, MHD_HEADER_KIND, PROTO_HDR_SHA256);
-    bool trailing = sha && strcmp(sha, PROTO_SHA256_TRAILING) == 0;
-    char *end = NULL;
-    unsigned long long len = cl ? strtoull(cl, &end, 10) : 0;
-    bool len_ok = cl && !*end && end != cl && cl[0] != '-';
-    rx->declared = len_ok ? len : 0;
-    if (rx->fail_status)
-        return receive_refused(rx, c, out);   /* not registered */
-    if (!chunkid_parse(id, NULL, NULL)) {
-        receive_fail(rx, MHD_HTTP_BAD_REQUEST, "invalid chunk identifier \"%.80s\"", id);
+    if (rx->fail_status) {   /* not registered */
+        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                     MHD_HTTP_HEADER_CONTENT_LENGTH);
+        uint64_t len;
+        rx->declared = cl && chunkreq_parse_version(cl, &len) ? len : 0;
         return receive_refused(rx, c, out);
     }
-    if (!cl) {
-        receive_fail(rx, MHD_HTTP_LENGTH_REQUIRED, "a chunk upload needs a Content-Length");
+    char err[300];
+    chunkreq_status st = chunkreq_parse(&rx->req, id, receive_lookup, c, rx->limit,
+                                        &rx->declared, err, sizeof err);
+    if (st != CHUNKREQ_OK) {
+        receive_fail(rx, chunkreq_http_status(st), "%s", err);
         return receive_refused(rx, c, out);
     }
-    if (!trailing && !receive_sha_ok(sha)) {
-        receive_fail(rx, MHD_HTTP_BAD_REQUEST, PROTO_HDR_SHA256 " must be 64 lowercase hex "
-                     "digits or \"" PROTO_SHA256_TRAILING "\"");
-        return receive_refused(rx, c, out);
-    }
-    if (trailing && len_ok) {
-        if (len <= SHA256_HEX_LEN) {
-            receive_fail(rx, MHD_HTTP_BAD_REQUEST, "a body with a trailing checksum holds at "
-                         "least 1 + 64 bytes");
-            return receive_refused(rx, c, out);
-        }
-        len -= SHA256_HEX_LEN;
-    }
-    uint64_t limit = rx->limit;
-    rx->trailing = trailing;
-    if (sha && !trailing)
-        snprintf(rx->sha, sizeof rx->sha, "%s", sha);
-    const char *off = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, PROTO_QUERY_OFFSET);
-    if (off) {
-        char *oend;
-        rx->offset = strtoull(off, &oend, 10);
-        rx->append = true;
-        if (!*off || *oend || off[0] == '-' || rx->generation == 0 || !sha) {
-            receive_fail(rx, MHD_HTTP_BAD_REQUEST, "an append (?offset=N) needs a number, a "
-                         "version (" PROTO_HDR_GENERATION ") and a checksum ("
-                         PROTO_HDR_SHA256 ")");
-            return receive_refused(rx, c, out);
-        }
-        if (rx->offset >= limit) {
-            receive_fail(rx, MHD_HTTP_CONTENT_TOO_LARGE, "offset %llu is not inside a chunk of "
-                         "%llu bytes", (unsigned long long)rx->offset, (unsigned long long)limit);
-            return receive_refused(rx, c, out);
-        }
-        limit -= rx->offset;
-    }
-    if (!len_ok || len > limit) {
-        receive_fail(rx, MHD_HTTP_CONTENT_TOO_LARGE, "chunk of %.30s bytes is larger than the "
-                     "chunk size (%" PRIu64 ")", cl, limit);
-        return receive_refused(rx, c, out);
-    }
-    if (len == 0) {
-        receive_fail(rx, MHD_HTTP_BAD_REQUEST, "a chunk cannot be empty");
-        return receive_refused(rx, c, out);
-    }
-    rx->declared = len;
-    const char *chain = MHD_lookup_connection_value(c, MHD_HEADER_KIND, PROTO_HDR_CHAIN);
-    if ((chain && !receive_start_chain(rx, chain, id, len)) || !receive_start_chunk(rx, id))
+    rx->declared = rx->req.length;
+    if (rx->req.nchain)
+        receive_start_chain(rx);
+    if (!receive_start_chunk(rx, id))
         return receive_refused(rx, c, out);
     *out = rx;
     return MHD_YES;
@@ -413,6 +343,9 @@ enum MHD_Result receive_multipart_begin(chunkserver *cs, struct MHD_Connection *
     receive *rx = receive_new(cs, c);
     if (!rx)
         return MHD_YES;
+    const char *ver = MHD_lookup_connection_value(c, MHD_HEADER_KIND, PROTO_HDR_CHUNK_VERSION);
+    if (!rx->fail_status && ver && !chunkreq_parse_version(ver, &rx->req.version))
+        receive_fail(rx, MHD_HTTP_BAD_REQUEST, PROTO_HDR_CHUNK_VERSION " must be a decimal number");
     if (!rx->fail_status && !(rx->pp = MHD_create_post_processor(c, RECEIVE_PP_BUFFER,
                                                                  receive_field, rx)))
         receive_fail(rx, MHD_HTTP_BAD_REQUEST,
@@ -451,7 +384,7 @@ static bool receive_same_as_stored(receive *rx)
     store_meta m;
     return store_read_meta(rx->cs->st, rx->w.id, &m) == STORE_OK &&
            m.size == rx->w.meta.size && strcmp(m.sha, rx->w.meta.sha) == 0 &&
-           (rx->generation == 0 || m.version == rx->generation);
+           (rx->req.version == 0 || m.version == rx->req.version);
 }
 
 /* Publishes, reports and answers; runs under the chunk id's stripe lock. */
@@ -470,10 +403,10 @@ static enum MHD_Result receive_commit(receive *rx, struct MHD_Connection *c)
      * and replace only on its yes. */
     uint64_t version = 0;
     store_status st;
-    if (rx->append) {
+    if (rx->req.append) {
         /* A new version of a chunk readers are using: the master must say
          * yes (it holds the append's lease) before it replaces the old. */
-        masterlink_report_result rep = masterlink_report(cs->ml, id, size, rx->generation,
+        masterlink_report_result rep = masterlink_report(cs->ml, id, size, rx->req.version,
                                                          rx->w.meta.sha, &version, &status, err,
                                                          sizeof err);
         if (rep == REPORT_OK) {
@@ -496,14 +429,14 @@ static enum MHD_Result receive_commit(receive *rx, struct MHD_Connection *c)
     if (st != STORE_OK && st != STORE_EXISTS)
         return httpd_reply_error(c, receive_store_status(st), "%s", err);
     bool existed = st == STORE_EXISTS;
-    masterlink_report_result rep = masterlink_report(cs->ml, id, size, rx->generation,
+    masterlink_report_result rep = masterlink_report(cs->ml, id, size, rx->req.version,
                                                      rx->w.meta.sha, &version, &status, err,
                                                      sizeof err);
     if (rep == REPORT_OK || (rep == REPORT_DUPLICATE && !existed)) {
         if (existed && (st = store_publish(&rx->w, true, err, sizeof err)) != STORE_OK)
             return httpd_reply_error(c, receive_store_status(st), "%s", err);
         /* The Go path sends no version: keep the one the master has. */
-        if (rx->generation == 0 && version != 0)
+        if (rx->req.version == 0 && version != 0)
             store_set_version(cs->st, id, version);
         goto stored;
     }
@@ -559,14 +492,15 @@ enum MHD_Result receive_end(receive *rx, struct MHD_Connection *c)
                      (unsigned long long)(rx->w.written - rx->w.base),
                      (unsigned long long)rx->declared);
     /* The uploader's checksum: from the header, or the body's last bytes. */
-    if (rx->trailing && !rx->fail_status) {
-        memcpy(rx->sha, rx->tail, rx->tail_len);
-        rx->sha[rx->tail_len] = '\0';
-        if (rx->tail_len != SHA256_HEX_LEN || !receive_sha_ok(rx->sha))
+    if (rx->req.sum == CHUNKREQ_SUM_TRAILING && !rx->fail_status) {
+        memcpy(rx->req.sha, rx->tail, rx->tail_len);
+        rx->req.sha[rx->tail_len] = '\0';
+        unsigned char md[SHA256_LEN];
+        if (rx->tail_len != SHA256_HEX_LEN || !sha256_from_hex(rx->req.sha, md))
             receive_fail(rx, MHD_HTTP_BAD_REQUEST, "the body does not end in a SHA-256 "
                          "(64 lowercase hex digits)");
     }
-    const char *sha = rx->sha[0] ? rx->sha : NULL;
+    const char *sha = rx->req.sha[0] ? rx->req.sha : NULL;
     if (rx->fail_status)
         return httpd_reply_error(c, rx->fail_status, "%s", rx->fail_msg);
 
@@ -580,7 +514,7 @@ enum MHD_Result receive_end(receive *rx, struct MHD_Connection *c)
      * the same time rather than one after the other. */
     if (rx->fw)
         forward_end(rx->fw, rx->w.part_sha);
-    st = store_finish(&rx->w, rx->generation, err, sizeof err);
+    st = store_finish(&rx->w, rx->req.version, err, sizeof err);
     if (st != STORE_OK) {
         receive_fail(rx, receive_store_status(st), "%s", err);
         return httpd_reply_error(c, rx->fail_status, "%s", rx->fail_msg);

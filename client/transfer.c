@@ -29,7 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "addr.h"
+#include "chunkreq.h"
 #include "escape.h"
 #include "httpc.h"
 #include "protocol.h"
@@ -294,39 +294,28 @@ static bool transfer_job_init(transfer_job *j, const transfer_opts *o, const cli
     return true;
 }
 
-/* An upload's headers for this attempt: the file's generation, and the
- * chain - the chunk's other planned replicas, less this attempt's server
- * and those that already failed it - for the server to pass the chunk on
- * to, so the chunk leaves the client once. */
-static bool transfer_job_headers(transfer_job *j)
+/* This attempt's request: the chunk (and an append's offset), the file's
+ * generation as the chunk's version, a trailing checksum and the chain -
+ * the chunk's other planned replicas, less this attempt's server and
+ * those that already failed it - for the server to pass the chunk on to,
+ * so the chunk leaves the client once. */
+static void transfer_job_request(const transfer_job *j, chunkreq *r)
 {
     const client_chunk *c = &j->L->chunks[j->index];
-    char hdr[PROTO_MAX_SERVER_ADDR * PROTO_MAX_REPLICATION + 64];
-    curl_slist_free_all(j->headers);
-    j->headers = NULL;
-    if (j->L->generation) {
-        snprintf(hdr, sizeof hdr, PROTO_HDR_GENERATION ": %" PRIu64, j->L->generation);
-        if (!(j->headers = curl_slist_append(j->headers, hdr)))
-            return false;
-    }
-    /* The checksum follows the bytes in the body. */
-    if (!(j->headers = curl_slist_append(j->headers,
-                                         PROTO_HDR_SHA256 ": " PROTO_SHA256_TRAILING)))
-        return false;
-    int n = snprintf(hdr, sizeof hdr, PROTO_HDR_CHAIN ":");
-    size_t hops = 0;
-    for (size_t k = 0; k < c->nrep && hops < PROTO_MAX_REPLICATION - 1; k++) {
+    memset(r, 0, sizeof *r);
+    chunkid_format(r->id, j->L->fileid, c->index);
+    r->append = c->chunk_offset != 0;
+    r->offset = c->chunk_offset;
+    r->version = j->L->generation;
+    r->sum = CHUNKREQ_SUM_TRAILING;
+    r->length = j->length;
+    for (size_t k = 0; k < c->nrep && r->nchain < CHUNKREQ_MAX_CHAIN; k++) {
         bool tried = false;
         for (size_t t = 0; t < j->next && !tried; t++)   /* cand[next-1] is this attempt */
             tried = strcmp(j->cand[t], c->rep[k]) == 0;
-        if (tried || strlen(c->rep[k]) + 2 > sizeof hdr - (size_t)n)
-            continue;
-        n += snprintf(hdr + n, sizeof hdr - (size_t)n, "%s%s", hops ? "," : " ", c->rep[k]);
-        hops++;
+        if (!tried && strlen(c->rep[k]) < sizeof r->chain[0])
+            memcpy(r->chain[r->nchain++], c->rep[k], strlen(c->rep[k]) + 1);
     }
-    if (hops && !(j->headers = curl_slist_append(j->headers, hdr)))
-        return false;
-    return true;
 }
 
 /* The servers that failed a transfer in this run (a process moves one
@@ -399,15 +388,9 @@ static bool transfer_job_start(transfer_job *j, CURL *h)
             break;
         }
     j->server = j->cand[j->next++];
-    char id[CHUNKID_BUF], path[CHUNKID_BUF + 48];
-    const client_chunk *c = &j->L->chunks[j->index];
-    chunkid_format(id, j->L->fileid, c->index);
-    if (c->chunk_offset)
-        snprintf(path, sizeof path, PROTO_PATH_CHUNKS "%s?" PROTO_QUERY_OFFSET "=%llu", id,
-                 (unsigned long long)c->chunk_offset);
-    else
-        snprintf(path, sizeof path, PROTO_PATH_CHUNKS "%s", id);
-    if (!addr_server_url(j->server, path, j->url, sizeof j->url))
+    chunkreq req;
+    transfer_job_request(j, &req);
+    if (!chunkreq_url(&req, j->server, j->url, sizeof j->url))
         return false;
     if (j->o->upload && !transfer_open_input(j))
         return false;
@@ -438,11 +421,13 @@ static bool transfer_job_start(transfer_job *j, CURL *h)
     curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, j->o->upload ? TRANSFER_STALL_WRITE_SECONDS
                                                              : TRANSFER_STALL_READ_SECONDS);
     if (j->o->upload) {
-        if (!transfer_job_headers(j))
+        curl_slist_free_all(j->headers);
+        j->headers = NULL;
+        if (!chunkreq_headers(&req, &j->headers))
             return false;
         curl_easy_setopt(h, CURLOPT_HTTPHEADER, j->headers);
         curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
-        curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)(j->length + SHA256_HEX_LEN));
+        curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)chunkreq_body_length(&req));
         curl_easy_setopt(h, CURLOPT_READFUNCTION, transfer_read);
         curl_easy_setopt(h, CURLOPT_READDATA, j);
         curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, transfer_seek);

@@ -112,9 +112,11 @@
 /* ---- headers ---- */
 #define PROTO_CONTENT_JSON       "application/json"
 #define PROTO_CONTENT_OCTETS     "application/octet-stream"
-/* On a chunk upload: the generation the uploader was given by /upload, so
- * a chunk of an overwritten file's earlier upload is never counted. */
-#define PROTO_HDR_GENERATION     "X-Minidfs-Generation"
+/* On a chunk PUT: the chunk's version (a new file's chunks are born with
+ * the file's generation, which /upload hands out: hence the wire name),
+ * so a chunk of an overwritten file's earlier upload, or a stale copy, is
+ * never counted. Decimal digits. */
+#define PROTO_HDR_CHUNK_VERSION  "X-Minidfs-Generation"
 /* On a chunk PUT: the rest of the replication chain, "HOST:PORT/,HOST:PORT/";
  * the receiver streams the chunk on to the first of them (the pipeline). */
 #define PROTO_HDR_CHAIN          "X-Minidfs-Chain"

@@ -39,10 +39,9 @@ static enum MHD_Result cs_api_serve(chunkserver *cs, struct MHD_Connection *c, c
     int fd;
     uint64_t size;
     store_status st = store_open_chunk(cs->st, id, &fd, &size);
-    if (st == STORE_NOT_FOUND)
-        return httpd_reply_error(c, MHD_HTTP_NOT_FOUND, "no chunk %s here", id);
     if (st != STORE_OK)
-        return httpd_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot open chunk %s", id);
+        return httpd_reply_error(c, store_http_status(st), st == STORE_NOT_FOUND
+                                 ? "no chunk %s here" : "cannot open chunk %s", id);
     /* One byte range, "bytes=A-B" or "bytes=A-": readers ask for the
      * file's committed length, which an append in progress may exceed. */
     uint64_t from = 0, len = size;
@@ -105,13 +104,12 @@ static enum MHD_Result cs_api_delete(chunkserver *cs, struct MHD_Connection *c, 
         return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "query parameter \"version\" must be "
                                  "a non-negative integer");
     store_status st = store_remove(cs->st, id, version);
-    if (st == STORE_NOT_FOUND)
-        return httpd_reply_error(c, MHD_HTTP_NOT_FOUND, "no chunk %s here", id);
     if (st == STORE_NEWER)
-        return httpd_reply_error(c, MHD_HTTP_CONFLICT, "chunk %s here is newer than version %llu",
-                                 id, version);
+        return httpd_reply_error(c, store_http_status(st),
+                                 "chunk %s here is newer than version %llu", id, version);
     if (st != STORE_OK)
-        return httpd_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot delete chunk %s", id);
+        return httpd_reply_error(c, store_http_status(st), st == STORE_NOT_FOUND
+                                 ? "no chunk %s here" : "cannot delete chunk %s", id);
     return httpd_reply_json(c, MHD_HTTP_OK, json_object());
 }
 
@@ -144,14 +142,15 @@ static enum MHD_Result cs_api_replicate(chunkserver *cs, struct MHD_Connection *
     const char *id, *to;
     long long generation = 0;
     enum MHD_Result ret;
-    unsigned status;
+    copier_status st;
     uint64_t size;
     if (!jsonf_string(req, PROTO_F_CHUNK_ID, &id, err, sizeof err) ||
         !jsonf_string(req, PROTO_F_TARGET, &to, err, sizeof err) ||
         !jsonf_int_opt(req, PROTO_F_GENERATION, 0, INT64_MAX, &generation, err, sizeof err))
         ret = httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "%s", err);
-    else if (!copier_copy(cs, id, to, (uint64_t)generation, &status, &size, err, sizeof err))
-        ret = httpd_reply_error(c, status, "%s", err);
+    else if ((st = copier_copy(cs, id, to, (uint64_t)generation, &size, err, sizeof err)) !=
+             COPIER_OK)
+        ret = httpd_reply_error(c, copier_http_status(st), "%s", err);
     else
         ret = httpd_reply_json(c, MHD_HTTP_OK,
                                json_pack("{s:s,s:s,s:I}", PROTO_F_CHUNK_ID, id, PROTO_F_TARGET, to,

@@ -40,28 +40,35 @@ struct copier {
     size_t head, n;
 };
 
-bool copier_copy(chunkserver *cs, const char *id, const char *to, uint64_t generation,
-                 unsigned *status, uint64_t *size, char *err, size_t errlen)
+unsigned copier_http_status(copier_status st)
+{
+    static const unsigned http[] = {
+        [COPIER_OK] = 200,    [COPIER_BAD_REQUEST] = 400, [COPIER_NO_CHUNK] = 404,
+        [COPIER_LOCAL] = 500, [COPIER_TARGET] = 502,
+    };
+    return (unsigned)st < sizeof http / sizeof *http ? http[st] : 500;
+}
+
+copier_status copier_copy(chunkserver *cs, const char *id, const char *to, uint64_t generation,
+                          uint64_t *size, char *err, size_t errlen)
 {
     char target[PROTO_MAX_SERVER_ADDR];
-    *status = 400;
     if (!chunkid_parse(id, NULL, NULL)) {
         snprintf(err, errlen, "invalid chunk identifier \"%.80s\"", id);
-        return false;
+        return COPIER_BAD_REQUEST;
     }
     if (!addr_canon_server(to, NULL, target, sizeof target, err, errlen))
-        return false;
+        return COPIER_BAD_REQUEST;
     if (!masterlink_is_peer(cs->ml, target)) {
         snprintf(err, errlen, "target %s is not a chunkserver of this cluster", target);
-        return false;
+        return COPIER_BAD_REQUEST;
     }
     int fd;
     store_status st = store_open_chunk(cs->st, id, &fd, size);
     if (st != STORE_OK) {
-        *status = st == STORE_NOT_FOUND ? 404 : 500;
         snprintf(err, errlen, st == STORE_NOT_FOUND ? "no chunk %s here" : "cannot open chunk %s",
                  id);
-        return false;
+        return st == STORE_NOT_FOUND ? COPIER_NO_CHUNK : COPIER_LOCAL;
     }
     /* The copy carries the version and checksum this server holds, so the
      * target refuses bytes that rotted here. */
@@ -79,33 +86,30 @@ bool copier_copy(chunkserver *cs, const char *id, const char *to, uint64_t gener
     if (!chunkreq_url(&req, target, url, sizeof url) || !chunkreq_headers(&req, &headers)) {
         curl_slist_free_all(headers);
         close(fd);
-        *status = 500;
         snprintf(err, errlen, "cannot build the copy of %s to %.80s", id, target);
-        return false;
+        return COPIER_LOCAL;
     }
     httpc_response resp;
     bool ok = httpc_put_fd(url, fd, 0, *size, headers, COPIER_TIMEOUT_MS, &resp, err, errlen);
     curl_slist_free_all(headers);
     close(fd);
-    *status = 502;
     if (!ok) {
         char why[300];
         snprintf(why, sizeof why, "%.299s", err);
         snprintf(err, errlen, "copy of %s to %.80s: %.200s", id, target, why);
-        return false;
+        return COPIER_TARGET;
     }
     if (resp.status != 200) {
         char m[300];
         snprintf(err, errlen, "%s refused the copy of %s: %s", target, id,
                  httpc_error_text(&resp, m, sizeof m));
         httpc_response_free(&resp);
-        return false;
+        return COPIER_TARGET;
     }
     httpc_response_free(&resp);
     atomic_fetch_add(&cs->stats.bytes_forwarded, *size);
     log_info("copied chunk %s to %s", id, target);
-    *status = 200;
-    return true;
+    return COPIER_OK;
 }
 
 typedef struct {
@@ -117,9 +121,8 @@ static void *copier_task_run(void *arg)
 {
     copier_task *t = arg;
     char err[512];
-    unsigned status;
     uint64_t size;
-    if (!copier_copy(t->cs, t->job.id, t->job.target, 0, &status, &size, err, sizeof err))
+    if (copier_copy(t->cs, t->job.id, t->job.target, 0, &size, err, sizeof err) != COPIER_OK)
         log_warn("repair copy: %s", err);
     return NULL;
 }

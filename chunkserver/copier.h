@@ -27,9 +27,21 @@ void copier_free(copier *c);
  * it out again later. */
 bool copier_add(copier *c, const char *chunk_id, const char *target);
 
-/* One copy, now, on the calling thread. *status: the HTTP status to answer
- * a caller with (200, 400, 404, 500, 502); err says why otherwise. */
-bool copier_copy(chunkserver *cs, const char *chunk_id, const char *target, uint64_t generation,
-                 unsigned *status, uint64_t *size, char *err, size_t errlen);
+typedef enum {
+    COPIER_OK,
+    COPIER_BAD_REQUEST,   /* a malformed chunk id or target, or a target not of this cluster */
+    COPIER_NO_CHUNK,      /* the chunk is not here */
+    COPIER_LOCAL,         /* it could not be read here */
+    COPIER_TARGET,        /* the target could not be reached, or refused the copy */
+} copier_status;
+
+/* The HTTP status that answers a request that ended in st (one table, in
+ * copier.c: 200, 400, 404, 500, 502). */
+unsigned copier_http_status(copier_status st);
+
+/* One copy, now, on the calling thread; *size gets the chunk's size, err
+ * says why when it is not COPIER_OK. */
+copier_status copier_copy(chunkserver *cs, const char *chunk_id, const char *target,
+                          uint64_t generation, uint64_t *size, char *err, size_t errlen);
 
 #endif

@@ -76,13 +76,6 @@ static pthread_mutex_t *receive_stripe(const char *id)
     return &receive_stripes[chunkid_hash(id) % RECEIVE_STRIPES];
 }
 
-static unsigned receive_store_status(store_status st)
-{
-    return st == STORE_NO_SPACE  ? MHD_HTTP_INSUFFICIENT_STORAGE
-           : st == STORE_BAD_SUM ? MHD_HTTP_BAD_REQUEST
-                                 : MHD_HTTP_INTERNAL_SERVER_ERROR;
-}
-
 /* A checksum header or trailer: absent is fine, malformed is not. */
 static void receive_fail(receive *rx, unsigned status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -167,10 +160,7 @@ static bool receive_start_chunk(receive *rx, const char *id)
         st = store_reserve(&rx->w, rx->w.written + rx->declared, err, sizeof err);
     if (st != STORE_OK) {
         store_discard(&rx->w);
-        unsigned code = st == STORE_NOT_FOUND                     ? MHD_HTTP_NOT_FOUND
-                        : st == STORE_NEWER || st == STORE_BAD_SUM ? MHD_HTTP_CONFLICT
-                                                                   : receive_store_status(st);
-        receive_fail(rx, code, "%s", err);
+        receive_fail(rx, store_http_status(st), "%s", err);
         return false;
     }
     /* A pipeline hop with a checksum to check leaves the check to the next
@@ -197,7 +187,7 @@ static void receive_store_bytes(receive *rx, const char *data, size_t size)
         forward_write(rx->fw, data, size);
     store_status st = store_write(&rx->w, data, size, err, sizeof err);
     if (st != STORE_OK)
-        receive_fail(rx, receive_store_status(st), "%s", err);
+        receive_fail(rx, store_http_status(st), "%s", err);
 }
 
 /* Takes body bytes in; with a trailing checksum the last 64 bytes seen so
@@ -411,7 +401,7 @@ static enum MHD_Result receive_commit(receive *rx, struct MHD_Connection *c)
                                                          sizeof err);
         if (rep == REPORT_OK) {
             if ((st = store_publish(&rx->w, true, err, sizeof err)) != STORE_OK)
-                return httpd_reply_error(c, receive_store_status(st), "%s", err);
+                return httpd_reply_error(c, store_http_status(st), "%s", err);
             goto stored;
         }
         if (rep == REPORT_DUPLICATE && receive_same_as_stored(rx))
@@ -427,14 +417,14 @@ static enum MHD_Result receive_commit(receive *rx, struct MHD_Connection *c)
     }
     st = store_publish(&rx->w, false, err, sizeof err);
     if (st != STORE_OK && st != STORE_EXISTS)
-        return httpd_reply_error(c, receive_store_status(st), "%s", err);
+        return httpd_reply_error(c, store_http_status(st), "%s", err);
     bool existed = st == STORE_EXISTS;
     masterlink_report_result rep = masterlink_report(cs->ml, id, size, rx->req.version,
                                                      rx->w.meta.sha, &version, &status, err,
                                                      sizeof err);
     if (rep == REPORT_OK || (rep == REPORT_DUPLICATE && !existed)) {
         if (existed && (st = store_publish(&rx->w, true, err, sizeof err)) != STORE_OK)
-            return httpd_reply_error(c, receive_store_status(st), "%s", err);
+            return httpd_reply_error(c, store_http_status(st), "%s", err);
         /* The Go path sends no version: keep the one the master has. */
         if (rx->req.version == 0 && version != 0)
             store_set_version(cs->st, id, version);
@@ -507,7 +497,7 @@ enum MHD_Result receive_end(receive *rx, struct MHD_Connection *c)
     char err[300];
     store_status st = store_seal(&rx->w, sha, err, sizeof err);
     if (st != STORE_OK) {
-        receive_fail(rx, receive_store_status(st), "%s", err);
+        receive_fail(rx, store_http_status(st), "%s", err);
         return httpd_reply_error(c, rx->fail_status, "%s", rx->fail_msg);
     }
     /* End the downstream's body first, so every hop flushes to disk at
@@ -516,7 +506,7 @@ enum MHD_Result receive_end(receive *rx, struct MHD_Connection *c)
         forward_end(rx->fw, rx->w.part_sha);
     st = store_finish(&rx->w, rx->req.version, err, sizeof err);
     if (st != STORE_OK) {
-        receive_fail(rx, receive_store_status(st), "%s", err);
+        receive_fail(rx, store_http_status(st), "%s", err);
         return httpd_reply_error(c, rx->fail_status, "%s", rx->fail_msg);
     }
     /* Our copy is durable; now wait until the rest of the chain's is. */
@@ -529,7 +519,7 @@ enum MHD_Result receive_end(receive *rx, struct MHD_Connection *c)
      * it got exactly the buffers we wrote); without one we check our own. */
     if (json_array_size(rx->downstream) == 0 &&
         (st = store_check_deferred(&rx->w, err, sizeof err)) != STORE_OK) {
-        receive_fail(rx, receive_store_status(st), "%s", err);
+        receive_fail(rx, store_http_status(st), "%s", err);
         return httpd_reply_error(c, rx->fail_status, "%s", rx->fail_msg);
     }
     pthread_mutex_t *lock = receive_stripe(rx->w.id);

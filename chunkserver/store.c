@@ -73,6 +73,16 @@ struct store {
     void *on_remove_ud;
 };
 
+unsigned store_http_status(store_status st)
+{
+    static const unsigned http[] = {
+        [STORE_OK] = 200,        [STORE_NOT_FOUND] = 404, [STORE_EXISTS] = 409,
+        [STORE_NO_SPACE] = 507,  [STORE_IO] = 500,        [STORE_BAD_SUM] = 400,
+        [STORE_NEWER] = 409,     [STORE_SHORT] = 409,
+    };
+    return (unsigned)st < sizeof http / sizeof *http ? http[st] : 500;
+}
+
 static char *store_stage_get(store *st)
 {
     return iobuf_get(st->stage);
@@ -432,7 +442,7 @@ store_status store_begin_append(store *st, const char *id, uint64_t offset, uint
         w->fd = -1;
         snprintf(err, errlen, "chunk %s here has %llu bytes, fewer than the offset %llu", id,
                  (unsigned long long)size, (unsigned long long)offset);
-        return STORE_BAD_SUM;
+        return STORE_SHORT;
     }
     if ((s = store_begin(st, id, w, err, errlen)) != STORE_OK) {
         close(in);

@@ -41,7 +41,12 @@ typedef enum {
     STORE_IO,
     STORE_BAD_SUM,   /* the bytes do not match the SHA-256 they should have */
     STORE_NEWER,     /* a newer version of the chunk is kept */
+    STORE_SHORT,     /* the stored copy is shorter than an append's offset */
 } store_status;
+
+/* The HTTP status that answers a request that ended in st (one table, in
+ * store.c: 404, 409, 507, 500, 400, 409, 409). */
+unsigned store_http_status(store_status st);
 
 typedef struct store store;
 

@@ -550,18 +550,18 @@ static enum MHD_Result master_api_plan(master *m, struct MHD_Connection *c, cons
     if (st == NS_EXISTS) {
         bool complete = true;
         namespace_with_file(m->ns, fileid, master_api_is_complete, &complete);
-        return httpd_reply_error(c, MHD_HTTP_CONFLICT,
+        return httpd_reply_error(c, namespace_http_status(st),
                                  "file \"%.200s\" already exists%s (overwrite it with "
                                  "\"overwrite\":true, --overwrite in the client)", name,
                                  complete ? "" : ", incomplete: an upload that did not finish, "
                                  "removed once nothing has written to it for --upload-expiry-ms");
     }
     if (st == NS_BAD_SIZE)
-        return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "file \"%.200s\" of %llu bytes is "
+        return httpd_reply_error(c, namespace_http_status(st), "file \"%.200s\" of %llu bytes is "
                                  "past the limits (%u chunks, a name of %d bytes)", name,
                                  (unsigned long long)size, PROTO_MAX_CHUNKS, PROTO_MAX_FILE_NAME);
     if (st != NS_OK)
-        return httpd_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+        return httpd_reply_error(c, namespace_http_status(st), "out of memory");
 
     /* The first page of the plan; the client asks GET /plan for the rest. */
     unsigned r;
@@ -708,24 +708,26 @@ static enum MHD_Result master_api_upload_ok(master *m, struct MHD_Connection *c,
         return httpd_reply_json(c, MHD_HTTP_OK,
                                 json_pack("{s:I}", PROTO_F_VERSION, (json_int_t)version));
     case NS_BAD_SUM:
-        return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST,
+        return httpd_reply_error(c, namespace_http_status(st),
                                  "chunk %s: SHA-256 %.64s is not the one recorded for it", id,
                                  sha ? sha : "");
     case NS_NOT_FOUND:
-        return httpd_reply_error(c, MHD_HTTP_NOT_FOUND, "no file has identifier %s", fileid);
+        return httpd_reply_error(c, namespace_http_status(st), "no file has identifier %s", fileid);
     case NS_BAD_INDEX:
-        return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "the file has no chunk %u", index);
+        return httpd_reply_error(c, namespace_http_status(st), "the file has no chunk %u", index);
     case NS_BAD_SIZE:
-        return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "chunk %s has %lld bytes, expected %llu",
+        return httpd_reply_error(c, namespace_http_status(st),
+                                 "chunk %s has %lld bytes, expected %llu",
                                  id, size, (unsigned long long)expected);
     case NS_STALE:
-        return httpd_reply_error(c, MHD_HTTP_GONE,
+        return httpd_reply_error(c, namespace_http_status(st),
                                  "chunk %s belongs to an earlier upload of the file (generation "
                                  "%lld), which was overwritten or deleted", id, generation);
     case NS_DUPLICATE:
-        return httpd_reply_error(c, MHD_HTTP_CONFLICT, "chunk %s is already stored on %s", id, addr);
+        return httpd_reply_error(c, namespace_http_status(st),
+                                 "chunk %s is already stored on %s", id, addr);
     default:
-        return httpd_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot record chunk");
+        return httpd_reply_error(c, namespace_http_status(st), "cannot record chunk");
     }
 }
 
@@ -761,13 +763,14 @@ static enum MHD_Result master_api_allocate(master *m, struct MHD_Connection *c, 
     json_decref(ans);
     switch (st) {
     case NS_BAD_INDEX:
-        return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "chunk_index %u is past the end of %.200s",
+        return httpd_reply_error(c, namespace_http_status(st),
+                                 "chunk_index %u is past the end of %.200s",
                                  r.index, r.file);
     case NS_NO_SERVERS:
-        return httpd_reply_error(c, MHD_HTTP_SERVICE_UNAVAILABLE,
+        return httpd_reply_error(c, namespace_http_status(st),
                                  "no live chunkserver with room for a new chunk");
     default:
-        return httpd_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot allocate");
+        return httpd_reply_error(c, namespace_http_status(st), "cannot allocate");
     }
 }
 
@@ -792,20 +795,21 @@ static enum MHD_Result master_api_append_refused(master *m, struct MHD_Connectio
         return master_api_not_durable(m, c);
     switch (st) {
     case NS_NOT_FOUND:
-        return httpd_reply_error(c, MHD_HTTP_NOT_FOUND, "no file named \"%.200s\"", name);
+        return httpd_reply_error(c, namespace_http_status(st), "no file named \"%.200s\"", name);
     case NS_BUSY:
         return master_api_append_busy(c, name);
     case NS_INCOMPLETE:
-        return httpd_reply_error(c, MHD_HTTP_CONFLICT, "file \"%.200s\" is incomplete (or made "
+        return httpd_reply_error(c, namespace_http_status(st),
+                                 "file \"%.200s\" is incomplete (or made "
                                  "of allocated chunks): only a complete file can grow", name);
     case NS_BAD_SIZE:
-        return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "\"%.200s\" would need more than "
+        return httpd_reply_error(c, namespace_http_status(st), "\"%.200s\" would need more than "
                                  "the %u chunks a file may have", name, PROTO_MAX_CHUNKS);
     case NS_NO_SERVERS:
-        return httpd_reply_error(c, MHD_HTTP_SERVICE_UNAVAILABLE,
+        return httpd_reply_error(c, namespace_http_status(st),
                                  "no live chunkserver holds the file's last chunk");
     default:
-        return httpd_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot append");
+        return httpd_reply_error(c, namespace_http_status(st), "cannot append");
     }
 }
 
@@ -904,16 +908,17 @@ static enum MHD_Result master_api_append_done(master *m, struct MHD_Connection *
                  token);
         return httpd_reply_json(c, MHD_HTTP_OK, json_object());
     case NS_NOT_FOUND:
-        return httpd_reply_error(c, MHD_HTTP_NOT_FOUND, "no file named \"%.200s\"", name);
+        return httpd_reply_error(c, namespace_http_status(st), "no file named \"%.200s\"", name);
     case NS_BAD_TOKEN:
-        return httpd_reply_error(c, MHD_HTTP_GONE, "no append %lld in progress on \"%.200s\" "
+        return httpd_reply_error(c, namespace_http_status(st),
+                                 "no append %lld in progress on \"%.200s\" "
                                  "(its lease ran out, or it ended)", token, name);
     case NS_INCOMPLETE:
-        return httpd_reply_error(c, MHD_HTTP_CONFLICT, "append %lld to \"%.200s\" is not "
+        return httpd_reply_error(c, namespace_http_status(st), "append %lld to \"%.200s\" is not "
                                  "complete: a chunk of it has not been reported stored", token,
                                  name);
     default:
-        return httpd_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot end the append");
+        return httpd_reply_error(c, namespace_http_status(st), "cannot end the append");
     }
 }
 
@@ -1114,10 +1119,9 @@ static enum MHD_Result master_api_delete(master *m, struct MHD_Connection *c)
         return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "missing query parameter \"name\"");
     ns_doomed doomed;
     ns_status st = namespace_remove(m->ns, name, &doomed);
-    if (st == NS_NOT_FOUND)
-        return httpd_reply_error(c, MHD_HTTP_NOT_FOUND, "no file named \"%.200s\"", name);
     if (st != NS_OK)
-        return httpd_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot delete");
+        return httpd_reply_error(c, namespace_http_status(st), st == NS_NOT_FOUND
+                                 ? "no file named \"%.200s\"" : "cannot delete \"%.200s\"", name);
     /* The chunk files go lazily, with the holders' next heartbeats. */
     gc_delete_doomed(m->gc, &doomed);
     master_api_drain_doomed(m);   /* an overwrite that was under way */

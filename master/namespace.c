@@ -22,6 +22,18 @@
 
 _Static_assert(sizeof(ns_chunk) == 64, "a chunk record is 64 bytes: mind the master's memory");
 
+unsigned namespace_http_status(ns_status st)
+{
+    static const unsigned http[] = {
+        [NS_OK] = 200,          [NS_NOT_FOUND] = 404,   [NS_EXISTS] = 409,
+        [NS_BAD_INDEX] = 400,   [NS_BAD_SIZE] = 400,    [NS_DUPLICATE] = 409,
+        [NS_STALE] = 410,       [NS_NO_MEMORY] = 500,   [NS_NO_SERVERS] = 503,
+        [NS_BAD_SUM] = 400,     [NS_BUSY] = 409,        [NS_INCOMPLETE] = 409,
+        [NS_BAD_TOKEN] = 410,
+    };
+    return (unsigned)st < sizeof http / sizeof *http ? http[st] : 500;
+}
+
 void namespace_log(ns_table *ns, record *r)
 {
     if (ns->j) {

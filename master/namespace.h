@@ -51,6 +51,10 @@ typedef enum {
     NS_BAD_TOKEN,   /* no append of that token is in progress */
 } ns_status;
 
+/* The HTTP status that answers a request that ended in st (one table, in
+ * namespace.c); the handler words the message. */
+unsigned namespace_http_status(ns_status st);
+
 /* What a chunkserver's full report says about one replica it holds. */
 typedef enum {
     NS_REPLICA_KEEP,      /* a current replica: recorded */

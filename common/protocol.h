@@ -136,7 +136,7 @@
 #define PROTO_MAX_SERVER_ADDR    256           /* bytes in "HOST:PORT/" */
 #define PROTO_DEFAULT_CHUNK_SIZE (64ull << 20)
 #define PROTO_MAX_CHUNK_SIZE     (1ull << 30)
-#define PROTO_MAX_REPLICATION    8             /* replicas of a chunk, in any answer too */
+#define PROTO_MAX_REPLICATION    8             /* replicas of a chunk: the one bound, everywhere */
 #define PROTO_MAX_CHUNKSERVERS   4096          /* registered with one master */
 #define PROTO_MAX_RACK_NAME      63
 

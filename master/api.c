@@ -822,7 +822,7 @@ static enum MHD_Result master_api_append(master *m, struct MHD_Connection *c, js
         !jsonf_int(req, PROTO_F_SIZE, 1, INT64_MAX, &bytes, err, sizeof err))
         return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "%s", err);
     uint32_t nnew;
-    uint16_t holders[NS_MAX_REPLICAS], fill_live[NS_MAX_REPLICAS];
+    uint16_t holders[PROTO_MAX_REPLICATION], fill_live[PROTO_MAX_REPLICATION];
     unsigned nholders, nfill = 0, replication = 1;
     ns_status st = append_needs(m->ns, name, (uint64_t)bytes, &nnew, holders, &nholders,
                                           &replication);
@@ -988,7 +988,7 @@ static void master_api_describe(const ns_file *f, void *ud)
          * leads turns with each answer and each chunk, so reads spread
          * over every copy (and a rotten one is met by a reader, not only
          * by the scrubber). */
-        uint16_t live[NS_MAX_REPLICAS], dead[NS_MAX_REPLICAS];
+        uint16_t live[PROTO_MAX_REPLICATION], dead[PROTO_MAX_REPLICATION];
         unsigned nlive = 0, ndead = 0;
         for (unsigned k = 0; k < ch->nrep; k++) {
             if (namespace_holder_corrupt(ch, k))

@@ -147,7 +147,7 @@ ns_status append_begin(ns_table *ns, const char *name, uint64_t bytes,
     out->fill_index = fi;
     out->fill_offset = fo;
     out->fill_length = fl;
-    out->fill_nrep = nfill_live < NS_MAX_REPLICAS ? nfill_live : NS_MAX_REPLICAS;
+    out->fill_nrep = nfill_live < PROTO_MAX_REPLICATION ? nfill_live : PROTO_MAX_REPLICATION;
     memcpy(out->fill_rep, fill_live, out->fill_nrep * sizeof *fill_live);
     out->first_new = first;
     out->nnew = nnew;
@@ -237,7 +237,7 @@ ns_status append_report_fill(ns_append *ap, uint16_t server, long long size,
             return NS_DUPLICATE;
     memcpy(ap->fill_sha, sha, SHA256_LEN);
     ap->fill_done = true;
-    if (ap->fill_nrep < NS_MAX_REPLICAS)
+    if (ap->fill_nrep < PROTO_MAX_REPLICATION)
         ap->fill_rep[ap->fill_nrep++] = server;
     return NS_OK;
 }

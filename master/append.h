@@ -15,7 +15,7 @@ typedef struct {
     int64_t fill_index;          /* -1: none */
     uint64_t fill_offset, fill_length;
     unsigned fill_nrep;
-    uint16_t fill_rep[NS_MAX_REPLICAS];
+    uint16_t fill_rep[PROTO_MAX_REPLICATION];
     uint32_t first_new, nnew;    /* new chunks: indices first_new .. first_new+nnew-1 */
     char fileid[FILEID_LEN + 1]; /* the identifier the file's chunks are named with */
 } append_plan;

@@ -50,7 +50,7 @@ static void lease_grant(ns_table *ns, ns_file *f, uint32_t index, const uint16_t
         /* Replicas: those already holding the chunk, else the plan. */
         const uint16_t *from = c->nrep ? c->rep : plan;
         unsigned n = c->nrep ? c->nrep : nplan;
-        for (unsigned k = 0; k < n && k < NS_MAX_REPLICAS; k++)
+        for (unsigned k = 0; k < n && k < PROTO_MAX_REPLICATION; k++)
             l->rep[l->nrep++] = from[k];
     }
     /* A chunk's first lease keeps the version it was born with (its

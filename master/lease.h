@@ -13,7 +13,7 @@ typedef struct {
     uint64_t version;
     int64_t lease_left_ms;
     unsigned nrep;
-    uint16_t rep[NS_MAX_REPLICAS];   /* primary first */
+    uint16_t rep[PROTO_MAX_REPLICATION];   /* primary first */
 } lease_allocation;
 
 /* Allocates chunk index of file name, creating the file (empty, wanting

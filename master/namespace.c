@@ -21,6 +21,7 @@
 #include <string.h>
 
 _Static_assert(sizeof(ns_chunk) == 64, "a chunk record is 64 bytes: mind the master's memory");
+_Static_assert(PROTO_MAX_REPLICATION <= 8, "ns_chunk.corrupt has a bit per holder");
 
 unsigned namespace_http_status(ns_status st)
 {
@@ -347,7 +348,7 @@ void namespace_health(const ns_file *f, bool (*live)(void *ud, uint16_t server),
 /* Adds server as c's next holder, its copy not known to be rotten. */
 static void namespace_holder_add(ns_chunk *c, uint16_t server)
 {
-    if (c->nrep >= NS_MAX_REPLICAS)
+    if (c->nrep >= PROTO_MAX_REPLICATION)
         return;
     c->corrupt &= (uint8_t)~(1u << c->nrep);
     c->rep[c->nrep++] = server;
@@ -419,8 +420,8 @@ static ns_file *namespace_file_new(const char *name, uint64_t gen, uint64_t size
     f->size = size;
     f->chunk_size = chunk_size;
     f->touched_ms = monotime_ms();
-    f->replication = (uint8_t)(replication < 1 ? 1 : replication < NS_MAX_REPLICAS ? replication
-                                                                                   : NS_MAX_REPLICAS);
+    f->replication = (uint8_t)(replication < 1 ? 1 : replication < PROTO_MAX_REPLICATION ? replication
+                                                                                   : PROTO_MAX_REPLICATION);
     uint64_t n = namespace_chunks_for(size, chunk_size);
     f->nchunks = f->ncommitted = (uint32_t)n;
     if (f->nchunks && !(f->chunks = calloc(f->nchunks, sizeof *f->chunks))) {
@@ -1005,7 +1006,7 @@ static ns_file *namespace_replay_create(ns_table *ns, const record *r, bool *bad
 {
     *bad = false;
     ns_file *f = namespace_file_new(r->name, r->gen, r->size, r->chunk_size,
-                                    r->replication > NS_MAX_REPLICAS ? NS_MAX_REPLICAS
+                                    r->replication > PROTO_MAX_REPLICATION ? PROTO_MAX_REPLICATION
                                                                      : (unsigned)r->replication);
     if (!f) {
         *bad = true;

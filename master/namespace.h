@@ -33,7 +33,6 @@
 #include "record.h"
 #include "sha256.h"
 
-#define NS_MAX_REPLICAS 8
 
 typedef enum {
     NS_OK = 0,
@@ -71,7 +70,7 @@ typedef struct {
     uint64_t version;
     int64_t until_ms;                /* lease expiry, monotonic ms */
     uint8_t nrep;
-    uint16_t rep[NS_MAX_REPLICAS];
+    uint16_t rep[PROTO_MAX_REPLICATION];
 } ns_lease;
 
 #define NS_CHUNK_STORED  1u   /* some chunkserver reported it complete */
@@ -84,7 +83,7 @@ typedef struct {
     uint8_t nrep;
     uint8_t corrupt;                 /* bit k: rep[k]'s copy failed its checksum, and is
                                       * kept only because no good copy is known */
-    uint16_t rep[NS_MAX_REPLICAS];   /* registry indices, in report order */
+    uint16_t rep[PROTO_MAX_REPLICATION];   /* registry indices, in report order */
 } ns_chunk;   /* 64 bytes: a million chunks in 64 MB (leases live beside, in their file) */
 
 /* A chunk's lease, kept by its file: few chunks ever have one. */
@@ -107,7 +106,7 @@ typedef struct {
     bool fill_done;
     uint8_t fill_sha[SHA256_LEN];
     uint8_t fill_nrep;
-    uint16_t fill_rep[NS_MAX_REPLICAS];
+    uint16_t fill_rep[PROTO_MAX_REPLICATION];
 } ns_append;
 
 typedef struct ns_file {

@@ -104,10 +104,10 @@ unsigned placement_plan(placement *p, const placement_server *servers, size_t n,
         return 0;
     size_t m = placement_candidates(servers, n, chunk_size, c);
     unsigned r = replication < m ? replication : (unsigned)m;
-    if (r > PLACEMENT_MAX_REPLICAS)
-        r = PLACEMENT_MAX_REPLICAS;
+    if (r > PROTO_MAX_REPLICATION)
+        r = PROTO_MAX_REPLICATION;
     uint64_t start = atomic_fetch_add(&p->cursor, nchunks);
-    size_t chosen[PLACEMENT_MAX_REPLICAS];
+    size_t chosen[PROTO_MAX_REPLICATION];
     for (uint32_t ch = 0; r > 0 && ch < nchunks; ch++) {
         for (unsigned k = 0; k < r; k++) {
             size_t best = placement_pick(c, m, chosen, k, k == 0, start + ch);
@@ -132,9 +132,9 @@ bool placement_add(placement *p, const placement_server *servers, size_t n,
     /* The live holders count as chosen - never picked again, their racks
      * used - also when a full disk kept them out of the candidates (they
      * then sit past c[m], where only their racks are looked at). */
-    size_t chosen[PLACEMENT_MAX_REPLICAS], extra = m;
+    size_t chosen[PROTO_MAX_REPLICATION], extra = m;
     unsigned k = 0;
-    for (unsigned h = 0; h < nholders && k < PLACEMENT_MAX_REPLICAS; h++) {
+    for (unsigned h = 0; h < nholders && k < PROTO_MAX_REPLICATION; h++) {
         size_t i = 0;
         while (i < n && servers[i].index != holders[h])
             i++;

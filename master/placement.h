@@ -22,7 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PLACEMENT_MAX_REPLICAS 64
+#include "protocol.h"
 
 typedef struct {
     _Atomic uint64_t cursor;

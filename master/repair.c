@@ -37,7 +37,7 @@ typedef struct {
     uint64_t generation, length;
     unsigned live;                       /* live copies now */
     unsigned nholders;
-    uint16_t holders[NS_MAX_REPLICAS];   /* every recorded holder, live or not */
+    uint16_t holders[PROTO_MAX_REPLICATION];   /* every recorded holder, live or not */
     uint16_t source;                     /* a live holder */
 } repair_item;
 

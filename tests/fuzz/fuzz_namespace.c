@@ -91,7 +91,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 3: {   /* an append begun */
             uint64_t bytes = fuzz_size(&in, 1000);
             uint32_t nnew;
-            uint16_t holders[NS_MAX_REPLICAS], live[1] = { 0 };
+            uint16_t holders[PROTO_MAX_REPLICATION], live[1] = { 0 };
             unsigned nh, rep;
             append_plan ap;
             if (append_needs(ns, name, bytes, &nnew, holders, &nh, &rep) == NS_OK &&

@@ -564,7 +564,7 @@ static void test_append_commit_cut_anywhere(void **state)
         assert_int_equal(namespace_report(ns, id, 1, srv, 500, gen, a1, &exp, &ver), NS_OK);
     }
     uint32_t nnew;
-    uint16_t holders[NS_MAX_REPLICAS], live[2] = { 0, 1 };
+    uint16_t holders[PROTO_MAX_REPLICATION], live[2] = { 0, 1 };
     unsigned nh, rep;
     append_plan ap;
     assert_int_equal(append_needs(ns, "ap", 1200, &nnew, holders, &nh, &rep), NS_OK);

@@ -317,7 +317,7 @@ static void test_checkpoint_roundtrip_at_limits(void **state)
     assert_int_equal(namespace_report(ns, id, 1, 0, 500000, gen, sum, &exp, &test_ver), NS_OK);
     roundtrip(ns);
     uint32_t nnew;
-    uint16_t holders[NS_MAX_REPLICAS];
+    uint16_t holders[PROTO_MAX_REPLICATION];
     unsigned nholders, rep;
     append_plan ap;
     uint16_t live[1] = { 0 };
@@ -480,7 +480,7 @@ static void test_overwrite_beside(void **state)
 
     /* an append goes to the file readers see meanwhile */
     uint32_t nnew;
-    uint16_t holders[NS_MAX_REPLICAS];
+    uint16_t holders[PROTO_MAX_REPLICATION];
     unsigned nh, rep;
     assert_int_equal(append_needs(ns, "f", 10, &nnew, holders, &nh, &rep), NS_OK);
 

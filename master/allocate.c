@@ -6,7 +6,7 @@
  * record it and its lease in the namespace, write the answer's fields.
  * Owns nothing; never does I/O, so any thread may call it.
  */
-#include "master.h"
+#include "allocate.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +17,7 @@
 #include "protocol.h"
 
 /* The host part of "HOST:PORT/". */
-static size_t master_alloc_host_len(const char *addr)
+static size_t allocate_host_len(const char *addr)
 {
     const char *colon = strrchr(addr, ':');
     return colon ? (size_t)(colon - addr) : strlen(addr);
@@ -26,13 +26,13 @@ static size_t master_alloc_host_len(const char *addr)
 /* Turns registry facts into placement facts: racks as small numbers, and
  * each server's closeness to the writer (same host, else same rack as a
  * server on the writer's host). */
-static void master_alloc_facts(master *m, const registry_info *live, size_t n,
+static void allocate_facts(master *m, const registry_info *live, size_t n,
                                const char *writer_host, placement_server *out)
 {
     const char *writer_rack = NULL;
     for (size_t i = 0; i < n; i++) {
         const char *a = registry_addr(m->reg, live[i].index);
-        size_t hl = master_alloc_host_len(a);
+        size_t hl = allocate_host_len(a);
         out[i] = (placement_server){ .index = live[i].index, .capacity = live[i].capacity,
                                      .used = live[i].used };
         out[i].rack = (uint16_t)i;
@@ -51,7 +51,7 @@ static void master_alloc_facts(master *m, const registry_info *live, size_t n,
             out[i].closeness = 1;
 }
 
-bool master_live_servers(master *m, const char *writer_host, placement_server **out, size_t *n)
+bool allocate_live_servers(master *m, const char *writer_host, placement_server **out, size_t *n)
 {
     size_t cap = registry_count(m->reg) + 1;
     registry_info *live = malloc(cap * sizeof *live);
@@ -63,12 +63,12 @@ bool master_live_servers(master *m, const char *writer_host, placement_server **
         return false;
     }
     *n = registry_live_info(m->reg, registry_now_ms(), live, cap);
-    master_alloc_facts(m, live, *n, writer_host, *out);
+    allocate_facts(m, live, *n, writer_host, *out);
     free(live);
     return true;
 }
 
-bool master_alloc_parse(json_t *req, master_alloc_req *out, char *err, size_t errlen)
+bool allocate_parse(json_t *req, allocate_req *out, char *err, size_t errlen)
 {
     long long index;
     if (!jsonf_string(req, PROTO_F_FILE, &out->file, err, errlen) ||
@@ -83,7 +83,7 @@ bool master_alloc_parse(json_t *req, master_alloc_req *out, char *err, size_t er
     return true;
 }
 
-ns_status master_alloc(master *m, const master_alloc_req *r, const placement_server *servers,
+ns_status allocate_chunk(master *m, const allocate_req *r, const placement_server *servers,
                        size_t nservers, const char *(*name_of)(void *ud, uint16_t index),
                        void *ud, json_t *answer)
 {

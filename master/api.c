@@ -5,6 +5,7 @@
  * Must never touch chunk bytes (the master is not in the data path) and
  * never call a chunkserver while holding the namespace lock.
  */
+#include "api.h"
 #include "master.h"
 
 #include <errno.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 
 #include "addr.h"
+#include "allocate.h"
 #include "append.h"
 #include "chunkid.h"
 #include "httpd.h"
@@ -22,16 +24,11 @@
 #include "log.h"
 #include "protocol.h"
 
-#define MASTER_GC_PER_BEAT 2000   /* deletions handed over per heartbeat */
+#define MASTER_OUTBOX_PER_BEAT 2000   /* deletions handed over per heartbeat */
 
 typedef struct {
     httpd_body body;
 } master_req;
-
-bool master_durable(master *m)
-{
-    return !m->j || journal_sync_mine(m->j);
-}
 
 static enum MHD_Result master_api_not_durable(master *m, struct MHD_Connection *c)
 {
@@ -213,7 +210,7 @@ static enum MHD_Result master_api_register(master *m, struct MHD_Connection *c, 
     /* The heartbeat's answer carries what this server owes: deletions
      * and verifications. */
     json_t *del, *ver, *copy;
-    gc_take(m->gc, (uint16_t)idx, MASTER_GC_PER_BEAT, m->max_repl_streams, &del, &ver, &copy);
+    outbox_take(m->outbox, (uint16_t)idx, MASTER_OUTBOX_PER_BEAT, m->max_repl_streams, &del, &ver, &copy);
     json_t *ans = json_pack("{s:s,s:I,s:o,s:I,s:o,s:o,s:o}", PROTO_F_URL, addr,
                             PROTO_F_CHUNK_SIZE, (json_int_t)m->chunk_size, PROTO_F_CHUNKSERVERS,
                             peers, PROTO_F_EPOCH, (json_int_t)m->epoch, PROTO_F_DELETE, del,
@@ -367,7 +364,7 @@ static enum MHD_Result master_api_bad_chunk(master *m, struct MHD_Connection *c,
         return httpd_reply_json(c, MHD_HTTP_OK, json_pack("{s:b}", PROTO_F_DELETE, may_go));
     } else {
         log_warn("a client read chunk %s from %s back wrong; asking %s to check it", id, addr, addr);
-        gc_verify(m->gc, (uint16_t)idx, id);
+        outbox_verify(m->outbox, (uint16_t)idx, id);
     }
     return httpd_reply_json(c, MHD_HTTP_OK, json_object());
 }
@@ -421,7 +418,7 @@ static bool master_api_live(master *m, struct MHD_Connection *c, placement_serve
 {
     char peer[128] = "";
     httpd_peer_host(c, peer, sizeof peer);
-    return master_live_servers(m, peer, live, nlive);
+    return allocate_live_servers(m, peer, live, nlive);
 }
 
 /* Every live chunkserver, as addresses. */
@@ -471,7 +468,7 @@ static enum MHD_Result master_api_plan(master *m, struct MHD_Connection *c, cons
                                        unsigned replication, const placement_server *live,
                                        size_t nlive);
 
-/* Hands the gc what the namespace left behind inside other changes: the
+/* Hands the outbox what the namespace left behind inside other changes: the
  * old version of a file an overwrite replaced, a replacement dropped. */
 static void master_api_drain_doomed(master *m)
 {
@@ -479,7 +476,7 @@ static void master_api_drain_doomed(master *m)
     while (namespace_take_doomed(m->ns, &d)) {
         log_info("%zu chunk replicas of %s (a replaced or dropped version) to remove", d.n,
                  d.fileid);
-        gc_delete_doomed(m->gc, &d);
+        outbox_delete_doomed(m->outbox, &d);
         namespace_doomed_free(&d);
     }
 }
@@ -741,8 +738,8 @@ static const char *master_api_addr_of(void *ud, uint16_t index)
 static enum MHD_Result master_api_allocate(master *m, struct MHD_Connection *c, json_t *req)
 {
     char err[256];
-    master_alloc_req r;
-    if (!master_alloc_parse(req, &r, err, sizeof err))
+    allocate_req r;
+    if (!allocate_parse(req, &r, err, sizeof err))
         return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "%s", err);
     enum MHD_Result ret;
     if (!master_api_may_place(m, c, &ret))
@@ -752,7 +749,7 @@ static enum MHD_Result master_api_allocate(master *m, struct MHD_Connection *c, 
     if (!master_api_live(m, c, &ps, &nlive))
         return httpd_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
     json_t *ans = json_object();
-    ns_status st = master_alloc(m, &r, ps, nlive, master_api_addr_of, m, ans);
+    ns_status st = allocate_chunk(m, &r, ps, nlive, master_api_addr_of, m, ans);
     free(ps);
     if (!master_durable(m)) {
         json_decref(ans);
@@ -1123,7 +1120,7 @@ static enum MHD_Result master_api_delete(master *m, struct MHD_Connection *c)
         return httpd_reply_error(c, namespace_http_status(st), st == NS_NOT_FOUND
                                  ? "no file named \"%.200s\"" : "cannot delete \"%.200s\"", name);
     /* The chunk files go lazily, with the holders' next heartbeats. */
-    gc_delete_doomed(m->gc, &doomed);
+    outbox_delete_doomed(m->outbox, &doomed);
     master_api_drain_doomed(m);   /* an overwrite that was under way */
     size_t n = doomed.n;
     namespace_doomed_free(&doomed);
@@ -1151,7 +1148,7 @@ static enum MHD_Result master_api_chunkservers(master *m, struct MHD_Connection 
                                               PROTO_F_LOAD,
                                               (json_int_t)registry_load(m->reg, (uint16_t)i),
                                               "pendingDeletes",
-                                              (json_int_t)gc_pending(m->gc, (uint16_t)i)));
+                                              (json_int_t)outbox_pending(m->outbox, (uint16_t)i)));
     json_t *ans = json_pack("{s:o}", PROTO_F_CHUNKSERVERS, list);
     if (ans && m->cluster_id[0])
         json_object_set_new(ans, PROTO_F_CLUSTER_ID, json_string(m->cluster_id));

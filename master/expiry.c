@@ -1,7 +1,7 @@
 /*
  * expiry.c - the thread that removes abandoned uploads (see expiry.h).
  * Owns nothing but its ticker; changes the namespace only through
- * namespace_expire, and hands what a removal leaves to the gc outbox.
+ * namespace_expire, and hands what a removal leaves to the outbox.
  * Must never remove a file that is complete, being appended to, or was
  * touched within the expiry time.
  */
@@ -25,7 +25,7 @@ static void expiry_removed(void *ud, const char *name, ns_doomed *d)
     expiry *e = ud;
     log_info("upload of \"%s\" abandoned: incomplete and untouched for %lld ms; removed (%zu "
              "chunk replicas to delete)", name, (long long)e->expiry_ms, d->n);
-    gc_delete_doomed(e->m->gc, d);
+    outbox_delete_doomed(e->m->outbox, d);
 }
 
 static long expiry_pass(void *ud)

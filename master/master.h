@@ -1,20 +1,20 @@
 /*
- * master.h - the master process: its state and its entry point.
+ * master.h - the master process: the state every part of it shares, and
+ * its entry point (master_main.c). Each part declares its own functions
+ * in its own header (api.h, allocate.h, stdio_node.h, ...).
  */
 #ifndef MINIDFS_MASTER_H
 #define MINIDFS_MASTER_H
 
-#include <jansson.h>
-#include <microhttpd.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
 #include "chunkid.h"
-#include "gc.h"
 #include "journal.h"
 #include "namespace.h"
+#include "outbox.h"
 #include "placement.h"
 #include "registry.h"
 #include "safemode.h"
@@ -23,7 +23,7 @@
 typedef struct {
     ns_table *ns;
     registry *reg;
-    gc *gc;
+    outbox *outbox;          /* what each chunkserver is owed, for its next heartbeat */
     journal *j;              /* NULL: nothing is kept across restarts */
     placement place;
     uint64_t chunk_size;
@@ -42,40 +42,11 @@ typedef struct {
 } master;
 
 /* Makes the calling thread's namespace changes durable; false (and the
- * request must fail with 503) once the journal has failed (api.c). */
-bool master_durable(master *m);
-
-/* An allocation request, decoded; shared by POST /allocate and the stdio
- * node's allocate_chunk. */
-typedef struct {
-    const char *file;
-    uint32_t index;
-} master_alloc_req;
-
-/* The live chunkservers as placement facts, in registration order, with
- * their closeness to the writer's host (NULL: none); *out is the caller's
- * to free. False when memory runs out (allocate.c). */
-bool master_live_servers(master *m, const char *writer_host, placement_server **out, size_t *n);
-
-/* Checks the request's "file" and "chunk_index" (allocate.c). */
-bool master_alloc_parse(json_t *req, master_alloc_req *out, char *err, size_t errlen);
-/* Places and allocates; on success the JSON fields of the answer (chunk
- * handle, primary, secondaries, lease, version) are added to answer, with
- * server names from name_of. Returns the namespace status. */
-ns_status master_alloc(master *m, const master_alloc_req *r, const placement_server *servers,
-                       size_t nservers, const char *(*name_of)(void *ud, uint16_t index),
-                       void *ud, json_t *answer);
-
-/* `minidfs master --stdio`: the JSON-lines node protocol (stdio.c). */
-int master_stdio_run(master *m, FILE *in, FILE *out);
-
-/* The HTTP API (api.c). */
-enum MHD_Result master_api_handle(void *cls, struct MHD_Connection *c, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls);
-void master_api_completed(void *cls, struct MHD_Connection *c, void **con_cls,
-                          enum MHD_RequestTerminationCode toe);
+ * request must fail with 503) once the journal has failed. */
+static inline bool master_durable(master *m)
+{
+    return !m->j || journal_sync_mine(m->j);
+}
 
 /* `minidfs master ...` */
 int master_main(int argc, char **argv);

@@ -8,16 +8,18 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "api.h"
+#include "expiry.h"
 #include "flags.h"
 #include "httpc.h"
 #include "httpd.h"
 #include "log.h"
 #include "master.h"
-#include "meta.h"
-#include "expiry.h"
-#include "repair.h"
 #include "proc.h"
 #include "protocol.h"
+#include "recovery.h"
+#include "repair.h"
+#include "stdio_node.h"
 
 /* Unknown replicas the master keeps track of at once (about 100 bytes
  * each); past that, collection of the rest waits. */
@@ -96,7 +98,7 @@ int master_main(int argc, char **argv)
     struct MHD_Daemon *d = NULL;
     repair *rep = NULL;
     expiry *exp = NULL;
-    meta *md = NULL;
+    recovery *md = NULL;
     master m = { .chunk_size = (uint64_t)chunk_size, .replication = (unsigned)replication,
                  .lease_ms = lease_ms, .gc_grace_ms = gc_grace_ms,
                  .max_repl_streams = (unsigned)max_repl_streams,
@@ -106,24 +108,24 @@ int master_main(int argc, char **argv)
     m.epoch &= (1ull << 53) - 1;   /* exact as a JSON number everywhere */
     m.ns = namespace_new();
     m.reg = registry_new(dead_after_ms);
-    m.gc = gc_new();
+    m.outbox = outbox_new();
     m.seen = sightings_new(MASTER_MAX_SIGHTINGS);
-    if (!m.ns || !m.reg || !m.gc || !m.seen) {
+    if (!m.ns || !m.reg || !m.outbox || !m.seen) {
         fprintf(stderr, "minidfs master: out of memory\n");
         goto out;
     }
     if (stdio_mode) {
         /* A test harness's node: its namespace lives for the run only. */
         safemode_start(&m.safe, registry_now_ms(), 0);
-        rc = master_stdio_run(&m, stdin, stdout);
+        rc = stdio_node_run(&m, stdin, stdout);
         goto out;
     }
-    if (!(md = meta_open(meta_dir, m.ns, (uint64_t)checkpoint_every, recover, err, sizeof err))) {
+    if (!(md = recovery_open(meta_dir, m.ns, (uint64_t)checkpoint_every, recover, err, sizeof err))) {
         fprintf(stderr, "minidfs master: %s\n", err);
         goto out;
     }
-    m.j = meta_journal(md);
-    m.ns_fresh = meta_fresh(md);
+    m.j = recovery_journal(md);
+    m.ns_fresh = recovery_fresh(md);
     namespace_cluster_id(m.ns, m.cluster_id);
     /* A namespace made just now has no chunk anywhere to protect. */
     safemode_start(&m.safe, registry_now_ms(), m.ns_fresh ? 0 : safemode_ms);
@@ -158,10 +160,10 @@ out:
     repair_stop(rep);
     if (d)
         MHD_stop_daemon(d);
-    meta_close(md);
+    recovery_close(md);
     namespace_free(m.ns);
     registry_free(m.reg);
-    gc_free(m.gc);
+    outbox_free(m.outbox);
     sightings_free(m.seen);
     curl_global_cleanup();
     return rc;

@@ -1,7 +1,7 @@
 /*
  * repair.c - the master's re-replication thread (see repair.h). It reads
  * the namespace under its read lock only to collect work, and hands its
- * copies to the gc outbox with no lock held; at most --max-repl-streams
+ * copies to the outbox with no lock held; at most --max-repl-streams
  * copies per source at a time, so repair traffic stays a trickle beside
  * client traffic. In safe mode it does nothing but watch for the moment
  * every stored chunk has a reported holder again.
@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "addr.h"
+#include "allocate.h"
 #include "log.h"
 #include "protocol.h"
 #include "ticker.h"
@@ -159,7 +160,7 @@ static bool repair_target(repair *r, const repair_item *it, uint16_t *target)
 {
     placement_server *live;
     size_t n;
-    if (!master_live_servers(r->m, NULL, &live, &n))
+    if (!allocate_live_servers(r->m, NULL, &live, &n))
         return false;
     bool found = placement_add(&r->m->place, live, n, it->holders, (unsigned)it->nholders,
                                it->length ? it->length : 1, target);
@@ -181,7 +182,7 @@ static void repair_copy(repair *r, const repair_item *it)
         return;
     }
     const char *src = registry_addr(m->reg, it->source), *dst = registry_addr(m->reg, target);
-    gc_copy(m->gc, it->source, id, dst);
+    outbox_copy(m->outbox, it->source, id, dst);
     repair_pending *p = &r->pending[r->npending++];
     snprintf(p->id, sizeof p->id, "%s", id);
     p->source = it->source;
@@ -269,7 +270,7 @@ static long repair_pass(void *arg)
     for (size_t i = 0; i < r->nsurplus; i++) {
         const repair_surplus *s = &r->surplus[i];
         if (namespace_drop_replica(r->m->ns, s->fileid, s->index, s->server)) {
-            gc_delete(r->m->gc, s->server, s->id, s->version);
+            outbox_delete(r->m->outbox, s->server, s->id, s->version);
             log_info("repair: %s has a copy too many, or a rotten one; dropping the one on %s",
                      s->id, registry_addr(r->m->reg, s->server));
         }

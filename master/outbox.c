@@ -1,10 +1,11 @@
 /*
- * gc.c - per-chunkserver queues of deletions and verifications, filled by
- * request threads and drained by heartbeats. One mutex guards them all;
- * every operation is a short copy. Must never talk to a chunkserver
+ * outbox.c - per-chunkserver queues of what the master owes each
+ * chunkserver (deletions, verifications, repair copies), filled by request
+ * threads and drained by heartbeats. One mutex guards them all; every
+ * operation is a short copy. Must never talk to a chunkserver
  * itself, and never hold the namespace lock (callers pass what they need).
  */
-#include "gc.h"
+#include "outbox.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -17,48 +18,48 @@ typedef struct {
     char id[CHUNKID_BUF];
     uint64_t version;   /* a deletion: > 0; a verification or copy: 0 */
     char target[PROTO_MAX_SERVER_ADDR];   /* a copy: where to; "": not a copy */
-} gc_item;
+} outbox_item;
 
 typedef struct {
-    gc_item *items;
+    outbox_item *items;
     size_t n, cap;
-} gc_queue;
+} outbox_queue;
 
-struct gc {
+struct outbox {
     pthread_mutex_t mu;
-    gc_queue q[REGISTRY_MAX];
+    outbox_queue q[REGISTRY_MAX];
 };
 
-gc *gc_new(void)
+outbox *outbox_new(void)
 {
-    gc *g = calloc(1, sizeof *g);
-    if (g)
-        pthread_mutex_init(&g->mu, NULL);
-    return g;
+    outbox *o = calloc(1, sizeof *o);
+    if (o)
+        pthread_mutex_init(&o->mu, NULL);
+    return o;
 }
 
-void gc_free(gc *g)
+void outbox_free(outbox *o)
 {
-    if (!g)
+    if (!o)
         return;
     for (size_t i = 0; i < REGISTRY_MAX; i++)
-        free(g->q[i].items);
-    pthread_mutex_destroy(&g->mu);
-    free(g);
+        free(o->q[i].items);
+    pthread_mutex_destroy(&o->mu);
+    free(o);
 }
 
-static void gc_push(gc *g, uint16_t server, const char *id, uint64_t version, const char *target)
+static void outbox_push(outbox *o, uint16_t server, const char *id, uint64_t version, const char *target)
 {
     if (server >= REGISTRY_MAX)
         return;
-    pthread_mutex_lock(&g->mu);
-    gc_queue *q = &g->q[server];
+    pthread_mutex_lock(&o->mu);
+    outbox_queue *q = &o->q[server];
     if (q->n == q->cap) {
         size_t cap = q->cap ? q->cap * 2 : 64;
-        gc_item *it = realloc(q->items, cap * sizeof *it);
+        outbox_item *it = realloc(q->items, cap * sizeof *it);
         if (!it) {
             /* Dropped: the full report finds the chunk again later. */
-            pthread_mutex_unlock(&g->mu);
+            pthread_mutex_unlock(&o->mu);
             return;
         }
         q->items = it;
@@ -67,49 +68,49 @@ static void gc_push(gc *g, uint16_t server, const char *id, uint64_t version, co
     snprintf(q->items[q->n].id, sizeof q->items[q->n].id, "%s", id);
     snprintf(q->items[q->n].target, sizeof q->items[q->n].target, "%s", target ? target : "");
     q->items[q->n++].version = version;
-    pthread_mutex_unlock(&g->mu);
+    pthread_mutex_unlock(&o->mu);
 }
 
-void gc_delete(gc *g, uint16_t server, const char *chunk_id, uint64_t version)
+void outbox_delete(outbox *o, uint16_t server, const char *chunk_id, uint64_t version)
 {
     /* Version 0 would mean "verify"; a chunk of version 0 (unknown) is
      * deleted as "no newer than 1", which covers it. */
-    gc_push(g, server, chunk_id, version ? version : 1, NULL);
+    outbox_push(o, server, chunk_id, version ? version : 1, NULL);
 }
 
-void gc_delete_doomed(gc *g, const ns_doomed *d)
+void outbox_delete_doomed(outbox *o, const ns_doomed *d)
 {
     for (size_t i = 0; i < d->n; i++) {
         char id[CHUNKID_BUF];
         chunkid_format(id, d->fileid, d->items[i].index);
-        gc_delete(g, d->items[i].server, id, d->items[i].version);
+        outbox_delete(o, d->items[i].server, id, d->items[i].version);
     }
 }
 
-void gc_verify(gc *g, uint16_t server, const char *chunk_id)
+void outbox_verify(outbox *o, uint16_t server, const char *chunk_id)
 {
-    gc_push(g, server, chunk_id, 0, NULL);
+    outbox_push(o, server, chunk_id, 0, NULL);
 }
 
-void gc_copy(gc *g, uint16_t server, const char *chunk_id, const char *target)
+void outbox_copy(outbox *o, uint16_t server, const char *chunk_id, const char *target)
 {
-    gc_push(g, server, chunk_id, 0, target);
+    outbox_push(o, server, chunk_id, 0, target);
 }
 
-void gc_take(gc *g, uint16_t server, size_t max, size_t max_copies, json_t **del, json_t **ver,
-             json_t **copy)
+void outbox_take(outbox *o, uint16_t server, size_t max, size_t max_copies, json_t **del,
+                 json_t **ver, json_t **copy)
 {
     *del = json_array();
     *ver = json_array();
     *copy = json_array();
     if (server >= REGISTRY_MAX)
         return;
-    pthread_mutex_lock(&g->mu);
-    gc_queue *q = &g->q[server];
+    pthread_mutex_lock(&o->mu);
+    outbox_queue *q = &o->q[server];
     size_t kept = 0, taken = 0, copies = 0;
     /* The oldest first; copies beyond max_copies wait for a later beat. */
     for (size_t i = 0; i < q->n; i++) {
-        gc_item *it = &q->items[i];
+        outbox_item *it = &q->items[i];
         bool is_copy = it->target[0] != '\0';
         if (taken < max && (!is_copy || copies < max_copies)) {
             taken++;
@@ -128,15 +129,15 @@ void gc_take(gc *g, uint16_t server, size_t max, size_t max_copies, json_t **del
         }
     }
     q->n = kept;
-    pthread_mutex_unlock(&g->mu);
+    pthread_mutex_unlock(&o->mu);
 }
 
-size_t gc_pending(gc *g, uint16_t server)
+size_t outbox_pending(outbox *o, uint16_t server)
 {
     if (server >= REGISTRY_MAX)
         return 0;
-    pthread_mutex_lock(&g->mu);
-    size_t n = g->q[server].n;
-    pthread_mutex_unlock(&g->mu);
+    pthread_mutex_lock(&o->mu);
+    size_t n = o->q[server].n;
+    pthread_mutex_unlock(&o->mu);
     return n;
 }

@@ -1,12 +1,12 @@
 /*
- * meta.c - recovery at start (with the cluster id a namespace without
+ * recovery.c - recovery at start (with the cluster id a namespace without
  * one gets), checkpoints while running and at the end. Owns the journal
  * and a checkpoint thread that wakes a few times a second to see whether
  * enough records have piled up. Must never write a
  * checkpoint while another is being written (the journal serializes them)
  * and never detach the journal while requests may still use it.
  */
-#include "meta.h"
+#include "recovery.h"
 
 #include <inttypes.h>
 #include <stdatomic.h>
@@ -19,9 +19,9 @@
 #include "log.h"
 #include "ticker.h"
 
-#define META_POLL_MS 250
+#define RECOVERY_POLL_MS 250
 
-struct meta {
+struct recovery {
     ns_table *ns;
     journal *j;
     uint64_t every;
@@ -30,34 +30,34 @@ struct meta {
     bool fresh;          /* the directory held no namespace */
 };
 
-static bool meta_apply(void *ud, json_t *rec, char *err, size_t errlen)
+static bool recovery_apply(void *ud, json_t *rec, char *err, size_t errlen)
 {
     return record_replay(ud, rec, err, errlen);
 }
 
-static void meta_reset(void *ud)
+static void recovery_reset(void *ud)
 {
     namespace_clear(ud);
 }
 
-static bool meta_dump(void *ud, void *sink)
+static bool recovery_dump(void *ud, void *sink)
 {
     return record_checkpoint(ud, sink);
 }
 
-static double meta_seconds(void)
+static double recovery_seconds(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static bool meta_checkpoint(meta *m)
+static bool recovery_checkpoint(recovery *m)
 {
     char err[512];
-    double t0 = meta_seconds();
-    if (journal_checkpoint(m->j, meta_dump, m->ns, err, sizeof err)) {
-        log_info("checkpoint took %.3f s (%zu files)", meta_seconds() - t0,
+    double t0 = recovery_seconds();
+    if (journal_checkpoint(m->j, recovery_dump, m->ns, err, sizeof err)) {
+        log_info("checkpoint took %.3f s (%zu files)", recovery_seconds() - t0,
                  namespace_count(m->ns));
         return true;
     }
@@ -65,19 +65,19 @@ static bool meta_checkpoint(meta *m)
     return false;
 }
 
-static long meta_tick(void *ud)
+static long recovery_tick(void *ud)
 {
-    meta *m = ud;
+    recovery *m = ud;
     if ((atomic_exchange(&m->soon, false) || journal_pending_checkpoint(m->j) >= m->every) &&
         !journal_failure(m->j))
-        meta_checkpoint(m);
-    return META_POLL_MS;
+        recovery_checkpoint(m);
+    return RECOVERY_POLL_MS;
 }
 
 /* A namespace without a cluster id gets one now, durably, before any
  * chunkserver can hear it: chunkservers record the id of the first master
  * they join and refuse every other. */
-static bool meta_give_cluster_id(meta *m, char *err, size_t errlen)
+static bool recovery_give_cluster_id(recovery *m, char *err, size_t errlen)
 {
     char id[CLUSTERID_LEN + 1];
     namespace_cluster_id(m->ns, id);
@@ -100,10 +100,10 @@ static bool meta_give_cluster_id(meta *m, char *err, size_t errlen)
     return true;
 }
 
-meta *meta_open(const char *dir, ns_table *ns, uint64_t checkpoint_every, bool recover,
+recovery *recovery_open(const char *dir, ns_table *ns, uint64_t checkpoint_every, bool recover,
                 char *err, size_t errlen)
 {
-    meta *m = calloc(1, sizeof *m);
+    recovery *m = calloc(1, sizeof *m);
     if (!m) {
         snprintf(err, errlen, "out of memory");
         return NULL;
@@ -111,8 +111,8 @@ meta *meta_open(const char *dir, ns_table *ns, uint64_t checkpoint_every, bool r
     m->ns = ns;
     m->every = checkpoint_every ? checkpoint_every : 1;
     journal_recovery rec;
-    double t0 = meta_seconds();
-    journal_replayer rp = { .apply = meta_apply, .reset = meta_reset, .ud = ns,
+    double t0 = recovery_seconds();
+    journal_replayer rp = { .apply = recovery_apply, .reset = recovery_reset, .ud = ns,
                             .recover = recover };
     if (!(m->j = journal_open(dir, &rp, &rec, err, errlen))) {
         free(m);
@@ -121,45 +121,45 @@ meta *meta_open(const char *dir, ns_table *ns, uint64_t checkpoint_every, bool r
     if (rec.checkpoint_seq || rec.log_records)
         log_info("recovered %zu files from %s in %.3f s (checkpoint %" PRIu64 " with %" PRIu64
                  " records, then %" PRIu64 " log records%s)", namespace_count(ns), dir,
-                 meta_seconds() - t0, rec.checkpoint_seq, rec.checkpoint_records,
+                 recovery_seconds() - t0, rec.checkpoint_seq, rec.checkpoint_records,
                  rec.log_records, rec.torn_bytes ? ", torn tail dropped" : "");
     m->fresh = rec.checkpoint_seq == 0 && rec.log_records == 0 && !rec.damaged_checkpoint &&
                !rec.dropped_bytes;
     namespace_set_journal(ns, m->j);
-    if (!meta_give_cluster_id(m, err, errlen)) {
-        meta_close(m);
+    if (!recovery_give_cluster_id(m, err, errlen)) {
+        recovery_close(m);
         return NULL;
     }
     /* Fold what the log held into a checkpoint soon (in the background:
      * the master serves meanwhile), so the next start is fast; after a
      * fallback or a recovery, so the next start need not do it again. */
     atomic_store(&m->soon, rec.log_records > 0 || rec.damaged_checkpoint || rec.dropped_bytes);
-    if (!(m->t = ticker_start(meta_tick, m, 0))) {
+    if (!(m->t = ticker_start(recovery_tick, m, 0))) {
         snprintf(err, errlen, "cannot start the checkpoint thread");
-        meta_close(m);
+        recovery_close(m);
         return NULL;
     }
     return m;
 }
 
-void meta_close(meta *m)
+void recovery_close(recovery *m)
 {
     if (!m)
         return;
     ticker_stop(m->t);
     if (journal_pending_checkpoint(m->j) > 0 && !journal_failure(m->j))
-        meta_checkpoint(m);
+        recovery_checkpoint(m);
     namespace_set_journal(m->ns, NULL);
     journal_close(m->j);
     free(m);
 }
 
-bool meta_fresh(const meta *m)
+bool recovery_fresh(const recovery *m)
 {
     return m && m->fresh;
 }
 
-journal *meta_journal(meta *m)
+journal *recovery_journal(recovery *m)
 {
     return m ? m->j : NULL;
 }

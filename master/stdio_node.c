@@ -6,7 +6,9 @@
  * and namespace code as POST /allocate. Runs on the main thread alone.
  * Must never write anything but replies to stdout: logs go to stderr.
  */
-#include "master.h"
+#include "stdio_node.h"
+
+#include "allocate.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,18 +119,18 @@ static void stdio_init(stdio_node *n, json_t *body, const char *src, long long m
 static void stdio_allocate(stdio_node *n, json_t *body, const char *src, long long msg_id)
 {
     char err[256];
-    master_alloc_req r;
+    allocate_req r;
     if (!n->self) {
         stdio_error(n, "", src, msg_id, STDIO_ERR_UNAVAILABLE, "not initialised: send init first");
         return;
     }
-    if (!master_alloc_parse(body, &r, err, sizeof err)) {
+    if (!allocate_parse(body, &r, err, sizeof err)) {
         stdio_error(n, n->self, src, msg_id, STDIO_ERR_MALFORMED, err);
         return;
     }
     json_t *ans = json_object();
     json_object_set_new(ans, "type", json_string("allocate_chunk_ok"));
-    ns_status st = master_alloc(n->m, &r, n->servers, n->npeers, stdio_peer_name, n, ans);
+    ns_status st = allocate_chunk(n->m, &r, n->servers, n->npeers, stdio_peer_name, n, ans);
     if (st == NS_OK) {
         stdio_send(n, n->self, src, ans, msg_id);
         return;
@@ -175,7 +177,7 @@ static void stdio_handle(stdio_node *n, const char *line, size_t len)
     json_decref(msg);
 }
 
-int master_stdio_run(master *m, FILE *in, FILE *out)
+int stdio_node_run(master *m, FILE *in, FILE *out)
 {
     stdio_node n = { .m = m, .out = out };
     char *line = NULL;

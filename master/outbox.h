@@ -1,5 +1,5 @@
 /*
- * gc.h - what the master owes each chunkserver: chunk replicas to delete
+ * outbox.h - what the master owes each chunkserver: chunk replicas to delete
  * (of removed or overwritten files, stale versions, garbage found in full
  * reports), replicas to verify (a client said they read back wrong), and
  * chunks to copy to another chunkserver (repair).
@@ -12,8 +12,8 @@
  * again under its name; an overwrite of a complete file names its chunks
  * with an identifier of its own).
  */
-#ifndef MINIDFS_GC_H
-#define MINIDFS_GC_H
+#ifndef MINIDFS_OUTBOX_H
+#define MINIDFS_OUTBOX_H
 
 #include <jansson.h>
 #include <stddef.h>
@@ -21,23 +21,23 @@
 
 #include "namespace.h"
 
-typedef struct gc gc;
+typedef struct outbox outbox;
 
-gc *gc_new(void);
-void gc_free(gc *g);
+outbox *outbox_new(void);
+void outbox_free(outbox *o);
 
-void gc_delete(gc *g, uint16_t server, const char *chunk_id, uint64_t version);
-void gc_delete_doomed(gc *g, const ns_doomed *d);
-void gc_verify(gc *g, uint16_t server, const char *chunk_id);
+void outbox_delete(outbox *o, uint16_t server, const char *chunk_id, uint64_t version);
+void outbox_delete_doomed(outbox *o, const ns_doomed *d);
+void outbox_verify(outbox *o, uint16_t server, const char *chunk_id);
 /* Asks server to copy chunk_id to target ("HOST:PORT/"). */
-void gc_copy(gc *g, uint16_t server, const char *chunk_id, const char *target);
+void outbox_copy(outbox *o, uint16_t server, const char *chunk_id, const char *target);
 /* Hands over up to max of what server is owed (of it at most max_copies
  * copies): deletions as [[id, version], ...] into *del, verifications as
  * [id, ...] into *ver, copies as [[id, target], ...] into *copy (new
  * arrays, possibly empty). */
-void gc_take(gc *g, uint16_t server, size_t max, size_t max_copies, json_t **del, json_t **ver,
-             json_t **copy);
+void outbox_take(outbox *o, uint16_t server, size_t max, size_t max_copies, json_t **del,
+                 json_t **ver, json_t **copy);
 /* Deletions queued for server, not yet handed over. */
-size_t gc_pending(gc *g, uint16_t server);
+size_t outbox_pending(outbox *o, uint16_t server);
 
 #endif

@@ -1,0 +1,67 @@
+/*
+ * api_impl.h - what the master's HTTP API files share: the route tables
+ * (api_client.c, api_chunkserver.c) that api.c dispatches on, and the
+ * checks and answers every handler uses. Nothing outside the three
+ * includes it.
+ */
+#ifndef MINIDFS_API_IMPL_H
+#define MINIDFS_API_IMPL_H
+
+#include <jansson.h>
+#include <microhttpd.h>
+
+#include "master.h"
+
+/* How long a client or chunkserver told "not now" (503) waits. */
+#define MASTER_RETRY_MS 1000
+
+/* One endpoint: a path, a method (GET answers HEAD too), and its handler:
+ * with_json for a request whose body is a JSON object (parsed and freed by
+ * the dispatcher), plain for one without a body. */
+typedef struct {
+    const char *path;
+    const char *method;
+    enum MHD_Result (*with_json)(master *m, struct MHD_Connection *c, json_t *req);
+    enum MHD_Result (*plain)(master *m, struct MHD_Connection *c);
+} master_api_route;
+
+/* What clients ask (api_client.c): files, plans, allocations, appends. */
+extern const master_api_route master_api_client_routes[];
+extern const size_t master_api_client_nroutes;
+/* What chunkservers say, and what anyone says about them
+ * (api_chunkserver.c): registration and heartbeats, reports, bad copies,
+ * unreachable servers. */
+extern const master_api_route master_api_chunkserver_routes[];
+extern const size_t master_api_chunkserver_nroutes;
+
+/* The 503 of a request whose change could not be made durable. */
+enum MHD_Result master_api_not_durable(master *m, struct MHD_Connection *c);
+
+/* Liveness as the namespace asks for it: the registry at one moment. */
+typedef struct {
+    master *m;
+    int64_t now;
+    json_t *files;
+} master_list_ctx;
+bool master_api_is_live(void *ud, uint16_t server);
+
+/* The registered chunkserver a request names in its field key (an address,
+ * canonical as at registration), of this cluster: its registry index, or
+ * -1 with an error answer queued in *ret (unknown_status when it is not
+ * registered). Its last-seen time is left alone: only its own heartbeat
+ * says it is alive. */
+int master_api_known_server(master *m, struct MHD_Connection *c, json_t *req, const char *key,
+                            const char *value, unsigned unknown_status,
+                            char addr[PROTO_MAX_SERVER_ADDR], enum MHD_Result *ret);
+/* A chunkserver's message that names its cluster must name ours (a master
+ * without a cluster id, the stdio node, takes any). False with a 409
+ * queued in *ret otherwise. who: the sender, for the message. */
+bool master_api_same_cluster(master *m, struct MHD_Connection *c, json_t *req, const char *who,
+                             enum MHD_Result *ret);
+/* Logs a refusal a chunkserver repeats with every heartbeat, at most once
+ * in a while. */
+void master_api_log_refusal(const char *msg);
+/* Hands the outbox what the namespace left behind inside other changes. */
+void master_api_drain_doomed(master *m);
+
+#endif

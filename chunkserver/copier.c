@@ -2,8 +2,10 @@
  * copier.c - the copy queue and its thread. The queue is a fixed ring
  * under one mutex; the thread takes up to COPIER_PARALLEL copies at a
  * time and runs each on a thread of its own, joined before the next
- * batch. Must never send a chunk to anything but a chunkserver of this
- * cluster, and never read a chunk into memory (the PUT streams the file).
+ * batch. A copy is a chunk PUT (common/chunkreq) carrying the version and
+ * checksum this server holds. Must never send a chunk to anything but a
+ * chunkserver of this cluster, and never read a chunk into memory (the
+ * PUT streams the file).
  */
 #include "copier.h"
 

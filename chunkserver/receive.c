@@ -5,12 +5,15 @@
  * chunk whose bytes are not on disk, and never leave a chunk published
  * that the master refused.
  *
- * An upload refused before its body keeps its refusal until the body has
- * gone by, so the uploader reads it rather than a reset connection.
+ * A PUT's headers are read and bounded by common/chunkreq; the chain's
+ * hops are kept only if they are this cluster's chunkservers. An upload
+ * refused before its body keeps its refusal until the body has gone by,
+ * so the uploader reads it rather than a reset connection.
  *
  * The commit is the tricky part. A new chunk name is created with
- * renameat2(RENAME_NOREPLACE), which never replaces, and only then reported, so the master never points
- * readers at bytes that are not there. If the name already exists, the old
+ * renameat2(RENAME_NOREPLACE), which never replaces, and only then
+ * reported, so the master never points readers at bytes that are not
+ * there. If the name already exists, the old
  * bytes may be a live replica (a retried or hostile upload must not
  * replace them) or a leftover of a deleted file (which must be replaced);
  * only the master knows, so we report first and replace only if it

@@ -1,8 +1,8 @@
 /*
  * transfer.c - the client's data path: up to --parallel chunk transfers at
- * once, each a plain HTTP PUT or GET to a chunkserver. One worker thread
- * per core (at most TRANSFER_MAX_WORKERS) takes chunks from one shared
- * queue and drives its share of them with httpc_multi_run on its own
+ * once, each a chunk PUT (common/chunkreq) or a GET to a chunkserver. One
+ * worker thread per core (at most TRANSFER_MAX_WORKERS) takes chunks from
+ * one shared queue and drives its share of them with httpc_multi_run on its own
  * libcurl multi handle, reusing connections across chunks; a chunk's
  * reading, hashing and sending then run beside another chunk's. Owns the
  * curl handles, the workers and per-chunk state for the duration of one

@@ -92,6 +92,41 @@ static void repair_drop(repair *r, const ns_file *f, uint32_t i, uint16_t server
     s->version = version;
 }
 
+void repair_judge(const ns_chunk *c, unsigned replication, bool (*live)(void *ud, uint16_t server),
+                  void *ud, const uint16_t *streams, unsigned max_streams, repair_verdict *out)
+{
+    *out = (repair_verdict){ .source = -1, .trim = -1 };
+    bool good[PROTO_MAX_REPLICATION];
+    /* the source: a live holder of a good copy, with a stream to spare;
+     * a rotten copy (kept while no good one is known) counts for nothing */
+    for (unsigned k = 0; k < c->nrep; k++) {
+        good[k] = live(ud, c->rep[k]) && !namespace_holder_corrupt(c, k);
+        if (!good[k])
+            continue;
+        out->live++;
+        if (out->source < 0 && streams[c->rep[k]] < max_streams)
+            out->source = c->rep[k];
+    }
+    /* The last live holder recorded is the newest: trim that one. */
+    for (unsigned k = c->nrep; out->live > replication && k-- > 0;)
+        if (good[k]) {
+            out->trim = c->rep[k];
+            break;
+        }
+    /* Rotten copies go once a good one lives: there is something better
+     * to read, and to copy from. */
+    for (unsigned k = 0; out->live > 0 && k < c->nrep; k++)
+        if (namespace_holder_corrupt(c, k))
+            out->drop_rotten |= (uint8_t)(1u << k);
+    out->copy = out->live > 0 && out->live < replication;
+}
+
+static bool repair_is_live(void *ud, uint16_t server)
+{
+    repair *r = ud;
+    return registry_live(r->m->reg, server, r->now);
+}
+
 /* Keeps the max items with the fewest live copies. */
 static void repair_collect(const ns_file *f, void *ud)
 {
@@ -100,31 +135,16 @@ static void repair_collect(const ns_file *f, void *ud)
         return;
     for (uint32_t i = 0; i < f->ncommitted; i++) {
         const ns_chunk *c = &f->chunks[i];
-        unsigned live = 0;
-        int source = -1;
-        /* the source: a live holder of a good copy, with a stream to spare;
-         * a rotten copy (kept while no good one is known) counts for nothing */
+        repair_verdict v;
+        repair_judge(c, f->replication, repair_is_live, r, r->streams, r->m->max_repl_streams, &v);
+        if (v.trim >= 0)
+            repair_drop(r, f, i, (uint16_t)v.trim, c->version);
         for (unsigned k = 0; k < c->nrep; k++)
-            if (registry_live(r->m->reg, c->rep[k], r->now) && !namespace_holder_corrupt(c, k)) {
-                live++;
-                if (source < 0 && r->streams[c->rep[k]] < r->m->max_repl_streams)
-                    source = c->rep[k];
-            }
-        if (live > f->replication && r->nsurplus < r->max) {
-            /* The last live holder recorded is the newest: trim that one. */
-            for (unsigned k = c->nrep; k-- > 0;)
-                if (registry_live(r->m->reg, c->rep[k], r->now) &&
-                    !namespace_holder_corrupt(c, k)) {
-                    repair_drop(r, f, i, c->rep[k], c->version);
-                    break;
-                }
-        }
-        /* Rotten copies go once a good one lives: there is something
-         * better to read, and to copy from. */
-        for (unsigned k = 0; live > 0 && k < c->nrep; k++)
-            if (namespace_holder_corrupt(c, k))
+            if ((v.drop_rotten >> k) & 1u)
                 repair_drop(r, f, i, c->rep[k], c->version);
-        if (live == 0 || live >= f->replication)
+        unsigned live = v.live;
+        int source = v.source;
+        if (!v.copy)
             continue;   /* nothing to copy from, or nothing to do */
         char id[CHUNKID_BUF];
         chunkid_format(id, f->fileid, i);

@@ -30,6 +30,21 @@
 
 typedef struct repair repair;
 
+/* What one pass makes of one chunk (repair_judge). */
+typedef struct {
+    unsigned live;       /* live copies not known to be rotten */
+    int source;          /* a live holder of a good copy with a stream to spare; -1: none */
+    int trim;            /* a surplus copy to drop (the newest live one); -1: none */
+    uint8_t drop_rotten; /* bit k: holder k's rotten copy goes (a good one lives) */
+    bool copy;           /* short of copies, and something to copy from */
+} repair_verdict;
+
+/* Judges chunk c of a file wanting replication copies: live(ud, server)
+ * says which holders are up, streams[server] how many copies each source
+ * is already sending (at most max_streams). Pure: no lock, no registry. */
+void repair_judge(const ns_chunk *c, unsigned replication, bool (*live)(void *ud, uint16_t server),
+                  void *ud, const uint16_t *streams, unsigned max_streams, repair_verdict *out);
+
 repair *repair_start(master *m, int64_t interval_ms, unsigned max_per_pass);
 void repair_stop(repair *r);
 

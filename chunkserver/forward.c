@@ -112,14 +112,9 @@ static bool forward_open(forward *fw)
     fw->curl_err[0] = '\0';
     httpc_configure(c, 5000);
     curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
-    curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)chunkreq_body_length(&next));
-    curl_easy_setopt(c, CURLOPT_READFUNCTION, forward_read);
-    curl_easy_setopt(c, CURLOPT_READDATA, fw);
-    curl_easy_setopt(c, CURLOPT_UPLOAD_BUFFERSIZE, FORWARD_UPLOAD_BUFFER);
+    chunkreq_curl_put(c, &next, headers, forward_read, fw, FORWARD_UPLOAD_BUFFER);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, forward_answer);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, fw);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, fw->curl_err);
     curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
     curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, FORWARD_STALL_SECONDS);

@@ -425,14 +425,9 @@ static bool transfer_job_start(transfer_job *j, CURL *h)
         j->headers = NULL;
         if (!chunkreq_headers(&req, &j->headers))
             return false;
-        curl_easy_setopt(h, CURLOPT_HTTPHEADER, j->headers);
-        curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
-        curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)chunkreq_body_length(&req));
-        curl_easy_setopt(h, CURLOPT_READFUNCTION, transfer_read);
-        curl_easy_setopt(h, CURLOPT_READDATA, j);
+        chunkreq_curl_put(h, &req, j->headers, transfer_read, j, (long)TRANSFER_UPLOAD_BUFFER);
         curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, transfer_seek);
         curl_easy_setopt(h, CURLOPT_SEEKDATA, j);
-        curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, (long)TRANSFER_UPLOAD_BUFFER);
         curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, transfer_upload_answer);
         curl_easy_setopt(h, CURLOPT_WRITEDATA, j);
     } else {

@@ -67,6 +67,17 @@ uint64_t chunkreq_body_length(const chunkreq *r)
     return r->length + (r->sum == CHUNKREQ_SUM_TRAILING ? SHA256_HEX_LEN : 0);
 }
 
+void chunkreq_curl_put(CURL *h, const chunkreq *r, struct curl_slist *headers,
+                       curl_read_callback rd, void *ud, long buffer)
+{
+    curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)chunkreq_body_length(r));
+    curl_easy_setopt(h, CURLOPT_READFUNCTION, rd);
+    curl_easy_setopt(h, CURLOPT_READDATA, ud);
+    curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, buffer);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+}
+
 /* A decimal number of digits only (no sign, no space, no overflow). */
 static bool chunkreq_number(const char *s, uint64_t *out)
 {

@@ -58,6 +58,11 @@ bool chunkreq_url(const chunkreq *r, const char *server, char *url, size_t urlle
 bool chunkreq_headers(const chunkreq *r, struct curl_slist **headers);
 /* Bytes of the PUT body: the chunk bytes and a trailing checksum. */
 uint64_t chunkreq_body_length(const chunkreq *r);
+/* Sets h up to send r's body (chunkreq_body_length bytes from rd(..., ud),
+ * through curl's upload buffer of buffer bytes) with headers; the URL and
+ * the answer's handling are the caller's. */
+void chunkreq_curl_put(CURL *h, const chunkreq *r, struct curl_slist *headers,
+                       curl_read_callback rd, void *ud, long buffer);
 
 /* How the receiver reads a header (query false) or a query argument. */
 typedef const char *(*chunkreq_lookup)(void *ud, bool query, const char *name);

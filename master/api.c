@@ -76,11 +76,16 @@ bool master_api_same_cluster(master *m, struct MHD_Connection *c, json_t *req,
     return false;
 }
 
-int master_api_known_server(master *m, struct MHD_Connection *c, json_t *req,
-                                   const char *key, const char *value, unsigned unknown_status,
-                                   char addr[PROTO_MAX_SERVER_ADDR], enum MHD_Result *ret)
+int master_api_known_server(master *m, struct MHD_Connection *c, json_t *req, const char *key,
+                            unsigned unknown_status, char addr[PROTO_MAX_SERVER_ADDR],
+                            enum MHD_Result *ret)
 {
     char err[256], peer[128] = "";
+    const char *value;
+    if (!jsonf_string(req, key, &value, err, sizeof err)) {
+        *ret = httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "%s", err);
+        return -1;
+    }
     httpd_peer_host(c, peer, sizeof peer);
     if (!addr_canon_server(value, peer, addr, PROTO_MAX_SERVER_ADDR, err, sizeof err)) {
         *ret = httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "field \"%s\": %s", key, err);

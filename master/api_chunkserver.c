@@ -162,13 +162,10 @@ static bool master_api_may_delete(master *m, const char *addr, size_t reported, 
 /* One entry of a full report: [id, size, version, sha256, age_ms]. */
 static enum MHD_Result master_api_chunk_report(master *m, struct MHD_Connection *c, json_t *req)
 {
-    char err[256], addr[PROTO_MAX_SERVER_ADDR];
-    const char *url;
+    char addr[PROTO_MAX_SERVER_ADDR];
     enum MHD_Result ret;
-    if (!jsonf_string(req, PROTO_F_URL, &url, err, sizeof err))
-        return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "%s", err);
-    int idx = master_api_known_server(m, c, req, PROTO_F_URL, url,
-                                      MHD_HTTP_SERVICE_UNAVAILABLE, addr, &ret);
+    int idx = master_api_known_server(m, c, req, PROTO_F_URL, MHD_HTTP_SERVICE_UNAVAILABLE, addr,
+                                      &ret);
     if (idx < 0)
         return ret;
     json_t *chunks = json_object_get(req, PROTO_F_CHUNKS);
@@ -237,19 +234,18 @@ static enum MHD_Result master_api_chunk_report(master *m, struct MHD_Connection 
 static enum MHD_Result master_api_bad_chunk(master *m, struct MHD_Connection *c, json_t *req)
 {
     char err[256], addr[PROTO_MAX_SERVER_ADDR], fileid[FILEID_LEN + 1];
-    const char *id, *server;
+    const char *id;
     bool corrupt, lost;
     uint32_t index;
     if (!jsonf_string(req, PROTO_F_CHUNK_ID, &id, err, sizeof err) ||
-        !jsonf_string(req, PROTO_F_CHUNKSERVER, &server, err, sizeof err) ||
         !jsonf_bool_opt(req, PROTO_F_CORRUPT, false, &corrupt, err, sizeof err) ||
         !jsonf_bool_opt(req, PROTO_F_LOST, false, &lost, err, sizeof err))
         return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "%s", err);
     if (!chunkid_parse(id, fileid, &index))
         return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "invalid chunk identifier \"%.80s\"", id);
     enum MHD_Result ret;
-    int idx = master_api_known_server(m, c, req, PROTO_F_CHUNKSERVER, server, MHD_HTTP_NOT_FOUND,
-                                      addr, &ret);
+    int idx = master_api_known_server(m, c, req, PROTO_F_CHUNKSERVER, MHD_HTTP_NOT_FOUND, addr,
+                                      &ret);
     if (idx < 0)
         return ret;
     if (corrupt && lost) {   /* nothing left there to keep */
@@ -280,13 +276,10 @@ static enum MHD_Result master_api_bad_chunk(master *m, struct MHD_Connection *c,
  * no client can shun a whole cluster). */
 static enum MHD_Result master_api_unreachable(master *m, struct MHD_Connection *c, json_t *req)
 {
-    char err[256], addr[PROTO_MAX_SERVER_ADDR], peer[128] = "";
-    const char *server;
-    if (!jsonf_string(req, PROTO_F_CHUNKSERVER, &server, err, sizeof err))
-        return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "%s", err);
+    char addr[PROTO_MAX_SERVER_ADDR], peer[128] = "";
     enum MHD_Result ret;
-    int idx = master_api_known_server(m, c, req, PROTO_F_CHUNKSERVER, server, MHD_HTTP_NOT_FOUND,
-                                      addr, &ret);
+    int idx = master_api_known_server(m, c, req, PROTO_F_CHUNKSERVER, MHD_HTTP_NOT_FOUND, addr,
+                                      &ret);
     if (idx < 0)
         return ret;
     int64_t now = registry_now_ms();
@@ -306,11 +299,10 @@ static enum MHD_Result master_api_unreachable(master *m, struct MHD_Connection *
 static enum MHD_Result master_api_upload_ok(master *m, struct MHD_Connection *c, json_t *req)
 {
     char err[256], addr[PROTO_MAX_SERVER_ADDR], fileid[FILEID_LEN + 1];
-    const char *id, *server, *sha = NULL;
+    const char *id, *sha = NULL;
     long long size = -1, generation = 0;
     uint32_t index;
     if (!jsonf_string(req, PROTO_F_CHUNK_ID, &id, err, sizeof err) ||
-        !jsonf_string(req, PROTO_F_CHUNKSERVER, &server, err, sizeof err) ||
         !jsonf_int_opt(req, PROTO_F_SIZE, 0, INT64_MAX, &size, err, sizeof err) ||
         !jsonf_int_opt(req, PROTO_F_GENERATION, 0, INT64_MAX, &generation, err, sizeof err))
         return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "%s", err);
@@ -320,7 +312,7 @@ static enum MHD_Result master_api_upload_ok(master *m, struct MHD_Connection *c,
     if (!chunkid_parse(id, fileid, &index))
         return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "invalid chunk identifier \"%.80s\"", id);
     enum MHD_Result ret;
-    int idx = master_api_known_server(m, c, req, PROTO_F_CHUNKSERVER, server,
+    int idx = master_api_known_server(m, c, req, PROTO_F_CHUNKSERVER,
                                       MHD_HTTP_SERVICE_UNAVAILABLE, addr, &ret);
     if (idx < 0)
         return ret;

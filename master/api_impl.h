@@ -45,14 +45,14 @@ typedef struct {
 } master_list_ctx;
 bool master_api_is_live(void *ud, uint16_t server);
 
-/* The registered chunkserver a request names in its field key (an address,
- * canonical as at registration), of this cluster: its registry index, or
- * -1 with an error answer queued in *ret (unknown_status when it is not
- * registered). Its last-seen time is left alone: only its own heartbeat
- * says it is alive. */
+/* The registered chunkserver a request names in its string field key (an
+ * address, canonical as at registration), of this cluster: its registry
+ * index, or -1 with an error answer queued in *ret (400 for a missing or
+ * malformed field, unknown_status when it is not registered). Its
+ * last-seen time is left alone: only its own heartbeat says it is alive. */
 int master_api_known_server(master *m, struct MHD_Connection *c, json_t *req, const char *key,
-                            const char *value, unsigned unknown_status,
-                            char addr[PROTO_MAX_SERVER_ADDR], enum MHD_Result *ret);
+                            unsigned unknown_status, char addr[PROTO_MAX_SERVER_ADDR],
+                            enum MHD_Result *ret);
 /* A chunkserver's message that names its cluster must name ours (a master
  * without a cluster id, the stdio node, takes any). False with a 409
  * queued in *ret otherwise. who: the sender, for the message. */

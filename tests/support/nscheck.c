@@ -1,6 +1,6 @@
 /*
- * nscheck.c - the checkpoint round trip for tests (see nscheck.h). Holds
- * every record of a dump in memory: for tests only.
+ * nscheck.c - the checkpoint round trip and a name lookup for tests (see
+ * nscheck.h). Holds every record of a dump in memory: for tests only.
  */
 #include "nscheck.h"
 
@@ -80,4 +80,18 @@ bool nscheck_roundtrip(ns_table *ns, char *err, size_t errlen)
     nscheck_free(&b);
     namespace_free(copy);
     return ok;
+}
+
+void nscheck_grab(const ns_file *f, void *ud)
+{
+    *(const ns_file **)ud = f;
+}
+
+const ns_file *nscheck_lookup(ns_table *ns, const char *name)
+{
+    char id[FILEID_LEN + 1];
+    const ns_file *f = NULL;
+    if (fileid_of_name(name, id))
+        namespace_with_file(ns, id, nscheck_grab, &f);
+    return f;
 }

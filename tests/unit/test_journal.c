@@ -74,20 +74,6 @@ static ns_table *reopen(journal **j, journal_recovery *rec)
     return ns;
 }
 
-static void grab(const ns_file *f, void *ud)
-{
-    *(const ns_file **)ud = f;
-}
-
-static const ns_file *lookup(ns_table *ns, const char *name)
-{
-    char id[FILEID_LEN + 1];
-    fileid_of_name(name, id);
-    const ns_file *f = NULL;
-    namespace_with_file(ns, id, grab, &f);
-    return f;
-}
-
 static const char sum[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
 /* Three files: one complete with a checksum, one removed, one allocated. */
@@ -125,7 +111,7 @@ static void check(ns_table *ns)
     char cid[CLUSTERID_LEN + 1];
     namespace_cluster_id(ns, cid);
     assert_string_equal(cid, cluster);   /* from the log and from checkpoints */
-    const ns_file *f = lookup(ns, "kept");
+    const ns_file *f = nscheck_lookup(ns, "kept");
     assert_non_null(f);
     assert_int_equal(f->size, 2500);
     assert_int_equal(f->replication, 3);
@@ -134,8 +120,8 @@ static void check(ns_table *ns)
     char hex[SHA256_HEX_LEN + 1];
     assert_true(namespace_chunk_sum(&f->chunks[1], hex));
     assert_string_equal(hex, sum);
-    assert_null(lookup(ns, "gone"));
-    f = lookup(ns, "alloc");
+    assert_null(nscheck_lookup(ns, "gone"));
+    f = nscheck_lookup(ns, "alloc");
     assert_non_null(f);
     assert_int_equal(f->nchunks, 2);
     assert_true(f->chunks[0].version > f->chunks[1].version);
@@ -234,7 +220,7 @@ static void test_torn_tail_dropped(void **state)
     assert_int_equal(truncate(log, size - 7), 0);
     ns_table *ns = reopen(&j, &rec);
     assert_true(rec.torn_bytes > 0);
-    assert_null(lookup(ns, "last"));   /* the torn record is gone ... */
+    assert_null(nscheck_lookup(ns, "last"));   /* the torn record is gone ... */
     check(ns);                         /* ... and nothing before it */
     journal_close(j);
     namespace_free(ns);
@@ -289,12 +275,12 @@ static void test_many_batches(void **state)
     assert_true(rec.torn_bytes > 0);
     for (int i = 0; i < N - 1; i += 999) {
         snprintf(name, sizeof name, "f%d", i);
-        const ns_file *f = lookup(ns, name);
+        const ns_file *f = nscheck_lookup(ns, name);
         assert_non_null(f);
         assert_int_equal(f->size, 1 + (uint64_t)i);
     }
     snprintf(name, sizeof name, "f%d", N - 1);
-    assert_null(lookup(ns, name));
+    assert_null(nscheck_lookup(ns, name));
     journal_close(j);
     namespace_free(ns);
 
@@ -324,7 +310,7 @@ static void test_checkpoint_replaces_log(void **state)
     assert_true(rec.checkpoint_seq > 0);
     assert_true(rec.checkpoint_records >= 3);
     assert_int_equal(rec.log_records, 1);   /* only what came after it */
-    assert_non_null(lookup(ns, "after"));
+    assert_non_null(nscheck_lookup(ns, "after"));
     /* "new" is created by check(); drop it so the names stay unique */
     check(ns);
     journal_close(j);
@@ -373,8 +359,8 @@ static void test_damaged_checkpoint_falls_back(void **state)
     ns = reopen(&j, &rec);
     assert_true(rec.damaged_checkpoint > 0);
     assert_true(rec.checkpoint_seq > 0 && rec.checkpoint_seq < rec.damaged_checkpoint);
-    assert_non_null(lookup(ns, "between"));
-    assert_non_null(lookup(ns, "after"));
+    assert_non_null(nscheck_lookup(ns, "between"));
+    assert_non_null(nscheck_lookup(ns, "after"));
     check(ns);
     journal_close(j);
     namespace_free(ns);
@@ -406,7 +392,7 @@ static void test_flipped_last_record_is_damage(void **state)
     assert_non_null(j);
     assert_true(rec.dropped_bytes > 0);
     assert_non_null(strstr(rec.dropped, "damaged at byte"));
-    assert_null(lookup(ns, "last"));   /* what was damaged is gone... */
+    assert_null(nscheck_lookup(ns, "last"));   /* what was damaged is gone... */
     check(ns);                         /* ...and nothing before it */
     journal_close(j);
     namespace_free(ns);
@@ -435,7 +421,7 @@ static void test_zero_tail_is_torn(void **state)
     close(fd);
     ns_table *ns = reopen(&j, &rec);
     assert_true(rec.torn_bytes > 0);
-    assert_null(lookup(ns, "last"));
+    assert_null(nscheck_lookup(ns, "last"));
     check(ns);
     journal_close(j);
     namespace_free(ns);
@@ -585,7 +571,7 @@ static void test_append_commit_cut_anywhere(void **state)
     for (off_t cut = before; cut <= after; cut++) {
         only_log(log, (size_t)cut);
         ns = reopen(&j, &rec);
-        const ns_file *f = lookup(ns, "ap");
+        const ns_file *f = nscheck_lookup(ns, "ap");
         assert_non_null(f);
         char hex[SHA256_HEX_LEN + 1];
         assert_true(namespace_chunk_sum(&f->chunks[1], hex));
@@ -643,13 +629,13 @@ static void test_overwrite_cut_anywhere(void **state)
     assert_string_not_equal(did, id);
     ns_doomed d;
     for (uint32_t i = 0; i < 3; i++) {
-        const ns_file *f = lookup(ns, "ow");
+        const ns_file *f = nscheck_lookup(ns, "ow");
         assert_int_equal(f->size, 1500);   /* readers keep the old version meanwhile */
         assert_false(namespace_take_doomed(ns, &d));
         assert_int_equal(namespace_report(ns, did, i, 1, i == 2 ? 500 : 1000, gen2, sum, &exp,
                                           &ver), NS_OK);
     }
-    const ns_file *f = lookup(ns, "ow");
+    const ns_file *f = nscheck_lookup(ns, "ow");
     assert_int_equal(f->size, 2500);
     assert_string_equal(f->fileid, did);
     assert_true(namespace_take_doomed(ns, &d));   /* the old version's four replicas */
@@ -663,7 +649,7 @@ static void test_overwrite_cut_anywhere(void **state)
     for (off_t cut = before; cut <= after; cut++) {
         only_log(log, (size_t)cut);
         ns = reopen(&j, &rec);
-        f = lookup(ns, "ow");
+        f = nscheck_lookup(ns, "ow");
         assert_non_null(f);
         if (f->size == 1500) {
             olds++;

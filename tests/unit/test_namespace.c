@@ -18,27 +18,13 @@
 
 static uint64_t test_ver;   /* a chunk version namespace_report hands back */
 
-static void grab(const ns_file *f, void *ud)
-{
-    *(const ns_file **)ud = f;
-}
-
-static const ns_file *lookup(ns_table *ns, const char *name)
-{
-    char id[FILEID_LEN + 1];
-    fileid_of_name(name, id);
-    const ns_file *f = NULL;
-    namespace_with_file(ns, id, grab, &f);
-    return f;
-}
-
 static void test_create_and_complete(void **state)
 {
     (void)state;
     ns_table *ns = namespace_new();
     uint64_t gen;
     assert_int_equal(namespace_create(ns, "input.txt", 32750109, 1000000, 1, &gen), NS_OK);
-    const ns_file *f = lookup(ns, "input.txt");
+    const ns_file *f = nscheck_lookup(ns, "input.txt");
     assert_non_null(f);
     assert_int_equal(f->nchunks, 33);
     assert_int_equal(namespace_chunk_length(f, 32), 750109);
@@ -65,7 +51,7 @@ static void test_zero_byte_file_is_complete(void **state)
     ns_table *ns = namespace_new();
     uint64_t gen;
     assert_int_equal(namespace_create(ns, "empty", 0, 1000, 1, &gen), NS_OK);
-    const ns_file *f = lookup(ns, "empty");
+    const ns_file *f = nscheck_lookup(ns, "empty");
     assert_int_equal(f->nchunks, 0);
     assert_true(namespace_file_complete(f));
     namespace_free(ns);
@@ -88,7 +74,7 @@ static void test_reports_checked(void **state)
     assert_int_equal(namespace_report(ns, id, 2, 0, 500, 0, NULL, &expected, &test_ver), NS_OK);
     assert_int_equal(namespace_report(ns, id, 2, 0, 500, 0, NULL, &expected, &test_ver), NS_DUPLICATE);
     assert_int_equal(namespace_report(ns, id, 2, 1, -1, 0, NULL, &expected, &test_ver), NS_OK);
-    const ns_file *f = lookup(ns, "f");
+    const ns_file *f = nscheck_lookup(ns, "f");
     ns_health h;
     namespace_health(f, NULL, NULL, &h);
     assert_int_equal(h.under, 2);   /* chunks 0 and 1 have none */
@@ -108,7 +94,7 @@ static void test_only_first_copy_settles(void **state)
     char id[FILEID_LEN + 1];
     fileid_of_name("s", id);
     assert_int_equal(namespace_create(ns, "s", 2000, 1000, 3, &gen), NS_OK);
-    ns_file *f = (ns_file *)lookup(ns, "s");
+    ns_file *f = (ns_file *)nscheck_lookup(ns, "s");
     f->touched_ms = -1;
     assert_int_equal(namespace_report(ns, id, 0, 0, 1000, gen, NULL, &expected, &test_ver), NS_OK);
     assert_true(f->touched_ms >= 0);   /* the chunk's first copy */
@@ -142,7 +128,7 @@ static void test_exists_and_remove(void **state)
     assert_int_equal(d.items[0].server, 3);
     assert_int_equal(d.items[2].server, 5);
     namespace_doomed_free(&d);
-    assert_null(lookup(ns, "f"));
+    assert_null(nscheck_lookup(ns, "f"));
     assert_int_equal(namespace_remove(ns, "f", &d), NS_NOT_FOUND);
     assert_int_equal(namespace_create(ns, "f", 10, 1000, 1, &gen), NS_OK);
     namespace_free(ns);
@@ -163,9 +149,9 @@ static void test_stale_generation_refused(void **state)
     assert_true(gen2 > gen1);
     /* A late chunk of the overwritten upload must not count for the new file. */
     assert_int_equal(namespace_report(ns, id, 0, 0, 1000, gen1, NULL, &expected, &test_ver), NS_STALE);
-    assert_false(namespace_file_complete(lookup(ns, "f")));
+    assert_false(namespace_file_complete(nscheck_lookup(ns, "f")));
     assert_int_equal(namespace_report(ns, id, 0, 0, 1000, gen2, NULL, &expected, &test_ver), NS_OK);
-    assert_true(namespace_file_complete(lookup(ns, "f")));
+    assert_true(namespace_file_complete(nscheck_lookup(ns, "f")));
     namespace_free(ns);
 }
 
@@ -236,7 +222,7 @@ static void test_version_moves_with_mutation(void **state)
     assert_int_equal(test_ver, b.version);
     assert_int_equal(namespace_check_replica(ns, id, 0, 2, 10, a.version, NULL), NS_REPLICA_STALE);
     assert_int_equal(namespace_report(ns, id, 0, 2, 10, a.version, NULL, &exp, &test_ver), NS_STALE);
-    const ns_file *f = lookup(ns, "m");
+    const ns_file *f = nscheck_lookup(ns, "m");
     assert_int_equal(f->chunks[0].nrep, 1);
     assert_int_equal(f->chunks[0].rep[0], 1);
     namespace_free(ns);
@@ -264,7 +250,7 @@ static void test_many_files_grow_table(void **state)
     assert_int_equal(seen, 5000);
     for (int i = 0; i < 5000; i += 7) {
         snprintf(name, sizeof name, "file-%d", i);
-        const ns_file *f = lookup(ns, name);
+        const ns_file *f = nscheck_lookup(ns, name);
         assert_non_null(f);
         assert_int_equal(f->size, (uint64_t)i);
     }
@@ -357,7 +343,7 @@ static void test_checkpoint_roundtrip_at_limits(void **state)
     roundtrip(ns);
     assert_int_equal(append_end(ns, "al.bin", ap.token, false, 2000), NS_OK);
     roundtrip(ns);
-    const ns_file *f = lookup(ns, "al.bin");
+    const ns_file *f = nscheck_lookup(ns, "al.bin");
     assert_int_equal(f->size, 2200000);
 
     /* allocations, up to the last index a file may have */
@@ -445,19 +431,19 @@ static void test_overwrite_beside(void **state)
     assert_int_equal(namespace_overwrite(ns, "f", 1500, 1000, 1, &g2, d2), NS_OK);
     assert_string_equal(d2, id);
     assert_true(g2 > gen);
-    assert_int_equal(lookup(ns, "f")->size, 1500);
+    assert_int_equal(nscheck_lookup(ns, "f")->size, 1500);
     ns_doomed d;
     assert_false(namespace_take_doomed(ns, &d));   /* it held nothing */
     assert_int_equal(namespace_report(ns, id, 0, 1, 1000, g2, NULL, &exp, &test_ver), NS_OK);
     assert_int_equal(namespace_report(ns, id, 1, 1, 500, g2, NULL, &exp, &test_ver), NS_OK);
-    assert_true(namespace_file_complete(lookup(ns, "f")));
+    assert_true(namespace_file_complete(nscheck_lookup(ns, "f")));
 
     /* complete: a replacement beside it, found by its own identifier only */
     assert_int_equal(namespace_overwrite(ns, "f", 3000, 1000, 1, &g2, d2), NS_OK);
     assert_string_not_equal(d2, id);
-    assert_int_equal(lookup(ns, "f")->size, 1500);
+    assert_int_equal(nscheck_lookup(ns, "f")->size, 1500);
     const ns_file *r = NULL;
-    assert_int_equal(namespace_with_file(ns, d2, grab, &r), NS_OK);
+    assert_int_equal(namespace_with_file(ns, d2, nscheck_grab, &r), NS_OK);
     assert_int_equal(r->size, 3000);
     assert_true(r->replaces);
     int n = 0;
@@ -475,7 +461,7 @@ static void test_overwrite_beside(void **state)
     assert_int_equal(d.n, 1);
     assert_int_equal(d.items[0].server, 2);
     namespace_doomed_free(&d);
-    assert_int_equal(namespace_with_file(ns, d2, grab, &r), NS_NOT_FOUND);
+    assert_int_equal(namespace_with_file(ns, d2, nscheck_grab, &r), NS_NOT_FOUND);
     assert_int_equal(namespace_report(ns, d2, 1, 2, 1000, g2, NULL, &exp, &test_ver), NS_NOT_FOUND);
 
     /* an append goes to the file readers see meanwhile */
@@ -486,10 +472,10 @@ static void test_overwrite_beside(void **state)
 
     /* its last chunk stored: it is the file, under its own identifier */
     assert_int_equal(namespace_report(ns, d3, 0, 3, 1000, g3, NULL, &exp, &test_ver), NS_OK);
-    assert_int_equal(lookup(ns, "f")->size, 1500);
+    assert_int_equal(nscheck_lookup(ns, "f")->size, 1500);
     roundtrip(ns);   /* a replacement under way survives a checkpoint */
     assert_int_equal(namespace_report(ns, d3, 1, 3, 1000, g3, NULL, &exp, &test_ver), NS_OK);
-    const ns_file *f = lookup(ns, "f");
+    const ns_file *f = nscheck_lookup(ns, "f");
     assert_int_equal(f->size, 2000);
     assert_string_equal(f->fileid, d3);
     assert_false(f->replaces);
@@ -503,13 +489,13 @@ static void test_overwrite_beside(void **state)
     /* an empty replacement switches at once; then a delete takes it and
      * a replacement under way with it */
     assert_int_equal(namespace_overwrite(ns, "f", 0, 1000, 1, &g2, d2), NS_OK);
-    assert_int_equal(lookup(ns, "f")->size, 0);
+    assert_int_equal(nscheck_lookup(ns, "f")->size, 0);
     assert_true(namespace_take_doomed(ns, &d));
     assert_string_equal(d.fileid, d3);
     namespace_doomed_free(&d);
     assert_int_equal(namespace_overwrite(ns, "f", 1000, 1000, 1, &g3, d3), NS_OK);
     assert_int_equal(namespace_report(ns, d3, 0, 4, 1000, g3, NULL, &exp, &test_ver), NS_OK);
-    assert_string_equal(lookup(ns, "f")->fileid, d3);
+    assert_string_equal(nscheck_lookup(ns, "f")->fileid, d3);
     assert_false(namespace_take_doomed(ns, &d));   /* the empty version held nothing */
     assert_int_equal(namespace_overwrite(ns, "f", 2000, 1000, 1, &g2, d2), NS_OK);
     assert_int_equal(namespace_report(ns, d2, 0, 5, 1000, g2, NULL, &exp, &test_ver), NS_OK);
@@ -519,10 +505,10 @@ static void test_overwrite_beside(void **state)
     assert_true(namespace_take_doomed(ns, &d));   /* the replacement's stored chunk */
     assert_string_equal(d.fileid, d2);
     namespace_doomed_free(&d);
-    assert_null(lookup(ns, "f"));
-    assert_int_equal(namespace_with_file(ns, d2, grab, &r), NS_NOT_FOUND);
+    assert_null(nscheck_lookup(ns, "f"));
+    assert_int_equal(namespace_with_file(ns, d2, nscheck_grab, &r), NS_NOT_FOUND);
     assert_int_equal(namespace_create(ns, "f", 10, 1000, 1, &gen), NS_OK);
-    assert_string_equal(lookup(ns, "f")->fileid, id);
+    assert_string_equal(nscheck_lookup(ns, "f")->fileid, id);
     namespace_free(ns);
 }
 

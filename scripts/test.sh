@@ -2,8 +2,11 @@
 # test.sh - installs what is missing, builds with -Werror, and runs every
 # test (cmocka unit tests and real-process integration tests) with ctest.
 # Then, unless QUICK=1, builds again with AddressSanitizer + UBSan and runs
-# the quick tests under it, so memory errors fail the run too, and runs
-# each libFuzzer target for FUZZ_SECONDS (default 10) from a fixed seed.
+# the quick tests under it, so memory errors fail the run too; builds with
+# ThreadSanitizer and runs the quick tests again, so a data race fails it
+# (every server must exit cleanly, and TSan makes a race an exit code);
+# and runs each libFuzzer target for FUZZ_SECONDS (default 10) from a
+# fixed seed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +19,13 @@ if [ "${QUICK:-0}" != 1 ]; then
     (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
         UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
         ctest --output-on-failure --timeout 600 -L quick)
+    # Left out under TSan: plans measures the master's RSS (TSan's shadow
+    # memory quadruples it), and the long fault runs (crash, campaign,
+    # slow) would take minutes at TSan's speed.
+    echo "=== sanitizer build (TSan): quick tests ==="
+    WERROR=1 SANITIZE=thread BUILD_TYPE=Debug BUILD_DIR=build-tsan scripts/build.sh
+    (cd build-tsan && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+        ctest --output-on-failure --timeout 600 -L quick -E 'it_(plans|crash|campaign|slow)$')
     echo "=== fuzzing (clang, ASan + UBSan): each target ${FUZZ_SECONDS:-10} s, seed 1 ==="
     WERROR=1 FUZZ_SECONDS="${FUZZ_SECONDS:-10}" FUZZ_SEED=1 scripts/fuzz.sh
 fi

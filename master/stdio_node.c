@@ -1,5 +1,5 @@
 /*
- * stdio.c - the master as a node of a JSON-lines test harness (the
+ * stdio_node.c - the master as a node of a JSON-lines test harness (the
  * Maelstrom style): one message per stdin line, {"src","dest","body"}, one
  * reply per stdout line. The other node ids given at init are this
  * master's chunkservers; allocate_chunk is decided by the same placement

@@ -47,7 +47,7 @@ int chunkserver_main(int argc, char **argv)
     long long port = 8001, heartbeat_ms = 1000, timeout_s = 120, report_every = 60;
     long long scrub_mbps = 16, scrub_pause_ms = 10000;
     const char *master_url = "http://localhost:8000/", *dir = "./data", *advertise = NULL;
-    const char *port_file = NULL, *level_name = "info", *rack = "default";
+    const char *port_file = NULL, *level_name = "info", *rack = "default", *key_file = NULL;
     const flag_def defs[] = {
         { "master", FLAG_STRING, &master_url, 0, 0, "URL", "the master's address" },
         { "port", FLAG_INT, &port, 0, 65535, "PORT", "port to listen on (0: any free port)" },
@@ -69,6 +69,9 @@ int chunkserver_main(int argc, char **argv)
         { "port-file", FLAG_STRING, &port_file, 0, 0, "PATH",
           "write the bound port here once listening" },
         { "log-level", FLAG_STRING, &level_name, 0, 0, "LEVEL", "debug, info, warn or error" },
+        { "key-file", FLAG_STRING, &key_file, 0, 0, "PATH",
+          "the cluster key of a secure master (its meta-dir's cluster.key, mode 0600): "
+          "every message to the master is signed with it" },
     };
     const size_t ndefs = sizeof defs / sizeof defs[0];
     int rc = flags_run("chunkserver", cs_usage, defs, ndefs, argc, argv);
@@ -86,6 +89,11 @@ int chunkserver_main(int argc, char **argv)
     }
     if (advertise && !addr_canon_server(advertise, NULL, announce, sizeof announce, err, sizeof err)) {
         fprintf(stderr, "minidfs chunkserver: --advertise: %s\n", err);
+        return 2;
+    }
+    auth_key key;
+    if (key_file && !auth_key_load(key_file, &key, err, sizeof err)) {
+        fprintf(stderr, "minidfs chunkserver: --key-file: %s\n", err);
         return 2;
     }
     proc_block_signals();
@@ -127,7 +135,7 @@ int chunkserver_main(int argc, char **argv)
                               .report_every = report_every, .load = &cs.stats.active,
                               .active = cs_active_chunks, .verify = cs_verify,
                               .copy = cs_copy,
-                              .cb_ud = &cs };
+                              .cb_ud = &cs, .key = key_file ? &key : NULL };
     cs.ml = masterlink_start(&mlc, err, sizeof err);
     if (cs.ml)
         atomic_store(&cs.ready, true);

@@ -55,6 +55,7 @@ struct masterlink {
     void (*verify)(void *ud, const char *chunk_id);
     void (*copy)(void *ud, const char *chunk_id, const char *target);
     void *cb_ud;
+    const auth_key *key;      /* signs every message to the master; NULL: open cluster */
     ticker *beat;
     /* heartbeat thread only: nothing else registers, or acts on what the
      * master's answer to a registration says */
@@ -98,7 +99,8 @@ static bool masterlink_post(masterlink *ml, const char *path, json_t *body, cons
         json_object_set_new(body, addr_key, json_string(addr));
         if (cluster[0])
             json_object_set_new(body, PROTO_F_CLUSTER_ID, json_string(cluster));
-        ok = httpc_json("POST", url, body, MASTERLINK_TIMEOUT_MS, resp, err, errlen);
+        ok = httpc_json_signed("POST", url, body, ml->key, MASTERLINK_TIMEOUT_MS, resp, err,
+                               errlen);
     }
     json_decref(body);
     return ok;
@@ -261,7 +263,8 @@ static bool masterlink_register_once(masterlink *ml, char *err, size_t errlen)
     }
     httpc_response resp;
     ml->refused = false;
-    bool ok = httpc_json("POST", url, body, MASTERLINK_TIMEOUT_MS, &resp, err, errlen);
+    bool ok = httpc_json_signed("POST", url, body, ml->key, MASTERLINK_TIMEOUT_MS, &resp, err,
+                                errlen);
     json_decref(body);
     if (!ok)
         return false;
@@ -269,7 +272,7 @@ static bool masterlink_register_once(masterlink *ml, char *err, size_t errlen)
         char m[400];
         snprintf(err, errlen, "master refused registration: %s",
                  httpc_error_text(&resp, m, sizeof m));
-        if (resp.status == 409)   /* it is not our cluster's master */
+        if (resp.status == 409 || resp.status == 401)   /* not our cluster, or not our key */
             masterlink_unregister(ml);
         httpc_response_free(&resp);
         return false;
@@ -377,6 +380,7 @@ masterlink *masterlink_start(const masterlink_config *cfg, char *err, size_t err
     snprintf(ml->rack, sizeof ml->rack, "%s", cfg->rack);
     ml->st = cfg->st;
     ml->heartbeat_ms = cfg->heartbeat_ms;
+    ml->key = cfg->key;
     ml->report_every = cfg->report_every > 0 ? cfg->report_every : 1;
     ml->load = cfg->load;
     ml->active = cfg->active;

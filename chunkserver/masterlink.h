@@ -24,6 +24,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "auth.h"
 #include "chunkid.h"
 #include "store.h"
 
@@ -53,6 +54,7 @@ typedef struct {
     /* a copy the master wants made (must not block: queue it) */
     void (*copy)(void *ud, const char *chunk_id, const char *target);
     void *cb_ud;               /* passed to active and verify */
+    const auth_key *key;       /* signs every message to the master (NULL: an open cluster) */
 } masterlink_config;
 
 masterlink *masterlink_start(const masterlink_config *cfg, char *err, size_t errlen);

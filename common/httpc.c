@@ -1,6 +1,7 @@
 /*
- * httpc.c - blocking JSON requests for the control plane, a streamed PUT
- * of a file's range, and the multi-transfer driver. Owns one curl easy
+ * httpc.c - blocking JSON requests for the control plane (signed with the
+ * cluster key when one is given), a streamed PUT of a file's range, and
+ * the multi-transfer driver. Owns one curl easy
  * handle per calling thread (created on first use, freed when the thread
  * exits). httpc_json must never carry chunk bytes: it buffers the whole
  * answer, bounded by HTTPC_MAX_ANSWER.
@@ -88,6 +89,20 @@ static size_t httpc_collect(char *p, size_t size, size_t n, void *ud)
 bool httpc_json(const char *method, const char *url, json_t *body, long timeout_ms,
                 httpc_response *resp, char *err, size_t errlen)
 {
+    return httpc_json_signed(method, url, body, NULL, timeout_ms, resp, err, errlen);
+}
+
+/* The request target of "http://host:port/path?q": "/path?q". */
+static const char *httpc_target(const char *url)
+{
+    const char *p = strstr(url, "://");
+    p = p ? strchr(p + 3, '/') : NULL;
+    return p ? p : "/";
+}
+
+bool httpc_json_signed(const char *method, const char *url, json_t *body, const auth_key *key,
+                       long timeout_ms, httpc_response *resp, char *err, size_t errlen)
+{
     memset(resp, 0, sizeof *resp);
     CURL *h = httpc_thread_handle();
     if (!h) {
@@ -98,6 +113,7 @@ bool httpc_json(const char *method, const char *url, json_t *body, long timeout_
     struct curl_slist *hdrs = NULL;
     httpc_buf buf = { 0 };
     char curl_err[CURL_ERROR_SIZE] = "";
+    bool ok = false;
 
     httpc_configure(h, timeout_ms < 5000 ? timeout_ms : 5000);
     curl_easy_setopt(h, CURLOPT_URL, url);
@@ -114,10 +130,19 @@ bool httpc_json(const char *method, const char *url, json_t *body, long timeout_
         curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
     }
     hdrs = curl_slist_append(hdrs, "Expect:");
+    if (key) {
+        char sum[SHA256_HEX_LEN + 1], value[AUTH_VALUE_MAX], line[AUTH_VALUE_MAX + 32];
+        if (!sha256_hex(text ? text : "", text ? strlen(text) : 0, sum) ||
+            !auth_sign(key, method, httpc_target(url), sum, auth_now_ms(), value)) {
+            snprintf(err, errlen, "%s %s: cannot sign the request", method, url);
+            goto out;
+        }
+        snprintf(line, sizeof line, AUTH_HEADER ": %s", value);
+        hdrs = curl_slist_append(hdrs, line);
+    }
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
 
     CURLcode rc = curl_easy_perform(h);
-    bool ok = false;
     if (rc != CURLE_OK) {
         /* nothing reached the server: safe to send again */
         resp->unreached = rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST;

@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "auth.h"
+
 typedef struct {
     long status;      /* HTTP status, 0 if none */
     json_t *json;     /* decoded body when it was JSON, else NULL */
@@ -33,6 +35,9 @@ void httpc_global_init(void);
  * timed out, reset) or a 2xx answer was not JSON; any status otherwise. */
 bool httpc_json(const char *method, const char *url, json_t *body, long timeout_ms,
                 httpc_response *resp, char *err, size_t errlen);
+/* The same, signed with the cluster key (auth.h) when key is not NULL. */
+bool httpc_json_signed(const char *method, const char *url, json_t *body, const auth_key *key,
+                       long timeout_ms, httpc_response *resp, char *err, size_t errlen);
 
 /* PUTs length bytes of fd from offset to url (read with pread, never held
  * in memory), with extra headers (may be NULL), and decodes the answer

@@ -18,6 +18,7 @@
 #include "placement.h"
 #include "registry.h"
 #include "safemode.h"
+#include "secure.h"
 #include "sightings.h"
 
 typedef struct {
@@ -39,6 +40,7 @@ typedef struct {
     char cluster_id[CLUSTERID_LEN + 1];   /* "": none (a --stdio node) */
     bool ns_fresh;           /* the namespace was created by this start */
     _Atomic uint64_t read_turn;  /* rotates which live replica GET /get lists first */
+    secure_state sec;        /* the cluster key: chunkservers' messages must be signed */
 } master;
 
 /* Makes the calling thread's namespace changes durable; false (and the

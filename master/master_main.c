@@ -37,7 +37,7 @@ int master_main(int argc, char **argv)
     long long repair_ms = 1000, repair_max = 16, checkpoint_every = 100000, gc_grace_ms = 60000;
     long long max_repl_streams = 2, safemode_ms = 30000, upload_expiry_ms = 600000;
     double gc_max_fraction = 0.1;
-    bool stdio_mode = false, recover = false;
+    bool stdio_mode = false, recover = false, secure = false;
     const char *port_file = NULL, *level_name = "info", *meta_dir = "./master-meta";
     const flag_def defs[] = {
         { "port", FLAG_INT, &port, 0, 65535, "PORT", "port to listen on (0: any free port)" },
@@ -47,6 +47,9 @@ int master_main(int argc, char **argv)
           "copies of each chunk (capped by the live chunkservers)" },
         { "lease-ms", FLAG_INT, &lease_ms, 100, 86400000, "MS",
           "how long a primary's lease on a chunk lasts" },
+        { "secure", FLAG_BOOL, &secure, 0, 0, NULL,
+          "make (first start) or use the cluster key in --meta-dir: chunkservers must sign "
+          "every message with it (chunkserver --key-file)" },
         { "stdio", FLAG_BOOL, &stdio_mode, 0, 0, NULL,
           "speak the JSON-lines node protocol on stdin/stdout instead of HTTP" },
         { "repair-ms", FLAG_INT, &repair_ms, 10, 3600000, "MS",
@@ -124,6 +127,10 @@ int master_main(int argc, char **argv)
         fprintf(stderr, "minidfs master: %s\n", err);
         goto out;
     }
+    if (!secure_open(&m.sec, meta_dir, secure, err, sizeof err)) {
+        fprintf(stderr, "minidfs master: %s\n", err);
+        goto out;
+    }
     m.j = recovery_journal(md);
     m.ns_fresh = recovery_fresh(md);
     namespace_cluster_id(m.ns, m.cluster_id);
@@ -152,6 +159,7 @@ int master_main(int argc, char **argv)
     }
     log_info("listening on port %u, chunk size %lld bytes, cluster %s%s", (unsigned)bound,
              chunk_size, m.cluster_id, m.ns_fresh ? " (a new namespace)" : "");
+    secure_announce(&m.sec, meta_dir);
     int sig = proc_wait_signal();
     log_info("signal %d: shutting down", sig);
     rc = 0;
@@ -165,6 +173,7 @@ out:
     registry_free(m.reg);
     outbox_free(m.outbox);
     sightings_free(m.seen);
+    secure_close(&m.sec);
     curl_global_cleanup();
     return rc;
 }

@@ -13,7 +13,7 @@ scripts/deps.sh clang libfuzzer-14-dev
 SECONDS_EACH=${FUZZ_SECONDS:-60}
 SEED=${FUZZ_SEED:-1}
 TARGETS=("$@")
-[ "${#TARGETS[@]}" -gt 0 ] || TARGETS=(chunkid jsonf namespace journal)
+[ "${#TARGETS[@]}" -gt 0 ] || TARGETS=(auth chunkid jsonf namespace journal)
 
 CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DMINIDFS_FUZZ=ON \
     -DMINIDFS_WERROR="${WERROR:-OFF}" >/dev/null

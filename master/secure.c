@@ -1,0 +1,101 @@
+/*
+ * secure.c - the master's cluster secret (see secure.h). Owns the key and
+ * the replay window; never writes the key anywhere but its 0600 file, and
+ * never names it in a log line or an answer.
+ */
+#include "secure.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "httpd.h"
+#include "log.h"
+#include "sha256.h"
+
+#define SECURE_KEY_FILE "cluster.key"
+#define SECURE_ADMIN_FILE "admin.token"
+
+/* Loads dir/name, or with create makes it when it is not there. */
+static bool secure_file(const char *dir, const char *name, bool create, auth_key *out,
+                        bool *exists, char *err, size_t errlen)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    struct stat st;
+    *exists = stat(path, &st) == 0;
+    if (*exists)
+        return auth_key_load(path, out, err, errlen);
+    if (errno != ENOENT) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return false;
+    }
+    if (!create)
+        return true;
+    if (!auth_key_create(path, out, err, errlen))
+        return false;
+    log_info("created %s (mode 0600)", path);
+    return true;
+}
+
+bool secure_open(secure_state *s, const char *dir, bool want, char *err, size_t errlen)
+{
+    memset(s, 0, sizeof *s);
+    bool had_key, had_admin;
+    auth_key admin;
+    if (!secure_file(dir, SECURE_KEY_FILE, want, &s->key, &had_key, err, errlen))
+        return false;
+    s->on = want || had_key;
+    if (s->on && !secure_file(dir, SECURE_ADMIN_FILE, true, &admin, &had_admin, err, errlen))
+        return false;
+    if (s->on && !(s->seen = auth_replay_new())) {
+        snprintf(err, errlen, "out of memory");
+        return false;
+    }
+    s->implied = s->on && !want;
+    return true;
+}
+
+void secure_announce(const secure_state *s, const char *dir)
+{
+    if (s->implied)
+        log_warn("%s/%s exists: running secure although --secure was not given", dir,
+                 SECURE_KEY_FILE);
+    if (s->on)
+        log_info("secure: chunkservers must sign with %s/%s (chunkserver --key-file)", dir,
+                 SECURE_KEY_FILE);
+    else
+        log_warn("OPEN CLUSTER: no authentication at all; anyone who reaches this master or "
+                 "its chunkservers can read, change and delete everything. Start with "
+                 "--secure for anything but a loopback demo.");
+}
+
+void secure_close(secure_state *s)
+{
+    auth_replay_free(s->seen);
+    memset(s, 0, sizeof *s);
+}
+
+bool secure_check_server(secure_state *s, struct MHD_Connection *c, const char *method,
+                         const char *url, const char *body, size_t len, enum MHD_Result *ret)
+{
+    if (!s->on)
+        return true;
+    char sum[SHA256_HEX_LEN + 1];
+    if (!sha256_hex(body ? body : "", body ? len : 0, sum)) {
+        *ret = httpd_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot hash the request");
+        return false;
+    }
+    const char *value = MHD_lookup_connection_value(c, MHD_HEADER_KIND, AUTH_HEADER);
+    auth_status st = auth_verify(&s->key, s->seen, method, url, sum, value, auth_now_ms());
+    if (st == AUTH_OK)
+        return true;
+    char peer[128] = "";
+    httpd_peer_host(c, peer, sizeof peer);
+    log_debug("%s %s from %s refused: %s", method, url, peer, auth_status_text(st));
+    *ret = httpd_reply_error(c, auth_http_status(st), "%s %s refused: %s (this master is "
+                             "secure: chunkservers need --key-file)", method, url,
+                             auth_status_text(st));
+    return false;
+}

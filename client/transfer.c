@@ -461,7 +461,8 @@ static const char *transfer_server_error(transfer_job *j, char *buf, size_t bufl
 typedef enum { JOB_OK, JOB_RETRY, JOB_FATAL } transfer_outcome;
 
 /* An upload counts only once at least min(2, the copies planned) servers
- * hold the chunk, by the answers' "replicas", counted over every attempt:
+ * hold the chunk, by the answers' "replicas" (from a server whose answer
+ * names the SHA-256 of the bytes sent), counted over every attempt:
  * one copy of an acknowledged byte is one disk away from losing it. A plan
  * of one copy (replication 1, or one live server) needs one. Fewer: the
  * chunk goes to the next candidate too; and when every candidate has been
@@ -473,6 +474,23 @@ static bool transfer_enough_copies(transfer_job *j, char *why, size_t whylen)
     size_t need = c->nrep < TRANSFER_MIN_COPIES ? c->nrep : TRANSFER_MIN_COPIES;
     json_t *doc = json_loadb(j->body, j->bodylen, 0, NULL);
     json_t *reps = json_object_get(doc, PROTO_F_REPLICAS), *cerr = json_object_get(doc, PROTO_F_CHAIN_ERROR);
+    /* A server that says it stored other bytes than the ones sent (or will
+     * not say which) is not believed about any copy: a whole chunk's
+     * SHA-256 is known here. An append's fill answers the sum of the whole
+     * new chunk, which only the master knows. */
+    json_t *sum = json_object_get(doc, PROTO_F_SHA256);
+    if (c->chunk_offset == 0 &&
+        (!json_is_string(sum) || strcmp(json_string_value(sum), j->digest) != 0)) {
+        snprintf(why, whylen, "%s: answered that it stored bytes of SHA-256 %.64s, not those "
+                 "sent (%s); not counted", j->server,
+                 json_is_string(sum) ? json_string_value(sum) : "(none)", j->digest);
+        char shown[700];
+        fprintf(stderr, "minidfs client: %s; trying another server\n",
+                escape_text(why, shown, sizeof shown));
+        transfer_suspect(j->server);
+        json_decref(doc);
+        return false;
+    }
     size_t k;
     json_t *r;
     json_array_foreach(reps, k, r) {

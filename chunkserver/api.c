@@ -13,14 +13,15 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "access.h"
 #include "addr.h"
 #include "chunkid.h"
+#include "copier.h"
 #include "httpc.h"
 #include "httpd.h"
 #include "jsonf.h"
 #include "log.h"
 #include "protocol.h"
-#include "copier.h"
 #include "receive.h"
 
 /* A request that outlives its first call: an upload, or a small JSON body. */
@@ -36,6 +37,13 @@ static enum MHD_Result cs_api_serve(chunkserver *cs, struct MHD_Connection *c, c
         return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "missing query parameter \"id\"");
     if (!chunkid_parse(id, NULL, NULL))
         return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "invalid chunk identifier \"%.80s\"", id);
+    char target[CHUNKID_BUF + 16], msg[400];
+    unsigned refusal;
+    snprintf(target, sizeof target, PROTO_PATH_CHUNKS "%s", id);
+    if (!access_chunk(cs, c, "GET", target, AUTH_CAP_READ, id,
+                      MHD_lookup_connection_value(c, MHD_HEADER_KIND, PROTO_HDR_CAPABILITY),
+                      &refusal, msg, sizeof msg))
+        return httpd_reply_error(c, refusal, "%s", msg);
     int fd;
     uint64_t size;
     store_status st = store_open_chunk(cs->st, id, &fd, &size);
@@ -103,6 +111,14 @@ static enum MHD_Result cs_api_delete(chunkserver *cs, struct MHD_Connection *c, 
     if (v && (!*v || *end || v[0] == '-'))
         return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "query parameter \"version\" must be "
                                  "a non-negative integer");
+    /* Only servers delete: the master's orders come through heartbeats. */
+    char target[CHUNKID_BUF + 48], msg[400];
+    unsigned status;
+    int n = snprintf(target, sizeof target, PROTO_PATH_CHUNKS "%s", id);
+    if (v)
+        snprintf(target + n, sizeof target - (size_t)n, "?" PROTO_QUERY_VERSION "=%s", v);
+    if (!access_server(cs, c, "DELETE", target, SHA256_EMPTY_HEX, &status, msg, sizeof msg))
+        return httpd_reply_error(c, status, "%s", msg);
     store_status st = store_remove(cs->st, id, version);
     if (st == STORE_NEWER)
         return httpd_reply_error(c, store_http_status(st),
@@ -136,6 +152,12 @@ static enum MHD_Result cs_api_replicate(chunkserver *cs, struct MHD_Connection *
     char err[512];
     if (b->overflow)
         return httpd_reply_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large");
+    char sum[SHA256_HEX_LEN + 1], msg[400];
+    unsigned status;
+    if (!sha256_hex(b->data ? b->data : "", b->data ? b->len : 0, sum))
+        return httpd_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot hash the request");
+    if (!access_server(cs, c, "POST", PROTO_PATH_REPLICATE, sum, &status, msg, sizeof msg))
+        return httpd_reply_error(c, status, "%s", msg);
     json_t *req = jsonf_parse_object(b->data ? b->data : "", b->len, err, sizeof err);
     if (!req)
         return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "%s", err);

@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <stdint.h>
 
+#include "auth.h"
 #include "chunkid.h"
 
 #include "masterlink.h"
@@ -42,6 +43,9 @@ typedef struct {
     pthread_mutex_t active_mu;
     char active[CS_ACTIVE_MAX][CHUNKID_BUF];
     unsigned char active_used[CS_ACTIVE_MAX];
+    /* a secure cluster's key (NULL: open) and the signatures seen (access.c) */
+    const auth_key *key;
+    auth_replay *seen;
 } chunkserver;
 
 /* The chunks being written now (receive.c), for the heartbeat. */

@@ -104,6 +104,11 @@ int chunkserver_main(int argc, char **argv)
     scrub *sc = NULL;
     chunkserver cs = { 0 };
     pthread_mutex_init(&cs.active_mu, NULL);
+    if (key_file && !(cs.seen = auth_replay_new())) {
+        fprintf(stderr, "minidfs chunkserver: out of memory\n");
+        goto out;
+    }
+    cs.key = key_file ? &key : NULL;
     cs.st = store_open(dir, err, sizeof err);
     if (!cs.st) {
         fprintf(stderr, "minidfs chunkserver: %s\n", err);
@@ -162,6 +167,7 @@ out:
     copier_free(cs.copier);
     store_close(cs.st);
     pthread_mutex_destroy(&cs.active_mu);
+    auth_replay_free(cs.seen);
     curl_global_cleanup();
     return rc;
 }

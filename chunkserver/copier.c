@@ -3,7 +3,8 @@
  * under one mutex; the thread takes up to COPIER_PARALLEL copies at a
  * time and runs each on a thread of its own, joined before the next
  * batch. A copy is a chunk PUT (common/chunkreq) carrying the version and
- * checksum this server holds. Must never send a chunk to anything but a
+ * checksum this server holds, signed with the cluster key on a secure
+ * cluster. Must never send a chunk to anything but a
  * chunkserver of this cluster, and never read a chunk into memory (the
  * PUT streams the file).
  */
@@ -85,7 +86,13 @@ copier_status copier_copy(chunkserver *cs, const char *id, const char *to, uint6
     }
     char url[512];
     struct curl_slist *headers = NULL;
-    if (!chunkreq_url(&req, target, url, sizeof url) || !chunkreq_headers(&req, &headers)) {
+    char sig[AUTH_VALUE_MAX + 32] = AUTH_HEADER ": ", path[CHUNKID_BUF + 16];
+    snprintf(path, sizeof path, PROTO_PATH_CHUNKS "%s", id);
+    bool signed_ok = !cs->key || (auth_sign(cs->key, "PUT", path, AUTH_STREAMED, auth_now_ms(),
+                                            sig + strlen(sig)) &&
+                                  (headers = curl_slist_append(headers, sig)) != NULL);
+    if (!signed_ok || !chunkreq_url(&req, target, url, sizeof url) ||
+        !chunkreq_headers(&req, &headers)) {
         curl_slist_free_all(headers);
         close(fd);
         snprintf(err, errlen, "cannot build the copy of %s to %.80s", id, target);

@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "access.h"
 #include "chunkid.h"
 #include "chunkreq.h"
 #include "forward.h"
@@ -288,6 +289,18 @@ enum MHD_Result receive_put_begin(chunkserver *cs, struct MHD_Connection *c, con
         return receive_refused(rx, c, out);
     }
     rx->declared = rx->req.length;
+    char target[CHUNKID_BUF + 48];
+    int n = snprintf(target, sizeof target, PROTO_PATH_CHUNKS "%s", id);
+    if (rx->req.append)
+        snprintf(target + n, sizeof target - (size_t)n, "?" PROTO_QUERY_OFFSET "=%" PRIu64,
+                 rx->req.offset);
+    unsigned status;
+    if (!access_chunk(cs, c, "PUT", target, AUTH_CAP_WRITE, id,
+                      rx->req.capability[0] ? rx->req.capability : NULL, &status, err,
+                      sizeof err)) {
+        receive_fail(rx, status, "%s", err);
+        return receive_refused(rx, c, out);
+    }
     if (rx->req.nchain)
         receive_start_chain(rx);
     if (!receive_start_chunk(rx, id))
@@ -336,6 +349,9 @@ enum MHD_Result receive_multipart_begin(chunkserver *cs, struct MHD_Connection *
     receive *rx = receive_new(cs, c);
     if (!rx)
         return MHD_YES;
+    if (!rx->fail_status && cs->key)   /* the Go path carries no capability */
+        receive_fail(rx, MHD_HTTP_UNAUTHORIZED, "this chunkserver is secure: chunks are "
+                     "uploaded with PUT " PROTO_PATH_CHUNKS "<id> and the master's capability");
     const char *ver = MHD_lookup_connection_value(c, MHD_HEADER_KIND, PROTO_HDR_CHUNK_VERSION);
     if (!rx->fail_status && ver && !chunkreq_parse_version(ver, &rx->req.version))
         receive_fail(rx, MHD_HTTP_BAD_REQUEST, PROTO_HDR_CHUNK_VERSION " must be a decimal number");

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <string.h>
 
+#include "auth.h"
 #include "httpc.h"
 #include "jsonf.h"
 #include "protocol.h"
@@ -157,6 +158,22 @@ static bool masterapi_chunks_for(uint64_t size, uint64_t chunk_size, uint32_t *n
     return true;
 }
 
+/* A chunk's capability from a secure master (NULL: none, an open one),
+ * bounded before it goes into a header. */
+static bool masterapi_cap(json_t *v, const char **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    if (!v || json_is_null(v))
+        return true;
+    const char *s = json_string_value(v);
+    if (!s || strlen(s) >= AUTH_CAP_MAX || strpbrk(s, "\r\n")) {
+        snprintf(err, errlen, "master answer: a malformed capability");
+        return false;
+    }
+    *out = s;
+    return true;
+}
+
 bool masterapi_more(const client_layout *L)
 {
     return L->next < L->end;
@@ -188,7 +205,8 @@ static bool masterapi_placements(client_layout *L, json_t *chunks, uint32_t at, 
         long long idx;
         if (!jsonf_int(e, PROTO_F_INDEX, 0, PROTO_MAX_CHUNKS, &idx, err, errlen) ||
             !masterapi_strings(json_object_get(e, PROTO_F_REPLICAS), PROTO_F_REPLICAS,
-                               PROTO_MAX_REPLICATION, &c->rep, &c->nrep, err, errlen))
+                               PROTO_MAX_REPLICATION, &c->rep, &c->nrep, err, errlen) ||
+            !masterapi_cap(json_object_get(e, PROTO_F_CAPABILITY), &c->cap, err, errlen))
             return false;
         if ((uint64_t)idx != c->index || c->nrep == 0) {
             snprintf(err, errlen, "master answer: plan entry %u is for chunk %lld with %zu "
@@ -350,6 +368,9 @@ static bool masterapi_locate_from(const char *master, const char *name, uint32_t
         }
         const char *sha = json_string_value(json_array_get(sums, k));
         c->sha = sha && strlen(sha) == 64 ? sha : NULL;
+        if (!masterapi_cap(json_array_get(json_object_get(doc, PROTO_F_CAPABILITIES), k), &c->cap,
+                           err, errlen))
+            goto bad;
     }
     return true;
 bad:
@@ -479,6 +500,8 @@ bool masterapi_append_begin(const char *master, const char *name, uint64_t size,
         fc.length = (uint64_t)len;
         fc.chunk_offset = (uint64_t)off;
         fc.pinned = true;
+        if (!masterapi_cap(json_object_get(fill, PROTO_F_CAPABILITY), &fc.cap, err, errlen))
+            goto bad_fill;
     }
     long long first_new = json_is_object(fill) ? (long long)fc.index + 1 : 0, gen = 0;
     json_t *first = json_array_get(chunks, 0);

@@ -31,6 +31,7 @@ typedef struct {
     size_t nrep;
     const char **rep;        /* "HOST:PORT/", preferred first */
     const char *sha;         /* downloads: the SHA-256 the master recorded, or NULL */
+    const char *cap;         /* a secure master's capability for the chunk, or NULL */
 } client_chunk;
 
 typedef struct {

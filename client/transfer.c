@@ -309,6 +309,8 @@ static void transfer_job_request(const transfer_job *j, chunkreq *r)
     r->version = j->L->generation;
     r->sum = CHUNKREQ_SUM_TRAILING;
     r->length = j->length;
+    if (c->cap)
+        snprintf(r->capability, sizeof r->capability, "%s", c->cap);
     for (size_t k = 0; k < c->nrep && r->nchain < CHUNKREQ_MAX_CHAIN; k++) {
         bool tried = false;
         for (size_t t = 0; t < j->next && !tried; t++)   /* cand[next-1] is this attempt */
@@ -437,6 +439,15 @@ static bool transfer_job_start(transfer_job *j, CURL *h)
         snprintf(range, sizeof range, "%llu-%llu", (unsigned long long)j->pos,
                  (unsigned long long)(j->length - 1));
         curl_easy_setopt(h, CURLOPT_RANGE, range);
+        curl_slist_free_all(j->headers);
+        j->headers = NULL;
+        if (req.capability[0]) {
+            char line[AUTH_CAP_MAX + 32];
+            snprintf(line, sizeof line, PROTO_HDR_CAPABILITY ": %s", req.capability);
+            if (!(j->headers = curl_slist_append(NULL, line)))
+                return false;
+            curl_easy_setopt(h, CURLOPT_HTTPHEADER, j->headers);
+        }
         curl_easy_setopt(h, CURLOPT_NOPROGRESS, j->may_move ? 0L : 1L);
         curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, transfer_progress);
         curl_easy_setopt(h, CURLOPT_XFERINFODATA, j);

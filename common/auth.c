@@ -131,7 +131,7 @@ unsigned auth_http_status(auth_status st)
     static const unsigned http[] = {
         [AUTH_OK] = 200,        [AUTH_MISSING] = 401, [AUTH_MALFORMED] = 401,
         [AUTH_BAD_MAC] = 401,   [AUTH_STALE] = 401,   [AUTH_REPLAYED] = 401,
-        [AUTH_BUSY] = 503,
+        [AUTH_BUSY] = 503,      [AUTH_FORBIDDEN] = 403,
     };
     return (unsigned)st < sizeof http / sizeof *http ? http[st] : 500;
 }
@@ -143,11 +143,61 @@ const char *auth_status_text(auth_status st)
         [AUTH_MISSING] = "not signed with the cluster key (" AUTH_HEADER " missing)",
         [AUTH_MALFORMED] = "a malformed " AUTH_HEADER " header",
         [AUTH_BAD_MAC] = "signed with another key, or altered on the way",
-        [AUTH_STALE] = "its signature's time is too far from ours (clocks apart, or a replay)",
+        [AUTH_STALE] = "out of date: a signature 30 s off our clock, or an expired capability",
         [AUTH_REPLAYED] = "a replay of a request already served",
         [AUTH_BUSY] = "too many signed requests at once; retry",
+        [AUTH_FORBIDDEN] = "its capability is for another chunk or operation",
     };
     return (unsigned)st < sizeof text / sizeof *text ? text[st] : "unknown";
+}
+
+/* ---- capabilities ---- */
+
+static bool auth_cap_mac(const auth_key *k, char op, const char *chunk_id, int64_t expiry_ms,
+                         char out[SHA256_HEX_LEN + 1])
+{
+    char msg[256];
+    int n = snprintf(msg, sizeof msg, "minidfs-cap-v1\n%c\n%s\n%" PRId64, op, chunk_id,
+                     expiry_ms);
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned len = 0;
+    if (n < 0 || (size_t)n >= sizeof msg ||
+        !HMAC(EVP_sha256(), k->k, sizeof k->k, (const unsigned char *)msg, (size_t)n, md, &len) ||
+        len != SHA256_LEN)
+        return false;
+    sha256_to_hex(md, out);
+    return true;
+}
+
+bool auth_cap_make(const auth_key *k, char op, const char *chunk_id, int64_t expiry_ms,
+                   char out[AUTH_CAP_MAX])
+{
+    char mac[SHA256_HEX_LEN + 1];
+    if (!auth_cap_mac(k, op, chunk_id, expiry_ms, mac))
+        return false;
+    snprintf(out, AUTH_CAP_MAX, "%c%" PRId64 ".%s", op, expiry_ms, mac);
+    return true;
+}
+
+auth_status auth_cap_check(const auth_key *k, char op, const char *chunk_id, const char *cap,
+                           int64_t now_ms)
+{
+    if (!cap)
+        return AUTH_MISSING;
+    const char *dot = strchr(cap, '.');
+    char *end;
+    if (strlen(cap) >= AUTH_CAP_MAX || (cap[0] != AUTH_CAP_READ && cap[0] != AUTH_CAP_WRITE) ||
+        !dot || dot == cap + 1 || cap[1] < '0' || cap[1] > '9' || strlen(dot + 1) != SHA256_HEX_LEN)
+        return AUTH_MALFORMED;
+    long long expiry = strtoll(cap + 1, &end, 10);
+    if (end != dot || expiry <= 0)
+        return AUTH_MALFORMED;
+    char want[SHA256_HEX_LEN + 1];
+    if (!auth_cap_mac(k, cap[0], chunk_id, expiry, want))
+        return AUTH_MALFORMED;
+    if (CRYPTO_memcmp(want, dot + 1, SHA256_HEX_LEN) != 0 || cap[0] != op)
+        return AUTH_FORBIDDEN;
+    return expiry < now_ms ? AUTH_STALE : AUTH_OK;
 }
 
 /* ---- the replay window ---- */

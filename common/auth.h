@@ -7,6 +7,10 @@
  * AUTH_SKEW_MS away from its own clock, and refuses a nonce it has seen
  * (a replay). A streamed chunk, whose bytes carry their own checksum,
  * signs AUTH_STREAMED in place of its body's digest.
+ *
+ * Clients hold no key: the master hands them capabilities, an HMAC under
+ * the same key over an operation, a chunk id and an expiry, which the
+ * chunkservers check (HDFS block tokens are the model).
  */
 #ifndef MINIDFS_AUTH_H
 #define MINIDFS_AUTH_H
@@ -52,9 +56,27 @@ typedef enum {
     AUTH_STALE,       /* its timestamp is too far from ours */
     AUTH_REPLAYED,    /* its nonce was seen already */
     AUTH_BUSY,        /* too many signed requests at once to remember them all */
+    AUTH_FORBIDDEN,   /* a capability for another chunk or operation */
 } auth_status;
 
-/* The HTTP status answering st (401, or 503 for AUTH_BUSY), and a phrase. */
+/* ---- capabilities: what the master hands a client for one chunk ---- */
+
+/* "<op><expiry ms>.<64 hex mac>": op 'r' (read) or 'w' (write). */
+#define AUTH_CAP_MAX 96
+#define AUTH_CAP_READ 'r'
+#define AUTH_CAP_WRITE 'w'
+
+/* A capability for op on chunk_id until expiry_ms (wall clock). */
+bool auth_cap_make(const auth_key *k, char op, const char *chunk_id, int64_t expiry_ms,
+                   char out[AUTH_CAP_MAX]);
+/* Checks a capability (NULL: none) for op on chunk_id: AUTH_OK,
+ * AUTH_MISSING, AUTH_MALFORMED, AUTH_STALE (expired) or AUTH_FORBIDDEN
+ * (made for another chunk or operation, or with another key). */
+auth_status auth_cap_check(const auth_key *k, char op, const char *chunk_id, const char *cap,
+                           int64_t now_ms);
+
+/* The HTTP status answering st (401; 403 for AUTH_FORBIDDEN, 503 for
+ * AUTH_BUSY), and a phrase. */
 unsigned auth_http_status(auth_status st);
 const char *auth_status_text(auth_status st);
 

@@ -54,6 +54,11 @@ bool chunkreq_headers(const chunkreq *r, struct curl_slist **headers)
         if (!chunkreq_add(headers, line))
             return false;
     }
+    if (r->capability[0]) {
+        snprintf(line, sizeof line, PROTO_HDR_CAPABILITY ": %s", r->capability);
+        if (!chunkreq_add(headers, line))
+            return false;
+    }
     if (r->nchain == 0)
         return true;
     int n = snprintf(line, sizeof line, PROTO_HDR_CHAIN ": ");
@@ -135,6 +140,7 @@ chunkreq_status chunkreq_parse(chunkreq *r, const char *id, chunkreq_lookup get,
     const char *ver = get(ud, false, PROTO_HDR_CHUNK_VERSION);
     const char *off = get(ud, true, PROTO_QUERY_OFFSET);
     const char *chain = get(ud, false, PROTO_HDR_CHAIN);
+    const char *cap = get(ud, false, PROTO_HDR_CAPABILITY);
     uint64_t len = 0;
     bool len_ok = chunkreq_number(cl, &len);
     *declared = len_ok ? len : 0;
@@ -143,6 +149,11 @@ chunkreq_status chunkreq_parse(chunkreq *r, const char *id, chunkreq_lookup get,
         return CHUNKREQ_BAD;
     }
     snprintf(r->id, sizeof r->id, "%s", id);
+    if (cap && (strlen(cap) >= sizeof r->capability || !*cap)) {
+        snprintf(err, errlen, PROTO_HDR_CAPABILITY " is not a capability");
+        return CHUNKREQ_BAD;
+    }
+    snprintf(r->capability, sizeof r->capability, "%s", cap ? cap : "");
     if (!cl) {
         snprintf(err, errlen, "a chunk upload needs a Content-Length");
         return CHUNKREQ_NO_LENGTH;

@@ -1,8 +1,8 @@
 /*
  * chunkreq.h - the chunk PUT, the data path's one write request, as a
  * value: which chunk, where in it (an append's offset), its version, its
- * checksum (in a header, or trailing the bytes) and the rest of the
- * replication chain. Senders (the client's transfers, the pipeline's
+ * checksum (in a header, or trailing the bytes), the rest of the
+ * replication chain and, on a secure cluster, the master's capability. Senders (the client's transfers, the pipeline's
  * forward, repair's copier) turn one into a URL and headers; the receiver
  * turns headers back into one, bounding every field. Knows nothing of
  * sockets, disks or who is a peer: the receiver decides whom it forwards to.
@@ -16,6 +16,7 @@
 
 #include <curl/curl.h>
 
+#include "auth.h"
 #include "chunkid.h"
 #include "protocol.h"
 #include "sha256.h"
@@ -39,6 +40,7 @@ typedef struct {
     size_t nchain;
     char chain[CHUNKREQ_MAX_CHAIN][PROTO_MAX_SERVER_ADDR];   /* canonical "HOST:PORT/" */
     uint64_t length;         /* chunk bytes in the body (a trailing sum not counted) */
+    char capability[AUTH_CAP_MAX];   /* the master's, on a secure cluster; "": none */
 } chunkreq;
 
 /* Why a request was refused; chunkreq_http_status maps them. */

@@ -108,6 +108,8 @@
 #define PROTO_F_SECONDARIES      "secondaries"
 #define PROTO_F_LEASE_MS         "lease_expires_ms"
 #define PROTO_F_VERSION          "version"
+#define PROTO_F_CAPABILITY       "capability"     /* a chunk's capability (secure clusters) */
+#define PROTO_F_CAPABILITIES     "capabilities"   /* /get: one per chunk, as "checksums" */
 
 /* ---- headers ---- */
 #define PROTO_CONTENT_JSON       "application/json"
@@ -126,6 +128,9 @@
  * digest, not chunk bytes (and Content-Length counts them). */
 #define PROTO_HDR_SHA256         "X-Minidfs-Sha256"
 #define PROTO_SHA256_TRAILING    "trailing"
+/* On a chunk PUT or GET to a secure chunkserver: the capability the master
+ * handed out for it (auth.h). */
+#define PROTO_HDR_CAPABILITY     "X-Minidfs-Capability"
 
 /* ---- limits ---- */
 #define PROTO_MAX_JSON_BODY      (1u << 20)    /* a control-plane request body is never larger */

@@ -17,6 +17,8 @@ typedef struct sha256_stream sha256_stream;
  * fails (out of memory). */
 bool sha256_digest(const void *data, size_t len, unsigned char md[SHA256_LEN]);
 bool sha256_hex(const void *data, size_t len, char out[SHA256_HEX_LEN + 1]);
+/* The SHA-256 of no bytes, in hex. */
+#define SHA256_EMPTY_HEX "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 /* Digest <-> 64 lowercase hex digits; from_hex is false for anything else. */
 void sha256_to_hex(const unsigned char md[SHA256_LEN], char out[SHA256_HEX_LEN + 1]);

@@ -82,9 +82,10 @@ static json_t *master_api_placements(master *m, const char *fileid, uint64_t fro
         json_t *reps = json_array();
         for (unsigned k = 0; k < *r; k++)
             json_array_append_new(reps, json_string(registry_addr(m->reg, plan[(size_t)i * *r + k])));
-        json_array_append_new(chunks, json_pack("{s:I,s:s,s:o}", PROTO_F_INDEX,
-                                                (json_int_t)(from + i), PROTO_F_CHUNK_ID, id,
-                                                PROTO_F_REPLICAS, reps));
+        json_t *e = json_pack("{s:I,s:s,s:o}", PROTO_F_INDEX, (json_int_t)(from + i),
+                              PROTO_F_CHUNK_ID, id, PROTO_F_REPLICAS, reps);
+        secure_add_capability(&m->sec, e, AUTH_CAP_WRITE, id);
+        json_array_append_new(chunks, e);
     }
     free(plan);
     return chunks;
@@ -312,8 +313,12 @@ static enum MHD_Result master_api_allocate(master *m, struct MHD_Connection *c, 
         json_decref(ans);
         return master_api_not_durable(m, c);
     }
-    if (st == NS_OK)
+    if (st == NS_OK) {
+        const char *handle = json_string_value(json_object_get(ans, PROTO_F_CHUNK_HANDLE));
+        if (handle)
+            secure_add_capability(&m->sec, ans, AUTH_CAP_WRITE, handle);
         return httpd_reply_json(c, MHD_HTTP_OK, ans);
+    }
     json_decref(ans);
     switch (st) {
     case NS_BAD_INDEX:
@@ -418,6 +423,7 @@ static enum MHD_Result master_api_append(master *m, struct MHD_Connection *c, js
         fill = json_pack("{s:I,s:s,s:I,s:I,s:o}", PROTO_F_INDEX, (json_int_t)ap.fill_index,
                          PROTO_F_CHUNK_ID, id, PROTO_F_OFFSET, (json_int_t)ap.fill_offset,
                          PROTO_F_LENGTH, (json_int_t)ap.fill_length, PROTO_F_REPLICAS, reps);
+        secure_add_capability(&m->sec, fill, AUTH_CAP_WRITE, id);
     }
     /* The new chunks' first page; GET /plan has the rest. */
     unsigned r;
@@ -614,6 +620,20 @@ static enum MHD_Result master_api_get(master *m, struct MHD_Connection *c)
         return httpd_reply_retry(c, g.status, MASTER_RETRY_MS, "%s", g.err);
     if (g.status != MHD_HTTP_OK)
         return httpd_reply_error(c, g.status, "%s", g.err);
+    /* A secure master's readers get a capability per chunk, made here,
+     * with the namespace's lock long released. */
+    const char *fileid = json_string_value(json_object_get(g.out, PROTO_F_IDENTIFIER));
+    size_t n = json_array_size(json_object_get(g.out, PROTO_F_REPLICAS));
+    json_t *from = json_object_get(g.out, PROTO_F_FROM);
+    json_int_t first = json_is_integer(from) ? json_integer_value(from) : 0;
+    json_t *caps = m->sec.on && fileid ? json_array() : NULL;
+    for (size_t k = 0; caps && k < n; k++) {
+        char cid[CHUNKID_BUF];
+        chunkid_format(cid, fileid, (uint32_t)(first + (json_int_t)k));
+        json_array_append_new(caps, secure_capability(&m->sec, AUTH_CAP_READ, cid));
+    }
+    if (caps)
+        json_object_set_new(g.out, PROTO_F_CAPABILITIES, caps);
     return httpd_reply_json(c, MHD_HTTP_OK, g.out);
 }
 

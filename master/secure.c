@@ -1,6 +1,6 @@
 /*
- * secure.c - the master's cluster secret (see secure.h). Owns the key and
- * the replay window; never writes the key anywhere but its 0600 file, and
+ * secure.c - the master's cluster secret (see secure.h): key files,
+ * signature checks, capabilities. Owns the key and the replay window; never writes the key anywhere but its 0600 file, and
  * never names it in a log line or an answer.
  */
 #include "secure.h"
@@ -12,6 +12,7 @@
 
 #include "httpd.h"
 #include "log.h"
+#include "protocol.h"
 #include "sha256.h"
 
 #define SECURE_KEY_FILE "cluster.key"
@@ -98,4 +99,19 @@ bool secure_check_server(secure_state *s, struct MHD_Connection *c, const char *
                              "secure: chunkservers need --key-file)", method, url,
                              auth_status_text(st));
     return false;
+}
+
+json_t *secure_capability(const secure_state *s, char op, const char *chunk_id)
+{
+    char cap[AUTH_CAP_MAX];
+    if (!s->on || !auth_cap_make(&s->key, op, chunk_id, auth_now_ms() + SECURE_CAP_MS, cap))
+        return NULL;
+    return json_string(cap);
+}
+
+void secure_add_capability(const secure_state *s, json_t *obj, char op, const char *chunk_id)
+{
+    json_t *cap = secure_capability(s, op, chunk_id);
+    if (cap)
+        json_object_set_new(obj, PROTO_F_CAPABILITY, cap);
 }

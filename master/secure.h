@@ -1,12 +1,14 @@
 /*
  * secure.h - the master's side of a secure cluster: the cluster key and the
  * first admin token in its meta-dir, and the check of every signed
- * server-to-server request (auth.h). A master without --secure whose
- * meta-dir holds no key runs open, and says so at every start.
+ * server-to-server request (auth.h), and the capabilities its answers hand
+ * clients for each chunk. A master without --secure whose meta-dir holds
+ * no key runs open, and says so at every start.
  */
 #ifndef MINIDFS_SECURE_H
 #define MINIDFS_SECURE_H
 
+#include <jansson.h>
 #include <microhttpd.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -29,6 +31,14 @@ bool secure_open(secure_state *s, const char *dir, bool want, char *err, size_t 
  * once the master listens, so a start that fails says only why. */
 void secure_announce(const secure_state *s, const char *dir);
 void secure_close(secure_state *s);
+
+/* How long a capability the master hands out stays good. */
+#define SECURE_CAP_MS (60LL * 60 * 1000)
+/* On a secure master, sets obj's "capability" to one for op (AUTH_CAP_READ
+ * or AUTH_CAP_WRITE) on chunk_id; an open master adds nothing. */
+void secure_add_capability(const secure_state *s, json_t *obj, char op, const char *chunk_id);
+/* The same as a JSON string (NULL on an open master). */
+json_t *secure_capability(const secure_state *s, char op, const char *chunk_id);
 
 /* On a secure master, checks the request's signature (over method, url,
  * and the SHA-256 of its body); false with the refusal queued in *ret.

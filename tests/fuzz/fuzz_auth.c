@@ -1,8 +1,8 @@
 /*
  * fuzz_auth.c - libFuzzer target: the request authenticator and the chunk
  * request parser, the two readers of headers a hostile peer writes.
- * auth_verify must accept nothing but a value auth_sign made for exactly
- * that request, and accept it once; chunkreq_parse must never hand back a
+ * auth_verify and auth_cap_check must accept nothing but what auth_sign
+ * and auth_cap_make made under the key; chunkreq_parse must never hand back a
  * request it would not build again the same way.
  */
 #include <stdint.h>
@@ -46,6 +46,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* An arbitrary value never passes: only a MAC under the key does. */
     if (auth_verify(&k, NULL, "POST", "/chunkserver", body, s, NOW) == AUTH_OK)
         abort();
+    if (auth_cap_check(&k, AUTH_CAP_READ, "0e5523056ab6dbb2a3bfa672b305d76b003954fa5a1bcc8de29528c2"
+                       "ad79b2ed_0", s, NOW) == AUTH_OK)
+        abort();   /* nor a capability */
     /* The pieces of the input as the headers of a chunk PUT. */
     fuzz_wire w = { { NULL } };
     char *p = s;

@@ -67,7 +67,7 @@ expect_status 401 POST "$M/chunkreport" "${J[@]}" --data-binary @"$T/bad.json" \
 # stale: signed a minute ago
 expect_status 401 POST "$M/chunkserver" "${J[@]}" --data-binary @"$T/reg.json" \
     -H "X-Minidfs-Auth: $("$SIGN" "$KEY" POST /chunkserver "$T/reg.json" -60000)"
-grep -q 'too far' "$T/body" || fail "a stale signature: $(cat "$T/body")"
+grep -q 'out of date' "$T/body" || fail "a stale signature: $(cat "$T/body")"
 expect_status 401 POST "$M/chunkserver" "${J[@]}" --data-binary @"$T/reg.json" \
     -H "X-Minidfs-Auth: v1 1 0000000000000000 $(printf '%064d' 0)"
 snapshot
@@ -81,6 +81,38 @@ expect_status 200 POST "$M/chunkserver" "${J[@]}" --data-binary @"$T/reg.json" -
 expect_status 401 POST "$M/chunkserver" "${J[@]}" --data-binary @"$T/reg.json" -H "X-Minidfs-Auth: $sig"
 grep -q 'replay' "$T/body" || fail "a replay: $(cat "$T/body")"
 ok "a signed message is accepted once; its replay is a 401"
+
+# ---- chunks: only with the master's capability, or the cluster key
+get_json=$(curl -s "$M/get?id=$(fileid f.bin)")
+cap0=$(printf '%s' "$get_json" | grep -o '"capabilities":\["[^"]*"' | cut -d'"' -f4)
+[ -n "$cap0" ] || fail "a secure master's /get carries no capabilities: $get_json"
+id1="$(fileid f.bin)_1"
+C1="http://$CS_ADDR_cs1"
+expect_status 401 GET "${C1}chunks/$id0"
+expect_status 403 GET "${C1}chunks/$id1" -H "X-Minidfs-Capability: $cap0"
+expect_status 401 GET "${C1}chunks/$id0" \
+    -H "X-Minidfs-Capability: $("$SIGN" cap "$KEY" r "$id0" -1000)"
+grep -q 'expired' "$T/body" || fail "an expired capability: $(cat "$T/body")"
+expect_status 403 GET "${C1}chunks/$id0" -H "X-Minidfs-Capability: $("$SIGN" cap "$KEY" w "$id0" 60000)"
+expect_status 403 GET "${C1}chunks/$id0" \
+    -H "X-Minidfs-Capability: $("$SIGN" cap "$T/other.key" r "$id0" 60000)"
+code=$(curl -s -o "$T/c0" -w '%{http_code}' -H "X-Minidfs-Capability: $cap0" "${C1}chunks/$id0")
+[ "$code" = 200 ] && cmp -s "$T/c0" <(head -c "$CS" "$T/in") || fail "a read with the capability: $code"
+head -c 1000 /dev/urandom >"$T/junk"
+expect_status 401 PUT "${C1}chunks/$id0" --data-binary @"$T/junk"
+expect_status 401 POST "${C1}uploadChunk" -F "chunk=@$T/junk;filename=$id0"
+expect_status 401 DELETE "${C1}chunks/$id0"
+: >"$T/empty"
+expect_status 401 DELETE "${C1}chunks/$id0" \
+    -H "X-Minidfs-Auth: $("$SIGN" "$T/other.key" DELETE "/chunks/$id0" "$T/empty")"
+printf '{"chunkIdentifier":"%s","target":"%s"}' "$id0" "$CS_ADDR_cs2" >"$T/rep.json"
+expect_status 401 POST "${C1}replicate" -H 'Content-Type: application/json' --data-binary @"$T/rep.json"
+# a signed /replicate: the copy is itself signed, and the target takes it
+expect_status 200 POST "${C1}replicate" -H 'Content-Type: application/json' \
+    --data-binary @"$T/rep.json" -H "X-Minidfs-Auth: $("$SIGN" "$KEY" POST /replicate "$T/rep.json")"
+client --action read --filename f.bin --output-filename "$T/out1"
+cmp "$T/in" "$T/out1" || fail "the file after the refused writes and deletions"
+ok "chunks: 401 without a capability, 403 with another chunk's or operation's, expired 401; deletions and copies only signed"
 
 # ---- the key makes the cluster secure for good: a restart without
 # --secure stays secure, and the chunkservers carry on

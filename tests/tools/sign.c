@@ -4,15 +4,29 @@
  * replayed requests with curl.
  *
  * usage: sign KEYFILE METHOD TARGET BODYFILE [SKEW_MS]
- * SKEW_MS moves the signature's time from now (negative: into the past).
+ *        sign cap KEYFILE r|w CHUNK_ID EXPIRY_FROM_NOW_MS
+ * SKEW_MS moves the signature's time from now (negative: into the past);
+ * the second form prints a capability, as a secure master hands out.
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "auth.h"
 
 int main(int argc, char **argv)
 {
+    if (argc == 6 && strcmp(argv[1], "cap") == 0) {
+        char err[512], cap[AUTH_CAP_MAX];
+        auth_key k;
+        if (!auth_key_load(argv[2], &k, err, sizeof err) ||
+            !auth_cap_make(&k, argv[3][0], argv[4], auth_now_ms() + atoll(argv[5]), cap)) {
+            fprintf(stderr, "sign: cannot make a capability\n");
+            return 1;
+        }
+        printf("%s\n", cap);
+        return 0;
+    }
     if (argc < 5 || argc > 6) {
         fprintf(stderr, "usage: sign KEYFILE METHOD TARGET BODYFILE [SKEW_MS]\n");
         return 2;

@@ -1,6 +1,7 @@
-/* test_auth.c - the cluster key and request signatures: a signed request
- * verifies once; another key, an altered method, target or body, a stale
- * or future time, a replay and a malformed header are each refused. */
+/* test_auth.c - the cluster key, request signatures and capabilities: a
+ * signed request verifies once; another key, an altered method, target or
+ * body, a stale or future time, a replay and a malformed header are each
+ * refused; a capability serves its chunk and operation until it expires. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -116,6 +117,32 @@ static void test_replay_window_is_bounded(void **state)
     auth_replay_free(seen);
 }
 
+static void test_capabilities(void **state)
+{
+    (void)state;
+    auth_key k = { .k = { 3 } }, other = { .k = { 4 } };
+    const char *id = "0e5523056ab6dbb2a3bfa672b305d76b003954fa5a1bcc8de29528c2ad79b2ed_0";
+    const char *id1 = "0e5523056ab6dbb2a3bfa672b305d76b003954fa5a1bcc8de29528c2ad79b2ed_1";
+    char cap[AUTH_CAP_MAX];
+    assert_true(auth_cap_make(&k, AUTH_CAP_READ, id, NOW + 1000, cap));
+    assert_int_equal(auth_cap_check(&k, AUTH_CAP_READ, id, cap, NOW), AUTH_OK);
+    assert_int_equal(auth_cap_check(&k, AUTH_CAP_READ, id, cap, NOW + 1000), AUTH_OK);
+    assert_int_equal(auth_cap_check(&k, AUTH_CAP_READ, id, cap, NOW + 1001), AUTH_STALE);
+    assert_int_equal(auth_cap_check(&k, AUTH_CAP_WRITE, id, cap, NOW), AUTH_FORBIDDEN);
+    assert_int_equal(auth_cap_check(&k, AUTH_CAP_READ, id1, cap, NOW), AUTH_FORBIDDEN);
+    assert_int_equal(auth_cap_check(&other, AUTH_CAP_READ, id, cap, NOW), AUTH_FORBIDDEN);
+    assert_int_equal(auth_cap_check(&k, AUTH_CAP_READ, id, NULL, NOW), AUTH_MISSING);
+    assert_int_equal(auth_http_status(AUTH_FORBIDDEN), 403);
+    /* a later expiry written over the signed one is another capability */
+    char forged[AUTH_CAP_MAX + 2];
+    snprintf(forged, sizeof forged, "r9%s", cap + 1);
+    assert_int_equal(auth_cap_check(&k, AUTH_CAP_READ, id, forged, NOW), AUTH_FORBIDDEN);
+    const char *bad[] = { "", "r", "x1.ab", "r.abc", "r-5." BODY, "r12", "r12." BODY "0",
+                          "r1x." BODY, "r0." BODY };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        assert_int_equal(auth_cap_check(&k, AUTH_CAP_READ, id, bad[i], NOW), AUTH_MALFORMED);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -123,6 +150,7 @@ int main(void)
         cmocka_unit_test(test_signed_request_verifies_once),
         cmocka_unit_test(test_malformed_values_refused),
         cmocka_unit_test(test_replay_window_is_bounded),
+        cmocka_unit_test(test_capabilities),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

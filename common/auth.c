@@ -126,6 +126,14 @@ bool auth_sign(const auth_key *k, const char *method, const char *target, const 
     return true;
 }
 
+bool auth_value_nonce(const char *value, char out[17])
+{
+    char ver[4], mac[SHA256_HEX_LEN + 1];
+    long long ts;
+    return value && strlen(value) < AUTH_VALUE_MAX &&
+           sscanf(value, "%3s %lld %16s %64s", ver, &ts, out, mac) == 4 && strlen(out) == 16;
+}
+
 unsigned auth_http_status(auth_status st)
 {
     static const unsigned http[] = {

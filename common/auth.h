@@ -75,6 +75,12 @@ bool auth_cap_make(const auth_key *k, char op, const char *chunk_id, int64_t exp
 auth_status auth_cap_check(const auth_key *k, char op, const char *chunk_id, const char *cap,
                            int64_t now_ms);
 
+/* The nonce of an X-Minidfs-Auth value, into out: answers to a signed
+ * request are signed over it (method AUTH_ANSWER), which binds an answer
+ * to its request. False when value is not one of ours. */
+#define AUTH_ANSWER "ANSWER"
+bool auth_value_nonce(const char *value, char out[17]);
+
 /* The HTTP status answering st (401; 403 for AUTH_FORBIDDEN, 503 for
  * AUTH_BUSY), and a phrase. */
 unsigned auth_http_status(auth_status st);

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #define HTTPC_MAX_ANSWER (256u << 20)
@@ -100,6 +101,25 @@ static const char *httpc_target(const char *url)
     return p ? p : "/";
 }
 
+/* Keeps the answer's X-Minidfs-Auth value (ud: char[AUTH_VALUE_MAX]). */
+static size_t httpc_answer_header(char *p, size_t size, size_t n, void *ud)
+{
+    size_t len = size * n, hl = strlen(AUTH_HEADER);
+    if (len > hl + 1 && strncasecmp(p, AUTH_HEADER, hl) == 0 && p[hl] == ':') {
+        const char *v = p + hl + 1;
+        size_t vl = len - hl - 1;
+        while (vl > 0 && (*v == ' ' || *v == '\t'))
+            v++, vl--;
+        while (vl > 0 && (v[vl - 1] == '\r' || v[vl - 1] == '\n' || v[vl - 1] == ' '))
+            vl--;
+        if (vl < AUTH_VALUE_MAX) {
+            memcpy(ud, v, vl);
+            ((char *)ud)[vl] = '\0';
+        }
+    }
+    return len;
+}
+
 bool httpc_json_signed(const char *method, const char *url, json_t *body, const auth_key *key,
                        long timeout_ms, httpc_response *resp, char *err, size_t errlen)
 {
@@ -130,15 +150,19 @@ bool httpc_json_signed(const char *method, const char *url, json_t *body, const 
         curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
     }
     hdrs = curl_slist_append(hdrs, "Expect:");
+    char nonce[17] = "", answer_sig[AUTH_VALUE_MAX] = "";
     if (key) {
         char sum[SHA256_HEX_LEN + 1], value[AUTH_VALUE_MAX], line[AUTH_VALUE_MAX + 32];
         if (!sha256_hex(text ? text : "", text ? strlen(text) : 0, sum) ||
-            !auth_sign(key, method, httpc_target(url), sum, auth_now_ms(), value)) {
+            !auth_sign(key, method, httpc_target(url), sum, auth_now_ms(), value) ||
+            !auth_value_nonce(value, nonce)) {
             snprintf(err, errlen, "%s %s: cannot sign the request", method, url);
             goto out;
         }
         snprintf(line, sizeof line, AUTH_HEADER ": %s", value);
         hdrs = curl_slist_append(hdrs, line);
+        curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, httpc_answer_header);
+        curl_easy_setopt(h, CURLOPT_HEADERDATA, answer_sig);
     }
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
 
@@ -166,10 +190,25 @@ bool httpc_json_signed(const char *method, const char *url, json_t *body, const 
         httpc_response_free(resp);
         goto out;
     }
+    /* A signed request's yes must be signed too, over our nonce: orders
+     * come only in a 2xx, and only the cluster's master may give them. */
+    char sum[SHA256_HEX_LEN + 1];
+    if (key && resp->status >= 200 && resp->status < 300 &&
+        (!sha256_hex(buf.data ? buf.data : "", buf.len, sum) ||
+         auth_verify(key, NULL, AUTH_ANSWER, nonce, sum, answer_sig[0] ? answer_sig : NULL,
+                     auth_now_ms()) != AUTH_OK)) {
+        snprintf(err, errlen, "%s %s: the answer is not signed with the cluster key (a master "
+                 "of another cluster, or an impostor): ignored", method, url);
+        httpc_response_free(resp);
+        resp->status = 0;
+        goto out;
+    }
     ok = true;
 out:
     /* Detach our buffers before they go out of scope: the handle lives on. */
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, NULL);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, NULL);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
     curl_slist_free_all(hdrs);
     free(text);

@@ -1,6 +1,7 @@
 /*
- * httpd.c - starts libmicrohttpd daemons and builds responses. Holds no
- * state of its own; called from every server thread. Must never block or
+ * httpd.c - starts libmicrohttpd daemons and builds responses (signed, when
+ * the calling thread was asked to). Holds no state of its own but that
+ * per-thread signer; called from every server thread. Must never block or
  * read request bodies itself: what a body means is the daemon's business.
  */
 #include "httpd.h"
@@ -79,6 +80,15 @@ struct MHD_Daemon *httpd_start(const httpd_config *cfg, uint16_t *bound_port, ch
     return d;
 }
 
+/* The signer of this thread's answers (httpd_sign_answers). */
+static _Thread_local const auth_key *httpd_signer;
+static _Thread_local char httpd_signer_nonce[17];
+
+void httpd_sign_answers(const auth_key *key, const char *request_value)
+{
+    httpd_signer = key && auth_value_nonce(request_value, httpd_signer_nonce) ? key : NULL;
+}
+
 static enum MHD_Result httpd_reply_json_hdr(struct MHD_Connection *c, unsigned status,
                                             json_t *body, const char *hname, const char *hvalue)
 {
@@ -95,6 +105,10 @@ static enum MHD_Result httpd_reply_json_hdr(struct MHD_Connection *c, unsigned s
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, PROTO_CONTENT_JSON);
     if (hname)
         MHD_add_response_header(r, hname, hvalue);
+    char sum[SHA256_HEX_LEN + 1], sig[AUTH_VALUE_MAX];
+    if (httpd_signer && sha256_hex(text, strlen(text), sum) &&
+        auth_sign(httpd_signer, AUTH_ANSWER, httpd_signer_nonce, sum, auth_now_ms(), sig))
+        MHD_add_response_header(r, AUTH_HEADER, sig);
     enum MHD_Result ret = MHD_queue_response(c, status, r);
     MHD_destroy_response(r);
     return ret;

@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "auth.h"
+
 typedef struct {
     uint16_t port;                   /* 0: any free port */
     bool thread_per_connection;      /* else an epoll thread pool */
@@ -64,5 +66,10 @@ void httpd_body_free(httpd_body *b);
 /* The peer's address as a host usable in "HOST:PORT/": "127.0.0.1" (also
  * for IPv4-mapped IPv6 peers) or "[::1]". */
 bool httpd_peer_host(struct MHD_Connection *c, char *out, size_t outlen);
+
+/* From now until it is called again with NULL, every answer this thread
+ * builds is signed with key over the nonce of request_value (the
+ * request's X-Minidfs-Auth): a signed request gets a signed answer. */
+void httpd_sign_answers(const auth_key *key, const char *request_value);
 
 #endif

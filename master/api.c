@@ -184,6 +184,14 @@ enum MHD_Result master_api_handle(void *cls, struct MHD_Connection *c, const cha
         enum MHD_Result ret;
         if (rt && !secure_check_server(&m->sec, c, method, url, r->body.data, r->body.len, &ret))
             return ret;
+        /* ... and answered signed, so no impostor can give orders. */
+        if (rt && m->sec.on) {
+            httpd_sign_answers(&m->sec.key,
+                               MHD_lookup_connection_value(c, MHD_HEADER_KIND, AUTH_HEADER));
+            ret = rt->with_json ? master_api_with_json(m, c, r, rt) : rt->plain(m, c);
+            httpd_sign_answers(NULL, NULL);
+            return ret;
+        }
     }
     if (rt)
         return rt->with_json ? master_api_with_json(m, c, r, rt) : rt->plain(m, c);

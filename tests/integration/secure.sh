@@ -114,6 +114,30 @@ client --action read --filename f.bin --output-filename "$T/out1"
 cmp "$T/in" "$T/out1" || fail "the file after the refused writes and deletions"
 ok "chunks: 401 without a capability, 403 with another chunk's or operation's, expired 401; deletions and copies only signed"
 
+# ---- an impostor master: its unsigned orders are not obeyed. A keyed
+# chunkserver of this cluster holding a copy of a chunk is pointed at a
+# fake master that orders the chunk deleted.
+mkdir -p "$T/data3"
+cp --preserve=all "$T/data1/.cluster-id" "$T/data1/$id0" "$T/data3/"
+CID=$(cat "$T/data1/.cluster-id")
+printf '{"url":"127.0.0.1:1/","chunkSize":%d,"clusterId":"%s","chunkservers":[],"delete":[["%s",999999999]]}' \
+    "$CS" "$CID" "$id0" >"$T/impostor.json"
+rm -f "$T/impostor.port"
+"$CANNED" "$T/impostor.port" 200 "$T/impostor.json" 0 "$T/impostor.log" &
+PIDS+=($!)
+wait_until 10 "the impostor master" test -s "$T/impostor.port"
+"$MINIDFS" chunkserver --master "http://127.0.0.1:$(cat "$T/impostor.port")/" --port 0 \
+    --port-file "$T/cs3.port" --dir "$T/data3" --heartbeat-ms 100 --key-file "$KEY" \
+    >>"$T/cs3.log" 2>&1 &
+CS3=$!
+PIDS+=("$CS3")
+beats() { [ "$(grep -c 'POST /chunkserver' "$T/impostor.log" 2>/dev/null)" -ge 5 ]; }
+wait_until 10 "five heartbeats to the impostor" beats
+grep -q 'not signed with the cluster key' "$T/cs3.log" || fail "the impostor's answer: $(cat "$T/cs3.log")"
+[ -e "$T/data3/$id0" ] || fail "the chunk was deleted on an impostor's order"
+stop_pid "$CS3"
+ok "an impostor master's unsigned orders are ignored: the chunk stays"
+
 # ---- the key makes the cluster secure for good: a restart without
 # --secure stays secure, and the chunkservers carry on
 MPORT=$(cat "$T/master.port")

@@ -45,7 +45,7 @@ static void cs_verify(void *ud, const char *id)
 int chunkserver_main(int argc, char **argv)
 {
     long long port = 8001, heartbeat_ms = 1000, timeout_s = 120, report_every = 60;
-    long long scrub_mbps = 16, scrub_pause_ms = 10000;
+    long long scrub_mbps = 16, scrub_pause_ms = 10000, max_conns = 1000, max_conns_per_ip = 256;
     const char *master_url = "http://localhost:8000/", *dir = "./data", *advertise = NULL;
     const char *port_file = NULL, *level_name = "info", *rack = "default", *key_file = NULL;
     const flag_def defs[] = {
@@ -69,6 +69,10 @@ int chunkserver_main(int argc, char **argv)
         { "port-file", FLAG_STRING, &port_file, 0, 0, "PATH",
           "write the bound port here once listening" },
         { "log-level", FLAG_STRING, &level_name, 0, 0, "LEVEL", "debug, info, warn or error" },
+        { "max-connections", FLAG_INT, &max_conns, 1, 1000000, "N",
+          "open connections (each a thread) at once; more wait in the kernel's queue" },
+        { "max-connections-per-ip", FLAG_INT, &max_conns_per_ip, 1, 1000000, "N",
+          "open connections from one address at once; more are closed at once" },
         { "key-file", FLAG_STRING, &key_file, 0, 0, "PATH",
           "the cluster key of a secure master (its meta-dir's cluster.key, mode 0600): "
           "every message to the master is signed with it" },
@@ -119,6 +123,8 @@ int chunkserver_main(int argc, char **argv)
         .thread_per_connection = true,
         .conn_memory_limit = 1024 * 1024,
         .timeout_s = (unsigned)timeout_s,
+        .max_conns = (unsigned)max_conns,
+        .max_conns_per_ip = (unsigned)max_conns_per_ip,
         .handler = cs_api_handle,
         .handler_cls = &cs,
         .completed = cs_api_completed,

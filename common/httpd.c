@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "monotime.h"
 #include "protocol.h"
 
 /* libmicrohttpd's complaints while a daemon starts (a failed bind, no
@@ -29,6 +30,14 @@ static void httpd_log(void *cls, const char *fmt, va_list ap)
     (void)cls;
     if (!atomic_load(&httpd_started))
         return;
+    /* A flood of connections is a flood of complaints: a few a second. */
+    static _Atomic int64_t window;
+    static _Atomic unsigned said;
+    int64_t now = monotime_ms() / 1000, was = atomic_load(&window);
+    if (now != was && atomic_compare_exchange_strong(&window, &was, now))
+        atomic_store(&said, 0);
+    if (atomic_fetch_add(&said, 1) >= 5)
+        return;
     char line[512];
     vsnprintf(line, sizeof line, fmt, ap);
     size_t n = strlen(line);
@@ -41,13 +50,19 @@ static struct MHD_Daemon *httpd_try_start(const httpd_config *cfg, unsigned flag
 {
     size_t mem = cfg->conn_memory_limit ? cfg->conn_memory_limit : 128 * 1024;
     unsigned timeout = cfg->timeout_s ? cfg->timeout_s : 120;
+    /* Bounds on connections: one peer holding many half-open ones (a
+     * slowloris) is cut off at its own share, and everyone else is served. */
+    unsigned limit = cfg->max_conns ? cfg->max_conns : 1000;
     if (cfg->thread_per_connection) {
-        flags |= MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD;
+        /* poll, not select: a connection's descriptor may pass 1023 */
+        flags |= MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL_INTERNAL_THREAD;
         return MHD_start_daemon(flags, cfg->port, NULL, NULL, cfg->handler, cfg->handler_cls,
                                 MHD_OPTION_EXTERNAL_LOGGER, httpd_log, NULL,
                                 MHD_OPTION_NOTIFY_COMPLETED, cfg->completed, cfg->completed_cls,
                                 MHD_OPTION_CONNECTION_MEMORY_LIMIT, mem,
                                 MHD_OPTION_CONNECTION_TIMEOUT, timeout,
+                                MHD_OPTION_CONNECTION_LIMIT, limit,
+                                MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_conns_per_ip,
                                 MHD_OPTION_END);
     }
     flags |= MHD_USE_EPOLL | MHD_USE_INTERNAL_POLLING_THREAD;
@@ -57,6 +72,8 @@ static struct MHD_Daemon *httpd_try_start(const httpd_config *cfg, unsigned flag
                             MHD_OPTION_THREAD_POOL_SIZE, cfg->pool_size ? cfg->pool_size : 4u,
                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, mem,
                             MHD_OPTION_CONNECTION_TIMEOUT, timeout,
+                            MHD_OPTION_CONNECTION_LIMIT, limit,
+                            MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_conns_per_ip,
                             MHD_OPTION_END);
 }
 

@@ -27,6 +27,8 @@ typedef struct {
     unsigned pool_size;              /* threads in the pool */
     size_t conn_memory_limit;        /* bytes per connection; 0: default */
     unsigned timeout_s;              /* idle connection timeout */
+    unsigned max_conns;              /* open connections at once; 0: libmicrohttpd's default */
+    unsigned max_conns_per_ip;       /* from one address at once; 0: no bound */
     MHD_AccessHandlerCallback handler;
     void *handler_cls;
     MHD_RequestCompletedCallback completed;

@@ -36,6 +36,7 @@ int master_main(int argc, char **argv)
     long long dead_after_ms = 10000, threads = 16, replication = 3, lease_ms = 60000;
     long long repair_ms = 1000, repair_max = 16, checkpoint_every = 100000, gc_grace_ms = 60000;
     long long max_repl_streams = 2, safemode_ms = 30000, upload_expiry_ms = 600000;
+    long long max_conns = 1000, max_conns_per_ip = 256;
     double gc_max_fraction = 0.1;
     bool stdio_mode = false, recover = false, secure = false;
     const char *port_file = NULL, *level_name = "info", *meta_dir = "./master-meta";
@@ -47,6 +48,10 @@ int master_main(int argc, char **argv)
           "copies of each chunk (capped by the live chunkservers)" },
         { "lease-ms", FLAG_INT, &lease_ms, 100, 86400000, "MS",
           "how long a primary's lease on a chunk lasts" },
+        { "max-connections", FLAG_INT, &max_conns, 1, 1000000, "N",
+          "open connections at once; more wait in the kernel's queue" },
+        { "max-connections-per-ip", FLAG_INT, &max_conns_per_ip, 1, 1000000, "N",
+          "open connections from one address at once; more are closed at once" },
         { "secure", FLAG_BOOL, &secure, 0, 0, NULL,
           "make (first start) or use the cluster key in --meta-dir: chunkservers must sign "
           "every message with it (chunkserver --key-file)" },
@@ -139,6 +144,8 @@ int master_main(int argc, char **argv)
     httpd_config cfg = {
         .port = (uint16_t)port,
         .pool_size = (unsigned)threads,
+        .max_conns = (unsigned)max_conns,
+        .max_conns_per_ip = (unsigned)max_conns_per_ip,
         .handler = master_api_handle,
         .handler_cls = &m,
         .completed = master_api_completed,

@@ -14,7 +14,8 @@
  * and checked in every answer, and a master of another cluster (or of
  * none) is refused, its answers never acted on. A directory of no cluster
  * yet records the first master's id, durably, before it acts on anything
- * that master says.
+ * that master says. With a cluster key every message is signed and every
+ * answer acted on must be signed by the master (auth.h).
  */
 #ifndef MINIDFS_MASTERLINK_H
 #define MINIDFS_MASTERLINK_H

@@ -5,7 +5,9 @@
  * Each thread keeps one curl handle and reuses it (and its connection) for
  * every call it makes, so a chunkserver reporting chunk after chunk to the
  * master does not pay a TCP handshake each time. httpc_json buffers its
- * answer and is for control messages only; chunk bytes go through
+ * answer and is for control messages only (httpc_json_signed signs the
+ * request with the cluster key and takes a 2xx answer only when it is
+ * signed back); chunk bytes go through
  * httpc_put_fd (a file's range, streamed) and httpc_multi_run (the
  * client's many transfers at once), which never hold a chunk in memory.
  */

@@ -3,10 +3,12 @@
  *
  * It starts a daemon with the options we always want (dual stack when the
  * kernel has IPv6, address reuse, a connection timeout, a larger
- * per-connection memory pool so each upload callback carries more bytes)
- * and gives handlers the few things they all need: a JSON reply, a JSON
- * error reply (and one that says when to retry), a bounded buffer for
- * small request bodies, the peer's host.
+ * per-connection memory pool so each upload callback carries more bytes,
+ * bounds on connections in total and per address) and gives handlers the
+ * few things they all need: a JSON reply (signed with the cluster key when
+ * the thread was asked to sign its answers), a JSON error reply (and one
+ * that says when to retry), a bounded buffer for small request bodies,
+ * the peer's host.
  * Routing stays in each daemon: the master and the chunkserver handle
  * requests very differently (small JSON bodies vs. streamed chunk bodies).
  */

@@ -3,8 +3,10 @@
  * tells it about them: registration and heartbeats (whose answers carry
  * the outbox), full chunk reports, stored chunks (/uploadSuccessful), bad
  * copies (/badChunk, from scrubbers and readers), servers clients cannot
- * reach (/unreachable). Every message that names a chunkserver is checked
- * against the registry and the cluster id first. Must never delete on a
+ * reach (/unreachable). On a secure master api.c has checked each one's
+ * signature before it gets here, and signs the answer. Every message that
+ * names a chunkserver is checked against the registry and the cluster id
+ * first. Must never delete on a
  * report's word more than --gc-max-fraction of a server's chunks, nor
  * call a chunkserver.
  */

@@ -3,7 +3,8 @@
  * GET /plan), allocations, appends, where a file's chunks are (GET /get),
  * the file list and deletions, the chunkserver list. Each handler decodes
  * and checks its request, calls the namespace, registry and placement,
- * and makes its change durable before it answers. Must never touch chunk
+ * and makes its change durable before it answers; a secure master's
+ * answers carry a capability for every chunk they send a client to. Must never touch chunk
  * bytes, nor place a chunk in safe mode.
  */
 #include "api_impl.h"

@@ -6,9 +6,8 @@
  * reach (/unreachable). On a secure master api.c has checked each one's
  * signature before it gets here, and signs the answer. Every message that
  * names a chunkserver is checked against the registry and the cluster id
- * first. Must never delete on a
- * report's word more than --gc-max-fraction of a server's chunks, nor
- * call a chunkserver.
+ * first. Must never delete on a report's word more than --gc-max-fraction
+ * of a server's chunks, nor call a chunkserver.
  */
 #include "api_impl.h"
 

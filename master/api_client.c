@@ -4,8 +4,8 @@
  * the file list and deletions, the chunkserver list. Each handler decodes
  * and checks its request, calls the namespace, registry and placement,
  * and makes its change durable before it answers; a secure master's
- * answers carry a capability for every chunk they send a client to. Must never touch chunk
- * bytes, nor place a chunk in safe mode.
+ * answers carry a capability for every chunk they send a client to. Must
+ * never touch chunk bytes, nor place a chunk in safe mode.
  */
 #include "api_impl.h"
 

@@ -3,8 +3,9 @@
  * has its own thread (transfers are long and block on the disk); uploads
  * are handed to receive.c (until the master link is up, they are answered
  * 503 instead), downloads are answered straight from the chunk file with
- * sendfile and counted in /stats. Must never read a chunk into memory to
- * serve it.
+ * sendfile and counted in /stats. On a secure chunkserver every read,
+ * deletion and /replicate first passes access.c. Must never read a chunk
+ * into memory to serve it.
  */
 #include "chunkserver.h"
 

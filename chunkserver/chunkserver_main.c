@@ -1,7 +1,8 @@
 /*
  * chunkserver_main.c - `minidfs chunkserver`: flags, start-up and shutdown.
- * Opens the store, starts the HTTP server (its port goes into the
- * registration) and then the master link; until the link is up, uploads
+ * Reads the cluster key (--key-file: a secure chunkserver), opens the
+ * store, starts the HTTP server (its port goes into the registration) and
+ * then the master link; until the link is up, uploads
  * are answered 503 (api.c) and reads are served. Then waits for a stop
  * signal.
  */

@@ -5,8 +5,9 @@
  * its heartbeat; they are queued here and made by a background thread, a
  * few at once, so a heartbeat never waits on a copy. Each copy is a PUT of
  * the chunk file to the target with the version and SHA-256 of its meta
- * attribute, so a copy of bytes that rotted here is refused there; the target
- * reports it to the master like any upload.
+ * attribute, so a copy of bytes that rotted here is refused there (signed
+ * with the cluster key on a secure cluster); the target reports it to the
+ * master like any upload.
  */
 #ifndef MINIDFS_COPIER_H
 #define MINIDFS_COPIER_H

@@ -5,8 +5,8 @@
  * under the mutex, send their own reports (each on its own reused
  * connection), and to learn of a peer that joined since the last list ask
  * the heartbeat thread for a beat now and wait for it. Every answer is
- * checked to come from this directory's cluster before anything in it is
- * acted on. Must never block a connection thread for longer than one
+ * checked to come from this directory's cluster (and, with a key, to be
+ * signed by its master) before anything in it is acted on. Must never block a connection thread for longer than one
  * report (which waits out a restarting master for at most
  * MASTERLINK_REPORT_WAIT_MS) or one peer question (MASTERLINK_PEER_WAIT_MS).
  */

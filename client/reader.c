@@ -26,6 +26,11 @@
  * (The kernel keeps direct reads coherent with the cache: dirty cached
  * pages of the range are written back before the device is read.)
  *
+ * Under ThreadSanitizer the same direct reads are made synchronously with
+ * pread: glibc's AIO threads are started from inside glibc, where TSan
+ * cannot see them, and the first one to start another thread crashes in
+ * TSan's allocator (a known limit of TSan, not a race of ours).
+ *
  * A reader belongs to one transfer and is used by the thread driving it.
  * It must never free, reuse or requeue a block that a read may still be
  * filling, and never hand out a byte outside the chunk or past the file's
@@ -48,6 +53,17 @@
 #define READER_ALIGN IOBUF_ALIGN           /* offsets, lengths, addresses */
 #define READER_PROBE_BYTES (4u << 20)      /* how much of the chunk's start the cache check looks at */
 #define READER_BLOCKS_MAX 8u
+
+#if defined(__SANITIZE_THREAD__)
+#define READER_SYNC_READS 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define READER_SYNC_READS 1
+#endif
+#endif
+#ifndef READER_SYNC_READS
+#define READER_SYNC_READS 0
+#endif
 
 typedef struct {
     struct aiocb cb;
@@ -156,9 +172,14 @@ static bool reader_submit(reader *r, reader_block *b)
     b->cb.aio_nbytes = r->bsize;
     b->cb.aio_offset = (off_t)b->at;
     b->cb.aio_sigevent.sigev_notify = SIGEV_NONE;
-    if (aio_read(&b->cb) != 0)
-        return false;
-    b->busy = true;
+    if (READER_SYNC_READS) {
+        ssize_t n = pread(r->dfd, b->buf, r->bsize, (off_t)b->at);
+        b->got = n >= 0 ? (long)n : -(long)errno;
+    } else {
+        if (aio_read(&b->cb) != 0)
+            return false;
+        b->busy = true;
+    }
     r->next_at += r->bsize;
     return true;
 }

@@ -1,5 +1,5 @@
 /*
- * minidfs.c - the git-style front door: `minidfs master|chunkserver|client
+ * minidfs.c - the git-style front door: `minidfs master|chunkserver|client|admin
  * [flags]` runs the named program, exactly as its own executable would.
  */
 #include <stdio.h>
@@ -14,7 +14,8 @@ static const char minidfs_usage[] =
     "Commands:\n"
     "  master       run the master (namespace and chunk placement)\n"
     "  chunkserver  run a chunkserver (stores chunks in a directory)\n"
-    "  client       write, read, list or delete files\n\n"
+    "  client       write, read, list or delete files\n"
+    "  admin        a secure master's users and their tokens\n\n"
     "Run `minidfs <command> --help` for a command's flags.\n";
 
 int main(int argc, char **argv)
@@ -30,7 +31,9 @@ int main(int argc, char **argv)
         return chunkserver_main(argc - 1, argv + 1);
     if (!strcmp(argv[1], "client"))
         return client_main(argc - 1, argv + 1);
-    fprintf(stderr, "minidfs: unknown command \"%s\" (master, chunkserver or client; see "
+    if (!strcmp(argv[1], "admin"))
+        return admin_main(argc - 1, argv + 1);
+    fprintf(stderr, "minidfs: unknown command \"%s\" (master, chunkserver, client or admin; see "
                     "minidfs --help)\n", argv[1]);
     return 2;
 }

@@ -303,12 +303,32 @@ bool client_read(const client_opts *o, char *err, size_t errlen)
     return ok;
 }
 
+/* "rw-r-----" for 0640. */
+static void client_mode_text(json_int_t mode, char out[10])
+{
+    static const char rwx[] = "rwxrwxrwx";
+    for (int i = 0; i < 9; i++)
+        out[i] = mode & (1 << (8 - i)) ? rwx[i] : '-';
+    out[9] = '\0';
+}
+
+/* "owner:group", escaped (a master may send anything), or "-" for none. */
+static void client_owner_text(json_t *f, char *out, size_t outlen)
+{
+    const char *owner = json_string_value(json_object_get(f, PROTO_F_OWNER));
+    const char *group = json_string_value(json_object_get(f, PROTO_F_GROUP));
+    char both[300];
+    snprintf(both, sizeof both, "%.100s:%.100s", owner ? owner : "-", group ? group : "-");
+    escape_text(owner || group ? both : "-", out, outlen);
+}
+
 bool client_list(const client_opts *o, char *err, size_t errlen)
 {
     json_t *files;
     if (!masterapi_list(o->master, &files, err, errlen))
         return false;
-    printf("%-40s %14s %8s %s\n", "NAME", "SIZE", "CHUNKS", "STATE");
+    printf("%-40s %14s %8s %-11s %-9s %s\n", "NAME", "SIZE", "CHUNKS", "STATE", "MODE",
+           "OWNER");
     size_t i;
     json_t *f;
     json_array_foreach(files, i, f) {
@@ -320,12 +340,15 @@ bool client_list(const client_opts *o, char *err, size_t errlen)
          * corrupt when a chunk's only copies failed their checksum */
         json_int_t gone = json_integer_value(json_object_get(f, PROTO_F_UNAVAILABLE));
         json_int_t rotten = json_integer_value(json_object_get(f, PROTO_F_CORRUPT_CHUNKS));
-        char shown[1024];
+        char shown[1024], owner[300];
         escape_text(name ? name : "?", shown, sizeof shown);   /* one row per file, always */
-        printf("%-40s %14" JSON_INTEGER_FORMAT " %8" JSON_INTEGER_FORMAT " %s\n", shown, size,
-               chunks, !complete ? "incomplete" : rotten > 0 ? "corrupt"
-                                 : gone > 0   ? "unavailable"
-                                              : "complete");
+        client_owner_text(f, owner, sizeof owner);
+        char mode[10];
+        client_mode_text(json_integer_value(json_object_get(f, PROTO_F_MODE)), mode);
+        printf("%-40s %14" JSON_INTEGER_FORMAT " %8" JSON_INTEGER_FORMAT " %-11s %-9s %s\n",
+               shown, size, chunks, !complete ? "incomplete" : rotten > 0 ? "corrupt"
+                                              : gone > 0   ? "unavailable"
+                                                           : "complete", mode, owner);
     }
     json_decref(files);
     if (fflush(stdout) != 0) {
@@ -338,4 +361,53 @@ bool client_list(const client_opts *o, char *err, size_t errlen)
 bool client_delete(const client_opts *o, char *err, size_t errlen)
 {
     return masterapi_delete(o->master, o->filename, err, errlen);
+}
+
+/* POSTs body to one of the master's paths; true on a 2xx. */
+static bool client_post(const client_opts *o, const char *path, json_t *body, char *err,
+                        size_t errlen)
+{
+    char url[600];
+    snprintf(url, sizeof url, "%s%s", o->master, path);
+    json_t *doc = body ? masterapi_call("POST", url, body, err, errlen) : NULL;
+    if (!body)
+        snprintf(err, errlen, "out of memory");
+    json_decref(body);
+    json_decref(doc);
+    return doc != NULL;
+}
+
+bool client_chmod(const client_opts *o, char *err, size_t errlen)
+{
+    const char *m = o->mode ? o->mode : "";
+    char *end = NULL;
+    long mode = m[0] >= '0' && m[0] <= '7' ? strtol(m, &end, 8) : -1;
+    if (mode < 0 || mode > 0777 || !end || *end || strlen(m) > 4) {
+        snprintf(err, errlen, "--mode must be octal permission bits, 000 to 777 (like 640)");
+        return false;
+    }
+    return client_post(o, PROTO_PATH_CHMOD,
+                       json_pack("{s:s,s:i}", PROTO_F_NAME, o->filename, PROTO_F_MODE, (int)mode),
+                       err, errlen);
+}
+
+bool client_chown(const client_opts *o, char *err, size_t errlen)
+{
+    char owner[160];
+    snprintf(owner, sizeof owner, "%s", o->owner ? o->owner : "");
+    char *colon = strchr(owner, ':'), *group = NULL;
+    if (colon) {
+        *colon = '\0';
+        group = colon + 1;
+    }
+    if (!owner[0] && (!group || !group[0])) {
+        snprintf(err, errlen, "--owner must be USER, USER:GROUP or :GROUP");
+        return false;
+    }
+    json_t *body = json_pack("{s:s}", PROTO_F_NAME, o->filename);
+    if (body && owner[0])
+        json_object_set_new(body, PROTO_F_OWNER, json_string(owner));
+    if (body && group && group[0])
+        json_object_set_new(body, PROTO_F_GROUP, json_string(group));
+    return client_post(o, PROTO_PATH_CHOWN, body, err, errlen);
 }

@@ -16,6 +16,8 @@ typedef struct {
     unsigned replication;   /* write: copies per chunk, 0 for the master's default */
     bool progress;          /* draw a progress line */
     int parallel;
+    const char *mode;       /* chmod: octal permission bits, "640" */
+    const char *owner;      /* chown: "USER", "USER:GROUP" or ":GROUP" */
 } client_opts;
 
 /* Each returns true on success; on failure err holds one line. */
@@ -25,6 +27,13 @@ bool client_append(const client_opts *o, char *err, size_t errlen);
 bool client_read(const client_opts *o, char *err, size_t errlen);
 bool client_list(const client_opts *o, char *err, size_t errlen);
 bool client_delete(const client_opts *o, char *err, size_t errlen);
+/* A file's mode bits and its owner and group (a secure master checks who
+ * may: perm.h). */
+bool client_chmod(const client_opts *o, char *err, size_t errlen);
+bool client_chown(const client_opts *o, char *err, size_t errlen);
+
+/* `minidfs admin ...`: users and tokens (admin_main.c). */
+int admin_main(int argc, char **argv);
 
 /* `minidfs client ...` */
 int client_main(int argc, char **argv);

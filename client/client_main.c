@@ -15,6 +15,7 @@
 #include "log.h"
 #include "masterapi.h"
 #include "protocol.h"
+#include "token.h"
 
 static const char client_usage[] =
     "usage: minidfs client --master http://HOST:PORT/ --action ACTION [flags]\n\n"
@@ -23,7 +24,10 @@ static const char client_usage[] =
     "  append  add --input's bytes at the end of --filename (all or none)\n"
     "  read    download --filename into --output-filename (\"-\": stdout)\n"
     "  list    list the files the master knows\n"
-    "  delete  delete --filename\n\n"
+    "  delete  delete --filename\n"
+    "  chmod   set --filename's mode bits to --mode (octal, like 640)\n"
+    "  chown   give --filename to --owner USER[:GROUP] (or :GROUP)\n\n"
+    "A secure master wants a user's token: --token-file, or MINIDFS_TOKEN.\n"
     "Exit status: 0 on success, 1 when the action failed, 2 on a usage error.";
 
 /* libcurl allocates each transfer's receive and send buffers (512 KiB and
@@ -44,12 +48,13 @@ static void client_tune_malloc(void)
 int client_main(int argc, char **argv)
 {
     const char *master_url = "http://localhost:8000/", *action = NULL, *filename = NULL;
-    const char *output = NULL, *input = NULL;
+    const char *output = NULL, *input = NULL, *token_file = NULL, *mode = NULL, *owner = NULL;
     bool overwrite = false, quiet = false;
     long long parallel = 0, replication = 0, retry_ms = MASTERAPI_DEFAULT_RETRY_MS;
     const flag_def defs[] = {
         { "master", FLAG_STRING, &master_url, 0, 0, "URL", "the master's address" },
-        { "action", FLAG_STRING, &action, 0, 0, "ACTION", "write, append, read, list or delete" },
+        { "action", FLAG_STRING, &action, 0, 0, "ACTION",
+          "write, append, read, list, delete, chmod or chown" },
         { "filename", FLAG_STRING, &filename, 0, 0, "NAME", "the file's name in minidfs" },
         { "output-filename", FLAG_STRING, &output, 0, 0, "PATH",
           "read: where to write (\"-\": stdout; default: the file name's last part)" },
@@ -63,6 +68,10 @@ int client_main(int argc, char **argv)
           "how long to keep trying while the master is unreachable or says to wait (a "
           "restart, safe mode)" },
         { "quiet", FLAG_BOOL, &quiet, 0, 0, NULL, "no progress line" },
+        { "token-file", FLAG_STRING, &token_file, 0, 0, "PATH",
+          "a secure master's user token (default: $MINIDFS_TOKEN)" },
+        { "mode", FLAG_STRING, &mode, 0, 0, "OCTAL", "chmod: the new mode bits" },
+        { "owner", FLAG_STRING, &owner, 0, 0, "USER[:GROUP]", "chown: the new owner and group" },
     };
     const size_t ndefs = sizeof defs / sizeof defs[0];
     int rc = flags_run("client", client_usage, defs, ndefs, argc, argv);
@@ -76,7 +85,8 @@ int client_main(int argc, char **argv)
         return 2;
     }
     if (!action) {
-        fprintf(stderr, "minidfs client: --action is required (write, append, read, list or delete)\n");
+        fprintf(stderr, "minidfs client: --action is required (write, append, read, list, delete, "
+                        "chmod or chown)\n");
         return 2;
     }
     bool (*run)(const client_opts *, char *, size_t) = NULL;
@@ -89,12 +99,16 @@ int client_main(int argc, char **argv)
         run = client_read;
     else if (!strcmp(action, "delete"))
         run = client_delete;
+    else if (!strcmp(action, "chmod"))
+        run = client_chmod;
+    else if (!strcmp(action, "chown"))
+        run = client_chown;
     else if (!strcmp(action, "list")) {
         run = client_list;
         needs_name = false;
     } else {
-        fprintf(stderr, "minidfs client: unknown action \"%s\" (write, append, read, list or delete)\n",
-                action);
+        fprintf(stderr, "minidfs client: unknown action \"%s\" (write, append, read, list, "
+                        "delete, chmod or chown)\n", action);
         return 2;
     }
     if (needs_name && (!filename || !filename[0])) {
@@ -105,9 +119,15 @@ int client_main(int argc, char **argv)
         const char *slash = strrchr(filename, '/');
         output = slash && slash[1] ? slash + 1 : filename;
     }
+    char token[TOKEN_LEN + 1];
+    if (!token_find(token_file, token, err, sizeof err)) {
+        fprintf(stderr, "minidfs client: %s\n", err);
+        return 2;
+    }
     log_init("client", LOGL_WARN);
     httpc_global_init();
     masterapi_set_retry(retry_ms);
+    masterapi_set_token(token);
     client_opts o = {
         .master = master,
         .filename = filename,
@@ -117,6 +137,8 @@ int client_main(int argc, char **argv)
         .replication = (unsigned)replication,
         .progress = !quiet && isatty(STDERR_FILENO),
         .parallel = (int)parallel,
+        .mode = mode,
+        .owner = owner,
     };
     bool ok = run(&o, err, sizeof err);
     curl_global_cleanup();

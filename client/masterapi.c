@@ -28,10 +28,16 @@
 #define MASTERAPI_MAX_WAIT_MS 2000
 
 static long masterapi_retry_ms = MASTERAPI_DEFAULT_RETRY_MS;
+static const char *masterapi_token;   /* a secure master's user token, or NULL */
 
 void masterapi_set_retry(long ms)
 {
     masterapi_retry_ms = ms < 0 ? 0 : ms;
+}
+
+void masterapi_set_token(const char *token)
+{
+    masterapi_token = token && token[0] ? token : NULL;
 }
 
 /* One call to the master, made again while the answer is a refusal that
@@ -47,7 +53,8 @@ static bool masterapi_request(const char *method, const char *url, json_t *body,
     int64_t start = monotime_ms();
     long wait = MASTERAPI_FIRST_WAIT_MS;
     for (;;) {
-        bool ok = httpc_json(method, url, body, MASTERAPI_TIMEOUT_MS, resp, err, errlen);
+        bool ok = httpc_json_bearer(method, url, body, masterapi_token, MASTERAPI_TIMEOUT_MS, resp,
+                                    err, errlen);
         bool busy = ok && busy_ok && resp->status == 409 && resp->retry_ms > 0;
         bool passing = (!ok && resp->unreached) || (ok && resp->status == 503);
         if (!busy && !passing)
@@ -66,9 +73,8 @@ static bool masterapi_request(const char *method, const char *url, json_t *body,
     }
 }
 
-/* Calls the master; on a non-2xx answer err gets the master's message. */
-static json_t *masterapi_call(const char *method, const char *url, json_t *body, char *err,
-                              size_t errlen)
+json_t *masterapi_call(const char *method, const char *url, json_t *body, char *err,
+                       size_t errlen)
 {
     httpc_response resp;
     if (!masterapi_request(method, url, body, false, &resp, err, errlen))
@@ -598,7 +604,7 @@ void masterapi_report_unreachable(const char *master, const char *server)
     json_t *body = json_pack("{s:s}", PROTO_F_CHUNKSERVER, server);
     httpc_response resp;
     /* Once, briefly: a hint for the master, never worth holding a transfer. */
-    if (body && httpc_json("POST", url, body, 2000, &resp, err, sizeof err))
+    if (body && httpc_json_bearer("POST", url, body, masterapi_token, 2000, &resp, err, sizeof err))
         httpc_response_free(&resp);
     json_decref(body);
 }

@@ -22,6 +22,15 @@
 #define MASTERAPI_DEFAULT_RETRY_MS 20000
 
 void masterapi_set_retry(long ms);
+/* The bearer token every call below shows the master (token.h; NULL or
+ * "": none, for an open master). Kept, not copied: set it once, from main. */
+void masterapi_set_token(const char *token);
+
+/* One call to the master (waiting out restarts as the calls below do);
+ * the answer's JSON, or NULL with err holding the master's message for a
+ * non-2xx answer. */
+json_t *masterapi_call(const char *method, const char *url, json_t *body, char *err,
+                       size_t errlen);
 
 typedef struct {
     uint32_t index;          /* the chunk's index in the file */

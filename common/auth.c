@@ -64,9 +64,15 @@ static int auth_hexval(char c)
 
 bool auth_key_load(const char *path, auth_key *out, char *err, size_t errlen)
 {
+    return auth_secret_load(path, "key file", out, err, errlen);
+}
+
+bool auth_secret_load(const char *path, const char *what, auth_key *out, char *err,
+                      size_t errlen)
+{
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        snprintf(err, errlen, "cannot open key file %s: %s", path, strerror(errno));
+        snprintf(err, errlen, "cannot open %s %s: %s", what, path, strerror(errno));
         return false;
     }
     struct stat st;
@@ -74,11 +80,11 @@ bool auth_key_load(const char *path, auth_key *out, char *err, size_t errlen)
     ssize_t n = fstat(fd, &st) == 0 ? read(fd, buf, sizeof buf) : -1;
     close(fd);
     if (n < 0) {
-        snprintf(err, errlen, "cannot read key file %s: %s", path, strerror(errno));
+        snprintf(err, errlen, "cannot read %s %s: %s", what, path, strerror(errno));
         return false;
     }
     if (st.st_mode & 077) {
-        snprintf(err, errlen, "key file %s may be read by others (mode %03o): chmod 600 it",
+        snprintf(err, errlen, "%s %s may be read by others (mode %03o): chmod 600 it", what,
                  path, (unsigned)(st.st_mode & 0777));
         return false;
     }
@@ -89,7 +95,7 @@ bool auth_key_load(const char *path, auth_key *out, char *err, size_t errlen)
         out->k[i] = (uint8_t)(hi << 4 | lo);
     }
     if (!ok)
-        snprintf(err, errlen, "key file %s does not hold 64 lowercase hex digits", path);
+        snprintf(err, errlen, "%s %s does not hold 64 lowercase hex digits", what, path);
     return ok;
 }
 

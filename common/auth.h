@@ -38,6 +38,10 @@ bool auth_key_create(const char *path, auth_key *out, char *err, size_t errlen);
 /* Reads the key in path (64 hex digits); refuses a file that others than
  * its owner may read. */
 bool auth_key_load(const char *path, auth_key *out, char *err, size_t errlen);
+/* The same for any secret of that form (a user's token file), named what
+ * in the messages. */
+bool auth_secret_load(const char *path, const char *what, auth_key *out, char *err,
+                      size_t errlen);
 
 /* The wall clock in ms: timestamps cross machines. */
 int64_t auth_now_ms(void);

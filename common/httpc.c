@@ -87,10 +87,14 @@ static size_t httpc_collect(char *p, size_t size, size_t n, void *ud)
     return len;
 }
 
+static bool httpc_json_call(const char *method, const char *url, json_t *body,
+                            const auth_key *key, const char *token, long timeout_ms,
+                            httpc_response *resp, char *err, size_t errlen);
+
 bool httpc_json(const char *method, const char *url, json_t *body, long timeout_ms,
                 httpc_response *resp, char *err, size_t errlen)
 {
-    return httpc_json_signed(method, url, body, NULL, timeout_ms, resp, err, errlen);
+    return httpc_json_call(method, url, body, NULL, NULL, timeout_ms, resp, err, errlen);
 }
 
 /* The request target of "http://host:port/path?q": "/path?q". */
@@ -123,6 +127,19 @@ static size_t httpc_answer_header(char *p, size_t size, size_t n, void *ud)
 bool httpc_json_signed(const char *method, const char *url, json_t *body, const auth_key *key,
                        long timeout_ms, httpc_response *resp, char *err, size_t errlen)
 {
+    return httpc_json_call(method, url, body, key, NULL, timeout_ms, resp, err, errlen);
+}
+
+bool httpc_json_bearer(const char *method, const char *url, json_t *body, const char *token,
+                       long timeout_ms, httpc_response *resp, char *err, size_t errlen)
+{
+    return httpc_json_call(method, url, body, NULL, token, timeout_ms, resp, err, errlen);
+}
+
+static bool httpc_json_call(const char *method, const char *url, json_t *body,
+                            const auth_key *key, const char *token, long timeout_ms,
+                            httpc_response *resp, char *err, size_t errlen)
+{
     memset(resp, 0, sizeof *resp);
     CURL *h = httpc_thread_handle();
     if (!h) {
@@ -150,6 +167,11 @@ bool httpc_json_signed(const char *method, const char *url, json_t *body, const 
         curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
     }
     hdrs = curl_slist_append(hdrs, "Expect:");
+    if (token) {
+        char line[256];
+        snprintf(line, sizeof line, "Authorization: Bearer %.128s", token);
+        hdrs = curl_slist_append(hdrs, line);
+    }
     char nonce[17] = "", answer_sig[AUTH_VALUE_MAX] = "";
     if (key) {
         char sum[SHA256_HEX_LEN + 1], value[AUTH_VALUE_MAX], line[AUTH_VALUE_MAX + 32];

@@ -7,7 +7,7 @@
  * master does not pay a TCP handshake each time. httpc_json buffers its
  * answer and is for control messages only (httpc_json_signed signs the
  * request with the cluster key and takes a 2xx answer only when it is
- * signed back); chunk bytes go through
+ * signed back, httpc_json_bearer carries a user's token); chunk bytes go through
  * httpc_put_fd (a file's range, streamed) and httpc_multi_run (the
  * client's many transfers at once), which never hold a chunk in memory.
  */
@@ -39,6 +39,10 @@ bool httpc_json(const char *method, const char *url, json_t *body, long timeout_
                 httpc_response *resp, char *err, size_t errlen);
 /* The same, signed with the cluster key (auth.h) when key is not NULL. */
 bool httpc_json_signed(const char *method, const char *url, json_t *body, const auth_key *key,
+                       long timeout_ms, httpc_response *resp, char *err, size_t errlen);
+/* The same with "Authorization: Bearer <token>" when token is not NULL (a
+ * user's call to a secure master: send it to the master only). */
+bool httpc_json_bearer(const char *method, const char *url, json_t *body, const char *token,
                        long timeout_ms, httpc_response *resp, char *err, size_t errlen);
 
 /* PUTs length bytes of fd from offset to url (read with pread, never held

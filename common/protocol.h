@@ -25,6 +25,10 @@
 #define PROTO_PATH_APPEND        "/append"           /* POST: begin appending to a file (extension) */
 #define PROTO_PATH_APPEND_DONE   "/appendDone"       /* POST: commit or abandon an append (extension) */
 #define PROTO_PATH_PLAN          "/plan"             /* GET ?id=&generation=&from=: more of a plan (extension) */
+#define PROTO_PATH_TOKENS        "/admin/tokens"     /* POST: a new user; GET: list; DELETE ?name=: revoke (extension) */
+#define PROTO_PATH_WHOAMI        "/whoami"           /* GET: who the bearer token says the caller is (extension) */
+#define PROTO_PATH_CHMOD         "/chmod"            /* POST {name, mode}: a file's mode bits (extension) */
+#define PROTO_PATH_CHOWN         "/chown"            /* POST {name, owner?, group?}: a file's owner and group (extension) */
 
 /* ---- chunkserver endpoints ---- */
 #define PROTO_PATH_UPLOAD_CHUNK  "/uploadChunk"      /* POST multipart, field "chunk" (the Go path) */
@@ -110,6 +114,20 @@
 #define PROTO_F_VERSION          "version"
 #define PROTO_F_CAPABILITY       "capability"     /* a chunk's capability (secure clusters) */
 #define PROTO_F_CAPABILITIES     "capabilities"   /* /get: one per chunk, as "checksums" */
+
+/* users and permissions (extension; secure clusters) */
+#define PROTO_F_MODE             "mode"           /* a file's permission bits, 0 to 0777 (an integer) */
+#define PROTO_F_OWNER            "owner"
+#define PROTO_F_GROUP            "group"
+#define PROTO_F_NAME             "name"           /* /admin/tokens, /chmod, /chown */
+#define PROTO_F_USER             "user"
+#define PROTO_F_USERS            "users"
+#define PROTO_F_SUPERUSER        "superuser"
+#define PROTO_F_SECURE           "secure"
+#define PROTO_F_BEARER           "token"          /* /admin/tokens: the new user's bearer token */
+#define PROTO_F_EXPIRES_IN_MS    "expiresInMs"
+#define PROTO_F_CREATED_MS       "createdMs"      /* wall clock */
+#define PROTO_F_EXPIRES_MS       "expiresMs"      /* wall clock; 0: never */
 
 /* ---- headers ---- */
 #define PROTO_CONTENT_JSON       "application/json"

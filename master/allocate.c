@@ -83,16 +83,17 @@ bool allocate_parse(json_t *req, allocate_req *out, char *err, size_t errlen)
     return true;
 }
 
-ns_status allocate_chunk(master *m, const allocate_req *r, const placement_server *servers,
-                       size_t nservers, const char *(*name_of)(void *ud, uint16_t index),
-                       void *ud, json_t *answer)
+ns_status allocate_chunk(master *m, const allocate_req *r, const ns_who *who,
+                         const placement_server *servers, size_t nservers,
+                         const char *(*name_of)(void *ud, uint16_t index), void *ud,
+                         json_t *answer)
 {
     uint16_t plan[PROTO_MAX_REPLICATION];
     unsigned nplan = placement_plan(&m->place, servers, nservers, 1, m->replication,
                                     m->chunk_size, plan);
     lease_allocation a;
     ns_status st = lease_allocate(m->ns, r->file, r->index, m->chunk_size, m->replication,
-                                      plan, nplan, registry_now_ms(), m->lease_ms, &a);
+                                  who, plan, nplan, registry_now_ms(), m->lease_ms, &a);
     if (st != NS_OK)
         return st;
     json_t *secondaries = json_array();

@@ -23,11 +23,12 @@ bool allocate_live_servers(master *m, const char *writer_host, placement_server 
 
 /* Checks the request's "file" and "chunk_index". */
 bool allocate_parse(json_t *req, allocate_req *out, char *err, size_t errlen);
-/* Places and allocates; on success the JSON fields of the answer (chunk
+/* Places and allocates for who (lease_allocate); on success the JSON fields of the answer (chunk
  * handle, primary, secondaries, lease, version) are added to answer, with
  * server names from name_of. Returns the namespace status. */
-ns_status allocate_chunk(master *m, const allocate_req *r, const placement_server *servers,
-                         size_t nservers, const char *(*name_of)(void *ud, uint16_t index),
-                         void *ud, json_t *answer);
+ns_status allocate_chunk(master *m, const allocate_req *r, const ns_who *who,
+                         const placement_server *servers, size_t nservers,
+                         const char *(*name_of)(void *ud, uint16_t index), void *ud,
+                         json_t *answer);
 
 #endif

@@ -1,7 +1,9 @@
 /*
  * api.c - the master's HTTP API: each request's body, its route (the
- * tables of api_client.c and api_chunkserver.c), and the checks and
- * answers the handlers share. Runs on the HTTP thread pool, many requests
+ * tables of api_client.c, api_chunkserver.c and api_admin.c), who sent it
+ * on a secure master (a signed chunkserver or a user's bearer token) and
+ * whether the route takes it from them, and the checks and answers the
+ * handlers share. Runs on the HTTP thread pool, many requests
  * at once. Owns only per-request buffers. Must never touch chunk bytes
  * (the master is not in the data path) and never call a chunkserver while
  * holding the namespace lock.
@@ -11,6 +13,7 @@
 
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +22,7 @@
 #include "httpd.h"
 #include "jsonf.h"
 #include "log.h"
+#include "perm.h"
 #include "protocol.h"
 
 typedef struct {
@@ -117,16 +121,56 @@ void master_api_drain_doomed(master *m)
 }
 
 
+/* ---- permissions ---- */
+
+enum MHD_Result master_api_refused(struct MHD_Connection *c, ns_status st, const ns_who *who,
+                                   const char *name, const char *what)
+{
+    if (st == NS_NOT_FOUND)
+        return httpd_reply_error(c, namespace_http_status(st), "no file named \"%.200s\"", name);
+    return httpd_reply_error(c, namespace_http_status(st), "%s may not %s \"%.200s\" (see its "
+                             "owner and mode in the file list)", who ? who->user : "nobody",
+                             what, name);
+}
+
+static void master_api_name_of(const ns_file *f, void *ud)
+{
+    snprintf(ud, PROTO_MAX_FILE_NAME + 1, "%s", f->name);
+}
+
+bool master_api_may(master *m, struct MHD_Connection *c, const ns_who *who, const char *fileid,
+                    const char *name, unsigned want, enum MHD_Result *ret)
+{
+    if (!who)
+        return true;
+    ns_status st = perm_check(m->ns, fileid, who, want);
+    if (st == NS_OK)
+        return true;
+    char named[PROTO_MAX_FILE_NAME + 1] = "";
+    if (!name && st == NS_FORBIDDEN)   /* say which file, not which identifier */
+        namespace_with_file(m->ns, fileid, master_api_name_of, named);
+    if (st == NS_NOT_FOUND && !name)
+        *ret = httpd_reply_error(c, namespace_http_status(st), "no file has identifier %s", fileid);
+    else
+        *ret = master_api_refused(c, st, who, name ? name : named[0] ? named : fileid,
+                                  want & PERM_OWN ? "change" : want & PERM_WRITE ? "write to"
+                                                                                  : "read");
+    return false;
+}
+
+
 /* ---- routing ---- */
 
-static enum MHD_Result master_api_with_json(master *m, struct MHD_Connection *c, master_req *r,
-                                            const master_api_route *rt)
+static enum MHD_Result master_api_call(master *m, struct MHD_Connection *c, master_req *r,
+                                       const master_api_route *rt, const ns_who *who)
 {
+    if (!rt->with_json)
+        return rt->plain(m, c, who);
     char err[256];
     json_t *req = jsonf_parse_object(r->body.data ? r->body.data : "", r->body.len, err, sizeof err);
     if (!req)
         return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "%s", err);
-    enum MHD_Result ret = rt->with_json(m, c, req);
+    enum MHD_Result ret = rt->with_json(m, c, who, req);
     json_decref(req);
     return ret;
 }
@@ -147,6 +191,34 @@ static const master_api_route *master_api_find(const master_api_route *t, size_t
         snprintf(allowed + l, allowedlen - l, "%s%s", l ? ", " : "", t[i].method);
     }
     return NULL;
+}
+
+/* A secure master's gate: who sent the request, and whether the route
+ * takes it from them. A signed request is a chunkserver's (checked before
+ * a byte of it is believed, and answered signed, so no impostor can give
+ * orders); anything else must carry a user's bearer token. */
+static enum MHD_Result master_api_secure(master *m, struct MHD_Connection *c, master_req *r,
+                                         const master_api_route *rt, const char *url,
+                                         const char *method)
+{
+    enum MHD_Result ret;
+    const char *sig = MHD_lookup_connection_value(c, MHD_HEADER_KIND, AUTH_HEADER);
+    bool server = rt->access == MASTER_SERVERS || (rt->access == MASTER_EITHER && sig);
+    if (server) {
+        if (!secure_check_server(&m->sec, c, method, url, r->body.data, r->body.len, &ret))
+            return ret;
+        httpd_sign_answers(&m->sec.key, sig);
+        ret = master_api_call(m, c, r, rt, NULL);
+        httpd_sign_answers(NULL, NULL);
+        return ret;
+    }
+    ns_who who;
+    if (!secure_who(&m->sec, m->ns, c, &who, &ret))
+        return ret;
+    if (rt->access == MASTER_SUPER && !who.super)
+        return httpd_reply_error(c, MHD_HTTP_FORBIDDEN, "%s %s is for superusers; %s is not one",
+                                 method, url, who.user);
+    return master_api_call(m, c, r, rt, &who);
 }
 
 enum MHD_Result master_api_handle(void *cls, struct MHD_Connection *c, const char *url,
@@ -176,25 +248,15 @@ enum MHD_Result master_api_handle(void *cls, struct MHD_Connection *c, const cha
     const master_api_route *rt =
         master_api_find(master_api_client_routes, master_api_client_nroutes, url, method, allowed,
                         sizeof allowed);
-    if (!rt) {
-        /* What only chunkservers say is signed with the cluster key on a
-         * secure master: checked before a byte of it is believed. */
+    if (!rt)
         rt = master_api_find(master_api_chunkserver_routes, master_api_chunkserver_nroutes, url,
                              method, allowed, sizeof allowed);
-        enum MHD_Result ret;
-        if (rt && !secure_check_server(&m->sec, c, method, url, r->body.data, r->body.len, &ret))
-            return ret;
-        /* ... and answered signed, so no impostor can give orders. */
-        if (rt && m->sec.on) {
-            httpd_sign_answers(&m->sec.key,
-                               MHD_lookup_connection_value(c, MHD_HEADER_KIND, AUTH_HEADER));
-            ret = rt->with_json ? master_api_with_json(m, c, r, rt) : rt->plain(m, c);
-            httpd_sign_answers(NULL, NULL);
-            return ret;
-        }
-    }
+    if (!rt)
+        rt = master_api_find(master_api_admin_routes, master_api_admin_nroutes, url, method,
+                             allowed, sizeof allowed);
     if (rt)
-        return rt->with_json ? master_api_with_json(m, c, r, rt) : rt->plain(m, c);
+        return m->sec.on ? master_api_secure(m, c, r, rt, url, method)
+                         : master_api_call(m, c, r, rt, NULL);
     if (allowed[0])
         return httpd_reply_not_allowed(c, method, url, allowed);
     return httpd_reply_error(c, MHD_HTTP_NOT_FOUND, "no such endpoint: %s %.200s", method, url);

@@ -4,7 +4,9 @@
  * the outbox), full chunk reports, stored chunks (/uploadSuccessful), bad
  * copies (/badChunk, from scrubbers and readers), servers clients cannot
  * reach (/unreachable). On a secure master api.c has checked each one's
- * signature before it gets here, and signs the answer. Every message that
+ * signature before it gets here, and signs the answer; /badChunk and
+ * /unreachable also come from users (who set), who may only ask for a
+ * replica to be checked, never condemn one. Every message that
  * names a chunkserver is checked against the registry and the cluster id
  * first. Must never delete on a report's word more than --gc-max-fraction
  * of a server's chunks, nor call a chunkserver.
@@ -39,8 +41,10 @@ static bool master_api_rack_ok(const char *s)
     return true;
 }
 
-static enum MHD_Result master_api_register(master *m, struct MHD_Connection *c, json_t *req)
+static enum MHD_Result master_api_register(master *m, struct MHD_Connection *c, const ns_who *who,
+                                           json_t *req)
 {
+    (void)who;
     char err[256], peer[128] = "", addr[PROTO_MAX_SERVER_ADDR];
     const char *url;
     if (!jsonf_string(req, PROTO_F_URL, &url, err, sizeof err))
@@ -161,8 +165,10 @@ static bool master_api_may_delete(master *m, const char *addr, size_t reported, 
 }
 
 /* One entry of a full report: [id, size, version, sha256, age_ms]. */
-static enum MHD_Result master_api_chunk_report(master *m, struct MHD_Connection *c, json_t *req)
+static enum MHD_Result master_api_chunk_report(master *m, struct MHD_Connection *c, const ns_who *who,
+                                               json_t *req)
 {
+    (void)who;
     char addr[PROTO_MAX_SERVER_ADDR];
     enum MHD_Result ret;
     int idx = master_api_known_server(m, c, req, PROTO_F_URL, MHD_HTTP_SERVICE_UNAVAILABLE, addr,
@@ -232,7 +238,8 @@ static enum MHD_Result master_api_chunk_report(master *m, struct MHD_Connection 
  * it (a client alone cannot condemn a replica); from the holder itself,
  * after its own check, the replica is dropped and deleted, and repair
  * makes a new copy from a good one. */
-static enum MHD_Result master_api_bad_chunk(master *m, struct MHD_Connection *c, json_t *req)
+static enum MHD_Result master_api_bad_chunk(master *m, struct MHD_Connection *c,
+                                           const ns_who *who, json_t *req)
 {
     char err[256], addr[PROTO_MAX_SERVER_ADDR], fileid[FILEID_LEN + 1];
     const char *id;
@@ -244,6 +251,10 @@ static enum MHD_Result master_api_bad_chunk(master *m, struct MHD_Connection *c,
         return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "%s", err);
     if (!chunkid_parse(id, fileid, &index))
         return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "invalid chunk identifier \"%.80s\"", id);
+    if (who && (corrupt || lost))   /* a user may only ask for a check */
+        return httpd_reply_error(c, MHD_HTTP_FORBIDDEN, "only the chunkserver that holds a "
+                                 "replica may condemn it; %s may report a bad read without "
+                                 "\"corrupt\" or \"lost\"", who->user);
     enum MHD_Result ret;
     int idx = master_api_known_server(m, c, req, PROTO_F_CHUNKSERVER, MHD_HTTP_NOT_FOUND, addr,
                                       &ret);
@@ -275,8 +286,10 @@ static enum MHD_Result master_api_bad_chunk(master *m, struct MHD_Connection *c,
 /* A client could not connect to a chunkserver that reaches the master.
  * Enough such reports shun it for a while (registry.h says how, and why
  * no client can shun a whole cluster). */
-static enum MHD_Result master_api_unreachable(master *m, struct MHD_Connection *c, json_t *req)
+static enum MHD_Result master_api_unreachable(master *m, struct MHD_Connection *c, const ns_who *who,
+                                              json_t *req)
 {
+    (void)who;
     char addr[PROTO_MAX_SERVER_ADDR], peer[128] = "";
     enum MHD_Result ret;
     int idx = master_api_known_server(m, c, req, PROTO_F_CHUNKSERVER, MHD_HTTP_NOT_FOUND, addr,
@@ -297,8 +310,10 @@ static enum MHD_Result master_api_unreachable(master *m, struct MHD_Connection *
 
 /* ---- POST /uploadSuccessful ---- */
 
-static enum MHD_Result master_api_upload_ok(master *m, struct MHD_Connection *c, json_t *req)
+static enum MHD_Result master_api_upload_ok(master *m, struct MHD_Connection *c, const ns_who *who,
+                                            json_t *req)
 {
+    (void)who;
     char err[256], addr[PROTO_MAX_SERVER_ADDR], fileid[FILEID_LEN + 1];
     const char *id, *sha = NULL;
     long long size = -1, generation = 0;
@@ -354,11 +369,11 @@ static enum MHD_Result master_api_upload_ok(master *m, struct MHD_Connection *c,
 }
 
 const master_api_route master_api_chunkserver_routes[] = {
-    { PROTO_PATH_REGISTER, "POST", master_api_register, NULL },
-    { PROTO_PATH_CHUNK_REPORT, "POST", master_api_chunk_report, NULL },
-    { PROTO_PATH_UPLOAD_OK, "POST", master_api_upload_ok, NULL },
-    { PROTO_PATH_BAD_CHUNK, "POST", master_api_bad_chunk, NULL },
-    { PROTO_PATH_UNREACHABLE, "POST", master_api_unreachable, NULL },
+    { PROTO_PATH_REGISTER, "POST", MASTER_SERVERS, master_api_register, NULL },
+    { PROTO_PATH_CHUNK_REPORT, "POST", MASTER_SERVERS, master_api_chunk_report, NULL },
+    { PROTO_PATH_UPLOAD_OK, "POST", MASTER_SERVERS, master_api_upload_ok, NULL },
+    { PROTO_PATH_BAD_CHUNK, "POST", MASTER_EITHER, master_api_bad_chunk, NULL },
+    { PROTO_PATH_UNREACHABLE, "POST", MASTER_EITHER, master_api_unreachable, NULL },
 };
 const size_t master_api_chunkserver_nroutes =
     sizeof master_api_chunkserver_routes / sizeof *master_api_chunkserver_routes;

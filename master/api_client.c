@@ -22,6 +22,7 @@
 #include "jsonf.h"
 #include "lease.h"
 #include "log.h"
+#include "perm.h"
 #include "protocol.h"
 
 /* ---- plans: POST /upload, GET /plan ---- */
@@ -92,13 +93,14 @@ static json_t *master_api_placements(master *m, const char *fileid, uint64_t fro
     return chunks;
 }
 
-static enum MHD_Result master_api_plan(master *m, struct MHD_Connection *c, const char *name,
-                                       uint64_t size, uint64_t nchunks, bool overwrite,
-                                       unsigned replication, const placement_server *live,
-                                       size_t nlive);
+static enum MHD_Result master_api_plan(master *m, struct MHD_Connection *c, const ns_who *who,
+                                       const char *name, uint64_t size, uint64_t nchunks,
+                                       bool overwrite, unsigned replication,
+                                       const placement_server *live, size_t nlive);
 
 
-static enum MHD_Result master_api_upload(master *m, struct MHD_Connection *c, json_t *req)
+static enum MHD_Result master_api_upload(master *m, struct MHD_Connection *c, const ns_who *who,
+                                         json_t *req)
 {
     char err[256];
     const char *name;
@@ -124,7 +126,7 @@ static enum MHD_Result master_api_upload(master *m, struct MHD_Connection *c, js
     size_t nlive;
     if (!master_api_live(m, c, &live, &nlive))
         return httpd_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
-    enum MHD_Result ret = master_api_plan(m, c, name, (uint64_t)size, nchunks, overwrite,
+    enum MHD_Result ret = master_api_plan(m, c, who, name, (uint64_t)size, nchunks, overwrite,
                                           (unsigned)replication, live, nlive);
     free(live);
     return ret;
@@ -136,10 +138,10 @@ static void master_api_is_complete(const ns_file *f, void *ud)
 }
 
 /* The rest of /upload, once the live chunkservers are known. */
-static enum MHD_Result master_api_plan(master *m, struct MHD_Connection *c, const char *name,
-                                       uint64_t size, uint64_t nchunks, bool overwrite,
-                                       unsigned replication, const placement_server *live,
-                                       size_t nlive)
+static enum MHD_Result master_api_plan(master *m, struct MHD_Connection *c, const ns_who *who,
+                                       const char *name, uint64_t size, uint64_t nchunks,
+                                       bool overwrite, unsigned replication,
+                                       const placement_server *live, size_t nlive)
 {
     enum MHD_Result ret;
     if (nchunks > 0 && !master_api_may_place(m, c, &ret))
@@ -155,9 +157,9 @@ static enum MHD_Result master_api_plan(master *m, struct MHD_Connection *c, cons
      * An overwrite writes beside the old file, which readers keep until
      * the new one is whole. */
     ns_status st = overwrite ? namespace_overwrite(m->ns, name, size, m->chunk_size, replication,
-                                                   &generation, fileid)
+                                                   who, &generation, fileid)
                              : namespace_create(m->ns, name, size, m->chunk_size, replication,
-                                                &generation);
+                                                who, &generation);
     master_api_drain_doomed(m);
     if (!master_durable(m))
         return master_api_not_durable(m, c);
@@ -170,6 +172,8 @@ static enum MHD_Result master_api_plan(master *m, struct MHD_Connection *c, cons
                                  complete ? "" : ", incomplete: an upload that did not finish, "
                                  "removed once nothing has written to it for --upload-expiry-ms");
     }
+    if (st == NS_FORBIDDEN)
+        return master_api_refused(c, st, who, name, "overwrite");
     if (st == NS_BAD_SIZE)
         return httpd_reply_error(c, namespace_http_status(st), "file \"%.200s\" of %llu bytes is "
                                  "past the limits (%u chunks, a name of %d bytes)", name,
@@ -239,7 +243,8 @@ static bool master_api_query_uint(struct MHD_Connection *c, const char *key, uin
 /* More of a plan than one answer holds: the placement of the next page of
  * a file's chunk slots (an upload's, or an append's new ones), placed now
  * among the servers live now. */
-static enum MHD_Result master_api_plan_page(master *m, struct MHD_Connection *c)
+static enum MHD_Result master_api_plan_page(master *m, struct MHD_Connection *c,
+                                            const ns_who *who)
 {
     const char *id = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, PROTO_QUERY_ID);
     enum MHD_Result ret;
@@ -250,7 +255,8 @@ static enum MHD_Result master_api_plan_page(master *m, struct MHD_Connection *c)
     if (!master_api_query_uint(c, PROTO_QUERY_GENERATION, INT64_MAX, true, &gen, &ret) ||
         !master_api_query_uint(c, PROTO_QUERY_FROM, PROTO_MAX_CHUNKS, true, &from, &ret))
         return ret;
-    if (!master_api_may_place(m, c, &ret))
+    if (!master_api_may_place(m, c, &ret) ||
+        !master_api_may(m, c, who, id, NULL, PERM_WRITE, &ret))
         return ret;
     master_plan_facts p = { 0 };
     if (namespace_with_file(m->ns, id, master_api_plan_facts, &p) == NS_NOT_FOUND)
@@ -294,7 +300,8 @@ static const char *master_api_addr_of(void *ud, uint16_t index)
     return registry_addr(((master *)ud)->reg, index);
 }
 
-static enum MHD_Result master_api_allocate(master *m, struct MHD_Connection *c, json_t *req)
+static enum MHD_Result master_api_allocate(master *m, struct MHD_Connection *c, const ns_who *who,
+                                           json_t *req)
 {
     char err[256];
     allocate_req r;
@@ -308,7 +315,7 @@ static enum MHD_Result master_api_allocate(master *m, struct MHD_Connection *c, 
     if (!master_api_live(m, c, &ps, &nlive))
         return httpd_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
     json_t *ans = json_object();
-    ns_status st = allocate_chunk(m, &r, ps, nlive, master_api_addr_of, m, ans);
+    ns_status st = allocate_chunk(m, &r, who, ps, nlive, master_api_addr_of, m, ans);
     free(ps);
     if (!master_durable(m)) {
         json_decref(ans);
@@ -329,6 +336,8 @@ static enum MHD_Result master_api_allocate(master *m, struct MHD_Connection *c, 
     case NS_NO_SERVERS:
         return httpd_reply_error(c, namespace_http_status(st),
                                  "no live chunkserver with room for a new chunk");
+    case NS_FORBIDDEN:
+        return master_api_refused(c, st, who, r.file, "write to");
     default:
         return httpd_reply_error(c, namespace_http_status(st), "cannot allocate");
     }
@@ -373,7 +382,21 @@ static enum MHD_Result master_api_append_refused(master *m, struct MHD_Connectio
     }
 }
 
-static enum MHD_Result master_api_append(master *m, struct MHD_Connection *c, json_t *req)
+/* The identifier of a request's file name, and whether who may do want
+ * to that file; false with the refusal queued in *ret. */
+static bool master_api_may_name(master *m, struct MHD_Connection *c, const ns_who *who,
+                                const char *name, unsigned want, enum MHD_Result *ret)
+{
+    char fileid[FILEID_LEN + 1];
+    if (!fileid_of_name(name, fileid)) {
+        *ret = httpd_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot hash the name");
+        return false;
+    }
+    return master_api_may(m, c, who, fileid, name, want, ret);
+}
+
+static enum MHD_Result master_api_append(master *m, struct MHD_Connection *c, const ns_who *who,
+                                         json_t *req)
 {
     char err[256];
     const char *name;
@@ -381,6 +404,9 @@ static enum MHD_Result master_api_append(master *m, struct MHD_Connection *c, js
     if (!jsonf_string(req, PROTO_F_FILE_NAME, &name, err, sizeof err) ||
         !jsonf_int(req, PROTO_F_SIZE, 1, INT64_MAX, &bytes, err, sizeof err))
         return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "%s", err);
+    enum MHD_Result ret;
+    if (who && !master_api_may_name(m, c, who, name, PERM_WRITE, &ret))
+        return ret;
     uint32_t nnew;
     uint16_t holders[PROTO_MAX_REPLICATION], fill_live[PROTO_MAX_REPLICATION];
     unsigned nholders, nfill = 0, replication = 1;
@@ -388,7 +414,6 @@ static enum MHD_Result master_api_append(master *m, struct MHD_Connection *c, js
                                           &replication);
     if (st != NS_OK)
         return master_api_append_refused(m, c, st, name);
-    enum MHD_Result ret;
     if (nnew > 0 && !master_api_may_place(m, c, &ret))
         return ret;
     int64_t now = registry_now_ms();
@@ -450,7 +475,8 @@ static enum MHD_Result master_api_append(master *m, struct MHD_Connection *c, js
                   PROTO_F_NEW_CHUNKS, (json_int_t)ap.nnew));
 }
 
-static enum MHD_Result master_api_append_done(master *m, struct MHD_Connection *c, json_t *req)
+static enum MHD_Result master_api_append_done(master *m, struct MHD_Connection *c,
+                                              const ns_who *who, json_t *req)
 {
     char err[256];
     const char *name;
@@ -460,6 +486,9 @@ static enum MHD_Result master_api_append_done(master *m, struct MHD_Connection *
         !jsonf_int(req, PROTO_F_TOKEN, 1, INT64_MAX, &token, err, sizeof err) ||
         !jsonf_bool_opt(req, PROTO_F_ABORT, false, &abort, err, sizeof err))
         return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "%s", err);
+    enum MHD_Result ret;
+    if (who && !master_api_may_name(m, c, who, name, PERM_WRITE, &ret))
+        return ret;
     ns_status st = append_end(m->ns, name, (uint64_t)token, abort, registry_now_ms());
     if (!master_durable(m))
         return master_api_not_durable(m, c);
@@ -595,7 +624,7 @@ static void master_api_describe(const ns_file *f, void *ud)
         json_object_set_new(g->out, PROTO_F_FROM, json_integer((json_int_t)g->from));
 }
 
-static enum MHD_Result master_api_get(master *m, struct MHD_Connection *c)
+static enum MHD_Result master_api_get(master *m, struct MHD_Connection *c, const ns_who *who)
 {
     const char *id = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, PROTO_QUERY_ID);
     if (!id)
@@ -610,6 +639,8 @@ static enum MHD_Result master_api_get(master *m, struct MHD_Connection *c)
                          .safe = safemode_on(&m->safe, registry_now_ms()),
                          .turn = atomic_fetch_add_explicit(&m->read_turn, 1, memory_order_relaxed) };
     enum MHD_Result ret;
+    if (!master_api_may(m, c, who, id, NULL, PERM_READ, &ret))
+        return ret;
     bool paged = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, PROTO_QUERY_COUNT) != NULL;
     if (!master_api_query_uint(c, PROTO_QUERY_FROM, PROTO_MAX_CHUNKS, false, &g.from, &ret) ||
         (paged && !master_api_query_uint(c, PROTO_QUERY_COUNT, PROTO_PAGE_CHUNKS, true, &g.count,
@@ -646,7 +677,7 @@ static void master_api_list_one(const ns_file *f, void *ud)
     master_list_ctx *l = ud;
     ns_health h;
     namespace_health(f, master_api_is_live, l, &h);
-    json_array_append_new(l->files, json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:b,s:i,s:I,s:I,s:I}",
+    json_t *e = json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:b,s:i,s:I,s:I,s:I}",
                                               PROTO_F_FILE_NAME, f->name, PROTO_F_IDENTIFIER,
                                               f->fileid, PROTO_F_FILE_SIZE, (json_int_t)f->size,
                                               PROTO_F_CHUNK_SIZE, (json_int_t)f->chunk_size,
@@ -656,7 +687,15 @@ static void master_api_list_one(const ns_file *f, void *ud)
                                               PROTO_F_REPLICATION, (int)f->replication,
                                               PROTO_F_UNDER_REPLICATED, (json_int_t)h.under,
                                               PROTO_F_UNAVAILABLE, (json_int_t)h.unavailable,
-                                              PROTO_F_CORRUPT_CHUNKS, (json_int_t)h.corrupt));
+                                              PROTO_F_CORRUPT_CHUNKS, (json_int_t)h.corrupt);
+    if (e) {
+        json_object_set_new(e, PROTO_F_MODE, json_integer(f->mode));
+        if (f->owner)
+            json_object_set_new(e, PROTO_F_OWNER, json_string(f->owner));
+        if (f->group)
+            json_object_set_new(e, PROTO_F_GROUP, json_string(f->group));
+    }
+    json_array_append_new(l->files, e);
 }
 
 static int master_api_by_name(const void *a, const void *b)
@@ -666,8 +705,9 @@ static int master_api_by_name(const void *a, const void *b)
                   json_string_value(json_object_get(y, PROTO_F_FILE_NAME)));
 }
 
-static enum MHD_Result master_api_list(master *m, struct MHD_Connection *c)
+static enum MHD_Result master_api_list(master *m, struct MHD_Connection *c, const ns_who *who)
 {
+    (void)who;   /* the flat root lists for every user */
     json_t *files = json_array();
     master_list_ctx l = { .m = m, .now = registry_now_ms(), .files = files };
     namespace_each(m->ns, master_api_list_one, &l);
@@ -687,13 +727,15 @@ static enum MHD_Result master_api_list(master *m, struct MHD_Connection *c)
     return httpd_reply_json(c, MHD_HTTP_OK, json_pack("{s:o}", PROTO_F_FILES, files));
 }
 
-static enum MHD_Result master_api_delete(master *m, struct MHD_Connection *c)
+static enum MHD_Result master_api_delete(master *m, struct MHD_Connection *c, const ns_who *who)
 {
     const char *name = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, PROTO_QUERY_NAME);
     if (!name || !name[0])
         return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "missing query parameter \"name\"");
     ns_doomed doomed;
-    ns_status st = namespace_remove(m->ns, name, &doomed);
+    ns_status st = namespace_remove(m->ns, name, who, &doomed);
+    if (st == NS_FORBIDDEN)
+        return master_api_refused(c, st, who, name, "delete");
     if (st != NS_OK)
         return httpd_reply_error(c, namespace_http_status(st), st == NS_NOT_FOUND
                                  ? "no file named \"%.200s\"" : "cannot delete \"%.200s\"", name);
@@ -710,8 +752,10 @@ static enum MHD_Result master_api_delete(master *m, struct MHD_Connection *c)
 
 /* ---- GET /chunkservers ---- */
 
-static enum MHD_Result master_api_chunkservers(master *m, struct MHD_Connection *c)
+static enum MHD_Result master_api_chunkservers(master *m, struct MHD_Connection *c,
+                                               const ns_who *who)
 {
+    (void)who;
     int64_t now = registry_now_ms();
     json_t *list = json_array();
     size_t n = registry_count(m->reg);
@@ -734,15 +778,15 @@ static enum MHD_Result master_api_chunkservers(master *m, struct MHD_Connection 
 }
 
 const master_api_route master_api_client_routes[] = {
-    { PROTO_PATH_UPLOAD, "POST", master_api_upload, NULL },
-    { PROTO_PATH_PLAN, "GET", NULL, master_api_plan_page },
-    { PROTO_PATH_ALLOCATE, "POST", master_api_allocate, NULL },
-    { PROTO_PATH_APPEND, "POST", master_api_append, NULL },
-    { PROTO_PATH_APPEND_DONE, "POST", master_api_append_done, NULL },
-    { PROTO_PATH_GET, "GET", NULL, master_api_get },
-    { PROTO_PATH_FILES, "GET", NULL, master_api_list },
-    { PROTO_PATH_FILES, "DELETE", NULL, master_api_delete },
-    { PROTO_PATH_CHUNKSERVERS, "GET", NULL, master_api_chunkservers },
+    { PROTO_PATH_UPLOAD, "POST", MASTER_USERS, master_api_upload, NULL },
+    { PROTO_PATH_PLAN, "GET", MASTER_USERS, NULL, master_api_plan_page },
+    { PROTO_PATH_ALLOCATE, "POST", MASTER_USERS, master_api_allocate, NULL },
+    { PROTO_PATH_APPEND, "POST", MASTER_USERS, master_api_append, NULL },
+    { PROTO_PATH_APPEND_DONE, "POST", MASTER_USERS, master_api_append_done, NULL },
+    { PROTO_PATH_GET, "GET", MASTER_USERS, NULL, master_api_get },
+    { PROTO_PATH_FILES, "GET", MASTER_USERS, NULL, master_api_list },
+    { PROTO_PATH_FILES, "DELETE", MASTER_USERS, NULL, master_api_delete },
+    { PROTO_PATH_CHUNKSERVERS, "GET", MASTER_USERS, NULL, master_api_chunkservers },
 };
 const size_t master_api_client_nroutes =
     sizeof master_api_client_routes / sizeof *master_api_client_routes;

@@ -15,14 +15,27 @@
 /* How long a client or chunkserver told "not now" (503) waits. */
 #define MASTER_RETRY_MS 1000
 
-/* One endpoint: a path, a method (GET answers HEAD too), and its handler:
- * with_json for a request whose body is a JSON object (parsed and freed by
- * the dispatcher), plain for one without a body. */
+/* Who may send a route's requests to a secure master (an open master
+ * takes anything from anyone). */
+typedef enum {
+    MASTER_USERS,     /* a user with a bearer token */
+    MASTER_SUPER,     /* a superuser */
+    MASTER_SERVERS,   /* a chunkserver, signed with the cluster key */
+    MASTER_EITHER,    /* either: the handler tells them apart by who */
+} master_access;
+
+/* One endpoint: a path, a method (GET answers HEAD too), who may call it,
+ * and its handler: with_json for a request whose body is a JSON object
+ * (parsed and freed by the dispatcher), plain for one without a body.
+ * who is the user a secure master's request comes from (NULL from a
+ * chunkserver, or on an open master: nobody to check). */
 typedef struct {
     const char *path;
     const char *method;
-    enum MHD_Result (*with_json)(master *m, struct MHD_Connection *c, json_t *req);
-    enum MHD_Result (*plain)(master *m, struct MHD_Connection *c);
+    master_access access;
+    enum MHD_Result (*with_json)(master *m, struct MHD_Connection *c, const ns_who *who,
+                                 json_t *req);
+    enum MHD_Result (*plain)(master *m, struct MHD_Connection *c, const ns_who *who);
 } master_api_route;
 
 /* What clients ask (api_client.c): files, plans, allocations, appends. */
@@ -33,6 +46,18 @@ extern const size_t master_api_client_nroutes;
  * unreachable servers. */
 extern const master_api_route master_api_chunkserver_routes[];
 extern const size_t master_api_chunkserver_nroutes;
+/* Users and permissions (api_admin.c): tokens, whoami, chmod and chown. */
+extern const master_api_route master_api_admin_routes[];
+extern const size_t master_api_admin_nroutes;
+
+/* The answer to a request the namespace refused with NS_FORBIDDEN or
+ * NS_NOT_FOUND over a permission check (perm.h), naming what and why. */
+enum MHD_Result master_api_refused(struct MHD_Connection *c, ns_status st, const ns_who *who,
+                                   const char *name, const char *what);
+/* Checks who may do want (perm.h) to the file readers see under fileid;
+ * false with a 403 (or 404) queued in *ret. */
+bool master_api_may(master *m, struct MHD_Connection *c, const ns_who *who, const char *fileid,
+                    const char *name, unsigned want, enum MHD_Result *ret);
 
 /* The 503 of a request whose change could not be made durable. */
 enum MHD_Result master_api_not_durable(master *m, struct MHD_Connection *c);

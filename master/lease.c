@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "namespace_impl.h"
+#include "perm.h"
 
 ns_lease *lease_of(ns_file *f, uint32_t index, bool create)
 {
@@ -71,14 +72,15 @@ static void lease_grant(ns_table *ns, ns_file *f, uint32_t index, const uint16_t
 }
 
 ns_status lease_allocate(ns_table *ns, const char *name, uint32_t index, uint64_t chunk_size,
-                         unsigned replication, const uint16_t *plan, unsigned nplan,
-                         int64_t now_ms, int64_t lease_ms, lease_allocation *out)
+                         unsigned replication, const ns_who *who, const uint16_t *plan,
+                         unsigned nplan, int64_t now_ms, int64_t lease_ms,
+                         lease_allocation *out)
 {
     char fileid[FILEID_LEN + 1];
     if (!fileid_of_name(name, fileid))
         return NS_NO_MEMORY;
     uint64_t gen;
-    ns_status st = namespace_create(ns, name, 0, chunk_size, replication, &gen);
+    ns_status st = namespace_create(ns, name, 0, chunk_size, replication, who, &gen);
     if (st != NS_OK && st != NS_EXISTS)
         return st;
     pthread_rwlock_wrlock(&ns->lock);
@@ -86,6 +88,10 @@ ns_status lease_allocate(ns_table *ns, const char *name, uint32_t index, uint64_
     st = NS_OK;
     if (!f) {
         st = NS_NOT_FOUND;   /* deleted between the create and here */
+        goto out;
+    }
+    if (!perm_may(f, who, PERM_WRITE)) {
+        st = NS_FORBIDDEN;
         goto out;
     }
     if (index > f->ncommitted) {

@@ -21,10 +21,12 @@ typedef struct {
  * (idempotent); index == the chunk count adds a chunk placed on
  * plan[0..nplan-1]; a larger index is NS_BAD_INDEX. A chunk without a
  * lease in force gets one for lease_ms on its replicas, the first as
- * primary, and a new version. */
+ * primary, and a new version. A file it creates is who's; one that is
+ * there wants who to have write permission on it (NS_FORBIDDEN). */
 ns_status lease_allocate(ns_table *ns, const char *name, uint32_t index, uint64_t chunk_size,
-                         unsigned replication, const uint16_t *plan, unsigned nplan,
-                         int64_t now_ms, int64_t lease_ms, lease_allocation *out);
+                         unsigned replication, const ns_who *who, const uint16_t *plan,
+                         unsigned nplan, int64_t now_ms, int64_t lease_ms,
+                         lease_allocation *out);
 /* A chunkserver says it is still writing chunk index of fileid: the file
  * counts as touched now (a slow upload is not an abandoned one), and its
  * append lease, and the chunk's lease if server is its primary, run

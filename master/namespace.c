@@ -5,7 +5,9 @@
  * identifier), a queue of what swaps left on the chunkservers; the changes
  * of files and chunks, the records (record.h) that journal them, and
  * their replay. Leases and allocation live in lease.c, appends in
- * append.c; the three share namespace_impl.h.
+ * append.c, owners and modes in perm.c (a file is born its creator's, and
+ * creates, overwrites and removals ask perm_may under the same lock),
+ * users in users.c; they share namespace_impl.h.
  * One read-write lock guards all of it: lookups (the common case) run in
  * parallel; creates, reports and removals are short and exclusive. Must
  * never do I/O or call out while holding the lock (journal_append only
@@ -16,6 +18,7 @@
 #include "append.h"
 #include "lease.h"
 #include "monotime.h"
+#include "perm.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +33,7 @@ unsigned namespace_http_status(ns_status st)
         [NS_BAD_INDEX] = 400,   [NS_BAD_SIZE] = 400,    [NS_DUPLICATE] = 409,
         [NS_STALE] = 410,       [NS_NO_MEMORY] = 500,   [NS_NO_SERVERS] = 503,
         [NS_BAD_SUM] = 400,     [NS_BUSY] = 409,        [NS_INCOMPLETE] = 409,
-        [NS_BAD_TOKEN] = 410,
+        [NS_BAD_TOKEN] = 410,   [NS_FORBIDDEN] = 403,
     };
     return (unsigned)st < sizeof http / sizeof *http ? http[st] : 500;
 }
@@ -153,6 +156,8 @@ ns_table *namespace_new(void)
 }
 static void namespace_file_free(ns_file *f)
 {
+    free(f->owner);
+    free(f->group);
     free(f->append);
     free(f->leases);
     free(f->name);
@@ -189,6 +194,7 @@ void namespace_clear(ns_table *ns)
     ns->count = 0;
     ns->counter = 0;
     ns->cluster[0] = '\0';
+    users_clear(ns);
     pthread_rwlock_unlock(&ns->lock);
 }
 
@@ -419,6 +425,7 @@ static ns_file *namespace_file_new(const char *name, uint64_t gen, uint64_t size
     f->generation = gen;
     f->size = size;
     f->chunk_size = chunk_size;
+    f->mode = NS_MODE_DEFAULT;
     f->touched_ms = monotime_ms();
     f->replication = (uint8_t)(replication < 1 ? 1 : replication < PROTO_MAX_REPLICATION ? replication
                                                                                    : PROTO_MAX_REPLICATION);
@@ -431,6 +438,21 @@ static ns_file *namespace_file_new(const char *name, uint64_t gen, uint64_t size
     for (uint32_t i = 0; i < f->nchunks; i++)
         f->chunks[i].version = gen;
     return f;
+}
+
+bool namespace_file_own(ns_file *f, const char *owner, const char *group)
+{
+    char *o = owner ? strdup(owner) : NULL, *g = group ? strdup(group) : NULL;
+    if ((owner && !o) || (group && !g)) {
+        free(o);
+        free(g);
+        return false;
+    }
+    free(f->owner);
+    free(f->group);
+    f->owner = o;
+    f->group = g;
+    return true;
 }
 
 /* Puts f where slot points (empty); the write lock is held. */
@@ -456,7 +478,14 @@ static bool namespace_create_record(const ns_file *f, record *r)
     r->over = f->replaces;
     if (f->own_id)
         memcpy(r->fileid, f->fileid, sizeof r->fileid);
-    return (r->name = strdup(f->name)) != NULL;
+    r->has_mode = f->mode != NS_MODE_DEFAULT;
+    r->mode = f->mode;
+    if (!(r->name = strdup(f->name)) || (f->owner && !(r->owner = strdup(f->owner))) ||
+        (f->group && !(r->group = strdup(f->group)))) {
+        record_clear(r);
+        return false;
+    }
+    return true;
 }
 
 static void namespace_log_create(ns_table *ns, const ns_file *f)
@@ -469,19 +498,23 @@ static void namespace_log_create(ns_table *ns, const ns_file *f)
 /* The new file a create or an overwrite asks for, not in the table yet:
  * NS_BAD_SIZE past the limits, NS_NO_MEMORY when it cannot be made. */
 static ns_status namespace_file_asked(const char *name, uint64_t size, uint64_t chunk_size,
-                                      unsigned replication, ns_file **f)
+                                      unsigned replication, const ns_who *who, ns_file **f)
 {
     if (!namespace_size_ok(size, chunk_size) || strlen(name) > PROTO_MAX_FILE_NAME)
         return NS_BAD_SIZE;
     *f = namespace_file_new(name, 0, size, chunk_size, replication);
+    if (*f && who && !namespace_file_own(*f, who->user, who->group)) {
+        namespace_file_free(*f);
+        *f = NULL;
+    }
     return *f ? NS_OK : NS_NO_MEMORY;
 }
 
 ns_status namespace_create(ns_table *ns, const char *name, uint64_t size, uint64_t chunk_size,
-                           unsigned replication, uint64_t *generation)
+                           unsigned replication, const ns_who *who, uint64_t *generation)
 {
     ns_file *f;
-    ns_status st = namespace_file_asked(name, size, chunk_size, replication, &f);
+    ns_status st = namespace_file_asked(name, size, chunk_size, replication, who, &f);
     if (st != NS_OK)
         return st;
     pthread_rwlock_wrlock(&ns->lock);
@@ -612,15 +645,23 @@ static void namespace_maybe_swap(ns_table *ns, ns_file *r)
 }
 
 ns_status namespace_overwrite(ns_table *ns, const char *name, uint64_t size, uint64_t chunk_size,
-                              unsigned replication, uint64_t *generation,
+                              unsigned replication, const ns_who *who, uint64_t *generation,
                               char dataid[FILEID_LEN + 1])
 {
     ns_file *f;
-    ns_status st = namespace_file_asked(name, size, chunk_size, replication, &f);
+    ns_status st = namespace_file_asked(name, size, chunk_size, replication, who, &f);
     if (st != NS_OK)
         return st;
     pthread_rwlock_wrlock(&ns->lock);
     ns_file *old = namespace_named(ns, f->fileid);
+    if (old && (!perm_may(old, who, PERM_WRITE) ||
+                !namespace_file_own(f, old->owner, old->group))) {
+        pthread_rwlock_unlock(&ns->lock);
+        namespace_file_free(f);
+        return perm_may(old, who, PERM_WRITE) ? NS_NO_MEMORY : NS_FORBIDDEN;
+    }
+    if (old)
+        f->mode = old->mode;   /* a file keeps its owner and mode when overwritten */
     uint64_t gen = ns->counter + 1;
     bool beside = old && namespace_file_complete(old);
     f->own_id = beside;
@@ -658,7 +699,8 @@ ns_status namespace_overwrite(ns_table *ns, const char *name, uint64_t size, uin
     return NS_OK;
 }
 
-ns_status namespace_remove(ns_table *ns, const char *name, ns_doomed *doomed)
+ns_status namespace_remove(ns_table *ns, const char *name, const ns_who *who,
+                           ns_doomed *doomed)
 {
     memset(doomed, 0, sizeof *doomed);
     char nameid[FILEID_LEN + 1];
@@ -666,9 +708,9 @@ ns_status namespace_remove(ns_table *ns, const char *name, ns_doomed *doomed)
         return NS_NO_MEMORY;
     pthread_rwlock_wrlock(&ns->lock);
     ns_file *f = namespace_named(ns, nameid);
-    if (!f) {
+    if (!f || !perm_may(f, who, PERM_OWN)) {
         pthread_rwlock_unlock(&ns->lock);
-        return NS_NOT_FOUND;
+        return f ? NS_FORBIDDEN : NS_NOT_FOUND;
     }
     namespace_unlink(ns, f, true);
     pthread_rwlock_unlock(&ns->lock);
@@ -1012,6 +1054,13 @@ static ns_file *namespace_replay_create(ns_table *ns, const record *r, bool *bad
         *bad = true;
         return NULL;
     }
+    if (!namespace_file_own(f, r->owner, r->group) || r->mode > 0777) {
+        namespace_file_free(f);
+        *bad = true;
+        return NULL;
+    }
+    if (r->has_mode)
+        f->mode = (uint16_t)r->mode;
     char nameid[FILEID_LEN + 1];
     memcpy(nameid, f->fileid, sizeof nameid);
     if (r->fileid[0] && strcmp(r->fileid, nameid) != 0) {
@@ -1191,7 +1240,7 @@ bool namespace_dump(ns_table *ns, bool (*emit)(void *sink, const record *r), voi
         ok = emit(sink, &r);
     }
     r = (record){ .kind = RECORD_COUNTER, .version = ns->counter };
-    ok = ok && emit(sink, &r);
+    ok = ok && emit(sink, &r) && users_dump(ns, emit, sink);
     /* A replacement right after the file it replaces: replay attaches it. */
     for (size_t b = 0; ok && b < ns->nbuckets; b++)
         for (ns_file *f = ns->buckets[b]; ok && f; f = f->next)

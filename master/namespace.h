@@ -48,7 +48,22 @@ typedef enum {
     NS_BUSY,        /* another client is appending to the file */
     NS_INCOMPLETE,  /* the file is not complete (append) / the append is not (commit) */
     NS_BAD_TOKEN,   /* no append of that token is in progress */
+    NS_FORBIDDEN,   /* the asker's permissions do not allow it */
 } ns_status;
+
+/* Who asks, on a secure master: a user (a bearer token's holder, users.h)
+ * and the one group it is in. Every function that takes a const ns_who *
+ * checks nothing when it is NULL: an open master, or the cluster's own
+ * servers, whose signed requests are checked by the API. */
+#define NS_PRINCIPAL_MAX 64
+typedef struct {
+    char user[NS_PRINCIPAL_MAX + 1];
+    char group[NS_PRINCIPAL_MAX + 1];
+    bool super;
+} ns_who;
+
+/* Mode bits and what they let whom do: perm.h. */
+#define NS_MODE_DEFAULT 0644u
 
 /* The HTTP status that answers a request that ended in st (one table, in
  * namespace.c); the handler words the message. */
@@ -129,6 +144,8 @@ typedef struct ns_file {
     struct ns_file *replacement;   /* an overwrite being written (NULL: none) */
     bool replaces;           /* this file is such a replacement: not yet the name's */
     bool own_id;             /* fileid is not its name's identifier (an overwrite's) */
+    uint16_t mode;           /* permission bits (NS_MODE_DEFAULT) */
+    char *owner, *group;     /* NULL: none (made on an open master) */
     struct ns_file *next;    /* hash chain */
 } ns_file;
 
@@ -179,12 +196,14 @@ bool namespace_dump(ns_table *ns, bool (*emit)(void *sink, const record *r), voi
 bool namespace_file_complete(const ns_file *f);
 uint64_t namespace_chunk_length(const ns_file *f, uint32_t index);
 
-/* Creates an incomplete file wanting replication copies of each chunk;
- * *generation receives its generation. NS_BAD_SIZE beyond the limits
+
+/* Creates an incomplete file wanting replication copies of each chunk,
+ * owned by who (no owner when NULL), mode NS_MODE_DEFAULT; *generation
+ * receives its generation. NS_BAD_SIZE beyond the limits
  * (PROTO_MAX_CHUNKS chunks of at most PROTO_MAX_CHUNK_SIZE, a name of at
  * most PROTO_MAX_FILE_NAME bytes). */
 ns_status namespace_create(ns_table *ns, const char *name, uint64_t size, uint64_t chunk_size,
-                           unsigned replication, uint64_t *generation);
+                           unsigned replication, const ns_who *who, uint64_t *generation);
 /* How f's committed chunks stand, counting as copies only the replicas on
  * servers for which live says true (live NULL: every recorded one) that
  * are not known to be rotten. */
@@ -203,17 +222,20 @@ bool namespace_holder_corrupt(const ns_chunk *c, unsigned k);
  * new file. A replacement already under way is dropped (the last writer
  * wins). *generation and dataid (the identifier the chunks are to be
  * named with) describe the new file. What it drops is queued for
- * namespace_take_doomed. */
+ * namespace_take_doomed. Replacing a file wants who to have write
+ * permission on it (NS_FORBIDDEN otherwise), and keeps its owner and mode;
+ * a new name is who's, as with namespace_create. */
 ns_status namespace_overwrite(ns_table *ns, const char *name, uint64_t size, uint64_t chunk_size,
-                              unsigned replication, uint64_t *generation,
+                              unsigned replication, const ns_who *who, uint64_t *generation,
                               char dataid[FILEID_LEN + 1]);
 /* What swaps and overwrites left on the chunkservers, one file at a time:
  * false when nothing is queued. The caller frees d (namespace_doomed_free). */
 bool namespace_take_doomed(ns_table *ns, ns_doomed *d);
 /* Removes a file (and a replacement under way); the caller owns doomed
  * (free with namespace_doomed_free); the replacement's part is queued for
- * namespace_take_doomed. */
-ns_status namespace_remove(ns_table *ns, const char *name, ns_doomed *doomed);
+ * namespace_take_doomed. Only its owner or a superuser may (NS_FORBIDDEN). */
+ns_status namespace_remove(ns_table *ns, const char *name, const ns_who *who,
+                           ns_doomed *doomed);
 void namespace_doomed_free(ns_doomed *d);
 /* Removes up to max uploads nobody finished: files incomplete, with no
  * append in progress, untouched (no chunk reported, nothing committed) for

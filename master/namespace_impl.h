@@ -1,9 +1,10 @@
 /*
- * namespace_impl.h - the inside of the file table, shared by the three
- * files that change it under its lock: namespace.c (files and chunks),
- * lease.c (chunk leases, allocation) and append.c (appends). Nothing else
- * includes it; everyone else goes through namespace.h, lease.h and
- * append.h.
+ * namespace_impl.h - the inside of the file table, shared by the files
+ * that change it under its lock: namespace.c (files and chunks), lease.c
+ * (chunk leases, allocation), append.c (appends), perm.c (owners and
+ * modes) and users.c (the users and their tokens, journalled beside the
+ * files). Nothing else includes it; everyone else goes through their
+ * headers.
  */
 #ifndef MINIDFS_NAMESPACE_IMPL_H
 #define MINIDFS_NAMESPACE_IMPL_H
@@ -38,6 +39,8 @@ struct ns_table {
     _Atomic size_t ndoomed;   /* its length: an empty queue costs no lock to ask */
     uint64_t counter;       /* last generation or chunk version handed out */
     char cluster[CLUSTERID_LEN + 1];   /* "": none yet */
+    struct users_entry *users;   /* users.c's */
+    size_t nusers;
     journal *j;             /* NULL: changes are not journalled */
 };
 
@@ -62,5 +65,12 @@ bool namespace_size_ok(uint64_t size, uint64_t chunk_size);
 bool namespace_grow_chunks(ns_file *f, uint64_t n);
 /* Forgets every holder of c (a new version: they hold the old one). */
 void namespace_holders_clear(ns_chunk *c);
+/* Gives f this owner and group (NULL: none); false when memory runs out
+ * (f unchanged). */
+bool namespace_file_own(ns_file *f, const char *owner, const char *group);
+
+/* users.c's part of a checkpoint and of namespace_clear. */
+bool users_dump(ns_table *ns, bool (*emit)(void *sink, const record *r), void *sink);
+void users_clear(ns_table *ns);
 
 #endif

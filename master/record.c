@@ -5,13 +5,15 @@
  * apply column of the table, nor do I/O.
  *
  * One JSON object per record; "op" names the kind:
- *   create  {name, gen, size, cs, rep, data?, over?}
+ *   create  {name, gen, size, cs, rep, data?, over?, owner?, group?, mode?}
  *             a file was created with generation gen (an older incarnation
  *             of the name goes); data: the identifier its chunks carry
  *             when it is not its name's (an overwrite's); over: as the
  *             replacement of the complete file of that name, which it takes
  *             over once a chunk record makes it complete (that record
- *             implies the switch, live and in replay)
+ *             implies the switch, live and in replay); owner, group: names
+ *             (absent: none, a file made on an open master); mode: the
+ *             permission bits, 0 to 0777 (absent: 0644)
  *   delete  {id, gen}                  the file (its own identifier) of
  *                                      generation <= gen was removed, and a
  *                                      replacement under way with it
@@ -32,6 +34,14 @@
  *                                      grow across restarts)
  *   cluster {id}                       the cluster's id: once, first in
  *                                      every checkpoint
+ *   attr    {id, gen, owner?, group?, mode}
+ *             chmod or chown of the file (its own identifier) of generation
+ *             gen: owner and group as in create
+ *   user    {name, group, super, tok, made, until}
+ *             a user: the SHA-256 (hex) of its bearer token, never the
+ *             token; made and until in wall-clock ms (until 0: no expiry);
+ *             a user of that name before is replaced
+ *   revoke  {name}                     the user's token is good no more
  * Integers are non-negative; identifiers are 64 lower-case hex digits.
  * Records are idempotent: replaying one the checkpoint already holds
  * changes nothing.
@@ -45,6 +55,8 @@
 #include "append.h"
 #include "journal.h"
 #include "namespace.h"
+#include "perm.h"
+#include "users.h"
 
 #define RECORD_F_OP        "op"
 #define RECORD_F_NAME      "name"
@@ -64,6 +76,16 @@
 #define RECORD_F_SLOTS     "n"
 #define RECORD_F_COMMITTED "nc"
 #define RECORD_F_CHUNKS    "chunks"
+#define RECORD_F_OWNER     "owner"
+#define RECORD_F_GROUP     "group"
+#define RECORD_F_MODE      "mode"
+#define RECORD_F_SUPER     "super"
+#define RECORD_F_TOKEN     "tok"
+#define RECORD_F_MADE      "made"
+#define RECORD_F_UNTIL     "until"
+
+/* The longest user or group name a record may carry (users.h's limit). */
+#define RECORD_MAX_PRINCIPAL 64
 
 /* ---- field helpers ---- */
 
@@ -109,6 +131,37 @@ static bool record_get_fileid(json_t *in, const char *key, char out[FILEID_LEN +
     return true;
 }
 
+/* An optional principal name (a user or group): absent or a string of 1
+ * to RECORD_MAX_PRINCIPAL bytes, copied to *out (NULL when absent). */
+static bool record_opt_principal(json_t *in, const char *key, char **out)
+{
+    json_t *v = json_object_get(in, key);
+    if (!v)
+        return true;
+    const char *s = json_string_value(v);
+    size_t n = s ? strlen(s) : 0;
+    if (n == 0 || n > RECORD_MAX_PRINCIPAL)
+        return false;
+    return (*out = strdup(s)) != NULL;
+}
+
+static void record_put_attrs(const record *r, json_t *o)
+{
+    if (r->owner)
+        json_object_set_new(o, RECORD_F_OWNER, json_string(r->owner));
+    if (r->group)
+        json_object_set_new(o, RECORD_F_GROUP, json_string(r->group));
+    if (r->has_mode)
+        record_put_int(o, RECORD_F_MODE, r->mode);
+}
+
+static bool record_get_attrs(json_t *in, record *r)
+{
+    return record_opt_principal(in, RECORD_F_OWNER, &r->owner) &&
+           record_opt_principal(in, RECORD_F_GROUP, &r->group) &&
+           record_opt_int(in, RECORD_F_MODE, &r->has_mode, &r->mode) && r->mode <= 0777;
+}
+
 /* A sum that is a string but not a SHA-256 reads as none, as it always has. */
 static void record_get_sha(json_t *v, bool *has, uint8_t out[SHA256_LEN])
 {
@@ -129,6 +182,7 @@ static void record_encode_create(const record *r, json_t *o)
         json_object_set_new(o, RECORD_F_DATA, json_string(r->fileid));
     if (r->over)
         json_object_set_new(o, RECORD_F_OVER, json_true());
+    record_put_attrs(r, o);
 }
 
 static bool record_decode_create(json_t *in, record *r)
@@ -142,7 +196,7 @@ static bool record_decode_create(json_t *in, record *r)
         (data && !record_get_fileid(in, RECORD_F_DATA, r->fileid)))
         return false;
     r->over = json_is_true(json_object_get(in, RECORD_F_OVER));
-    return (r->name = strdup(name)) != NULL;
+    return record_get_attrs(in, r) && (r->name = strdup(name)) != NULL;
 }
 
 static void record_encode_gone(const record *r, json_t *o)
@@ -283,6 +337,48 @@ static bool record_decode_cluster(json_t *in, record *r)
     return true;
 }
 
+static void record_encode_attr(const record *r, json_t *o)
+{
+    record_encode_gone(r, o);
+    record_put_attrs(r, o);
+}
+
+static bool record_decode_attr(json_t *in, record *r)
+{
+    return record_decode_gone(in, r) && record_get_attrs(in, r) && r->has_mode;
+}
+
+static void record_encode_user(const record *r, json_t *o)
+{
+    json_object_set_new(o, RECORD_F_NAME, json_string(r->name ? r->name : ""));
+    json_object_set_new(o, RECORD_F_GROUP, json_string(r->group ? r->group : ""));
+    json_object_set_new(o, RECORD_F_SUPER, json_boolean(r->super));
+    record_put_sha(o, RECORD_F_TOKEN, r->token_sha);
+    record_put_int(o, RECORD_F_MADE, r->made_ms);
+    record_put_int(o, RECORD_F_UNTIL, r->until_ms);
+}
+
+static bool record_decode_user(json_t *in, record *r)
+{
+    const char *sha = json_string_value(json_object_get(in, RECORD_F_TOKEN));
+    json_t *super = json_object_get(in, RECORD_F_SUPER);
+    return record_opt_principal(in, RECORD_F_NAME, &r->name) && r->name &&
+           record_opt_principal(in, RECORD_F_GROUP, &r->group) && r->group &&
+           json_is_boolean(super) && (r->super = json_is_true(super), true) && sha &&
+           sha256_from_hex(sha, r->token_sha) && record_get_int(in, RECORD_F_MADE, &r->made_ms) &&
+           record_get_int(in, RECORD_F_UNTIL, &r->until_ms);
+}
+
+static void record_encode_revoke(const record *r, json_t *o)
+{
+    json_object_set_new(o, RECORD_F_NAME, json_string(r->name ? r->name : ""));
+}
+
+static bool record_decode_revoke(json_t *in, record *r)
+{
+    return record_opt_principal(in, RECORD_F_NAME, &r->name) && r->name;
+}
+
 const record_ops record_table[RECORD_NKINDS] = {
     [RECORD_CREATE]  = { "create",  record_encode_create,  record_decode_create,
                          namespace_apply_create },
@@ -300,6 +396,12 @@ const record_ops record_table[RECORD_NKINDS] = {
                          namespace_apply_counter },
     [RECORD_CLUSTER] = { "cluster", record_encode_cluster, record_decode_cluster,
                          namespace_apply_cluster },
+    [RECORD_ATTR]    = { "attr",    record_encode_attr,    record_decode_attr,
+                         perm_apply_attr },
+    [RECORD_USER]    = { "user",    record_encode_user,    record_decode_user,
+                         users_apply_add },
+    [RECORD_REVOKE]  = { "revoke",  record_encode_revoke,  record_decode_revoke,
+                         users_apply_revoke },
 };
 
 json_t *record_encode(const record *r)
@@ -334,6 +436,8 @@ void record_clear(record *r)
 {
     free(r->name);
     free(r->chunks);
+    free(r->owner);
+    free(r->group);
     memset(r, 0, sizeof *r);
 }
 

@@ -31,6 +31,9 @@ typedef enum {
     RECORD_FILE,      /* a whole file (checkpoints) */
     RECORD_COUNTER,   /* the version counter moved */
     RECORD_CLUSTER,   /* the cluster's id (once, first) */
+    RECORD_ATTR,      /* a file's owner, group or mode changed */
+    RECORD_USER,      /* a user (a bearer token's holder) was added */
+    RECORD_REVOKE,    /* a user was revoked */
     RECORD_NKINDS
 } record_kind;
 
@@ -45,7 +48,8 @@ typedef struct {
 
 typedef struct {
     record_kind kind;
-    /* create, file: the file's name (owned), geometry and identity */
+    /* create, file: the file's name (owned), geometry and identity;
+     * user, revoke: the user's name */
     char *name;
     uint64_t size;                   /* also commit, size: the new size */
     uint64_t chunk_size;
@@ -71,6 +75,17 @@ typedef struct {
     record_chunk *chunks;
     /* cluster */
     char cluster[CLUSTERID_LEN + 1];
+    /* create, file, attr: the owner and group (owned; NULL: none) and the
+     * mode bits (has_mode false: the default); user: the group */
+    char *owner;
+    char *group;
+    bool has_mode;
+    uint64_t mode;
+    /* user: a superuser, the SHA-256 of the token, when it was made and
+     * when it stops being good (wall-clock ms; 0: never) */
+    bool super;
+    uint8_t token_sha[SHA256_LEN];
+    uint64_t made_ms, until_ms;
 } record;
 
 typedef struct ns_table ns_table;

@@ -1,7 +1,8 @@
 /*
  * secure.c - the master's cluster secret (see secure.h): key files,
- * signature checks, capabilities. Owns the key and the replay window; never writes the key anywhere but its 0600 file, and
- * never names it in a log line or an answer.
+ * signature checks, bearer tokens, capabilities. Owns the key and the
+ * replay window; never writes the key anywhere but its 0600 file, and
+ * never names it or a token in a log line or an answer.
  */
 #include "secure.h"
 
@@ -14,6 +15,7 @@
 #include "log.h"
 #include "protocol.h"
 #include "sha256.h"
+#include "users.h"
 
 #define SECURE_KEY_FILE "cluster.key"
 #define SECURE_ADMIN_FILE "admin.token"
@@ -50,6 +52,16 @@ bool secure_open(secure_state *s, const char *dir, bool want, char *err, size_t 
     s->on = want || had_key;
     if (s->on && !secure_file(dir, SECURE_ADMIN_FILE, true, &admin, &had_admin, err, errlen))
         return false;
+    if (s->on) {   /* the admin token is known by its digest, like a user's */
+        char hex[SHA256_HEX_LEN + 1];
+        sha256_to_hex(admin.k, hex);
+        bool hashed = users_token_sha(hex, s->admin_sha);
+        memset(&admin, 0, sizeof admin);
+        if (!hashed) {
+            snprintf(err, errlen, "cannot hash %s/%s", dir, SECURE_ADMIN_FILE);
+            return false;
+        }
+    }
     if (s->on && !(s->seen = auth_replay_new())) {
         snprintf(err, errlen, "out of memory");
         return false;
@@ -114,4 +126,30 @@ void secure_add_capability(const secure_state *s, json_t *obj, char op, const ch
     json_t *cap = secure_capability(s, op, chunk_id);
     if (cap)
         json_object_set_new(obj, PROTO_F_CAPABILITY, cap);
+}
+
+bool secure_who(const secure_state *s, ns_table *ns, struct MHD_Connection *c, ns_who *out,
+                enum MHD_Result *ret)
+{
+    const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    const char *why = "no bearer token (give one with --token-file or MINIDFS_TOKEN; "
+                      "`minidfs admin token create` makes them)";
+    if (v && strncmp(v, SECURE_BEARER, strlen(SECURE_BEARER)) == 0) {
+        const char *token = v + strlen(SECURE_BEARER);
+        uint8_t sha[SHA256_LEN];
+        if (users_token_sha(token, sha) && memcmp(sha, s->admin_sha, sizeof sha) == 0) {
+            memset(out, 0, sizeof *out);
+            snprintf(out->user, sizeof out->user, "%s", USERS_ADMIN);
+            snprintf(out->group, sizeof out->group, "%s", USERS_ADMIN);
+            out->super = true;
+            return true;
+        }
+        if (users_lookup(ns, token, auth_now_ms(), out))
+            return true;
+        why = "the bearer token is not good here (unknown, revoked or expired)";
+    } else if (v) {
+        why = "the Authorization header is not \"Bearer <token>\"";
+    }
+    *ret = httpd_reply_error(c, MHD_HTTP_UNAUTHORIZED, "%s: this master is secure", why);
+    return false;
 }

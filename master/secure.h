@@ -1,9 +1,10 @@
 /*
  * secure.h - the master's side of a secure cluster: the cluster key and the
- * first admin token in its meta-dir, and the check of every signed
- * server-to-server request (auth.h), and the capabilities its answers hand
- * clients for each chunk. A master without --secure whose meta-dir holds
- * no key runs open, and says so at every start.
+ * first admin token in its meta-dir, the check of every signed
+ * server-to-server request (auth.h), who a client's bearer token says it
+ * is (the admin token, or a user of users.h), and the capabilities its
+ * answers hand clients for each chunk. A master without --secure whose
+ * meta-dir holds no key runs open, and says so at every start.
  */
 #ifndef MINIDFS_SECURE_H
 #define MINIDFS_SECURE_H
@@ -14,12 +15,14 @@
 #include <stddef.h>
 
 #include "auth.h"
+#include "namespace.h"
 
 typedef struct {
     bool on;              /* the cluster is secure: chunkservers must sign */
     bool implied;         /* by a key in the meta-dir, not by --secure */
     auth_key key;
     auth_replay *seen;
+    uint8_t admin_sha[SHA256_LEN];   /* the digest admin.token's holder is known by */
 } secure_state;
 
 /* With want (--secure), creates cluster.key and admin.token in dir unless
@@ -45,5 +48,14 @@ json_t *secure_capability(const secure_state *s, char op, const char *chunk_id);
  * An open master lets everything through. */
 bool secure_check_server(secure_state *s, struct MHD_Connection *c, const char *method,
                          const char *url, const char *body, size_t len, enum MHD_Result *ret);
+
+/* The header a client's token comes in: "Authorization: Bearer <token>". */
+#define SECURE_BEARER "Bearer "
+/* On a secure master, who the request's bearer token says its sender is
+ * (admin.token's holder is the superuser USERS_ADMIN); false with a 401
+ * queued in *ret when it has none, or one that is not good (unknown,
+ * revoked, expired). */
+bool secure_who(const secure_state *s, ns_table *ns, struct MHD_Connection *c, ns_who *out,
+                enum MHD_Result *ret);
 
 #endif

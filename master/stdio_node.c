@@ -130,7 +130,7 @@ static void stdio_allocate(stdio_node *n, json_t *body, const char *src, long lo
     }
     json_t *ans = json_object();
     json_object_set_new(ans, "type", json_string("allocate_chunk_ok"));
-    ns_status st = allocate_chunk(n->m, &r, n->servers, n->npeers, stdio_peer_name, n, ans);
+    ns_status st = allocate_chunk(n->m, &r, NULL, n->servers, n->npeers, stdio_peer_name, n, ans);
     if (st == NS_OK) {
         stdio_send(n, n->self, src, ans, msg_id);
         return;

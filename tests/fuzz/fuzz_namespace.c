@@ -69,7 +69,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             uint64_t sz = fuzz_size(&in, cs ? cs : 1);
             if (cs && sz / cs > 300)
                 sz %= 300 * cs;   /* keep a run small and fast; the unit test does the limits */
-            namespace_create(ns, name, sz, cs, (unsigned)fuzz_take(&in, 1) % 10, &gen);
+            namespace_create(ns, name, sz, cs, (unsigned)fuzz_take(&in, 1) % 10, NULL, &gen);
             break;
         }
         case 1: {   /* a chunk reported */
@@ -105,7 +105,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             break;
         case 5: {
             ns_doomed d;
-            namespace_remove(ns, name, &d);
+            namespace_remove(ns, name, NULL, &d);
             namespace_doomed_free(&d);
             break;
         }
@@ -119,7 +119,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             uint64_t sz = fuzz_size(&in, cs ? cs : 1);
             if (cs && sz / cs > 300)
                 sz %= 300 * cs;
-            namespace_overwrite(ns, name, sz, cs, (unsigned)fuzz_take(&in, 1) % 10, &gen,
+            namespace_overwrite(ns, name, sz, cs, (unsigned)fuzz_take(&in, 1) % 10, NULL, &gen,
                                 dataids[name[0] - 'a']);
             break;
         }

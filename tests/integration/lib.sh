@@ -91,7 +91,16 @@ start_chunkserver() {
     printf -v "CS_ADDR_$name" '%s' "$CS_ADDR"
 }
 
-live_count() { curl -s "${MASTER}chunkservers" | grep -o '"live":true' | wc -l; }
+# A secure master wants a user's token on every client call: as_admin
+# makes the test the first superuser (admin.token in the meta-dir) for the
+# client (MINIDFS_TOKEN) and for the helpers' curl calls (MASTER_AUTH).
+MASTER_AUTH=()
+as_admin() {
+    MINIDFS_TOKEN=$(cat "$T/meta/admin.token")
+    export MINIDFS_TOKEN
+    MASTER_AUTH=(-H "Authorization: Bearer $MINIDFS_TOKEN")
+}
+live_count() { curl -s "${MASTER_AUTH[@]}" "${MASTER}chunkservers" | grep -o '"live":true' | wc -l; }
 has_live() { [ "$(live_count)" -ge "$1" ]; }
 # wait_live N: until the master counts N live chunkservers.
 wait_live() { wait_until 10 "$1 live chunkservers" has_live "$1"; }
@@ -152,7 +161,7 @@ expect_status() {
 fileid() { printf '%s' "$1" | sha256sum | cut -d' ' -f1; }
 # identifier_of NAME: the identifier the master names NAME's chunks with.
 identifier_of() {
-    curl -s "${MASTER}get?id=$(fileid "$1")" | grep -o '"identifier":"[0-9a-f]*"' | cut -d'"' -f4
+    curl -s "${MASTER_AUTH[@]}" "${MASTER}get?id=$(fileid "$1")" | grep -o '"identifier":"[0-9a-f]*"' | cut -d'"' -f4
 }
 
 # chunk_files DIR...: lists "name size" of every chunk file in the dirs.

@@ -25,7 +25,7 @@ kill -STOP "$cpid"
 client --action read --filename f --output-filename "$T/got"
 cmp "$T/v1" "$T/got" || fail "a read during an overwrite is not the old version"
 client --action list >"$T/list"
-grep -qE "^f +$((CS * 3 + 11)) +4 complete$" "$T/list" || fail "list during an overwrite: $(cat "$T/list")"
+grep -qE "^f +$((CS * 3 + 11)) +4 complete " "$T/list" || fail "list during an overwrite: $(cat "$T/list")"
 kill -9 "$cpid"
 wait "$cpid" 2>/dev/null || true
 client --action read --filename f --output-filename "$T/got"

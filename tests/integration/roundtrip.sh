@@ -84,8 +84,8 @@ id=$newid
 
 # list and delete.
 client --action list >"$T/list"
-grep -qE '^input.txt +2500000 +3 complete$' "$T/list" || fail "list: $(cat "$T/list")"
-grep -qE '^size-0.bin +0 +0 complete$' "$T/list" || fail "list lacks the empty file"
+grep -qE '^input.txt +2500000 +3 complete ' "$T/list" || fail "list: $(cat "$T/list")"
+grep -qE '^size-0.bin +0 +0 complete ' "$T/list" || fail "list lacks the empty file"
 client --action delete --filename input.txt
 no_chunks() { [ -z "$(chunk_files "${DIRS[@]}" | grep "^${id}_" || true)" ]; }
 wait_until 10 "a deleted file's chunks to be removed by the heartbeats" no_chunks

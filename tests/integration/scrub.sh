@@ -84,5 +84,5 @@ left=$(find "${DIRS[@]}" -maxdepth 1 -name "${RID}_0" | wc -l)
 [ "$left" -ge 1 ] || fail "every rotten copy of the chunk was deleted"
 expect_fail 'is corrupt: every copy of chunk 0 failed its checksum' client --action read --filename r --output-filename "$T/r.out" --retry-ms 300
 client --action list >"$T/list"
-grep -q '^r .* corrupt$' "$T/list" || fail "list does not say r is corrupt: $(grep '^r ' "$T/list")"
+grep -q '^r .* corrupt ' "$T/list" || fail "list does not say r is corrupt: $(grep '^r ' "$T/list")"
 ok "a chunk rotten on every copy: $left copy kept, readers told the file is corrupt, list says so"

@@ -16,6 +16,7 @@ for f in "$KEY" "$T/meta/admin.token"; do
 done
 grep -q 'OPEN CLUSTER' "$T/master.log" && fail "a secure master says it is open"
 ok "--secure made cluster.key and admin.token, mode 0600"
+as_admin
 
 # ---- a chunkserver without the key cannot register
 start_chunkserver nokey "$T/data0"
@@ -39,8 +40,8 @@ ok "chunkservers with the key register, and a file round-trips"
 # The file as the master sees it: its checksums and how many replicas each
 # server holds (GET /get rotates the order of a chunk's replicas).
 snapshot() {
-    curl -s "$M/chunkservers" >"$T/cs.now"
-    curl -s "$M/get?id=$(fileid f.bin)" >"$T/get.raw"
+    curl -s "${MASTER_AUTH[@]}" "$M/chunkservers" >"$T/cs.now"
+    curl -s "${MASTER_AUTH[@]}" "$M/get?id=$(fileid f.bin)" >"$T/get.raw"
     { grep -o '"checksums":[^]]*' "$T/get.raw"; grep -o '"replicas":.*]]' "$T/get.raw" |
         grep -o '127.0.0.1:[0-9]*/' | sort | uniq -c; } >"$T/get.now"
 }
@@ -83,7 +84,7 @@ grep -q 'replay' "$T/body" || fail "a replay: $(cat "$T/body")"
 ok "a signed message is accepted once; its replay is a 401"
 
 # ---- chunks: only with the master's capability, or the cluster key
-get_json=$(curl -s "$M/get?id=$(fileid f.bin)")
+get_json=$(curl -s "${MASTER_AUTH[@]}" "$M/get?id=$(fileid f.bin)")
 cap0=$(printf '%s' "$get_json" | grep -o '"capabilities":\["[^"]*"' | cut -d'"' -f4)
 [ -n "$cap0" ] || fail "a secure master's /get carries no capabilities: $get_json"
 id1="$(fileid f.bin)_1"

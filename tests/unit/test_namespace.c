@@ -23,7 +23,7 @@ static void test_create_and_complete(void **state)
     (void)state;
     ns_table *ns = namespace_new();
     uint64_t gen;
-    assert_int_equal(namespace_create(ns, "input.txt", 32750109, 1000000, 1, &gen), NS_OK);
+    assert_int_equal(namespace_create(ns, "input.txt", 32750109, 1000000, 1, NULL, &gen), NS_OK);
     const ns_file *f = nscheck_lookup(ns, "input.txt");
     assert_non_null(f);
     assert_int_equal(f->nchunks, 33);
@@ -50,7 +50,7 @@ static void test_zero_byte_file_is_complete(void **state)
     (void)state;
     ns_table *ns = namespace_new();
     uint64_t gen;
-    assert_int_equal(namespace_create(ns, "empty", 0, 1000, 1, &gen), NS_OK);
+    assert_int_equal(namespace_create(ns, "empty", 0, 1000, 1, NULL, &gen), NS_OK);
     const ns_file *f = nscheck_lookup(ns, "empty");
     assert_int_equal(f->nchunks, 0);
     assert_true(namespace_file_complete(f));
@@ -66,7 +66,7 @@ static void test_reports_checked(void **state)
     fileid_of_name("f", id);
     fileid_of_name("nope", other);
     uint64_t expected = 0;
-    assert_int_equal(namespace_create(ns, "f", 2500, 1000, 1, &gen), NS_OK);
+    assert_int_equal(namespace_create(ns, "f", 2500, 1000, 1, NULL, &gen), NS_OK);
     assert_int_equal(namespace_report(ns, other, 0, 0, 1000, 0, NULL, &expected, &test_ver), NS_NOT_FOUND);
     assert_int_equal(namespace_report(ns, id, 3, 0, 1000, 0, NULL, &expected, &test_ver), NS_BAD_INDEX);
     assert_int_equal(namespace_report(ns, id, 2, 0, 1000, 0, NULL, &expected, &test_ver), NS_BAD_SIZE);
@@ -93,7 +93,7 @@ static void test_only_first_copy_settles(void **state)
     uint64_t gen, expected;
     char id[FILEID_LEN + 1];
     fileid_of_name("s", id);
-    assert_int_equal(namespace_create(ns, "s", 2000, 1000, 3, &gen), NS_OK);
+    assert_int_equal(namespace_create(ns, "s", 2000, 1000, 3, NULL, &gen), NS_OK);
     ns_file *f = (ns_file *)nscheck_lookup(ns, "s");
     f->touched_ms = -1;
     assert_int_equal(namespace_report(ns, id, 0, 0, 1000, gen, NULL, &expected, &test_ver), NS_OK);
@@ -115,13 +115,13 @@ static void test_exists_and_remove(void **state)
     char id[FILEID_LEN + 1];
     fileid_of_name("f", id);
     uint64_t expected;
-    assert_int_equal(namespace_create(ns, "f", 2000, 1000, 1, &gen), NS_OK);
-    assert_int_equal(namespace_create(ns, "f", 10, 1000, 1, &gen), NS_EXISTS);
+    assert_int_equal(namespace_create(ns, "f", 2000, 1000, 1, NULL, &gen), NS_OK);
+    assert_int_equal(namespace_create(ns, "f", 10, 1000, 1, NULL, &gen), NS_EXISTS);
     namespace_report(ns, id, 0, 3, 1000, 0, NULL, &expected, &test_ver);
     namespace_report(ns, id, 1, 4, 1000, 0, NULL, &expected, &test_ver);
     namespace_report(ns, id, 1, 5, 1000, 0, NULL, &expected, &test_ver);
     ns_doomed d;
-    assert_int_equal(namespace_remove(ns, "f", &d), NS_OK);
+    assert_int_equal(namespace_remove(ns, "f", NULL, &d), NS_OK);
     assert_string_equal(d.fileid, id);
     assert_int_equal(d.n, 3);
     assert_int_equal(d.items[0].index, 0);
@@ -129,8 +129,8 @@ static void test_exists_and_remove(void **state)
     assert_int_equal(d.items[2].server, 5);
     namespace_doomed_free(&d);
     assert_null(nscheck_lookup(ns, "f"));
-    assert_int_equal(namespace_remove(ns, "f", &d), NS_NOT_FOUND);
-    assert_int_equal(namespace_create(ns, "f", 10, 1000, 1, &gen), NS_OK);
+    assert_int_equal(namespace_remove(ns, "f", NULL, &d), NS_NOT_FOUND);
+    assert_int_equal(namespace_create(ns, "f", 10, 1000, 1, NULL, &gen), NS_OK);
     namespace_free(ns);
 }
 
@@ -141,11 +141,11 @@ static void test_stale_generation_refused(void **state)
     uint64_t gen1, gen2, expected;
     char id[FILEID_LEN + 1];
     fileid_of_name("f", id);
-    assert_int_equal(namespace_create(ns, "f", 1000, 1000, 1, &gen1), NS_OK);
+    assert_int_equal(namespace_create(ns, "f", 1000, 1000, 1, NULL, &gen1), NS_OK);
     ns_doomed d;
-    assert_int_equal(namespace_remove(ns, "f", &d), NS_OK);
+    assert_int_equal(namespace_remove(ns, "f", NULL, &d), NS_OK);
     namespace_doomed_free(&d);
-    assert_int_equal(namespace_create(ns, "f", 1000, 1000, 1, &gen2), NS_OK);
+    assert_int_equal(namespace_create(ns, "f", 1000, 1000, 1, NULL, &gen2), NS_OK);
     assert_true(gen2 > gen1);
     /* A late chunk of the overwritten upload must not count for the new file. */
     assert_int_equal(namespace_report(ns, id, 0, 0, 1000, gen1, NULL, &expected, &test_ver), NS_STALE);
@@ -164,7 +164,7 @@ static void test_allocate(void **state)
     char id[FILEID_LEN + 1];
     fileid_of_name("/data/log.dat", id);
     /* creates the file; first lease: version 1, primary first */
-    assert_int_equal(lease_allocate(ns, "/data/log.dat", 0, 1000, 3, plan, 3, 0, 60000, &a), NS_OK);
+    assert_int_equal(lease_allocate(ns, "/data/log.dat", 0, 1000, 3, NULL, plan, 3, 0, 60000, &a), NS_OK);
     char want[CHUNKID_BUF];
     chunkid_format(want, id, 0);
     assert_string_equal(a.handle, want);
@@ -174,28 +174,28 @@ static void test_allocate(void **state)
     assert_int_equal(a.rep[0], 4);
     assert_int_equal(a.rep[2], 6);
     /* idempotent while the lease holds: same replicas, same version */
-    assert_int_equal(lease_allocate(ns, "/data/log.dat", 0, 1000, 3, plan2, 3, 1000, 60000, &b), NS_OK);
+    assert_int_equal(lease_allocate(ns, "/data/log.dat", 0, 1000, 3, NULL, plan2, 3, 1000, 60000, &b), NS_OK);
     assert_int_equal(b.version, 1);
     assert_int_equal(b.rep[0], 4);
     assert_int_equal(b.lease_left_ms, 59000);
     /* past the end: refused; at the end: a new chunk */
-    assert_int_equal(lease_allocate(ns, "/data/log.dat", 2, 1000, 3, plan, 3, 0, 60000, &b), NS_BAD_INDEX);
+    assert_int_equal(lease_allocate(ns, "/data/log.dat", 2, 1000, 3, NULL, plan, 3, 0, 60000, &b), NS_BAD_INDEX);
     /* a chunk's first lease keeps its birth version: the file's generation */
-    assert_int_equal(lease_allocate(ns, "/data/log.dat", 1, 1000, 3, plan2, 3, 0, 60000, &b), NS_OK);
+    assert_int_equal(lease_allocate(ns, "/data/log.dat", 1, 1000, 3, NULL, plan2, 3, 0, 60000, &b), NS_OK);
     assert_int_equal(b.version, 1);
     assert_int_equal(b.rep[0], 7);
     /* an expired lease: a new one, and a higher version, same replicas */
-    assert_int_equal(lease_allocate(ns, "/data/log.dat", 0, 1000, 3, plan2, 3, 70000, 60000, &b), NS_OK);
+    assert_int_equal(lease_allocate(ns, "/data/log.dat", 0, 1000, 3, NULL, plan2, 3, 70000, 60000, &b), NS_OK);
     assert_int_equal(b.version, 2);
     assert_int_equal(b.rep[0], 4);
     /* deleted and created again: versions keep growing */
     ns_doomed d;
-    assert_int_equal(namespace_remove(ns, "/data/log.dat", &d), NS_OK);
+    assert_int_equal(namespace_remove(ns, "/data/log.dat", NULL, &d), NS_OK);
     namespace_doomed_free(&d);
-    assert_int_equal(lease_allocate(ns, "/data/log.dat", 0, 1000, 3, plan, 3, 0, 60000, &b), NS_OK);
+    assert_int_equal(lease_allocate(ns, "/data/log.dat", 0, 1000, 3, NULL, plan, 3, 0, 60000, &b), NS_OK);
     assert_true(b.version > 2);
     /* a new chunk with nowhere to go */
-    assert_int_equal(lease_allocate(ns, "other", 0, 1000, 3, NULL, 0, 0, 60000, &b), NS_NO_SERVERS);
+    assert_int_equal(lease_allocate(ns, "other", 0, 1000, 3, NULL, NULL, 0, 0, 60000, &b), NS_NO_SERVERS);
     namespace_free(ns);
 }
 
@@ -210,11 +210,11 @@ static void test_version_moves_with_mutation(void **state)
     uint64_t exp;
     char id[FILEID_LEN + 1];
     fileid_of_name("m", id);
-    assert_int_equal(lease_allocate(ns, "m", 0, 1000, 2, plan, 2, 0, 100, &a), NS_OK);
+    assert_int_equal(lease_allocate(ns, "m", 0, 1000, 2, NULL, plan, 2, 0, 100, &a), NS_OK);
     assert_int_equal(namespace_report(ns, id, 0, 1, 10, a.version, NULL, &exp, &test_ver), NS_OK);
     assert_int_equal(namespace_report(ns, id, 0, 2, 10, a.version, NULL, &exp, &test_ver), NS_OK);
     /* the lease ran out; a new one, a new version: nobody is stale yet */
-    assert_int_equal(lease_allocate(ns, "m", 0, 1000, 2, plan, 2, 500, 100, &b), NS_OK);
+    assert_int_equal(lease_allocate(ns, "m", 0, 1000, 2, NULL, plan, 2, 500, 100, &b), NS_OK);
     assert_true(b.version > a.version);
     assert_int_equal(namespace_check_replica(ns, id, 0, 2, 10, a.version, NULL), NS_REPLICA_KEEP);
     /* server 1 takes a mutation under the new version: server 2 is stale */
@@ -242,7 +242,7 @@ static void test_many_files_grow_table(void **state)
     char name[32];
     for (int i = 0; i < 5000; i++) {
         snprintf(name, sizeof name, "file-%d", i);
-        assert_int_equal(namespace_create(ns, name, (uint64_t)i, 100, 1, &gen), NS_OK);
+        assert_int_equal(namespace_create(ns, name, (uint64_t)i, 100, 1, NULL, &gen), NS_OK);
     }
     assert_int_equal(namespace_count(ns), 5000);
     size_t seen = 0;
@@ -283,20 +283,20 @@ static void test_checkpoint_roundtrip_at_limits(void **state)
     roundtrip(ns);
 
     /* past the limits: refused, nothing stored */
-    assert_int_equal(namespace_create(ns, longname, 1, 1000, 1, &gen), NS_BAD_SIZE);
-    assert_int_equal(namespace_create(ns, "big", max_size + 1, max_cs, 8, &gen), NS_BAD_SIZE);
-    assert_int_equal(namespace_create(ns, "cs", 1, max_cs + 1, 8, &gen), NS_BAD_SIZE);
+    assert_int_equal(namespace_create(ns, longname, 1, 1000, 1, NULL, &gen), NS_BAD_SIZE);
+    assert_int_equal(namespace_create(ns, "big", max_size + 1, max_cs, 8, NULL, &gen), NS_BAD_SIZE);
+    assert_int_equal(namespace_create(ns, "cs", 1, max_cs + 1, 8, NULL, &gen), NS_BAD_SIZE);
     assert_int_equal(namespace_count(ns), 0);
     /* at them: stored, and replayed */
     longname[PROTO_MAX_FILE_NAME] = '\0';
-    assert_int_equal(namespace_create(ns, longname, max_size, max_cs, 8, &gen), NS_OK);
+    assert_int_equal(namespace_create(ns, longname, max_size, max_cs, 8, NULL, &gen), NS_OK);
     roundtrip(ns);
-    assert_int_equal(namespace_create(ns, "empty", 0, 1, 1, &gen), NS_OK);
+    assert_int_equal(namespace_create(ns, "empty", 0, 1, 1, NULL, &gen), NS_OK);
     roundtrip(ns);
 
     /* appends: to a complete file of 1.5 chunks of 1 MB */
     char id[FILEID_LEN + 1];
-    assert_int_equal(namespace_create(ns, "al.bin", 1500000, 1000000, 3, &gen), NS_OK);
+    assert_int_equal(namespace_create(ns, "al.bin", 1500000, 1000000, 3, NULL, &gen), NS_OK);
     fileid_of_name("al.bin", id);
     static const char sum[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
     assert_int_equal(namespace_report(ns, id, 0, 0, 1000000, gen, sum, &exp, &test_ver), NS_OK);
@@ -321,7 +321,7 @@ static void test_checkpoint_roundtrip_at_limits(void **state)
     /* exactly to the limit: planned (every slot), replayed (in a copy of
      * its own, as a million pending slots make every later dump big) */
     ns_table *big = namespace_new();
-    assert_int_equal(namespace_create(big, "al.bin", 1500000, 1000000, 3, &gen), NS_OK);
+    assert_int_equal(namespace_create(big, "al.bin", 1500000, 1000000, 3, NULL, &gen), NS_OK);
     assert_int_equal(namespace_report(big, id, 0, 0, 1000000, gen, sum, &exp, &test_ver), NS_OK);
     assert_int_equal(namespace_report(big, id, 1, 0, 500000, gen, sum, &exp, &test_ver), NS_OK);
     assert_int_equal(append_needs(big, "al.bin", room, &nnew, holders, &nholders, &rep),
@@ -350,15 +350,15 @@ static void test_checkpoint_roundtrip_at_limits(void **state)
     uint16_t plan[2] = { 0, 1 };
     lease_allocation a;
     for (uint32_t i = 0; i < 3; i++)
-        assert_int_equal(lease_allocate(ns, "alloc", i, max_cs, 8, plan, 2, 0, 1000, &a),
+        assert_int_equal(lease_allocate(ns, "alloc", i, max_cs, 8, NULL, plan, 2, 0, 1000, &a),
                          NS_OK);
     roundtrip(ns);
-    assert_int_equal(lease_allocate(ns, "alloc", 5, max_cs, 8, plan, 2, 0, 1000, &a),
+    assert_int_equal(lease_allocate(ns, "alloc", 5, max_cs, 8, NULL, plan, 2, 0, 1000, &a),
                      NS_BAD_INDEX);
 
     /* removal */
     ns_doomed d;
-    assert_int_equal(namespace_remove(ns, longname, &d), NS_OK);
+    assert_int_equal(namespace_remove(ns, longname, NULL, &d), NS_OK);
     namespace_doomed_free(&d);
     roundtrip(ns);
     free(longname);
@@ -426,9 +426,9 @@ static void test_overwrite_beside(void **state)
     uint64_t gen, g2, g3, exp;
     char id[FILEID_LEN + 1], d2[FILEID_LEN + 1], d3[FILEID_LEN + 1];
     fileid_of_name("f", id);
-    assert_int_equal(namespace_create(ns, "f", 1000, 1000, 1, &gen), NS_OK);
+    assert_int_equal(namespace_create(ns, "f", 1000, 1000, 1, NULL, &gen), NS_OK);
     /* incomplete: replaced in place, under the name's own identifier */
-    assert_int_equal(namespace_overwrite(ns, "f", 1500, 1000, 1, &g2, d2), NS_OK);
+    assert_int_equal(namespace_overwrite(ns, "f", 1500, 1000, 1, NULL, &g2, d2), NS_OK);
     assert_string_equal(d2, id);
     assert_true(g2 > gen);
     assert_int_equal(nscheck_lookup(ns, "f")->size, 1500);
@@ -439,7 +439,7 @@ static void test_overwrite_beside(void **state)
     assert_true(namespace_file_complete(nscheck_lookup(ns, "f")));
 
     /* complete: a replacement beside it, found by its own identifier only */
-    assert_int_equal(namespace_overwrite(ns, "f", 3000, 1000, 1, &g2, d2), NS_OK);
+    assert_int_equal(namespace_overwrite(ns, "f", 3000, 1000, 1, NULL, &g2, d2), NS_OK);
     assert_string_not_equal(d2, id);
     assert_int_equal(nscheck_lookup(ns, "f")->size, 1500);
     const ns_file *r = NULL;
@@ -449,12 +449,12 @@ static void test_overwrite_beside(void **state)
     int n = 0;
     namespace_each(ns, count_visible, &n);
     assert_int_equal(n, 1);
-    assert_int_equal(namespace_create(ns, "f", 10, 1000, 1, &g3), NS_EXISTS);
+    assert_int_equal(namespace_create(ns, "f", 10, 1000, 1, NULL, &g3), NS_EXISTS);
     assert_int_equal(namespace_report(ns, d2, 0, 2, 1000, g2, NULL, &exp, &test_ver), NS_OK);
 
     /* a second overwrite: the first replacement goes, its stored chunk
      * to be deleted */
-    assert_int_equal(namespace_overwrite(ns, "f", 2000, 1000, 1, &g3, d3), NS_OK);
+    assert_int_equal(namespace_overwrite(ns, "f", 2000, 1000, 1, NULL, &g3, d3), NS_OK);
     assert_string_not_equal(d3, d2);
     assert_true(namespace_take_doomed(ns, &d));
     assert_string_equal(d.fileid, d2);
@@ -488,18 +488,18 @@ static void test_overwrite_beside(void **state)
 
     /* an empty replacement switches at once; then a delete takes it and
      * a replacement under way with it */
-    assert_int_equal(namespace_overwrite(ns, "f", 0, 1000, 1, &g2, d2), NS_OK);
+    assert_int_equal(namespace_overwrite(ns, "f", 0, 1000, 1, NULL, &g2, d2), NS_OK);
     assert_int_equal(nscheck_lookup(ns, "f")->size, 0);
     assert_true(namespace_take_doomed(ns, &d));
     assert_string_equal(d.fileid, d3);
     namespace_doomed_free(&d);
-    assert_int_equal(namespace_overwrite(ns, "f", 1000, 1000, 1, &g3, d3), NS_OK);
+    assert_int_equal(namespace_overwrite(ns, "f", 1000, 1000, 1, NULL, &g3, d3), NS_OK);
     assert_int_equal(namespace_report(ns, d3, 0, 4, 1000, g3, NULL, &exp, &test_ver), NS_OK);
     assert_string_equal(nscheck_lookup(ns, "f")->fileid, d3);
     assert_false(namespace_take_doomed(ns, &d));   /* the empty version held nothing */
-    assert_int_equal(namespace_overwrite(ns, "f", 2000, 1000, 1, &g2, d2), NS_OK);
+    assert_int_equal(namespace_overwrite(ns, "f", 2000, 1000, 1, NULL, &g2, d2), NS_OK);
     assert_int_equal(namespace_report(ns, d2, 0, 5, 1000, g2, NULL, &exp, &test_ver), NS_OK);
-    assert_int_equal(namespace_remove(ns, "f", &d), NS_OK);
+    assert_int_equal(namespace_remove(ns, "f", NULL, &d), NS_OK);
     assert_string_equal(d.fileid, d3);
     namespace_doomed_free(&d);
     assert_true(namespace_take_doomed(ns, &d));   /* the replacement's stored chunk */
@@ -507,7 +507,7 @@ static void test_overwrite_beside(void **state)
     namespace_doomed_free(&d);
     assert_null(nscheck_lookup(ns, "f"));
     assert_int_equal(namespace_with_file(ns, d2, nscheck_grab, &r), NS_NOT_FOUND);
-    assert_int_equal(namespace_create(ns, "f", 10, 1000, 1, &gen), NS_OK);
+    assert_int_equal(namespace_create(ns, "f", 10, 1000, 1, NULL, &gen), NS_OK);
     assert_string_equal(nscheck_lookup(ns, "f")->fileid, id);
     namespace_free(ns);
 }

@@ -44,6 +44,10 @@ static bool sample(record_kind k, record *r)
         r->replication = 3;
         r->over = true;
         memcpy(r->fileid, ID_B, sizeof r->fileid);
+        r->owner = strdup("alice");
+        r->group = strdup("staff");
+        r->has_mode = true;
+        r->mode = 0640;
         return true;
     case RECORD_DELETE:
         memcpy(r->fileid, ID_A, sizeof r->fileid);
@@ -76,6 +80,25 @@ static bool sample(record_kind k, record *r)
         return true;
     case RECORD_CLUSTER:
         memcpy(r->cluster, CLUSTER, sizeof r->cluster);
+        return true;
+    case RECORD_ATTR:
+        memcpy(r->fileid, ID_A, sizeof r->fileid);
+        r->gen = 12;
+        r->owner = strdup("bob");
+        r->group = strdup("ops");
+        r->has_mode = true;
+        r->mode = 0600;
+        return true;
+    case RECORD_USER:
+        r->name = strdup("carol");
+        r->group = strdup("staff");
+        r->super = true;
+        memset(r->token_sha, 0x3e, sizeof r->token_sha);
+        r->made_ms = 1790000000000ull;
+        r->until_ms = 1790000360000ull;
+        return true;
+    case RECORD_REVOKE:
+        r->name = strdup("carol");
         return true;
     case RECORD_NKINDS:
         break;
@@ -118,6 +141,16 @@ static void assert_same(const record *a, const record *b)
     for (size_t k = 0; k < a->nchunks; k++)
         assert_memory_equal(&a->chunks[k], &b->chunks[k], sizeof a->chunks[k]);
     assert_string_equal(a->cluster, b->cluster);
+    if (a->owner || b->owner)
+        assert_string_equal(a->owner, b->owner);
+    if (a->group || b->group)
+        assert_string_equal(a->group, b->group);
+    assert_int_equal(a->has_mode, b->has_mode);
+    assert_int_equal(a->mode, b->mode);
+    assert_int_equal(a->super, b->super);
+    assert_memory_equal(a->token_sha, b->token_sha, sizeof a->token_sha);
+    assert_int_equal(a->made_ms, b->made_ms);
+    assert_int_equal(a->until_ms, b->until_ms);
 }
 
 static void test_every_kind_round_trips(void **state)
@@ -187,6 +220,14 @@ static void test_bad_records_refused(void **state)
         "{\"op\":\"file\",\"name\":\"x\",\"gen\":3,\"size\":0,\"cs\":4,\"rep\":1,\"chunks\":[[-1,2]]}",
         "{\"op\":\"counter\"}",
         "{\"op\":\"cluster\",\"id\":\"not a cluster id\"}",
+        "{\"op\":\"create\",\"name\":\"a\",\"gen\":1,\"size\":1,\"cs\":4,\"rep\":1,\"mode\":512}",
+        "{\"op\":\"create\",\"name\":\"a\",\"gen\":1,\"size\":1,\"cs\":4,\"rep\":1,\"owner\":\"\"}",
+        "{\"op\":\"attr\",\"id\":\"" ID_A "\",\"gen\":1,\"owner\":\"bob\"}",
+        "{\"op\":\"attr\",\"id\":\"" ID_A "\",\"gen\":1,\"owner\":7,\"mode\":384}",
+        "{\"op\":\"user\",\"name\":\"u\",\"group\":\"g\",\"super\":false,\"made\":1,\"until\":0}",
+        "{\"op\":\"user\",\"name\":\"u\",\"group\":\"g\",\"super\":\"yes\",\"tok\":\"" ID_A "\",\"made\":1,\"until\":0}",
+        "{\"op\":\"user\",\"group\":\"g\",\"super\":false,\"tok\":\"" ID_A "\",\"made\":1,\"until\":0}",
+        "{\"op\":\"revoke\"}",
     };
     for (size_t i = 0; i < sizeof lines / sizeof *lines; i++) {
         json_t *in = json_loads(lines[i], 0, NULL);
@@ -198,6 +239,8 @@ static void test_bad_records_refused(void **state)
         assert_non_null(strstr(err, "unreadable"));
         assert_null(r.name);
         assert_null(r.chunks);
+        assert_null(r.owner);
+        assert_null(r.group);
         json_decref(in);
     }
 }

@@ -1,0 +1,231 @@
+/*
+ * admin_main.c - `minidfs admin`: a secure master's users, from a shell.
+ *   minidfs admin token create NAME [--superuser] [--group G] [--expires-in S]
+ *   minidfs admin token list
+ *   minidfs admin token revoke NAME
+ *   minidfs admin whoami
+ * Prints a new token once, on stdout, and nothing else that is secret;
+ * one line on stderr and exit 1 when the master refuses, 2 on a usage
+ * error.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <curl/curl.h>
+
+#include "addr.h"
+#include "client.h"
+#include "escape.h"
+#include "flags.h"
+#include "httpc.h"
+#include "log.h"
+#include "masterapi.h"
+#include "protocol.h"
+#include "sha256.h"
+#include "token.h"
+
+static const char admin_usage[] =
+    "usage: minidfs admin COMMAND [flags]\n\n"
+    "Commands (each needs a superuser's token, but whoami):\n"
+    "  token create NAME  make user NAME and print its token (shown only once)\n"
+    "  token list         list the users\n"
+    "  token revoke NAME  the user's token stops working at once\n"
+    "  whoami             who the token says you are\n\n"
+    "The first superuser's token is admin.token in the master's --meta-dir.";
+
+/* "2026-12-03T04:05:06Z" for wall-clock ms; "never" for 0. */
+static void admin_time(json_int_t ms, char out[32])
+{
+    if (ms <= 0) {
+        snprintf(out, 32, "never");
+        return;
+    }
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static const char *admin_str(json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    return s ? s : "?";
+}
+
+static bool admin_create(const char *base, const char *name, const char *group, bool super,
+                         long long expires_s, char *err, size_t errlen)
+{
+    char url[600];
+    snprintf(url, sizeof url, "%s%s", base, PROTO_PATH_TOKENS);
+    json_t *body = json_pack("{s:s,s:b}", PROTO_F_NAME, name, PROTO_F_SUPERUSER, super);
+    if (body && group)
+        json_object_set_new(body, PROTO_F_GROUP, json_string(group));
+    if (body && expires_s > 0)
+        json_object_set_new(body, PROTO_F_EXPIRES_IN_MS, json_integer(expires_s * 1000));
+    json_t *doc = body ? masterapi_call("POST", url, body, err, errlen) : NULL;
+    json_decref(body);
+    const char *token = json_string_value(json_object_get(doc, PROTO_F_BEARER));
+    unsigned char raw[SHA256_LEN];
+    bool ok = token && strlen(token) == TOKEN_LEN && sha256_from_hex(token, raw);
+    if (doc && !ok)
+        snprintf(err, errlen, "the master's answer holds no token");
+    if (ok)
+        printf("%s\n", token);
+    json_decref(doc);
+    return ok && fflush(stdout) == 0;
+}
+
+static bool admin_list(const char *base, char *err, size_t errlen)
+{
+    char url[600];
+    snprintf(url, sizeof url, "%s%s", base, PROTO_PATH_TOKENS);
+    json_t *doc = masterapi_call("GET", url, NULL, err, errlen);
+    if (!doc)
+        return false;
+    json_t *users = json_object_get(doc, PROTO_F_USERS), *u;
+    size_t i;
+    printf("%-24s %-24s %-9s %-20s %s\n", "NAME", "GROUP", "SUPERUSER", "CREATED", "EXPIRES");
+    json_array_foreach(users, i, u) {
+        char name[200], group[200], made[32], until[32];
+        escape_text(admin_str(u, PROTO_F_NAME), name, sizeof name);
+        escape_text(admin_str(u, PROTO_F_GROUP), group, sizeof group);
+        admin_time(json_integer_value(json_object_get(u, PROTO_F_CREATED_MS)), made);
+        admin_time(json_integer_value(json_object_get(u, PROTO_F_EXPIRES_MS)), until);
+        printf("%-24s %-24s %-9s %-20s %s\n", name, group,
+               json_is_true(json_object_get(u, PROTO_F_SUPERUSER)) ? "yes" : "no",
+               json_integer_value(json_object_get(u, PROTO_F_CREATED_MS)) ? made : "-", until);
+    }
+    json_decref(doc);
+    return fflush(stdout) == 0;
+}
+
+static bool admin_revoke(const char *base, const char *name, char *err, size_t errlen)
+{
+    char *esc = curl_easy_escape(NULL, name, 0);
+    if (!esc) {
+        snprintf(err, errlen, "out of memory");
+        return false;
+    }
+    char url[1200];
+    snprintf(url, sizeof url, "%s%s?%s=%.500s", base, PROTO_PATH_TOKENS, PROTO_QUERY_NAME, esc);
+    curl_free(esc);
+    json_t *doc = masterapi_call("DELETE", url, NULL, err, errlen);
+    json_decref(doc);
+    return doc != NULL;
+}
+
+static bool admin_whoami(const char *base, char *err, size_t errlen)
+{
+    char url[600];
+    snprintf(url, sizeof url, "%s%s", base, PROTO_PATH_WHOAMI);
+    json_t *doc = masterapi_call("GET", url, NULL, err, errlen);
+    if (!doc)
+        return false;
+    if (!json_is_true(json_object_get(doc, PROTO_F_SECURE))) {
+        printf("nobody: the master is open (no users)\n");
+    } else {
+        char user[200], group[200];
+        escape_text(admin_str(doc, PROTO_F_USER), user, sizeof user);
+        escape_text(admin_str(doc, PROTO_F_GROUP), group, sizeof group);
+        printf("%s (group %s)%s\n", user, group,
+               json_is_true(json_object_get(doc, PROTO_F_SUPERUSER)) ? ", superuser" : "");
+    }
+    json_decref(doc);
+    return fflush(stdout) == 0;
+}
+
+/* Splits argv into the words (what to do) and the flags, wherever they
+ * stand: `minidfs admin --master URL token list` and `minidfs admin token
+ * list --master URL` mean the same. A flag that takes a value takes the
+ * next argument unless it says --flag=value. */
+static int admin_split(int argc, char **argv, const flag_def *defs, size_t ndefs,
+                       const char **words, int maxwords, int *nwords, char **flagv)
+{
+    int nflag = 1;
+    flagv[0] = argv[0];
+    *nwords = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (a[0] != '-') {
+            if (*nwords < maxwords)
+                words[*nwords] = a;
+            (*nwords)++;
+            continue;
+        }
+        flagv[nflag++] = argv[i];
+        const char *name = a + (a[1] == '-' ? 2 : 1);
+        if (strchr(name, '='))
+            continue;
+        for (size_t k = 0; k < ndefs; k++)
+            if (!strcmp(defs[k].name, name) && defs[k].type != FLAG_BOOL && i + 1 < argc)
+                flagv[nflag++] = argv[++i];
+    }
+    return nflag;
+}
+
+int admin_main(int argc, char **argv)
+{
+    const char *words[3] = { 0 };
+    int nwords = 0;
+    const char *master_url = "http://localhost:8000/", *token_file = NULL, *group = NULL;
+    bool super = false;
+    long long expires_s = 0, retry_ms = MASTERAPI_DEFAULT_RETRY_MS;
+    const flag_def defs[] = {
+        { "master", FLAG_STRING, &master_url, 0, 0, "URL", "the master's address" },
+        { "token-file", FLAG_STRING, &token_file, 0, 0, "PATH",
+          "a superuser's token (default: $MINIDFS_TOKEN)" },
+        { "superuser", FLAG_BOOL, &super, 0, 0, NULL, "token create: the new user is one" },
+        { "group", FLAG_STRING, &group, 0, 0, "GROUP", "token create: its group (default: NAME)" },
+        { "expires-in", FLAG_INT, &expires_s, 0, 10LL * 366 * 24 * 3600, "SECONDS",
+          "token create: good for this long (0: until revoked)" },
+        { "retry-ms", FLAG_INT, &retry_ms, 0, 3600000, "MS",
+          "how long to keep trying while the master is unreachable" },
+    };
+    const size_t ndefs = sizeof defs / sizeof *defs;
+    char **flagv = calloc((size_t)argc + 1, sizeof *flagv);
+    if (!flagv)
+        return 1;
+    int nflag = admin_split(argc, argv, defs, ndefs, words, 3, &nwords, flagv);
+    int rc = flags_run("admin", admin_usage, defs, ndefs, nflag, flagv);
+    free(flagv);
+    if (rc >= 0)
+        return rc;
+    const char *cmd = nwords > 0 ? words[0] : "";
+    const char *sub = nwords > 1 ? words[1] : "";
+    bool create = !strcmp(cmd, "token") && !strcmp(sub, "create") && nwords == 3;
+    bool list = !strcmp(cmd, "token") && !strcmp(sub, "list") && nwords == 2;
+    bool revoke = !strcmp(cmd, "token") && !strcmp(sub, "revoke") && nwords == 3;
+    bool whoami = !strcmp(cmd, "whoami") && nwords == 1;
+    if (!create && !list && !revoke && !whoami) {
+        fprintf(stderr, "minidfs admin: expected token create NAME, token list, token revoke "
+                        "NAME or whoami (see minidfs admin --help)\n");
+        return 2;
+    }
+    char err[1024], base[512], token[TOKEN_LEN + 1];
+    if (!addr_master_base(master_url, base, sizeof base, err, sizeof err)) {
+        fprintf(stderr, "minidfs admin: --master: %s\n", err);
+        return 2;
+    }
+    if (!token_find(token_file, token, err, sizeof err)) {
+        fprintf(stderr, "minidfs admin: %s\n", err);
+        return 2;
+    }
+    log_init("admin", LOGL_WARN);
+    httpc_global_init();
+    masterapi_set_retry(retry_ms);
+    masterapi_set_token(token);
+    bool ok = create   ? admin_create(base, words[2], group, super, expires_s, err, sizeof err)
+              : list   ? admin_list(base, err, sizeof err)
+              : revoke ? admin_revoke(base, words[2], err, sizeof err)
+                       : admin_whoami(base, err, sizeof err);
+    curl_global_cleanup();
+    if (!ok) {
+        char msg[2048];
+        escape_text(err, msg, sizeof msg);
+        fprintf(stderr, "minidfs admin: %s\n", msg);
+        return 1;
+    }
+    return 0;
+}

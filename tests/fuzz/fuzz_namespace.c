@@ -12,6 +12,8 @@
 #include "lease.h"
 #include "namespace.h"
 #include "nscheck.h"
+#include "perm.h"
+#include "users.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -42,6 +44,16 @@ static uint64_t fuzz_size(fuzz_in *in, uint64_t cs)
     }
 }
 
+/* Who asks: nobody to check (an open master), two users, a superuser. */
+static const ns_who fuzz_users[] = {
+    { "alice", "staff", false }, { "bob", "staff", false }, { "root", "root", true } };
+
+static const ns_who *fuzz_who(fuzz_in *in)
+{
+    unsigned k = (unsigned)fuzz_take(in, 1) % 4;
+    return k == 3 ? NULL : &fuzz_users[k];
+}
+
 static const uint64_t fuzz_chunk_sizes[] = { 1, 7, 1000, 65536, 1000000, PROTO_MAX_CHUNK_SIZE,
                                              PROTO_MAX_CHUNK_SIZE + 1, 0 };
 
@@ -63,13 +75,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             memcpy(id, dataids[name[0] - 'a'], sizeof id);
         uint64_t gen, exp, ver;
         now += (int64_t)fuzz_take(&in, 1) * 100;
-        switch (op % 9) {
+        switch (op % 11) {
         case 0: {   /* create */
             uint64_t cs = fuzz_chunk_sizes[fuzz_take(&in, 1) % 8];
             uint64_t sz = fuzz_size(&in, cs ? cs : 1);
             if (cs && sz / cs > 300)
                 sz %= 300 * cs;   /* keep a run small and fast; the unit test does the limits */
-            namespace_create(ns, name, sz, cs, (unsigned)fuzz_take(&in, 1) % 10, NULL, &gen);
+            namespace_create(ns, name, sz, cs, (unsigned)fuzz_take(&in, 1) % 10, fuzz_who(&in),
+                             &gen);
             break;
         }
         case 1: {   /* a chunk reported */
@@ -84,8 +97,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             uint16_t plan[3] = { 0, 1, 2 };
             lease_allocation a;
             lease_allocate(ns, name, (uint32_t)fuzz_take(&in, 1),
-                               fuzz_chunk_sizes[fuzz_take(&in, 1) % 6], 3, plan,
-                               (unsigned)fuzz_take(&in, 1) % 4, now, 1000, &a);
+                           fuzz_chunk_sizes[fuzz_take(&in, 1) % 6], 3, fuzz_who(&in), plan,
+                           (unsigned)fuzz_take(&in, 1) % 4, now, 1000, &a);
             break;
         }
         case 3: {   /* an append begun */
@@ -105,7 +118,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             break;
         case 5: {
             ns_doomed d;
-            namespace_remove(ns, name, NULL, &d);
+            namespace_remove(ns, name, fuzz_who(&in), &d);
             namespace_doomed_free(&d);
             break;
         }
@@ -119,8 +132,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             uint64_t sz = fuzz_size(&in, cs ? cs : 1);
             if (cs && sz / cs > 300)
                 sz %= 300 * cs;
-            namespace_overwrite(ns, name, sz, cs, (unsigned)fuzz_take(&in, 1) % 10, NULL, &gen,
-                                dataids[name[0] - 'a']);
+            namespace_overwrite(ns, name, sz, cs, (unsigned)fuzz_take(&in, 1) % 10,
+                                fuzz_who(&in), &gen, dataids[name[0] - 'a']);
+            break;
+        }
+        case 9: {   /* chmod, chown */
+            unsigned what = (unsigned)fuzz_take(&in, 1);
+            const ns_who *to = &fuzz_users[what % 3];
+            perm_set(ns, name, fuzz_who(&in), what & 4 ? to->user : NULL,
+                     what & 8 ? to->group : NULL,
+                     what & 16 ? (int)(fuzz_take(&in, 2) % 01000) : -1);
+            break;
+        }
+        case 10: {   /* a user made or revoked */
+            char token[USERS_TOKEN_LEN + 1];
+            const ns_who *u = &fuzz_users[fuzz_take(&in, 1) % 3];
+            if (fuzz_take(&in, 1) & 1)
+                users_add(ns, u->user, u->group, u->super, now, (int64_t)fuzz_take(&in, 2), token);
+            else
+                users_revoke(ns, u->user);
             break;
         }
         default:
@@ -129,7 +159,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         char err[1024];
         if (!nscheck_roundtrip(ns, err, sizeof err)) {
-            fprintf(stderr, "after op %u: %s\n", op % 9, err);
+            fprintf(stderr, "after op %u: %s\n", op % 11, err);
             abort();
         }
         ns_doomed d;

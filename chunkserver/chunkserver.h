@@ -46,6 +46,8 @@ typedef struct {
     /* a secure cluster's key (NULL: open) and the signatures seen (access.c) */
     const auth_key *key;
     auth_replay *seen;
+    /* it serves TLS: chunk reads are encrypted in user space, not sendfile'd */
+    bool tls;
 } chunkserver;
 
 /* The chunks being written now (receive.c), for the heartbeat. */

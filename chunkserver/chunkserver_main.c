@@ -8,6 +8,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "addr.h"
 #include "chunkserver.h"
@@ -18,6 +19,7 @@
 #include "copier.h"
 #include "proc.h"
 #include "scrub.h"
+#include "tls.h"
 #include "protocol.h"
 
 static const char cs_usage[] =
@@ -49,6 +51,7 @@ int chunkserver_main(int argc, char **argv)
     long long scrub_mbps = 16, scrub_pause_ms = 10000, max_conns = 1000, max_conns_per_ip = 256;
     const char *master_url = "http://localhost:8000/", *dir = "./data", *advertise = NULL;
     const char *port_file = NULL, *level_name = "info", *rack = "default", *key_file = NULL;
+    const char *tls_cert = NULL, *tls_key = NULL, *ca_file = NULL;
     const flag_def defs[] = {
         { "master", FLAG_STRING, &master_url, 0, 0, "URL", "the master's address" },
         { "port", FLAG_INT, &port, 0, 65535, "PORT", "port to listen on (0: any free port)" },
@@ -77,6 +80,12 @@ int chunkserver_main(int argc, char **argv)
         { "key-file", FLAG_STRING, &key_file, 0, 0, "PATH",
           "the cluster key of a secure master (its meta-dir's cluster.key, mode 0600): "
           "every message to the master is signed with it" },
+        { "tls-cert", FLAG_STRING, &tls_cert, 0, 0, "PEM",
+          "serve HTTPS with this certificate chain (with --tls-key and an https:// --master)" },
+        { "tls-key", FLAG_STRING, &tls_key, 0, 0, "PEM", "the certificate's private key (mode 0600)" },
+        { "ca-file", FLAG_STRING, &ca_file, 0, 0, "PEM",
+          "the CA certificates the master's and other chunkservers' are checked against "
+          "(default: the system's)" },
     };
     const size_t ndefs = sizeof defs / sizeof defs[0];
     int rc = flags_run("chunkserver", cs_usage, defs, ndefs, argc, argv);
@@ -101,8 +110,24 @@ int chunkserver_main(int argc, char **argv)
         fprintf(stderr, "minidfs chunkserver: --key-file: %s\n", err);
         return 2;
     }
+    /* A TLS cluster is TLS all through: what it serves and what it calls. */
+    bool tls_out = strncmp(master_base, "https://", 8) == 0;
+    tls_server tls;
+    if (!tls_server_load(tls_cert, tls_key, &tls, err, sizeof err)) {
+        fprintf(stderr, "minidfs chunkserver: %s\n", err);
+        return 2;
+    }
+    if ((tls.cert != NULL) != tls_out || (ca_file && !tls_out)) {
+        fprintf(stderr, "minidfs chunkserver: a TLS cluster serves and calls with TLS: give "
+                        "--tls-cert and --tls-key with an https:// --master, or none of them "
+                        "(--ca-file only with https)\n");
+        tls_server_free(&tls);
+        return 2;
+    }
     proc_block_signals();
     httpc_global_init();
+    httpc_set_tls(tls_out, ca_file);
+    addr_use_tls(tls_out);
 
     rc = 1;
     struct MHD_Daemon *d = NULL;
@@ -114,6 +139,7 @@ int chunkserver_main(int argc, char **argv)
         goto out;
     }
     cs.key = key_file ? &key : NULL;
+    cs.tls = tls.cert != NULL;
     cs.st = store_open(dir, err, sizeof err);
     if (!cs.st) {
         fprintf(stderr, "minidfs chunkserver: %s\n", err);
@@ -129,6 +155,8 @@ int chunkserver_main(int argc, char **argv)
         .handler = cs_api_handle,
         .handler_cls = &cs,
         .completed = cs_api_completed,
+        .tls_cert = tls.cert,
+        .tls_key = tls.key,
     };
     uint16_t bound;
     d = httpd_start(&cfg, &bound, err, sizeof err);
@@ -175,6 +203,7 @@ out:
     store_close(cs.st);
     pthread_mutex_destroy(&cs.active_mu);
     auth_replay_free(cs.seen);
+    tls_server_free(&tls);
     curl_global_cleanup();
     return rc;
 }

@@ -170,12 +170,15 @@ int admin_main(int argc, char **argv)
     const char *words[3] = { 0 };
     int nwords = 0;
     const char *master_url = "http://localhost:8000/", *token_file = NULL, *group = NULL;
+    const char *ca_file = NULL;
     bool super = false;
     long long expires_s = 0, retry_ms = MASTERAPI_DEFAULT_RETRY_MS;
     const flag_def defs[] = {
         { "master", FLAG_STRING, &master_url, 0, 0, "URL", "the master's address" },
         { "token-file", FLAG_STRING, &token_file, 0, 0, "PATH",
           "a superuser's token (default: $MINIDFS_TOKEN)" },
+        { "ca-file", FLAG_STRING, &ca_file, 0, 0, "PEM",
+          "with an https:// --master: the CA certificates it is checked against" },
         { "superuser", FLAG_BOOL, &super, 0, 0, NULL, "token create: the new user is one" },
         { "group", FLAG_STRING, &group, 0, 0, "GROUP", "token create: its group (default: NAME)" },
         { "expires-in", FLAG_INT, &expires_s, 0, 10LL * 366 * 24 * 3600, "SECONDS",
@@ -213,7 +216,14 @@ int admin_main(int argc, char **argv)
         return 2;
     }
     log_init("admin", LOGL_WARN);
+    if (ca_file && strncmp(base, "https://", 8) != 0) {
+        fprintf(stderr, "minidfs admin: --ca-file needs an https:// --master (this one would go "
+                        "in the clear)\n");
+        return 2;
+    }
     httpc_global_init();
+    httpc_set_tls(strncmp(base, "https://", 8) == 0, ca_file);
+    addr_use_tls(strncmp(base, "https://", 8) == 0);
     masterapi_set_retry(retry_ms);
     masterapi_set_token(token);
     bool ok = create   ? admin_create(base, words[2], group, super, expires_s, err, sizeof err)

@@ -49,6 +49,7 @@ int client_main(int argc, char **argv)
 {
     const char *master_url = "http://localhost:8000/", *action = NULL, *filename = NULL;
     const char *output = NULL, *input = NULL, *token_file = NULL, *mode = NULL, *owner = NULL;
+    const char *ca_file = NULL;
     bool overwrite = false, quiet = false;
     long long parallel = 0, replication = 0, retry_ms = MASTERAPI_DEFAULT_RETRY_MS;
     const flag_def defs[] = {
@@ -70,6 +71,9 @@ int client_main(int argc, char **argv)
         { "quiet", FLAG_BOOL, &quiet, 0, 0, NULL, "no progress line" },
         { "token-file", FLAG_STRING, &token_file, 0, 0, "PATH",
           "a secure master's user token (default: $MINIDFS_TOKEN)" },
+        { "ca-file", FLAG_STRING, &ca_file, 0, 0, "PEM",
+          "with an https:// --master: the CA certificates servers are checked against "
+          "(default: the system's)" },
         { "mode", FLAG_STRING, &mode, 0, 0, "OCTAL", "chmod: the new mode bits" },
         { "owner", FLAG_STRING, &owner, 0, 0, "USER[:GROUP]", "chown: the new owner and group" },
     };
@@ -125,7 +129,14 @@ int client_main(int argc, char **argv)
         return 2;
     }
     log_init("client", LOGL_WARN);
+    if (ca_file && strncmp(master, "https://", 8) != 0) {
+        fprintf(stderr, "minidfs client: --ca-file needs an https:// --master (this one would go "
+                        "in the clear)\n");
+        return 2;
+    }
     httpc_global_init();
+    httpc_set_tls(strncmp(master, "https://", 8) == 0, ca_file);
+    addr_use_tls(strncmp(master, "https://", 8) == 0);
     masterapi_set_retry(retry_ms);
     masterapi_set_token(token);
     client_opts o = {

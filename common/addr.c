@@ -9,10 +9,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Set once by main (addr_use_tls) before any thread builds a URL. */
+static bool addr_tls;
+
+void addr_use_tls(bool on)
+{
+    addr_tls = on;
+}
+
 static const char *addr_skip_scheme(const char *s)
 {
     if (strncmp(s, "http://", 7) == 0)
         return s + 7;
+    if (strncmp(s, "https://", 8) == 0)
+        return s + 8;
     return s;
 }
 
@@ -84,8 +94,10 @@ bad_port:
 bool addr_master_base(const char *in, char *out, size_t outlen, char *err, size_t errlen)
 {
     const char *hp = addr_skip_scheme(in);
+    bool tls = strncmp(in, "https://", 8) == 0;
     if (strstr(hp, "://")) {
-        snprintf(err, errlen, "master address \"%s\": only http:// is supported", in);
+        snprintf(err, errlen, "master address \"%s\": only http:// and https:// are supported",
+                 in);
         return false;
     }
     size_t len = strlen(hp);
@@ -99,7 +111,7 @@ bool addr_master_base(const char *in, char *out, size_t outlen, char *err, size_
         snprintf(err, errlen, "master address \"%s\" has no host", in);
         return false;
     }
-    int n = snprintf(out, outlen, "http://%s:%ld", host, port);
+    int n = snprintf(out, outlen, "%s://%s:%ld", tls ? "https" : "http", host, port);
     return n > 0 && (size_t)n < outlen;
 }
 
@@ -135,6 +147,7 @@ bool addr_server_url(const char *server, const char *path, char *out, size_t out
     size_t len = strlen(server);
     if (len > 0 && server[len - 1] == '/')
         len--;
-    int n = snprintf(out, outlen, "http://%.*s%s", (int)len, server, path);
+    int n = snprintf(out, outlen, "%s://%.*s%s", addr_tls ? "https" : "http", (int)len, server,
+                     path);
     return n > 0 && (size_t)n < outlen;
 }

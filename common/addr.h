@@ -12,7 +12,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* "http://h:p/", "http://h:p" or "h:p" -> "http://h:p" (no trailing slash). */
+/* "http://h:p/", "http://h:p" or "h:p" -> "http://h:p" (no trailing
+ * slash); "https://h:p/" -> "https://h:p" (a TLS cluster). */
 bool addr_master_base(const char *in, char *out, size_t outlen, char *err, size_t errlen);
 
 /* Canonical chunkserver address "HOST:PORT/". Accepts an optional
@@ -21,7 +22,10 @@ bool addr_master_base(const char *in, char *out, size_t outlen, char *err, size_
 bool addr_canon_server(const char *in, const char *peer_host, char *out, size_t outlen,
                        char *err, size_t errlen);
 
-/* "HOST:PORT/" + "/chunks/x" -> "http://HOST:PORT/chunks/x". */
+/* "HOST:PORT/" + "/chunks/x" -> "http://HOST:PORT/chunks/x", or https://
+ * once addr_use_tls(true) was called (main does, for a TLS cluster,
+ * before any thread builds a URL). */
+void addr_use_tls(bool on);
 bool addr_server_url(const char *server, const char *path, char *out, size_t outlen);
 
 #endif

@@ -103,7 +103,7 @@ bool chunkreq_parse_version(const char *s, uint64_t *out)
     return chunkreq_number(s, out);
 }
 
-/* "a:1/,b:2/" into r->chain, each hop canonical. */
+/* "a:1/,b:2/" into r->chain, each hop canonical and named once. */
 static chunkreq_status chunkreq_parse_chain(chunkreq *r, const char *chain, char *err,
                                            size_t errlen)
 {
@@ -125,6 +125,13 @@ static chunkreq_status chunkreq_parse_chain(chunkreq *r, const char *chain, char
             snprintf(err, errlen, PROTO_HDR_CHAIN ": %s", why);
             return CHUNKREQ_BAD;
         }
+        /* A hop named twice would get the chunk twice: a loop, or a way to
+         * make one upload cost a server many. */
+        for (size_t k = 0; k < r->nchain; k++)
+            if (strcmp(r->chain[k], r->chain[r->nchain]) == 0) {
+                snprintf(err, errlen, PROTO_HDR_CHAIN " names %s twice", r->chain[k]);
+                return CHUNKREQ_BAD;
+            }
         r->nchain++;
         p += l + (comma ? 1 : 0);
     }

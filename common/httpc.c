@@ -39,13 +39,31 @@ void httpc_global_init(void)
     pthread_once(&httpc_key_once, httpc_make_key);
 }
 
+/* Set once by main before any thread calls out (httpc_set_tls). */
+static bool httpc_tls;
+static const char *httpc_ca_file;
+
+void httpc_set_tls(bool on, const char *ca_file)
+{
+    httpc_tls = on;
+    httpc_ca_file = ca_file;
+}
+
 void httpc_configure(CURL *h, long connect_timeout_ms)
 {
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
     curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, connect_timeout_ms);
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http");
+    /* One scheme for the whole process: a TLS cluster never falls back
+     * to plain HTTP, and verifies every peer's certificate and name. */
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, httpc_tls ? "https" : "http");
+    if (httpc_tls) {
+        curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+        curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+        if (httpc_ca_file)
+            curl_easy_setopt(h, CURLOPT_CAINFO, httpc_ca_file);
+    }
 }
 
 static CURL *httpc_thread_handle(void)

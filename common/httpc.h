@@ -31,6 +31,10 @@ typedef struct {
 
 /* Call once from main before any thread exists. */
 void httpc_global_init(void);
+/* TLS for every call this process makes (https only, peers verified
+ * against ca_file, or the system's CAs when NULL; the string is kept):
+ * once, from main, before any thread calls out. */
+void httpc_set_tls(bool on, const char *ca_file);
 
 /* Sends method to url with body (may be NULL) and decodes the answer.
  * Returns false, with err filled, when no HTTP answer came back (refused,
@@ -88,7 +92,7 @@ const char *httpc_error_text(const httpc_response *resp, char *buf, size_t bufle
 void httpc_response_free(httpc_response *resp);
 
 /* The options every minidfs curl handle gets (no signals, TCP_NODELAY,
- * keep-alive, a connect timeout). */
+ * keep-alive, a connect timeout, the process's scheme and TLS checks). */
 void httpc_configure(CURL *h, long connect_timeout_ms);
 
 #endif

@@ -53,6 +53,16 @@ static struct MHD_Daemon *httpd_try_start(const httpd_config *cfg, unsigned flag
     /* Bounds on connections: one peer holding many half-open ones (a
      * slowloris) is cut off at its own share, and everyone else is served. */
     unsigned limit = cfg->max_conns ? cfg->max_conns : 1000;
+    /* TLS, when the server has a certificate: libmicrohttpd's GnuTLS. */
+    struct MHD_OptionItem tls[] = {
+        { MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)(uintptr_t)cfg->tls_cert },
+        { MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)(uintptr_t)cfg->tls_key },
+        { MHD_OPTION_END, 0, NULL },
+    };
+    if (cfg->tls_cert)
+        flags |= MHD_USE_TLS;
+    else
+        tls[0].option = MHD_OPTION_END;
     if (cfg->thread_per_connection) {
         /* poll, not select: a connection's descriptor may pass 1023 */
         flags |= MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL_INTERNAL_THREAD;
@@ -63,7 +73,7 @@ static struct MHD_Daemon *httpd_try_start(const httpd_config *cfg, unsigned flag
                                 MHD_OPTION_CONNECTION_TIMEOUT, timeout,
                                 MHD_OPTION_CONNECTION_LIMIT, limit,
                                 MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_conns_per_ip,
-                                MHD_OPTION_END);
+                                MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
     }
     flags |= MHD_USE_EPOLL | MHD_USE_INTERNAL_POLLING_THREAD;
     return MHD_start_daemon(flags, cfg->port, NULL, NULL, cfg->handler, cfg->handler_cls,
@@ -74,7 +84,7 @@ static struct MHD_Daemon *httpd_try_start(const httpd_config *cfg, unsigned flag
                             MHD_OPTION_CONNECTION_TIMEOUT, timeout,
                             MHD_OPTION_CONNECTION_LIMIT, limit,
                             MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_conns_per_ip,
-                            MHD_OPTION_END);
+                            MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
 }
 
 struct MHD_Daemon *httpd_start(const httpd_config *cfg, uint16_t *bound_port, char *err,
@@ -87,8 +97,9 @@ struct MHD_Daemon *httpd_start(const httpd_config *cfg, uint16_t *bound_port, ch
     if (!d)
         d = httpd_try_start(cfg, base);
     if (!d) {
-        snprintf(err, errlen, "cannot listen on port %u (in use, or not permitted)",
-                 (unsigned)cfg->port);
+        snprintf(err, errlen, "cannot listen on port %u (in use, or not permitted%s)",
+                 (unsigned)cfg->port, cfg->tls_cert ? "; or the TLS certificate and key are "
+                 "not a matching PEM pair" : "");
         return NULL;
     }
     atomic_store(&httpd_started, true);

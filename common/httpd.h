@@ -4,7 +4,8 @@
  * It starts a daemon with the options we always want (dual stack when the
  * kernel has IPv6, address reuse, a connection timeout, a larger
  * per-connection memory pool so each upload callback carries more bytes,
- * bounds on connections in total and per address) and gives handlers the
+ * bounds on connections in total and per address, TLS when given a
+ * certificate) and gives handlers the
  * few things they all need: a JSON reply (signed with the cluster key when
  * the thread was asked to sign its answers), a JSON error reply (and one
  * that says when to retry), a bounded buffer for small request bodies,
@@ -35,6 +36,7 @@ typedef struct {
     void *handler_cls;
     MHD_RequestCompletedCallback completed;
     void *completed_cls;
+    const char *tls_cert, *tls_key;  /* PEM text (tls.h), kept for the daemon's life; NULL: plain HTTP */
 } httpd_config;
 
 /* Starts the daemon; *bound_port receives the port actually bound. */

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "master.h"
 #include "proc.h"
+#include "tls.h"
 #include "protocol.h"
 #include "recovery.h"
 #include "repair.h"
@@ -40,6 +41,7 @@ int master_main(int argc, char **argv)
     double gc_max_fraction = 0.1;
     bool stdio_mode = false, recover = false, secure = false;
     const char *port_file = NULL, *level_name = "info", *meta_dir = "./master-meta";
+    const char *tls_cert = NULL, *tls_key = NULL;
     const flag_def defs[] = {
         { "port", FLAG_INT, &port, 0, 65535, "PORT", "port to listen on (0: any free port)" },
         { "chunkSize", FLAG_INT, &chunk_size, 1, (long long)PROTO_MAX_CHUNK_SIZE, "BYTES",
@@ -55,6 +57,9 @@ int master_main(int argc, char **argv)
         { "secure", FLAG_BOOL, &secure, 0, 0, NULL,
           "make (first start) or use the cluster key in --meta-dir: chunkservers must sign "
           "every message with it (chunkserver --key-file)" },
+        { "tls-cert", FLAG_STRING, &tls_cert, 0, 0, "PEM",
+          "serve HTTPS with this certificate chain (with --tls-key)" },
+        { "tls-key", FLAG_STRING, &tls_key, 0, 0, "PEM", "the certificate's private key (mode 0600)" },
         { "stdio", FLAG_BOOL, &stdio_mode, 0, 0, NULL,
           "speak the JSON-lines node protocol on stdin/stdout instead of HTTP" },
         { "repair-ms", FLAG_INT, &repair_ms, 10, 3600000, "MS",
@@ -96,6 +101,11 @@ int master_main(int argc, char **argv)
     char err[512];
     if (!log_init_named("master", level_name)) {
         fprintf(stderr, "minidfs master: unknown log level \"%s\"\n", level_name);
+        return 2;
+    }
+    tls_server tls;
+    if (!tls_server_load(tls_cert, tls_key, &tls, err, sizeof err)) {
+        fprintf(stderr, "minidfs master: %s\n", err);
         return 2;
     }
     if (!stdio_mode)
@@ -149,6 +159,8 @@ int master_main(int argc, char **argv)
         .handler = master_api_handle,
         .handler_cls = &m,
         .completed = master_api_completed,
+        .tls_cert = tls.cert,
+        .tls_key = tls.key,
     };
     uint16_t bound;
     d = httpd_start(&cfg, &bound, err, sizeof err);
@@ -164,8 +176,9 @@ int master_main(int argc, char **argv)
         fprintf(stderr, "minidfs master: cannot start the expiry thread\n");
         goto out;
     }
-    log_info("listening on port %u, chunk size %lld bytes, cluster %s%s", (unsigned)bound,
-             chunk_size, m.cluster_id, m.ns_fresh ? " (a new namespace)" : "");
+    log_info("listening on port %u%s, chunk size %lld bytes, cluster %s%s", (unsigned)bound,
+             tls.cert ? " (HTTPS)" : "", chunk_size, m.cluster_id,
+             m.ns_fresh ? " (a new namespace)" : "");
     secure_announce(&m.sec, meta_dir);
     int sig = proc_wait_signal();
     log_info("signal %d: shutting down", sig);
@@ -181,6 +194,7 @@ out:
     outbox_free(m.outbox);
     sightings_free(m.seen);
     secure_close(&m.sec);
+    tls_server_free(&tls);
     curl_global_cleanup();
     return rc;
 }

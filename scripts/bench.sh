@@ -18,12 +18,14 @@
 #   scale     a master loaded with chunks through its real /upload API:
 #             resident bytes per chunk
 #   cpu       user+system CPU seconds per GiB moved, client and chunkservers
+#   tls       a secure cluster with and without TLS (same certificates and
+#             tokens otherwise), write and read of the same file, side by side
 #
 # Durability stays on as in production: chunkservers fdatasync every chunk
 # before answering. nginx does not fsync at all, so the ceiling is generous.
 #
 # usage: scripts/bench.sh            (installs nginx-light and wrk if missing)
-# env:   RUNS=3 SIZE_MB=1024 SMALL_FILES=1000 SCALE_CHUNKS=1000000 KEEP=0 ONLY=all|scale|streams
+# env:   RUNS=3 SIZE_MB=1024 SMALL_FILES=1000 SCALE_CHUNKS=1000000 KEEP=0 ONLY=all|scale|streams|tls
 # Writes the table to stdout and the figures to bench-results.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -109,23 +111,27 @@ EOF
 }
 
 # ---------- minidfs cluster ----------
+# A cluster is open and plain unless the TLS part sets these: flags for the
+# master, the chunkservers, the client and curl, and the scheme.
+MFLAGS=() CSFLAGS=() CFLAGS=() CURLFLAGS=() SCHEME=http DIR=c
 start_cluster() {   # chunk_size nservers [replication]
     local cs=$1 n=$2 rep=${3:-1} i
-    rm -rf "$W/c" && mkdir -p "$W/c"
-    "$MINIDFS" master --port 0 --port-file "$W/c/m.port" --meta-dir "$W/c/meta" --chunkSize "$cs" --replication "$rep" --log-level warn 2>>"$W/master.log" &
+    rm -rf "${W:?}/$DIR" && mkdir -p "$W/$DIR"
+    "$MINIDFS" master --port 0 --port-file "$W/$DIR/m.port" --meta-dir "$W/$DIR/meta" --chunkSize "$cs" --replication "$rep" --log-level warn "${MFLAGS[@]}" 2>>"$W/master.log" &
     MASTER_PID=$!
     PIDS+=("$MASTER_PID")
-    wait_file "$W/c/m.port"
-    MASTER=http://127.0.0.1:$(cat "$W/c/m.port")/
+    wait_file "$W/$DIR/m.port"
+    MASTER=$SCHEME://127.0.0.1:$(cat "$W/$DIR/m.port")/
     CS_PIDS=()
     for i in $(seq 1 "$n"); do
-        "$MINIDFS" chunkserver --master "$MASTER" --port 0 --port-file "$W/c/cs$i.port" \
-            --dir "$W/c/data$i" --log-level warn 2>>"$W/cs.log" &
+        "$MINIDFS" chunkserver --master "$MASTER" --port 0 --port-file "$W/$DIR/cs$i.port" \
+            --dir "$W/$DIR/data$i" --log-level warn "${CSFLAGS[@]}" 2>>"$W/cs.log" &
         CS_PIDS+=($!)
         PIDS+=($!)
     done
+    [ ! -e "$W/$DIR/meta/admin.token" ] || CURLFLAGS+=(-H "Authorization: Bearer $(cat "$W/$DIR/meta/admin.token")")
     for i in $(seq 200); do
-        [ "$(curl -s "${MASTER}chunkservers" | grep -o '"live":true' | wc -l)" -eq "$n" ] && return 0
+        [ "$(curl -s "${CURLFLAGS[@]}" "${MASTER}chunkservers" | grep -o '"live":true' | wc -l)" -eq "$n" ] && return 0
         sleep 0.02
     done
     die "chunkservers did not register"
@@ -146,18 +152,19 @@ cs_cpu() { local t=0 p; for p in "${CS_PIDS[@]}"; do t=$(awk -v a="$t" -v b="$(c
 declare -A FIG
 RESULTS=bench-results$([ "${ONLY:-all}" = all ] || echo "-$ONLY").json
 # ONLY=scale runs the master-scale part alone (a quick look at memory and
-# restart), ONLY=streams the ceiling and the streams alone; the default
+# restart), ONLY=streams the ceiling and the streams alone, ONLY=tls the
+# TLS cost alone; the default
 # runs everything.
 ONLY=${ONLY:-all}
-case $ONLY in all | scale | streams) ;; *) die "ONLY is all, scale or streams, not $ONLY" ;; esac
-if [ "$ONLY" != scale ]; then
-# ---------- 1. ceiling and 2. streams ----------
+case $ONLY in all | scale | streams | tls) ;; *) die "ONLY is all, scale, streams or tls, not $ONLY" ;; esac
 BYTES=$((SIZE_MB * 1024 * 1024))
+timed() { local t0 t1; t0=$(now); "$@"; t1=$(now); awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }'; }
+if [ "$ONLY" = all ] || [ "$ONLY" = streams ]; then
+# ---------- 1. ceiling and 2. streams ----------
 say "making a ${SIZE_MB} MiB input"
 head -c "$BYTES" /dev/urandom >"$W/input"
 nginx_put() { curl -sf -T "$W/input" "$NGINX/big.bin" -o /dev/null; }
 nginx_get() { rm -f "$W/out"; curl -sf -o "$W/out" "$NGINX/big.bin"; }
-timed() { local t0 t1; t0=$(now); "$@"; t1=$(now); awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }'; }
 
 # The ceiling is measured right beside each minidfs figure: before every
 # timed minidfs write an nginx PUT of the same file, before every read an
@@ -308,7 +315,7 @@ stop_all
 
 fi   # ONLY
 
-if [ "$ONLY" != streams ]; then
+if [ "$ONLY" = all ] || [ "$ONLY" = scale ]; then
 # ---------- 5. master scale ----------
 # Chunks enter through the master's own API: 1,000 files of 1,000 chunks by
 # /upload, then every chunk reported stored, with a checksum, by
@@ -401,6 +408,62 @@ FIG[scale_restart_checkpoint_s]=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2
 stop_all
 fi   # ONLY
 
+# ---------- 7. TLS ----------
+# Two secure clusters side by side, one plain and one on TLS (a test CA's
+# certificate for 127.0.0.1), each of one chunkserver at 64 MiB chunks;
+# the same file written and read through each, alternately, RUNS times.
+if [ "$ONLY" = all ] || [ "$ONLY" = tls ]; then
+mkdir -p "$W/pki"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 \
+    -subj "/CN=bench CA" -keyout "$W/pki/ca.key" -out "$W/pki/ca.pem" 2>/dev/null
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=127.0.0.1" \
+    -keyout "$W/pki/s.key" -out "$W/pki/s.csr" 2>/dev/null
+printf 'subjectAltName=IP:127.0.0.1\n' >"$W/pki/ext"
+openssl x509 -req -in "$W/pki/s.csr" -CA "$W/pki/ca.pem" -CAkey "$W/pki/ca.key" -CAcreateserial \
+    -days 1 -extfile "$W/pki/ext" -out "$W/pki/s.pem" 2>/dev/null
+chmod 600 "$W/pki/s.key"
+[ -s "$W/input" ] || head -c "$BYTES" /dev/urandom >"$W/input"
+secure_cluster() {   # dir scheme: a secure master (MFLAGS) and one chunkserver with its key
+    DIR=$1 SCHEME=$2 CURLFLAGS=("${CAFLAGS[@]}")
+    start_cluster $((64 * 1024 * 1024)) 0 1
+    "$MINIDFS" chunkserver --master "$MASTER" --port 0 --port-file "$W/$DIR/cs1.port" \
+        --dir "$W/$DIR/data1" --log-level warn --key-file "$W/$DIR/meta/cluster.key" \
+        "${CSFLAGS[@]}" 2>>"$W/cs.log" &
+    PIDS+=($!)
+    for i in $(seq 250); do
+        [ "$(curl -s "${CURLFLAGS[@]}" "${MASTER}chunkservers" | grep -o '"live":true' | wc -l)" -eq 1 ] && return 0
+        sleep 0.02
+    done
+    die "the $DIR chunkserver did not register"
+}
+CAFLAGS=() MFLAGS=(--secure) CSFLAGS=()
+secure_cluster plain http
+PLAIN=$MASTER
+CAFLAGS=(--cacert "$W/pki/ca.pem")
+MFLAGS=(--secure --tls-cert "$W/pki/s.pem" --tls-key "$W/pki/s.key")
+CSFLAGS=(--tls-cert "$W/pki/s.pem" --tls-key "$W/pki/s.key" --ca-file "$W/pki/ca.pem")
+secure_cluster tls https
+TLSM=$MASTER
+TLS_TOKEN=$W/tls/meta/admin.token PLAIN_TOKEN=$W/plain/meta/admin.token
+tls_client() { "$MINIDFS" client --quiet --token-file "$TLS_TOKEN" --master "$TLSM" --ca-file "$W/pki/ca.pem" "$@"; }
+plain_client() { "$MINIDFS" client --quiet --token-file "$PLAIN_TOKEN" --master "$PLAIN" "$@"; }
+for r in $(seq "$RUNS"); do
+    say "tls run $r/$RUNS"
+    for side in plain tls; do
+        ${side}_client --action delete --filename big 2>/dev/null || true
+        drop_cache
+        timed ${side}_client --action write --filename big --input "$W/input" >>"$W/t.${side}_w"
+        drop_cache
+        rm -f "$W/out"
+        timed ${side}_client --action read --filename big --output-filename "$W/out" >>"$W/t.${side}_r"
+        cmp -s "$W/input" "$W/out" || die "$side round trip differs"
+    done
+done
+for k in plain_w plain_r tls_w tls_r; do FIG[tls_$k]=$(rate_mbs "$BYTES" "$(median <"$W/t.$k")"); done
+stop_all
+DIR=c MFLAGS=() CSFLAGS=() CURLFLAGS=() CAFLAGS=() SCHEME=http
+fi   # ONLY
+
 # ---------- report ----------
 f() { echo "${FIG[$1]:-n/a}"; }
 {
@@ -425,6 +488,8 @@ row "master GET /get req/s (wrk, keep-alive)" "$(f rps_get)" "$(f rps_nginx)"
 row "master POST /allocate req/s (wrk)" "$(f rps_alloc)" "$(f rps_nginx)"
 row "small files written/s (4 KiB, CLI)" "$(f small_w)" "$(f small_nginx_w)"
 row "small files read/s (4 KiB, CLI)" "$(f small_r)" "$(f small_nginx_r)"
+row "TLS write MB/s (secure, 64 MiB, vs plain)" "$(f tls_tls_w)" "$(f tls_plain_w)"
+row "TLS read MB/s  (secure, 64 MiB, vs plain)" "$(f tls_tls_r)" "$(f tls_plain_r)"
 printf '%-44s %12s\n' "master resident bytes per chunk" "$(f scale_bytes_per_chunk)"
 printf '%-44s %12s\n' "master chunks created/s through /upload" "$(f scale_load_chunks_per_s)"
 printf '%-44s %12s\n' "master chunk reports/s (journalled, wrk)" "$(f scale_reports_per_s)"

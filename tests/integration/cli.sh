@@ -24,7 +24,7 @@ expect_fail 'out of range' "$MINIDFS" master --chunkSize 0
 expect_fail '--action is required' "$MINIDFS" client
 expect_fail 'unknown action "frobnicate"' "$MINIDFS" client --action frobnicate
 expect_fail 'needs --filename' "$MINIDFS" client --action read
-expect_fail 'only http:// is supported' "$MINIDFS" client --master https://x:1/ --action list
+expect_fail 'only http:// and https:// are supported' "$MINIDFS" client --master ftp://x:1/ --action list
 expect_fail 'no port' "$MINIDFS" chunkserver --master http://localhost/ --dir "$T/d"
 expect_fail 'advertise' "$MINIDFS" chunkserver --advertise 'bad host:1' --dir "$T/d"
 ok "usage errors: one line, exit 2"

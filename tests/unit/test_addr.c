@@ -19,7 +19,10 @@ static void test_master_base(void **state)
     assert_string_equal(out, "http://127.0.0.1:9");
     assert_true(addr_master_base("http://[::1]:8000", out, sizeof out, err, sizeof err));
     assert_string_equal(out, "http://[::1]:8000");
-    assert_false(addr_master_base("https://x:1/", out, sizeof out, err, sizeof err));
+    assert_true(addr_master_base("https://x:1/", out, sizeof out, err, sizeof err));
+    assert_string_equal(out, "https://x:1");
+    assert_false(addr_master_base("ftp://x:1/", out, sizeof out, err, sizeof err));
+    assert_false(addr_master_base("https://http://x:1/", out, sizeof out, err, sizeof err));
     assert_false(addr_master_base("http://localhost/", out, sizeof out, err, sizeof err));
     assert_false(addr_master_base("http://:8000/", out, sizeof out, err, sizeof err));
     assert_false(addr_master_base("http://h:0/", out, sizeof out, err, sizeof err));

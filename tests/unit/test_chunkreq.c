@@ -138,6 +138,8 @@ static void test_hostile_requests_refused(void **state)
         { ID, "10", NULL, NULL, NULL, ",127.0.0.1:1/", CHUNKREQ_BAD, 400 },
         { ID, "10", NULL, NULL, NULL, "no-port", CHUNKREQ_BAD, 400 },
         { ID, "10", NULL, NULL, NULL, long_chain, CHUNKREQ_BAD, 400 },
+        { ID, "10", NULL, NULL, NULL, "127.0.0.1:9/,127.0.0.1:8/,http://127.0.0.1:9", CHUNKREQ_BAD,
+          400 },   /* a hop twice, however spelled: a loop */
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         const bad_case *c = &cases[i];

@@ -278,7 +278,7 @@ enum MHD_Result receive_put_begin(chunkserver *cs, struct MHD_Connection *c, con
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
                                                      MHD_HTTP_HEADER_CONTENT_LENGTH);
         uint64_t len;
-        rx->declared = cl && chunkreq_parse_version(cl, &len) ? len : 0;
+        rx->declared = cl && chunkreq_parse_uint(cl, &len) ? len : 0;
         return receive_refused(rx, c, out);
     }
     char err[300];
@@ -353,7 +353,7 @@ enum MHD_Result receive_multipart_begin(chunkserver *cs, struct MHD_Connection *
         receive_fail(rx, MHD_HTTP_UNAUTHORIZED, "this chunkserver is secure: chunks are "
                      "uploaded with PUT " PROTO_PATH_CHUNKS "<id> and the master's capability");
     const char *ver = MHD_lookup_connection_value(c, MHD_HEADER_KIND, PROTO_HDR_CHUNK_VERSION);
-    if (!rx->fail_status && ver && !chunkreq_parse_version(ver, &rx->req.version))
+    if (!rx->fail_status && ver && !chunkreq_parse_uint(ver, &rx->req.version))
         receive_fail(rx, MHD_HTTP_BAD_REQUEST, PROTO_HDR_CHUNK_VERSION " must be a decimal number");
     if (!rx->fail_status && !(rx->pp = MHD_create_post_processor(c, RECEIVE_PP_BUFFER,
                                                                  receive_field, rx)))

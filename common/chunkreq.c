@@ -98,7 +98,7 @@ static bool chunkreq_number(const char *s, uint64_t *out)
     return true;
 }
 
-bool chunkreq_parse_version(const char *s, uint64_t *out)
+bool chunkreq_parse_uint(const char *s, uint64_t *out)
 {
     return chunkreq_number(s, out);
 }
@@ -165,7 +165,7 @@ chunkreq_status chunkreq_parse(chunkreq *r, const char *id, chunkreq_lookup get,
         snprintf(err, errlen, "a chunk upload needs a Content-Length");
         return CHUNKREQ_NO_LENGTH;
     }
-    if (ver && !chunkreq_parse_version(ver, &r->version)) {
+    if (ver && !chunkreq_parse_uint(ver, &r->version)) {
         snprintf(err, errlen, PROTO_HDR_CHUNK_VERSION " must be a decimal number");
         return CHUNKREQ_BAD;
     }

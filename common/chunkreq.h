@@ -74,7 +74,8 @@ typedef const char *(*chunkreq_lookup)(void *ud, bool query, const char *name);
  * refusal err says why. The chain is read and canonicalised, not judged. */
 chunkreq_status chunkreq_parse(chunkreq *r, const char *id, chunkreq_lookup get, void *ud,
                                uint64_t limit, uint64_t *declared, char *err, size_t errlen);
-/* A version header's value: digits only, non-zero; false otherwise. */
-bool chunkreq_parse_version(const char *s, uint64_t *out);
+/* A header's decimal value (a version, a length): digits only, no sign or
+ * space, at most UINT64_MAX; false otherwise. */
+bool chunkreq_parse_uint(const char *s, uint64_t *out);
 
 #endif

@@ -234,6 +234,20 @@ static enum MHD_Result master_api_chunk_report(master *m, struct MHD_Connection 
 
 /* ---- POST /badChunk ---- */
 
+/* What a client reports about chunkservers costs the master work (a
+ * check ordered, a count kept): so much a second per client address
+ * (--bad-chunk-rate), a 429 past it. */
+static bool master_api_report_rate(master *m, struct MHD_Connection *c, enum MHD_Result *ret)
+{
+    char peer[128] = "";
+    httpd_peer_host(c, peer, sizeof peer);
+    if (!m->reports || ratelimit_take(m->reports, peer, registry_now_ms()))
+        return true;
+    *ret = httpd_reply_retry(c, MHD_HTTP_TOO_MANY_REQUESTS, 1000, "too many reports from %s: "
+                             "at most --bad-chunk-rate a second", peer);
+    return false;
+}
+
 /* A replica read back wrong. From a client, the holder is asked to check
  * it (a client alone cannot condemn a replica); from the holder itself,
  * after its own check, the replica is dropped and deleted, and repair
@@ -251,11 +265,13 @@ static enum MHD_Result master_api_bad_chunk(master *m, struct MHD_Connection *c,
         return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "%s", err);
     if (!chunkid_parse(id, fileid, &index))
         return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "invalid chunk identifier \"%.80s\"", id);
+    enum MHD_Result ret;
+    if (!corrupt && !lost && !master_api_report_rate(m, c, &ret))
+        return ret;
     if (who && (corrupt || lost))   /* a user may only ask for a check */
         return httpd_reply_error(c, MHD_HTTP_FORBIDDEN, "only the chunkserver that holds a "
                                  "replica may condemn it; %s may report a bad read without "
                                  "\"corrupt\" or \"lost\"", who->user);
-    enum MHD_Result ret;
     int idx = master_api_known_server(m, c, req, PROTO_F_CHUNKSERVER, MHD_HTTP_NOT_FOUND, addr,
                                       &ret);
     if (idx < 0)
@@ -292,6 +308,8 @@ static enum MHD_Result master_api_unreachable(master *m, struct MHD_Connection *
     (void)who;
     char addr[PROTO_MAX_SERVER_ADDR], peer[128] = "";
     enum MHD_Result ret;
+    if (!master_api_report_rate(m, c, &ret))
+        return ret;
     int idx = master_api_known_server(m, c, req, PROTO_F_CHUNKSERVER, MHD_HTTP_NOT_FOUND, addr,
                                       &ret);
     if (idx < 0)

@@ -174,6 +174,12 @@ static enum MHD_Result master_api_plan(master *m, struct MHD_Connection *c, cons
     }
     if (st == NS_FORBIDDEN)
         return master_api_refused(c, st, who, name, "overwrite");
+    if (st == NS_TOO_MANY)
+        return httpd_reply_retry(c, namespace_http_status(st), MASTER_RETRY_MS * 30,
+                                 "too many uploads in progress (%zu of yours, %zu in all): "
+                                 "finish or delete some, or wait for unfinished ones to expire",
+                                 who ? namespace_open_uploads(m->ns, who->user) : 0,
+                                 namespace_open_uploads(m->ns, NULL));
     if (st == NS_BAD_SIZE)
         return httpd_reply_error(c, namespace_http_status(st), "file \"%.200s\" of %llu bytes is "
                                  "past the limits (%u chunks, a name of %d bytes)", name,

@@ -16,6 +16,7 @@
 #include "namespace.h"
 #include "outbox.h"
 #include "placement.h"
+#include "ratelimit.h"
 #include "registry.h"
 #include "safemode.h"
 #include "secure.h"
@@ -41,6 +42,7 @@ typedef struct {
     bool ns_fresh;           /* the namespace was created by this start */
     _Atomic uint64_t read_turn;  /* rotates which live replica GET /get lists first */
     secure_state sec;        /* the cluster key: chunkservers' messages must be signed */
+    ratelimit *reports;      /* clients' bad-copy and unreachable reports, per address */
 } master;
 
 /* Makes the calling thread's namespace changes durable; false (and the

@@ -37,7 +37,8 @@ int master_main(int argc, char **argv)
     long long dead_after_ms = 10000, threads = 16, replication = 3, lease_ms = 60000;
     long long repair_ms = 1000, repair_max = 16, checkpoint_every = 100000, gc_grace_ms = 60000;
     long long max_repl_streams = 2, safemode_ms = 30000, upload_expiry_ms = 600000;
-    long long max_conns = 1000, max_conns_per_ip = 256;
+    long long max_conns = 1000, max_conns_per_ip = 256, max_open = 100000, max_open_user = 10000;
+    long long timeout_s = 30, bad_chunk_rate = 20;
     double gc_max_fraction = 0.1;
     bool stdio_mode = false, recover = false, secure = false;
     const char *port_file = NULL, *level_name = "info", *meta_dir = "./master-meta";
@@ -54,6 +55,16 @@ int master_main(int argc, char **argv)
           "open connections at once; more wait in the kernel's queue" },
         { "max-connections-per-ip", FLAG_INT, &max_conns_per_ip, 1, 1000000, "N",
           "open connections from one address at once; more are closed at once" },
+        { "max-open-uploads", FLAG_INT, &max_open, 0, 100000000, "N",
+          "uploads in progress (planned, not yet complete) at once; more get a 429 (0: no bound)" },
+        { "max-open-uploads-per-user", FLAG_INT, &max_open_user, 0, 100000000, "N",
+          "the same for each user of a secure master (superusers excepted)" },
+        { "timeout", FLAG_INT, &timeout_s, 1, 3600, "SECONDS",
+          "a connection silent this long is closed (a request's headers and body must keep "
+          "coming)" },
+        { "bad-chunk-rate", FLAG_INT, &bad_chunk_rate, 1, 1000000, "N",
+          "bad-copy and unreachable-server reports per second taken from one client address "
+          "(twice that at once); more get a 429" },
         { "secure", FLAG_BOOL, &secure, 0, 0, NULL,
           "make (first start) or use the cluster key in --meta-dir: chunkservers must sign "
           "every message with it (chunkserver --key-file)" },
@@ -128,7 +139,8 @@ int master_main(int argc, char **argv)
     m.reg = registry_new(dead_after_ms);
     m.outbox = outbox_new();
     m.seen = sightings_new(MASTER_MAX_SIGHTINGS);
-    if (!m.ns || !m.reg || !m.outbox || !m.seen) {
+    m.reports = ratelimit_new((unsigned)bad_chunk_rate);
+    if (!m.ns || !m.reg || !m.outbox || !m.seen || !m.reports) {
         fprintf(stderr, "minidfs master: out of memory\n");
         goto out;
     }
@@ -146,6 +158,7 @@ int master_main(int argc, char **argv)
         fprintf(stderr, "minidfs master: %s\n", err);
         goto out;
     }
+    namespace_set_limits(m.ns, (size_t)max_open, (size_t)max_open_user);
     m.j = recovery_journal(md);
     m.ns_fresh = recovery_fresh(md);
     namespace_cluster_id(m.ns, m.cluster_id);
@@ -156,6 +169,7 @@ int master_main(int argc, char **argv)
         .pool_size = (unsigned)threads,
         .max_conns = (unsigned)max_conns,
         .max_conns_per_ip = (unsigned)max_conns_per_ip,
+        .timeout_s = (unsigned)timeout_s,
         .handler = master_api_handle,
         .handler_cls = &m,
         .completed = master_api_completed,
@@ -193,6 +207,7 @@ out:
     registry_free(m.reg);
     outbox_free(m.outbox);
     sightings_free(m.seen);
+    ratelimit_free(m.reports);
     secure_close(&m.sec);
     tls_server_free(&tls);
     curl_global_cleanup();

@@ -33,7 +33,7 @@ unsigned namespace_http_status(ns_status st)
         [NS_BAD_INDEX] = 400,   [NS_BAD_SIZE] = 400,    [NS_DUPLICATE] = 409,
         [NS_STALE] = 410,       [NS_NO_MEMORY] = 500,   [NS_NO_SERVERS] = 503,
         [NS_BAD_SUM] = 400,     [NS_BUSY] = 409,        [NS_INCOMPLETE] = 409,
-        [NS_BAD_TOKEN] = 410,   [NS_FORBIDDEN] = 403,
+        [NS_BAD_TOKEN] = 410,   [NS_FORBIDDEN] = 403,   [NS_TOO_MANY] = 429,
     };
     return (unsigned)st < sizeof http / sizeof *http ? http[st] : 500;
 }
@@ -194,6 +194,7 @@ void namespace_clear(ns_table *ns)
     ns->count = 0;
     ns->counter = 0;
     ns->cluster[0] = '\0';
+    ns->open_total = 0;
     users_clear(ns);
     pthread_rwlock_unlock(&ns->lock);
 }
@@ -455,6 +456,44 @@ bool namespace_file_own(ns_file *f, const char *owner, const char *group)
     return true;
 }
 
+void namespace_set_limits(ns_table *ns, size_t max_total, size_t max_per_user)
+{
+    pthread_rwlock_wrlock(&ns->lock);
+    ns->max_open = max_total;
+    ns->max_open_user = max_per_user;
+    pthread_rwlock_unlock(&ns->lock);
+}
+
+size_t namespace_open_uploads(ns_table *ns, const char *user)
+{
+    pthread_rwlock_rdlock(&ns->lock);
+    size_t n = user ? users_open(ns, user) : ns->open_total;
+    pthread_rwlock_unlock(&ns->lock);
+    return n;
+}
+
+/* Whether who may begin one more upload (the write lock is held). */
+static bool namespace_open_ok(const ns_table *ns, const ns_who *who)
+{
+    if (ns->max_open && ns->open_total >= ns->max_open)
+        return false;
+    return !who || who->super || !ns->max_open_user || users_open(ns, who->user) < ns->max_open_user;
+}
+
+/* Counts f as an upload in progress (open) or no longer (the write lock
+ * is held). */
+static void namespace_set_open(ns_table *ns, ns_file *f, bool open)
+{
+    if (f->open == open)
+        return;
+    f->open = open;
+    if (open)
+        ns->open_total++;
+    else if (ns->open_total > 0)
+        ns->open_total--;
+    users_open_add(ns, f->owner, open ? 1 : -1);
+}
+
 /* Puts f where slot points (empty); the write lock is held. */
 static void namespace_insert(ns_table *ns, ns_file **slot, ns_file *f)
 {
@@ -519,11 +558,13 @@ ns_status namespace_create(ns_table *ns, const char *name, uint64_t size, uint64
         return st;
     pthread_rwlock_wrlock(&ns->lock);
     ns_file **slot = namespace_slot(ns, f->fileid);
-    if (*slot || namespace_named(ns, f->fileid)) {
+    if (*slot || namespace_named(ns, f->fileid) || (f->nchunks && !namespace_open_ok(ns, who))) {
         pthread_rwlock_unlock(&ns->lock);
+        st = *slot || namespace_named(ns, f->fileid) ? NS_EXISTS : NS_TOO_MANY;
         namespace_file_free(f);
-        return NS_EXISTS;
+        return st;
     }
+    namespace_set_open(ns, f, f->nchunks > 0);
     f->generation = ++ns->counter;
     for (uint32_t i = 0; i < f->nchunks; i++)
         f->chunks[i].version = f->generation;
@@ -541,6 +582,7 @@ static void namespace_queue_doom(ns_table *ns, ns_file *f);
  * its own goes too, its chunks into the doomed queue. log: journal it. */
 static void namespace_unlink(ns_table *ns, ns_file *f, bool log)
 {
+    namespace_set_open(ns, f, false);
     ns_file **slot = namespace_slot(ns, f->fileid);
     if (*slot == f) {
         *slot = f->next;
@@ -654,6 +696,11 @@ ns_status namespace_overwrite(ns_table *ns, const char *name, uint64_t size, uin
         return st;
     pthread_rwlock_wrlock(&ns->lock);
     ns_file *old = namespace_named(ns, f->fileid);
+    if (f->nchunks && !namespace_open_ok(ns, who)) {
+        pthread_rwlock_unlock(&ns->lock);
+        namespace_file_free(f);
+        return NS_TOO_MANY;
+    }
     if (old && (!perm_may(old, who, PERM_WRITE) ||
                 !namespace_file_own(f, old->owner, old->group))) {
         pthread_rwlock_unlock(&ns->lock);
@@ -690,6 +737,7 @@ ns_status namespace_overwrite(ns_table *ns, const char *name, uint64_t size, uin
     f->replaces = beside;
     if (beside)
         old->replacement = f;
+    namespace_set_open(ns, f, f->nchunks > 0);
     namespace_insert(ns, slot, f);
     namespace_log_create(ns, f);
     *generation = gen;
@@ -851,6 +899,9 @@ ns_status namespace_report(ns_table *ns, const char *fileid, uint32_t index, uin
         c->flags |= NS_CHUNK_STORED;
         f->nstored++;
         changed = true;
+        /* An upload's last chunk: it is in progress no more. */
+        if (f->open && f->nstored >= f->ncommitted && namespace_file_complete(f))
+            namespace_set_open(ns, f, false);
     }
     if (sha && !(c->flags & NS_CHUNK_HAS_SHA)) {
         memcpy(c->sha, md, sizeof md);

@@ -49,6 +49,7 @@ typedef enum {
     NS_INCOMPLETE,  /* the file is not complete (append) / the append is not (commit) */
     NS_BAD_TOKEN,   /* no append of that token is in progress */
     NS_FORBIDDEN,   /* the asker's permissions do not allow it */
+    NS_TOO_MANY,    /* too many uploads in progress (namespace_set_limits) */
 } ns_status;
 
 /* Who asks, on a secure master: a user (a bearer token's holder, users.h)
@@ -145,6 +146,7 @@ typedef struct ns_file {
     bool replaces;           /* this file is such a replacement: not yet the name's */
     bool own_id;             /* fileid is not its name's identifier (an overwrite's) */
     uint16_t mode;           /* permission bits (NS_MODE_DEFAULT) */
+    bool open;               /* counted as an upload in progress (namespace_set_limits) */
     char *owner, *group;     /* NULL: none (made on an open master) */
     struct ns_file *next;    /* hash chain */
 } ns_file;
@@ -168,6 +170,15 @@ void namespace_cluster_id(ns_table *ns, char *out);
 /* Gives the namespace its cluster id (valid, and none set yet: false
  * otherwise). The caller makes it durable. */
 bool namespace_set_cluster_id(ns_table *ns, const char *id);
+
+/* Bounds on uploads in progress (files created with chunks and not yet
+ * complete): max_total in all, max_per_user for each user (superusers and
+ * files without an owner count only in the total); 0: no bound. A create
+ * or overwrite past one is NS_TOO_MANY. Counted from this master's start:
+ * uploads left unfinished before a restart go with the expiry. */
+void namespace_set_limits(ns_table *ns, size_t max_total, size_t max_per_user);
+/* Uploads in progress now, in all and of one user. */
+size_t namespace_open_uploads(ns_table *ns, const char *user);
 
 /* From now on every durable change is appended to j (NULL: none). The
  * caller makes a change durable with journal_sync_mine before answering. */

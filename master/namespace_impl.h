@@ -41,6 +41,8 @@ struct ns_table {
     char cluster[CLUSTERID_LEN + 1];   /* "": none yet */
     struct users_entry *users;   /* users.c's */
     size_t nusers;
+    size_t open_total;           /* uploads in progress (ns_file.open) */
+    size_t max_open, max_open_user;
     journal *j;             /* NULL: changes are not journalled */
 };
 
@@ -72,5 +74,9 @@ bool namespace_file_own(ns_file *f, const char *owner, const char *group);
 /* users.c's part of a checkpoint and of namespace_clear. */
 bool users_dump(ns_table *ns, bool (*emit)(void *sink, const record *r), void *sink);
 void users_clear(ns_table *ns);
+/* A user's uploads in progress (0 for a name that is not a user), and a
+ * change of that count. */
+size_t users_open(const ns_table *ns, const char *name);
+void users_open_add(ns_table *ns, const char *name, int delta);
 
 #endif

@@ -17,6 +17,7 @@
 typedef struct users_entry {
     users_info info;
     uint8_t sha[SHA256_LEN];
+    size_t open;   /* uploads in progress (namespace.c counts them) */
 } users_entry;
 
 bool users_name_valid(const char *name)
@@ -86,6 +87,7 @@ static bool users_put(ns_table *ns, const users_info *info, const uint8_t sha[SH
     }
     ns->users[at].info = *info;
     memcpy(ns->users[at].sha, sha, SHA256_LEN);
+    ns->users[at].open = 0;
     return true;
 }
 
@@ -197,6 +199,21 @@ bool users_dump(ns_table *ns, bool (*emit)(void *sink, const record *r), void *s
         record_clear(&r);
     }
     return ok;
+}
+
+size_t users_open(const ns_table *ns, const char *name)
+{
+    long at = name ? users_find(ns, name) : -1;
+    return at >= 0 ? ns->users[at].open : 0;
+}
+
+void users_open_add(ns_table *ns, const char *name, int delta)
+{
+    long at = name ? users_find(ns, name) : -1;
+    if (at >= 0 && delta > 0)
+        ns->users[at].open++;
+    else if (at >= 0 && ns->users[at].open > 0)
+        ns->users[at].open--;
 }
 
 void users_clear(ns_table *ns)

@@ -166,6 +166,44 @@ static void test_checkpoint_keeps_them(void **state)
     namespace_free(back);
 }
 
+/* Uploads in progress are bounded per user and in all; finishing or
+ * removing one makes room. */
+static void test_open_upload_limits(void **state)
+{
+    (void)state;
+    ns_table *ns = namespace_new();
+    char t[USERS_TOKEN_LEN + 1];
+    assert_int_equal(users_add(ns, "alice", "staff", false, 1, 0, t), NS_OK);
+    assert_int_equal(users_add(ns, "bob", "staff", false, 1, 0, t), NS_OK);
+    namespace_set_limits(ns, 3, 2);
+    ns_who alice = who("alice", "staff", false), bob = who("bob", "staff", false),
+           root = who("admin", "admin", true);
+    uint64_t gen, exp, ver;
+    char did[FILEID_LEN + 1];
+    assert_int_equal(namespace_create(ns, "a1", 2000, 1000, 1, &alice, &gen), NS_OK);
+    assert_int_equal(namespace_create(ns, "a2", 2000, 1000, 1, &alice, &gen), NS_OK);
+    assert_int_equal(namespace_create(ns, "a3", 2000, 1000, 1, &alice, &gen), NS_TOO_MANY);
+    assert_int_equal(namespace_overwrite(ns, "a3", 2000, 1000, 1, &alice, &gen, did), NS_TOO_MANY);
+    assert_int_equal(namespace_create(ns, "empty", 0, 1000, 1, &alice, &gen), NS_OK);  /* nothing to upload */
+    assert_int_equal(namespace_open_uploads(ns, "alice"), 2);
+    assert_int_equal(namespace_create(ns, "b1", 1000, 1000, 1, &bob, &gen), NS_OK);
+    assert_int_equal(namespace_create(ns, "b2", 1000, 1000, 1, &bob, &gen), NS_TOO_MANY);  /* 3 in all */
+    assert_int_equal(namespace_create(ns, "r1", 1000, 1000, 1, &root, &gen), NS_TOO_MANY);
+    /* b1's only chunk stored: complete, no longer in progress. */
+    char id[FILEID_LEN + 1];
+    fileid_of_name("b1", id);
+    assert_int_equal(namespace_report(ns, id, 0, 0, 1000, gen, NULL, &exp, &ver), NS_OK);
+    assert_int_equal(namespace_open_uploads(ns, NULL), 2);
+    assert_int_equal(namespace_create(ns, "b2", 1000, 1000, 1, &bob, &gen), NS_OK);
+    /* Removing one of alice's makes room for her. */
+    ns_doomed d;
+    assert_int_equal(namespace_remove(ns, "a1", &alice, &d), NS_OK);
+    namespace_doomed_free(&d);
+    assert_int_equal(namespace_open_uploads(ns, "alice"), 1);
+    assert_int_equal(namespace_create(ns, "a3", 2000, 1000, 1, &alice, &gen), NS_OK);
+    namespace_free(ns);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -173,6 +211,7 @@ int main(void)
         cmocka_unit_test(test_create_overwrite_remove_checked),
         cmocka_unit_test(test_tokens),
         cmocka_unit_test(test_checkpoint_keeps_them),
+        cmocka_unit_test(test_open_upload_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

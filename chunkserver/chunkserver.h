@@ -24,6 +24,8 @@ typedef struct {
     _Atomic uint64_t bytes_served;      /* chunk bytes of the answers to reads (ranges included) */
     _Atomic uint64_t chunks_stored;
     _Atomic uint64_t active;            /* uploads in progress (the load in heartbeats) */
+    _Atomic uint64_t reserved;          /* bytes the uploads in progress announced (and
+                                         * fallocate set aside) */
     scrub_counters scrub;               /* the background scrubbing's progress */
 } cs_stats;
 
@@ -48,6 +50,8 @@ typedef struct {
     auth_replay *seen;
     /* it serves TLS: chunk reads are encrypted in user space, not sendfile'd */
     bool tls;
+    /* most bytes uploads in progress may have announced at once (0: no bound) */
+    uint64_t max_reserved;
 } chunkserver;
 
 /* The chunks being written now (receive.c), for the heartbeat. */

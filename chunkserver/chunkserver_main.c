@@ -49,6 +49,7 @@ int chunkserver_main(int argc, char **argv)
 {
     long long port = 8001, heartbeat_ms = 1000, timeout_s = 120, report_every = 60;
     long long scrub_mbps = 16, scrub_pause_ms = 10000, max_conns = 1000, max_conns_per_ip = 256;
+    long long max_reserve_mb = 8192;
     const char *master_url = "http://localhost:8000/", *dir = "./data", *advertise = NULL;
     const char *port_file = NULL, *level_name = "info", *rack = "default", *key_file = NULL;
     const char *tls_cert = NULL, *tls_key = NULL, *ca_file = NULL;
@@ -77,6 +78,9 @@ int chunkserver_main(int argc, char **argv)
           "open connections (each a thread) at once; more wait in the kernel's queue" },
         { "max-connections-per-ip", FLAG_INT, &max_conns_per_ip, 1, 1000000, "N",
           "open connections from one address at once; more are closed at once" },
+        { "max-reserve-mb", FLAG_INT, &max_reserve_mb, 0, 100000000, "MB",
+          "most bytes the uploads in progress may announce (and set aside on disk) at once; "
+          "more get a 503 (0: no bound)" },
         { "key-file", FLAG_STRING, &key_file, 0, 0, "PATH",
           "the cluster key of a secure master (its meta-dir's cluster.key, mode 0600): "
           "every message to the master is signed with it" },
@@ -140,6 +144,7 @@ int chunkserver_main(int argc, char **argv)
     }
     cs.key = key_file ? &key : NULL;
     cs.tls = tls.cert != NULL;
+    cs.max_reserved = (uint64_t)max_reserve_mb * 1000000;
     cs.st = store_open(dir, err, sizeof err);
     if (!cs.st) {
         fprintf(stderr, "minidfs chunkserver: %s\n", err);

@@ -53,6 +53,7 @@ struct receive {
     chunkreq req;               /* what the PUT asked (multipart: only the version); req.sha
                                  * is the uploader's SHA-256, once known ("": none sent) */
     uint64_t declared;          /* the length the uploader announced; 0: none (multipart) */
+    uint64_t held;              /* of it, what counts in cs->stats.reserved */
     int active_slot;            /* in cs->active, -1: none */
     char tail[SHA256_HEX_LEN];  /* trailing: the last bytes seen, held back */
     size_t tail_len;
@@ -153,9 +154,29 @@ size_t cs_active_chunks(void *ud, char (*ids)[CHUNKID_BUF], size_t max)
     return n;
 }
 
+/* Counts the announced length against --max-reserve-mb: many uploads
+ * that announce a chunk's length and then stall would otherwise set the
+ * disk aside for nothing. False with a 503 set past the bound. */
+static bool receive_hold(receive *rx)
+{
+    chunkserver *cs = rx->cs;
+    uint64_t now = atomic_fetch_add(&cs->stats.reserved, rx->declared) + rx->declared;
+    rx->held = rx->declared;
+    if (!cs->max_reserved || now <= cs->max_reserved)
+        return true;
+    atomic_fetch_sub(&cs->stats.reserved, rx->held);
+    rx->held = 0;
+    receive_fail(rx, MHD_HTTP_SERVICE_UNAVAILABLE, "uploads in progress here have announced "
+                 "%" PRIu64 " bytes already (--max-reserve-mb): try again, or another replica",
+                 now - rx->declared);
+    return false;
+}
+
 static bool receive_start_chunk(receive *rx, const char *id)
 {
     char err[256];
+    if (rx->declared && !receive_hold(rx))
+        return false;
     store_status st = rx->req.append ? store_begin_append(rx->cs->st, id, rx->req.offset,
                                                           rx->req.version,
                                                       &rx->w, err, sizeof err)
@@ -555,6 +576,8 @@ void receive_free(receive *rx)
     if (!rx)
         return;
     atomic_fetch_sub(&rx->cs->stats.active, 1);
+    if (rx->held)
+        atomic_fetch_sub(&rx->cs->stats.reserved, rx->held);
     if (rx->active_slot >= 0) {
         pthread_mutex_lock(&rx->cs->active_mu);
         rx->cs->active_used[rx->active_slot] = 0;

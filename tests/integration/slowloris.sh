@@ -37,3 +37,23 @@ timeout 5 cat <&3 >"$T/cl.answer" || true
 exec 3>&-
 head -1 "$T/cl.answer" | grep -q ' 400 ' || fail "conflicting Content-Length: $(head -1 "$T/cl.answer")"
 ok "conflicting Content-Length headers: 400"
+
+# ---- uploads that announce a chunk's length and stall: what they may set
+# aside on disk is bounded (--max-reserve-mb), the rest are told to retry
+start_chunkserver cs2 "$T/data2" --max-reserve-mb 2
+make_file "$T/chunk" 1000000
+for i in 1 2; do
+    curl -s -o /dev/null --limit-rate 20k -T "$T/chunk" "http://${CS_ADDR_cs2}chunks/$(fileid stall)_$i" &
+    PIDS+=($!)
+done
+reserved() { curl -s "http://${CS_ADDR_cs2}stats" | grep -q '"bytesReserved":2000000'; }
+wait_until 10 "two stalled uploads to announce 2 MB" reserved
+expect_status 503 PUT "http://${CS_ADDR_cs2}chunks/$(fileid stall)_3" -T "$T/chunk"
+grep -q 'max-reserve-mb' "$T/body" || fail "the 503 says why: $(cat "$T/body")"
+for p in "${PIDS[@]: -2}"; do kill "$p" 2>/dev/null || true; done
+released() { curl -s "http://${CS_ADDR_cs2}stats" | grep -q '"bytesReserved":0'; }
+wait_until 10 "the dropped uploads' reservations to go" released
+# taken in now, and then judged by the master (a chunk of no file: 404)
+expect_status 404 PUT "http://${CS_ADDR_cs2}chunks/$(fileid stall)_3" -T "$T/chunk"
+grep -q 'master refused chunk' "$T/body" || fail "the upload was not taken in: $(cat "$T/body")"
+ok "stalled uploads may set aside at most --max-reserve-mb; past it a 503, and room again when they go"

@@ -1,9 +1,11 @@
 /*
- * fuzz_auth.c - libFuzzer target: the request authenticator and the chunk
- * request parser, the two readers of headers a hostile peer writes.
- * auth_verify and auth_cap_check must accept nothing but what auth_sign
- * and auth_cap_make made under the key; chunkreq_parse must never hand back a
- * request it would not build again the same way.
+ * fuzz_auth.c - libFuzzer target: the readers of headers a hostile peer
+ * writes: the request authenticator, capabilities, a user's bearer token,
+ * and the chunk request parser. auth_verify and auth_cap_check must accept
+ * nothing but what auth_sign and auth_cap_make made under the key, and
+ * users_lookup nothing but the token users_add printed; chunkreq_parse
+ * must never hand back a request it would not build again the same way,
+ * nor a chain that names a hop twice.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -11,6 +13,8 @@
 
 #include "auth.h"
 #include "chunkreq.h"
+#include "namespace.h"
+#include "users.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -49,6 +53,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (auth_cap_check(&k, AUTH_CAP_READ, "0e5523056ab6dbb2a3bfa672b305d76b003954fa5a1bcc8de29528c2"
                        "ad79b2ed_0", s, NOW) == AUTH_OK)
         abort();   /* nor a capability */
+    static ns_table *ns;
+    static char token[USERS_TOKEN_LEN + 1];
+    if (!ns && (!(ns = namespace_new()) ||
+                users_add(ns, "alice", "staff", true, NOW, 0, token) != NS_OK))
+        abort();
+    ns_who who;
+    if (users_lookup(ns, s, NOW, &who) && strcmp(s, token) != 0)
+        abort();   /* nor a bearer token */
     /* The pieces of the input as the headers of a chunk PUT. */
     fuzz_wire w = { { NULL } };
     char *p = s;
@@ -69,6 +81,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         if (r.append && r.offset + r.length > (1 << 20))
             abort();   /* past the chunk's end */
+        for (size_t a = 0; a < r.nchain; a++)
+            for (size_t b = a + 1; b < r.nchain; b++)
+                if (!strcmp(r.chain[a], r.chain[b]))
+                    abort();   /* a hop twice: a loop */
         struct curl_slist *h = NULL;
         char url[512];
         if (!chunkreq_url(&r, "127.0.0.1:1/", url, sizeof url) || !chunkreq_headers(&r, &h))

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
@@ -480,6 +481,18 @@ store_status store_reserve(store_writer *w, uint64_t total, char *err, size_t er
 {
     if (total <= w->written)
         return STORE_OK;
+    /* What plainly cannot fit is refused without trying: ext4 allocates
+     * until the disk is full before it gives up, and for that moment
+     * every other writer on the disk (the other uploads, a master's
+     * journal) would find it full too. */
+    struct statvfs vfs;
+    if (fstatvfs(w->fd, &vfs) == 0 &&
+        total - w->written > (uint64_t)vfs.f_bavail * (uint64_t)vfs.f_frsize) {
+        snprintf(err, errlen, "no room for chunk %s (%llu bytes): %s (%llu bytes free)", w->id,
+                 (unsigned long long)total, strerror(ENOSPC),
+                 (unsigned long long)vfs.f_bavail * (unsigned long long)vfs.f_frsize);
+        return STORE_NO_SPACE;
+    }
     int rc = fallocate(w->fd, FALLOC_FL_KEEP_SIZE, (off_t)w->written, (off_t)(total - w->written));
     if (rc == 0 || (errno != ENOSPC && errno != EDQUOT))
         return STORE_OK;   /* not supported here: the writes will find out */

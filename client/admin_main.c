@@ -169,12 +169,13 @@ int admin_main(int argc, char **argv)
 {
     const char *words[3] = { 0 };
     int nwords = 0;
-    const char *master_url = "http://localhost:8000/", *token_file = NULL, *group = NULL;
+    const char *master_url = client_default_master(), *token_file = NULL, *group = NULL;
     const char *ca_file = NULL;
     bool super = false;
     long long expires_s = 0, retry_ms = MASTERAPI_DEFAULT_RETRY_MS;
     const flag_def defs[] = {
-        { "master", FLAG_STRING, &master_url, 0, 0, "URL", "the master's address" },
+        { "master", FLAG_STRING, &master_url, 0, 0, "URL",
+          "the master's address (default: $MINIDFS_MASTER, else http://localhost:8000/)" },
         { "token-file", FLAG_STRING, &token_file, 0, 0, "PATH",
           "a superuser's token (default: $MINIDFS_TOKEN)" },
         { "ca-file", FLAG_STRING, &ca_file, 0, 0, "PEM",

@@ -4,6 +4,7 @@
  */
 #include <malloc.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -45,15 +46,22 @@ static void client_tune_malloc(void)
     mallopt(M_TRIM_THRESHOLD, 32 << 20);
 }
 
+const char *client_default_master(void)
+{
+    const char *env = getenv("MINIDFS_MASTER");
+    return env && env[0] ? env : "http://localhost:8000/";
+}
+
 int client_main(int argc, char **argv)
 {
-    const char *master_url = "http://localhost:8000/", *action = NULL, *filename = NULL;
+    const char *master_url = client_default_master(), *action = NULL, *filename = NULL;
     const char *output = NULL, *input = NULL, *token_file = NULL, *mode = NULL, *owner = NULL;
     const char *ca_file = NULL;
     bool overwrite = false, quiet = false;
     long long parallel = 0, replication = 0, retry_ms = MASTERAPI_DEFAULT_RETRY_MS;
     const flag_def defs[] = {
-        { "master", FLAG_STRING, &master_url, 0, 0, "URL", "the master's address" },
+        { "master", FLAG_STRING, &master_url, 0, 0, "URL",
+          "the master's address (default: $MINIDFS_MASTER, else http://localhost:8000/)" },
         { "action", FLAG_STRING, &action, 0, 0, "ACTION",
           "write, append, read, list, delete, chmod or chown" },
         { "filename", FLAG_STRING, &filename, 0, 0, "NAME", "the file's name in minidfs" },

@@ -33,23 +33,7 @@ one() {
         curl -sf -X POST "http://127.0.0.1:$port/upload" -d "{\"fileName\":\"s-$i\",\"fileSize\":1000}" \
             -o /dev/null
     done
-    {
-        printf 'local ids = {'
-        for i in $(seq "$FILES"); do printf '"%s",' "$(printf 's-%d' "$i" | sha256sum | cut -d' ' -f1)"; done
-        printf '}\nlocal total, per, nthreads = %d, 1000, 0\n' "$((FILES * 1000))"
-        cat <<'LUA'
-local sum = string.rep("ab", 32)
-setup = function(thread) thread:set("tid", nthreads); nthreads = nthreads + 1 end
-init = function(args) nextk = tid end
-request = function()
-    local k = nextk % total
-    nextk = nextk + 2
-    local body = string.format('{"chunkIdentifier":"%s_%d","chunkserver":"127.0.0.1:9/","size":1,"sha256":"%s"}',
-        ids[math.floor(k / per) + 1], k % per, sum)
-    return wrk.format("POST", "/uploadSuccessful", {["Content-Type"] = "application/json"}, body)
-end
-LUA
-    } >"$w/r.lua"
+    "$(dirname "$0")/report-lua.sh" s "$FILES" >"$w/r.lua"
     local rps
     rps=$(wrk -t2 -c16 -d"${SECONDS_WRK}s" -s "$w/r.lua" "http://127.0.0.1:$port/" |
         awk '/Requests\/sec/ { print $2 }')

@@ -349,25 +349,7 @@ for i in $(seq "$nfiles"); do
 done
 t1=$(now)
 FIG[scale_load_chunks_per_s]=$(awk -v n="$SCALE_CHUNKS" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", n / (b - a) }')
-{
-    printf 'local ids = {'
-    for i in $(seq "$nfiles"); do printf '"%s",' "$(printf 'scale-%d' "$i" | sha256sum | cut -d' ' -f1)"; done
-    printf '}\n'
-    cat <<LUA
-local total, per, nthreads = $SCALE_CHUNKS, 1000, 0
-local sum = string.rep("ab", 32)
-setup = function(thread) thread:set("tid", nthreads); nthreads = nthreads + 1 end
-init = function(args) nextk = tid end
-request = function()
-    -- round and round: a chunk reported twice is a harmless 409
-    local k = nextk % total
-    nextk = nextk + 2
-    local body = string.format('{"chunkIdentifier":"%s_%d","chunkserver":"127.0.0.1:9/","size":1,"sha256":"%s"}',
-        ids[math.floor(k / per) + 1], k % per, sum)
-    return wrk.format("POST", "/uploadSuccessful", {["Content-Type"] = "application/json"}, body)
-end
-LUA
-} >"$W/report.lua"
+scripts/report-lua.sh scale "$nfiles" >"$W/report.lua"
 stored() { curl -s "$SM/files" | grep -o '"chunksStored":[0-9]*' | awk -F: '{ s += $2 } END { print s + 0 }'; }
 t0=$(now)
 wrk -t2 -c16 -d600s -s "$W/report.lua" "$SM/" >"$W/wrk.out" 2>&1 &

@@ -13,6 +13,7 @@
 
 #include "auth.h"
 #include "chunkreq.h"
+#include "fuzzin.h"
 #include "namespace.h"
 #include "users.h"
 
@@ -40,11 +41,9 @@ static const char *fuzz_get(void *ud, bool query, const char *name)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *s = malloc(size + 1);
+    char *s = fuzzin_cstring(data, size);
     if (!s)
         return 0;
-    memcpy(s, data, size);
-    s[size] = '\0';
     static const auth_key k = { .k = { 0x5a, 0x17 } };
     static const char *body = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
     /* An arbitrary value never passes: only a MAC under the key does. */

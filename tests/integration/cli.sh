@@ -37,6 +37,12 @@ ok "port in use: one line, exit 1"
 # The master answers list with nothing on a fresh cluster.
 client --action list >"$T/list"
 [ "$(wc -l <"$T/list")" -eq 1 ] || fail "fresh list: $(cat "$T/list")"
+# Without --master: $MINIDFS_MASTER; --master wins over it.
+MINIDFS_MASTER=$MASTER "$MINIDFS" client --action list >"$T/list2" || fail "MINIDFS_MASTER is not used"
+cmp -s "$T/list" "$T/list2" || fail "list through MINIDFS_MASTER: $(cat "$T/list2")"
+MINIDFS_MASTER=http://127.0.0.1:1/ "$MINIDFS" client --master "$MASTER" --action list >/dev/null ||
+    fail "--master does not win over MINIDFS_MASTER"
+MINIDFS_MASTER=http://127.0.0.1:1/ expect_fail 'whoami.*(refused|connect)' "$MINIDFS" admin whoami --retry-ms 0
 # --advertise: the master hands out the given address, not the one it sees.
 start_chunkserver probe "$T/probe"
 port=$(cat "$T/probe.port")

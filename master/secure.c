@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "httpd.h"
@@ -134,8 +135,10 @@ bool secure_who(const secure_state *s, ns_table *ns, struct MHD_Connection *c, n
     const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
     const char *why = "no bearer token (give one with --token-file or MINIDFS_TOKEN; "
                       "`minidfs admin token create` makes them)";
-    if (v && strncmp(v, SECURE_BEARER, strlen(SECURE_BEARER)) == 0) {
+    if (v && strncasecmp(v, SECURE_BEARER, strlen(SECURE_BEARER)) == 0) {   /* RFC 7235: any case */
         const char *token = v + strlen(SECURE_BEARER);
+        while (*token == ' ')
+            token++;
         uint8_t sha[SHA256_LEN];
         if (users_token_sha(token, sha) && memcmp(sha, s->admin_sha, sizeof sha) == 0) {
             memset(out, 0, sizeof *out);

@@ -47,6 +47,7 @@ expect_fail 'must be 1 to' as admin admin token create 'a b'
 expect_fail 'for superusers' as alice admin token create mallory
 expect_fail 'for superusers' as alice admin token list
 [ "$(as bob admin whoami)" = "bob (group staff)" ] || fail "whoami as bob: $(as bob admin whoami)"
+expect_status 200 GET "$M/whoami" -H "Authorization: bearer   $(cat "$T/bob.token")"   # any case, as RFC 7235 says
 as root2 admin token list >"$T/users"
 for u in admin alice bob eve root2; do grep -q "^$u " "$T/users" || fail "list lacks $u: $(cat "$T/users")"; done
 grep -q '^root2 .* yes ' "$T/users" || fail "root2 is not listed superuser: $(cat "$T/users")"

@@ -960,9 +960,12 @@ ns_replica_verdict namespace_check_replica(ns_table *ns, const char *fileid, uin
         goto out;
     }
     if (!(c->flags & NS_CHUNK_STORED)) {
-        /* Never reported stored: an upload under way (young) or one that
-         * died (old); the caller tells them apart by age. */
-        v = NS_REPLICA_UNKNOWN;
+        /* Never reported stored, of a file that is still there: an upload
+         * whose own report may be a moment behind this one. Left alone,
+         * never judged by age (a grace period shorter than that moment
+         * deleted the copy the report was about to record); if the upload
+         * died, its file expires, and then the copy is garbage. */
+        v = NS_REPLICA_PENDING;
         goto out;
     }
     uint64_t want = namespace_chunk_length(f, index);

@@ -74,8 +74,9 @@ unsigned namespace_http_status(ns_status st);
 typedef enum {
     NS_REPLICA_KEEP,      /* a current replica: recorded */
     NS_REPLICA_STALE,     /* an older version, or wrong bytes: delete it */
-    NS_REPLICA_UNKNOWN,   /* no such chunk, or never stored: garbage once old enough */
-    NS_REPLICA_PENDING,   /* a version newer than the master's: leave it */
+    NS_REPLICA_UNKNOWN,   /* no such chunk: garbage once old enough */
+    NS_REPLICA_PENDING,   /* a version newer than the master's, or a chunk of a live file
+                           * not yet reported stored (an upload): leave it */
 } ns_replica_verdict;
 
 /* A chunk's lease, for chunks handed out by allocation: the replicas it

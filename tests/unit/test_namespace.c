@@ -512,9 +512,34 @@ static void test_overwrite_beside(void **state)
     namespace_free(ns);
 }
 
+/* A copy of an upload's chunk that a full report names before the
+ * upload's own report is in: left alone, whatever its age; once the file
+ * is gone, garbage. */
+static void test_unreported_upload_copy_is_pending(void **state)
+{
+    (void)state;
+    ns_table *ns = namespace_new();
+    uint64_t gen, exp, ver;
+    char id[FILEID_LEN + 1];
+    fileid_of_name("up", id);
+    assert_int_equal(namespace_create(ns, "first", 0, 1000, 2, NULL, &gen), NS_OK);
+    assert_int_equal(namespace_create(ns, "up", 2000, 1000, 2, NULL, &gen), NS_OK);
+    assert_true(gen > 1);   /* version 0 would mean "not said" */
+    assert_int_equal(namespace_check_replica(ns, id, 0, 1, 1000, gen, NULL), NS_REPLICA_PENDING);
+    assert_int_equal(namespace_check_replica(ns, id, 0, 1, 1000, gen - 1, NULL), NS_REPLICA_STALE);
+    assert_int_equal(namespace_report(ns, id, 0, 1, 1000, gen, NULL, &exp, &ver), NS_OK);
+    assert_int_equal(namespace_check_replica(ns, id, 0, 1, 1000, gen, NULL), NS_REPLICA_KEEP);
+    ns_doomed d;
+    assert_int_equal(namespace_remove(ns, "up", NULL, &d), NS_OK);
+    namespace_doomed_free(&d);
+    assert_int_equal(namespace_check_replica(ns, id, 1, 1, 1000, gen, NULL), NS_REPLICA_UNKNOWN);
+    namespace_free(ns);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_unreported_upload_copy_is_pending),
         cmocka_unit_test(test_create_and_complete),
         cmocka_unit_test(test_zero_byte_file_is_complete),
         cmocka_unit_test(test_reports_checked),

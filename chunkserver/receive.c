@@ -8,7 +8,9 @@
  * A PUT's headers are read and bounded by common/chunkreq; the chain's
  * hops are kept only if they are this cluster's chunkservers. An upload
  * refused before its body keeps its refusal until the body has gone by,
- * so the uploader reads it rather than a reset connection.
+ * so the uploader reads it rather than a reset connection. What the
+ * uploads in progress announced (and fallocate set aside) is counted
+ * against --max-reserve-mb; past it an upload is refused with a 503.
  *
  * The commit is the tricky part. A new chunk name is created with
  * renameat2(RENAME_NOREPLACE), which never replaces, and only then

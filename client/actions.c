@@ -1,6 +1,6 @@
 /*
  * actions.c - what each --action does, from the user's point of view:
- * write, append, read, list, delete. Owns the local files it opens. A read never
+ * write, append, read, list, delete, chmod, chown. Owns the local files it opens. A read never
  * leaves a half-written output file: it downloads into a temporary file
  * beside the target and renames it into place only when every chunk has
  * arrived whole. What is not a regular file (a device, a FIFO, stdout) is

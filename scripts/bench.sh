@@ -395,15 +395,7 @@ fi   # ONLY
 # certificate for 127.0.0.1), each of one chunkserver at 64 MiB chunks;
 # the same file written and read through each, alternately, RUNS times.
 if [ "$ONLY" = all ] || [ "$ONLY" = tls ]; then
-mkdir -p "$W/pki"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 \
-    -subj "/CN=bench CA" -keyout "$W/pki/ca.key" -out "$W/pki/ca.pem" 2>/dev/null
-openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=127.0.0.1" \
-    -keyout "$W/pki/s.key" -out "$W/pki/s.csr" 2>/dev/null
-printf 'subjectAltName=IP:127.0.0.1\n' >"$W/pki/ext"
-openssl x509 -req -in "$W/pki/s.csr" -CA "$W/pki/ca.pem" -CAkey "$W/pki/ca.key" -CAcreateserial \
-    -days 1 -extfile "$W/pki/ext" -out "$W/pki/s.pem" 2>/dev/null
-chmod 600 "$W/pki/s.key"
+scripts/make-pki.sh "$W/pki"
 [ -s "$W/input" ] || head -c "$BYTES" /dev/urandom >"$W/input"
 secure_cluster() {   # dir scheme: a secure master (MFLAGS) and one chunkserver with its key
     DIR=$1 SCHEME=$2 CURLFLAGS=("${CAFLAGS[@]}")
@@ -422,8 +414,8 @@ CAFLAGS=() MFLAGS=(--secure) CSFLAGS=()
 secure_cluster plain http
 PLAIN=$MASTER
 CAFLAGS=(--cacert "$W/pki/ca.pem")
-MFLAGS=(--secure --tls-cert "$W/pki/s.pem" --tls-key "$W/pki/s.key")
-CSFLAGS=(--tls-cert "$W/pki/s.pem" --tls-key "$W/pki/s.key" --ca-file "$W/pki/ca.pem")
+MFLAGS=(--secure --tls-cert "$W/pki/server.pem" --tls-key "$W/pki/server.key")
+CSFLAGS=(--tls-cert "$W/pki/server.pem" --tls-key "$W/pki/server.key" --ca-file "$W/pki/ca.pem")
 secure_cluster tls https
 TLSM=$MASTER
 TLS_TOKEN=$W/tls/meta/admin.token PLAIN_TOKEN=$W/plain/meta/admin.token

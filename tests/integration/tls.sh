@@ -7,21 +7,11 @@
 . "$(dirname "$0")/lib.sh"
 command -v openssl >/dev/null || skip "openssl is not installed (scripts/deps.sh installs it)"
 
-# A test CA, and one certificate for 127.0.0.1 that every server uses.
-pki() {
-    local dir=$1
-    mkdir -p "$dir"
-    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
-        -subj "/CN=minidfs test CA" -keyout "$dir/ca.key" -out "$dir/ca.pem" 2>/dev/null
-    openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=127.0.0.1" \
-        -keyout "$dir/server.key" -out "$dir/server.csr" 2>/dev/null
-    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$dir/ext"
-    openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" \
-        -CAcreateserial -days 2 -extfile "$dir/ext" -out "$dir/server.pem" 2>/dev/null
-    chmod 600 "$dir/server.key"
-}
-pki "$T/pki"
-pki "$T/other"
+# A test CA, and one certificate for 127.0.0.1 that every server uses;
+# another CA that never signed it.
+MAKE_PKI=$(dirname "$0")/../../scripts/make-pki.sh
+"$MAKE_PKI" "$T/pki"
+"$MAKE_PKI" "$T/other"
 P=$T/pki
 TLS=(--tls-cert "$P/server.pem" --tls-key "$P/server.key")
 

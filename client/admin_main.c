@@ -17,6 +17,7 @@
 
 #include "addr.h"
 #include "client.h"
+#include "connect.h"
 #include "escape.h"
 #include "flags.h"
 #include "httpc.h"
@@ -207,26 +208,10 @@ int admin_main(int argc, char **argv)
                         "NAME or whoami (see minidfs admin --help)\n");
         return 2;
     }
-    char err[1024], base[512], token[TOKEN_LEN + 1];
-    if (!addr_master_base(master_url, base, sizeof base, err, sizeof err)) {
-        fprintf(stderr, "minidfs admin: --master: %s\n", err);
-        return 2;
-    }
-    if (!token_find(token_file, token, err, sizeof err)) {
-        fprintf(stderr, "minidfs admin: %s\n", err);
-        return 2;
-    }
-    log_init("admin", LOGL_WARN);
-    if (ca_file && strncmp(base, "https://", 8) != 0) {
-        fprintf(stderr, "minidfs admin: --ca-file needs an https:// --master (this one would go "
-                        "in the clear)\n");
-        return 2;
-    }
-    httpc_global_init();
-    httpc_set_tls(strncmp(base, "https://", 8) == 0, ca_file);
-    addr_use_tls(strncmp(base, "https://", 8) == 0);
-    masterapi_set_retry(retry_ms);
-    masterapi_set_token(token);
+    char err[1024], base[512];
+    client_connect_opts co = { master_url, token_file, ca_file, (long)retry_ms };
+    if ((rc = client_connect("admin", &co, base, sizeof base)) != 0)
+        return rc;
     bool ok = create   ? admin_create(base, words[2], group, super, expires_s, err, sizeof err)
               : list   ? admin_list(base, err, sizeof err)
               : revoke ? admin_revoke(base, words[2], err, sizeof err)

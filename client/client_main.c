@@ -2,21 +2,19 @@
  * client_main.c - `minidfs client`: parses flags, runs one action, and
  * turns its outcome into an exit status and at most one line on stderr.
  */
+#include <curl/curl.h>
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "addr.h"
 #include "client.h"
+#include "connect.h"
 #include "escape.h"
 #include "flags.h"
-#include "httpc.h"
-#include "log.h"
 #include "masterapi.h"
 #include "protocol.h"
-#include "token.h"
 
 static const char client_usage[] =
     "usage: minidfs client --master http://HOST:PORT/ --action ACTION [flags]\n\n"
@@ -90,12 +88,6 @@ int client_main(int argc, char **argv)
     if (rc >= 0)
         return rc;
     client_tune_malloc();
-    char err[1024];
-    char master[512];
-    if (!addr_master_base(master_url, master, sizeof master, err, sizeof err)) {
-        fprintf(stderr, "minidfs client: --master: %s\n", err);
-        return 2;
-    }
     if (!action) {
         fprintf(stderr, "minidfs client: --action is required (write, append, read, list, delete, "
                         "chmod or chown)\n");
@@ -131,22 +123,10 @@ int client_main(int argc, char **argv)
         const char *slash = strrchr(filename, '/');
         output = slash && slash[1] ? slash + 1 : filename;
     }
-    char token[TOKEN_LEN + 1];
-    if (!token_find(token_file, token, err, sizeof err)) {
-        fprintf(stderr, "minidfs client: %s\n", err);
-        return 2;
-    }
-    log_init("client", LOGL_WARN);
-    if (ca_file && strncmp(master, "https://", 8) != 0) {
-        fprintf(stderr, "minidfs client: --ca-file needs an https:// --master (this one would go "
-                        "in the clear)\n");
-        return 2;
-    }
-    httpc_global_init();
-    httpc_set_tls(strncmp(master, "https://", 8) == 0, ca_file);
-    addr_use_tls(strncmp(master, "https://", 8) == 0);
-    masterapi_set_retry(retry_ms);
-    masterapi_set_token(token);
+    char err[1024], master[512];
+    client_connect_opts co = { master_url, token_file, ca_file, (long)retry_ms };
+    if ((rc = client_connect("client", &co, master, sizeof master)) != 0)
+        return rc;
     client_opts o = {
         .master = master,
         .filename = filename,

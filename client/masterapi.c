@@ -5,8 +5,9 @@
  * write; a master that is restarting (refused connections, 503s) is waited
  * out for up to --retry-ms. Chunk identifiers are built from the
  * identifier the master's answer gives (an overwritten file's differs from
- * its name's), never from the name alone. Owns nothing beyond the layouts
- * it returns.
+ * its name's), never from the name alone. A secure master's bearer token
+ * (masterapi_set_token) goes with every call here, and only here: never to
+ * a chunkserver. Owns nothing beyond the layouts it returns.
  */
 #include "masterapi.h"
 
@@ -20,6 +21,7 @@
 #include "httpc.h"
 #include "jsonf.h"
 #include "protocol.h"
+#include "token.h"
 #include "monotime.h"
 
 #define MASTERAPI_APPEND_WAIT_MS 120000   /* how long an appender waits its turn */
@@ -28,6 +30,7 @@
 #define MASTERAPI_MAX_WAIT_MS 2000
 
 static long masterapi_retry_ms = MASTERAPI_DEFAULT_RETRY_MS;
+static char masterapi_token_buf[TOKEN_LEN + 1];   /* a copy: the caller's may go */
 static const char *masterapi_token;   /* a secure master's user token, or NULL */
 
 void masterapi_set_retry(long ms)
@@ -37,7 +40,11 @@ void masterapi_set_retry(long ms)
 
 void masterapi_set_token(const char *token)
 {
-    masterapi_token = token && token[0] ? token : NULL;
+    masterapi_token = NULL;
+    if (token && token[0] && strlen(token) < sizeof masterapi_token_buf) {
+        memcpy(masterapi_token_buf, token, strlen(token) + 1);
+        masterapi_token = masterapi_token_buf;
+    }
 }
 
 /* One call to the master, made again while the answer is a refusal that

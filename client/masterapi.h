@@ -23,7 +23,7 @@
 
 void masterapi_set_retry(long ms);
 /* The bearer token every call below shows the master (token.h; NULL or
- * "": none, for an open master). Kept, not copied: set it once, from main. */
+ * "": none, for an open master; one longer than a token is none). Copied. */
 void masterapi_set_token(const char *token);
 
 /* One call to the master (waiting out restarts as the calls below do);

@@ -1,0 +1,44 @@
+/*
+ * connect.c - the setup every master-facing command shares (connect.h):
+ * parses the master's address, finds the token, switches TLS on for an
+ * https:// master (and refuses a CA file that would go unused with
+ * http://). Owns process-wide state only through httpc, addr and
+ * masterapi's setters; must never print more than one line.
+ */
+#include "connect.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "addr.h"
+#include "httpc.h"
+#include "log.h"
+#include "masterapi.h"
+#include "token.h"
+
+int client_connect(const char *prog, const client_connect_opts *o, char *base, size_t baselen)
+{
+    char err[1024], token[TOKEN_LEN + 1];
+    if (!addr_master_base(o->master_url, base, baselen, err, sizeof err)) {
+        fprintf(stderr, "minidfs %s: --master: %s\n", prog, err);
+        return 2;
+    }
+    if (!token_find(o->token_file, token, err, sizeof err)) {
+        fprintf(stderr, "minidfs %s: %s\n", prog, err);
+        return 2;
+    }
+    bool tls = strncmp(base, "https://", 8) == 0;
+    if (o->ca_file && !tls) {
+        fprintf(stderr, "minidfs %s: --ca-file needs an https:// --master (this one would go "
+                        "in the clear)\n", prog);
+        return 2;
+    }
+    log_init(prog, LOGL_WARN);
+    httpc_global_init();
+    httpc_set_tls(tls, o->ca_file);
+    addr_use_tls(tls);
+    masterapi_set_retry(o->retry_ms);
+    masterapi_set_token(token);
+    return 0;
+}

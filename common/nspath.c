@@ -7,6 +7,8 @@
 
 #include <string.h>
 
+#include "sha256.h"
+
 nspath_status nspath_normalize(const char *in, char out[NSPATH_MAX + 1])
 {
     if (!in || !in[0])
@@ -80,4 +82,15 @@ bool nspath_within(const char *path, const char *dir)
     if (n == 1 && dir[0] == '/')
         return true;
     return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+bool nspath_id(const char *path, char out[NSPATH_ID_LEN + 1])
+{
+    const char *p = path[0] == '/' ? path + 1 : path;
+    return sha256_hex(p, strlen(p), out);
+}
+
+bool nspath_id_slashed(const char *path, char out[NSPATH_ID_LEN + 1])
+{
+    return sha256_hex(path, strlen(path), out);
 }

@@ -6,7 +6,7 @@
  * file. A name without a leading '/' (the seed's "input.txt") means
  * "/input.txt". Refused: an empty path, "..", a control character, a
  * component over NSPATH_NAME_MAX bytes, a path over NSPATH_MAX bytes.
- * Pure string work: no I/O, no allocation.
+ * Pure string work (and a hash): no I/O, no allocation.
  */
 #ifndef MINIDFS_NSPATH_H
 #define MINIDFS_NSPATH_H
@@ -38,5 +38,13 @@ const char *nspath_base(const char *path);
 /* Whether normalised path is dir itself or lies beneath it ("/a/b" is
  * under "/a", "/ab" is not; everything is under "/"). */
 bool nspath_within(const char *path, const char *dir);
+
+/* The identifiers a normalised path is known by (64 hex digits of a
+ * SHA-256): its own, of the path without its leading '/' (the seed's
+ * spelling, "input.txt" for "/input.txt", which a new file's chunks are
+ * named with), and of the path as it is. */
+#define NSPATH_ID_LEN 64
+bool nspath_id(const char *path, char out[NSPATH_ID_LEN + 1]);
+bool nspath_id_slashed(const char *path, char out[NSPATH_ID_LEN + 1]);
 
 #endif

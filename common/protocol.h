@@ -29,6 +29,11 @@
 #define PROTO_PATH_WHOAMI        "/whoami"           /* GET: who the bearer token says the caller is (extension) */
 #define PROTO_PATH_CHMOD         "/chmod"            /* POST {name, mode}: a file's mode bits (extension) */
 #define PROTO_PATH_CHOWN         "/chown"            /* POST {name, owner?, group?}: a file's owner and group (extension) */
+#define PROTO_PATH_LS            "/ls"               /* GET ?path=&after=&limit=: a page of a directory (extension) */
+#define PROTO_PATH_STAT          "/stat"             /* GET ?path=: one entry (extension) */
+#define PROTO_PATH_MKDIR         "/mkdir"            /* POST {path, parents?, mode?}: a directory (extension) */
+#define PROTO_PATH_RENAME        "/rename"           /* POST {from, to, replace?}: move an entry (extension) */
+#define PROTO_PATH_DU            "/du"               /* GET ?path=: what a subtree holds (extension) */
 
 /* ---- chunkserver endpoints ---- */
 #define PROTO_PATH_UPLOAD_CHUNK  "/uploadChunk"      /* POST multipart, field "chunk" (the Go path) */
@@ -45,6 +50,10 @@
 #define PROTO_QUERY_GENERATION   "generation"       /* GET /plan: the file's generation */
 #define PROTO_QUERY_FROM         "from"             /* GET /plan, /get: the first chunk of a page */
 #define PROTO_QUERY_COUNT        "count"            /* GET /get: chunks in the page (at most PROTO_PAGE_CHUNKS) */
+#define PROTO_QUERY_PATH         "path"             /* /ls, /stat, /du: a path, any spelling */
+#define PROTO_QUERY_AFTER        "after"            /* GET /ls: entries whose names sort after this */
+#define PROTO_QUERY_LIMIT        "limit"            /* GET /ls: entries in the page (at most PROTO_PAGE_ENTRIES) */
+#define PROTO_QUERY_RECURSIVE    "recursive"        /* DELETE /files: "true": a directory with all beneath it */
 #define PROTO_FORM_CHUNK         "chunk"
 
 /* ---- JSON fields ---- */
@@ -119,7 +128,24 @@
 #define PROTO_F_MODE             "mode"           /* a file's permission bits, 0 to 0777 (an integer) */
 #define PROTO_F_OWNER            "owner"
 #define PROTO_F_GROUP            "group"
-#define PROTO_F_NAME             "name"           /* /admin/tokens, /chmod, /chown */
+#define PROTO_F_NAME             "name"           /* /admin/tokens, /chmod, /chown; /ls: an entry's */
+#define PROTO_F_PATH             "path"           /* /mkdir, /stat, /ls, /du: a normalised path */
+#define PROTO_F_PARENTS          "parents"        /* /mkdir: make the missing ones above it too */
+#define PROTO_F_RENAME_FROM      "from"           /* /rename */
+#define PROTO_F_RENAME_TO        "to"
+#define PROTO_F_REPLACE          "replace"        /* /rename: an entry at "to" may go */
+#define PROTO_F_ENTRIES          "entries"        /* /ls */
+#define PROTO_F_MORE             "more"           /* /ls: ask again with after=<the last name> */
+#define PROTO_F_TYPE             "type"           /* "file" or "directory" */
+#define PROTO_F_CREATED          "created"        /* wall-clock ms */
+#define PROTO_F_MODIFIED         "modified"
+#define PROTO_F_STATE            "state"          /* a file's: "writing" or "complete" */
+#define PROTO_F_ENTRY_COUNT      "entryCount"     /* a directory's */
+#define PROTO_F_FILES_REMOVED    "filesRemoved"   /* DELETE /files */
+#define PROTO_F_DIRECTORIES      "directories"    /* /du */
+#define PROTO_F_BYTES            "bytes"
+#define PROTO_F_CHUNK_COUNT      "chunkCount"
+#define PROTO_F_STORED_BYTES     "storedBytes"
 #define PROTO_F_USER             "user"
 #define PROTO_F_USERS            "users"
 #define PROTO_F_SUPERUSER        "superuser"
@@ -155,6 +181,7 @@
 #define PROTO_REPORT_PAGE        4000          /* chunks per /chunkreport request */
 #define PROTO_MAX_FILE_NAME      4096          /* bytes in a file name */
 #define PROTO_MAX_CHUNKS         1000000u      /* chunks in one file */
+#define PROTO_PAGE_ENTRIES       1000u         /* entries in one answer of /ls */
 #define PROTO_PAGE_CHUNKS        4096u         /* chunks in one answer of /upload, /append, /plan, paged /get */
 #define PROTO_MAX_SERVER_ADDR    256           /* bytes in "HOST:PORT/" */
 #define PROTO_DEFAULT_CHUNK_SIZE (64ull << 20)

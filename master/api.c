@@ -19,6 +19,7 @@
 
 #include "addr.h"
 #include "chunkid.h"
+#include "escape.h"
 #include "httpd.h"
 #include "jsonf.h"
 #include "log.h"
@@ -128,14 +129,60 @@ enum MHD_Result master_api_refused(struct MHD_Connection *c, ns_status st, const
 {
     if (st == NS_NOT_FOUND)
         return httpd_reply_error(c, namespace_http_status(st), "no file named \"%.200s\"", name);
-    return httpd_reply_error(c, namespace_http_status(st), "%s may not %s \"%.200s\" (see its "
-                             "owner and mode in the file list)", who ? who->user : "nobody",
-                             what, name);
+    return httpd_reply_error(c, namespace_http_status(st), "%s may not %s \"%.200s\" (see the "
+                             "owner and mode of it and of its directory: minidfs ls -l)",
+                             who ? who->user : "nobody", what, name);
+}
+
+enum MHD_Result master_api_ns_error(struct MHD_Connection *c, ns_status st, const ns_who *who,
+                                    const char *path, const char *what)
+{
+    unsigned code = namespace_http_status(st);
+    switch (st) {
+    case NS_NOT_FOUND:
+        return httpd_reply_error(c, code, "no such file or directory: \"%.200s\"", path);
+    case NS_EXISTS:
+        return httpd_reply_error(c, code, "cannot %s \"%.200s\": it exists", what, path);
+    case NS_NOT_DIR:
+        return httpd_reply_error(c, code, "cannot %s \"%.200s\": a file is where a directory "
+                                 "would be", what, path);
+    case NS_IS_DIR:
+        return httpd_reply_error(c, code, "cannot %s \"%.200s\": it is a directory", what, path);
+    case NS_NOT_EMPTY:
+        return httpd_reply_error(c, code, "cannot %s \"%.200s\": the directory is not empty "
+                                 "(remove it recursively)", what, path);
+    case NS_INVALID:
+        return httpd_reply_error(c, code, "cannot %s \"%.200s\": the root stays, and a "
+                                 "directory cannot move into itself", what, path);
+    case NS_FORBIDDEN:
+        return master_api_refused(c, st, who, path, what);
+    case NS_ID_TAKEN:
+        return httpd_reply_error(c, code, "cannot %s \"%.200s\": a file renamed away from this "
+                                 "path still has its identifier, and this client writes chunks "
+                                 "under the path's identifier only (use minidfs put)", what, path);
+    case NS_BAD_SIZE:
+        return httpd_reply_error(c, code, "cannot %s \"%.200s\": past the limits", what, path);
+    default:
+        return httpd_reply_error(c, code, "cannot %s \"%.200s\"", what, path);
+    }
 }
 
 static void master_api_name_of(const ns_file *f, void *ud)
 {
-    snprintf(ud, PROTO_MAX_FILE_NAME + 1, "%s", f->name);
+    namespace_path(f, ud, NSPATH_MAX + 1);
+}
+
+bool master_api_path(struct MHD_Connection *c, const char *what, const char *in,
+                     char out[NSPATH_MAX + 1], enum MHD_Result *ret)
+{
+    nspath_status st = nspath_normalize(in, out);
+    if (st == NSPATH_OK)
+        return true;
+    char shown[256];
+    escape_text(in ? in : "", shown, sizeof shown);
+    *ret = httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "%s \"%s\": %s", what, shown,
+                             nspath_status_text(st));
+    return false;
 }
 
 bool master_api_may(master *m, struct MHD_Connection *c, const ns_who *who, const char *fileid,
@@ -146,7 +193,7 @@ bool master_api_may(master *m, struct MHD_Connection *c, const ns_who *who, cons
     ns_status st = perm_check(m->ns, fileid, who, want);
     if (st == NS_OK)
         return true;
-    char named[PROTO_MAX_FILE_NAME + 1] = "";
+    char named[NSPATH_MAX + 1] = "";
     if (!name && st == NS_FORBIDDEN)   /* say which file, not which identifier */
         namespace_with_file(m->ns, fileid, master_api_name_of, named);
     if (st == NS_NOT_FOUND && !name)
@@ -253,6 +300,9 @@ enum MHD_Result master_api_handle(void *cls, struct MHD_Connection *c, const cha
                              method, allowed, sizeof allowed);
     if (!rt)
         rt = master_api_find(master_api_admin_routes, master_api_admin_nroutes, url, method,
+                             allowed, sizeof allowed);
+    if (!rt)
+        rt = master_api_find(master_api_tree_routes, master_api_tree_nroutes, url, method,
                              allowed, sizeof allowed);
     if (rt)
         return m->sec.on ? master_api_secure(m, c, r, rt, url, method)

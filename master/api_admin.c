@@ -1,7 +1,7 @@
 /*
  * api_admin.c - users and permissions on the master's API: bearer tokens
  * made, listed and revoked by superusers (/admin/tokens), who a token
- * says its holder is (/whoami), and chmod/chown of files. An open master
+ * says its holder is (/whoami), and chmod/chown of files and directories. An open master
  * has no users, and says so; it keeps modes and owners all the same (they
  * count once it is secure). Never answers with a token except the one a
  * superuser just made, and never logs one.
@@ -157,16 +157,23 @@ static enum MHD_Result master_api_whoami(master *m, struct MHD_Connection *c, co
 /* ---- /chmod, /chown ---- */
 
 static enum MHD_Result master_api_set_attr(master *m, struct MHD_Connection *c, const ns_who *who,
-                                           const char *name, const char *owner,
+                                           const char *asked, const char *owner,
                                            const char *group, int mode)
 {
+    char name[NSPATH_MAX + 1];
+    enum MHD_Result bad;
+    if (!master_api_path(c, "path", asked, name, &bad))
+        return bad;
     ns_status st = perm_set(m->ns, name, who, owner, group, mode);
     if (st == NS_OK && !master_durable(m))
         return master_api_not_durable(m, c);
     if (st == NS_NOT_FOUND || st == NS_FORBIDDEN)
         return master_api_refused(c, st, who, name, owner ? "give away" : "change");
+    if (st == NS_BAD_SIZE)
+        return httpd_reply_error(c, namespace_http_status(st), "mode %o is past what \"%.200s\" "
+                                 "may have (0777 for a file, 01777 for a directory)", mode, name);
     if (st != NS_OK)
-        return httpd_reply_error(c, namespace_http_status(st), "cannot change \"%.200s\"", name);
+        return master_api_ns_error(c, st, who, name, "change");
     log_info("\"%.200s\": %s%s%s%s by %s", name, mode >= 0 ? "mode changed" : "",
              owner ? " owner " : "", owner ? owner : "", group ? " group changed" : "",
              who ? who->user : "an open master's client");
@@ -180,7 +187,7 @@ static enum MHD_Result master_api_chmod(master *m, struct MHD_Connection *c, con
     const char *name;
     long long mode;
     if (!jsonf_string(req, PROTO_F_NAME, &name, err, sizeof err) ||
-        !jsonf_int(req, PROTO_F_MODE, 0, 0777, &mode, err, sizeof err))
+        !jsonf_int(req, PROTO_F_MODE, 0, 01777, &mode, err, sizeof err))
         return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "%s", err);
     return master_api_set_attr(m, c, who, name, NULL, NULL, (int)mode);
 }

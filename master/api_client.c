@@ -95,7 +95,7 @@ static json_t *master_api_placements(master *m, const char *fileid, uint64_t fro
 
 static enum MHD_Result master_api_plan(master *m, struct MHD_Connection *c, const ns_who *who,
                                        const char *name, uint64_t size, uint64_t nchunks,
-                                       bool overwrite, unsigned replication,
+                                       bool overwrite, bool any_id, unsigned replication,
                                        const placement_server *live, size_t nlive);
 
 
@@ -112,9 +112,14 @@ static enum MHD_Result master_api_upload(master *m, struct MHD_Connection *c, co
         !jsonf_int_opt(req, PROTO_F_REPLICATION, 1, PROTO_MAX_REPLICATION, &replication, err,
                        sizeof err))
         return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "%s", err);
-    if (name[0] == '\0' || strlen(name) > PROTO_MAX_FILE_NAME)
-        return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST,
-                                 "file name must be 1 to %d bytes", PROTO_MAX_FILE_NAME);
+    char path[NSPATH_MAX + 1];
+    enum MHD_Result bad;
+    if (!master_api_path(c, "file name", name, path, &bad))
+        return bad;
+    /* Our client sends "overwrite" always, and writes under whatever
+     * identifier it is given; the seed's and the Go client's do not, and
+     * name chunks by the path's identifier whatever the answer says. */
+    bool any_id = json_object_get(req, PROTO_F_OVERWRITE) != NULL;
     uint64_t nchunks = ((uint64_t)size + m->chunk_size - 1) / m->chunk_size;
     if (nchunks > PROTO_MAX_CHUNKS)
         return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST,
@@ -126,7 +131,9 @@ static enum MHD_Result master_api_upload(master *m, struct MHD_Connection *c, co
     size_t nlive;
     if (!master_api_live(m, c, &live, &nlive))
         return httpd_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
-    enum MHD_Result ret = master_api_plan(m, c, who, name, (uint64_t)size, nchunks, overwrite,
+    /* The namespace takes the identifier from the spelling: "/x" or "x". */
+    enum MHD_Result ret = master_api_plan(m, c, who, name[0] == '/' ? path : path + 1,
+                                          (uint64_t)size, nchunks, overwrite, any_id,
                                           (unsigned)replication, live, nlive);
     free(live);
     return ret;
@@ -140,7 +147,7 @@ static void master_api_is_complete(const ns_file *f, void *ud)
 /* The rest of /upload, once the live chunkservers are known. */
 static enum MHD_Result master_api_plan(master *m, struct MHD_Connection *c, const ns_who *who,
                                        const char *name, uint64_t size, uint64_t nchunks,
-                                       bool overwrite, unsigned replication,
+                                       bool overwrite, bool any_id, unsigned replication,
                                        const placement_server *live, size_t nlive)
 {
     enum MHD_Result ret;
@@ -151,21 +158,21 @@ static enum MHD_Result master_api_plan(master *m, struct MHD_Connection *c, cons
                                  "no live chunkservers");
 
     uint64_t generation;
-    char fileid[FILEID_LEN + 1];
-    fileid_of_name(name, fileid);
+    char fileid[FILEID_LEN + 1] = "";
     /* The target is what was asked for, even if fewer servers are live now.
      * An overwrite writes beside the old file, which readers keep until
      * the new one is whole. */
     ns_status st = overwrite ? namespace_overwrite(m->ns, name, size, m->chunk_size, replication,
                                                    who, &generation, fileid)
                              : namespace_create(m->ns, name, size, m->chunk_size, replication,
-                                                who, &generation);
+                                                who, any_id, &generation, fileid);
     master_api_drain_doomed(m);
     if (!master_durable(m))
         return master_api_not_durable(m, c);
     if (st == NS_EXISTS) {
         bool complete = true;
-        namespace_with_file(m->ns, fileid, master_api_is_complete, &complete);
+        if (namespace_nameid(name, fileid) == NS_OK)
+            namespace_with_file(m->ns, fileid, master_api_is_complete, &complete);
         return httpd_reply_error(c, namespace_http_status(st),
                                  "file \"%.200s\" already exists%s (overwrite it with "
                                  "\"overwrite\":true, --overwrite in the client)", name,
@@ -185,7 +192,7 @@ static enum MHD_Result master_api_plan(master *m, struct MHD_Connection *c, cons
                                  "past the limits (%u chunks, a name of %d bytes)", name,
                                  (unsigned long long)size, PROTO_MAX_CHUNKS, PROTO_MAX_FILE_NAME);
     if (st != NS_OK)
-        return httpd_reply_error(c, namespace_http_status(st), "out of memory");
+        return master_api_ns_error(c, st, who, name, "create");
 
     /* The first page of the plan; the client asks GET /plan for the rest. */
     unsigned r;
@@ -394,9 +401,11 @@ static bool master_api_may_name(master *m, struct MHD_Connection *c, const ns_wh
                                 const char *name, unsigned want, enum MHD_Result *ret)
 {
     char fileid[FILEID_LEN + 1];
-    if (!fileid_of_name(name, fileid)) {
-        *ret = httpd_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot hash the name");
-        return false;
+    ns_status st = namespace_nameid(name, fileid);
+    if (st != NS_OK) {
+        char path[NSPATH_MAX + 1];
+        return master_api_path(c, "file name", name, path, ret) &&
+               (*ret = master_api_ns_error(c, st, who, name, "write to"), false);
     }
     return master_api_may(m, c, who, fileid, name, want, ret);
 }
@@ -534,10 +543,12 @@ typedef struct {
 static void master_api_describe(const ns_file *f, void *ud)
 {
     master_get_ctx *g = ud;
+    char path[NSPATH_MAX + 1];
+    namespace_path(f, path, sizeof path);
     if (!namespace_file_complete(f)) {
         g->status = MHD_HTTP_CONFLICT;
         snprintf(g->err, sizeof g->err, "file \"%.100s\" is incomplete: %u of %u chunks stored",
-                 f->name, f->nstored, f->ncommitted);
+                 path, f->nstored, f->ncommitted);
         return;
     }
     /* Every copy of a chunk rotten: say so, rather than send readers to
@@ -550,7 +561,7 @@ static void master_api_describe(const ns_file *f, void *ud)
         if (ch->nrep > 0 && !good) {
             g->status = MHD_HTTP_CONFLICT;
             snprintf(g->err, sizeof g->err, "file \"%.100s\" is corrupt: every copy of chunk %u "
-                     "failed its checksum (they are kept, for recovery)", f->name, i);
+                     "failed its checksum (they are kept, for recovery)", path, i);
             return;
         }
     }
@@ -562,7 +573,7 @@ static void master_api_describe(const ns_file *f, void *ud)
                 g->status = MHD_HTTP_SERVICE_UNAVAILABLE;
                 snprintf(g->err, sizeof g->err, "chunk %u of \"%.100s\" has no reported copy "
                          "yet: the chunkservers are still reporting to a restarted master", i,
-                         f->name);
+                         path);
                 return;
             }
     }
@@ -620,7 +631,7 @@ static void master_api_describe(const ns_file *f, void *ud)
         return;
     }
     g->status = MHD_HTTP_OK;
-    g->out = json_pack("{s:s,s:s,s:I,s:I,s:I,s:o,s:o,s:o,s:I}", PROTO_F_FILE_NAME, f->name,
+    g->out = json_pack("{s:s,s:s,s:I,s:I,s:I,s:o,s:o,s:o,s:I}", PROTO_F_FILE_NAME, path + 1,
                        PROTO_F_IDENTIFIER, f->fileid, PROTO_F_FILE_SIZE, (json_int_t)f->size,
                        PROTO_F_CHUNK_SIZE, (json_int_t)f->chunk_size, PROTO_F_NUM_CHUNKS,
                        (json_int_t)f->ncommitted, PROTO_F_LOCATIONS, locations,
@@ -677,14 +688,20 @@ static enum MHD_Result master_api_get(master *m, struct MHD_Connection *c, const
 
 /* ---- GET /files, DELETE /files?name= ---- */
 
+/* /files and /get name a file as the seed does, without the leading '/'
+ * ("input.txt", "logs/a.txt"): the spelling whose SHA-256 is a new file's
+ * identifier. /ls and /stat show absolute paths. */
+
 
 static void master_api_list_one(const ns_file *f, void *ud)
 {
     master_list_ctx *l = ud;
     ns_health h;
     namespace_health(f, master_api_is_live, l, &h);
+    char path[NSPATH_MAX + 1];
+    namespace_path(f, path, sizeof path);
     json_t *e = json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:b,s:i,s:I,s:I,s:I}",
-                                              PROTO_F_FILE_NAME, f->name, PROTO_F_IDENTIFIER,
+                                              PROTO_F_FILE_NAME, path + 1, PROTO_F_IDENTIFIER,
                                               f->fileid, PROTO_F_FILE_SIZE, (json_int_t)f->size,
                                               PROTO_F_CHUNK_SIZE, (json_int_t)f->chunk_size,
                                               PROTO_F_NUM_CHUNKS, (json_int_t)f->ncommitted,
@@ -695,11 +712,11 @@ static void master_api_list_one(const ns_file *f, void *ud)
                                               PROTO_F_UNAVAILABLE, (json_int_t)h.unavailable,
                                               PROTO_F_CORRUPT_CHUNKS, (json_int_t)h.corrupt);
     if (e) {
-        json_object_set_new(e, PROTO_F_MODE, json_integer(f->mode));
-        if (f->owner)
-            json_object_set_new(e, PROTO_F_OWNER, json_string(f->owner));
-        if (f->group)
-            json_object_set_new(e, PROTO_F_GROUP, json_string(f->group));
+        json_object_set_new(e, PROTO_F_MODE, json_integer(f->node.mode));
+        if (f->node.owner)
+            json_object_set_new(e, PROTO_F_OWNER, json_string(f->node.owner));
+        if (f->node.group)
+            json_object_set_new(e, PROTO_F_GROUP, json_string(f->node.group));
     }
     json_array_append_new(l->files, e);
 }
@@ -738,22 +755,27 @@ static enum MHD_Result master_api_delete(master *m, struct MHD_Connection *c, co
     const char *name = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, PROTO_QUERY_NAME);
     if (!name || !name[0])
         return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "missing query parameter \"name\"");
-    ns_doomed doomed;
-    ns_status st = namespace_remove(m->ns, name, who, &doomed);
-    if (st == NS_FORBIDDEN)
-        return master_api_refused(c, st, who, name, "delete");
-    if (st != NS_OK)
-        return httpd_reply_error(c, namespace_http_status(st), st == NS_NOT_FOUND
-                                 ? "no file named \"%.200s\"" : "cannot delete \"%.200s\"", name);
+    const char *rec = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, PROTO_QUERY_RECURSIVE);
+    if (rec && strcmp(rec, "true") != 0 && strcmp(rec, "false") != 0)
+        return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "query parameter \"%s\" is true or false",
+                                 PROTO_QUERY_RECURSIVE);
+    char path[NSPATH_MAX + 1];
+    enum MHD_Result bad;
+    if (!master_api_path(c, "path", name, path, &bad))
+        return bad;
+    size_t nfiles;
+    ns_status st = namespace_remove_path(m->ns, path, rec && !strcmp(rec, "true"), who, &nfiles);
     /* The chunk files go lazily, with the holders' next heartbeats. */
-    outbox_delete_doomed(m->outbox, &doomed);
-    master_api_drain_doomed(m);   /* an overwrite that was under way */
-    size_t n = doomed.n;
-    namespace_doomed_free(&doomed);
+    master_api_drain_doomed(m);
     if (!master_durable(m))
         return master_api_not_durable(m, c);
-    log_info("deleted \"%s\" (%zu chunk replicas to remove)", name, n);
-    return httpd_reply_json(c, MHD_HTTP_OK, json_object());
+    if (st == NS_NOT_FOUND)   /* the seed's words */
+        return httpd_reply_error(c, namespace_http_status(st), "no file named \"%.200s\"", path);
+    if (st != NS_OK)
+        return master_api_ns_error(c, st, who, path, "remove");
+    log_info("removed \"%s\" (%zu files)", path, nfiles);
+    return httpd_reply_json(c, MHD_HTTP_OK, json_pack("{s:I}", PROTO_F_FILES_REMOVED,
+                                                      (json_int_t)nfiles));
 }
 
 /* ---- GET /chunkservers ---- */

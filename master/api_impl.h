@@ -11,6 +11,7 @@
 #include <microhttpd.h>
 
 #include "master.h"
+#include "nspath.h"
 
 /* How long a client or chunkserver told "not now" (503) waits. */
 #define MASTER_RETRY_MS 1000
@@ -49,6 +50,9 @@ extern const size_t master_api_chunkserver_nroutes;
 /* Users and permissions (api_admin.c): tokens, whoami, chmod and chown. */
 extern const master_api_route master_api_admin_routes[];
 extern const size_t master_api_admin_nroutes;
+/* The directory tree (api_tree.c): ls, stat, mkdir, rename, du. */
+extern const master_api_route master_api_tree_routes[];
+extern const size_t master_api_tree_nroutes;
 
 /* The answer to a request the namespace refused with NS_FORBIDDEN or
  * NS_NOT_FOUND over a permission check (perm.h), naming what and why. */
@@ -58,6 +62,15 @@ enum MHD_Result master_api_refused(struct MHD_Connection *c, ns_status st, const
  * false with a 403 (or 404) queued in *ret. */
 bool master_api_may(master *m, struct MHD_Connection *c, const ns_who *who, const char *fileid,
                     const char *name, unsigned want, enum MHD_Result *ret);
+
+/* Normalises the path a request names (nspath.h) into out; false with a
+ * 400 queued in *ret that says why (what: "file name", "path"...). */
+bool master_api_path(struct MHD_Connection *c, const char *what, const char *in,
+                     char out[NSPATH_MAX + 1], enum MHD_Result *ret);
+/* The answer to a namespace operation on path that ended in st (not
+ * NS_OK), worded for a person: what is the operation ("remove"...). */
+enum MHD_Result master_api_ns_error(struct MHD_Connection *c, ns_status st, const ns_who *who,
+                                    const char *path, const char *what);
 
 /* The 503 of a request whose change could not be made durable. */
 enum MHD_Result master_api_not_durable(master *m, struct MHD_Connection *c);

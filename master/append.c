@@ -58,8 +58,9 @@ ns_status append_needs(ns_table *ns, const char *name, uint64_t bytes, uint32_t 
                        uint16_t *holders, unsigned *nholders, unsigned *replication)
 {
     char fileid[FILEID_LEN + 1];
-    if (!fileid_of_name(name, fileid))
-        return NS_NO_MEMORY;
+    ns_status bad = namespace_nameid(name, fileid);
+    if (bad != NS_OK)
+        return bad;
     pthread_rwlock_rdlock(&ns->lock);
     ns_file *f = namespace_named(ns, fileid);
     ns_status st = append_check(f, monotime_ms());
@@ -85,8 +86,9 @@ ns_status append_begin(ns_table *ns, const char *name, uint64_t bytes,
                        int64_t now_ms, int64_t lease_ms, append_plan *out)
 {
     char fileid[FILEID_LEN + 1];
-    if (!fileid_of_name(name, fileid))
-        return NS_NO_MEMORY;
+    ns_status bad = namespace_nameid(name, fileid);
+    if (bad != NS_OK)
+        return bad;
     memset(out, 0, sizeof *out);
     pthread_rwlock_wrlock(&ns->lock);
     ns_file *f = namespace_named(ns, fileid);
@@ -162,8 +164,9 @@ ns_status append_end(ns_table *ns, const char *name, uint64_t token, bool abort,
 {
     (void)now_ms;
     char fileid[FILEID_LEN + 1];
-    if (!fileid_of_name(name, fileid))
-        return NS_NO_MEMORY;
+    ns_status bad = namespace_nameid(name, fileid);
+    if (bad != NS_OK)
+        return bad;
     ns_status st = NS_OK;
     pthread_rwlock_wrlock(&ns->lock);
     ns_file *f = namespace_named(ns, fileid);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "namespace_impl.h"
+#include "nspath.h"
 #include "perm.h"
 
 ns_lease *lease_of(ns_file *f, uint32_t index, bool create)
@@ -76,11 +77,11 @@ ns_status lease_allocate(ns_table *ns, const char *name, uint32_t index, uint64_
                          unsigned nplan, int64_t now_ms, int64_t lease_ms,
                          lease_allocation *out)
 {
-    char fileid[FILEID_LEN + 1];
-    if (!fileid_of_name(name, fileid))
-        return NS_NO_MEMORY;
+    char fileid[FILEID_LEN + 1], path[NSPATH_MAX + 1], made[FILEID_LEN + 1];
+    if (nspath_normalize(name, path) != NSPATH_OK || !path[1] || !nspath_id(path, fileid))
+        return NS_BAD_PATH;
     uint64_t gen;
-    ns_status st = namespace_create(ns, name, 0, chunk_size, replication, who, &gen);
+    ns_status st = namespace_create(ns, name, 0, chunk_size, replication, who, true, &gen, made);
     if (st != NS_OK && st != NS_EXISTS)
         return st;
     pthread_rwlock_wrlock(&ns->lock);
@@ -90,7 +91,7 @@ ns_status lease_allocate(ns_table *ns, const char *name, uint32_t index, uint64_
         st = NS_NOT_FOUND;   /* deleted between the create and here */
         goto out;
     }
-    if (!perm_may(f, who, PERM_WRITE)) {
+    if (!perm_may(&f->node, who, PERM_WRITE)) {
         st = NS_FORBIDDEN;
         goto out;
     }

@@ -1,13 +1,15 @@
 /*
- * namespace.c - the file table: a hash of files keyed by identifier, each
- * with its chunk array, a second small hash from a name's identifier to
- * the file an overwrite left under it (an alias: its chunks carry another
- * identifier), a queue of what swaps left on the chunkservers; the changes
- * of files and chunks, the records (record.h) that journal them, and
- * their replay. Leases and allocation live in lease.c, appends in
- * append.c, owners and modes in perm.c (a file is born its creator's, and
- * creates, overwrites and removals ask perm_may under the same lock),
- * users in users.c; they share namespace_impl.h.
+ * namespace.c - the files: a hash of files keyed by identifier, each with
+ * its chunk array and its place in the directory tree (tree.c keeps the
+ * tree's shape and the path keys, dirops.c the directories, renames and
+ * removals of trees); a queue of what swaps left on the chunkservers; the
+ * changes of files and chunks, the records (record.h) that journal them,
+ * and their replay, including that of a meta-dir from before directories
+ * (its names are normalised into paths once, as they are replayed).
+ * Leases and allocation live in lease.c, appends in append.c, owners and
+ * modes in perm.c (a file is born its creator's, and creates, overwrites
+ * and removals ask perm_may under the same lock), users in users.c; they
+ * share namespace_impl.h.
  * One read-write lock guards all of it: lookups (the common case) run in
  * parallel; creates, reports and removals are short and exclusive. Must
  * never do I/O or call out while holding the lock (journal_append only
@@ -17,11 +19,14 @@
 
 #include "append.h"
 #include "lease.h"
+#include "log.h"
 #include "monotime.h"
+#include "nspath.h"
 #include "perm.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 _Static_assert(sizeof(ns_chunk) == 64, "a chunk record is 64 bytes: mind the master's memory");
 _Static_assert(PROTO_MAX_REPLICATION <= 8, "ns_chunk.corrupt has a bit per holder");
@@ -34,6 +39,8 @@ unsigned namespace_http_status(ns_status st)
         [NS_STALE] = 410,       [NS_NO_MEMORY] = 500,   [NS_NO_SERVERS] = 503,
         [NS_BAD_SUM] = 400,     [NS_BUSY] = 409,        [NS_INCOMPLETE] = 409,
         [NS_BAD_TOKEN] = 410,   [NS_FORBIDDEN] = 403,   [NS_TOO_MANY] = 429,
+        [NS_BAD_PATH] = 400,    [NS_NOT_DIR] = 409,     [NS_IS_DIR] = 409,
+        [NS_NOT_EMPTY] = 409,   [NS_INVALID] = 400,     [NS_ID_TAKEN] = 409,
     };
     return (unsigned)st < sizeof http / sizeof *http ? http[st] : 500;
 }
@@ -143,24 +150,33 @@ ns_table *namespace_new(void)
         return NULL;
     ns->nbuckets = 1024;
     ns->naliasb = 64;
+    ns->nkb = 1024;
     ns->buckets = calloc(ns->nbuckets, sizeof *ns->buckets);
     ns->aliases = calloc(ns->naliasb, sizeof *ns->aliases);
-    if (!ns->buckets || !ns->aliases) {
+    ns->kb[0] = calloc(ns->nkb, sizeof *ns->kb[0]);
+    ns->kb[1] = calloc(ns->nkb, sizeof *ns->kb[1]);
+    ns->root = namespace_dir_new("", NULL, NULL, NS_ROOT_MODE, 0, 0);
+    if (!ns->buckets || !ns->aliases || !ns->kb[0] || !ns->kb[1] || !ns->root) {
         free(ns->buckets);
         free(ns->aliases);
+        free(ns->kb[0]);
+        free(ns->kb[1]);
+        namespace_dir_free(ns->root);
         free(ns);
         return NULL;
     }
+    ns->ndirs = 1;
     pthread_rwlock_init(&ns->lock, NULL);
     return ns;
 }
-static void namespace_file_free(ns_file *f)
+
+void namespace_file_free(ns_file *f)
 {
-    free(f->owner);
-    free(f->group);
+    free(f->node.owner);
+    free(f->node.group);
     free(f->append);
     free(f->leases);
-    free(f->name);
+    free(f->node.name);
     free(f->chunks);
     free(f);
 }
@@ -168,6 +184,9 @@ static void namespace_file_free(ns_file *f)
 void namespace_clear(ns_table *ns)
 {
     pthread_rwlock_wrlock(&ns->lock);
+    /* The directories first (the walk passes through files), then the
+     * files, which the identifier table owns. */
+    namespace_dirs_free(ns->root);
     for (size_t i = 0; i < ns->nbuckets; i++) {
         ns_file *f = ns->buckets[i];
         while (f) {
@@ -177,13 +196,14 @@ void namespace_clear(ns_table *ns)
         }
         ns->buckets[i] = NULL;
     }
-    for (size_t i = 0; i < ns->naliasb; i++)
-        while (ns->aliases[i]) {
-            ns_alias *a = ns->aliases[i];
-            ns->aliases[i] = a->next;
-            free(a);
-        }
-    ns->nalias = 0;
+    namespace_alias_clear(ns);
+    ns->root->entries = NULL;
+    ns->root->nentries = 0;
+    ns->root->generation = 0;
+    ns->ndirs = 1;
+    memset(ns->kb[0], 0, ns->nkb * sizeof *ns->kb[0]);
+    memset(ns->kb[1], 0, ns->nkb * sizeof *ns->kb[1]);
+    ns->nkeyed = 0;
     while (ns->doomed) {
         ns_doomed_node *n = ns->doomed;
         ns->doomed = n->next;
@@ -206,6 +226,9 @@ void namespace_free(ns_table *ns)
     namespace_clear(ns);
     free(ns->buckets);
     free(ns->aliases);
+    free(ns->kb[0]);
+    free(ns->kb[1]);
+    namespace_dir_free(ns->root);
     pthread_rwlock_destroy(&ns->lock);
     free(ns);
 }
@@ -264,22 +287,22 @@ static ns_alias **namespace_alias_slot(ns_table *ns, const char *nameid)
     return p;
 }
 
-/* Points the name nameid at f (the write lock is held); false when memory
- * runs out. */
-static bool namespace_alias_set(ns_table *ns, const char *nameid, ns_file *f)
+/* Remembers that the old name nameid is file f now (write lock held;
+ * replay of an old meta-dir only); false when memory runs out. */
+static bool namespace_alias_set(ns_table *ns, const char *nameid, const ns_file *f)
 {
     ns_alias **p = namespace_alias_slot(ns, nameid);
-    if (*p) {
-        (*p)->f = f;
-        return true;
+    ns_alias *a = *p;
+    if (!a) {
+        if (!(a = calloc(1, sizeof *a)))
+            return false;
+        memcpy(a->nameid, nameid, sizeof a->nameid);
+        *p = a;
+        ns->nalias++;
     }
-    ns_alias *a = calloc(1, sizeof *a);
-    if (!a)
-        return false;
-    memcpy(a->nameid, nameid, sizeof a->nameid);
-    a->f = f;
-    *p = a;
-    if (++ns->nalias > ns->naliasb) {
+    memcpy(a->fileid, f->fileid, sizeof a->fileid);
+    a->gen = f->generation;
+    if (ns->nalias > ns->naliasb) {
         size_t n = ns->naliasb * 2;
         ns_alias **b = calloc(n, sizeof *b);
         if (!b)
@@ -299,34 +322,75 @@ static bool namespace_alias_set(ns_table *ns, const char *nameid, ns_file *f)
     return true;
 }
 
-static void namespace_alias_drop(ns_table *ns, const char *nameid, const ns_file *f)
+/* The file an old name is now, if it is still there (an alias outlives
+ * its file harmlessly: it names an identifier and a generation). */
+static ns_file *namespace_alias_find(ns_table *ns, const char *nameid)
 {
-    ns_alias **p = namespace_alias_slot(ns, nameid);
-    if (*p && (*p)->f == f) {
-        ns_alias *a = *p;
-        *p = a->next;
-        free(a);
-        ns->nalias--;
-    }
+    ns_alias *a = ns->nalias ? *namespace_alias_slot(ns, nameid) : NULL;
+    if (!a)
+        return NULL;
+    ns_file *f = *namespace_slot(ns, a->fileid);
+    return f && f->generation == a->gen ? f : NULL;
 }
 
-/* The file readers see under the name whose identifier is nameid: one an
- * overwrite left is found through its alias, any other by the identifier
- * itself (a lock is held). */
+void namespace_alias_clear(ns_table *ns)
+{
+    for (size_t i = 0; i < ns->naliasb; i++)
+        while (ns->aliases[i]) {
+            ns_alias *a = ns->aliases[i];
+            ns->aliases[i] = a->next;
+            free(a);
+        }
+    ns->nalias = 0;
+}
+
+void namespace_conversion_done(ns_table *ns)
+{
+    pthread_rwlock_wrlock(&ns->lock);
+    namespace_alias_clear(ns);
+    pthread_rwlock_unlock(&ns->lock);
+}
+
+size_t namespace_converted(ns_table *ns)
+{
+    pthread_rwlock_rdlock(&ns->lock);
+    size_t n = ns->converted;
+    pthread_rwlock_unlock(&ns->lock);
+    return n;
+}
+
+ns_status namespace_nameid(const char *name, char out[FILEID_LEN + 1])
+{
+    char path[NSPATH_MAX + 1];
+    if (nspath_normalize(name, path) != NSPATH_OK || !path[1])
+        return NS_BAD_PATH;
+    return nspath_id(path, out) ? NS_OK : NS_NO_MEMORY;
+}
+
+ns_file *namespace_by_id(ns_table *ns, const char *id)
+{
+    ns_file *f = namespace_named(ns, id);
+    if (f)
+        return f;
+    f = *namespace_slot(ns, id);
+    return f && f->own_id ? f : NULL;   /* a renamed file is not found by its old path */
+}
+
+/* The file readers see at the path whose identifier is nameid (a lock is
+ * held); while an old meta-dir is replayed, at the old name whose
+ * identifier it is. */
 ns_file *namespace_named(ns_table *ns, const char *nameid)
 {
-    ns_alias *a = *namespace_alias_slot(ns, nameid);
-    if (a)
-        return a->f;
-    ns_file *f = *namespace_slot(ns, nameid);
-    return f && !f->replaces ? f : NULL;
+    ns_file *f = namespace_alias_find(ns, nameid);
+    return f && !f->replaces ? f : tree_keys_find(ns, nameid);
 }
 
-/* The identifier an overwrite's chunks are named with: never one a name
- * has, nor one an earlier generation had. */
+/* A data identifier, for an overwrite's chunks or a new file whose path's
+ * identifier is taken: never one a path has (a path holds no newline),
+ * nor one an earlier generation had. */
 static bool namespace_dataid(const char *name, uint64_t gen, char out[FILEID_LEN + 1])
 {
-    char buf[PROTO_MAX_FILE_NAME + 32];
+    char buf[NSPATH_MAX + 32];
     int n = snprintf(buf, sizeof buf, "%s\n%llu", name, (unsigned long long)gen);
     return n > 0 && (size_t)n < sizeof buf && sha256_hex(buf, (size_t)n, out);
 }
@@ -409,24 +473,32 @@ bool namespace_grow_chunks(ns_file *f, uint64_t n)
     return true;
 }
 
-/* A new file, not yet in the table; chunk versions start at gen. */
-static ns_file *namespace_file_new(const char *name, uint64_t gen, uint64_t size,
+int64_t namespace_wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A new file named base (its last component), in neither the table nor
+ * the tree, without an identifier yet; chunk versions start at gen. */
+static ns_file *namespace_file_new(const char *base, uint64_t gen, uint64_t size,
                                    uint64_t chunk_size, unsigned replication)
 {
     /* The limits of docs/PROTOCOL.md, checked here too, so that nothing
      * a request or a record says can make a file this table (or its
      * checkpoint) cannot hold. */
-    if (!namespace_size_ok(size, chunk_size) || strlen(name) > PROTO_MAX_FILE_NAME)
+    if (!namespace_size_ok(size, chunk_size) || strlen(base) > NSPATH_NAME_MAX)
         return NULL;
     ns_file *f = calloc(1, sizeof *f);
-    if (!f || !fileid_of_name(name, f->fileid) || !(f->name = strdup(name))) {
+    if (!f || !(f->node.name = strdup(base))) {
         free(f);
         return NULL;
     }
     f->generation = gen;
     f->size = size;
     f->chunk_size = chunk_size;
-    f->mode = NS_MODE_DEFAULT;
+    f->node.mode = NS_MODE_DEFAULT;
     f->touched_ms = monotime_ms();
     f->replication = (uint8_t)(replication < 1 ? 1 : replication < PROTO_MAX_REPLICATION ? replication
                                                                                    : PROTO_MAX_REPLICATION);
@@ -441,7 +513,7 @@ static ns_file *namespace_file_new(const char *name, uint64_t gen, uint64_t size
     return f;
 }
 
-bool namespace_file_own(ns_file *f, const char *owner, const char *group)
+bool namespace_node_own(ns_node *n, const char *owner, const char *group)
 {
     char *o = owner ? strdup(owner) : NULL, *g = group ? strdup(group) : NULL;
     if ((owner && !o) || (group && !g)) {
@@ -449,11 +521,16 @@ bool namespace_file_own(ns_file *f, const char *owner, const char *group)
         free(g);
         return false;
     }
-    free(f->owner);
-    free(f->group);
-    f->owner = o;
-    f->group = g;
+    free(n->owner);
+    free(n->group);
+    n->owner = o;
+    n->group = g;
     return true;
+}
+
+bool namespace_file_own(ns_file *f, const char *owner, const char *group)
+{
+    return namespace_node_own(&f->node, owner, group);
 }
 
 void namespace_set_limits(ns_table *ns, size_t max_total, size_t max_per_user)
@@ -491,10 +568,11 @@ static void namespace_set_open(ns_table *ns, ns_file *f, bool open)
         ns->open_total++;
     else if (ns->open_total > 0)
         ns->open_total--;
-    users_open_add(ns, f->owner, open ? 1 : -1);
+    users_open_add(ns, f->node.owner, open ? 1 : -1);
 }
 
-/* Puts f where slot points (empty); the write lock is held. */
+/* Puts f in the identifier table where slot points (empty); the write
+ * lock is held. */
 static void namespace_insert(ns_table *ns, ns_file **slot, ns_file *f)
 {
     f->next = NULL;
@@ -505,8 +583,26 @@ static void namespace_insert(ns_table *ns, ns_file **slot, ns_file *f)
         namespace_grow(ns);
 }
 
-/* The create record of f (false when memory runs out). */
-static bool namespace_create_record(const ns_file *f, record *r)
+/* Hangs f in directory d (the write lock is held): false when its path
+ * keys cannot be made (out of memory), f then outside the tree again. */
+static bool namespace_hang(ns_table *ns, ns_dir *d, ns_file *f)
+{
+    tree_insert(d, &f->node);
+    if (tree_keys_add(ns, f))
+        return true;
+    tree_remove(d, &f->node);
+    return false;
+}
+
+size_t namespace_path(const ns_file *f, char *out, size_t cap)
+{
+    /* A replacement is not in the tree: its path is its file's. */
+    const ns_file *at = f->replaces && f->replacement ? f->replacement : f;
+    return tree_path(&at->node, out, cap);
+}
+
+/* The create record of f at path (false when memory runs out). */
+static bool namespace_create_record(const ns_file *f, const char *path, record *r)
 {
     memset(r, 0, sizeof *r);
     r->kind = RECORD_CREATE;
@@ -515,72 +611,124 @@ static bool namespace_create_record(const ns_file *f, record *r)
     r->chunk_size = f->chunk_size;
     r->replication = f->replication;
     r->over = f->replaces;
-    if (f->own_id)
+    r->own_id = f->own_id;
+    char k1[FILEID_LEN + 1];
+    if (!nspath_id(path, k1) || strcmp(k1, f->fileid) != 0)
         memcpy(r->fileid, f->fileid, sizeof r->fileid);
-    r->has_mode = f->mode != NS_MODE_DEFAULT;
-    r->mode = f->mode;
-    if (!(r->name = strdup(f->name)) || (f->owner && !(r->owner = strdup(f->owner))) ||
-        (f->group && !(r->group = strdup(f->group)))) {
+    r->has_mode = f->node.mode != NS_MODE_DEFAULT;
+    r->mode = f->node.mode;
+    r->time_ms = f->node.ctime_ms;
+    r->mtime_ms = f->node.mtime_ms;
+    if (!(r->name = strdup(path)) || (f->node.owner && !(r->owner = strdup(f->node.owner))) ||
+        (f->node.group && !(r->group = strdup(f->node.group)))) {
         record_clear(r);
         return false;
     }
     return true;
 }
 
-static void namespace_log_create(ns_table *ns, const ns_file *f)
+static void namespace_log_create(ns_table *ns, const ns_file *f, const char *path)
 {
     record r;
-    if (ns->j && namespace_create_record(f, &r))
+    if (ns->j && namespace_create_record(f, path, &r))
         namespace_log(ns, &r);
 }
 
-/* The new file a create or an overwrite asks for, not in the table yet:
- * NS_BAD_SIZE past the limits, NS_NO_MEMORY when it cannot be made. */
-static ns_status namespace_file_asked(const char *name, uint64_t size, uint64_t chunk_size,
-                                      unsigned replication, const ns_who *who, ns_file **f)
+/* The new file a create or an overwrite asks for, in neither table nor
+ * tree: NS_BAD_PATH for the root, NS_BAD_SIZE past the limits,
+ * NS_NO_MEMORY when it cannot be made. */
+static ns_status namespace_file_asked(const char *path, uint64_t size, uint64_t chunk_size,
+                                      unsigned replication, const ns_who *who, int64_t now,
+                                      ns_file **f)
 {
-    if (!namespace_size_ok(size, chunk_size) || strlen(name) > PROTO_MAX_FILE_NAME)
+    *f = NULL;
+    if (!path[0] || !path[1])
+        return NS_BAD_PATH;
+    if (!namespace_size_ok(size, chunk_size))
         return NS_BAD_SIZE;
-    *f = namespace_file_new(name, 0, size, chunk_size, replication);
+    *f = namespace_file_new(nspath_base(path), 0, size, chunk_size, replication);
     if (*f && who && !namespace_file_own(*f, who->user, who->group)) {
         namespace_file_free(*f);
         *f = NULL;
     }
+    if (*f)
+        (*f)->node.ctime_ms = (*f)->node.mtime_ms = now;
     return *f ? NS_OK : NS_NO_MEMORY;
 }
 
-ns_status namespace_create(ns_table *ns, const char *name, uint64_t size, uint64_t chunk_size,
-                           unsigned replication, const ns_who *who, uint64_t *generation)
+/* Gives f (not in the table) its identifier for path at generation gen:
+ * the path's own as the asker spelt it (slashed: with its leading '/',
+ * "/data/log.dat"; else the seed's "input.txt") when free, else (any_id) a
+ * data identifier; NS_ID_TAKEN when the path's is taken and the asker
+ * cannot take another. */
+static ns_status namespace_pick_id(ns_table *ns, ns_file *f, const char *path, uint64_t gen,
+                                   bool any_id, bool slashed)
 {
+    if (!(slashed ? nspath_id_slashed(path, f->fileid) : nspath_id(path, f->fileid)))
+        return NS_NO_MEMORY;
+    f->own_id = false;
+    if (!*namespace_slot(ns, f->fileid))
+        return NS_OK;
+    if (!any_id)
+        return NS_ID_TAKEN;
+    f->own_id = true;
+    return namespace_dataid(path, gen, f->fileid) ? NS_OK : NS_NO_MEMORY;
+}
+
+ns_status namespace_create(ns_table *ns, const char *path, uint64_t size, uint64_t chunk_size,
+                           unsigned replication, const ns_who *who, bool any_id,
+                           uint64_t *generation, char fileid[FILEID_LEN + 1])
+{
+    bool slashed = path && path[0] == '/';
+    NAMESPACE_NORM(path);
     ns_file *f;
-    ns_status st = namespace_file_asked(name, size, chunk_size, replication, who, &f);
+    ns_status st = namespace_file_asked(path, size, chunk_size, replication, who,
+                                        namespace_wall_ms(), &f);
     if (st != NS_OK)
         return st;
     pthread_rwlock_wrlock(&ns->lock);
-    ns_file **slot = namespace_slot(ns, f->fileid);
-    if (*slot || namespace_named(ns, f->fileid) || (f->nchunks && !namespace_open_ok(ns, who))) {
-        pthread_rwlock_unlock(&ns->lock);
-        st = *slot || namespace_named(ns, f->fileid) ? NS_EXISTS : NS_TOO_MANY;
-        namespace_file_free(f);
-        return st;
+    ns_node *there;
+    st = tree_lookup(ns, path, &there);
+    if (st == NS_OK)
+        st = there->dir ? NS_IS_DIR : NS_EXISTS;
+    else if (st == NS_NOT_FOUND)
+        st = namespace_parent_check(ns, path, who);
+    if (st == NS_OK && f->nchunks && !namespace_open_ok(ns, who))
+        st = NS_TOO_MANY;
+    uint64_t gen = ns->counter + 1;
+    if (st == NS_OK)
+        st = namespace_pick_id(ns, f, path, gen, any_id, slashed);
+    ns_dir *parent = NULL;
+    if (st == NS_OK && !(parent = namespace_parent_make(ns, path, gen, f->node.ctime_ms,
+                                                         who ? who->user : NULL,
+                                                         who ? who->group : NULL)))
+        st = NS_NO_MEMORY;
+    if (st == NS_OK) {
+        f->generation = ns->counter = gen;
+        for (uint32_t i = 0; i < f->nchunks; i++)
+            f->chunks[i].version = f->generation;
+        namespace_insert(ns, namespace_slot(ns, f->fileid), f);
+        if (!namespace_hang(ns, parent, f)) {
+            namespace_unlink(ns, f, false);
+            pthread_rwlock_unlock(&ns->lock);
+            namespace_file_free(f);
+            return NS_NO_MEMORY;
+        }
+        namespace_set_open(ns, f, f->nchunks > 0);
+        parent->node.mtime_ms = f->node.ctime_ms;
+        *generation = f->generation;
+        if (fileid)
+            memcpy(fileid, f->fileid, FILEID_LEN + 1);
+        namespace_log_create(ns, f, path);
+        f = NULL;
     }
-    namespace_set_open(ns, f, f->nchunks > 0);
-    f->generation = ++ns->counter;
-    for (uint32_t i = 0; i < f->nchunks; i++)
-        f->chunks[i].version = f->generation;
-    *generation = f->generation;
-    namespace_insert(ns, slot, f);
-    namespace_log_create(ns, f);
     pthread_rwlock_unlock(&ns->lock);
-    return NS_OK;
+    if (f)
+        namespace_file_free(f);
+    return st;
 }
 
-static void namespace_queue_doom(ns_table *ns, ns_file *f);
-
-/* Takes f out of the table (the write lock is held) with what ties it to
- * its name: its alias, or its place as a replacement. A replacement of
- * its own goes too, its chunks into the doomed queue. log: journal it. */
-static void namespace_unlink(ns_table *ns, ns_file *f, bool log)
+void namespace_unlink(ns_table *ns, ns_file *f, bool log)
 {
     namespace_set_open(ns, f, false);
     ns_file **slot = namespace_slot(ns, f->fileid);
@@ -589,27 +737,24 @@ static void namespace_unlink(ns_table *ns, ns_file *f, bool log)
         ns->count--;
     }
     if (log) {
-        record r = { .kind = RECORD_DELETE, .gen = f->generation };
+        record r = { .kind = RECORD_DELETE, .gen = f->generation, .time_ms = namespace_wall_ms() };
         memcpy(r.fileid, f->fileid, sizeof r.fileid);
         namespace_log(ns, &r);
     }
-    /* Only a replacement, or a file under an alias, is tied to its name
-     * by more than its identifier (which spares a hash per removal). */
-    char nameid[FILEID_LEN + 1];
-    bool named = (f->replaces || f->own_id) && f->name && fileid_of_name(f->name, nameid);
-    if (f->replaces) {
-        ns_file *v = named ? namespace_named(ns, nameid) : NULL;
-        if (v && v->replacement == f)
-            v->replacement = NULL;
+    ns_file *partner = f->replacement;
+    f->replacement = NULL;
+    if (f->replaces) {   /* an overwrite under way: its file goes on without it */
+        if (partner && partner->replacement == f)
+            partner->replacement = NULL;
         return;
     }
-    if (named)
-        namespace_alias_drop(ns, nameid, f);
-    ns_file *r = f->replacement;
-    f->replacement = NULL;
-    if (r) {
-        namespace_unlink(ns, r, log);
-        namespace_queue_doom(ns, r);
+    if (f->node.parent)
+        tree_remove(f->node.parent, &f->node);
+    tree_keys_drop(ns, f);
+    if (partner) {
+        partner->replacement = NULL;
+        namespace_unlink(ns, partner, log);
+        namespace_queue_doom(ns, partner);
     }
 }
 
@@ -629,9 +774,7 @@ static void namespace_doom(ns_file *f, ns_doomed *doomed)
     namespace_file_free(f);
 }
 
-/* Queues what f (unlinked; the write lock is held) leaves on the
- * chunkservers for namespace_take_doomed, and frees it. */
-static void namespace_queue_doom(ns_table *ns, ns_file *f)
+void namespace_queue_doom(ns_table *ns, ns_file *f)
 {
     ns_doomed_node *n = calloc(1, sizeof *n);
     ns_doomed lost = { .n = 0 };
@@ -666,57 +809,83 @@ bool namespace_take_doomed(ns_table *ns, ns_doomed *d)
     return true;
 }
 
-/* A replacement that is complete takes its name over (the write lock is
- * held): the version it replaces goes, its chunks into the doomed queue.
- * No record of its own: the one that made the replacement complete (its
- * creation, or its last chunk stored) implies it, live and in replay. */
-static void namespace_maybe_swap(ns_table *ns, ns_file *r)
+/* Re-points the old names that were old's at r, which took its place. */
+static void namespace_alias_move(ns_table *ns, const ns_file *old, const ns_file *r)
 {
-    char nameid[FILEID_LEN + 1];
-    if (!r->replaces || !namespace_file_complete(r) || !fileid_of_name(r->name, nameid))
-        return;
-    ns_file *old = namespace_named(ns, nameid);
-    if (strcmp(r->fileid, nameid) != 0 && !namespace_alias_set(ns, nameid, r))
-        return;   /* out of memory: it stays a replacement, the old file readable */
-    r->replaces = false;
-    if (old && old != r) {
-        old->replacement = NULL;
-        namespace_unlink(ns, old, false);
-        namespace_queue_doom(ns, old);
-    }
+    for (size_t i = 0; ns->nalias && i < ns->naliasb; i++)
+        for (ns_alias *a = ns->aliases[i]; a; a = a->next)
+            if (a->gen == old->generation && strcmp(a->fileid, old->fileid) == 0) {
+                memcpy(a->fileid, r->fileid, sizeof a->fileid);
+                a->gen = r->generation;
+            }
 }
 
-ns_status namespace_overwrite(ns_table *ns, const char *name, uint64_t size, uint64_t chunk_size,
+/* A replacement that is complete takes its file's place in the tree (the
+ * write lock is held): the version it replaces goes, its chunks into the
+ * doomed queue. No record of its own: the one that made the replacement
+ * complete (its creation, or its last chunk stored) implies it, live and
+ * in replay. */
+static void namespace_maybe_swap(ns_table *ns, ns_file *r)
+{
+    if (!r->replaces || !namespace_file_complete(r))
+        return;
+    ns_file *old = r->replacement;
+    ns_dir *d = old ? old->node.parent : NULL;
+    if (!d)
+        return;   /* cannot be: a file that goes takes its replacement with it */
+    /* Its place, under its name now (it may have been renamed meanwhile). */
+    r->replaces = false;
+    r->replacement = old->replacement = NULL;
+    namespace_alias_move(ns, old, r);
+    char *name = old->node.name;
+    namespace_unlink(ns, old, false);
+    old->node.name = r->node.name;
+    r->node.name = name;
+    r->node.mtime_ms = r->node.ctime_ms;
+    r->node.ctime_ms = old->node.ctime_ms;
+    if (!namespace_hang(ns, d, r)) {   /* out of memory: the new version is lost, as its upload */
+        namespace_unlink(ns, r, false);
+        namespace_queue_doom(ns, r);
+    }
+    namespace_queue_doom(ns, old);
+}
+
+ns_status namespace_overwrite(ns_table *ns, const char *path, uint64_t size, uint64_t chunk_size,
                               unsigned replication, const ns_who *who, uint64_t *generation,
                               char dataid[FILEID_LEN + 1])
 {
+    bool slashed = path && path[0] == '/';
+    NAMESPACE_NORM(path);
     ns_file *f;
-    ns_status st = namespace_file_asked(name, size, chunk_size, replication, who, &f);
+    ns_status st = namespace_file_asked(path, size, chunk_size, replication, who,
+                                        namespace_wall_ms(), &f);
     if (st != NS_OK)
         return st;
     pthread_rwlock_wrlock(&ns->lock);
-    ns_file *old = namespace_named(ns, f->fileid);
-    if (f->nchunks && !namespace_open_ok(ns, who)) {
+    ns_node *there;
+    ns_file *old = NULL;
+    st = tree_lookup(ns, path, &there);
+    if (st == NS_OK && there->dir)
+        st = NS_IS_DIR;
+    else if (st == NS_OK)
+        old = (ns_file *)there;
+    else if (st == NS_NOT_FOUND)
+        st = namespace_parent_check(ns, path, who);
+    if (st == NS_OK && f->nchunks && !namespace_open_ok(ns, who))
+        st = NS_TOO_MANY;
+    if (st == NS_OK && old && !perm_may(&old->node, who, PERM_WRITE))
+        st = NS_FORBIDDEN;
+    if (st == NS_OK && old && !namespace_file_own(f, old->node.owner, old->node.group))
+        st = NS_NO_MEMORY;
+    if (st != NS_OK) {
         pthread_rwlock_unlock(&ns->lock);
         namespace_file_free(f);
-        return NS_TOO_MANY;
-    }
-    if (old && (!perm_may(old, who, PERM_WRITE) ||
-                !namespace_file_own(f, old->owner, old->group))) {
-        pthread_rwlock_unlock(&ns->lock);
-        namespace_file_free(f);
-        return perm_may(old, who, PERM_WRITE) ? NS_NO_MEMORY : NS_FORBIDDEN;
+        return st;
     }
     if (old)
-        f->mode = old->mode;   /* a file keeps its owner and mode when overwritten */
+        f->node.mode = old->node.mode;   /* a file keeps its owner and mode when overwritten */
     uint64_t gen = ns->counter + 1;
     bool beside = old && namespace_file_complete(old);
-    f->own_id = beside;
-    if (beside && !namespace_dataid(name, gen, f->fileid)) {
-        pthread_rwlock_unlock(&ns->lock);
-        namespace_file_free(f);
-        return NS_NO_MEMORY;
-    }
     if (beside && old->replacement) {   /* the last writer wins */
         ns_file *r = old->replacement;
         namespace_unlink(ns, r, true);
@@ -724,22 +893,44 @@ ns_status namespace_overwrite(ns_table *ns, const char *name, uint64_t size, uin
     } else if (!beside && old) {        /* an upload that never finished */
         namespace_unlink(ns, old, true);
         namespace_queue_doom(ns, old);
+        old = NULL;
     }
-    ns_file **slot = namespace_slot(ns, f->fileid);
-    if (*slot) {   /* cannot be: the identifier is new, or its name's old file went */
+    if (beside) {
+        f->own_id = true;
+        st = namespace_dataid(path, gen, f->fileid) ? NS_OK : NS_NO_MEMORY;
+    } else {
+        st = namespace_pick_id(ns, f, path, gen, true, slashed);
+    }
+    ns_dir *parent = NULL;
+    if (st == NS_OK && !beside &&
+        !(parent = namespace_parent_make(ns, path, gen, f->node.ctime_ms,
+                                         who ? who->user : NULL, who ? who->group : NULL)))
+        st = NS_NO_MEMORY;
+    if (st == NS_OK && *namespace_slot(ns, f->fileid))
+        st = NS_EXISTS;   /* cannot be: a data identifier is new */
+    if (st != NS_OK) {
         pthread_rwlock_unlock(&ns->lock);
         namespace_file_free(f);
-        return NS_EXISTS;
+        return st;
     }
     f->generation = ns->counter = gen;
     for (uint32_t i = 0; i < f->nchunks; i++)
         f->chunks[i].version = gen;
-    f->replaces = beside;
-    if (beside)
+    namespace_insert(ns, namespace_slot(ns, f->fileid), f);
+    if (beside) {
+        f->replaces = true;
+        f->replacement = old;
         old->replacement = f;
+    } else if (!namespace_hang(ns, parent, f)) {
+        namespace_unlink(ns, f, false);
+        pthread_rwlock_unlock(&ns->lock);
+        namespace_file_free(f);
+        return NS_NO_MEMORY;
+    } else {
+        parent->node.mtime_ms = f->node.ctime_ms;
+    }
     namespace_set_open(ns, f, f->nchunks > 0);
-    namespace_insert(ns, slot, f);
-    namespace_log_create(ns, f);
+    namespace_log_create(ns, f, path);
     *generation = gen;
     memcpy(dataid, f->fileid, FILEID_LEN + 1);
     namespace_maybe_swap(ns, f);   /* no chunks: complete at once */
@@ -747,20 +938,26 @@ ns_status namespace_overwrite(ns_table *ns, const char *name, uint64_t size, uin
     return NS_OK;
 }
 
-ns_status namespace_remove(ns_table *ns, const char *name, const ns_who *who,
+ns_status namespace_remove(ns_table *ns, const char *path, const ns_who *who,
                            ns_doomed *doomed)
 {
     memset(doomed, 0, sizeof *doomed);
-    char nameid[FILEID_LEN + 1];
-    if (!fileid_of_name(name, nameid))
-        return NS_NO_MEMORY;
+    NAMESPACE_NORM(path);
     pthread_rwlock_wrlock(&ns->lock);
-    ns_file *f = namespace_named(ns, nameid);
-    if (!f || !perm_may(f, who, PERM_OWN)) {
+    ns_node *n;
+    ns_status st = tree_lookup(ns, path, &n);
+    if (st == NS_OK && n->dir)
+        st = NS_IS_DIR;
+    if (st == NS_OK && !perm_may_unlink(n->parent, n, who))
+        st = NS_FORBIDDEN;
+    if (st != NS_OK) {
         pthread_rwlock_unlock(&ns->lock);
-        return f ? NS_FORBIDDEN : NS_NOT_FOUND;
+        return st;
     }
+    ns_file *f = (ns_file *)n;
+    ns_dir *parent = n->parent;
     namespace_unlink(ns, f, true);
+    parent->node.mtime_ms = namespace_wall_ms();
     pthread_rwlock_unlock(&ns->lock);
     /* The file is unlinked: nobody else can reach it now. */
     memcpy(doomed->fileid, f->fileid, sizeof doomed->fileid);
@@ -799,21 +996,21 @@ size_t namespace_expire(ns_table *ns, int64_t now_ms, int64_t expiry_ms, size_t 
     pthread_rwlock_unlock(&ns->lock);
     size_t removed = 0;
     for (size_t i = 0; i < sc.n; i++) {
+        char path[NSPATH_MAX + 1];
         pthread_rwlock_wrlock(&ns->lock);
         ns_file *f = *namespace_slot(ns, sc.v[i].fileid);
         bool go = f && f->generation == sc.v[i].gen && namespace_abandoned(f, now_ms, expiry_ms);
-        if (go)
+        if (go) {
+            namespace_path(f, path, sizeof path);
             namespace_unlink(ns, f, true);
+        }
         pthread_rwlock_unlock(&ns->lock);
         if (!go)
             continue;
         ns_doomed d = { .n = 0 };
         memcpy(d.fileid, f->fileid, sizeof d.fileid);
-        char *name = f->name;
-        f->name = NULL;
         namespace_doom(f, &d);
-        fn(ud, name, &d);
-        free(name);
+        fn(ud, path, &d);
         namespace_doomed_free(&d);
         removed++;
     }
@@ -1031,9 +1228,7 @@ ns_status namespace_with_file(ns_table *ns, const char *fileid,
                               void (*fn)(const ns_file *f, void *ud), void *ud)
 {
     pthread_rwlock_rdlock(&ns->lock);
-    ns_file *f = namespace_named(ns, fileid);
-    if (!f)
-        f = *namespace_slot(ns, fileid);
+    ns_file *f = namespace_by_id(ns, fileid);
     if (f)
         fn(f, ud);
     pthread_rwlock_unlock(&ns->lock);
@@ -1096,60 +1291,120 @@ static bool namespace_set_chunk(ns_table *ns, ns_file *f, const record_chunk *rc
     return true;
 }
 
+/* Where a file of an old meta-dir goes: its name normalised, or, for a
+ * name that is no path ("..", control characters) or whose path is taken
+ * (by another old spelling of it, "a" and "/a", or a file where a
+ * directory would be), /lost+found/<its identifier>. */
+static void namespace_old_path(ns_table *ns, const char *name, const char *fileid,
+                               char path[NSPATH_MAX + 1])
+{
+    ns_node *n;
+    if (nspath_normalize(name, path) == NSPATH_OK && path[1] &&
+        tree_lookup(ns, path, &n) == NS_NOT_FOUND && namespace_parent_check(ns, path, NULL) == NS_OK)
+        return;
+    snprintf(path, NSPATH_MAX + 1, "/lost+found/%s", fileid);
+    log_warn("converting the meta-dir: the file \"%.200s\" is %s now", name, path);
+}
+
 /* Creates (or replaces an older incarnation of) the file a create or file
- * record describes; NULL when a newer one is already there. */
+ * record describes; NULL when a newer one is already there, or the record
+ * no longer fits the tree (replayed over a later state). A record from
+ * before directories (old_name) names the file by an old name: it is
+ * converted here, once. */
 static ns_file *namespace_replay_create(ns_table *ns, const record *r, bool *bad)
 {
     *bad = false;
-    ns_file *f = namespace_file_new(r->name, r->gen, r->size, r->chunk_size,
-                                    r->replication > PROTO_MAX_REPLICATION ? PROTO_MAX_REPLICATION
-                                                                     : (unsigned)r->replication);
-    if (!f) {
+    char path[NSPATH_MAX + 1], nameid[FILEID_LEN + 1], natural[FILEID_LEN + 1];
+    ns_file *named = NULL;
+    if (r->old_name) {
+        if (!fileid_of_name(r->name, nameid)) {
+            *bad = true;
+            return NULL;
+        }
+        named = namespace_alias_find(ns, nameid);
+        if (named && named->replaces)
+            named = named->replacement;
+        ns->converted++;
+    } else if (nspath_normalize(r->name, path) != NSPATH_OK || strcmp(path, r->name) != 0 ||
+               !path[1]) {
+        *bad = true;   /* a new record holds a normalised path, never the root */
+        return NULL;
+    }
+    const char *fileid = r->fileid[0] ? r->fileid : r->old_name ? nameid : NULL;
+    if (!fileid && !nspath_id(path, natural)) {
         *bad = true;
         return NULL;
     }
-    if (!namespace_file_own(f, r->owner, r->group) || r->mode > 0777) {
-        namespace_file_free(f);
-        *bad = true;
-        return NULL;
-    }
-    if (r->has_mode)
-        f->mode = (uint16_t)r->mode;
-    char nameid[FILEID_LEN + 1];
-    memcpy(nameid, f->fileid, sizeof nameid);
-    if (r->fileid[0] && strcmp(r->fileid, nameid) != 0) {
-        memcpy(f->fileid, r->fileid, sizeof f->fileid);
-        f->own_id = true;
+    if (!fileid)
+        fileid = natural;
+    ns_file *same = *namespace_slot(ns, fileid);
+    if (!r->old_name) {
+        ns_node *n;
+        ns_status st = tree_lookup(ns, path, &n);
+        if (st == NS_OK && n->dir)
+            return NULL;   /* a directory there now: a later state */
+        named = st == NS_OK ? (ns_file *)n : NULL;
     }
     uint64_t gen = r->gen;
-    ns_file *same = *namespace_slot(ns, f->fileid), *named = namespace_named(ns, nameid);
     /* Replayed over a checkpoint that already has it, or a newer file. */
     if ((same && same->generation >= gen) || (named && named->generation >= gen) ||
-        (named && named->replacement && named->replacement->generation >= gen)) {
-        namespace_file_free(f);
+        (named && named->replacement && named->replacement->generation >= gen))
         return NULL;
-    }
-    bool over = r->over && named;
     if (same) {   /* an older incarnation under the same identifier */
         namespace_unlink(ns, same, false);
         namespace_queue_doom(ns, same);
-        named = namespace_named(ns, nameid);
+        if (named == same)
+            named = NULL;
     }
-    if (over && named && named->replacement) {
+    bool over = r->over && named;
+    if (over && named->replacement) {
         ns_file *old = named->replacement;
         namespace_unlink(ns, old, false);
         namespace_queue_doom(ns, old);
     } else if (!over && named) {
         namespace_unlink(ns, named, false);
         namespace_queue_doom(ns, named);
+        named = NULL;
     }
+    if (r->old_name && !over)
+        namespace_old_path(ns, r->name, fileid, path);
+    else if (r->old_name)
+        namespace_path(named, path, sizeof path);
+    unsigned rep = r->replication > PROTO_MAX_REPLICATION ? PROTO_MAX_REPLICATION
+                                                          : (unsigned)r->replication;
+    ns_file *f = namespace_file_new(nspath_base(path), gen, r->size, r->chunk_size, rep);
+    if (!f || !namespace_file_own(f, r->owner, r->group) || r->mode > 0777) {
+        if (f)
+            namespace_file_free(f);
+        *bad = true;
+        return NULL;
+    }
+    if (r->has_mode)
+        f->node.mode = (uint16_t)r->mode;
+    f->node.ctime_ms = (int64_t)r->time_ms;
+    f->node.mtime_ms = (int64_t)(r->mtime_ms ? r->mtime_ms : r->time_ms);
+    memcpy(f->fileid, fileid, sizeof f->fileid);
+    char k1[FILEID_LEN + 1], k2[FILEID_LEN + 1];
+    f->own_id = r->old_name ? !nspath_id(path, k1) || !nspath_id_slashed(path, k2) ||
+                                  (strcmp(fileid, k1) != 0 && strcmp(fileid, k2) != 0)
+                            : r->own_id;
     namespace_insert(ns, namespace_slot(ns, f->fileid), f);
-    if (over && named) {
+    if (over) {
         f->replaces = true;
+        f->replacement = named;
         named->replacement = f;
-    } else if (strcmp(f->fileid, nameid) != 0 && !namespace_alias_set(ns, nameid, f)) {
-        *bad = true;   /* out of memory: recovery cannot go on without it */
+    } else {
+        ns_dir *d = namespace_parent_make(ns, path, gen, f->node.ctime_ms, r->owner, r->group);
+        if (!d || !namespace_hang(ns, d, f)) {
+            namespace_unlink(ns, f, false);
+            namespace_file_free(f);
+            *bad = true;   /* out of memory: recovery cannot go on without it */
+            return NULL;
+        }
+        namespace_touch(&d->node, f->node.ctime_ms);
     }
+    if (r->old_name && !namespace_alias_set(ns, nameid, over ? named : f))
+        *bad = true;
     return f;
 }
 
@@ -1209,8 +1464,11 @@ bool namespace_apply_delete(ns_table *ns, const record *r)
     namespace_raise_counter(ns, r->gen);
     ns_file *f = *namespace_slot(ns, r->fileid);
     if (f && f->generation <= r->gen) {
+        ns_dir *d = f->node.parent;
         namespace_unlink(ns, f, false);
         namespace_queue_doom(ns, f);
+        if (d && r->time_ms)
+            d->node.mtime_ms = (int64_t)r->time_ms;
     }
     return true;
 }
@@ -1254,10 +1512,10 @@ bool namespace_apply_cluster(ns_table *ns, const record *r)
     return true;
 }
 
-/* The file record of f (false when memory runs out). */
-static bool namespace_file_record(const ns_file *f, record *r)
+/* The file record of f at path (false when memory runs out). */
+static bool namespace_file_record(const ns_file *f, const char *path, record *r)
 {
-    if (!namespace_create_record(f, r))
+    if (!namespace_create_record(f, path, r))
         return false;
     r->kind = RECORD_FILE;
     r->has_slots = r->has_committed = true;
@@ -1284,24 +1542,47 @@ static bool namespace_file_record(const ns_file *f, record *r)
     return true;
 }
 
+typedef struct {
+    bool (*emit)(void *sink, const record *r);
+    void *sink;
+} namespace_dump_ctx;
+
+/* One node's records: a directory's, or a file's and then its
+ * replacement's (replay attaches it). Parents come before children. */
+static bool namespace_dump_node(ns_node *n, void *ud)
+{
+    namespace_dump_ctx *x = ud;
+    char path[NSPATH_MAX + 1];
+    tree_path(n, path, sizeof path);
+    record r;
+    bool ok;
+    if (n->dir) {
+        ok = namespace_dir_record((ns_dir *)n, path, RECORD_DIR, &r) && x->emit(x->sink, &r);
+        record_clear(&r);
+        return ok;
+    }
+    ok = true;
+    for (ns_file *g = (ns_file *)n; ok && g; g = g->replaces ? NULL : g->replacement) {
+        ok = namespace_file_record(g, path, &r) && x->emit(x->sink, &r);
+        record_clear(&r);
+    }
+    return ok;
+}
+
 bool namespace_dump(ns_table *ns, bool (*emit)(void *sink, const record *r), void *sink)
 {
     pthread_rwlock_rdlock(&ns->lock);
     bool ok = true;
-    record r;
-    if (ns->cluster[0]) {
+    record r = { .kind = RECORD_FORMAT, .version = RECORD_FORMAT_VERSION };
+    ok = emit(sink, &r);
+    if (ok && ns->cluster[0]) {
         namespace_cluster_record(ns, &r);
         ok = emit(sink, &r);
     }
     r = (record){ .kind = RECORD_COUNTER, .version = ns->counter };
     ok = ok && emit(sink, &r) && users_dump(ns, emit, sink);
-    /* A replacement right after the file it replaces: replay attaches it. */
-    for (size_t b = 0; ok && b < ns->nbuckets; b++)
-        for (ns_file *f = ns->buckets[b]; ok && f; f = f->next)
-            for (ns_file *g = f->replaces ? NULL : f; ok && g; g = g->replacement) {
-                ok = namespace_file_record(g, &r) && emit(sink, &r);
-                record_clear(&r);
-            }
+    namespace_dump_ctx x = { emit, sink };
+    ok = ok && tree_walk(&ns->root->node, namespace_dump_node, &x);
     pthread_rwlock_unlock(&ns->lock);
     return ok;
 }

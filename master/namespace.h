@@ -1,22 +1,31 @@
 /*
- * namespace.h - the master's table of files and of where their chunks are.
+ * namespace.h - the master's directory tree, its files, and where their
+ * chunks are.
  *
- * A file is known by name and by identifier, the name its chunks carry
- * (<identifier>_<index>): sha256hex of the name for a file created fresh,
- * sha256hex of "<name>\n<generation>" for one an overwrite wrote, so that
- * the version it replaces keeps its chunks until the new one is whole. It
- * is created incomplete with a fixed size and chunk size, and becomes
- * complete when every chunk has been reported stored by at least one
- * chunkserver. An overwrite of a complete file is a replacement beside
- * it, reachable only by identifier; readers keep the old version until
- * the replacement's last chunk is stored, which swaps the two in the same
- * step (its journal record implies the swap). Chunkservers appear here
- * only as small registry indices.
+ * Paths are normalised (nspath.h) before they get here: "/logs/a.txt".
+ * Directories are entries of their own, each holding its entries sorted by
+ * name (tree.c); files hang in them. A file is also known by identifier,
+ * the name its chunks carry (<identifier>_<index>): for a new file the
+ * identifier of its path (nspath_id: sha256 of "logs/a.txt", the seed's
+ * spelling), or, when another file still uses that one (it was renamed
+ * away) or for an overwrite, a data identifier sha256("<path>\n<gen>"),
+ * which no path has. Identifiers never change, renames move no data. A
+ * request by identifier finds the file whose current path has that
+ * identifier, with or without its leading '/' (the path keys, tree.c), or
+ * a file by its data identifier. A file is created incomplete with a fixed
+ * size and chunk size, and becomes complete when every chunk has been
+ * reported stored by at least one chunkserver. An overwrite of a complete
+ * file is a replacement beside it, outside the tree; readers keep the old
+ * version until the replacement's last chunk is stored, which puts it in
+ * the old one's place in the same step (its journal record implies the
+ * swap). Chunkservers appear here only as small registry indices.
  *
- * Every change that must survive a restart (a file created or removed, a
- * chunk stored, a new chunk version) is appended to the journal as a
- * record (record.h), if a journal is attached, under the same lock that makes the change, so the log's order
- * is the order of the changes. Chunk locations are not journalled: the
+ * Every change that must survive a restart (an entry made, moved or
+ * removed, a chunk stored, a new chunk version) is appended to the journal
+ * as one record (record.h), if a journal is attached, under the same lock
+ * that makes the change, so the log's order is the order of the changes: a
+ * rename or a recursive removal of a whole tree is one record, and a crash
+ * leaves it done or not. Chunk locations are not journalled: the
  * chunkservers report them again after a restart. Records are idempotent,
  * so replaying one the checkpoint already contains changes nothing.
  */
@@ -50,6 +59,14 @@ typedef enum {
     NS_BAD_TOKEN,   /* no append of that token is in progress */
     NS_FORBIDDEN,   /* the asker's permissions do not allow it */
     NS_TOO_MANY,    /* too many uploads in progress (namespace_set_limits) */
+    NS_BAD_PATH,    /* not a path nspath_normalize accepts */
+    NS_NOT_DIR,     /* a component of the path, or the path, is a file */
+    NS_IS_DIR,      /* a file operation on a directory */
+    NS_NOT_EMPTY,   /* a directory with entries, removed without recursion */
+    NS_INVALID,     /* an operation that cannot be: the root moved or removed, a
+                     * directory moved into itself */
+    NS_ID_TAKEN,    /* the path's identifier is still a renamed file's, and the
+                     * asker cannot write under another */
 } ns_status;
 
 /* Who asks, on a secure master: a user (a bearer token's holder, users.h)
@@ -126,8 +143,31 @@ typedef struct {
     uint16_t fill_rep[PROTO_MAX_REPLICATION];
 } ns_append;
 
+/* What files and directories share: their place in the tree and their
+ * attributes. A replacement (an overwrite under way) is outside the tree
+ * (parent NULL) until it takes its file's place. */
+typedef struct ns_node {
+    struct ns_node *left, *right;   /* the parent's entries: a treap by name (tree.c) */
+    struct ns_dir *parent;          /* NULL: the root, or outside the tree */
+    char *name;                     /* the last component ("" for the root) */
+    char *owner, *group;            /* NULL: none (made on an open master) */
+    int64_t ctime_ms, mtime_ms;     /* wall clock: made; content or entries last changed */
+    uint16_t mode;                  /* permission bits (perm.h) */
+    bool dir;
+} ns_node;
+
+typedef struct ns_dir {
+    ns_node node;
+    uint64_t generation;     /* from the namespace's counter, as files' */
+    ns_node *entries;        /* the treap's root */
+    uint64_t nentries;
+} ns_dir;
+
+#define NS_DIR_MODE_DEFAULT 0755u
+#define NS_ROOT_MODE 01777u    /* like /tmp: anyone creates, owners remove (perm.h) */
+
 typedef struct ns_file {
-    char *name;
+    ns_node node;            /* first: a file is a node */
     char fileid[FILEID_LEN + 1];   /* the identifier its chunks are named with */
     uint64_t generation;     /* unique per creation, for the cluster's lifetime */
     uint64_t size;
@@ -143,13 +183,15 @@ typedef struct ns_file {
     ns_chunk_lease *leases;  /* the chunks allocated with a lease */
     uint32_t nleases;
     ns_append *append;       /* NULL: none in progress */
-    struct ns_file *replacement;   /* an overwrite being written (NULL: none) */
-    bool replaces;           /* this file is such a replacement: not yet the name's */
-    bool own_id;             /* fileid is not its name's identifier (an overwrite's) */
-    uint16_t mode;           /* permission bits (NS_MODE_DEFAULT) */
+    /* Of a file in the tree: its overwrite being written (NULL: none); of
+     * a replacement: the file it replaces. */
+    struct ns_file *replacement;
+    bool replaces;           /* this file is such a replacement: not in the tree yet */
+    bool own_id;             /* fileid is a data identifier, no path's */
     bool open;               /* counted as an upload in progress (namespace_set_limits) */
-    char *owner, *group;     /* NULL: none (made on an open master) */
-    struct ns_file *next;    /* hash chain */
+    struct ns_file *next;    /* hash chain by fileid */
+    uint64_t key[2];         /* the path keys' first 64 bits (tree.c) */
+    struct ns_file *knext[2];   /* their hash chains */
 } ns_file;
 
 /* What a removal leaves to clean up on the chunkservers. */
@@ -200,6 +242,9 @@ bool namespace_apply_size(ns_table *ns, const record *r);
 bool namespace_apply_file(ns_table *ns, const record *r);
 bool namespace_apply_counter(ns_table *ns, const record *r);
 bool namespace_apply_cluster(ns_table *ns, const record *r);
+bool namespace_apply_dir(ns_table *ns, const record *r);
+bool namespace_apply_rename(ns_table *ns, const record *r);
+bool namespace_apply_rmtree(ns_table *ns, const record *r);
 /* Emits the whole namespace as records for a checkpoint, under the read
  * lock (emit owns nothing of r once it returns). */
 bool namespace_dump(ns_table *ns, bool (*emit)(void *sink, const record *r), void *sink);
@@ -209,13 +254,22 @@ bool namespace_file_complete(const ns_file *f);
 uint64_t namespace_chunk_length(const ns_file *f, uint32_t index);
 
 
-/* Creates an incomplete file wanting replication copies of each chunk,
- * owned by who (no owner when NULL), mode NS_MODE_DEFAULT; *generation
- * receives its generation. NS_BAD_SIZE beyond the limits
- * (PROTO_MAX_CHUNKS chunks of at most PROTO_MAX_CHUNK_SIZE, a name of at
- * most PROTO_MAX_FILE_NAME bytes). */
-ns_status namespace_create(ns_table *ns, const char *name, uint64_t size, uint64_t chunk_size,
-                           unsigned replication, const ns_who *who, uint64_t *generation);
+/* Every call below that takes a path takes it in any spelling (nspath.h),
+ * NS_BAD_PATH for one that is no path. */
+
+/* Creates an incomplete file at path wanting replication
+ * copies of each chunk, owned by who (no owner when NULL), mode
+ * NS_MODE_DEFAULT, with the missing directories above it (who's, 0755);
+ * *generation and fileid receive its generation and identifier: the
+ * path's (fileid may be NULL), or, when a renamed file still has that one and any_id says the
+ * asker writes under whatever identifier it is given, a data identifier
+ * (NS_ID_TAKEN otherwise). NS_BAD_SIZE beyond the limits
+ * (PROTO_MAX_CHUNKS chunks of at most PROTO_MAX_CHUNK_SIZE); NS_EXISTS,
+ * NS_IS_DIR, NS_NOT_DIR, NS_FORBIDDEN (who may not write in the directory
+ * it goes in), NS_TOO_MANY. */
+ns_status namespace_create(ns_table *ns, const char *path, uint64_t size, uint64_t chunk_size,
+                           unsigned replication, const ns_who *who, bool any_id,
+                           uint64_t *generation, char fileid[FILEID_LEN + 1]);
 /* How f's committed chunks stand, counting as copies only the replicas on
  * servers for which live says true (live NULL: every recorded one) that
  * are not known to be rotten. */
@@ -243,10 +297,11 @@ ns_status namespace_overwrite(ns_table *ns, const char *name, uint64_t size, uin
 /* What swaps and overwrites left on the chunkservers, one file at a time:
  * false when nothing is queued. The caller frees d (namespace_doomed_free). */
 bool namespace_take_doomed(ns_table *ns, ns_doomed *d);
-/* Removes a file (and a replacement under way); the caller owns doomed
- * (free with namespace_doomed_free); the replacement's part is queued for
- * namespace_take_doomed. Only its owner or a superuser may (NS_FORBIDDEN). */
-ns_status namespace_remove(ns_table *ns, const char *name, const ns_who *who,
+/* Removes the file at path (and a replacement under way); the caller owns
+ * doomed (free with namespace_doomed_free); the replacement's part is
+ * queued for namespace_take_doomed. who must be let unlink it
+ * (perm_may_unlink; NS_FORBIDDEN); NS_IS_DIR for a directory. */
+ns_status namespace_remove(ns_table *ns, const char *path, const ns_who *who,
                            ns_doomed *doomed);
 void namespace_doomed_free(ns_doomed *d);
 /* Removes up to max uploads nobody finished: files incomplete, with no
@@ -283,12 +338,70 @@ bool namespace_mark_corrupt(ns_table *ns, const char *fileid, uint32_t index, ui
 bool namespace_chunk_sum(const ns_chunk *c, char out[SHA256_HEX_LEN + 1]);
 
 /* Calls fn with the file under the read lock; the file must not escape fn.
- * fileid is the identifier of a name (the file readers see under it) or a
- * file's own (a replacement's too). */
+ * fileid is the identifier of a path (with or without its leading '/': the
+ * file readers see there) or a data identifier (a file's own, a
+ * replacement's too). A file renamed away is not found by its old path's. */
 ns_status namespace_with_file(ns_table *ns, const char *fileid,
                               void (*fn)(const ns_file *f, void *ud), void *ud);
 /* Calls fn for every file readers see (no replacement) under the read lock. */
 void namespace_each(ns_table *ns, void (*fn)(const ns_file *f, void *ud), void *ud);
 size_t namespace_count(ns_table *ns);
+/* The identifier of the path a request names in any spelling (what
+ * namespace_with_file and the append and lease calls find it by):
+ * NS_BAD_PATH for a name that is no path, or the root. */
+ns_status namespace_nameid(const char *name, char out[FILEID_LEN + 1]);
+/* f's path into out (a replacement's: its file's); its length. Under a lock. */
+size_t namespace_path(const ns_file *f, char *out, size_t cap);
+/* Wall-clock ms, as entries' times are kept. */
+int64_t namespace_wall_ms(void);
+/* Records of a meta-dir from before directories replayed since the start
+ * (0: nothing to convert), and the end of that conversion (recovery.c
+ * calls it once the log is replayed; a checkpoint then writes the new
+ * format). */
+size_t namespace_converted(ns_table *ns);
+void namespace_conversion_done(ns_table *ns);
+
+/* ---- directories and trees (dirops.c); paths are normalised ---- */
+
+/* Makes the directory at path, mode bits mode (up to 01777), who's.
+ * parents: the missing ones above it too, and no error when it is a
+ * directory already; else NS_NOT_FOUND without its parent, NS_EXISTS when
+ * anything is there. NS_FORBIDDEN unless who may write where it goes. */
+ns_status namespace_mkdir(ns_table *ns, const char *path, bool parents, unsigned mode,
+                          const ns_who *who);
+/* Moves the file or directory at from to to, as one record: nothing
+ * moves on the chunkservers. to's parent must be a directory; an entry at
+ * to is NS_EXISTS unless replace (then a file may replace a file, an empty
+ * directory a directory); NS_INVALID for the root or a directory moved into
+ * itself; who must be let unlink from (and what to replaces) and write in
+ * to's directory. */
+ns_status namespace_rename(ns_table *ns, const char *from, const char *to, bool replace,
+                           const ns_who *who);
+/* Removes the file or directory at path: a directory with entries only
+ * when recursive, with everything beneath it, as one record (who must be
+ * let empty every directory in it). What the files leave on the
+ * chunkservers is queued for namespace_take_doomed; *nfiles: files gone. */
+ns_status namespace_remove_path(ns_table *ns, const char *path, bool recursive,
+                                const ns_who *who, size_t *nfiles);
+/* Calls fn with the node at path under the read lock. */
+ns_status namespace_with_path(ns_table *ns, const char *path,
+                              void (*fn)(const ns_node *n, void *ud), void *ud);
+/* Calls fn, under the read lock, with up to max entries of the directory
+ * at path whose names sort after after ("" or NULL: from the first), in
+ * order; *more: entries are left. A file lists as itself. NS_FORBIDDEN
+ * unless who may read the directory. */
+ns_status namespace_list(ns_table *ns, const char *path, const char *after, size_t max,
+                         const ns_who *who, void (*fn)(const ns_node *n, void *ud), void *ud,
+                         bool *more);
+/* What a subtree holds, summed by the master. */
+typedef struct {
+    uint64_t files, dirs, bytes, chunks;
+    uint64_t stored_bytes;   /* bytes times each file's replication */
+} ns_usage;
+ns_status namespace_du(ns_table *ns, const char *path, ns_usage *out);
+/* Directories, the root too. */
+size_t namespace_dir_count(ns_table *ns);
+/* A node's generation (a file's or a directory's). */
+uint64_t namespace_node_gen(const ns_node *n);
 
 #endif

@@ -13,12 +13,15 @@
 #include <stdatomic.h>
 
 #include "namespace.h"
+#include "nspath.h"
 #include "record.h"
 
-/* A name whose file's identifier is not the name's own. */
+/* While a meta-dir from before directories is replayed: the file each old
+ * name (by its identifier) now is, whatever path it was converted to. */
 typedef struct ns_alias {
     char nameid[FILEID_LEN + 1];
-    ns_file *f;
+    char fileid[FILEID_LEN + 1];
+    uint64_t gen;
     struct ns_alias *next;
 } ns_alias;
 
@@ -29,6 +32,12 @@ typedef struct ns_doomed_node {
 
 struct ns_table {
     pthread_rwlock_t lock;
+    ns_dir *root;
+    ns_file **kb[2];   /* the path keys (tree.c): with and without the leading '/' */
+    size_t nkb;        /* buckets in each, a power of two */
+    size_t nkeyed;
+    size_t ndirs;      /* directories, the root too */
+    size_t converted;  /* records of an old meta-dir replayed (namespace_converted) */
     ns_file **buckets;
     size_t nbuckets;   /* a power of two */
     size_t count;
@@ -46,7 +55,54 @@ struct ns_table {
     journal *j;             /* NULL: changes are not journalled */
 };
 
+/* A caller's path normalised into buf (every public call takes any
+ * spelling); NULL when it is no path. */
+static inline const char *namespace_norm(const char *in, char buf[NSPATH_MAX + 1])
+{
+    return in && nspath_normalize(in, buf) == NSPATH_OK ? buf : NULL;
+}
+#define NAMESPACE_NORM(path)                                   \
+    char path##_buf[NSPATH_MAX + 1];                           \
+    if (!((path) = namespace_norm((path), path##_buf)))        \
+        return NS_BAD_PATH
+
+/* A directory gained an entry at t: its mtime moves forward, never back
+ * (a checkpoint's directory record comes before its entries' records). */
+static inline void namespace_touch(ns_node *d, int64_t t)
+{
+    if (t > d->mtime_ms)
+        d->mtime_ms = t;
+}
+
 /* Everything below wants the write lock held (the lookups: either lock). */
+
+/* ---- tree.c: the tree's shape (every one wants a lock held; the ones
+ * that change something, the write lock) ---- */
+/* The entry of d named by len bytes of name (not terminated). */
+ns_node *tree_find(const ns_dir *d, const char *name, size_t len);
+/* Puts n (with its name set, in no directory) among d's entries. */
+void tree_insert(ns_dir *d, ns_node *n);
+/* Takes n out of d's entries; n->parent becomes NULL. */
+void tree_remove(ns_dir *d, ns_node *n);
+/* d's first entry whose name sorts after name ("": the first). */
+ns_node *tree_after(const ns_dir *d, const char *name);
+/* The node at a normalised path: NS_OK, NS_NOT_FOUND, or NS_NOT_DIR when
+ * a component above the end is a file. */
+ns_status tree_lookup(const ns_table *ns, const char *path, ns_node **out);
+/* n's path into out (cut short past cap); its length. */
+size_t tree_path(const ns_node *n, char *out, size_t cap);
+/* Whether n is dir or lies beneath it. */
+bool tree_within(const ns_node *n, const ns_node *dir);
+/* Calls fn on n and everything beneath it, parents first; stops when fn
+ * returns false (and returns false). fn may change nothing of the tree. */
+bool tree_walk(ns_node *n, bool (*fn)(ns_node *n, void *ud), void *ud);
+/* The path keys of f from its path now (false when hashing fails), and
+ * their removal (by the keys stored in f, whatever its path is now). */
+bool tree_keys_add(ns_table *ns, ns_file *f);
+void tree_keys_drop(ns_table *ns, ns_file *f);
+/* The file in the tree whose path has identifier id (64 hex digits), with
+ * or without its leading '/'. */
+ns_file *tree_keys_find(const ns_table *ns, const char *id);
 
 /* Journals r if a journal is attached (encoding only then), and clears r. */
 void namespace_log(ns_table *ns, record *r);
@@ -70,6 +126,39 @@ void namespace_holders_clear(ns_chunk *c);
 /* Gives f this owner and group (NULL: none); false when memory runs out
  * (f unchanged). */
 bool namespace_file_own(ns_file *f, const char *owner, const char *group);
+
+/* Gives n this owner and group (NULL: none); false when memory runs out. */
+bool namespace_node_own(ns_node *n, const char *owner, const char *group);
+/* The file readers see at the path whose identifier is id, else the file
+ * whose data identifier it is. */
+ns_file *namespace_by_id(ns_table *ns, const char *id);
+/* Frees a file (out of every structure already). */
+void namespace_file_free(ns_file *f);
+/* Takes f out of the identifier table and the tree (or off its file, a
+ * replacement), with a replacement of its own; log: journal a delete. */
+void namespace_unlink(ns_table *ns, ns_file *f, bool log);
+/* Queues what unlinked f leaves on the chunkservers, and frees it. */
+void namespace_queue_doom(ns_table *ns, ns_file *f);
+/* Old names, while an old meta-dir is replayed. */
+void namespace_alias_clear(ns_table *ns);
+
+/* dirops.c's, shared with namespace.c. */
+ns_dir *namespace_dir_new(const char *name, const char *owner, const char *group, unsigned mode,
+                          uint64_t gen, int64_t t);
+void namespace_dir_free(ns_dir *d);
+/* Frees every directory beneath d (not d, not files). */
+void namespace_dirs_free(ns_dir *d);
+/* Whether a new entry at path may be made: every existing component above
+ * it a directory (NS_NOT_DIR), and who let write in the deepest
+ * (NS_FORBIDDEN). */
+ns_status namespace_parent_check(ns_table *ns, const char *path, const ns_who *who);
+/* The directory a new entry at path goes in, made with those above it
+ * when missing (generation gen, time t, this owner, 0755); NULL when a
+ * file is in the way or memory runs out. */
+ns_dir *namespace_parent_make(ns_table *ns, const char *path, uint64_t gen, int64_t t,
+                              const char *owner, const char *group);
+/* The record (dir) of d at path; false when memory runs out. */
+bool namespace_dir_record(const ns_dir *d, const char *path, record_kind kind, record *r);
 
 /* users.c's part of a checkpoint and of namespace_clear. */
 bool users_dump(ns_table *ns, bool (*emit)(void *sink, const record *r), void *sink);

@@ -5,18 +5,37 @@
  * apply column of the table, nor do I/O.
  *
  * One JSON object per record; "op" names the kind:
- *   create  {name, gen, size, cs, rep, data?, over?, owner?, group?, mode?}
- *             a file was created with generation gen (an older incarnation
- *             of the name goes); data: the identifier its chunks carry
- *             when it is not its name's (an overwrite's); over: as the
- *             replacement of the complete file of that name, which it takes
+ *   format  {v}                        a checkpoint's format: 2 (first in
+ *                                      each; a checkpoint without one is 1)
+ *   create  {path, gen, size, cs, rep, t, mt?, data?, own?, over?, owner?, group?, mode?}
+ *             a file was created at a normalised path with generation gen,
+ *             at wall-clock ms t (an older incarnation there goes; missing
+ *             directories above it are made, the file's owner's, 0755);
+ *             data: the identifier its chunks carry when it is not the
+ *             path's (nspath_id): the path's with its '/', as it was asked
+ *             for, or, with own, a data identifier (an overwrite's, or one
+ *             whose path's identifier a renamed file holds), which no
+ *             path's identifier finds; over: as the
+ *             replacement of the complete file at that path, which it takes
  *             over once a chunk record makes it complete (that record
  *             implies the switch, live and in replay); owner, group: names
  *             (absent: none, a file made on an open master); mode: the
- *             permission bits, 0 to 0777 (absent: 0644)
- *   delete  {id, gen}                  the file (its own identifier) of
+ *             permission bits, 0 to 0777 (absent: 0644); mt: last change.
+ *             Format 1 wrote {name, ...} without path or t: an old name,
+ *             normalised into a path as it is replayed
+ *   delete  {id, gen, t?}              the file (its own identifier) of
  *                                      generation <= gen was removed, and a
  *                                      replacement under way with it
+ *   dir     {path, gen, t, mt?, owner?, group?, mode?}
+ *             a directory: made (mkdir; missing ones above it too), or,
+ *             when it is there with that generation, its attributes
+ *             (chmod, chown, checkpoints); mode up to 01777 (sticky)
+ *   rename  {path, to, gen, t, replace?}
+ *             the entry at path of generation gen moved to to (a file or an
+ *             empty directory there goes with replace); chunk identifiers
+ *             do not change
+ *   rmtree  {path, gen, t}             the directory of generation gen at
+ *                                      path went, with all beneath it
  *   chunk   {id, gen, i, v, stored, sha?, pending?}
  *             chunk i's version and stored state (sha: its SHA-256 in hex;
  *             pending: an append's new chunk, not the file's until the
@@ -55,6 +74,7 @@
 #include "append.h"
 #include "journal.h"
 #include "namespace.h"
+#include "nspath.h"
 #include "perm.h"
 #include "users.h"
 
@@ -77,6 +97,12 @@
 #define RECORD_F_COMMITTED "nc"
 #define RECORD_F_CHUNKS    "chunks"
 #define RECORD_F_OWNER     "owner"
+#define RECORD_F_PATH      "path"
+#define RECORD_F_OWN       "own"
+#define RECORD_F_TO        "to"
+#define RECORD_F_TIME      "t"
+#define RECORD_F_MTIME     "mt"
+#define RECORD_F_REPLACE   "replace"
 #define RECORD_F_GROUP     "group"
 #define RECORD_F_MODE      "mode"
 #define RECORD_F_SUPER     "super"
@@ -171,9 +197,34 @@ static void record_get_sha(json_t *v, bool *has, uint8_t out[SHA256_LEN])
 
 /* ---- the kinds ---- */
 
+/* A path field: a string of 1 to NSPATH_MAX bytes (what the namespace
+ * checks further: normalised). */
+static bool record_get_path(json_t *in, const char *key, char **out)
+{
+    const char *s = json_string_value(json_object_get(in, key));
+    size_t n = s ? strlen(s) : 0;
+    return n > 0 && n <= NSPATH_MAX && (*out = strdup(s)) != NULL;
+}
+
+static void record_put_times(const record *r, json_t *o)
+{
+    record_put_int(o, RECORD_F_TIME, r->time_ms);
+    if (r->mtime_ms && r->mtime_ms != r->time_ms)
+        record_put_int(o, RECORD_F_MTIME, r->mtime_ms);
+}
+
+static bool record_get_times(json_t *in, record *r)
+{
+    bool has;
+    return record_opt_int(in, RECORD_F_TIME, &has, &r->time_ms) &&
+           record_opt_int(in, RECORD_F_MTIME, &has, &r->mtime_ms);
+}
+
 static void record_encode_create(const record *r, json_t *o)
 {
-    json_object_set_new(o, RECORD_F_NAME, json_string(r->name ? r->name : ""));
+    json_object_set_new(o, r->old_name ? RECORD_F_NAME : RECORD_F_PATH,
+                        json_string(r->name ? r->name : ""));
+    record_put_times(r, o);
     record_put_int(o, RECORD_F_GEN, r->gen);
     record_put_int(o, RECORD_F_SIZE, r->size);
     record_put_int(o, RECORD_F_CS, r->chunk_size);
@@ -182,20 +233,27 @@ static void record_encode_create(const record *r, json_t *o)
         json_object_set_new(o, RECORD_F_DATA, json_string(r->fileid));
     if (r->over)
         json_object_set_new(o, RECORD_F_OVER, json_true());
+    if (r->own_id)
+        json_object_set_new(o, RECORD_F_OWN, json_true());
     record_put_attrs(r, o);
 }
 
 static bool record_decode_create(json_t *in, record *r)
 {
-    const char *name = json_string_value(json_object_get(in, RECORD_F_NAME));
+    const char *name = json_string_value(json_object_get(in, RECORD_F_PATH));
+    if (!name) {   /* format 1: an old name */
+        name = json_string_value(json_object_get(in, RECORD_F_NAME));
+        r->old_name = true;
+    }
     json_t *data = json_object_get(in, RECORD_F_DATA);
-    if (!name || !record_get_int(in, RECORD_F_GEN, &r->gen) ||
+    if (!name || !record_get_times(in, r) || !record_get_int(in, RECORD_F_GEN, &r->gen) ||
         !record_get_int(in, RECORD_F_SIZE, &r->size) ||
         !record_get_int(in, RECORD_F_CS, &r->chunk_size) ||
         !record_get_int(in, RECORD_F_REP, &r->replication) || r->chunk_size == 0 ||
         (data && !record_get_fileid(in, RECORD_F_DATA, r->fileid)))
         return false;
     r->over = json_is_true(json_object_get(in, RECORD_F_OVER));
+    r->own_id = json_is_true(json_object_get(in, RECORD_F_OWN));
     return record_get_attrs(in, r) && (r->name = strdup(name)) != NULL;
 }
 
@@ -203,12 +261,78 @@ static void record_encode_gone(const record *r, json_t *o)
 {
     json_object_set_new(o, RECORD_F_ID, json_string(r->fileid));
     record_put_int(o, RECORD_F_GEN, r->gen);
+    if (r->time_ms)
+        record_put_int(o, RECORD_F_TIME, r->time_ms);
 }
 
 static bool record_decode_gone(json_t *in, record *r)
 {
     return record_get_fileid(in, RECORD_F_ID, r->fileid) &&
-           record_get_int(in, RECORD_F_GEN, &r->gen);
+           record_get_int(in, RECORD_F_GEN, &r->gen) && record_get_times(in, r);
+}
+
+static void record_encode_format(const record *r, json_t *o)
+{
+    record_put_int(o, RECORD_F_VERSION, r->version);
+}
+
+static bool record_decode_format(json_t *in, record *r)
+{
+    return record_get_int(in, RECORD_F_VERSION, &r->version);
+}
+
+static bool record_apply_format(ns_table *ns, const record *r)
+{
+    (void)ns;
+    return r->version >= 1 && r->version <= RECORD_FORMAT_VERSION;   /* newer: not ours to read */
+}
+
+static void record_encode_dir(const record *r, json_t *o)
+{
+    json_object_set_new(o, RECORD_F_PATH, json_string(r->name ? r->name : ""));
+    record_put_int(o, RECORD_F_GEN, r->gen);
+    record_put_times(r, o);
+    record_put_attrs(r, o);
+}
+
+static bool record_decode_dir(json_t *in, record *r)
+{
+    return record_get_path(in, RECORD_F_PATH, &r->name) &&
+           record_get_int(in, RECORD_F_GEN, &r->gen) && record_get_times(in, r) &&
+           record_opt_principal(in, RECORD_F_OWNER, &r->owner) &&
+           record_opt_principal(in, RECORD_F_GROUP, &r->group) &&
+           record_opt_int(in, RECORD_F_MODE, &r->has_mode, &r->mode) && r->mode <= 01777;
+}
+
+static void record_encode_rename(const record *r, json_t *o)
+{
+    json_object_set_new(o, RECORD_F_PATH, json_string(r->name ? r->name : ""));
+    json_object_set_new(o, RECORD_F_TO, json_string(r->to ? r->to : ""));
+    record_put_int(o, RECORD_F_GEN, r->gen);
+    record_put_int(o, RECORD_F_TIME, r->time_ms);
+    if (r->replace)
+        json_object_set_new(o, RECORD_F_REPLACE, json_true());
+}
+
+static bool record_decode_rename(json_t *in, record *r)
+{
+    r->replace = json_is_true(json_object_get(in, RECORD_F_REPLACE));
+    return record_get_path(in, RECORD_F_PATH, &r->name) &&
+           record_get_path(in, RECORD_F_TO, &r->to) &&
+           record_get_int(in, RECORD_F_GEN, &r->gen) && record_get_times(in, r);
+}
+
+static void record_encode_rmtree(const record *r, json_t *o)
+{
+    json_object_set_new(o, RECORD_F_PATH, json_string(r->name ? r->name : ""));
+    record_put_int(o, RECORD_F_GEN, r->gen);
+    record_put_int(o, RECORD_F_TIME, r->time_ms);
+}
+
+static bool record_decode_rmtree(json_t *in, record *r)
+{
+    return record_get_path(in, RECORD_F_PATH, &r->name) &&
+           record_get_int(in, RECORD_F_GEN, &r->gen) && record_get_times(in, r);
 }
 
 static void record_encode_chunk(const record *r, json_t *o)
@@ -402,6 +526,14 @@ const record_ops record_table[RECORD_NKINDS] = {
                          users_apply_add },
     [RECORD_REVOKE]  = { "revoke",  record_encode_revoke,  record_decode_revoke,
                          users_apply_revoke },
+    [RECORD_FORMAT]  = { "format",  record_encode_format,  record_decode_format,
+                         record_apply_format },
+    [RECORD_DIR]     = { "dir",     record_encode_dir,     record_decode_dir,
+                         namespace_apply_dir },
+    [RECORD_RENAME]  = { "rename",  record_encode_rename,  record_decode_rename,
+                         namespace_apply_rename },
+    [RECORD_RMTREE]  = { "rmtree",  record_encode_rmtree,  record_decode_rmtree,
+                         namespace_apply_rmtree },
 };
 
 json_t *record_encode(const record *r)
@@ -435,6 +567,7 @@ bool record_decode(json_t *in, record *r, char *err, size_t errlen)
 void record_clear(record *r)
 {
     free(r->name);
+    free(r->to);
     free(r->chunks);
     free(r->owner);
     free(r->group);

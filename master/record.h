@@ -34,6 +34,10 @@ typedef enum {
     RECORD_ATTR,      /* a file's owner, group or mode changed */
     RECORD_USER,      /* a user (a bearer token's holder) was added */
     RECORD_REVOKE,    /* a user was revoked */
+    RECORD_FORMAT,    /* the format a checkpoint is in (first in each) */
+    RECORD_DIR,       /* a directory made, or its attributes (checkpoints, mkdir, chmod) */
+    RECORD_RENAME,    /* a file or a directory moved */
+    RECORD_RMTREE,    /* a directory removed, with everything beneath it */
     RECORD_NKINDS
 } record_kind;
 
@@ -46,23 +50,38 @@ typedef struct {
     uint8_t sha[SHA256_LEN];
 } record_chunk;
 
+/* The checkpoint format this master writes: 2 has directories (paths);
+ * 1 (no format record) had a flat table of names, converted when read. */
+#define RECORD_FORMAT_VERSION 2
+
 typedef struct {
     record_kind kind;
-    /* create, file: the file's name (owned), geometry and identity;
+    /* create, file: the file's path (owned), geometry and identity (a
+     * record from before directories: its old name, and old_name set);
+     * dir, rmtree, rename: the path (rename: the one moved from);
      * user, revoke: the user's name */
     char *name;
+    bool old_name;
+    char *to;                        /* rename: where to (owned) */
+    bool replace;                    /* rename: an existing file (or empty directory) there goes */
+    /* create, file, dir, delete, rename, rmtree: when, wall-clock ms (0:
+     * unknown); create, file, dir: the last change, when it differs */
+    uint64_t time_ms, mtime_ms;
     uint64_t size;                   /* also commit, size: the new size */
     uint64_t chunk_size;
     uint64_t replication;
     bool over;                       /* the replacement of the complete file of that name */
+    bool own_id;                     /* create, file: fileid is a data identifier, no path's */
     /* delete, chunk, commit, size: the file's identifier; create, file: the
      * identifier its chunks carry when it is not its name's ("" if it is) */
     char fileid[FILEID_LEN + 1];
-    uint64_t gen;                    /* every file record: the file's generation */
+    uint64_t gen;                    /* every file record: the file's generation; dir, rename,
+                                      * rmtree: the entry's */
     /* chunk */
     record_chunk chunk;
     bool pending;                    /* an append's new chunk, not readable yet */
-    /* commit: the append's version, and its filled chunk; counter: the value */
+    /* commit: the append's version, and its filled chunk; counter: the
+     * value; format: the format's version */
     uint64_t version;
     bool has_fill;
     uint64_t fill_index;

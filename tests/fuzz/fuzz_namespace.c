@@ -82,7 +82,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (cs && sz / cs > 300)
                 sz %= 300 * cs;   /* keep a run small and fast; the unit test does the limits */
             namespace_create(ns, name, sz, cs, (unsigned)fuzz_take(&in, 1) % 10, fuzz_who(&in),
-                             &gen);
+                             true, &gen, NULL);
             break;
         }
         case 1: {   /* a chunk reported */

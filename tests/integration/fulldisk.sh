@@ -38,8 +38,10 @@ METAVIEW=/proc/$M2_PID/root$T/metadisk   # its disk as the master sees it
 J=(-H 'Content-Type: application/json')
 expect_status 200 POST "$M2/upload" "${J[@]}" --data '{"fileName":"before","fileSize":0}'
 dd if=/dev/zero of="$METAVIEW/filler" bs=4k 2>/dev/null || true   # until the disk is full
-# the log's last page may still have room: long names until it has none
-long=$(head -c 3000 /dev/zero | tr '\0' n)
+# the log's last page may still have room: long paths (components of at
+# most 255 bytes) until it has none
+comp=$(head -c 200 /dev/zero | tr '\0' n)
+long="$comp/$comp/$comp/$comp/$comp/$comp/$comp/$comp/$comp/$comp/$comp/$comp/$comp/$comp"
 for i in $(seq 1 20); do
     code=$(http POST "$M2/upload" "${J[@]}" --data "{\"fileName\":\"during$i-$long\",\"fileSize\":0}")
     [ "$code" = 200 ] || break

@@ -66,7 +66,7 @@ some_stored() { [ -n "$(chunk_files "${DIRS[@]}" | grep -v "^${id3}_" || true)" 
 wait_until 30 "a chunk of the overwrite stored" some_stored
 kill -9 "$cpid"
 wait "$cpid" 2>/dev/null || true
-expired() { grep -q 'upload of "f" abandoned' "$T/master.log"; }
+expired() { grep -q 'upload of "/f" abandoned' "$T/master.log"; }
 wait_until 30 "the abandoned overwrite to expire" expired
 wait_until 15 "the abandoned overwrite's chunks to go" only_new
 client --action read --filename f --output-filename "$T/got"

@@ -63,7 +63,7 @@ ok "an upload slower than the expiry time, but alive, is kept"
 # ---- an upload nobody finishes: removed once untouched for --upload-expiry-ms
 gone() { ! curl -s "$M/files" | grep -q '"fileName":"huge"'; }
 wait_until 20 "the abandoned upload to expire" gone
-grep -q 'upload of "huge" abandoned' "$T/master.log" || fail "no log line for the expiry"
+grep -q 'upload of "/huge" abandoned' "$T/master.log" || fail "no log line for the expiry"
 curl -s "$M/files" | grep -q '"fileName":"big"' || fail "a complete file expired"
 expect_status 200 POST "$M/upload" "${J[@]}" --data '{"fileName":"huge","fileSize":1}'
 ok "an abandoned upload expires and its name is free again; complete files stay"

@@ -67,18 +67,18 @@ cmp "$T/a" "$T/a.bob" || fail "bob reads a 0644 file"
 make_file "$T/b" 1000
 expect_fail 'bob may not overwrite "a.txt"' as bob client --action write --filename a.txt --input "$T/b" --overwrite
 expect_fail 'bob may not write to "a.txt"' as bob client --action append --filename a.txt --input "$T/b"
-expect_fail 'bob may not delete "a.txt"' as bob client --action delete --filename a.txt
-expect_fail 'bob may not change "a.txt"' as bob client --action chmod --filename a.txt --mode 666
-expect_fail 'alice may not give away "a.txt"' as alice client --action chown --filename a.txt --owner bob
-expect_fail 'may not change "a.txt"' as alice client --action chown --filename a.txt --owner :wheel
+expect_fail 'bob may not remove "/a.txt"' as bob client --action delete --filename a.txt
+expect_fail 'bob may not change "/a.txt"' as bob client --action chmod --filename a.txt --mode 666
+expect_fail 'alice may not give away "/a.txt"' as alice client --action chown --filename a.txt --owner bob
+expect_fail 'may not change "/a.txt"' as alice client --action chown --filename a.txt --owner :wheel
 expect_status 403 POST "$M/allocate" "${J[@]}" -H "Authorization: Bearer $(cat "$T/bob.token")" \
     --data '{"file":"a.txt","chunk_index":3}'
 as alice client --action chmod --filename a.txt --mode 640
-expect_fail 'eve may not read "a.txt"' as eve client --action read --filename a.txt --output-filename "$T/x"
+expect_fail 'eve may not read "/a.txt"' as eve client --action read --filename a.txt --output-filename "$T/x"
 expect_status 403 GET "$M/get?id=$(fileid a.txt)" -H "Authorization: Bearer $(cat "$T/eve.token")"
 as bob client --action read --filename a.txt --output-filename "$T/a.bob2"   # group staff: r
 as alice client --action chmod --filename a.txt --mode 600
-expect_fail 'bob may not read "a.txt"' as bob client --action read --filename a.txt --output-filename "$T/x"
+expect_fail 'bob may not read "/a.txt"' as bob client --action read --filename a.txt --output-filename "$T/x"
 as root2 client --action read --filename a.txt --output-filename "$T/a.root"
 cmp "$T/a" "$T/a.root" || fail "a superuser reads any file"
 as alice client --action read --filename a.txt --output-filename "$T/a.alice"
@@ -90,13 +90,13 @@ ok "a file is its writer's, rw-r--r--; others may read it, not overwrite, append
 
 # A superuser gives it away; the new owner may then do what alice could.
 as admin client --action chown --filename a.txt --owner bob:eve
-expect_fail 'alice may not read "a.txt"' as alice client --action read --filename a.txt --output-filename "$T/x"
+expect_fail 'alice may not read "/a.txt"' as alice client --action read --filename a.txt --output-filename "$T/x"
 as bob client --action write --filename a.txt --input "$T/b" --overwrite
 as bob client --action list >"$T/list"
 grep -qE '^a.txt +1000 +1 complete +rw------- +bob:eve$' "$T/list" || fail "an overwrite keeps owner and mode: $(cat "$T/list")"
 # A name anyone may take (the flat root is like /tmp); only its owner removes it.
 as eve client --action write --filename e.txt --input "$T/b"
-expect_fail 'alice may not delete "e.txt"' as alice client --action delete --filename e.txt
+expect_fail 'alice may not remove "/e.txt"' as alice client --action delete --filename e.txt
 ok "chown by a superuser; an overwrite keeps owner and mode; anyone creates, only the owner deletes"
 
 # ---- users may ask for a replica check, never condemn one
@@ -133,7 +133,7 @@ restart
 check_kept() {
     [ "$(as alice admin whoami)" = "alice (group staff)" ] || fail "alice after a restart$1"
     expect_fail 'not good here' as eve client --action list
-    expect_fail 'alice may not read "a.txt"' as alice client --action read --filename a.txt --output-filename "$T/x"
+    expect_fail 'alice may not read "/a.txt"' as alice client --action read --filename a.txt --output-filename "$T/x"
     as bob client --action read --filename a.txt --output-filename "$T/a.bob3"
     cmp "$T/b" "$T/a.bob3" || fail "a.txt after a restart$1"
     as bob client --action list | grep -qE '^e.txt .* rw-r--r-- +eve:eve$' || fail "e.txt's owner after a restart$1"

@@ -86,12 +86,12 @@ static void fill(ns_table *ns, journal *j)
     assert_true(namespace_set_cluster_id(ns, cluster));
     assert_false(namespace_set_cluster_id(ns, "ffeeddccbbaa99887766554433221100"));   /* once */
     assert_false(namespace_set_cluster_id(ns, "not hex"));
-    assert_int_equal(namespace_create(ns, "kept", 2500, 1000, 3, NULL, &gen), NS_OK);
+    assert_int_equal(namespace_create(ns, "kept", 2500, 1000, 3, NULL, true, &gen, NULL), NS_OK);
     fileid_of_name("kept", id);
     for (uint32_t i = 0; i < 3; i++)
         assert_int_equal(namespace_report(ns, id, i, 0, i < 2 ? 1000 : 500, gen, sum, &exp, &ver),
                          NS_OK);
-    assert_int_equal(namespace_create(ns, "gone", 10, 1000, 1, NULL, &gen), NS_OK);
+    assert_int_equal(namespace_create(ns, "gone", 10, 1000, 1, NULL, true, &gen, NULL), NS_OK);
     ns_doomed d;
     assert_int_equal(namespace_remove(ns, "gone", NULL, &d), NS_OK);
     namespace_doomed_free(&d);
@@ -127,7 +127,7 @@ static void check(ns_table *ns)
     assert_true(f->chunks[0].version > f->chunks[1].version);
     /* the counter survived: a new file gets a newer generation */
     uint64_t gen;
-    assert_int_equal(namespace_create(ns, "new", 1, 1000, 1, NULL, &gen), NS_OK);
+    assert_int_equal(namespace_create(ns, "new", 1, 1000, 1, NULL, true, &gen, NULL), NS_OK);
     assert_true(gen > f->chunks[0].version);
 }
 
@@ -198,7 +198,7 @@ static char *journal_ending_in_last(off_t *size)
     ns_table *ns = reopen(&j, &rec);
     fill(ns, j);
     uint64_t gen;
-    assert_int_equal(namespace_create(ns, "last", 5, 1000, 1, NULL, &gen), NS_OK);
+    assert_int_equal(namespace_create(ns, "last", 5, 1000, 1, NULL, true, &gen, NULL), NS_OK);
     assert_true(journal_sync_mine(j));
     journal_close(j);
     namespace_free(ns);
@@ -260,7 +260,7 @@ static void test_many_batches(void **state)
     uint64_t gen;
     for (int i = 0; i < N; i++) {
         snprintf(name, sizeof name, "f%d", i);
-        assert_int_equal(namespace_create(ns, name, 1 + (uint64_t)i, 1000, 1, NULL, &gen), NS_OK);
+        assert_int_equal(namespace_create(ns, name, 1 + (uint64_t)i, 1000, 1, NULL, true, &gen, NULL), NS_OK);
     }
     assert_true(journal_sync_mine(j));
     journal_close(j);
@@ -301,7 +301,7 @@ static void test_checkpoint_replaces_log(void **state)
     assert_true(journal_checkpoint(j, dump, ns, err, sizeof err));
     assert_int_equal(journal_pending_checkpoint(j), 0);
     uint64_t gen;
-    assert_int_equal(namespace_create(ns, "after", 5, 1000, 1, NULL, &gen), NS_OK);
+    assert_int_equal(namespace_create(ns, "after", 5, 1000, 1, NULL, true, &gen, NULL), NS_OK);
     assert_true(journal_sync_mine(j));
     journal_close(j);
     namespace_free(ns);
@@ -338,10 +338,10 @@ static void test_damaged_checkpoint_falls_back(void **state)
     char err[512] = "";
     assert_true(journal_checkpoint(j, dump, ns, err, sizeof err));
     uint64_t gen;
-    assert_int_equal(namespace_create(ns, "between", 5, 1000, 1, NULL, &gen), NS_OK);
+    assert_int_equal(namespace_create(ns, "between", 5, 1000, 1, NULL, true, &gen, NULL), NS_OK);
     assert_true(journal_sync_mine(j));
     assert_true(journal_checkpoint(j, dump, ns, err, sizeof err));
-    assert_int_equal(namespace_create(ns, "after", 5, 1000, 1, NULL, &gen), NS_OK);
+    assert_int_equal(namespace_create(ns, "after", 5, 1000, 1, NULL, true, &gen, NULL), NS_OK);
     assert_true(journal_sync_mine(j));
     journal_close(j);
     namespace_free(ns);
@@ -440,7 +440,7 @@ static void *writer(void *p)
         char name[32];
         uint64_t gen;
         snprintf(name, sizeof name, "w%d-%d", w->base, i);
-        if (namespace_create(w->ns, name, 1, 1000, 1, NULL, &gen) != NS_OK || !journal_sync_mine(w->j))
+        if (namespace_create(w->ns, name, 1, 1000, 1, NULL, true, &gen, NULL) != NS_OK || !journal_sync_mine(w->j))
             return (void *)1;
     }
     return NULL;
@@ -544,7 +544,7 @@ static void test_append_commit_cut_anywhere(void **state)
     uint64_t gen, exp, ver;
     char id[FILEID_LEN + 1];
     fileid_of_name("ap", id);
-    assert_int_equal(namespace_create(ns, "ap", 1500, 1000, 2, NULL, &gen), NS_OK);
+    assert_int_equal(namespace_create(ns, "ap", 1500, 1000, 2, NULL, true, &gen, NULL), NS_OK);
     for (uint16_t srv = 0; srv < 2; srv++) {
         assert_int_equal(namespace_report(ns, id, 0, srv, 1000, gen, a0, &exp, &ver), NS_OK);
         assert_int_equal(namespace_report(ns, id, 1, srv, 500, gen, a1, &exp, &ver), NS_OK);
@@ -616,7 +616,7 @@ static void test_overwrite_cut_anywhere(void **state)
     uint64_t gen, gen2, exp, ver;
     char id[FILEID_LEN + 1], did[FILEID_LEN + 1];
     fileid_of_name("ow", id);
-    assert_int_equal(namespace_create(ns, "ow", 1500, 1000, 2, NULL, &gen), NS_OK);
+    assert_int_equal(namespace_create(ns, "ow", 1500, 1000, 2, NULL, true, &gen, NULL), NS_OK);
     for (uint16_t srv = 0; srv < 2; srv++) {
         assert_int_equal(namespace_report(ns, id, 0, srv, 1000, gen, o0, &exp, &ver), NS_OK);
         assert_int_equal(namespace_report(ns, id, 1, srv, 500, gen, o1, &exp, &ver), NS_OK);

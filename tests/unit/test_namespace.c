@@ -23,7 +23,7 @@ static void test_create_and_complete(void **state)
     (void)state;
     ns_table *ns = namespace_new();
     uint64_t gen;
-    assert_int_equal(namespace_create(ns, "input.txt", 32750109, 1000000, 1, NULL, &gen), NS_OK);
+    assert_int_equal(namespace_create(ns, "input.txt", 32750109, 1000000, 1, NULL, true, &gen, NULL), NS_OK);
     const ns_file *f = nscheck_lookup(ns, "input.txt");
     assert_non_null(f);
     assert_int_equal(f->nchunks, 33);
@@ -50,7 +50,7 @@ static void test_zero_byte_file_is_complete(void **state)
     (void)state;
     ns_table *ns = namespace_new();
     uint64_t gen;
-    assert_int_equal(namespace_create(ns, "empty", 0, 1000, 1, NULL, &gen), NS_OK);
+    assert_int_equal(namespace_create(ns, "empty", 0, 1000, 1, NULL, true, &gen, NULL), NS_OK);
     const ns_file *f = nscheck_lookup(ns, "empty");
     assert_int_equal(f->nchunks, 0);
     assert_true(namespace_file_complete(f));
@@ -66,7 +66,7 @@ static void test_reports_checked(void **state)
     fileid_of_name("f", id);
     fileid_of_name("nope", other);
     uint64_t expected = 0;
-    assert_int_equal(namespace_create(ns, "f", 2500, 1000, 1, NULL, &gen), NS_OK);
+    assert_int_equal(namespace_create(ns, "f", 2500, 1000, 1, NULL, true, &gen, NULL), NS_OK);
     assert_int_equal(namespace_report(ns, other, 0, 0, 1000, 0, NULL, &expected, &test_ver), NS_NOT_FOUND);
     assert_int_equal(namespace_report(ns, id, 3, 0, 1000, 0, NULL, &expected, &test_ver), NS_BAD_INDEX);
     assert_int_equal(namespace_report(ns, id, 2, 0, 1000, 0, NULL, &expected, &test_ver), NS_BAD_SIZE);
@@ -93,7 +93,7 @@ static void test_only_first_copy_settles(void **state)
     uint64_t gen, expected;
     char id[FILEID_LEN + 1];
     fileid_of_name("s", id);
-    assert_int_equal(namespace_create(ns, "s", 2000, 1000, 3, NULL, &gen), NS_OK);
+    assert_int_equal(namespace_create(ns, "s", 2000, 1000, 3, NULL, true, &gen, NULL), NS_OK);
     ns_file *f = (ns_file *)nscheck_lookup(ns, "s");
     f->touched_ms = -1;
     assert_int_equal(namespace_report(ns, id, 0, 0, 1000, gen, NULL, &expected, &test_ver), NS_OK);
@@ -115,8 +115,8 @@ static void test_exists_and_remove(void **state)
     char id[FILEID_LEN + 1];
     fileid_of_name("f", id);
     uint64_t expected;
-    assert_int_equal(namespace_create(ns, "f", 2000, 1000, 1, NULL, &gen), NS_OK);
-    assert_int_equal(namespace_create(ns, "f", 10, 1000, 1, NULL, &gen), NS_EXISTS);
+    assert_int_equal(namespace_create(ns, "f", 2000, 1000, 1, NULL, true, &gen, NULL), NS_OK);
+    assert_int_equal(namespace_create(ns, "f", 10, 1000, 1, NULL, true, &gen, NULL), NS_EXISTS);
     namespace_report(ns, id, 0, 3, 1000, 0, NULL, &expected, &test_ver);
     namespace_report(ns, id, 1, 4, 1000, 0, NULL, &expected, &test_ver);
     namespace_report(ns, id, 1, 5, 1000, 0, NULL, &expected, &test_ver);
@@ -130,7 +130,7 @@ static void test_exists_and_remove(void **state)
     namespace_doomed_free(&d);
     assert_null(nscheck_lookup(ns, "f"));
     assert_int_equal(namespace_remove(ns, "f", NULL, &d), NS_NOT_FOUND);
-    assert_int_equal(namespace_create(ns, "f", 10, 1000, 1, NULL, &gen), NS_OK);
+    assert_int_equal(namespace_create(ns, "f", 10, 1000, 1, NULL, true, &gen, NULL), NS_OK);
     namespace_free(ns);
 }
 
@@ -141,11 +141,11 @@ static void test_stale_generation_refused(void **state)
     uint64_t gen1, gen2, expected;
     char id[FILEID_LEN + 1];
     fileid_of_name("f", id);
-    assert_int_equal(namespace_create(ns, "f", 1000, 1000, 1, NULL, &gen1), NS_OK);
+    assert_int_equal(namespace_create(ns, "f", 1000, 1000, 1, NULL, true, &gen1, NULL), NS_OK);
     ns_doomed d;
     assert_int_equal(namespace_remove(ns, "f", NULL, &d), NS_OK);
     namespace_doomed_free(&d);
-    assert_int_equal(namespace_create(ns, "f", 1000, 1000, 1, NULL, &gen2), NS_OK);
+    assert_int_equal(namespace_create(ns, "f", 1000, 1000, 1, NULL, true, &gen2, NULL), NS_OK);
     assert_true(gen2 > gen1);
     /* A late chunk of the overwritten upload must not count for the new file. */
     assert_int_equal(namespace_report(ns, id, 0, 0, 1000, gen1, NULL, &expected, &test_ver), NS_STALE);
@@ -242,7 +242,7 @@ static void test_many_files_grow_table(void **state)
     char name[32];
     for (int i = 0; i < 5000; i++) {
         snprintf(name, sizeof name, "file-%d", i);
-        assert_int_equal(namespace_create(ns, name, (uint64_t)i, 100, 1, NULL, &gen), NS_OK);
+        assert_int_equal(namespace_create(ns, name, (uint64_t)i, 100, 1, NULL, true, &gen, NULL), NS_OK);
     }
     assert_int_equal(namespace_count(ns), 5000);
     size_t seen = 0;
@@ -276,27 +276,29 @@ static void test_checkpoint_roundtrip_at_limits(void **state)
     ns_table *ns = namespace_new();
     uint64_t gen, exp;
     const uint64_t max_cs = PROTO_MAX_CHUNK_SIZE, max_size = (uint64_t)PROTO_MAX_CHUNKS * max_cs;
+    /* A path of 4,097 bytes in components of at most 255: one too long. */
     char *longname = malloc(PROTO_MAX_FILE_NAME + 2);
-    memset(longname, 'n', PROTO_MAX_FILE_NAME + 1);
+    for (size_t i = 0; i < PROTO_MAX_FILE_NAME + 1; i++)
+        longname[i] = i % 256 == 0 && i < PROTO_MAX_FILE_NAME ? '/' : 'n';
     longname[PROTO_MAX_FILE_NAME + 1] = '\0';
     assert_true(namespace_set_cluster_id(ns, "0123456789abcdef0123456789abcdef"));
     roundtrip(ns);
 
     /* past the limits: refused, nothing stored */
-    assert_int_equal(namespace_create(ns, longname, 1, 1000, 1, NULL, &gen), NS_BAD_SIZE);
-    assert_int_equal(namespace_create(ns, "big", max_size + 1, max_cs, 8, NULL, &gen), NS_BAD_SIZE);
-    assert_int_equal(namespace_create(ns, "cs", 1, max_cs + 1, 8, NULL, &gen), NS_BAD_SIZE);
+    assert_int_equal(namespace_create(ns, longname, 1, 1000, 1, NULL, true, &gen, NULL), NS_BAD_PATH);
+    assert_int_equal(namespace_create(ns, "big", max_size + 1, max_cs, 8, NULL, true, &gen, NULL), NS_BAD_SIZE);
+    assert_int_equal(namespace_create(ns, "cs", 1, max_cs + 1, 8, NULL, true, &gen, NULL), NS_BAD_SIZE);
     assert_int_equal(namespace_count(ns), 0);
     /* at them: stored, and replayed */
     longname[PROTO_MAX_FILE_NAME] = '\0';
-    assert_int_equal(namespace_create(ns, longname, max_size, max_cs, 8, NULL, &gen), NS_OK);
+    assert_int_equal(namespace_create(ns, longname, max_size, max_cs, 8, NULL, true, &gen, NULL), NS_OK);
     roundtrip(ns);
-    assert_int_equal(namespace_create(ns, "empty", 0, 1, 1, NULL, &gen), NS_OK);
+    assert_int_equal(namespace_create(ns, "empty", 0, 1, 1, NULL, true, &gen, NULL), NS_OK);
     roundtrip(ns);
 
     /* appends: to a complete file of 1.5 chunks of 1 MB */
     char id[FILEID_LEN + 1];
-    assert_int_equal(namespace_create(ns, "al.bin", 1500000, 1000000, 3, NULL, &gen), NS_OK);
+    assert_int_equal(namespace_create(ns, "al.bin", 1500000, 1000000, 3, NULL, true, &gen, NULL), NS_OK);
     fileid_of_name("al.bin", id);
     static const char sum[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
     assert_int_equal(namespace_report(ns, id, 0, 0, 1000000, gen, sum, &exp, &test_ver), NS_OK);
@@ -321,7 +323,7 @@ static void test_checkpoint_roundtrip_at_limits(void **state)
     /* exactly to the limit: planned (every slot), replayed (in a copy of
      * its own, as a million pending slots make every later dump big) */
     ns_table *big = namespace_new();
-    assert_int_equal(namespace_create(big, "al.bin", 1500000, 1000000, 3, NULL, &gen), NS_OK);
+    assert_int_equal(namespace_create(big, "al.bin", 1500000, 1000000, 3, NULL, true, &gen, NULL), NS_OK);
     assert_int_equal(namespace_report(big, id, 0, 0, 1000000, gen, sum, &exp, &test_ver), NS_OK);
     assert_int_equal(namespace_report(big, id, 1, 0, 500000, gen, sum, &exp, &test_ver), NS_OK);
     assert_int_equal(append_needs(big, "al.bin", room, &nnew, holders, &nholders, &rep),
@@ -426,7 +428,7 @@ static void test_overwrite_beside(void **state)
     uint64_t gen, g2, g3, exp;
     char id[FILEID_LEN + 1], d2[FILEID_LEN + 1], d3[FILEID_LEN + 1];
     fileid_of_name("f", id);
-    assert_int_equal(namespace_create(ns, "f", 1000, 1000, 1, NULL, &gen), NS_OK);
+    assert_int_equal(namespace_create(ns, "f", 1000, 1000, 1, NULL, true, &gen, NULL), NS_OK);
     /* incomplete: replaced in place, under the name's own identifier */
     assert_int_equal(namespace_overwrite(ns, "f", 1500, 1000, 1, NULL, &g2, d2), NS_OK);
     assert_string_equal(d2, id);
@@ -449,7 +451,7 @@ static void test_overwrite_beside(void **state)
     int n = 0;
     namespace_each(ns, count_visible, &n);
     assert_int_equal(n, 1);
-    assert_int_equal(namespace_create(ns, "f", 10, 1000, 1, NULL, &g3), NS_EXISTS);
+    assert_int_equal(namespace_create(ns, "f", 10, 1000, 1, NULL, true, &g3, NULL), NS_EXISTS);
     assert_int_equal(namespace_report(ns, d2, 0, 2, 1000, g2, NULL, &exp, &test_ver), NS_OK);
 
     /* a second overwrite: the first replacement goes, its stored chunk
@@ -507,7 +509,7 @@ static void test_overwrite_beside(void **state)
     namespace_doomed_free(&d);
     assert_null(nscheck_lookup(ns, "f"));
     assert_int_equal(namespace_with_file(ns, d2, nscheck_grab, &r), NS_NOT_FOUND);
-    assert_int_equal(namespace_create(ns, "f", 10, 1000, 1, NULL, &gen), NS_OK);
+    assert_int_equal(namespace_create(ns, "f", 10, 1000, 1, NULL, true, &gen, NULL), NS_OK);
     assert_string_equal(nscheck_lookup(ns, "f")->fileid, id);
     namespace_free(ns);
 }
@@ -522,8 +524,8 @@ static void test_unreported_upload_copy_is_pending(void **state)
     uint64_t gen, exp, ver;
     char id[FILEID_LEN + 1];
     fileid_of_name("up", id);
-    assert_int_equal(namespace_create(ns, "first", 0, 1000, 2, NULL, &gen), NS_OK);
-    assert_int_equal(namespace_create(ns, "up", 2000, 1000, 2, NULL, &gen), NS_OK);
+    assert_int_equal(namespace_create(ns, "first", 0, 1000, 2, NULL, true, &gen, NULL), NS_OK);
+    assert_int_equal(namespace_create(ns, "up", 2000, 1000, 2, NULL, true, &gen, NULL), NS_OK);
     assert_true(gen > 1);   /* version 0 would mean "not said" */
     assert_int_equal(namespace_check_replica(ns, id, 0, 1, 1000, gen, NULL), NS_REPLICA_PENDING);
     assert_int_equal(namespace_check_replica(ns, id, 0, 1, 1000, gen - 1, NULL), NS_REPLICA_STALE);

@@ -26,7 +26,7 @@ static ns_who who(const char *user, const char *group, bool super)
 static void test_mode_classes(void **state)
 {
     (void)state;
-    ns_file f = { .mode = 0640, .owner = "alice", .group = "staff" };
+    ns_node f = { .mode = 0640, .owner = "alice", .group = "staff" };
     ns_who alice = who("alice", "alice", false), bob = who("bob", "staff", false),
            eve = who("eve", "eve", false), root = who("admin", "admin", true);
     assert_true(perm_may(&f, &alice, PERM_READ | PERM_WRITE | PERM_OWN));
@@ -40,7 +40,7 @@ static void test_mode_classes(void **state)
     assert_false(perm_may(&f, &alice, PERM_READ));
     assert_true(perm_may(&f, &eve, PERM_READ));
     /* Made on an open master: nobody's, so a superuser's alone to change. */
-    ns_file open = { .mode = 0644 };
+    ns_node open = { .mode = 0644 };
     assert_true(perm_may(&open, &eve, PERM_READ));
     assert_false(perm_may(&open, &eve, PERM_WRITE));
     assert_false(perm_may(&open, &eve, PERM_OWN));
@@ -54,7 +54,7 @@ static void test_create_overwrite_remove_checked(void **state)
     ns_who alice = who("alice", "staff", false), bob = who("bob", "staff", false);
     uint64_t gen;
     char did[FILEID_LEN + 1], id[FILEID_LEN + 1];
-    assert_int_equal(namespace_create(ns, "a", 0, 1000, 1, &alice, &gen), NS_OK);
+    assert_int_equal(namespace_create(ns, "a", 0, 1000, 1, &alice, true, &gen, NULL), NS_OK);
     fileid_of_name("a", id);
     assert_int_equal(perm_check(ns, id, &bob, PERM_READ), NS_OK);
     assert_int_equal(perm_check(ns, id, &bob, PERM_WRITE), NS_FORBIDDEN);
@@ -77,7 +77,7 @@ static void test_create_overwrite_remove_checked(void **state)
     assert_int_equal(namespace_remove(ns, "a", &bob, &d), NS_OK);
     namespace_doomed_free(&d);
     assert_int_equal(perm_set(ns, "a", &root, NULL, NULL, 0600), NS_NOT_FOUND);
-    assert_int_equal(perm_set(ns, "nope", &root, NULL, NULL, 01000), NS_BAD_SIZE);
+    assert_int_equal(perm_set(ns, "nope", &root, NULL, NULL, 02000), NS_BAD_SIZE);
     namespace_free(ns);
 }
 
@@ -147,9 +147,9 @@ static void test_checkpoint_keeps_them(void **state)
     assert_int_equal(users_revoke(ns, "bob"), NS_OK);
     ns_who alice = who("alice", "staff", false), bob = who("bob", "bob", false);
     uint64_t gen;
-    assert_int_equal(namespace_create(ns, "secret", 0, 1000, 1, &alice, &gen), NS_OK);
+    assert_int_equal(namespace_create(ns, "secret", 0, 1000, 1, &alice, true, &gen, NULL), NS_OK);
     assert_int_equal(perm_set(ns, "secret", &alice, NULL, NULL, 0600), NS_OK);
-    assert_int_equal(namespace_create(ns, "public", 0, 1000, 1, NULL, &gen), NS_OK);
+    assert_int_equal(namespace_create(ns, "public", 0, 1000, 1, NULL, true, &gen, NULL), NS_OK);
     assert_true(namespace_dump(ns, replay_into, back));
     ns_who w;
     assert_true(users_lookup(back, ta, 2, &w));
@@ -180,27 +180,27 @@ static void test_open_upload_limits(void **state)
            root = who("admin", "admin", true);
     uint64_t gen, exp, ver;
     char did[FILEID_LEN + 1];
-    assert_int_equal(namespace_create(ns, "a1", 2000, 1000, 1, &alice, &gen), NS_OK);
-    assert_int_equal(namespace_create(ns, "a2", 2000, 1000, 1, &alice, &gen), NS_OK);
-    assert_int_equal(namespace_create(ns, "a3", 2000, 1000, 1, &alice, &gen), NS_TOO_MANY);
+    assert_int_equal(namespace_create(ns, "a1", 2000, 1000, 1, &alice, true, &gen, NULL), NS_OK);
+    assert_int_equal(namespace_create(ns, "a2", 2000, 1000, 1, &alice, true, &gen, NULL), NS_OK);
+    assert_int_equal(namespace_create(ns, "a3", 2000, 1000, 1, &alice, true, &gen, NULL), NS_TOO_MANY);
     assert_int_equal(namespace_overwrite(ns, "a3", 2000, 1000, 1, &alice, &gen, did), NS_TOO_MANY);
-    assert_int_equal(namespace_create(ns, "empty", 0, 1000, 1, &alice, &gen), NS_OK);  /* nothing to upload */
+    assert_int_equal(namespace_create(ns, "empty", 0, 1000, 1, &alice, true, &gen, NULL), NS_OK);  /* nothing to upload */
     assert_int_equal(namespace_open_uploads(ns, "alice"), 2);
-    assert_int_equal(namespace_create(ns, "b1", 1000, 1000, 1, &bob, &gen), NS_OK);
-    assert_int_equal(namespace_create(ns, "b2", 1000, 1000, 1, &bob, &gen), NS_TOO_MANY);  /* 3 in all */
-    assert_int_equal(namespace_create(ns, "r1", 1000, 1000, 1, &root, &gen), NS_TOO_MANY);
+    assert_int_equal(namespace_create(ns, "b1", 1000, 1000, 1, &bob, true, &gen, NULL), NS_OK);
+    assert_int_equal(namespace_create(ns, "b2", 1000, 1000, 1, &bob, true, &gen, NULL), NS_TOO_MANY);  /* 3 in all */
+    assert_int_equal(namespace_create(ns, "r1", 1000, 1000, 1, &root, true, &gen, NULL), NS_TOO_MANY);
     /* b1's only chunk stored: complete, no longer in progress. */
     char id[FILEID_LEN + 1];
     fileid_of_name("b1", id);
     assert_int_equal(namespace_report(ns, id, 0, 0, 1000, gen, NULL, &exp, &ver), NS_OK);
     assert_int_equal(namespace_open_uploads(ns, NULL), 2);
-    assert_int_equal(namespace_create(ns, "b2", 1000, 1000, 1, &bob, &gen), NS_OK);
+    assert_int_equal(namespace_create(ns, "b2", 1000, 1000, 1, &bob, true, &gen, NULL), NS_OK);
     /* Removing one of alice's makes room for her. */
     ns_doomed d;
     assert_int_equal(namespace_remove(ns, "a1", &alice, &d), NS_OK);
     namespace_doomed_free(&d);
     assert_int_equal(namespace_open_uploads(ns, "alice"), 1);
-    assert_int_equal(namespace_create(ns, "a3", 2000, 1000, 1, &alice, &gen), NS_OK);
+    assert_int_equal(namespace_create(ns, "a3", 2000, 1000, 1, &alice, true, &gen, NULL), NS_OK);
     namespace_free(ns);
 }
 

@@ -37,12 +37,15 @@ static bool sample(record_kind k, record *r)
         /* a file record has every field of a create */
         __attribute__((fallthrough));
     case RECORD_CREATE:
-        r->name = strdup("/logs/2026/a \"quoted\"\n.txt");
+        r->name = strdup("/logs/2026/a \"quoted\" \u00e9.txt");
+        r->time_ms = 1790000000001ull;
+        r->mtime_ms = 1790000000002ull;
         r->gen = 39;
         r->size = 5000000000ull;
         r->chunk_size = 1048576;
         r->replication = 3;
         r->over = true;
+        r->own_id = true;
         memcpy(r->fileid, ID_B, sizeof r->fileid);
         r->owner = strdup("alice");
         r->group = strdup("staff");
@@ -52,6 +55,32 @@ static bool sample(record_kind k, record *r)
     case RECORD_DELETE:
         memcpy(r->fileid, ID_A, sizeof r->fileid);
         r->gen = 12;
+        r->time_ms = 1790000000003ull;
+        return true;
+    case RECORD_FORMAT:
+        r->version = RECORD_FORMAT_VERSION;
+        return true;
+    case RECORD_DIR:
+        r->name = strdup("/logs/2026");
+        r->gen = 41;
+        r->time_ms = 1790000000004ull;
+        r->mtime_ms = 1790000000005ull;
+        r->owner = strdup("alice");
+        r->group = strdup("staff");
+        r->has_mode = true;
+        r->mode = 01777;
+        return true;
+    case RECORD_RENAME:
+        r->name = strdup("/logs/2026");
+        r->to = strdup("/archive/2026 \u00e9");
+        r->gen = 41;
+        r->time_ms = 1790000000006ull;
+        r->replace = true;
+        return true;
+    case RECORD_RMTREE:
+        r->name = strdup("/archive");
+        r->gen = 42;
+        r->time_ms = 1790000000007ull;
         return true;
     case RECORD_CHUNK:
         memcpy(r->fileid, ID_A, sizeof r->fileid);
@@ -121,10 +150,17 @@ static void assert_same(const record *a, const record *b)
     assert_int_equal(a->kind, b->kind);
     if (a->name || b->name)
         assert_string_equal(a->name, b->name);
+    assert_int_equal(a->old_name, b->old_name);
+    if (a->to || b->to)
+        assert_string_equal(a->to, b->to);
+    assert_int_equal(a->replace, b->replace);
+    assert_int_equal(a->time_ms, b->time_ms);
+    assert_int_equal(a->mtime_ms, b->mtime_ms);
     assert_int_equal(a->size, b->size);
     assert_int_equal(a->chunk_size, b->chunk_size);
     assert_int_equal(a->replication, b->replication);
     assert_int_equal(a->over, b->over);
+    assert_int_equal(a->own_id, b->own_id);
     assert_string_equal(a->fileid, b->fileid);
     assert_int_equal(a->gen, b->gen);
     assert_memory_equal(&a->chunk, &b->chunk, sizeof a->chunk);

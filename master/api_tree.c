@@ -1,0 +1,200 @@
+/*
+ * api_tree.c - the directory tree on the master's API: a page of a
+ * directory (GET /ls), one entry (GET /stat), a new directory (POST
+ * /mkdir), a move (POST /rename) and what a subtree holds (GET /du).
+ * Every path a request names is normalised first (a bad one is a 400 that
+ * says why); every change is durable before the answer. Builds answers
+ * under the namespace's read lock from what it holds, never more than one
+ * page (PROTO_PAGE_ENTRIES) at a time.
+ */
+#include "api_impl.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "httpd.h"
+#include "jsonf.h"
+#include "log.h"
+#include "protocol.h"
+
+/* One entry as /ls and /stat show it. */
+static json_t *master_api_entry(const ns_node *n)
+{
+    json_t *e = json_pack("{s:s,s:s,s:i,s:I,s:I}", PROTO_F_NAME, n->name, PROTO_F_TYPE,
+                          n->dir ? "directory" : "file", PROTO_F_MODE, (int)n->mode,
+                          PROTO_F_CREATED, (json_int_t)n->ctime_ms, PROTO_F_MODIFIED,
+                          (json_int_t)n->mtime_ms);
+    if (!e)
+        return NULL;
+    if (n->owner)
+        json_object_set_new(e, PROTO_F_OWNER, json_string(n->owner));
+    if (n->group)
+        json_object_set_new(e, PROTO_F_GROUP, json_string(n->group));
+    if (n->dir) {
+        json_object_set_new(e, PROTO_F_ENTRY_COUNT,
+                            json_integer((json_int_t)((const ns_dir *)n)->nentries));
+        return e;
+    }
+    const ns_file *f = (const ns_file *)n;
+    json_object_set_new(e, PROTO_F_FILE_SIZE, json_integer((json_int_t)f->size));
+    json_object_set_new(e, PROTO_F_CHUNK_SIZE, json_integer((json_int_t)f->chunk_size));
+    json_object_set_new(e, PROTO_F_NUM_CHUNKS, json_integer((json_int_t)f->ncommitted));
+    json_object_set_new(e, PROTO_F_REPLICATION, json_integer(f->replication));
+    json_object_set_new(e, PROTO_F_STATE,
+                        json_string(namespace_file_complete(f) ? "complete" : "writing"));
+    json_object_set_new(e, PROTO_F_IDENTIFIER, json_string(f->fileid));
+    return e;
+}
+
+/* The path a query names, normalised; false with the 400 queued. */
+static bool master_api_query_path(struct MHD_Connection *c, char out[NSPATH_MAX + 1],
+                                  enum MHD_Result *ret)
+{
+    const char *p = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, PROTO_QUERY_PATH);
+    if (!p) {
+        *ret = httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "missing query parameter \"%s\"",
+                                 PROTO_QUERY_PATH);
+        return false;
+    }
+    return master_api_path(c, "path", p, out, ret);
+}
+
+static void master_api_list_entry(const ns_node *n, void *ud)
+{
+    json_array_append_new(ud, master_api_entry(n));
+}
+
+static enum MHD_Result master_api_ls(master *m, struct MHD_Connection *c, const ns_who *who)
+{
+    char path[NSPATH_MAX + 1];
+    enum MHD_Result ret;
+    if (!master_api_query_path(c, path, &ret))
+        return ret;
+    const char *after = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, PROTO_QUERY_AFTER);
+    if (after && strlen(after) > NSPATH_NAME_MAX)
+        return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "\"%s\" is a name: at most %d bytes",
+                                 PROTO_QUERY_AFTER, NSPATH_NAME_MAX);
+    const char *lim = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, PROTO_QUERY_LIMIT);
+    unsigned long limit = PROTO_PAGE_ENTRIES;
+    if (lim) {
+        char *end;
+        limit = strtoul(lim, &end, 10);
+        if (!lim[0] || *end || limit < 1 || limit > PROTO_PAGE_ENTRIES)
+            return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "\"%s\" is 1 to %u",
+                                     PROTO_QUERY_LIMIT, PROTO_PAGE_ENTRIES);
+    }
+    json_t *entries = json_array();
+    bool more;
+    ns_status st = namespace_list(m->ns, path, after, limit, who, master_api_list_entry, entries,
+                                  &more);
+    if (st != NS_OK) {
+        json_decref(entries);
+        return master_api_ns_error(c, st, who, path, "list");
+    }
+    return httpd_reply_json(c, MHD_HTTP_OK,
+                            json_pack("{s:s,s:o,s:b}", PROTO_F_PATH, path, PROTO_F_ENTRIES,
+                                      entries, PROTO_F_MORE, more));
+}
+
+static void master_api_stat_one(const ns_node *n, void *ud)
+{
+    *(json_t **)ud = master_api_entry(n);
+}
+
+static enum MHD_Result master_api_stat(master *m, struct MHD_Connection *c, const ns_who *who)
+{
+    char path[NSPATH_MAX + 1];
+    enum MHD_Result ret;
+    if (!master_api_query_path(c, path, &ret))
+        return ret;
+    json_t *e = NULL;
+    ns_status st = namespace_with_path(m->ns, path, master_api_stat_one, &e);
+    if (st != NS_OK)
+        return master_api_ns_error(c, st, who, path, "stat");
+    if (!e)
+        return httpd_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+    json_object_set_new(e, PROTO_F_PATH, json_string(path));
+    return httpd_reply_json(c, MHD_HTTP_OK, e);
+}
+
+static enum MHD_Result master_api_du(master *m, struct MHD_Connection *c, const ns_who *who)
+{
+    char path[NSPATH_MAX + 1];
+    enum MHD_Result ret;
+    if (!master_api_query_path(c, path, &ret))
+        return ret;
+    ns_usage u;
+    ns_status st = namespace_du(m->ns, path, &u);
+    if (st != NS_OK)
+        return master_api_ns_error(c, st, who, path, "sum up");
+    return httpd_reply_json(c, MHD_HTTP_OK,
+                            json_pack("{s:s,s:I,s:I,s:I,s:I,s:I}", PROTO_F_PATH, path,
+                                      PROTO_F_FILES, (json_int_t)u.files, PROTO_F_DIRECTORIES,
+                                      (json_int_t)u.dirs, PROTO_F_BYTES, (json_int_t)u.bytes,
+                                      PROTO_F_CHUNK_COUNT, (json_int_t)u.chunks,
+                                      PROTO_F_STORED_BYTES, (json_int_t)u.stored_bytes));
+}
+
+static enum MHD_Result master_api_mkdir(master *m, struct MHD_Connection *c, const ns_who *who,
+                                        json_t *req)
+{
+    char err[256], path[NSPATH_MAX + 1];
+    const char *asked;
+    bool parents;
+    long long mode = NS_DIR_MODE_DEFAULT;
+    if (!jsonf_string(req, PROTO_F_PATH, &asked, err, sizeof err) ||
+        !jsonf_bool_opt(req, PROTO_F_PARENTS, false, &parents, err, sizeof err) ||
+        !jsonf_int_opt(req, PROTO_F_MODE, 0, 01777, &mode, err, sizeof err))
+        return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "%s", err);
+    enum MHD_Result ret;
+    if (!master_api_path(c, "path", asked, path, &ret))
+        return ret;
+    ns_status st = namespace_mkdir(m->ns, path, parents, (unsigned)mode, who);
+    if (!master_durable(m))
+        return master_api_not_durable(m, c);
+    if (st != NS_OK)
+        return master_api_ns_error(c, st, who, path, "make directory");
+    return httpd_reply_json(c, MHD_HTTP_OK, json_pack("{s:s}", PROTO_F_PATH, path));
+}
+
+static enum MHD_Result master_api_rename(master *m, struct MHD_Connection *c, const ns_who *who,
+                                         json_t *req)
+{
+    char err[256], from[NSPATH_MAX + 1], to[NSPATH_MAX + 1];
+    const char *a, *b;
+    bool replace;
+    if (!jsonf_string(req, PROTO_F_RENAME_FROM, &a, err, sizeof err) ||
+        !jsonf_string(req, PROTO_F_RENAME_TO, &b, err, sizeof err) ||
+        !jsonf_bool_opt(req, PROTO_F_REPLACE, false, &replace, err, sizeof err))
+        return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "%s", err);
+    enum MHD_Result ret;
+    if (!master_api_path(c, "from", a, from, &ret) || !master_api_path(c, "to", b, to, &ret))
+        return ret;
+    ns_status st = namespace_rename(m->ns, from, to, replace, who);
+    master_api_drain_doomed(m);   /* a file it replaced */
+    if (!master_durable(m))
+        return master_api_not_durable(m, c);
+    if (st == NS_EXISTS)
+        return httpd_reply_error(c, namespace_http_status(st), "cannot move \"%.200s\" to "
+                                 "\"%.200s\": it exists (replace it with \"replace\":true, -f)",
+                                 from, to);
+    if (st == NS_INVALID)
+        return httpd_reply_error(c, namespace_http_status(st), "cannot move \"%.200s\" to "
+                                 "\"%.200s\": the root stays, and a directory cannot move into "
+                                 "itself", from, to);
+    if (st != NS_OK)
+        return master_api_ns_error(c, st, who, st == NS_NOT_FOUND ? from : to, "move");
+    log_info("moved \"%.200s\" to \"%.200s\"", from, to);
+    return httpd_reply_json(c, MHD_HTTP_OK, json_pack("{s:s,s:s}", PROTO_F_RENAME_FROM, from,
+                                                      PROTO_F_RENAME_TO, to));
+}
+
+const master_api_route master_api_tree_routes[] = {
+    { PROTO_PATH_LS, "GET", MASTER_USERS, NULL, master_api_ls },
+    { PROTO_PATH_STAT, "GET", MASTER_USERS, NULL, master_api_stat },
+    { PROTO_PATH_DU, "GET", MASTER_USERS, NULL, master_api_du },
+    { PROTO_PATH_MKDIR, "POST", MASTER_USERS, master_api_mkdir, NULL },
+    { PROTO_PATH_RENAME, "POST", MASTER_USERS, master_api_rename, NULL },
+};
+const size_t master_api_tree_nroutes = sizeof master_api_tree_routes / sizeof *master_api_tree_routes;

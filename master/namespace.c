@@ -1381,8 +1381,10 @@ static ns_file *namespace_replay_create(ns_table *ns, const record *r, bool *bad
     }
     if (r->has_mode)
         f->node.mode = (uint16_t)r->mode;
-    f->node.ctime_ms = (int64_t)r->time_ms;
-    f->node.mtime_ms = (int64_t)(r->mtime_ms ? r->mtime_ms : r->time_ms);
+    /* A file from before directories had no times: it is as old as its
+     * conversion. */
+    f->node.ctime_ms = r->old_name && !r->time_ms ? namespace_wall_ms() : (int64_t)r->time_ms;
+    f->node.mtime_ms = r->mtime_ms ? (int64_t)r->mtime_ms : f->node.ctime_ms;
     memcpy(f->fileid, fileid, sizeof f->fileid);
     char k1[FILEID_LEN + 1], k2[FILEID_LEN + 1];
     f->own_id = r->old_name ? !nspath_id(path, k1) || !nspath_id_slashed(path, k2) ||

@@ -1,6 +1,8 @@
 /*
  * recovery.c - recovery at start (with the cluster id a namespace without
- * one gets), checkpoints while running and at the end. Owns the journal
+ * one gets, and the one-time conversion of a meta-dir from before
+ * directories into the new format), checkpoints while running and at the
+ * end. Owns the journal
  * and a checkpoint thread that wakes a few times a second to see whether
  * enough records have piled up. Must never write a
  * checkpoint while another is being written (the journal serializes them)
@@ -126,9 +128,22 @@ recovery *recovery_open(const char *dir, ns_table *ns, uint64_t checkpoint_every
     m->fresh = rec.checkpoint_seq == 0 && rec.log_records == 0 && !rec.damaged_checkpoint &&
                !rec.dropped_bytes;
     namespace_set_journal(ns, m->j);
+    size_t converted = namespace_converted(ns);
+    namespace_conversion_done(ns);
     if (!recovery_give_cluster_id(m, err, errlen)) {
         recovery_close(m);
         return NULL;
+    }
+    /* A meta-dir from before directories: its names became paths as they
+     * were replayed; a checkpoint in the new format now makes that once. */
+    if (converted) {
+        log_info("converted %zu records of a meta-dir from before directories (checkpoint "
+                 "format 1) into paths", converted);
+        if (!recovery_checkpoint(m)) {
+            snprintf(err, errlen, "cannot write the converted namespace to %s", dir);
+            recovery_close(m);
+            return NULL;
+        }
     }
     /* Fold what the log held into a checkpoint soon (in the background:
      * the master serves meanwhile), so the next start is fast; after a

@@ -1,6 +1,7 @@
 /*
  * minidfs.c - the git-style front door: `minidfs master|chunkserver|client|admin
- * [flags]` runs the named program, exactly as its own executable would.
+ * [flags]` runs the named program, exactly as its own executable would;
+ * `minidfs ls|mkdir|put|get|cat|mv|rm|stat|du|append` are the file commands.
  */
 #include <stdio.h>
 #include <string.h>
@@ -16,13 +17,16 @@ static const char minidfs_usage[] =
     "  chunkserver  run a chunkserver (stores chunks in a directory)\n"
     "  client       write, read, list or delete files\n"
     "  admin        a secure master's users and their tokens\n\n"
-    "Run `minidfs <command> --help` for a command's flags.\n";
+    "File commands (the master: --master URL, $MINIDFS_MASTER, or http://localhost:8000/):\n";
 
 int main(int argc, char **argv)
 {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
         !strcmp(argv[1], "help")) {
-        fputs(minidfs_usage, argc < 2 ? stderr : stdout);
+        FILE *out = argc < 2 ? stderr : stdout;
+        fputs(minidfs_usage, out);
+        fs_usage(out);
+        fputs("\nRun `minidfs <command> --help` for a command's flags.\n", out);
         return argc < 2 ? 2 : 0;
     }
     if (!strcmp(argv[1], "master"))
@@ -33,7 +37,9 @@ int main(int argc, char **argv)
         return client_main(argc - 1, argv + 1);
     if (!strcmp(argv[1], "admin"))
         return admin_main(argc - 1, argv + 1);
-    fprintf(stderr, "minidfs: unknown command \"%s\" (master, chunkserver, client or admin; see "
-                    "minidfs --help)\n", argv[1]);
+    if (fs_is_command(argv[1]))
+        return fs_main(argc - 1, argv + 1);
+    fprintf(stderr, "minidfs: unknown command \"%s\" (master, chunkserver, client, admin, or a "
+                    "file command; see minidfs --help)\n", argv[1]);
     return 2;
 }

@@ -137,35 +137,6 @@ static bool admin_whoami(const char *base, char *err, size_t errlen)
     return fflush(stdout) == 0;
 }
 
-/* Splits argv into the words (what to do) and the flags, wherever they
- * stand: `minidfs admin --master URL token list` and `minidfs admin token
- * list --master URL` mean the same. A flag that takes a value takes the
- * next argument unless it says --flag=value. */
-static int admin_split(int argc, char **argv, const flag_def *defs, size_t ndefs,
-                       const char **words, int maxwords, int *nwords, char **flagv)
-{
-    int nflag = 1;
-    flagv[0] = argv[0];
-    *nwords = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (a[0] != '-') {
-            if (*nwords < maxwords)
-                words[*nwords] = a;
-            (*nwords)++;
-            continue;
-        }
-        flagv[nflag++] = argv[i];
-        const char *name = a + (a[1] == '-' ? 2 : 1);
-        if (strchr(name, '='))
-            continue;
-        for (size_t k = 0; k < ndefs; k++)
-            if (!strcmp(defs[k].name, name) && defs[k].type != FLAG_BOOL && i + 1 < argc)
-                flagv[nflag++] = argv[++i];
-    }
-    return nflag;
-}
-
 int admin_main(int argc, char **argv)
 {
     const char *words[3] = { 0 };
@@ -192,7 +163,7 @@ int admin_main(int argc, char **argv)
     char **flagv = calloc((size_t)argc + 1, sizeof *flagv);
     if (!flagv)
         return 1;
-    int nflag = admin_split(argc, argv, defs, ndefs, words, 3, &nwords, flagv);
+    int nflag = client_split_args(argc, argv, defs, ndefs, words, 3, &nwords, flagv);
     int rc = flags_run("admin", admin_usage, defs, ndefs, nflag, flagv);
     free(flagv);
     if (rc >= 0)

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 typedef struct {
     const char *master;     /* base URL, "http://host:port" */
@@ -39,6 +40,12 @@ int admin_main(int argc, char **argv);
 /* The master a command talks to without --master: $MINIDFS_MASTER, else
  * http://localhost:8000/. */
 const char *client_default_master(void);
+
+/* `minidfs ls|mkdir|put|get|cat|mv|rm|stat|du|append ...` (fs_main.c):
+ * argv[0] is the command. */
+int fs_main(int argc, char **argv);
+bool fs_is_command(const char *name);
+void fs_usage(FILE *out);
 
 /* `minidfs client ...` */
 int client_main(int argc, char **argv);

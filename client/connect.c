@@ -1,11 +1,13 @@
 /*
  * connect.c - the setup every master-facing command shares (connect.h):
- * parses the master's address, finds the token, switches TLS on for an
- * https:// master (and refuses a CA file that would go unused with
- * http://). Owns process-wide state only through httpc, addr and
+ * splits its words from its flags, parses the master's address, finds the
+ * token, switches TLS on for an https:// master (and refuses a CA file
+ * that would go unused with http://). Owns process-wide state only through httpc, addr and
  * masterapi's setters; must never print more than one line.
  */
 #include "connect.h"
+
+#include <stdlib.h>
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -42,3 +44,33 @@ int client_connect(const char *prog, const client_connect_opts *o, char *base, s
     masterapi_set_token(token);
     return 0;
 }
+
+/* Splits argv into the words (what to do) and the flags, wherever they
+ * stand: `minidfs admin --master URL token list` and `minidfs admin token
+ * list --master URL` mean the same; "-" is a word. A flag that takes a value takes the
+ * next argument unless it says --flag=value. */
+int client_split_args(int argc, char **argv, const flag_def *defs, size_t ndefs,
+                       const char **words, int maxwords, int *nwords, char **flagv)
+{
+    int nflag = 1;
+    flagv[0] = argv[0];
+    *nwords = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (a[0] != '-' || !a[1]) {   /* "-": standard input or output, a word */
+            if (*nwords < maxwords)
+                words[*nwords] = a;
+            (*nwords)++;
+            continue;
+        }
+        flagv[nflag++] = argv[i];
+        const char *name = a + (a[1] == '-' ? 2 : 1);
+        if (strchr(name, '='))
+            continue;
+        for (size_t k = 0; k < ndefs; k++)
+            if (!strcmp(defs[k].name, name) && defs[k].type != FLAG_BOOL && i + 1 < argc)
+                flagv[nflag++] = argv[++i];
+    }
+    return nflag;
+}
+

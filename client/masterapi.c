@@ -20,6 +20,7 @@
 #include "auth.h"
 #include "httpc.h"
 #include "jsonf.h"
+#include "nspath.h"
 #include "protocol.h"
 #include "token.h"
 #include "monotime.h"
@@ -230,6 +231,17 @@ static bool masterapi_placements(client_layout *L, json_t *chunks, uint32_t at, 
     return true;
 }
 
+bool masterapi_path_id(const char *name, char out[FILEID_LEN + 1], char *err, size_t errlen)
+{
+    char path[NSPATH_MAX + 1];
+    nspath_status st = nspath_normalize(name, path);
+    if (st != NSPATH_OK || !path[1]) {
+        snprintf(err, errlen, "%s", st != NSPATH_OK ? nspath_status_text(st) : "the root is no file");
+        return false;
+    }
+    return nspath_id(path, out) || (snprintf(err, errlen, "out of memory"), false);
+}
+
 /* The identifier the file's chunks are named with, from the master's
  * answer: the name's own unless the answer names another (a file an
  * overwrite wrote); a malformed one is refused. */
@@ -238,7 +250,7 @@ static bool masterapi_identifier(json_t *doc, const char *name, char out[FILEID_
 {
     json_t *v = json_object_get(doc, PROTO_F_IDENTIFIER);
     if (!v)
-        return fileid_of_name(name, out) || (snprintf(err, errlen, "out of memory"), false);
+        return masterapi_path_id(name, out, err, errlen);
     if (!json_is_string(v) || !fileid_valid(json_string_value(v))) {
         snprintf(err, errlen, "master answer: \"%s\" is not 64 lowercase hex digits",
                  PROTO_F_IDENTIFIER);
@@ -263,8 +275,6 @@ bool masterapi_plan_upload(const char *master, const char *name, uint64_t size, 
     if (!doc)
         return false;
     L->doc = doc;
-    char own[FILEID_LEN + 1];
-    fileid_of_name(name, own);
     long long chunk_size, nchunks, generation = 0;
     const char *ident;
     if (!jsonf_string(doc, PROTO_F_IDENTIFIER, &ident, err, errlen) ||
@@ -282,8 +292,10 @@ bool masterapi_plan_upload(const char *master, const char *name, uint64_t size, 
     L->generation = L->file_gen = (uint64_t)generation;
     if (!masterapi_chunks_for(size, L->chunk_size, &L->end, err, errlen))
         goto bad;
-    /* Only an overwrite is written under an identifier of its own. */
-    if ((!overwrite && strcmp(ident, own) != 0) || (uint64_t)nchunks != L->end) {
+    /* The identifier is the master's to choose (a path's, or a data
+     * identifier when a renamed file holds the path's): checked valid. */
+    (void)ident;
+    if ((uint64_t)nchunks != L->end) {
         snprintf(err, errlen, "master answer does not match the file (identifier or chunk count)");
         goto bad;
     }
@@ -318,7 +330,8 @@ static bool masterapi_locate_from(const char *master, const char *name, uint32_t
 {
     memset(L, 0, sizeof *L);
     char url[800], own[FILEID_LEN + 1];
-    fileid_of_name(name, own);
+    if (!masterapi_path_id(name, own, err, errlen))
+        return false;
     snprintf(url, sizeof url, "%s%s?%s=%s&%s=%u&%s=%u", master, PROTO_PATH_GET, PROTO_QUERY_ID,
              own, PROTO_QUERY_FROM, from, PROTO_QUERY_COUNT, PROTO_PAGE_CHUNKS);
     json_t *doc = masterapi_call("GET", url, NULL, err, errlen);

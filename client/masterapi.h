@@ -98,4 +98,9 @@ bool masterapi_delete(const char *master, const char *name, char *err, size_t er
 
 void client_layout_free(client_layout *L);
 
+/* The identifier the master finds a path by, whatever its spelling
+ * ("logs//a" is "/logs/a": sha256 of "logs/a"); false with err for a
+ * name that is no path. */
+bool masterapi_path_id(const char *name, char out[FILEID_LEN + 1], char *err, size_t errlen);
+
 #endif

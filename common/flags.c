@@ -90,7 +90,8 @@ flags_result flags_parse(const flag_def *defs, size_t ndefs, int argc, char **ar
             return FLAGS_ERROR;
         }
         const char *name = a + (a[1] == '-' ? 2 : 1);
-        if (!strcmp(name, "help") || !strcmp(name, "h"))
+        /* -h is help unless the table has a flag of that name (ls -h). */
+        if (!strcmp(name, "help") || (!strcmp(name, "h") && !flags_find(defs, ndefs, "h", 1)))
             return FLAGS_HELP;
         const char *eq = strchr(name, '=');
         size_t len = eq ? (size_t)(eq - name) : strlen(name);

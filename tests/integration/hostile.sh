@@ -109,7 +109,7 @@ client --action list >"$T/list"
 grep -q '^red\\xc2\\x9b2J "q" ' "$T/list" || fail "the C1 name is not escaped: $(cat -v "$T/list")"
 ! grep -q "$(printf '\033')" "$T/list" "$T/master.log" || fail "an escape byte reached the list or the log"
 ! grep -q "$(printf '\302\233')" "$T/list" "$T/master.log" || fail "a C1 control reached the list or the log"
-expect_fail 'read \\x1b\[31mgone: no file named "\\x1b\[31mgone"' client --action read --filename "$(printf '\033[31mgone')" --output-filename "$T/x"
+expect_fail 'read \\x1b\[31mgone: a path may not hold control characters' client --action read --filename "$(printf '\033[31mgone')" --output-filename "$T/x"
 ok "names with control characters refused; the rest escaped in list, log and errors"
 
 # ---- a complete file whose every copy is gone is not listed complete

@@ -180,7 +180,7 @@ static enum MHD_Result master_api_plan(master *m, struct MHD_Connection *c, cons
                                  "removed once nothing has written to it for --upload-expiry-ms");
     }
     if (st == NS_FORBIDDEN)
-        return master_api_refused(c, st, who, name, "overwrite");
+        return master_api_refused(c, st, who, name, overwrite ? "overwrite" : "create");
     if (st == NS_TOO_MANY)
         return httpd_reply_retry(c, namespace_http_status(st), MASTER_RETRY_MS * 30,
                                  "too many uploads in progress (%zu of yours, %zu in all): "

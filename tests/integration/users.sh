@@ -99,6 +99,25 @@ as eve client --action write --filename e.txt --input "$T/b"
 expect_fail 'alice may not remove "/e.txt"' as alice client --action delete --filename e.txt
 ok "chown by a superuser; an overwrite keeps owner and mode; anyone creates, only the owner deletes"
 
+# ---- directories: creating, removing and renaming want w on the
+# directory; the sticky root lets anyone create and only owners remove
+fsu() { local who=$1; shift; MINIDFS_TOKEN=$(cat "$T/$who.token") "$MINIDFS" "$@" --master "$MASTER" --quiet; }
+fsu alice mkdir /home/alice -p || fail "alice makes /home/alice"
+fsu alice stat /home/alice | grep -q '^owner: alice$' || fail "a new directory is its maker's"
+fsu alice put "$T/b" /home/alice/notes || fail "alice writes in her directory"
+expect_fail 'bob may not create "/home/alice/x"' fsu bob put "$T/b" /home/alice/x
+expect_fail 'bob may not make directory "/home/alice/d"' fsu bob mkdir /home/alice/d
+expect_fail 'bob may not remove "/home/alice/notes"' fsu bob rm /home/alice/notes
+expect_fail 'bob may not move "/home/alice/notes"|bob may not move' fsu bob mv /home/alice/notes /bobs
+expect_fail 'bob may not remove "/home/alice"' fsu bob rm -r /home/alice
+fsu bob cat /home/alice/notes | cmp - "$T/b" || fail "bob reads a 0644 file in a 0755 directory"
+as alice client --action chmod --filename /home/alice --mode 700 || fail "alice chmods her directory"
+expect_fail 'bob may not list "/home/alice"' fsu bob ls /home/alice
+fsu alice ls /home/alice | grep -qx /home/alice/notes || fail "alice lists her directory"
+fsu alice mv /home/alice/notes /home/alice/renamed || fail "alice renames in her directory"
+fsu admin rm -r /home || fail "a superuser removes any tree"
+ok "directories: w on the directory to create, remove, rename; r to list; the owner's, superusers' always"
+
 # ---- users may ask for a replica check, never condemn one
 id0="$(fileid e.txt)_0"
 printf '{"chunkIdentifier":"%s","chunkserver":"%s","corrupt":true}' "$id0" "$CS_ADDR_cs1" >"$T/bad.json"

@@ -1,7 +1,8 @@
 /*
  * fuzz_namespace.c - libFuzzer target: any sequence of namespace changes,
  * with any values, must leave a namespace whose checkpoint replays to the
- * same namespace. The input is read as a program: each op is one byte
+ * same namespace, whatever paths (nested, in several spellings, files and
+ * directories colliding) they name. The input is read as a program: each op is one byte
  * followed by its arguments, taken from the bytes after it.
  */
 #include <stdint.h>
@@ -61,21 +62,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     fuzz_in in = { data, size };
     ns_table *ns = namespace_new();
-    char names[4][8] = { "a", "b", "c", "d" };
-    uint64_t tokens[4] = { 0 };
-    char dataids[4][FILEID_LEN + 1] = { "", "", "", "" };   /* each name's last overwrite */
+    /* Paths that nest, in several spellings: files and directories collide. */
+    static const char *const names[8] = { "a", "/b", "/d/a", "d//b", "/d/e/c", "x", "/d", "d/e" };
+    uint64_t tokens[8] = { 0 };
+    char dataids[8][FILEID_LEN + 1] = { "", "", "", "", "", "", "", "" };   /* last overwrites */
     static const char sum[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
     int64_t now = 0;
     for (int ops = 0; in.left > 0 && ops < 48; ops++) {
         unsigned op = (unsigned)fuzz_take(&in, 1);
-        const char *name = names[fuzz_take(&in, 1) % 4];
+        unsigned ni = (unsigned)fuzz_take(&in, 1) % 8;
+        const char *name = names[ni];
+        const char *other = names[fuzz_take(&in, 1) % 8];
         char id[FILEID_LEN + 1];
         fileid_of_name(name, id);
-        if (dataids[name[0] - 'a'][0] && (op & 0x80))   /* its overwrite's chunks */
-            memcpy(id, dataids[name[0] - 'a'], sizeof id);
+        if (dataids[ni][0] && (op & 0x80))   /* its overwrite's chunks */
+            memcpy(id, dataids[ni], sizeof id);
         uint64_t gen, exp, ver;
         now += (int64_t)fuzz_take(&in, 1) * 100;
-        switch (op % 11) {
+        switch (op % 14) {
         case 0: {   /* create */
             uint64_t cs = fuzz_chunk_sizes[fuzz_take(&in, 1) % 8];
             uint64_t sz = fuzz_size(&in, cs ? cs : 1);
@@ -110,11 +114,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (append_needs(ns, name, bytes, &nnew, holders, &nh, &rep) == NS_OK &&
                 nnew < 300 &&
                 append_begin(ns, name, bytes, live, 1, nnew, now, 1000, &ap) == NS_OK)
-                tokens[name[0] - 'a'] = ap.token;
+                tokens[ni] = ap.token;
             break;
         }
         case 4:   /* an append ended */
-            append_end(ns, name, tokens[name[0] - 'a'], fuzz_take(&in, 1) & 1, now);
+            append_end(ns, name, tokens[ni], fuzz_take(&in, 1) & 1, now);
             break;
         case 5: {
             ns_doomed d;
@@ -133,7 +137,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (cs && sz / cs > 300)
                 sz %= 300 * cs;
             namespace_overwrite(ns, name, sz, cs, (unsigned)fuzz_take(&in, 1) % 10,
-                                fuzz_who(&in), &gen, dataids[name[0] - 'a']);
+                                fuzz_who(&in), &gen, dataids[ni]);
             break;
         }
         case 9: {   /* chmod, chown */
@@ -153,13 +157,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 users_revoke(ns, u->user);
             break;
         }
+        case 11:   /* mkdir, -p or not */
+            namespace_mkdir(ns, name, fuzz_take(&in, 1) & 1, (unsigned)fuzz_take(&in, 2) % 02000,
+                            fuzz_who(&in));
+            break;
+        case 12:   /* a rename, replacing or not */
+            namespace_rename(ns, name, other, fuzz_take(&in, 1) & 1, fuzz_who(&in));
+            break;
+        case 13: {   /* a removal, recursive or not */
+            size_t n;
+            namespace_remove_path(ns, name, fuzz_take(&in, 1) & 1, fuzz_who(&in), &n);
+            break;
+        }
         default:
             namespace_drop_replica(ns, id, (uint32_t)fuzz_take(&in, 1), (uint16_t)fuzz_take(&in, 1));
             break;
         }
         char err[1024];
         if (!nscheck_roundtrip(ns, err, sizeof err)) {
-            fprintf(stderr, "after op %u: %s\n", op % 11, err);
+            fprintf(stderr, "after op %u: %s\n", op % 14, err);
             abort();
         }
         ns_doomed d;

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@
 #include "client.h"
 #include "connect.h"
 #include "escape.h"
+#include "filepool.h"
 #include "flags.h"
 #include "masterapi.h"
 #include "nspath.h"
@@ -37,8 +39,11 @@ typedef struct {
     const char *master;        /* base URL */
     bool l, R, json, p, r, f, h, s;
     long long replication;
+    long long files_at_once;   /* put -r, get -r: files in flight */
     bool quiet;
+    pthread_mutex_t mu;        /* failures and stderr, from the pool's workers */
     int failures;
+    filepool *pool;            /* put -r, get -r: NULL moves files one by one */
 } fs_ctx;
 
 /* One line on stderr for a failed operation on path. */
@@ -47,8 +52,10 @@ static void fs_fail(fs_ctx *x, const char *path, const char *msg)
     char p[1024], m[2048];
     escape_text(path ? path : "", p, sizeof p);
     escape_text(msg ? msg : "", m, sizeof m);
+    pthread_mutex_lock(&x->mu);
     fprintf(stderr, "minidfs %s: %s: %s\n", x->cmd, p, m);
     x->failures++;
+    pthread_mutex_unlock(&x->mu);
 }
 
 /* A query parameter's value, URL-encoded into out. */
@@ -565,6 +572,8 @@ static bool fs_put_one(fs_ctx *x, const char *local, const char *dest)
         }
         return fs_put_tree(x, local, dest);
     }
+    if (strcmp(local, "-") != 0 && x->pool)
+        return filepool_add(x->pool, local, dest) || (fs_fail(x, dest, "out of memory"), false);
     bool ok;
     if (!strcmp(local, "-")) {
         ok = fs_put_stdin(x, dest, err, sizeof err);
@@ -579,6 +588,49 @@ static bool fs_put_one(fs_ctx *x, const char *local, const char *dest)
     return ok;
 }
 
+/* A pool worker's upload of one file of a tree. */
+static bool fs_put_file(void *ud, const char *local, const char *dest)
+{
+    fs_ctx *x = ud;
+    char err[1024];
+    client_opts o = fs_opts(x, dest);
+    o.input = local;
+    o.overwrite = x->f;
+    o.progress = false;
+    bool ok = client_write(&o, err, sizeof err);
+    if (!ok)
+        fs_fail(x, dest, err);
+    return ok;
+}
+
+/* A pool worker's download of one file of a tree. */
+static bool fs_get_file(void *ud, const char *src, const char *local)
+{
+    fs_ctx *x = ud;
+    char err[1024];
+    client_opts o = fs_opts(x, src);
+    o.output = local;
+    o.progress = false;
+    bool ok = client_read(&o, err, sizeof err);
+    if (!ok)
+        fs_fail(x, src, err);
+    return ok;
+}
+
+/* With -r, many files in flight: a pool of workers for the trees. */
+static void fs_pool_start(fs_ctx *x, filepool_fn fn)
+{
+    if (x->r && x->files_at_once > 1)
+        x->pool = filepool_new((unsigned)x->files_at_once, fn, x);
+}
+
+static void fs_pool_end(fs_ctx *x)
+{
+    if (x->pool)
+        filepool_finish(x->pool);   /* each failure was reported as it happened */
+    x->pool = NULL;
+}
+
 static int fs_put(fs_ctx *x, const char **words, int n)
 {
     if (n < 2) {
@@ -591,12 +643,15 @@ static int fs_put(fs_ctx *x, const char **words, int n)
             fs_target(x, strcmp(words[i], "-") ? words[i] : "stdin", words[n - 1], to, sizeof to);
         else
             snprintf(to, sizeof to, "%s", words[n - 1]);
+        if (i == 0)
+            fs_pool_start(x, fs_put_file);
         fs_put_one(x, words[i], to);
     }
+    fs_pool_end(x);
     return x->failures ? 1 : 0;
 }
 
-static bool fs_get_one(fs_ctx *x, const char *src, const char *local);
+static bool fs_get_leaf(fs_ctx *x, const char *src, const char *local);
 
 static bool fs_get_tree(fs_ctx *x, const char *src, const char *local)
 {
@@ -626,7 +681,7 @@ static bool fs_get_tree(fs_ctx *x, const char *src, const char *local)
             char rp[NSPATH_MAX + NSPATH_NAME_MAX + 2], lp[PATH_MAX];
             fs_join(src, name, rp, sizeof rp);
             snprintf(lp, sizeof lp, "%s/%s", local, name);
-            ok = fs_get_one(x, rp, lp) && ok;
+            ok = (fs_is_dir(e) ? fs_get_tree(x, rp, lp) : fs_get_leaf(x, rp, lp)) && ok;
             if (i + 1 == n)
                 snprintf(after, sizeof after, "%s", name);
         }
@@ -654,12 +709,22 @@ static bool fs_get_one(fs_ctx *x, const char *src, const char *local)
         }
         return fs_get_tree(x, src, local);
     }
+    return fs_get_leaf(x, src, local);
+}
+
+/* Downloads the file src to local (refusing to replace what is there
+ * without -f), on the pool when there is one. */
+static bool fs_get_leaf(fs_ctx *x, const char *src, const char *local)
+{
+    char err[1024];
     struct stat sb;
     if (strcmp(local, "-") != 0 && lstat(local, &sb) == 0 && !x->f &&
         (S_ISREG(sb.st_mode) || S_ISLNK(sb.st_mode))) {
         fs_fail(x, local, "exists (get -f replaces it)");
         return false;
     }
+    if (x->pool && strcmp(local, "-") != 0)
+        return filepool_add(x->pool, src, local) || (fs_fail(x, src, "out of memory"), false);
     client_opts o = fs_opts(x, src);
     o.output = local;
     if (!client_read(&o, err, sizeof err)) {
@@ -685,8 +750,11 @@ static int fs_get_cmd(fs_ctx *x, const char **words, int n)
             snprintf(local, sizeof local, "%s/%s", dest, base);
         else
             snprintf(local, sizeof local, "%s", dest);
+        if (i == 0)
+            fs_pool_start(x, fs_get_file);
         fs_get_one(x, words[i], local);
     }
+    fs_pool_end(x);
     return x->failures ? 1 : 0;
 }
 
@@ -765,7 +833,8 @@ int fs_main(int argc, char **argv)
             c = &fs_commands[i];
     if (!c)
         return 2;
-    fs_ctx x = { .cmd = c->name };
+    fs_ctx x = { .cmd = c->name, .files_at_once = 16 };
+    pthread_mutex_init(&x.mu, NULL);
     const char *master_url = client_default_master(), *token_file = NULL, *ca_file = NULL;
     long long retry_ms = MASTERAPI_DEFAULT_RETRY_MS;
     const flag_def defs[] = {
@@ -779,6 +848,8 @@ int fs_main(int argc, char **argv)
         { "replication", FLAG_INT, &x.replication, 0, PROTO_MAX_REPLICATION, "N",
           "put: copies of each chunk (0: the master's)" },
         { "quiet", FLAG_BOOL, &x.quiet, 0, 0, NULL, "no progress line" },
+        { "files-at-once", FLAG_INT, &x.files_at_once, 1, 64, "N",
+          "put -r, get -r: files in flight (default 16)" },
         { "json", FLAG_BOOL, &x.json, 0, 0, NULL, "ls, stat: JSON for scripts" },
         { "l", FLAG_BOOL, &x.l, 0, 0, NULL, "ls: mode, replication, owner, group, size, date" },
         { "R", FLAG_BOOL, &x.R, 0, 0, NULL, "ls: the directories beneath too" },

@@ -1,9 +1,11 @@
 /*
  * httpc.c - blocking JSON requests for the control plane (signed with the
  * cluster key when one is given), a streamed PUT of a file's range, and
- * the multi-transfer driver. Owns one curl easy
+ * the multi-transfer driver. Owns one curl easy handle and one multi
  * handle per calling thread (created on first use, freed when the thread
- * exits). httpc_json must never carry chunk bytes: it buffers the whole
+ * exits): the multi's connection cache outlives a run, so a thread that
+ * moves file after file (put -r) reuses its connections instead of
+ * opening new ones for every file. httpc_json must never carry chunk bytes: it buffers the whole
  * answer, bounded by HTTPC_MAX_ANSWER.
  */
 #include "httpc.h"
@@ -28,9 +30,27 @@ static void httpc_free_handle(void *h)
     curl_easy_cleanup(h);
 }
 
+static pthread_key_t httpc_multi_key;
+
+static void httpc_free_multi(void *m)
+{
+    curl_multi_cleanup(m);
+}
+
 static void httpc_make_key(void)
 {
     pthread_key_create(&httpc_key, httpc_free_handle);
+    pthread_key_create(&httpc_multi_key, httpc_free_multi);
+}
+
+/* This thread's multi handle (its connections kept between runs). */
+static CURLM *httpc_thread_multi(void)
+{
+    pthread_once(&httpc_key_once, httpc_make_key);
+    CURLM *m = pthread_getspecific(httpc_multi_key);
+    if (!m && (m = curl_multi_init()) != NULL)
+        pthread_setspecific(httpc_multi_key, m);
+    return m;
 }
 
 void httpc_global_init(void)
@@ -322,7 +342,7 @@ bool httpc_multi_run(const httpc_multi_spec *s)
     size_t par = s->parallel ? s->parallel : 1;
     if (par > s->njobs)
         par = s->njobs;
-    CURLM *multi = curl_multi_init();
+    CURLM *multi = httpc_thread_multi();
     CURL **all = calloc(par, sizeof *all), **pool = calloc(par, sizeof *pool);
     size_t nall = 0, nfree = 0, next = 0, active = 0;
     bool stopped = false, more = true;   /* more: jobs may be left to begin */
@@ -396,9 +416,7 @@ out:
     }
     free(all);
     free(pool);
-    if (multi)
-        curl_multi_cleanup(multi);
-    return !stopped;
+    return !stopped;   /* the multi stays, with its connections, for this thread's next run */
 }
 
 const char *httpc_error_text(const httpc_response *resp, char *buf, size_t buflen)

@@ -20,12 +20,20 @@
 #   cpu       user+system CPU seconds per GiB moved, client and chunkservers
 #   tls       a secure cluster with and without TLS (same certificates and
 #             tokens otherwise), write and read of the same file, side by side
+#   tree      2,000 files of 4 KiB put with `minidfs put -r` and got with
+#             `get -r`, beside one curl process uploading and downloading
+#             them to nginx over one keep-alive connection (curl -T "{..}");
+#             the master's resident bytes per file with 1,000,000 files in
+#             10,000 directories; a 100,000-entry directory listed by
+#             `minidfs ls` (time, client memory); files created/s through
+#             /upload, flat (/f<i>) beside nested (/d<i%10000>/f<i>)
 #
 # Durability stays on as in production: chunkservers fdatasync every chunk
 # before answering. nginx does not fsync at all, so the ceiling is generous.
 #
 # usage: scripts/bench.sh            (installs nginx-light and wrk if missing)
-# env:   RUNS=3 SIZE_MB=1024 SMALL_FILES=1000 SCALE_CHUNKS=1000000 KEEP=0 ONLY=all|scale|streams|tls
+# env:   RUNS=3 SIZE_MB=1024 SMALL_FILES=1000 SCALE_CHUNKS=1000000 TREE_FILES=2000
+#        TREE_NS_FILES=1000000 KEEP=0 ONLY=all|scale|streams|tls|tree
 # Writes the table to stdout and the figures to bench-results.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,6 +42,8 @@ RUNS=${RUNS:-3}
 SIZE_MB=${SIZE_MB:-1024}
 SMALL_FILES=${SMALL_FILES:-1000}
 SCALE_CHUNKS=${SCALE_CHUNKS:-1000000}
+TREE_FILES=${TREE_FILES:-2000}
+TREE_NS_FILES=${TREE_NS_FILES:-1000000}
 
 scripts/deps.sh nginx-light wrk
 BUILD_TYPE=Release BUILD_DIR=build-release scripts/build.sh >/dev/null
@@ -156,7 +166,7 @@ RESULTS=bench-results$([ "${ONLY:-all}" = all ] || echo "-$ONLY").json
 # TLS cost alone; the default
 # runs everything.
 ONLY=${ONLY:-all}
-case $ONLY in all | scale | streams | tls) ;; *) die "ONLY is all, scale, streams or tls, not $ONLY" ;; esac
+case $ONLY in all | scale | streams | tls | tree) ;; *) die "ONLY is all, scale, streams, tls or tree, not $ONLY" ;; esac
 BYTES=$((SIZE_MB * 1024 * 1024))
 timed() { local t0 t1; t0=$(now); "$@"; t1=$(now); awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }'; }
 if [ "$ONLY" = all ] || [ "$ONLY" = streams ]; then
@@ -390,6 +400,107 @@ FIG[scale_restart_checkpoint_s]=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2
 stop_all
 fi   # ONLY
 
+# ---------- 6. the directory tree ----------
+if [ "$ONLY" = all ] || [ "$ONLY" = tree ]; then
+# (a) a tree of small files in one process each way, beside one curl
+# process to nginx over one keep-alive connection. Replication 1, every
+# chunk fsynced and every change journalled before its answer.
+say "tree: $TREE_FILES files of 4 KiB, put -r and get -r against curl and nginx"
+rm -rf "$W/tree" && mkdir -p "$W/tree"
+for i in $(seq "$TREE_FILES"); do head -c 4096 /dev/urandom >"$W/tree/f$i"; done
+TLIST=$(cd "$W/tree" && ls | tr '\n' ',' | sed 's/,$//')
+tree_nginx_w() { (cd "$W/tree" && curl -sf -T "{$TLIST}" "$NGINX/tr$1/" -o /dev/null); }
+tree_nginx_r() { rm -rf "$W/tback" && mkdir -p "$W/tback" && (cd "$W/tback" && curl -sf "$NGINX/tr$1/{$TLIST}" -o "#1"); }
+tree_w() { "$MINIDFS" put -r --quiet --master "$MASTER" "$W/tree" "/tr$1"; }
+tree_r() { rm -rf "$W/tback" && "$MINIDFS" get -r --quiet --master "$MASTER" "/tr$1" "$W/tback"; }
+tree_one_w() { local i; for i in $(seq "$TREE_FILES"); do "$MINIDFS" client --master "$MASTER" --quiet --action write --filename "/one$1/f$i" --input "$W/tree/f$i"; done; }
+stop_all
+start_nginx
+start_cluster 67108864 1
+for r in $(seq "$RUNS"); do
+    say "tree run $r/$RUNS"
+    timed tree_nginx_w "$r" >>"$W/t.tree_nginx_w"
+    timed tree_nginx_r "$r" >>"$W/t.tree_nginx_r"
+    diff -rq "$W/tree" "$W/tback" >/dev/null || die "nginx's tree round trip differs"
+    timed tree_w "$r" >>"$W/t.tree_w"
+    timed tree_r "$r" >>"$W/t.tree_r"
+    diff -rq "$W/tree" "$W/tback" >/dev/null || die "the put -r / get -r round trip differs"
+done
+timed tree_one_w 1 >>"$W/t.tree_one_w"
+for k in tree_nginx_w tree_nginx_r tree_w tree_r tree_one_w; do
+    FIG[$k]=$(awk -v n="$TREE_FILES" -v s="$(median <"$W/t.$k")" 'BEGIN { printf "%.0f", n / s }')
+done
+stop_all
+
+# (b) the master's memory with TREE_NS_FILES empty files in 10,000
+# directories, made through /upload by wrk (keep-alive, 16 connections).
+tree_master() {   # dir
+    rm -rf "$W/$1" && mkdir -p "$W/$1"
+    "$MINIDFS" master --port 0 --port-file "$W/$1/m.port" --meta-dir "$W/$1/meta" --replication 1 \
+        --checkpoint-every 100000000 --log-level warn 2>>"$W/tree-master.log" &
+    TREE_PID=$!
+    PIDS+=("$TREE_PID")
+    wait_file "$W/$1/m.port"
+    TM=http://127.0.0.1:$(cat "$W/$1/m.port")
+}
+tree_lua() {   # format of the fileName, with %d for the directory and the file
+    cat <<LUA
+local nthreads = 0
+setup = function(thread) thread:set("tid", nthreads); nthreads = nthreads + 1 end
+init = function(args) k = tid end
+request = function()
+    local body = string.format('{"fileName":"$1","fileSize":0}', k % 10000, k)
+    k = k + 2
+    return wrk.format("POST", "/upload", {["Content-Type"] = "application/json"}, body)
+end
+LUA
+}
+tree_files() { curl -s "$TM/du?path=/" | grep -o '"files":[0-9]*' | cut -d: -f2; }
+say "tree: $TREE_NS_FILES files in 10,000 directories"
+tree_master tns
+rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
+R0=$(rss_kb "$TREE_PID")
+tree_lua '/d%d/f%d' >"$W/tree.lua"
+wrk -t2 -c16 -d3600s -s "$W/tree.lua" "$TM/" >"$W/wrk-tree.out" 2>&1 &
+WRK_PID=$!
+PIDS+=("$WRK_PID")
+until [ "$(tree_files)" -ge "$TREE_NS_FILES" ]; do
+    kill -0 "$WRK_PID" 2>/dev/null || die "wrk ended early: $(cat "$W/wrk-tree.out")"
+    sleep 0.5   # a progress poll; the figure is memory, not time
+done
+kill "$WRK_PID" 2>/dev/null || true
+wait "$WRK_PID" 2>/dev/null || true
+n=$(tree_files)
+FIG[tree_bytes_per_file]=$(awk -v a="$R0" -v b="$(rss_kb "$TREE_PID")" -v n="$n" 'BEGIN { printf "%.0f", (b - a) * 1024 / n }')
+FIG[tree_ns_files]=$n
+stop_all
+
+# (c) a directory of 100,000 entries, listed page by page by the CLI
+say "tree: a 100,000-entry directory"
+tree_master tbig
+tree_lua '/big/d%d-f%d' >"$W/big.lua"
+wrk -t2 -c16 -d3600s -s "$W/big.lua" "$TM/" >"$W/wrk-big.out" 2>&1 &
+WRK_PID=$!
+PIDS+=("$WRK_PID")
+until [ "$(tree_files)" -ge 100000 ]; do sleep 0.2; done
+kill "$WRK_PID" 2>/dev/null || true
+wait "$WRK_PID" 2>/dev/null || true
+big=$(tree_files)
+t=$(timed "$RUNSTAT" "$W/rs.ls" "$MINIDFS" ls --master "$TM/" /big >"$W/ls.out")
+[ "$(wc -l <"$W/ls.out")" -eq "$big" ] || die "ls listed $(wc -l <"$W/ls.out") of $big entries"
+FIG[tree_ls_100k_s]=$(awk -v s="$t" 'BEGIN { printf "%.2f", s }')
+FIG[tree_ls_100k_client_kib]=$(cut -d' ' -f1 "$W/rs.ls")
+stop_all
+
+# (d) creates/s, flat beside nested, 10 s each on fresh masters
+for shape in flat nested; do
+    tree_master "t$shape"
+    [ "$shape" = flat ] && tree_lua '/f%d-%d' >"$W/c.lua" || tree_lua '/d%d/f%d' >"$W/c.lua"
+    FIG[tree_creates_per_s_$shape]=$(wrk -t2 -c16 -d10s -s "$W/c.lua" "$TM/" | awk '/Requests\/sec/ { printf "%.0f", $2 }')
+    stop_all
+done
+fi   # ONLY
+
 # ---------- 7. TLS ----------
 # Two secure clusters side by side, one plain and one on TLS (a test CA's
 # certificate for 127.0.0.1), each of one chunkserver at 64 MiB chunks;
@@ -464,6 +575,13 @@ row "small files written/s (4 KiB, CLI)" "$(f small_w)" "$(f small_nginx_w)"
 row "small files read/s (4 KiB, CLI)" "$(f small_r)" "$(f small_nginx_r)"
 row "TLS write MB/s (secure, 64 MiB, vs plain)" "$(f tls_tls_w)" "$(f tls_plain_w)"
 row "TLS read MB/s  (secure, 64 MiB, vs plain)" "$(f tls_tls_r)" "$(f tls_plain_r)"
+row "put -r files/s (4 KiB, one process)" "$(f tree_w)" "$(f tree_nginx_w)"
+row "get -r files/s (4 KiB, one process)" "$(f tree_r)" "$(f tree_nginx_r)"
+row "  put: one process per file, files/s" "$(f tree_one_w)" "$(f tree_nginx_w)"
+row "creates/s through /upload, nested vs flat" "$(f tree_creates_per_s_nested)" "$(f tree_creates_per_s_flat)"
+printf '%-44s %12s\n' "master resident bytes per file (1M, 10k dirs)" "$(f tree_bytes_per_file)"
+printf '%-44s %12s\n' "ls of a 100,000-entry directory, s" "$(f tree_ls_100k_s)"
+printf '%-44s %12s\n' "  the client's peak memory, KiB" "$(f tree_ls_100k_client_kib)"
 printf '%-44s %12s\n' "master resident bytes per chunk" "$(f scale_bytes_per_chunk)"
 printf '%-44s %12s\n' "master chunks created/s through /upload" "$(f scale_load_chunks_per_s)"
 printf '%-44s %12s\n' "master chunk reports/s (journalled, wrk)" "$(f scale_reports_per_s)"

@@ -198,6 +198,25 @@ left=$(count_under "$src")
 [ "$left" = 1000 ] || [ "$left" = 0 ] || fail "after a crash during rm -r: $left of 1000 files left"
 ok "kill -9 during mv and rm -r of a 1,000-file tree: before or after, never between ($a/$b, then $left)"
 
+# ---- hostile requests to the tree's endpoints: 400s with a JSON error
+expect_status 400 GET "$M/ls"
+expect_status 400 GET "$M/ls?path=/&limit=0"
+expect_status 400 GET "$M/ls?path=/&limit=1001"
+expect_status 400 GET "$M/ls?path=/&limit=12abc"
+expect_status 400 GET "$M/ls?path=/&after=$(head -c 300 /dev/zero | tr '\0' a)"
+expect_status 400 GET "$M/stat?path=%01"
+expect_status 400 GET "$M/du?path="
+expect_status 400 POST "$M/mkdir" "${J[@]}" --data '{"path":"/m","mode":4096}'
+expect_status 400 POST "$M/mkdir" "${J[@]}" --data '{"path":7}'
+expect_status 400 POST "$M/rename" "${J[@]}" --data '{"from":"/t"}'
+expect_status 400 POST "$M/rename" "${J[@]}" --data '{"from":"/t","to":"/x/../y"}'
+expect_status 400 DELETE "$M/files?name=/t&recursive=maybe"
+expect_status 400 DELETE "$M/files?name=/&recursive=true"
+expect_status 404 GET "$M/stat?path=/nothing/here"
+expect_status 409 GET "$M/ls?path=/t/c/renamed/x"
+fs ls / >/dev/null || fail "the master is not well after the hostile requests"
+ok "malformed, out-of-range and hostile tree requests: 400/404/409 with a JSON error, nothing changed"
+
 # ---- usage errors
 expect_fail 'given twice|more than once' fs ls --master "$MASTER" --master "$MASTER" /
 [ "$LAST_RC" -eq 2 ] || fail "a repeated flag exits $LAST_RC, not 2"

@@ -6,7 +6,7 @@
  *   minidfs admin whoami
  * Prints a new token once, on stdout, and nothing else that is secret;
  * one line on stderr and exit 1 when the master refuses, 2 on a usage
- * error.
+ * error. Words and flags may come in any order (client_split_args).
  */
 #include <stdio.h>
 #include <stdlib.h>

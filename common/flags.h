@@ -7,7 +7,8 @@
  * checked against the table's range in full: "12abc" or an overflow is an
  * error, not 12. A flag given twice is an error too: a script that says
  * "--filename a ... --filename b" meant something, and silently keeping
- * the last would do the other thing.
+ * the last would do the other thing. "-h" and "--help" print the help,
+ * unless the table has a flag named "h" (`minidfs ls -h`: human sizes).
  */
 #ifndef MINIDFS_FLAGS_H
 #define MINIDFS_FLAGS_H

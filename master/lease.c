@@ -1,7 +1,8 @@
 /*
  * lease.c - chunk leases: allocation of a chunk to write (GFS-style, a
  * primary and its replicas for a while, and the version the lease
- * creates) and their renewal while a chunkserver still writes. Works on
+ * creates; a file allocated at a new path is made there, with its
+ * directories) and their renewal while a chunkserver still writes. Works on
  * the file table under its write lock (namespace_impl.h); must never
  * block or do I/O there.
  */

@@ -29,6 +29,7 @@
 #include <time.h>
 
 _Static_assert(sizeof(ns_chunk) == 64, "a chunk record is 64 bytes: mind the master's memory");
+_Static_assert(sizeof(ns_file) <= 256, "a file is at most 256 bytes: mind the master's memory");
 _Static_assert(PROTO_MAX_REPLICATION <= 8, "ns_chunk.corrupt has a bit per holder");
 
 unsigned namespace_http_status(ns_status st)

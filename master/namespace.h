@@ -169,30 +169,31 @@ typedef struct ns_dir {
 typedef struct ns_file {
     ns_node node;            /* first: a file is a node */
     char fileid[FILEID_LEN + 1];   /* the identifier its chunks are named with */
+    /* (in the padding after fileid) */
+    uint8_t replication;     /* replicas wanted per chunk */
+    bool replaces;           /* this file is a replacement: not in the tree yet */
+    bool own_id;             /* fileid is a data identifier, no path's */
+    bool open;               /* counted as an upload in progress (namespace_set_limits) */
     uint64_t generation;     /* unique per creation, for the cluster's lifetime */
     uint64_t size;
     uint64_t chunk_size;
     uint32_t nchunks;        /* chunk slots, including an append's new ones */
     uint32_t ncommitted;     /* the chunks readers see */
     uint32_t nstored;        /* chunks with at least one replica */
-    uint8_t replication;     /* replicas wanted per chunk */
+    uint32_t nleases;
     int64_t touched_ms;      /* monotonic ms of its creation, last append commit, the
                               * last first report of a chunk version, or the last
                               * heartbeat naming a chunk of it as being written */
     ns_chunk *chunks;
     ns_chunk_lease *leases;  /* the chunks allocated with a lease */
-    uint32_t nleases;
     ns_append *append;       /* NULL: none in progress */
     /* Of a file in the tree: its overwrite being written (NULL: none); of
      * a replacement: the file it replaces. */
     struct ns_file *replacement;
-    bool replaces;           /* this file is such a replacement: not in the tree yet */
-    bool own_id;             /* fileid is a data identifier, no path's */
-    bool open;               /* counted as an upload in progress (namespace_set_limits) */
     struct ns_file *next;    /* hash chain by fileid */
-    uint64_t key[2];         /* the path keys' first 64 bits (tree.c) */
-    struct ns_file *knext[2];   /* their hash chains */
-} ns_file;
+    struct ns_file *knext[2];   /* the path keys' hash chains (tree.c) */
+    uint32_t key[2];         /* the path keys' first 32 bits */
+} ns_file;   /* 256 bytes: mind the master's memory */
 
 /* What a removal leaves to clean up on the chunkservers. */
 typedef struct {

@@ -4,7 +4,7 @@
  * after this name" in O(log n), so listing a huge directory page by page
  * costs no more per page than a small one's), walking a path down from the
  * root, spelling a node's path back up, and the path keys: two small hash
- * tables from the identifiers of a file's current path (nspath_id, with
+ * tables from (the first 32 bits of) the identifiers of a file's current path (nspath_id, with
  * and without the leading '/') to the file, kept true across renames.
  * A treap needs no stored priority: a node's is a hash of its address.
  * Everything here runs under the namespace's lock (namespace_impl.h says
@@ -210,12 +210,12 @@ bool tree_walk(ns_node *n, bool (*fn)(ns_node *n, void *ud), void *ud)
 
 /* ---- path keys ---- */
 
-static uint64_t tree_key_of(const char *hex)
+static uint32_t tree_key_of(const char *hex)
 {
-    uint64_t k = 0;
-    for (int i = 0; i < 16; i++) {
+    uint32_t k = 0;
+    for (int i = 0; i < 8; i++) {
         char c = hex[i];
-        k = (k << 4) | (uint64_t)(c <= '9' ? c - '0' : c - 'a' + 10);
+        k = (k << 4) | (uint32_t)(c <= '9' ? c - '0' : c - 'a' + 10);
     }
     return k;
 }
@@ -282,12 +282,12 @@ void tree_keys_drop(ns_table *ns, ns_file *f)
 
 ns_file *tree_keys_find(const ns_table *ns, const char *id)
 {
-    uint64_t k = tree_key_of(id);
+    uint32_t k = tree_key_of(id);
     for (int t = 0; t < 2; t++)
         for (ns_file *f = ns->kb[t][k & (ns->nkb - 1)]; f; f = f->knext[t]) {
             if (f->key[t] != k)
                 continue;
-            /* 64 bits matched: make sure of the other 192. */
+            /* 32 bits matched: make sure of the other 224. */
             char path[NSPATH_MAX + 1], full[NSPATH_ID_LEN + 1];
             tree_path(&f->node, path, sizeof path);
             if ((t == 0 ? nspath_id(path, full) : nspath_id_slashed(path, full)) &&

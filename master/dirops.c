@@ -279,7 +279,7 @@ static bool namespace_rekey(ns_node *n, void *ud)
     ns_table *ns = ud;
     if (!n->dir) {
         tree_keys_drop(ns, (ns_file *)n);
-        tree_keys_add(ns, (ns_file *)n);   /* out of memory: found by identifier only */
+        tree_keys_add(ns, (ns_file *)n, NULL);   /* out of memory: found by identifier only */
     }
     return true;
 }

@@ -586,10 +586,10 @@ static void namespace_insert(ns_table *ns, ns_file **slot, ns_file *f)
 
 /* Hangs f in directory d (the write lock is held): false when its path
  * keys cannot be made (out of memory), f then outside the tree again. */
-static bool namespace_hang(ns_table *ns, ns_dir *d, ns_file *f)
+static bool namespace_hang(ns_table *ns, ns_dir *d, ns_file *f, const ns_pathids *ids)
 {
     tree_insert(d, &f->node);
-    if (tree_keys_add(ns, f))
+    if (tree_keys_add(ns, f, ids))
         return true;
     tree_remove(d, &f->node);
     return false;
@@ -602,8 +602,10 @@ size_t namespace_path(const ns_file *f, char *out, size_t cap)
     return tree_path(&at->node, out, cap);
 }
 
-/* The create record of f at path (false when memory runs out). */
-static bool namespace_create_record(const ns_file *f, const char *path, record *r)
+/* The create record of f at path (false when memory runs out); k1: the
+ * path's identifier (nspath_id), or NULL to hash it here. */
+static bool namespace_create_record(const ns_file *f, const char *path, const char *k1,
+                                    record *r)
 {
     memset(r, 0, sizeof *r);
     r->kind = RECORD_CREATE;
@@ -613,8 +615,10 @@ static bool namespace_create_record(const ns_file *f, const char *path, record *
     r->replication = f->replication;
     r->over = f->replaces;
     r->own_id = f->own_id;
-    char k1[FILEID_LEN + 1];
-    if (!nspath_id(path, k1) || strcmp(k1, f->fileid) != 0)
+    char mine[FILEID_LEN + 1];
+    if (!k1 && nspath_id(path, mine))
+        k1 = mine;
+    if (!k1 || strcmp(k1, f->fileid) != 0)
         memcpy(r->fileid, f->fileid, sizeof r->fileid);
     r->has_mode = f->node.mode != NS_MODE_DEFAULT;
     r->mode = f->node.mode;
@@ -628,10 +632,11 @@ static bool namespace_create_record(const ns_file *f, const char *path, record *
     return true;
 }
 
-static void namespace_log_create(ns_table *ns, const ns_file *f, const char *path)
+static void namespace_log_create(ns_table *ns, const ns_file *f, const char *path,
+                                 const ns_pathids *ids)
 {
     record r;
-    if (ns->j && namespace_create_record(f, path, &r))
+    if (ns->j && namespace_create_record(f, path, ids->id[0], &r))
         namespace_log(ns, &r);
 }
 
@@ -663,10 +668,9 @@ static ns_status namespace_file_asked(const char *path, uint64_t size, uint64_t 
  * data identifier; NS_ID_TAKEN when the path's is taken and the asker
  * cannot take another. */
 static ns_status namespace_pick_id(ns_table *ns, ns_file *f, const char *path, uint64_t gen,
-                                   bool any_id, bool slashed)
+                                   bool any_id, bool slashed, const ns_pathids *ids)
 {
-    if (!(slashed ? nspath_id_slashed(path, f->fileid) : nspath_id(path, f->fileid)))
-        return NS_NO_MEMORY;
+    memcpy(f->fileid, ids->id[slashed ? 1 : 0], sizeof f->fileid);
     f->own_id = false;
     if (!*namespace_slot(ns, f->fileid))
         return NS_OK;
@@ -683,6 +687,9 @@ ns_status namespace_create(ns_table *ns, const char *path, uint64_t size, uint64
     bool slashed = path && path[0] == '/';
     NAMESPACE_NORM(path);
     ns_file *f;
+    ns_pathids ids;   /* hashed here, not under the lock */
+    if (!namespace_pathids(path, &ids))
+        return NS_NO_MEMORY;
     ns_status st = namespace_file_asked(path, size, chunk_size, replication, who,
                                         namespace_wall_ms(), &f);
     if (st != NS_OK)
@@ -698,7 +705,7 @@ ns_status namespace_create(ns_table *ns, const char *path, uint64_t size, uint64
         st = NS_TOO_MANY;
     uint64_t gen = ns->counter + 1;
     if (st == NS_OK)
-        st = namespace_pick_id(ns, f, path, gen, any_id, slashed);
+        st = namespace_pick_id(ns, f, path, gen, any_id, slashed, &ids);
     ns_dir *parent = NULL;
     if (st == NS_OK && !(parent = namespace_parent_make(ns, path, gen, f->node.ctime_ms,
                                                          who ? who->user : NULL,
@@ -709,7 +716,7 @@ ns_status namespace_create(ns_table *ns, const char *path, uint64_t size, uint64
         for (uint32_t i = 0; i < f->nchunks; i++)
             f->chunks[i].version = f->generation;
         namespace_insert(ns, namespace_slot(ns, f->fileid), f);
-        if (!namespace_hang(ns, parent, f)) {
+        if (!namespace_hang(ns, parent, f, &ids)) {
             namespace_unlink(ns, f, false);
             pthread_rwlock_unlock(&ns->lock);
             namespace_file_free(f);
@@ -720,7 +727,7 @@ ns_status namespace_create(ns_table *ns, const char *path, uint64_t size, uint64
         *generation = f->generation;
         if (fileid)
             memcpy(fileid, f->fileid, FILEID_LEN + 1);
-        namespace_log_create(ns, f, path);
+        namespace_log_create(ns, f, path, &ids);
         f = NULL;
     }
     pthread_rwlock_unlock(&ns->lock);
@@ -844,7 +851,7 @@ static void namespace_maybe_swap(ns_table *ns, ns_file *r)
     r->node.name = name;
     r->node.mtime_ms = r->node.ctime_ms;
     r->node.ctime_ms = old->node.ctime_ms;
-    if (!namespace_hang(ns, d, r)) {   /* out of memory: the new version is lost, as its upload */
+    if (!namespace_hang(ns, d, r, NULL)) {   /* out of memory: the new version is lost, as its upload */
         namespace_unlink(ns, r, false);
         namespace_queue_doom(ns, r);
     }
@@ -858,6 +865,9 @@ ns_status namespace_overwrite(ns_table *ns, const char *path, uint64_t size, uin
     bool slashed = path && path[0] == '/';
     NAMESPACE_NORM(path);
     ns_file *f;
+    ns_pathids ids;   /* hashed here, not under the lock */
+    if (!namespace_pathids(path, &ids))
+        return NS_NO_MEMORY;
     ns_status st = namespace_file_asked(path, size, chunk_size, replication, who,
                                         namespace_wall_ms(), &f);
     if (st != NS_OK)
@@ -900,7 +910,7 @@ ns_status namespace_overwrite(ns_table *ns, const char *path, uint64_t size, uin
         f->own_id = true;
         st = namespace_dataid(path, gen, f->fileid) ? NS_OK : NS_NO_MEMORY;
     } else {
-        st = namespace_pick_id(ns, f, path, gen, true, slashed);
+        st = namespace_pick_id(ns, f, path, gen, true, slashed, &ids);
     }
     ns_dir *parent = NULL;
     if (st == NS_OK && !beside &&
@@ -922,7 +932,7 @@ ns_status namespace_overwrite(ns_table *ns, const char *path, uint64_t size, uin
         f->replaces = true;
         f->replacement = old;
         old->replacement = f;
-    } else if (!namespace_hang(ns, parent, f)) {
+    } else if (!namespace_hang(ns, parent, f, &ids)) {
         namespace_unlink(ns, f, false);
         pthread_rwlock_unlock(&ns->lock);
         namespace_file_free(f);
@@ -931,7 +941,7 @@ ns_status namespace_overwrite(ns_table *ns, const char *path, uint64_t size, uin
         parent->node.mtime_ms = f->node.ctime_ms;
     }
     namespace_set_open(ns, f, f->nchunks > 0);
-    namespace_log_create(ns, f, path);
+    namespace_log_create(ns, f, path, &ids);
     *generation = gen;
     memcpy(dataid, f->fileid, FILEID_LEN + 1);
     namespace_maybe_swap(ns, f);   /* no chunks: complete at once */
@@ -1398,7 +1408,7 @@ static ns_file *namespace_replay_create(ns_table *ns, const record *r, bool *bad
         named->replacement = f;
     } else {
         ns_dir *d = namespace_parent_make(ns, path, gen, f->node.ctime_ms, r->owner, r->group);
-        if (!d || !namespace_hang(ns, d, f)) {
+        if (!d || !namespace_hang(ns, d, f, NULL)) {
             namespace_unlink(ns, f, false);
             namespace_file_free(f);
             *bad = true;   /* out of memory: recovery cannot go on without it */
@@ -1518,7 +1528,7 @@ bool namespace_apply_cluster(ns_table *ns, const record *r)
 /* The file record of f at path (false when memory runs out). */
 static bool namespace_file_record(const ns_file *f, const char *path, record *r)
 {
-    if (!namespace_create_record(f, path, r))
+    if (!namespace_create_record(f, path, NULL, r))
         return false;
     r->kind = RECORD_FILE;
     r->has_slots = r->has_committed = true;

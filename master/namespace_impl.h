@@ -96,9 +96,16 @@ bool tree_within(const ns_node *n, const ns_node *dir);
 /* Calls fn on n and everything beneath it, parents first; stops when fn
  * returns false (and returns false). fn may change nothing of the tree. */
 bool tree_walk(ns_node *n, bool (*fn)(ns_node *n, void *ud), void *ud);
-/* The path keys of f from its path now (false when hashing fails), and
- * their removal (by the keys stored in f, whatever its path is now). */
-bool tree_keys_add(ns_table *ns, ns_file *f);
+/* The identifiers of a path (nspath_id, nspath_id_slashed): hashed
+ * before the lock is taken, where a caller can. */
+typedef struct {
+    char id[2][FILEID_LEN + 1];
+} ns_pathids;
+bool namespace_pathids(const char *path, ns_pathids *out);
+/* The path keys of f from its path now (ids: that path's identifiers,
+ * or NULL to hash them here; false when hashing fails), and their
+ * removal (by the keys stored in f, whatever its path is now). */
+bool tree_keys_add(ns_table *ns, ns_file *f, const ns_pathids *ids);
 void tree_keys_drop(ns_table *ns, ns_file *f);
 /* The file in the tree whose path has identifier id (64 hex digits), with
  * or without its leading '/'. */

@@ -246,14 +246,23 @@ static void tree_keys_grow(ns_table *ns)
     ns->nkb = n;
 }
 
-bool tree_keys_add(ns_table *ns, ns_file *f)
+bool namespace_pathids(const char *path, ns_pathids *out)
 {
-    char path[NSPATH_MAX + 1], id[2][NSPATH_ID_LEN + 1];
-    tree_path(&f->node, path, sizeof path);
-    if (!nspath_id(path, id[0]) || !nspath_id_slashed(path, id[1]))
-        return false;
+    return nspath_id(path, out->id[0]) && nspath_id_slashed(path, out->id[1]);
+}
+
+bool tree_keys_add(ns_table *ns, ns_file *f, const ns_pathids *ids)
+{
+    ns_pathids mine;
+    if (!ids) {
+        char path[NSPATH_MAX + 1];
+        tree_path(&f->node, path, sizeof path);
+        if (!namespace_pathids(path, &mine))
+            return false;
+        ids = &mine;
+    }
     for (int t = 0; t < 2; t++) {
-        f->key[t] = tree_key_of(id[t]);
+        f->key[t] = tree_key_of(ids->id[t]);
         ns_file **slot = &ns->kb[t][f->key[t] & (ns->nkb - 1)];
         f->knext[t] = *slot;
         *slot = f;

@@ -387,11 +387,12 @@ ns_status namespace_list(ns_table *ns, const char *path, const char *after, size
         if (!after || !after[0])
             fn(n, ud);   /* a file lists as itself */
     } else if (st == NS_OK) {
-        const ns_dir *d = (const ns_dir *)n;
-        const ns_node *e = tree_after(d, after ? after : "");
+        tree_iter it;
+        tree_iter_start(&it, (const ns_dir *)n, after);
+        const ns_node *e = tree_iter_next(&it);
         for (size_t k = 0; e && k < max; k++) {
             fn(e, ud);
-            e = tree_after(d, e->name);
+            e = tree_iter_next(&it);
         }
         *more = e != NULL;
     }

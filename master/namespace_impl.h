@@ -86,6 +86,21 @@ void tree_insert(ns_dir *d, ns_node *n);
 void tree_remove(ns_dir *d, ns_node *n);
 /* d's first entry whose name sorts after name ("": the first). */
 ns_node *tree_after(const ns_dir *d, const char *name);
+/* A walk of a directory's entries in order, from after a name: one
+ * descent to start, then each entry in O(1) amortised (a stack of the
+ * treap's ancestors). */
+#define TREE_ITER_DEPTH 128
+typedef struct {
+    const ns_dir *d;
+    ns_node *stack[TREE_ITER_DEPTH];
+    unsigned depth;
+    bool overflow;          /* a treap deeper than the stack: entry by entry */
+    const char *after;      /* the caller's: valid while the walk is */
+    const ns_node *last;
+} tree_iter;
+void tree_iter_start(tree_iter *it, const ns_dir *d, const char *after);
+/* The next entry, NULL after the last. */
+const ns_node *tree_iter_next(tree_iter *it);
 /* The node at a normalised path: NS_OK, NS_NOT_FOUND, or NS_NOT_DIR when
  * a component above the end is a file. */
 ns_status tree_lookup(const ns_table *ns, const char *path, ns_node **out);

@@ -132,6 +132,49 @@ ns_node *tree_after(const ns_dir *d, const char *name)
     return best;
 }
 
+/* Pushes the nodes of t whose names sort after name, leftmost last. */
+static void tree_iter_descend(tree_iter *it, ns_node *t, const char *name)
+{
+    while (t) {
+        if (!name || strcmp(t->name, name) > 0) {
+            if (it->depth == TREE_ITER_DEPTH) {
+                it->overflow = true;   /* deeper than any treap should be: go slowly */
+                return;
+            }
+            it->stack[it->depth++] = t;
+            t = t->left;
+        } else {
+            t = t->right;
+        }
+    }
+}
+
+void tree_iter_start(tree_iter *it, const ns_dir *d, const char *after)
+{
+    it->d = d;
+    it->depth = 0;
+    it->overflow = false;
+    it->last = NULL;
+    it->after = after ? after : "";
+    tree_iter_descend(it, d->entries, it->after[0] ? it->after : NULL);
+}
+
+const ns_node *tree_iter_next(tree_iter *it)
+{
+    if (it->overflow) {   /* one descent per entry, as tree_after */
+        const ns_node *n = tree_after(it->d, it->last ? it->last->name : it->after);
+        it->last = n;
+        return n;
+    }
+    if (it->depth == 0)
+        return NULL;
+    ns_node *n = it->stack[--it->depth];
+    tree_iter_descend(it, n->right, NULL);
+    if (it->overflow)
+        it->last = n;
+    return n;
+}
+
 ns_status tree_lookup(const ns_table *ns, const char *path, ns_node **out)
 {
     *out = NULL;

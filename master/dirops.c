@@ -28,7 +28,10 @@ ns_dir *namespace_dir_new(const char *name, const char *owner, const char *group
     d->node.mode = (uint16_t)mode;
     d->node.ctime_ms = d->node.mtime_ms = t;
     d->generation = gen;
-    if (!(d->node.name = strdup(name)) || !namespace_node_own(&d->node, owner, group)) {
+    char *copy = strdup(name);
+    if (copy)
+        namespace_node_name(&d->node, copy);
+    if (!copy || !namespace_node_own(&d->node, owner, group)) {
         namespace_dir_free(d);
         return NULL;
     }
@@ -299,7 +302,7 @@ static bool namespace_move(ns_table *ns, ns_node *n, ns_dir *d, const char *base
     ns_dir *from = n->parent;
     tree_remove(from, n);
     free(n->name);
-    n->name = name;
+    namespace_node_name(n, name);
     tree_insert(d, n);
     from->node.mtime_ms = d->node.mtime_ms = t;
     tree_walk(n, namespace_rekey, ns);

@@ -492,10 +492,12 @@ static ns_file *namespace_file_new(const char *base, uint64_t gen, uint64_t size
     if (!namespace_size_ok(size, chunk_size) || strlen(base) > NSPATH_NAME_MAX)
         return NULL;
     ns_file *f = calloc(1, sizeof *f);
-    if (!f || !(f->node.name = strdup(base))) {
+    char *name = f ? strdup(base) : NULL;
+    if (!name) {
         free(f);
         return NULL;
     }
+    namespace_node_name(&f->node, name);
     f->generation = gen;
     f->size = size;
     f->chunk_size = chunk_size;
@@ -848,7 +850,7 @@ static void namespace_maybe_swap(ns_table *ns, ns_file *r)
     char *name = old->node.name;
     namespace_unlink(ns, old, false);
     old->node.name = r->node.name;
-    r->node.name = name;
+    namespace_node_name(&r->node, name);
     r->node.mtime_ms = r->node.ctime_ms;
     r->node.ctime_ms = old->node.ctime_ms;
     if (!namespace_hang(ns, d, r, NULL)) {   /* out of memory: the new version is lost, as its upload */

@@ -154,6 +154,8 @@ typedef struct ns_node {
     int64_t ctime_ms, mtime_ms;     /* wall clock: made; content or entries last changed */
     uint16_t mode;                  /* permission bits (perm.h) */
     bool dir;
+    uint32_t head;                  /* name's first 4 bytes, big-endian: most treap
+                                     * comparisons end here, without the name's memory */
 } ns_node;
 
 typedef struct ns_dir {

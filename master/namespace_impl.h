@@ -11,6 +11,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <string.h>
 
 #include "namespace.h"
 #include "nspath.h"
@@ -65,6 +66,23 @@ static inline const char *namespace_norm(const char *in, char buf[NSPATH_MAX + 1
     char path##_buf[NSPATH_MAX + 1];                           \
     if (!((path) = namespace_norm((path), path##_buf)))        \
         return NS_BAD_PATH
+
+/* The first 4 bytes of len bytes of name as one big-endian number (0 past
+ * its end): ordered as strcmp orders names. */
+static inline uint32_t namespace_name_head(const char *name, size_t len)
+{
+    uint32_t h = 0;
+    for (size_t i = 0; i < 4; i++)
+        h = h << 8 | (i < len ? (uint8_t)name[i] : 0u);
+    return h;
+}
+
+/* Gives n its name (owned, NUL-terminated), and the head that goes with it. */
+static inline void namespace_node_name(ns_node *n, char *name)
+{
+    n->name = name;
+    n->head = namespace_name_head(name, strlen(name));
+}
 
 /* A directory gained an entry at t: its mtime moves forward, never back
  * (a checkpoint's directory record comes before its entries' records). */

@@ -29,9 +29,12 @@ static uint64_t tree_prio(const ns_node *n)
     return x;
 }
 
-/* Compares a name of len bytes (not terminated) with a node's. */
-static int tree_cmp(const char *name, size_t len, const ns_node *n)
+/* Compares a name of len bytes (not terminated) with a node's: by the
+ * heads first, which settles most comparisons in the node's own memory. */
+static int tree_cmp(const char *name, size_t len, uint32_t head, const ns_node *n)
 {
+    if (head != n->head)
+        return head < n->head ? -1 : 1;
     int c = strncmp(name, n->name, len);
     if (c != 0)
         return c;
@@ -41,8 +44,9 @@ static int tree_cmp(const char *name, size_t len, const ns_node *n)
 ns_node *tree_find(const ns_dir *d, const char *name, size_t len)
 {
     ns_node *n = d->entries;
+    uint32_t head = namespace_name_head(name, len);
     while (n) {
-        int c = tree_cmp(name, len, n);
+        int c = tree_cmp(name, len, head, n);
         if (c == 0)
             return n;
         n = c < 0 ? n->left : n->right;
@@ -50,11 +54,19 @@ ns_node *tree_find(const ns_dir *d, const char *name, size_t len)
     return NULL;
 }
 
+/* Whether a's name sorts before b's. */
+static bool tree_less(const ns_node *a, const ns_node *b)
+{
+    if (a->head != b->head)
+        return a->head < b->head;
+    return strcmp(a->name, b->name) < 0;
+}
+
 static ns_node *tree_insert_at(ns_node *root, ns_node *n)
 {
     if (!root)
         return n;
-    if (strcmp(n->name, root->name) < 0) {
+    if (tree_less(n, root)) {
         root->left = tree_insert_at(root->left, n);
         if (tree_prio(root->left) > tree_prio(root)) {   /* rotate right */
             ns_node *l = root->left;
@@ -103,7 +115,7 @@ static ns_node *tree_remove_at(ns_node *root, ns_node *n)
         return NULL;
     if (root == n)
         return tree_merge(n->left, n->right);
-    if (strcmp(n->name, root->name) < 0)
+    if (tree_less(n, root))
         root->left = tree_remove_at(root->left, n);
     else
         root->right = tree_remove_at(root->right, n);

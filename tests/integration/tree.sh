@@ -182,21 +182,30 @@ restart_master() {
     start_master --port "$MPORT" --chunkSize "$CS" --replication 2
 }
 MPORT=$(cat "$T/master.port")
-fs mv /big /moved &
-mvpid=$!
-restart_master
-wait "$mvpid" || true
-a=$(count_under /big) b=$(count_under /moved)
-{ [ "$a" = 1000 ] && [ "$b" = 0 ]; } || { [ "$a" = 0 ] && [ "$b" = 1000 ]; } \
-    || fail "after a crash during mv: $a files under /big, $b under /moved"
-src=/big; [ "$a" = 0 ] && src=/moved
+# The kill lands a few ms (seeded, so a failure can be replayed) after the
+# command starts: before it reached the master, inside it, or after.
+RANDOM=${TREE_SEED:-16}
+src=/big dst=/moved outcomes=""
+for round in 1 2 3; do
+    fs mv "$src" "$dst" &
+    mvpid=$!
+    sleep "0.00$((RANDOM % 10))"   # not a synchronisation: a random moment to crash at
+    restart_master
+    wait "$mvpid" || true
+    a=$(count_under "$src") b=$(count_under "$dst")
+    { [ "$a" = 1000 ] && [ "$b" = 0 ]; } || { [ "$a" = 0 ] && [ "$b" = 1000 ]; } \
+        || fail "after a crash during mv (round $round): $a files under $src, $b under $dst"
+    outcomes="$outcomes $a/$b"
+    [ "$a" = 0 ] && { t=$src; src=$dst; dst=$t; }
+done
 fs rm -r "$src" &
 rmpid=$!
+sleep "0.00$((RANDOM % 10))"
 restart_master
 wait "$rmpid" || true
 left=$(count_under "$src")
 [ "$left" = 1000 ] || [ "$left" = 0 ] || fail "after a crash during rm -r: $left of 1000 files left"
-ok "kill -9 during mv and rm -r of a 1,000-file tree: before or after, never between ($a/$b, then $left)"
+ok "kill -9 during mv (3 rounds) and rm -r of a 1,000-file tree: before or after, never between (mv:$outcomes; rm -r: $left left)"
 
 # ---- hostile requests to the tree's endpoints: 400s with a JSON error
 expect_status 400 GET "$M/ls"

@@ -524,6 +524,26 @@ static bool fs_put_stdin(fs_ctx *x, const char *dest, char *err, size_t errlen)
     return doc != NULL;
 }
 
+/* Uploads the local file src to the path dest (up), or downloads the
+ * path src to the local file dest; a failure is reported. progress: a
+ * progress line on a terminal (never from the pool's workers). */
+static bool fs_move(fs_ctx *x, bool up, const char *src, const char *dest, bool progress)
+{
+    char err[1024];
+    client_opts o = fs_opts(x, up ? dest : src);
+    o.progress = o.progress && progress;
+    if (up) {
+        o.input = src;
+        o.overwrite = x->f;
+    } else {
+        o.output = dest;
+    }
+    bool ok = up ? client_write(&o, err, sizeof err) : client_read(&o, err, sizeof err);
+    if (!ok)
+        fs_fail(x, up ? dest : src, err);
+    return ok;
+}
+
 static bool fs_put_one(fs_ctx *x, const char *local, const char *dest);
 
 /* Uploads a local directory's tree under dest (made first). */
@@ -574,47 +594,25 @@ static bool fs_put_one(fs_ctx *x, const char *local, const char *dest)
     }
     if (strcmp(local, "-") != 0 && x->pool)
         return filepool_add(x->pool, local, dest) || (fs_fail(x, dest, "out of memory"), false);
-    bool ok;
     if (!strcmp(local, "-")) {
-        ok = fs_put_stdin(x, dest, err, sizeof err);
-    } else {
-        client_opts o = fs_opts(x, dest);
-        o.input = local;
-        o.overwrite = x->f;
-        ok = client_write(&o, err, sizeof err);
+        bool ok = fs_put_stdin(x, dest, err, sizeof err);
+        if (!ok)
+            fs_fail(x, dest, err);
+        return ok;
     }
-    if (!ok)
-        fs_fail(x, dest, err);
-    return ok;
+    return fs_move(x, true, local, dest, true);
 }
 
 /* A pool worker's upload of one file of a tree. */
 static bool fs_put_file(void *ud, const char *local, const char *dest)
 {
-    fs_ctx *x = ud;
-    char err[1024];
-    client_opts o = fs_opts(x, dest);
-    o.input = local;
-    o.overwrite = x->f;
-    o.progress = false;
-    bool ok = client_write(&o, err, sizeof err);
-    if (!ok)
-        fs_fail(x, dest, err);
-    return ok;
+    return fs_move(ud, true, local, dest, false);
 }
 
 /* A pool worker's download of one file of a tree. */
 static bool fs_get_file(void *ud, const char *src, const char *local)
 {
-    fs_ctx *x = ud;
-    char err[1024];
-    client_opts o = fs_opts(x, src);
-    o.output = local;
-    o.progress = false;
-    bool ok = client_read(&o, err, sizeof err);
-    if (!ok)
-        fs_fail(x, src, err);
-    return ok;
+    return fs_move(ud, false, src, local, false);
 }
 
 /* With -r, many files in flight: a pool of workers for the trees. */
@@ -716,7 +714,6 @@ static bool fs_get_one(fs_ctx *x, const char *src, const char *local)
  * without -f), on the pool when there is one. */
 static bool fs_get_leaf(fs_ctx *x, const char *src, const char *local)
 {
-    char err[1024];
     struct stat sb;
     if (strcmp(local, "-") != 0 && lstat(local, &sb) == 0 && !x->f &&
         (S_ISREG(sb.st_mode) || S_ISLNK(sb.st_mode))) {
@@ -725,13 +722,7 @@ static bool fs_get_leaf(fs_ctx *x, const char *src, const char *local)
     }
     if (x->pool && strcmp(local, "-") != 0)
         return filepool_add(x->pool, src, local) || (fs_fail(x, src, "out of memory"), false);
-    client_opts o = fs_opts(x, src);
-    o.output = local;
-    if (!client_read(&o, err, sizeof err)) {
-        fs_fail(x, src, err);
-        return false;
-    }
-    return true;
+    return fs_move(x, false, src, local, true);
 }
 
 static int fs_get_cmd(fs_ctx *x, const char **words, int n)

@@ -367,12 +367,7 @@ bool client_delete(const client_opts *o, char *err, size_t errlen)
 static bool client_post(const client_opts *o, const char *path, json_t *body, char *err,
                         size_t errlen)
 {
-    char url[600];
-    snprintf(url, sizeof url, "%s%s", o->master, path);
-    json_t *doc = body ? masterapi_call("POST", url, body, err, errlen) : NULL;
-    if (!body)
-        snprintf(err, errlen, "out of memory");
-    json_decref(body);
+    json_t *doc = masterapi_post(o->master, path, body, err, errlen);
     json_decref(doc);
     return doc != NULL;
 }

@@ -84,13 +84,7 @@ static json_t *fs_get(fs_ctx *x, const char *endpoint, const char *path, const c
 
 static json_t *fs_post(fs_ctx *x, const char *endpoint, json_t *body, char *err, size_t errlen)
 {
-    char url[600];
-    snprintf(url, sizeof url, "%s%s", x->master, endpoint);
-    json_t *doc = body ? masterapi_call("POST", url, body, err, errlen) : NULL;
-    if (!body)
-        snprintf(err, errlen, "out of memory");
-    json_decref(body);
-    return doc;
+    return masterapi_post(x->master, endpoint, body, err, errlen);
 }
 
 /* The entry at path (NULL, err set, when there is none or the call failed). */

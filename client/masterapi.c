@@ -231,6 +231,18 @@ static bool masterapi_placements(client_layout *L, json_t *chunks, uint32_t at, 
     return true;
 }
 
+json_t *masterapi_post(const char *master, const char *path, json_t *body, char *err,
+                       size_t errlen)
+{
+    char url[600];
+    snprintf(url, sizeof url, "%s%s", master, path);
+    json_t *doc = body ? masterapi_call("POST", url, body, err, errlen) : NULL;
+    if (!body)
+        snprintf(err, errlen, "out of memory");
+    json_decref(body);
+    return doc;
+}
+
 bool masterapi_path_id(const char *name, char out[FILEID_LEN + 1], char *err, size_t errlen)
 {
     char path[NSPATH_MAX + 1];

@@ -32,6 +32,11 @@ void masterapi_set_token(const char *token);
 json_t *masterapi_call(const char *method, const char *url, json_t *body, char *err,
                        size_t errlen);
 
+/* POSTs body (taken: freed here; NULL reads as out of memory) to one of
+ * the master's paths (PROTO_PATH_...) through masterapi_call. */
+json_t *masterapi_post(const char *master, const char *path, json_t *body, char *err,
+                       size_t errlen);
+
 typedef struct {
     uint32_t index;          /* the chunk's index in the file */
     uint64_t offset, length; /* the bytes, in the local file */

@@ -1,6 +1,6 @@
 /*
  * client.h - the client CLI: its options, its actions, its entry point,
- * and `minidfs admin`'s (admin_main.c).
+ * `minidfs admin`'s (admin_main.c), and the file commands' (fs_main.c).
  */
 #ifndef MINIDFS_CLIENT_H
 #define MINIDFS_CLIENT_H

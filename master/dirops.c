@@ -69,8 +69,11 @@ void namespace_dirs_free(ns_dir *d)
 }
 
 /* The deepest existing directory on the way to path's parent (every
- * component met must be a directory). */
-static ns_status namespace_deepest(const ns_table *ns, const char *path, ns_dir **out)
+ * component met must be a directory: NS_NOT_DIR otherwise), and in *rest
+ * the first component below it that is missing (the path's last '/' when
+ * none is). */
+static ns_status namespace_deepest(const ns_table *ns, const char *path, ns_dir **out,
+                                   const char **rest)
 {
     ns_dir *d = ns->root;
     const char *p = path, *last = strrchr(path, '/');
@@ -87,13 +90,15 @@ static ns_status namespace_deepest(const ns_table *ns, const char *path, ns_dir 
         p = end + 1;
     }
     *out = d;
+    if (rest)
+        *rest = p < last ? p : last;
     return NS_OK;
 }
 
 ns_status namespace_parent_check(ns_table *ns, const char *path, const ns_who *who)
 {
     ns_dir *d;
-    ns_status st = namespace_deepest(ns, path, &d);
+    ns_status st = namespace_deepest(ns, path, &d, NULL);
     if (st != NS_OK)
         return st;
     return perm_may(&d->node, who, PERM_WRITE) ? NS_OK : NS_FORBIDDEN;
@@ -102,33 +107,27 @@ ns_status namespace_parent_check(ns_table *ns, const char *path, const ns_who *w
 ns_dir *namespace_parent_make(ns_table *ns, const char *path, uint64_t gen, int64_t t,
                               const char *owner, const char *group)
 {
-    ns_dir *d = ns->root;
-    const char *p = path, *last = strrchr(path, '/');
-    while (*p == '/')
-        p++;
-    while (p < last) {
+    ns_dir *d;
+    const char *p, *last = strrchr(path, '/');
+    if (namespace_deepest(ns, path, &d, &p) != NS_OK)
+        return NULL;   /* a file on the way */
+    while (p < last) {   /* each missing one, made inside the last */
         const char *end = strchr(p, '/');
         size_t len = (size_t)(end - p);
-        ns_node *n = tree_find(d, p, len);
-        if (n && !n->dir)
+        char name[NSPATH_NAME_MAX + 1];
+        if (len > NSPATH_NAME_MAX)
             return NULL;
-        if (!n) {
-            char name[NSPATH_NAME_MAX + 1];
-            if (len > NSPATH_NAME_MAX)
-                return NULL;
-            memcpy(name, p, len);
-            name[len] = '\0';
-            ns_dir *made = namespace_dir_new(name, owner, group, NS_DIR_MODE_DEFAULT, gen, t);
-            if (!made)
-                return NULL;
-            tree_insert(d, &made->node);
-            namespace_touch(&d->node, t);
-            ns->ndirs++;
-            if (gen > ns->counter)
-                ns->counter = gen;
-            n = &made->node;
-        }
-        d = (ns_dir *)n;
+        memcpy(name, p, len);
+        name[len] = '\0';
+        ns_dir *made = namespace_dir_new(name, owner, group, NS_DIR_MODE_DEFAULT, gen, t);
+        if (!made)
+            return NULL;
+        tree_insert(d, &made->node);
+        namespace_touch(&d->node, t);
+        ns->ndirs++;
+        if (gen > ns->counter)
+            ns->counter = gen;
+        d = made;
         p = end + 1;
     }
     return d;
@@ -170,7 +169,7 @@ ns_status namespace_mkdir(ns_table *ns, const char *path, bool parents, unsigned
         st = !n->dir ? NS_EXISTS : parents ? NS_OK : NS_EXISTS;
     else if (st == NS_NOT_FOUND) {
         ns_dir *above = NULL;
-        st = namespace_deepest(ns, path, &above);
+        st = namespace_deepest(ns, path, &above, NULL);
         char parent[NSPATH_MAX + 1];
         if (st == NS_OK && !parents && nspath_parent(path, parent) &&
             tree_lookup(ns, parent, &n) != NS_OK)

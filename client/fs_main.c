@@ -140,6 +140,15 @@ static void fs_mode(json_t *e, char out[12])
     out[10] = '\0';
 }
 
+/* e as one line of JSON (ASCII only: nothing a terminal acts on), between
+ * before and after. */
+static void fs_print_json(json_t *e, const char *before, const char *after)
+{
+    char *s = json_dumps(e, JSON_COMPACT | JSON_ENSURE_ASCII);
+    printf("%s%s%s", before, s ? s : "null", after);
+    free(s);
+}
+
 /* One entry at full path, as ls shows it. */
 static void fs_print_entry(fs_ctx *x, json_t *e, const char *full)
 {
@@ -194,9 +203,7 @@ static bool fs_ls_dir(fs_ctx *x, const char *dir, bool *first_json)
             fs_join(dir, name, full, sizeof full);
             if (x->json) {
                 json_object_set_new(e, PROTO_F_PATH, json_string(full));
-                char *s = json_dumps(e, JSON_COMPACT | JSON_ENSURE_ASCII);
-                printf("%s%s", *first_json ? "" : ",\n", s ? s : "null");
-                free(s);
+                fs_print_json(e, *first_json ? "" : ",\n", "");
                 *first_json = false;
             } else {
                 fs_print_entry(x, e, full);
@@ -242,9 +249,7 @@ static int fs_ls(fs_ctx *x, const char **words, int n)
         if (fs_is_dir(e)) {
             fs_ls_dir(x, full, &first);
         } else if (x->json) {
-            char *s = json_dumps(e, JSON_COMPACT | JSON_ENSURE_ASCII);
-            printf("%s%s", first ? "" : ",\n", s ? s : "null");
-            free(s);
+            fs_print_json(e, first ? "" : ",\n", "");
             first = false;
         } else {
             fs_print_entry(x, e, full);
@@ -266,9 +271,7 @@ static int fs_stat_cmd(fs_ctx *x, const char **words, int n)
             continue;
         }
         if (x->json) {
-            char *s = json_dumps(e, JSON_COMPACT | JSON_ENSURE_ASCII);
-            printf("%s\n", s ? s : "null");
-            free(s);
+            fs_print_json(e, "", "\n");
         } else {
             char path[3 * NSPATH_MAX + 8], mode[12], size[32], c[40], m[40], owner[200], group[200];
             const char *p = json_string_value(json_object_get(e, PROTO_F_PATH));

@@ -136,12 +136,7 @@ void namespace_set_journal(ns_table *ns, journal *j)
  * uniformly distributed: they are the hash. */
 static size_t namespace_hash(const char *fileid)
 {
-    size_t h = 0;
-    for (int i = 0; i < 15; i++) {
-        char c = fileid[i];
-        h = (h << 4) | (size_t)(c <= '9' ? c - '0' : c - 'a' + 10);
-    }
-    return h;
+    return (size_t)namespace_hex_prefix(fileid, 15);
 }
 
 ns_table *namespace_new(void)

@@ -84,6 +84,18 @@ static inline void namespace_node_name(ns_node *n, char *name)
     n->head = namespace_name_head(name, strlen(name));
 }
 
+/* The first digits (at most 16) of a lowercase hex SHA-256 as a number:
+ * already uniformly distributed, so they serve as a hash. */
+static inline uint64_t namespace_hex_prefix(const char *hex, int digits)
+{
+    uint64_t h = 0;
+    for (int i = 0; i < digits; i++) {
+        char c = hex[i];
+        h = (h << 4) | (uint64_t)(c <= '9' ? c - '0' : c - 'a' + 10);
+    }
+    return h;
+}
+
 /* A directory gained an entry at t: its mtime moves forward, never back
  * (a checkpoint's directory record comes before its entries' records). */
 static inline void namespace_touch(ns_node *d, int64_t t)

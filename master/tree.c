@@ -267,12 +267,7 @@ bool tree_walk(ns_node *n, bool (*fn)(ns_node *n, void *ud), void *ud)
 
 static uint32_t tree_key_of(const char *hex)
 {
-    uint32_t k = 0;
-    for (int i = 0; i < 8; i++) {
-        char c = hex[i];
-        k = (k << 4) | (uint32_t)(c <= '9' ? c - '0' : c - 'a' + 10);
-    }
-    return k;
+    return (uint32_t)namespace_hex_prefix(hex, 8);
 }
 
 static void tree_keys_grow(ns_table *ns)

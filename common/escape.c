@@ -9,9 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Length of the UTF-8 sequence at p (1 to 4), or 0 when p does not start
- * one that is whole and well formed. */
-static size_t escape_utf8_len(const unsigned char *p)
+size_t escape_utf8_len(const unsigned char *p)
 {
     size_t n;
     unsigned char c = p[0];
@@ -67,6 +65,30 @@ char *escape_text(const char *s, char *out, size_t outlen)
     }
     out[o] = '\0';
     return out;
+}
+
+bool escape_is_utf8(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        size_t u = *p >= 0x80 ? escape_utf8_len(p) : 1;
+        if (u == 0)
+            return false;
+        p += u;
+    }
+    return true;
+}
+
+char *escape_utf8_mend(char *s)
+{
+    for (unsigned char *p = (unsigned char *)s; *p;) {
+        size_t u = *p >= 0x80 ? escape_utf8_len(p) : 1;
+        if (u == 0) {
+            *p = '?';
+            u = 1;
+        }
+        p += u;
+    }
+    return s;
 }
 
 char *escape_in_place(char *buf, size_t cap)

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "escape.h"
 #include "log.h"
 #include "monotime.h"
 #include "protocol.h"
@@ -120,6 +121,10 @@ void httpd_sign_answers(const auth_key *key, const char *request_value)
 static enum MHD_Result httpd_reply_json_hdr(struct MHD_Connection *c, unsigned status,
                                             json_t *body, const char *hname, const char *hvalue)
 {
+    if (!body) {   /* a value jansson would not take (or no memory): still an answer */
+        status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+        body = json_pack("{s:s}", PROTO_F_ERROR, "the server could not build its answer");
+    }
     char *text = json_dumps(body, JSON_COMPACT);
     json_decref(body);
     if (!text)
@@ -165,6 +170,7 @@ enum MHD_Result httpd_reply_error(struct MHD_Connection *c, unsigned status, con
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    escape_utf8_mend(msg);   /* cut short inside a character, JSON would refuse it */
     if (status >= 500)
         log_warn("%u %s", status, msg);
     else
@@ -180,6 +186,7 @@ enum MHD_Result httpd_reply_retry(struct MHD_Connection *c, unsigned status, lon
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    escape_utf8_mend(msg);
     log_debug("%u %s (retry after %ld ms)", status, msg, retry_ms);
     snprintf(secs, sizeof secs, "%ld", (retry_ms + 999) / 1000);
     return httpd_reply_json_hdr(c, status,

@@ -7,6 +7,7 @@
 
 #include <string.h>
 
+#include "escape.h"
 #include "sha256.h"
 
 nspath_status nspath_normalize(const char *in, char out[NSPATH_MAX + 1])
@@ -25,6 +26,13 @@ nspath_status nspath_normalize(const char *in, char out[NSPATH_MAX + 1])
             unsigned char c = (unsigned char)*p;
             if (c < 0x20 || c == 0x7f)
                 return NSPATH_CONTROL;
+            if (c >= 0x80) {
+                size_t u = escape_utf8_len((const unsigned char *)p);
+                if (u == 0)
+                    return NSPATH_NOT_UTF8;
+                p += u;
+                continue;
+            }
             p++;
         }
         size_t len = (size_t)(p - start);
@@ -53,6 +61,7 @@ const char *nspath_status_text(nspath_status st)
     case NSPATH_EMPTY: return "the path is empty";
     case NSPATH_DOTDOT: return "\"..\" is not allowed in a path";
     case NSPATH_CONTROL: return "a path may not hold control characters";
+    case NSPATH_NOT_UTF8: return "a path must be UTF-8";
     case NSPATH_NAME_TOO_LONG: return "a path component is longer than 255 bytes";
     case NSPATH_TOO_LONG: return "the path is longer than 4096 bytes";
     }

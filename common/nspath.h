@@ -5,6 +5,7 @@
  * "logs/2026/a.txt", "//logs/2026/a.txt" and "/logs/2026/./a.txt" are one
  * file. A name without a leading '/' (the seed's "input.txt") means
  * "/input.txt". Refused: an empty path, "..", a control character, a
+ * byte that is not part of well-formed UTF-8 (names travel in JSON), a
  * component over NSPATH_NAME_MAX bytes, a path over NSPATH_MAX bytes.
  * Pure string work (and a hash): no I/O, no allocation.
  */
@@ -22,6 +23,7 @@ typedef enum {
     NSPATH_EMPTY,          /* "" */
     NSPATH_DOTDOT,         /* a ".." component */
     NSPATH_CONTROL,        /* a byte below 0x20, or 0x7f */
+    NSPATH_NOT_UTF8,       /* a byte outside well-formed UTF-8 */
     NSPATH_NAME_TOO_LONG,  /* a component over NSPATH_NAME_MAX bytes */
     NSPATH_TOO_LONG,       /* over NSPATH_MAX bytes once normalised */
 } nspath_status;

@@ -222,6 +222,16 @@ expect_status 400 POST "$M/rename" "${J[@]}" --data '{"from":"/t","to":"/x/../y"
 expect_status 400 DELETE "$M/files?name=/t&recursive=maybe"
 expect_status 400 DELETE "$M/files?name=/&recursive=true"
 expect_status 404 GET "$M/stat?path=/nothing/here"
+# not UTF-8 (names travel in JSON), by query and by body
+expect_status 400 GET "$M/stat?path=/a%ff%fe"
+expect_status 400 DELETE "$M/files?name=/cut%e2%80"
+# an answer that names a long path of three-byte characters: its message
+# is cut short, inside a character for one of the three shifts, and the
+# answer must still be JSON
+dots=$(printf '%%e2%%80%%a6%.0s' $(seq 80))
+for shift in "" a ab; do
+    expect_status 404 GET "$M/stat?path=/$shift$dots/$dots/$dots"
+done
 expect_status 409 GET "$M/ls?path=/t/c/renamed/x"
 fs ls / >/dev/null || fail "the master is not well after the hostile requests"
 ok "malformed, out-of-range and hostile tree requests: 400/404/409 with a JSON error, nothing changed"

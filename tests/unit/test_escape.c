@@ -1,6 +1,7 @@
 /* test_escape.c - untrusted text made printable: control characters
  * (C0, DEL, C1) and broken UTF-8 visible, printable text untouched, never
- * half an escape when the room runs out. */
+ * half an escape when the room runs out; and text mended into UTF-8 for
+ * JSON (a message cut inside a character). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -51,12 +52,26 @@ static void test_cut_short_whole(void **state)
     assert_string_equal(escape_in_place(buf, sizeof buf), "in\\nplace");
 }
 
+static void test_utf8_checked_and_mended(void **state)
+{
+    (void)state;
+    assert_true(escape_is_utf8("caf\xc3\xa9 \xf0\x9f\x98\x80"));
+    assert_false(escape_is_utf8("bad\xff"));
+    assert_false(escape_is_utf8("cut\xe2\x80"));
+    char cut[] = "no such file: /\xe2\x80\xa6\xe2\x80";   /* cut inside the second */
+    assert_string_equal(escape_utf8_mend(cut), "no such file: /\xe2\x80\xa6??");
+    assert_true(escape_is_utf8(cut));
+    char stray[] = "a\xff" "b\xc3\xa9";
+    assert_string_equal(escape_utf8_mend(stray), "a?b\xc3\xa9");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_controls_made_visible),
         cmocka_unit_test(test_utf8_kept_broken_escaped),
         cmocka_unit_test(test_cut_short_whole),
+        cmocka_unit_test(test_utf8_checked_and_mended),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

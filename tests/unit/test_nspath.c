@@ -47,6 +47,13 @@ static void test_hostile_refused(void **state)
     assert_int_equal(nspath_normalize("/\x1b[31mred", out), NSPATH_CONTROL);
     assert_int_equal(nspath_normalize("/del\x7f", out), NSPATH_CONTROL);
     assert_int_equal(nspath_normalize("/tab\there", out), NSPATH_CONTROL);
+    /* names travel in JSON: only well-formed UTF-8 */
+    assert_int_equal(nspath_normalize("/a\xff\xfe", out), NSPATH_NOT_UTF8);
+    assert_int_equal(nspath_normalize("/cut\xe2\x80", out), NSPATH_NOT_UTF8);
+    assert_int_equal(nspath_normalize("/overlong\xc0\xaf", out), NSPATH_NOT_UTF8);
+    assert_int_equal(nspath_normalize("/surrogate\xed\xa0\x80", out), NSPATH_NOT_UTF8);
+    assert_int_equal(nspath_normalize("/d\xc3\xa9j\xc3\xa0/\xe2\x80\xa6/\xf0\x9f\x98\x80", out), NSPATH_OK);
+    assert_string_equal(out, "/d\xc3\xa9j\xc3\xa0/\xe2\x80\xa6/\xf0\x9f\x98\x80");
     char name[300];
     memset(name, 'x', sizeof name);
     name[0] = '/';

@@ -4,9 +4,10 @@
  * chunkid_parse, so nothing outside the directory can be named. Called
  * from many connection threads at once; it keeps no shared state beyond
  * that descriptor, the directory's lock, a counter for unique temporary
- * names, per-chunk locks and a pool of staging buffers for direct writes. Must never
- * make a chunk visible before its bytes are durable, nor publish bytes
- * that fail their SHA-256.
+ * names, per-chunk locks, a pool of staging buffers for direct writes and
+ * the group commit of the directory's fsync. Must never make a chunk
+ * visible before its bytes are durable, nor publish bytes that fail their
+ * SHA-256, nor answer for a published chunk before its name is durable.
  */
 #include "store.h"
 
@@ -72,6 +73,20 @@ struct store {
     pthread_mutex_t hook_mu;
     void (*on_remove)(void *ud, const char *id);
     void *on_remove_ud;
+    /* The directory's fsync, group-committed: a publisher takes a ticket
+     * after its rename and waits for an fsync that began after that; one
+     * fsync covers every rename before it, so many small chunks published
+     * at once share it instead of queueing on the directory's inode lock
+     * one fsync each. */
+    struct {
+        pthread_mutex_t mu;
+        pthread_cond_t done;
+        uint64_t asked;      /* tickets handed out */
+        uint64_t synced;     /* every ticket up to this one is durable */
+        uint64_t failures;   /* fsyncs that failed, ever */
+        int last_errno;
+        bool running;
+    } dsync;
 };
 
 unsigned store_http_status(store_status st)
@@ -316,6 +331,8 @@ store *store_open(const char *dir, char *err, size_t errlen)
     for (int i = 0; i < STORE_STRIPES; i++)
         pthread_mutex_init(&st->stripes[i], NULL);
     pthread_mutex_init(&st->hook_mu, NULL);
+    pthread_mutex_init(&st->dsync.mu, NULL);
+    pthread_cond_init(&st->dsync.done, NULL);
     /* Before anything is touched: a second server on this directory would
      * take the first one's temporaries for a crash's leftovers, and the
      * master would take its chunks for surplus copies. */
@@ -372,6 +389,8 @@ void store_close(store *st)
     for (int i = 0; i < STORE_STRIPES; i++)
         pthread_mutex_destroy(&st->stripes[i]);
     pthread_mutex_destroy(&st->hook_mu);
+    pthread_mutex_destroy(&st->dsync.mu);
+    pthread_cond_destroy(&st->dsync.done);
     iobuf_pool_free(st->stage);
     free(st->dir);
     free(st);
@@ -685,13 +704,54 @@ store_status store_finish(store_writer *w, uint64_t version, char *err, size_t e
 static store_status store_publish_locked(store_writer *w, bool replace, char *err,
                                          size_t errlen);
 
+/* Makes every rename that returned before this call durable: 0, or the
+ * errno of an fsync of the directory that failed while the caller waited
+ * (counted against everyone waiting then: an error is never lost). The
+ * caller becomes the one who syncs when nobody is; the others wait for it. */
+static int store_sync_dir(store *st)
+{
+    pthread_mutex_lock(&st->dsync.mu);
+    uint64_t ticket = ++st->dsync.asked, failures = st->dsync.failures;
+    while (st->dsync.synced < ticket) {
+        if (st->dsync.running) {
+            pthread_cond_wait(&st->dsync.done, &st->dsync.mu);
+            continue;
+        }
+        st->dsync.running = true;
+        uint64_t upto = st->dsync.asked;
+        pthread_mutex_unlock(&st->dsync.mu);
+        int e = fsync(st->dirfd) == 0 ? 0 : errno;
+        pthread_mutex_lock(&st->dsync.mu);
+        st->dsync.running = false;
+        st->dsync.synced = upto;
+        if (e) {
+            st->dsync.failures++;
+            st->dsync.last_errno = e;
+        }
+        pthread_cond_broadcast(&st->dsync.done);
+    }
+    int e = st->dsync.failures != failures ? st->dsync.last_errno : 0;
+    pthread_mutex_unlock(&st->dsync.mu);
+    return e;
+}
+
 store_status store_publish(store_writer *w, bool replace, char *err, size_t errlen)
 {
     pthread_mutex_t *lock = store_stripe(w->st, w->id);
     pthread_mutex_lock(lock);
     store_status s = store_publish_locked(w, replace, err, errlen);
     pthread_mutex_unlock(lock);
-    return s;
+    if (s != STORE_OK)
+        return s;
+    /* Outside the stripe: the name is in place, only its durability is
+     * awaited, and the others who published meanwhile share the fsync. */
+    int e = store_sync_dir(w->st);
+    if (e) {
+        log_warn("fsync of %s: %s", w->st->dir, strerror(e));
+        snprintf(err, errlen, "cannot make chunk %s durable: %s", w->id, strerror(e));
+        return store_errno_status(e);
+    }
+    return STORE_OK;
 }
 
 static store_status store_publish_locked(store_writer *w, bool replace, char *err,
@@ -719,8 +779,6 @@ static store_status store_publish_locked(store_writer *w, bool replace, char *er
         }
     }
     w->have_tmp = false;
-    if (fsync(dirfd) != 0)
-        log_warn("fsync of %s: %s", w->st->dir, strerror(errno));
     return STORE_OK;
 fail:;
     int e = errno;

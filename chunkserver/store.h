@@ -119,9 +119,11 @@ store_status store_seal(store_writer *w, const char *expect_sha, char *err, size
 /* Attaches the meta, with version, to the sealed temporary file, flushes
  * both to disk and closes it. */
 store_status store_finish(store_writer *w, uint64_t version, char *err, size_t errlen);
-/* Gives the finished temporary file the chunk's name. Without replace,
- * STORE_EXISTS when a chunk of that name is already there (the temporary
- * is kept, for a later call with replace). */
+/* Gives the finished temporary file the chunk's name and returns once the
+ * name is durable (an fsync of the directory, shared with whoever publishes
+ * at the same moment). Without replace, STORE_EXISTS when a chunk of that
+ * name is already there (the temporary is kept, for a later call with
+ * replace). */
 store_status store_publish(store_writer *w, bool replace, char *err, size_t errlen);
 /* Drops whatever the writer still holds (open fd, temporary file). */
 void store_discard(store_writer *w);

@@ -3,7 +3,8 @@
  * SHA-256) in the chunk's own extended attribute, directories of the meta
  * files of format 0 converted, bytes that fail their checksum never published, deletions
  * that spare newer versions, large chunks written in uneven pieces through
- * the aligned staging of direct I/O, and room reserved up front. */
+ * the aligned staging of direct I/O, room reserved up front, and many
+ * chunks published at once (sharing the directory's fsync), each whole. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -485,6 +487,77 @@ static void test_directory_lock(void **state)
     store_close(st);
 }
 
+/* Publishers at once: each thread writes its own chunks; every publish
+ * must succeed (the group commit of the directory's fsync answers each
+ * one) and every chunk read back whole. */
+#define PAR_THREADS 8
+#define PAR_EACH 40
+
+typedef struct {
+    store *st;
+    int t;
+    int failures;
+} par_arg;
+
+static void par_id(int t, int i, char out[80])
+{
+    snprintf(out, 80, "%.64s_%d", ID, t * PAR_EACH + i);
+}
+
+static void *par_publisher(void *arg)
+{
+    par_arg *a = arg;
+    for (int i = 0; i < PAR_EACH; i++) {
+        char id[80], body[32], err[256];
+        par_id(a->t, i, id);
+        snprintf(body, sizeof body, "chunk %d of %d", i, a->t);
+        store_writer w;
+        if (store_begin(a->st, id, &w, err, sizeof err) != STORE_OK) {
+            a->failures++;
+            continue;
+        }
+        if (store_write(&w, body, strlen(body), err, sizeof err) != STORE_OK ||
+            store_seal(&w, NULL, err, sizeof err) != STORE_OK ||
+            store_finish(&w, 1, err, sizeof err) != STORE_OK ||
+            store_publish(&w, false, err, sizeof err) != STORE_OK)
+            a->failures++;
+        store_discard(&w);
+    }
+    return NULL;
+}
+
+static void test_parallel_publishers(void **state)
+{
+    char err[256];
+    store *st = store_open(*state, err, sizeof err);
+    assert_non_null(st);
+    pthread_t th[PAR_THREADS];
+    par_arg args[PAR_THREADS];
+    for (int t = 0; t < PAR_THREADS; t++) {
+        args[t] = (par_arg){ .st = st, .t = t };
+        assert_int_equal(pthread_create(&th[t], NULL, par_publisher, &args[t]), 0);
+    }
+    for (int t = 0; t < PAR_THREADS; t++) {
+        pthread_join(th[t], NULL);
+        assert_int_equal(args[t].failures, 0);
+    }
+    for (int t = 0; t < PAR_THREADS; t++)
+        for (int i = 0; i < PAR_EACH; i++) {
+            char id[80], want[32], got[32] = "";
+            par_id(t, i, id);
+            snprintf(want, sizeof want, "chunk %d of %d", i, t);
+            int fd;
+            uint64_t size;
+            assert_int_equal(store_open_chunk(st, id, &fd, &size), STORE_OK);
+            assert_int_equal(size, strlen(want));
+            assert_int_equal(read(fd, got, sizeof got), (ssize_t)strlen(want));
+            close(fd);
+            assert_string_equal(got, want);
+        }
+    assert_int_equal(count_entries(*state), PAR_THREADS * PAR_EACH);   /* no temporaries */
+    store_close(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -504,6 +577,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_large_uneven_writes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reserve_too_much, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deferred_hash_checked_from_disk, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_parallel_publishers, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -49,7 +49,7 @@ static void httpd_log(void *cls, const char *fmt, va_list ap)
 
 static struct MHD_Daemon *httpd_try_start(const httpd_config *cfg, unsigned flags)
 {
-    size_t mem = cfg->conn_memory_limit ? cfg->conn_memory_limit : 128 * 1024;
+    size_t mem = cfg->conn_memory_limit ? cfg->conn_memory_limit : 32 * 1024;   /* see httpd.h */
     unsigned timeout = cfg->timeout_s ? cfg->timeout_s : 120;
     /* Bounds on connections: one peer holding many half-open ones (a
      * slowloris) is cut off at its own share, and everyone else is served. */

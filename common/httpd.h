@@ -2,9 +2,8 @@
  * httpd.h - the thin layer every minidfs server puts over libmicrohttpd.
  *
  * It starts a daemon with the options we always want (dual stack when the
- * kernel has IPv6, address reuse, a connection timeout, a larger
- * per-connection memory pool so each upload callback carries more bytes,
- * bounds on connections in total and per address, TLS when given a
+ * kernel has IPv6, address reuse, a connection timeout, a per-connection
+ * memory pool sized by the server (see conn_memory_limit), bounds on connections in total and per address, TLS when given a
  * certificate) and gives handlers the
  * few things they all need: a JSON reply (signed with the cluster key when
  * the thread was asked to sign its answers), a JSON error reply (and one
@@ -28,7 +27,12 @@ typedef struct {
     uint16_t port;                   /* 0: any free port */
     bool thread_per_connection;      /* else an epoll thread pool */
     unsigned pool_size;              /* threads in the pool */
-    size_t conn_memory_limit;        /* bytes per connection; 0: default */
+    /* Bytes of libmicrohttpd's pool per connection (0: 32 KiB, room for a
+     * 4096-byte path escaped in a URL and long headers). It is zeroed
+     * after every request on a kept-alive connection, so its size is paid
+     * per request: a bigger one only for servers whose bodies are large
+     * (each upload callback then carries more bytes). */
+    size_t conn_memory_limit;
     unsigned timeout_s;              /* idle connection timeout */
     unsigned max_conns;              /* open connections at once; 0: libmicrohttpd's default */
     unsigned max_conns_per_ip;       /* from one address at once; 0: no bound */

@@ -599,9 +599,12 @@ size_t namespace_path(const ns_file *f, char *out, size_t cap)
     return tree_path(&at->node, out, cap);
 }
 
-/* The create record of f at path (false when memory runs out); k1: the
- * path's identifier (nspath_id), or NULL to hash it here. */
-static bool namespace_create_record(const ns_file *f, const char *path, const char *k1,
+/* The create record of f at path (false when memory runs out); ids: the
+ * path's identifiers, or NULL to hash them here. The record names f's
+ * identifier by the spelling it is of the path (nothing for the one
+ * without '/', a flag for the one with it) and spells it out only when it
+ * is neither. */
+static bool namespace_create_record(const ns_file *f, const char *path, const ns_pathids *ids,
                                     record *r)
 {
     memset(r, 0, sizeof *r);
@@ -613,10 +616,17 @@ static bool namespace_create_record(const ns_file *f, const char *path, const ch
     r->over = f->replaces;
     r->own_id = f->own_id;
     char mine[FILEID_LEN + 1];
-    if (!k1 && nspath_id(path, mine))
-        k1 = mine;
-    if (!k1 || strcmp(k1, f->fileid) != 0)
+    if (f->own_id) {
         memcpy(r->fileid, f->fileid, sizeof r->fileid);
+    } else if (ids ? !strcmp(ids->id[0], f->fileid)
+                   : nspath_id(path, mine) && !strcmp(mine, f->fileid)) {
+        /* the path's own: nothing to say */
+    } else if (ids ? !strcmp(ids->id[1], f->fileid)
+                   : nspath_id_slashed(path, mine) && !strcmp(mine, f->fileid)) {
+        r->slashed = true;
+    } else {
+        memcpy(r->fileid, f->fileid, sizeof r->fileid);
+    }
     r->has_mode = f->node.mode != NS_MODE_DEFAULT;
     r->mode = f->node.mode;
     r->time_ms = f->node.ctime_ms;
@@ -633,7 +643,7 @@ static void namespace_log_create(ns_table *ns, const ns_file *f, const char *pat
                                  const ns_pathids *ids)
 {
     record r;
-    if (ns->j && namespace_create_record(f, path, ids->id[0], &r))
+    if (ns->j && namespace_create_record(f, path, ids, &r))
         namespace_log(ns, &r);
 }
 
@@ -1339,7 +1349,7 @@ static ns_file *namespace_replay_create(ns_table *ns, const record *r, bool *bad
         return NULL;
     }
     const char *fileid = r->fileid[0] ? r->fileid : r->old_name ? nameid : NULL;
-    if (!fileid && !nspath_id(path, natural)) {
+    if (!fileid && !(r->slashed ? nspath_id_slashed(path, natural) : nspath_id(path, natural))) {
         *bad = true;
         return NULL;
     }

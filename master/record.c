@@ -7,15 +7,17 @@
  * One JSON object per record; "op" names the kind:
  *   format  {v}                        a checkpoint's format: 2 (first in
  *                                      each; a checkpoint without one is 1)
- *   create  {path, gen, size, cs, rep, t, mt?, data?, own?, over?, owner?, group?, mode?}
+ *   create  {path, gen, size, cs, rep, t, mt?, data?|slash?, own?, over?, owner?, group?, mode?}
  *             a file was created at a normalised path with generation gen,
  *             at wall-clock ms t (an older incarnation there goes; missing
  *             directories above it are made, the file's owner's, 0755);
- *             data: the identifier its chunks carry when it is not the
- *             path's (nspath_id): the path's with its '/', as it was asked
- *             for, or, with own, a data identifier (an overwrite's, or one
- *             whose path's identifier a renamed file holds), which no
- *             path's identifier finds; over: as the
+ *             the identifier its chunks carry: absent, the path's
+ *             (nspath_id); slash: true, the path's with its '/'
+ *             (nspath_id_slashed), as it was asked for; data: any other,
+ *             with own a data identifier (an overwrite's, or one whose
+ *             path's identifier a renamed file holds), which no path's
+ *             identifier finds (before slash, data also spelt the slashed
+ *             one out); over: as the
  *             replacement of the complete file at that path, which it takes
  *             over once a chunk record makes it complete (that record
  *             implies the switch, live and in replay); owner, group: names
@@ -99,6 +101,7 @@
 #define RECORD_F_OWNER     "owner"
 #define RECORD_F_PATH      "path"
 #define RECORD_F_OWN       "own"
+#define RECORD_F_SLASH     "slash"
 #define RECORD_F_TO        "to"
 #define RECORD_F_TIME      "t"
 #define RECORD_F_MTIME     "mt"
@@ -231,6 +234,8 @@ static void record_encode_create(const record *r, json_t *o)
     record_put_int(o, RECORD_F_REP, r->replication);
     if (r->fileid[0])
         json_object_set_new(o, RECORD_F_DATA, json_string(r->fileid));
+    else if (r->slashed)
+        json_object_set_new(o, RECORD_F_SLASH, json_true());
     if (r->over)
         json_object_set_new(o, RECORD_F_OVER, json_true());
     if (r->own_id)
@@ -254,6 +259,9 @@ static bool record_decode_create(json_t *in, record *r)
         return false;
     r->over = json_is_true(json_object_get(in, RECORD_F_OVER));
     r->own_id = json_is_true(json_object_get(in, RECORD_F_OWN));
+    r->slashed = json_is_true(json_object_get(in, RECORD_F_SLASH));
+    if (r->slashed && (data || r->own_id))
+        return false;   /* one identifier, spelt one way */
     return record_get_attrs(in, r) && (r->name = strdup(name)) != NULL;
 }
 

@@ -72,6 +72,8 @@ typedef struct {
     uint64_t replication;
     bool over;                       /* the replacement of the complete file of that name */
     bool own_id;                     /* create, file: fileid is a data identifier, no path's */
+    bool slashed;                    /* create, file: the identifier is the path's with its '/'
+                                      * (nspath_id_slashed), and fileid is "" */
     /* delete, chunk, commit, size: the file's identifier; create, file: the
      * identifier its chunks carry when it is not its name's ("" if it is) */
     char fileid[FILEID_LEN + 1];

@@ -161,6 +161,7 @@ static void assert_same(const record *a, const record *b)
     assert_int_equal(a->replication, b->replication);
     assert_int_equal(a->over, b->over);
     assert_int_equal(a->own_id, b->own_id);
+    assert_int_equal(a->slashed, b->slashed);
     assert_string_equal(a->fileid, b->fileid);
     assert_int_equal(a->gen, b->gen);
     assert_memory_equal(&a->chunk, &b->chunk, sizeof a->chunk);
@@ -264,6 +265,8 @@ static void test_bad_records_refused(void **state)
         "{\"op\":\"user\",\"name\":\"u\",\"group\":\"g\",\"super\":\"yes\",\"tok\":\"" ID_A "\",\"made\":1,\"until\":0}",
         "{\"op\":\"user\",\"group\":\"g\",\"super\":false,\"tok\":\"" ID_A "\",\"made\":1,\"until\":0}",
         "{\"op\":\"revoke\"}",
+        "{\"op\":\"create\",\"path\":\"/a\",\"gen\":1,\"size\":1,\"cs\":4,\"rep\":1,\"slash\":true,\"data\":\"" ID_A "\"}",
+        "{\"op\":\"create\",\"path\":\"/a\",\"gen\":1,\"size\":1,\"cs\":4,\"rep\":1,\"slash\":true,\"own\":true}",
     };
     for (size_t i = 0; i < sizeof lines / sizeof *lines; i++) {
         json_t *in = json_loads(lines[i], 0, NULL);
@@ -306,6 +309,44 @@ static void test_replay_applies(void **state)
     namespace_free(ns);
 }
 
+static void copy_fileid(const ns_file *f, void *ud)
+{
+    memcpy(ud, f->fileid, FILEID_LEN + 1);
+}
+
+/* A file asked for with its '/' carries the slashed path's identifier:
+ * the record says so with a flag, not 64 hex digits, and replay gives the
+ * file that identifier back. */
+static void test_slashed_identifier(void **state)
+{
+    (void)state;
+    record r;
+    assert_true(sample(RECORD_CREATE, &r));
+    free(r.name);
+    r.name = strdup("/logs/a.txt");
+    r.over = r.own_id = false;
+    r.fileid[0] = '\0';
+    r.slashed = true;
+    json_t *o = record_encode(&r);
+    assert_true(json_is_true(json_object_get(o, "slash")));
+    assert_null(json_object_get(o, "data"));
+    record back;
+    char err[128];
+    assert_true(record_decode(o, &back, err, sizeof err));
+    assert_true(back.slashed);
+    assert_string_equal(back.fileid, "");
+    record_clear(&back);
+    ns_table *ns = namespace_new();
+    assert_true(record_replay(ns, o, err, sizeof err));
+    json_decref(o);
+    record_clear(&r);
+    char k2[FILEID_LEN + 1], got[FILEID_LEN + 1] = "";
+    assert_true(sha256_hex("/logs/a.txt", strlen("/logs/a.txt"), k2));
+    assert_int_equal(namespace_with_file(ns, k2, copy_fileid, got), NS_OK);
+    assert_string_equal(got, k2);
+    namespace_free(ns);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -313,6 +354,7 @@ int main(void)
         cmocka_unit_test(test_reads_what_older_masters_wrote),
         cmocka_unit_test(test_bad_records_refused),
         cmocka_unit_test(test_replay_applies),
+        cmocka_unit_test(test_slashed_identifier),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

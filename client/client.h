@@ -15,6 +15,8 @@ typedef struct {
     const char *input;      /* write: local file to read (default: filename) */
     const char *output;     /* read: local file to write, "-" for stdout */
     bool overwrite;
+    bool checked_later;     /* write: the caller checks the file on the master itself
+                             * (put -r: a listing of each directory, once) */
     unsigned replication;   /* write: copies per chunk, 0 for the master's default */
     bool progress;          /* draw a progress line */
     int parallel;

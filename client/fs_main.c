@@ -7,8 +7,10 @@
  * `minidfs client` (actions.c). Exit status: 0 success, 1 an operation
  * failed (one line on stderr naming the path), 2 usage. Everything a
  * master sends is printed escaped: a name can never forge a line.
- * Holds at most one listing page in memory; standard input is spooled a
- * piece (at most a chunk) at a time to a temporary file, never whole.
+ * Holds at most one listing page of the master's in memory at a level of
+ * a tree (put -r's check also one local directory's names, sorted);
+ * standard input is spooled a piece (at most a chunk) at a time to a
+ * temporary file, never whole.
  */
 #include <curl/curl.h>
 #include <dirent.h>
@@ -176,6 +178,67 @@ static void fs_print_entry(fs_ctx *x, json_t *e, const char *full)
 static void fs_join(const char *dir, const char *name, char *out, size_t outlen)
 {
     snprintf(out, outlen, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", name);
+}
+
+/* A directory's entries in name order, fetched a page at a time: at most
+ * one page held. */
+typedef struct {
+    fs_ctx *x;
+    const char *dir;
+    json_t *doc;
+    size_t i;
+    bool more;
+    char after[NSPATH_NAME_MAX + 1];
+} fs_cursor;
+
+static void fs_cursor_open(fs_cursor *c, fs_ctx *x, const char *dir)
+{
+    *c = (fs_cursor){ .x = x, .dir = dir, .more = true };
+}
+
+/* The next entry (borrowed until the next call) and its name, checked to
+ * be one name; NULL at the end, or with *failed set when the listing
+ * failed (reported) or the master sent an entry that names no file. */
+static json_t *fs_cursor_next(fs_cursor *c, const char **name, bool *failed)
+{
+    *failed = false;
+    for (;;) {
+        json_t *entries = json_object_get(c->doc, PROTO_F_ENTRIES);
+        if (c->doc && c->i < json_array_size(entries)) {
+            json_t *e = json_array_get(entries, c->i++);
+            const char *n = json_string_value(json_object_get(e, PROTO_F_NAME));
+            if (!n || !n[0] || strchr(n, '/') || !strcmp(n, ".") || !strcmp(n, "..") ||
+                strlen(n) > NSPATH_NAME_MAX) {
+                fs_fail(c->x, c->dir, "the master sent an entry name that is no file name");
+                *failed = true;
+                return NULL;
+            }
+            snprintf(c->after, sizeof c->after, "%s", n);
+            *name = n;
+            return e;
+        }
+        bool was_empty = c->doc && json_array_size(entries) == 0;
+        json_decref(c->doc);
+        c->doc = NULL;
+        if (!c->more || was_empty)
+            return NULL;
+        char err[1024];
+        c->doc = fs_get(c->x, PROTO_PATH_LS, c->dir, c->after[0] ? c->after : NULL, err,
+                        sizeof err);
+        if (!c->doc) {
+            fs_fail(c->x, c->dir, err);
+            *failed = true;
+            return NULL;
+        }
+        c->more = json_is_true(json_object_get(c->doc, PROTO_F_MORE));
+        c->i = 0;
+    }
+}
+
+static void fs_cursor_close(fs_cursor *c)
+{
+    json_decref(c->doc);
+    c->doc = NULL;
 }
 
 /* Lists a directory page by page (json: entries streamed as one array). */
@@ -532,6 +595,7 @@ static bool fs_move(fs_ctx *x, bool up, const char *src, const char *dest, bool 
     if (up) {
         o.input = src;
         o.overwrite = x->f;
+        o.checked_later = x->pool != NULL;   /* fs_put_check, once the pool is done */
     } else {
         o.output = dest;
     }
@@ -626,23 +690,110 @@ static void fs_pool_end(fs_ctx *x)
     x->pool = NULL;
 }
 
+static int fs_name_order(const struct dirent **a, const struct dirent **b)
+{
+    return strcmp((*a)->d_name, (*b)->d_name);   /* bytes, as the master orders names */
+}
+
+static int fs_not_dots(const struct dirent *d)
+{
+    return strcmp(d->d_name, ".") != 0 && strcmp(d->d_name, "..") != 0;
+}
+
+/* Whether the master's entry e is a complete file of size bytes. */
+static bool fs_landed(json_t *e, off_t size)
+{
+    const char *state = json_string_value(json_object_get(e, PROTO_F_STATE));
+    return e && !fs_is_dir(e) && fs_int(e, PROTO_F_FILE_SIZE) == (long long)size && state &&
+           !strcmp(state, PROTO_F_COMPLETE);
+}
+
+/* After put -r: every regular file of the local tree is a complete file of
+ * its size under dest, checked by merging the local names (sorted as the
+ * master sorts them) with dest's listing, one page at a time: one request
+ * per page instead of one per file. Each one missing is reported. */
+static void fs_put_check_tree(fs_ctx *x, const char *local, const char *dest)
+{
+    struct dirent **names;
+    int n = scandir(local, &names, fs_not_dots, fs_name_order);
+    if (n < 0) {
+        fs_fail(x, local, strerror(errno));
+        return;
+    }
+    fs_cursor c;
+    fs_cursor_open(&c, x, dest);
+    const char *rname = NULL;
+    bool failed = false;
+    json_t *e = fs_cursor_next(&c, &rname, &failed);
+    for (int i = 0; i < n; i++) {
+        char lp[PATH_MAX], rp[NSPATH_MAX + NSPATH_NAME_MAX + 2];
+        snprintf(lp, sizeof lp, "%s/%s", local, names[i]->d_name);
+        fs_join(dest, names[i]->d_name, rp, sizeof rp);
+        struct stat sb;
+        while (e && strcmp(rname, names[i]->d_name) < 0)
+            e = fs_cursor_next(&c, &rname, &failed);
+        bool here = e && !strcmp(rname, names[i]->d_name);
+        if (!failed && stat(lp, &sb) == 0 && S_ISDIR(sb.st_mode) && here && fs_is_dir(e))
+            fs_put_check_tree(x, lp, rp);
+        else if (!failed && stat(lp, &sb) == 0 && (S_ISDIR(sb.st_mode) || S_ISREG(sb.st_mode)) &&
+                 !(here && fs_landed(e, sb.st_size)))
+            fs_fail(x, rp, "not on the master as uploaded (missing, incomplete or of another size)");
+        free(names[i]);
+    }
+    free(names);
+    fs_cursor_close(&c);
+}
+
+/* The check of put -r's work (its uploads skipped their own), once every
+ * upload is done: a tree by listing, a single file by its stat. Nothing is
+ * checked after a failure (reported already). */
+static void fs_put_check(fs_ctx *x, const char *local, const char *dest)
+{
+    struct stat sb;
+    char err[1024];
+    if (x->failures || !strcmp(local, "-") || stat(local, &sb) != 0)
+        return;
+    if (S_ISDIR(sb.st_mode)) {
+        fs_put_check_tree(x, local, dest);
+        return;
+    }
+    json_t *e = fs_stat(x, dest, err, sizeof err);
+    if (!e)
+        fs_fail(x, dest, err);
+    else if (!fs_landed(e, sb.st_size))
+        fs_fail(x, dest, "not on the master as uploaded (incomplete or of another size)");
+    json_decref(e);
+}
+
 static int fs_put(fs_ctx *x, const char **words, int n)
 {
     if (n < 2) {
         fprintf(stderr, "minidfs put: expected LOCAL... DEST\n");
         return 2;
     }
+    /* where each went, for the check after the pool (the destination is a
+     * directory by then, whatever it was before) */
+    char(*to)[NSPATH_MAX + NSPATH_NAME_MAX + 2] = calloc((size_t)n - 1, sizeof *to);
+    if (!to) {
+        fs_fail(x, words[n - 1], "out of memory");
+        return 1;
+    }
     for (int i = 0; i < n - 1; i++) {
-        char to[NSPATH_MAX + NSPATH_NAME_MAX + 2];
         if (n > 2 || strcmp(words[i], "-") != 0)
-            fs_target(x, strcmp(words[i], "-") ? words[i] : "stdin", words[n - 1], to, sizeof to);
+            fs_target(x, strcmp(words[i], "-") ? words[i] : "stdin", words[n - 1], to[i],
+                      sizeof to[i]);
         else
-            snprintf(to, sizeof to, "%s", words[n - 1]);
+            snprintf(to[i], sizeof to[i], "%s", words[n - 1]);
         if (i == 0)
             fs_pool_start(x, fs_put_file);
-        fs_put_one(x, words[i], to);
+        fs_put_one(x, words[i], to[i]);
     }
-    fs_pool_end(x);
+    if (x->pool) {
+        fs_pool_end(x);
+        for (int i = 0; i < n - 1; i++)
+            fs_put_check(x, words[i], to[i]);
+    }
+    free(to);
     return x->failures ? 1 : 0;
 }
 
@@ -654,37 +805,19 @@ static bool fs_get_tree(fs_ctx *x, const char *src, const char *local)
         fs_fail(x, local, strerror(errno));
         return false;
     }
-    char after[NSPATH_NAME_MAX + 1] = "", err[1024];
-    bool more = true, ok = true;
-    while (more) {
-        json_t *doc = fs_get(x, PROTO_PATH_LS, src, after[0] ? after : NULL, err, sizeof err);
-        if (!doc) {
-            fs_fail(x, src, err);
-            return false;
-        }
-        json_t *entries = json_object_get(doc, PROTO_F_ENTRIES), *e;
-        more = json_is_true(json_object_get(doc, PROTO_F_MORE));
-        size_t i, n = json_array_size(entries);
-        json_array_foreach(entries, i, e) {
-            const char *name = json_string_value(json_object_get(e, PROTO_F_NAME));
-            if (!name || !name[0] || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, "..") ||
-                strlen(name) > NSPATH_NAME_MAX) {
-                fs_fail(x, src, "the master sent an entry name that is no file name");
-                ok = false;
-                continue;
-            }
-            char rp[NSPATH_MAX + NSPATH_NAME_MAX + 2], lp[PATH_MAX];
-            fs_join(src, name, rp, sizeof rp);
-            snprintf(lp, sizeof lp, "%s/%s", local, name);
-            ok = (fs_is_dir(e) ? fs_get_tree(x, rp, lp) : fs_get_leaf(x, rp, lp)) && ok;
-            if (i + 1 == n)
-                snprintf(after, sizeof after, "%s", name);
-        }
-        json_decref(doc);
-        if (n == 0)
-            break;
+    fs_cursor c;
+    fs_cursor_open(&c, x, src);
+    bool ok = true, failed;
+    const char *name;
+    json_t *e;
+    while ((e = fs_cursor_next(&c, &name, &failed))) {
+        char rp[NSPATH_MAX + NSPATH_NAME_MAX + 2], lp[PATH_MAX];
+        fs_join(src, name, rp, sizeof rp);
+        snprintf(lp, sizeof lp, "%s/%s", local, name);
+        ok = (fs_is_dir(e) ? fs_get_tree(x, rp, lp) : fs_get_leaf(x, rp, lp)) && ok;
     }
-    return ok;
+    fs_cursor_close(&c);
+    return ok && !failed;
 }
 
 static bool fs_get_one(fs_ctx *x, const char *src, const char *local)

@@ -113,7 +113,17 @@ fs put -r "$T/tree" /t || fail "put -r"
 fs get -r /t "$T/back" || fail "get -r"
 diff -r "$T/tree" "$T/back" || fail "get -r of put -r differs"
 expect_fail 'is a directory \(put -r' fs put "$T/tree" /t2
-ok "put -r and get -r move a tree"
+# put -r checks its work once, by listing each directory: a file that
+# grew while the tree was uploaded is reported, not taken for done
+mkdir -p "$T/grow"
+for i in $(seq 40); do make_file "$T/grow/f$i" 3000; done
+(while :; do echo x >>"$T/grow/f20"; sleep 0.005; done) &
+GROWER=$!
+expect_fail '/grow/f20: not on the master as uploaded' fs put -r "$T/grow" /grow
+kill "$GROWER"
+wait "$GROWER" 2>/dev/null || true
+[ "$(fs ls /grow | wc -l)" -eq 40 ] || fail "put -r of the growing tree left $(fs ls /grow | wc -l) files"
+ok "put -r and get -r move a tree; put -r's check reports a file that changed under it"
 
 # ---- the Go client's protocol reads a file renamed by ours
 fs mv /t/c/big /t/c/renamed || fail "mv"

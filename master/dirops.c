@@ -72,8 +72,7 @@ void namespace_dirs_free(ns_dir *d)
  * component met must be a directory: NS_NOT_DIR otherwise), and in *rest
  * the first component below it that is missing (the path's last '/' when
  * none is). */
-static ns_status namespace_deepest(const ns_table *ns, const char *path, ns_dir **out,
-                                   const char **rest)
+ns_status namespace_place(const ns_table *ns, const char *path, ns_place *pl)
 {
     ns_dir *d = ns->root;
     const char *p = path, *last = strrchr(path, '/');
@@ -89,28 +88,32 @@ static ns_status namespace_deepest(const ns_table *ns, const char *path, ns_dir 
         d = (ns_dir *)n;
         p = end + 1;
     }
-    *out = d;
-    if (rest)
-        *rest = p < last ? p : last;
+    pl->dir = d;
+    pl->rest = p;
+    if (!path[1])   /* the root: there, in no directory */
+        pl->at = &ns->root->node;
+    else
+        pl->at = p >= last ? tree_find(d, last + 1, strlen(last + 1)) : NULL;
     return NS_OK;
+}
+
+ns_status namespace_place_check(const ns_place *pl, const ns_who *who)
+{
+    return perm_may(&pl->dir->node, who, PERM_WRITE) ? NS_OK : NS_FORBIDDEN;
 }
 
 ns_status namespace_parent_check(ns_table *ns, const char *path, const ns_who *who)
 {
-    ns_dir *d;
-    ns_status st = namespace_deepest(ns, path, &d, NULL);
-    if (st != NS_OK)
-        return st;
-    return perm_may(&d->node, who, PERM_WRITE) ? NS_OK : NS_FORBIDDEN;
+    ns_place pl;
+    ns_status st = namespace_place(ns, path, &pl);
+    return st == NS_OK ? namespace_place_check(&pl, who) : st;
 }
 
-ns_dir *namespace_parent_make(ns_table *ns, const char *path, uint64_t gen, int64_t t,
-                              const char *owner, const char *group)
+ns_dir *namespace_place_make(ns_table *ns, const ns_place *pl, const char *path, uint64_t gen,
+                             int64_t t, const char *owner, const char *group)
 {
-    ns_dir *d;
-    const char *p, *last = strrchr(path, '/');
-    if (namespace_deepest(ns, path, &d, &p) != NS_OK)
-        return NULL;   /* a file on the way */
+    ns_dir *d = pl->dir;
+    const char *p = pl->rest, *last = strrchr(path, '/');
     while (p < last) {   /* each missing one, made inside the last */
         const char *end = strchr(p, '/');
         size_t len = (size_t)(end - p);
@@ -131,6 +134,15 @@ ns_dir *namespace_parent_make(ns_table *ns, const char *path, uint64_t gen, int6
         p = end + 1;
     }
     return d;
+}
+
+ns_dir *namespace_parent_make(ns_table *ns, const char *path, uint64_t gen, int64_t t,
+                              const char *owner, const char *group)
+{
+    ns_place pl;
+    if (namespace_place(ns, path, &pl) != NS_OK)
+        return NULL;   /* a file on the way */
+    return namespace_place_make(ns, &pl, path, gen, t, owner, group);
 }
 
 uint64_t namespace_node_gen(const ns_node *n)
@@ -163,24 +175,20 @@ ns_status namespace_mkdir(ns_table *ns, const char *path, bool parents, unsigned
         return NS_BAD_SIZE;
     int64_t now = namespace_wall_ms();
     pthread_rwlock_wrlock(&ns->lock);
-    ns_node *n;
-    ns_status st = tree_lookup(ns, path, &n);
-    if (st == NS_OK)
-        st = !n->dir ? NS_EXISTS : parents ? NS_OK : NS_EXISTS;
-    else if (st == NS_NOT_FOUND) {
-        ns_dir *above = NULL;
-        st = namespace_deepest(ns, path, &above, NULL);
-        char parent[NSPATH_MAX + 1];
-        if (st == NS_OK && !parents && nspath_parent(path, parent) &&
-            tree_lookup(ns, parent, &n) != NS_OK)
+    ns_place pl;
+    ns_status st = namespace_place(ns, path, &pl);
+    if (st == NS_OK && pl.at)
+        st = !pl.at->dir ? NS_EXISTS : parents ? NS_OK : NS_EXISTS;
+    else if (st == NS_OK) {
+        if (!parents && pl.rest < strrchr(path, '/'))
             st = NS_NOT_FOUND;   /* without -p, the parent must be there */
-        if (st == NS_OK && !perm_may(&above->node, who, PERM_WRITE))
-            st = NS_FORBIDDEN;
+        if (st == NS_OK)
+            st = namespace_place_check(&pl, who);
         uint64_t gen = ns->counter + 1;
         ns_dir *d = NULL, *made = NULL;
         if (st == NS_OK &&
-            (!(d = namespace_parent_make(ns, path, gen, now, who ? who->user : NULL,
-                                         who ? who->group : NULL)) ||
+            (!(d = namespace_place_make(ns, &pl, path, gen, now, who ? who->user : NULL,
+                                        who ? who->group : NULL)) ||
              !(made = namespace_dir_new(nspath_base(path), who ? who->user : NULL,
                                         who ? who->group : NULL, mode, gen, now))))
             st = NS_NO_MEMORY;

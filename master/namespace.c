@@ -702,21 +702,21 @@ ns_status namespace_create(ns_table *ns, const char *path, uint64_t size, uint64
     if (st != NS_OK)
         return st;
     pthread_rwlock_wrlock(&ns->lock);
-    ns_node *there;
-    st = tree_lookup(ns, path, &there);
-    if (st == NS_OK)
-        st = there->dir ? NS_IS_DIR : NS_EXISTS;
-    else if (st == NS_NOT_FOUND)
-        st = namespace_parent_check(ns, path, who);
+    ns_place pl;   /* one walk serves the checks and the making */
+    st = namespace_place(ns, path, &pl);
+    if (st == NS_OK && pl.at)
+        st = pl.at->dir ? NS_IS_DIR : NS_EXISTS;
+    else if (st == NS_OK)
+        st = namespace_place_check(&pl, who);
     if (st == NS_OK && f->nchunks && !namespace_open_ok(ns, who))
         st = NS_TOO_MANY;
     uint64_t gen = ns->counter + 1;
     if (st == NS_OK)
         st = namespace_pick_id(ns, f, path, gen, any_id, slashed, &ids);
     ns_dir *parent = NULL;
-    if (st == NS_OK && !(parent = namespace_parent_make(ns, path, gen, f->node.ctime_ms,
-                                                         who ? who->user : NULL,
-                                                         who ? who->group : NULL)))
+    if (st == NS_OK && !(parent = namespace_place_make(ns, &pl, path, gen, f->node.ctime_ms,
+                                                        who ? who->user : NULL,
+                                                        who ? who->group : NULL)))
         st = NS_NO_MEMORY;
     if (st == NS_OK) {
         f->generation = ns->counter = gen;
@@ -880,15 +880,15 @@ ns_status namespace_overwrite(ns_table *ns, const char *path, uint64_t size, uin
     if (st != NS_OK)
         return st;
     pthread_rwlock_wrlock(&ns->lock);
-    ns_node *there;
+    ns_place pl;   /* one walk; unlinking a file below keeps it true */
     ns_file *old = NULL;
-    st = tree_lookup(ns, path, &there);
-    if (st == NS_OK && there->dir)
+    st = namespace_place(ns, path, &pl);
+    if (st == NS_OK && pl.at && pl.at->dir)
         st = NS_IS_DIR;
+    else if (st == NS_OK && pl.at)
+        old = (ns_file *)pl.at;
     else if (st == NS_OK)
-        old = (ns_file *)there;
-    else if (st == NS_NOT_FOUND)
-        st = namespace_parent_check(ns, path, who);
+        st = namespace_place_check(&pl, who);
     if (st == NS_OK && f->nchunks && !namespace_open_ok(ns, who))
         st = NS_TOO_MANY;
     if (st == NS_OK && old && !perm_may(&old->node, who, PERM_WRITE))
@@ -921,8 +921,8 @@ ns_status namespace_overwrite(ns_table *ns, const char *path, uint64_t size, uin
     }
     ns_dir *parent = NULL;
     if (st == NS_OK && !beside &&
-        !(parent = namespace_parent_make(ns, path, gen, f->node.ctime_ms,
-                                         who ? who->user : NULL, who ? who->group : NULL)))
+        !(parent = namespace_place_make(ns, &pl, path, gen, f->node.ctime_ms,
+                                        who ? who->user : NULL, who ? who->group : NULL)))
         st = NS_NO_MEMORY;
     if (st == NS_OK && *namespace_slot(ns, f->fileid))
         st = NS_EXISTS;   /* cannot be: a data identifier is new */

@@ -147,15 +147,17 @@ typedef struct {
  * attributes. A replacement (an overwrite under way) is outside the tree
  * (parent NULL) until it takes its file's place. */
 typedef struct ns_node {
+    /* What a treap descent reads, together in the node's first cache line:
+     * one line per level, not two. */
     struct ns_node *left, *right;   /* the parent's entries: a treap by name (tree.c) */
-    struct ns_dir *parent;          /* NULL: the root, or outside the tree */
-    char *name;                     /* the last component ("" for the root) */
-    char *owner, *group;            /* NULL: none (made on an open master) */
-    int64_t ctime_ms, mtime_ms;     /* wall clock: made; content or entries last changed */
-    uint16_t mode;                  /* permission bits (perm.h) */
-    bool dir;
     uint32_t head;                  /* name's first 4 bytes, big-endian: most treap
                                      * comparisons end here, without the name's memory */
+    uint16_t mode;                  /* permission bits (perm.h) */
+    bool dir;
+    char *name;                     /* the last component ("" for the root) */
+    struct ns_dir *parent;          /* NULL: the root, or outside the tree */
+    char *owner, *group;            /* NULL: none (made on an open master) */
+    int64_t ctime_ms, mtime_ms;     /* wall clock: made; content or entries last changed */
 } ns_node;
 
 typedef struct ns_dir {

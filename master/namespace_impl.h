@@ -200,13 +200,31 @@ ns_dir *namespace_dir_new(const char *name, const char *owner, const char *group
 void namespace_dir_free(ns_dir *d);
 /* Frees every directory beneath d (not d, not files). */
 void namespace_dirs_free(ns_dir *d);
-/* Whether a new entry at path may be made: every existing component above
- * it a directory (NS_NOT_DIR), and who let write in the deepest
+/* Where an entry at path is or would go, found in one walk: the deepest
+ * existing directory on its way (dir: the parent when every directory
+ * above is there), what of path is still to be made below it (rest: the
+ * first missing component, else the last), and the entry at path (at: NULL
+ * when there is none; the root for "/"). NS_NOT_DIR: a file on the way.
+ * Valid while the caller holds the write lock and changes no directory. */
+typedef struct {
+    ns_dir *dir;
+    const char *rest;
+    ns_node *at;
+} ns_place;
+ns_status namespace_place(const ns_table *ns, const char *path, ns_place *pl);
+/* Whether a new entry may be made there: who may write in pl->dir
  * (NS_FORBIDDEN). */
+ns_status namespace_place_check(const ns_place *pl, const ns_who *who);
+/* The directory the new entry at path goes in, made with those above it
+ * that are missing (generation gen, time t, this owner, 0755); NULL when
+ * memory runs out. */
+ns_dir *namespace_place_make(ns_table *ns, const ns_place *pl, const char *path, uint64_t gen,
+                             int64_t t, const char *owner, const char *group);
+/* The same, each with a walk of its own: whether a new entry at path may
+ * be made (every existing component above it a directory, NS_NOT_DIR; who
+ * may write in the deepest, NS_FORBIDDEN), and its directory, made when
+ * missing (NULL also when a file is in the way). */
 ns_status namespace_parent_check(ns_table *ns, const char *path, const ns_who *who);
-/* The directory a new entry at path goes in, made with those above it
- * when missing (generation gen, time t, this owner, 0755); NULL when a
- * file is in the way or memory runs out. */
 ns_dir *namespace_parent_make(ns_table *ns, const char *path, uint64_t gen, int64_t t,
                               const char *owner, const char *group);
 /* The record (dir) of d at path; false when memory runs out. */

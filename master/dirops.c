@@ -21,17 +21,14 @@
 ns_dir *namespace_dir_new(const char *name, const char *owner, const char *group, unsigned mode,
                           uint64_t gen, int64_t t)
 {
-    ns_dir *d = calloc(1, sizeof *d);
+    ns_dir *d = namespace_node_alloc(sizeof *d, name);
     if (!d)
         return NULL;
     d->node.dir = true;
     d->node.mode = (uint16_t)mode;
     d->node.ctime_ms = d->node.mtime_ms = t;
     d->generation = gen;
-    char *copy = strdup(name);
-    if (copy)
-        namespace_node_name(&d->node, copy);
-    if (!copy || !namespace_node_own(&d->node, owner, group)) {
+    if (!namespace_node_own(&d->node, owner, group)) {
         namespace_dir_free(d);
         return NULL;
     }
@@ -42,7 +39,7 @@ void namespace_dir_free(ns_dir *d)
 {
     if (!d)
         return;
-    free(d->node.name);
+    namespace_node_name_free(&d->node);
     free(d->node.owner);
     free(d->node.group);
     free(d);
@@ -298,8 +295,8 @@ static bool namespace_rekey(ns_node *n, void *ud)
  * write lock is held; every check made). */
 static bool namespace_move(ns_table *ns, ns_node *n, ns_dir *d, const char *base, int64_t t)
 {
-    char *name = strdup(base);
-    if (!name)
+    char *heap;
+    if (!namespace_name_prepare(n, base, &heap))
         return false;
     ns_node *there = tree_find(d, base, strlen(base));
     if (there && there != n) {
@@ -307,9 +304,8 @@ static bool namespace_move(ns_table *ns, ns_node *n, ns_dir *d, const char *base
         namespace_remove_tree(ns, there, &gone);
     }
     ns_dir *from = n->parent;
-    tree_remove(from, n);
-    free(n->name);
-    namespace_node_name(n, name);
+    tree_remove(from, n);   /* out of its treap before its name changes */
+    namespace_name_set(n, base, heap);
     tree_insert(d, n);
     from->node.mtime_ms = d->node.mtime_ms = t;
     tree_walk(n, namespace_rekey, ns);

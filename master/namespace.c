@@ -172,7 +172,7 @@ void namespace_file_free(ns_file *f)
     free(f->node.group);
     free(f->append);
     free(f->leases);
-    free(f->node.name);
+    namespace_node_name_free(&f->node);
     free(f->chunks);
     free(f);
 }
@@ -486,13 +486,9 @@ static ns_file *namespace_file_new(const char *base, uint64_t gen, uint64_t size
      * checkpoint) cannot hold. */
     if (!namespace_size_ok(size, chunk_size) || strlen(base) > NSPATH_NAME_MAX)
         return NULL;
-    ns_file *f = calloc(1, sizeof *f);
-    char *name = f ? strdup(base) : NULL;
-    if (!name) {
-        free(f);
+    ns_file *f = namespace_node_alloc(sizeof *f, base);
+    if (!f)
         return NULL;
-    }
-    namespace_node_name(&f->node, name);
     f->generation = gen;
     f->size = size;
     f->chunk_size = chunk_size;
@@ -852,13 +848,14 @@ static void namespace_maybe_swap(ns_table *ns, ns_file *r)
     r->replaces = false;
     r->replacement = old->replacement = NULL;
     namespace_alias_move(ns, old, r);
-    char *name = old->node.name;
+    char *heap;
+    bool named = namespace_name_prepare(&r->node, old->node.name, &heap);
+    if (named)   /* r is in no treap: its name may change */
+        namespace_name_set(&r->node, old->node.name, heap);
     namespace_unlink(ns, old, false);
-    old->node.name = r->node.name;
-    namespace_node_name(&r->node, name);
     r->node.mtime_ms = r->node.ctime_ms;
     r->node.ctime_ms = old->node.ctime_ms;
-    if (!namespace_hang(ns, d, r, NULL)) {   /* out of memory: the new version is lost, as its upload */
+    if (!named || !namespace_hang(ns, d, r, NULL)) {   /* out of memory: the new version is lost, as its upload */
         namespace_unlink(ns, r, false);
         namespace_queue_doom(ns, r);
     }

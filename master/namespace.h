@@ -154,6 +154,7 @@ typedef struct ns_node {
                                      * comparisons end here, without the name's memory */
     uint16_t mode;                  /* permission bits (perm.h) */
     bool dir;
+    bool name_inline;               /* name lives in the node's own allocation, after it */
     char *name;                     /* the last component ("" for the root) */
     struct ns_dir *parent;          /* NULL: the root, or outside the tree */
     char *owner, *group;            /* NULL: none (made on an open master) */

@@ -84,6 +84,52 @@ static inline void namespace_node_name(ns_node *n, char *name)
     n->head = namespace_name_head(name, strlen(name));
 }
 
+/* A node of size bytes (a file's or a directory's struct) allocated with
+ * room for name after it, zeroed, its name set: a name costs no
+ * allocation of its own (most are a few bytes; malloc's least is 32). */
+static inline void *namespace_node_alloc(size_t size, const char *name)
+{
+    size_t len = strlen(name);
+    ns_node *n = calloc(1, size + len + 1);
+    if (!n)
+        return NULL;
+    char *at = (char *)n + size;
+    memcpy(at, name, len + 1);
+    namespace_node_name(n, at);
+    n->name_inline = true;
+    return n;
+}
+
+/* Frees a node's name when it has one of its own. */
+static inline void namespace_node_name_free(ns_node *n)
+{
+    if (!n->name_inline)
+        free(n->name);
+    n->name = NULL;
+}
+
+/* A renaming of n to name in two steps, so that nothing has changed when
+ * memory runs out: prepare (false: no memory) while n is still in its
+ * treap, then set once it is out of it. A name that fits where n's is
+ * goes there; a longer one onto the heap (heap: its copy). */
+static inline bool namespace_name_prepare(const ns_node *n, const char *name, char **heap)
+{
+    *heap = NULL;
+    return strlen(name) <= strlen(n->name) || (*heap = strdup(name)) != NULL;
+}
+
+static inline void namespace_name_set(ns_node *n, const char *name, char *heap)
+{
+    if (heap) {
+        namespace_node_name_free(n);
+        n->name_inline = false;
+        namespace_node_name(n, heap);
+    } else {
+        memmove(n->name, name, strlen(name) + 1);
+        namespace_node_name(n, n->name);
+    }
+}
+
 /* The first digits (at most 16) of a lowercase hex SHA-256 as a number:
  * already uniformly distributed, so they serve as a hash. */
 static inline uint64_t namespace_hex_prefix(const char *hex, int digits)

@@ -1,7 +1,9 @@
 /* test_tree.c - the directory tree: paths in any spelling, a big directory
  * listed in pages in order, renames that keep identifiers and move the
- * path keys, recursive removal, du, and the replay of the tree's records
- * (idempotent over a later checkpoint). */
+ * path keys, names kept in their node's allocation or on the heap as
+ * renames make them shorter or longer (an overwrite's swap too), recursive
+ * removal, du, and the replay of the tree's records (idempotent over a
+ * later checkpoint). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -170,6 +172,37 @@ static void test_rename_moves_paths_not_ids(void **state)
     namespace_free(ns);
 }
 
+static void test_names_shorter_and_longer(void **state)
+{
+    (void)state;
+    ns_table *ns = namespace_new();
+    uint64_t gen, v;
+    char id[FILEID_LEN + 1], dataid[FILEID_LEN + 1];
+    assert_int_equal(namespace_create(ns, "/n/ab", 0, 1000, 1, NULL, true, &gen, id), NS_OK);
+    assert_int_equal(namespace_rename(ns, "/n/ab", "/n/a-much-longer-name", false, NULL), NS_OK);
+    assert_true(is_at(ns, "/n/a-much-longer-name") && !is_at(ns, "/n/ab"));
+    assert_int_equal(namespace_rename(ns, "/n/a-much-longer-name", "/n/b", false, NULL), NS_OK);
+    assert_true(is_at(ns, "/n/b"));
+    assert_int_equal(namespace_rename(ns, "/n", "/a-longer-directory", false, NULL), NS_OK);
+    assert_int_equal(namespace_rename(ns, "/a-longer-directory", "/m", false, NULL), NS_OK);
+    assert_true(is_at(ns, "/m/b"));
+    /* an overwrite of a file renamed while its new version is written:
+     * the new version takes the file's place under its new, longer name */
+    assert_int_equal(namespace_create(ns, "/o/x", 0, 1000, 1, NULL, true, &gen, id), NS_OK);
+    assert_int_equal(namespace_overwrite(ns, "/o/x", 10, 1000, 1, NULL, &gen, dataid), NS_OK);
+    assert_int_equal(namespace_rename(ns, "/o/x", "/o/renamed-while-written", false, NULL), NS_OK);
+    uint64_t expected;
+    assert_int_equal(namespace_report(ns, dataid, 0, 0, 10, gen, NULL, &expected, &v), NS_OK);
+    const ns_node *n = NULL;
+    assert_int_equal(namespace_with_path(ns, "/o/renamed-while-written", found, &n), NS_OK);
+    assert_non_null(n);
+    assert_int_equal(((const ns_file *)n)->size, 10);
+    assert_string_equal(n->name, "renamed-while-written");
+    assert_false(is_at(ns, "/o/x"));
+    roundtrip(ns);
+    namespace_free(ns);
+}
+
 static void test_remove_trees_and_du(void **state)
 {
     (void)state;
@@ -234,6 +267,7 @@ int main(void)
         cmocka_unit_test(test_spellings_and_parents),
         cmocka_unit_test(test_big_directory_in_pages),
         cmocka_unit_test(test_rename_moves_paths_not_ids),
+        cmocka_unit_test(test_names_shorter_and_longer),
         cmocka_unit_test(test_remove_trees_and_du),
         cmocka_unit_test(test_rename_replay_is_idempotent),
     };

@@ -3,7 +3,8 @@
  * input is written as a meta directory's only log and the journal opened
  * on it: whatever it holds (torn frames, damaged checks, records of any
  * shape that pass them), opening must not crash, and a namespace it
- * recovers must replay from its own checkpoint.
+ * recovers must replay from its own checkpoint. The directory it works in
+ * is removed when the fuzzer exits.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -45,6 +46,12 @@ static void fuzz_empty_dir(void)
         closedir(d);
 }
 
+static void fuzz_remove_dir(void)
+{
+    fuzz_empty_dir();
+    rmdir(fuzz_dir);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!fuzz_dir[0]) {
@@ -52,6 +59,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         snprintf(fuzz_dir, sizeof fuzz_dir, "%s/minidfs-fuzz-journal-XXXXXX", base);
         if (!mkdtemp(fuzz_dir))
             abort();
+        atexit(fuzz_remove_dir);
     }
     fuzz_empty_dir();
     char path[600];

@@ -150,7 +150,9 @@ void flags_print_help(FILE *out, const char *usage, const flag_def *defs, size_t
         else
             snprintf(left, sizeof left, "--%s %s", d->name, d->metavar ? d->metavar : "VALUE");
         fprintf(out, "  %-26s %s", left, d->help);
-        switch (d->type) {
+        /* a help text that explains its default itself is not told twice */
+        bool told = strstr(d->help, "(default") != NULL;
+        switch (told ? FLAG_BOOL : d->type) {   /* FLAG_BOOL: no default printed */
         case FLAG_STRING:
             if (*(const char **)d->dest)
                 fprintf(out, " (default \"%s\")", *(const char **)d->dest);

@@ -22,7 +22,10 @@
 #             tokens otherwise), write and read of the same file, side by side
 #   tree      2,000 files of 4 KiB put with `minidfs put -r` and got with
 #             `get -r`, beside one curl process uploading and downloading
-#             them to nginx over one keep-alive connection (curl -T "{..}");
+#             them to nginx over one keep-alive connection (curl -T "{..}")
+#             and the disk alone making as many durable 4 KiB files
+#             (smallsync: 16 writers, fdatasync and rename each, the
+#             directory's fsync shared);
 #             the master's resident bytes per file with 1,000,000 files in
 #             10,000 directories; a 100,000-entry directory listed by
 #             `minidfs ls` (time, client memory); files created/s through
@@ -425,7 +428,9 @@ for r in $(seq "$RUNS"); do
     timed tree_w "$r" >>"$W/t.tree_w"
     timed tree_r "$r" >>"$W/t.tree_r"
     diff -rq "$W/tree" "$W/tback" >/dev/null || die "the put -r / get -r round trip differs"
+    mkdir -p "$W/ss$r" && "$BIN/smallsync" "$W/ss$r" "$TREE_FILES" 4096 16 >>"$W/r.tree_disk_w"
 done
+FIG[tree_disk_w]=$(median <"$W/r.tree_disk_w")
 timed tree_one_w 1 >>"$W/t.tree_one_w"
 for k in tree_nginx_w tree_nginx_r tree_w tree_r tree_one_w; do
     FIG[$k]=$(awk -v n="$TREE_FILES" -v s="$(median <"$W/t.$k")" 'BEGIN { printf "%.0f", n / s }')
@@ -577,6 +582,8 @@ row "small files read/s (4 KiB, CLI)" "$(f small_r)" "$(f small_nginx_r)"
 row "TLS write MB/s (secure, 64 MiB, vs plain)" "$(f tls_tls_w)" "$(f tls_plain_w)"
 row "TLS read MB/s  (secure, 64 MiB, vs plain)" "$(f tls_tls_r)" "$(f tls_plain_r)"
 row "put -r files/s (4 KiB, one process)" "$(f tree_w)" "$(f tree_nginx_w)"
+row "  the same against the disk alone (durable)" "$(f tree_w)" "$(f tree_disk_w)"
+row "  the disk alone (durable) against nginx" "$(f tree_disk_w)" "$(f tree_nginx_w)"
 row "get -r files/s (4 KiB, one process)" "$(f tree_r)" "$(f tree_nginx_r)"
 row "  put: one process per file, files/s" "$(f tree_one_w)" "$(f tree_nginx_w)"
 row "creates/s through /upload, nested vs flat" "$(f tree_creates_per_s_nested)" "$(f tree_creates_per_s_flat)"

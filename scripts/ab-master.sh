@@ -3,10 +3,14 @@
 # the master's work, with its meta-dir on tmpfs so the disk's noise is out
 # of the figures: first /uploadSuccessful reports per second (wrk), then
 # the checkpoint of 300,000 reported chunks (its write at a clean stop, and
-# the restart that reads it). The two builds alternate, PAIRS times.
+# the restart that reads it); with MODE=creates, empty files made through
+# /upload in the root (flat) and in 10,000 directories (nested): creates
+# per second and the master's CPU microseconds per create (steadier than
+# the rate on a shared machine). The two builds alternate, PAIRS times.
 #
 # usage: scripts/ab-master.sh OLD_MINIDFS NEW_MINIDFS
 # env:   PAIRS=3 FILES=300 (files of 1,000 one-byte chunks) SECONDS_WRK=4
+#        MODE=reports|creates
 # Needs wrk (scripts/deps.sh wrk). Loopback only; everything it starts it stops.
 set -euo pipefail
 [ $# -eq 2 ] || { echo "usage: $0 OLD_MINIDFS NEW_MINIDFS" >&2; exit 2; }
@@ -53,7 +57,44 @@ one() {
         "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')"
 }
 
+creates() {   # binary shape
+    local bin=$1 w pid port c0 c1 n fmt='/f%d-%d'
+    [ "$2" = nested ] && fmt='/d%d/f%d'
+    w=$(mktemp -d /dev/shm/minidfs-ab.XXXXXX)
+    "$bin" master --port 0 --port-file "$w/port" --meta-dir "$w/meta" --replication 1 \
+        --checkpoint-every 100000000 --log-level warn 2>>"$w/log" &
+    pid=$!
+    until [ -s "$w/port" ]; do sleep 0.02; done
+    port=$(cat "$w/port")
+    cat >"$w/c.lua" <<LUA
+local nthreads = 0
+setup = function(thread) thread:set("tid", nthreads); nthreads = nthreads + 1 end
+init = function(args) k = tid end
+request = function()
+    local body = string.format('{"fileName":"$fmt","fileSize":0}', k % 10000, k)
+    k = k + 2
+    return wrk.format("POST", "/upload", {["Content-Type"] = "application/json"}, body)
+end
+LUA
+    c0=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
+    n=$(wrk -t2 -c16 -d"${SECONDS_WRK}s" -s "$w/c.lua" "http://127.0.0.1:$port/" |
+        awk '/requests in/ { print $1 }')
+    c1=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")   # USER_HZ = 100
+    kill "$pid"
+    wait "$pid" || true
+    rm -rf "$w"
+    awk -v n="$n" -v s="$SECONDS_WRK" -v a="$c0" -v b="$c1" -v shape="$2" \
+        'BEGIN { printf "%s creates/s %.0f  master CPU us/create %.1f\n", shape, n / s, (b - a) * 10000 / n }'
+}
+
 for p in $(seq "$PAIRS"); do
-    echo "old: $(one "$1")"
-    echo "new: $(one "$2")"
+    if [ "${MODE:-reports}" = creates ]; then
+        for shape in flat nested; do
+            echo "old: $(creates "$1" "$shape")"
+            echo "new: $(creates "$2" "$shape")"
+        done
+    else
+        echo "old: $(one "$1")"
+        echo "new: $(one "$2")"
+    fi
 done

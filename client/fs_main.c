@@ -729,14 +729,14 @@ static void fs_put_check_tree(fs_ctx *x, const char *local, const char *dest)
         char lp[PATH_MAX], rp[NSPATH_MAX + NSPATH_NAME_MAX + 2];
         snprintf(lp, sizeof lp, "%s/%s", local, names[i]->d_name);
         fs_join(dest, names[i]->d_name, rp, sizeof rp);
-        struct stat sb;
         while (e && strcmp(rname, names[i]->d_name) < 0)
             e = fs_cursor_next(&c, &rname, &failed);
         bool here = e && !strcmp(rname, names[i]->d_name);
-        if (!failed && stat(lp, &sb) == 0 && S_ISDIR(sb.st_mode) && here && fs_is_dir(e))
+        struct stat sb;   /* (a failed listing was reported; other kinds are not uploaded) */
+        bool uploaded = !failed && stat(lp, &sb) == 0 && (S_ISDIR(sb.st_mode) || S_ISREG(sb.st_mode));
+        if (uploaded && S_ISDIR(sb.st_mode) && here && fs_is_dir(e))
             fs_put_check_tree(x, lp, rp);
-        else if (!failed && stat(lp, &sb) == 0 && (S_ISDIR(sb.st_mode) || S_ISREG(sb.st_mode)) &&
-                 !(here && fs_landed(e, sb.st_size)))
+        else if (uploaded && !(here && fs_landed(e, sb.st_size)))
             fs_fail(x, rp, "not on the master as uploaded (missing, incomplete or of another size)");
         free(names[i]);
     }

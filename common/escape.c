@@ -67,17 +67,6 @@ char *escape_text(const char *s, char *out, size_t outlen)
     return out;
 }
 
-bool escape_is_utf8(const char *s)
-{
-    for (const unsigned char *p = (const unsigned char *)s; *p;) {
-        size_t u = *p >= 0x80 ? escape_utf8_len(p) : 1;
-        if (u == 0)
-            return false;
-        p += u;
-    }
-    return true;
-}
-
 char *escape_utf8_mend(char *s)
 {
     for (unsigned char *p = (unsigned char *)s; *p;) {

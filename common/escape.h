@@ -17,8 +17,6 @@
 /* Length of the UTF-8 sequence at p (1 to 4), or 0 when p does not start
  * one that is whole and well formed (no overlong form, no surrogate). */
 size_t escape_utf8_len(const unsigned char *p);
-/* Whether s is well-formed UTF-8 throughout. */
-bool escape_is_utf8(const char *s);
 /* Replaces in place every byte of s that is not part of a well-formed
  * UTF-8 sequence (a stray byte, or the start of one cut short) by '?', so
  * that s can go into JSON. Returns s. */

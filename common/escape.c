@@ -1,7 +1,8 @@
 /*
- * escape.c - printable renderings of untrusted text (see escape.h). Pure:
- * no state, no allocation, so the logger can call it on any thread and on
- * any error path.
+ * escape.c - printable renderings of untrusted text, and text mended into
+ * well-formed UTF-8 for JSON (see escape.h). Pure: no state, no
+ * allocation, so the logger and the error answers can call it on any
+ * thread and on any error path.
  */
 #include "escape.h"
 

@@ -1,10 +1,11 @@
 /*
  * namespace_impl.h - the inside of the file table, shared by the files
- * that change it under its lock: namespace.c (files and chunks), lease.c
+ * that change it under its lock: namespace.c (files and chunks), tree.c
+ * (the tree's shape and path keys), dirops.c (directories), lease.c
  * (chunk leases, allocation), append.c (appends), perm.c (owners and
  * modes) and users.c (the users and their tokens, journalled beside the
- * files). Nothing else includes it; everyone else goes through their
- * headers.
+ * files); and the nodes' allocation with their names. Nothing else
+ * includes it; everyone else goes through their headers.
  */
 #ifndef MINIDFS_NAMESPACE_IMPL_H
 #define MINIDFS_NAMESPACE_IMPL_H

@@ -66,16 +66,7 @@ creates() {   # binary shape
     pid=$!
     until [ -s "$w/port" ]; do sleep 0.02; done
     port=$(cat "$w/port")
-    cat >"$w/c.lua" <<LUA
-local nthreads = 0
-setup = function(thread) thread:set("tid", nthreads); nthreads = nthreads + 1 end
-init = function(args) k = tid end
-request = function()
-    local body = string.format('{"fileName":"$fmt","fileSize":0}', k % 10000, k)
-    k = k + 2
-    return wrk.format("POST", "/upload", {["Content-Type"] = "application/json"}, body)
-end
-LUA
+    "$(dirname "$0")/creates-lua.sh" "$fmt" >"$w/c.lua"
     c0=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
     n=$(wrk -t2 -c16 -d"${SECONDS_WRK}s" -s "$w/c.lua" "http://127.0.0.1:$port/" |
         awk '/requests in/ { print $1 }')

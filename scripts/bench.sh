@@ -448,24 +448,12 @@ tree_master() {   # dir
     wait_file "$W/$1/m.port"
     TM=http://127.0.0.1:$(cat "$W/$1/m.port")
 }
-tree_lua() {   # format of the fileName, with %d for the directory and the file
-    cat <<LUA
-local nthreads = 0
-setup = function(thread) thread:set("tid", nthreads); nthreads = nthreads + 1 end
-init = function(args) k = tid end
-request = function()
-    local body = string.format('{"fileName":"$1","fileSize":0}', k % 10000, k)
-    k = k + 2
-    return wrk.format("POST", "/upload", {["Content-Type"] = "application/json"}, body)
-end
-LUA
-}
 tree_files() { curl -s "$TM/du?path=/" | grep -o '"files":[0-9]*' | cut -d: -f2; }
 say "tree: $TREE_NS_FILES files in 10,000 directories"
 tree_master tns
 rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
 R0=$(rss_kb "$TREE_PID")
-tree_lua '/d%d/f%d' >"$W/tree.lua"
+scripts/creates-lua.sh '/d%d/f%d' >"$W/tree.lua"
 wrk -t2 -c16 -d3600s -s "$W/tree.lua" "$TM/" >"$W/wrk-tree.out" 2>&1 &
 WRK_PID=$!
 PIDS+=("$WRK_PID")
@@ -483,7 +471,7 @@ stop_all
 # (c) a directory of 100,000 entries, listed page by page by the CLI
 say "tree: a 100,000-entry directory"
 tree_master tbig
-tree_lua '/big/d%d-f%d' >"$W/big.lua"
+scripts/creates-lua.sh '/big/d%d-f%d' >"$W/big.lua"
 wrk -t2 -c16 -d3600s -s "$W/big.lua" "$TM/" >"$W/wrk-big.out" 2>&1 &
 WRK_PID=$!
 PIDS+=("$WRK_PID")
@@ -501,7 +489,7 @@ stop_all
 # (d) creates/s, flat beside nested, 10 s each on fresh masters
 for shape in flat nested; do
     tree_master "t$shape"
-    [ "$shape" = flat ] && tree_lua '/f%d-%d' >"$W/c.lua" || tree_lua '/d%d/f%d' >"$W/c.lua"
+    [ "$shape" = flat ] && scripts/creates-lua.sh '/f%d-%d' >"$W/c.lua" || scripts/creates-lua.sh '/d%d/f%d' >"$W/c.lua"
     FIG[tree_creates_per_s_$shape]=$(wrk -t2 -c16 -d10s -s "$W/c.lua" "$TM/" | awk '/Requests\/sec/ { printf "%.0f", $2 }')
     stop_all
 done

@@ -745,13 +745,12 @@ static void fs_put_check_tree(fs_ctx *x, const char *local, const char *dest)
 }
 
 /* The check of put -r's work (its uploads skipped their own), once every
- * upload is done: a tree by listing, a single file by its stat. Nothing is
- * checked after a failure (reported already). */
+ * upload is done: a tree by listing, a single file by its stat. */
 static void fs_put_check(fs_ctx *x, const char *local, const char *dest)
 {
     struct stat sb;
     char err[1024];
-    if (x->failures || !strcmp(local, "-") || stat(local, &sb) != 0)
+    if (!strcmp(local, "-") || stat(local, &sb) != 0)
         return;
     if (S_ISDIR(sb.st_mode)) {
         fs_put_check_tree(x, local, dest);
@@ -790,7 +789,10 @@ static int fs_put(fs_ctx *x, const char **words, int n)
     }
     if (x->pool) {
         fs_pool_end(x);
-        for (int i = 0; i < n - 1; i++)
+        /* nothing is checked after an upload failed (reported already);
+         * every argument is checked, whatever an earlier one's check found */
+        bool uploads_failed = x->failures > 0;
+        for (int i = 0; i < n - 1 && !uploads_failed; i++)
             fs_put_check(x, words[i], to[i]);
     }
     free(to);

@@ -123,6 +123,20 @@ expect_fail '/grow/f20: not on the master as uploaded' fs put -r "$T/grow" /grow
 kill "$GROWER"
 wait "$GROWER" 2>/dev/null || true
 [ "$(fs ls /grow | wc -l)" -eq 40 ] || fail "put -r of the growing tree left $(fs ls /grow | wc -l) files"
+# two trees in one put -r, a file growing in each: both are reported (the
+# first one's report does not end the check of the second)
+mkdir -p "$T/g2/a" "$T/g2/b"
+for i in $(seq 10); do make_file "$T/g2/a/f$i" 3000; make_file "$T/g2/b/f$i" 3000; done
+(while :; do echo x >>"$T/g2/a/f3"; echo x >>"$T/g2/b/f7"; sleep 0.005; done) &
+GROWER=$!
+rc=0
+fs mkdir /g2 && fs put -r "$T/g2/a" "$T/g2/b" /g2 2>"$T/g2.err" || rc=$?
+kill "$GROWER"
+wait "$GROWER" 2>/dev/null || true
+[ "$rc" -eq 1 ] || fail "put -r of two growing trees exited $rc"
+grep -q '/g2/a/f3: not on the master as uploaded' "$T/g2.err" &&
+    grep -q '/g2/b/f7: not on the master as uploaded' "$T/g2.err" ||
+    fail "put -r did not report both grown files: $(cat "$T/g2.err")"
 ok "put -r and get -r move a tree; put -r's check reports a file that changed under it"
 
 # ---- the Go client's protocol reads a file renamed by ours

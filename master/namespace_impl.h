@@ -78,7 +78,8 @@ static inline uint32_t namespace_name_head(const char *name, size_t len)
     return h;
 }
 
-/* Gives n its name (owned, NUL-terminated), and the head that goes with it. */
+/* Points n at its name (in its own allocation or on the heap, as
+ * name_inline says) and sets the head that goes with it. */
 static inline void namespace_node_name(ns_node *n, char *name)
 {
     n->name = name;

@@ -97,7 +97,7 @@ wait_until 10 "every chunkserver to report a and b" all_reported
 # ---- a byte flipped in one replica: the read is still right, the bad
 # replica is found, removed and replaced.
 victim=$(find "${DIRS[@]}" -maxdepth 1 -name "$(fileid a)_1" | head -1)
-printf '\xff' | dd of="$victim" bs=1 seek=4242 conv=notrunc status=none
+flip_byte "$victim" 4242
 for k in 1 2 3 4 5 6; do   # /get turns the replicas' order: each one is read first twice
     client --action read --filename a --output-filename "$T/a.out" 2>/dev/null
     cmp "$T/a" "$T/a.out" || fail "read of a with a rotten replica differs"

@@ -188,3 +188,10 @@ expect_layout_of() {
 
 # make_file PATH SIZE: random bytes.
 make_file() { head -c "$2" /dev/urandom >"$1"; }
+# flip_byte FILE OFFSET: the byte there changed for sure (its complement):
+# writing a constant left one file in 256 as it was.
+flip_byte() {
+    local b
+    b=$(od -An -tu1 -j "$2" -N 1 "$1" | tr -d ' ')
+    printf "\\$(printf %03o $((b ^ 255)))" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+}

@@ -33,7 +33,7 @@ ID=$(fileid a)
 
 # ---- a flipped byte, found by a pass
 rotten=$(find "${DIRS[@]}" -maxdepth 1 -name "${ID}_1" | head -1)
-printf '\xff' | dd of="$rotten" bs=1 seek=4242 conv=notrunc status=none
+flip_byte "$rotten" 4242
 [ "$(copies 1)" -eq 2 ] || fail "the flipped byte did not take"
 whole1() { [ "$(copies 1)" -eq 3 ]; }
 wait_until 30 "the rotten replica of chunk 1 to be replaced" whole1
@@ -71,7 +71,7 @@ make_file "$T/r" $((2 * CS))
 client --action write --filename r --input "$T/r"
 RID=$(fileid r)
 for f in $(find "${DIRS[@]}" -maxdepth 1 -name "${RID}_0"); do
-    printf '\xff' | dd of="$f" bs=1 seek=100 conv=notrunc status=none
+    flip_byte "$f" 100
 done
 kept() { grep -q "${RID}_0 is corrupt on disk, and no good copy is known: kept" "$T"/cs*.log; }
 wait_until 30 "the last rotten copy to be kept" kept

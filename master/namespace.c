@@ -644,17 +644,20 @@ static void namespace_log_create(ns_table *ns, const ns_file *f, const char *pat
 }
 
 /* The new file a create or an overwrite asks for, in neither table nor
- * tree: NS_BAD_PATH for the root, NS_BAD_SIZE past the limits,
- * NS_NO_MEMORY when it cannot be made. */
+ * tree, and its path's identifiers (hashed here, not under the lock):
+ * NS_BAD_PATH for the root, NS_BAD_SIZE past the limits, NS_NO_MEMORY
+ * when it cannot be made. */
 static ns_status namespace_file_asked(const char *path, uint64_t size, uint64_t chunk_size,
                                       unsigned replication, const ns_who *who, int64_t now,
-                                      ns_file **f)
+                                      ns_pathids *ids, ns_file **f)
 {
     *f = NULL;
     if (!path[0] || !path[1])
         return NS_BAD_PATH;
     if (!namespace_size_ok(size, chunk_size))
         return NS_BAD_SIZE;
+    if (!namespace_pathids(path, ids))
+        return NS_NO_MEMORY;
     *f = namespace_file_new(nspath_base(path), 0, size, chunk_size, replication);
     if (*f && who && !namespace_file_own(*f, who->user, who->group)) {
         namespace_file_free(*f);
@@ -690,11 +693,9 @@ ns_status namespace_create(ns_table *ns, const char *path, uint64_t size, uint64
     bool slashed = path && path[0] == '/';
     NAMESPACE_NORM(path);
     ns_file *f;
-    ns_pathids ids;   /* hashed here, not under the lock */
-    if (!namespace_pathids(path, &ids))
-        return NS_NO_MEMORY;
+    ns_pathids ids;
     ns_status st = namespace_file_asked(path, size, chunk_size, replication, who,
-                                        namespace_wall_ms(), &f);
+                                        namespace_wall_ms(), &ids, &f);
     if (st != NS_OK)
         return st;
     pthread_rwlock_wrlock(&ns->lock);
@@ -869,11 +870,9 @@ ns_status namespace_overwrite(ns_table *ns, const char *path, uint64_t size, uin
     bool slashed = path && path[0] == '/';
     NAMESPACE_NORM(path);
     ns_file *f;
-    ns_pathids ids;   /* hashed here, not under the lock */
-    if (!namespace_pathids(path, &ids))
-        return NS_NO_MEMORY;
+    ns_pathids ids;
     ns_status st = namespace_file_asked(path, size, chunk_size, replication, who,
-                                        namespace_wall_ms(), &f);
+                                        namespace_wall_ms(), &ids, &f);
     if (st != NS_OK)
         return st;
     pthread_rwlock_wrlock(&ns->lock);

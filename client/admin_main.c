@@ -141,23 +141,16 @@ int admin_main(int argc, char **argv)
 {
     const char *words[3] = { 0 };
     int nwords = 0;
-    const char *master_url = client_default_master(), *token_file = NULL, *group = NULL;
-    const char *ca_file = NULL;
+    client_connect_opts co = client_connect_defaults();
+    const char *group = NULL;
     bool super = false;
-    long long expires_s = 0, retry_ms = MASTERAPI_DEFAULT_RETRY_MS;
+    long long expires_s = 0;
     const flag_def defs[] = {
-        { "master", FLAG_STRING, &master_url, 0, 0, "URL",
-          "the master's address (default: $MINIDFS_MASTER, else http://localhost:8000/)" },
-        { "token-file", FLAG_STRING, &token_file, 0, 0, "PATH",
-          "a superuser's token (default: $MINIDFS_TOKEN)" },
-        { "ca-file", FLAG_STRING, &ca_file, 0, 0, "PEM",
-          "with an https:// --master: the CA certificates it is checked against" },
+        CLIENT_CONNECT_FLAGS(co, "a superuser's token (default: $MINIDFS_TOKEN)"),
         { "superuser", FLAG_BOOL, &super, 0, 0, NULL, "token create: the new user is one" },
         { "group", FLAG_STRING, &group, 0, 0, "GROUP", "token create: its group (default: NAME)" },
         { "expires-in", FLAG_INT, &expires_s, 0, 10LL * 366 * 24 * 3600, "SECONDS",
           "token create: good for this long (0: until revoked)" },
-        { "retry-ms", FLAG_INT, &retry_ms, 0, 3600000, "MS",
-          "how long to keep trying while the master is unreachable" },
     };
     const size_t ndefs = sizeof defs / sizeof *defs;
     char **flagv = calloc((size_t)argc + 1, sizeof *flagv);
@@ -180,7 +173,6 @@ int admin_main(int argc, char **argv)
         return 2;
     }
     char err[1024], base[512];
-    client_connect_opts co = { master_url, token_file, ca_file, (long)retry_ms };
     if ((rc = client_connect("admin", &co, base, sizeof base)) != 0)
         return rc;
     bool ok = create   ? admin_create(base, words[2], group, super, expires_s, err, sizeof err)

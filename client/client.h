@@ -39,10 +39,6 @@ bool client_chown(const client_opts *o, char *err, size_t errlen);
 /* `minidfs admin ...`: users and tokens (admin_main.c). */
 int admin_main(int argc, char **argv);
 
-/* The master a command talks to without --master: $MINIDFS_MASTER, else
- * http://localhost:8000/. */
-const char *client_default_master(void);
-
 /* `minidfs ls|mkdir|put|get|cat|mv|rm|stat|du|append ...` (fs_main.c):
  * argv[0] is the command. */
 int fs_main(int argc, char **argv);

@@ -44,22 +44,15 @@ static void client_tune_malloc(void)
     mallopt(M_TRIM_THRESHOLD, 32 << 20);
 }
 
-const char *client_default_master(void)
-{
-    const char *env = getenv("MINIDFS_MASTER");
-    return env && env[0] ? env : "http://localhost:8000/";
-}
-
 int client_main(int argc, char **argv)
 {
-    const char *master_url = client_default_master(), *action = NULL, *filename = NULL;
-    const char *output = NULL, *input = NULL, *token_file = NULL, *mode = NULL, *owner = NULL;
-    const char *ca_file = NULL;
+    client_connect_opts co = client_connect_defaults();
+    const char *action = NULL, *filename = NULL;
+    const char *output = NULL, *input = NULL, *mode = NULL, *owner = NULL;
     bool overwrite = false, quiet = false;
-    long long parallel = 0, replication = 0, retry_ms = MASTERAPI_DEFAULT_RETRY_MS;
+    long long parallel = 0, replication = 0;
     const flag_def defs[] = {
-        { "master", FLAG_STRING, &master_url, 0, 0, "URL",
-          "the master's address (default: $MINIDFS_MASTER, else http://localhost:8000/)" },
+        CLIENT_CONNECT_FLAGS(co, "a secure master's user token (default: $MINIDFS_TOKEN)"),
         { "action", FLAG_STRING, &action, 0, 0, "ACTION",
           "write, append, read, list, delete, chmod or chown" },
         { "filename", FLAG_STRING, &filename, 0, 0, "NAME", "the file's name in minidfs" },
@@ -71,15 +64,7 @@ int client_main(int argc, char **argv)
           "write: copies of each chunk (0: the master's --replication)" },
         { "parallel", FLAG_INT, &parallel, 0, 64, "N",
           "chunks transferred at once (0: about 32 MiB in flight, 4 to 32 chunks)" },
-        { "retry-ms", FLAG_INT, &retry_ms, 0, 3600000, "MS",
-          "how long to keep trying while the master is unreachable or says to wait (a "
-          "restart, safe mode)" },
         { "quiet", FLAG_BOOL, &quiet, 0, 0, NULL, "no progress line" },
-        { "token-file", FLAG_STRING, &token_file, 0, 0, "PATH",
-          "a secure master's user token (default: $MINIDFS_TOKEN)" },
-        { "ca-file", FLAG_STRING, &ca_file, 0, 0, "PEM",
-          "with an https:// --master: the CA certificates servers are checked against "
-          "(default: the system's)" },
         { "mode", FLAG_STRING, &mode, 0, 0, "OCTAL", "chmod: the new mode bits" },
         { "owner", FLAG_STRING, &owner, 0, 0, "USER[:GROUP]", "chown: the new owner and group" },
     };
@@ -124,7 +109,6 @@ int client_main(int argc, char **argv)
         output = slash && slash[1] ? slash + 1 : filename;
     }
     char err[1024], master[512];
-    client_connect_opts co = { master_url, token_file, ca_file, (long)retry_ms };
     if ((rc = client_connect("client", &co, master, sizeof master)) != 0)
         return rc;
     client_opts o = {

@@ -1,8 +1,9 @@
 /*
  * connect.c - the setup every master-facing command shares (connect.h):
- * splits its words from its flags, parses the master's address, finds the
- * token, switches TLS on for an https:// master (and refuses a CA file
- * that would go unused with http://). Owns process-wide state only through httpc, addr and
+ * the connection options' defaults, splits its words from its flags,
+ * parses the master's address, finds the token, switches TLS on for an
+ * https:// master (and refuses a CA file that would go unused with
+ * http://). Owns process-wide state only through httpc, addr and
  * masterapi's setters; must never print more than one line.
  */
 #include "connect.h"
@@ -18,6 +19,13 @@
 #include "log.h"
 #include "masterapi.h"
 #include "token.h"
+
+client_connect_opts client_connect_defaults(void)
+{
+    const char *env = getenv("MINIDFS_MASTER");
+    return (client_connect_opts){ .master_url = env && env[0] ? env : "http://localhost:8000/",
+                                  .retry_ms = MASTERAPI_DEFAULT_RETRY_MS };
+}
 
 int client_connect(const char *prog, const client_connect_opts *o, char *base, size_t baselen)
 {
@@ -40,7 +48,7 @@ int client_connect(const char *prog, const client_connect_opts *o, char *base, s
     httpc_global_init();
     httpc_set_tls(tls, o->ca_file);
     addr_use_tls(tls);
-    masterapi_set_retry(o->retry_ms);
+    masterapi_set_retry((long)o->retry_ms);
     masterapi_set_token(token);
     return 0;
 }

@@ -958,16 +958,9 @@ int fs_main(int argc, char **argv)
         return 2;
     fs_ctx x = { .cmd = c->name, .files_at_once = 16 };
     pthread_mutex_init(&x.mu, NULL);
-    const char *master_url = client_default_master(), *token_file = NULL, *ca_file = NULL;
-    long long retry_ms = MASTERAPI_DEFAULT_RETRY_MS;
+    client_connect_opts co = client_connect_defaults();
     const flag_def defs[] = {
-        { "master", FLAG_STRING, &master_url, 0, 0, "URL",
-          "the master's address (default: $MINIDFS_MASTER, else http://localhost:8000/)" },
-        { "token-file", FLAG_STRING, &token_file, 0, 0, "PATH",
-          "a secure master's user token (default: $MINIDFS_TOKEN)" },
-        { "ca-file", FLAG_STRING, &ca_file, 0, 0, "PEM", "with an https:// --master: its CA" },
-        { "retry-ms", FLAG_INT, &retry_ms, 0, 3600000, "MS",
-          "how long to keep trying while the master is unreachable" },
+        CLIENT_CONNECT_FLAGS(co, "a secure master's user token (default: $MINIDFS_TOKEN)"),
         { "replication", FLAG_INT, &x.replication, 0, PROTO_MAX_REPLICATION, "N",
           "put: copies of each chunk (0: the master's)" },
         { "quiet", FLAG_BOOL, &x.quiet, 0, 0, NULL, "no progress line" },
@@ -1010,7 +1003,6 @@ int fs_main(int argc, char **argv)
         return rc;
     }
     char base[512];
-    client_connect_opts co = { master_url, token_file, ca_file, (long)retry_ms };
     if ((rc = client_connect(c->name, &co, base, sizeof base)) != 0) {
         free(words);
         return rc;

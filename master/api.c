@@ -223,9 +223,9 @@ static enum MHD_Result master_api_call(master *m, struct MHD_Connection *c, mast
     return ret;
 }
 
-/* Finds url's route for method in one table; *allowed collects the
+/* Finds url's route for method in one table; allowed collects the
  * methods the path has, for a 405. */
-static const master_api_route *master_api_find(const master_api_route *t, size_t n,
+static const master_api_route *master_api_find_in(const master_api_route *t, size_t n,
                                                const char *url, const char *method,
                                                char *allowed, size_t allowedlen)
 {
@@ -237,6 +237,28 @@ static const master_api_route *master_api_find(const master_api_route *t, size_t
             return &t[i];
         size_t l = strlen(allowed);
         snprintf(allowed + l, allowedlen - l, "%s%s", l ? ", " : "", t[i].method);
+    }
+    return NULL;
+}
+
+const master_api_route *master_api_find(const char *url, const char *method, char *allowed,
+                                        size_t allowedlen)
+{
+    static const struct {
+        const master_api_route *t;
+        const size_t *n;
+    } tables[] = {
+        { master_api_client_routes, &master_api_client_nroutes },
+        { master_api_chunkserver_routes, &master_api_chunkserver_nroutes },
+        { master_api_admin_routes, &master_api_admin_nroutes },
+        { master_api_tree_routes, &master_api_tree_nroutes },
+    };
+    allowed[0] = '\0';
+    for (size_t i = 0; i < sizeof tables / sizeof *tables; i++) {
+        const master_api_route *rt =
+            master_api_find_in(tables[i].t, *tables[i].n, url, method, allowed, allowedlen);
+        if (rt)
+            return rt;
     }
     return NULL;
 }
@@ -292,19 +314,8 @@ enum MHD_Result master_api_handle(void *cls, struct MHD_Connection *c, const cha
         return httpd_reply_error(c, MHD_HTTP_CONTENT_TOO_LARGE,
                                  "request body larger than %u bytes", PROTO_MAX_JSON_BODY);
 
-    char allowed[64] = "";
-    const master_api_route *rt =
-        master_api_find(master_api_client_routes, master_api_client_nroutes, url, method, allowed,
-                        sizeof allowed);
-    if (!rt)
-        rt = master_api_find(master_api_chunkserver_routes, master_api_chunkserver_nroutes, url,
-                             method, allowed, sizeof allowed);
-    if (!rt)
-        rt = master_api_find(master_api_admin_routes, master_api_admin_nroutes, url, method,
-                             allowed, sizeof allowed);
-    if (!rt)
-        rt = master_api_find(master_api_tree_routes, master_api_tree_nroutes, url, method,
-                             allowed, sizeof allowed);
+    char allowed[64];
+    const master_api_route *rt = master_api_find(url, method, allowed, sizeof allowed);
     if (rt)
         return m->sec.on ? master_api_secure(m, c, r, rt, url, method)
                          : master_api_call(m, c, r, rt, NULL);

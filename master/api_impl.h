@@ -1,8 +1,8 @@
 /*
  * api_impl.h - what the master's HTTP API files share: the route tables
- * (api_client.c, api_chunkserver.c) that api.c dispatches on, and the
- * checks and answers every handler uses. Nothing outside the three
- * includes it.
+ * (api_client.c, api_chunkserver.c, api_admin.c, api_tree.c) that api.c
+ * dispatches on, and the checks and answers every handler uses. Nothing
+ * outside those five (and the unit test of the tables) includes it.
  */
 #ifndef MINIDFS_API_IMPL_H
 #define MINIDFS_API_IMPL_H
@@ -53,6 +53,12 @@ extern const size_t master_api_admin_nroutes;
 /* The directory tree (api_tree.c): ls, stat, mkdir, rename, du. */
 extern const master_api_route master_api_tree_routes[];
 extern const size_t master_api_tree_nroutes;
+
+/* The route of method on url in any table (GET's serves HEAD too), or
+ * NULL with allowed (allowedlen > 0) set to the methods url does have,
+ * "GET, DELETE", or "" when it has none (a 404, not a 405). */
+const master_api_route *master_api_find(const char *url, const char *method, char *allowed,
+                                        size_t allowedlen);
 
 /* The answer to a request the namespace refused with NS_FORBIDDEN or
  * NS_NOT_FOUND over a permission check (perm.h), naming what and why. */

@@ -281,7 +281,8 @@ static void client_abandon_output(client_output *o)
 bool client_read(const client_opts *o, char *err, size_t errlen)
 {
     client_layout L;
-    if (!masterapi_locate(o->master, o->filename, &L, err, errlen))
+    if (o->layout ? !masterapi_locate_known(o->layout, o->filename, &L, err, errlen)
+                  : !masterapi_locate(o->master, o->filename, &L, err, errlen))
         return false;
     client_output out;
     if (!client_open_output(o->output, L.file_size, &out, err, errlen)) {

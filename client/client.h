@@ -9,11 +9,15 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 typedef struct {
     const char *master;     /* base URL, "http://host:port" */
     const char *filename;   /* the name in minidfs */
     const char *input;      /* write: local file to read (default: filename) */
     const char *output;     /* read: local file to write, "-" for stdout */
+    json_t *layout;         /* read: the file's layout a listing carried (/ls?layout=1),
+                             * taken instead of asking /get; borrowed */
     bool overwrite;
     bool checked_later;     /* write: the caller checks the file on the master itself
                              * (put -r: a listing of each directory, once) */

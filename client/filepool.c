@@ -1,6 +1,7 @@
 /*
  * filepool.c - the worker threads and bounded queue of filepool.h. Holds
- * at most FILEPOOL_QUEUE pairs (two paths each) however large the tree;
+ * at most FILEPOOL_QUEUE pairs (two paths and a small JSON each) however
+ * large the tree;
  * the producer waits for room. Must never run fn under its lock.
  */
 #include "filepool.h"
@@ -14,6 +15,7 @@
 
 typedef struct {
     char *src, *dest;
+    json_t *known;
 } filepool_job;
 
 struct filepool {
@@ -42,9 +44,10 @@ static void *filepool_worker(void *arg)
         p->len--;
         pthread_cond_signal(&p->room);
         pthread_mutex_unlock(&p->mu);
-        bool ok = p->fn(p->ud, j.src, j.dest);
+        bool ok = p->fn(p->ud, j.src, j.dest, j.known);
         free(j.src);
         free(j.dest);
+        json_decref(j.known);
         pthread_mutex_lock(&p->mu);
         if (!ok)
             p->failed = true;
@@ -78,14 +81,15 @@ filepool *filepool_new(unsigned workers, filepool_fn fn, void *ud)
     return p;
 }
 
-bool filepool_add(filepool *p, const char *src, const char *dest)
+bool filepool_add(filepool *p, const char *src, const char *dest, json_t *known)
 {
-    filepool_job j = { strdup(src), strdup(dest) };
+    filepool_job j = { strdup(src), strdup(dest), NULL };
     if (!j.src || !j.dest) {
         free(j.src);
         free(j.dest);
         return false;
     }
+    j.known = json_incref(known);   /* atomic: jansson's counts are thread-safe */
     pthread_mutex_lock(&p->mu);
     while (p->len == FILEPOOL_QUEUE)
         pthread_cond_wait(&p->room, &p->mu);

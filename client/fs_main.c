@@ -7,8 +7,11 @@
  * `minidfs client` (actions.c). Exit status: 0 success, 1 an operation
  * failed (one line on stderr naming the path), 2 usage. Everything a
  * master sends is printed escaped: a name can never forge a line.
- * Holds at most one listing page of the master's in memory at a level of
- * a tree (put -r's check also one local directory's names, sorted);
+ * get -r lists with small files' layouts (/ls?layout=1) and reads those
+ * files without a /get each. Holds at most one listing page of the
+ * master's in memory at a level of a tree, and the layouts of the files
+ * queued for the pool (put -r's check also one local directory's names,
+ * sorted);
  * standard input is spooled a piece (at most a chunk) at a time to a
  * temporary file, never whole.
  */
@@ -71,17 +74,24 @@ static bool fs_escape_url(const char *in, char *out, size_t outlen)
     return ok;
 }
 
-static json_t *fs_get(fs_ctx *x, const char *endpoint, const char *path, const char *after,
-                      char *err, size_t errlen)
+/* GET endpoint?path=path[&after=after][extra] ("&layout=1"). */
+static json_t *fs_get_with(fs_ctx *x, const char *endpoint, const char *path, const char *after,
+                           const char *extra, char *err, size_t errlen)
 {
     char p[3 * NSPATH_MAX + 1], a[3 * NSPATH_NAME_MAX + 1] = "", url[4 * NSPATH_MAX + 600];
     if (!fs_escape_url(path, p, sizeof p) || (after && !fs_escape_url(after, a, sizeof a))) {
         snprintf(err, errlen, "path too long");
         return NULL;
     }
-    snprintf(url, sizeof url, "%s%s?%s=%s%s%s", x->master, endpoint, PROTO_QUERY_PATH, p,
-             after ? "&" PROTO_QUERY_AFTER "=" : "", a);
+    snprintf(url, sizeof url, "%s%s?%s=%s%s%s%s", x->master, endpoint, PROTO_QUERY_PATH, p,
+             after ? "&" PROTO_QUERY_AFTER "=" : "", a, extra);
     return masterapi_call("GET", url, NULL, err, errlen);
+}
+
+static json_t *fs_get(fs_ctx *x, const char *endpoint, const char *path, const char *after,
+                      char *err, size_t errlen)
+{
+    return fs_get_with(x, endpoint, path, after, "", err, errlen);
 }
 
 static json_t *fs_post(fs_ctx *x, const char *endpoint, json_t *body, char *err, size_t errlen)
@@ -185,15 +195,16 @@ static void fs_join(const char *dir, const char *name, char *out, size_t outlen)
 typedef struct {
     fs_ctx *x;
     const char *dir;
+    bool layouts;            /* small files' layouts in the entries (get -r) */
     json_t *doc;
     size_t i;
     bool more;
     char after[NSPATH_NAME_MAX + 1];
 } fs_cursor;
 
-static void fs_cursor_open(fs_cursor *c, fs_ctx *x, const char *dir)
+static void fs_cursor_open(fs_cursor *c, fs_ctx *x, const char *dir, bool layouts)
 {
-    *c = (fs_cursor){ .x = x, .dir = dir, .more = true };
+    *c = (fs_cursor){ .x = x, .dir = dir, .layouts = layouts, .more = true };
 }
 
 /* The next entry (borrowed until the next call) and its name, checked to
@@ -223,8 +234,8 @@ static json_t *fs_cursor_next(fs_cursor *c, const char **name, bool *failed)
         if (!c->more || was_empty)
             return NULL;
         char err[1024];
-        c->doc = fs_get(c->x, PROTO_PATH_LS, c->dir, c->after[0] ? c->after : NULL, err,
-                        sizeof err);
+        c->doc = fs_get_with(c->x, PROTO_PATH_LS, c->dir, c->after[0] ? c->after : NULL,
+                             c->layouts ? "&" PROTO_QUERY_LAYOUT "=1" : "", err, sizeof err);
         if (!c->doc) {
             fs_fail(c->x, c->dir, err);
             *failed = true;
@@ -587,7 +598,8 @@ static bool fs_put_stdin(fs_ctx *x, const char *dest, char *err, size_t errlen)
 /* Uploads the local file src to the path dest (up), or downloads the
  * path src to the local file dest; a failure is reported. progress: a
  * progress line on a terminal (never from the pool's workers). */
-static bool fs_move(fs_ctx *x, bool up, const char *src, const char *dest, bool progress)
+static bool fs_move(fs_ctx *x, bool up, const char *src, const char *dest, bool progress,
+                    json_t *layout)
 {
     char err[1024];
     client_opts o = fs_opts(x, up ? dest : src);
@@ -598,6 +610,7 @@ static bool fs_move(fs_ctx *x, bool up, const char *src, const char *dest, bool 
         o.checked_later = x->pool != NULL;   /* fs_put_check, once the pool is done */
     } else {
         o.output = dest;
+        o.layout = layout;
     }
     bool ok = up ? client_write(&o, err, sizeof err) : client_read(&o, err, sizeof err);
     if (!ok)
@@ -654,26 +667,29 @@ static bool fs_put_one(fs_ctx *x, const char *local, const char *dest)
         return fs_put_tree(x, local, dest);
     }
     if (strcmp(local, "-") != 0 && x->pool)
-        return filepool_add(x->pool, local, dest) || (fs_fail(x, dest, "out of memory"), false);
+        return filepool_add(x->pool, local, dest, NULL) ||
+               (fs_fail(x, dest, "out of memory"), false);
     if (!strcmp(local, "-")) {
         bool ok = fs_put_stdin(x, dest, err, sizeof err);
         if (!ok)
             fs_fail(x, dest, err);
         return ok;
     }
-    return fs_move(x, true, local, dest, true);
+    return fs_move(x, true, local, dest, true, NULL);
 }
 
 /* A pool worker's upload of one file of a tree. */
-static bool fs_put_file(void *ud, const char *local, const char *dest)
+static bool fs_put_file(void *ud, const char *local, const char *dest, json_t *known)
 {
-    return fs_move(ud, true, local, dest, false);
+    (void)known;
+    return fs_move(ud, true, local, dest, false, NULL);
 }
 
-/* A pool worker's download of one file of a tree. */
-static bool fs_get_file(void *ud, const char *src, const char *local)
+/* A pool worker's download of one file of a tree: known is the layout
+ * its listing carried, if any. */
+static bool fs_get_file(void *ud, const char *src, const char *local, json_t *known)
 {
-    return fs_move(ud, false, src, local, false);
+    return fs_move(ud, false, src, local, false, known);
 }
 
 /* With -r, many files in flight: a pool of workers for the trees. */
@@ -721,7 +737,7 @@ static void fs_put_check_tree(fs_ctx *x, const char *local, const char *dest)
         return;
     }
     fs_cursor c;
-    fs_cursor_open(&c, x, dest);
+    fs_cursor_open(&c, x, dest, false);
     const char *rname = NULL;
     bool failed = false;
     json_t *e = fs_cursor_next(&c, &rname, &failed);
@@ -799,7 +815,7 @@ static int fs_put(fs_ctx *x, const char **words, int n)
     return x->failures ? 1 : 0;
 }
 
-static bool fs_get_leaf(fs_ctx *x, const char *src, const char *local);
+static bool fs_get_leaf(fs_ctx *x, const char *src, const char *local, json_t *layout);
 
 static bool fs_get_tree(fs_ctx *x, const char *src, const char *local)
 {
@@ -808,7 +824,7 @@ static bool fs_get_tree(fs_ctx *x, const char *src, const char *local)
         return false;
     }
     fs_cursor c;
-    fs_cursor_open(&c, x, src);
+    fs_cursor_open(&c, x, src, true);
     bool ok = true, failed;
     const char *name;
     json_t *e;
@@ -816,7 +832,9 @@ static bool fs_get_tree(fs_ctx *x, const char *src, const char *local)
         char rp[NSPATH_MAX + NSPATH_NAME_MAX + 2], lp[PATH_MAX];
         fs_join(src, name, rp, sizeof rp);
         snprintf(lp, sizeof lp, "%s/%s", local, name);
-        ok = (fs_is_dir(e) ? fs_get_tree(x, rp, lp) : fs_get_leaf(x, rp, lp)) && ok;
+        ok = (fs_is_dir(e) ? fs_get_tree(x, rp, lp)
+                           : fs_get_leaf(x, rp, lp, json_object_get(e, PROTO_F_LAYOUT))) &&
+             ok;
     }
     fs_cursor_close(&c);
     return ok && !failed;
@@ -839,12 +857,12 @@ static bool fs_get_one(fs_ctx *x, const char *src, const char *local)
         }
         return fs_get_tree(x, src, local);
     }
-    return fs_get_leaf(x, src, local);
+    return fs_get_leaf(x, src, local, NULL);
 }
 
 /* Downloads the file src to local (refusing to replace what is there
  * without -f), on the pool when there is one. */
-static bool fs_get_leaf(fs_ctx *x, const char *src, const char *local)
+static bool fs_get_leaf(fs_ctx *x, const char *src, const char *local, json_t *layout)
 {
     struct stat sb;
     if (strcmp(local, "-") != 0 && lstat(local, &sb) == 0 && !x->f &&
@@ -853,8 +871,9 @@ static bool fs_get_leaf(fs_ctx *x, const char *src, const char *local)
         return false;
     }
     if (x->pool && strcmp(local, "-") != 0)
-        return filepool_add(x->pool, src, local) || (fs_fail(x, src, "out of memory"), false);
-    return fs_move(x, false, src, local, true);
+        return filepool_add(x->pool, src, local, layout) ||
+               (fs_fail(x, src, "out of memory"), false);
+    return fs_move(x, false, src, local, true, layout);
 }
 
 static int fs_get_cmd(fs_ctx *x, const char **words, int n)

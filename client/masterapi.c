@@ -1,5 +1,6 @@
 /*
- * masterapi.c - client-to-master calls. Everything the master answers is
+ * masterapi.c - client-to-master calls. Everything the master answers
+ * (also a file's layout that a listing carried, masterapi_locate_known) is
  * checked before the client acts on it (counts, sizes, types), so a
  * confused or hostile master yields an error message, never a bad read or
  * write; a master that is restarting (refused connections, 503s) is waited
@@ -336,21 +337,15 @@ bad:
     return false;
 }
 
-/* GET /get of a window from chunk from on. */
-static bool masterapi_locate_from(const char *master, const char *name, uint32_t from,
-                                  client_layout *L, char *err, size_t errlen)
+/* A window from chunk from on, as /get answers it (doc: taken, freed with
+ * L or at once on failure), checked: every count and string bounded. */
+static bool masterapi_layout_doc(json_t *doc, const char *name, uint32_t from, client_layout *L,
+                                 char *err, size_t errlen)
 {
     memset(L, 0, sizeof *L);
-    char url[800], own[FILEID_LEN + 1];
-    if (!masterapi_path_id(name, own, err, errlen))
-        return false;
-    snprintf(url, sizeof url, "%s%s?%s=%s&%s=%u&%s=%u", master, PROTO_PATH_GET, PROTO_QUERY_ID,
-             own, PROTO_QUERY_FROM, from, PROTO_QUERY_COUNT, PROTO_PAGE_CHUNKS);
-    json_t *doc = masterapi_call("GET", url, NULL, err, errlen);
-    if (!doc) {
-        /* the master knows files by identifier; the user, by name */
-        if (strstr(err, "no file has identifier"))
-            snprintf(err, errlen, "no file named \"%s\"", name);
+    if (!json_is_object(doc)) {
+        json_decref(doc);
+        snprintf(err, errlen, "master answer: a layout that is no JSON object");
         return false;
     }
     L->doc = doc;
@@ -416,10 +411,36 @@ bad:
     return false;
 }
 
+/* GET /get of a window from chunk from on. */
+static bool masterapi_locate_from(const char *master, const char *name, uint32_t from,
+                                  client_layout *L, char *err, size_t errlen)
+{
+    memset(L, 0, sizeof *L);
+    char url[800], own[FILEID_LEN + 1];
+    if (!masterapi_path_id(name, own, err, errlen))
+        return false;
+    snprintf(url, sizeof url, "%s%s?%s=%s&%s=%u&%s=%u", master, PROTO_PATH_GET, PROTO_QUERY_ID,
+             own, PROTO_QUERY_FROM, from, PROTO_QUERY_COUNT, PROTO_PAGE_CHUNKS);
+    json_t *doc = masterapi_call("GET", url, NULL, err, errlen);
+    if (!doc) {
+        /* the master knows files by identifier; the user, by name */
+        if (strstr(err, "no file has identifier"))
+            snprintf(err, errlen, "no file named \"%s\"", name);
+        return false;
+    }
+    return masterapi_layout_doc(doc, name, from, L, err, errlen);
+}
+
 bool masterapi_locate(const char *master, const char *name, client_layout *L, char *err,
                       size_t errlen)
 {
     return masterapi_locate_from(master, name, 0, L, err, errlen);
+}
+
+bool masterapi_locate_known(json_t *layout, const char *name, client_layout *L, char *err,
+                            size_t errlen)
+{
+    return masterapi_layout_doc(json_incref(layout), name, 0, L, err, errlen);
 }
 
 /* GET /plan: the next page of a plan, placed among the servers live now. */

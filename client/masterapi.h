@@ -73,6 +73,10 @@ bool masterapi_plan_upload(const char *master, const char *name, uint64_t size, 
 /* GET /get: where a complete file's chunks are; the first window. */
 bool masterapi_locate(const char *master, const char *name, client_layout *out, char *err,
                       size_t errlen);
+/* The same first window from a layout the master sent already (a
+ * listing's, /ls?layout=1; a reference is taken), checked as strictly. */
+bool masterapi_locate_known(json_t *layout, const char *name, client_layout *out, char *err,
+                            size_t errlen);
 /* True when L is not the file's last window. */
 bool masterapi_more(const client_layout *L);
 /* The window after L (GET /plan for a plan, GET /get for a read); a read

@@ -52,6 +52,7 @@
 #define PROTO_QUERY_COUNT        "count"            /* GET /get: chunks in the page (at most PROTO_PAGE_CHUNKS) */
 #define PROTO_QUERY_PATH         "path"             /* /ls, /stat, /du: a path, any spelling */
 #define PROTO_QUERY_AFTER        "after"            /* GET /ls: entries whose names sort after this */
+#define PROTO_QUERY_LAYOUT       "layout"           /* GET /ls: 1, small files' layouts too */
 #define PROTO_QUERY_LIMIT        "limit"            /* GET /ls: entries in the page (at most PROTO_PAGE_ENTRIES) */
 #define PROTO_QUERY_RECURSIVE    "recursive"        /* DELETE /files: "true": a directory with all beneath it */
 #define PROTO_FORM_CHUNK         "chunk"
@@ -136,6 +137,7 @@
 #define PROTO_F_REPLACE          "replace"        /* /rename: an entry at "to" may go */
 #define PROTO_F_ENTRIES          "entries"        /* /ls */
 #define PROTO_F_MORE             "more"           /* /ls: ask again with after=<the last name> */
+#define PROTO_F_LAYOUT           "layout"         /* /ls?layout=1: a file's /get answer (paged, from 0) */
 #define PROTO_F_TYPE             "type"           /* "file" or "directory" */
 #define PROTO_F_CREATED          "created"        /* wall-clock ms */
 #define PROTO_F_MODIFIED         "modified"
@@ -182,6 +184,7 @@
 #define PROTO_MAX_FILE_NAME      4096          /* bytes in a file name */
 #define PROTO_MAX_CHUNKS         1000000u      /* chunks in one file */
 #define PROTO_PAGE_ENTRIES       1000u         /* entries in one answer of /ls */
+#define PROTO_LS_LAYOUT_CHUNKS   1u            /* /ls?layout=1 lays out files of at most this many chunks */
 #define PROTO_PAGE_CHUNKS        4096u         /* chunks in one answer of /upload, /append, /plan, paged /get */
 #define PROTO_MAX_SERVER_ADDR    256           /* bytes in "HOST:PORT/" */
 #define PROTO_DEFAULT_CHUNK_SIZE (64ull << 20)

@@ -531,18 +531,7 @@ static enum MHD_Result master_api_append_done(master *m, struct MHD_Connection *
 
 /* ---- GET /get?id= ---- */
 
-typedef struct {
-    master *m;
-    int64_t now;
-    uint64_t turn;           /* this answer's rotation of the live replicas */
-    uint64_t from, count;    /* the page of chunks wanted (count UINT64_MAX: all) */
-    bool safe;               /* the master is in safe mode */
-    json_t *out;
-    unsigned status;
-    char err[256];
-} master_get_ctx;
-
-static void master_api_describe(const ns_file *f, void *ud)
+void master_api_describe(const ns_file *f, void *ud)
 {
     master_get_ctx *g = ud;
     char path[NSPATH_MAX + 1];
@@ -671,21 +660,27 @@ static enum MHD_Result master_api_get(master *m, struct MHD_Connection *c, const
         return httpd_reply_retry(c, g.status, MASTER_RETRY_MS, "%s", g.err);
     if (g.status != MHD_HTTP_OK)
         return httpd_reply_error(c, g.status, "%s", g.err);
-    /* A secure master's readers get a capability per chunk, made here,
-     * with the namespace's lock long released. */
-    const char *fileid = json_string_value(json_object_get(g.out, PROTO_F_IDENTIFIER));
-    size_t n = json_array_size(json_object_get(g.out, PROTO_F_REPLICAS));
-    json_t *from = json_object_get(g.out, PROTO_F_FROM);
+    master_api_capabilities(m, g.out);
+    return httpd_reply_json(c, MHD_HTTP_OK, g.out);
+}
+
+/* A secure master's readers get a capability per chunk, made with the
+ * namespace's lock long released. */
+void master_api_capabilities(master *m, json_t *layout)
+{
+    const char *fileid = json_string_value(json_object_get(layout, PROTO_F_IDENTIFIER));
+    if (!m->sec.on || !fileid)
+        return;
+    size_t n = json_array_size(json_object_get(layout, PROTO_F_REPLICAS));
+    json_t *from = json_object_get(layout, PROTO_F_FROM);
     json_int_t first = json_is_integer(from) ? json_integer_value(from) : 0;
-    json_t *caps = m->sec.on && fileid ? json_array() : NULL;
+    json_t *caps = json_array();
     for (size_t k = 0; caps && k < n; k++) {
         char cid[CHUNKID_BUF];
         chunkid_format(cid, fileid, (uint32_t)(first + (json_int_t)k));
         json_array_append_new(caps, secure_capability(&m->sec, AUTH_CAP_READ, cid));
     }
-    if (caps)
-        json_object_set_new(g.out, PROTO_F_CAPABILITIES, caps);
-    return httpd_reply_json(c, MHD_HTTP_OK, g.out);
+    json_object_set_new(layout, PROTO_F_CAPABILITIES, caps);
 }
 
 /* ---- GET /files, DELETE /files?name= ---- */

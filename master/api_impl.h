@@ -54,6 +54,27 @@ extern const size_t master_api_admin_nroutes;
 extern const master_api_route master_api_tree_routes[];
 extern const size_t master_api_tree_nroutes;
 
+/* A file's layout as /get answers it (api_client.c): its chunks from
+ * from on (count of them; UINT64_MAX: all, an unpaged answer), each with
+ * its replicas, live ones first and the lead turned by turn. Called under
+ * the namespace's lock (namespace_with_file, a listing); sets status to
+ * 200 with out, or to a 409 (incomplete, every copy rotten), 503 (safe
+ * mode, a chunk with no reported copy yet) or 400 with err. */
+typedef struct {
+    master *m;
+    int64_t now;
+    uint64_t turn;           /* this answer's rotation of the live replicas */
+    uint64_t from, count;    /* the page of chunks wanted (count UINT64_MAX: all) */
+    bool safe;               /* the master is in safe mode */
+    json_t *out;
+    unsigned status;
+    char err[256];
+} master_get_ctx;
+void master_api_describe(const ns_file *f, void *ud);
+/* Adds a secure master's read capabilities to a layout, one per chunk;
+ * after the namespace's lock is released (nothing on an open master). */
+void master_api_capabilities(master *m, json_t *layout);
+
 /* The route of method on url in any table (GET's serves HEAD too), or
  * NULL with allowed (allowedlen > 0) set to the methods url does have,
  * "GET, DELETE", or "" when it has none (a 404, not a 405). */

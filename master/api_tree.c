@@ -1,14 +1,17 @@
 /*
  * api_tree.c - the directory tree on the master's API: a page of a
- * directory (GET /ls), one entry (GET /stat), a new directory (POST
+ * directory (GET /ls, with small files' layouts when asked, as /get gives
+ * them, for get -r), one entry (GET /stat), a new directory (POST
  * /mkdir), a move (POST /rename) and what a subtree holds (GET /du).
  * Every path a request names is normalised first (a bad one is a 400 that
  * says why); every change is durable before the answer. Builds answers
  * under the namespace's read lock from what it holds, never more than one
- * page (PROTO_PAGE_ENTRIES) at a time.
+ * page (PROTO_PAGE_ENTRIES) at a time; signs capabilities only after the
+ * lock is released.
  */
 #include "api_impl.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +19,7 @@
 #include "httpd.h"
 #include "jsonf.h"
 #include "log.h"
+#include "perm.h"
 #include "protocol.h"
 
 /* One entry as /ls and /stat show it. */
@@ -60,9 +64,34 @@ static bool master_api_query_path(struct MHD_Connection *c, char out[NSPATH_MAX 
     return master_api_path(c, "path", p, out, ret);
 }
 
+typedef struct {
+    json_t *entries;
+    const ns_who *who;
+    bool layouts;            /* small files' layouts too (?layout=1) */
+    master_get_ctx g;        /* what each layout is built with */
+} master_ls_ctx;
+
+/* Under the namespace's read lock: the entry, and with ?layout=1 the
+ * layout of a file of at most PROTO_LS_LAYOUT_CHUNKS chunks that the
+ * asker may read and that can be read now. Any other file's /get will
+ * say why not; get -r asks it then. */
 static void master_api_list_entry(const ns_node *n, void *ud)
 {
-    json_array_append_new(ud, master_api_entry(n));
+    master_ls_ctx *l = ud;
+    json_t *e = master_api_entry(n);
+    const ns_file *f = (const ns_file *)n;
+    if (e && l->layouts && !n->dir && f->ncommitted <= PROTO_LS_LAYOUT_CHUNKS &&
+        namespace_file_complete(f) && perm_may(n, l->who, PERM_READ)) {
+        l->g.turn++;   /* one file's lead replica after another's */
+        l->g.out = NULL;
+        l->g.status = 0;
+        master_api_describe(f, &l->g);
+        if (l->g.status == MHD_HTTP_OK && l->g.out)
+            json_object_set_new(e, PROTO_F_LAYOUT, l->g.out);
+        else
+            json_decref(l->g.out);
+    }
+    json_array_append_new(l->entries, e);
 }
 
 static enum MHD_Result master_api_ls(master *m, struct MHD_Connection *c, const ns_who *who)
@@ -84,17 +113,30 @@ static enum MHD_Result master_api_ls(master *m, struct MHD_Connection *c, const 
             return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "\"%s\" is 1 to %u",
                                      PROTO_QUERY_LIMIT, PROTO_PAGE_ENTRIES);
     }
-    json_t *entries = json_array();
+    const char *lay = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, PROTO_QUERY_LAYOUT);
+    if (lay && strcmp(lay, "0") != 0 && strcmp(lay, "1") != 0)
+        return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "\"%s\" is 0 or 1", PROTO_QUERY_LAYOUT);
+    int64_t now = registry_now_ms();
+    master_ls_ctx l = {
+        .entries = json_array(), .who = who, .layouts = lay && !strcmp(lay, "1"),
+        .g = { .m = m, .now = now, .from = 0, .count = PROTO_LS_LAYOUT_CHUNKS,
+               .safe = safemode_on(&m->safe, now),
+               .turn = atomic_fetch_add_explicit(&m->read_turn, 1, memory_order_relaxed) },
+    };
     bool more;
-    ns_status st = namespace_list(m->ns, path, after, limit, who, master_api_list_entry, entries,
+    ns_status st = namespace_list(m->ns, path, after, limit, who, master_api_list_entry, &l,
                                   &more);
     if (st != NS_OK) {
-        json_decref(entries);
+        json_decref(l.entries);
         return master_api_ns_error(c, st, who, path, "list");
     }
+    size_t i;
+    json_t *e;
+    json_array_foreach(l.entries, i, e)
+        master_api_capabilities(m, json_object_get(e, PROTO_F_LAYOUT));
     return httpd_reply_json(c, MHD_HTTP_OK,
                             json_pack("{s:s,s:o,s:b}", PROTO_F_PATH, path, PROTO_F_ENTRIES,
-                                      entries, PROTO_F_MORE, more));
+                                      l.entries, PROTO_F_MORE, more));
 }
 
 static void master_api_stat_one(const ns_node *n, void *ud)

@@ -96,6 +96,29 @@ expect_fail 'identifier. is not 64 lowercase hex digits' "$MINIDFS" client --mas
 [ ! -e "$T/x" ] || fail "a refused read left an output file"
 ok "a hostile master's identifier that is not one: refused"
 
+# ---- the same in a listing's layout (get -r reads small files by it,
+# without a /get): refused before a request goes to a chunkserver. The
+# canned answer is at once the directory's stat and its only page.
+printf '{"path":"/d","name":"d","type":"directory","entries":[{"name":"x","type":"file","layout":%s}],"more":false}' \
+    "$(cat "$T/evil2.json")" >"$T/evil3.json"
+rm -f "$T/canned3.port"
+"$CANNED" "$T/canned3.port" 200 "$T/evil3.json" &
+PIDS+=($!)
+wait_until 10 "the third canned master" test -s "$T/canned3.port"
+expect_fail 'identifier. is not 64 lowercase hex digits' "$MINIDFS" get -r --quiet --master \
+    "http://127.0.0.1:$(cat "$T/canned3.port")/" /d "$T/gd"
+[ ! -e "$T/gd/x" ] || fail "a refused layout left an output file"
+sed 's|"replicas":\[\["127.0.0.1:9/"\]\]|"replicas":[['"${reps%,}"']]|; s|"\.\./\.\./etc/passwd"|"'"$XID"'"|' \
+    "$T/evil3.json" >"$T/evil4.json"
+grep -q '30020' "$T/evil4.json" || fail "the test's layout with 20 replicas was not made"
+rm -f "$T/canned4.port"
+"$CANNED" "$T/canned4.port" 200 "$T/evil4.json" &
+PIDS+=($!)
+wait_until 10 "the fourth canned master" test -s "$T/canned4.port"
+expect_fail 'at most 8 make sense' "$MINIDFS" get -r --quiet --master \
+    "http://127.0.0.1:$(cat "$T/canned4.port")/" /d "$T/gd4"
+ok "a hostile listing's layout (a forged identifier, 20 replicas): refused"
+
 # ---- a name with a control character is no path: refused with a clear
 # error; what else a name may hold (a C1 control as UTF-8, quotes) is
 # printed and logged escaped, one row and one log line per file, nothing a

@@ -111,6 +111,21 @@ expect_fail 'bob may not remove "/home/alice/notes"' fsu bob rm /home/alice/note
 expect_fail 'bob may not move "/home/alice/notes"|bob may not move' fsu bob mv /home/alice/notes /bobs
 expect_fail 'bob may not remove "/home/alice"' fsu bob rm -r /home/alice
 fsu bob cat /home/alice/notes | cmp - "$T/b" || fail "bob reads a 0644 file in a 0755 directory"
+# A listing's layouts (what get -r reads small files by) go only with the
+# files the lister may read, and carry their chunks' capabilities.
+fsu alice put "$T/b" /home/alice/secret || fail "alice writes a second file"
+as alice client --action chmod --filename /home/alice/secret --mode 600 || fail "alice chmods her file"
+expect_status 200 GET "$M/ls?path=/home/alice&layout=1" -H "Authorization: Bearer $(cat "$T/bob.token")"
+grep -q '"name":"notes"[^{}]*"layout":{[^{}]*"capabilities":\["' "$T/body" ||
+    fail "bob's listing lacks notes' layout and its capability: $(cat "$T/body")"
+grep -q '"name":"secret"[^{}]*"layout"' "$T/body" && fail "bob's listing lays out a file he may not read"
+expect_status 400 GET "$M/ls?path=/home/alice&layout=yes" -H "Authorization: Bearer $(cat "$T/bob.token")"
+expect_fail 'bob may not read' fsu bob get -r /home/alice "$T/bobs-copy"
+cmp "$T/bobs-copy/notes" "$T/b" || fail "bob's get -r did not copy the file he may read"
+[ ! -e "$T/bobs-copy/secret" ] || fail "bob's get -r left a file he may not read"
+fsu alice get -r /home/alice "$T/alices-copy" || fail "alice's get -r"
+cmp "$T/alices-copy/secret" "$T/b" || fail "alice's get -r of her 0600 file"
+fsu alice rm /home/alice/secret || fail "alice removes her second file"
 as alice client --action chmod --filename /home/alice --mode 700 || fail "alice chmods her directory"
 expect_fail 'bob may not list "/home/alice"' fsu bob ls /home/alice
 fsu alice ls /home/alice | grep -qx /home/alice/notes || fail "alice lists her directory"

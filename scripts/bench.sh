@@ -413,9 +413,13 @@ rm -rf "$W/tree" && mkdir -p "$W/tree"
 for i in $(seq "$TREE_FILES"); do head -c 4096 /dev/urandom >"$W/tree/f$i"; done
 TLIST=$(cd "$W/tree" && ls | tr '\n' ',' | sed 's/,$//')
 tree_nginx_w() { (cd "$W/tree" && curl -sf -T "{$TLIST}" "$NGINX/tr$1/" -o /dev/null); }
-tree_nginx_r() { rm -rf "$W/tback" && mkdir -p "$W/tback" && (cd "$W/tback" && curl -sf "$NGINX/tr$1/{$TLIST}" -o "#1"); }
+# Each download goes into a new directory, and they all go after the runs:
+# on ext4 every file made within 30 s of a deletion nearby pays for a scan
+# of the recently freed inodes, which would bill one side for the other's
+# clean-up.
+tree_nginx_r() { mkdir -p "$W/tback-n$1" && (cd "$W/tback-n$1" && curl -sf "$NGINX/tr$1/{$TLIST}" -o "#1"); }
 tree_w() { "$MINIDFS" put -r --quiet --master "$MASTER" "$W/tree" "/tr$1"; }
-tree_r() { rm -rf "$W/tback" && "$MINIDFS" get -r --quiet --master "$MASTER" "/tr$1" "$W/tback"; }
+tree_r() { "$MINIDFS" get -r --quiet --master "$MASTER" "/tr$1" "$W/tback-m$1"; }
 tree_one_w() { local i; for i in $(seq "$TREE_FILES"); do "$MINIDFS" client --master "$MASTER" --quiet --action write --filename "/one$1/f$i" --input "$W/tree/f$i"; done; }
 stop_all
 start_nginx
@@ -424,10 +428,10 @@ for r in $(seq "$RUNS"); do
     say "tree run $r/$RUNS"
     timed tree_nginx_w "$r" >>"$W/t.tree_nginx_w"
     timed tree_nginx_r "$r" >>"$W/t.tree_nginx_r"
-    diff -rq "$W/tree" "$W/tback" >/dev/null || die "nginx's tree round trip differs"
+    diff -rq "$W/tree" "$W/tback-n$r" >/dev/null || die "nginx's tree round trip differs"
     timed tree_w "$r" >>"$W/t.tree_w"
     timed tree_r "$r" >>"$W/t.tree_r"
-    diff -rq "$W/tree" "$W/tback" >/dev/null || die "the put -r / get -r round trip differs"
+    diff -rq "$W/tree" "$W/tback-m$r" >/dev/null || die "the put -r / get -r round trip differs"
     mkdir -p "$W/ss$r" && "$BIN/smallsync" "$W/ss$r" "$TREE_FILES" 4096 16 >>"$W/r.tree_disk_w"
 done
 FIG[tree_disk_w]=$(median <"$W/r.tree_disk_w")

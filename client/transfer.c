@@ -38,6 +38,11 @@
 #include "monotime.h"
 
 #define TRANSFER_UPLOAD_BUFFER (1024 * 1024)
+/* A chunk body this small goes without "Expect: 100-continue": the round
+ * trip it waits for before sending costs more than sending bytes a
+ * chunkserver might refuse. A larger one waits, so a refusal (a full
+ * disk, a forged capability) comes before its bytes. */
+#define TRANSFER_EXPECT_MIN_BYTES (1024 * 1024)
 #define TRANSFER_DOWNLOAD_BUFFER (512 * 1024)
 /* A transfer that moves fewer than TRANSFER_STALL_BYTES a second for this
  * long is given up and sent to the next server: a chunkserver that hangs,
@@ -427,6 +432,12 @@ static bool transfer_job_start(transfer_job *j, CURL *h)
         j->headers = NULL;
         if (!chunkreq_headers(&req, &j->headers))
             return false;
+        if (chunkreq_body_length(&req) <= TRANSFER_EXPECT_MIN_BYTES) {
+            struct curl_slist *more = curl_slist_append(j->headers, "Expect:");
+            if (!more)
+                return false;
+            j->headers = more;
+        }
         chunkreq_curl_put(h, &req, j->headers, transfer_read, j, (long)TRANSFER_UPLOAD_BUFFER);
         curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, transfer_seek);
         curl_easy_setopt(h, CURLOPT_SEEKDATA, j);

@@ -131,7 +131,7 @@ enum MHD_Result master_api_refused(struct MHD_Connection *c, ns_status st, const
     if (st == NS_NOT_FOUND)
         return httpd_reply_error(c, namespace_http_status(st), "no file named \"%.200s\"", name);
     return httpd_reply_error(c, namespace_http_status(st), "%s may not %s \"%.200s\" (see the "
-                             "owner and mode of it and of its directory: minidfs ls -l)",
+                             "owner and mode of it and of the directories above it: minidfs ls -l)",
                              who ? who->user : "nobody", what, name);
 }
 

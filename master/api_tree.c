@@ -151,7 +151,7 @@ static enum MHD_Result master_api_stat(master *m, struct MHD_Connection *c, cons
     if (!master_api_query_path(c, path, &ret))
         return ret;
     json_t *e = NULL;
-    ns_status st = namespace_with_path(m->ns, path, master_api_stat_one, &e);
+    ns_status st = namespace_with_path(m->ns, path, who, master_api_stat_one, &e);
     if (st != NS_OK)
         return master_api_ns_error(c, st, who, path, "stat");
     if (!e)
@@ -167,7 +167,7 @@ static enum MHD_Result master_api_du(master *m, struct MHD_Connection *c, const 
     if (!master_api_query_path(c, path, &ret))
         return ret;
     ns_usage u;
-    ns_status st = namespace_du(m->ns, path, &u);
+    ns_status st = namespace_du(m->ns, path, who, &u);
     if (st != NS_OK)
         return master_api_ns_error(c, st, who, path, "sum up");
     return httpd_reply_json(c, MHD_HTTP_OK,

@@ -96,7 +96,7 @@ ns_status namespace_place(const ns_table *ns, const char *path, ns_place *pl)
 
 ns_status namespace_place_check(const ns_place *pl, const ns_who *who)
 {
-    return perm_may(&pl->dir->node, who, PERM_WRITE) ? NS_OK : NS_FORBIDDEN;
+    return perm_may(&pl->dir->node, who, PERM_WRITE | PERM_EXEC) ? NS_OK : NS_FORBIDDEN;
 }
 
 ns_status namespace_parent_check(ns_table *ns, const char *path, const ns_who *who)
@@ -213,7 +213,7 @@ typedef struct {
 static bool namespace_rm_may(ns_node *n, void *ud)
 {
     namespace_rm_check *c = ud;
-    if (n->dir && ((ns_dir *)n)->entries && !perm_may(n, c->who, PERM_WRITE))
+    if (n->dir && ((ns_dir *)n)->entries && !perm_may(n, c->who, PERM_WRITE | PERM_EXEC))
         c->ok = false;
     if (!n->dir && n->parent && !perm_may_unlink(n->parent, n, c->who))
         c->ok = false;
@@ -348,7 +348,7 @@ ns_status namespace_rename(ns_table *ns, const char *from, const char *to, bool 
             st = NS_NOT_EMPTY;
     }
     if (st == NS_OK && (!perm_may_unlink(n->parent, n, who) ||
-                        !perm_may(p, who, PERM_WRITE) ||
+                        !perm_may(p, who, PERM_WRITE | PERM_EXEC) ||
                         (there && !perm_may_unlink((ns_dir *)p, there, who))))
         st = NS_FORBIDDEN;
     if (st == NS_OK) {
@@ -365,13 +365,15 @@ out:
     return st;
 }
 
-ns_status namespace_with_path(ns_table *ns, const char *path,
+ns_status namespace_with_path(ns_table *ns, const char *path, const ns_who *who,
                               void (*fn)(const ns_node *n, void *ud), void *ud)
 {
     NAMESPACE_NORM(path);
     pthread_rwlock_rdlock(&ns->lock);
     ns_node *n;
     ns_status st = tree_lookup(ns, path, &n);
+    if (st == NS_OK && !perm_may(n, who, 0))
+        st = NS_FORBIDDEN;
     if (st == NS_OK)
         fn(n, ud);
     pthread_rwlock_unlock(&ns->lock);
@@ -387,7 +389,7 @@ ns_status namespace_list(ns_table *ns, const char *path, const char *after, size
     pthread_rwlock_rdlock(&ns->lock);
     ns_node *n;
     ns_status st = tree_lookup(ns, path, &n);
-    if (st == NS_OK && n->dir && !perm_may(n, who, PERM_READ))
+    if (st == NS_OK && !perm_may(n, who, n->dir ? PERM_READ : 0))
         st = NS_FORBIDDEN;
     if (st == NS_OK && !n->dir) {
         if (!after || !after[0])
@@ -421,13 +423,15 @@ static bool namespace_du_one(ns_node *n, void *ud)
     return true;
 }
 
-ns_status namespace_du(ns_table *ns, const char *path, ns_usage *out)
+ns_status namespace_du(ns_table *ns, const char *path, const ns_who *who, ns_usage *out)
 {
     memset(out, 0, sizeof *out);
     NAMESPACE_NORM(path);
     pthread_rwlock_rdlock(&ns->lock);
     ns_node *n;
     ns_status st = tree_lookup(ns, path, &n);
+    if (st == NS_OK && !perm_may(n, who, n->dir ? PERM_READ : 0))
+        st = NS_FORBIDDEN;
     if (st == NS_OK)
         tree_walk(n, namespace_du_one, out);
     pthread_rwlock_unlock(&ns->lock);

@@ -389,13 +389,14 @@ ns_status namespace_rename(ns_table *ns, const char *from, const char *to, bool 
  * chunkservers is queued for namespace_take_doomed; *nfiles: files gone. */
 ns_status namespace_remove_path(ns_table *ns, const char *path, bool recursive,
                                 const ns_who *who, size_t *nfiles);
-/* Calls fn with the node at path under the read lock. */
-ns_status namespace_with_path(ns_table *ns, const char *path,
+/* Calls fn with the node at path under the read lock; NS_FORBIDDEN when
+ * who may not reach it (perm.h). */
+ns_status namespace_with_path(ns_table *ns, const char *path, const ns_who *who,
                               void (*fn)(const ns_node *n, void *ud), void *ud);
 /* Calls fn, under the read lock, with up to max entries of the directory
  * at path whose names sort after after ("" or NULL: from the first), in
  * order; *more: entries are left. A file lists as itself. NS_FORBIDDEN
- * unless who may read the directory. */
+ * unless who may read the directory (or reach the file). */
 ns_status namespace_list(ns_table *ns, const char *path, const char *after, size_t max,
                          const ns_who *who, void (*fn)(const ns_node *n, void *ud), void *ud,
                          bool *more);
@@ -404,7 +405,8 @@ typedef struct {
     uint64_t files, dirs, bytes, chunks;
     uint64_t stored_bytes;   /* bytes times each file's replication */
 } ns_usage;
-ns_status namespace_du(ns_table *ns, const char *path, ns_usage *out);
+/* NS_FORBIDDEN unless who may read the directory (or reach the file). */
+ns_status namespace_du(ns_table *ns, const char *path, const ns_who *who, ns_usage *out);
 /* Directories, the root too. */
 size_t namespace_dir_count(ns_table *ns);
 /* A node's generation (a file's or a directory's). */

@@ -11,10 +11,9 @@
 
 #include "namespace_impl.h"
 
-bool perm_may(const ns_node *n, const ns_who *who, unsigned want)
+/* want on n itself, for a user who is no superuser. */
+static bool perm_bits(const ns_node *n, const ns_who *who, unsigned want)
 {
-    if (!who || who->super)
-        return true;
     bool owner = n->owner && strcmp(n->owner, who->user) == 0;
     if ((want & PERM_OWN) && !owner)
         return false;
@@ -26,11 +25,23 @@ bool perm_may(const ns_node *n, const ns_who *who, unsigned want)
     return (mode & bits) == bits;
 }
 
+bool perm_may(const ns_node *n, const ns_who *who, unsigned want)
+{
+    if (!who || who->super)
+        return true;
+    if (!perm_bits(n, who, want))
+        return false;
+    for (const ns_dir *d = n->parent; d; d = d->node.parent)
+        if (!perm_bits(&d->node, who, PERM_EXEC))
+            return false;   /* a directory above it that who may not pass */
+    return true;
+}
+
 bool perm_may_unlink(const ns_dir *d, const ns_node *n, const ns_who *who)
 {
     if (!who || who->super)
         return true;
-    if (!d || !perm_may(&d->node, who, PERM_WRITE))
+    if (!d || !perm_may(&d->node, who, PERM_WRITE | PERM_EXEC))
         return false;
     return !(d->node.mode & PERM_STICKY) || perm_may(n, who, PERM_OWN) ||
            perm_may(&d->node, who, PERM_OWN);

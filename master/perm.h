@@ -5,15 +5,17 @@
  * Mode bits are HDFS's: rwx for the owner, the group and others, and the
  * sticky bit (01000) on a directory. A user is the owner class when it
  * owns the entry, else the group class when its group is the entry's,
- * else other. Reading a file wants r; writing (overwrite, append) wants w
- * on the file; creating, removing or renaming an entry wants w on its
- * directory, and, when that directory is sticky (the root is, 01777, like
- * /tmp), being the entry's or the directory's owner too. Listing a
- * directory wants r on it. Changing the mode or group wants ownership;
- * giving an entry away, a superuser. An entry without an owner (made on
- * an open master) belongs to the superusers. A NULL ns_who (an open
- * master, or a signed server) may do everything. Traversal (x on the
- * directories above) is not checked.
+ * else other. Every check also wants x on each directory above the entry
+ * (traversal, as HDFS and POSIX have it: a 0700 directory hides all
+ * beneath it, whatever their modes). Reading a file wants r; writing
+ * (overwrite, append) wants w on the file; creating, removing or renaming
+ * an entry wants w and x on its directory, and, when that directory is
+ * sticky (the root is, 01777, like /tmp), being the entry's or the
+ * directory's owner too. Listing a directory, or summing it (du), wants r
+ * on it; stat wants nothing but the traversal. Changing the mode or group
+ * wants ownership; giving an entry away, a superuser. An entry without an
+ * owner (made on an open master) belongs to the superusers. A NULL ns_who
+ * (an open master, or a signed server) may do everything.
  */
 #ifndef MINIDFS_PERM_H
 #define MINIDFS_PERM_H
@@ -22,11 +24,13 @@
 
 #define PERM_READ  4u
 #define PERM_WRITE 2u
+#define PERM_EXEC  1u   /* a directory's: pass through it, or change its entries (with w) */
 #define PERM_OWN   8u   /* be its owner (or a superuser) */
 
 #define PERM_STICKY 01000u
 
-/* Whether who may do want (PERM_* bits) to n. */
+/* Whether who may do want (PERM_* bits; 0: only reach it) to n, passing
+ * through every directory above it. */
 bool perm_may(const ns_node *n, const ns_who *who, unsigned want);
 /* Whether who may take n out of directory d (remove or rename it). */
 bool perm_may_unlink(const ns_dir *d, const ns_node *n, const ns_who *who);

@@ -128,6 +128,22 @@ cmp "$T/alices-copy/secret" "$T/b" || fail "alice's get -r of her 0600 file"
 fsu alice rm /home/alice/secret || fail "alice removes her second file"
 as alice client --action chmod --filename /home/alice --mode 700 || fail "alice chmods her directory"
 expect_fail 'bob may not list "/home/alice"' fsu bob ls /home/alice
+# Traversal: a 0700 directory hides what is beneath it, whatever its
+# mode (notes is 0644), from every operation, as in HDFS and POSIX.
+expect_fail 'bob may not read' fsu bob cat /home/alice/notes
+expect_fail 'bob may not stat' fsu bob stat /home/alice/notes
+expect_fail 'bob may not ' fsu bob du /home/alice/notes
+expect_fail 'bob may not stat' fsu bob ls /home/alice/notes
+expect_status 403 GET "$M/get?id=$(fileid home/alice/notes)" -H "Authorization: Bearer $(cat "$T/bob.token")"
+fsu alice mkdir /home/alice/open || fail "alice makes a directory inside her 0700 one"
+as alice client --action chmod --filename /home/alice/open --mode 777 || fail "alice opens it to all"
+expect_fail 'bob may not create' fsu bob put "$T/b" /home/alice/open/x
+# x without r: names known are reached, the directory is not listed
+as alice client --action chmod --filename /home/alice --mode 711 || fail "alice lets others pass"
+fsu bob cat /home/alice/notes | cmp - "$T/b" || fail "bob reads through a 0711 directory"
+fsu bob put "$T/b" /home/alice/open/x || fail "bob writes in a 0777 directory under a 0711 one"
+expect_fail 'bob may not list "/home/alice"' fsu bob ls /home/alice
+as alice client --action chmod --filename /home/alice --mode 700 || fail "alice closes her directory again"
 fsu alice ls /home/alice | grep -qx /home/alice/notes || fail "alice lists her directory"
 fsu alice mv /home/alice/notes /home/alice/renamed || fail "alice renames in her directory"
 fsu admin rm -r /home || fail "a superuser removes any tree"

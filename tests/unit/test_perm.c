@@ -47,6 +47,40 @@ static void test_mode_classes(void **state)
     assert_true(perm_may(&open, &root, PERM_OWN));
 }
 
+/* Every check wants x on each directory above: /home (0755) /home/alice
+ * (varied) /home/alice/notes (0644). */
+static void test_traversal(void **state)
+{
+    (void)state;
+    ns_dir home = { .node = { .mode = 0755, .owner = "admin", .group = "admin", .dir = true } };
+    ns_dir mine = { .node = { .mode = 0700, .owner = "alice", .group = "staff", .dir = true,
+                              .parent = &home } };
+    ns_node notes = { .mode = 0644, .owner = "alice", .group = "staff", .parent = &mine };
+    ns_who alice = who("alice", "staff", false), bob = who("bob", "staff", false),
+           eve = who("eve", "eve", false), root = who("admin", "admin", true);
+    assert_true(perm_may(&notes, &alice, PERM_READ | PERM_WRITE));
+    assert_false(perm_may(&notes, &bob, PERM_READ));     /* 0644, behind a 0700 directory */
+    assert_false(perm_may(&notes, &bob, 0));             /* not even reached */
+    assert_true(perm_may(&notes, &root, PERM_READ));
+    assert_true(perm_may(&notes, NULL, PERM_WRITE));
+    mine.node.mode = 0750;                               /* the group may pass and list */
+    assert_true(perm_may(&notes, &bob, PERM_READ));
+    assert_false(perm_may(&notes, &eve, PERM_READ));
+    mine.node.mode = 0711;                               /* others pass, cannot list */
+    assert_true(perm_may(&notes, &eve, PERM_READ));
+    assert_false(perm_may(&mine.node, &eve, PERM_READ));
+    assert_false(perm_may_unlink(&mine, &notes, &eve));  /* w and x on the directory */
+    mine.node.mode = 0773;
+    assert_true(perm_may_unlink(&mine, &notes, &eve));
+    mine.node.mode = 0772;                               /* w without x changes nothing */
+    assert_false(perm_may_unlink(&mine, &notes, &eve));
+    home.node.mode = 0750;                               /* a grandparent closed to others */
+    mine.node.mode = 0777;
+    assert_false(perm_may(&notes, &eve, PERM_READ));
+    assert_false(perm_may(&mine.node, &eve, 0));
+    assert_true(perm_may(&home.node, &eve, 0));          /* the root's x is its own */
+}
+
 static void test_create_overwrite_remove_checked(void **state)
 {
     (void)state;
@@ -208,6 +242,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mode_classes),
+        cmocka_unit_test(test_traversal),
         cmocka_unit_test(test_create_overwrite_remove_checked),
         cmocka_unit_test(test_tokens),
         cmocka_unit_test(test_checkpoint_keeps_them),

@@ -35,7 +35,7 @@ static void found(const ns_node *n, void *ud)
 static bool is_at(ns_table *ns, const char *path)
 {
     const ns_node *n = NULL;
-    return namespace_with_path(ns, path, found, &n) == NS_OK && n;
+    return namespace_with_path(ns, path, NULL, found, &n) == NS_OK && n;
 }
 
 static void nothing(const ns_file *f, void *ud)
@@ -194,7 +194,7 @@ static void test_names_shorter_and_longer(void **state)
     uint64_t expected;
     assert_int_equal(namespace_report(ns, dataid, 0, 0, 10, gen, NULL, &expected, &v), NS_OK);
     const ns_node *n = NULL;
-    assert_int_equal(namespace_with_path(ns, "/o/renamed-while-written", found, &n), NS_OK);
+    assert_int_equal(namespace_with_path(ns, "/o/renamed-while-written", NULL, found, &n), NS_OK);
     assert_non_null(n);
     assert_int_equal(((const ns_file *)n)->size, 10);
     assert_string_equal(n->name, "renamed-while-written");
@@ -214,7 +214,7 @@ static void test_remove_trees_and_du(void **state)
         assert_int_equal(namespace_create(ns, name, 2500, 1000, 2, NULL, false, &gen, NULL), NS_OK);
     }
     ns_usage u;
-    assert_int_equal(namespace_du(ns, "/t", &u), NS_OK);
+    assert_int_equal(namespace_du(ns, "/t", NULL, &u), NS_OK);
     assert_int_equal(u.files, 300);
     assert_int_equal(u.dirs, 8);
     assert_int_equal(u.bytes, 300 * 2500);

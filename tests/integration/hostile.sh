@@ -69,6 +69,16 @@ expect_status 200 POST "$M/chunkreport" "${J[@]}" --data "{\"url\":\"$CS_ADDR_cs
 grep -q '"delete":\[\]' "$T/body" || fail "a fresh chunk with a stepped clock's age was collected: $(cat "$T/body")"
 ok "a wall clock stepped forward cannot get a fresh chunk collected"
 
+# canned NAME ANSWER: a "master" that answers every request with the file
+# ANSWER; its URL in CANNED_URL.
+canned() {
+    rm -f "$T/$1.port"
+    "$CANNED" "$T/$1.port" 200 "$2" &
+    PIDS+=($!)
+    wait_until 10 "the canned master $1" test -s "$T/$1.port"
+    CANNED_URL="http://127.0.0.1:$(cat "$T/$1.port")/"
+}
+
 # ---- a hostile master's answers: counts past every bound are refused,
 # never used to size anything (an /append answer with more than 8 replicas
 # per chunk once wrote past the client's array).
@@ -76,23 +86,18 @@ reps=$(for i in $(seq 1 20); do printf '"127.0.0.1:%d/",' $((30000 + i)); done)
 XID=$(fileid x)
 printf '{"token":1,"version":9,"identifier":"%s","chunkSize":1000000,"fileSize":1500000,"newSize":4500000,"lease_expires_ms":60000,"fill":null,"chunks":[{"index":2,"chunkIdentifier":"x_2","replicas":[%s]},{"index":3,"chunkIdentifier":"x_3","replicas":[%s]},{"index":4,"chunkIdentifier":"x_4","replicas":[%s]}]}' \
     "$XID" "${reps%,}" "${reps%,}" "${reps%,}" >"$T/evil.json"
-"$CANNED" "$T/canned.port" 200 "$T/evil.json" &
-PIDS+=($!)
-wait_until 10 "the canned master" test -s "$T/canned.port"
+canned c1 "$T/evil.json"
 make_file "$T/three" 3000000
-expect_fail 'at most 8 make sense' "$MINIDFS" client --master "http://127.0.0.1:$(cat "$T/canned.port")/" \
+expect_fail 'at most 8 make sense' "$MINIDFS" client --master "$CANNED_URL" \
     --quiet --action append --filename x --input "$T/three"
 ok "a hostile master's answer with 20 replicas per chunk: refused, no overflow"
 
 # ---- and an identifier that is not one (it names chunk files): refused
 # before a single request goes to a chunkserver
 printf '{"fileName":"x","identifier":"../../etc/passwd","fileSize":5,"chunkSize":1000000,"numberOfChunks":1,"locations":["127.0.0.1:9/"],"replicas":[["127.0.0.1:9/"]],"checksums":[null],"generation":3,"from":0}' >"$T/evil2.json"
-rm -f "$T/canned2.port"
-"$CANNED" "$T/canned2.port" 200 "$T/evil2.json" &
-PIDS+=($!)
-wait_until 10 "the second canned master" test -s "$T/canned2.port"
+canned c2 "$T/evil2.json"
 expect_fail 'identifier. is not 64 lowercase hex digits' "$MINIDFS" client --master \
-    "http://127.0.0.1:$(cat "$T/canned2.port")/" --quiet --action read --filename x --output-filename "$T/x"
+    "$CANNED_URL" --quiet --action read --filename x --output-filename "$T/x"
 [ ! -e "$T/x" ] || fail "a refused read left an output file"
 ok "a hostile master's identifier that is not one: refused"
 
@@ -101,22 +106,16 @@ ok "a hostile master's identifier that is not one: refused"
 # canned answer is at once the directory's stat and its only page.
 printf '{"path":"/d","name":"d","type":"directory","entries":[{"name":"x","type":"file","layout":%s}],"more":false}' \
     "$(cat "$T/evil2.json")" >"$T/evil3.json"
-rm -f "$T/canned3.port"
-"$CANNED" "$T/canned3.port" 200 "$T/evil3.json" &
-PIDS+=($!)
-wait_until 10 "the third canned master" test -s "$T/canned3.port"
+canned c3 "$T/evil3.json"
 expect_fail 'identifier. is not 64 lowercase hex digits' "$MINIDFS" get -r --quiet --master \
-    "http://127.0.0.1:$(cat "$T/canned3.port")/" /d "$T/gd"
+    "$CANNED_URL" /d "$T/gd"
 [ ! -e "$T/gd/x" ] || fail "a refused layout left an output file"
 sed 's|"replicas":\[\["127.0.0.1:9/"\]\]|"replicas":[['"${reps%,}"']]|; s|"\.\./\.\./etc/passwd"|"'"$XID"'"|' \
     "$T/evil3.json" >"$T/evil4.json"
 grep -q '30020' "$T/evil4.json" || fail "the test's layout with 20 replicas was not made"
-rm -f "$T/canned4.port"
-"$CANNED" "$T/canned4.port" 200 "$T/evil4.json" &
-PIDS+=($!)
-wait_until 10 "the fourth canned master" test -s "$T/canned4.port"
+canned c4 "$T/evil4.json"
 expect_fail 'at most 8 make sense' "$MINIDFS" get -r --quiet --master \
-    "http://127.0.0.1:$(cat "$T/canned4.port")/" /d "$T/gd4"
+    "$CANNED_URL" /d "$T/gd4"
 ok "a hostile listing's layout (a forged identifier, 20 replicas): refused"
 
 # ---- a name with a control character is no path: refused with a clear

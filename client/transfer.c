@@ -1,6 +1,7 @@
 /*
  * transfer.c - the client's data path: up to --parallel chunk transfers at
- * once, each a chunk PUT (common/chunkreq) or a GET to a chunkserver. One
+ * once, each a chunk PUT (common/chunkreq; a small one sent at once, a
+ * large one after the server's 100 Continue) or a GET to a chunkserver. One
  * worker thread per core (at most TRANSFER_MAX_WORKERS) takes chunks from
  * one shared queue and drives its share of them with httpc_multi_run on its own
  * libcurl multi handle, reusing connections across chunks; a chunk's

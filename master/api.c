@@ -226,8 +226,8 @@ static enum MHD_Result master_api_call(master *m, struct MHD_Connection *c, mast
 /* Finds url's route for method in one table; allowed collects the
  * methods the path has, for a 405. */
 static const master_api_route *master_api_find_in(const master_api_route *t, size_t n,
-                                               const char *url, const char *method,
-                                               char *allowed, size_t allowedlen)
+                                                  const char *url, const char *method,
+                                                  char *allowed, size_t allowedlen)
 {
     bool head = !strcmp(method, "HEAD");
     for (size_t i = 0; i < n; i++) {

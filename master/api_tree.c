@@ -116,13 +116,14 @@ static enum MHD_Result master_api_ls(master *m, struct MHD_Connection *c, const 
     const char *lay = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, PROTO_QUERY_LAYOUT);
     if (lay && strcmp(lay, "0") != 0 && strcmp(lay, "1") != 0)
         return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "\"%s\" is 0 or 1", PROTO_QUERY_LAYOUT);
-    int64_t now = registry_now_ms();
-    master_ls_ctx l = {
-        .entries = json_array(), .who = who, .layouts = lay && !strcmp(lay, "1"),
-        .g = { .m = m, .now = now, .from = 0, .count = PROTO_LS_LAYOUT_CHUNKS,
-               .safe = safemode_on(&m->safe, now),
-               .turn = atomic_fetch_add_explicit(&m->read_turn, 1, memory_order_relaxed) },
-    };
+    master_ls_ctx l = { .entries = json_array(), .who = who, .layouts = lay && !strcmp(lay, "1") };
+    if (l.layouts) {   /* what /get would be answered with now; a plain listing needs none */
+        int64_t now = registry_now_ms();
+        l.g = (master_get_ctx){ .m = m, .now = now, .from = 0, .count = PROTO_LS_LAYOUT_CHUNKS,
+                                .safe = safemode_on(&m->safe, now),
+                                .turn = atomic_fetch_add_explicit(&m->read_turn, 1,
+                                                                  memory_order_relaxed) };
+    }
     bool more;
     ns_status st = namespace_list(m->ns, path, after, limit, who, master_api_list_entry, &l,
                                   &more);
@@ -132,8 +133,9 @@ static enum MHD_Result master_api_ls(master *m, struct MHD_Connection *c, const 
     }
     size_t i;
     json_t *e;
-    json_array_foreach(l.entries, i, e)
-        master_api_capabilities(m, json_object_get(e, PROTO_F_LAYOUT));
+    if (l.layouts)
+        json_array_foreach(l.entries, i, e)
+            master_api_capabilities(m, json_object_get(e, PROTO_F_LAYOUT));
     return httpd_reply_json(c, MHD_HTTP_OK,
                             json_pack("{s:s,s:o,s:b}", PROTO_F_PATH, path, PROTO_F_ENTRIES,
                                       l.entries, PROTO_F_MORE, more));

@@ -83,13 +83,17 @@ filepool *filepool_new(unsigned workers, filepool_fn fn, void *ud)
 
 bool filepool_add(filepool *p, const char *src, const char *dest, json_t *known)
 {
-    filepool_job j = { strdup(src), strdup(dest), NULL };
-    if (!j.src || !j.dest) {
+    /* The worker gets a copy of its own: no JSON value is shared between
+     * threads (jansson's reference counts are atomic, but what they order
+     * is invisible to a race detector, and one page's values are freed by
+     * the thread that listed them). */
+    filepool_job j = { strdup(src), strdup(dest), known ? json_deep_copy(known) : NULL };
+    if (!j.src || !j.dest || (known && !j.known)) {
         free(j.src);
         free(j.dest);
+        json_decref(j.known);
         return false;
     }
-    j.known = json_incref(known);   /* atomic: jansson's counts are thread-safe */
     pthread_mutex_lock(&p->mu);
     while (p->len == FILEPOOL_QUEUE)
         pthread_cond_wait(&p->room, &p->mu);

@@ -23,7 +23,7 @@ typedef struct filepool filepool;
 
 /* workers threads running fn; NULL when none could start. */
 filepool *filepool_new(unsigned workers, filepool_fn fn, void *ud);
-/* Queues a pair (copied) and known (a reference taken; NULL: none);
+/* Queues a pair and known (NULL: none), each copied for the worker;
  * waits while the queue is full. False when memory runs out (the pair is
  * then not queued). */
 bool filepool_add(filepool *p, const char *src, const char *dest, json_t *known);

@@ -1,8 +1,10 @@
 /*
  * httpd.c - starts libmicrohttpd daemons and builds responses (signed, when
- * the calling thread was asked to). Holds no state of its own but that
- * per-thread signer; called from every server thread. Must never block or
- * read request bodies itself: what a body means is the daemon's business.
+ * the calling thread was asked to), or hands them to the calling thread's
+ * capture instead (a batch request answering item by item). Holds no
+ * state of its own but those per-thread settings; called from every
+ * server thread. Must never block or read request bodies itself: what a
+ * body means is the daemon's business.
  */
 #include "httpd.h"
 
@@ -118,12 +120,32 @@ void httpd_sign_answers(const auth_key *key, const char *request_value)
     httpd_signer = key && auth_value_nonce(request_value, httpd_signer_nonce) ? key : NULL;
 }
 
+static _Thread_local httpd_captured *httpd_capture_to;
+
+void httpd_capture_start(httpd_captured *into)
+{
+    into->status = 0;
+    into->body = NULL;
+    httpd_capture_to = into;
+}
+
+void httpd_capture_stop(void)
+{
+    httpd_capture_to = NULL;
+}
+
 static enum MHD_Result httpd_reply_json_hdr(struct MHD_Connection *c, unsigned status,
                                             json_t *body, const char *hname, const char *hvalue)
 {
     if (!body) {   /* a value jansson would not take (or no memory): still an answer */
         status = MHD_HTTP_INTERNAL_SERVER_ERROR;
         body = json_pack("{s:s}", PROTO_F_ERROR, "the server could not build its answer");
+    }
+    if (httpd_capture_to) {   /* an item of a batch: the batch answers */
+        json_decref(httpd_capture_to->body);
+        httpd_capture_to->status = status;
+        httpd_capture_to->body = body;
+        return body ? MHD_YES : MHD_NO;
     }
     char *text = json_dumps(body, JSON_COMPACT);
     json_decref(body);

@@ -59,6 +59,19 @@ enum MHD_Result httpd_reply_error(struct MHD_Connection *c, unsigned status, con
 enum MHD_Result httpd_reply_retry(struct MHD_Connection *c, unsigned status, long retry_ms,
                                   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/* A batch request (many files' plans in one /upload, many chunks' reports
+ * in one /uploadSuccessful) runs the single request's handler once per
+ * item: between httpd_capture_start and httpd_capture_stop, what the
+ * reply functions above would queue on the calling thread's connection
+ * is kept in *into instead (the last one; status 0 and body NULL: none
+ * yet), headers dropped, for the batch to put in its own answer. */
+typedef struct {
+    unsigned status;
+    json_t *body;        /* owned by the capture's caller once stopped */
+} httpd_captured;
+void httpd_capture_start(httpd_captured *into);
+void httpd_capture_stop(void);
+
 /* Queues a 405 with an Allow header and a JSON error naming the methods. */
 enum MHD_Result httpd_reply_not_allowed(struct MHD_Connection *c, const char *method,
                                         const char *url, const char *allow);

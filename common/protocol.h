@@ -143,6 +143,12 @@
 #define PROTO_F_MODIFIED         "modified"
 #define PROTO_F_STATE            "state"          /* a file's: "writing" or "complete" */
 #define PROTO_F_ENTRY_COUNT      "entryCount"     /* a directory's */
+/* Batches: many files' plans in one POST /upload ({"files": [...]}),
+ * many chunks' reports in one POST /uploadSuccessful ({"reports": [...]}),
+ * answered item by item; an item's answer that is not a success carries
+ * the status it would have had alone. */
+#define PROTO_F_REPORTS          "reports"
+#define PROTO_F_STATUS           "status"
 #define PROTO_F_FILES_REMOVED    "filesRemoved"   /* DELETE /files */
 #define PROTO_F_DIRECTORIES      "directories"    /* /du */
 #define PROTO_F_BYTES            "bytes"
@@ -185,6 +191,8 @@
 #define PROTO_MAX_CHUNKS         1000000u      /* chunks in one file */
 #define PROTO_PAGE_ENTRIES       1000u         /* entries in one answer of /ls */
 #define PROTO_LS_LAYOUT_CHUNKS   1u            /* /ls?layout=1 lays out files of at most this many chunks */
+#define PROTO_MAX_BATCH          64u           /* items in one batch request */
+#define PROTO_BATCH_PAGE_CHUNKS  1u            /* chunks in a batched /upload item's plan (GET /plan: more) */
 #define PROTO_PAGE_CHUNKS        4096u         /* chunks in one answer of /upload, /append, /plan, paged /get */
 #define PROTO_MAX_SERVER_ADDR    256           /* bytes in "HOST:PORT/" */
 #define PROTO_DEFAULT_CHUNK_SIZE (64ull << 20)

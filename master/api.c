@@ -4,8 +4,10 @@
  * who sent it
  * on a secure master (a signed chunkserver or a user's bearer token) and
  * whether the route takes it from them, and the checks and answers the
- * handlers share (a path normalised, a namespace refusal worded). Runs on the HTTP thread pool, many requests
- * at once. Owns only per-request buffers. Must never touch chunk bytes
+ * handlers share (a path normalised, a namespace refusal worded), and
+ * batches: many items' requests in one, each run through the single
+ * request's handler, made durable by one journal sync, answered in one
+ * list. Runs on the HTTP thread pool, many requests at once. Owns only per-request buffers. Must never touch chunk bytes
  * (the master is not in the data path) and never call a chunkserver while
  * holding the namespace lock.
  */
@@ -204,6 +206,65 @@ bool master_api_may(master *m, struct MHD_Connection *c, const ns_who *who, cons
                                   want & PERM_OWN ? "change" : want & PERM_WRITE ? "write to"
                                                                                   : "read");
     return false;
+}
+
+
+/* ---- batches ---- */
+
+_Thread_local bool master_in_batch;
+
+enum MHD_Result master_api_batch(master *m, struct MHD_Connection *c, const ns_who *who,
+                                 json_t *req, const char *key, const char *const *shared,
+                                 master_api_item_fn fn, json_t *extra)
+{
+    json_t *items = json_object_get(req, key);
+    size_t n = json_array_size(items);
+    if (!json_is_array(items) || n == 0 || n > PROTO_MAX_BATCH) {
+        json_decref(extra);
+        return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "field \"%s\" must be an array of 1 "
+                                 "to %u objects", key, PROTO_MAX_BATCH);
+    }
+    json_t *out = json_array();
+    master_in_batch = true;   /* one sync for them all, below */
+    for (size_t i = 0; i < n && out; i++) {
+        json_t *item = json_array_get(items, i);
+        httpd_captured cap = { 0, NULL };
+        if (!json_is_object(item)) {
+            cap.status = MHD_HTTP_BAD_REQUEST;
+            cap.body = json_pack("{s:s}", PROTO_F_ERROR, "not a JSON object");
+        } else {
+            for (size_t k = 0; shared && shared[k]; k++) {
+                json_t *v = json_object_get(req, shared[k]);
+                if (v)
+                    json_object_set(item, shared[k], v);
+            }
+            httpd_capture_start(&cap);
+            fn(m, c, who, item);
+            httpd_capture_stop();
+        }
+        if (!cap.body) {
+            cap.status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+            cap.body = json_pack("{s:s}", PROTO_F_ERROR, "no answer (out of memory?)");
+        }
+        if (cap.status != MHD_HTTP_OK)
+            json_object_set_new(cap.body, PROTO_F_STATUS, json_integer(cap.status));
+        if (json_array_append_new(out, cap.body) != 0) {
+            json_decref(out);
+            out = NULL;
+        }
+    }
+    master_in_batch = false;
+    json_t *answer = extra ? extra : json_object();
+    if (!master_durable(m)) {   /* no item is answered before its change is durable */
+        json_decref(out);
+        json_decref(answer);
+        return master_api_not_durable(m, c);
+    }
+    if (!out || !answer || json_object_set_new(answer, key, out) != 0) {
+        json_decref(answer);
+        return httpd_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+    }
+    return httpd_reply_json(c, MHD_HTTP_OK, answer);
 }
 
 

@@ -1,7 +1,8 @@
 /*
  * api_chunkserver.c - what chunkservers tell the master, and what anyone
  * tells it about them: registration and heartbeats (whose answers carry
- * the outbox), full chunk reports, stored chunks (/uploadSuccessful), bad
+ * the outbox), full chunk reports, stored chunks (/uploadSuccessful, one
+ * or a batch), bad
  * copies (/badChunk, from scrubbers and readers), servers clients cannot
  * reach (/unreachable). On a secure master api.c has checked each one's
  * signature before it gets here, and signs the answer; /badChunk and
@@ -328,10 +329,17 @@ static enum MHD_Result master_api_unreachable(master *m, struct MHD_Connection *
 
 /* ---- POST /uploadSuccessful ---- */
 
+/* One stored chunk, or many at once ({"reports": [...]}, each what one
+ * report takes, under the batch's "chunkserver" and "clusterId"): a
+ * chunkserver reports the chunks its uploads finished meanwhile in one
+ * request and one journal sync. */
 static enum MHD_Result master_api_upload_ok(master *m, struct MHD_Connection *c, const ns_who *who,
                                             json_t *req)
 {
-    (void)who;
+    static const char *const shared[] = { PROTO_F_CHUNKSERVER, PROTO_F_CLUSTER_ID, NULL };
+    if (!master_in_batch && json_object_get(req, PROTO_F_REPORTS))
+        return master_api_batch(m, c, who, req, PROTO_F_REPORTS, shared, master_api_upload_ok,
+                                NULL);
     char err[256], addr[PROTO_MAX_SERVER_ADDR], fileid[FILEID_LEN + 1];
     const char *id, *sha = NULL;
     long long size = -1, generation = 0;

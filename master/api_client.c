@@ -1,6 +1,6 @@
 /*
  * api_client.c - what clients ask the master: upload plans (POST /upload,
- * GET /plan), allocations, appends, where a file's chunks are (GET /get;
+ * one file's or a batch of small ones', GET /plan), allocations, appends, where a file's chunks are (GET /get;
  * master_api_describe builds that answer for /ls's layouts too), the file
  * list and deletions (a file, or a directory's whole tree), the
  * chunkserver list. Every name a request gives is normalised into a path
@@ -103,8 +103,46 @@ static enum MHD_Result master_api_plan(master *m, struct MHD_Connection *c, cons
 
 
 static enum MHD_Result master_api_upload(master *m, struct MHD_Connection *c, const ns_who *who,
+                                         json_t *req);
+
+/* Many files' plans at once ({"files": [...]}, each what one /upload
+ * takes): one request and one journal sync for a tree's small files. The
+ * live chunkservers are listed once for all, and each plan places its
+ * file's first PROTO_BATCH_PAGE_CHUNKS chunks (GET /plan: the rest), so
+ * the answer stays small whatever the files. */
+static enum MHD_Result master_api_upload_batch(master *m, struct MHD_Connection *c,
+                                               const ns_who *who, json_t *req)
+{
+    /* What would refuse every file with data refuses the batch, with the
+     * time to ask again: a 503 the client retries as it would one file's. */
+    bool data = false;
+    size_t i;
+    json_t *item;
+    json_array_foreach(json_object_get(req, PROTO_F_FILES), i, item)
+        data = data || json_integer_value(json_object_get(item, PROTO_F_FILE_SIZE)) > 0;
+    enum MHD_Result ret;
+    if (data && !master_api_may_place(m, c, &ret))
+        return ret;
+    placement_server *live;
+    size_t nlive;
+    if (!master_api_live(m, c, &live, &nlive))
+        return httpd_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+    if (data && nlive == 0) {
+        free(live);
+        return httpd_reply_retry(c, MHD_HTTP_SERVICE_UNAVAILABLE, MASTER_RETRY_MS,
+                                 "no live chunkservers");
+    }
+    json_t *servers = json_pack("{s:o}", PROTO_F_CHUNKSERVERS,
+                                master_api_server_list(m, live, nlive));
+    free(live);
+    return master_api_batch(m, c, who, req, PROTO_F_FILES, NULL, master_api_upload, servers);
+}
+
+static enum MHD_Result master_api_upload(master *m, struct MHD_Connection *c, const ns_who *who,
                                          json_t *req)
 {
+    if (!master_in_batch && json_object_get(req, PROTO_F_FILES))
+        return master_api_upload_batch(m, c, who, req);
     char err[256];
     const char *name;
     long long size, replication = m->replication;
@@ -199,7 +237,8 @@ static enum MHD_Result master_api_plan(master *m, struct MHD_Connection *c, cons
 
     /* The first page of the plan; the client asks GET /plan for the rest. */
     unsigned r;
-    uint32_t count = nchunks < PROTO_PAGE_CHUNKS ? (uint32_t)nchunks : PROTO_PAGE_CHUNKS;
+    uint32_t page = master_in_batch ? PROTO_BATCH_PAGE_CHUNKS : PROTO_PAGE_CHUNKS;
+    uint32_t count = nchunks < page ? (uint32_t)nchunks : page;
     json_t *chunks = master_api_placements(m, fileid, 0, count, replication, live, nlive, &r);
     if (!chunks)
         return httpd_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
@@ -211,14 +250,14 @@ static enum MHD_Result master_api_plan(master *m, struct MHD_Connection *c, cons
     }
     log_info("upload \"%.200s\": %llu bytes, %llu chunks, %u replicas", name,
              (unsigned long long)size, (unsigned long long)nchunks, r);
-    return httpd_reply_json(c, MHD_HTTP_OK,
-                            json_pack("{s:s,s:I,s:I,s:o,s:o,s:I,s:I}", PROTO_F_IDENTIFIER, fileid,
-                                      PROTO_F_CHUNK_SIZE, (json_int_t)m->chunk_size,
-                                      PROTO_F_NUM_CHUNKS, (json_int_t)nchunks,
-                                      PROTO_F_CHUNKSERVERS, master_api_server_list(m, live, nlive),
-                                      PROTO_F_CHUNKS, chunks,
-                                      PROTO_F_GENERATION, (json_int_t)generation,
-                                      PROTO_F_REPLICATION, (json_int_t)r));
+    json_t *plan = json_pack("{s:s,s:I,s:I,s:o,s:I,s:I}", PROTO_F_IDENTIFIER, fileid,
+                             PROTO_F_CHUNK_SIZE, (json_int_t)m->chunk_size,
+                             PROTO_F_NUM_CHUNKS, (json_int_t)nchunks, PROTO_F_CHUNKS, chunks,
+                             PROTO_F_GENERATION, (json_int_t)generation,
+                             PROTO_F_REPLICATION, (json_int_t)r);
+    if (plan && !master_in_batch)   /* a batch lists them once for all its files */
+        json_object_set_new(plan, PROTO_F_CHUNKSERVERS, master_api_server_list(m, live, nlive));
+    return httpd_reply_json(c, MHD_HTTP_OK, plan);
 }
 
 /* ---- GET /plan?id=&generation=&from= ---- */

@@ -102,6 +102,20 @@ enum MHD_Result master_api_ns_error(struct MHD_Connection *c, ns_status st, cons
 /* The 503 of a request whose change could not be made durable. */
 enum MHD_Result master_api_not_durable(master *m, struct MHD_Connection *c);
 
+/* A batch request: the array req[key] (1 to PROTO_MAX_BATCH items), each
+ * item run through fn, the single request's handler, as if it had come
+ * alone (with req's fields named in shared, a NULL-ended list, copied
+ * into it first). Answers 200 {key: [one answer per item, in order]} plus
+ * the fields of extra (taken; NULL: none): an item's answer is what fn
+ * would have answered, with "status" added when that is not 200. Every
+ * item's change is made durable by one journal sync before the batch
+ * answers (a 503 for all of them if it fails). */
+typedef enum MHD_Result (*master_api_item_fn)(master *m, struct MHD_Connection *c,
+                                              const ns_who *who, json_t *item);
+enum MHD_Result master_api_batch(master *m, struct MHD_Connection *c, const ns_who *who,
+                                 json_t *req, const char *key, const char *const *shared,
+                                 master_api_item_fn fn, json_t *extra);
+
 /* Liveness as the namespace asks for it: the registry at one moment. */
 typedef struct {
     master *m;

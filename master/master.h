@@ -45,11 +45,17 @@ typedef struct {
     ratelimit *reports;      /* clients' bad-copy and unreachable reports, per address */
 } master;
 
+/* True while the calling thread runs the items of a batch request
+ * (master_api_batch), which makes all their changes durable at once
+ * before it answers any of them. */
+extern _Thread_local bool master_in_batch;
+
 /* Makes the calling thread's namespace changes durable; false (and the
- * request must fail with 503) once the journal has failed. */
+ * request must fail with 503) once the journal has failed. Inside a
+ * batch, true at once: the batch's own call does it. */
 static inline bool master_durable(master *m)
 {
-    return !m->j || journal_sync_mine(m->j);
+    return !m->j || master_in_batch || journal_sync_mine(m->j);
 }
 
 /* `minidfs master ...` */

@@ -118,6 +118,24 @@ expect_fail 'at most 8 make sense' "$MINIDFS" get -r --quiet --master \
     "$CANNED_URL" /d "$T/gd4"
 ok "a hostile listing's layout (a forged identifier, 20 replicas): refused"
 
+# ---- batches: bounded, and each item answered as it would be alone. A
+# batch of 65, one that is no list, an item that is no object or is a
+# batch itself: refused; a file of three chunks gets a plan of one (GET
+# /plan gives the rest), so no batch's answer grows with its files' size.
+items=$(for i in $(seq 1 65); do printf '{"fileName":"/b%d","fileSize":1},' "$i"; done)
+expect_status 400 POST "$M/upload" "${J[@]}" --data "{\"files\":[${items%,}]}"
+grep -q 'array of 1 to 64 objects' "$T/body" || fail "a batch of 65: $(cat "$T/body")"
+expect_status 400 POST "$M/upload" "${J[@]}" --data '{"files":{"fileName":"/b1"}}'
+expect_status 400 POST "$M/uploadSuccessful" "${J[@]}" --data "{\"chunkserver\":\"$CS_ADDR_cs1\",\"reports\":[]}"
+expect_status 200 POST "$M/upload" "${J[@]}" --data '{"files":[7,{"files":[{"fileName":"/n","fileSize":1}]},{"fileName":"/b/../c","fileSize":1},{"fileName":"/three","fileSize":2500000,"overwrite":false}]}'
+grep -q '^{"chunkservers":\["[^"]*"\],"files":\[{"error":"not a JSON object","status":400},{"error":"missing field \\"fileName\\"[^"]*","status":400},{"error":"file name[^}]*","status":400},{"identifier":"[0-9a-f]\{64\}","chunkSize":1000000,"numberOfChunks":3,"chunks":\[{"index":0,"chunkIdentifier":"[0-9a-f]*_0","replicas":\["[^"]*"\]}\],' "$T/body" ||
+    fail "a batch of bad items and a file of three chunks: $(cat "$T/body")"
+expect_status 200 POST "$M/uploadSuccessful" "${J[@]}" --data "{\"chunkserver\":\"$CS_ADDR_cs1\",\"reports\":[{\"chunkIdentifier\":\"../x_0\",\"size\":1},{\"chunkIdentifier\":\"$(fileid nothing)_0\",\"size\":1}]}"
+grep -q '{"reports":\[{"error":"invalid chunk identifier[^}]*","status":400},{"error":"no file has identifier [0-9a-f]*","status":404}\]}' "$T/body" ||
+    fail "a batch of reports of no chunk: $(cat "$T/body")"
+expect_status 200 DELETE "$M/files?name=/three"
+ok "batches: at most 64 items, each checked alone; a batch's plans hold one chunk each"
+
 # ---- a name with a control character is no path: refused with a clear
 # error; what else a name may hold (a C1 control as UTF-8, quotes) is
 # printed and logged escaped, one row and one log line per file, nothing a

@@ -2,9 +2,10 @@
  * masterlink.c - registration, heartbeat and chunk reports. The heartbeat
  * thread alone registers and acts on the answers (deletions, checks,
  * copies, the peer list); connection threads read the registration state
- * under the mutex, send their own reports (each on its own reused
- * connection), and to learn of a peer that joined since the last list ask
- * the heartbeat thread for a beat now and wait for it. Every answer is
+ * under the mutex, send their reports of stored chunks (queued, and sent
+ * many to a request by whichever of them finds none on its way, on its
+ * own reused connection), and to learn of a peer that joined since the
+ * last list ask the heartbeat thread for a beat now and wait for it. Every answer is
  * checked to come from this directory's cluster (and, with a key, to be
  * signed by its master) before anything in it is acted on. Must never block a connection thread for longer than one
  * report (which waits out a restarting master for at most
@@ -14,6 +15,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,7 +80,24 @@ struct masterlink {
     uint64_t chunk_size;
     json_t *peers;            /* the cluster's chunkservers, an array of strings */
     int64_t incarnation;      /* drawn at start: the master tells a restart by it */
+    /* chunk reports (masterlink_send_report): connection threads queue
+     * theirs, and one of them at a time sends what is queued as one
+     * request, like a journal's group commit */
+    pthread_mutex_t rlock;
+    pthread_cond_t rsent;     /* a batch was answered */
+    struct masterlink_pending *rhead, **rtail;
+    bool rsending;            /* a thread is sending a batch */
+    _Atomic bool rsingly;     /* the master refused a batch: it takes reports one by one */
 };
+
+/* A chunk's report waiting for the next batch. */
+typedef struct masterlink_pending {
+    json_t *body;             /* as it would go alone (borrowed) */
+    struct masterlink_pending *next;
+    bool done, answered;      /* sent; an answer came (else msg says why not) */
+    httpc_response resp;      /* the answer to this report, when answered */
+    char msg[256];
+} masterlink_pending;
 
 /* POSTs body (stolen) to the master's path as this server: its address
  * as registered goes into the body under addr_key. False (err set) when
@@ -398,6 +417,9 @@ masterlink *masterlink_start(const masterlink_config *cfg, char *err, size_t err
     if (ml->cluster[0])
         log_info("%s belongs to cluster %s", store_dir(ml->st), ml->cluster);
     pthread_mutex_init(&ml->lock, NULL);
+    pthread_mutex_init(&ml->rlock, NULL);
+    pthread_cond_init(&ml->rsent, NULL);
+    ml->rtail = &ml->rhead;
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -407,6 +429,8 @@ masterlink *masterlink_start(const masterlink_config *cfg, char *err, size_t err
         snprintf(err, errlen, "cannot start heartbeat thread");
         pthread_cond_destroy(&ml->beaten);
         pthread_mutex_destroy(&ml->lock);
+        pthread_cond_destroy(&ml->rsent);
+        pthread_mutex_destroy(&ml->rlock);
         free(ml);
         return NULL;
     }
@@ -420,6 +444,8 @@ void masterlink_stop(masterlink *ml)
     ticker_stop(ml->beat);
     pthread_cond_destroy(&ml->beaten);
     pthread_mutex_destroy(&ml->lock);
+    pthread_cond_destroy(&ml->rsent);
+    pthread_mutex_destroy(&ml->rlock);
     json_decref(ml->peers);
     free(ml);
 }
@@ -470,6 +496,108 @@ bool masterlink_registered(masterlink *ml, uint64_t *chunk_size, char *addr, siz
     return r;
 }
 
+/* Sends n queued reports from first on: alone when n is 1 (or the master
+ * takes no batches), else as one {"reports": [...]} whose answer's list
+ * gives each its own. */
+static void masterlink_send_batch(masterlink *ml, masterlink_pending *first, size_t n)
+{
+    masterlink_pending *p = first;
+    if (n == 1 || atomic_load(&ml->rsingly)) {
+        for (size_t i = 0; i < n; i++, p = p->next)
+            p->answered = masterlink_post(ml, PROTO_PATH_UPLOAD_OK, json_incref(p->body),
+                                          PROTO_F_CHUNKSERVER, &p->resp, p->msg, sizeof p->msg);
+        return;
+    }
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++, p = p->next)
+        json_array_append(list, p->body);
+    httpc_response resp;
+    char msg[256];
+    bool ok = masterlink_post(ml, PROTO_PATH_UPLOAD_OK, json_pack("{s:o}", PROTO_F_REPORTS, list),
+                              PROTO_F_CHUNKSERVER, &resp, msg, sizeof msg);
+    bool got = ok;
+    json_t *answers = ok ? json_object_get(resp.json, PROTO_F_REPORTS) : NULL;
+    if (ok && resp.status == 400 && !answers) {
+        /* a master from before batches: "chunkIdentifier" missing */
+        log_warn("the master takes no batch of chunk reports; sending them one by one");
+        atomic_store(&ml->rsingly, true);
+        httpc_response_free(&resp);
+        masterlink_send_batch(ml, first, n);
+        return;
+    }
+    bool listed = ok && resp.status == 200 && json_array_size(answers) == n;
+    if (ok && resp.status == 200 && !listed) {
+        snprintf(msg, sizeof msg, "the master's answer to %zu reports does not list %zu", n, n);
+        ok = false;
+    }
+    p = first;
+    for (size_t i = 0; i < n; i++, p = p->next) {
+        p->answered = ok;
+        snprintf(p->msg, sizeof p->msg, "%s", msg);
+        if (!ok)
+            continue;
+        if (!listed) {   /* a refusal of the whole batch (a 503: the master restarts) */
+            p->resp = (httpc_response){ .status = resp.status, .json = json_incref(resp.json),
+                                        .retry_ms = resp.retry_ms };
+            continue;
+        }
+        json_t *a = json_array_get(answers, i);
+        json_int_t st = json_integer_value(json_object_get(a, PROTO_F_STATUS));
+        json_int_t retry = json_integer_value(json_object_get(a, PROTO_F_RETRY_MS));
+        p->resp = (httpc_response){
+            .status = !json_object_get(a, PROTO_F_ERROR) ? 200 : st >= 400 && st <= 599 ? st : 500,
+            .json = json_incref(a),
+            .retry_ms = retry > 0 && retry <= 60000 ? (long)retry : 0,
+        };
+    }
+    if (got)
+        httpc_response_free(&resp);
+}
+
+/* POSTs a chunk's report (body, borrowed) as masterlink_post would, but
+ * together with the reports other connection threads send meanwhile:
+ * the first thread to find no batch in flight sends everything queued
+ * (itself included, up to PROTO_MAX_BATCH), the others wait for it; a
+ * tree of small files costs the master one request and one journal
+ * sync per batch instead of per chunk. */
+static bool masterlink_send_report(masterlink *ml, json_t *body, httpc_response *resp, char *msg,
+                                   size_t msglen)
+{
+    masterlink_pending me = { .body = body };
+    pthread_mutex_lock(&ml->rlock);
+    *ml->rtail = &me;
+    ml->rtail = &me.next;
+    while (!me.done) {
+        if (ml->rsending) {
+            pthread_cond_wait(&ml->rsent, &ml->rlock);
+            continue;
+        }
+        ml->rsending = true;
+        masterlink_pending *first = ml->rhead, *last = first;
+        size_t n = 1;
+        while (n < PROTO_MAX_BATCH && last->next) {
+            last = last->next;
+            n++;
+        }
+        ml->rhead = last->next;
+        if (!ml->rhead)
+            ml->rtail = &ml->rhead;
+        pthread_mutex_unlock(&ml->rlock);
+        masterlink_send_batch(ml, first, n);
+        pthread_mutex_lock(&ml->rlock);
+        for (masterlink_pending *p = first; n--; p = p->next)
+            p->done = true;
+        ml->rsending = false;
+        pthread_cond_broadcast(&ml->rsent);
+    }
+    pthread_mutex_unlock(&ml->rlock);
+    if (me.answered)
+        *resp = me.resp;
+    else
+        snprintf(msg, msglen, "%s", me.msg);
+    return me.answered;
+}
+
 masterlink_report_result masterlink_report(masterlink *ml, const char *chunk_id, uint64_t size,
                                            uint64_t generation, const char *sha,
                                            uint64_t *version, long *status, char *msg,
@@ -490,8 +618,7 @@ masterlink_report_result masterlink_report(masterlink *ml, const char *chunk_id,
     int64_t start = monotime_ms();
     long wait = MASTERLINK_FIRST_WAIT_MS;
     for (;;) {
-        bool ok = masterlink_post(ml, PROTO_PATH_UPLOAD_OK, json_incref(body), PROTO_F_CHUNKSERVER,
-                                  &resp, msg, msglen);
+        bool ok = masterlink_send_report(ml, body, &resp, msg, msglen);
         if (ok && resp.status != 503)
             break;
         long ms = ok && resp.retry_ms > wait ? resp.retry_ms : wait;

@@ -73,8 +73,16 @@ bool client_write(const client_opts *o, char *err, size_t errlen)
     if (fd < 0)
         return false;
     client_layout L;
-    bool ok = masterapi_plan_upload(o->master, o->filename, (uint64_t)sb.st_size, o->overwrite,
-                                    o->replication, &L, err, errlen);
+    /* Planned with others (put -r) for the size the file had then; one
+     * that changed size since is planned again, replacing its own
+     * unfinished plan (put -r's check then sees whether it kept still). */
+    json_int_t planned = json_integer_value(json_object_get(o->plan, PROTO_F_FILE_SIZE));
+    bool ok = o->plan && planned == (json_int_t)sb.st_size
+                  ? masterapi_plan_known(o->plan, o->filename, (uint64_t)sb.st_size, &L, err,
+                                         errlen)
+                  : masterapi_plan_upload(o->master, o->filename, (uint64_t)sb.st_size,
+                                          o->overwrite || o->plan, o->replication, &L, err,
+                                          errlen);
     if (ok) {
         progress p;
         progress_start(&p, o->progress, "write", o->filename, L.file_size);

@@ -18,6 +18,9 @@ typedef struct {
     const char *output;     /* read: local file to write, "-" for stdout */
     json_t *layout;         /* read: the file's layout a listing carried (/ls?layout=1),
                              * taken instead of asking /get; borrowed */
+    json_t *plan;           /* write: the file's plan a batched /upload sent (put -r), with
+                             * the "fileSize" it was planned for, taken instead of asking
+                             * /upload; borrowed */
     bool overwrite;
     bool checked_later;     /* write: the caller checks the file on the master itself
                              * (put -r: a listing of each directory, once) */

@@ -8,9 +8,10 @@
  * failed (one line on stderr naming the path), 2 usage. Everything a
  * master sends is printed escaped: a name can never forge a line.
  * get -r lists with small files' layouts (/ls?layout=1) and reads those
- * files without a /get each. Holds at most one listing page of the
- * master's in memory at a level of a tree, and the layouts of the files
- * queued for the pool (put -r's check also one local directory's names,
+ * files without a /get each; put -r asks for small files' plans in
+ * batches (one /upload for up to 64) and uploads each by its plan. Holds at most one listing page of the
+ * master's in memory at a level of a tree, one batch of plans, and the
+ * layouts and plans of the files queued for the pool (put -r's check also one local directory's names,
  * sorted);
  * standard input is spooled a piece (at most a chunk) at a time to a
  * temporary file, never whole.
@@ -49,7 +50,14 @@ typedef struct {
     pthread_mutex_t mu;        /* failures and stderr, from the pool's workers */
     int failures;
     filepool *pool;            /* put -r, get -r: NULL moves files one by one */
+    /* put -r: small files waiting to be planned together (fs_plan_flush) */
+    json_t *plans;             /* their /upload requests, an array */
+    char *plan_local[PROTO_MAX_BATCH];
 } fs_ctx;
+
+/* put -r plans files up to this size in batches (larger ones each ask for
+ * their own plan: their bytes, not the request, are their cost). */
+#define FS_PLAN_TOGETHER_BYTES (1u << 20)
 
 /* One line on stderr for a failed operation on path. */
 static void fs_fail(fs_ctx *x, const char *path, const char *msg)
@@ -599,18 +607,19 @@ static bool fs_put_stdin(fs_ctx *x, const char *dest, char *err, size_t errlen)
  * path src to the local file dest; a failure is reported. progress: a
  * progress line on a terminal (never from the pool's workers). */
 static bool fs_move(fs_ctx *x, bool up, const char *src, const char *dest, bool progress,
-                    json_t *layout)
+                    json_t *known)
 {
     char err[1024];
     client_opts o = fs_opts(x, up ? dest : src);
     o.progress = o.progress && progress;
     if (up) {
         o.input = src;
+        o.plan = known;
         o.overwrite = x->f;
         o.checked_later = x->pool != NULL;   /* fs_put_check, once the pool is done */
     } else {
         o.output = dest;
-        o.layout = layout;
+        o.layout = known;
     }
     bool ok = up ? client_write(&o, err, sizeof err) : client_read(&o, err, sizeof err);
     if (!ok)
@@ -651,6 +660,66 @@ static bool fs_put_tree(fs_ctx *x, const char *local, const char *dest)
     return ok;
 }
 
+/* Asks the master for the plans of the small files waiting, one request
+ * for them all, and hands each planned one to the pool with its plan; a
+ * file the master refused is reported. */
+static bool fs_plan_flush(fs_ctx *x)
+{
+    size_t n = json_array_size(x->plans);
+    if (n == 0)
+        return true;
+    char err[1024];
+    json_t *reqs = x->plans;
+    x->plans = NULL;
+    json_t *doc = fs_post(x, PROTO_PATH_UPLOAD, json_pack("{s:O}", PROTO_F_FILES, reqs), err,
+                          sizeof err);
+    json_t *answers = json_object_get(doc, PROTO_F_FILES);
+    json_t *servers = json_object_get(doc, PROTO_F_CHUNKSERVERS);
+    bool whole = json_array_size(answers) == n && json_is_array(servers);
+    if (doc && !whole)
+        snprintf(err, sizeof err, "master answer: not %zu plans and the chunkservers", n);
+    bool ok = true;
+    for (size_t i = 0; i < n; i++) {
+        json_t *req = json_array_get(reqs, i), *a = json_array_get(answers, i);
+        const char *dest = json_string_value(json_object_get(req, PROTO_F_FILE_NAME));
+        const char *why = json_string_value(json_object_get(a, PROTO_F_ERROR));
+        char m[1100];
+        snprintf(m, sizeof m, "%s%s", why ? "master: " : "", why ? why : err);
+        if (!whole || why || !json_is_object(a)) {
+            fs_fail(x, dest, whole && !why ? "master answer: no plan" : m);
+            ok = false;
+        } else if (json_object_set(a, PROTO_F_CHUNKSERVERS, servers) != 0 ||
+                   json_object_set(a, PROTO_F_FILE_SIZE,
+                                   json_object_get(req, PROTO_F_FILE_SIZE)) != 0 ||
+                   !filepool_add(x->pool, x->plan_local[i], dest, a)) {
+            fs_fail(x, dest, "out of memory");
+            ok = false;
+        }
+        free(x->plan_local[i]);
+        x->plan_local[i] = NULL;
+    }
+    json_decref(doc);
+    json_decref(reqs);
+    return ok;
+}
+
+/* Puts a small file of a tree in the next batch of plans. */
+static bool fs_plan_add(fs_ctx *x, const char *local, const char *dest, off_t size)
+{
+    if (!x->plans)
+        x->plans = json_array();
+    size_t n = json_array_size(x->plans);
+    json_t *req = masterapi_upload_request(dest, (uint64_t)size, x->f, (unsigned)x->replication);
+    if (!x->plans || !req || !(x->plan_local[n] = strdup(local)) ||
+        json_array_append_new(x->plans, req) != 0) {
+        free(x->plan_local[n]);
+        x->plan_local[n] = NULL;
+        fs_fail(x, dest, "out of memory");
+        return false;
+    }
+    return n + 1 < PROTO_MAX_BATCH || fs_plan_flush(x);
+}
+
 static bool fs_put_one(fs_ctx *x, const char *local, const char *dest)
 {
     char err[1024];
@@ -666,6 +735,9 @@ static bool fs_put_one(fs_ctx *x, const char *local, const char *dest)
         }
         return fs_put_tree(x, local, dest);
     }
+    if (strcmp(local, "-") != 0 && x->pool && S_ISREG(sb.st_mode) &&
+        sb.st_size <= FS_PLAN_TOGETHER_BYTES)
+        return fs_plan_add(x, local, dest, sb.st_size);
     if (strcmp(local, "-") != 0 && x->pool)
         return filepool_add(x->pool, local, dest, NULL) ||
                (fs_fail(x, dest, "out of memory"), false);
@@ -678,11 +750,11 @@ static bool fs_put_one(fs_ctx *x, const char *local, const char *dest)
     return fs_move(x, true, local, dest, true, NULL);
 }
 
-/* A pool worker's upload of one file of a tree. */
+/* A pool worker's upload of one file of a tree: known is its plan, when
+ * it was planned with others. */
 static bool fs_put_file(void *ud, const char *local, const char *dest, json_t *known)
 {
-    (void)known;
-    return fs_move(ud, true, local, dest, false, NULL);
+    return fs_move(ud, true, local, dest, false, known);
 }
 
 /* A pool worker's download of one file of a tree: known is the layout
@@ -804,6 +876,7 @@ static int fs_put(fs_ctx *x, const char **words, int n)
         fs_put_one(x, words[i], to[i]);
     }
     if (x->pool) {
+        fs_plan_flush(x);
         fs_pool_end(x);
         /* nothing is checked after an upload failed (reported already);
          * every argument is checked, whatever an earlier one's check found */

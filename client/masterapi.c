@@ -1,7 +1,8 @@
 /*
  * masterapi.c - client-to-master calls. Everything the master answers
  * (also a file's layout that a listing carried, masterapi_locate_known) is
- * checked before the client acts on it (counts, sizes, types), so a
+ * checked before the client acts on it (counts, sizes, types; a plan a
+ * batch carried too, masterapi_plan_known), so a
  * confused or hostile master yields an error message, never a bad read or
  * write; a master that is restarting (refused connections, 503s) is waited
  * out for up to --retry-ms. Chunk identifiers are built from the
@@ -255,6 +256,9 @@ bool masterapi_path_id(const char *name, char out[FILEID_LEN + 1], char *err, si
     return nspath_id(path, out) || (snprintf(err, errlen, "out of memory"), false);
 }
 
+static bool masterapi_plan_doc(json_t *doc, const char *name, uint64_t size, client_layout *L,
+                               char *err, size_t errlen);
+
 /* The identifier the file's chunks are named with, from the master's
  * answer: the name's own unless the answer names another (a file an
  * overwrite wrote); a malformed one is refused. */
@@ -273,20 +277,42 @@ static bool masterapi_identifier(json_t *doc, const char *name, char out[FILEID_
     return true;
 }
 
+json_t *masterapi_upload_request(const char *name, uint64_t size, bool overwrite,
+                                 unsigned replication)
+{
+    json_t *req = json_pack("{s:s,s:I,s:b}", PROTO_F_FILE_NAME, name, PROTO_F_FILE_SIZE,
+                            (json_int_t)size, PROTO_F_OVERWRITE, overwrite);
+    if (req && replication)
+        json_object_set_new(req, PROTO_F_REPLICATION, json_integer(replication));
+    return req;
+}
+
 bool masterapi_plan_upload(const char *master, const char *name, uint64_t size, bool overwrite,
                            unsigned replication, client_layout *L, char *err, size_t errlen)
 {
     memset(L, 0, sizeof *L);
     char url[600];
     snprintf(url, sizeof url, "%s%s", master, PROTO_PATH_UPLOAD);
-    json_t *req = json_pack("{s:s,s:I,s:b}", PROTO_F_FILE_NAME, name, PROTO_F_FILE_SIZE,
-                            (json_int_t)size, PROTO_F_OVERWRITE, overwrite);
-    if (replication)
-        json_object_set_new(req, PROTO_F_REPLICATION, json_integer(replication));
-    json_t *doc = masterapi_call("POST", url, req, err, errlen);
+    json_t *req = masterapi_upload_request(name, size, overwrite, replication);
+    json_t *doc = req ? masterapi_call("POST", url, req, err, errlen) : NULL;
+    if (!req)
+        snprintf(err, errlen, "out of memory");
     json_decref(req);
-    if (!doc)
-        return false;
+    return doc && masterapi_plan_doc(doc, name, size, L, err, errlen);
+}
+
+bool masterapi_plan_known(json_t *plan, const char *name, uint64_t size, client_layout *L,
+                          char *err, size_t errlen)
+{
+    return masterapi_plan_doc(json_incref(plan), name, size, L, err, errlen);
+}
+
+/* A plan the master sent for a file of size bytes (doc: taken, freed with
+ * L or at once on failure), checked: every count and string bounded. */
+static bool masterapi_plan_doc(json_t *doc, const char *name, uint64_t size, client_layout *L,
+                               char *err, size_t errlen)
+{
+    memset(L, 0, sizeof *L);
     L->doc = doc;
     long long chunk_size, nchunks, generation = 0;
     const char *ident;

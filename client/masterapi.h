@@ -70,6 +70,15 @@ typedef struct {
  * copies of each chunk (0: the master's default); the first window. */
 bool masterapi_plan_upload(const char *master, const char *name, uint64_t size, bool overwrite,
                            unsigned replication, client_layout *out, char *err, size_t errlen);
+/* The request /upload takes for one file (NULL: no memory); a batch of
+ * them ({"files": [...]}) plans a tree's small files at once. */
+json_t *masterapi_upload_request(const char *name, uint64_t size, bool overwrite,
+                                 unsigned replication);
+/* The same first window from a plan the master sent already (an item of
+ * a batched /upload's answer, its "chunkservers" added; a reference is
+ * taken), checked as strictly. */
+bool masterapi_plan_known(json_t *plan, const char *name, uint64_t size, client_layout *out,
+                          char *err, size_t errlen);
 /* GET /get: where a complete file's chunks are; the first window. */
 bool masterapi_locate(const char *master, const char *name, client_layout *out, char *err,
                       size_t errlen);

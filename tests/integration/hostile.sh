@@ -136,6 +136,20 @@ grep -q '{"reports":\[{"error":"invalid chunk identifier[^}]*","status":400},{"e
 expect_status 200 DELETE "$M/files?name=/three"
 ok "batches: at most 64 items, each checked alone; a batch's plans hold one chunk each"
 
+# ---- a hostile master's answer to put -r's batch of plans: a plan short,
+# or a forged identifier, and no byte goes anywhere
+mkdir -p "$T/pt" && echo one >"$T/pt/a" && echo two >"$T/pt/b"
+printf '{"files":[{"identifier":"../../etc/passwd","chunkSize":1000000,"numberOfChunks":1,"chunks":[{"index":0,"chunkIdentifier":"x_0","replicas":["127.0.0.1:9/"]}],"generation":1,"replication":1}],"chunkservers":["127.0.0.1:9/"]}' >"$T/evil5.json"
+canned c5 "$T/evil5.json"
+rc=0
+"$MINIDFS" put -r --quiet --master "$CANNED_URL" "$T/pt" /pt 2>"$T/pt.err" || rc=$?
+[ "$rc" -eq 1 ] && [ "$(grep -c '^minidfs put: /pt/[ab]: master answer: not 2 plans' "$T/pt.err")" -eq 2 ] ||
+    fail "put -r given one plan for two files: exit $rc, $(cat "$T/pt.err")"
+rm "$T/pt/b"
+expect_fail 'identifier. is not 64 lowercase hex digits' "$MINIDFS" put -r --quiet --master \
+    "$CANNED_URL" "$T/pt" /pt
+ok "a hostile master's batch of plans (one short, a forged identifier): refused"
+
 # ---- a name with a control character is no path: refused with a clear
 # error; what else a name may hold (a C1 control as UTF-8, quotes) is
 # printed and logged escaped, one row and one log line per file, nothing a

@@ -114,7 +114,8 @@ fs get -r /t "$T/back" || fail "get -r"
 diff -r "$T/tree" "$T/back" || fail "get -r of put -r differs"
 expect_fail 'is a directory \(put -r' fs put "$T/tree" /t2
 # put -r checks its work once, by listing each directory: a file that
-# grew while the tree was uploaded is reported, not taken for done
+# grew while the tree was uploaded is reported, not taken for done (one
+# that grew between its batch's plan and its upload is planned again)
 mkdir -p "$T/grow"
 for i in $(seq 40); do make_file "$T/grow/f$i" 3000; done
 (while :; do echo x >>"$T/grow/f20"; sleep 0.005; done) &

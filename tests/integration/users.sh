@@ -142,6 +142,18 @@ expect_fail 'bob may not create' fsu bob put "$T/b" /home/alice/open/x
 as alice client --action chmod --filename /home/alice --mode 711 || fail "alice lets others pass"
 fsu bob cat /home/alice/notes | cmp - "$T/b" || fail "bob reads through a 0711 directory"
 fsu bob put "$T/b" /home/alice/open/x || fail "bob writes in a 0777 directory under a 0711 one"
+# A batch of plans is checked file by file: what bob may create is
+# planned, what he may not is refused in its own answer.
+expect_status 200 POST "$M/upload" "${J[@]}" -H "Authorization: Bearer $(cat "$T/bob.token")" \
+    --data '{"files":[{"fileName":"/home/alice/open/y","fileSize":3,"overwrite":false},{"fileName":"/home/alice/z","fileSize":3,"overwrite":false}]}'
+grep -q '"files":\[{"identifier":"[0-9a-f]*",.*},{"error":"bob may not create \\"/home/alice/z\\"[^"]*","status":403}\]' "$T/body" ||
+    fail "a batch with a file bob may not create: $(cat "$T/body")"
+# put -r plans small files in batches; on a secure cluster the
+# chunkserver's reports of them go signed, many to a request.
+mkdir -p "$T/bt" && for i in $(seq 1 40); do head -c $((i * 100)) "$T/b" >"$T/bt/f$i"; done
+fsu bob put -r "$T/bt" /home/alice/open/bt || fail "bob's put -r of 40 small files"
+fsu bob get -r /home/alice/open/bt "$T/bt-back" || fail "bob's get -r of them"
+diff -r "$T/bt" "$T/bt-back" || fail "put -r / get -r of 40 small files on a secure cluster differ"
 expect_fail 'bob may not list "/home/alice"' fsu bob ls /home/alice
 as alice client --action chmod --filename /home/alice --mode 700 || fail "alice closes her directory again"
 fsu alice ls /home/alice | grep -qx /home/alice/notes || fail "alice lists her directory"

@@ -24,7 +24,11 @@
  * O_DIRECT; and a direct read that fails hands over to pread at the very
  * byte it failed on, so a quirk of one filesystem is never an upload error.
  * (The kernel keeps direct reads coherent with the cache: dirty cached
- * pages of the range are written back before the device is read.)
+ * pages of the range are written back before the device is read.) A
+ * small file (one chunk of READER_SMALL_BYTES or less: a tree's small
+ * files) is read with pread on the caller's descriptor at once: one read
+ * is all it takes, and a cache probe and a descriptor of its own cost
+ * more than it.
  *
  * Under ThreadSanitizer the same direct reads are made synchronously with
  * pread: glibc's AIO threads are started from inside glibc, where TSan
@@ -53,6 +57,7 @@
 #define READER_ALIGN IOBUF_ALIGN           /* offsets, lengths, addresses */
 #define READER_PROBE_BYTES (4u << 20)      /* how much of the chunk's start the cache check looks at */
 #define READER_BLOCKS_MAX 8u
+#define READER_SMALL_BYTES (256u << 10)   /* a first chunk this small is one pread */
 
 #if defined(__SANITIZE_THREAD__)
 #define READER_SYNC_READS 1
@@ -77,6 +82,7 @@ struct reader {
     int src;                /* the caller's descriptor on the input */
     int fd;                 /* pread's: the chunk's own, or src; -1 until the first pread */
     bool own_fd;
+    bool small;             /* a small first chunk (a small file): pread on the caller's descriptor */
     uint64_t start, end;    /* the chunk's bytes in the file */
     uint64_t pos;           /* the next byte to hand out */
     /* direct only */
@@ -246,7 +252,8 @@ reader *reader_open(int fd, uint64_t offset, uint64_t length, iobuf_pool *pool, 
     r->end = offset + length;
     r->src = fd;
     r->fd = r->dfd = -1;
-    if (length > 0 && pool)
+    r->small = offset == 0 && length <= READER_SMALL_BYTES;
+    if (length > 0 && pool && !r->small)
         reader_go_direct(r, fd, pool, blocks);
     return r;
 }
@@ -264,9 +271,12 @@ static ssize_t reader_fail(reader *r, int e, char *err, size_t errlen)
 }
 
 /* pread's descriptor, opened at the first pread: a reader that stays
- * direct never needs one. */
+ * direct never needs one, nor does a small chunk's (the caller's will do:
+ * pread takes its own offset). */
 static int reader_pread_fd(reader *r)
 {
+    if (r->fd < 0 && r->small)
+        r->fd = r->src;
     if (r->fd < 0) {
         r->fd = reader_reopen(r->src, 0);
         r->own_fd = r->fd >= 0;

@@ -439,7 +439,11 @@ static bool transfer_job_start(transfer_job *j, CURL *h)
                 return false;
             j->headers = more;
         }
-        chunkreq_curl_put(h, &req, j->headers, transfer_read, j, (long)TRANSFER_UPLOAD_BUFFER);
+        /* curl allocates its upload buffer per transfer: a small chunk's
+         * need not be a whole MiB (16 KiB is curl's least) */
+        long ubuf = j->length + SHA256_HEX_LEN < TRANSFER_UPLOAD_BUFFER
+                        ? (long)(j->length + SHA256_HEX_LEN) : TRANSFER_UPLOAD_BUFFER;
+        chunkreq_curl_put(h, &req, j->headers, transfer_read, j, ubuf < 16384 ? 16384 : ubuf);
         curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, transfer_seek);
         curl_easy_setopt(h, CURLOPT_SEEKDATA, j);
         curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, transfer_upload_answer);

@@ -2,10 +2,11 @@
  * httpc.c - blocking JSON requests for the control plane (signed with the
  * cluster key when one is given), a streamed PUT of a file's range, and
  * the multi-transfer driver. Owns one curl easy handle and one multi
- * handle per calling thread (created on first use, freed when the thread
- * exits): the multi's connection cache outlives a run, so a thread that
- * moves file after file (put -r) reuses its connections instead of
- * opening new ones for every file. httpc_json must never carry chunk bytes: it buffers the whole
+ * handle per calling thread, and the easy handles its runs of transfers
+ * left (up to HTTPC_KEEP_EASY; all created on first use, freed when the
+ * thread exits): the multi's connection cache and the handles outlive a
+ * run, so a thread that moves file after file (put -r) reuses its
+ * connections and handles instead of making new ones for every file. httpc_json must never carry chunk bytes: it buffers the whole
  * answer, bounded by HTTPC_MAX_ANSWER.
  */
 #include "httpc.h"
@@ -32,6 +33,22 @@ static void httpc_free_handle(void *h)
 
 static pthread_key_t httpc_multi_key;
 
+/* The easy handles a thread's last runs of transfers left, for its next. */
+#define HTTPC_KEEP_EASY 16
+typedef struct {
+    CURL *h[HTTPC_KEEP_EASY];
+    size_t n;
+} httpc_easies;
+static pthread_key_t httpc_easies_key;
+
+static void httpc_free_easies(void *p)
+{
+    httpc_easies *e = p;
+    while (e->n > 0)
+        curl_easy_cleanup(e->h[--e->n]);
+    free(e);
+}
+
 static void httpc_free_multi(void *m)
 {
     curl_multi_cleanup(m);
@@ -41,6 +58,28 @@ static void httpc_make_key(void)
 {
     pthread_key_create(&httpc_key, httpc_free_handle);
     pthread_key_create(&httpc_multi_key, httpc_free_multi);
+    pthread_key_create(&httpc_easies_key, httpc_free_easies);
+}
+
+/* An easy handle for a run: one this thread kept, or a new one. */
+static CURL *httpc_easy_take(void)
+{
+    httpc_easies *e = pthread_getspecific(httpc_easies_key);
+    return e && e->n > 0 ? e->h[--e->n] : curl_easy_init();
+}
+
+/* Keeps h (in no multi) for this thread's next run, or frees it. */
+static void httpc_easy_keep(CURL *h)
+{
+    httpc_easies *e = pthread_getspecific(httpc_easies_key);
+    if (!e && (e = calloc(1, sizeof *e)) != NULL && pthread_setspecific(httpc_easies_key, e) != 0) {
+        free(e);
+        e = NULL;
+    }
+    if (e && e->n < HTTPC_KEEP_EASY)
+        e->h[e->n++] = h;
+    else
+        curl_easy_cleanup(h);
 }
 
 /* This thread's multi handle (its connections kept between runs). */
@@ -346,7 +385,7 @@ bool httpc_multi_run(const httpc_multi_spec *s)
     CURL **all = calloc(par, sizeof *all), **pool = calloc(par, sizeof *pool);
     size_t nall = 0, nfree = 0, next = 0, active = 0;
     bool stopped = false, more = true;   /* more: jobs may be left to begin */
-    while (multi && all && pool && nall < par && (all[nall] = curl_easy_init()) != NULL)
+    while (multi && all && pool && nall < par && (all[nall] = httpc_easy_take()) != NULL)
         pool[nfree++] = all[nall++];
     if (nfree == 0) {
         stopped = true;
@@ -412,7 +451,7 @@ bool httpc_multi_run(const httpc_multi_spec *s)
 out:
     for (size_t k = 0; k < nall; k++) {
         curl_multi_remove_handle(multi, all[k]);   /* harmless when not added */
-        curl_easy_cleanup(all[k]);
+        httpc_easy_keep(all[k]);
     }
     free(all);
     free(pool);

@@ -164,11 +164,29 @@ typedef struct {
     bool in_place;           /* written where it is: stdout, a device, a FIFO */
     char target[4096];       /* a regular file: the path the temporary is renamed to */
     char tmp[4096];          /* ... and the temporary */
+    bool unnamed;            /* a new file: fd has no name yet, linked in as target */
 } client_output;
 
-/* Opens the output of a read. A regular file (or a new one) is written as
- * a temporary beside it and renamed into place at the end, so a failed
- * read leaves it as it was; a symlink is followed, and its target (not
+/* A new file, written without a name in target's directory (O_TMPFILE)
+ * and linked in at the end: one directory entry made, where a named
+ * temporary costs three operations on the directory (make it, then
+ * rename it: remove and add), which a tree of small files pays per file.
+ * -1 where the file system or a missing /proc (the link goes through it)
+ * does not allow it. */
+static int client_temp_unnamed(const char *target)
+{
+    if (access("/proc/self/fd", X_OK) != 0)
+        return -1;
+    char *copy = strdup(target);
+    int fd = copy ? open(dirname(copy), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666) : -1;
+    free(copy);
+    return fd;
+}
+
+/* Opens the output of a read. A regular file is written as a temporary
+ * beside it and renamed into place at the end, a new one as an unnamed
+ * file linked in at the end (never over a file made meanwhile), so a
+ * failed read leaves nothing behind or the file as it was; a symlink is followed, and its target (not
  * the link) is what gets replaced, keeping its mode; a dangling one is
  * refused, as cp refuses to write through it. Anything else - a device,
  * a FIFO, stdout - is opened and written in place: renaming over
@@ -219,6 +237,16 @@ static bool client_open_output(const char *out, uint64_t size, client_output *o,
         o->stream = lseek(o->fd, 0, SEEK_CUR) < 0;   /* a FIFO: in order */
         return true;
     }
+    if (!exists && (o->fd = client_temp_unnamed(o->target)) >= 0) {   /* umask applied */
+        o->unnamed = true;
+        if (ftruncate(o->fd, (off_t)size) != 0) {
+            snprintf(err, errlen, "cannot size the new %s: %s", out, strerror(errno));
+            close(o->fd);
+            o->fd = -1;
+            return false;
+        }
+        return true;
+    }
     o->fd = client_temp_beside(o->target, o->tmp, sizeof o->tmp);
     if (o->fd < 0) {
         snprintf(err, errlen, "cannot create a file beside %s: %s", out, strerror(errno));
@@ -261,6 +289,26 @@ static bool client_close_output(client_output *o, uint64_t size, char *err, size
         }
         o->fd = -1;
         return true;
+    }
+    if (o->unnamed) {
+        char proc[64];
+        snprintf(proc, sizeof proc, "/proc/self/fd/%d", o->fd);
+        int rc = linkat(AT_FDCWD, proc, AT_FDCWD, o->target, AT_SYMLINK_FOLLOW);
+        int e = errno;
+        if (rc == 0 && close(o->fd) != 0) {
+            e = errno;
+            unlink(o->target);
+            rc = -1;
+        } else if (rc != 0) {
+            close(o->fd);
+        }
+        o->fd = -1;
+        if (rc != 0 && e == EEXIST)
+            snprintf(err, errlen, "%s was made by someone else while it was read; left as it "
+                     "is", o->target);
+        else if (rc != 0)
+            snprintf(err, errlen, "cannot write %s: %s", o->target, strerror(e));
+        return rc == 0;
     }
     int rc = close(o->fd);
     o->fd = -1;

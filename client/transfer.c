@@ -468,7 +468,12 @@ static bool transfer_job_start(transfer_job *j, CURL *h)
         curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, transfer_progress);
         curl_easy_setopt(h, CURLOPT_XFERINFODATA, j);
         curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
-        curl_easy_setopt(h, CURLOPT_BUFFERSIZE, (long)TRANSFER_DOWNLOAD_BUFFER);
+        /* made per transfer, like the upload buffer: a small chunk's need
+         * not be 512 KiB (16 KiB is curl's default) */
+        uint64_t left = j->length - j->pos;
+        curl_easy_setopt(h, CURLOPT_BUFFERSIZE, left < TRANSFER_DOWNLOAD_BUFFER
+                                                     ? (long)(left < 16384 ? 16384 : left)
+                                                     : (long)TRANSFER_DOWNLOAD_BUFFER);
         curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, transfer_deliver);
         curl_easy_setopt(h, CURLOPT_WRITEDATA, j);
     }

@@ -1,9 +1,10 @@
 /*
  * actions.c - what each --action does, from the user's point of view:
- * write, append, read, list, delete, chmod, chown. Owns the local files it opens. A read never
- * leaves a half-written output file: it downloads into a temporary file
- * beside the target and renames it into place only when every chunk has
- * arrived whole. What is not a regular file (a device, a FIFO, stdout) is
+ * write, append, read, list, delete, chmod, chown. Owns the local files it opens. A write
+ * takes a plan put -r got in a batch, or asks for its own. A read never
+ * leaves a half-written output file: it downloads into an unnamed file
+ * (a new target) or a temporary beside the target, and links or renames
+ * it into place only when every chunk has arrived whole. What is not a regular file (a device, a FIFO, stdout) is
  * written in place, never replaced; a symlink's target is replaced, not
  * the link.
  */

@@ -53,6 +53,7 @@ typedef struct {
     /* put -r: small files waiting to be planned together (fs_plan_flush) */
     json_t *plans;             /* their /upload requests, an array */
     char *plan_local[PROTO_MAX_BATCH];
+    bool plan_singly;          /* the master takes no batches: each file asks alone */
 } fs_ctx;
 
 /* put -r plans files up to this size in batches (larger ones each ask for
@@ -671,8 +672,24 @@ static bool fs_plan_flush(fs_ctx *x)
     char err[1024];
     json_t *reqs = x->plans;
     x->plans = NULL;
-    json_t *doc = fs_post(x, PROTO_PATH_UPLOAD, json_pack("{s:O}", PROTO_F_FILES, reqs), err,
-                          sizeof err);
+    bool refused;
+    json_t *doc = masterapi_plan_batch(x->master, reqs, &refused, err, sizeof err);
+    if (refused) {   /* each of them, and every later file, asks for its own plan */
+        x->plan_singly = true;
+        bool ok = true;
+        for (size_t i = 0; i < n; i++) {
+            const char *dest = json_string_value(json_object_get(json_array_get(reqs, i),
+                                                                 PROTO_F_FILE_NAME));
+            if (!filepool_add(x->pool, x->plan_local[i], dest, NULL)) {
+                fs_fail(x, dest, "out of memory");
+                ok = false;
+            }
+            free(x->plan_local[i]);
+            x->plan_local[i] = NULL;
+        }
+        json_decref(reqs);
+        return ok;
+    }
     json_t *answers = json_object_get(doc, PROTO_F_FILES);
     json_t *servers = json_object_get(doc, PROTO_F_CHUNKSERVERS);
     bool whole = json_array_size(answers) == n && json_is_array(servers);
@@ -735,7 +752,7 @@ static bool fs_put_one(fs_ctx *x, const char *local, const char *dest)
         }
         return fs_put_tree(x, local, dest);
     }
-    if (strcmp(local, "-") != 0 && x->pool && S_ISREG(sb.st_mode) &&
+    if (strcmp(local, "-") != 0 && x->pool && !x->plan_singly && S_ISREG(sb.st_mode) &&
         sb.st_size <= FS_PLAN_TOGETHER_BYTES)
         return fs_plan_add(x, local, dest, sb.st_size);
     if (strcmp(local, "-") != 0 && x->pool)

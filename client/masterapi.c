@@ -301,6 +301,32 @@ bool masterapi_plan_upload(const char *master, const char *name, uint64_t size, 
     return doc && masterapi_plan_doc(doc, name, size, L, err, errlen);
 }
 
+json_t *masterapi_plan_batch(const char *master, json_t *reqs, bool *refused, char *err,
+                             size_t errlen)
+{
+    *refused = false;
+    char url[600];
+    snprintf(url, sizeof url, "%s%s", master, PROTO_PATH_UPLOAD);
+    json_t *body = json_pack("{s:O}", PROTO_F_FILES, reqs);
+    httpc_response resp;
+    bool ok = body && masterapi_request("POST", url, body, false, &resp, err, errlen);
+    if (!body)
+        snprintf(err, errlen, "out of memory");
+    json_decref(body);
+    if (!ok)
+        return NULL;
+    if (resp.status == 200)
+        return resp.json;
+    /* a master from before batches: "fileName" missing */
+    const char *why = json_string_value(json_object_get(resp.json, PROTO_F_ERROR));
+    *refused = resp.status == 400 && !json_object_get(resp.json, PROTO_F_FILES) && why &&
+               strstr(why, PROTO_F_FILE_NAME) != NULL;
+    char m[400];
+    snprintf(err, errlen, "master: %s", httpc_error_text(&resp, m, sizeof m));
+    httpc_response_free(&resp);
+    return NULL;
+}
+
 bool masterapi_plan_known(json_t *plan, const char *name, uint64_t size, client_layout *L,
                           char *err, size_t errlen)
 {

@@ -74,6 +74,13 @@ bool masterapi_plan_upload(const char *master, const char *name, uint64_t size, 
  * them ({"files": [...]}) plans a tree's small files at once. */
 json_t *masterapi_upload_request(const char *name, uint64_t size, bool overwrite,
                                  unsigned replication);
+/* POST /upload of a batch: the plans of reqs (an array of what
+ * masterapi_upload_request makes; a reference is taken), as the master
+ * answered them ({"chunkservers", "files": [a plan or an error per
+ * request]}), or NULL with err set, and *refused when the master is one
+ * from before batches (then ask file by file). */
+json_t *masterapi_plan_batch(const char *master, json_t *reqs, bool *refused, char *err,
+                             size_t errlen);
 /* The same first window from a plan the master sent already (an item of
  * a batched /upload's answer, its "chunkservers" added; a reference is
  * taken), checked as strictly. */

@@ -148,7 +148,19 @@ rc=0
 rm "$T/pt/b"
 expect_fail 'identifier. is not 64 lowercase hex digits' "$MINIDFS" put -r --quiet --master \
     "$CANNED_URL" "$T/pt" /pt
-ok "a hostile master's batch of plans (one short, a forged identifier): refused"
+# A master from before batches ("fileName" missing) is asked file by
+# file: the batch, then one /upload per file.
+printf '{"error":"missing field \\"fileName\\""}' >"$T/old.json"
+rm -f "$T/c6.port" "$T/c6.log"
+"$CANNED" "$T/c6.port" 400 "$T/old.json" 0 "$T/c6.log" &
+PIDS+=($!)
+wait_until 10 "the canned master c6" test -s "$T/c6.port"
+echo three >"$T/pt/c"
+"$MINIDFS" put -r --quiet --master "http://127.0.0.1:$(cat "$T/c6.port")/" "$T/pt/a" "$T/pt/c" /old \
+    2>/dev/null && fail "put -r to a master that refuses everything succeeded"
+[ "$(grep -c '^POST /upload$' "$T/c6.log")" -eq 3 ] ||
+    fail "put -r did not ask file by file after its batch was refused: $(cat "$T/c6.log")"
+ok "a hostile master's batch of plans (one short, a forged identifier): refused; an old master is asked file by file"
 
 # ---- a name with a control character is no path: refused with a clear
 # error; what else a name may hold (a C1 control as UTF-8, quotes) is

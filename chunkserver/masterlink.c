@@ -7,9 +7,11 @@
  * own reused connection), and to learn of a peer that joined since the
  * last list ask the heartbeat thread for a beat now and wait for it. Every answer is
  * checked to come from this directory's cluster (and, with a key, to be
- * signed by its master) before anything in it is acted on. Must never block a connection thread for longer than one
- * report (which waits out a restarting master for at most
- * MASTERLINK_REPORT_WAIT_MS) or one peer question (MASTERLINK_PEER_WAIT_MS).
+ * signed by its master) before anything in it is acted on. Must never
+ * block a connection thread for longer than one report (which waits out a
+ * restarting master for at most MASTERLINK_REPORT_WAIT_MS, each try
+ * behind the batches queued before it) or one peer question
+ * (MASTERLINK_PEER_WAIT_MS).
  */
 #include "masterlink.h"
 
@@ -512,7 +514,7 @@ static void masterlink_send_batch(masterlink *ml, masterlink_pending *first, siz
     for (size_t i = 0; i < n; i++, p = p->next)
         json_array_append(list, p->body);
     httpc_response resp;
-    char msg[256];
+    char msg[256] = "";
     bool ok = masterlink_post(ml, PROTO_PATH_UPLOAD_OK, json_pack("{s:o}", PROTO_F_REPORTS, list),
                               PROTO_F_CHUNKSERVER, &resp, msg, sizeof msg);
     bool got = ok;

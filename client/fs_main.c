@@ -669,7 +669,7 @@ static bool fs_plan_flush(fs_ctx *x)
     size_t n = json_array_size(x->plans);
     if (n == 0)
         return true;
-    char err[1024];
+    char err[1024] = "";
     json_t *reqs = x->plans;
     x->plans = NULL;
     bool refused;

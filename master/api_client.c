@@ -1,7 +1,8 @@
 /*
  * api_client.c - what clients ask the master: upload plans (POST /upload,
- * one file's or a batch of small ones', GET /plan), allocations, appends, where a file's chunks are (GET /get;
- * master_api_describe builds that answer for /ls's layouts too), the file
+ * one file's or a batch of small ones', GET /plan), allocations, appends,
+ * where a file's chunks are (GET /get; master_api_describe builds that
+ * answer for /ls's layouts too), the file
  * list and deletions (a file, or a directory's whole tree), the
  * chunkserver list. Every name a request gives is normalised into a path
  * first (a bad one is a 400 saying why). Each handler decodes

@@ -1,12 +1,12 @@
 /*
  * actions.c - what each --action does, from the user's point of view:
- * write, append, read, list, delete, chmod, chown. Owns the local files it opens. A write
- * takes a plan put -r got in a batch, or asks for its own. A read never
- * leaves a half-written output file: it downloads into an unnamed file
- * (a new target) or a temporary beside the target, and links or renames
- * it into place only when every chunk has arrived whole. What is not a regular file (a device, a FIFO, stdout) is
- * written in place, never replaced; a symlink's target is replaced, not
- * the link.
+ * write, append, read, list, delete, chmod, chown. Owns the local files
+ * it opens. A write takes a plan put -r got in a batch, or asks for its
+ * own. A read never leaves a half-written output file: it downloads into
+ * an unnamed file (a new target) or a temporary beside the target, and
+ * links or renames it into place only when every chunk has arrived whole.
+ * What is not a regular file (a device, a FIFO, stdout) is written in
+ * place, never replaced; a symlink's target is replaced, not the link.
  */
 #include "client.h"
 
@@ -187,11 +187,11 @@ static int client_temp_unnamed(const char *target)
 /* Opens the output of a read. A regular file is written as a temporary
  * beside it and renamed into place at the end, a new one as an unnamed
  * file linked in at the end (never over a file made meanwhile), so a
- * failed read leaves nothing behind or the file as it was; a symlink is followed, and its target (not
- * the link) is what gets replaced, keeping its mode; a dangling one is
- * refused, as cp refuses to write through it. Anything else - a device,
- * a FIFO, stdout - is opened and written in place: renaming over
- * /dev/null would replace the device with a file. */
+ * failed read leaves nothing behind or the file as it was; a symlink is
+ * followed, and its target (not the link) is what gets replaced, keeping
+ * its mode; a dangling one is refused, as cp refuses to write through
+ * it. Anything else - a device, a FIFO, stdout - is opened and written in
+ * place: renaming over /dev/null would replace the device with a file. */
 static bool client_open_output(const char *out, uint64_t size, client_output *o, char *err,
                                size_t errlen)
 {

@@ -9,10 +9,10 @@
  * master sends is printed escaped: a name can never forge a line.
  * get -r lists with small files' layouts (/ls?layout=1) and reads those
  * files without a /get each; put -r asks for small files' plans in
- * batches (one /upload for up to 64) and uploads each by its plan. Holds at most one listing page of the
- * master's in memory at a level of a tree, one batch of plans, and the
- * layouts and plans of the files queued for the pool (put -r's check also one local directory's names,
- * sorted);
+ * batches (one /upload for up to 64) and uploads each by its plan. Holds
+ * at most one listing page of the master's in memory at a level of a
+ * tree, one batch of plans, and the layouts and plans of the files queued
+ * for the pool (put -r's check also one local directory's names, sorted);
  * standard input is spooled a piece (at most a chunk) at a time to a
  * temporary file, never whole.
  */
@@ -727,13 +727,15 @@ static bool fs_plan_add(fs_ctx *x, const char *local, const char *dest, off_t si
         x->plans = json_array();
     size_t n = json_array_size(x->plans);
     json_t *req = masterapi_upload_request(dest, (uint64_t)size, x->f, (unsigned)x->replication);
-    if (!x->plans || !req || !(x->plan_local[n] = strdup(local)) ||
-        json_array_append_new(x->plans, req) != 0) {
-        free(x->plan_local[n]);
-        x->plan_local[n] = NULL;
+    char *copy = strdup(local);
+    if (!x->plans || !req || !copy || json_array_append_new(x->plans, json_incref(req)) != 0) {
+        json_decref(req);
+        free(copy);
         fs_fail(x, dest, "out of memory");
         return false;
     }
+    json_decref(req);
+    x->plan_local[n] = copy;
     return n + 1 < PROTO_MAX_BATCH || fs_plan_flush(x);
 }
 

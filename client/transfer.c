@@ -46,6 +46,14 @@
  * disk, a forged capability) comes before its bytes. */
 #define TRANSFER_EXPECT_MIN_BYTES (1024 * 1024)
 #define TRANSFER_DOWNLOAD_BUFFER (512 * 1024)
+
+/* curl makes its upload and download buffers anew for every transfer: one
+ * of need bytes (what is left to move), at least curl's least (16 KiB) and
+ * at most max, so a small chunk's is not a whole MiB. */
+static long transfer_curl_buffer(uint64_t need, long max)
+{
+    return need < 16384 ? 16384 : need < (uint64_t)max ? (long)need : max;
+}
 /* A transfer that moves fewer than TRANSFER_STALL_BYTES a second for this
  * long is given up and sent to the next server: a chunkserver that hangs,
  * or trickles, must not hold a read for minutes. An upload may sit still
@@ -440,11 +448,9 @@ static bool transfer_job_start(transfer_job *j, CURL *h)
                 return false;
             j->headers = more;
         }
-        /* curl allocates its upload buffer per transfer: a small chunk's
-         * need not be a whole MiB (16 KiB is curl's least) */
-        long ubuf = j->length + SHA256_HEX_LEN < TRANSFER_UPLOAD_BUFFER
-                        ? (long)(j->length + SHA256_HEX_LEN) : TRANSFER_UPLOAD_BUFFER;
-        chunkreq_curl_put(h, &req, j->headers, transfer_read, j, ubuf < 16384 ? 16384 : ubuf);
+        chunkreq_curl_put(h, &req, j->headers, transfer_read, j,
+                          transfer_curl_buffer(j->length + SHA256_HEX_LEN,
+                                               TRANSFER_UPLOAD_BUFFER));
         curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, transfer_seek);
         curl_easy_setopt(h, CURLOPT_SEEKDATA, j);
         curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, transfer_upload_answer);
@@ -469,12 +475,8 @@ static bool transfer_job_start(transfer_job *j, CURL *h)
         curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, transfer_progress);
         curl_easy_setopt(h, CURLOPT_XFERINFODATA, j);
         curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
-        /* made per transfer, like the upload buffer: a small chunk's need
-         * not be 512 KiB (16 KiB is curl's default) */
-        uint64_t left = j->length - j->pos;
-        curl_easy_setopt(h, CURLOPT_BUFFERSIZE, left < TRANSFER_DOWNLOAD_BUFFER
-                                                     ? (long)(left < 16384 ? 16384 : left)
-                                                     : (long)TRANSFER_DOWNLOAD_BUFFER);
+        curl_easy_setopt(h, CURLOPT_BUFFERSIZE,
+                         transfer_curl_buffer(j->length - j->pos, TRANSFER_DOWNLOAD_BUFFER));
         curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, transfer_deliver);
         curl_easy_setopt(h, CURLOPT_WRITEDATA, j);
     }

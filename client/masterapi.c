@@ -83,12 +83,25 @@ static bool masterapi_request(const char *method, const char *url, json_t *body,
     }
 }
 
+static json_t *masterapi_call_status(const char *method, const char *url, json_t *body,
+                                     long *status, char *err, size_t errlen);
+
 json_t *masterapi_call(const char *method, const char *url, json_t *body, char *err,
                        size_t errlen)
 {
+    long status;
+    return masterapi_call_status(method, url, body, &status, err, errlen);
+}
+
+/* masterapi_call, with the answer's status in *status (0: none came). */
+static json_t *masterapi_call_status(const char *method, const char *url, json_t *body,
+                                     long *status, char *err, size_t errlen)
+{
     httpc_response resp;
+    *status = 0;
     if (!masterapi_request(method, url, body, false, &resp, err, errlen))
         return NULL;
+    *status = resp.status;
     if (resp.status < 200 || resp.status >= 300) {
         char m[400];
         snprintf(err, errlen, "master: %s", httpc_error_text(&resp, m, sizeof m));
@@ -304,27 +317,17 @@ bool masterapi_plan_upload(const char *master, const char *name, uint64_t size, 
 json_t *masterapi_plan_batch(const char *master, json_t *reqs, bool *refused, char *err,
                              size_t errlen)
 {
-    *refused = false;
     char url[600];
     snprintf(url, sizeof url, "%s%s", master, PROTO_PATH_UPLOAD);
     json_t *body = json_pack("{s:O}", PROTO_F_FILES, reqs);
-    httpc_response resp;
-    bool ok = body && masterapi_request("POST", url, body, false, &resp, err, errlen);
+    long status = 0;
+    json_t *doc = body ? masterapi_call_status("POST", url, body, &status, err, errlen) : NULL;
     if (!body)
         snprintf(err, errlen, "out of memory");
     json_decref(body);
-    if (!ok)
-        return NULL;
-    if (resp.status == 200)
-        return resp.json;
     /* a master from before batches: "fileName" missing */
-    const char *why = json_string_value(json_object_get(resp.json, PROTO_F_ERROR));
-    *refused = resp.status == 400 && !json_object_get(resp.json, PROTO_F_FILES) && why &&
-               strstr(why, PROTO_F_FILE_NAME) != NULL;
-    char m[400];
-    snprintf(err, errlen, "master: %s", httpc_error_text(&resp, m, sizeof m));
-    httpc_response_free(&resp);
-    return NULL;
+    *refused = !doc && status == 400 && strstr(err, PROTO_F_FILE_NAME) != NULL;
+    return doc;
 }
 
 bool masterapi_plan_known(json_t *plan, const char *name, uint64_t size, client_layout *L,

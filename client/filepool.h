@@ -1,7 +1,8 @@
 /*
  * filepool.h - many whole-file transfers at once: a bounded queue of
- * (source, destination) pairs, each with what is known of its source
- * already (get -r: the layout its listing carried), and worker threads
+ * (source, destination) pairs, each with what is known of it already
+ * (get -r: the layout its listing carried; put -r: the plan its batch
+ * got), and worker threads
  * that take them, so that
  * `put -r` and `get -r` keep many files in flight (one master call and
  * one small chunk at a time each would leave the disk, the network and

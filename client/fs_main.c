@@ -663,7 +663,8 @@ static bool fs_put_tree(fs_ctx *x, const char *local, const char *dest)
 
 /* Asks the master for the plans of the small files waiting, one request
  * for them all, and hands each planned one to the pool with its plan; a
- * file the master refused is reported. */
+ * file the master refused is reported. A master from before batches is
+ * asked by each file for its own, from then on. */
 static bool fs_plan_flush(fs_ctx *x)
 {
     size_t n = json_array_size(x->plans);
@@ -672,24 +673,7 @@ static bool fs_plan_flush(fs_ctx *x)
     char err[1024] = "";
     json_t *reqs = x->plans;
     x->plans = NULL;
-    bool refused;
-    json_t *doc = masterapi_plan_batch(x->master, reqs, &refused, err, sizeof err);
-    if (refused) {   /* each of them, and every later file, asks for its own plan */
-        x->plan_singly = true;
-        bool ok = true;
-        for (size_t i = 0; i < n; i++) {
-            const char *dest = json_string_value(json_object_get(json_array_get(reqs, i),
-                                                                 PROTO_F_FILE_NAME));
-            if (!filepool_add(x->pool, x->plan_local[i], dest, NULL)) {
-                fs_fail(x, dest, "out of memory");
-                ok = false;
-            }
-            free(x->plan_local[i]);
-            x->plan_local[i] = NULL;
-        }
-        json_decref(reqs);
-        return ok;
-    }
+    json_t *doc = masterapi_plan_batch(x->master, reqs, &x->plan_singly, err, sizeof err);
     json_t *answers = json_object_get(doc, PROTO_F_FILES);
     json_t *servers = json_object_get(doc, PROTO_F_CHUNKSERVERS);
     bool whole = json_array_size(answers) == n && json_is_array(servers);
@@ -702,14 +686,24 @@ static bool fs_plan_flush(fs_ctx *x)
         const char *why = json_string_value(json_object_get(a, PROTO_F_ERROR));
         char m[1100];
         snprintf(m, sizeof m, "%s%s", why ? "master: " : "", why ? why : err);
-        if (!whole || why || !json_is_object(a)) {
-            fs_fail(x, dest, whole && !why ? "master answer: no plan" : m);
-            ok = false;
-        } else if (json_object_set(a, PROTO_F_CHUNKSERVERS, servers) != 0 ||
-                   json_object_set(a, PROTO_F_FILE_SIZE,
-                                   json_object_get(req, PROTO_F_FILE_SIZE)) != 0 ||
-                   !filepool_add(x->pool, x->plan_local[i], dest, a)) {
-            fs_fail(x, dest, "out of memory");
+        const char *failed = NULL;
+        json_t *plan = NULL;   /* NULL: the worker asks for a plan of its own */
+        if (!x->plan_singly) {
+            if (!whole || why)
+                failed = m;
+            else if (!json_is_object(a))
+                failed = "master answer: no plan";
+            else if (json_object_set(a, PROTO_F_CHUNKSERVERS, servers) != 0 ||
+                     json_object_set(a, PROTO_F_FILE_SIZE,
+                                     json_object_get(req, PROTO_F_FILE_SIZE)) != 0)
+                failed = "out of memory";
+            else
+                plan = a;
+        }
+        if (!failed && !filepool_add(x->pool, x->plan_local[i], dest, plan))
+            failed = "out of memory";
+        if (failed) {
+            fs_fail(x, dest, failed);
             ok = false;
         }
         free(x->plan_local[i]);

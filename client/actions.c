@@ -295,13 +295,11 @@ static bool client_close_output(client_output *o, uint64_t size, char *err, size
         char proc[64];
         snprintf(proc, sizeof proc, "/proc/self/fd/%d", o->fd);
         int rc = linkat(AT_FDCWD, proc, AT_FDCWD, o->target, AT_SYMLINK_FOLLOW);
-        int e = errno;
-        if (rc == 0 && close(o->fd) != 0) {
+        int e = rc != 0 ? errno : 0;
+        if (close(o->fd) != 0 && rc == 0) {   /* linked, but its bytes may not be all there */
             e = errno;
             unlink(o->target);
             rc = -1;
-        } else if (rc != 0) {
-            close(o->fd);
         }
         o->fd = -1;
         if (rc != 0 && e == EEXIST)

@@ -722,13 +722,13 @@ static bool fs_plan_add(fs_ctx *x, const char *local, const char *dest, off_t si
     size_t n = json_array_size(x->plans);
     json_t *req = masterapi_upload_request(dest, (uint64_t)size, x->f, (unsigned)x->replication);
     char *copy = strdup(local);
-    if (!x->plans || !req || !copy || json_array_append_new(x->plans, json_incref(req)) != 0) {
-        json_decref(req);
+    bool queued = x->plans && req && copy && json_array_append(x->plans, req) == 0;
+    json_decref(req);
+    if (!queued) {
         free(copy);
         fs_fail(x, dest, "out of memory");
         return false;
     }
-    json_decref(req);
     x->plan_local[n] = copy;
     return n + 1 < PROTO_MAX_BATCH || fs_plan_flush(x);
 }

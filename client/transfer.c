@@ -54,6 +54,7 @@ static long transfer_curl_buffer(uint64_t need, long max)
 {
     return need < 16384 ? 16384 : need < (uint64_t)max ? (long)need : max;
 }
+
 /* A transfer that moves fewer than TRANSFER_STALL_BYTES a second for this
  * long is given up and sent to the next server: a chunkserver that hangs,
  * or trickles, must not hold a read for minutes. An upload may sit still

@@ -1,11 +1,11 @@
 /*
- * chunkserver_main.c - `minidfs chunkserver`: flags, start-up and shutdown.
- * Reads the cluster key (--key-file: a secure chunkserver) and a TLS
- * certificate (--tls-cert/--tls-key, with an https:// master: TLS all
- * through, or the start is refused), opens the store, starts the HTTP server (its port goes into the registration) and
- * then the master link; until the link is up, uploads
- * are answered 503 (api.c) and reads are served. Then waits for a stop
- * signal.
+ * chunkserver_main.c - `minidfs chunkserver`: flags, start-up and
+ * shutdown. Reads the cluster key (--key-file: a secure chunkserver) and a
+ * TLS certificate (--tls-cert/--tls-key, with an https:// master: TLS all
+ * through, or the start is refused), opens the store, starts the HTTP
+ * server (its port goes into the registration) and then the master link;
+ * until the link is up, uploads are answered 503 (api.c) and reads are
+ * served. Then waits for a stop signal.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -3,13 +3,13 @@
  * thread alone registers and acts on the answers (deletions, checks,
  * copies, the peer list); connection threads read the registration state
  * under the mutex, send their reports of stored chunks (queued, and sent
- * many to a request by whichever of them finds none on its way, on its
- * own reused connection), and to learn of a peer that joined since the
- * last list ask the heartbeat thread for a beat now and wait for it. Every answer is
- * checked to come from this directory's cluster (and, with a key, to be
- * signed by its master) before anything in it is acted on. Must never
- * block a connection thread for longer than one report (which waits out a
- * restarting master for at most MASTERLINK_REPORT_WAIT_MS, each try
+ * many to a request by whichever of them finds none on its way, on its own
+ * reused connection), and to learn of a peer that joined since the last
+ * list ask the heartbeat thread for a beat now and wait for it. Every
+ * answer is checked to come from this directory's cluster (and, with a
+ * key, to be signed by its master) before anything in it is acted on. Must
+ * never block a connection thread for longer than one report (which waits
+ * out a restarting master for at most MASTERLINK_REPORT_WAIT_MS, each try
  * behind the batches queued before it) or one peer question
  * (MASTERLINK_PEER_WAIT_MS).
  */

@@ -2,14 +2,14 @@
  * masterapi.c - client-to-master calls. Everything the master answers
  * (also a file's layout that a listing carried, masterapi_locate_known) is
  * checked before the client acts on it (counts, sizes, types; a plan a
- * batch carried too, masterapi_plan_known), so a
- * confused or hostile master yields an error message, never a bad read or
- * write; a master that is restarting (refused connections, 503s) is waited
- * out for up to --retry-ms. Chunk identifiers are built from the
- * identifier the master's answer gives (an overwritten file's differs from
- * its name's), never from the name alone. A secure master's bearer token
- * (masterapi_set_token) goes with every call here, and only here: never to
- * a chunkserver. Owns nothing beyond the layouts it returns.
+ * batch carried too, masterapi_plan_known), so a confused or hostile
+ * master yields an error message, never a bad read or write; a master that
+ * is restarting (refused connections, 503s) is waited out for up to
+ * --retry-ms. Chunk identifiers are built from the identifier the master's
+ * answer gives (an overwritten file's differs from its name's), never from
+ * the name alone. A secure master's bearer token (masterapi_set_token)
+ * goes with every call here, and only here: never to a chunkserver. Owns
+ * nothing beyond the layouts it returns.
  */
 #include "masterapi.h"
 

@@ -1,20 +1,20 @@
 /*
  * transfer.c - the client's data path: up to --parallel chunk transfers at
  * once, each a chunk PUT (common/chunkreq; a small one sent at once, a
- * large one after the server's 100 Continue) or a GET to a chunkserver. One
- * worker thread per core (at most TRANSFER_MAX_WORKERS) takes chunks from
- * one shared queue and drives its share of them with httpc_multi_run on its own
- * libcurl multi handle, reusing connections across chunks; a chunk's
- * reading, hashing and sending then run beside another chunk's (curl's
- * buffers sized to the chunk when it is small). Owns the settings of the
- * curl handles (httpc keeps them per thread), the workers and per-chunk
- * state for the duration of one transfer_run, the run's list of servers that failed a transfer (tried
- * last by later chunks) and its observed download speed, which gives every
- * chunk download a deadline: one past it moves to another replica and
- * resumes at the byte it reached. Must never buffer more than curl's own
- * buffers, and never report success for a chunk unless the server said 200
- * and (downloads) exactly the chunk's length arrived, or (uploads) enough
- * servers hold it.
+ * large one after the server's 100 Continue) or a GET to a chunkserver.
+ * One worker thread per core (at most TRANSFER_MAX_WORKERS) takes chunks
+ * from one shared queue and drives its share of them with httpc_multi_run
+ * on its own libcurl multi handle, reusing connections across chunks; a
+ * chunk's reading, hashing and sending then run beside another chunk's
+ * (curl's buffers sized to the chunk when it is small). Owns the settings
+ * of the curl handles (httpc keeps them per thread), the workers and
+ * per-chunk state for the duration of one transfer_run, the run's list of
+ * servers that failed a transfer (tried last by later chunks) and its
+ * observed download speed, which gives every chunk download a deadline:
+ * one past it moves to another replica and resumes at the byte it reached.
+ * Must never buffer more than curl's own buffers, and never report success
+ * for a chunk unless the server said 200 and (downloads) exactly the
+ * chunk's length arrived, or (uploads) enough servers hold it.
  */
 #include "transfer.h"
 

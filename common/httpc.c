@@ -6,8 +6,9 @@
  * left (up to HTTPC_KEEP_EASY; all created on first use, freed when the
  * thread exits): the multi's connection cache and the handles outlive a
  * run, so a thread that moves file after file (put -r) reuses its
- * connections and handles instead of making new ones for every file. httpc_json must never carry chunk bytes: it buffers the whole
- * answer, bounded by HTTPC_MAX_ANSWER.
+ * connections and handles instead of making new ones for every file.
+ * httpc_json must never carry chunk bytes: it buffers the whole answer,
+ * bounded by HTTPC_MAX_ANSWER.
  */
 #include "httpc.h"
 

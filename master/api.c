@@ -1,15 +1,15 @@
 /*
  * api.c - the master's HTTP API: each request's body, its route (the
  * tables of api_client.c, api_chunkserver.c, api_admin.c and api_tree.c),
- * who sent it
- * on a secure master (a signed chunkserver or a user's bearer token) and
- * whether the route takes it from them, and the checks and answers the
- * handlers share (a path normalised, a namespace refusal worded), and
- * batches: many items' requests in one, each run through the single
- * request's handler, made durable by one journal sync, answered in one
- * list. Runs on the HTTP thread pool, many requests at once. Owns only per-request buffers. Must never touch chunk bytes
- * (the master is not in the data path) and never call a chunkserver while
- * holding the namespace lock.
+ * who sent it on a secure master (a signed chunkserver or a user's bearer
+ * token) and whether the route takes it from them, and the checks and
+ * answers the handlers share (a path normalised, a namespace refusal
+ * worded), and batches: many items' requests in one, each run through the
+ * single request's handler, made durable by one journal sync, answered in
+ * one list. Runs on the HTTP thread pool, many requests at once. Owns only
+ * per-request buffers. Must never touch chunk bytes (the master is not in
+ * the data path) and never call a chunkserver while holding the namespace
+ * lock.
  */
 #include "api.h"
 #include "api_impl.h"

@@ -496,6 +496,8 @@ store_status store_begin_append(store *st, const char *id, uint64_t offset, uint
     return STORE_OK;
 }
 
+static bool store_go_buffered(store_writer *w);
+
 store_status store_reserve(store_writer *w, uint64_t total, char *err, size_t errlen)
 {
     if (total <= w->written)
@@ -512,6 +514,12 @@ store_status store_reserve(store_writer *w, uint64_t total, char *err, size_t er
                  (unsigned long long)vfs.f_bavail * (unsigned long long)vfs.f_frsize);
         return STORE_NO_SPACE;
     }
+    /* A chunk smaller than one staging buffer is one write either way:
+     * through the page cache it costs no copy into the stage, needs no
+     * extent set aside (a write that finds the disk full says so), and its
+     * bytes stay cached for the read that often follows a small file. */
+    if (w->direct && w->written == 0 && total < STORE_STAGE_BYTES && store_go_buffered(w))
+        return STORE_OK;
     int rc = fallocate(w->fd, FALLOC_FL_KEEP_SIZE, (off_t)w->written, (off_t)(total - w->written));
     if (rc == 0 || (errno != ENOSPC && errno != EDQUOT))
         return STORE_OK;   /* not supported here: the writes will find out */

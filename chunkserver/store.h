@@ -97,7 +97,8 @@ store_status store_begin_append(store *st, const char *id, uint64_t offset, uint
  * blocks lie together on disk and a full disk is found before any byte
  * arrives (STORE_NO_SPACE; more than the filesystem has free is refused
  * without touching it). The file's size still grows only as bytes are
- * written. */
+ * written. A new chunk of less than a megabyte is written through the
+ * page cache instead, with nothing set aside. */
 store_status store_reserve(store_writer *w, uint64_t total, char *err, size_t errlen);
 store_status store_write(store_writer *w, const void *data, size_t len, char *err, size_t errlen);
 /* The bytes will not be hashed as they are written (a whole new chunk

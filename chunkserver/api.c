@@ -1,8 +1,8 @@
 /*
  * api.c - the chunkserver's HTTP router and its read side. Each connection
  * has its own thread (transfers are long and block on the disk); uploads
- * are handed to receive.c (until the master link is up, they are answered
- * 503 instead), downloads are answered straight from the chunk file with
+ * are handed to receive.c, batches of them to batch.c (until the master
+ * link is up, they are answered 503 instead), downloads are answered straight from the chunk file with
  * sendfile (with TLS, which must encrypt in user space: pread in large
  * blocks into one bounded buffer per download) and counted in /stats. On a secure chunkserver every read,
  * deletion and /replicate first passes access.c. Must never read a chunk
@@ -17,6 +17,7 @@
 
 #include "access.h"
 #include "addr.h"
+#include "batch.h"
 #include "chunkid.h"
 #include "copier.h"
 #include "httpc.h"
@@ -26,9 +27,11 @@
 #include "protocol.h"
 #include "receive.h"
 
-/* A request that outlives its first call: an upload, or a small JSON body. */
+/* A request that outlives its first call: an upload, a batch of them, or
+ * a small JSON body. */
 typedef struct {
     receive *rx;
+    cs_batch *batch;
     bool json;
     httpd_body body;
 } cs_req;
@@ -294,6 +297,11 @@ enum MHD_Result cs_api_handle(void *cls, struct MHD_Connection *c, const char *u
             }
             return cs_api_replicate(cs, c, &r->body);
         }
+        if (r->batch) {
+            if (*upload_data_size)
+                return cs_batch_data(r->batch, c, upload_data, upload_data_size);
+            return cs_batch_end(r->batch, c);
+        }
         if (*upload_data_size)
             return receive_data(r->rx, upload_data, upload_data_size);
         return receive_end(r->rx, c);
@@ -315,6 +323,22 @@ enum MHD_Result cs_api_handle(void *cls, struct MHD_Connection *c, const char *u
         if (!strcmp(method, "DELETE"))
             return cs_api_delete(cs, c, id);
         return httpd_reply_not_allowed(c, method, url, "GET, PUT, DELETE");
+    }
+    if (!strcmp(url, PROTO_PATH_CHUNK_BATCH)) {
+        if (strcmp(method, "POST") != 0) {
+            *con_cls = &cs_api_answered;
+            return httpd_reply_not_allowed(c, method, url, "POST");
+        }
+        cs_req *r = calloc(1, sizeof *r);
+        if (!r)
+            return MHD_NO;
+        if (!(r->batch = cs_batch_begin(cs, c))) {   /* its 500 is queued */
+            free(r);
+            *con_cls = &cs_api_answered;
+            return MHD_YES;
+        }
+        *con_cls = r;
+        return MHD_YES;
     }
     if (!strcmp(url, PROTO_PATH_UPLOAD_CHUNK)) {
         if (strcmp(method, "POST") != 0) {
@@ -360,6 +384,7 @@ void cs_api_completed(void *cls, struct MHD_Connection *c, void **con_cls,
         *con_cls != &cs_api_starting) {
         cs_req *r = *con_cls;
         receive_free(r->rx);
+        cs_batch_free(r->batch);
         httpd_body_free(&r->body);
         free(r);
     }

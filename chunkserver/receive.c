@@ -293,19 +293,24 @@ static const char *receive_lookup(void *ud, bool query, const char *name)
 enum MHD_Result receive_put_begin(chunkserver *cs, struct MHD_Connection *c, const char *id,
                                   receive **out)
 {
+    return receive_put_begin_with(cs, c, id, receive_lookup, c, out);
+}
+
+enum MHD_Result receive_put_begin_with(chunkserver *cs, struct MHD_Connection *c, const char *id,
+                                       chunkreq_lookup lookup, void *ud, receive **out)
+{
     *out = NULL;
     receive *rx = receive_new(cs, c);
     if (!rx)
         return MHD_YES;
     if (rx->fail_status) {   /* not registered */
-        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-                                                     MHD_HTTP_HEADER_CONTENT_LENGTH);
+        const char *cl = lookup(ud, false, MHD_HTTP_HEADER_CONTENT_LENGTH);
         uint64_t len;
         rx->declared = cl && chunkreq_parse_uint(cl, &len) ? len : 0;
         return receive_refused(rx, c, out);
     }
     char err[300];
-    chunkreq_status st = chunkreq_parse(&rx->req, id, receive_lookup, c, rx->limit,
+    chunkreq_status st = chunkreq_parse(&rx->req, id, lookup, ud, rx->limit,
                                         &rx->declared, err, sizeof err);
     if (st != CHUNKREQ_OK) {
         receive_fail(rx, chunkreq_http_status(st), "%s", err);

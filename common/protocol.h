@@ -38,6 +38,7 @@
 /* ---- chunkserver endpoints ---- */
 #define PROTO_PATH_UPLOAD_CHUNK  "/uploadChunk"      /* POST multipart, field "chunk" (the Go path) */
 #define PROTO_PATH_CHUNKS        "/chunks/"          /* PUT/GET/DELETE /chunks/<chunk id> (extension) */
+#define PROTO_PATH_CHUNK_BATCH   "/chunks"           /* POST: many small new chunks, each a header line and its bytes (extension) */
 #define PROTO_PATH_STATS         "/stats"            /* GET: counters (extension) */
 #define PROTO_PATH_REPLICATE     "/replicate"        /* POST: copy a chunk to another chunkserver */
 /* GET /get?id=<chunk id> on a chunkserver returns the chunk's bytes (the Go path). */
@@ -149,6 +150,7 @@
  * the status it would have had alone. */
 #define PROTO_F_REPORTS          "reports"
 #define PROTO_F_STATUS           "status"
+#define PROTO_F_HEADERS          "headers"          /* POST /chunks: an item's request headers (extension) */
 #define PROTO_F_FILES_REMOVED    "filesRemoved"   /* DELETE /files */
 #define PROTO_F_DIRECTORIES      "directories"    /* /du */
 #define PROTO_F_BYTES            "bytes"
@@ -183,6 +185,8 @@
 /* On a chunk PUT or GET to a secure chunkserver: the capability the master
  * handed out for it (auth.h). */
 #define PROTO_HDR_CAPABILITY     "X-Minidfs-Capability"
+/* A chunk PUT's body length; in a POST /chunks item, one of its headers. */
+#define PROTO_HDR_CONTENT_LENGTH "Content-Length"
 
 /* ---- limits ---- */
 #define PROTO_MAX_JSON_BODY      (1u << 20)    /* a control-plane request body is never larger */
@@ -192,6 +196,8 @@
 #define PROTO_PAGE_ENTRIES       1000u         /* entries in one answer of /ls */
 #define PROTO_LS_LAYOUT_CHUNKS   1u            /* /ls?layout=1 lays out files of at most this many chunks */
 #define PROTO_MAX_BATCH          64u           /* items in one batch request */
+#define PROTO_MAX_BATCH_CHUNK    (1u << 20)    /* bytes of one chunk in a POST /chunks batch */
+#define PROTO_MAX_BATCH_LINE     8192u         /* bytes of one item's header line there */
 #define PROTO_BATCH_PAGE_CHUNKS  1u            /* chunks in a batched /upload item's plan (GET /plan: more) */
 #define PROTO_PAGE_CHUNKS        4096u         /* chunks in one answer of /upload, /append, /plan, paged /get */
 #define PROTO_MAX_SERVER_ADDR    256           /* bytes in "HOST:PORT/" */

@@ -162,6 +162,53 @@ echo three >"$T/pt/c"
     fail "put -r did not ask file by file after its batch was refused: $(cat "$T/c6.log")"
 ok "a hostile master's batch of plans (one short, a forged identifier): refused; an old master is asked file by file"
 
+# ---- a chunkserver's batch of chunks (POST /chunks): each item goes
+# through the PUT's own checks and gets the answer it would have had
+# alone (a good chunk stored, a wrong checksum or a hostile identifier
+# refused and nothing kept); the framing is bounded and a batch that
+# breaks it is refused whole: more than 64 items, a line past 8 KiB, an
+# item past 1 MiB, a line that is no item, a body cut inside an item, an
+# empty body.
+CSU=http://$CS_ADDR_cs1
+plan_gen() {   # NAME SIZE: plans NAME, prints "IDENTIFIER GENERATION"
+    expect_status 200 POST "$M/upload" "${J[@]}" --data "{\"fileName\":\"$1\",\"fileSize\":$2}"
+    printf '%s %s\n' "$(grep -o '"identifier":"[0-9a-f]*"' "$T/body" | cut -d'"' -f4)" \
+        "$(grep -o '"generation":[0-9]*' "$T/body" | cut -d: -f2)"
+}
+read -r B1 G1 < <(plan_gen /bt1 5)
+read -r B2 G2 < <(plan_gen /bt2 5)
+S=$(printf hello | sha256sum | cut -d' ' -f1)
+item() {   # ID GENERATION SHA BYTES
+    printf '{"chunkIdentifier":"%s","headers":{"Content-Length":"%s","X-Minidfs-Generation":"%s","X-Minidfs-Sha256":"%s"}}\n%s' \
+        "$1" "${#4}" "$2" "$3" "$4"
+}
+{ item "${B1}_0" "$G1" "$S" hello; item "${B2}_0" "$G2" "$S" world; item "../x_0" 1 "$S" hello; } >"$T/batch1"
+expect_status 200 POST "${CSU}chunks" --data-binary @"$T/batch1"
+grep -q "^{\"chunks\":\[{\"chunkIdentifier\":\"${B1}_0\",\"size\":5,[^]]*\],\"sha256\":\"$S\",\"status\":200},{\"error\":\"[^\"]*hash to [^}]*nothing kept\",\"status\":400},{\"error\":\"[^}]*\",\"status\":400}\]}$" "$T/body" ||
+    fail "a batch of a good chunk, a wrong checksum and a hostile id: $(cat "$T/body")"
+curl -sf "${CSU}chunks/${B1}_0" | cmp -s - <(printf hello) || fail "the batch's good chunk does not read back"
+expect_status 404 GET "${CSU}chunks/${B2}_0"
+curl -s "$M/get?id=$(fileid /bt1)" | grep -q '"fileSize":5' || fail "the master does not have /bt1 whole"
+{ for i in $(seq 1 65); do item "x$i" 1 "$S" h; done; } >"$T/batch2"
+expect_status 400 POST "${CSU}chunks" --data-binary @"$T/batch2"
+grep -q 'at most 64 chunks' "$T/body" || fail "a batch of 65: $(cat "$T/body")"
+{ printf '{"chunkIdentifier":"%s_0","headers":{"X-Pad":"%09000d"}}\n' "$B2" 0; } >"$T/batch3"
+expect_status 400 POST "${CSU}chunks" --data-binary @"$T/batch3"
+grep -q 'longer than 8192 bytes' "$T/body" || fail "a line of 9 KB: $(cat "$T/body")"
+printf '{"chunkIdentifier":"%s_0","headers":{"Content-Length":"2097152"}}\nxyz' "$B2" >"$T/batch4"
+expect_status 413 POST "${CSU}chunks" --data-binary @"$T/batch4"
+printf '[1,2]\nxyz' >"$T/batch5"
+expect_status 400 POST "${CSU}chunks" --data-binary @"$T/batch5"
+printf '{"chunkIdentifier":"%s_0","headers":{"Content-Length":"10","X-Minidfs-Generation":"%s"}}\nhel' "$B2" "$G2" >"$T/batch6"
+expect_status 400 POST "${CSU}chunks" --data-binary @"$T/batch6"
+grep -q 'ends inside item 1' "$T/body" || fail "a body cut inside an item: $(cat "$T/body")"
+expect_status 400 POST "${CSU}chunks" --data-binary ''
+expect_status 405 GET "${CSU}chunks"
+expect_status 404 GET "${CSU}chunks/${B2}_0"
+expect_status 200 DELETE "$M/files?name=/bt1"
+expect_status 200 DELETE "$M/files?name=/bt2"
+ok "a chunkserver's batch of chunks: each item checked as its PUT, the framing bounded"
+
 # ---- a name with a control character is no path: refused with a clear
 # error; what else a name may hold (a C1 control as UTF-8, quotes) is
 # printed and logged escaped, one row and one log line per file, nothing a

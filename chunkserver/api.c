@@ -177,12 +177,14 @@ static enum MHD_Result cs_api_stats(chunkserver *cs, struct MHD_Connection *c)
 {
     return httpd_reply_json(
         c, MHD_HTTP_OK,
-        json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "bytesReserved",
+        json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "bytesReserved",
                   (json_int_t)atomic_load(&cs->stats.reserved), "bytesReceived",
                   (json_int_t)atomic_load(&cs->stats.bytes_received), "bytesServed",
                   (json_int_t)atomic_load(&cs->stats.bytes_served), "bytesForwarded",
                   (json_int_t)atomic_load(&cs->stats.bytes_forwarded), "chunksStored",
-                  (json_int_t)atomic_load(&cs->stats.chunks_stored), "chunksScrubbed",
+                  (json_int_t)atomic_load(&cs->stats.chunks_stored), "batches",
+                  (json_int_t)atomic_load(&cs->stats.batches), "batchedChunks",
+                  (json_int_t)atomic_load(&cs->stats.batched_chunks), "chunksScrubbed",
                   (json_int_t)atomic_load(&cs->stats.scrub.chunks), "scrubPasses",
                   (json_int_t)atomic_load(&cs->stats.scrub.passes)));
 }

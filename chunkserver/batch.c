@@ -12,6 +12,7 @@
 
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,6 +97,8 @@ static void cs_batch_item_end(cs_batch *b, struct MHD_Connection *c)
         a = json_pack("{s:s}", PROTO_F_ERROR, "no answer for this chunk");
         cap.status = MHD_HTTP_INTERNAL_SERVER_ERROR;
     }
+    if (cap.status == MHD_HTTP_OK)
+        atomic_fetch_add(&b->cs->stats.batched_chunks, 1);
     if (a) {
         json_object_set_new(a, PROTO_F_STATUS, json_integer(cap.status));
         json_array_append_new(b->answers, a);
@@ -208,8 +211,10 @@ enum MHD_Result cs_batch_end(cs_batch *b, struct MHD_Connection *c)
     if (b->fail_status)
         return httpd_reply_error(c, b->fail_status, "%s", b->fail_msg);
     json_t *ans = json_pack("{s:O}", PROTO_F_CHUNKS, b->answers);
-    return ans ? httpd_reply_json(c, MHD_HTTP_OK, ans)
-               : httpd_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+    if (!ans)
+        return httpd_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+    atomic_fetch_add(&b->cs->stats.batches, 1);
+    return httpd_reply_json(c, MHD_HTTP_OK, ans);
 }
 
 void cs_batch_free(cs_batch *b)

@@ -23,6 +23,8 @@ typedef struct {
     _Atomic uint64_t bytes_forwarded;   /* chunk bytes passed down a pipeline */
     _Atomic uint64_t bytes_served;      /* chunk bytes of the answers to reads (ranges included) */
     _Atomic uint64_t chunks_stored;
+    _Atomic uint64_t batches;           /* POST /chunks answered 200 */
+    _Atomic uint64_t batched_chunks;    /* their items stored */
     _Atomic uint64_t active;            /* uploads in progress (the load in heartbeats) */
     _Atomic uint64_t reserved;          /* bytes the uploads in progress announced (and
                                          * fallocate set aside) */

@@ -1,12 +1,12 @@
 /*
  * filepool.h - many whole-file transfers at once: a bounded queue of
  * (source, destination) pairs, each with what is known of it already
- * (get -r: the layout its listing carried; put -r: the plan its batch
- * got), and worker threads
- * that take them, so that
- * `put -r` and `get -r` keep many files in flight (one master call and
- * one small chunk at a time each would leave the disk, the network and
- * the master's group commit idle between files).
+ * (get -r: the layout its listing carried; put -r: a job of small files
+ * to plan and send together, its pair then empty: what known means is
+ * the worker function's business), and worker threads that take them, so
+ * that `put -r` and `get -r` keep many files in flight (one master call
+ * and one small chunk at a time each would leave the disk, the network
+ * and the master's group commit idle between files).
  */
 #ifndef MINIDFS_FILEPOOL_H
 #define MINIDFS_FILEPOOL_H

@@ -8,11 +8,13 @@
  * failed (one line on stderr naming the path), 2 usage. Everything a
  * master sends is printed escaped: a name can never forge a line.
  * get -r lists with small files' layouts (/ls?layout=1) and reads those
- * files without a /get each; put -r asks for small files' plans in
- * batches (one /upload for up to 64) and uploads each by its plan. Holds
- * at most one listing page of the master's in memory at a level of a
- * tree, one batch of plans, and the layouts and plans of the files queued
- * for the pool (put -r's check also one local directory's names, sorted);
+ * files without a /get each; put -r hands its small files to the pool
+ * 64 to a job, whose worker asks for their plans in one /upload and sends
+ * the chunks of the smallest to each server in POST /chunks batches
+ * (chunkbatch.c), the rest by their plans. Holds at most one listing page
+ * of the master's in memory at a level of a tree, one job of small files
+ * being gathered, and the layouts, plans and jobs queued for the pool
+ * (put -r's check also one local directory's names, sorted);
  * standard input is spooled a piece (at most a chunk) at a time to a
  * temporary file, never whole.
  */
@@ -22,6 +24,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "chunkbatch.h"
 #include "client.h"
 #include "connect.h"
 #include "escape.h"
@@ -53,12 +57,16 @@ typedef struct {
     /* put -r: small files waiting to be planned together (fs_plan_flush) */
     json_t *plans;             /* their /upload requests, an array */
     char *plan_local[PROTO_MAX_BATCH];
-    bool plan_singly;          /* the master takes no batches: each file asks alone */
+    atomic_bool plan_singly;   /* the master takes no batches: each file asks alone */
 } fs_ctx;
 
 /* put -r plans files up to this size in batches (larger ones each ask for
  * their own plan: their bytes, not the request, are their cost). */
 #define FS_PLAN_TOGETHER_BYTES (1u << 20)
+/* At most this many small files' chunks in one request to a chunkserver,
+ * which stores them one after the other: a few such requests at once keep
+ * its disk and the master's group commits busy. */
+#define FS_BATCH_FILES 16u
 
 /* One line on stderr for a failed operation on path. */
 static void fs_fail(fs_ctx *x, const char *path, const char *msg)
@@ -661,34 +669,84 @@ static bool fs_put_tree(fs_ctx *x, const char *local, const char *dest)
     return ok;
 }
 
-/* Asks the master for the plans of the small files waiting, one request
- * for them all, and hands each planned one to the pool with its plan; a
- * file the master refused is reported. A master from before batches is
- * asked by each file for its own, from then on. */
+/* Hands the small files waiting to the pool as one job (fs_plan_run),
+ * so the main thread walks on while a worker plans and sends them: many
+ * such jobs at once keep the master's group commit and the chunkservers
+ * busy. */
 static bool fs_plan_flush(fs_ctx *x)
 {
     size_t n = json_array_size(x->plans);
     if (n == 0)
         return true;
-    char err[1024] = "";
-    json_t *reqs = x->plans;
+    json_t *locals = json_array();
+    for (size_t i = 0; locals && i < n; i++)
+        if (json_array_append_new(locals, json_string(x->plan_local[i])) != 0) {
+            json_decref(locals);
+            locals = NULL;
+        }
+    json_t *job = locals ? json_pack("{s:o,s:o}", "plans", x->plans, "locals", locals) : NULL;
+    if (!locals)
+        json_decref(x->plans);
     x->plans = NULL;
-    json_t *doc = masterapi_plan_batch(x->master, reqs, &x->plan_singly, err, sizeof err);
+    bool ok = job && filepool_add(x->pool, "", "", job);
+    json_decref(job);
+    if (!ok)
+        fs_fail(x, x->plan_local[0], "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        free(x->plan_local[i]);
+        x->plan_local[i] = NULL;
+    }
+    return ok;
+}
+
+/* Sends the chunks of files[0..n) in one request (chunkbatch), and each
+ * it did not store alone. */
+static bool fs_put_batch(fs_ctx *x, chunkbatch_file *files, size_t n)
+{
+    chunkbatch_put(files, n);
+    bool ok = true;
+    for (size_t i = 0; i < n; i++)
+        if (!files[i].stored)
+            ok = fs_move(x, true, files[i].local, files[i].dest, false, files[i].plan) && ok;
+    return ok;
+}
+
+/* A pool worker's job of small files (fs_plan_flush): asks the master
+ * for all their plans in one request, then sends the files of one small
+ * chunk in batches to the server each chunk goes to first, and the rest
+ * one by one; a file the master refused is reported. A master from before
+ * batches is asked by each file for its own, from then on. */
+static bool fs_plan_run(fs_ctx *x, json_t *reqs, json_t *locals)
+{
+    size_t n = json_array_size(reqs);
+    if (n == 0 || n > PROTO_MAX_BATCH || json_array_size(locals) != n)
+        return false;
+    char err[1024] = "";
+    bool singly = false;
+    json_t *doc = atomic_load(&x->plan_singly)
+                      ? NULL : masterapi_plan_batch(x->master, reqs, &singly, err, sizeof err);
+    if (singly || atomic_load(&x->plan_singly)) {
+        atomic_store(&x->plan_singly, true);
+        doc = NULL;
+    }
     json_t *answers = json_object_get(doc, PROTO_F_FILES);
     json_t *servers = json_object_get(doc, PROTO_F_CHUNKSERVERS);
     bool whole = json_array_size(answers) == n && json_is_array(servers);
     if (doc && !whole)
         snprintf(err, sizeof err, "master answer: not %zu plans and the chunkservers", n);
+    chunkbatch_file batch[PROTO_MAX_BATCH];
+    size_t nbatch = 0;
     bool ok = true;
     for (size_t i = 0; i < n; i++) {
         json_t *req = json_array_get(reqs, i), *a = json_array_get(answers, i);
         const char *dest = json_string_value(json_object_get(req, PROTO_F_FILE_NAME));
+        const char *local = json_string_value(json_array_get(locals, i));
         const char *why = json_string_value(json_object_get(a, PROTO_F_ERROR));
         char m[1100];
         snprintf(m, sizeof m, "%s%s", why ? "master: " : "", why ? why : err);
         const char *failed = NULL;
-        json_t *plan = NULL;   /* NULL: the worker asks for a plan of its own */
-        if (!x->plan_singly) {
+        json_t *plan = NULL;   /* NULL: the file asks for a plan of its own */
+        if (!atomic_load(&x->plan_singly)) {
             if (!whole || why)
                 failed = m;
             else if (!json_is_object(a))
@@ -700,17 +758,31 @@ static bool fs_plan_flush(fs_ctx *x)
             else
                 plan = a;
         }
-        if (!failed && !filepool_add(x->pool, x->plan_local[i], dest, plan))
-            failed = "out of memory";
         if (failed) {
             fs_fail(x, dest, failed);
             ok = false;
+        } else if (plan && chunkbatch_server(plan)) {
+            batch[nbatch++] = (chunkbatch_file){ .local = local, .dest = dest, .plan = plan };
+        } else {
+            ok = fs_move(x, true, local, dest, false, plan) && ok;
         }
-        free(x->plan_local[i]);
-        x->plan_local[i] = NULL;
+    }
+    /* Each server's share, in requests of at most FS_BATCH_FILES. */
+    bool taken[PROTO_MAX_BATCH] = { false };
+    for (size_t i = 0; i < nbatch; i++) {
+        if (taken[i])
+            continue;
+        const char *server = chunkbatch_server(batch[i].plan);
+        chunkbatch_file group[PROTO_MAX_BATCH];
+        size_t ng = 0;
+        for (size_t k = i; k < nbatch && ng < FS_BATCH_FILES; k++)
+            if (!taken[k] && !strcmp(chunkbatch_server(batch[k].plan), server)) {
+                taken[k] = true;
+                group[ng++] = batch[k];
+            }
+        ok = fs_put_batch(x, group, ng) && ok;
     }
     json_decref(doc);
-    json_decref(reqs);
     return ok;
 }
 
@@ -748,8 +820,8 @@ static bool fs_put_one(fs_ctx *x, const char *local, const char *dest)
         }
         return fs_put_tree(x, local, dest);
     }
-    if (strcmp(local, "-") != 0 && x->pool && !x->plan_singly && S_ISREG(sb.st_mode) &&
-        sb.st_size <= FS_PLAN_TOGETHER_BYTES)
+    if (strcmp(local, "-") != 0 && x->pool && !atomic_load(&x->plan_singly) &&
+        S_ISREG(sb.st_mode) && sb.st_size <= FS_PLAN_TOGETHER_BYTES)
         return fs_plan_add(x, local, dest, sb.st_size);
     if (strcmp(local, "-") != 0 && x->pool)
         return filepool_add(x->pool, local, dest, NULL) ||
@@ -764,9 +836,13 @@ static bool fs_put_one(fs_ctx *x, const char *local, const char *dest)
 }
 
 /* A pool worker's upload of one file of a tree: known is its plan, when
- * it was planned with others. */
+ * it was planned with others; or a job of small files still to plan
+ * ({"plans", "locals"}: fs_plan_flush). */
 static bool fs_put_file(void *ud, const char *local, const char *dest, json_t *known)
 {
+    json_t *plans = json_object_get(known, "plans");
+    if (plans)
+        return fs_plan_run(ud, plans, json_object_get(known, "locals"));
     return fs_move(ud, true, local, dest, false, known);
 }
 

@@ -112,6 +112,17 @@ make_file "$T/tree/c/big" $((CS * 5 + 3))
 fs put -r "$T/tree" /t || fail "put -r"
 fs get -r /t "$T/back" || fail "get -r"
 diff -r "$T/tree" "$T/back" || fail "get -r of put -r differs"
+# the file of one small chunk (f1; f2 and f3 have two) went to its first
+# server in a POST /chunks batch, and down its chain from there
+# (replication 2)
+batched=0
+for a in "$CS_ADDR_cs1" "$CS_ADDR_cs2"; do
+    batched=$((batched + $(curl -s "http://${a}stats" | grep -o '"batchedChunks":[0-9]*' | cut -d: -f2)))
+done
+[ "$batched" -eq 1 ] || fail "put -r stored $batched small files in batches, not 1"
+[ "$(curl -s "$M/get?id=$(fileid /t/a/b/f1)" | grep -o '"replicas":\[\["[^]]*"\]' | grep -o , | wc -l)" -eq 1 ] ||
+    fail "/t/a/b/f1 is not on two servers: $(curl -s "$M/get?id=$(fileid /t/a/b/f1)")"
+
 expect_fail 'is a directory \(put -r' fs put "$T/tree" /t2
 # put -r checks its work once, by listing each directory: a file that
 # grew while the tree was uploaded is reported, not taken for done (one

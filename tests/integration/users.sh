@@ -154,6 +154,9 @@ mkdir -p "$T/bt" && for i in $(seq 1 40); do head -c $((i * 100)) "$T/b" >"$T/bt
 fsu bob put -r "$T/bt" /home/alice/open/bt || fail "bob's put -r of 40 small files"
 fsu bob get -r /home/alice/open/bt "$T/bt-back" || fail "bob's get -r of them"
 diff -r "$T/bt" "$T/bt-back" || fail "put -r / get -r of 40 small files on a secure cluster differ"
+# ... and their chunks in POST /chunks batches, each item with its capability
+curl -s "http://${CS_ADDR_cs1}stats" | grep -q '"batchedChunks":40,' ||
+    fail "bob's 40 small files did not go in batches: $(curl -s "http://${CS_ADDR_cs1}stats")"
 expect_fail 'bob may not list "/home/alice"' fsu bob ls /home/alice
 as alice client --action chmod --filename /home/alice --mode 700 || fail "alice closes her directory again"
 fsu alice ls /home/alice | grep -qx /home/alice/notes || fail "alice lists her directory"

@@ -162,6 +162,29 @@ echo three >"$T/pt/c"
     fail "put -r did not ask file by file after its batch was refused: $(cat "$T/c6.log")"
 ok "a hostile master's batch of plans (one short, a forged identifier): refused; an old master is asked file by file"
 
+# ---- a hostile chunkserver's answer to a POST /chunks batch: a chunk it
+# claims stored with other bytes than those sent is not counted, and the
+# file goes alone (a PUT) to be judged as any upload; nothing is reported
+# done that no server vouched for.
+PB=$(fileid pt2/a)
+printf '{"chunks":[{"chunkIdentifier":"%s_0","size":4,"chunkserver":"x","replicas":["x"],"sha256":"%064d","status":200}]}' "$PB" 0 >"$T/evil6.json"
+rm -f "$T/c7.port" "$T/c7.log"
+"$CANNED" "$T/c7.port" 200 "$T/evil6.json" 0 "$T/c7.log" &
+PIDS+=($!)
+wait_until 10 "the canned chunkserver c7" test -s "$T/c7.port"
+C7="127.0.0.1:$(cat "$T/c7.port")/"
+printf '{"files":[{"identifier":"%s","chunkSize":1000000,"numberOfChunks":1,"chunks":[{"index":0,"chunkIdentifier":"%s_0","replicas":["%s"]}],"generation":1,"replication":1}],"chunkservers":["%s"]}' \
+    "$PB" "$PB" "$C7" "$C7" >"$T/evil7.json"
+canned c8 "$T/evil7.json"
+mkdir -p "$T/pt2" && echo one >"$T/pt2/a"
+rc=0
+"$MINIDFS" put -r --quiet --master "$CANNED_URL" "$T/pt2" /pt2 2>"$T/pt2.err" || rc=$?
+[ "$rc" -eq 1 ] && grep -q "^minidfs put: /pt2/a: .*SHA-256" "$T/pt2.err" ||
+    fail "put -r believed a forged batch answer: exit $rc, $(cat "$T/pt2.err")"
+[ "$(head -2 "$T/c7.log" | tr '\n' ' ')" = "POST /chunks PUT /chunks/${PB}_0 " ] ||
+    fail "the file did not go alone after its batch: $(cat "$T/c7.log")"
+ok "a hostile chunkserver's batch answer (other bytes stored): not believed, the file goes alone"
+
 # ---- a chunkserver's batch of chunks (POST /chunks): each item goes
 # through the PUT's own checks and gets the answer it would have had
 # alone (a good chunk stored, a wrong checksum or a hostile identifier

@@ -3,9 +3,10 @@
  * directory descriptor, and every name it is given has passed
  * chunkid_parse, so nothing outside the directory can be named. Called
  * from many connection threads at once; it keeps no shared state beyond
- * that descriptor, the directory's lock, a counter for unique temporary
- * names, per-chunk locks, a pool of staging buffers for direct writes and
- * the group commit of the directory's fsync. Must never make a chunk
+ * that descriptor and its temporaries' subdirectory's, the directory's
+ * lock, a counter for unique temporary names, per-chunk locks, a pool of
+ * staging buffers for direct writes and the group commit of the
+ * directory's fsync. Must never make a chunk
  * visible before its bytes are durable, nor publish bytes that fail their
  * SHA-256, nor answer for a published chunk before its name is durable.
  */
@@ -33,6 +34,11 @@
 #include "log.h"
 
 #define STORE_TMP_PREFIX ".tmp-"
+/* Where temporaries are made: a directory of their own, so that creating
+ * one never waits on the chunk directory's lock, which its fsync holds
+ * while it writes (see store_sync_dir). Older versions made them beside
+ * the chunks; those are still cleared at start. */
+#define STORE_TMP_DIR ".tmp"
 /* The id of the cluster the directory joined, 32 hex digits and a newline. */
 #define STORE_CLUSTER_FILE ".cluster-id"
 /* A chunk's meta: one extended attribute of its file, 56 bytes, so that
@@ -60,6 +66,7 @@
 struct store {
     char *dir;
     int dirfd;
+    int tmpfd;    /* STORE_TMP_DIR */
     int lockfd;   /* holds the directory's lock: one chunkserver per directory */
     _Atomic uint64_t seq;
     /* Changes to one chunk (publish, remove, new version) hold its
@@ -306,6 +313,46 @@ static bool store_probe_xattr(int dirfd, char *err, size_t errlen, const char *d
     return false;
 }
 
+/* Removes the temporaries a crash left, in STORE_TMP_DIR (and beside the
+ * chunks, from older versions); the number removed. On a filesystem
+ * without a journal a crash in the middle of a publish's rename can leave
+ * the temporary's name as well as the chunk's, both naming one inode with
+ * one link: that name is left alone, since removing it would free the
+ * chunk's bytes. */
+static unsigned store_clear_temporaries(store *st)
+{
+    unsigned removed = 0;
+    DIR *d = fsdir_list(st->tmpfd);
+    struct dirent *de;
+    while (d && (de = readdir(d)) != NULL) {
+        const char *name = de->d_name;
+        if (strncmp(name, STORE_TMP_PREFIX, strlen(STORE_TMP_PREFIX)) != 0)
+            continue;
+        char id[CHUNKID_BUF];
+        const char *dash = strchr(name + strlen(STORE_TMP_PREFIX), '-');
+        size_t k = dash ? (size_t)(dash - name) - strlen(STORE_TMP_PREFIX) : 0;
+        struct stat a, b;
+        if (k > 0 && k < sizeof id) {
+            memcpy(id, name + strlen(STORE_TMP_PREFIX), k);
+            id[k] = '\0';
+            if (chunkid_parse(id, NULL, NULL) &&
+                fstatat(st->tmpfd, name, &a, AT_SYMLINK_NOFOLLOW) == 0 &&
+                fstatat(st->dirfd, id, &b, AT_SYMLINK_NOFOLLOW) == 0 && a.st_ino == b.st_ino &&
+                a.st_dev == b.st_dev) {
+                log_warn("%s/%s/%s is also chunk %s (a crash in its rename): left alone",
+                         st->dir, STORE_TMP_DIR, name, id);
+                continue;
+            }
+        }
+        removed += unlinkat(st->tmpfd, name, 0) == 0;
+    }
+    if (d)
+        closedir(d);
+    if (removed && fsync(st->tmpfd) != 0)
+        log_warn("fsync of %s/%s: %s", st->dir, STORE_TMP_DIR, strerror(errno));
+    return removed;
+}
+
 store *store_open(const char *dir, char *err, size_t errlen)
 {
     if (fsdir_make(dir) != 0) {
@@ -327,6 +374,7 @@ store *store_open(const char *dir, char *err, size_t errlen)
         return NULL;
     }
     st->dirfd = fd;
+    st->tmpfd = -1;
     st->lockfd = -1;
     for (int i = 0; i < STORE_STRIPES; i++)
         pthread_mutex_init(&st->stripes[i], NULL);
@@ -341,7 +389,15 @@ store *store_open(const char *dir, char *err, size_t errlen)
         store_close(st);
         return NULL;
     }
+    if ((mkdirat(fd, STORE_TMP_DIR, 0755) != 0 && errno != EEXIST) ||
+        (st->tmpfd = openat(fd, STORE_TMP_DIR,
+                            O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
+        snprintf(err, errlen, "cannot use %s/%s: %s", dir, STORE_TMP_DIR, strerror(errno));
+        store_close(st);
+        return NULL;
+    }
     /* Temporaries are what a crash left half-written: never worth keeping. */
+    unsigned removed = store_clear_temporaries(st);
     DIR *d = fsdir_list(fd);
     if (!d) {
         snprintf(err, errlen, "cannot list %s: %s", dir, strerror(errno));
@@ -349,7 +405,7 @@ store *store_open(const char *dir, char *err, size_t errlen)
         return NULL;
     }
     struct dirent *de;
-    unsigned removed = 0, converted = 0, adopted = 0;
+    unsigned converted = 0, adopted = 0;
     while ((de = readdir(d)) != NULL) {
         const char *name = de->d_name;
         char id[CHUNKID_BUF];
@@ -384,6 +440,8 @@ void store_close(store *st)
     if (!st)
         return;
     close(st->dirfd);
+    if (st->tmpfd >= 0)
+        close(st->tmpfd);
     if (st->lockfd >= 0)
         close(st->lockfd);
     for (int i = 0; i < STORE_STRIPES; i++)
@@ -414,10 +472,10 @@ store_status store_begin(store *st, const char *id, store_writer *w, char *err, 
         return STORE_IO;
     }
     /* Not every filesystem takes O_DIRECT (tmpfs did not until 6.6). */
-    w->fd = openat(st->dirfd, w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_DIRECT, 0644);
+    w->fd = openat(st->tmpfd, w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_DIRECT, 0644);
     w->direct = w->fd >= 0;
     if (w->fd < 0 && errno == EINVAL)
-        w->fd = openat(st->dirfd, w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        w->fd = openat(st->tmpfd, w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (w->fd < 0) {
         int e = errno;
         snprintf(err, errlen, "cannot create chunk file: %s", strerror(e));
@@ -543,7 +601,7 @@ store_status store_check_deferred(store_writer *w, char *err, size_t errlen)
         return STORE_OK;
     char got[SHA256_HEX_LEN + 1];
     uint64_t total = 0;
-    int fd = openat(w->st->dirfd, w->tmp, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    int fd = openat(w->st->tmpfd, w->tmp, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     bool ok = fd >= 0 && store_hash_fd(fd, got, &total);
     if (fd >= 0)
         close(fd);
@@ -765,25 +823,25 @@ store_status store_publish(store_writer *w, bool replace, char *err, size_t errl
 static store_status store_publish_locked(store_writer *w, bool replace, char *err,
                                          size_t errlen)
 {
-    int dirfd = w->st->dirfd;
+    int dirfd = w->st->dirfd, tmpfd = w->st->tmpfd;
     if (replace) {
         /* The bytes and their meta are one inode: one rename swaps both. */
-        if (renameat(dirfd, w->tmp, dirfd, w->id) != 0)
+        if (renameat(tmpfd, w->tmp, dirfd, w->id) != 0)
             goto fail;
     } else {
         /* The atomic "create if absent"; link() where renameat2 is not
          * known (the temporary name then goes separately). */
-        if (renameat2(dirfd, w->tmp, dirfd, w->id, RENAME_NOREPLACE) != 0) {
+        if (renameat2(tmpfd, w->tmp, dirfd, w->id, RENAME_NOREPLACE) != 0) {
             if (errno == EEXIST)
                 return STORE_EXISTS;
             if (errno != EINVAL && errno != ENOSYS)
                 goto fail;
-            if (linkat(dirfd, w->tmp, dirfd, w->id, 0) != 0) {
+            if (linkat(tmpfd, w->tmp, dirfd, w->id, 0) != 0) {
                 if (errno == EEXIST)
                     return STORE_EXISTS;
                 goto fail;
             }
-            unlinkat(dirfd, w->tmp, 0);
+            unlinkat(tmpfd, w->tmp, 0);
         }
     }
     w->have_tmp = false;
@@ -801,7 +859,7 @@ void store_discard(store_writer *w)
         w->fd = -1;
     }
     if (w->have_tmp) {
-        unlinkat(w->st->dirfd, w->tmp, 0);
+        unlinkat(w->st->tmpfd, w->tmp, 0);
         w->have_tmp = false;
     }
     sha256_stream_free(w->hash);

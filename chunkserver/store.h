@@ -5,23 +5,24 @@
  * of exactly that name, its bytes and nothing else; its version, size and
  * SHA-256 (its meta) are an extended attribute of that file, so bytes and
  * meta are one inode: fsynced together, renamed together, removed
- * together. New bytes go to hidden temporary files
- * (".tmp-<id>-<pid>-<n>") that get their meta, are fsynced and only then
- * given their names, so a crash or a cut connection never leaves a partial
- * chunk under a real name; temporaries left by a crash are removed at
- * start, and so are the "<id>.meta" files of format 0, once their meta is
- * in the attribute. The SHA-256 is computed as the bytes are written, and
+ * together. New bytes go to temporary files (".tmp/.tmp-<id>-<pid>-<n>":
+ * a directory of their own, whose lock making one takes, not the chunk
+ * directory's) that get their meta, are fsynced and only then renamed to
+ * their names beside the chunks, so a crash or a cut connection never
+ * leaves a partial chunk under a real name; temporaries left by a crash
+ * are removed at start, and so are the "<id>.meta" files of format 0, once
+ * their meta is in the attribute. The SHA-256 is computed as the bytes are written, and
  * a chunk whose bytes do not match the one its uploader sent is never
  * published.
  *
- * Chunk bytes are written with O_DIRECT where the filesystem allows it,
- * through a small aligned staging buffer: the chunk is fsynced before it
+ * Chunk bytes (of a chunk of a megabyte or more) are written with O_DIRECT
+ * where the filesystem allows it, through a small aligned staging buffer: the chunk is fsynced before it
  * is kept anyway, and several writers pushing dirty pages through the
  * page cache and flushing them at once cost far more CPU than the same
  * bytes written straight to the device (see docs/PERFORMANCE.md).
  *
  * Beside the chunks: ".lock", held by the one process that may use the
- * directory, and ".cluster-id", the cluster the directory joined.
+ * directory, ".cluster-id", the cluster the directory joined, and ".tmp".
  */
 #ifndef MINIDFS_STORE_H
 #define MINIDFS_STORE_H

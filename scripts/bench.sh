@@ -24,8 +24,9 @@
 #             `get -r`, beside one curl process uploading and downloading
 #             them to nginx over one keep-alive connection (curl -T "{..}")
 #             and the disk alone making as many durable 4 KiB files
-#             (smallsync: 16 writers, fdatasync and rename each, the
-#             directory's fsync shared);
+#             (smallsync: 16 writers, each file made in a directory of
+#             temporaries, fdatasynced and renamed, the directory's fsync
+#             shared);
 #             the master's resident bytes per file with 1,000,000 files in
 #             10,000 directories; a 100,000-entry directory listed by
 #             `minidfs ls` (time, client memory); files created/s through

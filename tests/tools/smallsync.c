@@ -2,11 +2,12 @@
  * smallsync.c - the disk's own rate for small durable files: the ceiling
  * a tree of small files put with durability on is compared with. THREADS
  * writers each make their share of COUNT files of SIZE bytes in DIR, the
- * way any durable store must: write to a temporary name, fdatasync,
- * rename, and have the directory fsynced before the file counts (one fsync
- * of the directory shared by the renames made meanwhile, the least it can
- * cost). Prints files per second. Writes only under DIR, which must exist
- * and be empty; leaves the files there for the caller to remove.
+ * way any durable store must: write to a temporary name (in DIR/.tmp, so
+ * that making one does not wait on DIR's lock while DIR's fsync holds it),
+ * fdatasync, rename into DIR, and have DIR fsynced before the file counts
+ * (one fsync shared by the renames made meanwhile, the least it can cost).
+ * Prints files per second. Writes only under DIR, which must exist and be
+ * empty; leaves the files there for the caller to remove.
  * usage: smallsync DIR COUNT SIZE THREADS
  */
 #include <errno.h>
@@ -16,10 +17,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-static int smallsync_dirfd;
+static int smallsync_dirfd, smallsync_tmpfd;
 static long smallsync_count, smallsync_size, smallsync_threads;
 
 /* The directory's fsync, group-committed. */
@@ -61,10 +63,10 @@ static void *smallsync_writer(void *arg)
         char tmp[64], name[64];
         snprintf(tmp, sizeof tmp, ".tmp-%ld", i);
         snprintf(name, sizeof name, "f%ld", i);
-        int fd = openat(smallsync_dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        int fd = openat(smallsync_tmpfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
         if (fd < 0 || write(fd, buf, (size_t)smallsync_size) != smallsync_size ||
             fdatasync(fd) != 0 || close(fd) != 0 ||
-            renameat(smallsync_dirfd, tmp, smallsync_dirfd, name) != 0) {
+            renameat(smallsync_tmpfd, tmp, smallsync_dirfd, name) != 0) {
             fprintf(stderr, "smallsync: %s: %s\n", name, strerror(errno));
             free(buf);
             return (void *)1;
@@ -92,6 +94,11 @@ int main(int argc, char **argv)
     smallsync_dirfd = open(argv[1], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (smallsync_dirfd < 0) {
         fprintf(stderr, "smallsync: %s: %s\n", argv[1], strerror(errno));
+        return 1;
+    }
+    if ((mkdirat(smallsync_dirfd, ".tmp", 0755) != 0 && errno != EEXIST) ||
+        (smallsync_tmpfd = openat(smallsync_dirfd, ".tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+        fprintf(stderr, "smallsync: %s/.tmp: %s\n", argv[1], strerror(errno));
         return 1;
     }
     pthread_t th[256];

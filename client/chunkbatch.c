@@ -50,9 +50,7 @@ typedef struct {
     size_t n;
     size_t cur;                   /* the item being sent */
     uint64_t pos;                 /* bytes of it sent: its line, then its file */
-    char *answer;
-    size_t answer_len;
-    bool answer_cut;
+    httpc_answer answer;          /* bounded by CHUNKBATCH_MAX_ANSWER */
     char url[512];
     struct curl_slist *headers;
     CURLcode rc;
@@ -200,23 +198,6 @@ static size_t chunkbatch_read(char *buf, size_t size, size_t nitems, void *ud)
     return n;
 }
 
-static size_t chunkbatch_answer(char *p, size_t size, size_t n, void *ud)
-{
-    chunkbatch_req *q = ud;
-    size_t len = size * n;
-    if (q->answer_len + len > CHUNKBATCH_MAX_ANSWER) {
-        q->answer_cut = true;
-        return 0;
-    }
-    char *grown = realloc(q->answer, q->answer_len + len + 1);
-    if (!grown)
-        return 0;
-    q->answer = grown;
-    memcpy(q->answer + q->answer_len, p, len);
-    q->answer_len += len;
-    return len;
-}
-
 static bool chunkbatch_start(void *ud, size_t job, CURL *h)
 {
     (void)job;
@@ -233,8 +214,8 @@ static bool chunkbatch_start(void *ud, size_t job, CURL *h)
     curl_easy_setopt(h, CURLOPT_READFUNCTION, chunkbatch_read);
     curl_easy_setopt(h, CURLOPT_READDATA, q);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, q->headers);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, chunkbatch_answer);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, q);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, httpc_collect);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &q->answer);
     curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
     curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 30L);
     return true;
@@ -289,6 +270,7 @@ void chunkbatch_put(chunkbatch_file *files, size_t n)
         return;
     }
     q.n = n;
+    q.answer.max = CHUNKBATCH_MAX_ANSWER;
     size_t nsent = 0;
     for (size_t i = 0; i < n; i++) {
         q.items[i].f = &files[i];
@@ -302,8 +284,9 @@ void chunkbatch_put(chunkbatch_file *files, size_t n)
     if (nsent > 0 && q.headers) {
         httpc_multi_spec spec = { .njobs = 1, .parallel = 1, .start = chunkbatch_start,
                                   .finish = chunkbatch_finish, .ud = &q };
-        json_t *doc = httpc_multi_run(&spec) && q.rc == CURLE_OK && q.status == 200 && q.answer
-                          ? json_loadb(q.answer, q.answer_len, 0, NULL)
+        json_t *doc = httpc_multi_run(&spec) && q.rc == CURLE_OK && q.status == 200 &&
+                              q.answer.data
+                          ? json_loadb(q.answer.data, q.answer.len, 0, NULL)
                           : NULL;
         json_t *answers = json_object_get(doc, PROTO_F_CHUNKS);
         if (json_array_size(answers) == nsent) {
@@ -322,6 +305,6 @@ void chunkbatch_put(chunkbatch_file *files, size_t n)
         free(q.items[i].line);
     }
     curl_slist_free_all(q.headers);
-    free(q.answer);
+    free(q.answer.data);
     free(q.items);
 }

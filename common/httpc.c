@@ -7,7 +7,8 @@
  * thread exits): the multi's connection cache and the handles outlive a
  * run, so a thread that moves file after file (put -r) reuses its
  * connections and handles instead of making new ones for every file.
- * httpc_json must never carry chunk bytes: it buffers the whole answer,
+ * httpc_json must never carry chunk bytes: it buffers the whole answer
+ * (httpc_collect, which callers with handles of their own use too),
  * bounded by HTTPC_MAX_ANSWER.
  */
 #include "httpc.h"
@@ -141,17 +142,11 @@ static CURL *httpc_thread_handle(void)
     return h;
 }
 
-typedef struct {
-    char *data;
-    size_t len;
-    bool overflow;
-} httpc_buf;
-
-static size_t httpc_collect(char *p, size_t size, size_t n, void *ud)
+size_t httpc_collect(char *p, size_t size, size_t n, void *ud)
 {
-    httpc_buf *b = ud;
+    httpc_answer *b = ud;
     size_t len = size * n;
-    if (b->len + len > HTTPC_MAX_ANSWER) {
+    if (b->len + len > (b->max ? b->max : HTTPC_MAX_ANSWER)) {
         b->overflow = true;
         return 0;
     }
@@ -226,7 +221,7 @@ static bool httpc_json_call(const char *method, const char *url, json_t *body,
     }
     char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
     struct curl_slist *hdrs = NULL;
-    httpc_buf buf = { 0 };
+    httpc_answer buf = { 0 };
     char curl_err[CURL_ERROR_SIZE] = "";
     bool ok = false;
 
@@ -347,7 +342,7 @@ bool httpc_put_fd(const char *url, int fd, uint64_t offset, uint64_t length,
         return false;
     }
     httpc_source src = { .fd = fd, .offset = offset, .length = length };
-    httpc_buf buf = { 0 };
+    httpc_answer buf = { 0 };
     char curl_err[CURL_ERROR_SIZE] = "";
     httpc_configure(h, 5000);
     curl_easy_setopt(h, CURLOPT_URL, url);

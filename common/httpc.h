@@ -9,7 +9,8 @@
  * request with the cluster key and takes a 2xx answer only when it is
  * signed back, httpc_json_bearer carries a user's token); chunk bytes go through
  * httpc_put_fd (a file's range, streamed) and httpc_multi_run (the
- * client's many transfers at once), which never hold a chunk in memory.
+ * client's many transfers at once), which never hold a chunk in memory;
+ * httpc_collect keeps a bounded answer for a handle set up by hand.
  */
 #ifndef MINIDFS_HTTPC_H
 #define MINIDFS_HTTPC_H
@@ -85,6 +86,17 @@ typedef struct {
 /* Runs every job to DONE; false when a callback stopped the run or
  * memory ran out (the callbacks say why). */
 bool httpc_multi_run(const httpc_multi_spec *spec);
+
+/* An answer's body collected in memory, bounded: httpc_collect as a curl
+ * handle's CURLOPT_WRITEFUNCTION and the buffer (zeroed, max set; 0: 256
+ * MiB) as its WRITEDATA. Past max bytes the transfer ends (overflow set);
+ * data is NUL-terminated; the caller frees it. */
+typedef struct {
+    char *data;
+    size_t len, max;
+    bool overflow;
+} httpc_answer;
+size_t httpc_collect(char *p, size_t size, size_t n, void *ud);
 
 /* The "error" field of a failed answer, or "HTTP <status>". */
 const char *httpc_error_text(const httpc_response *resp, char *buf, size_t buflen);

@@ -1,6 +1,7 @@
 /*
- * chunkbatch.c - see chunkbatch.h. Reads each file twice, never whole:
- * once to hash it (the item's checksum header), once as curl sends it.
+ * chunkbatch.c - see chunkbatch.h. Reads each file once, never whole, as
+ * curl sends it, hashing it on the way: its SHA-256 trails its bytes, as
+ * in a lone PUT (X-Minidfs-Sha256: trailing).
  * Owns one request's items and its answer (bounded) for the length of
  * chunkbatch_put. Must never mark a file stored that the answer does not
  * show stored as a lone PUT would be counted (transfer.c), and never send
@@ -30,7 +31,6 @@
 /* Copies a chunk needs before it counts (when the plan has as many): as
  * transfer.c's TRANSFER_MIN_COPIES. */
 #define CHUNKBATCH_MIN_COPIES 2
-#define CHUNKBATCH_READ (64u << 10)
 
 typedef struct {
     chunkbatch_file *f;
@@ -40,7 +40,8 @@ typedef struct {
     uint64_t length;
     size_t need;                  /* servers that must hold it */
     char id[CHUNKID_BUF];
-    char sha[SHA256_HEX_LEN + 1];
+    sha256_stream *hash;          /* of its bytes as they are sent */
+    char sha[SHA256_HEX_LEN + 1]; /* then their digest, sent after them */
     char *line;                   /* its header line, newline included */
     size_t line_len;
 } chunkbatch_item;
@@ -49,7 +50,7 @@ typedef struct {
     chunkbatch_item *items;
     size_t n;
     size_t cur;                   /* the item being sent */
-    uint64_t pos;                 /* bytes of it sent: its line, then its file */
+    uint64_t pos;                 /* bytes of it sent: its line, its file, its digest */
     httpc_answer answer;          /* bounded by CHUNKBATCH_MAX_ANSWER */
     char url[512];
     struct curl_slist *headers;
@@ -66,25 +67,6 @@ const char *chunkbatch_server(json_t *plan)
     if (size < 1 || size > CHUNKBATCH_MAX_FILE || json_array_size(chunks) != 1)
         return NULL;
     return json_string_value(json_array_get(reps, 0));
-}
-
-/* The SHA-256 of fd's length bytes, read in pieces. */
-static bool chunkbatch_hash(int fd, uint64_t length, char out[SHA256_HEX_LEN + 1])
-{
-    sha256_stream *h = sha256_stream_new();
-    char *buf = malloc(CHUNKBATCH_READ);
-    uint64_t at = 0;
-    bool ok = h && buf;
-    while (ok && at < length) {
-        size_t want = length - at < CHUNKBATCH_READ ? (size_t)(length - at) : CHUNKBATCH_READ;
-        ssize_t n = pread(fd, buf, want, (off_t)at);
-        ok = n > 0 && sha256_stream_update(h, buf, (size_t)n);
-        at += n > 0 ? (uint64_t)n : 0;
-    }
-    ok = ok && sha256_stream_final_hex(h, out);
-    sha256_stream_free(h);
-    free(buf);
-    return ok;
 }
 
 /* The item's line: the PUT's headers as a JSON object (a header line
@@ -130,8 +112,8 @@ static bool chunkbatch_line(chunkbatch_item *it, const chunkreq *r)
     return true;
 }
 
-/* Opens and checks one file against its plan, hashes it and makes its
- * line; false leaves it to go alone. */
+/* Opens and checks one file against its plan and makes its line; false
+ * leaves it to go alone. */
 static bool chunkbatch_prepare(chunkbatch_item *it, const char *server)
 {
     chunkbatch_file *f = it->f;
@@ -151,15 +133,14 @@ static bool chunkbatch_prepare(chunkbatch_item *it, const char *server)
         return false;
     it->length = c->length;
     it->need = c->nrep < CHUNKBATCH_MIN_COPIES ? c->nrep : CHUNKBATCH_MIN_COPIES;
-    if (!chunkbatch_hash(it->fd, it->length, it->sha))
+    if (!(it->hash = sha256_stream_new()))
         return false;
     chunkreq r;
     memset(&r, 0, sizeof r);
     chunkid_format(r.id, it->L.fileid, c->index);
     memcpy(it->id, r.id, sizeof it->id);
     r.version = it->L.generation;
-    r.sum = CHUNKREQ_SUM_HEADER;
-    memcpy(r.sha, it->sha, sizeof r.sha);
+    r.sum = CHUNKREQ_SUM_TRAILING;
     r.length = it->length;
     if (c->cap)
         snprintf(r.capability, sizeof r.capability, "%s", c->cap);
@@ -169,7 +150,7 @@ static bool chunkbatch_prepare(chunkbatch_item *it, const char *server)
     return chunkbatch_line(it, &r);
 }
 
-/* The body: each sent item's line, then its file's bytes. */
+/* The body: each sent item's line, its file's bytes, their digest. */
 static size_t chunkbatch_read(char *buf, size_t size, size_t nitems, void *ud)
 {
     chunkbatch_req *q = ud;
@@ -183,15 +164,22 @@ static size_t chunkbatch_read(char *buf, size_t size, size_t nitems, void *ud)
     if (q->pos < it->line_len) {
         n = it->line_len - (size_t)q->pos < want ? it->line_len - (size_t)q->pos : want;
         memcpy(buf, it->line + q->pos, n);
-    } else {
+    } else if (q->pos < it->line_len + it->length) {
         uint64_t at = q->pos - it->line_len, left = it->length - at;
         ssize_t got = pread(it->fd, buf, left < want ? (size_t)left : want, (off_t)at);
         if (got <= 0)
             return CURL_READFUNC_ABORT;   /* the file shrank: the batch fails, each goes alone */
         n = (size_t)got;
+        sha256_stream_update(it->hash, buf, n);
+        if (at + n == it->length && !sha256_stream_final_hex(it->hash, it->sha))
+            return CURL_READFUNC_ABORT;
+    } else {
+        size_t at = (size_t)(q->pos - it->line_len - it->length);
+        n = SHA256_HEX_LEN - at < want ? SHA256_HEX_LEN - at : want;
+        memcpy(buf, it->sha + at, n);
     }
     q->pos += n;
-    if (q->pos == it->line_len + it->length) {
+    if (q->pos == it->line_len + it->length + SHA256_HEX_LEN) {
         q->cur++;
         q->pos = 0;
     }
@@ -205,7 +193,7 @@ static bool chunkbatch_start(void *ud, size_t job, CURL *h)
     uint64_t total = 0;
     for (size_t i = 0; i < q->n; i++)
         if (q->items[i].sent)
-            total += q->items[i].line_len + q->items[i].length;
+            total += q->items[i].line_len + q->items[i].length + SHA256_HEX_LEN;
     httpc_configure(h, 5000);
     curl_easy_setopt(h, CURLOPT_URL, q->url);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, q->curl_err);
@@ -303,6 +291,7 @@ void chunkbatch_put(chunkbatch_file *files, size_t n)
         if (q.items[i].L.doc)
             client_layout_free(&q.items[i].L);
         free(q.items[i].line);
+        sha256_stream_free(q.items[i].hash);
     }
     curl_slist_free_all(q.headers);
     free(q.answer.data);

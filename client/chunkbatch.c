@@ -266,9 +266,9 @@ void chunkbatch_put(chunkbatch_file *files, size_t n)
         q.items[i].sent = chunkbatch_prepare(&q.items[i], server);
         nsent += q.items[i].sent;
     }
-    q.headers = curl_slist_append(NULL, "Content-Type: " PROTO_CONTENT_OCTETS);
-    if (q.headers)
-        q.headers = curl_slist_append(q.headers, "Expect:");
+    struct curl_slist *type = curl_slist_append(NULL, "Content-Type: " PROTO_CONTENT_OCTETS);
+    if (!type || !(q.headers = curl_slist_append(type, "Expect:")))
+        curl_slist_free_all(type);
     if (nsent > 0 && q.headers) {
         httpc_multi_spec spec = { .njobs = 1, .parallel = 1, .start = chunkbatch_start,
                                   .finish = chunkbatch_finish, .ud = &q };

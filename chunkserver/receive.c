@@ -1,11 +1,12 @@
 /*
  * receive.c - the write side of the chunkserver. One receive per upload
- * request, used only by that connection's thread. Must never hold more
- * than one libmicrohttpd buffer of chunk data in memory, never publish a
- * chunk whose bytes are not on disk, and never leave a chunk published
- * that the master refused.
+ * request (or per item of a POST /chunks batch), used only by that
+ * connection's thread. Must never hold more than one libmicrohttpd buffer
+ * of chunk data in memory, never publish a chunk whose bytes are not on
+ * disk, and never leave a chunk published that the master refused.
  *
- * A PUT's headers are read and bounded by common/chunkreq; the chain's
+ * A PUT's headers (a batch item's, through a lookup of the item's own)
+ * are read and bounded by common/chunkreq; the chain's
  * hops are kept only if they are this cluster's chunkservers. An upload
  * refused before its body keeps its refusal until the body has gone by,
  * so the uploader reads it rather than a reset connection. What the

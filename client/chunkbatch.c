@@ -117,7 +117,6 @@ static bool chunkbatch_line(chunkbatch_item *it, const chunkreq *r)
 static bool chunkbatch_prepare(chunkbatch_item *it, const char *server)
 {
     chunkbatch_file *f = it->f;
-    it->fd = -1;
     char err[512];
     json_int_t planned = json_integer_value(json_object_get(f->plan, PROTO_F_FILE_SIZE));
     struct stat sb;

@@ -1,12 +1,18 @@
 /*
  * batch.c - POST /chunks (see batch.h): reads the items' header lines and
  * bytes off the body as they arrive and hands each item to receive.c as
- * the PUT it stands for, one after the other on the connection's thread.
- * Owns the batch's framing and its answers; what each item may do (its
- * capability, its size, its checksum, its commit) is receive.c's to judge,
- * exactly as for a lone PUT. Must never hold more than one header line of
- * the body, never take an item's bytes past its announced length, and
- * never answer 200 for a batch whose every item was not read through.
+ * the PUT it stands for. The bytes are taken on the connection's thread;
+ * once an item's last byte is in, its commit (flush, rename, report to
+ * the master: receive_end) runs on the chunkserver's commit pool while the
+ * next item is read, up to CS_BATCH_INFLIGHT at a time, so the items of a
+ * batch share their directory syncs and master reports instead of waiting
+ * for them one after the other. Owns the batch's framing and its answers;
+ * what each item may do (its capability, its size, its checksum, its
+ * commit) is receive.c's to judge, exactly as for a lone PUT. Must never
+ * hold more than one header line of the body, never take an item's bytes
+ * past its announced length, never answer (or free the batch) before
+ * every commit it handed out has ended, and never answer 200 for a batch
+ * whose every item was not read through.
  */
 #include "batch.h"
 
@@ -17,6 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <pthread.h>
+
 #include <jansson.h>
 
 #include "chunkreq.h"
@@ -24,14 +32,31 @@
 #include "protocol.h"
 #include "receive.h"
 #include "sha256.h"
+#include "workpool.h"
 
 /* After the batch is refused as a whole, what is still read (so the
  * uploader reads the refusal) before hanging up. */
 #define CS_BATCH_DRAIN (1u << 20)
+/* Commits of one batch under way at once: each holds its temporary's
+ * descriptor (and a forward, with a chain) until it ends. */
+#define CS_BATCH_INFLIGHT 8
+
+/* One item's commit, run on the commit pool. */
+typedef struct {
+    workpool_job job;           /* first: the pool hands this back */
+    cs_batch *b;
+    receive *rx;
+    struct MHD_Connection *c;   /* only for receive_end's captured answers */
+    size_t slot;
+} cs_batch_commit;
 
 struct cs_batch {
     chunkserver *cs;
-    json_t *answers;            /* one per item read through, in order */
+    /* What the commits share with the connection's thread. */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    size_t inflight;            /* commits handed out and not ended */
+    httpd_captured slots[PROTO_MAX_BATCH];   /* each item's answer, in order */
     char line[PROTO_MAX_BATCH_LINE];
     size_t line_len;
     bool in_item;               /* the line is read; the item's bytes come */
@@ -62,14 +87,13 @@ static void cs_batch_fail(cs_batch *b, unsigned status, const char *fmt, ...)
 cs_batch *cs_batch_begin(chunkserver *cs, struct MHD_Connection *c)
 {
     cs_batch *b = calloc(1, sizeof *b);
-    if (b && !(b->answers = json_array())) {
-        free(b);
-        b = NULL;
-    }
-    if (!b)
+    if (!b) {
         httpd_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
-    else
-        b->cs = cs;
+        return NULL;
+    }
+    b->cs = cs;
+    pthread_mutex_init(&b->mu, NULL);
+    pthread_cond_init(&b->cv, NULL);
     return b;
 }
 
@@ -80,32 +104,78 @@ static const char *cs_batch_lookup(void *ud, bool query, const char *name)
     return query ? NULL : json_string_value(json_object_get(ud, name));
 }
 
-static void cs_batch_item_end(cs_batch *b, struct MHD_Connection *c)
+/* Files an item's answer in its slot (mu held, or no commit under way). */
+static void cs_batch_answer(cs_batch *b, size_t slot, httpd_captured cap)
 {
-    httpd_captured cap = b->early;
-    memset(&b->early, 0, sizeof b->early);
-    if (b->rx) {
-        httpd_capture_start(&cap);
-        receive_end(b->rx, c);
-        httpd_capture_stop();
-        receive_free(b->rx);
-        b->rx = NULL;
-    }
-    json_t *a = json_is_object(cap.body) ? cap.body : NULL;
-    if (!a) {
+    if (!json_is_object(cap.body)) {
         json_decref(cap.body);
-        a = json_pack("{s:s}", PROTO_F_ERROR, "no answer for this chunk");
+        cap.body = json_pack("{s:s}", PROTO_F_ERROR, "no answer for this chunk");
         cap.status = MHD_HTTP_INTERNAL_SERVER_ERROR;
     }
     if (cap.status == MHD_HTTP_OK)
         atomic_fetch_add(&b->cs->stats.batched_chunks, 1);
-    if (a) {
-        json_object_set_new(a, PROTO_F_STATUS, json_integer(cap.status));
-        json_array_append_new(b->answers, a);
-    }
+    b->slots[slot] = cap;
+}
+
+static void cs_batch_commit_run(workpool_job *job)
+{
+    cs_batch_commit *k = (cs_batch_commit *)job;
+    httpd_captured cap;
+    httpd_capture_start(&cap);
+    receive_end(k->rx, k->c);
+    httpd_capture_stop();
+    receive_free(k->rx);
+    cs_batch *b = k->b;
+    pthread_mutex_lock(&b->mu);
+    cs_batch_answer(b, k->slot, cap);
+    b->inflight--;
+    pthread_cond_broadcast(&b->cv);
+    pthread_mutex_unlock(&b->mu);
+    free(k);
+}
+
+/* Waits until at most n commits are under way. */
+static void cs_batch_wait(cs_batch *b, size_t n)
+{
+    pthread_mutex_lock(&b->mu);
+    while (b->inflight > n)
+        pthread_cond_wait(&b->cv, &b->mu);
+    pthread_mutex_unlock(&b->mu);
+}
+
+/* The item's bytes are all in: its commit goes to the pool (or runs here
+ * when there is no memory to hand it over). */
+static void cs_batch_item_end(cs_batch *b, struct MHD_Connection *c)
+{
+    size_t slot = b->nitems - 1;
+    httpd_captured early = b->early;
+    memset(&b->early, 0, sizeof b->early);
     json_decref(b->headers);
     b->headers = NULL;
     b->in_item = false;
+    receive *rx = b->rx;
+    b->rx = NULL;
+    cs_batch_commit *k = rx ? calloc(1, sizeof *k) : NULL;
+    if (rx && !k) {
+        httpd_capture_start(&early);
+        receive_end(rx, c);
+        httpd_capture_stop();
+        receive_free(rx);
+        rx = NULL;
+    }
+    if (!rx) {
+        pthread_mutex_lock(&b->mu);
+        cs_batch_answer(b, slot, early);
+        pthread_mutex_unlock(&b->mu);
+        return;
+    }
+    cs_batch_wait(b, CS_BATCH_INFLIGHT - 1);
+    *k = (cs_batch_commit){ .job.fn = cs_batch_commit_run, .b = b, .rx = rx, .c = c,
+                            .slot = slot };
+    pthread_mutex_lock(&b->mu);
+    b->inflight++;
+    pthread_mutex_unlock(&b->mu);
+    workpool_submit(b->cs->commits, &k->job);
 }
 
 /* The item's header line is in: check what the framing needs (the rest is
@@ -208,9 +278,19 @@ enum MHD_Result cs_batch_end(cs_batch *b, struct MHD_Connection *c)
                       b->nitems + (b->in_item ? 0 : 1));
     else if (b->nitems == 0)
         cs_batch_fail(b, MHD_HTTP_BAD_REQUEST, "an empty batch");
+    cs_batch_wait(b, 0);
     if (b->fail_status)
         return httpd_reply_error(c, b->fail_status, "%s", b->fail_msg);
-    json_t *ans = json_pack("{s:O}", PROTO_F_CHUNKS, b->answers);
+    json_t *answers = json_array();
+    for (size_t i = 0; answers && i < b->nitems; i++) {
+        json_t *a = b->slots[i].body;
+        if (json_object_set_new(a, PROTO_F_STATUS, json_integer(b->slots[i].status)) != 0 ||
+            json_array_append(answers, a) != 0) {
+            json_decref(answers);
+            answers = NULL;
+        }
+    }
+    json_t *ans = answers ? json_pack("{s:o}", PROTO_F_CHUNKS, answers) : NULL;
     if (!ans)
         return httpd_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
     atomic_fetch_add(&b->cs->stats.batches, 1);
@@ -221,9 +301,13 @@ void cs_batch_free(cs_batch *b)
 {
     if (!b)
         return;
+    cs_batch_wait(b, 0);   /* a cut connection: the commits under way end first */
     receive_free(b->rx);
     json_decref(b->early.body);
     json_decref(b->headers);
-    json_decref(b->answers);
+    for (size_t i = 0; i < b->nitems; i++)
+        json_decref(b->slots[i].body);
+    pthread_mutex_destroy(&b->mu);
+    pthread_cond_destroy(&b->cv);
     free(b);
 }

@@ -32,8 +32,12 @@ typedef struct {
 } cs_stats;
 
 #define CS_ACTIVE_MAX 64
+/* Threads committing batches' items (batch.c): enough to overlap the
+ * flushes and master reports of a few batches. */
+#define CS_COMMIT_THREADS 8
 
 struct copier;
+struct workpool;
 
 typedef struct {
     store *st;
@@ -42,6 +46,7 @@ typedef struct {
     _Atomic bool ready;
     masterlink *ml;
     struct copier *copier;
+    struct workpool *commits;   /* runs the commits of batches' items (batch.c) */
     cs_stats stats;
     /* chunks being written now, named in heartbeats to keep leases */
     pthread_mutex_t active_mu;

@@ -2,8 +2,8 @@
  * chunkserver_main.c - `minidfs chunkserver`: flags, start-up and
  * shutdown. Reads the cluster key (--key-file: a secure chunkserver) and a
  * TLS certificate (--tls-cert/--tls-key, with an https:// master: TLS all
- * through, or the start is refused), opens the store, starts the HTTP
- * server (its port goes into the registration) and then the master link;
+ * through, or the start is refused), opens the store, starts the pool that
+ * commits batches' items and the HTTP server (its port goes into the registration) and then the master link;
  * until the link is up, uploads are answered 503 (api.c) and reads are
  * served. Then waits for a stop signal.
  */
@@ -21,6 +21,7 @@
 #include "proc.h"
 #include "scrub.h"
 #include "tls.h"
+#include "workpool.h"
 #include "protocol.h"
 
 static const char cs_usage[] =
@@ -151,6 +152,10 @@ int chunkserver_main(int argc, char **argv)
         fprintf(stderr, "minidfs chunkserver: %s\n", err);
         goto out;
     }
+    if (!(cs.commits = workpool_new(CS_COMMIT_THREADS, "the commit pool", err, sizeof err))) {
+        fprintf(stderr, "minidfs chunkserver: %s\n", err);
+        goto out;
+    }
     httpd_config cfg = {
         .port = (uint16_t)port,
         .thread_per_connection = true,
@@ -208,6 +213,7 @@ out:
     if (d)
         MHD_stop_daemon(d);
     scrub_stop(sc);
+    workpool_free(cs.commits);  /* idle: every batch ended with its connection */
     copier_stop(cs.copier);     /* its copies use the master link */
     masterlink_stop(cs.ml);
     copier_free(cs.copier);

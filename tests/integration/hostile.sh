@@ -232,6 +232,29 @@ expect_status 200 DELETE "$M/files?name=/bt1"
 expect_status 200 DELETE "$M/files?name=/bt2"
 ok "a chunkserver's batch of chunks: each item checked as its PUT, the framing bounded"
 
+# ---- a batch cut in the middle of its second item, while the first one's
+# commit is under way on the commit pool: the first item read through is
+# stored and reported, the second leaves no temporary, the server lives.
+read -r B3 G3 < <(plan_gen /bt3 5)
+read -r B4 G4 < <(plan_gen /bt4 5)
+{ item "${B3}_0" "$G3" "$S" hello; item "${B4}_0" "$G4" "$S" hello | head -c -3; } >"$T/batch7"
+CSA=${CS_ADDR_cs1%/}
+exec 7<>"/dev/tcp/${CSA%:*}/${CSA#*:}"
+printf 'POST /chunks HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n' \
+    $(($(stat -c %s "$T/batch7") + 3)) >&7
+cat "$T/batch7" >&7
+exec 7>&-
+bt3_whole() { curl -s "$M/get?id=$(fileid /bt3)" | grep -q '"fileSize":5'; }
+wait_until 10 "the cut batch's first item to be reported" bt3_whole
+curl -sf "${CSU}chunks/${B3}_0" | cmp -s - <(printf hello) || fail "the cut batch's first item does not read back"
+wait_until 10 "the cut batch's second item to leave no temporary" \
+    test "$(tmp_files "$T/data1")" -eq 0
+expect_status 404 GET "${CSU}chunks/${B4}_0"
+expect_status 200 GET "${CSU}stats"
+expect_status 200 DELETE "$M/files?name=/bt3"
+expect_status 200 DELETE "$M/files?name=/bt4"
+ok "a batch cut inside its second item: the first stored and reported, no temporary left"
+
 # ---- a name with a control character is no path: refused with a clear
 # error; what else a name may hold (a C1 control as UTF-8, quotes) is
 # printed and logged escaped, one row and one log line per file, nothing a

@@ -40,8 +40,6 @@ void namespace_dir_free(ns_dir *d)
     if (!d)
         return;
     namespace_node_name_free(&d->node);
-    free(d->node.owner);
-    free(d->node.group);
     free(d);
 }
 

@@ -8,8 +8,8 @@
  * (its names are normalised into paths once, as they are replayed).
  * Leases and allocation live in lease.c, appends in append.c, owners and
  * modes in perm.c (a file is born its creator's, and creates, overwrites
- * and removals ask perm_may under the same lock), users in users.c; they
- * share namespace_impl.h.
+ * and removals ask perm_may under the same lock; the names are shared
+ * copies from intern.c), users in users.c; they share namespace_impl.h.
  * One read-write lock guards all of it: lookups (the common case) run in
  * parallel; creates, reports and removals are short and exclusive. Must
  * never do I/O or call out while holding the lock (journal_append only
@@ -18,6 +18,7 @@
 #include "namespace_impl.h"
 
 #include "append.h"
+#include "intern.h"
 #include "lease.h"
 #include "log.h"
 #include "monotime.h"
@@ -168,8 +169,6 @@ ns_table *namespace_new(void)
 
 void namespace_file_free(ns_file *f)
 {
-    free(f->node.owner);
-    free(f->node.group);
     free(f->append);
     free(f->leases);
     namespace_node_name_free(&f->node);
@@ -509,14 +508,9 @@ static ns_file *namespace_file_new(const char *base, uint64_t gen, uint64_t size
 
 bool namespace_node_own(ns_node *n, const char *owner, const char *group)
 {
-    char *o = owner ? strdup(owner) : NULL, *g = group ? strdup(group) : NULL;
-    if ((owner && !o) || (group && !g)) {
-        free(o);
-        free(g);
+    const char *o = intern_name(owner), *g = intern_name(group);
+    if ((owner && !o) || (group && !g))
         return false;
-    }
-    free(n->owner);
-    free(n->group);
     n->owner = o;
     n->group = g;
     return true;

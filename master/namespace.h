@@ -157,7 +157,8 @@ typedef struct ns_node {
     bool name_inline;               /* name lives in the node's own allocation, after it */
     char *name;                     /* the last component ("" for the root) */
     struct ns_dir *parent;          /* NULL: the root, or outside the tree */
-    char *owner, *group;            /* NULL: none (made on an open master) */
+    const char *owner, *group;      /* NULL: none (made on an open master); else
+                                     * the one shared copy of the name (intern.h) */
     int64_t ctime_ms, mtime_ms;     /* wall clock: made; content or entries last changed */
 } ns_node;
 

@@ -1,0 +1,86 @@
+/* test_intern.c - owner and group names: one shared copy per name, equal
+ * names the same pointer, the copy independent of the caller's buffer,
+ * the set bounded, and many threads interning at once agree. */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "intern.h"
+
+static void test_equal_names_share_one_copy(void **state)
+{
+    (void)state;
+    char a[16], b[16];
+    strcpy(a, "alice");
+    strcpy(b, "alice");
+    const char *x = intern_name(a), *y = intern_name(b);
+    assert_non_null(x);
+    assert_ptr_equal(x, y);
+    assert_ptr_not_equal(x, a);
+    strcpy(a, "mallory");   /* the caller's buffer changes; the copy does not */
+    assert_string_equal(x, "alice");
+    const char *z = intern_name("bob");
+    assert_ptr_not_equal(x, z);
+    assert_string_equal(z, "bob");
+    assert_null(intern_name(NULL));
+    assert_ptr_equal(intern_name(""), intern_name(""));
+}
+
+static void *intern_many(void *arg)
+{
+    const char **out = arg;
+    char name[32];
+    for (int i = 0; i < 2000; i++) {
+        snprintf(name, sizeof name, "user%d", i);
+        out[i] = intern_name(name);
+    }
+    return NULL;
+}
+
+static void test_threads_agree(void **state)
+{
+    (void)state;
+    static const char *got[4][2000];
+    pthread_t t[4];
+    for (int k = 0; k < 4; k++)
+        assert_int_equal(pthread_create(&t[k], NULL, intern_many, got[k]), 0);
+    for (int k = 0; k < 4; k++)
+        pthread_join(t[k], NULL);
+    for (int i = 0; i < 2000; i++) {
+        assert_non_null(got[0][i]);
+        for (int k = 1; k < 4; k++)
+            assert_ptr_equal(got[0][i], got[k][i]);
+    }
+}
+
+/* Past INTERN_MAX names, a new one is refused; the kept ones still come. */
+static void test_the_set_is_bounded(void **state)
+{
+    (void)state;
+    const char *kept = intern_name("alice");
+    char name[32];
+    for (size_t i = 0; intern_count() < INTERN_MAX; i++) {
+        snprintf(name, sizeof name, "filler%zu", i);
+        assert_non_null(intern_name(name));
+    }
+    assert_int_equal(intern_count(), INTERN_MAX);
+    assert_null(intern_name("one-too-many"));
+    assert_ptr_equal(intern_name("alice"), kept);
+    assert_int_equal(intern_count(), INTERN_MAX);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_equal_names_share_one_copy),
+        cmocka_unit_test(test_threads_agree),
+        cmocka_unit_test(test_the_set_is_bounded),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

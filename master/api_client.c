@@ -663,8 +663,9 @@ void master_api_describe(const ns_file *f, void *ud)
         return;
     }
     g->status = MHD_HTTP_OK;
+    char fid[FILEID_LEN + 1];
     g->out = json_pack("{s:s,s:s,s:I,s:I,s:I,s:o,s:o,s:o,s:I}", PROTO_F_FILE_NAME, path + 1,
-                       PROTO_F_IDENTIFIER, f->fileid, PROTO_F_FILE_SIZE, (json_int_t)f->size,
+                       PROTO_F_IDENTIFIER, namespace_file_id(f, fid), PROTO_F_FILE_SIZE, (json_int_t)f->size,
                        PROTO_F_CHUNK_SIZE, (json_int_t)f->chunk_size, PROTO_F_NUM_CHUNKS,
                        (json_int_t)f->ncommitted, PROTO_F_LOCATIONS, locations,
                        PROTO_F_REPLICAS, replicas, PROTO_F_CHECKSUMS, sums,
@@ -736,11 +737,11 @@ static void master_api_list_one(const ns_file *f, void *ud)
     master_list_ctx *l = ud;
     ns_health h;
     namespace_health(f, master_api_is_live, l, &h);
-    char path[NSPATH_MAX + 1];
+    char path[NSPATH_MAX + 1], fid[FILEID_LEN + 1];
     namespace_path(f, path, sizeof path);
     json_t *e = json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:b,s:i,s:I,s:I,s:I}",
                                               PROTO_F_FILE_NAME, path + 1, PROTO_F_IDENTIFIER,
-                                              f->fileid, PROTO_F_FILE_SIZE, (json_int_t)f->size,
+                                              namespace_file_id(f, fid), PROTO_F_FILE_SIZE, (json_int_t)f->size,
                                               PROTO_F_CHUNK_SIZE, (json_int_t)f->chunk_size,
                                               PROTO_F_NUM_CHUNKS, (json_int_t)f->ncommitted,
                                               "chunksStored", (json_int_t)f->nstored,

@@ -47,7 +47,8 @@ static json_t *master_api_entry(const ns_node *n)
     json_object_set_new(e, PROTO_F_REPLICATION, json_integer(f->replication));
     json_object_set_new(e, PROTO_F_STATE,
                         json_string(namespace_file_complete(f) ? "complete" : "writing"));
-    json_object_set_new(e, PROTO_F_IDENTIFIER, json_string(f->fileid));
+    char fid[FILEID_LEN + 1];
+    json_object_set_new(e, PROTO_F_IDENTIFIER, json_string(namespace_file_id(f, fid)));
     return e;
 }
 

@@ -153,7 +153,7 @@ ns_status append_begin(ns_table *ns, const char *name, uint64_t bytes,
     memcpy(out->fill_rep, fill_live, out->fill_nrep * sizeof *fill_live);
     out->first_new = first;
     out->nnew = nnew;
-    memcpy(out->fileid, f->fileid, sizeof out->fileid);
+    namespace_file_id(f, out->fileid);
 out:
     pthread_rwlock_unlock(&ns->lock);
     return st;
@@ -215,7 +215,7 @@ ns_status append_end(ns_table *ns, const char *name, uint64_t token, bool abort,
     record r = { .kind = RECORD_COMMIT, .gen = f->generation, .size = f->size,
                  .version = ap->version, .has_fill = ap->fill_index >= 0,
                  .fill_index = (uint64_t)(ap->fill_index >= 0 ? ap->fill_index : 0) };
-    memcpy(r.fileid, f->fileid, sizeof r.fileid);
+    namespace_file_id(f, r.fileid);
     memcpy(r.fill_sha, ap->fill_sha, sizeof r.fill_sha);
     namespace_log(ns, &r);
     free(ap);

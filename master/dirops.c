@@ -264,7 +264,7 @@ ns_status namespace_remove_path(ns_table *ns, const char *path, bool recursive,
         if (n->dir)
             r.name = strdup(path);
         else
-            memcpy(r.fileid, ((ns_file *)n)->fileid, sizeof r.fileid);
+            namespace_file_id((ns_file *)n, r.fileid);
         if (n->dir && !r.name) {
             st = NS_NO_MEMORY;
         } else {

@@ -136,7 +136,8 @@ ns_status lease_allocate(ns_table *ns, const char *name, uint32_t index, uint64_
         goto out;
     }
     lease_grant(ns, f, index, plan, nplan, now_ms, lease_ms);
-    chunkid_format(out->handle, f->fileid, index);
+    char fid[FILEID_LEN + 1];
+    chunkid_format(out->handle, namespace_file_id(f, fid), index);
     out->version = l->version;
     out->lease_left_ms = l->until_ms - now_ms;
     out->nrep = l->nrep;

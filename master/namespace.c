@@ -69,7 +69,7 @@ void namespace_chunk_record(const ns_file *f, uint32_t i, record *r)
     const ns_chunk *c = &f->chunks[i];
     memset(r, 0, sizeof *r);
     r->kind = RECORD_CHUNK;
-    memcpy(r->fileid, f->fileid, sizeof r->fileid);
+    namespace_file_id(f, r->fileid);
     r->gen = f->generation;
     r->chunk.index = i;
     r->chunk.version = c->version;
@@ -245,12 +245,34 @@ uint64_t namespace_chunk_length(const ns_file *f, uint32_t index)
     return left < f->chunk_size ? left : f->chunk_size;
 }
 
-ns_file **namespace_slot(ns_table *ns, const char *fileid)
+/* The identifier's first 8 bytes: a SHA-256's are uniformly distributed
+ * already. */
+static size_t namespace_fid_hash(const uint8_t fid[SHA256_LEN])
 {
-    ns_file **p = &ns->buckets[namespace_hash(fileid) & (ns->nbuckets - 1)];
-    while (*p && strcmp((*p)->fileid, fileid) != 0)
+    uint64_t h;
+    memcpy(&h, fid, sizeof h);
+    return (size_t)h;
+}
+
+ns_file **namespace_slot_of(ns_table *ns, const uint8_t fid[SHA256_LEN])
+{
+    ns_file **p = &ns->buckets[namespace_fid_hash(fid) & (ns->nbuckets - 1)];
+    while (*p && memcmp((*p)->fid, fid, SHA256_LEN) != 0)
         p = &(*p)->next;
     return p;
+}
+
+ns_file **namespace_slot(ns_table *ns, const char *fileid)
+{
+    static ns_file *none;   /* never written: no file has an identifier that is no hex */
+    uint8_t fid[SHA256_LEN];
+    return sha256_from_hex(fileid, fid) ? namespace_slot_of(ns, fid) : &none;
+}
+
+char *namespace_file_id(const ns_file *f, char *out)
+{
+    sha256_to_hex(f->fid, out);
+    return out;
 }
 
 static void namespace_grow(ns_table *ns)
@@ -263,7 +285,7 @@ static void namespace_grow(ns_table *ns)
         ns_file *f = ns->buckets[i];
         while (f) {
             ns_file *next = f->next;
-            size_t j = namespace_hash(f->fileid) & (n - 1);
+            size_t j = namespace_fid_hash(f->fid) & (n - 1);
             f->next = b[j];
             b[j] = f;
             f = next;
@@ -295,7 +317,7 @@ static bool namespace_alias_set(ns_table *ns, const char *nameid, const ns_file 
         *p = a;
         ns->nalias++;
     }
-    memcpy(a->fileid, f->fileid, sizeof a->fileid);
+    namespace_file_id(f, a->fileid);
     a->gen = f->generation;
     if (ns->nalias > ns->naliasb) {
         size_t n = ns->naliasb * 2;
@@ -383,11 +405,11 @@ ns_file *namespace_named(ns_table *ns, const char *nameid)
 /* A data identifier, for an overwrite's chunks or a new file whose path's
  * identifier is taken: never one a path has (a path holds no newline),
  * nor one an earlier generation had. */
-static bool namespace_dataid(const char *name, uint64_t gen, char out[FILEID_LEN + 1])
+static bool namespace_dataid(const char *name, uint64_t gen, uint8_t out[SHA256_LEN])
 {
     char buf[NSPATH_MAX + 32];
     int n = snprintf(buf, sizeof buf, "%s\n%llu", name, (unsigned long long)gen);
-    return n > 0 && (size_t)n < sizeof buf && sha256_hex(buf, (size_t)n, out);
+    return n > 0 && (size_t)n < sizeof buf && sha256_digest(buf, (size_t)n, out);
 }
 
 bool namespace_holder_corrupt(const ns_chunk *c, unsigned k)
@@ -567,7 +589,7 @@ static void namespace_insert(ns_table *ns, ns_file **slot, ns_file *f)
     *slot = f;
     if (f->generation > ns->counter)
         ns->counter = f->generation;
-    if (++ns->count > ns->nbuckets)
+    if (++ns->count > ns->nbuckets * NS_CHAIN_LOAD)
         namespace_grow(ns);
 }
 
@@ -605,17 +627,17 @@ static bool namespace_create_record(const ns_file *f, const char *path, const ns
     r->replication = f->replication;
     r->over = f->replaces;
     r->own_id = f->own_id;
-    char mine[FILEID_LEN + 1];
+    char mine[FILEID_LEN + 1], fh[FILEID_LEN + 1];
+    namespace_file_id(f, fh);
     if (f->own_id) {
-        memcpy(r->fileid, f->fileid, sizeof r->fileid);
-    } else if (ids ? !strcmp(ids->id[0], f->fileid)
-                   : nspath_id(path, mine) && !strcmp(mine, f->fileid)) {
+        namespace_file_id(f, r->fileid);
+    } else if (ids ? !strcmp(ids->id[0], fh) : nspath_id(path, mine) && !strcmp(mine, fh)) {
         /* the path's own: nothing to say */
-    } else if (ids ? !strcmp(ids->id[1], f->fileid)
-                   : nspath_id_slashed(path, mine) && !strcmp(mine, f->fileid)) {
+    } else if (ids ? !strcmp(ids->id[1], fh)
+                   : nspath_id_slashed(path, mine) && !strcmp(mine, fh)) {
         r->slashed = true;
     } else {
-        memcpy(r->fileid, f->fileid, sizeof r->fileid);
+        namespace_file_id(f, r->fileid);
     }
     r->has_mode = f->node.mode != NS_MODE_DEFAULT;
     r->mode = f->node.mode;
@@ -670,14 +692,15 @@ static ns_status namespace_file_asked(const char *path, uint64_t size, uint64_t 
 static ns_status namespace_pick_id(ns_table *ns, ns_file *f, const char *path, uint64_t gen,
                                    bool any_id, bool slashed, const ns_pathids *ids)
 {
-    memcpy(f->fileid, ids->id[slashed ? 1 : 0], sizeof f->fileid);
+    if (!sha256_from_hex(ids->id[slashed ? 1 : 0], f->fid))
+        return NS_NO_MEMORY;   /* cannot be: nspath_id's hex */
     f->own_id = false;
-    if (!*namespace_slot(ns, f->fileid))
+    if (!*namespace_slot_of(ns, f->fid))
         return NS_OK;
     if (!any_id)
         return NS_ID_TAKEN;
     f->own_id = true;
-    return namespace_dataid(path, gen, f->fileid) ? NS_OK : NS_NO_MEMORY;
+    return namespace_dataid(path, gen, f->fid) ? NS_OK : NS_NO_MEMORY;
 }
 
 ns_status namespace_create(ns_table *ns, const char *path, uint64_t size, uint64_t chunk_size,
@@ -713,7 +736,7 @@ ns_status namespace_create(ns_table *ns, const char *path, uint64_t size, uint64
         f->generation = ns->counter = gen;
         for (uint32_t i = 0; i < f->nchunks; i++)
             f->chunks[i].version = f->generation;
-        namespace_insert(ns, namespace_slot(ns, f->fileid), f);
+        namespace_insert(ns, namespace_slot_of(ns, f->fid), f);
         if (!namespace_hang(ns, parent, f, &ids)) {
             namespace_unlink(ns, f, false);
             pthread_rwlock_unlock(&ns->lock);
@@ -724,7 +747,7 @@ ns_status namespace_create(ns_table *ns, const char *path, uint64_t size, uint64
         parent->node.mtime_ms = f->node.ctime_ms;
         *generation = f->generation;
         if (fileid)
-            memcpy(fileid, f->fileid, FILEID_LEN + 1);
+            namespace_file_id(f, fileid);
         namespace_log_create(ns, f, path, &ids);
         f = NULL;
     }
@@ -737,14 +760,14 @@ ns_status namespace_create(ns_table *ns, const char *path, uint64_t size, uint64
 void namespace_unlink(ns_table *ns, ns_file *f, bool log)
 {
     namespace_set_open(ns, f, false);
-    ns_file **slot = namespace_slot(ns, f->fileid);
+    ns_file **slot = namespace_slot_of(ns, f->fid);
     if (*slot == f) {
         *slot = f->next;
         ns->count--;
     }
     if (log) {
         record r = { .kind = RECORD_DELETE, .gen = f->generation, .time_ms = namespace_wall_ms() };
-        memcpy(r.fileid, f->fileid, sizeof r.fileid);
+        namespace_file_id(f, r.fileid);
         namespace_log(ns, &r);
     }
     ns_file *partner = f->replacement;
@@ -785,7 +808,7 @@ void namespace_queue_doom(ns_table *ns, ns_file *f)
     ns_doomed_node *n = calloc(1, sizeof *n);
     ns_doomed lost = { .n = 0 };
     ns_doomed *d = n ? &n->d : &lost;
-    memcpy(d->fileid, f->fileid, sizeof d->fileid);
+    namespace_file_id(f, d->fileid);
     namespace_doom(f, d);
     if (!n || d->n == 0) {   /* nothing held anywhere (or no memory: GC finds them) */
         namespace_doomed_free(d);
@@ -818,10 +841,12 @@ bool namespace_take_doomed(ns_table *ns, ns_doomed *d)
 /* Re-points the old names that were old's at r, which took its place. */
 static void namespace_alias_move(ns_table *ns, const ns_file *old, const ns_file *r)
 {
+    char was[FILEID_LEN + 1];
+    namespace_file_id(old, was);
     for (size_t i = 0; ns->nalias && i < ns->naliasb; i++)
         for (ns_alias *a = ns->aliases[i]; a; a = a->next)
-            if (a->gen == old->generation && strcmp(a->fileid, old->fileid) == 0) {
-                memcpy(a->fileid, r->fileid, sizeof a->fileid);
+            if (a->gen == old->generation && strcmp(a->fileid, was) == 0) {
+                namespace_file_id(r, a->fileid);
                 a->gen = r->generation;
             }
 }
@@ -905,7 +930,7 @@ ns_status namespace_overwrite(ns_table *ns, const char *path, uint64_t size, uin
     }
     if (beside) {
         f->own_id = true;
-        st = namespace_dataid(path, gen, f->fileid) ? NS_OK : NS_NO_MEMORY;
+        st = namespace_dataid(path, gen, f->fid) ? NS_OK : NS_NO_MEMORY;
     } else {
         st = namespace_pick_id(ns, f, path, gen, true, slashed, &ids);
     }
@@ -914,7 +939,7 @@ ns_status namespace_overwrite(ns_table *ns, const char *path, uint64_t size, uin
         !(parent = namespace_place_make(ns, &pl, path, gen, f->node.ctime_ms,
                                         who ? who->user : NULL, who ? who->group : NULL)))
         st = NS_NO_MEMORY;
-    if (st == NS_OK && *namespace_slot(ns, f->fileid))
+    if (st == NS_OK && *namespace_slot_of(ns, f->fid))
         st = NS_EXISTS;   /* cannot be: a data identifier is new */
     if (st != NS_OK) {
         pthread_rwlock_unlock(&ns->lock);
@@ -924,7 +949,7 @@ ns_status namespace_overwrite(ns_table *ns, const char *path, uint64_t size, uin
     f->generation = ns->counter = gen;
     for (uint32_t i = 0; i < f->nchunks; i++)
         f->chunks[i].version = gen;
-    namespace_insert(ns, namespace_slot(ns, f->fileid), f);
+    namespace_insert(ns, namespace_slot_of(ns, f->fid), f);
     if (beside) {
         f->replaces = true;
         f->replacement = old;
@@ -940,7 +965,7 @@ ns_status namespace_overwrite(ns_table *ns, const char *path, uint64_t size, uin
     namespace_set_open(ns, f, f->nchunks > 0);
     namespace_log_create(ns, f, path, &ids);
     *generation = gen;
-    memcpy(dataid, f->fileid, FILEID_LEN + 1);
+    namespace_file_id(f, dataid);
     namespace_maybe_swap(ns, f);   /* no chunks: complete at once */
     pthread_rwlock_unlock(&ns->lock);
     return NS_OK;
@@ -968,7 +993,7 @@ ns_status namespace_remove(ns_table *ns, const char *path, const ns_who *who,
     parent->node.mtime_ms = namespace_wall_ms();
     pthread_rwlock_unlock(&ns->lock);
     /* The file is unlinked: nobody else can reach it now. */
-    memcpy(doomed->fileid, f->fileid, sizeof doomed->fileid);
+    namespace_file_id(f, doomed->fileid);
     namespace_doom(f, doomed);
     return NS_OK;
 }
@@ -998,7 +1023,7 @@ size_t namespace_expire(ns_table *ns, int64_t now_ms, int64_t expiry_ms, size_t 
     for (size_t b = 0; b < ns->nbuckets && sc.n < max; b++)
         for (ns_file *f = ns->buckets[b]; f && sc.n < max; f = f->next)
             if (namespace_abandoned(f, now_ms, expiry_ms)) {
-                memcpy(sc.v[sc.n].fileid, f->fileid, sizeof f->fileid);
+                namespace_file_id(f, sc.v[sc.n].fileid);
                 sc.v[sc.n++].gen = f->generation;
             }
     pthread_rwlock_unlock(&ns->lock);
@@ -1016,7 +1041,7 @@ size_t namespace_expire(ns_table *ns, int64_t now_ms, int64_t expiry_ms, size_t 
         if (!go)
             continue;
         ns_doomed d = { .n = 0 };
-        memcpy(d.fileid, f->fileid, sizeof d.fileid);
+        namespace_file_id(f, d.fileid);
         namespace_doom(f, &d);
         fn(ud, path, &d);
         namespace_doomed_free(&d);
@@ -1393,12 +1418,16 @@ static ns_file *namespace_replay_create(ns_table *ns, const record *r, bool *bad
      * conversion. */
     f->node.ctime_ms = r->old_name && !r->time_ms ? namespace_wall_ms() : (int64_t)r->time_ms;
     f->node.mtime_ms = r->mtime_ms ? (int64_t)r->mtime_ms : f->node.ctime_ms;
-    memcpy(f->fileid, fileid, sizeof f->fileid);
+    if (!sha256_from_hex(fileid, f->fid)) {
+        namespace_file_free(f);
+        *bad = true;
+        return NULL;
+    }
     char k1[FILEID_LEN + 1], k2[FILEID_LEN + 1];
     f->own_id = r->old_name ? !nspath_id(path, k1) || !nspath_id_slashed(path, k2) ||
                                   (strcmp(fileid, k1) != 0 && strcmp(fileid, k2) != 0)
                             : r->own_id;
-    namespace_insert(ns, namespace_slot(ns, f->fileid), f);
+    namespace_insert(ns, namespace_slot_of(ns, f->fid), f);
     if (over) {
         f->replaces = true;
         f->replacement = named;

@@ -174,19 +174,21 @@ typedef struct ns_dir {
 
 typedef struct ns_file {
     ns_node node;            /* first: a file is a node */
-    char fileid[FILEID_LEN + 1];   /* the identifier its chunks are named with */
-    /* (in the padding after fileid) */
+    /* The identifier its chunks are named with, as bytes: its hex is
+     * namespace_file_id's (32 bytes where the hex took 65). */
+    uint8_t fid[SHA256_LEN];
     uint8_t replication;     /* replicas wanted per chunk */
     bool replaces;           /* this file is a replacement: not in the tree yet */
-    bool own_id;             /* fileid is a data identifier, no path's */
+    bool own_id;             /* fid is a data identifier, no path's */
     bool open;               /* counted as an upload in progress (namespace_set_limits) */
+    uint32_t nchunks;        /* chunk slots, including an append's new ones */
     uint64_t generation;     /* unique per creation, for the cluster's lifetime */
     uint64_t size;
     uint64_t chunk_size;
-    uint32_t nchunks;        /* chunk slots, including an append's new ones */
     uint32_t ncommitted;     /* the chunks readers see */
     uint32_t nstored;        /* chunks with at least one replica */
     uint32_t nleases;
+    uint32_t key[2];         /* the path keys' first 32 bits */
     int64_t touched_ms;      /* monotonic ms of its creation, last append commit, the
                               * last first report of a chunk version, or the last
                               * heartbeat naming a chunk of it as being written */
@@ -198,8 +200,7 @@ typedef struct ns_file {
     struct ns_file *replacement;
     struct ns_file *next;    /* hash chain by fileid */
     struct ns_file *knext[2];   /* the path keys' hash chains (tree.c) */
-    uint32_t key[2];         /* the path keys' first 32 bits */
-} ns_file;   /* 256 bytes: mind the master's memory */
+} ns_file;   /* 224 bytes: mind the master's memory */
 
 /* What a removal leaves to clean up on the chunkservers. */
 typedef struct {
@@ -258,6 +259,9 @@ bool namespace_dump(ns_table *ns, bool (*emit)(void *sink, const record *r), voi
 
 /* Every committed chunk has been reported stored. */
 bool namespace_file_complete(const ns_file *f);
+/* f's identifier in hex, as chunk ids spell it, into out (FILEID_LEN + 1
+ * bytes); returns out. */
+char *namespace_file_id(const ns_file *f, char *out);
 uint64_t namespace_chunk_length(const ns_file *f, uint32_t index);
 
 

@@ -32,6 +32,12 @@ typedef struct ns_doomed_node {
     struct ns_doomed_node *next;
 } ns_doomed_node;
 
+/* Entries per bucket, on average, before a hash table (identifiers, path
+ * keys) doubles: at 2 a hit costs 1.5 compares (each a key already in the
+ * entry, no hashing) and the buckets 4 to 8 bytes per file and table,
+ * where a load of 1 costs 8 to 16, a tenth of a file's memory. */
+#define NS_CHAIN_LOAD 2
+
 struct ns_table {
     pthread_rwlock_t lock;
     ns_dir *root;
@@ -210,8 +216,11 @@ void namespace_log(ns_table *ns, record *r);
 void namespace_log_counter(ns_table *ns);
 /* The chunk record of chunk i of f as it stands. */
 void namespace_chunk_record(const ns_file *f, uint32_t i, record *r);
-/* The slot of the file whose own identifier is fileid (*slot NULL: none). */
+/* The slot of the file whose own identifier is fileid, in hex (*slot
+ * NULL: none; a fileid that is no identifier gets a slot nobody may
+ * write), or fid, as bytes (the slot to hang a new file in). */
 ns_file **namespace_slot(ns_table *ns, const char *fileid);
+ns_file **namespace_slot_of(ns_table *ns, const uint8_t fid[SHA256_LEN]);
 /* The file readers see under the name whose identifier is nameid. */
 ns_file *namespace_named(ns_table *ns, const char *nameid);
 /* Chunks a file of size bytes takes (chunk_size > 0). */

@@ -79,7 +79,7 @@ static bool perm_record(ns_node *n, const char *path, record *r)
         return namespace_dir_record((ns_dir *)n, path, RECORD_DIR, r);
     const ns_file *f = (const ns_file *)n;
     *r = (record){ .kind = RECORD_ATTR, .gen = f->generation, .has_mode = true, .mode = n->mode };
-    memcpy(r->fileid, f->fileid, sizeof r->fileid);
+    namespace_file_id(f, r->fileid);
     if ((n->owner && !(r->owner = strdup(n->owner))) || (n->group && !(r->group = strdup(n->group)))) {
         record_clear(r);
         return false;

@@ -85,8 +85,8 @@ static void repair_drop(repair *r, const ns_file *f, uint32_t i, uint16_t server
     if (r->nsurplus == r->max)
         return;   /* the next pass takes it */
     repair_surplus *s = &r->surplus[r->nsurplus++];
-    memcpy(s->fileid, f->fileid, sizeof s->fileid);
-    chunkid_format(s->id, f->fileid, i);
+    namespace_file_id(f, s->fileid);
+    chunkid_format(s->id, s->fileid, i);
     s->index = i;
     s->server = server;
     s->version = version;
@@ -146,8 +146,8 @@ static void repair_collect(const ns_file *f, void *ud)
         int source = v.source;
         if (!v.copy)
             continue;   /* nothing to copy from, or nothing to do */
-        char id[CHUNKID_BUF];
-        chunkid_format(id, f->fileid, i);
+        char id[CHUNKID_BUF], fid[FILEID_LEN + 1];
+        chunkid_format(id, namespace_file_id(f, fid), i);
         if (repair_find_pending(r, id))
             continue;   /* its copy is on its way */
         if (source < 0)
@@ -164,7 +164,7 @@ static void repair_collect(const ns_file *f, void *ud)
             r->nitems++;
         }
         repair_item *it = &r->items[slot];
-        memcpy(it->fileid, f->fileid, sizeof it->fileid);
+        memcpy(it->fileid, fid, sizeof it->fileid);
         it->index = i;
         it->generation = f->generation;
         it->length = namespace_chunk_length(f, i);

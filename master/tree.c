@@ -317,7 +317,7 @@ bool tree_keys_add(ns_table *ns, ns_file *f, const ns_pathids *ids)
         f->knext[t] = *slot;
         *slot = f;
     }
-    if (++ns->nkeyed > ns->nkb)
+    if (++ns->nkeyed > ns->nkb * NS_CHAIN_LOAD)
         tree_keys_grow(ns);
     return true;
 }

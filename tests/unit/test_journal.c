@@ -635,9 +635,10 @@ static void test_overwrite_cut_anywhere(void **state)
         assert_int_equal(namespace_report(ns, did, i, 1, i == 2 ? 500 : 1000, gen2, sum, &exp,
                                           &ver), NS_OK);
     }
+    char hex[FILEID_LEN + 1];
     const ns_file *f = nscheck_lookup(ns, "ow");
     assert_int_equal(f->size, 2500);
-    assert_string_equal(f->fileid, did);
+    assert_string_equal(namespace_file_id(f, hex), did);
     assert_true(namespace_take_doomed(ns, &d));   /* the old version's four replicas */
     assert_string_equal(d.fileid, id);
     assert_int_equal(d.n, 4);
@@ -653,13 +654,13 @@ static void test_overwrite_cut_anywhere(void **state)
         assert_non_null(f);
         if (f->size == 1500) {
             olds++;
-            assert_string_equal(f->fileid, id);
+            assert_string_equal(namespace_file_id(f, hex), id);
             assert_true(namespace_file_complete(f));
             assert_int_equal(namespace_check_replica(ns, id, 1, 0, 500, gen, o1), NS_REPLICA_KEEP);
         } else {
             news++;
             assert_int_equal(f->size, 2500);
-            assert_string_equal(f->fileid, did);
+            assert_string_equal(namespace_file_id(f, hex), did);
             assert_true(namespace_file_complete(f));
             assert_int_equal(namespace_check_replica(ns, id, 1, 0, 500, gen, o1),
                              NS_REPLICA_UNKNOWN);   /* garbage now, for the GC */

@@ -477,9 +477,10 @@ static void test_overwrite_beside(void **state)
     assert_int_equal(nscheck_lookup(ns, "f")->size, 1500);
     roundtrip(ns);   /* a replacement under way survives a checkpoint */
     assert_int_equal(namespace_report(ns, d3, 1, 3, 1000, g3, NULL, &exp, &test_ver), NS_OK);
+    char hex[FILEID_LEN + 1];
     const ns_file *f = nscheck_lookup(ns, "f");
     assert_int_equal(f->size, 2000);
-    assert_string_equal(f->fileid, d3);
+    assert_string_equal(namespace_file_id(f, hex), d3);
     assert_false(f->replaces);
     assert_true(namespace_take_doomed(ns, &d));
     assert_string_equal(d.fileid, id);
@@ -497,7 +498,7 @@ static void test_overwrite_beside(void **state)
     namespace_doomed_free(&d);
     assert_int_equal(namespace_overwrite(ns, "f", 1000, 1000, 1, NULL, &g3, d3), NS_OK);
     assert_int_equal(namespace_report(ns, d3, 0, 4, 1000, g3, NULL, &exp, &test_ver), NS_OK);
-    assert_string_equal(nscheck_lookup(ns, "f")->fileid, d3);
+    assert_string_equal(namespace_file_id(nscheck_lookup(ns, "f"), hex), d3);
     assert_false(namespace_take_doomed(ns, &d));   /* the empty version held nothing */
     assert_int_equal(namespace_overwrite(ns, "f", 2000, 1000, 1, NULL, &g2, d2), NS_OK);
     assert_int_equal(namespace_report(ns, d2, 0, 5, 1000, g2, NULL, &exp, &test_ver), NS_OK);
@@ -510,7 +511,7 @@ static void test_overwrite_beside(void **state)
     assert_null(nscheck_lookup(ns, "f"));
     assert_int_equal(namespace_with_file(ns, d2, nscheck_grab, &r), NS_NOT_FOUND);
     assert_int_equal(namespace_create(ns, "f", 10, 1000, 1, NULL, true, &gen, NULL), NS_OK);
-    assert_string_equal(nscheck_lookup(ns, "f")->fileid, id);
+    assert_string_equal(namespace_file_id(nscheck_lookup(ns, "f"), hex), id);
     namespace_free(ns);
 }
 

@@ -311,7 +311,7 @@ static void test_replay_applies(void **state)
 
 static void copy_fileid(const ns_file *f, void *ud)
 {
-    memcpy(ud, f->fileid, FILEID_LEN + 1);
+    namespace_file_id(f, ud);
 }
 
 /* A file asked for with its '/' carries the slashed path's identifier:

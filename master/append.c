@@ -46,7 +46,8 @@ static ns_status append_check(ns_file *f, int64_t now_ms)
 {
     if (!f)
         return NS_NOT_FOUND;
-    if (f->append && f->append->until_ms > now_ms)
+    const ns_append *cur = namespace_append_of(f);
+    if (cur && cur->until_ms > now_ms)
         return NS_BUSY;
     if (f->ncommitted != (f->size + f->chunk_size - 1) / f->chunk_size ||
         !namespace_file_complete(f))
@@ -115,13 +116,15 @@ ns_status append_begin(ns_table *ns, const char *name, uint64_t bytes,
         st = NS_NO_MEMORY;
         goto out;
     }
-    ns_append *ap = f->append ? f->append : calloc(1, sizeof *ap);
+    ns_rare *rare = namespace_rare(f);
+    ns_append *ap = !rare ? NULL : rare->append ? rare->append : calloc(1, sizeof *ap);
     if (!ap) {
+        namespace_rare_trim(f);
         st = NS_NO_MEMORY;
         goto out;
     }
     memset(ap, 0, sizeof *ap);
-    f->append = ap;
+    rare->append = ap;
     ap->version = ap->token = ++ns->counter;
     ap->until_ms = now_ms + lease_ms;
     ap->new_size = f->size + bytes;
@@ -170,7 +173,7 @@ ns_status append_end(ns_table *ns, const char *name, uint64_t token, bool abort,
     ns_status st = NS_OK;
     pthread_rwlock_wrlock(&ns->lock);
     ns_file *f = namespace_named(ns, fileid);
-    ns_append *ap = f ? f->append : NULL;
+    ns_append *ap = f ? namespace_append_of(f) : NULL;
     if (!f) {
         st = NS_NOT_FOUND;
         goto out;
@@ -181,7 +184,8 @@ ns_status append_end(ns_table *ns, const char *name, uint64_t token, bool abort,
     }
     if (abort) {
         free(ap);
-        f->append = NULL;
+        f->rare->append = NULL;
+        namespace_rare_trim(f);
         goto out;
     }
     uint32_t ncommitted = (uint32_t)namespace_chunks_for(ap->new_size, f->chunk_size);
@@ -219,7 +223,8 @@ ns_status append_end(ns_table *ns, const char *name, uint64_t token, bool abort,
     memcpy(r.fill_sha, ap->fill_sha, sizeof r.fill_sha);
     namespace_log(ns, &r);
     free(ap);
-    f->append = NULL;
+    f->rare->append = NULL;
+    namespace_rare_trim(f);
 out:
     pthread_rwlock_unlock(&ns->lock);
     return st;

@@ -17,25 +17,30 @@
 
 ns_lease *lease_of(ns_file *f, uint32_t index, bool create)
 {
-    for (uint32_t i = 0; i < f->nleases; i++)
-        if (f->leases[i].index == index)
-            return &f->leases[i].lease;
-    if (!create)
+    ns_rare *r = f->rare;
+    for (uint32_t i = 0; r && i < r->nleases; i++)
+        if (r->leases[i].index == index)
+            return &r->leases[i].lease;
+    if (!create || !(r = namespace_rare(f)))
         return NULL;
-    ns_chunk_lease *grown = realloc(f->leases, ((size_t)f->nleases + 1) * sizeof *grown);
-    if (!grown)
+    ns_chunk_lease *grown = realloc(r->leases, ((size_t)r->nleases + 1) * sizeof *grown);
+    if (!grown) {
+        namespace_rare_trim(f);
         return NULL;
-    f->leases = grown;
-    memset(&f->leases[f->nleases], 0, sizeof *grown);
-    f->leases[f->nleases].index = index;
-    return &f->leases[f->nleases++].lease;
+    }
+    r->leases = grown;
+    memset(&r->leases[r->nleases], 0, sizeof *grown);
+    r->leases[r->nleases].index = index;
+    return &r->leases[r->nleases++].lease;
 }
 
 void lease_drop(ns_file *f, uint32_t index)
 {
-    for (uint32_t i = 0; i < f->nleases; i++)
-        if (f->leases[i].index == index) {
-            f->leases[i] = f->leases[--f->nleases];
+    ns_rare *r = f->rare;
+    for (uint32_t i = 0; r && i < r->nleases; i++)
+        if (r->leases[i].index == index) {
+            r->leases[i] = r->leases[--r->nleases];
+            namespace_rare_trim(f);
             return;
         }
 }
@@ -101,7 +106,7 @@ ns_status lease_allocate(ns_table *ns, const char *name, uint32_t index, uint64_
         goto out;
     }
     if (index == f->ncommitted) {
-        if (f->append) {
+        if (namespace_append_of(f)) {
             st = NS_BUSY;   /* an append is adding chunks right now */
             goto out;
         }
@@ -153,8 +158,9 @@ void lease_renew(ns_table *ns, const char *fileid, uint32_t index, uint16_t serv
     ns_file *f = *namespace_slot(ns, fileid);
     if (f)   /* being written: an upload that is slow, not abandoned */
         f->touched_ms = now_ms;
-    if (f && f->append && f->append->until_ms > now_ms)
-        f->append->until_ms = now_ms + lease_ms;
+    ns_append *ap = f ? namespace_append_of(f) : NULL;
+    if (ap && ap->until_ms > now_ms)
+        ap->until_ms = now_ms + lease_ms;
     ns_lease *l = f && index < f->nchunks ? lease_of(f, index, false) : NULL;
     if (l && l->nrep > 0 && l->rep[0] == server && l->until_ms > now_ms)
         l->until_ms = now_ms + lease_ms;

@@ -169,8 +169,11 @@ ns_table *namespace_new(void)
 
 void namespace_file_free(ns_file *f)
 {
-    free(f->append);
-    free(f->leases);
+    if (f->rare) {
+        free(f->rare->append);
+        free(f->rare->leases);
+        free(f->rare);
+    }
     namespace_node_name_free(&f->node);
     free(f->chunks);
     free(f);
@@ -273,6 +276,43 @@ char *namespace_file_id(const ns_file *f, char *out)
 {
     sha256_to_hex(f->fid, out);
     return out;
+}
+
+ns_rare *namespace_rare(ns_file *f)
+{
+    if (!f->rare)
+        f->rare = calloc(1, sizeof *f->rare);
+    return f->rare;
+}
+
+void namespace_rare_trim(ns_file *f)
+{
+    ns_rare *r = f->rare;
+    if (r && !r->nleases && !r->append && !r->replacement) {
+        free(r->leases);
+        free(r);
+        f->rare = NULL;
+    }
+}
+
+void namespace_set_partner(ns_file *f, ns_file *partner)
+{
+    if (!partner && !f->rare)
+        return;
+    f->rare->replacement = partner;
+    namespace_rare_trim(f);
+}
+
+bool namespace_pair(ns_file *f, ns_file *old)
+{
+    if (!namespace_rare(f) || !namespace_rare(old)) {
+        namespace_rare_trim(f);
+        namespace_rare_trim(old);
+        return false;
+    }
+    f->rare->replacement = old;
+    old->rare->replacement = f;
+    return true;
 }
 
 static void namespace_grow(ns_table *ns)
@@ -607,7 +647,7 @@ static bool namespace_hang(ns_table *ns, ns_dir *d, ns_file *f, const ns_pathids
 size_t namespace_path(const ns_file *f, char *out, size_t cap)
 {
     /* A replacement is not in the tree: its path is its file's. */
-    const ns_file *at = f->replaces && f->replacement ? f->replacement : f;
+    const ns_file *at = f->replaces && namespace_partner(f) ? namespace_partner(f) : f;
     return tree_path(&at->node, out, cap);
 }
 
@@ -770,18 +810,18 @@ void namespace_unlink(ns_table *ns, ns_file *f, bool log)
         namespace_file_id(f, r.fileid);
         namespace_log(ns, &r);
     }
-    ns_file *partner = f->replacement;
-    f->replacement = NULL;
+    ns_file *partner = namespace_partner(f);
+    namespace_set_partner(f, NULL);
     if (f->replaces) {   /* an overwrite under way: its file goes on without it */
-        if (partner && partner->replacement == f)
-            partner->replacement = NULL;
+        if (partner && namespace_partner(partner) == f)
+            namespace_set_partner(partner, NULL);
         return;
     }
     if (f->node.parent)
         tree_remove(f->node.parent, &f->node);
     tree_keys_drop(ns, f);
     if (partner) {
-        partner->replacement = NULL;
+        namespace_set_partner(partner, NULL);
         namespace_unlink(ns, partner, log);
         namespace_queue_doom(ns, partner);
     }
@@ -860,13 +900,14 @@ static void namespace_maybe_swap(ns_table *ns, ns_file *r)
 {
     if (!r->replaces || !namespace_file_complete(r))
         return;
-    ns_file *old = r->replacement;
+    ns_file *old = namespace_partner(r);
     ns_dir *d = old ? old->node.parent : NULL;
     if (!d)
         return;   /* cannot be: a file that goes takes its replacement with it */
     /* Its place, under its name now (it may have been renamed meanwhile). */
     r->replaces = false;
-    r->replacement = old->replacement = NULL;
+    namespace_set_partner(r, NULL);
+    namespace_set_partner(old, NULL);
     namespace_alias_move(ns, old, r);
     char *heap;
     bool named = namespace_name_prepare(&r->node, old->node.name, &heap);
@@ -919,8 +960,8 @@ ns_status namespace_overwrite(ns_table *ns, const char *path, uint64_t size, uin
         f->node.mode = old->node.mode;   /* a file keeps its owner and mode when overwritten */
     uint64_t gen = ns->counter + 1;
     bool beside = old && namespace_file_complete(old);
-    if (beside && old->replacement) {   /* the last writer wins */
-        ns_file *r = old->replacement;
+    if (beside && namespace_partner(old)) {   /* the last writer wins */
+        ns_file *r = namespace_partner(old);
         namespace_unlink(ns, r, true);
         namespace_queue_doom(ns, r);
     } else if (!beside && old) {        /* an upload that never finished */
@@ -941,6 +982,8 @@ ns_status namespace_overwrite(ns_table *ns, const char *path, uint64_t size, uin
         st = NS_NO_MEMORY;
     if (st == NS_OK && *namespace_slot_of(ns, f->fid))
         st = NS_EXISTS;   /* cannot be: a data identifier is new */
+    if (st == NS_OK && beside && !namespace_pair(f, old))
+        st = NS_NO_MEMORY;
     if (st != NS_OK) {
         pthread_rwlock_unlock(&ns->lock);
         namespace_file_free(f);
@@ -951,9 +994,7 @@ ns_status namespace_overwrite(ns_table *ns, const char *path, uint64_t size, uin
         f->chunks[i].version = gen;
     namespace_insert(ns, namespace_slot_of(ns, f->fid), f);
     if (beside) {
-        f->replaces = true;
-        f->replacement = old;
-        old->replacement = f;
+        f->replaces = true;   /* namespace_pair linked them */
     } else if (!namespace_hang(ns, parent, f, &ids)) {
         namespace_unlink(ns, f, false);
         pthread_rwlock_unlock(&ns->lock);
@@ -1002,7 +1043,7 @@ ns_status namespace_remove(ns_table *ns, const char *path, const ns_who *who,
  * for expiry_ms. */
 static bool namespace_abandoned(const ns_file *f, int64_t now_ms, int64_t expiry_ms)
 {
-    return !f->append && now_ms - f->touched_ms >= expiry_ms && !namespace_file_complete(f);
+    return !namespace_append_of(f) && now_ms - f->touched_ms >= expiry_ms && !namespace_file_complete(f);
 }
 
 typedef struct {
@@ -1077,7 +1118,7 @@ ns_status namespace_report(ns_table *ns, const char *fileid, uint32_t index, uin
     }
     ns_chunk *c = &f->chunks[index];
     *version_out = c->version;
-    ns_append *ap = f->append;
+    ns_append *ap = namespace_append_of(f);
     if (ap && (int64_t)index == ap->fill_index && version == ap->version) {
         /* The filled last chunk: its new state waits for the commit. */
         st = append_report_fill(ap, server, size, sha ? md : NULL, expected);
@@ -1087,7 +1128,7 @@ ns_status namespace_report(ns_table *ns, const char *fileid, uint32_t index, uin
     }
     /* A report under the lease's newer version is a mutation: from now on
      * that is the chunk's version, and holders of the old one are stale. */
-    const ns_lease *cl = f->nleases ? lease_of(f, index, false) : NULL;
+    const ns_lease *cl = f->rare ? lease_of(f, index, false) : NULL;
     bool newer = version != 0 && cl && version == cl->version && version > c->version;
     if (version != 0 && version != c->version && !newer) {
         st = NS_STALE;
@@ -1181,7 +1222,8 @@ ns_replica_verdict namespace_check_replica(ns_table *ns, const char *fileid, uin
          * was built from them), so it serves readers, who ask for exactly
          * the committed length and check it against the recorded sum. */
         uint64_t want = namespace_chunk_length(f, index);
-        if ((f->append && version == f->append->version) || !(c->flags & NS_CHUNK_STORED) ||
+        const ns_append *ap = namespace_append_of(f);
+        if ((ap && version == ap->version) || !(c->flags & NS_CHUNK_STORED) ||
             size < want) {
             v = NS_REPLICA_PENDING;
             goto out;
@@ -1356,7 +1398,7 @@ static ns_file *namespace_replay_create(ns_table *ns, const record *r, bool *bad
         }
         named = namespace_alias_find(ns, nameid);
         if (named && named->replaces)
-            named = named->replacement;
+            named = namespace_partner(named);
         ns->converted++;
     } else if (nspath_normalize(r->name, path) != NSPATH_OK || strcmp(path, r->name) != 0 ||
                !path[1]) {
@@ -1381,7 +1423,7 @@ static ns_file *namespace_replay_create(ns_table *ns, const record *r, bool *bad
     uint64_t gen = r->gen;
     /* Replayed over a checkpoint that already has it, or a newer file. */
     if ((same && same->generation >= gen) || (named && named->generation >= gen) ||
-        (named && named->replacement && named->replacement->generation >= gen))
+        (named && namespace_partner(named) && namespace_partner(named)->generation >= gen))
         return NULL;
     if (same) {   /* an older incarnation under the same identifier */
         namespace_unlink(ns, same, false);
@@ -1390,8 +1432,8 @@ static ns_file *namespace_replay_create(ns_table *ns, const record *r, bool *bad
             named = NULL;
     }
     bool over = r->over && named;
-    if (over && named->replacement) {
-        ns_file *old = named->replacement;
+    if (over && namespace_partner(named)) {
+        ns_file *old = namespace_partner(named);
         namespace_unlink(ns, old, false);
         namespace_queue_doom(ns, old);
     } else if (!over && named) {
@@ -1428,10 +1470,13 @@ static ns_file *namespace_replay_create(ns_table *ns, const record *r, bool *bad
                                   (strcmp(fileid, k1) != 0 && strcmp(fileid, k2) != 0)
                             : r->own_id;
     namespace_insert(ns, namespace_slot_of(ns, f->fid), f);
-    if (over) {
+    if (over && !namespace_pair(f, named)) {
+        namespace_unlink(ns, f, false);
+        namespace_file_free(f);
+        *bad = true;   /* out of memory: recovery cannot go on without it */
+        return NULL;
+    } else if (over) {
         f->replaces = true;
-        f->replacement = named;
-        named->replacement = f;
     } else {
         ns_dir *d = namespace_parent_make(ns, path, gen, f->node.ctime_ms, r->owner, r->group);
         if (!d || !namespace_hang(ns, d, f, NULL)) {
@@ -1601,7 +1646,7 @@ static bool namespace_dump_node(ns_node *n, void *ud)
         return ok;
     }
     ok = true;
-    for (ns_file *g = (ns_file *)n; ok && g; g = g->replaces ? NULL : g->replacement) {
+    for (ns_file *g = (ns_file *)n; ok && g; g = g->replaces ? NULL : namespace_partner(g)) {
         ok = namespace_file_record(g, path, &r) && x->emit(x->sink, &r);
         record_clear(&r);
     }

@@ -143,6 +143,18 @@ typedef struct {
     uint16_t fill_rep[PROTO_MAX_REPLICATION];
 } ns_append;
 
+/* What few files have, kept out of line (ns_file.rare) so that the many
+ * without pay one pointer for it: leases of allocated chunks, an append
+ * in progress, an overwrite's partner. Freed once it holds none of them. */
+typedef struct ns_rare {
+    ns_chunk_lease *leases;  /* the chunks allocated with a lease */
+    uint32_t nleases;
+    ns_append *append;       /* NULL: none in progress */
+    /* Of a file in the tree: its overwrite being written (NULL: none); of
+     * a replacement: the file it replaces. */
+    struct ns_file *replacement;
+} ns_rare;
+
 /* What files and directories share: their place in the tree and their
  * attributes. A replacement (an overwrite under way) is outside the tree
  * (parent NULL) until it takes its file's place. */
@@ -187,20 +199,15 @@ typedef struct ns_file {
     uint64_t chunk_size;
     uint32_t ncommitted;     /* the chunks readers see */
     uint32_t nstored;        /* chunks with at least one replica */
-    uint32_t nleases;
     uint32_t key[2];         /* the path keys' first 32 bits */
     int64_t touched_ms;      /* monotonic ms of its creation, last append commit, the
                               * last first report of a chunk version, or the last
                               * heartbeat naming a chunk of it as being written */
     ns_chunk *chunks;
-    ns_chunk_lease *leases;  /* the chunks allocated with a lease */
-    ns_append *append;       /* NULL: none in progress */
-    /* Of a file in the tree: its overwrite being written (NULL: none); of
-     * a replacement: the file it replaces. */
-    struct ns_file *replacement;
+    struct ns_rare *rare;    /* NULL: no lease, append or overwrite under way */
     struct ns_file *next;    /* hash chain by fileid */
     struct ns_file *knext[2];   /* the path keys' hash chains (tree.c) */
-} ns_file;   /* 224 bytes: mind the master's memory */
+} ns_file;   /* 200 bytes: mind the master's memory */
 
 /* What a removal leaves to clean up on the chunkservers. */
 typedef struct {
@@ -259,6 +266,17 @@ bool namespace_dump(ns_table *ns, bool (*emit)(void *sink, const record *r), voi
 
 /* Every committed chunk has been reported stored. */
 bool namespace_file_complete(const ns_file *f);
+/* f's append in progress (NULL: none). */
+static inline ns_append *namespace_append_of(const ns_file *f)
+{
+    return f->rare ? f->rare->append : NULL;
+}
+/* Of a file in the tree, its overwrite being written; of a replacement,
+ * the file it replaces (NULL: none). */
+static inline ns_file *namespace_partner(const ns_file *f)
+{
+    return f->rare ? f->rare->replacement : NULL;
+}
 /* f's identifier in hex, as chunk ids spell it, into out (FILEID_LEN + 1
  * bytes); returns out. */
 char *namespace_file_id(const ns_file *f, char *out);

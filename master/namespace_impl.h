@@ -216,6 +216,16 @@ void namespace_log(ns_table *ns, record *r);
 void namespace_log_counter(ns_table *ns);
 /* The chunk record of chunk i of f as it stands. */
 void namespace_chunk_record(const ns_file *f, uint32_t i, record *r);
+/* f's rare part (ns_rare), made when it has none; NULL: out of memory. */
+ns_rare *namespace_rare(ns_file *f);
+/* Frees f's rare part once it holds nothing. */
+void namespace_rare_trim(ns_file *f);
+/* Unlinks f from its partner (partner NULL) or, with f's rare part made,
+ * sets it. */
+void namespace_set_partner(ns_file *f, ns_file *partner);
+/* Makes f the replacement of old and old f's partner; false (nothing
+ * changed) when memory runs out. */
+bool namespace_pair(ns_file *f, ns_file *old);
 /* The slot of the file whose own identifier is fileid, in hex (*slot
  * NULL: none; a fileid that is no identifier gets a slot nobody may
  * write), or fid, as bytes (the slot to hang a new file in). */

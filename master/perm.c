@@ -67,7 +67,7 @@ static bool perm_assign(ns_node *n, const char *owner, const char *group, int mo
         if (mode >= 0)
             n->mode = (uint16_t)mode;
         const ns_file *f = n->dir ? NULL : (const ns_file *)n;
-        n = f && !f->replaces && f->replacement ? &f->replacement->node : NULL;
+        n = f && !f->replaces && namespace_partner(f) ? &namespace_partner(f)->node : NULL;
     }
     return true;
 }

@@ -752,10 +752,11 @@ static void master_api_list_one(const ns_file *f, void *ud)
                                               PROTO_F_CORRUPT_CHUNKS, (json_int_t)h.corrupt);
     if (e) {
         json_object_set_new(e, PROTO_F_MODE, json_integer(f->node.mode));
-        if (f->node.owner)
-            json_object_set_new(e, PROTO_F_OWNER, json_string(f->node.owner));
-        if (f->node.group)
-            json_object_set_new(e, PROTO_F_GROUP, json_string(f->node.group));
+        const char *owner = namespace_owner(&f->node), *group = namespace_group(&f->node);
+        if (owner)
+            json_object_set_new(e, PROTO_F_OWNER, json_string(owner));
+        if (group)
+            json_object_set_new(e, PROTO_F_GROUP, json_string(group));
     }
     json_array_append_new(l->files, e);
 }

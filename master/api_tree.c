@@ -31,10 +31,11 @@ static json_t *master_api_entry(const ns_node *n)
                           (json_int_t)n->mtime_ms);
     if (!e)
         return NULL;
-    if (n->owner)
-        json_object_set_new(e, PROTO_F_OWNER, json_string(n->owner));
-    if (n->group)
-        json_object_set_new(e, PROTO_F_GROUP, json_string(n->group));
+    const char *owner = namespace_owner(n), *group = namespace_group(n);
+    if (owner)
+        json_object_set_new(e, PROTO_F_OWNER, json_string(owner));
+    if (group)
+        json_object_set_new(e, PROTO_F_GROUP, json_string(group));
     if (n->dir) {
         json_object_set_new(e, PROTO_F_ENTRY_COUNT,
                             json_integer((json_int_t)((const ns_dir *)n)->nentries));

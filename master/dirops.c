@@ -154,8 +154,9 @@ bool namespace_dir_record(const ns_dir *d, const char *path, record_kind kind, r
     r->mtime_ms = (uint64_t)d->node.mtime_ms;
     r->has_mode = true;
     r->mode = d->node.mode;
-    if (!(r->name = strdup(path)) || (d->node.owner && !(r->owner = strdup(d->node.owner))) ||
-        (d->node.group && !(r->group = strdup(d->node.group)))) {
+    const char *owner = namespace_owner(&d->node), *group = namespace_group(&d->node);
+    if (!(r->name = strdup(path)) || (owner && !(r->owner = strdup(owner))) ||
+        (group && !(r->group = strdup(group)))) {
         record_clear(r);
         return false;
     }

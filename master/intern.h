@@ -1,20 +1,26 @@
 /*
  * intern.h - one shared copy of each owner and group name the namespace
- * holds: a million files of one user point at one string instead of
- * holding two copies each.
+ * holds, known by a small number: a million files of one user hold that
+ * user's number (4 bytes) instead of two strings each.
  */
 #ifndef MINIDFS_INTERN_H
 #define MINIDFS_INTERN_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* At most this many distinct names are ever kept (owners and groups
  * come from users and chown, both a superuser's doing). */
-#define INTERN_MAX 65536
+#define INTERN_MAX 65535
 
-/* The shared copy of s (NULL: NULL). It lives as long as the process and
- * never changes. NULL when s is not NULL and memory, or room for another
- * name, runs out. Thread-safe. */
+/* The number of name s, from 1 (0: s is NULL, or memory or room for
+ * another name ran out). The same name always gets the same number, for
+ * the life of the process. Thread-safe. */
+uint32_t intern_id(const char *s);
+/* The name of number id (NULL: 0, or no such number). It never changes
+ * and lives as long as the process. Thread-safe, and takes no lock. */
+const char *intern_at(uint32_t id);
+/* The shared copy of s: intern_at(intern_id(s)) (NULL: NULL, or no room). */
 const char *intern_name(const char *s);
 /* Names kept so far. */
 size_t intern_count(void);

@@ -8,8 +8,9 @@
  * (its names are normalised into paths once, as they are replayed).
  * Leases and allocation live in lease.c, appends in append.c, owners and
  * modes in perm.c (a file is born its creator's, and creates, overwrites
- * and removals ask perm_may under the same lock; the names are shared
- * copies from intern.c), users in users.c; they share namespace_impl.h.
+ * and removals ask perm_may under the same lock; a node holds the numbers
+ * of its owner's and group's names, from intern.c), users in users.c;
+ * they share namespace_impl.h.
  * One read-write lock guards all of it: lookups (the common case) run in
  * parallel; creates, reports and removals are short and exclusive. Must
  * never do I/O or call out while holding the lock (journal_append only
@@ -570,11 +571,11 @@ static ns_file *namespace_file_new(const char *base, uint64_t gen, uint64_t size
 
 bool namespace_node_own(ns_node *n, const char *owner, const char *group)
 {
-    const char *o = intern_name(owner), *g = intern_name(group);
+    uint32_t o = intern_id(owner), g = intern_id(group);
     if ((owner && !o) || (group && !g))
         return false;
-    n->owner = o;
-    n->group = g;
+    n->owner_id = o;
+    n->group_id = g;
     return true;
 }
 
@@ -618,7 +619,7 @@ static void namespace_set_open(ns_table *ns, ns_file *f, bool open)
         ns->open_total++;
     else if (ns->open_total > 0)
         ns->open_total--;
-    users_open_add(ns, f->node.owner, open ? 1 : -1);
+    users_open_add(ns, namespace_owner(&f->node), open ? 1 : -1);
 }
 
 /* Puts f in the identifier table where slot points (empty); the write
@@ -683,8 +684,9 @@ static bool namespace_create_record(const ns_file *f, const char *path, const ns
     r->mode = f->node.mode;
     r->time_ms = f->node.ctime_ms;
     r->mtime_ms = f->node.mtime_ms;
-    if (!(r->name = strdup(path)) || (f->node.owner && !(r->owner = strdup(f->node.owner))) ||
-        (f->node.group && !(r->group = strdup(f->node.group)))) {
+    const char *owner = namespace_owner(&f->node), *group = namespace_group(&f->node);
+    if (!(r->name = strdup(path)) || (owner && !(r->owner = strdup(owner))) ||
+        (group && !(r->group = strdup(group)))) {
         record_clear(r);
         return false;
     }
@@ -949,7 +951,8 @@ ns_status namespace_overwrite(ns_table *ns, const char *path, uint64_t size, uin
         st = NS_TOO_MANY;
     if (st == NS_OK && old && !perm_may(&old->node, who, PERM_WRITE))
         st = NS_FORBIDDEN;
-    if (st == NS_OK && old && !namespace_file_own(f, old->node.owner, old->node.group))
+    if (st == NS_OK && old && !namespace_file_own(f, namespace_owner(&old->node),
+                                                   namespace_group(&old->node)))
         st = NS_NO_MEMORY;
     if (st != NS_OK) {
         pthread_rwlock_unlock(&ns->lock);

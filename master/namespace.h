@@ -40,6 +40,7 @@
 #include "journal.h"
 #include "protocol.h"
 #include "record.h"
+#include "intern.h"
 #include "sha256.h"
 
 
@@ -169,9 +170,10 @@ typedef struct ns_node {
     bool name_inline;               /* name lives in the node's own allocation, after it */
     char *name;                     /* the last component ("" for the root) */
     struct ns_dir *parent;          /* NULL: the root, or outside the tree */
-    const char *owner, *group;      /* NULL: none (made on an open master); else
-                                     * the one shared copy of the name (intern.h) */
     int64_t ctime_ms, mtime_ms;     /* wall clock: made; content or entries last changed */
+    /* The numbers of its owner's and group's names (intern.h; 0: none,
+     * made on an open master): namespace_owner, namespace_group. */
+    uint32_t owner_id, group_id;
 } ns_node;
 
 typedef struct ns_dir {
@@ -266,6 +268,15 @@ bool namespace_dump(ns_table *ns, bool (*emit)(void *sink, const record *r), voi
 
 /* Every committed chunk has been reported stored. */
 bool namespace_file_complete(const ns_file *f);
+/* n's owner's and group's names (NULL: none). */
+static inline const char *namespace_owner(const ns_node *n)
+{
+    return intern_at(n->owner_id);
+}
+static inline const char *namespace_group(const ns_node *n)
+{
+    return intern_at(n->group_id);
+}
 /* f's append in progress (NULL: none). */
 static inline ns_append *namespace_append_of(const ns_file *f)
 {

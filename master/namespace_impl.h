@@ -242,9 +242,9 @@ bool namespace_size_ok(uint64_t size, uint64_t chunk_size);
 bool namespace_grow_chunks(ns_file *f, uint64_t n);
 /* Forgets every holder of c (a new version: they hold the old one). */
 void namespace_holders_clear(ns_chunk *c);
-/* Gives f this owner and group (NULL: none), as their shared copies
- * (intern.h); false when memory, or room for another name, runs out (f
- * unchanged). */
+/* Gives f this owner and group (NULL: none), as the numbers of their
+ * shared names (intern.h); false when memory, or room for another name,
+ * runs out (f unchanged). */
 bool namespace_file_own(ns_file *f, const char *owner, const char *group);
 
 /* Gives n this owner and group (NULL: none), as namespace_file_own. */

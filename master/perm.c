@@ -14,13 +14,14 @@
 /* want on n itself, for a user who is no superuser. */
 static bool perm_bits(const ns_node *n, const ns_who *who, unsigned want)
 {
-    bool owner = n->owner && strcmp(n->owner, who->user) == 0;
+    const char *o = namespace_owner(n), *g = namespace_group(n);
+    bool owner = o && strcmp(o, who->user) == 0;
     if ((want & PERM_OWN) && !owner)
         return false;
     unsigned bits = want & 7u, mode = n->mode;
     if (owner)
         mode >>= 6;
-    else if (n->group && strcmp(n->group, who->group) == 0)
+    else if (g && strcmp(g, who->group) == 0)
         mode >>= 3;
     return (mode & bits) == bits;
 }
@@ -61,8 +62,8 @@ ns_status perm_check(ns_table *ns, const char *fileid, const ns_who *who, unsign
 static bool perm_assign(ns_node *n, const char *owner, const char *group, int mode)
 {
     while (n) {
-        if ((owner && !namespace_node_own(n, owner, n->group)) ||
-            (group && !namespace_node_own(n, n->owner, group)))
+        if ((owner && !namespace_node_own(n, owner, namespace_group(n))) ||
+            (group && !namespace_node_own(n, namespace_owner(n), group)))
             return false;
         if (mode >= 0)
             n->mode = (uint16_t)mode;
@@ -80,7 +81,8 @@ static bool perm_record(ns_node *n, const char *path, record *r)
     const ns_file *f = (const ns_file *)n;
     *r = (record){ .kind = RECORD_ATTR, .gen = f->generation, .has_mode = true, .mode = n->mode };
     namespace_file_id(f, r->fileid);
-    if ((n->owner && !(r->owner = strdup(n->owner))) || (n->group && !(r->group = strdup(n->group)))) {
+    const char *owner = namespace_owner(n), *group = namespace_group(n);
+    if ((owner && !(r->owner = strdup(owner))) || (group && !(r->group = strdup(group)))) {
         record_clear(r);
         return false;
     }

@@ -1,6 +1,7 @@
 /* test_intern.c - owner and group names: one shared copy per name, equal
- * names the same pointer, the copy independent of the caller's buffer,
- * the set bounded, and many threads interning at once agree. */
+ * names the same pointer and number, the copy independent of the
+ * caller's buffer, the set bounded, and many threads interning at once
+ * agree. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -30,6 +31,19 @@ static void test_equal_names_share_one_copy(void **state)
     assert_string_equal(z, "bob");
     assert_null(intern_name(NULL));
     assert_ptr_equal(intern_name(""), intern_name(""));
+}
+
+static void test_numbers(void **state)
+{
+    (void)state;
+    assert_int_equal(intern_id(NULL), 0);
+    assert_null(intern_at(0));
+    assert_null(intern_at(INTERN_MAX + 1));
+    uint32_t a = intern_id("carol"), b = intern_id("dave");
+    assert_true(a > 0 && b > 0 && a != b);
+    assert_int_equal(intern_id("carol"), a);
+    assert_string_equal(intern_at(a), "carol");
+    assert_ptr_equal(intern_at(a), intern_name("carol"));
 }
 
 static void *intern_many(void *arg)
@@ -71,6 +85,7 @@ static void test_the_set_is_bounded(void **state)
     }
     assert_int_equal(intern_count(), INTERN_MAX);
     assert_null(intern_name("one-too-many"));
+    assert_int_equal(intern_id("one-too-many"), 0);
     assert_ptr_equal(intern_name("alice"), kept);
     assert_int_equal(intern_count(), INTERN_MAX);
 }
@@ -79,6 +94,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_equal_names_share_one_copy),
+        cmocka_unit_test(test_numbers),
         cmocka_unit_test(test_threads_agree),
         cmocka_unit_test(test_the_set_is_bounded),
     };

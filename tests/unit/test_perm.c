@@ -23,10 +23,13 @@ static ns_who who(const char *user, const char *group, bool super)
     return w;
 }
 
+/* A name's number in the namespace's set of owners and groups. */
+#define ID(name) intern_id(#name)
+
 static void test_mode_classes(void **state)
 {
     (void)state;
-    ns_node f = { .mode = 0640, .owner = "alice", .group = "staff" };
+    ns_node f = { .mode = 0640, .owner_id = ID(alice), .group_id = ID(staff) };
     ns_who alice = who("alice", "alice", false), bob = who("bob", "staff", false),
            eve = who("eve", "eve", false), root = who("admin", "admin", true);
     assert_true(perm_may(&f, &alice, PERM_READ | PERM_WRITE | PERM_OWN));
@@ -52,10 +55,11 @@ static void test_mode_classes(void **state)
 static void test_traversal(void **state)
 {
     (void)state;
-    ns_dir home = { .node = { .mode = 0755, .owner = "admin", .group = "admin", .dir = true } };
-    ns_dir mine = { .node = { .mode = 0700, .owner = "alice", .group = "staff", .dir = true,
-                              .parent = &home } };
-    ns_node notes = { .mode = 0644, .owner = "alice", .group = "staff", .parent = &mine };
+    ns_dir home = { .node = { .mode = 0755, .owner_id = ID(admin), .group_id = ID(admin),
+                              .dir = true } };
+    ns_dir mine = { .node = { .mode = 0700, .owner_id = ID(alice), .group_id = ID(staff),
+                              .dir = true, .parent = &home } };
+    ns_node notes = { .mode = 0644, .owner_id = ID(alice), .group_id = ID(staff), .parent = &mine };
     ns_who alice = who("alice", "staff", false), bob = who("bob", "staff", false),
            eve = who("eve", "eve", false), root = who("admin", "admin", true);
     assert_true(perm_may(&notes, &alice, PERM_READ | PERM_WRITE));

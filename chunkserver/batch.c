@@ -39,7 +39,7 @@
 #define CS_BATCH_DRAIN (1u << 20)
 /* Commits of one batch under way at once: each holds its temporary's
  * descriptor (and a forward, with a chain) until it ends. */
-#define CS_BATCH_INFLIGHT 8
+#define CS_BATCH_INFLIGHT 16
 
 /* One item's commit, run on the commit pool. */
 typedef struct {

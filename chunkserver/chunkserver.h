@@ -32,9 +32,11 @@ typedef struct {
 } cs_stats;
 
 #define CS_ACTIVE_MAX 64
-/* Threads committing batches' items (batch.c): enough to overlap the
- * flushes and master reports of a few batches. */
-#define CS_COMMIT_THREADS 8
+/* Threads committing batches' items (batch.c): their work is waiting for
+ * fsyncs and the master, so the more wait together, the more each fsync
+ * and report request covers (32 against 8: put -r of 4 KiB files +35 to
+ * 60 %, side by side). */
+#define CS_COMMIT_THREADS 32
 
 struct copier;
 struct workpool;

@@ -25,7 +25,7 @@
 /* One entry as /ls and /stat show it. */
 static json_t *master_api_entry(const ns_node *n)
 {
-    json_t *e = json_pack("{s:s,s:s,s:i,s:I,s:I}", PROTO_F_NAME, n->name, PROTO_F_TYPE,
+    json_t *e = json_pack("{s:s,s:s,s:i,s:I,s:I}", PROTO_F_NAME, namespace_node_name(n), PROTO_F_TYPE,
                           n->dir ? "directory" : "file", PROTO_F_MODE, (int)n->mode,
                           PROTO_F_CREATED, (json_int_t)n->ctime_ms, PROTO_F_MODIFIED,
                           (json_int_t)n->mtime_ms);

@@ -209,7 +209,7 @@ ns_status append_end(ns_table *ns, const char *name, uint64_t token, bool abort,
     }
     f->size = ap->new_size;
     f->ncommitted = ncommitted;
-    f->touched_ms = monotime_ms();
+    f->touched = (uint32_t)monotime_ms();
     /* One record for the whole commit: a log cut anywhere in it replays to
      * the old file or the new one, never to a filled chunk with the new
      * version and checksum but the old size (which would make every

@@ -21,10 +21,9 @@
 ns_dir *namespace_dir_new(const char *name, const char *owner, const char *group, unsigned mode,
                           uint64_t gen, int64_t t)
 {
-    ns_dir *d = namespace_node_alloc(sizeof *d, name);
+    ns_dir *d = namespace_node_alloc(sizeof *d, true, name);
     if (!d)
         return NULL;
-    d->node.dir = true;
     d->node.mode = (uint16_t)mode;
     d->node.ctime_ms = d->node.mtime_ms = t;
     d->generation = gen;

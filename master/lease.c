@@ -157,7 +157,7 @@ void lease_renew(ns_table *ns, const char *fileid, uint32_t index, uint16_t serv
     pthread_rwlock_wrlock(&ns->lock);
     ns_file *f = *namespace_slot(ns, fileid);
     if (f)   /* being written: an upload that is slow, not abandoned */
-        f->touched_ms = now_ms;
+        f->touched = (uint32_t)now_ms;
     ns_append *ap = f ? namespace_append_of(f) : NULL;
     if (ap && ap->until_ms > now_ms)
         ap->until_ms = now_ms + lease_ms;

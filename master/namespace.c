@@ -548,14 +548,14 @@ static ns_file *namespace_file_new(const char *base, uint64_t gen, uint64_t size
      * checkpoint) cannot hold. */
     if (!namespace_size_ok(size, chunk_size) || strlen(base) > NSPATH_NAME_MAX)
         return NULL;
-    ns_file *f = namespace_node_alloc(sizeof *f, base);
+    ns_file *f = namespace_node_alloc(sizeof *f, false, base);
     if (!f)
         return NULL;
     f->generation = gen;
     f->size = size;
-    f->chunk_size = chunk_size;
+    f->chunk_size = (uint32_t)chunk_size;   /* at most PROTO_MAX_CHUNK_SIZE, checked above */
     f->node.mode = NS_MODE_DEFAULT;
-    f->touched_ms = monotime_ms();
+    f->touched = (uint32_t)monotime_ms();
     f->replication = (uint8_t)(replication < 1 ? 1 : replication < PROTO_MAX_REPLICATION ? replication
                                                                                    : PROTO_MAX_REPLICATION);
     uint64_t n = namespace_chunks_for(size, chunk_size);
@@ -912,9 +912,9 @@ static void namespace_maybe_swap(ns_table *ns, ns_file *r)
     namespace_set_partner(old, NULL);
     namespace_alias_move(ns, old, r);
     char *heap;
-    bool named = namespace_name_prepare(&r->node, old->node.name, &heap);
+    bool named = namespace_name_prepare(&r->node, namespace_node_name(&old->node), &heap);
     if (named)   /* r is in no treap: its name may change */
-        namespace_name_set(&r->node, old->node.name, heap);
+        namespace_name_set(&r->node, namespace_node_name(&old->node), heap);
     namespace_unlink(ns, old, false);
     r->node.mtime_ms = r->node.ctime_ms;
     r->node.ctime_ms = old->node.ctime_ms;
@@ -1046,7 +1046,7 @@ ns_status namespace_remove(ns_table *ns, const char *path, const ns_who *who,
  * for expiry_ms. */
 static bool namespace_abandoned(const ns_file *f, int64_t now_ms, int64_t expiry_ms)
 {
-    return !namespace_append_of(f) && now_ms - f->touched_ms >= expiry_ms && !namespace_file_complete(f);
+    return !namespace_append_of(f) && namespace_touched_age(f, now_ms) >= expiry_ms && !namespace_file_complete(f);
 }
 
 typedef struct {
@@ -1166,7 +1166,7 @@ ns_status namespace_report(ns_table *ns, const char *fileid, uint32_t index, uin
      * after it are its pipeline's, or repair's, and a repaired copy must
      * not hold back the repair of the file's other chunks. */
     if (c->nrep == 0)
-        f->touched_ms = monotime_ms();
+        f->touched = (uint32_t)monotime_ms();
     namespace_holder_add(c, server);
     bool changed = false;
     if (!(c->flags & NS_CHUNK_STORED)) {

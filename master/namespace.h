@@ -35,6 +35,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "chunkid.h"
 #include "journal.h"
@@ -167,8 +168,10 @@ typedef struct ns_node {
                                      * comparisons end here, without the name's memory */
     uint16_t mode;                  /* permission bits (perm.h) */
     bool dir;
-    bool name_inline;               /* name lives in the node's own allocation, after it */
-    char *name;                     /* the last component ("" for the root) */
+    /* The last component ("" for the root): after the struct, in the same
+     * allocation, or (false) on the heap, its pointer kept there instead
+     * (namespace_node_name reads it). */
+    bool name_inline;
     struct ns_dir *parent;          /* NULL: the root, or outside the tree */
     int64_t ctime_ms, mtime_ms;     /* wall clock: made; content or entries last changed */
     /* The numbers of its owner's and group's names (intern.h; 0: none,
@@ -181,6 +184,7 @@ typedef struct ns_dir {
     uint64_t generation;     /* from the namespace's counter, as files' */
     ns_node *entries;        /* the treap's root */
     uint64_t nentries;
+    char tail[];             /* the node's name (namespace_node_tail) */
 } ns_dir;
 
 #define NS_DIR_MODE_DEFAULT 0755u
@@ -198,18 +202,20 @@ typedef struct ns_file {
     uint32_t nchunks;        /* chunk slots, including an append's new ones */
     uint64_t generation;     /* unique per creation, for the cluster's lifetime */
     uint64_t size;
-    uint64_t chunk_size;
+    uint32_t chunk_size;     /* at most PROTO_MAX_CHUNK_SIZE (namespace_size_ok) */
     uint32_t ncommitted;     /* the chunks readers see */
     uint32_t nstored;        /* chunks with at least one replica */
+    /* The monotonic clock's low 32 bits (ms) at its creation, last append
+     * commit, last first report of a chunk version, or last heartbeat
+     * naming a chunk of it as being written: namespace_touched_age. */
+    uint32_t touched;
     uint32_t key[2];         /* the path keys' first 32 bits */
-    int64_t touched_ms;      /* monotonic ms of its creation, last append commit, the
-                              * last first report of a chunk version, or the last
-                              * heartbeat naming a chunk of it as being written */
     ns_chunk *chunks;
     struct ns_rare *rare;    /* NULL: no lease, append or overwrite under way */
     struct ns_file *next;    /* hash chain by fileid */
     struct ns_file *knext[2];   /* the path keys' hash chains (tree.c) */
-} ns_file;   /* 200 bytes: mind the master's memory */
+    char tail[];             /* the node's name (namespace_node_tail) */
+} ns_file;   /* 176 bytes, its name after it: mind the master's memory */
 
 /* What a removal leaves to clean up on the chunkservers. */
 typedef struct {
@@ -268,6 +274,36 @@ bool namespace_dump(ns_table *ns, bool (*emit)(void *sink, const record *r), voi
 
 /* Every committed chunk has been reported stored. */
 bool namespace_file_complete(const ns_file *f);
+/* Where a node's name is kept: right after its struct (a file's or a
+ * directory's), at least a pointer's size; the name itself, or, when
+ * name_inline is false, the pointer to its copy on the heap. */
+static inline char *namespace_node_tail(const ns_node *n)
+{
+    return n->dir ? ((ns_dir *)n)->tail : ((ns_file *)n)->tail;
+}
+
+/* n's name, the last component of its path ("" for the root). */
+static inline const char *namespace_node_name(const ns_node *n)
+{
+    const char *tail = namespace_node_tail(n), *heap;
+    if (n->name_inline)
+        return tail;
+    memcpy(&heap, tail, sizeof heap);
+    return heap;
+}
+
+_Static_assert(PROTO_MAX_CHUNK_SIZE <= UINT32_MAX, "ns_file.chunk_size is 32 bits");
+
+/* How long ago (ms) f was touched, by the monotonic clock: right for any
+ * age under 49 days (f keeps the clock's low 32 bits); an older one reads
+ * as its age modulo 2^32, which can only make a long-settled file look
+ * recent to the repair for a moment (an upload expires within 30 days,
+ * so none waits that long). */
+static inline int64_t namespace_touched_age(const ns_file *f, int64_t now_ms)
+{
+    return (int64_t)(uint32_t)((uint32_t)now_ms - f->touched);
+}
+
 /* n's owner's and group's names (NULL: none). */
 static inline const char *namespace_owner(const ns_node *n)
 {

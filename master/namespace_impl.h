@@ -84,27 +84,27 @@ static inline uint32_t namespace_name_head(const char *name, size_t len)
     return h;
 }
 
-/* Points n at its name (in its own allocation or on the heap, as
- * name_inline says) and sets the head that goes with it. */
-static inline void namespace_node_name(ns_node *n, char *name)
+/* Sets the head that goes with n's name. */
+static inline void namespace_node_set_head(ns_node *n)
 {
-    n->name = name;
+    const char *name = namespace_node_name(n);
     n->head = namespace_name_head(name, strlen(name));
 }
 
-/* A node of size bytes (a file's or a directory's struct) allocated with
- * room for name after it, zeroed, its name set: a name costs no
- * allocation of its own (most are a few bytes; malloc's least is 32). */
-static inline void *namespace_node_alloc(size_t size, const char *name)
+/* A node of size bytes (a file's or, dir, a directory's struct) allocated
+ * with room for name after it, zeroed, its name set: a name costs neither
+ * an allocation (most are a few bytes; malloc's least is 32) nor a
+ * pointer of its own. */
+static inline void *namespace_node_alloc(size_t size, bool dir, const char *name)
 {
-    size_t len = strlen(name);
-    ns_node *n = calloc(1, size + len + 1);
+    size_t len = strlen(name), room = len + 1 < sizeof(char *) ? sizeof(char *) : len + 1;
+    ns_node *n = calloc(1, size + room);
     if (!n)
         return NULL;
-    char *at = (char *)n + size;
-    memcpy(at, name, len + 1);
-    namespace_node_name(n, at);
+    n->dir = dir;
     n->name_inline = true;
+    memcpy(namespace_node_tail(n), name, len + 1);
+    namespace_node_set_head(n);
     return n;
 }
 
@@ -112,8 +112,7 @@ static inline void *namespace_node_alloc(size_t size, const char *name)
 static inline void namespace_node_name_free(ns_node *n)
 {
     if (!n->name_inline)
-        free(n->name);
-    n->name = NULL;
+        free((char *)namespace_node_name(n));
 }
 
 /* A renaming of n to name in two steps, so that nothing has changed when
@@ -123,7 +122,7 @@ static inline void namespace_node_name_free(ns_node *n)
 static inline bool namespace_name_prepare(const ns_node *n, const char *name, char **heap)
 {
     *heap = NULL;
-    return strlen(name) <= strlen(n->name) || (*heap = strdup(name)) != NULL;
+    return strlen(name) <= strlen(namespace_node_name(n)) || (*heap = strdup(name)) != NULL;
 }
 
 static inline void namespace_name_set(ns_node *n, const char *name, char *heap)
@@ -131,11 +130,11 @@ static inline void namespace_name_set(ns_node *n, const char *name, char *heap)
     if (heap) {
         namespace_node_name_free(n);
         n->name_inline = false;
-        namespace_node_name(n, heap);
+        memcpy(namespace_node_tail(n), &heap, sizeof heap);
     } else {
-        memmove(n->name, name, strlen(name) + 1);
-        namespace_node_name(n, n->name);
+        memmove((char *)namespace_node_name(n), name, strlen(name) + 1);
     }
+    namespace_node_set_head(n);
 }
 
 /* The first digits (at most 16) of a lowercase hex SHA-256 as a number:

@@ -131,7 +131,7 @@ static bool repair_is_live(void *ud, uint16_t server)
 static void repair_collect(const ns_file *f, void *ud)
 {
     repair *r = ud;
-    if (r->now - f->touched_ms < REPAIR_SETTLE_MS)
+    if (namespace_touched_age(f, r->now) < REPAIR_SETTLE_MS)
         return;
     for (uint32_t i = 0; i < f->ncommitted; i++) {
         const ns_chunk *c = &f->chunks[i];

@@ -35,10 +35,10 @@ static int tree_cmp(const char *name, size_t len, uint32_t head, const ns_node *
 {
     if (head != n->head)
         return head < n->head ? -1 : 1;
-    int c = strncmp(name, n->name, len);
+    int c = strncmp(name, namespace_node_name(n), len);
     if (c != 0)
         return c;
-    return n->name[len] == '\0' ? 0 : -1;
+    return namespace_node_name(n)[len] == '\0' ? 0 : -1;
 }
 
 ns_node *tree_find(const ns_dir *d, const char *name, size_t len)
@@ -59,7 +59,7 @@ static bool tree_less(const ns_node *a, const ns_node *b)
 {
     if (a->head != b->head)
         return a->head < b->head;
-    return strcmp(a->name, b->name) < 0;
+    return strcmp(namespace_node_name(a), namespace_node_name(b)) < 0;
 }
 
 static ns_node *tree_insert_at(ns_node *root, ns_node *n)
@@ -134,7 +134,7 @@ ns_node *tree_after(const ns_dir *d, const char *name)
 {
     ns_node *best = NULL;
     for (ns_node *n = d->entries; n;) {
-        if (strcmp(n->name, name) > 0) {
+        if (strcmp(namespace_node_name(n), name) > 0) {
             best = n;
             n = n->left;
         } else {
@@ -148,7 +148,7 @@ ns_node *tree_after(const ns_dir *d, const char *name)
 static void tree_iter_descend(tree_iter *it, ns_node *t, const char *name)
 {
     while (t) {
-        if (!name || strcmp(t->name, name) > 0) {
+        if (!name || strcmp(namespace_node_name(t), name) > 0) {
             if (it->depth == TREE_ITER_DEPTH) {
                 it->overflow = true;   /* deeper than any treap should be: go slowly */
                 return;
@@ -174,7 +174,7 @@ void tree_iter_start(tree_iter *it, const ns_dir *d, const char *after)
 const ns_node *tree_iter_next(tree_iter *it)
 {
     if (it->overflow) {   /* one descent per entry, as tree_after */
-        const ns_node *n = tree_after(it->d, it->last ? it->last->name : it->after);
+        const ns_node *n = tree_after(it->d, it->last ? namespace_node_name(it->last) : it->after);
         it->last = n;
         return n;
     }
@@ -226,7 +226,7 @@ size_t tree_path(const ns_node *n, char *out, size_t cap)
         return len;
     }
     while (depth > 0) {
-        const char *name = chain[--depth]->name;
+        const char *name = namespace_node_name(chain[--depth]);
         size_t k = strlen(name);
         if (len + 1 + k >= cap)
             break;

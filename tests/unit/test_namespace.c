@@ -11,6 +11,7 @@
 
 #include "append.h"
 #include "lease.h"
+#include "monotime.h"
 #include "namespace.h"
 #include "nscheck.h"
 
@@ -95,16 +96,29 @@ static void test_only_first_copy_settles(void **state)
     fileid_of_name("s", id);
     assert_int_equal(namespace_create(ns, "s", 2000, 1000, 3, NULL, true, &gen, NULL), NS_OK);
     ns_file *f = (ns_file *)nscheck_lookup(ns, "s");
-    f->touched_ms = -1;
+    const uint32_t ten_minutes = 600000;
+    f->touched = (uint32_t)monotime_ms() - ten_minutes;
     assert_int_equal(namespace_report(ns, id, 0, 0, 1000, gen, NULL, &expected, &test_ver), NS_OK);
-    assert_true(f->touched_ms >= 0);   /* the chunk's first copy */
-    f->touched_ms = -1;
+    assert_true(namespace_touched_age(f, monotime_ms()) < ten_minutes);   /* the chunk's first copy */
+    f->touched = (uint32_t)monotime_ms() - ten_minutes;
     assert_int_equal(namespace_report(ns, id, 0, 1, 1000, gen, NULL, &expected, &test_ver), NS_OK);
     assert_int_equal(namespace_report(ns, id, 0, 2, 1000, gen, NULL, &expected, &test_ver), NS_OK);
-    assert_int_equal(f->touched_ms, -1);   /* its later copies */
+    assert_true(namespace_touched_age(f, monotime_ms()) >= ten_minutes);   /* its later copies */
     assert_int_equal(namespace_report(ns, id, 1, 2, 1000, gen, NULL, &expected, &test_ver), NS_OK);
-    assert_true(f->touched_ms >= 0);   /* another chunk's first copy */
+    assert_true(namespace_touched_age(f, monotime_ms()) < ten_minutes);   /* another chunk's first copy */
     namespace_free(ns);
+}
+
+/* A file keeps the monotonic clock's low 32 bits: an age across their
+ * wrap is still right. */
+static void test_touched_age_across_the_wrap(void **state)
+{
+    (void)state;
+    ns_file f = { .touched = UINT32_MAX - 99 };
+    assert_int_equal(namespace_touched_age(&f, (int64_t)UINT32_MAX + 1 + 400), 500);
+    assert_int_equal(namespace_touched_age(&f, (int64_t)UINT32_MAX - 99), 0);
+    f.touched = 1000;
+    assert_int_equal(namespace_touched_age(&f, ((int64_t)7 << 32) + 3000), 2000);
 }
 
 static void test_exists_and_remove(void **state)
@@ -547,6 +561,7 @@ int main(void)
         cmocka_unit_test(test_zero_byte_file_is_complete),
         cmocka_unit_test(test_reports_checked),
         cmocka_unit_test(test_only_first_copy_settles),
+        cmocka_unit_test(test_touched_age_across_the_wrap),
         cmocka_unit_test(test_exists_and_remove),
         cmocka_unit_test(test_overwrite_beside),
         cmocka_unit_test(test_stale_generation_refused),

@@ -92,9 +92,9 @@ typedef struct {
 static void page_entry(const ns_node *n, void *ud)
 {
     pager *p = ud;
-    if (p->n && strcmp(p->last, n->name) >= 0)
+    if (p->n && strcmp(p->last, namespace_node_name(n)) >= 0)
         p->ordered = false;
-    snprintf(p->last, sizeof p->last, "%s", n->name);
+    snprintf(p->last, sizeof p->last, "%s", namespace_node_name(n));
     p->n++;
 }
 
@@ -197,7 +197,7 @@ static void test_names_shorter_and_longer(void **state)
     assert_int_equal(namespace_with_path(ns, "/o/renamed-while-written", NULL, found, &n), NS_OK);
     assert_non_null(n);
     assert_int_equal(((const ns_file *)n)->size, 10);
-    assert_string_equal(n->name, "renamed-while-written");
+    assert_string_equal(namespace_node_name(n), "renamed-while-written");
     assert_false(is_at(ns, "/o/x"));
     roundtrip(ns);
     namespace_free(ns);

@@ -671,14 +671,14 @@ static bool namespace_create_record(const ns_file *f, const char *path, const ns
     char mine[FILEID_LEN + 1], fh[FILEID_LEN + 1];
     namespace_file_id(f, fh);
     if (f->own_id) {
-        namespace_file_id(f, r->fileid);
+        memcpy(r->fileid, fh, sizeof r->fileid);
     } else if (ids ? !strcmp(ids->id[0], fh) : nspath_id(path, mine) && !strcmp(mine, fh)) {
         /* the path's own: nothing to say */
     } else if (ids ? !strcmp(ids->id[1], fh)
                    : nspath_id_slashed(path, mine) && !strcmp(mine, fh)) {
         r->slashed = true;
     } else {
-        namespace_file_id(f, r->fileid);
+        memcpy(r->fileid, fh, sizeof r->fileid);
     }
     r->has_mode = f->node.mode != NS_MODE_DEFAULT;
     r->mode = f->node.mode;

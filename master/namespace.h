@@ -294,14 +294,21 @@ static inline const char *namespace_node_name(const ns_node *n)
 
 _Static_assert(PROTO_MAX_CHUNK_SIZE <= UINT32_MAX, "ns_file.chunk_size is 32 bits");
 
+/* A touch this far (ms) after the clock reading it is compared with: a
+ * heartbeat that lands between a pass's reading of the clock and its look
+ * at the file. */
+#define NS_TOUCHED_AHEAD_MS 60000u
+
 /* How long ago (ms) f was touched, by the monotonic clock: right for any
  * age under 49 days (f keeps the clock's low 32 bits); an older one reads
  * as its age modulo 2^32, which can only make a long-settled file look
  * recent to the repair for a moment (an upload expires within 30 days,
- * so none waits that long). */
+ * so none waits that long). A touch after now_ms is age 0, never 49 days
+ * (which would expire an upload being written). */
 static inline int64_t namespace_touched_age(const ns_file *f, int64_t now_ms)
 {
-    return (int64_t)(uint32_t)((uint32_t)now_ms - f->touched);
+    uint32_t age = (uint32_t)now_ms - f->touched;
+    return age > UINT32_MAX - NS_TOUCHED_AHEAD_MS ? 0 : (int64_t)age;
 }
 
 /* n's owner's and group's names (NULL: none). */

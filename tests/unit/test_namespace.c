@@ -110,7 +110,7 @@ static void test_only_first_copy_settles(void **state)
 }
 
 /* A file keeps the monotonic clock's low 32 bits: an age across their
- * wrap is still right. */
+ * wrap is still right, and a touch after the clock was read is age 0. */
 static void test_touched_age_across_the_wrap(void **state)
 {
     (void)state;
@@ -119,6 +119,11 @@ static void test_touched_age_across_the_wrap(void **state)
     assert_int_equal(namespace_touched_age(&f, (int64_t)UINT32_MAX - 99), 0);
     f.touched = 1000;
     assert_int_equal(namespace_touched_age(&f, ((int64_t)7 << 32) + 3000), 2000);
+    /* touched after the caller read its clock: just now, not 49 days ago */
+    f.touched = 5005;
+    assert_int_equal(namespace_touched_age(&f, 5000), 0);
+    f.touched = 2;
+    assert_int_equal(namespace_touched_age(&f, (int64_t)UINT32_MAX - 1), 0);
 }
 
 static void test_exists_and_remove(void **state)

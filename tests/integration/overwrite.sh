@@ -55,11 +55,15 @@ expect_layout_of "$id3" $((CS * 2 + 5)) "$CS" "$T/data1"
 expect_layout_of "$id3" $((CS * 2 + 5)) "$CS" "$T/data2"
 ok "a finished overwrite switches the name; old and abandoned chunks are deleted"
 
-# ---- an overwrite nobody finishes expires; the file is untouched
+# ---- an overwrite nobody finishes expires; the file is untouched. One
+# chunk at a time (--parallel 1), so that the writer is killed long before
+# its 64 chunks are all stored: with its default parallelism an idle
+# machine stored all of them (0.6 s) before the poll below saw the first.
 stop_pid "$MASTER_PID"
 start_master --chunkSize "$CS" --replication 2 --port "$MPORT" --upload-expiry-ms 1500 --safemode-ms 100
 wait_live 2
-"$MINIDFS" client --master "$MASTER" --quiet --action write --filename f --input "$T/v2" --overwrite &
+"$MINIDFS" client --master "$MASTER" --quiet --action write --filename f --input "$T/v2" --overwrite \
+    --parallel 1 &
 cpid=$!
 PIDS+=("$cpid")
 some_stored() { [ -n "$(chunk_files "${DIRS[@]}" | grep -v "^${id3}_" || true)" ]; }

@@ -82,11 +82,6 @@ const char *intern_at(uint32_t id)
                                   : NULL;
 }
 
-const char *intern_name(const char *s)
-{
-    return intern_at(intern_id(s));
-}
-
 size_t intern_count(void)
 {
     pthread_mutex_lock(&intern_mu);

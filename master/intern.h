@@ -20,8 +20,6 @@ uint32_t intern_id(const char *s);
 /* The name of number id (NULL: 0, or no such number). It never changes
  * and lives as long as the process. Thread-safe, and takes no lock. */
 const char *intern_at(uint32_t id);
-/* The shared copy of s: intern_at(intern_id(s)) (NULL: NULL, or no room). */
-const char *intern_name(const char *s);
 /* Names kept so far. */
 size_t intern_count(void);
 

@@ -117,14 +117,22 @@ static void cs_batch_answer(cs_batch *b, size_t slot, httpd_captured cap)
     b->slots[slot] = cap;
 }
 
+/* Ends an item's upload as its PUT would end (receive_end: flush, rename,
+ * report), frees it, and gives back the answer it would have had. */
+static httpd_captured cs_batch_commit_item(receive *rx, struct MHD_Connection *c)
+{
+    httpd_captured cap;
+    httpd_capture_start(&cap);
+    receive_end(rx, c);
+    httpd_capture_stop();
+    receive_free(rx);
+    return cap;
+}
+
 static void cs_batch_commit_run(workpool_job *job)
 {
     cs_batch_commit *k = (cs_batch_commit *)job;
-    httpd_captured cap;
-    httpd_capture_start(&cap);
-    receive_end(k->rx, k->c);
-    httpd_capture_stop();
-    receive_free(k->rx);
+    httpd_captured cap = cs_batch_commit_item(k->rx, k->c);
     cs_batch *b = k->b;
     pthread_mutex_lock(&b->mu);
     cs_batch_answer(b, k->slot, cap);
@@ -157,10 +165,7 @@ static void cs_batch_item_end(cs_batch *b, struct MHD_Connection *c)
     b->rx = NULL;
     cs_batch_commit *k = rx ? calloc(1, sizeof *k) : NULL;
     if (rx && !k) {
-        httpd_capture_start(&early);
-        receive_end(rx, c);
-        httpd_capture_stop();
-        receive_free(rx);
+        early = cs_batch_commit_item(rx, c);
         rx = NULL;
     }
     if (!rx) {

@@ -33,6 +33,7 @@
 _Static_assert(sizeof(ns_chunk) == 64, "a chunk record is 64 bytes: mind the master's memory");
 _Static_assert(sizeof(ns_file) <= 256, "a file is at most 256 bytes: mind the master's memory");
 _Static_assert(PROTO_MAX_REPLICATION <= 8, "ns_chunk.corrupt has a bit per holder");
+_Static_assert(INTERN_MAX <= UINT16_MAX, "ns_node keeps a name's number in 16 bits");
 
 unsigned namespace_http_status(ns_status st)
 {
@@ -149,16 +150,17 @@ ns_table *namespace_new(void)
     ns->nbuckets = 1024;
     ns->naliasb = 64;
     ns->nkb = 1024;
+    ns->nkb2 = 64;
     ns->buckets = calloc(ns->nbuckets, sizeof *ns->buckets);
     ns->aliases = calloc(ns->naliasb, sizeof *ns->aliases);
-    ns->kb[0] = calloc(ns->nkb, sizeof *ns->kb[0]);
-    ns->kb[1] = calloc(ns->nkb, sizeof *ns->kb[1]);
+    ns->kb = calloc(ns->nkb, sizeof *ns->kb);
+    ns->kb2 = calloc(ns->nkb2, sizeof *ns->kb2);
     ns->root = namespace_dir_new("", NULL, NULL, NS_ROOT_MODE, 0, 0);
-    if (!ns->buckets || !ns->aliases || !ns->kb[0] || !ns->kb[1] || !ns->root) {
+    if (!ns->buckets || !ns->aliases || !ns->kb || !ns->kb2 || !ns->root) {
         free(ns->buckets);
         free(ns->aliases);
-        free(ns->kb[0]);
-        free(ns->kb[1]);
+        free(ns->kb);
+        free(ns->kb2);
         namespace_dir_free(ns->root);
         free(ns);
         return NULL;
@@ -200,9 +202,9 @@ void namespace_clear(ns_table *ns)
     ns->root->nentries = 0;
     ns->root->generation = 0;
     ns->ndirs = 1;
-    memset(ns->kb[0], 0, ns->nkb * sizeof *ns->kb[0]);
-    memset(ns->kb[1], 0, ns->nkb * sizeof *ns->kb[1]);
-    ns->nkeyed = 0;
+    memset(ns->kb, 0, ns->nkb * sizeof *ns->kb);
+    memset(ns->kb2, 0, ns->nkb2 * sizeof *ns->kb2);
+    ns->nkeyed = ns->nkeyed2 = 0;
     while (ns->doomed) {
         ns_doomed_node *n = ns->doomed;
         ns->doomed = n->next;
@@ -225,8 +227,8 @@ void namespace_free(ns_table *ns)
     namespace_clear(ns);
     free(ns->buckets);
     free(ns->aliases);
-    free(ns->kb[0]);
-    free(ns->kb[1]);
+    free(ns->kb);
+    free(ns->kb2);
     namespace_dir_free(ns->root);
     pthread_rwlock_destroy(&ns->lock);
     free(ns);
@@ -289,7 +291,7 @@ ns_rare *namespace_rare(ns_file *f)
 void namespace_rare_trim(ns_file *f)
 {
     ns_rare *r = f->rare;
-    if (r && !r->nleases && !r->append && !r->replacement) {
+    if (r && !r->nleases && !r->append && !r->replacement && !r->keyed2) {
         free(r->leases);
         free(r);
         f->rare = NULL;
@@ -574,8 +576,8 @@ bool namespace_node_own(ns_node *n, const char *owner, const char *group)
     uint32_t o = intern_id(owner), g = intern_id(group);
     if ((owner && !o) || (group && !g))
         return false;
-    n->owner_id = o;
-    n->group_id = g;
+    n->owner_id = (uint16_t)o;   /* at most INTERN_MAX */
+    n->group_id = (uint16_t)g;
     return true;
 }
 

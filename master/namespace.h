@@ -155,6 +155,12 @@ typedef struct ns_rare {
     /* Of a file in the tree: its overwrite being written (NULL: none); of
      * a replacement: the file it replaces. */
     struct ns_file *replacement;
+    /* Of a file whose identifier is neither of its path's (renamed, or
+     * given a data identifier): its second path key (tree.c), the
+     * slashed spelling's first 32 bits and hash chain. */
+    bool keyed2;
+    uint32_t key2;
+    struct ns_file *knext2;
 } ns_rare;
 
 /* What files and directories share: their place in the tree and their
@@ -176,7 +182,10 @@ typedef struct ns_node {
     int64_t ctime_ms, mtime_ms;     /* wall clock: made; content or entries last changed */
     /* The numbers of its owner's and group's names (intern.h; 0: none,
      * made on an open master): namespace_owner, namespace_group. */
-    uint32_t owner_id, group_id;
+    uint16_t owner_id, group_id;
+    /* A file's: the first 32 bits of the path identifier it is found by
+     * in the path keys (tree.c); here, where the node has room. */
+    uint32_t key;
 } ns_node;
 
 typedef struct ns_dir {
@@ -209,13 +218,12 @@ typedef struct ns_file {
      * commit, last first report of a chunk version, or last heartbeat
      * naming a chunk of it as being written: namespace_touched_age. */
     uint32_t touched;
-    uint32_t key[2];         /* the path keys' first 32 bits */
     ns_chunk *chunks;
     struct ns_rare *rare;    /* NULL: no lease, append or overwrite under way */
     struct ns_file *next;    /* hash chain by fileid */
-    struct ns_file *knext[2];   /* the path keys' hash chains (tree.c) */
+    struct ns_file *knext;   /* the path keys' hash chain (tree.c) */
     char tail[];             /* the node's name (namespace_node_tail) */
-} ns_file;   /* 176 bytes, its name after it: mind the master's memory */
+} ns_file;   /* 160 bytes, its name after it: mind the master's memory */
 
 /* What a removal leaves to clean up on the chunkservers. */
 typedef struct {

@@ -41,9 +41,15 @@ typedef struct ns_doomed_node {
 struct ns_table {
     pthread_rwlock_t lock;
     ns_dir *root;
-    ns_file **kb[2];   /* the path keys (tree.c): with and without the leading '/' */
-    size_t nkb;        /* buckets in each, a power of two */
+    /* The path keys (tree.c): each file in the tree by the identifier of
+     * its path its own identifier is not; a file whose identifier is
+     * neither (renamed, or a data identifier) by the other one in kb2. */
+    ns_file **kb;
+    size_t nkb;        /* buckets, a power of two */
     size_t nkeyed;
+    ns_file **kb2;
+    size_t nkb2;       /* a power of two */
+    size_t nkeyed2;
     size_t ndirs;      /* directories, the root too */
     size_t converted;  /* records of an old meta-dir replayed (namespace_converted) */
     ns_file **buckets;
@@ -201,13 +207,14 @@ typedef struct {
 } ns_pathids;
 bool namespace_pathids(const char *path, ns_pathids *out);
 /* The path keys of f from its path now (ids: that path's identifiers,
- * or NULL to hash them here; false when hashing fails), and their
- * removal (by the keys stored in f, whatever its path is now). */
+ * or NULL to hash them here; false, nothing added, when hashing or
+ * memory fails), and their removal (by the keys stored in f, whatever
+ * its path is now). */
 bool tree_keys_add(ns_table *ns, ns_file *f, const ns_pathids *ids);
 void tree_keys_drop(ns_table *ns, ns_file *f);
 /* The file in the tree whose path has identifier id (64 hex digits), with
  * or without its leading '/'. */
-ns_file *tree_keys_find(const ns_table *ns, const char *id);
+ns_file *tree_keys_find(ns_table *ns, const char *id);
 
 /* Journals r if a journal is attached (encoding only then), and clears r. */
 void namespace_log(ns_table *ns, record *r);

@@ -3,13 +3,18 @@
  * treap ordered by name (lookup, insertion, removal and "the first entry
  * after this name" in O(log n), so listing a huge directory page by page
  * costs no more per page than a small one's), walking a path down from the
- * root, spelling a node's path back up, and the path keys: two small hash
- * tables from (the first 32 bits of) the identifiers of a file's current path (nspath_id, with
- * and without the leading '/') to the file, kept true across renames.
+ * root, spelling a node's path back up, and the path keys: which file is
+ * at the path whose identifier (nspath_id, with or without the leading
+ * '/') a reader names, kept true across renames. A file's own identifier
+ * is most often one of its path's, so the identifier table finds it by
+ * that one; the keys hold the other (a hash table of the first 32 bits,
+ * chained through the file), and both for a file whose identifier is
+ * neither (the second in a small table of its own, through its rare part).
  * A treap needs no stored priority: a node's is a hash of its address.
  * Everything here runs under the namespace's lock (namespace_impl.h says
- * which); must never allocate a node, log, or journal: namespace.c decides
- * what changes, this file keeps the structures straight.
+ * which); must never allocate a node (only a file's rare part, for a
+ * second key), log, or journal: namespace.c decides what changes, this
+ * file keeps the structures straight.
  */
 #include "namespace_impl.h"
 
@@ -270,35 +275,49 @@ static uint32_t tree_key_of(const char *hex)
     return (uint32_t)namespace_hex_prefix(hex, 8);
 }
 
-static void tree_keys_grow(ns_table *ns)
+/* Rehashes the n buckets of *b into twice as many; chains follow next(f)
+ * and hash by key(f). Out of memory: longer chains, still correct. */
+static void tree_keys_rehash(ns_file ***b, size_t *n, ns_file **(*next)(ns_file *f),
+                             uint32_t (*key)(const ns_file *f))
 {
-    size_t n = ns->nkb * 2;
-    ns_file **b[2] = { calloc(n, sizeof(ns_file *)), calloc(n, sizeof(ns_file *)) };
-    if (!b[0] || !b[1]) {
-        free(b[0]);
-        free(b[1]);
-        return;   /* longer chains; still correct */
-    }
-    for (int t = 0; t < 2; t++) {
-        for (size_t i = 0; i < ns->nkb; i++) {
-            ns_file *f = ns->kb[t][i];
-            while (f) {
-                ns_file *next = f->knext[t];
-                size_t j = f->key[t] & (n - 1);
-                f->knext[t] = b[t][j];
-                b[t][j] = f;
-                f = next;
-            }
+    size_t m = *n * 2;
+    ns_file **grown = calloc(m, sizeof *grown);
+    if (!grown)
+        return;
+    for (size_t i = 0; i < *n; i++) {
+        ns_file *f = (*b)[i];
+        while (f) {
+            ns_file *after = *next(f);
+            size_t j = key(f) & (m - 1);
+            *next(f) = grown[j];
+            grown[j] = f;
+            f = after;
         }
-        free(ns->kb[t]);
-        ns->kb[t] = b[t];
     }
-    ns->nkb = n;
+    free(*b);
+    *b = grown;
+    *n = m;
 }
+
+static ns_file **tree_next1(ns_file *f) { return &f->knext; }
+static uint32_t tree_key1(const ns_file *f) { return f->node.key; }
+static ns_file **tree_next2(ns_file *f) { return &f->rare->knext2; }
+static uint32_t tree_key2(const ns_file *f) { return f->rare->key2; }
 
 bool namespace_pathids(const char *path, ns_pathids *out)
 {
     return nspath_id(path, out->id[0]) && nspath_id_slashed(path, out->id[1]);
+}
+
+/* Which of ids f's own identifier is (0: the one without '/', 1: with
+ * it), or -1: neither. */
+static int tree_natural(const ns_file *f, const ns_pathids *ids)
+{
+    uint8_t b[SHA256_LEN];
+    for (int t = 0; t < 2; t++)
+        if (sha256_from_hex(ids->id[t], b) && memcmp(b, f->fid, SHA256_LEN) == 0)
+            return t;
+    return -1;
 }
 
 bool tree_keys_add(ns_table *ns, ns_file *f, const ns_pathids *ids)
@@ -311,47 +330,77 @@ bool tree_keys_add(ns_table *ns, ns_file *f, const ns_pathids *ids)
             return false;
         ids = &mine;
     }
-    for (int t = 0; t < 2; t++) {
-        f->key[t] = tree_key_of(ids->id[t]);
-        ns_file **slot = &ns->kb[t][f->key[t] & (ns->nkb - 1)];
-        f->knext[t] = *slot;
+    /* The identifier table finds f by the spelling that is its own; the
+     * keys hold the other, and both when it has none. */
+    int natural = tree_natural(f, ids);
+    if (natural < 0) {
+        ns_rare *r = namespace_rare(f);
+        if (!r)
+            return false;
+        r->keyed2 = true;
+        r->key2 = tree_key_of(ids->id[1]);
+        ns_file **slot = &ns->kb2[r->key2 & (ns->nkb2 - 1)];
+        r->knext2 = *slot;
         *slot = f;
+        if (++ns->nkeyed2 > ns->nkb2 * NS_CHAIN_LOAD)
+            tree_keys_rehash(&ns->kb2, &ns->nkb2, tree_next2, tree_key2);
     }
+    f->node.key = tree_key_of(ids->id[natural == 0 ? 1 : 0]);
+    ns_file **slot = &ns->kb[f->node.key & (ns->nkb - 1)];
+    f->knext = *slot;
+    *slot = f;
     if (++ns->nkeyed > ns->nkb * NS_CHAIN_LOAD)
-        tree_keys_grow(ns);
+        tree_keys_rehash(&ns->kb, &ns->nkb, tree_next1, tree_key1);
+    return true;
+}
+
+/* Unchains f from bucket *p, following next; whether it was there. */
+static bool tree_keys_unchain(ns_file **p, ns_file *f, ns_file **(*next)(ns_file *f))
+{
+    while (*p && *p != f)
+        p = next(*p);
+    if (!*p)
+        return false;
+    *p = *next(f);
+    *next(f) = NULL;
     return true;
 }
 
 void tree_keys_drop(ns_table *ns, ns_file *f)
 {
-    bool found = false;
-    for (int t = 0; t < 2; t++) {
-        ns_file **p = &ns->kb[t][f->key[t] & (ns->nkb - 1)];
-        while (*p && *p != f)
-            p = &(*p)->knext[t];
-        if (*p) {
-            *p = f->knext[t];
-            found = true;
-        }
-        f->knext[t] = NULL;
-    }
-    if (found)
+    if (tree_keys_unchain(&ns->kb[f->node.key & (ns->nkb - 1)], f, tree_next1))
         ns->nkeyed--;
+    ns_rare *r = f->rare;
+    if (r && r->keyed2) {
+        if (tree_keys_unchain(&ns->kb2[r->key2 & (ns->nkb2 - 1)], f, tree_next2))
+            ns->nkeyed2--;
+        r->keyed2 = false;
+        namespace_rare_trim(f);
+    }
 }
 
-ns_file *tree_keys_find(const ns_table *ns, const char *id)
+/* Whether id (64 hex digits) is an identifier of f's path now. */
+static bool tree_is_at(const ns_file *f, const char *id)
 {
+    char path[NSPATH_MAX + 1], full[NSPATH_ID_LEN + 1];
+    tree_path(&f->node, path, sizeof path);
+    return (nspath_id(path, full) && memcmp(full, id, NSPATH_ID_LEN) == 0) ||
+           (nspath_id_slashed(path, full) && memcmp(full, id, NSPATH_ID_LEN) == 0);
+}
+
+ns_file *tree_keys_find(ns_table *ns, const char *id)
+{
+    /* A file whose identifier id is, still at the path it is of. */
+    ns_file *f = *namespace_slot(ns, id);
+    if (f && !f->replaces && f->node.parent && tree_is_at(f, id))
+        return f;
+    /* The keys: 32 bits match, then the path is hashed for the other 224. */
     uint32_t k = tree_key_of(id);
-    for (int t = 0; t < 2; t++)
-        for (ns_file *f = ns->kb[t][k & (ns->nkb - 1)]; f; f = f->knext[t]) {
-            if (f->key[t] != k)
-                continue;
-            /* 32 bits matched: make sure of the other 224. */
-            char path[NSPATH_MAX + 1], full[NSPATH_ID_LEN + 1];
-            tree_path(&f->node, path, sizeof path);
-            if ((t == 0 ? nspath_id(path, full) : nspath_id_slashed(path, full)) &&
-                memcmp(full, id, NSPATH_ID_LEN) == 0)
-                return f;
-        }
+    for (f = ns->kb[k & (ns->nkb - 1)]; f; f = f->knext)
+        if (f->node.key == k && tree_is_at(f, id))
+            return f;
+    for (f = ns->kb2[k & (ns->nkb2 - 1)]; f; f = f->rare->knext2)
+        if (f->rare->key2 == k && tree_is_at(f, id))
+            return f;
     return NULL;
 }

@@ -1,6 +1,7 @@
 /* test_tree.c - the directory tree: paths in any spelling, a big directory
  * listed in pages in order, renames that keep identifiers and move the
- * path keys, names kept in their node's allocation or on the heap as
+ * path keys (for files whose identifier is one of their path's, or
+ * neither), names kept in their node's allocation or on the heap as
  * renames make them shorter or longer (an overwrite's swap too), recursive
  * removal, du, and the replay of the tree's records (idempotent over a
  * later checkpoint). */
@@ -172,6 +173,57 @@ static void test_rename_moves_paths_not_ids(void **state)
     namespace_free(ns);
 }
 
+/* The path keys hold a file by the identifier of its path that its own
+ * identifier is not, and by both when it is neither (a renamed file, a
+ * data identifier): every kind is found by both spellings of its path,
+ * by neither once moved on or removed, and thousands of renamed files
+ * grow the second table past its first size. */
+static void test_path_keys_every_kind(void **state)
+{
+    (void)state;
+    ns_table *ns = namespace_new();
+    uint64_t gen;
+    char name[64], to[64];
+    /* natural in each spelling, and a data identifier */
+    assert_int_equal(namespace_create(ns, "plain", 0, 1000, 1, NULL, false, &gen, NULL), NS_OK);
+    assert_int_equal(namespace_create(ns, "/slashed", 0, 1000, 1, NULL, false, &gen, NULL), NS_OK);
+    assert_int_equal(namespace_rename(ns, "/plain", "/gone", false, NULL), NS_OK);
+    assert_int_equal(namespace_create(ns, "plain", 0, 1000, 1, NULL, true, &gen, NULL), NS_OK);
+    for (const char *p = "plain\0/plain\0slashed\0/slashed\0gone\0/gone\0"; *p; p += strlen(p) + 1)
+        assert_true(found_by(ns, p));
+    /* back where it was made: its own identifier is its path's again */
+    ns_doomed d;
+    assert_int_equal(namespace_remove(ns, "/plain", NULL, &d), NS_OK);
+    namespace_doomed_free(&d);
+    assert_int_equal(namespace_rename(ns, "/gone", "/plain", false, NULL), NS_OK);
+    assert_true(found_by(ns, "plain") && found_by(ns, "/plain"));
+    assert_false(found_by(ns, "gone") || found_by(ns, "/gone"));
+    /* many renamed, half removed */
+    for (int i = 0; i < 3000; i++) {
+        snprintf(name, sizeof name, "/r/f%d", i);
+        snprintf(to, sizeof to, "/s/g%d", i);
+        assert_int_equal(namespace_create(ns, name, 0, 1000, 1, NULL, false, &gen, NULL), NS_OK);
+        assert_int_equal(namespace_mkdir(ns, "/s", true, 0755, NULL), NS_OK);
+        assert_int_equal(namespace_rename(ns, name, to, false, NULL), NS_OK);
+    }
+    for (int i = 0; i < 3000; i += 2) {
+        snprintf(to, sizeof to, "/s/g%d", i);
+        assert_int_equal(namespace_remove(ns, to, NULL, &d), NS_OK);
+        namespace_doomed_free(&d);
+    }
+    for (int i = 0; i < 3000; i++) {
+        snprintf(name, sizeof name, "/r/f%d", i);
+        snprintf(to, sizeof to, "/s/g%d", i);
+        assert_false(found_by(ns, name) || found_by(ns, name + 1));
+        assert_true(found_by(ns, to) == (i % 2 == 1) && found_by(ns, to + 1) == (i % 2 == 1));
+    }
+    /* a directory moved: the files beneath are keyed by their new paths */
+    assert_int_equal(namespace_rename(ns, "/s", "/t", false, NULL), NS_OK);
+    assert_true(found_by(ns, "/t/g1") && found_by(ns, "t/g2999") && !found_by(ns, "/s/g1"));
+    roundtrip(ns);
+    namespace_free(ns);
+}
+
 static void test_names_shorter_and_longer(void **state)
 {
     (void)state;
@@ -267,6 +319,7 @@ int main(void)
         cmocka_unit_test(test_spellings_and_parents),
         cmocka_unit_test(test_big_directory_in_pages),
         cmocka_unit_test(test_rename_moves_paths_not_ids),
+        cmocka_unit_test(test_path_keys_every_kind),
         cmocka_unit_test(test_names_shorter_and_longer),
         cmocka_unit_test(test_remove_trees_and_du),
         cmocka_unit_test(test_rename_replay_is_idempotent),

@@ -2,7 +2,9 @@
  * actions.c - what each --action does, from the user's point of view:
  * write, append, read, list, delete, chmod, chown. Owns the local files
  * it opens. A write takes a plan put -r got in a batch, or asks for its
- * own. A read never leaves a half-written output file: it downloads into
+ * own. A read takes the layout get -r's listing carried, and asks the
+ * master afresh once if that one fails (the listing may be out of date);
+ * it never leaves a half-written output file: it downloads into
  * an unnamed file (a new target) or a temporary beside the target, and
  * links or renames it into place only when every chunk has arrived whole.
  * What is not a regular file (a device, a FIFO, stdout) is written in
@@ -22,6 +24,7 @@
 
 #include "escape.h"
 #include "jsonf.h"
+#include "log.h"
 #include "masterapi.h"
 #include "protocol.h"
 #include "transfer.h"
@@ -333,7 +336,10 @@ static void client_abandon_output(client_output *o)
         unlink(o->tmp);
 }
 
-bool client_read(const client_opts *o, char *err, size_t errlen)
+/* One read of o's file, by the layout o carries or else one asked for.
+ * *again (may be NULL): set when the transfer failed, the output left as
+ * it was, so that reading it afresh can do no harm. */
+static bool client_read_once(const client_opts *o, bool *again, char *err, size_t errlen)
 {
     client_layout L;
     if (o->layout ? !masterapi_locate_known(o->layout, o->filename, &L, err, errlen)
@@ -352,11 +358,32 @@ bool client_read(const client_opts *o, char *err, size_t errlen)
     uint64_t total = L.file_size;
     bool ok = client_transfer_windows(o, &t, &L, &p, err, errlen);
     progress_end(&p, ok, total);
+    if (again)
+        *again = !ok && !out.in_place;   /* in place: some bytes may be written */
     ok = ok && client_close_output(&out, total, err, errlen);
     if (!ok)
         client_abandon_output(&out);
     client_layout_free(&L);
     return ok;
+}
+
+bool client_read(const client_opts *o, char *err, size_t errlen)
+{
+    if (!o->layout)
+        return client_read_once(o, NULL, err, errlen);
+    /* A layout from a listing (get -r) is as old as the listing: the file
+     * may have been overwritten since, its old chunks deleted. A transfer
+     * that fails asks the master for the layout now, once. */
+    bool again = false;
+    if (client_read_once(o, &again, err, errlen))
+        return true;
+    if (!again)
+        return false;
+    client_opts fresh = *o;
+    fresh.layout = NULL;
+    log_debug("%s: reading by a fresh layout after: %s", o->filename, err);
+    err[0] = '\0';
+    return client_read_once(&fresh, NULL, err, errlen);
 }
 
 /* "rw-r-----" for 0640. */

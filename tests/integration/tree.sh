@@ -1,6 +1,7 @@
 # tree.sh - the directory tree through the real CLI: every file command,
 # every refusal the namespace makes, names with spaces, unicode and
-# control characters, a rename while readers read, the Go client's read
+# control characters, get -r of a file overwritten since its listing, a
+# rename while readers read, the Go client's read
 # of a renamed file, a kill -9 of the master in the middle of `rm -r` and
 # `mv` of a 1,000-file tree, and the conversion of a meta-dir written by
 # the last master from before directories.
@@ -150,6 +151,30 @@ grep -q '/g2/a/f3: not on the master as uploaded' "$T/g2.err" &&
     grep -q '/g2/b/f7: not on the master as uploaded' "$T/g2.err" ||
     fail "put -r did not report both grown files: $(cat "$T/g2.err")"
 ok "put -r and get -r move a tree; put -r's check reports a file that changed under it"
+
+# ---- get -r reads by the layouts its listing carried: a file overwritten
+# since the listing, its old chunks deleted, is read afresh, not failed.
+# A FIFO in the target holds get -r (one file at a time) at the first file
+# until the second is overwritten.
+mkdir -p "$T/st" "$T/stback/st"
+make_file "$T/st/a" 100
+make_file "$T/st/b" 1000
+make_file "$T/b2" 1200
+fs put -r "$T/st" /st || fail "put -r /st"
+oldb=$(identifier_of /st/b)
+[ -n "$oldb" ] || fail "no identifier for /st/b"
+mkfifo "$T/stback/st/a"
+"$MINIDFS" get -r -f --files-at-once 1 --quiet /st "$T/stback" 2>"$T/st.err" &
+GETTER=$!
+at_fifo() { grep -qs wait_for_partner /proc/"$GETTER"/task/*/wchan; }
+wait_until 10 "get -r to open the FIFO" at_fifo
+fs put -f "$T/b2" /st/b || fail "overwrite /st/b"
+old_gone() { [ -z "$(find "$T/data1" "$T/data2" -maxdepth 1 -name "${oldb}_*")" ]; }
+wait_until 10 "the chunks /st/b had to be deleted" old_gone
+cat "$T/stback/st/a" >"$T/st.a"
+wait "$GETTER" || fail "get -r failed on a layout out of date: $(cat "$T/st.err")"
+cmp "$T/st/a" "$T/st.a" && cmp "$T/b2" "$T/stback/st/b" || fail "get -r read other bytes"
+ok "get -r reads a file overwritten since its listing by a fresh layout"
 
 # ---- the Go client's protocol reads a file renamed by ours
 fs mv /t/c/big /t/c/renamed || fail "mv"

@@ -12,126 +12,35 @@
 
 #include <cmocka.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "etcd.h"
-#include "httpc.h"
+#include "etcdproc.h"
 
-static const char *etcd_bin;
-static char dir[] = "/tmp/minidfs-etcd-XXXXXX";
-static pid_t etcd_pid;
-static char client_url[64], peer_url[64];
+static etcdproc P;
 static etcd *E;
 
-/* A loopback port nothing listens on now. */
-static int free_port(void)
+static int group_setup(void **state)
 {
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    socklen_t len = sizeof a;
-    int port = -1;
-    if (s >= 0 && bind(s, (struct sockaddr *)&a, sizeof a) == 0 &&
-        getsockname(s, (struct sockaddr *)&a, &len) == 0)
-        port = ntohs(a.sin_port);
-    if (s >= 0)
-        close(s);
-    return port;
-}
-
-static bool healthy(void)
-{
-    char url[128], err[256];
-    snprintf(url, sizeof url, "%s/health", client_url);
-    httpc_response r;
-    bool ok = httpc_json("GET", url, NULL, 1000, &r, err, sizeof err) && r.status == 200 &&
-              json_is_string(json_object_get(r.json, "health")) &&
-              strcmp(json_string_value(json_object_get(r.json, "health")), "true") == 0;
-    httpc_response_free(&r);
-    return ok;
-}
-
-/* Starts etcd on two free ports; true once it answers /health. */
-static bool start_etcd(void)
-{
-    int cp = free_port(), pp = free_port();
-    if (cp < 0 || pp < 0)
-        return false;
-    snprintf(client_url, sizeof client_url, "http://127.0.0.1:%d", cp);
-    snprintf(peer_url, sizeof peer_url, "http://127.0.0.1:%d", pp);
-    char data[128], log[128], cluster[128];
-    snprintf(data, sizeof data, "%s/data", dir);
-    snprintf(log, sizeof log, "%s/etcd.log", dir);
-    snprintf(cluster, sizeof cluster, "t=%s", peer_url);
-    etcd_pid = fork();
-    if (etcd_pid == 0) {
-        FILE *f = freopen(log, "a", stderr);
-        (void)f;
-        execl(etcd_bin, etcd_bin, "--name", "t", "--data-dir", data, "--listen-client-urls",
-              client_url, "--advertise-client-urls", client_url, "--listen-peer-urls", peer_url,
-              "--initial-advertise-peer-urls", peer_url, "--initial-cluster", cluster,
-              "--logger", "zap", "--log-level", "error", (char *)NULL);
-        _exit(127);
-    }
-    for (int i = 0; i < 500 && etcd_pid > 0; i++) {   /* 10 s */
-        if (healthy())
-            return true;
-        if (waitpid(etcd_pid, NULL, WNOHANG) == etcd_pid) {
-            etcd_pid = 0;
-            return false;
-        }
-        nanosleep(&(struct timespec){ .tv_nsec = 20 * 1000 * 1000 }, NULL);   /* a readiness poll */
-    }
-    return false;
-}
-
-static void stop_etcd(void)
-{
-    if (etcd_pid > 0) {
-        kill(etcd_pid, SIGTERM);
-        waitpid(etcd_pid, NULL, 0);
-    }
-    etcd_pid = 0;
+    (void)state;
+    if (!etcdproc_start(&P))
+        return -1;
+    char err[256];
+    E = etcd_new(P.client_url, 5000, err, sizeof err);
+    if (E)
+        return 0;
+    etcdproc_stop(&P);   /* cmocka tears down no group whose setup failed */
+    return -1;
 }
 
 static int group_teardown(void **state)
 {
     (void)state;
     etcd_free(E);
-    E = NULL;
-    stop_etcd();
-    char cmd[256];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
-}
-
-static int group_setup(void **state)
-{
-    (void)state;
-    httpc_global_init();
-    etcd_bin = getenv("ETCD") ? getenv("ETCD") : "/usr/bin/etcd";
-    if (access(etcd_bin, X_OK) != 0 || !mkdtemp(dir))
-        return -1;
-    /* two tries: a port picked free may be taken before etcd binds it */
-    for (int t = 0; t < 2; t++) {
-        if (start_etcd())
-            break;
-        stop_etcd();
-    }
-    char err[256];
-    E = etcd_pid ? etcd_new(client_url, 5000, err, sizeof err) : NULL;
-    if (E)
-        return 0;
-    group_teardown(state);   /* cmocka tears down no group whose setup failed */
-    return -1;
+    etcdproc_stop(&P);
+    return 0;
 }
 
 static void test_bytes_round_trip(void **state)
@@ -295,21 +204,21 @@ static void test_endpoints(void **state)
     (void)state;
     char err[512], list[256];
     /* a dead member first: the call goes on to the live one */
-    snprintf(list, sizeof list, "http://127.0.0.1:%d/,%s", free_port(), client_url);
+    snprintf(list, sizeof list, "http://127.0.0.1:%d/,%s", etcdproc_free_port(), P.client_url);
     etcd *e = etcd_new(list, 2000, err, sizeof err);
     assert_non_null(e);
     assert_true(etcd_put(e, "via", 3, "live", 4, 0, NULL, err, sizeof err));
     assert_true(etcd_put(e, "via", 3, "live", 4, 0, NULL, err, sizeof err));
     etcd_free(e);
     /* nothing alive: an error naming the endpoint, no hang */
-    snprintf(list, sizeof list, "http://127.0.0.1:%d", free_port());
+    snprintf(list, sizeof list, "http://127.0.0.1:%d", etcdproc_free_port());
     e = etcd_new(list, 2000, err, sizeof err);
     assert_non_null(e);
     assert_false(etcd_put(e, "via", 3, "x", 1, 0, NULL, err, sizeof err));
     assert_non_null(strstr(err, list));
     etcd_free(e);
     /* the peer port speaks HTTP but is no gateway: its answer is an error */
-    e = etcd_new(peer_url, 2000, err, sizeof err);
+    e = etcd_new(P.peer_url, 2000, err, sizeof err);
     assert_non_null(e);
     etcd_kv *kvs;
     size_t n;
@@ -329,9 +238,8 @@ static void test_endpoints(void **state)
 
 int main(void)
 {
-    const char *bin = getenv("ETCD") ? getenv("ETCD") : "/usr/bin/etcd";
-    if (access(bin, X_OK) != 0) {
-        printf("SKIP: no etcd at %s (scripts/deps.sh installs etcd-server)\n", bin);
+    if (!etcdproc_binary()) {
+        printf("SKIP: no etcd (scripts/deps.sh installs etcd-server)\n");
         return 77;
     }
     const struct CMUnitTest tests[] = {

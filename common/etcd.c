@@ -304,16 +304,15 @@ static bool etcd_kvs_parse(json_t *kvs, etcd_kv **out, size_t *n)
     return true;
 }
 
-bool etcd_range(etcd *e, const char *key, size_t keylen, bool prefix, int64_t limit,
-                int64_t rev, etcd_kv **kvs, size_t *n, bool *more, int64_t *revision,
-                char *err, size_t errlen)
+/* A range's request and answer; end: NULL, or the range's end (set in
+ * body already when prefix). */
+static bool etcd_range_body(etcd *e, json_t *body, int64_t limit, int64_t rev, etcd_kv **kvs,
+                            size_t *n, bool *more, int64_t *revision, char *err, size_t errlen)
 {
     *kvs = NULL;
     *n = 0;
     *more = false;
-    json_t *body = json_object();
-    if (body && (!etcd_set_key(body, key, keylen, prefix) ||
-                 (limit > 0 && json_object_set_new(body, "limit", etcd_num(limit)) != 0) ||
+    if (body && ((limit > 0 && json_object_set_new(body, "limit", etcd_num(limit)) != 0) ||
                  (rev > 0 && json_object_set_new(body, "revision", etcd_num(rev)) != 0))) {
         json_decref(body);
         body = NULL;
@@ -327,6 +326,39 @@ bool etcd_range(etcd *e, const char *key, size_t keylen, bool prefix, int64_t li
     if (!ok)
         snprintf(err, errlen, "etcd: a range's answer is not one");
     return ok;
+}
+
+/* A body with "key" and "range_end" from..end; NULL when either is too
+ * long or empty, or memory runs out. */
+static json_t *etcd_between_body(const char *key, size_t keylen, const char *end, size_t endlen)
+{
+    json_t *body = json_object();
+    if (body && (!etcd_set_key(body, key, keylen, false) || endlen == 0 || endlen > ETCD_MAX_KEY ||
+                 json_object_set_new(body, "range_end", etcd_b64(end, endlen)) != 0)) {
+        json_decref(body);
+        body = NULL;
+    }
+    return body;
+}
+
+bool etcd_range(etcd *e, const char *key, size_t keylen, bool prefix, int64_t limit,
+                int64_t rev, etcd_kv **kvs, size_t *n, bool *more, int64_t *revision,
+                char *err, size_t errlen)
+{
+    json_t *body = json_object();
+    if (body && !etcd_set_key(body, key, keylen, prefix)) {
+        json_decref(body);
+        body = NULL;
+    }
+    return etcd_range_body(e, body, limit, rev, kvs, n, more, revision, err, errlen);
+}
+
+bool etcd_range_between(etcd *e, const char *key, size_t keylen, const char *end, size_t endlen,
+                        int64_t limit, int64_t rev, etcd_kv **kvs, size_t *n, bool *more,
+                        int64_t *revision, char *err, size_t errlen)
+{
+    return etcd_range_body(e, etcd_between_body(key, keylen, end, endlen), limit, rev, kvs, n,
+                           more, revision, err, errlen);
 }
 
 /* A put or delete request's body. */
@@ -358,12 +390,11 @@ bool etcd_put(etcd *e, const char *key, size_t keylen, const char *value, size_t
     return ok;
 }
 
-bool etcd_delete(etcd *e, const char *key, size_t keylen, bool prefix, int64_t *deleted,
-                 char *err, size_t errlen)
+/* A delete's request and answer. */
+static bool etcd_delete_body(etcd *e, json_t *body, int64_t *deleted, char *err, size_t errlen)
 {
-    etcd_op op = { .del = true, .key = key, .keylen = keylen, .prefix = prefix };
     json_t *a;
-    if (!etcd_call(e, "/v3/kv/deleterange", etcd_op_body(&op), &a, err, errlen))
+    if (!etcd_call(e, "/v3/kv/deleterange", body, &a, err, errlen))
         return false;
     int64_t d;
     bool ok = etcd_int(json_object_get(a, "deleted"), &d);
@@ -373,6 +404,19 @@ bool etcd_delete(etcd *e, const char *key, size_t keylen, bool prefix, int64_t *
     if (!ok)
         snprintf(err, errlen, "etcd: a delete's answer is not one");
     return ok;
+}
+
+bool etcd_delete(etcd *e, const char *key, size_t keylen, bool prefix, int64_t *deleted,
+                 char *err, size_t errlen)
+{
+    etcd_op op = { .del = true, .key = key, .keylen = keylen, .prefix = prefix };
+    return etcd_delete_body(e, etcd_op_body(&op), deleted, err, errlen);
+}
+
+bool etcd_delete_between(etcd *e, const char *key, size_t keylen, const char *end, size_t endlen,
+                         int64_t *deleted, char *err, size_t errlen)
+{
+    return etcd_delete_body(e, etcd_between_body(key, keylen, end, endlen), deleted, err, errlen);
 }
 
 static const char *const etcd_targets[] = { "CREATE", "MOD", "VERSION", "LEASE", "VALUE" };

@@ -53,6 +53,10 @@ bool etcd_lease_revoke(etcd *e, int64_t id, char *err, size_t errlen);
 bool etcd_range(etcd *e, const char *key, size_t keylen, bool prefix, int64_t limit,
                 int64_t rev, etcd_kv **kvs, size_t *n, bool *more, int64_t *revision,
                 char *err, size_t errlen);
+/* The same for the keys from key up to (not including) end. */
+bool etcd_range_between(etcd *e, const char *key, size_t keylen, const char *end, size_t endlen,
+                        int64_t limit, int64_t rev, etcd_kv **kvs, size_t *n, bool *more,
+                        int64_t *revision, char *err, size_t errlen);
 /* Puts value at key (lease: attached to it, 0: none); *revision (may be
  * NULL): the store's revision after it. */
 bool etcd_put(etcd *e, const char *key, size_t keylen, const char *value, size_t valuelen,
@@ -61,6 +65,10 @@ bool etcd_put(etcd *e, const char *key, size_t keylen, const char *value, size_t
  * NULL): how many. */
 bool etcd_delete(etcd *e, const char *key, size_t keylen, bool prefix, int64_t *deleted,
                  char *err, size_t errlen);
+
+/* Deletes the keys from key up to (not including) end. */
+bool etcd_delete_between(etcd *e, const char *key, size_t keylen, const char *end, size_t endlen,
+                         int64_t *deleted, char *err, size_t errlen);
 
 /* What a transaction compares: a key's create or mod revision, version,
  * lease (number) or value (value). */

@@ -189,8 +189,8 @@ int64_t election_term(const election *el)
     return t;
 }
 
-bool election_commit(election *el, const char *key, size_t keylen, const char *value,
-                     size_t valuelen, bool *deposed, char *err, size_t errlen)
+bool election_commit(election *el, const etcd_op *ops, size_t nops, bool *deposed, char *err,
+                     size_t errlen)
 {
     *deposed = false;
     int64_t term = election_term(el);
@@ -201,9 +201,8 @@ bool election_commit(election *el, const char *key, size_t keylen, const char *v
     }
     etcd_compare held = { .key = el->key, .keylen = strlen(el->key), .target = ETCD_CREATE,
                           .relation = ETCD_EQUAL, .number = term };
-    etcd_op put = { .key = key, .keylen = keylen, .value = value, .valuelen = valuelen };
     bool done;
-    if (!etcd_txn(el->e, &held, 1, &put, 1, NULL, 0, &done, NULL, err, errlen))
+    if (!etcd_txn(el->e, &held, 1, ops, nops, NULL, 0, &done, NULL, err, errlen))
         return false;
     if (!done) {
         pthread_mutex_lock(&el->mu);

@@ -46,12 +46,13 @@ bool election_active(const election *el, int64_t now_ms);
 /* The term of the active master (the revision its leader key was made
  * at); 0 when not active. */
 int64_t election_term(const election *el);
-/* Puts value at key only if this master's leader key is still the one of
- * its term: true when done; false with *deposed set when another term
- * began (the master must step down: el counts itself standby from then),
- * or with err set when etcd could not be asked. */
-bool election_commit(election *el, const char *key, size_t keylen, const char *value,
-                     size_t valuelen, bool *deposed, char *err, size_t errlen);
+/* Makes ops (puts and deletes, at most ETCD_MAX_TXN - 1) in one
+ * transaction, only if this master's leader key is still the one of its
+ * term: true when done; false with *deposed set when another term began
+ * (the master must step down: el counts itself standby from then), or
+ * with err set when etcd could not be asked. */
+bool election_commit(election *el, const etcd_op *ops, size_t nops, bool *deposed, char *err,
+                     size_t errlen);
 /* Gives up being active at once (revokes the lease, so that a standby
  * need not wait for it to run out). */
 void election_resign(election *el);

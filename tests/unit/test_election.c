@@ -56,7 +56,8 @@ static bool step(election *el, char *leader, size_t len)
 static bool commit(election *el, const char *key, const char *value, bool *deposed)
 {
     char err[512];
-    return election_commit(el, key, strlen(key), value, strlen(value), deposed, err, sizeof err);
+    etcd_op put = { .key = key, .keylen = strlen(key), .value = value, .valuelen = strlen(value) };
+    return election_commit(el, &put, 1, deposed, err, sizeof err);
 }
 
 /* The value at key, into out ("" when absent). */

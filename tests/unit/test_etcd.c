@@ -108,9 +108,19 @@ static void test_prefix_and_limit(void **state)
     assert_int_equal(n, 2);
     assert_true(more);
     etcd_kvs_free(kvs, n);
+    /* between two keys: the first in, the end out */
+    assert_true(etcd_range_between(E, "log/00000001", 12, "log/00000003", 12, 0, 0, &kvs, &n, &more,
+                                   NULL, err, sizeof err));
+    assert_int_equal(n, 2);
+    assert_string_equal(kvs[0].key, "log/00000001");
+    assert_string_equal(kvs[1].key, "log/00000002");
+    etcd_kvs_free(kvs, n);
     int64_t deleted;
+    assert_true(etcd_delete_between(E, "log/00000000", 12, "log/00000002", 12, &deleted, err,
+                                    sizeof err));
+    assert_int_equal(deleted, 2);
     assert_true(etcd_delete(E, "log/", 4, true, &deleted, err, sizeof err));
-    assert_int_equal(deleted, 5);
+    assert_int_equal(deleted, 3);
     assert_true(etcd_range(E, "lo", 2, true, 0, 0, &kvs, &n, &more, NULL, err, sizeof err));
     assert_int_equal(n, 2);   /* lof/x and log0 stay */
     etcd_kvs_free(kvs, n);

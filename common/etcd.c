@@ -320,7 +320,8 @@ static bool etcd_range_body(etcd *e, json_t *body, int64_t limit, int64_t rev, e
     json_t *a;
     if (!etcd_call(e, "/v3/kv/range", body, &a, err, errlen))
         return false;
-    bool ok = etcd_header_revision(a, revision) && etcd_kvs_parse(json_object_get(a, "kvs"), kvs, n);
+    bool ok = etcd_header_revision(a, revision) &&
+              etcd_kvs_parse(json_object_get(a, "kvs"), kvs, n);
     *more = json_is_true(json_object_get(a, "more"));
     json_decref(a);
     if (!ok)
@@ -365,9 +366,10 @@ bool etcd_range_between(etcd *e, const char *key, size_t keylen, const char *end
 static json_t *etcd_op_body(const etcd_op *op)
 {
     json_t *o = json_object();
+    size_t vlen = op->value ? op->valuelen : 0;
     if (!o || !etcd_set_key(o, op->key, op->keylen, op->del && op->prefix) ||
-        (!op->del && json_object_set_new(o, "value", etcd_b64(op->value ? op->value : "",
-                                                              op->value ? op->valuelen : 0)) != 0) ||
+        (!op->del &&
+         json_object_set_new(o, "value", etcd_b64(op->value ? op->value : "", vlen)) != 0) ||
         (!op->del && op->lease && json_object_set_new(o, "lease", etcd_num(op->lease)) != 0)) {
         json_decref(o);
         return NULL;

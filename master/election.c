@@ -80,9 +80,8 @@ static bool election_read(election *el, int64_t lease, char *leader, size_t lead
     if (!etcd_range(el->e, el->key, strlen(el->key), false, 0, 0, &kvs, &n, &more, NULL, err,
                     errlen))
         return false;
-    if (leader && leaderlen)
-        snprintf(leader, leaderlen, "%.*s", n ? (int)(kvs[0].valuelen < 1024 ? kvs[0].valuelen : 1024)
-                                              : 0, n ? kvs[0].value : "");
+    if (leader && leaderlen)   /* a name is text: to its first NUL, if it has one */
+        snprintf(leader, leaderlen, "%s", n ? kvs[0].value : "");
     if (n && lease && kvs[0].lease == lease && strcmp(kvs[0].value, el->me) == 0)
         *mine = kvs[0].create_revision;
     etcd_kvs_free(kvs, n);

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "etcd.h"
 #include "httpc.h"
 
 const char *etcdproc_binary(void)
@@ -119,4 +120,29 @@ void etcdproc_stop(etcdproc *p)
             fprintf(stderr, "etcdproc: could not remove %s\n", p->dir);
     }
     p->dir[0] = '\0';
+}
+
+etcdproc etcdproc_group;
+etcd *etcdproc_client;
+
+int etcdproc_group_setup(void **state)
+{
+    (void)state;
+    if (!etcdproc_start(&etcdproc_group))
+        return -1;
+    char err[256];
+    etcdproc_client = etcd_new(etcdproc_group.client_url, 10000, err, sizeof err);
+    if (etcdproc_client)
+        return 0;
+    etcdproc_stop(&etcdproc_group);   /* cmocka tears down no group whose setup failed */
+    return -1;
+}
+
+int etcdproc_group_teardown(void **state)
+{
+    (void)state;
+    etcd_free(etcdproc_client);
+    etcdproc_client = NULL;
+    etcdproc_stop(&etcdproc_group);
+    return 0;
 }

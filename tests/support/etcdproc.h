@@ -26,4 +26,13 @@ void etcdproc_stop(etcdproc *p);
 /* A loopback port nothing listens on now. */
 int etcdproc_free_port(void);
 
+/* A cmocka group's etcd and a client of it (timeout 10 s): the group's
+ * setup starts them (-1, nothing left running, when it cannot), its
+ * teardown ends them. */
+struct etcd;
+extern etcdproc etcdproc_group;
+extern struct etcd *etcdproc_client;
+int etcdproc_group_setup(void **state);
+int etcdproc_group_teardown(void **state);
+
 #endif

@@ -20,29 +20,15 @@
 #include "etcdproc.h"
 #include "monotime.h"
 
-static etcdproc P;
-static etcd *E;
+static etcd *E;   /* etcdproc_client, for short */
 
-static int group_setup(void **state)
+static int setup(void **state)
 {
-    (void)state;
-    if (!etcdproc_start(&P))
-        return -1;
-    char err[256];
-    E = etcd_new(P.client_url, 5000, err, sizeof err);
-    if (E)
-        return 0;
-    etcdproc_stop(&P);
-    return -1;
+    int rc = etcdproc_group_setup(state);
+    E = etcdproc_client;
+    return rc;
 }
 
-static int group_teardown(void **state)
-{
-    (void)state;
-    etcd_free(E);
-    etcdproc_stop(&P);
-    return 0;
-}
 
 static bool step(election *el, char *leader, size_t len)
 {
@@ -200,5 +186,5 @@ int main(void)
         cmocka_unit_test(test_expiry_order),
         cmocka_unit_test(test_clusters_and_names),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, setup, etcdproc_group_teardown);
 }

@@ -19,29 +19,15 @@
 #include "etcd.h"
 #include "etcdproc.h"
 
-static etcdproc P;
-static etcd *E;
+static etcd *E;   /* etcdproc_client, for short */
 
-static int group_setup(void **state)
+static int setup(void **state)
 {
-    (void)state;
-    if (!etcdproc_start(&P))
-        return -1;
-    char err[256];
-    E = etcd_new(P.client_url, 5000, err, sizeof err);
-    if (E)
-        return 0;
-    etcdproc_stop(&P);   /* cmocka tears down no group whose setup failed */
-    return -1;
+    int rc = etcdproc_group_setup(state);
+    E = etcdproc_client;
+    return rc;
 }
 
-static int group_teardown(void **state)
-{
-    (void)state;
-    etcd_free(E);
-    etcdproc_stop(&P);
-    return 0;
-}
 
 static void test_bytes_round_trip(void **state)
 {
@@ -214,7 +200,8 @@ static void test_endpoints(void **state)
     (void)state;
     char err[512], list[256];
     /* a dead member first: the call goes on to the live one */
-    snprintf(list, sizeof list, "http://127.0.0.1:%d/,%s", etcdproc_free_port(), P.client_url);
+    snprintf(list, sizeof list, "http://127.0.0.1:%d/,%s", etcdproc_free_port(),
+             etcdproc_group.client_url);
     etcd *e = etcd_new(list, 2000, err, sizeof err);
     assert_non_null(e);
     assert_true(etcd_put(e, "via", 3, "live", 4, 0, NULL, err, sizeof err));
@@ -228,7 +215,7 @@ static void test_endpoints(void **state)
     assert_non_null(strstr(err, list));
     etcd_free(e);
     /* the peer port speaks HTTP but is no gateway: its answer is an error */
-    e = etcd_new(P.peer_url, 2000, err, sizeof err);
+    e = etcd_new(etcdproc_group.peer_url, 2000, err, sizeof err);
     assert_non_null(e);
     etcd_kv *kvs;
     size_t n;
@@ -259,5 +246,5 @@ int main(void)
         cmocka_unit_test(test_lease),
         cmocka_unit_test(test_endpoints),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, setup, etcdproc_group_teardown);
 }

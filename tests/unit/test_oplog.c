@@ -21,29 +21,15 @@
 #include "etcdproc.h"
 #include "oplog.h"
 
-static etcdproc P;
-static etcd *E;
+static etcd *E;   /* etcdproc_client, for short */
 
-static int group_setup(void **state)
+static int setup(void **state)
 {
-    (void)state;
-    if (!etcdproc_start(&P))
-        return -1;
-    char err[256];
-    E = etcd_new(P.client_url, 10000, err, sizeof err);
-    if (E)
-        return 0;
-    etcdproc_stop(&P);
-    return -1;
+    int rc = etcdproc_group_setup(state);
+    E = etcdproc_client;
+    return rc;
 }
 
-static int group_teardown(void **state)
-{
-    (void)state;
-    etcd_free(E);
-    etcdproc_stop(&P);
-    return 0;
-}
 
 /* What a reader was handed. */
 typedef struct {
@@ -182,7 +168,8 @@ static void test_unfinished_batch_dropped(void **state)
     piece[8] = 0;   /* not the last */
     memcpy(piece + OPLOG_HEADER, "partial", 7);
     snprintf(head, sizeof head, "%" PRIu64, n + 1);
-    etcd_op ops[2] = { { .key = key, .keylen = strlen(key), .value = piece, .valuelen = sizeof piece },
+    etcd_op ops[2] = { { .key = key, .keylen = strlen(key), .value = piece,
+                         .valuelen = sizeof piece },
                        { .key = "/minidfs/cut/loghead", .keylen = 20, .value = head,
                          .valuelen = strlen(head) } };
     assert_true(election_commit(a, ops, 2, &deposed, err, sizeof err));
@@ -270,5 +257,5 @@ int main(void)
         cmocka_unit_test(test_unfinished_batch_dropped),
         cmocka_unit_test(test_malformed_pieces),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, setup, etcdproc_group_teardown);
 }

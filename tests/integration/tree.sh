@@ -166,7 +166,8 @@ oldb=$(identifier_of /st/b)
 mkfifo "$T/stback/st/a"
 "$MINIDFS" get -r -f --files-at-once 1 --quiet /st "$T/stback" 2>"$T/st.err" &
 GETTER=$!
-at_fifo() { grep -qs wait_for_partner /proc/"$GETTER"/task/*/wchan; }
+# (the kernel's wait in a FIFO's open; fifo_open where it is inlined)
+at_fifo() { grep -qsE 'wait_for_partner|fifo_open' /proc/"$GETTER"/task/*/wchan; }
 wait_until 10 "get -r to open the FIFO" at_fifo
 fs put -f "$T/b2" /st/b || fail "overwrite /st/b"
 old_gone() { [ -z "$(find "$T/data1" "$T/data2" -maxdepth 1 -name "${oldb}_*")" ]; }

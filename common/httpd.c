@@ -1,7 +1,8 @@
 /*
  * httpd.c - starts libmicrohttpd daemons and builds responses (signed, when
  * the calling thread was asked to), or hands them to the calling thread's
- * capture instead (a batch request answering item by item). Holds no
+ * capture instead (a batch request answering item by item), or streams
+ * one its caller produces as it is sent. Holds no
  * state of its own but those per-thread settings; called from every
  * server thread. Must never block or read request bodies itself: what a
  * body means is the daemon's business.
@@ -164,6 +165,27 @@ static enum MHD_Result httpd_reply_json_hdr(struct MHD_Connection *c, unsigned s
     if (httpd_signer && sha256_hex(text, strlen(text), sum) &&
         auth_sign(httpd_signer, AUTH_ANSWER, httpd_signer_nonce, sum, auth_now_ms(), sig))
         MHD_add_response_header(r, AUTH_HEADER, sig);
+    enum MHD_Result ret = MHD_queue_response(c, status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+bool httpd_can_stream(void)
+{
+    return !httpd_capture_to && !httpd_signer;
+}
+
+enum MHD_Result httpd_reply_stream(struct MHD_Connection *c, unsigned status,
+                                   MHD_ContentReaderCallback read, void *cls,
+                                   MHD_ContentReaderFreeCallback free_fn)
+{
+    struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, read,
+                                                               cls, free_fn);
+    if (!r) {
+        free_fn(cls);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, PROTO_CONTENT_JSON);
     enum MHD_Result ret = MHD_queue_response(c, status, r);
     MHD_destroy_response(r);
     return ret;

@@ -49,6 +49,16 @@ struct MHD_Daemon *httpd_start(const httpd_config *cfg, uint16_t *bound_port, ch
 
 /* Queues body (a reference is stolen) as the JSON response. */
 enum MHD_Result httpd_reply_json(struct MHD_Connection *c, unsigned status, json_t *body);
+/* Whether this request's answer may be streamed (httpd_reply_stream):
+ * not an item of a batch, nor an answer that must be signed (a signature
+ * covers the whole body). */
+bool httpd_can_stream(void);
+/* Queues a JSON answer of unknown length, produced by read as it is sent
+ * (libmicrohttpd's content reader: bytes, END_OF_STREAM, or
+ * END_WITH_ERROR to cut the answer short); free_fn(cls) when done. */
+enum MHD_Result httpd_reply_stream(struct MHD_Connection *c, unsigned status,
+                                   MHD_ContentReaderCallback read, void *cls,
+                                   MHD_ContentReaderFreeCallback free_fn);
 /* Queues {"error": "<formatted message>"} with the given status. */
 enum MHD_Result httpd_reply_error(struct MHD_Connection *c, unsigned status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

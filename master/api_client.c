@@ -2,7 +2,9 @@
  * api_client.c - what clients ask the master: upload plans (POST /upload,
  * one file's or a batch of small ones', GET /plan), allocations, appends,
  * where a file's chunks are (GET /get; master_api_describe builds that
- * answer for /ls's layouts too), the file
+ * answer for /ls's layouts too; the whole layout of a file of more than
+ * a page, which the Go client asks for, is streamed a page at a time, so
+ * no answer costs the master more than a page), the file
  * list and deletions (a file, or a directory's whole tree), the
  * chunkserver list. Every name a request gives is normalised into a path
  * first (a bad one is a 400 saying why). Each handler decodes
@@ -572,16 +574,22 @@ static enum MHD_Result master_api_append_done(master *m, struct MHD_Connection *
 
 /* ---- GET /get?id= ---- */
 
-void master_api_describe(const ns_file *f, void *ud)
+/* A whole file's size and names, for the head of its streamed layout. */
+typedef struct master_get_probe {
+    bool taken;
+    uint64_t n, generation, size, chunk_size;
+    char path[NSPATH_MAX + 1], fid[FILEID_LEN + 1];
+} master_get_probe;
+
+/* Whether f's chunks from g->from (g->count of them) may be read now:
+ * else g's status and err say why. */
+static bool master_api_readable(const ns_file *f, master_get_ctx *g, const char *path)
 {
-    master_get_ctx *g = ud;
-    char path[NSPATH_MAX + 1];
-    namespace_path(f, path, sizeof path);
     if (!namespace_file_complete(f)) {
         g->status = MHD_HTTP_CONFLICT;
         snprintf(g->err, sizeof g->err, "file \"%.100s\" is incomplete: %u of %u chunks stored",
                  path, f->nstored, f->ncommitted);
-        return;
+        return false;
     }
     /* Every copy of a chunk rotten: say so, rather than send readers to
      * copies that fail their checksum. */
@@ -594,7 +602,7 @@ void master_api_describe(const ns_file *f, void *ud)
             g->status = MHD_HTTP_CONFLICT;
             snprintf(g->err, sizeof g->err, "file \"%.100s\" is corrupt: every copy of chunk %u "
                      "failed its checksum (they are kept, for recovery)", path, i);
-            return;
+            return false;
         }
     }
     /* Just after a restart a chunk may have no reported holder yet: that
@@ -606,8 +614,30 @@ void master_api_describe(const ns_file *f, void *ud)
                 snprintf(g->err, sizeof g->err, "chunk %u of \"%.100s\" has no reported copy "
                          "yet: the chunkservers are still reporting to a restarted master", i,
                          path);
-                return;
+                return false;
             }
+    }
+    return true;
+}
+
+void master_api_describe(const ns_file *f, void *ud)
+{
+    master_get_ctx *g = ud;
+    char path[NSPATH_MAX + 1];
+    namespace_path(f, path, sizeof path);
+    if (!master_api_readable(f, g, path))
+        return;
+    if (g->big && g->from == 0 && g->count == UINT64_MAX && f->ncommitted > PROTO_PAGE_CHUNKS) {
+        master_get_probe *p = g->big;
+        p->taken = true;
+        p->n = f->ncommitted;
+        p->generation = f->generation;
+        p->size = f->size;
+        p->chunk_size = f->chunk_size;
+        snprintf(p->path, sizeof p->path, "%s", path);
+        namespace_file_id(f, p->fid);
+        g->status = MHD_HTTP_OK;
+        return;
     }
     json_t *locations = json_array(), *replicas = json_array(), *sums = json_array();
     uint64_t end = f->ncommitted;
@@ -674,6 +704,144 @@ void master_api_describe(const ns_file *f, void *ud)
         json_object_set_new(g->out, PROTO_F_FROM, json_integer((json_int_t)g->from));
 }
 
+/* An unpaged /get of a file of more than a page (the Go client's: it
+ * knows no pages) is streamed, a page of chunks at a time, each page
+ * described under the lock like a paged answer and sent before the next
+ * is made: what the master holds for it stays one page, whatever the
+ * file's size. The arrays come one after the other, so each page is
+ * described once per array; a page that finds the file gone or of
+ * another generation (overwritten meanwhile) cuts the answer short,
+ * which no reader takes for a whole one. */
+enum { GET_PART_HEAD, GET_PART_ARRAYS, GET_PART_DONE };
+enum { GET_ARRAYS_OPEN = 3, GET_ARRAYS_SECURE = 4 };   /* the last: capabilities */
+static const char *const master_get_arrays[GET_ARRAYS_SECURE] = {
+    PROTO_F_LOCATIONS, PROTO_F_REPLICAS, PROTO_F_CHECKSUMS, PROTO_F_CAPABILITIES
+};
+
+typedef struct {
+    master *m;
+    char id[FILEID_LEN + 1];
+    int64_t now;
+    uint64_t turn, generation, n;
+    bool safe;
+    unsigned arrays;      /* how many of master_get_arrays: the last only on a secure master */
+    unsigned array;       /* the one being sent */
+    uint64_t next;        /* its next chunk */
+    int part;
+    char *text;           /* what is ready to send, from off on */
+    size_t len, off;
+} master_get_stream;
+
+/* The stream's next text: the page after the last, with what closes one
+ * array and opens the next; false when the file changed under it. */
+static bool master_get_stream_page(master_get_stream *s)
+{
+    uint64_t count = s->n - s->next < PROTO_PAGE_CHUNKS ? s->n - s->next : PROTO_PAGE_CHUNKS;
+    master_get_ctx g = { .m = s->m, .now = s->now, .turn = s->turn, .from = s->next,
+                         .count = count, .safe = s->safe };
+    if (namespace_with_file(s->m->ns, s->id, master_api_describe, &g) != NS_OK ||
+        g.status != MHD_HTTP_OK ||
+        json_integer_value(json_object_get(g.out, PROTO_F_GENERATION)) != (json_int_t)s->generation ||
+        json_integer_value(json_object_get(g.out, PROTO_F_NUM_CHUNKS)) < (json_int_t)s->n) {
+        json_decref(g.out);
+        return false;
+    }
+    if (s->array == GET_ARRAYS_OPEN)   /* the capabilities: a secure master's */
+        master_api_capabilities(s->m, g.out);
+    json_t *arr = json_object_get(g.out, master_get_arrays[s->array]);
+    char *items = json_array_size(arr) == count ? json_dumps(arr, JSON_COMPACT) : NULL;
+    json_decref(g.out);
+    if (!items)
+        return false;
+    size_t ilen = strlen(items);   /* "[...]": its inside goes out */
+    s->next += count;
+    bool last = s->next == s->n;
+    const char *after = !last                       ? ""
+                        : s->array + 1 < s->arrays ? NULL
+                                                    : "]}";
+    char open[64] = "";
+    if (last && !after)
+        snprintf(open, sizeof open, "],\"%s\":[", master_get_arrays[s->array + 1]);
+    free(s->text);
+    s->text = malloc(ilen + sizeof open + 4);
+    if (!s->text) {
+        free(items);
+        return false;
+    }
+    s->len = (size_t)sprintf(s->text, "%s%.*s%s", s->next - count > 0 ? "," : "", (int)(ilen - 2),
+                             items + 1, after ? after : open);
+    s->off = 0;
+    free(items);
+    if (last) {
+        s->next = 0;
+        if (++s->array == s->arrays)
+            s->part = GET_PART_DONE;
+    }
+    return true;
+}
+
+static ssize_t master_get_stream_read(void *cls, uint64_t pos, char *out, size_t max)
+{
+    (void)pos;
+    master_get_stream *s = cls;
+    while (s->off == s->len) {
+        if (s->part == GET_PART_DONE)
+            return MHD_CONTENT_READER_END_OF_STREAM;
+        s->part = GET_PART_ARRAYS;
+        if (!master_get_stream_page(s)) {
+            log_warn("/get?id=%s: the file changed while its layout was sent; the answer is cut "
+                     "short", s->id);
+            return MHD_CONTENT_READER_END_WITH_ERROR;
+        }
+    }
+    size_t k = s->len - s->off < max ? s->len - s->off : max;
+    memcpy(out, s->text + s->off, k);
+    s->off += k;
+    return (ssize_t)k;
+}
+
+static void master_get_stream_free(void *cls)
+{
+    master_get_stream *s = cls;
+    free(s->text);
+    free(s);
+}
+
+/* Streams the whole layout of the file p probed (more than a page). */
+static enum MHD_Result master_api_get_stream(master *m, struct MHD_Connection *c, const char *id,
+                                             const master_get_ctx *g, const master_get_probe *p)
+{
+    master_get_stream *s = calloc(1, sizeof *s);
+    json_t *head = json_pack("{s:s,s:s,s:I,s:I,s:I,s:I}", PROTO_F_FILE_NAME, p->path + 1,
+                             PROTO_F_IDENTIFIER, p->fid, PROTO_F_FILE_SIZE, (json_int_t)p->size,
+                             PROTO_F_CHUNK_SIZE, (json_int_t)p->chunk_size, PROTO_F_NUM_CHUNKS,
+                             (json_int_t)p->n, PROTO_F_GENERATION, (json_int_t)p->generation);
+    char *text = head ? json_dumps(head, JSON_COMPACT) : NULL;
+    json_decref(head);
+    size_t len = text ? strlen(text) : 0;
+    char *t = text ? realloc(text, len + 32) : NULL;
+    if (!t)
+        free(text);   /* realloc kept it, or there was none */
+    if (!s || !t) {
+        free(s);
+        free(t);
+        return httpd_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+    }
+    /* {"...":...} becomes {"...":...,"locations":[ */
+    s->len = (size_t)snprintf(t + len - 1, 33, ",\"%s\":[", PROTO_F_LOCATIONS) + len - 1;
+    s->text = t;
+    s->m = m;
+    snprintf(s->id, sizeof s->id, "%s", id);
+    s->now = g->now;
+    s->turn = g->turn;
+    s->safe = g->safe;
+    s->generation = p->generation;
+    s->n = p->n;
+    s->arrays = m->sec.on ? GET_ARRAYS_SECURE : GET_ARRAYS_OPEN;
+    s->part = GET_PART_HEAD;
+    return httpd_reply_stream(c, MHD_HTTP_OK, master_get_stream_read, s, master_get_stream_free);
+}
+
 static enum MHD_Result master_api_get(master *m, struct MHD_Connection *c, const ns_who *who)
 {
     const char *id = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, PROTO_QUERY_ID);
@@ -696,12 +864,17 @@ static enum MHD_Result master_api_get(master *m, struct MHD_Connection *c, const
         (paged && !master_api_query_uint(c, PROTO_QUERY_COUNT, PROTO_PAGE_CHUNKS, true, &g.count,
                                           &ret)))
         return ret;
+    master_get_probe big = { .taken = false };
+    if (!paged && httpd_can_stream())
+        g.big = &big;
     if (namespace_with_file(m->ns, id, master_api_describe, &g) == NS_NOT_FOUND)
         return httpd_reply_error(c, MHD_HTTP_NOT_FOUND, "no file has identifier %s", id);
     if (g.status == MHD_HTTP_SERVICE_UNAVAILABLE)
         return httpd_reply_retry(c, g.status, MASTER_RETRY_MS, "%s", g.err);
     if (g.status != MHD_HTTP_OK)
         return httpd_reply_error(c, g.status, "%s", g.err);
+    if (big.taken)
+        return master_api_get_stream(m, c, id, &g, &big);
     master_api_capabilities(m, g.out);
     return httpd_reply_json(c, MHD_HTTP_OK, g.out);
 }

@@ -66,6 +66,10 @@ typedef struct {
     uint64_t turn;           /* this answer's rotation of the live replicas */
     uint64_t from, count;    /* the page of chunks wanted (count UINT64_MAX: all) */
     bool safe;               /* the master is in safe mode */
+    /* Not NULL: a whole file (from 0, count UINT64_MAX) of more than a
+     * page is not described but sized up here, and out left NULL, for
+     * the answer to be streamed (api_client.c). */
+    struct master_get_probe *big;
     json_t *out;
     unsigned status;
     char err[256];

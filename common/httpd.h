@@ -7,8 +7,8 @@
  * certificate) and gives handlers the
  * few things they all need: a JSON reply (signed with the cluster key when
  * the thread was asked to sign its answers), a JSON error reply (and one
- * that says when to retry), a bounded buffer for small request bodies,
- * the peer's host.
+ * that says when to retry), a JSON answer streamed as its caller makes
+ * it, a bounded buffer for small request bodies, the peer's host.
  * Routing stays in each daemon: the master and the chunkserver handle
  * requests very differently (small JSON bodies vs. streamed chunk bodies).
  */

@@ -712,7 +712,6 @@ void master_api_describe(const ns_file *f, void *ud)
  * described once per array; a page that finds the file gone or of
  * another generation (overwritten meanwhile) cuts the answer short,
  * which no reader takes for a whole one. */
-enum { GET_PART_HEAD, GET_PART_ARRAYS, GET_PART_DONE };
 enum { GET_ARRAYS_OPEN = 3, GET_ARRAYS_SECURE = 4 };   /* the last: capabilities */
 static const char *const master_get_arrays[GET_ARRAYS_SECURE] = {
     PROTO_F_LOCATIONS, PROTO_F_REPLICAS, PROTO_F_CHECKSUMS, PROTO_F_CAPABILITIES
@@ -727,7 +726,7 @@ typedef struct {
     unsigned arrays;      /* how many of master_get_arrays: the last only on a secure master */
     unsigned array;       /* the one being sent */
     uint64_t next;        /* its next chunk */
-    int part;
+    bool done;            /* the last array's last page is made */
     char *text;           /* what is ready to send, from off on */
     size_t len, off;
 } master_get_stream;
@@ -775,7 +774,7 @@ static bool master_get_stream_page(master_get_stream *s)
     if (last) {
         s->next = 0;
         if (++s->array == s->arrays)
-            s->part = GET_PART_DONE;
+            s->done = true;
     }
     return true;
 }
@@ -785,9 +784,8 @@ static ssize_t master_get_stream_read(void *cls, uint64_t pos, char *out, size_t
     (void)pos;
     master_get_stream *s = cls;
     while (s->off == s->len) {
-        if (s->part == GET_PART_DONE)
+        if (s->done)
             return MHD_CONTENT_READER_END_OF_STREAM;
-        s->part = GET_PART_ARRAYS;
         if (!master_get_stream_page(s)) {
             log_warn("/get?id=%s: the file changed while its layout was sent; the answer is cut "
                      "short", s->id);
@@ -838,7 +836,6 @@ static enum MHD_Result master_api_get_stream(master *m, struct MHD_Connection *c
     s->generation = p->generation;
     s->n = p->n;
     s->arrays = m->sec.on ? GET_ARRAYS_SECURE : GET_ARRAYS_OPEN;
-    s->part = GET_PART_HEAD;
     return httpd_reply_stream(c, MHD_HTTP_OK, master_get_stream_read, s, master_get_stream_free);
 }
 

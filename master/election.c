@@ -68,18 +68,21 @@ static void election_lose_locked(election *el)
     el->term = 0;
 }
 
-/* Reads the leader key: its holder's name into leader, and whether it is
- * this master's own under lease (a campaign whose answer was lost). */
-static bool election_read(election *el, int64_t lease, char *leader, size_t leaderlen,
-                          int64_t *mine, char *err, size_t errlen)
+/* Reads the leader key: whether there is one, its holder's name into
+ * leader, and whether it is this master's own under lease (a campaign
+ * whose answer was lost). */
+static bool election_read(election *el, int64_t lease, bool *held, char *leader,
+                          size_t leaderlen, int64_t *mine, char *err, size_t errlen)
 {
     etcd_kv *kvs;
     size_t n;
     bool more;
     *mine = 0;
+    *held = false;
     if (!etcd_range(el->e, el->key, strlen(el->key), false, 0, 0, &kvs, &n, &more, NULL, err,
                     errlen))
         return false;
+    *held = n > 0;
     if (leader && leaderlen)   /* a name is text: to its first NUL, if it has one */
         snprintf(leader, leaderlen, "%s", n ? kvs[0].value : "");
     if (n && lease && kvs[0].lease == lease && strcmp(kvs[0].value, el->me) == 0)
@@ -96,10 +99,11 @@ static bool election_campaign(election *el, bool *active, char *leader, size_t l
     int64_t lease = el->lease;
     pthread_mutex_unlock(&el->mu);
     int64_t mine;
-    if (!election_read(el, lease, leader, leaderlen, &mine, err, errlen))
+    bool held;
+    if (!election_read(el, lease, &held, leader, leaderlen, &mine, err, errlen))
         return false;
     int64_t asked = monotime_ms(), ttl;
-    if (!mine && leader && leader[0])
+    if (!mine && held)
         return true;   /* another is active */
     if (!mine && !lease) {
         if (!etcd_lease_grant(el->e, el->ttl_s, &lease, &ttl, err, errlen))
@@ -128,7 +132,7 @@ static bool election_campaign(election *el, bool *active, char *leader, size_t l
             pthread_mutex_unlock(&el->mu);
             char ignored[256];
             etcd_lease_revoke(el->e, lease, ignored, sizeof ignored);
-            return asked_ok && election_read(el, 0, leader, leaderlen, &mine, err, errlen);
+            return asked_ok && election_read(el, 0, &held, leader, leaderlen, &mine, err, errlen);
         }
     }
     pthread_mutex_lock(&el->mu);

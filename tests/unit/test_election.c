@@ -71,6 +71,9 @@ static void test_one_active_and_conditioned_commits(void **state)
     assert_string_equal(leader, "m1:8000");
     assert_false(step(b, leader, sizeof leader));
     assert_string_equal(leader, "m1:8000");   /* the standby knows whom to point at */
+    bool on;   /* a standby asked without a name buffer still sees the leader */
+    assert_true(election_step(b, &on, NULL, 0, err, sizeof err));
+    assert_false(on);
     assert_true(step(a, leader, sizeof leader));   /* renewed */
     assert_true(election_active(a, monotime_ms()));
     assert_false(election_active(b, monotime_ms()));

@@ -115,6 +115,45 @@ bool addr_master_base(const char *in, char *out, size_t outlen, char *err, size_
     return n > 0 && (size_t)n < outlen;
 }
 
+size_t addr_master_list(const char *in, char *out, size_t outlen, char *err, size_t errlen)
+{
+    size_t n = 0, used = 0;
+    out[0] = '\0';
+    const char *p = in;
+    for (;;) {
+        size_t len = strcspn(p, ",");
+        char one[512], base[512];
+        if (len == 0 || len >= sizeof one) {
+            snprintf(err, errlen, "master address list \"%.200s\": %s", in,
+                     len ? "an entry too long" : "an empty entry");
+            return 0;
+        }
+        memcpy(one, p, len);
+        one[len] = '\0';
+        if (!addr_master_base(one, base, sizeof base, err, errlen))
+            return 0;
+        if (n == ADDR_MAX_MASTERS) {
+            snprintf(err, errlen, "master address list: at most %d masters", ADDR_MAX_MASTERS);
+            return 0;
+        }
+        if (n > 0 && (strncmp(base, "https://", 8) == 0) != (strncmp(out, "https://", 8) == 0)) {
+            snprintf(err, errlen, "master address list \"%.200s\": all http:// or all https://",
+                     in);
+            return 0;
+        }
+        int w = snprintf(out + used, outlen - used, "%s%s", n ? "," : "", base);
+        if (w < 0 || (size_t)w >= outlen - used) {
+            snprintf(err, errlen, "master address list too long");
+            return 0;
+        }
+        used += (size_t)w;
+        n++;
+        if (!p[len])
+            return n;
+        p += len + 1;
+    }
+}
+
 bool addr_canon_server(const char *in, const char *peer_host, char *out, size_t outlen,
                        char *err, size_t errlen)
 {

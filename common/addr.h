@@ -16,6 +16,12 @@
  * slash); "https://h:p/" -> "https://h:p" (a TLS cluster). */
 bool addr_master_base(const char *in, char *out, size_t outlen, char *err, size_t errlen);
 
+/* The masters of an HA cluster, "URL,URL,..." (one is a list too): each
+ * as addr_master_base makes it, joined by ',' into out; all of one
+ * scheme, at most ADDR_MAX_MASTERS. The count, or 0 with err set. */
+#define ADDR_MAX_MASTERS 8
+size_t addr_master_list(const char *in, char *out, size_t outlen, char *err, size_t errlen);
+
 /* Canonical chunkserver address "HOST:PORT/". Accepts an optional
  * "http://" and a missing trailing slash. An empty or wildcard host
  * (":8001/", "0.0.0.0:8001") is replaced by peer_host when given. */

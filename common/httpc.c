@@ -178,22 +178,38 @@ static const char *httpc_target(const char *url)
     return p ? p : "/";
 }
 
-/* Keeps the answer's X-Minidfs-Auth value (ud: char[AUTH_VALUE_MAX]). */
+/* The answer's headers a call keeps. */
+typedef struct {
+    char sig[AUTH_VALUE_MAX];            /* X-Minidfs-Auth */
+    char leader[HTTPC_MAX_LEADER];       /* X-Minidfs-Leader */
+} httpc_kept_headers;
+
+/* Copies header line p's value into out (outlen bytes) when it is name's;
+ * a value too long is left out. */
+static void httpc_keep_header(const char *p, size_t len, const char *name, char *out,
+                              size_t outlen)
+{
+    size_t hl = strlen(name);
+    if (len <= hl + 1 || strncasecmp(p, name, hl) != 0 || p[hl] != ':')
+        return;
+    const char *v = p + hl + 1;
+    size_t vl = len - hl - 1;
+    while (vl > 0 && (*v == ' ' || *v == '\t'))
+        v++, vl--;
+    while (vl > 0 && (v[vl - 1] == '\r' || v[vl - 1] == '\n' || v[vl - 1] == ' '))
+        vl--;
+    if (vl < outlen) {
+        memcpy(out, v, vl);
+        out[vl] = '\0';
+    }
+}
+
 static size_t httpc_answer_header(char *p, size_t size, size_t n, void *ud)
 {
-    size_t len = size * n, hl = strlen(AUTH_HEADER);
-    if (len > hl + 1 && strncasecmp(p, AUTH_HEADER, hl) == 0 && p[hl] == ':') {
-        const char *v = p + hl + 1;
-        size_t vl = len - hl - 1;
-        while (vl > 0 && (*v == ' ' || *v == '\t'))
-            v++, vl--;
-        while (vl > 0 && (v[vl - 1] == '\r' || v[vl - 1] == '\n' || v[vl - 1] == ' '))
-            vl--;
-        if (vl < AUTH_VALUE_MAX) {
-            memcpy(ud, v, vl);
-            ((char *)ud)[vl] = '\0';
-        }
-    }
+    httpc_kept_headers *k = ud;
+    size_t len = size * n;
+    httpc_keep_header(p, len, AUTH_HEADER, k->sig, sizeof k->sig);
+    httpc_keep_header(p, len, PROTO_HDR_LEADER, k->leader, sizeof k->leader);
     return len;
 }
 
@@ -245,7 +261,10 @@ static bool httpc_json_call(const char *method, const char *url, json_t *body,
         snprintf(line, sizeof line, "Authorization: Bearer %.128s", token);
         hdrs = curl_slist_append(hdrs, line);
     }
-    char nonce[17] = "", answer_sig[AUTH_VALUE_MAX] = "";
+    char nonce[17] = "";
+    httpc_kept_headers kept = { "", "" };
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, httpc_answer_header);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, &kept);
     if (key) {
         char sum[SHA256_HEX_LEN + 1], value[AUTH_VALUE_MAX], line[AUTH_VALUE_MAX + 32];
         if (!sha256_hex(text ? text : "", text ? strlen(text) : 0, sum) ||
@@ -256,8 +275,6 @@ static bool httpc_json_call(const char *method, const char *url, json_t *body,
         }
         snprintf(line, sizeof line, AUTH_HEADER ": %s", value);
         hdrs = curl_slist_append(hdrs, line);
-        curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, httpc_answer_header);
-        curl_easy_setopt(h, CURLOPT_HEADERDATA, answer_sig);
     }
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
 
@@ -270,6 +287,7 @@ static bool httpc_json_call(const char *method, const char *url, json_t *body,
         goto out;
     }
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
+    memcpy(resp->leader, kept.leader, sizeof resp->leader);
     curl_off_t after = 0;
     if (curl_easy_getinfo(h, CURLINFO_RETRY_AFTER, &after) == CURLE_OK && after > 0)
         resp->retry_ms = after < 3600 ? (long)after * 1000 : 3600000;
@@ -290,7 +308,7 @@ static bool httpc_json_call(const char *method, const char *url, json_t *body,
     char sum[SHA256_HEX_LEN + 1];
     if (key && resp->status >= 200 && resp->status < 300 &&
         (!sha256_hex(buf.data ? buf.data : "", buf.len, sum) ||
-         auth_verify(key, NULL, AUTH_ANSWER, nonce, sum, answer_sig[0] ? answer_sig : NULL,
+         auth_verify(key, NULL, AUTH_ANSWER, nonce, sum, kept.sig[0] ? kept.sig : NULL,
                      auth_now_ms()) != AUTH_OK)) {
         snprintf(err, errlen, "%s %s: the answer is not signed with the cluster key (a master "
                  "of another cluster, or an impostor): ignored", method, url);

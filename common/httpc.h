@@ -23,11 +23,16 @@
 
 #include "auth.h"
 
+#define HTTPC_MAX_LEADER 272
+
 typedef struct {
     long status;      /* HTTP status, 0 if none */
     json_t *json;     /* decoded body when it was JSON, else NULL */
     bool unreached;   /* no answer because the request never left (refused, no route) */
     long retry_ms;    /* the answer's Retry-After (header or retryAfterMs), 0: none */
+    /* an HA standby's X-Minidfs-Leader: the active master's base URL
+     * ("" when none came) */
+    char leader[HTTPC_MAX_LEADER];
 } httpc_response;
 
 /* Call once from main before any thread exists. */

@@ -1,6 +1,6 @@
 /*
- * httpd.c - starts libmicrohttpd daemons and builds responses (signed, when
- * the calling thread was asked to), or hands them to the calling thread's
+ * httpd.c - starts libmicrohttpd daemons and builds responses (signed, or
+ * with a hint header, when the calling thread was asked to), or hands them to the calling thread's
  * capture instead (a batch request answering item by item), or streams
  * one its caller produces as it is sent. Holds no
  * state of its own but those per-thread settings; called from every
@@ -121,6 +121,15 @@ void httpd_sign_answers(const auth_key *key, const char *request_value)
     httpd_signer = key && auth_value_nonce(request_value, httpd_signer_nonce) ? key : NULL;
 }
 
+/* A header every answer of this thread carries (httpd_hint_answers). */
+static _Thread_local const char *httpd_hint_name, *httpd_hint_value;
+
+void httpd_hint_answers(const char *name, const char *value)
+{
+    httpd_hint_name = name && value ? name : NULL;
+    httpd_hint_value = value;
+}
+
 static _Thread_local httpd_captured *httpd_capture_to;
 
 void httpd_capture_start(httpd_captured *into)
@@ -161,6 +170,8 @@ static enum MHD_Result httpd_reply_json_hdr(struct MHD_Connection *c, unsigned s
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, PROTO_CONTENT_JSON);
     if (hname)
         MHD_add_response_header(r, hname, hvalue);
+    if (httpd_hint_name)
+        MHD_add_response_header(r, httpd_hint_name, httpd_hint_value);
     char sum[SHA256_HEX_LEN + 1], sig[AUTH_VALUE_MAX];
     if (httpd_signer && sha256_hex(text, strlen(text), sum) &&
         auth_sign(httpd_signer, AUTH_ANSWER, httpd_signer_nonce, sum, auth_now_ms(), sig))
@@ -186,6 +197,8 @@ enum MHD_Result httpd_reply_stream(struct MHD_Connection *c, unsigned status,
         return MHD_NO;
     }
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, PROTO_CONTENT_JSON);
+    if (httpd_hint_name)
+        MHD_add_response_header(r, httpd_hint_name, httpd_hint_value);
     enum MHD_Result ret = MHD_queue_response(c, status, r);
     MHD_destroy_response(r);
     return ret;

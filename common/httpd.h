@@ -105,4 +105,9 @@ bool httpd_peer_host(struct MHD_Connection *c, char *out, size_t outlen);
  * request's X-Minidfs-Auth): a signed request gets a signed answer. */
 void httpd_sign_answers(const auth_key *key, const char *request_value);
 
+/* From now until it is called again with NULL name, every answer this
+ * thread builds carries the header name: value (both kept by the caller
+ * meanwhile): an HA standby's hint at the active master. */
+void httpd_hint_answers(const char *name, const char *value);
+
 #endif

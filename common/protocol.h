@@ -34,6 +34,8 @@
 #define PROTO_PATH_MKDIR         "/mkdir"            /* POST {path, parents?, mode?}: a directory (extension) */
 #define PROTO_PATH_RENAME        "/rename"           /* POST {from, to, replace?}: move an entry (extension) */
 #define PROTO_PATH_DU            "/du"               /* GET ?path=: what a subtree holds (extension) */
+#define PROTO_PATH_HA_STATUS     "/ha/status"        /* GET: this master's role, the active one, its place in the log (extension) */
+#define PROTO_PATH_HA_CHECKPOINT "/ha/checkpoint"    /* GET: the newest checkpoint, for a master that joins (extension) */
 
 /* ---- chunkserver endpoints ---- */
 #define PROTO_PATH_UPLOAD_CHUNK  "/uploadChunk"      /* POST multipart, field "chunk" (the Go path) */
@@ -93,6 +95,8 @@
 #define PROTO_F_SHA256           "sha256"           /* extension: a chunk's SHA-256, 64 hex digits */
 #define PROTO_F_CHECKSUMS        "checksums"        /* extension: /get, each chunk's SHA-256 or null */
 #define PROTO_F_EPOCH            "epoch"            /* extension: changes when the master restarts */
+#define PROTO_F_ROLE             "role"             /* extension: an HA master's role, "active", "standby" or "catching-up" */
+#define PROTO_F_LEADER           "leader"           /* extension: the active master's base URL ("" when none is known) */
 #define PROTO_F_DELETE           "delete"           /* extension: [[chunk id, version], ...] to delete */
 #define PROTO_F_VERIFY           "verify"           /* extension: [chunk id, ...] to check now */
 #define PROTO_F_COPY             "replicate"        /* extension: [[chunk id, target], ...] to copy */
@@ -185,6 +189,11 @@
 /* On a chunk PUT or GET to a secure chunkserver: the capability the master
  * handed out for it (auth.h). */
 #define PROTO_HDR_CAPABILITY     "X-Minidfs-Capability"
+/* On every answer of a standby master of an HA cluster that knows the
+ * active one: the active master's base URL, "http://host:port". A client
+ * sends what must be current (every write, and a minidfs client's reads)
+ * there; a standby still answers reads from its copy. */
+#define PROTO_HDR_LEADER         "X-Minidfs-Leader"
 /* A chunk PUT's body length; in a POST /chunks item, one of its headers. */
 #define PROTO_HDR_CONTENT_LENGTH "Content-Length"
 

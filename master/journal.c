@@ -52,6 +52,8 @@ struct journal {
     bool failed;               /* for good: nothing more is acknowledged */
     int64_t nospace_ms;        /* the disk was full at this monotonic ms (0: it is not) */
     char failure[300];
+    journal_ship_fn ship;      /* not NULL: batches go there, not to the segment */
+    void *ship_ud;
 };
 
 static _Thread_local const journal *journal_tls_owner;
@@ -566,12 +568,20 @@ static int journal_flush_locked(journal *j, int fd)
     uint64_t upto = j->appended;
     off_t end = j->end;
     pthread_mutex_unlock(&j->mu);
-    int e = len ? journal_write_all(fd, buf, len) : 0;
-    bool full = e == ENOSPC || e == EDQUOT;
-    if (full && ftruncate(fd, end) != 0)
-        full = false;   /* a partial record we cannot cut away: no way on */
-    if (!e && len && fdatasync(fd) != 0)
-        e = errno;
+    char why[256] = "";
+    int e = 0;
+    bool full = false;
+    if (j->ship) {
+        e = len && !j->ship(j->ship_ud, buf, len, why, sizeof why) ? EIO : 0;
+        len = 0;   /* nothing went to the segment */
+    } else {
+        e = len ? journal_write_all(fd, buf, len) : 0;
+        full = e == ENOSPC || e == EDQUOT;
+        if (full && ftruncate(fd, end) != 0)
+            full = false;   /* a partial record we cannot cut away: no way on */
+        if (!e && len && fdatasync(fd) != 0)
+            e = errno;
+    }
     pthread_mutex_lock(&j->mu);
     if (full) {
         if (!j->nospace_ms)
@@ -584,7 +594,12 @@ static int journal_flush_locked(journal *j, int fd)
             journal_fail(j, "buffer", ENOMEM);
     } else {
         journal_give_back(j, buf, cap);
-        if (e) {
+        if (e && why[0]) {
+            if (!j->failed)
+                log_error("journal ship: %s; the master acknowledges no more changes", why);
+            j->failed = true;
+            snprintf(j->failure, sizeof j->failure, "metadata log: %s", why);
+        } else if (e) {
             journal_fail(j, "write", e);
         } else {
             if (j->nospace_ms)
@@ -635,6 +650,73 @@ uint64_t journal_pending_checkpoint(journal *j)
     uint64_t n = j->since_checkpoint;
     pthread_mutex_unlock(&j->mu);
     return n;
+}
+
+void journal_set_shipper(journal *j, journal_ship_fn ship, void *ud)
+{
+    pthread_mutex_lock(&j->mu);
+    while (j->flushing)
+        pthread_cond_wait(&j->cv, &j->mu);
+    j->ship = ship;
+    j->ship_ud = ud;
+    pthread_mutex_unlock(&j->mu);
+}
+
+bool journal_apply_frames(const char *buf, size_t len, journal_apply_fn apply, void *ud,
+                          uint64_t *nrec, char *err, size_t errlen)
+{
+    *nrec = 0;
+    size_t off = 0;
+    while (off < len) {
+        if (len - off < JOURNAL_HDR) {
+            snprintf(err, errlen, "a record header cut short at byte %zu", off);
+            return false;
+        }
+        uint32_t n = journal_get32((const unsigned char *)buf + off);
+        uint32_t check = journal_get32((const unsigned char *)buf + off + 4);
+        if (n == 0 || n > JOURNAL_MAX_RECORD || n > len - off - JOURNAL_HDR) {
+            snprintf(err, errlen, "a record of %" PRIu32 " bytes at byte %zu does not fit", n, off);
+            return false;
+        }
+        const char *json = buf + off + JOURNAL_HDR;
+        json_t *rec = journal_check(json, n) == check ? json_loadb(json, n, 0, NULL) : NULL;
+        if (!json_is_object(rec)) {
+            json_decref(rec);
+            snprintf(err, errlen, "the record at byte %zu fails its check", off);
+            return false;
+        }
+        bool ok = apply(ud, rec, err, errlen);
+        json_decref(rec);
+        if (!ok)
+            return false;
+        (*nrec)++;
+        off += JOURNAL_HDR + n;
+    }
+    return true;
+}
+
+int journal_open_checkpoint(journal *j, uint64_t *size)
+{
+    /* A newer checkpoint may delete the one listed before it opens: the
+     * list is read again then. */
+    for (int tries = 0; tries < 3; tries++) {
+        uint64_t cps[JOURNAL_MAX_SEGMENTS];
+        size_t n = journal_list(j->dirfd, "checkpoint", cps, JOURNAL_MAX_SEGMENTS);
+        if (n == 0)
+            break;
+        char name[64];
+        snprintf(name, sizeof name, "checkpoint.%" PRIu64, cps[n - 1]);
+        int fd = openat(j->dirfd, name, O_RDONLY | O_CLOEXEC);
+        struct stat sb;
+        if (fd >= 0 && fstat(fd, &sb) == 0) {
+            *size = (uint64_t)sb.st_size;
+            return fd;
+        }
+        if (fd >= 0)
+            close(fd);
+    }
+    errno = ENOENT;
+    return -1;
 }
 
 const char *journal_dir(const journal *j)

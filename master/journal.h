@@ -24,6 +24,11 @@
  * Group commit: many threads append; whichever first needs its records
  * durable writes out everything appended so far with one write and one
  * fdatasync, and the others wait for it instead of paying their own.
+ *
+ * Shipped (high availability, ha.h): with a shipper set, a batch is made
+ * durable by handing its frames to the shipper (the replicated log in
+ * etcd) instead of the local segment, which then stays empty; a refused
+ * ship fails the journal for good, like a failed fsync.
  */
 #ifndef MINIDFS_JOURNAL_H
 #define MINIDFS_JOURNAL_H
@@ -97,6 +102,22 @@ bool journal_checkpoint(journal *j, journal_dump_fn dump, void *ud, char *err, s
 /* Used by a dump function: appends one record to the checkpoint being
  * written. */
 bool journal_dump_record(void *sink, const json_t *rec);
+
+/* From now on batches go to ship (false: not durable; err set) instead
+ * of the local segment; NULL goes back to the segment. Set before any
+ * record is appended under it. */
+typedef bool (*journal_ship_fn)(void *ud, const char *buf, size_t len, char *err, size_t errlen);
+void journal_set_shipper(journal *j, journal_ship_fn ship, void *ud);
+
+/* Applies the records framed in buf (a batch as a shipper was handed it),
+ * in order, through apply; false with err set at the first frame that is
+ * cut short, fails its check or is refused. *nrec: records applied. */
+bool journal_apply_frames(const char *buf, size_t len, journal_apply_fn apply, void *ud,
+                          uint64_t *nrec, char *err, size_t errlen);
+
+/* Opens the newest checkpoint for reading (a master that joins fetches
+ * it): its descriptor and size, or -1 with errno set (ENOENT: none). */
+int journal_open_checkpoint(journal *j, uint64_t *size);
 
 /* The directory the journal lives in. */
 const char *journal_dir(const journal *j);

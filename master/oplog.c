@@ -75,17 +75,16 @@ void oplog_free(oplog *o)
     free(o);
 }
 
-bool oplog_resume(oplog *o, char *err, size_t errlen)
+/* Reads the head key: the number of the piece to come (0: no log yet). */
+static bool oplog_read_head(etcd *e, const char *key, uint64_t *head, char *err, size_t errlen)
 {
     etcd_kv *kvs;
     size_t n;
     bool more;
-    if (!etcd_range(o->e, o->head, strlen(o->head), false, 0, 0, &kvs, &n, &more, NULL, err,
-                    errlen))
+    if (!etcd_range(e, key, strlen(key), false, 0, 0, &kvs, &n, &more, NULL, err, errlen))
         return false;
     uint64_t next = 0;
     bool ok = true;
-    int64_t term = election_term(o->el);   /* before the read: the head is this term's */
     if (n) {
         char *end;
         unsigned long long v = strtoull(kvs[0].value, &end, 10);
@@ -94,15 +93,47 @@ bool oplog_resume(oplog *o, char *err, size_t errlen)
     }
     etcd_kvs_free(kvs, n);
     if (!ok) {
-        snprintf(err, errlen, "the log head %s is not a number", o->head);
+        snprintf(err, errlen, "the log head %s is not a number", key);
         return false;
     }
+    *head = next;
+    return true;
+}
+
+bool oplog_head(etcd *e, const char *cluster, uint64_t *head, char *err, size_t errlen)
+{
+    char prefix[OPLOG_KEY_MAX], key[OPLOG_KEY_MAX];
+    return oplog_names(cluster, prefix, key, err, errlen) &&
+           oplog_read_head(e, key, head, err, errlen);
+}
+
+bool oplog_resume(oplog *o, char *err, size_t errlen)
+{
+    int64_t term = election_term(o->el);   /* before the read: the head is this term's */
+    uint64_t next;
+    if (!oplog_read_head(o->e, o->head, &next, err, errlen))
+        return false;
     if (term <= 0) {
         snprintf(err, errlen, "not the active master");
         return false;
     }
     o->next = next;
     o->resumed = term;
+    return true;
+}
+
+bool oplog_begin_at(oplog *o, uint64_t at, bool *deposed, char *err, size_t errlen)
+{
+    *deposed = false;
+    if (o->next >= at)
+        return true;
+    char head[24];
+    int hlen = snprintf(head, sizeof head, "%" PRIu64, at);
+    etcd_op op = { .key = o->head, .keylen = strlen(o->head), .value = head,
+                   .valuelen = (size_t)hlen };
+    if (!election_commit(o->el, &op, 1, deposed, err, errlen))
+        return false;
+    o->next = at;
     return true;
 }
 
@@ -159,6 +190,10 @@ bool oplog_ship(oplog *o, const char *buf, size_t len, bool *deposed, char *err,
 
 bool oplog_compact(oplog *o, uint64_t below, char *err, size_t errlen)
 {
+    /* The last piece stays: a reader far behind then meets a gap (a piece
+     * it wants missing before one it does not) rather than nothing. */
+    if (below >= o->next)
+        below = o->next ? o->next - 1 : 0;
     char from[OPLOG_KEY_MAX + 24], to[OPLOG_KEY_MAX + 24];
     size_t flen = oplog_key(o->prefix, 0, from), tlen = oplog_key(o->prefix, below, to);
     return below == 0 || etcd_delete_between(o->e, from, flen, to, tlen, NULL, err, errlen);
@@ -191,6 +226,11 @@ void oplog_reader_free(oplog_reader *r)
 uint64_t oplog_reader_next(const oplog_reader *r)
 {
     return r->done;
+}
+
+uint64_t oplog_reader_at(const oplog_reader *r)
+{
+    return r->next;
 }
 
 /* Takes piece n (its value v of vlen bytes) into the batch under way;

@@ -37,13 +37,20 @@ void oplog_free(oplog *o);
 bool oplog_resume(oplog *o, char *err, size_t errlen);
 /* The number of the next piece. */
 uint64_t oplog_next(const oplog *o);
+/* Moves the head on to piece at when it is below (under the term): a
+ * master that founds the log with a namespace it did not read from it
+ * begins at 1, so that a reader from 0 meets a gap and fetches a
+ * checkpoint instead of taking the log for the whole story. */
+bool oplog_begin_at(oplog *o, uint64_t at, bool *deposed, char *err, size_t errlen);
+/* Reads the head: the number of the piece to come (0: no log yet). */
+bool oplog_head(etcd *e, const char *cluster, uint64_t *head, char *err, size_t errlen);
 /* Puts len bytes (one journal batch, len > 0) as the next pieces: true
  * once etcd holds them all. Otherwise false, *deposed set when the term
  * ended; and after any failure every ship of the same term fails (a
  * batch cut short must end with its term, for readers to drop it: the
  * master steps down). */
 bool oplog_ship(oplog *o, const char *buf, size_t len, bool *deposed, char *err, size_t errlen);
-/* Deletes the pieces below number below. */
+/* Deletes the pieces below number below (never the last one written). */
 bool oplog_compact(oplog *o, uint64_t below, char *err, size_t errlen);
 
 /* A reader of the log from a piece number on. */
@@ -62,5 +69,8 @@ bool oplog_read(oplog_reader *r, size_t max, oplog_batch_fn fn, void *ud, size_t
 /* The piece after the last one whose batch was handed over (a reader
  * taken up again from there sees no batch twice). */
 uint64_t oplog_reader_next(const oplog_reader *r);
+/* The piece after the last one read, whole batch or not: below the head
+ * once nothing more can be read, pieces are missing (compacted). */
+uint64_t oplog_reader_at(const oplog_reader *r);
 
 #endif

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "chunkid.h"
+#include <string.h>
 
 #include "log.h"
 #include "ticker.h"
@@ -30,21 +31,56 @@ struct recovery {
     ticker *t;
     _Atomic bool soon;   /* the log was replayed: fold it into a checkpoint */
     bool fresh;          /* the directory held no namespace */
+    bool positioned;     /* the recovered checkpoint said where in etcd's log it stands */
+    uint64_t oplog_next; /* ...there */
+    uint64_t (*position)(void *ud);   /* HA: where checkpoints stand in etcd's log */
+    void *position_ud;
+    _Atomic uint64_t applied;         /* records a standby applied since the last checkpoint */
+    uint64_t dumped_at;               /* the position the checkpoint being written records */
+    _Atomic uint64_t kept[2];         /* ...of the two newest written, older first */
+    _Atomic unsigned nkept;
 };
+
+#define RECOVERY_OP_OPLOG "oplog"
 
 static bool recovery_apply(void *ud, json_t *rec, char *err, size_t errlen)
 {
-    return record_replay(ud, rec, err, errlen);
+    recovery *m = ud;
+    const char *op = json_string_value(json_object_get(rec, "op"));
+    if (op && strcmp(op, RECOVERY_OP_OPLOG) == 0) {
+        json_t *v = json_object_get(rec, "next");
+        if (!json_is_integer(v) || json_integer_value(v) < 0) {
+            snprintf(err, errlen, "an \"oplog\" record without a piece number");
+            return false;
+        }
+        m->oplog_next = (uint64_t)json_integer_value(v);
+        m->positioned = true;
+        return true;
+    }
+    return record_replay(m->ns, rec, err, errlen);
 }
 
 static void recovery_reset(void *ud)
 {
-    namespace_clear(ud);
+    recovery *m = ud;
+    namespace_clear(m->ns);
+    m->positioned = false;
+    m->oplog_next = 0;
 }
 
 static bool recovery_dump(void *ud, void *sink)
 {
-    return record_checkpoint(ud, sink);
+    recovery *m = ud;
+    if (m->position) {   /* read before the dump: everything below it is in the dump */
+        m->dumped_at = m->position(m->position_ud);
+        json_t *o = json_pack("{s:s,s:I}", "op", RECOVERY_OP_OPLOG, "next",
+                              (json_int_t)m->dumped_at);
+        bool ok = o && journal_dump_record(sink, o);
+        json_decref(o);
+        if (!ok)
+            return false;
+    }
+    return record_checkpoint(m->ns, sink);
 }
 
 static double recovery_seconds(void)
@@ -58,7 +94,13 @@ static bool recovery_checkpoint(recovery *m)
 {
     char err[512];
     double t0 = recovery_seconds();
-    if (journal_checkpoint(m->j, recovery_dump, m->ns, err, sizeof err)) {
+    atomic_store(&m->applied, 0);
+    if (journal_checkpoint(m->j, recovery_dump, m, err, sizeof err)) {
+        if (m->position) {
+            atomic_store(&m->kept[0], atomic_load(&m->kept[1]));
+            atomic_store(&m->kept[1], m->dumped_at);
+            atomic_fetch_add(&m->nkept, 1);
+        }
         log_info("checkpoint took %.3f s (%zu files)", recovery_seconds() - t0,
                  namespace_count(m->ns));
         return true;
@@ -70,8 +112,8 @@ static bool recovery_checkpoint(recovery *m)
 static long recovery_tick(void *ud)
 {
     recovery *m = ud;
-    if ((atomic_exchange(&m->soon, false) || journal_pending_checkpoint(m->j) >= m->every) &&
-        !journal_failure(m->j))
+    if ((atomic_exchange(&m->soon, false) || journal_pending_checkpoint(m->j) >= m->every ||
+         atomic_load(&m->applied) >= m->every) && !journal_failure(m->j))
         recovery_checkpoint(m);
     return RECOVERY_POLL_MS;
 }
@@ -79,7 +121,7 @@ static long recovery_tick(void *ud)
 /* A namespace without a cluster id gets one now, durably, before any
  * chunkserver can hear it: chunkservers record the id of the first master
  * they join and refuse every other. */
-static bool recovery_give_cluster_id(recovery *m, char *err, size_t errlen)
+bool recovery_ensure_cluster_id(recovery *m, char *err, size_t errlen)
 {
     char id[CLUSTERID_LEN + 1];
     namespace_cluster_id(m->ns, id);
@@ -102,8 +144,8 @@ static bool recovery_give_cluster_id(recovery *m, char *err, size_t errlen)
     return true;
 }
 
-recovery *recovery_open(const char *dir, ns_table *ns, uint64_t checkpoint_every, bool recover,
-                char *err, size_t errlen)
+static recovery *recovery_start(const char *dir, ns_table *ns, uint64_t checkpoint_every,
+                                bool recover, bool ha, char *err, size_t errlen)
 {
     recovery *m = calloc(1, sizeof *m);
     if (!m) {
@@ -114,7 +156,7 @@ recovery *recovery_open(const char *dir, ns_table *ns, uint64_t checkpoint_every
     m->every = checkpoint_every ? checkpoint_every : 1;
     journal_recovery rec;
     double t0 = recovery_seconds();
-    journal_replayer rp = { .apply = recovery_apply, .reset = recovery_reset, .ud = ns,
+    journal_replayer rp = { .apply = recovery_apply, .reset = recovery_reset, .ud = m,
                             .recover = recover };
     if (!(m->j = journal_open(dir, &rp, &rec, err, errlen))) {
         free(m);
@@ -127,10 +169,11 @@ recovery *recovery_open(const char *dir, ns_table *ns, uint64_t checkpoint_every
                  rec.log_records, rec.torn_bytes ? ", torn tail dropped" : "");
     m->fresh = rec.checkpoint_seq == 0 && rec.log_records == 0 && !rec.damaged_checkpoint &&
                !rec.dropped_bytes;
-    namespace_set_journal(ns, m->j);
+    if (!ha)
+        namespace_set_journal(ns, m->j);
     size_t converted = namespace_converted(ns);
     namespace_conversion_done(ns);
-    if (!recovery_give_cluster_id(m, err, errlen)) {
+    if (!ha && !recovery_ensure_cluster_id(m, err, errlen)) {
         recovery_close(m);
         return NULL;
     }
@@ -157,12 +200,70 @@ recovery *recovery_open(const char *dir, ns_table *ns, uint64_t checkpoint_every
     return m;
 }
 
+recovery *recovery_open(const char *dir, ns_table *ns, uint64_t checkpoint_every, bool recover,
+                        char *err, size_t errlen)
+{
+    return recovery_start(dir, ns, checkpoint_every, recover, false, err, errlen);
+}
+
+recovery *recovery_open_ha(const char *dir, ns_table *ns, uint64_t checkpoint_every,
+                           bool recover, char *err, size_t errlen)
+{
+    return recovery_start(dir, ns, checkpoint_every, recover, true, err, errlen);
+}
+
+bool recovery_position(const recovery *m, uint64_t *next)
+{
+    *next = m->oplog_next;
+    return m->positioned;
+}
+
+void recovery_set_position(recovery *m, uint64_t (*position)(void *ud), void *ud)
+{
+    m->position = position;
+    m->position_ud = ud;
+}
+
+void recovery_count(recovery *m, uint64_t n)
+{
+    atomic_fetch_add(&m->applied, n);
+}
+
+void recovery_soon(recovery *m)
+{
+    atomic_store(&m->soon, true);
+}
+
+bool recovery_kept_position(recovery *m, uint64_t *below)
+{
+    *below = atomic_load(&m->kept[0]);
+    return atomic_load(&m->nkept) >= 2;
+}
+
+bool recovery_load(recovery *m, const char *buf, size_t len, uint64_t *next, char *err,
+                   size_t errlen)
+{
+    recovery_reset(m);
+    uint64_t n;
+    if (!journal_apply_frames(buf, len, recovery_apply, m, &n, err, errlen))
+        return false;
+    if (!m->positioned) {
+        snprintf(err, errlen, "the checkpoint does not say where in the log it stands");
+        return false;
+    }
+    *next = m->oplog_next;
+    atomic_store(&m->applied, n);   /* worth a checkpoint of our own soon */
+    atomic_store(&m->soon, true);
+    return true;
+}
+
 void recovery_close(recovery *m)
 {
     if (!m)
         return;
     ticker_stop(m->t);
-    if (journal_pending_checkpoint(m->j) > 0 && !journal_failure(m->j))
+    if ((journal_pending_checkpoint(m->j) > 0 || atomic_load(&m->applied) > 0) &&
+        !journal_failure(m->j))
         recovery_checkpoint(m);
     namespace_set_journal(m->ns, NULL);
     journal_close(m->j);

@@ -6,6 +6,13 @@
  * shutdown so the next start replays nothing. A namespace without a
  * cluster id (a new one, or one from before cluster ids) is given one, at
  * random, before the master serves anything.
+ *
+ * With high availability (ha.h) the changes live in etcd's log, not in
+ * the local segments: each checkpoint then also records where in that log
+ * it stands (an "oplog" record, {"op":"oplog","next":N}: every batch
+ * below piece N is in it), the cluster id comes from the log (or is given
+ * by the master that founds the cluster), and the records a standby
+ * applies count toward its checkpoints as journalled ones do.
  */
 #ifndef MINIDFS_RECOVERY_H
 #define MINIDFS_RECOVERY_H
@@ -24,6 +31,33 @@ typedef struct recovery recovery;
  * damage instead, its rest kept aside, and said so in the log). */
 recovery *recovery_open(const char *dir, ns_table *ns, uint64_t checkpoint_every, bool recover,
                 char *err, size_t errlen);
+/* The same for a master of an HA cluster: no cluster id is given here,
+ * and the journal is not attached (the HA controller attaches it when the
+ * master becomes active). */
+recovery *recovery_open_ha(const char *dir, ns_table *ns, uint64_t checkpoint_every,
+                           bool recover, char *err, size_t errlen);
+/* Gives the namespace a cluster id, durably, when it has none. */
+bool recovery_ensure_cluster_id(recovery *m, char *err, size_t errlen);
+/* The replicated log's piece the recovered checkpoint stands at; false
+ * when it recorded none (a checkpoint of a single master, or none). */
+bool recovery_position(const recovery *m, uint64_t *next);
+/* Every checkpoint from now on records position(ud) as its place in the
+ * replicated log, read before the namespace is dumped. */
+void recovery_set_position(recovery *m, uint64_t (*position)(void *ud), void *ud);
+/* n records were applied from the replicated log (a standby). */
+void recovery_count(recovery *m, uint64_t n);
+/* Has the checkpoint thread write a checkpoint soon. */
+void recovery_soon(recovery *m);
+/* Where the older of the two newest checkpoints this process wrote
+ * stands in the replicated log (everything below it is in both, so the
+ * log may be compacted below it); false before two were written. */
+bool recovery_kept_position(recovery *m, uint64_t *below);
+/* Replaces the namespace with the checkpoint in buf (one fetched from the
+ * active master): false with err set when it does not read whole or does
+ * not say where in the log it stands; *next: where it does. Nothing may
+ * read the namespace meanwhile. */
+bool recovery_load(recovery *m, const char *buf, size_t len, uint64_t *next, char *err,
+                   size_t errlen);
 /* True when dir held no namespace at all: this master created it now. */
 bool recovery_fresh(const recovery *m);
 /* Writes a final checkpoint and detaches the journal from the namespace. */

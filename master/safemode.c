@@ -1,6 +1,7 @@
 /*
- * safemode.c - when the master's safe mode ends (see safemode.h). Owns two
- * words, written at start and read by request, repair and expiry threads.
+ * safemode.c - when the master's safe mode ends (see safemode.h). Owns three
+ * atomic words, written at start (and when an HA master becomes active)
+ * and read by request, repair and expiry threads.
  * Must never hold anything back past its deadline: it is a pause, not a
  * state a master can get stuck in.
  */
@@ -8,11 +9,28 @@
 
 #include "log.h"
 
+void safemode_start_failover(safemode *s, int64_t now_ms, int64_t duration_ms)
+{
+    atomic_store(&s->placing, true);
+    atomic_store(&s->until_ms, now_ms + (duration_ms > 0 ? duration_ms : 0));
+    atomic_store(&s->over, duration_ms <= 0);
+    if (duration_ms > 0)
+        log_info("safe mode for at most %lld ms after taking over: placing new chunks, but "
+                 "deleting and repairing nothing before the chunkservers' full reports are in",
+                 (long long)duration_ms);
+}
+
+bool safemode_holds_placement(safemode *s, int64_t now_ms)
+{
+    return !atomic_load(&s->placing) && safemode_on(s, now_ms);
+}
+
 void safemode_start(safemode *s, int64_t now_ms, int64_t duration_ms)
 {
-    s->until_ms = now_ms + (duration_ms > 0 ? duration_ms : 0);
-    atomic_init(&s->over, duration_ms <= 0);
-    atomic_init(&s->joined_ms, now_ms);
+    atomic_store(&s->placing, false);
+    atomic_store(&s->until_ms, now_ms + (duration_ms > 0 ? duration_ms : 0));
+    atomic_store(&s->joined_ms, now_ms);
+    atomic_store(&s->over, duration_ms <= 0);
     if (duration_ms > 0)
         log_info("safe mode for at most %lld ms: taking chunk reports in; placing, deleting "
                  "and repairing nothing", (long long)duration_ms);
@@ -22,7 +40,7 @@ bool safemode_on(safemode *s, int64_t now_ms)
 {
     if (atomic_load_explicit(&s->over, memory_order_relaxed))
         return false;
-    if (now_ms < s->until_ms)
+    if (now_ms < atomic_load(&s->until_ms))
         return true;
     safemode_leave(s, "its time is up");
     return false;

@@ -28,16 +28,25 @@
 #define SAFEMODE_SETTLE_MS 2000
 
 typedef struct {
-    int64_t until_ms;        /* monotonic ms; set once at start */
+    _Atomic int64_t until_ms;    /* monotonic ms; set at start, and when an HA master becomes active */
     _Atomic bool over;       /* said so in the log already */
     _Atomic int64_t joined_ms;   /* when a chunkserver last joined */
+    _Atomic bool placing;    /* new chunks may be placed meanwhile (a failover) */
 } safemode;
 
-/* Safe mode from now_ms for duration_ms (0: none). */
+/* Safe mode from now_ms for duration_ms (0: none); again when a standby
+ * becomes the active master (its view of the chunks may be behind). */
 void safemode_start(safemode *s, int64_t now_ms, int64_t duration_ms);
+/* The safe mode of a standby that became the active master: the
+ * chunkservers are all registered with it already (they heartbeat to
+ * every master), so new chunks may be placed at once, but nothing is
+ * deleted or repaired before their full reports to it are in. */
+void safemode_start_failover(safemode *s, int64_t now_ms, int64_t duration_ms);
 /* True while in safe mode; the first call after it ends logs that. Any
  * thread. */
 bool safemode_on(safemode *s, int64_t now_ms);
+/* True while new chunks may not be placed: safe mode, but for a failover's. */
+bool safemode_holds_placement(safemode *s, int64_t now_ms);
 /* Ends safe mode now (every chunk is accounted for), saying why. */
 void safemode_leave(safemode *s, const char *why);
 /* A chunkserver joined (registered for the first time since the start). */

@@ -1,7 +1,8 @@
 /*
  * api.c - the master's HTTP API: each request's body, its route (the
- * tables of api_client.c, api_chunkserver.c, api_admin.c and api_tree.c),
- * who sent it on a secure master (a signed chunkserver or a user's bearer
+ * tables of api_client.c, api_chunkserver.c, api_admin.c, api_tree.c and
+ * api_ha.c), whether an HA master's role lets it answer (ha.h), who sent
+ * it on a secure master (a signed chunkserver or a user's bearer
  * token) and whether the route takes it from them, and the checks and
  * answers the handlers share (a path normalised, a namespace refusal
  * worded), and batches: many items' requests in one, each run through the
@@ -23,6 +24,7 @@
 #include "addr.h"
 #include "chunkid.h"
 #include "escape.h"
+#include "ha.h"
 #include "httpd.h"
 #include "jsonf.h"
 #include "log.h"
@@ -313,6 +315,7 @@ const master_api_route *master_api_find(const char *url, const char *method, cha
         { master_api_chunkserver_routes, &master_api_chunkserver_nroutes },
         { master_api_admin_routes, &master_api_admin_nroutes },
         { master_api_tree_routes, &master_api_tree_nroutes },
+        { master_api_ha_routes, &master_api_ha_nroutes },
     };
     allowed[0] = '\0';
     for (size_t i = 0; i < sizeof tables / sizeof *tables; i++) {
@@ -377,6 +380,14 @@ enum MHD_Result master_api_handle(void *cls, struct MHD_Connection *c, const cha
 
     char allowed[64];
     const master_api_route *rt = master_api_find(url, method, allowed, sizeof allowed);
+    if (rt && m->ha) {   /* a standby answers reads only, and names the active master */
+        enum MHD_Result ret;
+        if (ha_gate(m->ha, c, method, url, &ret))
+            ret = m->sec.on ? master_api_secure(m, c, r, rt, url, method)
+                            : master_api_call(m, c, r, rt, NULL);
+        ha_gate_done();
+        return ret;
+    }
     if (rt)
         return m->sec.on ? master_api_secure(m, c, r, rt, url, method)
                          : master_api_call(m, c, r, rt, NULL);

@@ -9,8 +9,10 @@
  * /unreachable also come from users (who set), who may only ask for a
  * replica to be checked, never condemn one. Every message that
  * names a chunkserver is checked against the registry and the cluster id
- * first. Must never delete on a report's word more than --gc-max-fraction
- * of a server's chunks, nor call a chunkserver.
+ * first. A standby of an HA cluster takes heartbeats and reports in (to
+ * know where chunks live) but hands out no orders and deletes nothing.
+ * Must never delete on a report's word more than --gc-max-fraction of a
+ * server's chunks, nor call a chunkserver.
  */
 #include "api_impl.h"
 
@@ -120,13 +122,23 @@ static enum MHD_Result master_api_register(master *m, struct MHD_Connection *c, 
     /* The heartbeat's answer carries what this server owes: deletions
      * and verifications. */
     json_t *del, *ver, *copy;
-    outbox_take(m->outbox, (uint16_t)idx, MASTER_OUTBOX_PER_BEAT, m->max_repl_streams, &del, &ver, &copy);
+    bool is_active = master_active(m);
+    if (is_active) {
+        outbox_take(m->outbox, (uint16_t)idx, MASTER_OUTBOX_PER_BEAT, m->max_repl_streams, &del,
+                    &ver, &copy);
+    } else {   /* a standby of an HA cluster orders nothing */
+        del = json_array();
+        ver = json_array();
+        copy = json_array();
+    }
     json_t *ans = json_pack("{s:s,s:I,s:o,s:I,s:o,s:o,s:o}", PROTO_F_URL, addr,
                             PROTO_F_CHUNK_SIZE, (json_int_t)m->chunk_size, PROTO_F_CHUNKSERVERS,
-                            peers, PROTO_F_EPOCH, (json_int_t)m->epoch, PROTO_F_DELETE, del,
+                            peers, PROTO_F_EPOCH, (json_int_t)atomic_load(&m->epoch), PROTO_F_DELETE, del,
                             PROTO_F_VERIFY, ver, PROTO_F_COPY, copy);
     if (ans && m->cluster_id[0])
         json_object_set_new(ans, PROTO_F_CLUSTER_ID, json_string(m->cluster_id));
+    if (ans && m->ha)
+        json_object_set_new(ans, PROTO_F_ROLE, json_string(is_active ? "active" : "standby"));
     return httpd_reply_json(c, MHD_HTTP_OK, ans);
 }
 
@@ -139,7 +151,7 @@ static enum MHD_Result master_api_register(master *m, struct MHD_Connection *c, 
 #define MASTER_GC_FLOOR 4
 
 /* Whether the deletions one page of a chunkserver's report calls for may
- * go ahead: not in safe mode (the namespace is right, but what the
+ * go ahead: not on a standby, not in safe mode (the namespace is right, but what the
  * chunkservers hold is not all in yet), and not when they are more than
  * --gc-max-fraction of what the server holds. A master that finds most of
  * a server's chunks unknown is far likelier to be the wrong master, or an
@@ -149,6 +161,8 @@ static bool master_api_may_delete(master *m, const char *addr, size_t reported, 
 {
     if (doomed == 0)
         return true;
+    if (!master_active(m))   /* a standby's namespace may be a moment behind */
+        return false;
     if (safemode_on(&m->safe, registry_now_ms())) {
         log_info("chunk report from %s: %zu of %zu chunks unknown or stale; left until safe mode "
                  "is over (a later report deletes them)", addr, doomed, reported);

@@ -38,11 +38,27 @@
  * that says when to ask again; the others are back within seconds. */
 static bool master_api_may_place(master *m, struct MHD_Connection *c, enum MHD_Result *ret)
 {
-    if (!safemode_on(&m->safe, registry_now_ms()))
+    if (!safemode_holds_placement(&m->safe, registry_now_ms()))
         return true;
     *ret = httpd_reply_retry(c, MHD_HTTP_SERVICE_UNAVAILABLE, MASTER_RETRY_MS,
                              "the master has just restarted and waits for its chunkservers to "
                              "report (safe mode): new chunks are placed once they are back");
+    return false;
+}
+
+/* A master that just took over an HA cluster grants no lease (chunk or
+ * append) until every lease its predecessor may have granted ran out, as
+ * GFS's master does: two primaries of one chunk would interleave their
+ * writes. A 503 that says when. */
+static bool master_api_may_lease(master *m, struct MHD_Connection *c, enum MHD_Result *ret)
+{
+    int64_t left = atomic_load(&m->leases_from_ms) - registry_now_ms();
+    if (left <= 0)
+        return true;
+    *ret = httpd_reply_retry(c, MHD_HTTP_SERVICE_UNAVAILABLE, left < 1000 ? left : 1000,
+                             "this master took over the cluster moments ago and grants no "
+                             "lease for another %lld ms (those of the master before it may "
+                             "still run)", (long long)left);
     return false;
 }
 
@@ -366,7 +382,7 @@ static enum MHD_Result master_api_allocate(master *m, struct MHD_Connection *c, 
     if (!allocate_parse(req, &r, err, sizeof err))
         return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "%s", err);
     enum MHD_Result ret;
-    if (!master_api_may_place(m, c, &ret))
+    if (!master_api_may_place(m, c, &ret) || !master_api_may_lease(m, c, &ret))
         return ret;
     placement_server *ps;
     size_t nlive;
@@ -466,6 +482,8 @@ static enum MHD_Result master_api_append(master *m, struct MHD_Connection *c, co
         return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "%s", err);
     enum MHD_Result ret;
     if (who && !master_api_may_name(m, c, who, name, PERM_WRITE, &ret))
+        return ret;
+    if (!master_api_may_lease(m, c, &ret))
         return ret;
     uint32_t nnew;
     uint16_t holders[PROTO_MAX_REPLICATION], fill_live[PROTO_MAX_REPLICATION];

@@ -1,8 +1,8 @@
 /*
  * api_impl.h - what the master's HTTP API files share: the route tables
- * (api_client.c, api_chunkserver.c, api_admin.c, api_tree.c) that api.c
- * dispatches on, and the checks and answers every handler uses. Nothing
- * outside those five (and the unit test of the tables) includes it.
+ * (api_client.c, api_chunkserver.c, api_admin.c, api_tree.c, api_ha.c) that
+ * api.c dispatches on, and the checks and answers every handler uses.
+ * Nothing outside those six (and the unit test of the tables) includes it.
  */
 #ifndef MINIDFS_API_IMPL_H
 #define MINIDFS_API_IMPL_H
@@ -53,6 +53,9 @@ extern const size_t master_api_admin_nroutes;
 /* The directory tree (api_tree.c): ls, stat, mkdir, rename, du. */
 extern const master_api_route master_api_tree_routes[];
 extern const size_t master_api_tree_nroutes;
+/* High availability (api_ha.c): status, checkpoints for joining masters. */
+extern const master_api_route master_api_ha_routes[];
+extern const size_t master_api_ha_nroutes;
 
 /* A file's layout as /get answers it (api_client.c): its chunks from
  * from on (count of them; UINT64_MAX: all, an unpaged answer), each with

@@ -33,7 +33,7 @@ static long expiry_pass(void *ud)
     expiry *e = ud;
     int64_t now = registry_now_ms();
     long pause = e->expiry_ms / 4 < 1000 ? (long)(e->expiry_ms / 4) + 10 : 1000;
-    if (safemode_on(&e->m->safe, now))
+    if (!master_active(e->m) || safemode_on(&e->m->safe, now))
         return pause;
     if (namespace_expire(e->m->ns, now, e->expiry_ms, EXPIRY_BATCH, expiry_removed, e) > 0 &&
         !master_durable(e->m))

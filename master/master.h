@@ -22,6 +22,8 @@
 #include "secure.h"
 #include "sightings.h"
 
+typedef struct ha ha;   /* ha.h: a master of an HA cluster */
+
 typedef struct {
     ns_table *ns;
     registry *reg;
@@ -37,13 +39,23 @@ typedef struct {
     _Atomic int64_t seen_pruned_ms;
     safemode safe;
     unsigned max_repl_streams;   /* repair copies in flight per source chunkserver */
-    uint64_t epoch;          /* random per start: chunkservers re-report when it changes */
+    /* random per start, and new when an HA master becomes active:
+     * chunkservers send a full report when it changes */
+    _Atomic uint64_t epoch;
     char cluster_id[CLUSTERID_LEN + 1];   /* "": none (a --stdio node) */
     bool ns_fresh;           /* the namespace was created by this start */
     _Atomic uint64_t read_turn;  /* rotates which live replica GET /get lists first */
     secure_state sec;        /* the cluster key: chunkservers' messages must be signed */
     ratelimit *reports;      /* clients' bad-copy and unreachable reports, per address */
+    ha *ha;                  /* NULL: a single master, always the active one */
+    /* monotonic ms before which no chunk or append lease is granted: a
+     * master that took over waits out the leases its predecessor gave */
+    _Atomic int64_t leases_from_ms;
 } master;
+
+/* Whether this master is the cluster's active one: it may change the
+ * namespace and order chunkservers about (ha.h; a single master always). */
+bool master_active(master *m);
 
 /* True while the calling thread runs the items of a batch request
  * (master_api_batch), which makes all their changes durable at once

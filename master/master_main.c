@@ -3,14 +3,18 @@
  * master process. Owns the process-wide master state; hands it to the HTTP
  * pool and then only waits for a stop signal.
  */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/random.h>
 #include <time.h>
 
 #include "api.h"
+#include "election.h"
 #include "expiry.h"
 #include "flags.h"
+#include "ha.h"
 #include "httpc.h"
 #include "httpd.h"
 #include "log.h"
@@ -43,6 +47,8 @@ int master_main(int argc, char **argv)
     bool stdio_mode = false, recover = false, secure = false;
     const char *port_file = NULL, *level_name = "info", *meta_dir = "./master-meta";
     const char *tls_cert = NULL, *tls_key = NULL;
+    const char *ha_etcd = NULL, *ha_cluster = NULL, *advertise = NULL;
+    long long ha_ttl = 3;
     const flag_def defs[] = {
         { "port", FLAG_INT, &port, 0, 65535, "PORT", "port to listen on (0: any free port)" },
         { "chunkSize", FLAG_INT, &chunk_size, 1, (long long)PROTO_MAX_CHUNK_SIZE, "BYTES",
@@ -102,6 +108,17 @@ int master_main(int argc, char **argv)
         { "threads", FLAG_INT, &threads, 1, 256, "N",
           "HTTP worker threads (a change waits for its journal flush: more threads, bigger "
           "group commits)" },
+        { "ha-etcd", FLAG_STRING, &ha_etcd, 0, 0, "URLS",
+          "high availability: the etcd cluster (http://host:port,...) where this master's "
+          "cluster keeps its log and elects its active master (with --cluster)" },
+        { "cluster", FLAG_STRING, &ha_cluster, 0, 0, "NAME",
+          "high availability: the cluster's name (letters, digits, '.', '_', '-'; 1 to 64)" },
+        { "advertise", FLAG_STRING, &advertise, 0, 0, "HOST:PORT",
+          "high availability: where clients and the other masters reach this master "
+          "(default: 127.0.0.1 and the port it listens on)" },
+        { "ha-ttl", FLAG_INT, &ha_ttl, 2, 60, "SECONDS",
+          "high availability: the active master's lease; a standby takes over within about "
+          "this long of the active master's loss" },
         { "port-file", FLAG_STRING, &port_file, 0, 0, "PATH",
           "write the bound port here once listening" },
         { "log-level", FLAG_STRING, &level_name, 0, 0, "LEVEL", "debug, info, warn or error" },
@@ -119,6 +136,26 @@ int master_main(int argc, char **argv)
         fprintf(stderr, "minidfs master: %s\n", err);
         return 2;
     }
+    if (!ha_etcd != !ha_cluster) {
+        fprintf(stderr, "minidfs master: --ha-etcd and --cluster go together\n");
+        return 2;
+    }
+    if (ha_cluster && (strlen(ha_cluster) < 1 || strlen(ha_cluster) > 64 ||
+                       strspn(ha_cluster, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                          "0123456789._-") != strlen(ha_cluster))) {
+        fprintf(stderr, "minidfs master: --cluster: 1 to 64 letters, digits, '.', '_' or '-'\n");
+        return 2;
+    }
+    if (ha_etcd && (stdio_mode || secure || tls_cert)) {
+        fprintf(stderr, "minidfs master: --ha-etcd does not go with %s yet\n",
+                stdio_mode ? "--stdio" : secure ? "--secure" : "--tls-cert");
+        return 2;
+    }
+    if (!ha_etcd && advertise) {
+        fprintf(stderr, "minidfs master: --advertise is for a master of an HA cluster "
+                        "(--ha-etcd)\n");
+        return 2;
+    }
     if (!stdio_mode)
         proc_block_signals();   /* stdio mode ends at end of input, or by any signal */
     httpc_global_init();
@@ -128,13 +165,15 @@ int master_main(int argc, char **argv)
     repair *rep = NULL;
     expiry *exp = NULL;
     recovery *md = NULL;
+    ha *hm = NULL;
     master m = { .chunk_size = (uint64_t)chunk_size, .replication = (unsigned)replication,
                  .lease_ms = lease_ms, .gc_grace_ms = gc_grace_ms,
                  .max_repl_streams = (unsigned)max_repl_streams,
                  .gc_max_fraction = gc_max_fraction };
-    if (getrandom(&m.epoch, sizeof m.epoch, 0) != (ssize_t)sizeof m.epoch)
-        m.epoch = (uint64_t)time(NULL);
-    m.epoch &= (1ull << 53) - 1;   /* exact as a JSON number everywhere */
+    uint64_t epoch;
+    if (getrandom(&epoch, sizeof epoch, 0) != (ssize_t)sizeof epoch)
+        epoch = (uint64_t)time(NULL);
+    atomic_init(&m.epoch, epoch & ((1ull << 53) - 1));   /* exact as a JSON number everywhere */
     m.ns = namespace_new();
     m.reg = registry_new(dead_after_ms);
     m.outbox = outbox_new();
@@ -150,7 +189,11 @@ int master_main(int argc, char **argv)
         rc = stdio_node_run(&m, stdin, stdout);
         goto out;
     }
-    if (!(md = recovery_open(meta_dir, m.ns, (uint64_t)checkpoint_every, recover, err, sizeof err))) {
+    md = ha_etcd ? recovery_open_ha(meta_dir, m.ns, (uint64_t)checkpoint_every, recover, err,
+                                    sizeof err)
+                 : recovery_open(meta_dir, m.ns, (uint64_t)checkpoint_every, recover, err,
+                                 sizeof err);
+    if (!md) {
         fprintf(stderr, "minidfs master: %s\n", err);
         goto out;
     }
@@ -164,6 +207,14 @@ int master_main(int argc, char **argv)
     namespace_cluster_id(m.ns, m.cluster_id);
     /* A namespace made just now has no chunk anywhere to protect. */
     safemode_start(&m.safe, registry_now_ms(), m.ns_fresh ? 0 : safemode_ms);
+    if (ha_etcd) {
+        ha_config hc = { .etcd = ha_etcd, .cluster = ha_cluster, .ttl_s = ha_ttl,
+                         .safemode_ms = safemode_ms, .meta_dir = meta_dir };
+        if (!(hm = ha_start(&m, md, &hc, err, sizeof err))) {
+            fprintf(stderr, "minidfs master: --ha-etcd: %s\n", err);
+            goto out;
+        }
+    }
     httpd_config cfg = {
         .port = (uint16_t)port,
         .pool_size = (unsigned)threads,
@@ -182,6 +233,17 @@ int master_main(int argc, char **argv)
         fprintf(stderr, "minidfs master: %s\n", err);
         goto out;
     }
+    if (hm) {
+        char me[ELECTION_MAX_NAME + 1];
+        if (advertise)
+            snprintf(me, sizeof me, "http://%s", advertise);
+        else
+            snprintf(me, sizeof me, "http://127.0.0.1:%u", (unsigned)bound);
+        if (!ha_run(hm, me, err, sizeof err)) {
+            fprintf(stderr, "minidfs master: --ha-etcd: %s\n", err);
+            goto out;
+        }
+    }
     if (repair_max > 0 && !(rep = repair_start(&m, repair_ms, (unsigned)repair_max))) {
         fprintf(stderr, "minidfs master: cannot start the repair thread\n");
         goto out;
@@ -190,9 +252,13 @@ int master_main(int argc, char **argv)
         fprintf(stderr, "minidfs master: cannot start the expiry thread\n");
         goto out;
     }
-    log_info("listening on port %u%s, chunk size %lld bytes, cluster %s%s", (unsigned)bound,
-             tls.cert ? " (HTTPS)" : "", chunk_size, m.cluster_id,
-             m.ns_fresh ? " (a new namespace)" : "");
+    if (hm)
+        log_info("listening on port %u, chunk size %lld bytes, a master of HA cluster %s",
+                 (unsigned)bound, chunk_size, ha_cluster);
+    else
+        log_info("listening on port %u%s, chunk size %lld bytes, cluster %s%s", (unsigned)bound,
+                 tls.cert ? " (HTTPS)" : "", chunk_size, m.cluster_id,
+                 m.ns_fresh ? " (a new namespace)" : "");
     secure_announce(&m.sec, meta_dir);
     int sig = proc_wait_signal();
     log_info("signal %d: shutting down", sig);
@@ -202,7 +268,9 @@ out:
     repair_stop(rep);
     if (d)
         MHD_stop_daemon(d);
+    ha_halt(hm);      /* no more following or campaigning... */
     recovery_close(md);
+    ha_stop(hm);      /* ...and, the last checkpoint written, an active master resigns */
     namespace_free(m.ns);
     registry_free(m.reg);
     outbox_free(m.outbox);

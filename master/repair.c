@@ -274,6 +274,8 @@ static long repair_pass(void *arg)
     repair *r = arg;
     r->nitems = r->nsurplus = 0;
     r->now = registry_now_ms();
+    if (!master_active(r->m))   /* a standby of an HA cluster orders nothing */
+        return (long)r->interval_ms;
     /* Every chunk looks short of copies until its holders have reported. */
     if (safemode_on(&r->m->safe, r->now)) {
         bool missing = false;

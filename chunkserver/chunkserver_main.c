@@ -56,7 +56,8 @@ int chunkserver_main(int argc, char **argv)
     const char *port_file = NULL, *level_name = "info", *rack = "default", *key_file = NULL;
     const char *tls_cert = NULL, *tls_key = NULL, *ca_file = NULL;
     const flag_def defs[] = {
-        { "master", FLAG_STRING, &master_url, 0, 0, "URL", "the master's address" },
+        { "master", FLAG_STRING, &master_url, 0, 0, "URL[,URL...]",
+          "the master's address; every master of an HA cluster, comma-separated" },
         { "port", FLAG_INT, &port, 0, 65535, "PORT", "port to listen on (0: any free port)" },
         { "dir", FLAG_STRING, &dir, 0, 0, "DIR", "directory the chunks are stored in" },
         { "advertise", FLAG_STRING, &advertise, 0, 0, "HOST:PORT",
@@ -102,8 +103,8 @@ int chunkserver_main(int argc, char **argv)
         fprintf(stderr, "minidfs chunkserver: unknown log level \"%s\"\n", level_name);
         return 2;
     }
-    char master_base[512], announce[PROTO_MAX_SERVER_ADDR];
-    if (!addr_master_base(master_url, master_base, sizeof master_base, err, sizeof err)) {
+    char master_base[512 * ADDR_MAX_MASTERS], announce[PROTO_MAX_SERVER_ADDR];
+    if (!addr_master_list(master_url, master_base, sizeof master_base, err, sizeof err)) {
         fprintf(stderr, "minidfs chunkserver: --master: %s\n", err);
         return 2;
     }

@@ -1,7 +1,8 @@
 /*
- * masterlink.c - registration, heartbeat and chunk reports. The heartbeat
- * thread alone registers and acts on the answers (deletions, checks,
- * copies, the peer list); connection threads read the registration state
+ * masterlink.c - registration, heartbeat and chunk reports, to each master
+ * of the list. The heartbeat thread alone registers and acts on the
+ * answers (deletions, checks, copies: the active master's only; the peer
+ * list); connection threads read the registration state
  * under the mutex, send their reports of stored chunks (queued, and sent
  * many to a request by whichever of them finds none on its way, on its own
  * reused connection), and to learn of a peer that joined since the last
@@ -26,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "httpc.h"
 #include "jsonf.h"
 #include "log.h"
@@ -47,8 +49,25 @@
 /* How often a directory of no cluster counts its chunks again. */
 #define MASTERLINK_RECOUNT_MS 60000
 
+/* One master of the list: an HA cluster has several, and the chunkserver
+ * heartbeats and reports to each (a standby must know where chunks live
+ * before it takes over); heartbeat thread only. */
+typedef struct {
+    char base[512];
+    bool failing;             /* the last heartbeat failed... */
+    bool refused;             /* ...because it is not of our cluster */
+    bool said_refused;        /* what the log last said of it */
+    bool active;              /* it said it is the active master (or has no roles) */
+    uint64_t epoch;           /* of its incarnation we last sent a full report to */
+    uint64_t pending_epoch;   /* of the one that answered the last registration */
+    long beats;               /* since that report */
+} masterlink_master;
+
 struct masterlink {
-    char master[512];
+    masterlink_master masters[ADDR_MAX_MASTERS];
+    size_t nmasters;
+    _Atomic size_t lead;      /* the master reports of stored chunks go to */
+    char master[512 * ADDR_MAX_MASTERS];   /* the list, for messages */
     char announce[PROTO_MAX_SERVER_ADDR];
     char rack[PROTO_MAX_RACK_NAME + 1];
     store *st;
@@ -63,15 +82,8 @@ struct masterlink {
     ticker *beat;
     /* heartbeat thread only: nothing else registers, or acts on what the
      * master's answer to a registration says */
-    bool failing;             /* the last heartbeat failed... */
-    /* ...because the master is of another cluster (read by others) */
-    _Atomic bool refused;
-    bool said_refused;        /* what the log last said of it */
     size_t nchunks;           /* chunks held, while the directory has joined no cluster... */
     int64_t counted_ms;       /* ...as counted then (a listing: not every beat) */
-    uint64_t epoch;           /* of the master we last sent a full report to */
-    uint64_t pending_epoch;   /* of the master that answered the last registration */
-    long beats;               /* since that report */
     pthread_mutex_t lock;     /* guards the registration state below */
     pthread_cond_t beaten;    /* a heartbeat ended (beats_done moved) */
     uint64_t beats_started, beats_done;
@@ -90,7 +102,15 @@ struct masterlink {
     struct masterlink_pending *rhead, **rtail;
     bool rsending;            /* a thread is sending a batch */
     _Atomic bool rsingly;     /* the master refused a batch: it takes reports one by one */
+    /* chunks stored since the last heartbeat, for the standbys of an HA
+     * cluster (the active master heard of each as it was stored) */
+    pthread_mutex_t ilock;
+    json_t *incr;             /* [[id, size, version, sha, 0], ...] */
+    bool incr_lost;           /* more than MASTERLINK_INCR_MAX: a full report instead */
 };
+
+/* Stored chunks kept for the standbys between two heartbeats. */
+#define MASTERLINK_INCR_MAX (4 * PROTO_REPORT_PAGE)
 
 /* A chunk's report waiting for the next batch. */
 typedef struct masterlink_pending {
@@ -101,12 +121,33 @@ typedef struct masterlink_pending {
     char msg[256];
 } masterlink_pending;
 
+/* After an answer from master i (resp; NULL: none came): a standby's
+ * hint names the active master, the one to send to; a master that cannot
+ * be reached gives its turn to the next of the list. */
+static void masterlink_follow(masterlink *ml, size_t i, const httpc_response *resp)
+{
+    if (ml->nmasters < 2)
+        return;
+    size_t want = i;
+    if (resp && resp->leader[0]) {
+        for (size_t k = 0; k < ml->nmasters; k++)
+            if (!strcmp(ml->masters[k].base, resp->leader))
+                want = k;
+    } else if (!resp || resp->status == 503) {
+        want = (i + 1) % ml->nmasters;
+    }
+    atomic_compare_exchange_strong(&ml->lead, &i, want);
+}
+
 /* POSTs body (stolen) to the master's path as this server: its address
  * as registered goes into the body under addr_key. False (err set) when
  * not registered yet or without an answer; *resp is the caller's to free
  * on true. */
-static bool masterlink_post(masterlink *ml, const char *path, json_t *body, const char *addr_key,
-                            httpc_response *resp, char *err, size_t errlen)
+#define MASTERLINK_LEAD SIZE_MAX
+
+static bool masterlink_post_to(masterlink *ml, size_t to, const char *path, json_t *body,
+                               const char *addr_key, httpc_response *resp, char *err,
+                               size_t errlen)
 {
     char addr[PROTO_MAX_SERVER_ADDR], url[600], cluster[CLUSTERID_LEN + 1];
     pthread_mutex_lock(&ml->lock);
@@ -116,15 +157,25 @@ static bool masterlink_post(masterlink *ml, const char *path, json_t *body, cons
     if (!ok) {
         snprintf(err, errlen, "not registered with the master yet");
     } else {
-        snprintf(url, sizeof url, "%s%s", ml->master, path);
+        size_t i = to == MASTERLINK_LEAD ? atomic_load(&ml->lead) : to;
+        snprintf(url, sizeof url, "%s%s", ml->masters[i].base, path);
         json_object_set_new(body, addr_key, json_string(addr));
         if (cluster[0])
             json_object_set_new(body, PROTO_F_CLUSTER_ID, json_string(cluster));
         ok = httpc_json_signed("POST", url, body, ml->key, MASTERLINK_TIMEOUT_MS, resp, err,
                                errlen);
+        if (to == MASTERLINK_LEAD)
+            masterlink_follow(ml, i, ok ? resp : NULL);
     }
     json_decref(body);
     return ok;
+}
+
+/* To the active master (as far as this server knows). */
+static bool masterlink_post(masterlink *ml, const char *path, json_t *body, const char *addr_key,
+                            httpc_response *resp, char *err, size_t errlen)
+{
+    return masterlink_post_to(ml, MASTERLINK_LEAD, path, body, addr_key, resp, err, errlen);
 }
 
 /* Carries out a "delete" list from the master: [[id, version], ...]. */
@@ -157,6 +208,7 @@ static void masterlink_verify(masterlink *ml, json_t *list)
 
 typedef struct {
     masterlink *ml;
+    size_t to;                /* the master it goes to */
     json_t *page;
     bool ok;
     size_t sent;
@@ -167,16 +219,16 @@ typedef struct {
 static bool masterlink_send_page(masterlink_report_ctx *r)
 {
     httpc_response resp = { 0 };
-    bool ok = masterlink_post(r->ml, PROTO_PATH_CHUNK_REPORT,
-                              json_pack("{s:O}", PROTO_F_CHUNKS, r->page), PROTO_F_URL, &resp,
-                              r->err, r->errlen);
+    bool ok = masterlink_post_to(r->ml, r->to, PROTO_PATH_CHUNK_REPORT,
+                                 json_pack("{s:O}", PROTO_F_CHUNKS, r->page), PROTO_F_URL, &resp,
+                                 r->err, r->errlen);
     if (ok && resp.status != 200) {
         char m[256];
         snprintf(r->err, r->errlen, "master refused the chunk report: %s",
                  httpc_error_text(&resp, m, sizeof m));
         ok = false;
     }
-    if (ok)
+    if (ok && r->ml->masters[r->to].active)   /* a standby's word deletes nothing */
         masterlink_delete(r->ml, json_object_get(resp.json, PROTO_F_DELETE));
     httpc_response_free(&resp);
     r->sent += json_array_size(r->page);
@@ -194,10 +246,10 @@ static bool masterlink_report_one(void *ud, const char *id, const store_meta *m,
     return r->ok;
 }
 
-/* Every chunk stored here, page by page. */
-static bool masterlink_full_report(masterlink *ml, char *err, size_t errlen)
+/* Every chunk stored here, page by page, to master i. */
+static bool masterlink_full_report(masterlink *ml, size_t i, char *err, size_t errlen)
 {
-    masterlink_report_ctx r = { .ml = ml, .page = json_array(), .ok = true, .err = err,
+    masterlink_report_ctx r = { .ml = ml, .to = i, .page = json_array(), .ok = true, .err = err,
                                 .errlen = errlen };
     store_list(ml->st, masterlink_report_one, &r);
     if (r.ok && json_array_size(r.page) > 0)
@@ -208,24 +260,31 @@ static bool masterlink_full_report(masterlink *ml, char *err, size_t errlen)
     return r.ok;
 }
 
-/* Stops taking writes for a master that is not ours. */
-static void masterlink_unregister(masterlink *ml)
+/* Master i is not ours: it is asked again every heartbeat but believed in
+ * nothing; with none of ours left, writes stop. */
+static void masterlink_unregister(masterlink *ml, size_t i)
 {
-    pthread_mutex_lock(&ml->lock);
-    ml->registered = false;
-    pthread_mutex_unlock(&ml->lock);
-    ml->refused = true;
+    ml->masters[i].refused = true;
+    bool any = false;
+    for (size_t k = 0; k < ml->nmasters; k++)
+        any |= !ml->masters[k].refused && !ml->masters[k].failing && k != i;
+    if (!any) {
+        pthread_mutex_lock(&ml->lock);
+        ml->registered = false;
+        pthread_mutex_unlock(&ml->lock);
+    }
 }
 
 /* Whether the master that answered is this directory's cluster's; a
  * directory of no cluster yet joins the master's, durably, first. False
  * (err set) when the answer must not be acted on. */
-static bool masterlink_check_cluster(masterlink *ml, json_t *ans, char *err, size_t errlen)
+static bool masterlink_check_cluster(masterlink *ml, size_t i, json_t *ans, char *err,
+                                     size_t errlen)
 {
     const char *theirs = json_string_value(json_object_get(ans, PROTO_F_CLUSTER_ID));
     if (theirs && !clusterid_valid(theirs)) {
         snprintf(err, errlen, "the master at %.200s answered a malformed cluster id",
-                 ml->master);
+                 ml->masters[i].base);
         return false;
     }
     if (ml->cluster[0]) {   /* written only by this thread */
@@ -233,7 +292,7 @@ static bool masterlink_check_cluster(masterlink *ml, json_t *ans, char *err, siz
             return true;
         snprintf(err, errlen, "the master at %.100s is %s%s, and %.100s belongs to cluster %s: "
                  "not acting on anything it says (is it the right master, with the right "
-                 "--meta-dir?)", ml->master, theirs ? "of cluster " : "of no cluster",
+                 "--meta-dir?)", ml->masters[i].base, theirs ? "of cluster " : "of no cluster",
                  theirs ? theirs : "", store_dir(ml->st), ml->cluster);
         return false;
     }
@@ -248,10 +307,11 @@ static bool masterlink_check_cluster(masterlink *ml, json_t *ans, char *err, siz
     return true;
 }
 
-static bool masterlink_register_once(masterlink *ml, char *err, size_t errlen)
+static bool masterlink_register_once(masterlink *ml, size_t mi, char *err, size_t errlen)
 {
+    masterlink_master *mm = &ml->masters[mi];
     char url[600];
-    snprintf(url, sizeof url, "%s%s", ml->master, PROTO_PATH_REGISTER);
+    snprintf(url, sizeof url, "%s%s", mm->base, PROTO_PATH_REGISTER);
     json_t *body = json_pack("{s:s,s:s,s:I}", PROTO_F_URL, ml->announce, PROTO_F_RACK, ml->rack,
                              PROTO_F_INCARNATION, (json_int_t)ml->incarnation);
     /* Our cluster, or, without one, how much we would have to lose. */
@@ -283,7 +343,7 @@ static bool masterlink_register_once(masterlink *ml, char *err, size_t errlen)
         json_object_set_new(body, PROTO_F_ACTIVE, a);
     }
     httpc_response resp;
-    ml->refused = false;
+    mm->refused = false;
     bool ok = httpc_json_signed("POST", url, body, ml->key, MASTERLINK_TIMEOUT_MS, &resp, err,
                                 errlen);
     json_decref(body);
@@ -291,18 +351,26 @@ static bool masterlink_register_once(masterlink *ml, char *err, size_t errlen)
         return false;
     if (resp.status != 200) {
         char m[400];
-        snprintf(err, errlen, "master refused registration: %s",
+        snprintf(err, errlen, "master %s refused registration: %s", mm->base,
                  httpc_error_text(&resp, m, sizeof m));
         if (resp.status == 409 || resp.status == 401)   /* not our cluster, or not our key */
-            masterlink_unregister(ml);
+            masterlink_unregister(ml, mi);
+        masterlink_follow(ml, mi, &resp);
         httpc_response_free(&resp);
         return false;
     }
-    if (!masterlink_check_cluster(ml, resp.json, err, errlen)) {
-        masterlink_unregister(ml);
+    if (!masterlink_check_cluster(ml, mi, resp.json, err, errlen)) {
+        masterlink_unregister(ml, mi);
         httpc_response_free(&resp);
         return false;
     }
+    /* A standby of an HA cluster is told what we hold, and tells us the
+     * cluster's members, but its orders are not followed: only the active
+     * master's (a master without roles is its cluster's only one). */
+    const char *role = json_string_value(json_object_get(resp.json, PROTO_F_ROLE));
+    mm->active = !role || !strcmp(role, "active");
+    if (mm->active && ml->nmasters > 1)
+        atomic_store(&ml->lead, mi);
     const char *addr;
     long long cs;
     ok = jsonf_string(resp.json, PROTO_F_URL, &addr, err, errlen) &&
@@ -321,19 +389,21 @@ static bool masterlink_register_once(masterlink *ml, char *err, size_t errlen)
         }
         pthread_mutex_unlock(&ml->lock);
         if (first)
-            log_info("registered with %s as %s (chunk size %lld)", ml->master, addr, cs);
-        masterlink_delete(ml, json_object_get(resp.json, PROTO_F_DELETE));
-        masterlink_verify(ml, json_object_get(resp.json, PROTO_F_VERIFY));
-        size_t ci;
-        json_t *ce;
-        json_array_foreach(json_object_get(resp.json, PROTO_F_COPY), ci, ce) {
-            const char *cid = json_string_value(json_array_get(ce, 0));
-            const char *to = json_string_value(json_array_get(ce, 1));
-            if (cid && to && chunkid_parse(cid, NULL, NULL) && ml->copy)
-                ml->copy(ml->cb_ud, cid, to);
+            log_info("registered with %s as %s (chunk size %lld)", mm->base, addr, cs);
+        if (mm->active) {
+            masterlink_delete(ml, json_object_get(resp.json, PROTO_F_DELETE));
+            masterlink_verify(ml, json_object_get(resp.json, PROTO_F_VERIFY));
+            size_t ci;
+            json_t *ce;
+            json_array_foreach(json_object_get(resp.json, PROTO_F_COPY), ci, ce) {
+                const char *cid = json_string_value(json_array_get(ce, 0));
+                const char *to = json_string_value(json_array_get(ce, 1));
+                if (cid && to && chunkid_parse(cid, NULL, NULL) && ml->copy)
+                    ml->copy(ml->cb_ud, cid, to);
+            }
         }
         json_t *ep = json_object_get(resp.json, PROTO_F_EPOCH);
-        ml->pending_epoch = json_is_integer(ep) ? (uint64_t)json_integer_value(ep) : 0;
+        mm->pending_epoch = json_is_integer(ep) ? (uint64_t)json_integer_value(ep) : 0;
     }
     httpc_response_free(&resp);
     return ok;
@@ -357,36 +427,82 @@ static long masterlink_beat(void *arg)
     return pause;
 }
 
-static long masterlink_beat_body(masterlink *ml)
+/* One heartbeat to master i; true when it answered as one of ours. */
+static bool masterlink_beat_one(masterlink *ml, size_t i)
 {
+    masterlink_master *mm = &ml->masters[i];
     char err[512];
-    bool ok = masterlink_register_once(ml, err, sizeof err);
+    bool ok = masterlink_register_once(ml, i, err, sizeof err);
     /* One line per change of state: unreachable, refused, fine. */
-    bool refused = atomic_load(&ml->refused);
-    if (!ok && (!ml->failing || refused != ml->said_refused)) {
-        if (refused)
+    if (!ok && (!mm->failing || mm->refused != mm->said_refused)) {
+        if (mm->refused)
             log_error("%s (asking again every heartbeat)", err);
         else
             log_warn("cannot reach master: %s (retrying)", err);
-        ml->said_refused = refused;
-    } else if (ok && ml->failing) {
-        log_info("master reachable again");
+        mm->said_refused = mm->refused;
+    } else if (ok && mm->failing) {
+        log_info("master %s reachable again", mm->base);
     }
-    ml->failing = !ok;
+    mm->failing = !ok;
     /* A master we have not reported to (a new one, or restarted) learns
      * what we hold at once; the others now and then. */
-    if (ok && (ml->pending_epoch != ml->epoch || ++ml->beats >= ml->report_every)) {
-        if (masterlink_full_report(ml, err, sizeof err)) {
-            ml->epoch = ml->pending_epoch;
-            ml->beats = 0;
+    if (ok && (mm->pending_epoch != mm->epoch || ++mm->beats >= ml->report_every)) {
+        if (masterlink_full_report(ml, i, err, sizeof err)) {
+            mm->epoch = mm->pending_epoch;
+            mm->beats = 0;
         } else {
-            log_warn("full chunk report: %s (retrying)", err);
+            log_warn("full chunk report to %s: %s (retrying)", mm->base, err);
         }
     }
+    return ok;
+}
+
+/* The chunks stored since the last beat, to each standby that answered
+ * it (as HDFS DataNodes send incremental block reports to both
+ * NameNodes): a standby that takes over knows where they are. */
+static void masterlink_tell_standbys(masterlink *ml)
+{
+    pthread_mutex_lock(&ml->ilock);
+    json_t *incr = ml->incr;
+    bool lost = ml->incr_lost;
+    ml->incr = json_array();
+    ml->incr_lost = false;
+    pthread_mutex_unlock(&ml->ilock);
+    for (size_t i = 0; i < ml->nmasters; i++) {
+        masterlink_master *mm = &ml->masters[i];
+        if (mm->active || mm->failing || mm->refused)
+            continue;
+        if (lost) {   /* too many to tell: the whole list, next beat */
+            mm->epoch = 0;
+            continue;
+        }
+        char err[256];
+        for (size_t from = 0; from < json_array_size(incr); from += PROTO_REPORT_PAGE) {
+            masterlink_report_ctx r = { .ml = ml, .to = i, .page = json_array(), .ok = true,
+                                        .err = err, .errlen = sizeof err };
+            for (size_t k = from; k < from + PROTO_REPORT_PAGE && k < json_array_size(incr); k++)
+                json_array_append(r.page, json_array_get(incr, k));
+            if (!masterlink_send_page(&r))
+                mm->epoch = 0;   /* it missed some: the whole list, next beat */
+            json_decref(r.page);
+        }
+    }
+    json_decref(incr);
+}
+
+static long masterlink_beat_body(masterlink *ml)
+{
+    bool all_ok = true, any_refused = false;
+    for (size_t i = 0; i < ml->nmasters; i++) {
+        all_ok &= masterlink_beat_one(ml, i);
+        any_refused |= ml->masters[i].refused;
+    }
+    if (ml->nmasters > 1)
+        masterlink_tell_standbys(ml);
     /* A master that cannot be reached is asked again soon; one that said
      * no has nothing new to say before the next beat. */
-    return ok || refused ? ml->heartbeat_ms
-                             : (ml->heartbeat_ms < 500 ? ml->heartbeat_ms : 500);
+    return all_ok || any_refused ? ml->heartbeat_ms
+                                 : (ml->heartbeat_ms < 500 ? ml->heartbeat_ms : 500);
 }
 
 masterlink *masterlink_start(const masterlink_config *cfg, char *err, size_t errlen)
@@ -397,6 +513,19 @@ masterlink *masterlink_start(const masterlink_config *cfg, char *err, size_t err
         return NULL;
     }
     snprintf(ml->master, sizeof ml->master, "%s", cfg->master_base);
+    for (const char *p = cfg->master_base; *p && ml->nmasters < ADDR_MAX_MASTERS;) {
+        size_t len = strcspn(p, ",");
+        if (len < sizeof ml->masters[0].base) {
+            memcpy(ml->masters[ml->nmasters].base, p, len);
+            ml->masters[ml->nmasters++].base[len] = '\0';
+        }
+        p += len + (p[len] == ',');
+    }
+    if (ml->nmasters == 0) {
+        snprintf(err, errlen, "no master address");
+        free(ml);
+        return NULL;
+    }
     snprintf(ml->announce, sizeof ml->announce, "%s", cfg->announce);
     snprintf(ml->rack, sizeof ml->rack, "%s", cfg->rack);
     ml->st = cfg->st;
@@ -420,6 +549,8 @@ masterlink *masterlink_start(const masterlink_config *cfg, char *err, size_t err
         log_info("%s belongs to cluster %s", store_dir(ml->st), ml->cluster);
     pthread_mutex_init(&ml->lock, NULL);
     pthread_mutex_init(&ml->rlock, NULL);
+    pthread_mutex_init(&ml->ilock, NULL);
+    ml->incr = json_array();
     pthread_cond_init(&ml->rsent, NULL);
     ml->rtail = &ml->rhead;
     pthread_condattr_t ca;
@@ -433,6 +564,8 @@ masterlink *masterlink_start(const masterlink_config *cfg, char *err, size_t err
         pthread_mutex_destroy(&ml->lock);
         pthread_cond_destroy(&ml->rsent);
         pthread_mutex_destroy(&ml->rlock);
+        pthread_mutex_destroy(&ml->ilock);
+        json_decref(ml->incr);
         free(ml);
         return NULL;
     }
@@ -448,6 +581,8 @@ void masterlink_stop(masterlink *ml)
     pthread_mutex_destroy(&ml->lock);
     pthread_cond_destroy(&ml->rsent);
     pthread_mutex_destroy(&ml->rlock);
+    pthread_mutex_destroy(&ml->ilock);
+    json_decref(ml->incr);
     json_decref(ml->peers);
     free(ml);
 }
@@ -644,6 +779,17 @@ masterlink_report_result masterlink_report(masterlink *ml, const char *chunk_id,
         r = REPORT_OK;
         json_t *v = json_object_get(resp.json, PROTO_F_VERSION);
         *version = json_is_integer(v) && json_integer_value(v) > 0 ? (uint64_t)json_integer_value(v) : 0;
+        if (ml->nmasters > 1) {   /* the standbys hear of it with the next heartbeat */
+            uint64_t ver = *version ? *version : generation;
+            pthread_mutex_lock(&ml->ilock);
+            if (json_array_size(ml->incr) >= MASTERLINK_INCR_MAX)
+                ml->incr_lost = true;
+            else if (ver && sha)
+                json_array_append_new(ml->incr, json_pack("[s,I,I,s,i]", chunk_id,
+                                                          (json_int_t)size, (json_int_t)ver,
+                                                          sha, 0));
+            pthread_mutex_unlock(&ml->ilock);
+        }
     } else if (resp.status == 409) {
         r = REPORT_DUPLICATE;
     } else if (resp.status >= 500) {

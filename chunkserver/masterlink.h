@@ -10,6 +10,13 @@
  * registration with each master incarnation (its "epoch") and every
  * report_every heartbeats; the master answers with what is garbage.
  *
+ * An HA cluster has several masters (the list in master_base): the
+ * chunkserver registers, heartbeats and sends full reports to each, so a
+ * standby knows where every chunk lives before it takes over, but follows
+ * orders (deletions, checks, copies) only from one that says it is
+ * active; reports of stored chunks and bad copies go to the active master,
+ * found by a standby's X-Minidfs-Leader hint or by trying the next.
+ *
  * The directory belongs to one cluster: its id is sent with every message
  * and checked in every answer, and a master of another cluster (or of
  * none) is refused, its answers never acted on. A directory of no cluster
@@ -41,7 +48,7 @@ typedef enum {
 /* announce: the "url" we register with ("HOST:PORT/" or ":PORT/"); rack
  * and the file system of dir are reported with every heartbeat. */
 typedef struct {
-    const char *master_base;   /* "http://host:port/" */
+    const char *master_base;   /* "http://host:port", or several joined by ',' (HA) */
     const char *announce;
     const char *rack;
     store *st;

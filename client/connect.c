@@ -1,7 +1,8 @@
 /*
  * connect.c - the setup every master-facing command shares (connect.h):
  * the connection options' defaults, splits its words from its flags,
- * parses the master's address, finds the token, switches TLS on for an
+ * parses the master's address (or an HA cluster's list of them), finds
+ * the token, switches TLS on for an
  * https:// master (and refuses a CA file that would go unused with
  * http://). Owns process-wide state only through httpc, addr and
  * masterapi's setters; must never print more than one line.
@@ -29,11 +30,18 @@ client_connect_opts client_connect_defaults(void)
 
 int client_connect(const char *prog, const client_connect_opts *o, char *base, size_t baselen)
 {
-    char err[1024], token[TOKEN_LEN + 1];
-    if (!addr_master_base(o->master_url, base, baselen, err, sizeof err)) {
+    char err[1024], token[TOKEN_LEN + 1], list[512 * ADDR_MAX_MASTERS];
+    if (!addr_master_list(o->master_url, list, sizeof list, err, sizeof err)) {
         fprintf(stderr, "minidfs %s: --master: %s\n", prog, err);
         return 2;
     }
+    size_t first = strcspn(list, ",");
+    if (first >= baselen) {
+        fprintf(stderr, "minidfs %s: --master: an address too long\n", prog);
+        return 2;
+    }
+    memcpy(base, list, first);
+    base[first] = '\0';
     if (!token_find(o->token_file, token, err, sizeof err)) {
         fprintf(stderr, "minidfs %s: %s\n", prog, err);
         return 2;
@@ -49,6 +57,7 @@ int client_connect(const char *prog, const client_connect_opts *o, char *base, s
     httpc_set_tls(tls, o->ca_file);
     addr_use_tls(tls);
     masterapi_set_retry((long)o->retry_ms);
+    masterapi_set_masters(list);
     masterapi_set_token(token);
     return 0;
 }

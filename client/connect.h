@@ -27,8 +27,9 @@ client_connect_opts client_connect_defaults(void);
 /* The four flag rows (flags.h) every such command takes, filling o, a
  * client_connect_opts; token_help says whose token the command wants. */
 #define CLIENT_CONNECT_FLAGS(o, token_help)                                                   \
-    { "master", FLAG_STRING, &(o).master_url, 0, 0, "URL",                                    \
-      "the master's address (default: $MINIDFS_MASTER, else http://localhost:8000/)" },       \
+    { "master", FLAG_STRING, &(o).master_url, 0, 0, "URL[,URL...]",                           \
+      "the master's address, or every master of an HA cluster, comma-separated (default: "   \
+      "$MINIDFS_MASTER, else http://localhost:8000/)" },                                      \
     { "token-file", FLAG_STRING, &(o).token_file, 0, 0, "PATH", token_help },                 \
     { "ca-file", FLAG_STRING, &(o).ca_file, 0, 0, "PEM",                                      \
       "with an https:// --master: the CA certificates servers are checked against "          \

@@ -5,7 +5,9 @@
  * batch carried too, masterapi_plan_known), so a confused or hostile
  * master yields an error message, never a bad read or write; a master that
  * is restarting (refused connections, 503s) is waited out for up to
- * --retry-ms. Chunk identifiers are built from the identifier the master's
+ * --retry-ms; of an HA cluster's masters, the active one is asked (a
+ * standby's hint followed only to a master of the list). Chunk
+ * identifiers are built from the identifier the master's
  * answer gives (an overwritten file's differs from its name's), never from
  * the name alone. A secure master's bearer token (masterapi_set_token)
  * goes with every call here, and only here: never to a chunkserver. Owns
@@ -14,11 +16,13 @@
 #include "masterapi.h"
 
 #include <curl/curl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 #include <string.h>
 
+#include "addr.h"
 #include "auth.h"
 #include "httpc.h"
 #include "jsonf.h"
@@ -31,14 +35,71 @@
 #define MASTERAPI_TIMEOUT_MS 60000
 #define MASTERAPI_FIRST_WAIT_MS 50
 #define MASTERAPI_MAX_WAIT_MS 2000
+#define MASTERAPI_MAX_WAIT_HA_MS 200
 
 static long masterapi_retry_ms = MASTERAPI_DEFAULT_RETRY_MS;
+/* An HA cluster's masters (masterapi_set_masters): calls are made to the
+ * first's URLs and sent to the current one instead. */
+static char masterapi_masters[ADDR_MAX_MASTERS][512];
+static size_t masterapi_nmasters;
+static size_t masterapi_cur;
+static pthread_mutex_t masterapi_mu = PTHREAD_MUTEX_INITIALIZER;
 static char masterapi_token_buf[TOKEN_LEN + 1];   /* a copy: the caller's may go */
 static const char *masterapi_token;   /* a secure master's user token, or NULL */
 
 void masterapi_set_retry(long ms)
 {
     masterapi_retry_ms = ms < 0 ? 0 : ms;
+}
+
+void masterapi_set_masters(const char *list)
+{
+    masterapi_nmasters = 0;
+    for (const char *p = list; *p && masterapi_nmasters < ADDR_MAX_MASTERS;) {
+        size_t len = strcspn(p, ",");
+        if (len < sizeof masterapi_masters[0]) {
+            memcpy(masterapi_masters[masterapi_nmasters], p, len);
+            masterapi_masters[masterapi_nmasters++][len] = '\0';
+        }
+        p += len + (p[len] == ',');
+    }
+    masterapi_cur = 0;
+}
+
+/* url, sent to the current master when it names the first of a list. */
+static void masterapi_route(const char *url, char *out, size_t outlen, size_t *cur)
+{
+    pthread_mutex_lock(&masterapi_mu);
+    *cur = masterapi_cur;
+    pthread_mutex_unlock(&masterapi_mu);
+    size_t fl = masterapi_nmasters > 1 ? strlen(masterapi_masters[0]) : 0;
+    if (fl && strncmp(url, masterapi_masters[0], fl) == 0 && (url[fl] == '/' || !url[fl]))
+        snprintf(out, outlen, "%s%s", masterapi_masters[*cur], url + fl);
+    else
+        snprintf(out, outlen, "%s", url);
+}
+
+/* After master cur's answer (resp; NULL: none came): follow a standby's
+ * hint to the active master when it is one of the list (a hint never
+ * takes the token anywhere else), else try the next on a refusal that
+ * passes. True when the next try goes elsewhere. */
+static bool masterapi_follow(size_t cur, const httpc_response *resp)
+{
+    if (masterapi_nmasters < 2)
+        return false;
+    size_t want = cur;
+    if (resp && resp->leader[0]) {
+        for (size_t k = 0; k < masterapi_nmasters; k++)
+            if (!strcmp(masterapi_masters[k], resp->leader))
+                want = k;
+    } else if (!resp || resp->status == 503) {
+        want = (cur + 1) % masterapi_nmasters;
+    }
+    pthread_mutex_lock(&masterapi_mu);
+    if (masterapi_cur == cur)
+        masterapi_cur = want;
+    pthread_mutex_unlock(&masterapi_mu);
+    return want != cur;
 }
 
 void masterapi_set_token(const char *token)
@@ -62,11 +123,26 @@ static bool masterapi_request(const char *method, const char *url, json_t *body,
 {
     int64_t start = monotime_ms();
     long wait = MASTERAPI_FIRST_WAIT_MS;
+    int hops = 0;
     for (;;) {
-        bool ok = httpc_json_bearer(method, url, body, masterapi_token, MASTERAPI_TIMEOUT_MS, resp,
-                                    err, errlen);
+        char routed[1200];
+        size_t cur;
+        masterapi_route(url, routed, sizeof routed, &cur);
+        bool ok = httpc_json_bearer(method, routed, body, masterapi_token, MASTERAPI_TIMEOUT_MS,
+                                    resp, err, errlen);
         bool busy = ok && busy_ok && resp->status == 409 && resp->retry_ms > 0;
         bool passing = (!ok && resp->unreached) || (ok && resp->status == 503);
+        /* A standby names the active master: it is asked at once (what
+         * the standby answered may be a moment behind), a few hops at most,
+         * so that masters naming each other cannot loop; once they are
+         * spent, a standby's read stands. A master that is away or says
+         * wait gives its turn to the next of the list. */
+        bool hinted = ok && resp->leader[0];
+        bool moved = (passing || hinted) && masterapi_follow(cur, ok ? resp : NULL);
+        if (moved && hinted && hops++ < 2 * ADDR_MAX_MASTERS) {
+            httpc_response_free(resp);
+            continue;
+        }
         if (!busy && !passing)
             return ok;
         long budget = busy ? MASTERAPI_APPEND_WAIT_MS : masterapi_retry_ms;
@@ -78,7 +154,9 @@ static bool masterapi_request(const char *method, const char *url, json_t *body,
             httpc_response_free(resp);
         struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
         nanosleep(&ts, NULL);
-        if (wait < MASTERAPI_MAX_WAIT_MS)
+        /* An HA cluster's client asks often: a standby takes over within
+         * the active master's lease, and says so at once. */
+        if (wait < (masterapi_nmasters > 1 ? MASTERAPI_MAX_WAIT_HA_MS : MASTERAPI_MAX_WAIT_MS))
             wait *= 2;
     }
 }
@@ -707,12 +785,15 @@ void masterapi_report_bad(const char *master, const char *chunk_id, const char *
 
 void masterapi_report_unreachable(const char *master, const char *server)
 {
-    char url[600], err[256];
+    char url[600], err[256], routed[1200];
+    size_t cur;
     snprintf(url, sizeof url, "%s%s", master, PROTO_PATH_UNREACHABLE);
+    masterapi_route(url, routed, sizeof routed, &cur);
     json_t *body = json_pack("{s:s}", PROTO_F_CHUNKSERVER, server);
     httpc_response resp;
     /* Once, briefly: a hint for the master, never worth holding a transfer. */
-    if (body && httpc_json_bearer("POST", url, body, masterapi_token, 2000, &resp, err, sizeof err))
+    if (body && httpc_json_bearer("POST", routed, body, masterapi_token, 2000, &resp, err,
+                                  sizeof err))
         httpc_response_free(&resp);
     json_decref(body);
 }

@@ -9,6 +9,7 @@ TEST_NAME=$(basename "$0" .sh)
 mkdir -p "${MINIDFS_TEST_TMP:-/tmp}"
 T=$(mktemp -d "${MINIDFS_TEST_TMP:-/tmp}/$TEST_NAME.XXXXXX")
 PIDS=()
+SIDE_PIDS=()   # third-party servers (etcd): stopped after ours, their exit not judged
 MASTER=""
 
 # A test whose helpers must stop before the servers do (clients it runs in
@@ -32,6 +33,8 @@ cleanup() {
     fi
     for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
     for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+    for p in "${SIDE_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+    for p in "${SIDE_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
     if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; then
         echo "--- logs of $TEST_NAME (kept in $T) ---" >&2
         for f in "$T"/*.log; do [ -f "$f" ] && { echo "== $f" >&2; tail -20 "$f" >&2; }; done
@@ -89,6 +92,39 @@ start_chunkserver() {
     CS_ADDR="127.0.0.1:$(cat "$T/$name.port")/"
     printf -v "CS_PID_$name" '%s' "$CS_PID"
     printf -v "CS_ADDR_$name" '%s' "$CS_ADDR"
+}
+
+# free_port: a loopback port nothing listens on now (for a program that,
+# unlike ours, cannot be asked for port 0).
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# start_etcd: a real one-member etcd on free loopback ports, its data in
+# $T/etcd; sets ETCD (its client URL) and ETCD_PID. Skips the test (77)
+# without an etcd binary (scripts/deps.sh installs etcd-server).
+start_etcd() {
+    local bin=${ETCD_BIN:-/usr/bin/etcd} cp pp try
+    [ -x "$bin" ] || skip "no etcd at $bin (scripts/deps.sh installs etcd-server)"
+    for try in 1 2 3 4 5; do
+        cp=$(free_port)
+        pp=$(free_port)
+        [ "$cp" != "$pp" ] || continue
+        rm -rf "$T/etcd"
+        "$bin" --name t --data-dir "$T/etcd" --listen-client-urls "http://127.0.0.1:$cp" \
+            --advertise-client-urls "http://127.0.0.1:$cp" --listen-peer-urls "http://127.0.0.1:$pp" \
+            --initial-advertise-peer-urls "http://127.0.0.1:$pp" --initial-cluster "t=http://127.0.0.1:$pp" \
+            --logger zap --log-level error >>"$T/etcd.log" 2>&1 &
+        ETCD_PID=$!
+        SIDE_PIDS+=("$ETCD_PID")
+        ETCD="http://127.0.0.1:$cp"
+        local deadline=$((SECONDS + 10))
+        while alive "$ETCD_PID" && [ "$SECONDS" -lt "$deadline" ]; do
+            curl -s "$ETCD/health" 2>/dev/null | grep -q '"health":"true"' && return 0
+            sleep 0.05
+        done
+        kill -9 "$ETCD_PID" 2>/dev/null || true
+        wait "$ETCD_PID" 2>/dev/null || true
+    done
+    fail "etcd would not start (see $T/etcd.log)"
 }
 
 # A secure master wants a user's token on every client call: as_admin

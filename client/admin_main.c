@@ -1,9 +1,11 @@
 /*
- * admin_main.c - `minidfs admin`: a secure master's users, from a shell.
+ * admin_main.c - `minidfs admin`: a secure master's users, and an HA
+ * cluster's masters, from a shell.
  *   minidfs admin token create NAME [--superuser] [--group G] [--expires-in S]
  *   minidfs admin token list
  *   minidfs admin token revoke NAME
  *   minidfs admin whoami
+ *   minidfs admin ha-status
  * Prints a new token once, on stdout, and nothing else that is secret;
  * one line on stderr and exit 1 when the master refuses, 2 on a usage
  * error. Words and flags may come in any order (client_split_args).
@@ -33,7 +35,9 @@ static const char admin_usage[] =
     "  token create NAME  make user NAME and print its token (shown only once)\n"
     "  token list         list the users\n"
     "  token revoke NAME  the user's token stops working at once\n"
-    "  whoami             who the token says you are\n\n"
+    "  whoami             who the token says you are\n"
+    "  ha-status          each master of --master's list: its role, term, place in the\n"
+    "                     replicated log and lag; and etcd's members\n\n"
     "The first superuser's token is admin.token in the master's --meta-dir.";
 
 /* "2026-12-03T04:05:06Z" for wall-clock ms; "never" for 0. */
@@ -137,6 +141,50 @@ static bool admin_whoami(const char *base, char *err, size_t errlen)
     return fflush(stdout) == 0;
 }
 
+/* Each master of the list asked once, directly (not through the list's
+ * routing: a standby is asked about itself). False when none answered. */
+static bool admin_ha_status(const char *list, char *err, size_t errlen)
+{
+    char bases[512 * ADDR_MAX_MASTERS], etcd_members[1100] = "";
+    if (!addr_master_list(list, bases, sizeof bases, err, errlen))
+        return false;
+    printf("%-32s %-12s %6s %10s %10s %6s %8s\n", "MASTER", "ROLE", "TERM", "APPLIED", "HEAD",
+           "LAG", "LAG-MS");
+    size_t answered = 0;
+    for (char *p = bases, *next; p; p = next) {
+        next = strchr(p, ',');
+        if (next)
+            *next++ = '\0';
+        char url[sizeof bases + 32], why[512];
+        snprintf(url, sizeof url, "%s%s", p, PROTO_PATH_HA_STATUS);
+        httpc_response r;
+        if (!httpc_json("GET", url, NULL, 3000, &r, why, sizeof why) || r.status != 200) {
+            if (r.status)
+                httpc_response_free(&r);
+            printf("%-32s %-12s\n", p, "unreachable");
+            continue;
+        }
+        answered++;
+        char role[32];
+        escape_text(admin_str(r.json, PROTO_F_ROLE), role, sizeof role);
+        printf("%-32s %-12s %6lld %10lld %10lld %6lld %8lld\n", p, role,
+               (long long)json_integer_value(json_object_get(r.json, "term")),
+               (long long)json_integer_value(json_object_get(r.json, "applied")),
+               (long long)json_integer_value(json_object_get(r.json, "head")),
+               (long long)json_integer_value(json_object_get(r.json, "lagPieces")),
+               (long long)json_integer_value(json_object_get(r.json, "lagMs")));
+        const char *m = json_string_value(json_object_get(r.json, "etcd"));
+        if (m && !etcd_members[0])
+            escape_text(m, etcd_members, sizeof etcd_members);
+        httpc_response_free(&r);
+    }
+    if (etcd_members[0])
+        printf("etcd: %s\n", etcd_members);
+    if (!answered)
+        snprintf(err, errlen, "no master of %s answered", list);
+    return answered > 0 && fflush(stdout) == 0;
+}
+
 int admin_main(int argc, char **argv)
 {
     const char *words[3] = { 0 };
@@ -167,9 +215,10 @@ int admin_main(int argc, char **argv)
     bool list = !strcmp(cmd, "token") && !strcmp(sub, "list") && nwords == 2;
     bool revoke = !strcmp(cmd, "token") && !strcmp(sub, "revoke") && nwords == 3;
     bool whoami = !strcmp(cmd, "whoami") && nwords == 1;
-    if (!create && !list && !revoke && !whoami) {
+    bool ha = !strcmp(cmd, "ha-status") && nwords == 1;
+    if (!create && !list && !revoke && !whoami && !ha) {
         fprintf(stderr, "minidfs admin: expected token create NAME, token list, token revoke "
-                        "NAME or whoami (see minidfs admin --help)\n");
+                        "NAME, whoami or ha-status (see minidfs admin --help)\n");
         return 2;
     }
     char err[1024], base[512];
@@ -178,6 +227,7 @@ int admin_main(int argc, char **argv)
     bool ok = create   ? admin_create(base, words[2], group, super, expires_s, err, sizeof err)
               : list   ? admin_list(base, err, sizeof err)
               : revoke ? admin_revoke(base, words[2], err, sizeof err)
+              : ha     ? admin_ha_status(co.master_url, err, sizeof err)
                        : admin_whoami(base, err, sizeof err);
     curl_global_cleanup();
     if (!ok) {

@@ -223,6 +223,27 @@ static bool etcd_call(etcd *e, const char *path, json_t *body, json_t **answer, 
     return ok;
 }
 
+bool etcd_members(etcd *e, char *out, size_t outlen, char *err, size_t errlen)
+{
+    json_t *a;
+    out[0] = '\0';
+    if (!etcd_call(e, "/v3/cluster/member/list", json_object(), &a, err, errlen))
+        return false;
+    size_t used = 0, i;
+    json_t *m;
+    json_array_foreach(json_object_get(a, "members"), i, m) {
+        const char *name = json_string_value(json_object_get(m, "name"));
+        const char *url = json_string_value(json_array_get(json_object_get(m, "clientURLs"), 0));
+        int w = snprintf(out + used, outlen - used, "%s%.64s=%.200s", used ? "," : "",
+                         name && *name ? name : "(starting)", url ? url : "?");
+        if (w < 0 || (size_t)w >= outlen - used)
+            break;   /* a list longer than out: the rest left off */
+        used += (size_t)w;
+    }
+    json_decref(a);
+    return true;
+}
+
 /* The answer's header revision into *revision (may be NULL). */
 static bool etcd_header_revision(json_t *answer, int64_t *revision)
 {

@@ -100,6 +100,9 @@ typedef struct {
  * all at one revision: *succeeded says which, *revision (may be NULL) the
  * store's revision after. At most 128 of each. */
 #define ETCD_MAX_TXN 128
+
+/* The cluster's members as "name=clientURL,..." into out (cut at outlen). */
+bool etcd_members(etcd *e, char *out, size_t outlen, char *err, size_t errlen);
 bool etcd_txn(etcd *e, const etcd_compare *cmp, size_t ncmp, const etcd_op *then, size_t nthen,
               const etcd_op *otherwise, size_t notherwise, bool *succeeded, int64_t *revision,
               char *err, size_t errlen);

@@ -578,8 +578,12 @@ enum MHD_Result ha_reply_status(ha *h, struct MHD_Connection *c)
     uint64_t at = role == HA_ACTIVE ? atomic_load(&h->shipped) : atomic_load(&h->applied);
     uint64_t head = role == HA_ACTIVE ? at : atomic_load(&h->head);
     int64_t caught = atomic_load(&h->caught_ms);
-    json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I}", PROTO_F_ROLE, names[role],
-                          PROTO_F_LEADER, leader, "me", h->me, "cluster", h->cluster, "term",
+    char members[1024], err[256];
+    if (!etcd_members(h->e, members, sizeof members, err, sizeof err))
+        snprintf(members, sizeof members, "unreachable: %s", err);
+    json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I}", PROTO_F_ROLE,
+                          names[role], PROTO_F_LEADER, leader, "me", h->me, "cluster", h->cluster,
+                          "etcd", members, "term",
                           (json_int_t)(role == HA_ACTIVE ? atomic_load(&h->term) : 0),
                           "applied", (json_int_t)at, "head", (json_int_t)head, "lagPieces",
                           (json_int_t)(head > at ? head - at : 0), "lagMs",

@@ -17,7 +17,7 @@ start_ha() {
     local name=$1 port=${2:-0}
     rm -f "$T/$name.port"
     "$MINIDFS" master --port "$port" --port-file "$T/$name.port" --meta-dir "$T/$name" \
-        --ha-etcd "$ETCD" --cluster t --checkpoint-every 20 --safemode-ms 3000 \
+        --ha-etcd "$ETCD" --cluster t --checkpoint-every 20 --safemode-ms 3000 --lease-ms 2000 \
         >>"$T/$name.log" 2>&1 &
     local pid=$!
     PIDS+=("$pid")
@@ -41,6 +41,12 @@ for i in 1 2 3; do start_chunkserver "cs$i" "$T/data$i"; done
 wait_until 15 "3 chunkservers on the active master" has_live_on "$m1_URL" 3
 wait_until 15 "3 chunkservers on the standby" has_live_on "$m2_URL" 3
 ok "chunkservers heartbeat to both masters"
+
+"$MINIDFS" admin ha-status --master "$MASTER" >"$T/hastatus" || fail "admin ha-status"
+grep -q "^$m1_URL  *active " "$T/hastatus" || fail "ha-status: m1 not active: $(cat "$T/hastatus")"
+grep -q "^$m2_URL  *standby " "$T/hastatus" || fail "ha-status: m2 not a standby: $(cat "$T/hastatus")"
+grep -q "^etcd: t=$ETCD" "$T/hastatus" || fail "ha-status: no etcd members: $(cat "$T/hastatus")"
+ok "admin ha-status shows the active master, the standby and etcd"
 
 fs() { "$MINIDFS" "$@" --master "$MASTER"; }
 mkdir -p "$T/src" "$T/out"
@@ -72,6 +78,9 @@ t0=$(date +%s%N)
 make_file "$T/src/after" 12345
 fs put "$T/src/after" /d/after || fail "no write after the failover"
 t1=$(date +%s%N)
+code=$(curl -s -o "$T/ans" -w '%{http_code}' -X POST -d '{"fileName":"/d/after","size":1}' "$m2_URL/append")
+[ "$code" = 503 ] && grep -q "grants no lease" "$T/ans" ||
+    fail "the new master granted an append lease at once: $code $(cat "$T/ans")"
 ms=$(((t1 - t0) / 1000000))
 is_role "$m2_URL" active || fail "m2 is not active after the failover"
 echo "failover: first write through the new active master after ${ms} ms"
@@ -83,6 +92,17 @@ done
 fs get /d/big "$T/out/big" && cmp "$T/src/big" "$T/out/big" || fail "big after the failover"
 fs get /d/after "$T/out/after" && cmp "$T/src/after" "$T/out/after" || fail "after"
 ok "every acknowledged file reads back after the active master and its disk were lost"
+
+# The new master waits out the old one's leases (--lease-ms 2000 here)
+# before it grants one: an append right after the failover waits, then
+# goes through.
+"$MINIDFS" admin ha-status --master "$MASTER" >"$T/hastatus" || fail "admin ha-status with m1 down"
+grep -q "^$m1_URL  *unreachable" "$T/hastatus" || fail "ha-status: m1 not unreachable: $(cat "$T/hastatus")"
+make_file "$T/src/tail" 777
+fs append "$T/src/tail" /d/after || fail "append after the failover"
+cat "$T/src/after" "$T/src/tail" >"$T/src/after+tail"
+fs get /d/after "$T/out/after2" && cmp "$T/src/after+tail" "$T/out/after2" || fail "the append after the failover"
+ok "an append after the failover waits out the old leases, then lands"
 
 # More writes, so that checkpoints are written and the log compacted.
 for i in $(seq 31 70); do

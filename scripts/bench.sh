@@ -31,13 +31,18 @@
 #             10,000 directories; a 100,000-entry directory listed by
 #             `minidfs ls` (time, client memory); files created/s through
 #             /upload, flat (/f<i>) beside nested (/d<i%10000>/f<i>)
+#   ha        two masters through a real etcd: files of one chunk created/s
+#             through /upload on the active master beside a single master;
+#             GET /get req/s on the standby beside the active; 10 failovers
+#             (kill -9 of the active master to the first write through the
+#             new one), median and max
 #
 # Durability stays on as in production: chunkservers fdatasync every chunk
 # before answering. nginx does not fsync at all, so the ceiling is generous.
 #
 # usage: scripts/bench.sh            (installs nginx-light and wrk if missing)
 # env:   RUNS=3 SIZE_MB=1024 SMALL_FILES=1000 SCALE_CHUNKS=1000000 TREE_FILES=2000
-#        TREE_NS_FILES=1000000 KEEP=0 ONLY=all|scale|streams|tls|tree
+#        TREE_NS_FILES=1000000 FAILOVERS=10 KEEP=0 ONLY=all|scale|streams|tls|tree|ha
 # Writes the table to stdout and the figures to bench-results.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -48,8 +53,9 @@ SMALL_FILES=${SMALL_FILES:-1000}
 SCALE_CHUNKS=${SCALE_CHUNKS:-1000000}
 TREE_FILES=${TREE_FILES:-2000}
 TREE_NS_FILES=${TREE_NS_FILES:-1000000}
+FAILOVERS=${FAILOVERS:-10}
 
-scripts/deps.sh nginx-light wrk
+scripts/deps.sh nginx-light wrk etcd-server
 BUILD_TYPE=Release BUILD_DIR=build-release scripts/build.sh >/dev/null
 BIN=$ROOT/build-release/bin
 MINIDFS=$BIN/minidfs
@@ -170,7 +176,7 @@ RESULTS=bench-results$([ "${ONLY:-all}" = all ] || echo "-$ONLY").json
 # TLS cost alone; the default
 # runs everything.
 ONLY=${ONLY:-all}
-case $ONLY in all | scale | streams | tls | tree) ;; *) die "ONLY is all, scale, streams, tls or tree, not $ONLY" ;; esac
+case $ONLY in all | scale | streams | tls | tree | ha) ;; *) die "ONLY is all, scale, streams, tls, tree or ha, not $ONLY" ;; esac
 BYTES=$((SIZE_MB * 1024 * 1024))
 timed() { local t0 t1; t0=$(now); "$@"; t1=$(now); awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }'; }
 if [ "$ONLY" = all ] || [ "$ONLY" = streams ]; then
@@ -548,6 +554,109 @@ stop_all
 DIR=c MFLAGS=() CSFLAGS=() CURLFLAGS=() CAFLAGS=() SCHEME=http
 fi   # ONLY
 
+# ---------- 8. high availability ----------
+if [ "$ONLY" = all ] || [ "$ONLY" = ha ]; then
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+start_etcd() {   # a fresh one-member etcd in $W/etcd: sets ETCD
+    local cp pp i
+    rm -rf "$W/etcd"
+    cp=$(free_port) pp=$(free_port)
+    etcd --name b --data-dir "$W/etcd" --listen-client-urls "http://127.0.0.1:$cp" \
+        --advertise-client-urls "http://127.0.0.1:$cp" --listen-peer-urls "http://127.0.0.1:$pp" \
+        --initial-advertise-peer-urls "http://127.0.0.1:$pp" --initial-cluster "b=http://127.0.0.1:$pp" \
+        --logger zap --log-level error 2>>"$W/etcd.log" &
+    PIDS+=($!)
+    ETCD=http://127.0.0.1:$cp
+    for i in $(seq 500); do
+        curl -s "$ETCD/health" 2>/dev/null | grep -q '"health":"true"' && return 0
+        sleep 0.02
+    done
+    die "etcd would not start"
+}
+declare -A HA_PID HA_PORT
+ha_master() {   # name [port]: a master of cluster b with its meta-dir in $W/ha/name
+    local name=$1 port=${2:-0}
+    rm -f "$W/ha/$name.port"
+    "$MINIDFS" master --port "$port" --port-file "$W/ha/$name.port" --meta-dir "$W/ha/$name" \
+        --ha-etcd "$ETCD" --cluster b --replication 1 --checkpoint-every 100000 --log-level warn \
+        2>>"$W/ha-$name.log" &
+    HA_PID[$name]=$!
+    PIDS+=($!)
+    wait_file "$W/ha/$name.port"
+    HA_PORT[$name]=$(cat "$W/ha/$name.port")
+}
+role_of() { curl -s "http://127.0.0.1:${HA_PORT[$1]}/ha/status" | grep -o '"role":"[a-z-]*"' | cut -d'"' -f4; }
+wait_role() {   # name role
+    local i
+    for i in $(seq 1500); do [ "$(role_of "$1")" = "$2" ] && return 0; sleep 0.02; done
+    die "master $1 never became $2"
+}
+ha_cluster() {   # etcd, masters a (active) and b (standby), one chunkserver knowing both
+    rm -rf "${W:?}/ha" && mkdir -p "$W/ha"
+    start_etcd
+    ha_master a
+    wait_role a active
+    ha_master b
+    wait_role b standby
+    HA_LIST=http://127.0.0.1:${HA_PORT[a]},http://127.0.0.1:${HA_PORT[b]}
+    "$MINIDFS" chunkserver --master "$HA_LIST" --port 0 --port-file "$W/ha/cs.port" \
+        --dir "$W/ha/data" --log-level warn 2>>"$W/cs.log" &
+    PIDS+=($!)
+    local i
+    for i in $(seq 500); do
+        [ "$(curl -s "http://127.0.0.1:${HA_PORT[a]}/chunkservers" | grep -o '"live":true' | wc -l)" -ge 1 ] &&
+            [ "$(curl -s "http://127.0.0.1:${HA_PORT[b]}/chunkservers" | grep -o '"live":true' | wc -l)" -ge 1 ] && return 0
+        sleep 0.02
+    done
+    die "the chunkserver did not register with both masters"
+}
+# (a) chunk creations/s through /upload (each file one chunk), 10 s per
+# side and run, single master and HA's active master alternating.
+scripts/creates-lua.sh '/d%d/f%d' 1000 >"$W/hac.lua"
+for r in $(seq "$RUNS"); do
+    say "ha: creates, run $r/$RUNS"
+    start_cluster 1000000 1
+    wrk -t2 -c16 -d10s -s "$W/hac.lua" "$MASTER" | awk '/Requests\/sec/ { printf "%.0f\n", $2 }' >>"$W/ha.single"
+    stop_all
+    ha_cluster
+    wrk -t2 -c16 -d10s -s "$W/hac.lua" "http://127.0.0.1:${HA_PORT[a]}/" | awk '/Requests\/sec/ { printf "%.0f\n", $2 }' >>"$W/ha.active"
+    # (b) GET /get on the standby beside the active master
+    head -c 1000 /dev/urandom >"$W/one"
+    "$MINIDFS" put --master "$HA_LIST" "$W/one" /one || die "ha: put"
+    ONE_ID=$(printf /one | sha256sum | cut -c1-64)
+    for i in $(seq 500); do curl -sf "http://127.0.0.1:${HA_PORT[b]}/get?id=$ONE_ID" >/dev/null && break; sleep 0.02; done
+    wrk -t2 -c32 -d5s "http://127.0.0.1:${HA_PORT[a]}/get?id=$ONE_ID" | awk '/Requests\/sec/ { print $2 }' >>"$W/ha.get_active"
+    wrk -t2 -c32 -d5s "http://127.0.0.1:${HA_PORT[b]}/get?id=$ONE_ID" | awk '/Requests\/sec/ { print $2 }' >>"$W/ha.get_standby"
+    stop_all
+done
+FIG[ha_creates_single]=$(median <"$W/ha.single")
+FIG[ha_creates_active]=$(median <"$W/ha.active")
+FIG[ha_get_active]=$(median <"$W/ha.get_active")
+FIG[ha_get_standby]=$(median <"$W/ha.get_standby")
+# (c) failovers: kill -9 of the active master, then the time until a
+# write through the list succeeds; the killed master comes back (same
+# port, same meta-dir) and catches up before the next.
+say "ha: $FAILOVERS failovers"
+ha_cluster
+head -c 4096 /dev/urandom >"$W/small1"
+active=a standby=b
+for k in $(seq "$FAILOVERS"); do
+    kill -9 "${HA_PID[$active]}"
+    wait "${HA_PID[$active]}" 2>/dev/null || true
+    t0=$(now)
+    "$MINIDFS" put --master "$HA_LIST" "$W/small1" "/fo$k" || die "ha: no write after failover $k"
+    t1=$(now)
+    awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f\n", (b - a) * 1000 }' >>"$W/ha.failover"
+    [ "$(role_of "$standby")" = active ] || die "ha: $standby is not active after failover $k"
+    ha_master "$active" "${HA_PORT[$active]}"
+    wait_role "$active" standby
+    t=$active active=$standby standby=$t
+done
+FIG[ha_failover_ms_median]=$(median <"$W/ha.failover")
+FIG[ha_failover_ms_max]=$(sort -n "$W/ha.failover" | tail -1)
+stop_all
+fi   # ONLY
+
 # ---------- report ----------
 f() { echo "${FIG[$1]:-n/a}"; }
 {
@@ -580,6 +689,10 @@ row "  the disk alone (durable) against nginx" "$(f tree_disk_w)" "$(f tree_ngin
 row "get -r files/s (4 KiB, one process)" "$(f tree_r)" "$(f tree_nginx_r)"
 row "  put: one process per file, files/s" "$(f tree_one_w)" "$(f tree_nginx_w)"
 row "creates/s through /upload, nested vs flat" "$(f tree_creates_per_s_nested)" "$(f tree_creates_per_s_flat)"
+row "HA: chunk creates/s, active vs single master" "$(f ha_creates_active)" "$(f ha_creates_single)"
+row "HA: GET /get req/s, standby vs active" "$(f ha_get_standby)" "$(f ha_get_active)"
+printf '%-44s %12s\n' "HA: failover to first write, ms, median" "$(f ha_failover_ms_median)"
+printf '%-44s %12s\n' "HA: failover to first write, ms, max" "$(f ha_failover_ms_max)"
 printf '%-44s %12s\n' "master resident bytes per file (1M, 10k dirs)" "$(f tree_bytes_per_file)"
 printf '%-44s %12s\n' "ls of a 100,000-entry directory, s" "$(f tree_ls_100k_s)"
 printf '%-44s %12s\n' "  the client's peak memory, KiB" "$(f tree_ls_100k_client_kib)"

@@ -138,6 +138,12 @@ static bool ha_ship(void *ud, const char *buf, size_t len, char *err, size_t err
     return false;
 }
 
+static void ha_position_moved(void *ud, uint64_t next)
+{
+    ha *h = ud;
+    atomic_store(&h->applied, next);
+}
+
 static uint64_t ha_position(void *ud)
 {
     ha *h = ud;
@@ -290,8 +296,17 @@ static bool ha_fetch(ha *h, char *err, size_t errlen)
             snprintf(err, errlen, "cannot map %s: %s", path, strerror(errno));
         } else {
             uint64_t next = 0;
+            /* No request may see the namespace while it is replaced. */
+            atomic_store(&h->role, HA_CATCHING_UP);
             ok = recovery_load(h->md, p, (size_t)sb.st_size, &next, err, errlen);
             munmap(p, (size_t)sb.st_size);
+            if (!ok) {
+                close(fd);
+                unlink(path);
+                log_error("the checkpoint fetched from %s does not load: %s", leader, err);
+                sleep(1);   /* not a tight loop of restarts if every fetch fails so */
+                ha_start_over(h, "the namespace was half replaced");
+            }
             if (ok) {
                 oplog_reader *rd = oplog_reader_new(h->e, h->cluster, next, err, errlen);
                 ok = rd != NULL;
@@ -388,8 +403,11 @@ static long ha_tick(void *ud)
         } else if (!ha_follow(h, &caught_up, err, sizeof err)) {
             ha_complain(h, "following the log: %s", err);
         } else if (caught_up && role == HA_CATCHING_UP) {
-            namespace_cluster_id(h->m->ns, h->m->cluster_id);
-            if (h->m->cluster_id[0]) {
+            char id[CLUSTERID_LEN + 1];
+            namespace_cluster_id(h->m->ns, id);
+            if (id[0] && !h->m->cluster_id[0])   /* once: request threads read it */
+                memcpy(h->m->cluster_id, id, sizeof id);
+            if (id[0]) {
                 atomic_store(&h->role, HA_STANDBY);
                 log_info("standby of cluster %s: caught up with the log at piece %" PRIu64
                          " (%zu files); serving reads", h->cluster, atomic_load(&h->applied),
@@ -478,7 +496,7 @@ ha *ha_start(master *m, recovery *md, const ha_config *cfg, char *err, size_t er
         h->founder = true;
     }
     atomic_store(&h->applied, from);
-    recovery_set_position(md, ha_position, h);
+    recovery_set_position(md, ha_position, ha_position_moved, h);
     m->ha = h;   /* from now on every request passes the gate: none is answered as active */
     return h;
 }

@@ -9,6 +9,7 @@
 #include "oplog.h"
 
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +22,7 @@ struct oplog {
     election *el;
     char prefix[OPLOG_KEY_MAX];   /* /minidfs/<cluster>/log/ */
     char head[OPLOG_KEY_MAX];     /* /minidfs/<cluster>/loghead */
-    uint64_t next;
+    _Atomic uint64_t next;        /* the shipper moves it; compaction reads it */
     int64_t resumed;              /* the term the head was read in (0: none) */
     int64_t broken;               /* the term a ship failed in: no more in it */
 };

@@ -11,6 +11,7 @@
 #include "recovery.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <sys/random.h>
@@ -34,11 +35,15 @@ struct recovery {
     bool positioned;     /* the recovered checkpoint said where in etcd's log it stands */
     uint64_t oplog_next; /* ...there */
     uint64_t (*position)(void *ud);   /* HA: where checkpoints stand in etcd's log */
+    void (*position_moved)(void *ud, uint64_t next);   /* ...after a load, there */
     void *position_ud;
     _Atomic uint64_t applied;         /* records a standby applied since the last checkpoint */
     uint64_t dumped_at;               /* the position the checkpoint being written records */
     _Atomic uint64_t kept[2];         /* ...of the two newest written, older first */
     _Atomic unsigned nkept;
+    /* a checkpoint and the load of a fetched one exclude each other: a
+     * checkpoint of a namespace half replaced would be a lie */
+    pthread_mutex_t load_mu;
 };
 
 #define RECOVERY_OP_OPLOG "oplog"
@@ -95,7 +100,10 @@ static bool recovery_checkpoint(recovery *m)
     char err[512];
     double t0 = recovery_seconds();
     atomic_store(&m->applied, 0);
-    if (journal_checkpoint(m->j, recovery_dump, m, err, sizeof err)) {
+    pthread_mutex_lock(&m->load_mu);
+    bool written = journal_checkpoint(m->j, recovery_dump, m, err, sizeof err);
+    pthread_mutex_unlock(&m->load_mu);
+    if (written) {
         if (m->position) {
             atomic_store(&m->kept[0], atomic_load(&m->kept[1]));
             atomic_store(&m->kept[1], m->dumped_at);
@@ -154,11 +162,13 @@ static recovery *recovery_start(const char *dir, ns_table *ns, uint64_t checkpoi
     }
     m->ns = ns;
     m->every = checkpoint_every ? checkpoint_every : 1;
+    pthread_mutex_init(&m->load_mu, NULL);
     journal_recovery rec;
     double t0 = recovery_seconds();
     journal_replayer rp = { .apply = recovery_apply, .reset = recovery_reset, .ud = m,
                             .recover = recover };
     if (!(m->j = journal_open(dir, &rp, &rec, err, errlen))) {
+        pthread_mutex_destroy(&m->load_mu);
         free(m);
         return NULL;
     }
@@ -218,9 +228,11 @@ bool recovery_position(const recovery *m, uint64_t *next)
     return m->positioned;
 }
 
-void recovery_set_position(recovery *m, uint64_t (*position)(void *ud), void *ud)
+void recovery_set_position(recovery *m, uint64_t (*position)(void *ud),
+                           void (*moved)(void *ud, uint64_t next), void *ud)
 {
     m->position = position;
+    m->position_moved = moved;
     m->position_ud = ud;
 }
 
@@ -243,15 +255,20 @@ bool recovery_kept_position(recovery *m, uint64_t *below)
 bool recovery_load(recovery *m, const char *buf, size_t len, uint64_t *next, char *err,
                    size_t errlen)
 {
+    pthread_mutex_lock(&m->load_mu);
     recovery_reset(m);
     uint64_t n;
-    if (!journal_apply_frames(buf, len, recovery_apply, m, &n, err, errlen))
-        return false;
-    if (!m->positioned) {
+    bool ok = journal_apply_frames(buf, len, recovery_apply, m, &n, err, errlen);
+    if (ok && !m->positioned) {
         snprintf(err, errlen, "the checkpoint does not say where in the log it stands");
-        return false;
+        ok = false;
     }
     *next = m->oplog_next;
+    if (ok && m->position_moved)   /* before a checkpoint can record it */
+        m->position_moved(m->position_ud, *next);
+    pthread_mutex_unlock(&m->load_mu);
+    if (!ok)
+        return false;
     atomic_store(&m->applied, n);   /* worth a checkpoint of our own soon */
     atomic_store(&m->soon, true);
     return true;
@@ -267,6 +284,7 @@ void recovery_close(recovery *m)
         recovery_checkpoint(m);
     namespace_set_journal(m->ns, NULL);
     journal_close(m->j);
+    pthread_mutex_destroy(&m->load_mu);
     free(m);
 }
 

@@ -42,8 +42,11 @@ bool recovery_ensure_cluster_id(recovery *m, char *err, size_t errlen);
  * when it recorded none (a checkpoint of a single master, or none). */
 bool recovery_position(const recovery *m, uint64_t *next);
 /* Every checkpoint from now on records position(ud) as its place in the
- * replicated log, read before the namespace is dumped. */
-void recovery_set_position(recovery *m, uint64_t (*position)(void *ud), void *ud);
+ * replicated log, read before the namespace is dumped; a load
+ * (recovery_load) tells moved(ud, next) where it stands before any
+ * checkpoint can be written after it. */
+void recovery_set_position(recovery *m, uint64_t (*position)(void *ud),
+                           void (*moved)(void *ud, uint64_t next), void *ud);
 /* n records were applied from the replicated log (a standby). */
 void recovery_count(recovery *m, uint64_t n);
 /* Has the checkpoint thread write a checkpoint soon. */
@@ -53,9 +56,10 @@ void recovery_soon(recovery *m);
  * log may be compacted below it); false before two were written. */
 bool recovery_kept_position(recovery *m, uint64_t *below);
 /* Replaces the namespace with the checkpoint in buf (one fetched from the
- * active master): false with err set when it does not read whole or does
- * not say where in the log it stands; *next: where it does. Nothing may
- * read the namespace meanwhile. */
+ * active master), no checkpoint being written meanwhile: false with err
+ * set when it does not read whole or does not say where in the log it
+ * stands (the namespace is then neither the old nor the new: the caller
+ * must start over); *next: where it does. */
 bool recovery_load(recovery *m, const char *buf, size_t len, uint64_t *next, char *err,
                    size_t errlen);
 /* True when dir held no namespace at all: this master created it now. */

@@ -1,7 +1,7 @@
 /* test_journal.c - the master's operation log: records survive a reopen,
  * a torn tail is dropped and reported, damage elsewhere is refused,
- * checkpoints replace the log, and group commit makes concurrent records
- * durable. Recovery goes through the namespace's own apply, so these also
+ * checkpoints replace the log, group commit makes concurrent records
+ * durable, and a shipping journal hands its batches over instead. Recovery goes through the namespace's own apply, so these also
  * check that every kind of namespace change is journalled. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -531,6 +531,79 @@ static char *close_and_read_log(journal *j, ns_table *ns, off_t *size)
  * with the new version and checksum but the old size once made every
  * replica of it look stale and be deleted). And in either state the
  * replicas holding what was acknowledged are kept. */
+/* What a shipper was handed: the batches, end to end. */
+typedef struct {
+    char *buf;
+    size_t len, batches;
+    bool refuse;
+} shipped;
+
+static bool ship(void *ud, const char *buf, size_t len, char *err, size_t errlen)
+{
+    shipped *sh = ud;
+    if (sh->refuse) {
+        snprintf(err, errlen, "refused by the test");
+        return false;
+    }
+    sh->buf = realloc(sh->buf, sh->len + len);
+    assert_non_null(sh->buf);
+    memcpy(sh->buf + sh->len, buf, len);
+    sh->len += len;
+    sh->batches++;
+    return true;
+}
+
+/* A shipping journal (an HA master's): the batches go to the shipper, not
+ * to the segment, and applied elsewhere (journal_apply_frames) they make
+ * the same namespace; a frame cut short or flipped is refused; a refused
+ * ship fails the journal for good. */
+static void test_shipped_batches(void **state)
+{
+    (void)state;
+    journal_recovery rec;
+    journal *j;
+    ns_table *ns = reopen(&j, &rec);
+    shipped sh = { 0 };
+    journal_set_shipper(j, ship, &sh);
+    fill(ns, j);
+    assert_true(sh.batches > 0);
+    struct stat sb;
+    char seg[400];
+    snprintf(seg, sizeof seg, "%s/log.1", dir);
+    assert_int_equal(stat(seg, &sb), 0);
+    assert_int_equal(sb.st_size, 0);   /* nothing went to the segment */
+    ns_table *copy = namespace_new();
+    uint64_t n = 0;
+    char err[256];
+    assert_true(journal_apply_frames(sh.buf, sh.len, apply, copy, &n, err, sizeof err));
+    assert_true(n >= 8);
+    check(copy);
+    namespace_free(copy);
+    /* cut short, and a flipped byte: refused, saying where */
+    copy = namespace_new();
+    assert_false(journal_apply_frames(sh.buf, sh.len - 1, apply, copy, &n, err, sizeof err));
+    assert_non_null(strstr(err, "does not fit"));
+    sh.buf[12] ^= 1;
+    assert_false(journal_apply_frames(sh.buf, sh.len, apply, copy, &n, err, sizeof err));
+    assert_non_null(strstr(err, "fails its check"));
+    assert_int_equal(n, 0);
+    namespace_free(copy);
+    /* a refused ship: that change and every later one are not acknowledged */
+    sh.refuse = true;
+    uint64_t gen;
+    assert_int_equal(namespace_create(ns, "late", 1, 1000, 1, NULL, true, &gen, NULL), NS_OK);
+    assert_false(journal_sync_mine(j));
+    assert_non_null(journal_failure(j));
+    assert_non_null(strstr(journal_failure(j), "refused by the test"));
+    sh.refuse = false;
+    assert_int_equal(namespace_create(ns, "later", 1, 1000, 1, NULL, true, &gen, NULL), NS_OK);
+    assert_false(journal_sync_mine(j));
+    namespace_set_journal(ns, NULL);
+    journal_close(j);
+    namespace_free(ns);
+    free(sh.buf);
+}
+
 static void test_append_commit_cut_anywhere(void **state)
 {
     (void)state;
@@ -691,6 +764,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_checkpoint_replaces_log, setup, teardown),
         cmocka_unit_test_setup_teardown(test_many_batches, setup, teardown),
         cmocka_unit_test_setup_teardown(test_group_commit_concurrent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_shipped_batches, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

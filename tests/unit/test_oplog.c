@@ -3,7 +3,8 @@
  * order, however many pieces a read takes; a batch a term left
  * unfinished is dropped, never handed over; a deposed or unresumed
  * writer ships nothing; compaction leaves a reader behind it an error,
- * not a gap; malformed pieces are refused. Skipped (77) without etcd. */
+ * not a gap, and keeps the last piece; a log founded past piece 0 shows
+ * its gap through the head; malformed pieces are refused. Skipped (77) without etcd. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -203,6 +204,48 @@ static void test_unfinished_batch_dropped(void **state)
 }
 
 /* Pieces that are none are refused with an error, not handed over. */
+/* A log founded past piece 0 (a namespace from before HA): a reader from
+ * 0 finds nothing to read below the head, which says pieces are missing;
+ * compaction of everything keeps the last piece, so a reader far behind
+ * meets the gap as an error rather than an empty read. */
+static void test_head_and_gaps(void **state)
+{
+    (void)state;
+    char err[512];
+    uint64_t head = 99;
+    assert_true(oplog_head(E, "gap", &head, err, sizeof err));
+    assert_int_equal(head, 0);   /* no log yet */
+    election *el = active("gap", "m1");
+    oplog *o = oplog_new(E, el, "gap", err, sizeof err);
+    assert_true(oplog_resume(o, err, sizeof err));
+    bool deposed;
+    assert_true(oplog_begin_at(o, 1, &deposed, err, sizeof err));
+    assert_true(oplog_begin_at(o, 1, &deposed, err, sizeof err));   /* already there */
+    assert_int_equal(oplog_next(o), 1);
+    assert_true(oplog_head(E, "gap", &head, err, sizeof err));
+    assert_int_equal(head, 1);
+    oplog_reader *r = oplog_reader_new(E, "gap", 0, err, sizeof err);
+    got g = { 0 };
+    size_t batches;
+    assert_true(oplog_read(r, 0, keep, &g, &batches, err, sizeof err));
+    assert_int_equal(batches, 0);
+    assert_true(oplog_reader_at(r) < head);   /* the caller's sign of a gap */
+    oplog_reader_free(r);
+    assert_true(oplog_ship(o, "one", 3, &deposed, err, sizeof err));
+    assert_true(oplog_ship(o, "two", 3, &deposed, err, sizeof err));
+    assert_true(oplog_compact(o, 1000, err, sizeof err));   /* all: the last piece stays */
+    r = oplog_reader_new(E, "gap", 1, err, sizeof err);
+    assert_false(oplog_read(r, 0, keep, &g, &batches, err, sizeof err));
+    assert_non_null(strstr(err, "compacted"));
+    oplog_reader_free(r);
+    read_all("gap", 2, 0, &g, NULL);
+    assert_int_equal(g.n, 1);
+    assert_memory_equal(g.buf[0], "two", 3);
+    got_free(&g);
+    oplog_free(o);
+    election_free(el);
+}
+
 static void test_malformed_pieces(void **state)
 {
     (void)state;
@@ -256,6 +299,7 @@ int main(void)
         cmocka_unit_test(test_batches_of_every_size),
         cmocka_unit_test(test_unfinished_batch_dropped),
         cmocka_unit_test(test_malformed_pieces),
+        cmocka_unit_test(test_head_and_gaps),
     };
     return cmocka_run_group_tests(tests, setup, etcdproc_group_teardown);
 }

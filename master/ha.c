@@ -182,7 +182,7 @@ static void ha_start_over(ha *h, const char *why)
 static bool ha_apply_record(void *ud, json_t *rec, char *err, size_t errlen)
 {
     ha *h = ud;
-    return record_replay(h->m->ns, rec, err, errlen);
+    return record_replay_live(h->m->ns, rec, err, errlen);
 }
 
 static bool ha_apply_batch(void *ud, const char *buf, size_t len)

@@ -582,16 +582,26 @@ void record_clear(record *r)
     memset(r, 0, sizeof *r);
 }
 
-bool record_replay(ns_table *ns, json_t *in, char *err, size_t errlen)
+static bool record_replay_with(ns_table *ns, json_t *in, bool locked, char *err, size_t errlen)
 {
     record r;
     if (!record_decode(in, &r, err, errlen))
         return false;
-    bool ok = record_table[r.kind].apply(ns, &r);
+    bool ok = locked ? namespace_apply(ns, &r) : record_table[r.kind].apply(ns, &r);
     if (!ok)
         snprintf(err, errlen, "unreadable %s record", record_table[r.kind].op);
     record_clear(&r);
     return ok;
+}
+
+bool record_replay(ns_table *ns, json_t *in, char *err, size_t errlen)
+{
+    return record_replay_with(ns, in, false, err, errlen);
+}
+
+bool record_replay_live(ns_table *ns, json_t *in, char *err, size_t errlen)
+{
+    return record_replay_with(ns, in, true, err, errlen);
 }
 
 static bool record_emit(void *sink, const record *r)

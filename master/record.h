@@ -130,6 +130,9 @@ void record_clear(record *r);
 /* Decodes in and applies it to ns (recovery): false with err set for a
  * record it cannot read or apply. */
 bool record_replay(ns_table *ns, json_t *in, char *err, size_t errlen);
+/* The same under the namespace's write lock, for a namespace that serves
+ * meanwhile (a standby following the log). */
+bool record_replay_live(ns_table *ns, json_t *in, char *err, size_t errlen);
 /* Writes the whole of ns to a checkpoint sink (journal_checkpoint's). */
 bool record_checkpoint(ns_table *ns, void *sink);
 

@@ -44,6 +44,7 @@ struct recovery {
     /* a checkpoint and the load of a fetched one exclude each other: a
      * checkpoint of a namespace half replaced would be a lie */
     pthread_mutex_t load_mu;
+    bool live;           /* records applied while the master serves: under the lock */
 };
 
 #define RECOVERY_OP_OPLOG "oplog"
@@ -62,7 +63,8 @@ static bool recovery_apply(void *ud, json_t *rec, char *err, size_t errlen)
         m->positioned = true;
         return true;
     }
-    return record_replay(m->ns, rec, err, errlen);
+    return m->live ? record_replay_live(m->ns, rec, err, errlen)
+                   : record_replay(m->ns, rec, err, errlen);
 }
 
 static void recovery_reset(void *ud)
@@ -258,7 +260,9 @@ bool recovery_load(recovery *m, const char *buf, size_t len, uint64_t *next, cha
     pthread_mutex_lock(&m->load_mu);
     recovery_reset(m);
     uint64_t n;
+    m->live = true;
     bool ok = journal_apply_frames(buf, len, recovery_apply, m, &n, err, errlen);
+    m->live = false;
     if (ok && !m->positioned) {
         snprintf(err, errlen, "the checkpoint does not say where in the log it stands");
         ok = false;

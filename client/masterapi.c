@@ -111,6 +111,23 @@ void masterapi_set_token(const char *token)
     }
 }
 
+/* Says, for a list of masters none of which could be reached while the
+ * retries lasted, that none could (the last one's failure is in err
+ * already). Always false. */
+static bool masterapi_none_answered(char *err, size_t errlen)
+{
+    if (masterapi_nmasters < 2)
+        return false;
+    char last[512];
+    snprintf(last, sizeof last, "%s", err);
+    int w = snprintf(err, errlen, "no master answered (");
+    for (size_t i = 0; i < masterapi_nmasters && w > 0 && (size_t)w < errlen; i++)
+        w += snprintf(err + w, errlen - (size_t)w, "%s%s", i ? ", " : "", masterapi_masters[i]);
+    if (w > 0 && (size_t)w < errlen)
+        snprintf(err + w, errlen - (size_t)w, "); the last: %s", last);
+    return false;
+}
+
 /* One call to the master, made again while the answer is a refusal that
  * passes: the master unreachable (restarting), a 503 (safe mode after a
  * restart, chunkservers still reporting, a journal that failed), and,
@@ -149,7 +166,7 @@ static bool masterapi_request(const char *method, const char *url, json_t *body,
         long ms = resp->retry_ms > wait ? resp->retry_ms : wait;
         ms += (long)(random() % (ms / 2 + 1));
         if (monotime_ms() - start + ms > budget)
-            return ok;
+            return ok || masterapi_none_answered(err, errlen);
         if (ok)
             httpc_response_free(resp);
         struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };

@@ -48,6 +48,23 @@ grep -q "^$m2_URL  *standby " "$T/hastatus" || fail "ha-status: m2 not a standby
 grep -q "^etcd: t=$ETCD" "$T/hastatus" || fail "ha-status: no etcd members: $(cat "$T/hastatus")"
 ok "admin ha-status shows the active master, the standby and etcd"
 
+# A master of another cluster in a chunkserver's list (an operator's slip):
+# the chunkserver is refused by it and acts on nothing it says, and goes on
+# with its own cluster's masters.
+"$MINIDFS" master --port 0 --port-file "$T/other.port" --meta-dir "$T/other" \
+    --ha-etcd "$ETCD" --cluster other >>"$T/other.log" 2>&1 &
+other_pid=$!
+PIDS+=("$other_pid")
+wait_until 10 "the other cluster's master to listen" port_ready "$T/other.port" "$other_pid" "$T/other.log"
+other_URL="http://127.0.0.1:$(cat "$T/other.port")"
+wait_until 15 "the other cluster's master to be active" is_role "$other_URL" active
+MASTER="$m1_URL,$m2_URL,$other_URL" start_chunkserver cs4 "$T/data4"
+wait_until 15 "cs4 on the active master" has_live_on "$m1_URL" 4
+wait_until 15 "cs4 to be refused by the other cluster's master" grep -q "refused registration" "$T/cs4.log"
+[ "$(live_on "$other_URL")" -eq 0 ] || fail "a master of another cluster took a chunkserver"
+stop_pid "$other_pid"
+ok "a master of another cluster in the list is refused; the chunkserver serves its own"
+
 fs() { "$MINIDFS" "$@" --master "$MASTER"; }
 mkdir -p "$T/src" "$T/out"
 for i in $(seq 1 30); do make_file "$T/src/f$i" $((i * 7919)); done
@@ -139,3 +156,8 @@ fs get /d/renamed "$T/out2/renamed" && cmp "$T/src/f1" "$T/out2/renamed" || fail
 "$MINIDFS" stat --master "$MASTER" /d/f2 >/dev/null 2>&1 && fail "the removal of /d/f2 was lost"
 fs get /d/last "$T/out2/last" && cmp "$T/src/last" "$T/out2/last" || fail "last"
 ok "the rejoined master took over with every change, renames and removals too"
+
+# No master reachable: bounded retries, then one clear line and exit 1.
+expect_fail "no master answered" "$MINIDFS" put --master "http://127.0.0.1:1,http://127.0.0.1:2" \
+    --retry-ms 1000 "$T/src/last" /d/nowhere
+ok "with no master reachable the client gives up with one line"

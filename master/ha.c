@@ -267,7 +267,7 @@ static bool ha_fetch(ha *h, char *err, size_t errlen)
     snprintf(path, sizeof path, "%s/%s", h->meta_dir, HA_FETCHED);
     int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) {
-        snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno));
+        snprintf(err, errlen, "cannot create %.300s: %s", path, strerror(errno));
         return false;
     }
     CURL *c = curl_easy_init();
@@ -293,7 +293,7 @@ static bool ha_fetch(ha *h, char *err, size_t errlen)
     } else {
         void *p = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
         if (p == MAP_FAILED) {
-            snprintf(err, errlen, "cannot map %s: %s", path, strerror(errno));
+            snprintf(err, errlen, "cannot map %.300s: %s", path, strerror(errno));
         } else {
             uint64_t next = 0;
             /* No request may see the namespace while it is replaced. */

@@ -223,6 +223,34 @@ static bool etcd_call(etcd *e, const char *path, json_t *body, json_t **answer, 
     return ok;
 }
 
+static bool etcd_header_revision(json_t *answer, int64_t *revision);
+
+bool etcd_compact_history(etcd *e, char *err, size_t errlen)
+{
+    json_t *a;
+    int64_t rev;
+    json_t *body = json_object();
+    if (body)
+        json_object_set_new(body, "key", etcd_b64("/", 1));
+    if (!etcd_call(e, "/v3/kv/range", body, &a, err, errlen))
+        return false;
+    bool ok = etcd_header_revision(a, &rev);
+    json_decref(a);
+    if (!ok) {
+        snprintf(err, errlen, "etcd answered no revision");
+        return false;
+    }
+    body = json_object();
+    if (body)
+        json_object_set_new(body, "revision", etcd_num(rev));
+    if (!etcd_call(e, "/v3/kv/compaction", body, &a, err, errlen)) {
+        /* compacted already at or past rev (another master did): not a failure */
+        return strstr(err, "compacted") != NULL;
+    }
+    json_decref(a);
+    return true;
+}
+
 bool etcd_members(etcd *e, char *out, size_t outlen, char *err, size_t errlen)
 {
     json_t *a;

@@ -101,6 +101,10 @@ typedef struct {
  * store's revision after. At most 128 of each. */
 #define ETCD_MAX_TXN 128
 
+/* Drops the history of every key before the current revision (etcd keeps
+ * every old value until compacted: a log that is written and deleted
+ * would otherwise grow etcd's database to its quota). */
+bool etcd_compact_history(etcd *e, char *err, size_t errlen);
 /* The cluster's members as "name=clientURL,..." into out (cut at outlen). */
 bool etcd_members(etcd *e, char *out, size_t outlen, char *err, size_t errlen);
 bool etcd_txn(etcd *e, const etcd_compare *cmp, size_t ncmp, const etcd_op *then, size_t nthen,

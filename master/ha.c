@@ -445,10 +445,12 @@ static long ha_tick(void *ud)
         h->compacted_ms = now;
         uint64_t below;
         if (recovery_kept_position(h->md, &below) && below > h->compacted_below) {
-            if (oplog_compact(h->log, below, err, sizeof err))
-                h->compacted_below = below;
-            else
+            if (!oplog_compact(h->log, below, err, sizeof err))
                 ha_complain(h, "compacting the log: %s", err);
+            else if (!etcd_compact_history(h->e, err, sizeof err))
+                ha_complain(h, "compacting etcd's history: %s", err);
+            else
+                h->compacted_below = below;
         }
     }
     return HA_POLL_MS;

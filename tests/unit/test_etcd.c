@@ -3,7 +3,8 @@
  * the end): keys and values of any bytes, prefixes and limits, a
  * transaction that only one of two contenders wins, leases that keep a
  * key and take it with them, an endpoint list with a dead member first,
- * and answers from something that is not etcd's gateway. Skipped (77)
+ * history compacted away, and answers from something that is not etcd's
+ * gateway. Skipped (77)
  * when there is no etcd to start. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -110,6 +111,31 @@ static void test_prefix_and_limit(void **state)
     assert_true(etcd_range(E, "lo", 2, true, 0, 0, &kvs, &n, &more, NULL, err, sizeof err));
     assert_int_equal(n, 2);   /* lof/x and log0 stay */
     etcd_kvs_free(kvs, n);
+}
+
+/* History: an old revision reads until compacted, then is refused; the
+ * current value stays; compacting again is no failure. */
+static void test_compact_history(void **state)
+{
+    (void)state;
+    char err[512];
+    int64_t r1, r2;
+    assert_true(etcd_put(E, "hist", 4, "one", 3, 0, &r1, err, sizeof err));
+    assert_true(etcd_put(E, "hist", 4, "two", 3, 0, &r2, err, sizeof err));
+    etcd_kv *kvs;
+    size_t n;
+    bool more;
+    assert_true(etcd_range(E, "hist", 4, false, 0, r1, &kvs, &n, &more, NULL, err, sizeof err));
+    assert_int_equal(n, 1);
+    assert_memory_equal(kvs[0].value, "one", 3);
+    etcd_kvs_free(kvs, n);
+    assert_true(etcd_compact_history(E, err, sizeof err));
+    assert_false(etcd_range(E, "hist", 4, false, 0, r1, &kvs, &n, &more, NULL, err, sizeof err));
+    assert_true(etcd_range(E, "hist", 4, false, 0, 0, &kvs, &n, &more, NULL, err, sizeof err));
+    assert_int_equal(n, 1);
+    assert_memory_equal(kvs[0].value, "two", 3);
+    etcd_kvs_free(kvs, n);
+    assert_true(etcd_compact_history(E, err, sizeof err));   /* nothing new: still fine */
 }
 
 /* Two contenders for one key: the first transaction creates it, the
@@ -245,6 +271,7 @@ int main(void)
         cmocka_unit_test(test_txn_one_winner),
         cmocka_unit_test(test_lease),
         cmocka_unit_test(test_endpoints),
+        cmocka_unit_test(test_compact_history),
     };
     return cmocka_run_group_tests(tests, setup, etcdproc_group_teardown);
 }

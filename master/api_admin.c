@@ -97,6 +97,8 @@ static enum MHD_Result master_api_token_create(master *m, struct MHD_Connection 
 
 static void master_api_token_one(const users_info *u, void *ud)
 {
+    if (!strcmp(u->name, USERS_ADMIN))
+        return;   /* listed first already (an HA cluster journals it too) */
     json_array_append_new(ud, json_pack("{s:s,s:s,s:b,s:I,s:I}", PROTO_F_NAME, u->name,
                                         PROTO_F_GROUP, u->group, PROTO_F_SUPERUSER, u->super,
                                         PROTO_F_CREATED_MS, (json_int_t)u->made_ms,

@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "election.h"
 #include "etcd.h"
 #include "httpc.h"
@@ -36,7 +37,9 @@
 #include "protocol.h"
 #include "record.h"
 #include "registry.h"
+#include "sha256.h"
 #include "ticker.h"
+#include "users.h"
 
 /* How often the thread looks at the log (a standby's lag is about this). */
 #define HA_POLL_MS 50
@@ -279,7 +282,21 @@ static bool ha_fetch(ha *h, char *err, size_t errlen)
         curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, ha_fetch_write);
         curl_easy_setopt(c, CURLOPT_WRITEDATA, &fd);
         curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)HA_FETCH_TIMEOUT_MS);
+        /* A secure master gives its checkpoint only to a request signed
+         * with the cluster key (the standby's is the cluster's). */
+        struct curl_slist *hdrs = NULL;
+        if (h->m->sec.on) {
+            char sum[SHA256_HEX_LEN + 1], value[AUTH_VALUE_MAX], line[AUTH_VALUE_MAX + 32];
+            if (sha256_hex("", 0, sum) &&
+                auth_sign(&h->m->sec.key, "GET", PROTO_PATH_HA_CHECKPOINT, sum, auth_now_ms(),
+                          value)) {
+                snprintf(line, sizeof line, AUTH_HEADER ": %s", value);
+                hdrs = curl_slist_append(hdrs, line);
+            }
+            curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+        }
         rc = curl_easy_perform(c);
+        curl_slist_free_all(hdrs);
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
         curl_easy_cleanup(c);
     }
@@ -362,6 +379,15 @@ static bool ha_become_active(ha *h, char *err, size_t errlen)
     namespace_set_journal(m->ns, j);
     if (!recovery_ensure_cluster_id(h->md, err, errlen))
         return false;   /* the journal failed: the thread starts over */
+    /* A master with admin.token (the founder of a secure cluster) makes
+     * its holder a user of the log: every master must know the first
+     * superuser. */
+    if (m->sec.on && secure_has_admin(&m->sec) &&
+        (users_adopt_admin(m->ns, m->sec.admin_sha, auth_now_ms()) != NS_OK ||
+         !journal_sync_mine(j))) {
+        snprintf(err, errlen, "cannot journal admin.token's holder");
+        return false;
+    }
     if (!m->cluster_id[0])   /* a standby has it already, and request threads read it */
         namespace_cluster_id(m->ns, m->cluster_id);
     safemode_start_failover(&m->safe, registry_now_ms(), h->safemode_ms);
@@ -478,6 +504,20 @@ ha *ha_start(master *m, recovery *md, const ha_config *cfg, char *err, size_t er
         !(h->rd = oplog_reader_new(h->e, h->cluster, from, err, errlen))) {
         ha_stop(h);
         return NULL;
+    }
+    if (cfg->key_new) {   /* a new cluster key: only for a cluster that does not exist yet */
+        uint64_t head;
+        if (!oplog_head(h->e, h->cluster, &head, err, errlen)) {
+            ha_stop(h);
+            return NULL;
+        }
+        if (head > 0) {
+            snprintf(err, errlen, "--secure: %.300s holds no cluster.key, and cluster %s exists "
+                     "already: copy cluster.key from another master's --meta-dir (the one the "
+                     "chunkservers' --key-file holds) into it first", cfg->meta_dir, h->cluster);
+            ha_stop(h);
+            return NULL;
+        }
     }
     if (!positioned && !recovery_fresh(md)) {
         /* A namespace from a single master: it may found the cluster,

@@ -41,6 +41,7 @@ typedef struct {
     int64_t ttl_s;           /* the leadership lease */
     int64_t safemode_ms;     /* the safe mode a standby starts its term with */
     const char *meta_dir;
+    bool key_new;            /* --secure and no cluster.key yet: only a founder may make one */
 } ha_config;
 
 

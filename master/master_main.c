@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "api.h"
@@ -146,9 +147,9 @@ int master_main(int argc, char **argv)
         fprintf(stderr, "minidfs master: --cluster: 1 to 64 letters, digits, '.', '_' or '-'\n");
         return 2;
     }
-    if (ha_etcd && (stdio_mode || secure || tls_cert)) {
+    if (ha_etcd && (stdio_mode || tls_cert)) {
         fprintf(stderr, "minidfs master: --ha-etcd does not go with %s yet\n",
-                stdio_mode ? "--stdio" : secure ? "--secure" : "--tls-cert");
+                stdio_mode ? "--stdio" : "--tls-cert");
         return 2;
     }
     if (!ha_etcd && advertise) {
@@ -197,7 +198,22 @@ int master_main(int argc, char **argv)
         fprintf(stderr, "minidfs master: %s\n", err);
         goto out;
     }
-    if (!secure_open(&m.sec, meta_dir, secure, err, sizeof err)) {
+    /* An HA master that would make a cluster key founds the cluster (its
+     * log must be empty), and makes the first superuser's token too; one
+     * that joins brings the cluster's key and learns the superuser from
+     * the log. */
+    char keypath[4200];
+    snprintf(keypath, sizeof keypath, "%s/cluster.key", meta_dir);
+    bool key_new = secure && access(keypath, F_OK) != 0;
+    if (ha_etcd) {
+        ha_config hc = { .etcd = ha_etcd, .cluster = ha_cluster, .ttl_s = ha_ttl,
+                         .safemode_ms = safemode_ms, .meta_dir = meta_dir, .key_new = key_new };
+        if (!(hm = ha_start(&m, md, &hc, err, sizeof err))) {
+            fprintf(stderr, "minidfs master: --ha-etcd: %s\n", err);
+            goto out;
+        }
+    }
+    if (!secure_open(&m.sec, meta_dir, secure, !ha_etcd || key_new, err, sizeof err)) {
         fprintf(stderr, "minidfs master: %s\n", err);
         goto out;
     }
@@ -207,14 +223,6 @@ int master_main(int argc, char **argv)
     namespace_cluster_id(m.ns, m.cluster_id);
     /* A namespace made just now has no chunk anywhere to protect. */
     safemode_start(&m.safe, registry_now_ms(), m.ns_fresh ? 0 : safemode_ms);
-    if (ha_etcd) {
-        ha_config hc = { .etcd = ha_etcd, .cluster = ha_cluster, .ttl_s = ha_ttl,
-                         .safemode_ms = safemode_ms, .meta_dir = meta_dir };
-        if (!(hm = ha_start(&m, md, &hc, err, sizeof err))) {
-            fprintf(stderr, "minidfs master: --ha-etcd: %s\n", err);
-            goto out;
-        }
-    }
     httpd_config cfg = {
         .port = (uint16_t)port,
         .pool_size = (unsigned)threads,

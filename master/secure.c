@@ -43,7 +43,13 @@ static bool secure_file(const char *dir, const char *name, bool create, auth_key
     return true;
 }
 
-bool secure_open(secure_state *s, const char *dir, bool want, char *err, size_t errlen)
+bool secure_has_admin(const secure_state *s)
+{
+    return s->has_admin;
+}
+
+bool secure_open(secure_state *s, const char *dir, bool want, bool make_admin, char *err,
+                 size_t errlen)
 {
     memset(s, 0, sizeof *s);
     bool had_key, had_admin;
@@ -51,9 +57,11 @@ bool secure_open(secure_state *s, const char *dir, bool want, char *err, size_t 
     if (!secure_file(dir, SECURE_KEY_FILE, want, &s->key, &had_key, err, errlen))
         return false;
     s->on = want || had_key;
-    if (s->on && !secure_file(dir, SECURE_ADMIN_FILE, true, &admin, &had_admin, err, errlen))
+    memset(&admin, 0, sizeof admin);
+    if (s->on && !secure_file(dir, SECURE_ADMIN_FILE, make_admin, &admin, &had_admin, err, errlen))
         return false;
-    if (s->on) {   /* the admin token is known by its digest, like a user's */
+    s->has_admin = s->on && (had_admin || make_admin);
+    if (s->has_admin) {   /* the admin token is known by its digest, like a user's */
         char hex[SHA256_HEX_LEN + 1];
         sha256_to_hex(admin.k, hex);
         bool hashed = users_token_sha(hex, s->admin_sha);
@@ -140,7 +148,8 @@ bool secure_who(const secure_state *s, ns_table *ns, struct MHD_Connection *c, n
         while (*token == ' ')
             token++;
         uint8_t sha[SHA256_LEN];
-        if (users_token_sha(token, sha) && memcmp(sha, s->admin_sha, sizeof sha) == 0) {
+        if (s->has_admin && users_token_sha(token, sha) &&
+            memcmp(sha, s->admin_sha, sizeof sha) == 0) {
             memset(out, 0, sizeof *out);
             snprintf(out->user, sizeof out->user, "%s", USERS_ADMIN);
             snprintf(out->group, sizeof out->group, "%s", USERS_ADMIN);

@@ -23,13 +23,20 @@ typedef struct {
     auth_key key;
     auth_replay *seen;
     uint8_t admin_sha[SHA256_LEN];   /* the digest admin.token's holder is known by */
+    bool has_admin;                  /* ...when the meta-dir held (or got) one */
 } secure_state;
 
 /* With want (--secure), creates cluster.key and admin.token in dir unless
- * they are there; a dir that holds a key is secure whatever want says (an
+ * they are there (admin.token only with make_admin: a master of an HA
+ * cluster that joins a running one takes the first superuser from the
+ * log instead); a dir that holds a key is secure whatever want says (an
  * operator's slip must not open a secure cluster). False with err set when
  * a key cannot be made or read. */
-bool secure_open(secure_state *s, const char *dir, bool want, char *err, size_t errlen);
+bool secure_open(secure_state *s, const char *dir, bool want, bool make_admin, char *err,
+                 size_t errlen);
+/* Whether dir holds an admin.token this master read (its digest is in
+ * s->admin_sha). */
+bool secure_has_admin(const secure_state *s);
 /* Says at a start whether the cluster is open (loudly) or secure, and why;
  * once the master listens, so a start that fails says only why. */
 void secure_announce(const secure_state *s, const char *dir);

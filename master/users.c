@@ -146,6 +146,29 @@ ns_status users_add(ns_table *ns, const char *name, const char *group, bool supe
     return st;
 }
 
+ns_status users_adopt_admin(ns_table *ns, const uint8_t sha[SHA256_LEN], int64_t now_ms)
+{
+    users_entry e = { .info = { .super = true, .made_ms = now_ms } };
+    snprintf(e.info.name, sizeof e.info.name, "%s", USERS_ADMIN);
+    snprintf(e.info.group, sizeof e.info.group, "%s", USERS_ADMIN);
+    memcpy(e.sha, sha, sizeof e.sha);
+    record r;
+    if (!users_record(&e, &r))
+        return NS_NO_MEMORY;
+    pthread_rwlock_wrlock(&ns->lock);
+    long at = users_find(ns, USERS_ADMIN);
+    ns_status st = NS_OK;
+    if (at < 0 || memcmp(ns->users[at].sha, sha, SHA256_LEN) != 0) {
+        if (users_put(ns, &e.info, e.sha))
+            namespace_log(ns, &r);
+        else
+            st = NS_NO_MEMORY;
+    }
+    pthread_rwlock_unlock(&ns->lock);
+    record_clear(&r);
+    return st;
+}
+
 ns_status users_revoke(ns_table *ns, const char *name)
 {
     record r = { .kind = RECORD_REVOKE, .name = strdup(name) };

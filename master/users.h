@@ -39,6 +39,11 @@ bool users_token_sha(const char *token, uint8_t sha[SHA256_LEN]);
  * token stops being good (wall clock; 0 never). */
 ns_status users_add(ns_table *ns, const char *name, const char *group, bool super,
                     int64_t now_ms, int64_t until_ms, char token[USERS_TOKEN_LEN + 1]);
+/* Journals admin.token's holder (USERS_ADMIN, a superuser) as a user known
+ * by sha, unless it is one already with that token: the master that
+ * founds an HA cluster does, so that every master of the cluster knows
+ * the first superuser. */
+ns_status users_adopt_admin(ns_table *ns, const uint8_t sha[SHA256_LEN], int64_t now_ms);
 /* Revokes a user's token: NS_NOT_FOUND when there is no such user. */
 ns_status users_revoke(ns_table *ns, const char *name);
 

@@ -47,7 +47,7 @@ int master_main(int argc, char **argv)
     double gc_max_fraction = 0.1;
     bool stdio_mode = false, recover = false, secure = false;
     const char *port_file = NULL, *level_name = "info", *meta_dir = "./master-meta";
-    const char *tls_cert = NULL, *tls_key = NULL;
+    const char *tls_cert = NULL, *tls_key = NULL, *ca_file = NULL;
     const char *ha_etcd = NULL, *ha_cluster = NULL, *advertise = NULL;
     long long ha_ttl = 3;
     const flag_def defs[] = {
@@ -78,6 +78,9 @@ int master_main(int argc, char **argv)
         { "tls-cert", FLAG_STRING, &tls_cert, 0, 0, "PEM",
           "serve HTTPS with this certificate chain (with --tls-key)" },
         { "tls-key", FLAG_STRING, &tls_key, 0, 0, "PEM", "the certificate's private key (mode 0600)" },
+        { "ca-file", FLAG_STRING, &ca_file, 0, 0, "PEM",
+          "high availability on TLS: the CA certificates etcd's and the other masters' are "
+          "checked against (default: the system's)" },
         { "stdio", FLAG_BOOL, &stdio_mode, 0, 0, NULL,
           "speak the JSON-lines node protocol on stdin/stdout instead of HTTP" },
         { "repair-ms", FLAG_INT, &repair_ms, 10, 3600000, "MS",
@@ -147,9 +150,20 @@ int master_main(int argc, char **argv)
         fprintf(stderr, "minidfs master: --cluster: 1 to 64 letters, digits, '.', '_' or '-'\n");
         return 2;
     }
-    if (ha_etcd && (stdio_mode || tls_cert)) {
-        fprintf(stderr, "minidfs master: --ha-etcd does not go with %s yet\n",
-                stdio_mode ? "--stdio" : "--tls-cert");
+    if (ha_etcd && stdio_mode) {
+        fprintf(stderr, "minidfs master: --ha-etcd does not go with --stdio\n");
+        return 2;
+    }
+    /* A TLS cluster is TLS all through: an HA master calls etcd and the
+     * other masters over HTTPS only, verified against --ca-file. */
+    if (ha_etcd && tls_cert && strstr(ha_etcd, "http://")) {
+        fprintf(stderr, "minidfs master: a master serving HTTPS talks to etcd over https:// "
+                        "only (--ha-etcd)\n");
+        return 2;
+    }
+    if (ca_file && !(ha_etcd && tls_cert)) {
+        fprintf(stderr, "minidfs master: --ca-file is for a master of an HA cluster on TLS "
+                        "(--ha-etcd with --tls-cert)\n");
         return 2;
     }
     if (!ha_etcd && advertise) {
@@ -160,6 +174,7 @@ int master_main(int argc, char **argv)
     if (!stdio_mode)
         proc_block_signals();   /* stdio mode ends at end of input, or by any signal */
     httpc_global_init();
+    httpc_set_tls(tls.cert != NULL, ca_file);
 
     rc = 1;
     struct MHD_Daemon *d = NULL;
@@ -243,10 +258,11 @@ int master_main(int argc, char **argv)
     }
     if (hm) {
         char me[ELECTION_MAX_NAME + 1];
+        const char *scheme = tls.cert ? "https" : "http";
         if (advertise)
-            snprintf(me, sizeof me, "http://%s", advertise);
+            snprintf(me, sizeof me, "%s://%s", scheme, advertise);
         else
-            snprintf(me, sizeof me, "http://127.0.0.1:%u", (unsigned)bound);
+            snprintf(me, sizeof me, "%s://127.0.0.1:%u", scheme, (unsigned)bound);
         if (!ha_run(hm, me, err, sizeof err)) {
             fprintf(stderr, "minidfs master: --ha-etcd: %s\n", err);
             goto out;

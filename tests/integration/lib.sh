@@ -98,27 +98,31 @@ start_chunkserver() {
 # unlike ours, cannot be asked for port 0).
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-# start_etcd: a real one-member etcd on free loopback ports, its data in
-# $T/etcd; sets ETCD (its client URL) and ETCD_PID. Skips the test (77)
-# without an etcd binary (scripts/deps.sh installs etcd-server).
+# start_etcd [CERT KEY CA]: a real one-member etcd on free loopback ports,
+# its data in $T/etcd (with CERT and KEY: serving clients HTTPS, checked
+# against CA); sets ETCD (its client URL) and ETCD_PID. Skips the test
+# (77) without an etcd binary (scripts/deps.sh installs etcd-server).
 start_etcd() {
-    local bin=${ETCD_BIN:-/usr/bin/etcd} cp pp try
+    local bin=${ETCD_BIN:-/usr/bin/etcd} cp pp try scheme=http tlsflags=() cacert=()
     [ -x "$bin" ] || skip "no etcd at $bin (scripts/deps.sh installs etcd-server)"
+    if [ $# -eq 3 ]; then
+        scheme=https tlsflags=(--cert-file "$1" --key-file "$2") cacert=(--cacert "$3")
+    fi
     for try in 1 2 3 4 5; do
         cp=$(free_port)
         pp=$(free_port)
         [ "$cp" != "$pp" ] || continue
         rm -rf "$T/etcd"
-        "$bin" --name t --data-dir "$T/etcd" --listen-client-urls "http://127.0.0.1:$cp" \
-            --advertise-client-urls "http://127.0.0.1:$cp" --listen-peer-urls "http://127.0.0.1:$pp" \
+        "$bin" --name t --data-dir "$T/etcd" --listen-client-urls "$scheme://127.0.0.1:$cp" \
+            --advertise-client-urls "$scheme://127.0.0.1:$cp" --listen-peer-urls "http://127.0.0.1:$pp" \
             --initial-advertise-peer-urls "http://127.0.0.1:$pp" --initial-cluster "t=http://127.0.0.1:$pp" \
-            --logger zap --log-level error >>"$T/etcd.log" 2>&1 &
+            "${tlsflags[@]}" --logger zap --log-level error >>"$T/etcd.log" 2>&1 &
         ETCD_PID=$!
         SIDE_PIDS+=("$ETCD_PID")
-        ETCD="http://127.0.0.1:$cp"
+        ETCD="$scheme://127.0.0.1:$cp"
         local deadline=$((SECONDS + 10))
         while alive "$ETCD_PID" && [ "$SECONDS" -lt "$deadline" ]; do
-            curl -s "$ETCD/health" 2>/dev/null | grep -q '"health":"true"' && return 0
+            curl -s "${cacert[@]}" "$ETCD/health" 2>/dev/null | grep -q '"health":"true"' && return 0
             sleep 0.05
         done
         kill -9 "$ETCD_PID" 2>/dev/null || true

@@ -135,11 +135,6 @@ int master_main(int argc, char **argv)
         fprintf(stderr, "minidfs master: unknown log level \"%s\"\n", level_name);
         return 2;
     }
-    tls_server tls;
-    if (!tls_server_load(tls_cert, tls_key, &tls, err, sizeof err)) {
-        fprintf(stderr, "minidfs master: %s\n", err);
-        return 2;
-    }
     if (!ha_etcd != !ha_cluster) {
         fprintf(stderr, "minidfs master: --ha-etcd and --cluster go together\n");
         return 2;
@@ -169,6 +164,12 @@ int master_main(int argc, char **argv)
     if (!ha_etcd && advertise) {
         fprintf(stderr, "minidfs master: --advertise is for a master of an HA cluster "
                         "(--ha-etcd)\n");
+        return 2;
+    }
+    /* Loaded after every flag is checked: a usage error frees nothing. */
+    tls_server tls;
+    if (!tls_server_load(tls_cert, tls_key, &tls, err, sizeof err)) {
+        fprintf(stderr, "minidfs master: %s\n", err);
         return 2;
     }
     if (!stdio_mode)

@@ -20,6 +20,7 @@
 
 struct election {
     etcd *e;
+    etcd *ce;               /* commits go through this one (election_commit_through) */
     char key[ELECTION_MAX_NAME + 32];
     char me[ELECTION_MAX_NAME + 1];
     int64_t ttl_s;
@@ -44,12 +45,17 @@ election *election_new(etcd *e, const char *cluster, const char *me, int64_t ttl
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    el->e = e;
+    el->e = el->ce = e;
     snprintf(el->key, sizeof el->key, "/minidfs/%s/leader", cluster);
     snprintf(el->me, sizeof el->me, "%s", me);
     el->ttl_s = ttl_s;
     pthread_mutex_init(&el->mu, NULL);
     return el;
+}
+
+void election_commit_through(election *el, etcd *e)
+{
+    el->ce = e;
 }
 
 void election_free(election *el)
@@ -205,7 +211,7 @@ bool election_commit(election *el, const etcd_op *ops, size_t nops, bool *depose
     etcd_compare held = { .key = el->key, .keylen = strlen(el->key), .target = ETCD_CREATE,
                           .relation = ETCD_EQUAL, .number = term };
     bool done;
-    if (!etcd_txn(el->e, &held, 1, ops, nops, NULL, 0, &done, NULL, err, errlen))
+    if (!etcd_txn(el->ce, &held, 1, ops, nops, NULL, 0, &done, NULL, err, errlen))
         return false;
     if (!done) {
         pthread_mutex_lock(&el->mu);

@@ -29,6 +29,10 @@ election *election_new(etcd *e, const char *cluster, const char *me, int64_t ttl
                        size_t errlen);
 /* Resigns first if active. */
 void election_free(election *el);
+/* Commits go through e from now on (set before any): a client with a
+ * longer timeout than the one that renews the lease, which must fail over
+ * to another member fast enough to renew in time. */
+void election_commit_through(election *el, etcd *e);
 
 /* One round, to be run well within the TTL (a third of it, say): an
  * active master renews its lease; another campaigns if there is no

@@ -49,7 +49,10 @@
 #define HA_READ_PIECES 64
 /* How often an active master compacts the log below its checkpoints. */
 #define HA_COMPACT_MS 1000
-/* etcd's answers: a master that waits longer has lost its lease anyway. */
+/* etcd's answers: the log's (a batch's commit waits for etcd's fsync); and
+ * the lease's, a quarter of the lease at most, so that a member that does
+ * not answer costs a renewal little enough for the next one to make it in
+ * time. */
 #define HA_ETCD_TIMEOUT_MS 2000
 #define HA_FETCH_TIMEOUT_MS 600000
 #define HA_FETCHED "fetched-checkpoint.part"
@@ -57,7 +60,8 @@
 struct ha {
     master *m;
     recovery *md;
-    etcd *e;
+    etcd *e;                        /* the log's client */
+    etcd *le;                       /* the lease's: a shorter timeout */
     election *el;
     oplog *log;
     oplog_reader *rd;
@@ -500,7 +504,10 @@ ha *ha_start(master *m, recovery *md, const ha_config *cfg, char *err, size_t er
     pthread_mutex_init(&h->mu, NULL);
     uint64_t from = 0;
     bool positioned = recovery_position(md, &from);
+    long lease_timeout = (long)(h->ttl_ms / 4 < HA_ETCD_TIMEOUT_MS ? h->ttl_ms / 4
+                                                                   : HA_ETCD_TIMEOUT_MS);
     if (!(h->e = etcd_new(cfg->etcd, HA_ETCD_TIMEOUT_MS, err, errlen)) ||
+        !(h->le = etcd_new(cfg->etcd, lease_timeout, err, errlen)) ||
         !(h->rd = oplog_reader_new(h->e, h->cluster, from, err, errlen))) {
         ha_stop(h);
         return NULL;
@@ -546,9 +553,10 @@ ha *ha_start(master *m, recovery *md, const ha_config *cfg, char *err, size_t er
 bool ha_run(ha *h, const char *me, char *err, size_t errlen)
 {
     snprintf(h->me, sizeof h->me, "%s", me);
-    if (!(h->el = election_new(h->e, h->cluster, h->me, h->ttl_s, err, errlen)) ||
+    if (!(h->el = election_new(h->le, h->cluster, h->me, h->ttl_s, err, errlen)) ||
         !(h->log = oplog_new(h->e, h->el, h->cluster, err, errlen)))
         return false;
+    election_commit_through(h->el, h->e);
     if (!(h->t = ticker_start(ha_tick, h, 0))) {
         snprintf(err, errlen, "cannot start the HA thread");
         return false;
@@ -578,6 +586,7 @@ void ha_stop(ha *h)
     oplog_reader_free(h->rd);
     oplog_free(h->log);
     etcd_free(h->e);
+    etcd_free(h->le);
     pthread_mutex_destroy(&h->mu);
     free(h);
 }

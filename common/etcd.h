@@ -2,7 +2,8 @@
  * etcd.h - a client of etcd's v3 API through its JSON gateway (plain
  * HTTP and JSON, keys and values in base64, 64-bit numbers as strings):
  * leases, reads of a key or a prefix, and conditional transactions, the
- * pieces a replicated operation log and a leader's lease are made of.
+ * pieces a replicated operation log and a leader's lease are made of; the
+ * compaction of etcd's history, and its member list.
  * Calls block, each bounded by the client's timeout; an endpoint that
  * does not answer is passed over for the next in the list.
  */

@@ -11,7 +11,9 @@
  * and checks its request, calls the namespace, registry and placement,
  * and makes its change durable before it answers; a secure master's
  * answers carry a capability for every chunk they send a client to. Must
- * never touch chunk bytes, nor place a chunk in safe mode.
+ * never touch chunk bytes, nor place a chunk in safe mode, nor grant a
+ * lease while an HA master that just took over waits out its
+ * predecessor's.
  */
 #include "api_impl.h"
 

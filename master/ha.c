@@ -4,8 +4,9 @@
  * active (log read to its head, journal switched to shipping) and, once
  * its leadership is in doubt, starts the process over. Also the gate each
  * request passes, and the checkpoint fetch of a master that fell behind
- * the compacted log. Owns the etcd client, the election, the log's writer
- * and reader. Must never let a master answer a change it has not shipped
+ * the compacted log. Owns the etcd clients (one for the lease, with a
+ * short timeout; one for the log), the election, the log's writer and
+ * reader. Must never let a master answer a change it has not shipped
  * under a term it still holds, nor apply a batch twice or out of order,
  * nor campaign with a namespace it has not brought to the log's head.
  */

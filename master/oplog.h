@@ -9,7 +9,8 @@
  * last piece of its batch), then its bytes. A reader hands over whole
  * batches only, in order, and drops a batch a term left unfinished: that
  * master never acknowledged it. Compaction deletes the pieces below a
- * number every master has in a checkpoint.
+ * number the active master has in both its kept checkpoints (a master
+ * further behind meets a gap and fetches a checkpoint), never the last.
  */
 #ifndef MINIDFS_OPLOG_H
 #define MINIDFS_OPLOG_H

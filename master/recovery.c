@@ -2,11 +2,14 @@
  * recovery.c - recovery at start (with the cluster id a namespace without
  * one gets, and the one-time conversion of a meta-dir from before
  * directories into the new format), checkpoints while running and at the
- * end. Owns the journal
- * and a checkpoint thread that wakes a few times a second to see whether
- * enough records have piled up. Must never write a
- * checkpoint while another is being written (the journal serializes them)
- * and never detach the journal while requests may still use it.
+ * end; for an HA master, the place in etcd's log each checkpoint records
+ * (an "oplog" record), the records a standby applied counted toward its
+ * checkpoints, and the load of a checkpoint fetched from the active
+ * master. Owns the journal and a checkpoint thread that wakes a few times
+ * a second to see whether enough records have piled up. Must never write
+ * a checkpoint while another is being written (the journal serializes
+ * them) or while a fetched one is being loaded, and never detach the
+ * journal while requests may still use it.
  */
 #include "recovery.h"
 

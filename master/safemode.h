@@ -14,7 +14,10 @@
  * chunk has a reported holder again and no chunkserver has joined for
  * SAFEMODE_SETTLE_MS (the repair thread watches for that; the others
  * come back within a heartbeat of the first). A master that created its
- * namespace just now has nothing to protect and skips it.
+ * namespace just now has nothing to protect and skips it. A standby of an
+ * HA cluster that becomes the active master starts a safe mode of its
+ * own, but one that places new chunks at once (every chunkserver has been
+ * registered with it all along).
  */
 #ifndef MINIDFS_SAFEMODE_H
 #define MINIDFS_SAFEMODE_H

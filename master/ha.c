@@ -318,6 +318,16 @@ static bool ha_fetch(ha *h, char *err, size_t errlen)
             snprintf(err, errlen, "cannot map %.300s: %s", path, strerror(errno));
         } else {
             uint64_t next = 0;
+            if (!recovery_checkpoint_position(p, (size_t)sb.st_size, &next)) {
+                /* the active master's newest is from before it was of the
+                 * cluster (it founded it just now): its next one will do */
+                munmap(p, (size_t)sb.st_size);
+                snprintf(err, errlen, "the checkpoint of %s does not say where in the log it "
+                         "stands yet", leader);
+                close(fd);
+                unlink(path);
+                return false;
+            }
             /* No request may see the namespace while it is replaced. */
             atomic_store(&h->role, HA_CATCHING_UP);
             ok = recovery_load(h->md, p, (size_t)sb.st_size, &next, err, errlen);
@@ -513,38 +523,29 @@ ha *ha_start(master *m, recovery *md, const ha_config *cfg, char *err, size_t er
         ha_stop(h);
         return NULL;
     }
-    if (cfg->key_new) {   /* a new cluster key: only for a cluster that does not exist yet */
-        uint64_t head;
-        if (!oplog_head(h->e, h->cluster, &head, err, errlen)) {
-            ha_stop(h);
-            return NULL;
-        }
-        if (head > 0) {
-            snprintf(err, errlen, "--secure: %.300s holds no cluster.key, and cluster %s exists "
-                     "already: copy cluster.key from another master's --meta-dir (the one the "
-                     "chunkservers' --key-file holds) into it first", cfg->meta_dir, h->cluster);
-            ha_stop(h);
-            return NULL;
-        }
+    /* What only the founder of a cluster may bring (its log empty): a new
+     * cluster key, or a namespace from a single master. */
+    bool founds = !positioned && !recovery_fresh(md);
+    uint64_t head = 0;
+    if ((cfg->key_new || founds) && !oplog_head(h->e, h->cluster, &head, err, errlen)) {
+        ha_stop(h);
+        return NULL;
     }
-    if (!positioned && !recovery_fresh(md)) {
-        /* A namespace from a single master: it may found the cluster,
-         * and only that, so the log must be empty. */
-        uint64_t head;
-        if (!oplog_head(h->e, h->cluster, &head, err, errlen)) {
-            ha_stop(h);
-            return NULL;
-        }
-        if (head > 0) {
-            snprintf(err, errlen, "%s holds a namespace from before HA, and cluster %s's log "
-                     "in etcd is not empty: it would lose one history or the other. Start this "
-                     "master with an empty --meta-dir to join as a standby", cfg->meta_dir,
-                     h->cluster);
-            ha_stop(h);
-            return NULL;
-        }
-        h->founder = true;
+    if (head > 0 && cfg->key_new) {
+        snprintf(err, errlen, "--secure: %.300s holds no cluster.key, and cluster %s exists "
+                 "already: copy cluster.key from another master's --meta-dir (the one the "
+                 "chunkservers' --key-file holds) into it first", cfg->meta_dir, h->cluster);
+        ha_stop(h);
+        return NULL;
     }
+    if (head > 0 && founds) {
+        snprintf(err, errlen, "%.300s holds a namespace from before HA, and cluster %s's log in "
+                 "etcd is not empty: it would lose one history or the other. Start this master "
+                 "with an empty --meta-dir to join as a standby", cfg->meta_dir, h->cluster);
+        ha_stop(h);
+        return NULL;
+    }
+    h->founder = founds;
     atomic_store(&h->applied, from);
     recovery_set_position(md, ha_position, ha_position_moved, h);
     m->ha = h;   /* from now on every request passes the gate: none is answered as active */

@@ -257,6 +257,31 @@ bool recovery_kept_position(recovery *m, uint64_t *below)
     return atomic_load(&m->nkept) >= 2;
 }
 
+/* journal_apply_frames's callback for the first record only: takes an
+ * "oplog" record's place, and stops there whatever it is. */
+static bool recovery_first_position(void *ud, json_t *rec, char *err, size_t errlen)
+{
+    const char *op = json_string_value(json_object_get(rec, "op"));
+    json_t *v = json_object_get(rec, "next");
+    if (op && strcmp(op, RECOVERY_OP_OPLOG) == 0 && json_is_integer(v) &&
+        json_integer_value(v) >= 0)
+        *(int64_t *)ud = json_integer_value(v);
+    snprintf(err, errlen, "stop");
+    return false;
+}
+
+bool recovery_checkpoint_position(const char *buf, size_t len, uint64_t *next)
+{
+    int64_t at = -1;
+    uint64_t n;
+    char err[64];
+    journal_apply_frames(buf, len, recovery_first_position, &at, &n, err, sizeof err);
+    if (at < 0)
+        return false;
+    *next = (uint64_t)at;
+    return true;
+}
+
 bool recovery_load(recovery *m, const char *buf, size_t len, uint64_t *next, char *err,
                    size_t errlen)
 {

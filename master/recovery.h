@@ -55,6 +55,11 @@ void recovery_soon(recovery *m);
  * stands in the replicated log (everything below it is in both, so the
  * log may be compacted below it); false before two were written. */
 bool recovery_kept_position(recovery *m, uint64_t *below);
+/* Where the checkpoint in buf stands in the replicated log, read from its
+ * first record alone (a checkpoint of an HA master begins with it): false
+ * when it does not say (one written before the master was of an HA
+ * cluster: a newer one will). */
+bool recovery_checkpoint_position(const char *buf, size_t len, uint64_t *next);
 /* Replaces the namespace with the checkpoint in buf (one fetched from the
  * active master), no checkpoint being written meanwhile: false with err
  * set when it does not read whole or does not say where in the log it

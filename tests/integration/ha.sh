@@ -161,3 +161,33 @@ ok "the rejoined master took over with every change, renames and removals too"
 expect_fail "no master answered" "$MINIDFS" put --master "http://127.0.0.1:1,http://127.0.0.1:2" \
     --retry-ms 1000 "$T/src/last" /d/nowhere
 ok "with no master reachable the client gives up with one line"
+
+# A single master's meta-dir moved to HA: it founds a new cluster's log
+# with its namespace (the log starts past piece 0, so that a joining
+# master fetches a checkpoint rather than read an empty story from 0);
+# one whose cluster's log has history already is refused.
+start_master --meta-dir "$T/single"
+"$MINIDFS" mkdir -p --master "$MASTER" /old/kept || fail "mkdir on the single master"
+stop_pid "$MASTER_PID"
+rc=0
+"$MINIDFS" master --port 0 --meta-dir "$T/single" --ha-etcd "$ETCD" --cluster t >"$T/refused.log" 2>&1 || rc=$?
+[ "$rc" -ne 0 ] && grep -q "from before HA" "$T/refused.log" ||
+    fail "a single master's namespace was taken into a cluster with history: $(cat "$T/refused.log")"
+rm -f "$T/c1.port"
+"$MINIDFS" master --port 0 --port-file "$T/c1.port" --meta-dir "$T/single" --ha-etcd "$ETCD" \
+    --cluster conv >>"$T/c1.log" 2>&1 &
+c1_pid=$!
+PIDS+=("$c1_pid")
+wait_until 10 "the converted master to listen" port_ready "$T/c1.port" "$c1_pid" "$T/c1.log"
+c1_URL="http://127.0.0.1:$(cat "$T/c1.port")"
+wait_until 15 "the converted master to found cluster conv" is_role "$c1_URL" active
+"$MINIDFS" master --port 0 --port-file "$T/c2.port" --meta-dir "$T/c2" --ha-etcd "$ETCD" \
+    --cluster conv >>"$T/c2.log" 2>&1 &
+c2_pid=$!
+PIDS+=("$c2_pid")
+wait_until 10 "the joining master to listen" port_ready "$T/c2.port" "$c2_pid" "$T/c2.log"
+c2_URL="http://127.0.0.1:$(cat "$T/c2.port")"
+wait_until 20 "the joining master to be a standby" is_role "$c2_URL" standby
+grep -q "fetched the checkpoint" "$T/c2.log" || fail "the joining master did not fetch a checkpoint"
+curl -sf "$c2_URL/stat?path=/old/kept" >/dev/null || fail "the standby does not know the founder's directory"
+ok "a single master's meta-dir founds an HA cluster; a joining master fetches its namespace"

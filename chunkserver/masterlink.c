@@ -53,7 +53,6 @@
  * heartbeats and reports to each (a standby must know where chunks live
  * before it takes over); heartbeat thread only. */
 typedef struct {
-    char base[512];
     bool failing;             /* the last heartbeat failed... */
     bool refused;             /* ...because it is not of our cluster */
     bool said_refused;        /* what the log last said of it */
@@ -65,6 +64,7 @@ typedef struct {
 
 struct masterlink {
     masterlink_master masters[ADDR_MAX_MASTERS];
+    char bases[ADDR_MAX_MASTERS][ADDR_MAX_BASE];   /* their addresses */
     size_t nmasters;
     _Atomic size_t lead;      /* the master reports of stored chunks go to */
     char master[512 * ADDR_MAX_MASTERS];   /* the list, for messages */
@@ -126,16 +126,8 @@ typedef struct masterlink_pending {
  * be reached gives its turn to the next of the list. */
 static void masterlink_follow(masterlink *ml, size_t i, const httpc_response *resp)
 {
-    if (ml->nmasters < 2)
-        return;
-    size_t want = i;
-    if (resp && resp->leader[0]) {
-        for (size_t k = 0; k < ml->nmasters; k++)
-            if (!strcmp(ml->masters[k].base, resp->leader))
-                want = k;
-    } else if (!resp || resp->status == 503) {
-        want = (i + 1) % ml->nmasters;
-    }
+    size_t want = addr_master_next(ml->bases, ml->nmasters, i, resp ? resp->leader : "",
+                                   !resp || resp->status == 503);
     atomic_compare_exchange_strong(&ml->lead, &i, want);
 }
 
@@ -158,7 +150,7 @@ static bool masterlink_post_to(masterlink *ml, size_t to, const char *path, json
         snprintf(err, errlen, "not registered with the master yet");
     } else {
         size_t i = to == MASTERLINK_LEAD ? atomic_load(&ml->lead) : to;
-        snprintf(url, sizeof url, "%s%s", ml->masters[i].base, path);
+        snprintf(url, sizeof url, "%s%s", ml->bases[i], path);
         json_object_set_new(body, addr_key, json_string(addr));
         if (cluster[0])
             json_object_set_new(body, PROTO_F_CLUSTER_ID, json_string(cluster));
@@ -284,7 +276,7 @@ static bool masterlink_check_cluster(masterlink *ml, size_t i, json_t *ans, char
     const char *theirs = json_string_value(json_object_get(ans, PROTO_F_CLUSTER_ID));
     if (theirs && !clusterid_valid(theirs)) {
         snprintf(err, errlen, "the master at %.200s answered a malformed cluster id",
-                 ml->masters[i].base);
+                 ml->bases[i]);
         return false;
     }
     if (ml->cluster[0]) {   /* written only by this thread */
@@ -292,7 +284,7 @@ static bool masterlink_check_cluster(masterlink *ml, size_t i, json_t *ans, char
             return true;
         snprintf(err, errlen, "the master at %.100s is %s%s, and %.100s belongs to cluster %s: "
                  "not acting on anything it says (is it the right master, with the right "
-                 "--meta-dir?)", ml->masters[i].base, theirs ? "of cluster " : "of no cluster",
+                 "--meta-dir?)", ml->bases[i], theirs ? "of cluster " : "of no cluster",
                  theirs ? theirs : "", store_dir(ml->st), ml->cluster);
         return false;
     }
@@ -311,7 +303,7 @@ static bool masterlink_register_once(masterlink *ml, size_t mi, char *err, size_
 {
     masterlink_master *mm = &ml->masters[mi];
     char url[600];
-    snprintf(url, sizeof url, "%s%s", mm->base, PROTO_PATH_REGISTER);
+    snprintf(url, sizeof url, "%s%s", ml->bases[mi], PROTO_PATH_REGISTER);
     json_t *body = json_pack("{s:s,s:s,s:I}", PROTO_F_URL, ml->announce, PROTO_F_RACK, ml->rack,
                              PROTO_F_INCARNATION, (json_int_t)ml->incarnation);
     /* Our cluster, or, without one, how much we would have to lose. */
@@ -351,7 +343,7 @@ static bool masterlink_register_once(masterlink *ml, size_t mi, char *err, size_
         return false;
     if (resp.status != 200) {
         char m[400];
-        snprintf(err, errlen, "master %s refused registration: %s", mm->base,
+        snprintf(err, errlen, "master %s refused registration: %s", ml->bases[mi],
                  httpc_error_text(&resp, m, sizeof m));
         if (resp.status == 409 || resp.status == 401)   /* not our cluster, or not our key */
             masterlink_unregister(ml, mi);
@@ -389,7 +381,7 @@ static bool masterlink_register_once(masterlink *ml, size_t mi, char *err, size_
         }
         pthread_mutex_unlock(&ml->lock);
         if (first)
-            log_info("registered with %s as %s (chunk size %lld)", mm->base, addr, cs);
+            log_info("registered with %s as %s (chunk size %lld)", ml->bases[mi], addr, cs);
         if (mm->active) {
             masterlink_delete(ml, json_object_get(resp.json, PROTO_F_DELETE));
             masterlink_verify(ml, json_object_get(resp.json, PROTO_F_VERIFY));
@@ -441,7 +433,7 @@ static bool masterlink_beat_one(masterlink *ml, size_t i)
             log_warn("cannot reach master: %s (retrying)", err);
         mm->said_refused = mm->refused;
     } else if (ok && mm->failing) {
-        log_info("master %s reachable again", mm->base);
+        log_info("master %s reachable again", ml->bases[i]);
     }
     mm->failing = !ok;
     /* A master we have not reported to (a new one, or restarted) learns
@@ -451,7 +443,7 @@ static bool masterlink_beat_one(masterlink *ml, size_t i)
             mm->epoch = mm->pending_epoch;
             mm->beats = 0;
         } else {
-            log_warn("full chunk report to %s: %s (retrying)", mm->base, err);
+            log_warn("full chunk report to %s: %s (retrying)", ml->bases[i], err);
         }
     }
     return ok;
@@ -513,14 +505,7 @@ masterlink *masterlink_start(const masterlink_config *cfg, char *err, size_t err
         return NULL;
     }
     snprintf(ml->master, sizeof ml->master, "%s", cfg->master_base);
-    for (const char *p = cfg->master_base; *p && ml->nmasters < ADDR_MAX_MASTERS;) {
-        size_t len = strcspn(p, ",");
-        if (len < sizeof ml->masters[0].base) {
-            memcpy(ml->masters[ml->nmasters].base, p, len);
-            ml->masters[ml->nmasters++].base[len] = '\0';
-        }
-        p += len + (p[len] == ',');
-    }
+    ml->nmasters = addr_master_split(cfg->master_base, ml->bases, ADDR_MAX_MASTERS);
     if (ml->nmasters == 0) {
         snprintf(err, errlen, "no master address");
         free(ml);

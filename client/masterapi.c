@@ -40,7 +40,7 @@
 static long masterapi_retry_ms = MASTERAPI_DEFAULT_RETRY_MS;
 /* An HA cluster's masters (masterapi_set_masters): calls are made to the
  * first's URLs and sent to the current one instead. */
-static char masterapi_masters[ADDR_MAX_MASTERS][512];
+static char masterapi_masters[ADDR_MAX_MASTERS][ADDR_MAX_BASE];
 static size_t masterapi_nmasters;
 static size_t masterapi_cur;
 static pthread_mutex_t masterapi_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -54,15 +54,7 @@ void masterapi_set_retry(long ms)
 
 void masterapi_set_masters(const char *list)
 {
-    masterapi_nmasters = 0;
-    for (const char *p = list; *p && masterapi_nmasters < ADDR_MAX_MASTERS;) {
-        size_t len = strcspn(p, ",");
-        if (len < sizeof masterapi_masters[0]) {
-            memcpy(masterapi_masters[masterapi_nmasters], p, len);
-            masterapi_masters[masterapi_nmasters++][len] = '\0';
-        }
-        p += len + (p[len] == ',');
-    }
+    masterapi_nmasters = addr_master_split(list, masterapi_masters, ADDR_MAX_MASTERS);
     masterapi_cur = 0;
 }
 
@@ -85,16 +77,8 @@ static void masterapi_route(const char *url, char *out, size_t outlen, size_t *c
  * passes. True when the next try goes elsewhere. */
 static bool masterapi_follow(size_t cur, const httpc_response *resp)
 {
-    if (masterapi_nmasters < 2)
-        return false;
-    size_t want = cur;
-    if (resp && resp->leader[0]) {
-        for (size_t k = 0; k < masterapi_nmasters; k++)
-            if (!strcmp(masterapi_masters[k], resp->leader))
-                want = k;
-    } else if (!resp || resp->status == 503) {
-        want = (cur + 1) % masterapi_nmasters;
-    }
+    size_t want = addr_master_next(masterapi_masters, masterapi_nmasters, cur,
+                                   resp ? resp->leader : "", !resp || resp->status == 503);
     pthread_mutex_lock(&masterapi_mu);
     if (masterapi_cur == cur)
         masterapi_cur = want;

@@ -154,6 +154,34 @@ size_t addr_master_list(const char *in, char *out, size_t outlen, char *err, siz
     }
 }
 
+size_t addr_master_split(const char *list, char (*out)[ADDR_MAX_BASE], size_t max)
+{
+    size_t n = 0;
+    for (const char *p = list; *p && n < max;) {
+        size_t len = strcspn(p, ",");
+        if (len < ADDR_MAX_BASE) {
+            memcpy(out[n], p, len);
+            out[n++][len] = '\0';
+        }
+        p += len + (p[len] == ',');
+    }
+    return n;
+}
+
+size_t addr_master_next(char (*bases)[ADDR_MAX_BASE], size_t n, size_t cur, const char *leader,
+                        bool away)
+{
+    if (n < 2)
+        return cur;
+    if (leader && leader[0]) {
+        for (size_t k = 0; k < n; k++)
+            if (!strcmp(bases[k], leader))
+                return k;
+        return cur;
+    }
+    return away ? (cur + 1) % n : cur;
+}
+
 bool addr_canon_server(const char *in, const char *peer_host, char *out, size_t outlen,
                        char *err, size_t errlen)
 {

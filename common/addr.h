@@ -20,7 +20,17 @@ bool addr_master_base(const char *in, char *out, size_t outlen, char *err, size_
  * as addr_master_base makes it, joined by ',' into out; all of one
  * scheme, at most ADDR_MAX_MASTERS. The count, or 0 with err set. */
 #define ADDR_MAX_MASTERS 8
+#define ADDR_MAX_BASE 512
 size_t addr_master_list(const char *in, char *out, size_t outlen, char *err, size_t errlen);
+/* The masters of such a list, one base each, at most max: how many. */
+size_t addr_master_split(const char *list, char (*out)[ADDR_MAX_BASE], size_t max);
+/* Which of the n masters bases[] to ask next after master cur's answer: the
+ * active master a standby's hint (leader, "" for none) names, when it is
+ * one of the list (a hint never sends anything elsewhere); else, when cur
+ * could not be reached or said to wait (away), the next of the list; else
+ * cur. */
+size_t addr_master_next(char (*bases)[ADDR_MAX_BASE], size_t n, size_t cur, const char *leader,
+                        bool away);
 
 /* Canonical chunkserver address "HOST:PORT/". Accepts an optional
  * "http://" and a missing trailing slash. An empty or wildcard host

@@ -1,4 +1,5 @@
-/* test_addr.c - master URLs and chunkserver addresses. */
+/* test_addr.c - master URLs (one, or an HA cluster's list, and which of
+ * the list to ask next) and chunkserver addresses. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -27,6 +28,33 @@ static void test_master_base(void **state)
     assert_false(addr_master_base("http://:8000/", out, sizeof out, err, sizeof err));
     assert_false(addr_master_base("http://h:0/", out, sizeof out, err, sizeof err));
     assert_false(addr_master_base("http://h:99999/", out, sizeof out, err, sizeof err));
+}
+
+static void test_master_list(void **state)
+{
+    (void)state;
+    char out[4096], err[256];
+    assert_int_equal(addr_master_list("http://a:1/,b:2", out, sizeof out, err, sizeof err), 2);
+    assert_string_equal(out, "http://a:1,http://b:2");
+    assert_int_equal(addr_master_list("c:3", out, sizeof out, err, sizeof err), 1);
+    assert_string_equal(out, "http://c:3");
+    assert_int_equal(addr_master_list("a:1,,b:2", out, sizeof out, err, sizeof err), 0);
+    assert_non_null(strstr(err, "empty"));
+    assert_int_equal(addr_master_list("https://a:1,http://b:2", out, sizeof out, err, sizeof err), 0);
+    assert_non_null(strstr(err, "all http"));
+    assert_int_equal(addr_master_list("a:1,b:2,c:3,d:4,e:5,f:6,g:7,h:8,i:9", out, sizeof out, err,
+                                      sizeof err), 0);
+    assert_int_equal(addr_master_list("a:1,nohost", out, sizeof out, err, sizeof err), 0);
+    char bases[ADDR_MAX_MASTERS][ADDR_MAX_BASE];
+    assert_int_equal(addr_master_split("http://a:1,http://b:2,http://c:3", bases,
+                                       ADDR_MAX_MASTERS), 3);
+    assert_string_equal(bases[2], "http://c:3");
+    /* the hint, only to a master of the list; the next when away; else stay */
+    assert_int_equal(addr_master_next(bases, 3, 0, "http://c:3", false), 2);
+    assert_int_equal(addr_master_next(bases, 3, 0, "http://evil:1", true), 0);
+    assert_int_equal(addr_master_next(bases, 3, 2, "", true), 0);
+    assert_int_equal(addr_master_next(bases, 3, 1, "", false), 1);
+    assert_int_equal(addr_master_next(bases, 1, 0, "", true), 0);
 }
 
 static void test_canon_server(void **state)
@@ -60,6 +88,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_master_base),
+        cmocka_unit_test(test_master_list),
         cmocka_unit_test(test_canon_server),
         cmocka_unit_test(test_server_url),
     };

@@ -71,19 +71,26 @@ static void masterapi_route(const char *url, char *out, size_t outlen, size_t *c
         snprintf(out, outlen, "%s", url);
 }
 
-/* After master cur's answer (resp; NULL: none came): follow a standby's
- * hint to the active master when it is one of the list (a hint never
- * takes the token anywhere else), else try the next on a refusal that
- * passes. True when the next try goes elsewhere. */
-static bool masterapi_follow(size_t cur, const httpc_response *resp)
+/* After master cur's answer (resp; NULL: none came), the master to ask
+ * next: the active one a standby's hint names when it is one of the list
+ * (a hint never takes the token anywhere else) and was not found away in
+ * this call (away: a bit per master; a standby may not know yet that the
+ * leader died), *by_hint then set; else the next on a refusal that
+ * passes; else cur. */
+static size_t masterapi_follow(size_t cur, const httpc_response *resp, unsigned away,
+                               bool *by_hint)
 {
-    size_t want = addr_master_next(masterapi_masters, masterapi_nmasters, cur,
-                                   resp ? resp->leader : "", !resp || resp->status == 503);
+    size_t named = addr_master_next(masterapi_masters, masterapi_nmasters, cur,
+                                    resp ? resp->leader : "", false);
+    *by_hint = named != cur && !(away >> named & 1u);
+    size_t want = *by_hint ? named
+                           : addr_master_next(masterapi_masters, masterapi_nmasters, cur, "",
+                                              !resp || resp->status == 503);
     pthread_mutex_lock(&masterapi_mu);
     if (masterapi_cur == cur)
         masterapi_cur = want;
     pthread_mutex_unlock(&masterapi_mu);
-    return want != cur;
+    return want;
 }
 
 void masterapi_set_token(const char *token)
@@ -125,6 +132,7 @@ static bool masterapi_request(const char *method, const char *url, json_t *body,
     int64_t start = monotime_ms();
     long wait = MASTERAPI_FIRST_WAIT_MS;
     int hops = 0;
+    unsigned away = 0;   /* the masters found unreachable in this call, a bit each */
     for (;;) {
         char routed[1200];
         size_t cur;
@@ -136,11 +144,15 @@ static bool masterapi_request(const char *method, const char *url, json_t *body,
         /* A standby names the active master: it is asked at once (what
          * the standby answered may be a moment behind), a few hops at most,
          * so that masters naming each other cannot loop; once they are
-         * spent, a standby's read stands. A master that is away or says
-         * wait gives its turn to the next of the list. */
-        bool hinted = ok && resp->leader[0];
-        bool moved = (passing || hinted) && masterapi_follow(cur, ok ? resp : NULL);
-        if (moved && hinted && hops++ < 2 * ADDR_MAX_MASTERS) {
+         * spent, or the one named was found away, a standby's read stands.
+         * A master that is away or says wait gives its turn to the next of
+         * the list. */
+        if (!ok && resp->unreached)
+            away |= 1u << cur;
+        bool by_hint = false;
+        if (passing || (ok && resp->leader[0]))
+            masterapi_follow(cur, ok ? resp : NULL, away, &by_hint);
+        if (by_hint && hops++ < 2 * ADDR_MAX_MASTERS) {
             httpc_response_free(resp);
             continue;
         }

@@ -135,8 +135,9 @@ done
 fs mv /d/f1 /d/renamed || fail "mv"
 fs rm /d/f2 || fail "rm"
 piece0_gone() {
-    ! curl -s -X POST -d "{\"key\":\"$(printf '/minidfs/t/log/%020d' 0 | base64 -w0)\"}" \
-        "$ETCD/v3/kv/range" | grep -q '"kvs"'
+    local ans
+    ans=$(curl -s -X POST -d "{\"key\":\"$(printf '/minidfs/t/log/%020d' 0 | base64 -w0)\"}" \
+        "$ETCD/v3/kv/range") && [ -n "$ans" ] && ! grep -q '"kvs"' <<<"$ans"
 }
 wait_until 20 "m2 to compact the log" piece0_gone
 

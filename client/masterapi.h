@@ -25,8 +25,8 @@ void masterapi_set_retry(long ms);
 /* An HA cluster's masters, "http://h:p,http://h:p,..." as addr_master_list
  * makes it (once, from main): the calls below take URLs of the first and
  * go to whichever is active, as standbys' X-Minidfs-Leader hints and
- * refusals show; a read a standby answered while no master is active
- * stands. */
+ * refusals show; a read a standby answered while no master is active,
+ * or while the one it names does not answer, stands. */
 void masterapi_set_masters(const char *list);
 /* The bearer token every call below shows the master (token.h; NULL or
  * "": none, for an open master; one longer than a token is none). Copied. */

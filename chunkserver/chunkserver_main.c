@@ -1,6 +1,7 @@
 /*
  * chunkserver_main.c - `minidfs chunkserver`: flags, start-up and
- * shutdown. Reads the cluster key (--key-file: a secure chunkserver) and a
+ * shutdown. Takes its master (or an HA cluster's masters, --master
+ * URL,URL), reads the cluster key (--key-file: a secure chunkserver) and a
  * TLS certificate (--tls-cert/--tls-key, with an https:// master: TLS all
  * through, or the start is refused), opens the store, starts the pool that
  * commits batches' items and the HTTP server (its port goes into the registration) and then the master link;

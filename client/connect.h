@@ -2,7 +2,8 @@
  * connect.h - what every command that talks to a master sets up first:
  * its words and flags apart, the four flags that say how to reach the
  * master (--master, --token-file, --ca-file, --retry-ms), then the
- * master's base URL, the user's token, TLS (on exactly when the master is
+ * master's base URL (the first of an HA cluster's list, which masterapi
+ * is given whole), the user's token, TLS (on exactly when the master is
  * https://), the retry budget. One place, so `client`, `admin` and the
  * file commands cannot drift apart.
  */

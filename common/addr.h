@@ -2,7 +2,8 @@
  * addr.h - the two address forms minidfs uses and the URLs built from them.
  *
  * The master is named by a base URL ("http://localhost:8000/", as the Go
- * tool's --master flag takes it). A chunkserver is named by "HOST:PORT/",
+ * tool's --master flag takes it); an HA cluster's masters by a list of
+ * them, comma-separated. A chunkserver is named by "HOST:PORT/",
  * the string the Go protocol carries in "url", "chunkservers" and
  * "locations"; that string is the chunkserver's identity in the master.
  */

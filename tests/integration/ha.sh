@@ -10,15 +10,15 @@
 
 start_etcd
 
-# start_ha NAME [PORT]: a master of cluster t with its meta-dir $T/NAME
-# (on PORT: a master that comes back where the others know it); sets
-# <NAME>_PID and <NAME>_URL.
+# start_ha NAME [PORT]: a master of cluster ${CLUSTER:-t} with its meta-dir
+# ${META:-$T/NAME} (on PORT: a master that comes back where the others
+# know it); sets <NAME>_PID and <NAME>_URL.
 start_ha() {
     local name=$1 port=${2:-0}
     rm -f "$T/$name.port"
-    "$MINIDFS" master --port "$port" --port-file "$T/$name.port" --meta-dir "$T/$name" \
-        --ha-etcd "$ETCD" --cluster t --checkpoint-every 20 --safemode-ms 3000 --lease-ms 2000 \
-        >>"$T/$name.log" 2>&1 &
+    "$MINIDFS" master --port "$port" --port-file "$T/$name.port" --meta-dir "${META:-$T/$name}" \
+        --ha-etcd "$ETCD" --cluster "${CLUSTER:-t}" --checkpoint-every 20 --safemode-ms 3000 \
+        --lease-ms 2000 >>"$T/$name.log" 2>&1 &
     local pid=$!
     PIDS+=("$pid")
     wait_until 10 "master $name to listen" port_ready "$T/$name.port" "$pid" "$T/$name.log"
@@ -51,18 +51,13 @@ ok "admin ha-status shows the active master, the standby and etcd"
 # A master of another cluster in a chunkserver's list (an operator's slip):
 # the chunkserver is refused by it and acts on nothing it says, and goes on
 # with its own cluster's masters.
-"$MINIDFS" master --port 0 --port-file "$T/other.port" --meta-dir "$T/other" \
-    --ha-etcd "$ETCD" --cluster other >>"$T/other.log" 2>&1 &
-other_pid=$!
-PIDS+=("$other_pid")
-wait_until 10 "the other cluster's master to listen" port_ready "$T/other.port" "$other_pid" "$T/other.log"
-other_URL="http://127.0.0.1:$(cat "$T/other.port")"
+CLUSTER=other start_ha other
 wait_until 15 "the other cluster's master to be active" is_role "$other_URL" active
 MASTER="$m1_URL,$m2_URL,$other_URL" start_chunkserver cs4 "$T/data4"
 wait_until 15 "cs4 on the active master" has_live_on "$m1_URL" 4
 wait_until 15 "cs4 to be refused by the other cluster's master" grep -q "refused registration" "$T/cs4.log"
 [ "$(live_on "$other_URL")" -eq 0 ] || fail "a master of another cluster took a chunkserver"
-stop_pid "$other_pid"
+stop_pid "$other_PID"
 ok "a master of another cluster in the list is refused; the chunkserver serves its own"
 
 fs() { "$MINIDFS" "$@" --master "$MASTER"; }
@@ -180,20 +175,9 @@ rc=0
 "$MINIDFS" master --port 0 --meta-dir "$T/single" --ha-etcd "$ETCD" --cluster t >"$T/refused.log" 2>&1 || rc=$?
 [ "$rc" -ne 0 ] && grep -q "from before HA" "$T/refused.log" ||
     fail "a single master's namespace was taken into a cluster with history: $(cat "$T/refused.log")"
-rm -f "$T/c1.port"
-"$MINIDFS" master --port 0 --port-file "$T/c1.port" --meta-dir "$T/single" --ha-etcd "$ETCD" \
-    --cluster conv >>"$T/c1.log" 2>&1 &
-c1_pid=$!
-PIDS+=("$c1_pid")
-wait_until 10 "the converted master to listen" port_ready "$T/c1.port" "$c1_pid" "$T/c1.log"
-c1_URL="http://127.0.0.1:$(cat "$T/c1.port")"
+CLUSTER=conv META=$T/single start_ha c1
 wait_until 15 "the converted master to found cluster conv" is_role "$c1_URL" active
-"$MINIDFS" master --port 0 --port-file "$T/c2.port" --meta-dir "$T/c2" --ha-etcd "$ETCD" \
-    --cluster conv >>"$T/c2.log" 2>&1 &
-c2_pid=$!
-PIDS+=("$c2_pid")
-wait_until 10 "the joining master to listen" port_ready "$T/c2.port" "$c2_pid" "$T/c2.log"
-c2_URL="http://127.0.0.1:$(cat "$T/c2.port")"
+CLUSTER=conv start_ha c2
 wait_until 20 "the joining master to be a standby" is_role "$c2_URL" standby
 grep -q "fetched the checkpoint" "$T/c2.log" || fail "the joining master did not fetch a checkpoint"
 curl -sf "$c2_URL/stat?path=/old/kept" >/dev/null || fail "the standby does not know the founder's directory"

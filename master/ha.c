@@ -461,17 +461,17 @@ static long ha_tick(void *ud)
         h->stepped_ms = now;
         bool active = false;
         char leader[ELECTION_MAX_NAME + 1] = "";
-        /* One that must fetch a checkpoint first, or cannot found the
-         * cluster, only watches. */
+        err[0] = '\0';   /* not what following the log said above */
         if (!election_step(h->el, &active, leader, sizeof leader, err, sizeof err)) {
             ha_complain(h, "etcd: %s", err);
         } else {
             ha_set_leader(h, leader);
+            /* One that must fetch a checkpoint first, or cannot bring its
+             * namespace to the log's head, resigns at once. */
             if (active && role != HA_ACTIVE) {
                 if (h->need_fetch || !ha_become_active(h, err, sizeof err)) {
-                    if (!h->need_fetch || err[0])
-                        ha_complain(h, "won the election but cannot be active: %s; resigning",
-                                    err[0] ? err : "a checkpoint is needed first");
+                    ha_complain(h, "won the election but cannot be active: %s; resigning",
+                                err[0] ? err : "a checkpoint is needed first");
                     if (ha_role_now(h) == HA_ACTIVE || journal_failure(recovery_journal(h->md)))
                         ha_start_over(h, "becoming active failed half-way");
                     election_resign(h->el);

@@ -1,6 +1,7 @@
 /*
- * masterapi.h - the client's side of its link to the master, and the file
- * layout the master hands out: which chunk lives (or is to live) where.
+ * masterapi.h - the client's side of its link to the master (the active
+ * one of an HA cluster's list), and the file layout the master hands out:
+ * which chunk lives (or is to live) where.
  *
  * A layout is a window of at most PROTO_PAGE_CHUNKS chunks of a file (the
  * master answers a page at a time, so nothing either side holds grows with

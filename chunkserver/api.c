@@ -11,8 +11,10 @@
 #include "chunkserver.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "access.h"
@@ -24,6 +26,8 @@
 #include "httpd.h"
 #include "jsonf.h"
 #include "log.h"
+#include "metrics.h"
+#include "monotime.h"
 #include "protocol.h"
 #include "receive.h"
 
@@ -138,7 +142,7 @@ static enum MHD_Result cs_api_serve(chunkserver *cs, struct MHD_Connection *c, c
                  (unsigned long long)(from + len - 1), (unsigned long long)size);
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_RANGE, cr);
     }
-    enum MHD_Result ret = MHD_queue_response(c, status, r);
+    enum MHD_Result ret = httpd_queue(c, status, r);
     MHD_destroy_response(r);
     if (ret == MHD_YES)   /* queued: what the answer carries (a HEAD's counts too) */
         atomic_fetch_add(&cs->stats.bytes_served, len);
@@ -171,6 +175,113 @@ static enum MHD_Result cs_api_delete(chunkserver *cs, struct MHD_Connection *c, 
         return httpd_reply_error(c, store_http_status(st), st == STORE_NOT_FOUND
                                  ? "no chunk %s here" : "cannot delete chunk %s", id);
     return httpd_reply_json(c, MHD_HTTP_OK, json_object());
+}
+
+/* The endpoints, as the metrics name them (cs_api_metrics_new). */
+enum {
+    CS_EP_CHUNK_GET, CS_EP_CHUNK_PUT, CS_EP_CHUNK_DELETE, CS_EP_BATCH, CS_EP_MULTIPART,
+    CS_EP_REPLICATE, CS_EP_STATS, CS_EP_GET, CS_EP_METRICS, CS_EP_HEALTHZ, CS_EP_COUNT
+};
+
+struct metrics_http *cs_api_metrics_new(void)
+{
+    static const metrics_endpoint e[CS_EP_COUNT] = {
+        [CS_EP_CHUNK_GET] = { PROTO_PATH_CHUNKS "{id}", "GET" },
+        [CS_EP_CHUNK_PUT] = { PROTO_PATH_CHUNKS "{id}", "PUT" },
+        [CS_EP_CHUNK_DELETE] = { PROTO_PATH_CHUNKS "{id}", "DELETE" },
+        [CS_EP_BATCH] = { PROTO_PATH_CHUNK_BATCH, "POST" },
+        [CS_EP_MULTIPART] = { PROTO_PATH_UPLOAD_CHUNK, "POST" },
+        [CS_EP_REPLICATE] = { PROTO_PATH_REPLICATE, "POST" },
+        [CS_EP_STATS] = { PROTO_PATH_STATS, "GET" },
+        [CS_EP_GET] = { PROTO_PATH_GET, "GET" },
+        [CS_EP_METRICS] = { PROTO_PATH_METRICS, "GET" },
+        [CS_EP_HEALTHZ] = { PROTO_PATH_HEALTHZ, "GET" },
+    };
+    return metrics_http_new(e, CS_EP_COUNT);
+}
+
+/* The chunks and bytes stored, by a walk of the directory at most every
+ * CS_USAGE_MS: a scrape every second must not stat every chunk. */
+#define CS_USAGE_MS 10000
+
+static void cs_api_usage(chunkserver *cs, uint64_t *chunks, uint64_t *bytes)
+{
+    static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+    static int64_t at;
+    static uint64_t c_chunks, c_bytes;
+    pthread_mutex_lock(&mu);
+    int64_t now = monotime_ms();
+    if (!at || now - at >= CS_USAGE_MS) {
+        store_usage(cs->st, &c_chunks, &c_bytes);
+        at = now;
+    }
+    *chunks = c_chunks;
+    *bytes = c_bytes;
+    pthread_mutex_unlock(&mu);
+}
+
+static void cs_api_metric(metrics_text *t, const char *name, const char *type, const char *help,
+                          uint64_t v)
+{
+    metrics_family(t, name, type, help);
+    metrics_sample_u64(t, name, "", v);
+}
+
+static enum MHD_Result cs_api_metrics(chunkserver *cs, struct MHD_Connection *c)
+{
+    metrics_text t = { 0 };
+    uint64_t chunks, bytes;
+    cs_api_usage(cs, &chunks, &bytes);
+    cs_stats *s = &cs->stats;
+    cs_api_metric(&t, "minidfs_chunkserver_chunks", "gauge", "Chunks stored", chunks);
+    cs_api_metric(&t, "minidfs_chunkserver_stored_bytes", "gauge", "Bytes of the chunks stored",
+                  bytes);
+    struct statvfs vfs;
+    if (statvfs(store_dir(cs->st), &vfs) == 0) {
+        uint64_t cap = (uint64_t)vfs.f_blocks * vfs.f_frsize;
+        cs_api_metric(&t, "minidfs_disk_capacity_bytes", "gauge",
+                      "Size of the file system the chunks are on", cap);
+        cs_api_metric(&t, "minidfs_disk_free_bytes", "gauge",
+                      "Bytes of that file system free to this server",
+                      (uint64_t)vfs.f_bavail * vfs.f_frsize);
+    }
+    cs_api_metric(&t, "minidfs_written_bytes_total", "counter",
+                  "Chunk bytes taken in (uploads, pipeline hops, repair copies)",
+                  atomic_load(&s->bytes_received));
+    cs_api_metric(&t, "minidfs_read_bytes_total", "counter", "Chunk bytes served to readers",
+                  atomic_load(&s->bytes_served));
+    cs_api_metric(&t, "minidfs_forwarded_bytes_total", "counter",
+                  "Chunk bytes passed down a pipeline or sent as repair copies",
+                  atomic_load(&s->bytes_forwarded));
+    cs_api_metric(&t, "minidfs_chunks_stored_total", "counter", "Chunks stored since start",
+                  atomic_load(&s->chunks_stored));
+    cs_api_metric(&t, "minidfs_uploads_active", "gauge", "Uploads in progress",
+                  atomic_load(&s->active));
+    cs_api_metric(&t, "minidfs_upload_reserved_bytes", "gauge",
+                  "Bytes the uploads in progress announced", atomic_load(&s->reserved));
+    metrics_hist_family(&t, "minidfs_chunk_fsync_seconds", "Time each stored chunk's fsync took",
+                        store_fsync_hist(cs->st));
+    cs_api_metric(&t, "minidfs_scrub_chunks_total", "counter", "Chunks read back and checked",
+                  atomic_load(&s->scrub.chunks));
+    cs_api_metric(&t, "minidfs_scrub_bytes_total", "counter", "Bytes read back and checked",
+                  atomic_load(&s->scrub.bytes));
+    cs_api_metric(&t, "minidfs_scrub_passes_total", "counter",
+                  "Passes over every stored chunk finished", atomic_load(&s->scrub.passes));
+    cs_api_metric(&t, "minidfs_scrub_errors_total", "counter",
+                  "Copies the scrubbing found not to match their checksum",
+                  atomic_load(&s->scrub.rotten));
+    cs_api_metric(&t, "minidfs_checksum_failures_total", "counter",
+                  "Uploads refused because their bytes did not match their checksum",
+                  atomic_load(&s->checksum_failures));
+    cs_api_metric(&t, "minidfs_repair_copies_sent_total", "counter",
+                  "Repair copies sent to another chunkserver", atomic_load(&s->copies_sent));
+    cs_api_metric(&t, "minidfs_repair_copies_received_total", "counter",
+                  "Repair copies stored here", atomic_load(&s->copies_received));
+    cs_api_metric(&t, "minidfs_http_connections", "gauge", "HTTP connections open now",
+                  httpd_connections());
+    metrics_http_write(&t, cs->http);
+    metrics_process(&t);
+    return httpd_reply_metrics(c, &t);
 }
 
 static enum MHD_Result cs_api_stats(chunkserver *cs, struct MHD_Connection *c)
@@ -313,6 +424,9 @@ enum MHD_Result cs_api_handle(void *cls, struct MHD_Connection *c, const char *u
     size_t plen = strlen(PROTO_PATH_CHUNKS);
     if (!strncmp(url, PROTO_PATH_CHUNKS, plen)) {
         const char *id = url + plen;
+        if (get || !strcmp(method, "PUT") || !strcmp(method, "DELETE"))
+            httpd_endpoint(c, get ? CS_EP_CHUNK_GET : method[0] == 'P' ? CS_EP_CHUNK_PUT
+                                                                      : CS_EP_CHUNK_DELETE);
         if (!strcmp(method, "PUT")) {
             receive *rx;
             enum MHD_Result r = receive_put_begin(cs, c, id, &rx);
@@ -327,6 +441,7 @@ enum MHD_Result cs_api_handle(void *cls, struct MHD_Connection *c, const char *u
         return httpd_reply_not_allowed(c, method, url, "GET, PUT, DELETE");
     }
     if (!strcmp(url, PROTO_PATH_CHUNK_BATCH)) {
+        httpd_endpoint(c, CS_EP_BATCH);
         if (strcmp(method, "POST") != 0) {
             *con_cls = &cs_api_answered;
             return httpd_reply_not_allowed(c, method, url, "POST");
@@ -343,6 +458,7 @@ enum MHD_Result cs_api_handle(void *cls, struct MHD_Connection *c, const char *u
         return MHD_YES;
     }
     if (!strcmp(url, PROTO_PATH_UPLOAD_CHUNK)) {
+        httpd_endpoint(c, CS_EP_MULTIPART);
         if (strcmp(method, "POST") != 0) {
             *con_cls = &cs_api_answered;
             return httpd_reply_not_allowed(c, method, url, "POST");
@@ -353,6 +469,7 @@ enum MHD_Result cs_api_handle(void *cls, struct MHD_Connection *c, const char *u
         return r;
     }
     if (!strcmp(url, PROTO_PATH_REPLICATE)) {
+        httpd_endpoint(c, CS_EP_REPLICATE);
         if (strcmp(method, "POST") != 0) {
             *con_cls = &cs_api_answered;
             return httpd_reply_not_allowed(c, method, url, "POST");
@@ -365,9 +482,24 @@ enum MHD_Result cs_api_handle(void *cls, struct MHD_Connection *c, const char *u
         return MHD_YES;
     }
     *con_cls = &cs_api_answered;
-    if (!strcmp(url, PROTO_PATH_STATS))
+    if (!strcmp(url, PROTO_PATH_STATS)) {
+        httpd_endpoint(c, CS_EP_STATS);
         return get ? cs_api_stats(cs, c) : httpd_reply_not_allowed(c, method, url, "GET");
+    }
+    if (!strcmp(url, PROTO_PATH_METRICS)) {
+        httpd_endpoint(c, CS_EP_METRICS);
+        return get ? cs_api_metrics(cs, c) : httpd_reply_not_allowed(c, method, url, "GET");
+    }
+    if (!strcmp(url, PROTO_PATH_HEALTHZ)) {
+        httpd_endpoint(c, CS_EP_HEALTHZ);
+        if (!get)
+            return httpd_reply_not_allowed(c, method, url, "GET");
+        bool ready = atomic_load(&cs->ready);
+        return httpd_reply_json(c, ready ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE,
+                                json_pack("{s:s}", "status", ready ? "ok" : "starting"));
+    }
     if (!strcmp(url, PROTO_PATH_GET)) {
+        httpd_endpoint(c, CS_EP_GET);
         if (!get)
             return httpd_reply_not_allowed(c, method, url, "GET");
         return cs_api_serve(cs, c, MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND,

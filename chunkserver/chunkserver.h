@@ -17,7 +17,7 @@
 #include "scrub.h"
 #include "store.h"
 
-/* Counters since start, served on GET /stats. */
+/* Counters since start, served on GET /stats and GET /metrics. */
 typedef struct {
     _Atomic uint64_t bytes_received;    /* chunk bytes taken in (PUT and multipart) */
     _Atomic uint64_t bytes_forwarded;   /* chunk bytes passed down a pipeline */
@@ -29,6 +29,9 @@ typedef struct {
     _Atomic uint64_t reserved;          /* bytes the uploads in progress announced (and
                                          * fallocate set aside) */
     scrub_counters scrub;               /* the background scrubbing's progress */
+    _Atomic uint64_t checksum_failures; /* uploads whose bytes did not match their checksum */
+    _Atomic uint64_t copies_sent;       /* repair copies sent to another server */
+    _Atomic uint64_t copies_received;   /* repair copies stored here */
 } cs_stats;
 
 #define CS_ACTIVE_MAX 64
@@ -61,6 +64,7 @@ typedef struct {
     bool tls;
     /* most bytes uploads in progress may have announced at once (0: no bound) */
     uint64_t max_reserved;
+    struct metrics_http *http;   /* requests per endpoint (cs_api_metrics_new) */
 } chunkserver;
 
 /* The chunks being written now (receive.c), for the heartbeat. */
@@ -72,6 +76,8 @@ enum MHD_Result cs_api_handle(void *cls, struct MHD_Connection *c, const char *u
                               size_t *upload_data_size, void **con_cls);
 void cs_api_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                       enum MHD_RequestTerminationCode toe);
+/* The table the API's requests are counted in, one row per endpoint. */
+struct metrics_http *cs_api_metrics_new(void);
 
 /* `minidfs chunkserver ...` */
 int chunkserver_main(int argc, char **argv);

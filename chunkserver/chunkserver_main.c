@@ -158,7 +158,13 @@ int chunkserver_main(int argc, char **argv)
         fprintf(stderr, "minidfs chunkserver: %s\n", err);
         goto out;
     }
+    metrics_started();
+    if (!(cs.http = cs_api_metrics_new())) {
+        fprintf(stderr, "minidfs chunkserver: out of memory\n");
+        goto out;
+    }
     httpd_config cfg = {
+        .metrics = cs.http,
         .port = (uint16_t)port,
         .thread_per_connection = true,
         /* chunk bodies come in callbacks of up to about half of this,
@@ -213,7 +219,7 @@ int chunkserver_main(int argc, char **argv)
 out:
     /* The HTTP side stops first: no request may outlive the master link. */
     if (d)
-        MHD_stop_daemon(d);
+        httpd_stop(d);
     scrub_stop(sc);
     workpool_free(cs.commits);  /* idle: every batch ended with its connection */
     copier_stop(cs.copier);     /* its copies use the master link */
@@ -223,6 +229,7 @@ out:
     pthread_mutex_destroy(&cs.active_mu);
     auth_replay_free(cs.seen);
     tls_server_free(&tls);
+    metrics_http_free(cs.http);
     curl_global_cleanup();
     return rc;
 }

@@ -92,7 +92,8 @@ copier_status copier_copy(chunkserver *cs, const char *id, const char *to, uint6
                                             sig + strlen(sig)) &&
                                   (headers = curl_slist_append(headers, sig)) != NULL);
     if (!signed_ok || !chunkreq_url(&req, target, url, sizeof url) ||
-        !chunkreq_headers(&req, &headers)) {
+        !chunkreq_headers(&req, &headers) ||
+        !(headers = curl_slist_append(headers, PROTO_HDR_PURPOSE ": repair"))) {
         curl_slist_free_all(headers);
         close(fd);
         snprintf(err, errlen, "cannot build the copy of %s to %.80s", id, target);
@@ -117,6 +118,7 @@ copier_status copier_copy(chunkserver *cs, const char *id, const char *to, uint6
     }
     httpc_response_free(&resp);
     atomic_fetch_add(&cs->stats.bytes_forwarded, *size);
+    atomic_fetch_add(&cs->stats.copies_sent, 1);
     log_info("copied chunk %s to %s", id, target);
     return COPIER_OK;
 }

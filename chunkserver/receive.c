@@ -67,6 +67,7 @@ struct receive {
     forward *fw;                /* PUT with a chain: the pipeline's next hop */
     json_t *downstream;         /* after the body: servers down the chain that stored it */
     char downstream_err[300];
+    bool repair_copy;           /* sent by another server's repair copier */
 };
 
 static pthread_mutex_t receive_stripes[RECEIVE_STRIPES];
@@ -318,6 +319,8 @@ enum MHD_Result receive_put_begin_with(chunkserver *cs, struct MHD_Connection *c
         return receive_refused(rx, c, out);
     }
     rx->declared = rx->req.length;
+    const char *purpose = lookup(ud, false, PROTO_HDR_PURPOSE);
+    rx->repair_copy = purpose && !strcmp(purpose, "repair");
     char target[CHUNKID_BUF + 48];
     int n = snprintf(target, sizeof target, PROTO_PATH_CHUNKS "%s", id);
     if (rx->req.append)
@@ -495,6 +498,8 @@ static enum MHD_Result receive_commit(receive *rx, struct MHD_Connection *c)
                              "cannot report chunk %s to the master: %s", id, err);
 stored:
     atomic_fetch_add(&cs->stats.chunks_stored, 1);
+    if (rx->repair_copy)
+        atomic_fetch_add(&cs->stats.copies_received, 1);
     log_debug("stored chunk %s (%" PRIu64 " bytes)", id, size);
     char addr[PROTO_MAX_SERVER_ADDR];
     masterlink_registered(cs->ml, NULL, addr, sizeof addr);
@@ -545,6 +550,8 @@ enum MHD_Result receive_end(receive *rx, struct MHD_Connection *c)
     char err[300];
     store_status st = store_seal(&rx->w, sha, err, sizeof err);
     if (st != STORE_OK) {
+        if (st == STORE_BAD_SUM)
+            atomic_fetch_add(&rx->cs->stats.checksum_failures, 1);
         receive_fail(rx, store_http_status(st), "%s", err);
         return httpd_reply_error(c, rx->fail_status, "%s", rx->fail_msg);
     }
@@ -567,6 +574,8 @@ enum MHD_Result receive_end(receive *rx, struct MHD_Connection *c)
      * it got exactly the buffers we wrote); without one we check our own. */
     if (json_array_size(rx->downstream) == 0 &&
         (st = store_check_deferred(&rx->w, err, sizeof err)) != STORE_OK) {
+        if (st == STORE_BAD_SUM)
+            atomic_fetch_add(&rx->cs->stats.checksum_failures, 1);
         receive_fail(rx, store_http_status(st), "%s", err);
         return httpd_reply_error(c, rx->fail_status, "%s", rx->fail_msg);
     }

@@ -261,10 +261,13 @@ static long scrub_tick(void *ud)
         return s->pause_ms;
     uint64_t bytes = 0;
     size_t i = s->next++;
-    scrub_check_with(s->st, s->ml, s->ids[i], false, s->buf, &bytes);
+    bool sound = scrub_check_with(s->st, s->ml, s->ids[i], false, s->buf, &bytes);
     bool pass_done = s->next >= s->n;
     if (s->counters) {
         atomic_fetch_add(&s->counters->chunks, 1);
+        atomic_fetch_add(&s->counters->bytes, bytes);
+        if (!sound && bytes > 0)
+            atomic_fetch_add(&s->counters->rotten, 1);
         if (pass_done)
             atomic_fetch_add(&s->counters->passes, 1);
     }

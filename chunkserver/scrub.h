@@ -23,10 +23,12 @@
 
 typedef struct scrub scrub;
 
-/* What the background scrubbing has done since start (GET /stats). */
+/* What the background scrubbing has done since start (GET /stats, /metrics). */
 typedef struct {
     _Atomic uint64_t chunks;     /* chunks read and checked */
     _Atomic uint64_t passes;     /* passes over every stored chunk finished */
+    _Atomic uint64_t rotten;     /* copies found not to match their checksum */
+    _Atomic uint64_t bytes;      /* bytes read and checked */
 } scrub_counters;
 
 /* mbps <= 0: no background scrubbing (scrub_check still works). pause_ms:

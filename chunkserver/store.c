@@ -32,6 +32,8 @@
 #include "fsdir.h"
 #include "iobuf.h"
 #include "log.h"
+#include "metrics.h"
+#include "monotime.h"
 
 #define STORE_TMP_PREFIX ".tmp-"
 /* Where temporaries are made: a directory of their own, so that creating
@@ -85,6 +87,7 @@ struct store {
      * fsync covers every rename before it, so many small chunks published
      * at once share it instead of queueing on the directory's inode lock
      * one fsync each. */
+    metrics_hist fsync_hist;   /* each chunk's fsync, for the metrics */
     struct {
         pthread_mutex_t mu;
         pthread_cond_t done;
@@ -753,8 +756,10 @@ store_status store_finish(store_writer *w, uint64_t version, char *err, size_t e
         snprintf(err, errlen, "cannot record the meta of chunk %s: %s", w->id, strerror(e));
         return store_errno_status(e);
     }
+    int64_t t0 = monotime_ns();
     int rc = fsync(w->fd);
     e = errno;
+    metrics_observe(&w->st->fsync_hist, monotime_ns() - t0);
     if (close(w->fd) != 0 && rc == 0) {
         rc = -1;
         e = errno;
@@ -1084,4 +1089,33 @@ static bool store_hash_fd(int fd, char out[SHA256_HEX_LEN + 1], uint64_t *total)
     bool ok = h && n == 0 && sha256_stream_final_hex(h, out);
     sha256_stream_free(h);
     return ok;
+}
+
+const metrics_hist *store_fsync_hist(const store *st)
+{
+    return &st->fsync_hist;
+}
+
+typedef struct {
+    store *st;
+    uint64_t chunks, bytes;
+} store_usage_walk;
+
+static bool store_usage_one(void *ud, const char *id)
+{
+    store_usage_walk *u = ud;
+    struct stat sb;
+    if (fstatat(u->st->dirfd, id, &sb, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(sb.st_mode)) {
+        u->chunks++;
+        u->bytes += (uint64_t)sb.st_size;
+    }
+    return true;
+}
+
+void store_usage(store *st, uint64_t *chunks, uint64_t *bytes)
+{
+    store_usage_walk u = { .st = st };
+    store_list_ids(st, store_usage_one, &u);
+    *chunks = u.chunks;
+    *bytes = u.bytes;
 }

@@ -32,6 +32,7 @@
 #include <stdint.h>
 
 #include "chunkid.h"
+#include "metrics.h"
 #include "sha256.h"
 
 typedef enum {
@@ -163,6 +164,11 @@ bool store_cluster_id(store *st, char *out, char *err, size_t errlen);
 store_status store_set_cluster_id(store *st, const char *id, char *err, size_t errlen);
 /* How many chunks the directory holds (a listing: call rarely). */
 size_t store_count(store *st);
+/* Chunks stored and their bytes, by a walk of the directory (for the
+ * metrics, which cache it: it costs a stat per chunk). */
+void store_usage(store *st, uint64_t *chunks, uint64_t *bytes);
+/* How long each chunk's fsync took. */
+const metrics_hist *store_fsync_hist(const store *st);
 
 /* Calls fn for every chunk id in the directory, without reading it (the
  * scrubber's list). */

@@ -10,6 +10,7 @@
 #include "httpd.h"
 
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -19,6 +20,7 @@
 
 #include "escape.h"
 #include "log.h"
+#include "metrics.h"
 #include "monotime.h"
 #include "protocol.h"
 
@@ -50,7 +52,131 @@ static void httpd_log(void *cls, const char *fmt, va_list ap)
     log_warn("http: %s", line);
 }
 
-static struct MHD_Daemon *httpd_try_start(const httpd_config *cfg, unsigned flags)
+/* ---- what every request costs (metrics.h) ----
+ *
+ * Each connection carries a small record: when its current request began,
+ * which endpoint the server's router said it is, and the status queued
+ * for it. The daemon's own handler and completion callbacks are wrapped
+ * so that the server's code keeps *con_cls to itself. */
+typedef struct {
+    MHD_AccessHandlerCallback handler;
+    void *handler_cls;
+    MHD_RequestCompletedCallback completed;
+    void *completed_cls;
+    metrics_http *metrics;
+} httpd_wrap;
+
+typedef struct {
+    bool in_request;
+    unsigned status;
+    size_t endpoint;
+    int64_t start_ns;
+} httpd_conn;
+
+static _Atomic uint64_t httpd_open;
+
+uint64_t httpd_connections(void)
+{
+    return atomic_load_explicit(&httpd_open, memory_order_relaxed);
+}
+
+static void httpd_notify_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                                    enum MHD_ConnectionNotificationCode toe)
+{
+    (void)cls;
+    (void)c;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        *socket_context = calloc(1, sizeof(httpd_conn));   /* NULL: that connection is not counted */
+        atomic_fetch_add_explicit(&httpd_open, 1, memory_order_relaxed);
+    } else {
+        free(*socket_context);
+        *socket_context = NULL;
+        atomic_fetch_sub_explicit(&httpd_open, 1, memory_order_relaxed);
+    }
+}
+
+static httpd_conn *httpd_conn_of(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
+static enum MHD_Result httpd_handle(void *cls, struct MHD_Connection *c, const char *url,
+                                    const char *method, const char *version,
+                                    const char *upload_data, size_t *upload_data_size,
+                                    void **con_cls)
+{
+    httpd_wrap *w = cls;
+    httpd_conn *hc = httpd_conn_of(c);
+    if (hc && !hc->in_request) {
+        hc->in_request = true;
+        hc->status = 0;
+        hc->endpoint = SIZE_MAX;
+        hc->start_ns = monotime_ns();
+    }
+    return w->handler(w->handler_cls, c, url, method, version, upload_data, upload_data_size,
+                      con_cls);
+}
+
+static void httpd_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                            enum MHD_RequestTerminationCode toe)
+{
+    httpd_wrap *w = cls;
+    if (w->completed)
+        w->completed(w->completed_cls, c, con_cls, toe);
+    httpd_conn *hc = httpd_conn_of(c);
+    if (!hc || !hc->in_request)
+        return;
+    hc->in_request = false;
+    if (w->metrics && hc->status)   /* no status: cut off before any answer */
+        metrics_http_observe(w->metrics,
+                             hc->endpoint == SIZE_MAX ? metrics_http_other(w->metrics)
+                                                      : hc->endpoint,
+                             toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? hc->status : 0,
+                             monotime_ns() - hc->start_ns);
+}
+
+void httpd_endpoint(struct MHD_Connection *c, size_t endpoint)
+{
+    httpd_conn *hc = httpd_conn_of(c);
+    if (hc)
+        hc->endpoint = endpoint;
+}
+
+enum MHD_Result httpd_queue(struct MHD_Connection *c, unsigned status, struct MHD_Response *r)
+{
+    enum MHD_Result ret = MHD_queue_response(c, status, r);
+    httpd_conn *hc = ret == MHD_YES ? httpd_conn_of(c) : NULL;
+    if (hc)
+        hc->status = status;
+    return ret;
+}
+
+/* The daemons' wrappers, freed by httpd_stop. */
+#define HTTPD_MAX_DAEMONS 8
+static struct {
+    struct MHD_Daemon *d;
+    httpd_wrap *w;
+} httpd_daemons[HTTPD_MAX_DAEMONS];
+static pthread_mutex_t httpd_daemons_mu = PTHREAD_MUTEX_INITIALIZER;
+
+void httpd_stop(struct MHD_Daemon *d)
+{
+    if (!d)
+        return;
+    MHD_stop_daemon(d);
+    pthread_mutex_lock(&httpd_daemons_mu);
+    for (size_t i = 0; i < HTTPD_MAX_DAEMONS; i++)
+        if (httpd_daemons[i].d == d) {
+            free(httpd_daemons[i].w);
+            httpd_daemons[i].d = NULL;
+            httpd_daemons[i].w = NULL;
+        }
+    pthread_mutex_unlock(&httpd_daemons_mu);
+}
+
+static struct MHD_Daemon *httpd_try_start(const httpd_config *cfg, httpd_wrap *w, unsigned flags)
 {
     size_t mem = cfg->conn_memory_limit ? cfg->conn_memory_limit : 32 * 1024;   /* see httpd.h */
     unsigned timeout = cfg->timeout_s ? cfg->timeout_s : 120;
@@ -70,9 +196,10 @@ static struct MHD_Daemon *httpd_try_start(const httpd_config *cfg, unsigned flag
     if (cfg->thread_per_connection) {
         /* poll, not select: a connection's descriptor may pass 1023 */
         flags |= MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL_INTERNAL_THREAD;
-        return MHD_start_daemon(flags, cfg->port, NULL, NULL, cfg->handler, cfg->handler_cls,
+        return MHD_start_daemon(flags, cfg->port, NULL, NULL, httpd_handle, w,
                                 MHD_OPTION_EXTERNAL_LOGGER, httpd_log, NULL,
-                                MHD_OPTION_NOTIFY_COMPLETED, cfg->completed, cfg->completed_cls,
+                                MHD_OPTION_NOTIFY_COMPLETED, httpd_completed, w,
+                                MHD_OPTION_NOTIFY_CONNECTION, httpd_notify_connection, NULL,
                                 MHD_OPTION_CONNECTION_MEMORY_LIMIT, mem,
                                 MHD_OPTION_CONNECTION_TIMEOUT, timeout,
                                 MHD_OPTION_CONNECTION_LIMIT, limit,
@@ -80,9 +207,10 @@ static struct MHD_Daemon *httpd_try_start(const httpd_config *cfg, unsigned flag
                                 MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
     }
     flags |= MHD_USE_EPOLL | MHD_USE_INTERNAL_POLLING_THREAD;
-    return MHD_start_daemon(flags, cfg->port, NULL, NULL, cfg->handler, cfg->handler_cls,
+    return MHD_start_daemon(flags, cfg->port, NULL, NULL, httpd_handle, w,
                             MHD_OPTION_EXTERNAL_LOGGER, httpd_log, NULL,
-                            MHD_OPTION_NOTIFY_COMPLETED, cfg->completed, cfg->completed_cls,
+                            MHD_OPTION_NOTIFY_COMPLETED, httpd_completed, w,
+                            MHD_OPTION_NOTIFY_CONNECTION, httpd_notify_connection, NULL,
                             MHD_OPTION_THREAD_POOL_SIZE, cfg->pool_size ? cfg->pool_size : 4u,
                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, mem,
                             MHD_OPTION_CONNECTION_TIMEOUT, timeout,
@@ -95,11 +223,32 @@ struct MHD_Daemon *httpd_start(const httpd_config *cfg, uint16_t *bound_port, ch
                                size_t errlen)
 {
     unsigned base = MHD_USE_ERROR_LOG;
+    httpd_wrap *w = calloc(1, sizeof *w);
+    if (!w) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    *w = (httpd_wrap){ cfg->handler, cfg->handler_cls, cfg->completed, cfg->completed_cls,
+                       cfg->metrics };
     /* Dual stack so that "localhost" works whichever family it resolves to;
      * fall back to IPv4 alone on kernels (containers) without IPv6. */
-    struct MHD_Daemon *d = httpd_try_start(cfg, base | MHD_USE_DUAL_STACK);
+    struct MHD_Daemon *d = httpd_try_start(cfg, w, base | MHD_USE_DUAL_STACK);
     if (!d)
-        d = httpd_try_start(cfg, base);
+        d = httpd_try_start(cfg, w, base);
+    pthread_mutex_lock(&httpd_daemons_mu);
+    size_t slot = 0;
+    while (d && slot < HTTPD_MAX_DAEMONS && httpd_daemons[slot].d)
+        slot++;
+    if (d && slot < HTTPD_MAX_DAEMONS) {
+        httpd_daemons[slot].d = d;
+        httpd_daemons[slot].w = w;
+    } else if (d) {
+        MHD_stop_daemon(d);
+        d = NULL;
+    }
+    pthread_mutex_unlock(&httpd_daemons_mu);
+    if (!d)
+        free(w);
     if (!d) {
         snprintf(err, errlen, "cannot listen on port %u (in use, or not permitted%s)",
                  (unsigned)cfg->port, cfg->tls_cert ? "; or the TLS certificate and key are "
@@ -176,7 +325,7 @@ static enum MHD_Result httpd_reply_json_hdr(struct MHD_Connection *c, unsigned s
     if (httpd_signer && sha256_hex(text, strlen(text), sum) &&
         auth_sign(httpd_signer, AUTH_ANSWER, httpd_signer_nonce, sum, auth_now_ms(), sig))
         MHD_add_response_header(r, AUTH_HEADER, sig);
-    enum MHD_Result ret = MHD_queue_response(c, status, r);
+    enum MHD_Result ret = httpd_queue(c, status, r);
     MHD_destroy_response(r);
     return ret;
 }
@@ -199,7 +348,7 @@ enum MHD_Result httpd_reply_stream(struct MHD_Connection *c, unsigned status,
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, PROTO_CONTENT_JSON);
     if (httpd_hint_name)
         MHD_add_response_header(r, httpd_hint_name, httpd_hint_value);
-    enum MHD_Result ret = MHD_queue_response(c, status, r);
+    enum MHD_Result ret = httpd_queue(c, status, r);
     MHD_destroy_response(r);
     return ret;
 }
@@ -309,4 +458,23 @@ bool httpd_peer_host(struct MHD_Connection *c, char *out, size_t outlen)
         return (size_t)snprintf(out, outlen, "[%s]", buf) < outlen;
     }
     return false;
+}
+
+enum MHD_Result httpd_reply_metrics(struct MHD_Connection *c, metrics_text *t)
+{
+    if (t->oom || !t->buf) {
+        metrics_text_free(t);
+        return httpd_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+    }
+    struct MHD_Response *r = MHD_create_response_from_buffer(t->len, t->buf, MHD_RESPMEM_MUST_FREE);
+    if (!r) {
+        metrics_text_free(t);
+        return MHD_NO;
+    }
+    t->buf = NULL;   /* the response owns it */
+    metrics_text_free(t);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");
+    enum MHD_Result ret = httpd_queue(c, MHD_HTTP_OK, r);
+    MHD_destroy_response(r);
+    return ret;
 }

@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "auth.h"
+#include "metrics.h"
 
 typedef struct {
     uint16_t port;                   /* 0: any free port */
@@ -41,11 +42,27 @@ typedef struct {
     MHD_RequestCompletedCallback completed;
     void *completed_cls;
     const char *tls_cert, *tls_key;  /* PEM text (tls.h), kept for the daemon's life; NULL: plain HTTP */
+    metrics_http *metrics;           /* counts every request's endpoint, status, latency; NULL: none */
 } httpd_config;
 
 /* Starts the daemon; *bound_port receives the port actually bound. */
 struct MHD_Daemon *httpd_start(const httpd_config *cfg, uint16_t *bound_port, char *err,
                                size_t errlen);
+
+/* Stops a daemon httpd_start started, and frees what it kept for it. */
+void httpd_stop(struct MHD_Daemon *d);
+
+/* Which of the metrics table's endpoints this request is (the router
+ * says so once it knows; a request it never names counts as "other"). */
+void httpd_endpoint(struct MHD_Connection *c, size_t endpoint);
+/* MHD_queue_response, and the status noted for the request's metrics:
+ * every response a server queues goes through here. */
+enum MHD_Result httpd_queue(struct MHD_Connection *c, unsigned status, struct MHD_Response *r);
+/* Connections open now, to every daemon of the process. */
+uint64_t httpd_connections(void);
+/* Queues a scrape's text (its buffer is taken) as a 200 in Prometheus's
+ * text format, or a 500 when it ran out of memory. */
+enum MHD_Result httpd_reply_metrics(struct MHD_Connection *c, metrics_text *t);
 
 /* Queues body (a reference is stolen) as the JSON response. */
 enum MHD_Result httpd_reply_json(struct MHD_Connection *c, unsigned status, json_t *body);

@@ -36,6 +36,12 @@
 #define PROTO_PATH_DU            "/du"               /* GET ?path=: what a subtree holds (extension) */
 #define PROTO_PATH_HA_STATUS     "/ha/status"        /* GET: this master's role, the active one, its place in the log (extension) */
 #define PROTO_PATH_HA_CHECKPOINT "/ha/checkpoint"    /* GET: the newest checkpoint, for a master that joins (extension) */
+#define PROTO_PATH_METRICS       "/metrics"          /* GET: Prometheus text format 0.0.4, master and chunkserver (extension) */
+#define PROTO_PATH_HEALTHZ       "/healthz"          /* GET: up or not, no token needed, master and chunkserver (extension) */
+#define PROTO_PATH_REPORT        "/admin/report"     /* GET: totals and every chunkserver (extension) */
+#define PROTO_PATH_FSCK          "/fsck"             /* GET ?path=&limit=: every chunk under path checked (extension) */
+#define PROTO_PATH_DECOMMISSION  "/admin/decommission" /* POST {server}: drain a chunkserver (extension) */
+#define PROTO_PATH_RECOMMISSION  "/admin/recommission" /* POST {server}: undo a decommission (extension) */
 
 /* ---- chunkserver endpoints ---- */
 #define PROTO_PATH_UPLOAD_CHUNK  "/uploadChunk"      /* POST multipart, field "chunk" (the Go path) */
@@ -194,6 +200,9 @@
  * sends what must be current (every write, and a minidfs client's reads)
  * there; a standby still answers reads from its copy. */
 #define PROTO_HDR_LEADER         "X-Minidfs-Leader"
+/* On a chunk PUT that a repair order sends ("repair"): counted apart in
+ * the receiver's metrics; nothing else changes. */
+#define PROTO_HDR_PURPOSE        "X-Minidfs-Purpose"
 /* A chunk PUT's body length; in a POST /chunks item, one of its headers. */
 #define PROTO_HDR_CONTENT_LENGTH "Content-Length"
 

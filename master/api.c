@@ -304,23 +304,58 @@ static const master_api_route *master_api_find_in(const master_api_route *t, siz
     return NULL;
 }
 
+static const struct {
+    const master_api_route *t;
+    const size_t *n;
+} master_api_tables[] = {
+    { master_api_client_routes, &master_api_client_nroutes },
+    { master_api_chunkserver_routes, &master_api_chunkserver_nroutes },
+    { master_api_admin_routes, &master_api_admin_nroutes },
+    { master_api_tree_routes, &master_api_tree_nroutes },
+    { master_api_ha_routes, &master_api_ha_nroutes },
+    { master_api_ops_routes, &master_api_ops_nroutes },
+};
+#define MASTER_API_NTABLES (sizeof master_api_tables / sizeof *master_api_tables)
+
+metrics_http *master_api_metrics_new(void)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < MASTER_API_NTABLES; i++)
+        n += *master_api_tables[i].n;
+    metrics_endpoint *e = calloc(n ? n : 1, sizeof *e);
+    if (!e)
+        return NULL;
+    size_t k = 0;
+    for (size_t i = 0; i < MASTER_API_NTABLES; i++)
+        for (size_t j = 0; j < *master_api_tables[i].n; j++)
+            e[k++] = (metrics_endpoint){ master_api_tables[i].t[j].path,
+                                         master_api_tables[i].t[j].method };
+    metrics_http *mh = metrics_http_new(e, n);
+    free(e);
+    return mh;
+}
+
+/* The route's place in master_api_metrics_new's list. */
+static size_t master_api_route_index(const master_api_route *rt)
+{
+    size_t base = 0;
+    for (size_t i = 0; i < MASTER_API_NTABLES; i++) {
+        size_t n = *master_api_tables[i].n;
+        if (rt >= master_api_tables[i].t && rt < master_api_tables[i].t + n)
+            return base + (size_t)(rt - master_api_tables[i].t);
+        base += n;
+    }
+    return SIZE_MAX;
+}
+
 const master_api_route *master_api_find(const char *url, const char *method, char *allowed,
                                         size_t allowedlen)
 {
-    static const struct {
-        const master_api_route *t;
-        const size_t *n;
-    } tables[] = {
-        { master_api_client_routes, &master_api_client_nroutes },
-        { master_api_chunkserver_routes, &master_api_chunkserver_nroutes },
-        { master_api_admin_routes, &master_api_admin_nroutes },
-        { master_api_tree_routes, &master_api_tree_nroutes },
-        { master_api_ha_routes, &master_api_ha_nroutes },
-    };
     allowed[0] = '\0';
-    for (size_t i = 0; i < sizeof tables / sizeof *tables; i++) {
-        const master_api_route *rt =
-            master_api_find_in(tables[i].t, *tables[i].n, url, method, allowed, allowedlen);
+    for (size_t i = 0; i < MASTER_API_NTABLES; i++) {
+        const master_api_route *rt = master_api_find_in(master_api_tables[i].t,
+                                                        *master_api_tables[i].n, url, method,
+                                                        allowed, allowedlen);
         if (rt)
             return rt;
     }
@@ -346,6 +381,8 @@ static enum MHD_Result master_api_secure(master *m, struct MHD_Connection *c, ma
         httpd_sign_answers(NULL, NULL);
         return ret;
     }
+    if (rt->access == MASTER_ANYONE)
+        return master_api_call(m, c, r, rt, NULL);
     ns_who who;
     if (!secure_who(&m->sec, m->ns, c, &who, &ret))
         return ret;
@@ -380,6 +417,13 @@ enum MHD_Result master_api_handle(void *cls, struct MHD_Connection *c, const cha
 
     char allowed[64];
     const master_api_route *rt = master_api_find(url, method, allowed, sizeof allowed);
+    if (rt)
+        httpd_endpoint(c, master_api_route_index(rt));
+    else if (!strcmp(method, "GET") || !strcmp(method, "HEAD")) {
+        enum MHD_Result ret;
+        if (master_api_ui(m, c, url, &ret))   /* the dashboard's files */
+            return ret;
+    }
     if (rt && m->ha) {   /* a standby answers reads only, and names the active master */
         enum MHD_Result ret;
         if (ha_gate(m->ha, c, method, url, &ret))

@@ -45,7 +45,7 @@ static enum MHD_Result master_api_ha_checkpoint(master *m, struct MHD_Connection
         return MHD_NO;
     }
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, PROTO_CONTENT_OCTETS);
-    enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_OK, r);
+    enum MHD_Result ret = httpd_queue(c, MHD_HTTP_OK, r);
     MHD_destroy_response(r);
     return ret;
 }

@@ -23,6 +23,7 @@ typedef enum {
     MASTER_SUPER,     /* a superuser */
     MASTER_SERVERS,   /* a chunkserver, signed with the cluster key */
     MASTER_EITHER,    /* either: the handler tells them apart by who */
+    MASTER_ANYONE,    /* anyone, with no token: liveness, nothing secret */
 } master_access;
 
 /* One endpoint: a path, a method (GET answers HEAD too), who may call it,
@@ -81,6 +82,14 @@ void master_api_describe(const ns_file *f, void *ud);
 /* Adds a secure master's read capabilities to a layout, one per chunk;
  * after the namespace's lock is released (nothing on an open master). */
 void master_api_capabilities(master *m, json_t *layout);
+
+/* What operators ask (api_ops.c): metrics, health, report, fsck,
+ * decommission. */
+extern const master_api_route master_api_ops_routes[];
+extern const size_t master_api_ops_nroutes;
+/* The dashboard's files (ui.c): true with the answer queued when url is
+ * one of them. */
+bool master_api_ui(master *m, struct MHD_Connection *c, const char *url, enum MHD_Result *ret);
 
 /* The route of method on url in any table (GET's serves HEAD too), or
  * NULL with allowed (allowedlen > 0) set to the methods url does have,

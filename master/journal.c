@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@
 
 #include "fsdir.h"
 #include "log.h"
+#include "metrics.h"
 #include "sha256.h"
 #include "monotime.h"
 
@@ -54,6 +56,9 @@ struct journal {
     char failure[300];
     journal_ship_fn ship;      /* not NULL: batches go there, not to the segment */
     void *ship_ud;
+    /* for the metrics: each durable write's time, the last checkpoint's */
+    metrics_hist sync_hist;
+    _Atomic int64_t checkpoint_ms;   /* monotonic; 0: none by this process */
 };
 
 static _Thread_local const journal *journal_tls_owner;
@@ -571,6 +576,7 @@ static int journal_flush_locked(journal *j, int fd)
     char why[256] = "";
     int e = 0;
     bool full = false;
+    int64_t t0 = monotime_ns();
     if (j->ship) {
         e = len && !j->ship(j->ship_ud, buf, len, why, sizeof why) ? EIO : 0;
         len = 0;   /* nothing went to the segment */
@@ -602,6 +608,8 @@ static int journal_flush_locked(journal *j, int fd)
         } else if (e) {
             journal_fail(j, "write", e);
         } else {
+            if (len || j->ship)
+                metrics_observe(&j->sync_hist, monotime_ns() - t0);
             if (j->nospace_ms)
                 log_info("journal: there is room again; the waiting changes are on disk");
             j->nospace_ms = 0;
@@ -837,6 +845,7 @@ bool journal_checkpoint(journal *j, journal_dump_fn dump, void *ud, char *err, s
             unlinkat(j->dirfd, tmp, 0);
         }
     log_info("checkpoint %" PRIu64 " written (%" PRIu64 " records)", seq, s.records);
+    atomic_store(&j->checkpoint_ms, monotime_ms());
     ok = true;
 out:
     pthread_mutex_unlock(&j->ckpt_mu);
@@ -865,4 +874,22 @@ void journal_close(journal *j)
     free(j->spare);
     free(j->dir);
     free(j);
+}
+
+uint64_t journal_appended(journal *j)
+{
+    pthread_mutex_lock(&j->mu);
+    uint64_t n = j->appended;
+    pthread_mutex_unlock(&j->mu);
+    return n;
+}
+
+const metrics_hist *journal_sync_hist(const journal *j)
+{
+    return &j->sync_hist;
+}
+
+int64_t journal_checkpoint_ms(const journal *j)
+{
+    return atomic_load(&j->checkpoint_ms);
 }

@@ -38,6 +38,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "metrics.h"
+
 #define JOURNAL_MAX_RECORD (256u << 20)
 
 typedef struct journal journal;
@@ -125,5 +127,12 @@ const char *journal_dir(const journal *j);
 /* A failure message while the disk is full or once the journal has
  * failed, else NULL. */
 const char *journal_failure(journal *j);
+
+/* For the metrics: records appended by this process, the time each
+ * durable write took (fdatasync, or the ship to the HA log), and when the
+ * last checkpoint was written (monotonic ms; 0: none by this process). */
+uint64_t journal_appended(journal *j);
+const metrics_hist *journal_sync_hist(const journal *j);
+int64_t journal_checkpoint_ms(const journal *j);
 
 #endif

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "census.h"
 #include "chunkid.h"
 #include "journal.h"
 #include "namespace.h"
@@ -51,6 +52,9 @@ typedef struct {
     /* monotonic ms before which no chunk or append lease is granted: a
      * master that took over waits out the leases its predecessor gave */
     _Atomic int64_t leases_from_ms;
+    census_totals census;    /* what the cluster holds, as of the last repair pass */
+    census_repairs repairs;
+    struct metrics_http *http;   /* requests per endpoint (metrics.h) */
 } master;
 
 /* Whether this master is the cluster's active one: it may change the

@@ -239,7 +239,13 @@ int master_main(int argc, char **argv)
     namespace_cluster_id(m.ns, m.cluster_id);
     /* A namespace made just now has no chunk anywhere to protect. */
     safemode_start(&m.safe, registry_now_ms(), m.ns_fresh ? 0 : safemode_ms);
+    metrics_started();
+    if (!(m.http = master_api_metrics_new())) {
+        fprintf(stderr, "minidfs master: out of memory\n");
+        goto out;
+    }
     httpd_config cfg = {
+        .metrics = m.http,
         .port = (uint16_t)port,
         .pool_size = (unsigned)threads,
         .max_conns = (unsigned)max_conns,
@@ -269,7 +275,7 @@ int master_main(int argc, char **argv)
             goto out;
         }
     }
-    if (repair_max > 0 && !(rep = repair_start(&m, repair_ms, (unsigned)repair_max))) {
+    if (!(rep = repair_start(&m, repair_ms, (unsigned)repair_max))) {
         fprintf(stderr, "minidfs master: cannot start the repair thread\n");
         goto out;
     }
@@ -292,12 +298,13 @@ out:
     expiry_stop(exp);
     repair_stop(rep);
     if (d)
-        MHD_stop_daemon(d);
+        httpd_stop(d);
     ha_halt(hm);      /* no more following or campaigning... */
     recovery_close(md);
     ha_stop(hm);      /* ...and, the last checkpoint written, an active master resigns */
     namespace_free(m.ns);
     registry_free(m.reg);
+    metrics_http_free(m.http);
     outbox_free(m.outbox);
     sightings_free(m.seen);
     ratelimit_free(m.reports);

@@ -30,6 +30,13 @@ typedef struct {
     char rack[REGISTRY_RACK_MAX];
     uint64_t capacity, used;
     uint32_t load;
+    /* decommission (an operator's, never a peer's), and what the last
+     * census found on the server (census.h) */
+    _Atomic bool draining;
+    _Atomic uint64_t drain_census;   /* the census number when draining began */
+    _Atomic uint64_t held, needed;   /* chunks it holds; of those, ones short without it */
+    _Atomic uint64_t census_seq;     /* the census that counted them */
+    _Atomic bool said_dead;          /* the log said it is dead (census.c) */
 } registry_entry;
 
 struct registry {
@@ -224,7 +231,7 @@ size_t registry_live_info(registry *r, int64_t now_ms, registry_info *out, size_
     size_t n = registry_count(r), k = 0;
     pthread_mutex_lock(&r->lock);
     for (size_t i = 0; i < n && k < max; i++) {
-        if (!registry_live(r, (uint16_t)i, now_ms))
+        if (!registry_live(r, (uint16_t)i, now_ms) || atomic_load(&r->e[i].draining))
             continue;
         registry_info *o = &out[k++];
         o->index = (uint16_t)i;
@@ -234,4 +241,62 @@ size_t registry_live_info(registry *r, int64_t now_ms, registry_info *out, size_
     }
     pthread_mutex_unlock(&r->lock);
     return k;
+}
+
+void registry_set_draining(registry *r, uint16_t index, bool on, uint64_t census_seq)
+{
+    atomic_store(&r->e[index].drain_census, census_seq);
+    atomic_store(&r->e[index].draining, on);
+}
+
+bool registry_draining(const registry *r, uint16_t index)
+{
+    return index < registry_count(r) && atomic_load(&r->e[index].draining);
+}
+
+void registry_set_census(registry *r, uint16_t index, uint64_t held, uint64_t needed,
+                         uint64_t census_seq)
+{
+    registry_entry *e = &r->e[index];
+    atomic_store(&e->held, held);
+    atomic_store(&e->needed, needed);
+    atomic_store(&e->census_seq, census_seq);
+}
+
+bool registry_note_dead(registry *r, uint16_t index, bool dead)
+{
+    return atomic_exchange(&r->e[index].said_dead, dead) != dead;
+}
+
+void registry_view_of(registry *r, uint16_t index, int64_t now_ms, registry_view *v)
+{
+    registry_entry *e = &r->e[index];
+    memset(v, 0, sizeof *v);
+    v->addr = e->addr;
+    pthread_mutex_lock(&r->lock);
+    memcpy(v->rack, e->rack, sizeof v->rack);
+    v->capacity = e->capacity;
+    v->used = e->used;
+    v->load = e->load;
+    pthread_mutex_unlock(&r->lock);
+    v->last_seen_ms = atomic_load(&e->last_seen_ms);
+    v->heard = registry_heard(r, index, now_ms);
+    v->shunned = registry_shunned(r, index, now_ms);
+    v->draining = atomic_load(&e->draining);
+    v->held = atomic_load(&e->held);
+    v->needed = atomic_load(&e->needed);
+    /* drained: a census that began after the draining did finds nothing
+     * that still needs this server's copies */
+    v->drained = v->draining && atomic_load(&e->census_seq) > atomic_load(&e->drain_census) &&
+                 v->needed == 0;
+    if (v->drained)
+        v->state = "decommissioned";
+    else if (v->draining)
+        v->state = v->heard ? "decommissioning" : "dead";
+    else if (!v->heard)
+        v->state = "dead";
+    else if (v->shunned)
+        v->state = "unreachable";
+    else
+        v->state = "live";
 }

@@ -12,6 +12,12 @@
  * never more than a minority of the live servers at once, so no client
  * can shun a cluster; a stored chunk from it, its return after a silence,
  * or its restart (a new incarnation) lifts it.
+ *
+ * An operator may decommission a server: it gets no new chunks (it is
+ * left out of registry_live_info) while repair copies what it holds
+ * elsewhere; the census (census.h) counts, per server, the chunks it
+ * holds and those still short of copies without it, and the server is
+ * decommissioned once a census begun after the order finds none.
  */
 #ifndef MINIDFS_REGISTRY_H
 #define MINIDFS_REGISTRY_H
@@ -72,6 +78,32 @@ int64_t registry_last_seen(const registry *r, uint16_t index);
 size_t registry_count(const registry *r);
 /* Writes up to max live indices, in registration order; returns how many. */
 size_t registry_live_list(const registry *r, int64_t now_ms, uint16_t *out, size_t max);
+
+/* Decommission (on) or recommission (off) index; census_seq is the number
+ * of the census now under way (census.h), so that only a later one may
+ * call it drained. */
+void registry_set_draining(registry *r, uint16_t index, bool on, uint64_t census_seq);
+bool registry_draining(const registry *r, uint16_t index);
+/* What census census_seq found on index: chunks held, and of those,
+ * chunks that would be short of copies without it. */
+void registry_set_census(registry *r, uint16_t index, uint64_t held, uint64_t needed,
+                         uint64_t census_seq);
+/* Notes whether index is now dead; true when that changed (a line for the
+ * log). */
+bool registry_note_dead(registry *r, uint16_t index, bool dead);
+
+/* All the master knows of one server, for reports and the dashboard. */
+typedef struct {
+    const char *addr;
+    char rack[REGISTRY_RACK_MAX];
+    uint64_t capacity, used;
+    uint32_t load;
+    int64_t last_seen_ms;     /* monotonic */
+    bool heard, shunned, draining, drained;
+    uint64_t held, needed;
+    const char *state;        /* live, unreachable, dead, decommissioning, decommissioned */
+} registry_view;
+void registry_view_of(registry *r, uint16_t index, int64_t now_ms, registry_view *v);
 
 /* Milliseconds on a monotonic clock. */
 int64_t registry_now_ms(void);

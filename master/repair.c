@@ -1,10 +1,12 @@
 /*
  * repair.c - the master's re-replication thread (see repair.h). It reads
- * the namespace under its read lock only to collect work, and hands its
- * copies to the outbox with no lock held; at most --max-repl-streams
- * copies per source at a time, so repair traffic stays a trickle beside
- * client traffic. In safe mode it does nothing but watch for the moment
- * every stored chunk has a reported holder again.
+ * the namespace under its read lock only to collect work and take the
+ * census (census.h) in the same walk, and hands its copies to the outbox
+ * with no lock held; at most --max-repl-streams copies per source at a
+ * time, so repair traffic stays a trickle beside client traffic. In safe
+ * mode, on a standby, or with --repair-max 0 it only counts (and in safe
+ * mode watches for the moment every stored chunk has a reported holder
+ * again). Counts its copies in m->repairs for the metrics.
  */
 #include "repair.h"
 
@@ -63,6 +65,9 @@ struct repair {
     repair_surplus *surplus;
     size_t nsurplus;
     int64_t now;
+    size_t waiting;                  /* short chunks left for a later pass */
+    census_walk *census;             /* the pass's census (census.h); NULL: none */
+    bool collecting;                 /* this pass orders copies and trims */
     /* copies handed out and not yet seen done */
     repair_pending pending[REPAIR_MAX_PENDING];
     size_t npending;
@@ -92,39 +97,48 @@ static void repair_drop(repair *r, const ns_file *f, uint32_t i, uint16_t server
     s->version = version;
 }
 
-void repair_judge(const ns_chunk *c, unsigned replication, bool (*live)(void *ud, uint16_t server),
-                  void *ud, const uint16_t *streams, unsigned max_streams, repair_verdict *out)
+void repair_judge(const ns_chunk *c, unsigned replication,
+                  repair_holder (*holder)(void *ud, uint16_t server), void *ud,
+                  const uint16_t *streams, unsigned max_streams, repair_verdict *out)
 {
     *out = (repair_verdict){ .source = -1, .trim = -1 };
-    bool good[PROTO_MAX_REPLICATION];
-    /* the source: a live holder of a good copy, with a stream to spare;
-     * a rotten copy (kept while no good one is known) counts for nothing */
+    bool counts[PROTO_MAX_REPLICATION];
+    /* the source: a live holder of a good copy, with a stream to spare
+     * (one being decommissioned too: it is read while it lives); a rotten
+     * copy counts for nothing */
     for (unsigned k = 0; k < c->nrep; k++) {
-        good[k] = live(ud, c->rep[k]) && !namespace_holder_corrupt(c, k);
-        if (!good[k])
+        repair_holder h = holder(ud, c->rep[k]);
+        counts[k] = false;
+        if (h == REPAIR_DEAD || namespace_holder_corrupt(c, k))
             continue;
-        out->live++;
+        out->present++;
+        if (h == REPAIR_LIVE) {
+            counts[k] = true;
+            out->live++;
+        }
         if (out->source < 0 && streams[c->rep[k]] < max_streams)
             out->source = c->rep[k];
     }
-    /* The last live holder recorded is the newest: trim that one. */
+    /* The last counted holder recorded is the newest: trim that one. */
     for (unsigned k = c->nrep; out->live > replication && k-- > 0;)
-        if (good[k]) {
+        if (counts[k]) {
             out->trim = c->rep[k];
             break;
         }
     /* Rotten copies go once a good one lives: there is something better
      * to read, and to copy from. */
-    for (unsigned k = 0; out->live > 0 && k < c->nrep; k++)
+    for (unsigned k = 0; out->present > 0 && k < c->nrep; k++)
         if (namespace_holder_corrupt(c, k))
             out->drop_rotten |= (uint8_t)(1u << k);
-    out->copy = out->live > 0 && out->live < replication;
+    out->copy = out->present > 0 && out->live < replication;
 }
 
-static bool repair_is_live(void *ud, uint16_t server)
+static repair_holder repair_is_live(void *ud, uint16_t server)
 {
     repair *r = ud;
-    return registry_live(r->m->reg, server, r->now);
+    if (!registry_live(r->m->reg, server, r->now))
+        return REPAIR_DEAD;
+    return registry_draining(r->m->reg, server) ? REPAIR_LEAVING : REPAIR_LIVE;
 }
 
 /* Keeps the max items with the fewest live copies. */
@@ -150,6 +164,7 @@ static void repair_collect(const ns_file *f, void *ud)
         chunkid_format(id, namespace_file_id(f, fid), i);
         if (repair_find_pending(r, id))
             continue;   /* its copy is on its way */
+        r->waiting++;
         if (source < 0)
             continue;   /* every holder is busy copying: next pass */
         size_t slot = r->nitems;
@@ -209,6 +224,8 @@ static void repair_copy(repair *r, const repair_item *it)
     p->target = target;
     p->until_ms = r->now + REPAIR_PENDING_MS;
     r->streams[it->source]++;
+    r->waiting -= r->waiting > 0;
+    atomic_fetch_add(&m->repairs.started, 1);
     log_info("repair: %s to be copied from %s to %s (%u live copies now)", id, src, dst,
              it->live);
 }
@@ -218,6 +235,7 @@ typedef struct {
     const repair_pending *p;
     uint32_t index;
     bool waiting;
+    bool landed;     /* the target holds it */
 } repair_probe;
 
 static void repair_probe_chunk(const ns_file *f, void *ud)
@@ -228,8 +246,10 @@ static void repair_probe_chunk(const ns_file *f, void *ud)
     const ns_chunk *c = &f->chunks[pr->index];
     unsigned live = 0;
     for (unsigned k = 0; k < c->nrep; k++) {
-        if (c->rep[k] == pr->p->target)
+        if (c->rep[k] == pr->p->target) {
+            pr->landed = true;
             return;   /* the copy landed */
+        }
         live += registry_live(pr->r->m->reg, c->rep[k], pr->r->now) &&
                 !namespace_holder_corrupt(c, k);
     }
@@ -250,10 +270,17 @@ static void repair_retire(repair *r)
         repair_probe probe = { .r = r, .p = p };
         if (p->until_ms > r->now && chunkid_parse(p->id, fileid, &probe.index))
             namespace_with_file(r->m->ns, fileid, repair_probe_chunk, &probe);
-        if (probe.waiting)
+        if (probe.waiting) {
             r->pending[kept++] = *p;
-        else if (r->streams[p->source] > 0)
+            continue;
+        }
+        if (r->streams[p->source] > 0)
             r->streams[p->source]--;
+        if (probe.landed) {
+            atomic_fetch_add(&r->m->repairs.done, 1);
+            log_info("repair: %s copied from %s to %s", p->id,
+                     registry_addr(r->m->reg, p->source), registry_addr(r->m->reg, p->target));
+        }
     }
     r->npending = kept;
 }
@@ -267,36 +294,60 @@ static void repair_find_unreported(const ns_file *f, void *ud)
             *missing = true;
 }
 
-/* One pass: retire the copies that are done, collect the worst chunks,
- * then copy each once. */
+/* A walk's visit of one file: the census counts it; an active master out
+ * of safe mode also collects its chunks that need a copy or a trim. */
+static void repair_visit(const ns_file *f, void *ud)
+{
+    repair *r = ud;
+    if (r->census)
+        census_file(f, r->census);
+    if (r->collecting)
+        repair_collect(f, r);
+}
+
+/* One pass: retire the copies that are done, count the cluster and
+ * collect the worst chunks, then copy each once. */
 static long repair_pass(void *arg)
 {
     repair *r = arg;
+    master *m = r->m;
     r->nitems = r->nsurplus = 0;
+    r->waiting = 0;
     r->now = registry_now_ms();
-    if (!master_active(r->m))   /* a standby of an HA cluster orders nothing */
-        return (long)r->interval_ms;
-    /* Every chunk looks short of copies until its holders have reported. */
-    if (safemode_on(&r->m->safe, r->now)) {
+    r->census = census_begin(&m->census, m->reg, r->now);
+    /* A standby of an HA cluster orders nothing; in safe mode, every
+     * chunk looks short of copies until its holders have reported. */
+    r->collecting = r->max > 0 && master_active(m);
+    if (r->collecting && safemode_on(&m->safe, r->now)) {
         bool missing = false;
-        namespace_each(r->m->ns, repair_find_unreported, &missing);
-        if (missing || !safemode_settled(&r->m->safe, r->now))
-            return (long)r->interval_ms;
-        safemode_leave(&r->m->safe, "every stored chunk has reported holders, and the "
-                       "chunkservers are all back");
+        namespace_each(m->ns, repair_find_unreported, &missing);
+        if (missing || !safemode_settled(&m->safe, r->now))
+            r->collecting = false;
+        else
+            safemode_leave(&m->safe, "every stored chunk has reported holders, and the "
+                           "chunkservers are all back");
     }
-    repair_retire(r);
-    namespace_each(r->m->ns, repair_collect, r);
+    if (r->collecting)
+        repair_retire(r);
+    namespace_each(m->ns, repair_visit, r);
+    if (r->census)
+        census_end(r->census);
+    r->census = NULL;
+    if (!r->collecting)
+        return (long)r->interval_ms;
     for (size_t i = 0; i < r->nitems; i++)
         repair_copy(r, &r->items[i]);
     for (size_t i = 0; i < r->nsurplus; i++) {
         const repair_surplus *s = &r->surplus[i];
-        if (namespace_drop_replica(r->m->ns, s->fileid, s->index, s->server)) {
-            outbox_delete(r->m->outbox, s->server, s->id, s->version);
+        if (namespace_drop_replica(m->ns, s->fileid, s->index, s->server)) {
+            outbox_delete(m->outbox, s->server, s->id, s->version);
+            atomic_fetch_add(&m->repairs.trimmed, 1);
             log_info("repair: %s has a copy too many, or a rotten one; dropping the one on %s",
-                     s->id, registry_addr(r->m->reg, s->server));
+                     s->id, registry_addr(m->reg, s->server));
         }
     }
+    atomic_store(&m->repairs.queued, r->waiting);
+    atomic_store(&m->repairs.in_flight, r->npending);
     return (long)r->interval_ms;
 }
 
@@ -312,7 +363,7 @@ repair *repair_start(master *m, int64_t interval_ms, unsigned max_per_pass)
     }
     r->m = m;
     r->interval_ms = interval_ms;
-    r->max = max_per_pass ? max_per_pass : 1;
+    r->max = max_per_pass;   /* 0: count only, copy nothing */
     if (!(r->tick = ticker_start(repair_pass, r, (long)interval_ms))) {
         free(r->items);
         free(r->surplus);

@@ -14,6 +14,10 @@
  * reports; a copy counts as done when its target holds the chunk or the
  * chunk is no longer short.
  *
+ * A copy on a chunkserver being decommissioned (registry.h) does not
+ * count, but is read from while its server lives, so draining a server
+ * is repair's ordinary work.
+ *
  * The same pass trims: a chunk with more live copies than its file wants
  * (a server came back after its chunks were copied elsewhere) loses the
  * newest-recorded one, deleted through that server's next heartbeat.
@@ -31,20 +35,30 @@
 typedef struct repair repair;
 
 /* What one pass makes of one chunk (repair_judge). */
+/* How a chunk's holder stands. */
+typedef enum {
+    REPAIR_DEAD,      /* silent, or shunned: its copy counts for nothing */
+    REPAIR_LIVE,      /* its copy counts */
+    REPAIR_LEAVING,   /* being decommissioned: read from, but not counted */
+} repair_holder;
+
 typedef struct {
-    unsigned live;       /* live copies not known to be rotten */
+    unsigned live;       /* copies that count: on live holders, not known to be rotten */
+    unsigned present;    /* readable copies: those, and ones on leaving holders */
     int source;          /* a live holder of a good copy with a stream to spare; -1: none */
     int trim;            /* a surplus copy to drop (the newest live one); -1: none */
     uint8_t drop_rotten; /* bit k: holder k's rotten copy goes (a good one lives) */
     bool copy;           /* short of copies, and something to copy from */
 } repair_verdict;
 
-/* Judges chunk c of a file wanting replication copies: live(ud, server)
- * says which holders are up, streams[server] how many copies each source
+/* Judges chunk c of a file wanting replication copies: holder(ud, server)
+ * says how each holder stands, streams[server] how many copies each source
  * is already sending (at most max_streams). Pure: no lock, no registry. */
-void repair_judge(const ns_chunk *c, unsigned replication, bool (*live)(void *ud, uint16_t server),
-                  void *ud, const uint16_t *streams, unsigned max_streams, repair_verdict *out);
+void repair_judge(const ns_chunk *c, unsigned replication,
+                  repair_holder (*holder)(void *ud, uint16_t server), void *ud,
+                  const uint16_t *streams, unsigned max_streams, repair_verdict *out);
 
+/* max_per_pass 0: the pass only takes the census. */
 repair *repair_start(master *m, int64_t interval_ms, unsigned max_per_pass);
 void repair_stop(repair *r);
 

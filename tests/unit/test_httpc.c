@@ -146,7 +146,7 @@ static int setup(void **st)
 static int teardown(void **st)
 {
     (void)st;
-    MHD_stop_daemon(daemon_);
+    httpd_stop(daemon_);
     free(current);
     current = NULL;
     return 0;

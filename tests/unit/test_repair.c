@@ -1,6 +1,6 @@
 /* test_repair.c - what a repair pass makes of one chunk: which holder a
- * copy comes from, which surplus copy goes, which rotten copies go, and
- * when a copy is wanted at all. */
+ * copy comes from, which surplus copy goes, which rotten copies go, when a
+ * copy is wanted at all, and how a holder being decommissioned counts. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,10 +11,14 @@
 
 #include "repair.h"
 
-/* Servers 0..15; bit s of the mask: server s is up. */
-static bool up(void *ud, uint16_t server)
+/* Servers 0..15; bit s of the mask: server s is up; bit 16 + s: it is
+ * being decommissioned. */
+static repair_holder up(void *ud, uint16_t server)
 {
-    return (*(uint32_t *)ud >> server) & 1u;
+    uint32_t mask = *(uint32_t *)ud;
+    if (!((mask >> server) & 1u))
+        return REPAIR_DEAD;
+    return (mask >> (16 + server)) & 1u ? REPAIR_LEAVING : REPAIR_LIVE;
 }
 
 static ns_chunk chunk(unsigned n, const uint16_t *holders, uint8_t rotten)
@@ -96,6 +100,36 @@ static void test_nothing_alive_nothing_to_do(void **state)
     assert_false(v.copy);
 }
 
+static void test_a_leaving_holder_is_read_but_not_counted(void **state)
+{
+    (void)state;
+    uint16_t streams[16] = { 0 };
+    uint16_t h[] = { 2, 4, 6 };
+    uint32_t mask = (1u << 2) | (1u << 4) | (1u << 6) | (1u << (16 + 2));   /* 2 is leaving */
+    ns_chunk c = chunk(3, h, 0);
+    repair_verdict v;
+    repair_judge(&c, 3, up, &mask, streams, 2, &v);
+    assert_int_equal(v.live, 2);
+    assert_int_equal(v.present, 3);
+    assert_true(v.copy);           /* short without the leaving copy */
+    assert_int_equal(v.source, 2); /* which may be read while it lives */
+    assert_int_equal(v.trim, -1);
+    /* its only copy on a leaving server: still copied, from there */
+    uint16_t one[] = { 2 };
+    c = chunk(1, one, 0);
+    repair_judge(&c, 2, up, &mask, streams, 2, &v);
+    assert_int_equal(v.live, 0);
+    assert_true(v.copy);
+    assert_int_equal(v.source, 2);
+    /* with replication met elsewhere, the leaving copy is never trimmed */
+    uint16_t four[] = { 4, 6, 2 };
+    c = chunk(3, four, 0);
+    repair_judge(&c, 2, up, &mask, streams, 2, &v);
+    assert_int_equal(v.live, 2);
+    assert_false(v.copy);
+    assert_int_equal(v.trim, -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -103,6 +137,7 @@ int main(void)
         cmocka_unit_test(test_last_copies_are_kept_even_rotten),
         cmocka_unit_test(test_surplus_trims_the_newest_live_copy),
         cmocka_unit_test(test_nothing_alive_nothing_to_do),
+        cmocka_unit_test(test_a_leaving_holder_is_read_but_not_counted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

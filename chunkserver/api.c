@@ -4,7 +4,8 @@
  * are handed to receive.c, batches of them to batch.c (until the master
  * link is up, they are answered 503 instead), downloads are answered straight from the chunk file with
  * sendfile (with TLS, which must encrypt in user space: pread in large
- * blocks into one bounded buffer per download) and counted in /stats. On a secure chunkserver every read,
+ * blocks into one bounded buffer per download) and counted in /stats and
+ * /metrics (which also serves Prometheus's text, and /healthz). On a secure chunkserver every read,
  * deletion and /replicate first passes access.c. Must never read a chunk
  * into memory to serve it.
  */

@@ -5,8 +5,9 @@
  * from many connection threads at once; it keeps no shared state beyond
  * that descriptor and its temporaries' subdirectory's, the directory's
  * lock, a counter for unique temporary names, per-chunk locks, a pool of
- * staging buffers for direct writes and the group commit of the
- * directory's fsync. Must never make a chunk
+ * staging buffers for direct writes, the group commit of the
+ * directory's fsync and a histogram of chunk fsyncs (the metrics; their
+ * usage figures come from a walk of the directory). Must never make a chunk
  * visible before its bytes are durable, nor publish bytes that fail their
  * SHA-256, nor answer for a published chunk before its name is durable.
  */

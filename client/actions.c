@@ -419,8 +419,9 @@ bool client_list(const client_opts *o, char *err, size_t errlen)
         json_int_t size = json_integer_value(json_object_get(f, PROTO_F_FILE_SIZE));
         json_int_t chunks = json_integer_value(json_object_get(f, PROTO_F_NUM_CHUNKS));
         bool complete = json_is_true(json_object_get(f, PROTO_F_COMPLETE));
-        /* complete yet with no live copy of some chunk: not readable now;
-         * corrupt when a chunk's only copies failed their checksum */
+        /* complete yet with no live copy of some chunk: missing (not
+         * readable now); corrupt when a chunk's only copies failed their
+         * checksum; degraded when a chunk is short of copies */
         json_int_t gone = json_integer_value(json_object_get(f, PROTO_F_UNAVAILABLE));
         json_int_t rotten = json_integer_value(json_object_get(f, PROTO_F_CORRUPT_CHUNKS));
         char shown[1024], owner[300];
@@ -428,9 +429,11 @@ bool client_list(const client_opts *o, char *err, size_t errlen)
         client_owner_text(f, owner, sizeof owner);
         char mode[10];
         client_mode_text(json_integer_value(json_object_get(f, PROTO_F_MODE)), mode);
+        json_int_t short_of = json_integer_value(json_object_get(f, PROTO_F_UNDER_REPLICATED));
         printf("%-40s %14" JSON_INTEGER_FORMAT " %8" JSON_INTEGER_FORMAT " %-11s %-9s %s\n",
                shown, size, chunks, !complete ? "incomplete" : rotten > 0 ? "corrupt"
-                                              : gone > 0   ? "unavailable"
+                                              : gone > 0   ? "missing"
+                                              : short_of > 0 ? "degraded"
                                                            : "complete", mode, owner);
     }
     json_decref(files);

@@ -43,8 +43,11 @@ bool client_delete(const client_opts *o, char *err, size_t errlen);
 bool client_chmod(const client_opts *o, char *err, size_t errlen);
 bool client_chown(const client_opts *o, char *err, size_t errlen);
 
-/* `minidfs admin ...`: users and tokens (admin_main.c). */
+/* `minidfs admin ...`: the report, decommissioning, users and tokens,
+ * HA status (admin_main.c). */
 int admin_main(int argc, char **argv);
+/* `minidfs fsck [PATH] [--json]` (admin_main.c). */
+int fsck_main(int argc, char **argv);
 
 /* `minidfs ls|mkdir|put|get|cat|mv|rm|stat|du|append ...` (fs_main.c):
  * argv[0] is the command. */

@@ -196,10 +196,18 @@ static void fs_print_entry(fs_ctx *x, json_t *e, const char *full)
     const char *g = json_string_value(json_object_get(e, PROTO_F_GROUP));
     escape_text(o ? o : "-", owner, sizeof owner);
     escape_text(g ? g : "-", group, sizeof group);
+    /* writing, or what is true of a complete file now: degraded,
+     * missing, corrupt (escaped: the master's word) */
     const char *state = json_string_value(json_object_get(e, PROTO_F_STATE));
+    char st[48] = "";
+    if (state && strcmp(state, "complete") != 0) {
+        char esc[32];
+        escape_text(state, esc, sizeof esc);
+        snprintf(st, sizeof st, " (%s)", esc);
+    }
     printf("%s %3lld %-10s %-10s %12s %s %s%s\n", mode,
            fs_is_dir(e) ? 0LL : fs_int(e, PROTO_F_REPLICATION), owner, group, size, when, shown,
-           state && strcmp(state, "complete") != 0 ? " (writing)" : "");
+           st);
 }
 
 static void fs_join(const char *dir, const char *name, char *out, size_t outlen)
@@ -388,7 +396,11 @@ static int fs_stat_cmd(fs_ctx *x, const char **words, int n)
                 printf("size: %s\nchunks: %lld\nchunk size: %lld\nreplication: %lld\nstate: %s\n"
                        "identifier: %s\n", size, fs_int(e, PROTO_F_NUM_CHUNKS),
                        fs_int(e, PROTO_F_CHUNK_SIZE), fs_int(e, PROTO_F_REPLICATION),
-                       state && !strcmp(state, "complete") ? "complete" : "writing", sid);
+                       state && !strcmp(state, "complete")   ? "complete"
+                       : state && !strcmp(state, "degraded") ? "degraded"
+                       : state && !strcmp(state, "missing")  ? "missing"
+                       : state && !strcmp(state, "corrupt")  ? "corrupt"
+                                                             : "writing", sid);
             }
         }
         json_decref(e);
@@ -877,12 +889,13 @@ static int fs_not_dots(const struct dirent *d)
     return strcmp(d->d_name, ".") != 0 && strcmp(d->d_name, "..") != 0;
 }
 
-/* Whether the master's entry e is a complete file of size bytes. */
+/* Whether the master's entry e is a complete file of size bytes (its
+ * writing is over: a chunk short of copies since is repair's business). */
 static bool fs_landed(json_t *e, off_t size)
 {
     const char *state = json_string_value(json_object_get(e, PROTO_F_STATE));
     return e && !fs_is_dir(e) && fs_int(e, PROTO_F_FILE_SIZE) == (long long)size && state &&
-           !strcmp(state, PROTO_F_COMPLETE);
+           strcmp(state, "writing") != 0;
 }
 
 /* After put -r: every regular file of the local tree is a complete file of

@@ -93,6 +93,8 @@ flags_result flags_parse(const flag_def *defs, size_t ndefs, int argc, char **ar
         /* -h is help unless the table has a flag of that name (ls -h). */
         if (!strcmp(name, "help") || (!strcmp(name, "h") && !flags_find(defs, ndefs, "h", 1)))
             return FLAGS_HELP;
+        if (!strcmp(a, "--version"))
+            return FLAGS_VERSION;
         const char *eq = strchr(name, '=');
         size_t len = eq ? (size_t)(eq - name) : strlen(name);
         const flag_def *d = flags_find(defs, ndefs, name, len);
@@ -129,6 +131,9 @@ int flags_run(const char *program, const char *usage, const flag_def *defs, size
     switch (flags_parse(defs, ndefs, argc, argv, err, sizeof err)) {
     case FLAGS_HELP:
         flags_print_help(stdout, usage, defs, ndefs);
+        return 0;
+    case FLAGS_VERSION:
+        printf("minidfs %s\n", flags_version());
         return 0;
     case FLAGS_ERROR:
         fprintf(stderr, "minidfs %s: %s\n", program, err);
@@ -169,4 +174,14 @@ void flags_print_help(FILE *out, const char *usage, const flag_def *defs, size_t
         fputc('\n', out);
     }
     fprintf(out, "  %-26s %s\n", "--help", "show this help and exit");
+    fprintf(out, "  %-26s %s\n", "--version", "print the version and exit");
+}
+
+const char *flags_version(void)
+{
+#ifdef MINIDFS_VERSION
+    return MINIDFS_VERSION;
+#else
+    return "unknown";
+#endif
 }

@@ -8,7 +8,8 @@
  * error, not 12. A flag given twice is an error too: a script that says
  * "--filename a ... --filename b" meant something, and silently keeping
  * the last would do the other thing. "-h" and "--help" print the help,
- * unless the table has a flag named "h" (`minidfs ls -h`: human sizes).
+ * unless the table has a flag named "h" (`minidfs ls -h`: human sizes);
+ * "--version" prints the version, whatever the command.
  */
 #ifndef MINIDFS_FLAGS_H
 #define MINIDFS_FLAGS_H
@@ -28,7 +29,7 @@ typedef struct {
     const char *help;
 } flag_def;
 
-typedef enum { FLAGS_OK = 0, FLAGS_HELP, FLAGS_ERROR } flags_result;
+typedef enum { FLAGS_OK = 0, FLAGS_HELP, FLAGS_ERROR, FLAGS_VERSION } flags_result;
 
 #define FLAGS_MAX_DEFS 64   /* rows in one program's table */
 
@@ -46,5 +47,8 @@ int flags_run(const char *program, const char *usage, const flag_def *defs, size
 
 /* Prints "usage" and one line per flag with its default value. */
 void flags_print_help(FILE *out, const char *usage, const flag_def *defs, size_t ndefs);
+
+/* The version minidfs was built as ("0.1.0"). */
+const char *flags_version(void);
 
 #endif

@@ -6,7 +6,8 @@
  * memory pool sized by the server (see conn_memory_limit), bounds on connections in total and per address, TLS when given a
  * certificate) and gives handlers the
  * few things they all need: a JSON reply (signed with the cluster key when
- * the thread was asked to sign its answers), a JSON error reply (and one
+ * the thread was asked to sign its answers), every request counted in the
+ * daemon's metrics table (endpoint, status, latency), a JSON error reply (and one
  * that says when to retry), a JSON answer streamed as its caller makes
  * it, a bounded buffer for small request bodies, the peer's host.
  * Routing stays in each daemon: the master and the chunkserver handle

@@ -152,7 +152,7 @@
 #define PROTO_F_TYPE             "type"           /* "file" or "directory" */
 #define PROTO_F_CREATED          "created"        /* wall-clock ms */
 #define PROTO_F_MODIFIED         "modified"
-#define PROTO_F_STATE            "state"          /* a file's: "writing" or "complete" */
+#define PROTO_F_STATE            "state"          /* a file's: "writing", "complete", "degraded", "missing" or "corrupt" */
 #define PROTO_F_ENTRY_COUNT      "entryCount"     /* a directory's */
 /* Batches: many files' plans in one POST /upload ({"files": [...]}),
  * many chunks' reports in one POST /uploadSuccessful ({"reports": [...]}),

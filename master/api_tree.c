@@ -22,8 +22,21 @@
 #include "perm.h"
 #include "protocol.h"
 
+/* A file's state: writing, or complete, or, when that is the truth now,
+ * degraded (a chunk short of copies), missing (a chunk with no live
+ * copy) or corrupt (a chunk whose only copies failed their checksum). */
+static const char *master_api_state(master *m, const ns_file *f)
+{
+    if (!namespace_file_complete(f))
+        return "writing";
+    master_list_ctx l = { .m = m, .now = registry_now_ms() };
+    ns_health h;
+    namespace_health(f, master_api_is_live, &l, &h);
+    return h.corrupt ? "corrupt" : h.unavailable ? "missing" : h.under ? "degraded" : "complete";
+}
+
 /* One entry as /ls and /stat show it. */
-static json_t *master_api_entry(const ns_node *n)
+static json_t *master_api_entry(master *m, const ns_node *n)
 {
     json_t *e = json_pack("{s:s,s:s,s:i,s:I,s:I}", PROTO_F_NAME, namespace_node_name(n), PROTO_F_TYPE,
                           n->dir ? "directory" : "file", PROTO_F_MODE, (int)n->mode,
@@ -46,8 +59,7 @@ static json_t *master_api_entry(const ns_node *n)
     json_object_set_new(e, PROTO_F_CHUNK_SIZE, json_integer((json_int_t)f->chunk_size));
     json_object_set_new(e, PROTO_F_NUM_CHUNKS, json_integer((json_int_t)f->ncommitted));
     json_object_set_new(e, PROTO_F_REPLICATION, json_integer(f->replication));
-    json_object_set_new(e, PROTO_F_STATE,
-                        json_string(namespace_file_complete(f) ? "complete" : "writing"));
+    json_object_set_new(e, PROTO_F_STATE, json_string(master_api_state(m, f)));
     char fid[FILEID_LEN + 1];
     json_object_set_new(e, PROTO_F_IDENTIFIER, json_string(namespace_file_id(f, fid)));
     return e;
@@ -80,7 +92,7 @@ typedef struct {
 static void master_api_list_entry(const ns_node *n, void *ud)
 {
     master_ls_ctx *l = ud;
-    json_t *e = master_api_entry(n);
+    json_t *e = master_api_entry(l->g.m, n);
     const ns_file *f = (const ns_file *)n;
     if (e && l->layouts && !n->dir && f->ncommitted <= PROTO_LS_LAYOUT_CHUNKS &&
         namespace_file_complete(f) && perm_may(n, l->who, PERM_READ)) {
@@ -118,7 +130,8 @@ static enum MHD_Result master_api_ls(master *m, struct MHD_Connection *c, const 
     const char *lay = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, PROTO_QUERY_LAYOUT);
     if (lay && strcmp(lay, "0") != 0 && strcmp(lay, "1") != 0)
         return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "\"%s\" is 0 or 1", PROTO_QUERY_LAYOUT);
-    master_ls_ctx l = { .entries = json_array(), .who = who, .layouts = lay && !strcmp(lay, "1") };
+    master_ls_ctx l = { .entries = json_array(), .who = who, .layouts = lay && !strcmp(lay, "1"),
+                        .g = { .m = m } };
     if (l.layouts) {   /* what /get would be answered with now; a plain listing needs none */
         int64_t now = registry_now_ms();
         l.g = (master_get_ctx){ .m = m, .now = now, .from = 0, .count = PROTO_LS_LAYOUT_CHUNKS,
@@ -143,9 +156,15 @@ static enum MHD_Result master_api_ls(master *m, struct MHD_Connection *c, const 
                                       l.entries, PROTO_F_MORE, more));
 }
 
+typedef struct {
+    master *m;
+    json_t *e;
+} master_stat_ctx;
+
 static void master_api_stat_one(const ns_node *n, void *ud)
 {
-    *(json_t **)ud = master_api_entry(n);
+    master_stat_ctx *s = ud;
+    s->e = master_api_entry(s->m, n);
 }
 
 static enum MHD_Result master_api_stat(master *m, struct MHD_Connection *c, const ns_who *who)
@@ -154,8 +173,9 @@ static enum MHD_Result master_api_stat(master *m, struct MHD_Connection *c, cons
     enum MHD_Result ret;
     if (!master_api_query_path(c, path, &ret))
         return ret;
-    json_t *e = NULL;
-    ns_status st = namespace_with_path(m->ns, path, who, master_api_stat_one, &e);
+    master_stat_ctx s = { .m = m };
+    ns_status st = namespace_with_path(m->ns, path, who, master_api_stat_one, &s);
+    json_t *e = s.e;
     if (st != NS_OK)
         return master_api_ns_error(c, st, who, path, "stat");
     if (!e)

@@ -4,7 +4,8 @@
  * writes and applies them. Appends only copy bytes under a mutex; the one
  * thread doing a flush writes and fsyncs with the mutex released. A full
  * disk pauses acknowledgements until there is room; any other error ends
- * them. Recovery falls back from a damaged checkpoint to the one before,
+ * them. Each durable write is timed for the metrics. Recovery falls back
+ * from a damaged checkpoint to the one before,
  * and cuts a damaged log only when asked to. Must never report a record
  * durable before fdatasync returned, and never hand recovery a record
  * whose check does not match.

@@ -275,5 +275,5 @@ ok "names with control characters refused; the rest escaped in list, log and err
 stop_pid "$CS_PID_cs1"
 wait_until 10 "cs1 to be declared dead" sh -c "curl -s '$M/chunkservers' | grep -q '\"live\":true' && exit 1 || exit 0"
 client --action list >"$T/list"
-grep -q '^al.bin .* unavailable ' "$T/list" || fail "a file with no live copy: $(grep al.bin "$T/list")"
-ok "a file with no live copy is listed unavailable, not complete"
+grep -q '^al.bin .* missing ' "$T/list" || fail "a file with no live copy: $(grep al.bin "$T/list")"
+ok "a file with no live copy is listed missing, not complete"

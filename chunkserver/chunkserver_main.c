@@ -52,9 +52,10 @@ int chunkserver_main(int argc, char **argv)
 {
     long long port = 8001, heartbeat_ms = 1000, timeout_s = 120, report_every = 60;
     long long scrub_mbps = 16, scrub_pause_ms = 10000, max_conns = 1000, max_conns_per_ip = 256;
-    long long max_reserve_mb = 8192;
+    long long max_reserve_mb = 8192, capacity_mb = 0;
     const char *master_url = "http://localhost:8000/", *dir = "./data", *advertise = NULL;
     const char *port_file = NULL, *level_name = "info", *rack = "default", *key_file = NULL;
+    const char *log_format = "text";
     const char *tls_cert = NULL, *tls_key = NULL, *ca_file = NULL;
     const flag_def defs[] = {
         { "master", FLAG_STRING, &master_url, 0, 0, "URL[,URL...]",
@@ -66,6 +67,9 @@ int chunkserver_main(int argc, char **argv)
           "registration came from, with --port)" },
         { "rack", FLAG_STRING, &rack, 0, 0, "NAME",
           "rack this server is in; replicas of a chunk go to different racks" },
+        { "capacity-mb", FLAG_INT, &capacity_mb, 0, 1LL << 40, "MB",
+          "report at most this capacity, and the chunks' own bytes as used (0: the file "
+          "system's size and use)" },
         { "heartbeat-ms", FLAG_INT, &heartbeat_ms, 10, 600000, "MS",
           "interval between re-registrations with the master" },
         { "report-every", FLAG_INT, &report_every, 1, 1000000, "N",
@@ -78,6 +82,8 @@ int chunkserver_main(int argc, char **argv)
         { "port-file", FLAG_STRING, &port_file, 0, 0, "PATH",
           "write the bound port here once listening" },
         { "log-level", FLAG_STRING, &level_name, 0, 0, "LEVEL", "debug, info, warn or error" },
+        { "log-format", FLAG_STRING, &log_format, 0, 0, "FORMAT",
+          "text, or json: one JSON object per line, for log shippers" },
         { "max-connections", FLAG_INT, &max_conns, 1, 1000000, "N",
           "open connections (each a thread) at once; more wait in the kernel's queue" },
         { "max-connections-per-ip", FLAG_INT, &max_conns_per_ip, 1, 1000000, "N",
@@ -102,6 +108,10 @@ int chunkserver_main(int argc, char **argv)
     char err[512];
     if (!log_init_named("chunkserver", level_name)) {
         fprintf(stderr, "minidfs chunkserver: unknown log level \"%s\"\n", level_name);
+        return 2;
+    }
+    if (!log_set_format(log_format)) {
+        fprintf(stderr, "minidfs chunkserver: --log-format is text or json, not \"%s\"\n", log_format);
         return 2;
     }
     char master_base[512 * ADDR_MAX_MASTERS], announce[PROTO_MAX_SERVER_ADDR];
@@ -199,7 +209,8 @@ int chunkserver_main(int argc, char **argv)
                               .report_every = report_every, .load = &cs.stats.active,
                               .active = cs_active_chunks, .verify = cs_verify,
                               .copy = cs_copy,
-                              .cb_ud = &cs, .key = key_file ? &key : NULL };
+                              .cb_ud = &cs, .key = key_file ? &key : NULL,
+                              .capacity = (uint64_t)capacity_mb * 1000000 };
     cs.ml = masterlink_start(&mlc, err, sizeof err);
     if (cs.ml)
         atomic_store(&cs.ready, true);

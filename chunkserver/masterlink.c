@@ -8,7 +8,9 @@
  * reused connection), and to learn of a peer that joined since the last
  * list ask the heartbeat thread for a beat now and wait for it. Every
  * answer is checked to come from this directory's cluster (and, with a
- * key, to be signed by its master) before anything in it is acted on. Must
+ * key, to be signed by its master) before anything in it is acted on. A
+ * heartbeat carries the disk's capacity and use (with --capacity-mb: the
+ * quota, and the chunks' own bytes as the store counts them). Must
  * never block a connection thread for longer than one report (which waits
  * out a restarting master for at most MASTERLINK_REPORT_WAIT_MS, each try
  * behind the batches queued before it) or one peer question
@@ -70,6 +72,7 @@ struct masterlink {
     char master[512 * ADDR_MAX_MASTERS];   /* the list, for messages */
     char announce[PROTO_MAX_SERVER_ADDR];
     char rack[PROTO_MAX_RACK_NAME + 1];
+    uint64_t capacity;        /* masterlink_config.capacity */
     store *st;
     long heartbeat_ms;
     long report_every;
@@ -321,6 +324,10 @@ static bool masterlink_register_once(masterlink *ml, size_t mi, char *err, size_
     if (statvfs(store_dir(ml->st), &vfs) == 0) {
         uint64_t cap = (uint64_t)vfs.f_blocks * vfs.f_frsize;
         uint64_t used = cap - (uint64_t)vfs.f_bavail * vfs.f_frsize;
+        if (ml->capacity) {   /* a quota: our own bytes against it */
+            cap = ml->capacity < cap ? ml->capacity : cap;
+            used = store_stored_bytes(ml->st);
+        }
         json_object_set_new(body, PROTO_F_CAPACITY, json_integer((json_int_t)cap));
         json_object_set_new(body, PROTO_F_USED, json_integer((json_int_t)used));
     }
@@ -513,6 +520,7 @@ masterlink *masterlink_start(const masterlink_config *cfg, char *err, size_t err
     }
     snprintf(ml->announce, sizeof ml->announce, "%s", cfg->announce);
     snprintf(ml->rack, sizeof ml->rack, "%s", cfg->rack);
+    ml->capacity = cfg->capacity;
     ml->st = cfg->st;
     ml->heartbeat_ms = cfg->heartbeat_ms;
     ml->key = cfg->key;

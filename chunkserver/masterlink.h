@@ -63,6 +63,10 @@ typedef struct {
     void (*copy)(void *ud, const char *chunk_id, const char *target);
     void *cb_ud;               /* passed to active and verify */
     const auth_key *key;       /* signs every message to the master (NULL: an open cluster) */
+    /* 0: report the file system's size and use; else report at most this
+     * capacity, and the chunks' own bytes as used (a server sharing its
+     * disk, or given a quota: what placement and the balancer go by) */
+    uint64_t capacity;
 } masterlink_config;
 
 masterlink *masterlink_start(const masterlink_config *cfg, char *err, size_t errlen);

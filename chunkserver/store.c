@@ -6,8 +6,9 @@
  * that descriptor and its temporaries' subdirectory's, the directory's
  * lock, a counter for unique temporary names, per-chunk locks, a pool of
  * staging buffers for direct writes, the group commit of the
- * directory's fsync and a histogram of chunk fsyncs (the metrics; their
- * usage figures come from a walk of the directory). Must never make a chunk
+ * directory's fsync, a histogram of chunk fsyncs (the metrics) and the
+ * count of the published chunks' bytes (counted at open, kept by publish
+ * and removal). Must never make a chunk
  * visible before its bytes are durable, nor publish bytes that fail their
  * SHA-256, nor answer for a published chunk before its name is durable.
  */
@@ -89,6 +90,9 @@ struct store {
      * at once share it instead of queueing on the directory's inode lock
      * one fsync each. */
     metrics_hist fsync_hist;   /* each chunk's fsync, for the metrics */
+    /* bytes of the published chunks: counted at open, kept by publish and
+     * unlink under the chunk's stripe (store_stored_bytes) */
+    _Atomic int64_t stored_bytes;
     struct {
         pthread_mutex_t mu;
         pthread_cond_t done;
@@ -436,6 +440,9 @@ store *store_open(const char *dir, char *err, size_t errlen)
         log_info("moved the meta files of %u chunks in %s into their attributes", converted, dir);
     if (adopted)
         log_info("hashed %u chunks without meta in %s (version unknown)", adopted, dir);
+    uint64_t chunks, bytes;
+    store_usage(st, &chunks, &bytes);
+    atomic_store(&st->stored_bytes, (int64_t)bytes);
     return st;
 }
 
@@ -832,8 +839,12 @@ static store_status store_publish_locked(store_writer *w, bool replace, char *er
     int dirfd = w->st->dirfd, tmpfd = w->st->tmpfd;
     if (replace) {
         /* The bytes and their meta are one inode: one rename swaps both. */
+        struct stat old;
+        bool had = fstatat(dirfd, w->id, &old, AT_SYMLINK_NOFOLLOW) == 0;
         if (renameat(tmpfd, w->tmp, dirfd, w->id) != 0)
             goto fail;
+        if (had)
+            atomic_fetch_sub(&w->st->stored_bytes, (int64_t)old.st_size);
     } else {
         /* The atomic "create if absent"; link() where renameat2 is not
          * known (the temporary name then goes separately). */
@@ -851,6 +862,7 @@ static store_status store_publish_locked(store_writer *w, bool replace, char *er
         }
     }
     w->have_tmp = false;
+    atomic_fetch_add(&w->st->stored_bytes, (int64_t)w->written);
     return STORE_OK;
 fail:;
     int e = errno;
@@ -949,8 +961,12 @@ static store_status store_unlink(store *st, const char *id)
     if (st->on_remove)
         st->on_remove(st->on_remove_ud, id);
     pthread_mutex_unlock(&st->hook_mu);
-    if (unlinkat(st->dirfd, id, 0) == 0)
+    struct stat sb;
+    off_t size = fstatat(st->dirfd, id, &sb, AT_SYMLINK_NOFOLLOW) == 0 ? sb.st_size : 0;
+    if (unlinkat(st->dirfd, id, 0) == 0) {
+        atomic_fetch_sub(&st->stored_bytes, (int64_t)size);
         return STORE_OK;
+    }
     return errno == ENOENT ? STORE_NOT_FOUND : STORE_IO;
 }
 
@@ -1119,4 +1135,10 @@ void store_usage(store *st, uint64_t *chunks, uint64_t *bytes)
     store_list_ids(st, store_usage_one, &u);
     *chunks = u.chunks;
     *bytes = u.bytes;
+}
+
+uint64_t store_stored_bytes(store *st)
+{
+    int64_t b = atomic_load(&st->stored_bytes);
+    return b > 0 ? (uint64_t)b : 0;
 }

@@ -167,6 +167,9 @@ size_t store_count(store *st);
 /* Chunks stored and their bytes, by a walk of the directory (for the
  * metrics, which cache it: it costs a stat per chunk). */
 void store_usage(store *st, uint64_t *chunks, uint64_t *bytes);
+/* Bytes of the chunks stored, kept up to date by every publish and
+ * removal (what a chunkserver with --capacity-mb reports as used). */
+uint64_t store_stored_bytes(store *st);
 /* How long each chunk's fsync took. */
 const metrics_hist *store_fsync_hist(const store *st);
 

@@ -97,6 +97,9 @@ static enum MHD_Result master_api_metrics(master *m, struct MHD_Connection *c, c
                        atomic_load(&m->repairs.done));
     master_api_counter(&t, "minidfs_replicas_trimmed_total",
                        "Surplus or rotten copies dropped", atomic_load(&m->repairs.trimmed));
+    master_api_counter(&t, "minidfs_balancer_moves_total",
+                       "Chunks the balancer moved to an emptier chunkserver",
+                       atomic_load(&m->repairs.moved));
     master_api_gauge(&t, "minidfs_uploads_open", "Files being written",
                      namespace_open_uploads(m->ns, NULL));
     master_api_gauge(&t, "minidfs_appends_open", "Appends under way", atomic_load(&ct->appends));

@@ -34,6 +34,7 @@ typedef struct {
     _Atomic uint64_t started;       /* copies ordered, ever */
     _Atomic uint64_t done;          /* copies that landed, ever */
     _Atomic uint64_t trimmed;       /* surplus or rotten copies dropped, ever */
+    _Atomic uint64_t moved;         /* the balancer's moves done, ever */
 } census_repairs;
 
 typedef struct census_walk census_walk;

@@ -54,6 +54,8 @@ typedef struct {
     _Atomic int64_t leases_from_ms;
     census_totals census;    /* what the cluster holds, as of the last repair pass */
     census_repairs repairs;
+    double balance_threshold;    /* percentage points of disk use (balance.h) */
+    uint64_t balance_bytes_per_s;    /* 0: no balancing */
     struct metrics_http *http;   /* requests per endpoint (metrics.h) */
 } master;
 

@@ -42,11 +42,13 @@ int master_main(int argc, char **argv)
     long long dead_after_ms = 10000, threads = 16, replication = 3, lease_ms = 60000;
     long long repair_ms = 1000, repair_max = 16, checkpoint_every = 100000, gc_grace_ms = 60000;
     long long max_repl_streams = 2, safemode_ms = 30000, upload_expiry_ms = 600000;
+    double balance_threshold = 10, balance_mbps = 20;
     long long max_conns = 1000, max_conns_per_ip = 256, max_open = 100000, max_open_user = 10000;
     long long timeout_s = 30, bad_chunk_rate = 20;
     double gc_max_fraction = 0.1;
     bool stdio_mode = false, recover = false, secure = false;
     const char *port_file = NULL, *level_name = "info", *meta_dir = "./master-meta";
+    const char *log_format = "text";
     const char *tls_cert = NULL, *tls_key = NULL, *ca_file = NULL;
     const char *ha_etcd = NULL, *ha_cluster = NULL, *advertise = NULL;
     long long ha_ttl = 3;
@@ -89,6 +91,10 @@ int master_main(int argc, char **argv)
           "chunk copies made per look (0: no re-replication)" },
         { "max-repl-streams", FLAG_INT, &max_repl_streams, 1, 64, "N",
           "repair copies in flight per source chunkserver" },
+        { "balance-threshold", FLAG_DOUBLE, &balance_threshold, 1, 100, "POINTS",
+          "move chunks when chunkservers' disk use differs by more percentage points" },
+        { "balance-mbps", FLAG_DOUBLE, &balance_mbps, 0, 100000, "MB/S",
+          "chunk bytes the balancer sets moving per second (0: no balancing)" },
         { "dead-after-ms", FLAG_INT, &dead_after_ms, 100, 86400000, "MS",
           "a chunkserver silent this long gets no new chunks" },
         { "meta-dir", FLAG_STRING, &meta_dir, 0, 0, "DIR",
@@ -126,6 +132,8 @@ int master_main(int argc, char **argv)
         { "port-file", FLAG_STRING, &port_file, 0, 0, "PATH",
           "write the bound port here once listening" },
         { "log-level", FLAG_STRING, &level_name, 0, 0, "LEVEL", "debug, info, warn or error" },
+        { "log-format", FLAG_STRING, &log_format, 0, 0, "FORMAT",
+          "text, or json: one JSON object per line, for log shippers" },
     };
     int rc = flags_run("master", master_usage, defs, sizeof defs / sizeof defs[0], argc, argv);
     if (rc >= 0)
@@ -133,6 +141,10 @@ int master_main(int argc, char **argv)
     char err[512];
     if (!log_init_named("master", level_name)) {
         fprintf(stderr, "minidfs master: unknown log level \"%s\"\n", level_name);
+        return 2;
+    }
+    if (!log_set_format(log_format)) {
+        fprintf(stderr, "minidfs master: --log-format is text or json, not \"%s\"\n", log_format);
         return 2;
     }
     if (!ha_etcd != !ha_cluster) {
@@ -186,7 +198,8 @@ int master_main(int argc, char **argv)
     master m = { .chunk_size = (uint64_t)chunk_size, .replication = (unsigned)replication,
                  .lease_ms = lease_ms, .gc_grace_ms = gc_grace_ms,
                  .max_repl_streams = (unsigned)max_repl_streams,
-                 .gc_max_fraction = gc_max_fraction };
+                 .gc_max_fraction = gc_max_fraction, .balance_threshold = balance_threshold,
+                 .balance_bytes_per_s = (uint64_t)(balance_mbps * 1e6) };
     uint64_t epoch;
     if (getrandom(&epoch, sizeof epoch, 0) != (ssize_t)sizeof epoch)
         epoch = (uint64_t)time(NULL);

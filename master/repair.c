@@ -6,7 +6,9 @@
  * time, so repair traffic stays a trickle beside client traffic. In safe
  * mode, on a standby, or with --repair-max 0 it only counts (and in safe
  * mode watches for the moment every stored chunk has a reported holder
- * again). Counts its copies in m->repairs for the metrics.
+ * again). Counts its copies in m->repairs for the metrics. When it has
+ * nothing waiting, it lets the balancer (balance.h) plan a round, and
+ * trims a balanced chunk's surplus where the balancer says.
  */
 #include "repair.h"
 
@@ -16,6 +18,7 @@
 
 #include "addr.h"
 #include "allocate.h"
+#include "balance.h"
 #include "log.h"
 #include "protocol.h"
 #include "ticker.h"
@@ -67,6 +70,7 @@ struct repair {
     int64_t now;
     size_t waiting;                  /* short chunks left for a later pass */
     census_walk *census;             /* the pass's census (census.h); NULL: none */
+    balance *bal;                    /* the balancer (balance.h); NULL: none */
     bool collecting;                 /* this pass orders copies and trims */
     /* copies handed out and not yet seen done */
     repair_pending pending[REPAIR_MAX_PENDING];
@@ -151,8 +155,19 @@ static void repair_collect(const ns_file *f, void *ud)
         const ns_chunk *c = &f->chunks[i];
         repair_verdict v;
         repair_judge(c, f->replication, repair_is_live, r, r->streams, r->m->max_repl_streams, &v);
-        if (v.trim >= 0)
+        if (v.trim >= 0) {
+            /* a balancer's move landed: the copy that goes is its source's */
+            char mid[CHUNKID_BUF], mfid[FILEID_LEN + 1];
+            chunkid_format(mid, namespace_file_id(f, mfid), i);
+            int src = balance_surplus(r->bal, mid);
+            for (unsigned k = 0; src >= 0 && k < c->nrep; k++)
+                if (c->rep[k] == src && repair_is_live(r, c->rep[k]) == REPAIR_LIVE &&
+                    !namespace_holder_corrupt(c, k)) {
+                    v.trim = src;
+                    break;
+                }
             repair_drop(r, f, i, (uint16_t)v.trim, c->version);
+        }
         for (unsigned k = 0; k < c->nrep; k++)
             if ((v.drop_rotten >> k) & 1u)
                 repair_drop(r, f, i, c->rep[k], c->version);
@@ -348,6 +363,9 @@ static long repair_pass(void *arg)
     }
     atomic_store(&m->repairs.queued, r->waiting);
     atomic_store(&m->repairs.in_flight, r->npending);
+    /* Balancing waits for repair: no chunk short of copies, none on its way. */
+    if (r->waiting == 0 && r->npending == 0)
+        balance_pass(r->bal, r->now, r->interval_ms);
     return (long)r->interval_ms;
 }
 
@@ -364,7 +382,15 @@ repair *repair_start(master *m, int64_t interval_ms, unsigned max_per_pass)
     r->m = m;
     r->interval_ms = interval_ms;
     r->max = max_per_pass;   /* 0: count only, copy nothing */
+    if (max_per_pass && m->balance_bytes_per_s &&
+        !(r->bal = balance_new(m, m->balance_threshold, m->balance_bytes_per_s))) {
+        free(r->items);
+        free(r->surplus);
+        free(r);
+        return NULL;
+    }
     if (!(r->tick = ticker_start(repair_pass, r, (long)interval_ms))) {
+        balance_free(r->bal);
         free(r->items);
         free(r->surplus);
         free(r);
@@ -378,6 +404,7 @@ void repair_stop(repair *r)
     if (!r)
         return;
     ticker_stop(r->tick);
+    balance_free(r->bal);
     free(r->items);
     free(r->surplus);
     free(r);

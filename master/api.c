@@ -417,8 +417,13 @@ enum MHD_Result master_api_handle(void *cls, struct MHD_Connection *c, const cha
 
     char allowed[64];
     const master_api_route *rt = master_api_find(url, method, allowed, sizeof allowed);
-    if (rt)
+    if (rt) {
         httpd_endpoint(c, master_api_route_index(rt));
+    } else if (!strcmp(method, "GET") || !strcmp(method, "HEAD")) {
+        enum MHD_Result ret;
+        if (master_api_ui(m, c, url, &ret))   /* the dashboard's files */
+            return ret;
+    }
     if (rt && m->ha) {   /* a standby answers reads only, and names the active master */
         enum MHD_Result ret;
         if (ha_gate(m->ha, c, method, url, &ret))

@@ -1,7 +1,8 @@
 /*
  * api_client.c - what clients ask the master: upload plans (POST /upload,
  * one file's or a batch of small ones', GET /plan), allocations, appends,
- * where a file's chunks are (GET /get; master_api_describe builds that
+ * where a file's chunks are (GET /get, by identifier or by path;
+ * master_api_describe builds that
  * answer for /ls's layouts too; the whole layout of a file of more than
  * a page, which the Go client asks for, is streamed a page at a time, so
  * no answer costs the master more than a page), the file
@@ -862,8 +863,19 @@ static enum MHD_Result master_api_get_stream(master *m, struct MHD_Connection *c
 static enum MHD_Result master_api_get(master *m, struct MHD_Connection *c, const ns_who *who)
 {
     const char *id = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, PROTO_QUERY_ID);
+    const char *path = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, PROTO_QUERY_PATH);
+    char norm[NSPATH_MAX + 1], byname[FILEID_LEN + 1];
+    if (!id && path) {   /* by path (the dashboard's): its identifier */
+        enum MHD_Result bad;
+        if (!master_api_path(c, "path", path, norm, &bad))
+            return bad;
+        if (namespace_nameid(norm, byname) != NS_OK)
+            return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "path \"%.200s\" has no identifier",
+                                     norm);
+        id = byname;
+    }
     if (!id)
-        return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "missing query parameter \"id\"");
+        return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "missing query parameter \"id\" (or \"path\")");
     if (!fileid_valid(id))
         return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST,
                                  "invalid identifier \"%.80s\": expected 64 lowercase hex digits", id);

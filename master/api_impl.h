@@ -88,6 +88,10 @@ void master_api_capabilities(master *m, json_t *layout);
 extern const master_api_route master_api_ops_routes[];
 extern const size_t master_api_ops_nroutes;
 
+/* The dashboard's files (ui.c): true with the answer queued when url is
+ * one of them. */
+bool master_api_ui(master *m, struct MHD_Connection *c, const char *url, enum MHD_Result *ret);
+
 /* The route of method on url in any table (GET's serves HEAD too), or
  * NULL with allowed (allowedlen > 0) set to the methods url does have,
  * "GET, DELETE", or "" when it has none (a 404, not a 405). */

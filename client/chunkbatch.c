@@ -24,6 +24,7 @@
 #include "masterapi.h"
 #include "protocol.h"
 #include "sha256.h"
+#include "transfer.h"
 
 /* The most answer read back: PROTO_MAX_BATCH answers of a few hundred
  * bytes each, with room. */
@@ -279,8 +280,9 @@ void chunkbatch_put(chunkbatch_file *files, size_t n)
         if (json_array_size(answers) == nsent) {
             size_t k = 0;
             for (size_t i = 0; i < n; i++)
-                if (q.items[i].sent)
-                    files[i].stored = chunkbatch_stored(&q.items[i], json_array_get(answers, k++));
+                if (q.items[i].sent &&
+                    (files[i].stored = chunkbatch_stored(&q.items[i], json_array_get(answers, k++))))
+                    transfer_count(q.items[i].length, 1);
         }
         json_decref(doc);
     }

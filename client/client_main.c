@@ -1,6 +1,7 @@
 /*
  * client_main.c - `minidfs client`: parses flags, runs one action, and
- * turns its outcome into an exit status and at most one line on stderr.
+ * turns its outcome into an exit status and at most one line on stderr
+ * (and, with --stats, one more: what it moved, and how fast).
  */
 #include <curl/curl.h>
 #include <malloc.h>
@@ -14,7 +15,9 @@
 #include "escape.h"
 #include "flags.h"
 #include "masterapi.h"
+#include "monotime.h"
 #include "protocol.h"
+#include "transfer.h"
 
 static const char client_usage[] =
     "usage: minidfs client --master http://HOST:PORT/ --action ACTION [flags]\n\n"
@@ -49,7 +52,8 @@ int client_main(int argc, char **argv)
     client_connect_opts co = client_connect_defaults();
     const char *action = NULL, *filename = NULL;
     const char *output = NULL, *input = NULL, *mode = NULL, *owner = NULL;
-    bool overwrite = false, quiet = false;
+    bool overwrite = false, quiet = false, stats = false;
+    int64_t started = monotime_ms();
     long long parallel = 0, replication = 0;
     const flag_def defs[] = {
         CLIENT_CONNECT_FLAGS(co, "a secure master's user token (default: $MINIDFS_TOKEN)"),
@@ -65,6 +69,8 @@ int client_main(int argc, char **argv)
         { "parallel", FLAG_INT, &parallel, 0, 64, "N",
           "chunks transferred at once (0: about 32 MiB in flight, 4 to 32 chunks)" },
         { "quiet", FLAG_BOOL, &quiet, 0, 0, NULL, "no progress line" },
+        { "stats", FLAG_BOOL, &stats, 0, 0, NULL,
+          "at the end, one line on stderr: bytes, chunks, retries, MB/s" },
         { "mode", FLAG_STRING, &mode, 0, 0, "OCTAL", "chmod: the new mode bits" },
         { "owner", FLAG_STRING, &owner, 0, 0, "USER[:GROUP]", "chown: the new owner and group" },
     };
@@ -124,6 +130,8 @@ int client_main(int argc, char **argv)
         .owner = owner,
     };
     bool ok = run(&o, err, sizeof err);
+    if (stats)
+        transfer_print_stats("client", started);
     curl_global_cleanup();
     if (!ok) {
         /* The name and the message may hold anything a user or a master

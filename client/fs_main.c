@@ -5,7 +5,8 @@
  * an error), talks to the master named by --master, $MINIDFS_MASTER or
  * http://localhost:8000/, and moves bytes through the same code as
  * `minidfs client` (actions.c). Exit status: 0 success, 1 an operation
- * failed (one line on stderr naming the path), 2 usage. Everything a
+ * failed (one line on stderr naming the path), 2 usage; --stats adds one
+ * line on stderr of what was moved and how fast. Everything a
  * master sends is printed escaped: a name can never forge a line.
  * get -r lists with small files' layouts (/ls?layout=1) and reads those
  * files without a /get each; put -r hands its small files to the pool
@@ -39,8 +40,10 @@
 #include "filepool.h"
 #include "flags.h"
 #include "masterapi.h"
+#include "monotime.h"
 #include "nspath.h"
 #include "protocol.h"
+#include "transfer.h"
 
 #define FS_MAX_WORDS 4096
 
@@ -625,14 +628,14 @@ static bool fs_put_stdin(fs_ctx *x, const char *dest, char *err, size_t errlen)
 }
 
 /* Uploads the local file src to the path dest (up), or downloads the
- * path src to the local file dest; a failure is reported. progress: a
+ * path src to the local file dest; a failure is reported. show: a
  * progress line on a terminal (never from the pool's workers). */
-static bool fs_move(fs_ctx *x, bool up, const char *src, const char *dest, bool progress,
+static bool fs_move(fs_ctx *x, bool up, const char *src, const char *dest, bool show,
                     json_t *known)
 {
     char err[1024];
     client_opts o = fs_opts(x, up ? dest : src);
-    o.progress = o.progress && progress;
+    o.progress = o.progress && show;
     if (up) {
         o.input = src;
         o.plan = known;
@@ -1151,6 +1154,8 @@ int fs_main(int argc, char **argv)
     if (!c)
         return 2;
     fs_ctx x = { .cmd = c->name, .files_at_once = 16 };
+    bool stats = false;
+    int64_t started = monotime_ms();
     pthread_mutex_init(&x.mu, NULL);
     client_connect_opts co = client_connect_defaults();
     const flag_def defs[] = {
@@ -1158,6 +1163,8 @@ int fs_main(int argc, char **argv)
         { "replication", FLAG_INT, &x.replication, 0, PROTO_MAX_REPLICATION, "N",
           "put: copies of each chunk (0: the master's)" },
         { "quiet", FLAG_BOOL, &x.quiet, 0, 0, NULL, "no progress line" },
+        { "stats", FLAG_BOOL, &stats, 0, 0, NULL,
+          "at the end, one line on stderr: bytes, chunks, retries, MB/s" },
         { "files-at-once", FLAG_INT, &x.files_at_once, 1, 64, "N",
           "put -r, get -r: files in flight (default 16)" },
         { "json", FLAG_BOOL, &x.json, 0, 0, NULL, "ls, stat: JSON for scripts" },
@@ -1203,6 +1210,8 @@ int fs_main(int argc, char **argv)
     }
     x.master = base;
     rc = c->run(&x, words, nwords);
+    if (stats)
+        transfer_print_stats(c->name, started);
     if (fflush(stdout) != 0 && rc == 0) {
         fprintf(stderr, "minidfs %s: cannot write to standard output: %s\n", c->name,
                 strerror(errno));

@@ -12,7 +12,8 @@
  * servers that failed a transfer (tried last by later chunks) and its
  * observed download speed, which gives every chunk download a deadline:
  * one past it moves to another replica and resumes at the byte it reached.
- * Must never buffer more than curl's own buffers, and never report success
+ * Counts, for the whole process, the chunks and bytes that landed and the
+ * attempts moved to another server (--stats). Must never buffer more than curl's own buffers, and never report success
  * for a chunk unless the server said 200 and (downloads) exactly the
  * chunk's length arrived, or (uploads) enough servers hold it.
  */
@@ -677,6 +678,31 @@ static bool transfer_start(void *ud, size_t i, CURL *h)
     return false;
 }
 
+static _Atomic uint64_t transfer_bytes, transfer_chunks, transfer_retries;
+
+void transfer_count(uint64_t bytes, uint64_t chunks)
+{
+    atomic_fetch_add_explicit(&transfer_bytes, bytes, memory_order_relaxed);
+    atomic_fetch_add_explicit(&transfer_chunks, chunks, memory_order_relaxed);
+}
+
+void transfer_totals_get(transfer_totals *out)
+{
+    out->bytes = atomic_load(&transfer_bytes);
+    out->chunks = atomic_load(&transfer_chunks);
+    out->retries = atomic_load(&transfer_retries);
+}
+
+void transfer_print_stats(const char *program, int64_t started_ms)
+{
+    transfer_totals t;
+    transfer_totals_get(&t);
+    double s = (double)(monotime_ms() - started_ms) / 1000;
+    fprintf(stderr, "minidfs %s: stats: %.1f MB in %llu chunks, %llu retries, %.2f s, %.1f MB/s\n",
+            program, (double)t.bytes / 1e6, (unsigned long long)t.chunks,
+            (unsigned long long)t.retries, s, s > 0 ? (double)t.bytes / 1e6 / s : 0.0);
+}
+
 static httpc_job_next transfer_finish(void *ud, size_t i, CURL *h, CURLcode rc)
 {
     transfer_state *t = ud;
@@ -686,13 +712,16 @@ static httpc_job_next transfer_finish(void *ud, size_t i, CURL *h, CURLcode rc)
     atomic_store(&j->busy, NULL);
     transfer_outcome out = transfer_judge(j, rc, why, sizeof why);
     if (out == JOB_OK) {
+        transfer_count(j->length, 1);
         atomic_store_explicit(&j->shown, j->length, memory_order_relaxed);
         transfer_close_input(j);
         j->h = NULL;
         return HTTPC_JOB_DONE;
     }
-    if (out == JOB_RETRY && j->next < j->ncand)
+    if (out == JOB_RETRY && j->next < j->ncand) {
+        atomic_fetch_add_explicit(&transfer_retries, 1, memory_order_relaxed);
         return HTTPC_JOB_AGAIN;
+    }
     if (out == JOB_RETRY && t->o->upload && j->nheld > 0) {
         /* every candidate tried: fewer servers could take it than planned */
         atomic_store_explicit(&j->shown, j->length, memory_order_relaxed);

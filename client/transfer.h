@@ -19,6 +19,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "masterapi.h"
 #include "progress.h"
@@ -33,5 +34,16 @@ typedef struct {
 } transfer_opts;
 
 bool transfer_run(const transfer_opts *o, const client_layout *L, char *err, size_t errlen);
+
+/* What this process moved, for --stats: chunk bytes and chunks that
+ * landed (uploaded or read back whole, batched small files included),
+ * and attempts given up on one server and taken to another. */
+typedef struct {
+    uint64_t bytes, chunks, retries;
+} transfer_totals;
+void transfer_count(uint64_t bytes, uint64_t chunks);
+void transfer_totals_get(transfer_totals *out);
+/* The one line --stats prints on stderr: "stats: ... MB/s". */
+void transfer_print_stats(const char *program, int64_t started_ms);
 
 #endif

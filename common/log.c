@@ -1,7 +1,9 @@
 /*
- * log.c - the process-wide logger. Owns nothing but the program name and
- * the minimum level, both set once at start-up before threads exist. Must
- * never allocate or take locks: it is called from error paths everywhere.
+ * log.c - the process-wide logger. Owns nothing but the program name, the
+ * minimum level and the format, all set once at start-up before threads
+ * exist. Must never take locks, and never allocate in text format: it is
+ * called from error paths everywhere (a JSON line is built by jansson,
+ * and becomes a text line when memory runs out).
  * Every message is escaped before it is written: messages carry file
  * names and addresses from the network, and a newline or a terminal
  * escape in one must not forge a log line or reach the operator's screen.
@@ -10,6 +12,7 @@
 
 #include "escape.h"
 
+#include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -20,6 +23,16 @@ static const char *log_program = "minidfs";
 static log_level log_min = LOGL_INFO;
 
 static const char *const log_names[] = { "debug", "info", "warn", "error", "off" };
+static bool log_json;
+
+bool log_set_format(const char *name)
+{
+    if (!strcmp(name, "text") || !strcmp(name, "json")) {
+        log_json = !strcmp(name, "json");
+        return true;
+    }
+    return false;
+}
 
 void log_init(const char *program, log_level min)
 {
@@ -61,7 +74,25 @@ void log_msg(log_level lvl, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    escape_text(msg, line + n, sizeof line - (size_t)n - 1);
+    char shown[1024];
+    escape_text(msg, shown, sizeof shown);
+    if (log_json) {
+        char when[80];
+        snprintf(when, sizeof when, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
+                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                 ts.tv_nsec / 1000000);
+        json_t *o = json_pack("{s:s,s:s,s:s,s:s}", "time", when, "program", log_program, "level",
+                              log_names[lvl], "msg", shown);
+        size_t k = o ? json_dumpb(o, line, sizeof line - 1, JSON_COMPACT) : 0;
+        json_decref(o);
+        if (k > 0 && k < sizeof line - 1) {
+            line[k++] = '\n';
+            ssize_t w = write(STDERR_FILENO, line, k);
+            (void)w;
+            return;
+        }
+    }
+    snprintf(line + n, sizeof line - (size_t)n - 1, "%s", shown);
     size_t len = strlen(line);
     line[len++] = '\n';
     ssize_t w = write(STDERR_FILENO, line, len);

@@ -1,7 +1,8 @@
 # minidfs in a container: a Debian build stage, and a slim Debian runtime
 # that holds only the binaries and the shared libraries they need; and an
 # etcd image (Debian's etcd-server) for the high-availability profile of
-# docker-compose.yml.
+# docker-compose.yml, and a Prometheus image (Debian's) for its
+# monitoring profile. The servers run as the unprivileged user minidfs.
 #   docker build -t minidfs .
 #   docker run --rm minidfs --help
 #   docker build --target etcd -t minidfs-etcd .
@@ -24,6 +25,14 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 ENTRYPOINT ["etcd"]
 
+FROM debian:12-slim AS prometheus
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prometheus \
+ && rm -rf /var/lib/apt/lists/* \
+ && install -d -o nobody /prometheus
+USER nobody
+ENTRYPOINT ["prometheus"]
+
 FROM debian:12-slim
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
@@ -31,6 +40,10 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /src/build/bin/minidfs /src/build/bin/minidfs-master \
      /src/build/bin/minidfs-chunkserver /src/build/bin/minidfs-client /usr/local/bin/
+# Named volumes mounted on these start out owned by minidfs.
+RUN useradd --system --home-dir /work --shell /usr/sbin/nologin minidfs \
+ && install -d -o minidfs -g minidfs /work /meta /data
+USER minidfs
 WORKDIR /work
 ENTRYPOINT ["minidfs"]
 CMD ["--help"]

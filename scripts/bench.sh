@@ -36,13 +36,16 @@
 #             GET /get req/s on the standby beside the active; 10 failovers
 #             (kill -9 of the active master to the first write through the
 #             new one), median and max
+#   ops       GET /get req/s (wrk) on a master scraped for /metrics every
+#             second, beside the same master not scraped, runs alternating;
+#             the time one scrape takes on the master and a chunkserver
 #
 # Durability stays on as in production: chunkservers fdatasync every chunk
 # before answering. nginx does not fsync at all, so the ceiling is generous.
 #
 # usage: scripts/bench.sh            (installs nginx-light and wrk if missing)
 # env:   RUNS=3 SIZE_MB=1024 SMALL_FILES=1000 SCALE_CHUNKS=1000000 TREE_FILES=2000
-#        TREE_NS_FILES=1000000 FAILOVERS=10 KEEP=0 ONLY=all|scale|streams|tls|tree|ha
+#        TREE_NS_FILES=1000000 FAILOVERS=10 KEEP=0 ONLY=all|scale|streams|tls|tree|ha|ops
 # Writes the table to stdout and the figures to bench-results.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -176,7 +179,7 @@ RESULTS=bench-results$([ "${ONLY:-all}" = all ] || echo "-$ONLY").json
 # TLS cost alone; the default
 # runs everything.
 ONLY=${ONLY:-all}
-case $ONLY in all | scale | streams | tls | tree | ha) ;; *) die "ONLY is all, scale, streams, tls, tree or ha, not $ONLY" ;; esac
+case $ONLY in all | scale | streams | tls | tree | ha | ops) ;; *) die "ONLY is all, scale, streams, tls, tree, ha or ops, not $ONLY" ;; esac
 BYTES=$((SIZE_MB * 1024 * 1024))
 timed() { local t0 t1; t0=$(now); "$@"; t1=$(now); awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }'; }
 if [ "$ONLY" = all ] || [ "$ONLY" = streams ]; then
@@ -657,6 +660,33 @@ FIG[ha_failover_ms_max]=$(sort -n "$W/ha.failover" | tail -1)
 stop_all
 fi   # ONLY
 
+# ---------- ops: what /metrics costs ----------
+if [ "$ONLY" = all ] || [ "$ONLY" = ops ]; then
+start_cluster 1000000 1
+head -c 1000 /dev/urandom >"$W/one"
+"$MINIDFS" client --master "$MASTER" --quiet --action write --filename one --input "$W/one"
+ONE_ID=$(printf one | sha256sum | cut -c1-64)
+curl -sf "${MASTER}get?id=$ONE_ID" >/dev/null || die "ops target not readable"
+CS_URL="http://127.0.0.1:$(cat "$W/$DIR/cs1.port")/"
+for r in $(seq "$RUNS"); do
+    say "ops run $r/$RUNS"
+    wrk -t2 -c32 -d5s "${MASTER}get?id=$ONE_ID" | awk '/Requests\/sec/ { print $2 }' >>"$W/ops.get_plain"
+    # a scraper as Prometheus is one, once a second (a load, not a wait)
+    ( while :; do curl -sf "${MASTER}metrics" >/dev/null; curl -sf "${CS_URL}metrics" >/dev/null; sleep 1; done ) &
+    scraper=$!
+    wrk -t2 -c32 -d5s "${MASTER}get?id=$ONE_ID" | awk '/Requests\/sec/ { print $2 }' >>"$W/ops.get_scraped"
+    kill "$scraper"
+    wait "$scraper" 2>/dev/null || true
+    curl -s -o /dev/null -w '%{time_total}\n' "${MASTER}metrics" | awk '{ printf "%.2f\n", $1 * 1000 }' >>"$W/ops.scrape_master_ms"
+    curl -s -o /dev/null -w '%{time_total}\n' "${CS_URL}metrics" | awk '{ printf "%.2f\n", $1 * 1000 }' >>"$W/ops.scrape_cs_ms"
+done
+FIG[ops_get_plain]=$(median <"$W/ops.get_plain")
+FIG[ops_get_scraped]=$(median <"$W/ops.get_scraped")
+FIG[ops_scrape_master_ms]=$(median <"$W/ops.scrape_master_ms")
+FIG[ops_scrape_cs_ms]=$(median <"$W/ops.scrape_cs_ms")
+stop_all
+fi   # ONLY
+
 # ---------- report ----------
 f() { echo "${FIG[$1]:-n/a}"; }
 {
@@ -691,6 +721,9 @@ row "  put: one process per file, files/s" "$(f tree_one_w)" "$(f tree_nginx_w)"
 row "creates/s through /upload, nested vs flat" "$(f tree_creates_per_s_nested)" "$(f tree_creates_per_s_flat)"
 row "HA: chunk creates/s, active vs single master" "$(f ha_creates_active)" "$(f ha_creates_single)"
 row "HA: GET /get req/s, standby vs active" "$(f ha_get_standby)" "$(f ha_get_active)"
+row "GET /get req/s, /metrics scraped each s vs not" "$(f ops_get_scraped)" "$(f ops_get_plain)"
+printf '%-44s %12s\n' "one /metrics scrape, master, ms" "$(f ops_scrape_master_ms)"
+printf '%-44s %12s\n' "one /metrics scrape, chunkserver, ms" "$(f ops_scrape_cs_ms)"
 printf '%-44s %12s\n' "HA: failover to first write, ms, median" "$(f ha_failover_ms_median)"
 printf '%-44s %12s\n' "HA: failover to first write, ms, max" "$(f ha_failover_ms_max)"
 printf '%-44s %12s\n' "master resident bytes per file (1M, 10k dirs)" "$(f tree_bytes_per_file)"

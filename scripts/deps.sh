@@ -7,7 +7,7 @@ set -euo pipefail
 
 PACKAGES=(build-essential cmake pkg-config libmicrohttpd-dev libcurl4-openssl-dev
           libjansson-dev libssl-dev libcmocka-dev curl openssl util-linux iproute2 nftables
-          etcd-server python3 prometheus "$@")
+          etcd-server python3 prometheus chromium systemd "$@")
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -9,7 +9,7 @@
 command -v promtool >/dev/null || skip "no promtool (scripts/deps.sh installs prometheus)"
 CS=65536
 start_master --chunkSize "$CS" --replication 3 --dead-after-ms 1500 --repair-ms 200 \
-    --safemode-ms 0
+    --safemode-ms 0 --log-format json
 for i in 1 2 3 4; do start_chunkserver "cs$i" "$T/data$i" --rack "r$(( (i + 1) / 2 ))"; done
 wait_live 4
 M=${MASTER%/}
@@ -19,7 +19,9 @@ fs() { "$MINIDFS" "$@" --master "$MASTER"; }
 make_file "$T/a" $((CS * 100))
 make_file "$T/b" $((CS * 100 - 7))
 fs put "$T/a" /ops/a || fail "put a"
-fs put "$T/b" /ops/b || fail "put b"
+fs put "$T/b" /ops/b --stats 2>"$T/stats" || fail "put b: $(cat "$T/stats")"
+grep -Eq '^minidfs put: stats: 6\.6 MB in 100 chunks, 0 retries, [0-9.]+ s, [0-9.]+ MB/s$' "$T/stats" ||
+    fail "put --stats: $(cat "$T/stats")"
 healthy() { fs fsck /ops >"$T/fsck.out" 2>&1; }
 wait_until 15 "fsck to say healthy" healthy
 grep -q "200 chunks: 200 healthy" "$T/fsck.out" || fail "fsck: $(tail -3 "$T/fsck.out")"
@@ -133,8 +135,21 @@ fs ls -l / >"$T/ls" || fail "ls -l"
 grep -q 'missing' "$T/ls" || fail "ls -l: $(cat "$T/ls")"
 client --action list >"$T/list"
 grep -qE '^lonely +1000 +1 +missing ' "$T/list" || fail "list: $(grep lonely "$T/list")"
-grep -q "chunkserver $holder is dead" "$T/master.log" || fail "no log line for the dead server"
+said_dead() { grep -q "chunkserver $holder is dead" "$T/master.log"; }
+wait_until 5 "the master's log to say $holder is dead" said_dead
 ok "a file with no live copy: fsck exits 1 naming it, ls -l and list say missing, the log says who died"
+
+# ---- the master's log: one JSON object per line, every state change there
+python3 - "$T/master.log" <<'EOF' || fail "the master's --log-format json"
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+docs = [json.loads(l) for l in lines]
+assert all(set(d) == {"time", "program", "level", "msg"} and d["program"] == "master" for d in docs)
+msgs = [d["msg"] for d in docs]
+for want in ("registered (rack r1)", "decommission ordered", "is dead", "copied from", "to be copied from"):
+    assert any(want in m for m in msgs), want
+EOF
+ok "--log-format json: every line of the master's log is a JSON object; registrations, deaths, repairs, decommission are there"
 
 # ---- the version, everywhere
 v=$("$MINIDFS" --version) && [ -n "$v" ] || fail "minidfs --version"

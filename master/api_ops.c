@@ -224,9 +224,7 @@ typedef struct {
 static repair_holder master_fsck_holder(void *ud, uint16_t server)
 {
     master_fsck *k = ud;
-    if (!registry_live(k->m->reg, server, k->now))
-        return REPAIR_DEAD;
-    return registry_draining(k->m->reg, server) ? REPAIR_LEAVING : REPAIR_LIVE;
+    return repair_holder_of(k->m->reg, server, k->now);
 }
 
 static bool master_fsck_under(const master_fsck *k, const char *path)

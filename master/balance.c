@@ -123,9 +123,7 @@ typedef struct {
 static repair_holder balance_holder(void *ud, uint16_t server)
 {
     balance_pick *p = ud;
-    if (!registry_live(p->b->m->reg, server, p->now))
-        return REPAIR_DEAD;
-    return registry_draining(p->b->m->reg, server) ? REPAIR_LEAVING : REPAIR_LIVE;
+    return repair_holder_of(p->b->m->reg, server, p->now);
 }
 
 /* Racks the chunk spans, with from's copy replaced by to's (to may be

@@ -44,9 +44,7 @@ census_walk *census_begin(census_totals *t, registry *reg, int64_t now_ms)
 static repair_holder census_holder(void *ud, uint16_t server)
 {
     census_walk *w = ud;
-    if (!registry_live(w->reg, server, w->now))
-        return REPAIR_DEAD;
-    return registry_draining(w->reg, server) ? REPAIR_LEAVING : REPAIR_LIVE;
+    return repair_holder_of(w->reg, server, w->now);
 }
 
 void census_file(const ns_file *f, void *walk)

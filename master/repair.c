@@ -137,12 +137,17 @@ void repair_judge(const ns_chunk *c, unsigned replication,
     out->copy = out->present > 0 && out->live < replication;
 }
 
+repair_holder repair_holder_of(registry *reg, uint16_t server, int64_t now_ms)
+{
+    if (!registry_live(reg, server, now_ms))
+        return REPAIR_DEAD;
+    return registry_draining(reg, server) ? REPAIR_LEAVING : REPAIR_LIVE;
+}
+
 static repair_holder repair_is_live(void *ud, uint16_t server)
 {
     repair *r = ud;
-    if (!registry_live(r->m->reg, server, r->now))
-        return REPAIR_DEAD;
-    return registry_draining(r->m->reg, server) ? REPAIR_LEAVING : REPAIR_LIVE;
+    return repair_holder_of(r->m->reg, server, r->now);
 }
 
 /* Keeps the max items with the fewest live copies. */

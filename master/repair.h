@@ -51,6 +51,10 @@ typedef struct {
     bool copy;           /* short of copies, and something to copy from */
 } repair_verdict;
 
+/* How server stands now in the registry: dead (silent or shunned),
+ * leaving (being decommissioned) or live. */
+repair_holder repair_holder_of(registry *reg, uint16_t server, int64_t now_ms);
+
 /* Judges chunk c of a file wanting replication copies: holder(ud, server)
  * says how each holder stands, streams[server] how many copies each source
  * is already sending (at most max_streams). Pure: no lock, no registry. */

@@ -99,7 +99,18 @@ void census_end(census_walk *w)
     size_t n = registry_count(w->reg);
     for (size_t s = 0; s < n; s++) {
         uint16_t i = (uint16_t)s;
+        registry_view before, after;
+        registry_view_of(w->reg, i, w->now, &before);
         registry_set_census(w->reg, i, w->held[s], w->needed[s], w->seq);
+        registry_view_of(w->reg, i, w->now, &after);
+        if (after.drained && !before.drained)
+            log_info("chunkserver %s decommissioned: each of the %llu chunks it holds has its "
+                     "copies elsewhere; it may be stopped", after.addr,
+                     (unsigned long long)after.held);
+        else if (after.draining && !after.drained && after.needed != before.needed)
+            log_info("chunkserver %s decommissioning: %llu of its %llu chunks still to copy",
+                     after.addr, (unsigned long long)after.needed,
+                     (unsigned long long)after.held);
         bool dead = !registry_heard(w->reg, i, w->now);
         if (registry_note_dead(w->reg, i, dead)) {
             if (dead)

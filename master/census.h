@@ -6,8 +6,8 @@
  * holds and those that still need it (decommission, registry.h). The
  * totals are atomics the metrics, the report and the dashboard read
  * without a lock; they are as old as the last walk (census_age_ms).
- * The walk also notes chunkservers dying and coming back, one log line
- * each. Never changes the namespace, never orders a chunkserver.
+ * The walk also notes chunkservers dying and coming back and a
+ * decommission's progress, one log line each. Never changes the namespace, never orders a chunkserver.
  */
 #ifndef MINIDFS_CENSUS_H
 #define MINIDFS_CENSUS_H

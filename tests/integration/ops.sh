@@ -100,6 +100,14 @@ assert all(s["state"] == "live" and s["rack"] in ("r1", "r2") for s in d["chunks
 EOF
 ok "admin report: totals and every chunkserver, text and --json"
 
+# ---- recommission undoes a decommission
+other=$(cat "$T/cs1.port")
+fs admin decommission "127.0.0.1:$other" >/dev/null || fail "decommission cs1"
+fs admin recommission "127.0.0.1:$other" >"$T/recom" || fail "recommission cs1"
+grep -q ": live$" "$T/recom" || fail "recommission says: $(cat "$T/recom")"
+grep -q "127.0.0.1:$other/ recommissioned" "$T/master.log" || fail "no log line for the recommission"
+ok "recommission: the server is live again at once"
+
 # ---- decommission one of the 4: drained, stopped, fsck clean
 victim=$(cat "$T/cs4.port")
 expect_fail "no chunkserver" fs admin decommission 127.0.0.1:1
@@ -112,6 +120,7 @@ d = json.load(sys.stdin)
 s = [s for s in d["chunkservers"] if s["address"] == "127.0.0.1:'"$victim"'/"][0]
 sys.exit(0 if s["state"] == "decommissioned" else 1)'; }
 wait_until 60 "the decommission to finish" drained
+grep -q "127.0.0.1:$victim/ decommissioned: each of the" "$T/master.log" || fail "no log line for the end of the decommission"
 # nothing new lands on it meanwhile or after
 fs put "$T/b" /ops/c || fail "put during the decommission"
 stop_pid "$CS_PID_cs4"

@@ -37,7 +37,8 @@
 #             (kill -9 of the active master to the first write through the
 #             new one), median and max
 #   ops       GET /get req/s (wrk) on a master scraped for /metrics every
-#             second, beside the same master not scraped, runs alternating;
+#             second (one keep-alive client, as Prometheus), beside the same
+#             master not scraped, which goes first alternating run by run;
 #             the time one scrape takes on the master and a chunkserver
 #
 # Durability stays on as in production: chunkservers fdatasync every chunk
@@ -668,15 +669,19 @@ head -c 1000 /dev/urandom >"$W/one"
 ONE_ID=$(printf one | sha256sum | cut -c1-64)
 curl -sf "${MASTER}get?id=$ONE_ID" >/dev/null || die "ops target not readable"
 CS_URL="http://127.0.0.1:$(cat "$W/$DIR/cs1.port")/"
+ops_plain() { wrk -t2 -c32 -d5s "${MASTER}get?id=$ONE_ID" | awk '/Requests\/sec/ { print $2 }' >>"$W/ops.get_plain"; }
+# scraped as Prometheus scrapes: one client, keep-alive, once a second
+# (curl --rate; the query string only makes the URLs differ)
+ops_scraped() {
+    curl -s --rate 1/s "${MASTER}metrics?n=[1-7]" >/dev/null &
+    local scraper=$!
+    wrk -t2 -c32 -d5s "${MASTER}get?id=$ONE_ID" | awk '/Requests\/sec/ { print $2 }' >>"$W/ops.get_scraped"
+    kill "$scraper" 2>/dev/null || true
+    wait "$scraper" 2>/dev/null || true
+}
 for r in $(seq "$RUNS"); do
     say "ops run $r/$RUNS"
-    wrk -t2 -c32 -d5s "${MASTER}get?id=$ONE_ID" | awk '/Requests\/sec/ { print $2 }' >>"$W/ops.get_plain"
-    # a scraper as Prometheus is one, once a second (a load, not a wait)
-    ( while :; do curl -sf "${MASTER}metrics" >/dev/null; curl -sf "${CS_URL}metrics" >/dev/null; sleep 1; done ) &
-    scraper=$!
-    wrk -t2 -c32 -d5s "${MASTER}get?id=$ONE_ID" | awk '/Requests\/sec/ { print $2 }' >>"$W/ops.get_scraped"
-    kill "$scraper"
-    wait "$scraper" 2>/dev/null || true
+    if [ $((r % 2)) = 1 ]; then ops_plain; ops_scraped; else ops_scraped; ops_plain; fi
     curl -s -o /dev/null -w '%{time_total}\n' "${MASTER}metrics" | awk '{ printf "%.2f\n", $1 * 1000 }' >>"$W/ops.scrape_master_ms"
     curl -s -o /dev/null -w '%{time_total}\n' "${CS_URL}metrics" | awk '{ printf "%.2f\n", $1 * 1000 }' >>"$W/ops.scrape_cs_ms"
 done

@@ -22,6 +22,7 @@
 
 #include "addr.h"
 #include "chunkid.h"
+#include "drain.h"
 #include "httpd.h"
 #include "jsonf.h"
 #include "lease.h"
@@ -99,6 +100,11 @@ static enum MHD_Result master_api_register(master *m, struct MHD_Connection *c, 
                                  "too many chunkservers (at most %d)", REGISTRY_MAX);
     registry_set_disk(m->reg, idx, rack, (uint64_t)capacity, (uint64_t)used, (uint32_t)load);
     registry_set_incarnation(m->reg, (uint16_t)idx, (uint64_t)incarnation);
+    /* A decommission journalled before a restart or a failover (drain.h),
+     * or followed by a standby, holds again from this heartbeat on. */
+    bool drained = drain_has(m->ns, addr);
+    if (drained != registry_draining(m->reg, (uint16_t)idx))
+        registry_set_draining(m->reg, (uint16_t)idx, drained, atomic_load(&m->census.seq));
     /* Chunks it is writing right now: their leases continue. */
     json_t *a;
     size_t ai;

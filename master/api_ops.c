@@ -7,7 +7,8 @@
  * Reads the census (census.h) and the registry without the namespace
  * lock, except fsck, which walks files under the read lock and lists at
  * most a bounded number of problems. Changes nothing but a server's
- * decommission flag, and that only for a superuser of a secure master.
+ * decommission order (journalled with the namespace, drain.h), and that
+ * only for a superuser of a secure master.
  */
 #include "api_impl.h"
 
@@ -16,6 +17,7 @@
 #include <string.h>
 
 #include "addr.h"
+#include "drain.h"
 #include "ha.h"
 #include "httpd.h"
 #include "jsonf.h"
@@ -401,6 +403,14 @@ static enum MHD_Result master_api_drain(master *m, struct MHD_Connection *c, jso
     int idx = registry_find(m->reg, addr);
     if (idx < 0)
         return httpd_reply_error(c, MHD_HTTP_NOT_FOUND, "no chunkserver %s is registered", addr);
+    /* journalled first: the order outlives a restart or a failover */
+    ns_status st = drain_set(m->ns, addr, on);
+    if (st == NS_OK && !master_durable(m))
+        return master_api_not_durable(m, c);
+    if (st != NS_OK)
+        return httpd_reply_error(c, st == NS_TOO_MANY ? MHD_HTTP_CONFLICT
+                                                      : MHD_HTTP_INTERNAL_SERVER_ERROR,
+                                 "cannot record the order for %s", addr);
     registry_view v;
     int64_t now = registry_now_ms();
     if (registry_draining(m->reg, (uint16_t)idx) != on) {

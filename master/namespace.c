@@ -19,6 +19,7 @@
 #include "namespace_impl.h"
 
 #include "append.h"
+#include "drain.h"
 #include "intern.h"
 #include "lease.h"
 #include "log.h"
@@ -217,6 +218,7 @@ void namespace_clear(ns_table *ns)
     ns->cluster[0] = '\0';
     ns->open_total = 0;
     users_clear(ns);
+    drain_clear(ns);
     pthread_rwlock_unlock(&ns->lock);
 }
 
@@ -1669,7 +1671,7 @@ bool namespace_dump(ns_table *ns, bool (*emit)(void *sink, const record *r), voi
         ok = emit(sink, &r);
     }
     r = (record){ .kind = RECORD_COUNTER, .version = ns->counter };
-    ok = ok && emit(sink, &r) && users_dump(ns, emit, sink);
+    ok = ok && emit(sink, &r) && users_dump(ns, emit, sink) && drain_dump(ns, emit, sink);
     namespace_dump_ctx x = { emit, sink };
     ok = ok && tree_walk(&ns->root->node, namespace_dump_node, &x);
     pthread_rwlock_unlock(&ns->lock);

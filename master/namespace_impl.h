@@ -64,6 +64,8 @@ struct ns_table {
     char cluster[CLUSTERID_LEN + 1];   /* "": none yet */
     struct users_entry *users;   /* users.c's */
     size_t nusers;
+    char (*drained)[PROTO_MAX_SERVER_ADDR];   /* drain.c's: decommissioned servers */
+    size_t ndrained, drained_cap;
     size_t open_total;           /* uploads in progress (ns_file.open) */
     size_t max_open, max_open_user;
     journal *j;             /* NULL: changes are not journalled */

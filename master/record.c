@@ -78,6 +78,7 @@
 #include "namespace.h"
 #include "nspath.h"
 #include "perm.h"
+#include "drain.h"
 #include "users.h"
 
 #define RECORD_F_OP        "op"
@@ -112,6 +113,8 @@
 #define RECORD_F_TOKEN     "tok"
 #define RECORD_F_MADE      "made"
 #define RECORD_F_UNTIL     "until"
+#define RECORD_F_SERVER    "server"
+#define RECORD_F_ON        "on"
 
 /* The longest user or group name a record may carry (users.h's limit). */
 #define RECORD_MAX_PRINCIPAL 64
@@ -511,6 +514,22 @@ static bool record_decode_revoke(json_t *in, record *r)
     return record_opt_principal(in, RECORD_F_NAME, &r->name) && r->name;
 }
 
+static void record_encode_drain(const record *r, json_t *o)
+{
+    json_object_set_new(o, RECORD_F_SERVER, json_string(r->name ? r->name : ""));
+    json_object_set_new(o, RECORD_F_ON, json_boolean(r->drain_on));
+}
+
+static bool record_decode_drain(json_t *in, record *r)
+{
+    const char *s = json_string_value(json_object_get(in, RECORD_F_SERVER));
+    json_t *on = json_object_get(in, RECORD_F_ON);
+    if (!s || !*s || strlen(s) >= PROTO_MAX_SERVER_ADDR || !json_is_boolean(on))
+        return false;
+    r->drain_on = json_is_true(on);
+    return (r->name = strdup(s)) != NULL;
+}
+
 const record_ops record_table[RECORD_NKINDS] = {
     [RECORD_CREATE]  = { "create",  record_encode_create,  record_decode_create,
                          namespace_apply_create },
@@ -542,6 +561,8 @@ const record_ops record_table[RECORD_NKINDS] = {
                          namespace_apply_rename },
     [RECORD_RMTREE]  = { "rmtree",  record_encode_rmtree,  record_decode_rmtree,
                          namespace_apply_rmtree },
+    [RECORD_DRAIN]   = { "drain",   record_encode_drain,   record_decode_drain,
+                         drain_apply },
 };
 
 json_t *record_encode(const record *r)

@@ -38,6 +38,7 @@ typedef enum {
     RECORD_DIR,       /* a directory made, or its attributes (checkpoints, mkdir, chmod) */
     RECORD_RENAME,    /* a file or a directory moved */
     RECORD_RMTREE,    /* a directory removed, with everything beneath it */
+    RECORD_DRAIN,     /* a chunkserver decommissioned, or recommissioned */
     RECORD_NKINDS
 } record_kind;
 
@@ -107,6 +108,8 @@ typedef struct {
     bool super;
     uint8_t token_sha[SHA256_LEN];
     uint64_t made_ms, until_ms;
+    /* drain: name is the server's address; on: decommissioned (else back) */
+    bool drain_on;
 } record;
 
 typedef struct ns_table ns_table;

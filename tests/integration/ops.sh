@@ -121,6 +121,13 @@ s = [s for s in d["chunkservers"] if s["address"] == "127.0.0.1:'"$victim"'/"][0
 sys.exit(0 if s["state"] == "decommissioned" else 1)'; }
 wait_until 60 "the decommission to finish" drained
 grep -q "127.0.0.1:$victim/ decommissioned: each of the" "$T/master.log" || fail "no log line for the end of the decommission"
+# the order is journalled: a restarted master still has the server drained
+MPORT=$(cat "$T/master.port")
+stop_pid "$MASTER_PID"
+start_master --chunkSize "$CS" --replication 3 --dead-after-ms 1500 --repair-ms 200 \
+    --safemode-ms 0 --log-format json --port "$MPORT"
+wait_live 4
+wait_until 10 "the restarted master to know the decommission" drained
 # nothing new lands on it meanwhile or after
 fs put "$T/b" /ops/c || fail "put during the decommission"
 stop_pid "$CS_PID_cs4"

@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "drain.h"
 #include "namespace.h"
 #include "record.h"
 
@@ -129,6 +130,10 @@ static bool sample(record_kind k, record *r)
     case RECORD_REVOKE:
         r->name = strdup("carol");
         return true;
+    case RECORD_DRAIN:
+        r->name = strdup("10.0.0.7:8001/");
+        r->drain_on = true;
+        return true;
     case RECORD_NKINDS:
         break;
     }
@@ -188,6 +193,7 @@ static void assert_same(const record *a, const record *b)
     assert_memory_equal(a->token_sha, b->token_sha, sizeof a->token_sha);
     assert_int_equal(a->made_ms, b->made_ms);
     assert_int_equal(a->until_ms, b->until_ms);
+    assert_int_equal(a->drain_on, b->drain_on);
 }
 
 static void test_every_kind_round_trips(void **state)
@@ -265,6 +271,9 @@ static void test_bad_records_refused(void **state)
         "{\"op\":\"user\",\"name\":\"u\",\"group\":\"g\",\"super\":\"yes\",\"tok\":\"" ID_A "\",\"made\":1,\"until\":0}",
         "{\"op\":\"user\",\"group\":\"g\",\"super\":false,\"tok\":\"" ID_A "\",\"made\":1,\"until\":0}",
         "{\"op\":\"revoke\"}",
+        "{\"op\":\"drain\",\"on\":true}",
+        "{\"op\":\"drain\",\"server\":\"10.0.0.7:8001/\",\"on\":1}",
+        "{\"op\":\"drain\",\"server\":\"\",\"on\":true}",
         "{\"op\":\"create\",\"path\":\"/a\",\"gen\":1,\"size\":1,\"cs\":4,\"rep\":1,\"slash\":true,\"data\":\"" ID_A "\"}",
         "{\"op\":\"create\",\"path\":\"/a\",\"gen\":1,\"size\":1,\"cs\":4,\"rep\":1,\"slash\":true,\"own\":true}",
     };
@@ -306,6 +315,46 @@ static void test_replay_applies(void **state)
     assert_true(namespace_apply(ns, &r));
     r.cluster[0] = 'f';
     assert_false(namespace_apply(ns, &r));
+    namespace_free(ns);
+}
+
+static bool count_drains(void *sink, const record *r)
+{
+    if (r->kind == RECORD_DRAIN) {
+        assert_string_equal(r->name, "10.0.0.7:8001/");
+        assert_true(r->drain_on);
+        (*(int *)sink)++;
+    }
+    return true;
+}
+
+/* A decommission replays into the namespace, is part of its checkpoint,
+ * and a recommission takes it back; an address in no canonical form is
+ * refused by apply. */
+static void test_drain_replays_and_dumps(void **state)
+{
+    (void)state;
+    ns_table *ns = namespace_new();
+    char err[128];
+    json_t *on = json_loads("{\"op\":\"drain\",\"server\":\"10.0.0.7:8001/\",\"on\":true}", 0, NULL);
+    json_t *off = json_loads("{\"op\":\"drain\",\"server\":\"10.0.0.7:8001/\",\"on\":false}", 0, NULL);
+    json_t *odd = json_loads("{\"op\":\"drain\",\"server\":\"http://10.0.0.7:8001\",\"on\":true}", 0, NULL);
+    assert_true(record_replay(ns, on, err, sizeof err));
+    assert_true(record_replay(ns, on, err, sizeof err));   /* twice: still one */
+    assert_true(drain_has(ns, "10.0.0.7:8001/"));
+    assert_false(drain_has(ns, "10.0.0.8:8001/"));
+    assert_false(record_replay(ns, odd, err, sizeof err));
+    int n = 0;
+    assert_true(namespace_dump(ns, count_drains, &n));
+    assert_int_equal(n, 1);
+    assert_true(record_replay(ns, off, err, sizeof err));
+    assert_false(drain_has(ns, "10.0.0.7:8001/"));
+    n = 0;
+    assert_true(namespace_dump(ns, count_drains, &n));
+    assert_int_equal(n, 0);
+    json_decref(on);
+    json_decref(off);
+    json_decref(odd);
     namespace_free(ns);
 }
 
@@ -354,6 +403,7 @@ int main(void)
         cmocka_unit_test(test_reads_what_older_masters_wrote),
         cmocka_unit_test(test_bad_records_refused),
         cmocka_unit_test(test_replay_applies),
+        cmocka_unit_test(test_drain_replays_and_dumps),
         cmocka_unit_test(test_slashed_identifier),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -46,9 +46,10 @@ static const unsigned metrics_codes[] = { 200, 201, 204, 206, 304, 400, 401, 403
                                           409, 410, 413, 416, 429, 500, 502, 503, 504, 507 };
 #define METRICS_NCODES (sizeof metrics_codes / sizeof *metrics_codes + 1)
 
+/* One endpoint: a latency histogram per status code (its count is the
+ * requests answered with that code). */
 typedef struct {
-    _Atomic uint64_t count[METRICS_NCODES];
-    metrics_hist latency;
+    metrics_hist latency[METRICS_NCODES];
 } metrics_row;
 
 struct metrics_http {
@@ -100,9 +101,7 @@ void metrics_http_observe(metrics_http *mh, size_t endpoint, unsigned status, in
             c = i + 1;
             break;
         }
-    metrics_row *row = &mh->rows[endpoint];
-    atomic_fetch_add_explicit(&row->count[c], 1, memory_order_relaxed);
-    metrics_observe(&row->latency, ns);
+    metrics_observe(&mh->rows[endpoint].latency[c], ns);
 }
 
 /* ---- the text ---- */
@@ -219,6 +218,26 @@ void metrics_hist_family(metrics_text *t, const char *name, const char *help,
     metrics_hist_write(t, name, "", h);
 }
 
+static uint64_t metrics_hist_count(const metrics_hist *h)
+{
+    uint64_t n = 0;
+    for (size_t b = 0; b <= METRICS_NBUCKETS; b++)
+        n += atomic_load_explicit(&h->bucket[b], memory_order_relaxed);
+    return n;
+}
+
+/* endpoint="...",method="...",code="..." of row e, code index c. */
+static void metrics_http_labels(const metrics_http *mh, size_t e, size_t c, char *labels,
+                                size_t cap)
+{
+    char code[8];
+    snprintf(code, sizeof code, "%u", c ? metrics_codes[c - 1] : 0u);
+    labels[0] = '\0';
+    metrics_label(labels, cap, "endpoint", mh->endpoints[e].path);
+    metrics_label(labels, cap, "method", mh->endpoints[e].method);
+    metrics_label(labels, cap, "code", code);
+}
+
 void metrics_http_write(metrics_text *t, const metrics_http *mh)
 {
     if (!mh)
@@ -227,30 +246,25 @@ void metrics_http_write(metrics_text *t, const metrics_http *mh)
                    "HTTP requests answered, by endpoint, method and status code (0: another code)");
     for (size_t e = 0; e <= mh->n; e++)
         for (size_t c = 0; c < METRICS_NCODES; c++) {
-            uint64_t v = atomic_load_explicit(&mh->rows[e].count[c], memory_order_relaxed);
+            uint64_t v = metrics_hist_count(&mh->rows[e].latency[c]);
             if (!v)
                 continue;
-            char labels[256] = "", code[8];
-            snprintf(code, sizeof code, "%u", c ? metrics_codes[c - 1] : 0u);
-            metrics_label(labels, sizeof labels, "endpoint", mh->endpoints[e].path);
-            metrics_label(labels, sizeof labels, "method", mh->endpoints[e].method);
-            metrics_label(labels, sizeof labels, "code", code);
+            char labels[256];
+            metrics_http_labels(mh, e, c, labels, sizeof labels);
             metrics_sample_u64(t, "minidfs_http_requests_total", labels, v);
         }
     metrics_family(t, "minidfs_http_request_duration_seconds", "histogram",
-                   "Time from a request's first byte to the last byte of its answer");
-    for (size_t e = 0; e <= mh->n; e++) {
-        uint64_t seen = 0;
-        for (size_t b = 0; b <= METRICS_NBUCKETS; b++)
-            seen += atomic_load_explicit(&mh->rows[e].latency.bucket[b], memory_order_relaxed);
-        if (!seen)
-            continue;
-        char labels[256] = "";
-        metrics_label(labels, sizeof labels, "endpoint", mh->endpoints[e].path);
-        metrics_label(labels, sizeof labels, "method", mh->endpoints[e].method);
-        metrics_hist_write(t, "minidfs_http_request_duration_seconds", labels,
-                           &mh->rows[e].latency);
-    }
+                   "Time from a request's first byte to the last byte of its answer, by "
+                   "endpoint, method and status code");
+    for (size_t e = 0; e <= mh->n; e++)
+        for (size_t c = 0; c < METRICS_NCODES; c++) {
+            if (!metrics_hist_count(&mh->rows[e].latency[c]))
+                continue;
+            char labels[256];
+            metrics_http_labels(mh, e, c, labels, sizeof labels);
+            metrics_hist_write(t, "minidfs_http_request_duration_seconds", labels,
+                               &mh->rows[e].latency[c]);
+        }
 }
 
 static _Atomic int64_t metrics_start_s;

@@ -26,8 +26,8 @@ typedef struct {
 
 void metrics_observe(metrics_hist *h, int64_t ns);
 
-/* Requests per endpoint: a count per (endpoint, method, status code) and
- * a latency histogram per endpoint. Endpoints are the server's own
+/* Requests per endpoint: a latency histogram per (endpoint, method,
+ * status code), whose count is the requests answered so. Endpoints are the server's own
  * names, given once; index n (one past the last) is "other" (a path no
  * route has). */
 typedef struct metrics_http metrics_http;

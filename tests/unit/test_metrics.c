@@ -2,7 +2,7 @@
  * the first bucket whose bound holds it and every bucket above counts it
  * (cumulative), the sum is kept in seconds; requests are counted per
  * endpoint and status (an unknown status as 0, an unknown endpoint as
- * "other"); a label value from a peer is escaped, and one too long is
+ * "other"), each with its latency histogram; a label value from a peer is escaped, and one too long is
  * cut, never breaking the format; and the text has a HELP and a TYPE line before each family. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -58,7 +58,8 @@ static void test_requests_by_endpoint_and_status(void **state)
     assert_non_null(strstr(t.buf, "minidfs_http_requests_total{endpoint=\"/upload\",method=\"POST\",code=\"0\"} 1\n"));
     assert_non_null(strstr(t.buf, "minidfs_http_requests_total{endpoint=\"other\",method=\"any\",code=\"200\"} 1\n"));
     assert_non_null(strstr(t.buf, "minidfs_http_requests_total{endpoint=\"other\",method=\"any\",code=\"405\"} 1\n"));
-    assert_non_null(strstr(t.buf, "minidfs_http_request_duration_seconds_count{endpoint=\"/get\",method=\"GET\"} 3\n"));
+    assert_non_null(strstr(t.buf, "minidfs_http_request_duration_seconds_count{endpoint=\"/get\",method=\"GET\",code=\"200\"} 2\n"));
+    assert_non_null(strstr(t.buf, "minidfs_http_request_duration_seconds_count{endpoint=\"/get\",method=\"GET\",code=\"404\"} 1\n"));
     /* a family's HELP and TYPE come once, before its samples */
     const char *type = strstr(t.buf, "# TYPE minidfs_http_requests_total counter\n");
     assert_non_null(type);

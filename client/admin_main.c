@@ -207,6 +207,17 @@ static void admin_size(json_int_t v, char out[16])
     snprintf(out, 16, u ? "%.1f %s" : "%.0f %s", d, units[u]);
 }
 
+/* --json: the master's answer as it is, indented; doc is freed. */
+static bool admin_print_json(json_t *doc)
+{
+    char *text = json_dumps(doc, JSON_INDENT(2));
+    if (text)
+        printf("%s\n", text);
+    free(text);
+    json_decref(doc);
+    return text && fflush(stdout) == 0;
+}
+
 static json_int_t admin_int(json_t *o, const char *key)
 {
     return json_integer_value(json_object_get(o, key));
@@ -219,14 +230,8 @@ static bool admin_report(const char *base, bool as_json, char *err, size_t errle
     json_t *doc = masterapi_call("GET", url, NULL, err, errlen);
     if (!doc)
         return false;
-    if (as_json) {
-        char *text = json_dumps(doc, JSON_INDENT(2));
-        if (text)
-            printf("%s\n", text);
-        free(text);
-        json_decref(doc);
-        return text && fflush(stdout) == 0;
-    }
+    if (as_json)
+        return admin_print_json(doc);
     char cap[16], used[16], rem[16], logical[16], stored[16];
     admin_size(admin_int(doc, "capacity"), cap);
     admin_size(admin_int(doc, "used"), used);
@@ -382,14 +387,8 @@ static bool fsck_run(const char *base, const char *path, long long limit, bool a
     if (!doc)
         return false;
     *healthy = json_is_true(json_object_get(doc, "healthy"));
-    if (as_json) {
-        char *text = json_dumps(doc, JSON_INDENT(2));
-        if (text)
-            printf("%s\n", text);
-        free(text);
-        json_decref(doc);
-        return text && fflush(stdout) == 0;
-    }
+    if (as_json)
+        return admin_print_json(doc);
     json_t *problems = json_object_get(doc, "problems"), *p;
     size_t i;
     json_array_foreach(problems, i, p) {

@@ -298,8 +298,7 @@ static void master_api_plan_facts(const ns_file *f, void *ud)
     p->replication = f->replication;
 }
 
-/* A query parameter that must be a non-negative integer up to max. */
-static bool master_api_query_uint(struct MHD_Connection *c, const char *key, uint64_t max,
+bool master_api_query_uint(struct MHD_Connection *c, const char *key, uint64_t max,
                                   bool required, uint64_t *out, enum MHD_Result *ret)
 {
     const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, key);

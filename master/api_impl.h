@@ -83,6 +83,11 @@ void master_api_describe(const ns_file *f, void *ud);
  * after the namespace's lock is released (nothing on an open master). */
 void master_api_capabilities(master *m, json_t *layout);
 
+/* A query parameter that must be a non-negative integer up to max
+ * (absent: *out left as it is, unless required); false with a 400 queued. */
+bool master_api_query_uint(struct MHD_Connection *c, const char *key, uint64_t max,
+                           bool required, uint64_t *out, enum MHD_Result *ret);
+
 /* What operators ask (api_ops.c): metrics, health, report, fsck,
  * decommission. */
 extern const master_api_route master_api_ops_routes[];

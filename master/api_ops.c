@@ -27,6 +27,45 @@
 #include "protocol.h"
 #include "repair.h"
 
+/* ---- the chunkservers, as metrics and the report show them ---- */
+
+static json_t *master_api_server_json(const registry_view *v, int64_t now)
+{
+    json_t *s = json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:i}", "address", v->addr, "rack",
+                          v->rack, PROTO_F_STATE, v->state, "lastContactMs",
+                          (json_int_t)(now - v->last_seen_ms), "capacity",
+                          (json_int_t)v->capacity, "used", (json_int_t)v->used, "chunks",
+                          (json_int_t)v->held, "decommissionRemaining",
+                          (json_int_t)(v->draining ? v->needed : 0), "load", (int)v->load);
+    return s;
+}
+
+typedef struct {
+    uint64_t live, dead, draining, capacity, used;   /* capacity, used: of the live ones */
+} master_servers_sum;
+
+/* Sums up every registered server, and (list not NULL) appends each to
+ * list as /admin/report shows it. */
+static void master_api_servers(master *m, int64_t now, master_servers_sum *sum, json_t *list)
+{
+    memset(sum, 0, sizeof *sum);
+    size_t n = registry_count(m->reg);
+    for (size_t i = 0; i < n; i++) {
+        registry_view v;
+        registry_view_of(m->reg, (uint16_t)i, now, &v);
+        if (v.heard) {
+            sum->live++;
+            sum->capacity += v.capacity;
+            sum->used += v.used;
+        } else {
+            sum->dead++;
+        }
+        sum->draining += v.draining && !v.drained;
+        if (list)
+            json_array_append_new(list, master_api_server_json(&v, now));
+    }
+}
+
 /* ---- GET /metrics ---- */
 
 static void master_api_gauge(metrics_text *t, const char *name, const char *help, uint64_t v)
@@ -47,20 +86,8 @@ static enum MHD_Result master_api_metrics(master *m, struct MHD_Connection *c, c
     metrics_text t = { 0 };
     int64_t now = registry_now_ms();
     census_totals *ct = &m->census;
-    size_t n = registry_count(m->reg);
-    uint64_t live = 0, dead = 0, draining = 0, capacity = 0, used = 0;
-    for (size_t i = 0; i < n; i++) {
-        registry_view v;
-        registry_view_of(m->reg, (uint16_t)i, now, &v);
-        if (v.heard) {
-            live++;
-            capacity += v.capacity;
-            used += v.used;
-        } else {
-            dead++;
-        }
-        draining += v.draining && !v.drained;
-    }
+    master_servers_sum sum;
+    master_api_servers(m, now, &sum, NULL);
     master_api_gauge(&t, "minidfs_files", "Files in the namespace", atomic_load(&ct->files));
     master_api_gauge(&t, "minidfs_directories", "Directories in the namespace",
                      namespace_dir_count(m->ns));
@@ -69,13 +96,13 @@ static enum MHD_Result master_api_metrics(master *m, struct MHD_Connection *c, c
                      atomic_load(&ct->logical_bytes));
     master_api_gauge(&t, "minidfs_stored_bytes", "Bytes of every readable copy of every chunk",
                      atomic_load(&ct->stored_bytes));
-    master_api_gauge(&t, "minidfs_chunkservers_live", "Chunkservers heard from lately", live);
-    master_api_gauge(&t, "minidfs_chunkservers_dead", "Chunkservers registered and silent", dead);
+    master_api_gauge(&t, "minidfs_chunkservers_live", "Chunkservers heard from lately", sum.live);
+    master_api_gauge(&t, "minidfs_chunkservers_dead", "Chunkservers registered and silent", sum.dead);
     master_api_gauge(&t, "minidfs_chunkservers_decommissioning",
-                     "Chunkservers being drained, not yet done", draining);
+                     "Chunkservers being drained, not yet done", sum.draining);
     master_api_gauge(&t, "minidfs_capacity_bytes", "Disk capacity of the live chunkservers",
-                     capacity);
-    master_api_gauge(&t, "minidfs_used_bytes", "Disk used on the live chunkservers", used);
+                     sum.capacity);
+    master_api_gauge(&t, "minidfs_used_bytes", "Disk used on the live chunkservers", sum.used);
     master_api_gauge(&t, "minidfs_chunks_under_replicated",
                      "Chunks with fewer counted copies than their file wants",
                      atomic_load(&ct->under));
@@ -151,16 +178,6 @@ static enum MHD_Result master_api_healthz(master *m, struct MHD_Connection *c, c
 
 /* ---- GET /admin/report ---- */
 
-static json_t *master_api_server_json(const registry_view *v, int64_t now)
-{
-    json_t *s = json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:i}", "address", v->addr, "rack",
-                          v->rack, PROTO_F_STATE, v->state, "lastContactMs",
-                          (json_int_t)(now - v->last_seen_ms), "capacity",
-                          (json_int_t)v->capacity, "used", (json_int_t)v->used, "chunks",
-                          (json_int_t)v->held, "decommissionRemaining",
-                          (json_int_t)(v->draining ? v->needed : 0), "load", (int)v->load);
-    return s;
-}
 
 static enum MHD_Result master_api_report(master *m, struct MHD_Connection *c, const ns_who *who)
 {
@@ -168,27 +185,15 @@ static enum MHD_Result master_api_report(master *m, struct MHD_Connection *c, co
     int64_t now = registry_now_ms();
     census_totals *ct = &m->census;
     json_t *servers = json_array();
-    size_t n = registry_count(m->reg);
-    uint64_t capacity = 0, used = 0, live = 0, dead = 0;
-    for (size_t i = 0; servers && i < n; i++) {
-        registry_view v;
-        registry_view_of(m->reg, (uint16_t)i, now, &v);
-        if (v.heard) {
-            live++;
-            capacity += v.capacity;
-            used += v.used;
-        } else {
-            dead++;
-        }
-        json_array_append_new(servers, master_api_server_json(&v, now));
-    }
+    master_servers_sum sum;
+    master_api_servers(m, now, &sum, servers);
     int64_t age = census_age_ms(ct, now);
     json_t *doc = json_pack(
         "{s:s,s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o}",
         PROTO_F_ROLE, master_api_role(m), "safeMode", safemode_on(&m->safe, now), "capacity",
-        (json_int_t)capacity, "used", (json_int_t)used, "remaining",
-        (json_int_t)(capacity > used ? capacity - used : 0), "chunkserversLive",
-        (json_int_t)live, "chunkserversDead", (json_int_t)dead, "files",
+        (json_int_t)sum.capacity, "used", (json_int_t)sum.used, "remaining",
+        (json_int_t)(sum.capacity > sum.used ? sum.capacity - sum.used : 0), "chunkserversLive",
+        (json_int_t)sum.live, "chunkserversDead", (json_int_t)sum.dead, "files",
         (json_int_t)atomic_load(&ct->files), "directories",
         (json_int_t)namespace_dir_count(m->ns), "chunks", (json_int_t)atomic_load(&ct->chunks),
         "logicalBytes", (json_int_t)atomic_load(&ct->logical_bytes), "storedBytes",
@@ -339,15 +344,12 @@ static enum MHD_Result master_api_fsck(master *m, struct MHD_Connection *c, cons
     const char *p = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, PROTO_QUERY_PATH);
     if (!master_api_path(c, "path", p ? p : "/", path, &ret))
         return ret;
-    long long limit = MASTER_FSCK_DEFAULT_LIMIT;
-    const char *l = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, PROTO_QUERY_LIMIT);
-    if (l) {
-        char *end;
-        limit = strtoll(l, &end, 10);
-        if (!*l || *end || limit < 1 || limit > MASTER_FSCK_MAX_LIMIT)
-            return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "query parameter \"%s\" must be "
-                                     "1 to %d", PROTO_QUERY_LIMIT, MASTER_FSCK_MAX_LIMIT);
-    }
+    uint64_t limit = MASTER_FSCK_DEFAULT_LIMIT;
+    if (!master_api_query_uint(c, PROTO_QUERY_LIMIT, MASTER_FSCK_MAX_LIMIT, false, &limit, &ret))
+        return ret;
+    if (limit == 0)
+        return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "query parameter \"%s\" must be 1 "
+                                 "to %d", PROTO_QUERY_LIMIT, MASTER_FSCK_MAX_LIMIT);
     master_fsck k = { .m = m, .now = registry_now_ms(), .prefix = path, .plen = strlen(path),
                       .limit = (size_t)limit, .problems = json_array() };
     k.nservers = registry_count(m->reg);

@@ -167,6 +167,23 @@ for want in ("registered (rack r1)", "decommission ordered", "is dead", "copied 
 EOF
 ok "--log-format json: every line of the master's log is a JSON object; registrations, deaths, repairs, decommission are there"
 
+# ---- what a careless or hostile caller sends: a 4xx saying why, never a crash
+J=(-H 'Content-Type: application/json')
+for q in "limit=0" "limit=-1" "limit=abc" "limit=100001" "path=/a/../b" "path=%01"; do
+    expect_status 400 GET "$M/fsck?$q"
+done
+expect_status 400 POST "$M/admin/decommission" "${J[@]}" --data '{"server":'
+expect_status 400 POST "$M/admin/decommission" "${J[@]}" --data '{"server":7}'
+expect_status 400 POST "$M/admin/decommission" "${J[@]}" --data '{"server":"no port here"}'
+expect_status 400 POST "$M/admin/decommission" "${J[@]}" --data '{}'
+expect_status 404 POST "$M/admin/recommission" "${J[@]}" --data '{"server":"127.0.0.1:1"}'
+expect_status 405 GET "$M/admin/decommission"
+expect_status 400 GET "$M/get?path=/a/../b"
+expect_status 404 GET "$M/get?path=/no/such/file"
+expect_status 404 GET "$M/ui/../../etc/passwd"
+[ "$(curl -s -o /dev/null -w '%{http_code}' "$M/healthz")" = 200 ] || fail "the master after the hostile requests"
+ok "bad fsck, decommission and /get?path= requests: 400/404/405 with a reason, the master unharmed"
+
 # ---- the version, everywhere
 v=$("$MINIDFS" --version) && [ -n "$v" ] || fail "minidfs --version"
 for cmd in master chunkserver client admin fsck ls; do

@@ -31,13 +31,11 @@
 
 static json_t *master_api_server_json(const registry_view *v, int64_t now)
 {
-    json_t *s = json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:i}", "address", v->addr, "rack",
-                          v->rack, PROTO_F_STATE, v->state, "lastContactMs",
-                          (json_int_t)(now - v->last_seen_ms), "capacity",
-                          (json_int_t)v->capacity, "used", (json_int_t)v->used, "chunks",
-                          (json_int_t)v->held, "decommissionRemaining",
-                          (json_int_t)(v->draining ? v->needed : 0), "load", (int)v->load);
-    return s;
+    return json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:i}", "address", v->addr, "rack", v->rack,
+                     PROTO_F_STATE, v->state, "lastContactMs", (json_int_t)(now - v->last_seen_ms),
+                     "capacity", (json_int_t)v->capacity, "used", (json_int_t)v->used, "chunks",
+                     (json_int_t)v->held, "decommissionRemaining",
+                     (json_int_t)(v->draining ? v->needed : 0), "load", (int)v->load);
 }
 
 typedef struct {
@@ -177,7 +175,6 @@ static enum MHD_Result master_api_healthz(master *m, struct MHD_Connection *c, c
 }
 
 /* ---- GET /admin/report ---- */
-
 
 static enum MHD_Result master_api_report(master *m, struct MHD_Connection *c, const ns_who *who)
 {

@@ -2,9 +2,9 @@
  * balance.h - evening out disk use between chunkservers (HDFS's
  * balancer, inside the master).
  *
- * When the live chunkservers' disk use (used / capacity, as their
- * heartbeats say) differs by more than --balance-threshold percentage
- * points, each repair pass with no repair work waiting picks the fullest
+ * While the live chunkservers' disk use (used / capacity, as their
+ * heartbeats say) differs by --balance-threshold percentage points or
+ * more, each repair pass with no repair work waiting picks the fullest
  * and the emptiest server, and moves chunks from the one to the other: a
  * copy ordered through the source's heartbeat (as a repair copy is), and,
  * once the copy has landed, the source's copy dropped as the surplus one.

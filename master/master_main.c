@@ -92,7 +92,7 @@ int master_main(int argc, char **argv)
         { "max-repl-streams", FLAG_INT, &max_repl_streams, 1, 64, "N",
           "repair copies in flight per source chunkserver" },
         { "balance-threshold", FLAG_DOUBLE, &balance_threshold, 1, 100, "POINTS",
-          "move chunks when chunkservers' disk use differs by more percentage points" },
+          "move chunks while chunkservers' disk use differs by this many percentage points or more" },
         { "balance-mbps", FLAG_DOUBLE, &balance_mbps, 0, 100000, "MB/S",
           "chunk bytes the balancer sets moving per second (0: no balancing)" },
         { "dead-after-ms", FLAG_INT, &dead_after_ms, 100, 86400000, "MS",

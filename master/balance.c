@@ -234,8 +234,9 @@ void balance_pass(balance *b, int64_t now, int64_t interval_ms)
         }
     }
     /* balanced: the spread is under the threshold (as the issue's
-     * operators read it: "within 10 points" is under 10) */
-    bool spread = src >= 0 && dst >= 0 && src != dst && (hi - lo) * 100 >= b->threshold;
+     * operators read it: "within 10 points" is under 10; 35 % - 25 % is
+     * 9.999... in doubles, hence the epsilon) */
+    bool spread = src >= 0 && dst >= 0 && src != dst && (hi - lo) * 100 + 1e-9 >= b->threshold;
     if (!spread) {
         if (!b->balanced && src >= 0)
             log_info("balancer: disk use within %.0f points (%.1f%% to %.1f%%)", b->threshold,

@@ -13,6 +13,9 @@
  * a trailer after the bytes, and the chunkserver keeps the chunk only if
  * it received the same; a download is checked against the hash the master
  * recorded, and a replica that fails is reported and the next one tried.
+ *
+ * What landed and what was retried is counted for the whole process, for
+ * --stats (transfer_print_stats).
  */
 #ifndef MINIDFS_TRANSFER_H
 #define MINIDFS_TRANSFER_H

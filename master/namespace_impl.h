@@ -3,8 +3,9 @@
  * that change it under its lock: namespace.c (files and chunks), tree.c
  * (the tree's shape and path keys), dirops.c (directories), lease.c
  * (chunk leases, allocation), append.c (appends), perm.c (owners and
- * modes) and users.c (the users and their tokens, journalled beside the
- * files); and the nodes' allocation with their names. Nothing else
+ * modes), users.c (the users and their tokens, journalled beside the
+ * files) and drain.c (the decommissioned chunkservers, likewise); and
+ * the nodes' allocation with their names. Nothing else
  * includes it; everyone else goes through their headers.
  */
 #ifndef MINIDFS_NAMESPACE_IMPL_H

@@ -63,6 +63,8 @@
  *             token; made and until in wall-clock ms (until 0: no expiry);
  *             a user of that name before is replaced
  *   revoke  {name}                     the user's token is good no more
+ *   drain   {server, on}               a chunkserver ("HOST:PORT/") decommissioned
+ *                                      (on true) or recommissioned (false)
  * Integers are non-negative; identifiers are 64 lower-case hex digits.
  * Records are idempotent: replaying one the checkpoint already holds
  * changes nothing.

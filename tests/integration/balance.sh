@@ -39,7 +39,10 @@ wait_until 120 "disk use within 10 points" even
 read -r n sp used <<<"$(spread)"
 echo "after: spread $sp points, $used MB stored"
 grep -q 'balancer: moving' "$T/master.log" || fail "no balancer line in the log"
-curl -s "${MASTER}metrics" | grep -q '^minidfs_balancer_moves_total [1-9]' || fail "no move counted"
+# (to a file first: grep -q leaving early would cut curl off, and pipefail
+# would take that for a failure)
+curl -sf "${MASTER}metrics" >"$T/metrics" || fail "GET /metrics"
+grep -q '^minidfs_balancer_moves_total [1-9]' "$T/metrics" || fail "no move counted: $(grep balancer_moves "$T/metrics")"
 healthy() { fs fsck / >"$T/fsck.out" 2>&1; }
 wait_until 30 "fsck to say healthy" healthy
 grep -q '30 chunks: 30 healthy, 0 missing, 0 under-replicated, 0 mis-placed' "$T/fsck.out" ||

@@ -1,5 +1,7 @@
 /*
- * chunkserver.h - the chunkserver process: its state and entry point.
+ * chunkserver.h - the chunkserver process: its state (the store, the
+ * master link, the counters /stats and /metrics show, the request table)
+ * and entry point.
  */
 #ifndef MINIDFS_CHUNKSERVER_H
 #define MINIDFS_CHUNKSERVER_H

@@ -4,7 +4,8 @@
  * time and runs each on a thread of its own, joined before the next
  * batch. A copy is a chunk PUT (common/chunkreq) carrying the version and
  * checksum this server holds, signed with the cluster key on a secure
- * cluster. Must never send a chunk to anything but a
+ * cluster, and marked as a repair copy (X-Minidfs-Purpose) for the
+ * receiver's metrics; copies sent are counted. Must never send a chunk to anything but a
  * chunkserver of this cluster, and never read a chunk into memory (the
  * PUT streams the file).
  */

@@ -12,6 +12,8 @@
  * so the uploader reads it rather than a reset connection. What the
  * uploads in progress announced (and fallocate set aside) is counted
  * against --max-reserve-mb; past it an upload is refused with a 503.
+ * Uploads whose bytes fail their checksum, and repair copies stored
+ * (X-Minidfs-Purpose: repair), are counted for the metrics.
  *
  * The commit is the tricky part. A new chunk name is created with
  * renameat2(RENAME_NOREPLACE), which never replaces, and only then

@@ -6,7 +6,8 @@
  * every chunk it removes, so a listed chunk that is gone unmarked (from
  * this pass's list, or missing from the next) vanished behind our back and
  * is reported lost. A rotten copy is reported, and removed only when the
- * master says a good copy exists elsewhere. Must never remove a chunk
+ * master says a good copy exists elsewhere. The chunks, bytes and rotten
+ * copies a pass finds are counted for /stats and /metrics. Must never remove a chunk
  * whose meta it could not read (that is not proof of rot), never remove a
  * rotten one without the master's word, never report a chunk the store
  * removed, and never hold more than one buffer of chunk data.

@@ -9,6 +9,8 @@
  * links or renames it into place only when every chunk has arrived whole.
  * What is not a regular file (a device, a FIFO, stdout) is written in
  * place, never replaced; a symlink's target is replaced, not the link.
+ * list says of a complete file what is true now: degraded, missing or
+ * corrupt when the master says a chunk is short, copyless or rotten.
  */
 #include "client.h"
 

@@ -9,6 +9,9 @@
  * version, checksum and age) goes to the master after the first
  * registration with each master incarnation (its "epoch") and every
  * report_every heartbeats; the master answers with what is garbage.
+ * Each registration carries the disk's capacity and use (with a
+ * configured capacity: that quota, and the chunks' own bytes as used),
+ * which placement and the balancer go by.
  *
  * An HA cluster has several masters (the list in master_base): the
  * chunkserver registers, heartbeats and sends full reports to each, so a

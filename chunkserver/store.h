@@ -21,6 +21,10 @@
  * page cache and flushing them at once cost far more CPU than the same
  * bytes written straight to the device (see docs/PERFORMANCE.md).
  *
+ * The store keeps count of the published chunks' bytes (counted at open,
+ * kept by every publish and removal) and times each chunk's fsync, for
+ * the heartbeat's quota and the metrics.
+ *
  * Beside the chunks: ".lock", held by the one process that may use the
  * directory, ".cluster-id", the cluster the directory joined, and ".tmp".
  */

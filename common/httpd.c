@@ -2,7 +2,8 @@
  * httpd.c - starts libmicrohttpd daemons and builds responses (signed, or
  * with a hint header, when the calling thread was asked to), or hands them to the calling thread's
  * capture instead (a batch request answering item by item), or streams
- * one its caller produces as it is sent. Holds no
+ * one its caller produces as it is sent; raises the process's limit on
+ * open files to what its connection bound needs. Holds no
  * state of its own but those per-thread settings; called from every
  * server thread. Must never block or read request bodies itself: what a
  * body means is the daemon's business.
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "escape.h"
 #include "log.h"
@@ -176,6 +178,21 @@ void httpd_stop(struct MHD_Daemon *d)
     pthread_mutex_unlock(&httpd_daemons_mu);
 }
 
+/* Room for limit connections and the files beside them: the soft limit on
+ * descriptors (often 1024) raised as far as the hard one allows. A
+ * master of a thousand chunkservers holds a connection to each. */
+static void httpd_descriptors(unsigned limit)
+{
+    struct rlimit rl;
+    rlim_t want = (rlim_t)limit + 256;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
+        return;
+    rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < want)
+        log_warn("room for %llu open files only (ulimit -n): fewer than the %u connections "
+                 "allowed", (unsigned long long)rl.rlim_cur, limit);
+}
+
 static struct MHD_Daemon *httpd_try_start(const httpd_config *cfg, httpd_wrap *w, unsigned flags)
 {
     size_t mem = cfg->conn_memory_limit ? cfg->conn_memory_limit : 32 * 1024;   /* see httpd.h */
@@ -183,6 +200,7 @@ static struct MHD_Daemon *httpd_try_start(const httpd_config *cfg, httpd_wrap *w
     /* Bounds on connections: one peer holding many half-open ones (a
      * slowloris) is cut off at its own share, and everyone else is served. */
     unsigned limit = cfg->max_conns ? cfg->max_conns : 1000;
+    httpd_descriptors(limit);
     /* TLS, when the server has a certificate: libmicrohttpd's GnuTLS. */
     struct MHD_OptionItem tls[] = {
         { MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)(uintptr_t)cfg->tls_cert },

@@ -40,10 +40,10 @@ int master_main(int argc, char **argv)
 {
     long long port = 8000, chunk_size = (long long)PROTO_DEFAULT_CHUNK_SIZE;
     long long dead_after_ms = 10000, threads = 16, replication = 3, lease_ms = 60000;
-    long long repair_ms = 1000, repair_max = 16, checkpoint_every = 100000, gc_grace_ms = 60000;
+    long long repair_ms = 1000, repair_max = 4096, checkpoint_every = 100000, gc_grace_ms = 60000;
     long long max_repl_streams = 2, safemode_ms = 30000, upload_expiry_ms = 600000;
     double balance_threshold = 10, balance_mbps = 20;
-    long long max_conns = 1000, max_conns_per_ip = 256, max_open = 100000, max_open_user = 10000;
+    long long max_conns = 10000, max_conns_per_ip = 256, max_open = 100000, max_open_user = 10000;
     long long timeout_s = 30, bad_chunk_rate = 20;
     double gc_max_fraction = 0.1;
     bool stdio_mode = false, recover = false, secure = false;
@@ -86,9 +86,9 @@ int master_main(int argc, char **argv)
         { "stdio", FLAG_BOOL, &stdio_mode, 0, 0, NULL,
           "speak the JSON-lines node protocol on stdin/stdout instead of HTTP" },
         { "repair-ms", FLAG_INT, &repair_ms, 10, 3600000, "MS",
-          "how often to look for chunks short of copies" },
-        { "repair-max", FLAG_INT, &repair_max, 0, 100000, "N",
-          "chunk copies made per look (0: no re-replication)" },
+          "how often a scan of the namespace for chunks short of copies (or with too many) begins" },
+        { "repair-max", FLAG_INT, &repair_max, 0, 1000000, "N",
+          "chunk copies ordered per --repair-ms at most, besides --max-repl-streams per source (0: no re-replication)" },
         { "max-repl-streams", FLAG_INT, &max_repl_streams, 1, 64, "N",
           "repair copies in flight per source chunkserver" },
         { "balance-threshold", FLAG_DOUBLE, &balance_threshold, 1, 100, "POINTS",

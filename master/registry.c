@@ -1,8 +1,11 @@
 /*
  * registry.c - the chunkserver table. Entries are appended under a mutex
  * and never removed; an entry's address is written once before the entry
- * is published (count is released after it), so readers of an index below
- * count need no lock. Last-seen times are atomics, updated by the thread
+ * is published (count, and its slot in the index by address, are released
+ * after it), so readers of an index below count, and lookups by address,
+ * need no lock. The live list a heartbeat answers with is cached with its
+ * version for REGISTRY_MEMBERS_MS, or until a server joins, returns or is
+ * shunned or forgiven: a beat costs O(1), not O(servers). Last-seen times are atomics, updated by the thread
  * that serves a chunkserver's heartbeat, and by nothing else; so are the
  * ends of shunning (clients could not reach the server), set under the
  * lock from the clients' reports.
@@ -39,12 +42,37 @@ typedef struct {
     _Atomic bool said_dead;          /* the log said it is dead (census.c) */
 } registry_entry;
 
+/* Slots of the index by address: twice the most entries, so a probe ends
+ * at an empty slot soon. */
+#define REGISTRY_SLOTS (2 * REGISTRY_MAX)
+/* How old the cached live list may get before a heartbeat computes it
+ * again (a join, a return or a shunning does it at once). */
+#define REGISTRY_MEMBERS_MS 100
+
 struct registry {
     pthread_mutex_t lock;   /* serializes appends; guards rack and disk figures */
     _Atomic size_t count;
     int64_t dead_after_ms;
     registry_entry *e;
+    /* entries by address: index + 1 (0: empty), written under the lock
+     * and published with release, read without it */
+    _Atomic uint16_t slots[REGISTRY_SLOTS];
+    /* the live list as last computed, and its version */
+    pthread_mutex_t members_mu;
+    _Atomic bool members_dirty;
+    int64_t members_at;
+    uint16_t *members;
+    size_t nmembers;
+    char members_version[17];
 };
+
+static size_t registry_hash(const char *addr)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (const char *p = addr; *p; p++)
+        h = (h ^ (uint8_t)*p) * 1099511628211ULL;
+    return (size_t)(h % REGISTRY_SLOTS);
+}
 
 int64_t registry_now_ms(void)
 {
@@ -57,11 +85,16 @@ registry *registry_new(int64_t dead_after_ms)
     if (!r)
         return NULL;
     r->e = calloc(REGISTRY_MAX, sizeof *r->e);
-    if (!r->e) {
+    r->members = calloc(REGISTRY_MAX, sizeof *r->members);
+    if (!r->e || !r->members) {
+        free(r->e);
+        free(r->members);
         free(r);
         return NULL;
     }
     pthread_mutex_init(&r->lock, NULL);
+    pthread_mutex_init(&r->members_mu, NULL);
+    r->members_dirty = true;
     r->dead_after_ms = dead_after_ms;
     return r;
 }
@@ -71,25 +104,31 @@ void registry_free(registry *r)
     if (!r)
         return;
     pthread_mutex_destroy(&r->lock);
+    pthread_mutex_destroy(&r->members_mu);
     free(r->e);
+    free(r->members);
     free(r);
 }
 
 int registry_find(const registry *r, const char *addr)
 {
-    size_t n = atomic_load_explicit(&r->count, memory_order_acquire);
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(r->e[i].addr, addr) == 0)
-            return (int)i;
-    return -1;
+    for (size_t s = registry_hash(addr);; s = (s + 1) % REGISTRY_SLOTS) {
+        unsigned v = atomic_load_explicit(&((registry *)r)->slots[s], memory_order_acquire);
+        if (v == 0)
+            return -1;
+        if (strcmp(r->e[v - 1].addr, addr) == 0)
+            return (int)v - 1;
+    }
 }
 
 int registry_register(registry *r, const char *addr, int64_t now_ms)
 {
     int i = registry_find(r, addr);
     if (i >= 0) {
-        if (!registry_heard(r, (uint16_t)i, now_ms))
+        if (!registry_heard(r, (uint16_t)i, now_ms)) {
             registry_reachable(r, (uint16_t)i);   /* back after a silence: a new start */
+            atomic_store(&r->members_dirty, true);
+        }
         atomic_store(&r->e[i].last_seen_ms, now_ms);
         return i;
     }
@@ -104,6 +143,11 @@ int registry_register(registry *r, const char *addr, int64_t now_ms)
             strcpy(r->e[n].rack, "default");
             atomic_store(&r->e[n].last_seen_ms, now_ms);
             atomic_store_explicit(&r->count, n + 1, memory_order_release);
+            size_t s = registry_hash(addr);
+            while (atomic_load(&r->slots[s]))
+                s = (s + 1) % REGISTRY_SLOTS;
+            atomic_store_explicit(&r->slots[s], (uint16_t)(n + 1), memory_order_release);
+            atomic_store(&r->members_dirty, true);
             i = (int)n;
         }
     } else {
@@ -111,6 +155,12 @@ int registry_register(registry *r, const char *addr, int64_t now_ms)
     }
     pthread_mutex_unlock(&r->lock);
     return i;
+}
+
+void registry_touch(registry *r, uint16_t index, int64_t now_ms)
+{
+    if (index < registry_count(r) && registry_heard(r, index, now_ms))
+        atomic_store(&r->e[index].last_seen_ms, now_ms);
 }
 
 const char *registry_addr(const registry *r, uint16_t index)
@@ -163,6 +213,7 @@ bool registry_report_unreachable(registry *r, uint16_t index, int64_t now_ms)
         if (shun) {
             shun = !registry_shunned(r, index, now_ms);   /* newly */
             atomic_store(&e->shunned_until_ms, now_ms + REGISTRY_SHUN_MS);
+            atomic_store(&r->members_dirty, true);
         }
     }
     pthread_mutex_unlock(&r->lock);
@@ -188,7 +239,8 @@ void registry_reachable(registry *r, uint16_t index)
     pthread_mutex_lock(&r->lock);
     registry_entry *e = &r->e[index];
     memset(e->reports, 0, sizeof e->reports);
-    atomic_store(&e->shunned_until_ms, 0);
+    if (atomic_exchange(&e->shunned_until_ms, 0) != 0)
+        atomic_store(&r->members_dirty, true);
     pthread_mutex_unlock(&r->lock);
 }
 
@@ -204,6 +256,30 @@ size_t registry_live_list(const registry *r, int64_t now_ms, uint16_t *out, size
         if (registry_live(r, (uint16_t)i, now_ms))
             out[k++] = (uint16_t)i;
     return k;
+}
+
+size_t registry_members(registry *r, int64_t now_ms, char version[17], uint16_t *out,
+                        size_t max)
+{
+    pthread_mutex_lock(&r->members_mu);
+    if (atomic_exchange(&r->members_dirty, false) || now_ms - r->members_at >= REGISTRY_MEMBERS_MS ||
+        now_ms < r->members_at) {
+        r->nmembers = registry_live_list(r, now_ms, r->members, REGISTRY_MAX);
+        r->members_at = now_ms;
+        /* a digest of the indices: an index names one address for good */
+        uint64_t h = 1469598103934665603ULL ^ r->nmembers;
+        for (size_t i = 0; i < r->nmembers; i++) {
+            h = (h ^ (r->members[i] & 0xff)) * 1099511628211ULL;
+            h = (h ^ (r->members[i] >> 8)) * 1099511628211ULL;
+        }
+        snprintf(r->members_version, sizeof r->members_version, "%016llx", (unsigned long long)h);
+    }
+    memcpy(version, r->members_version, 17);
+    size_t n = out ? (r->nmembers < max ? r->nmembers : max) : r->nmembers;
+    if (out)
+        memcpy(out, r->members, n * sizeof *out);
+    pthread_mutex_unlock(&r->members_mu);
+    return n;
 }
 
 void registry_set_disk(registry *r, int index, const char *rack, uint64_t capacity,

@@ -48,6 +48,11 @@ void registry_free(registry *r);
 /* Registers (or refreshes) addr: a heartbeat, the only thing that makes a
  * chunkserver live. Returns its index, or -1 when full. */
 int registry_register(registry *r, const char *addr, int64_t now_ms);
+/* A live server's own message other than a heartbeat (a page of its full
+ * report, which can take longer than dead_after_ms to send to a busy
+ * master, and stops its heartbeats meanwhile): keeps it live. A silent
+ * server must register again to be live. */
+void registry_touch(registry *r, uint16_t index, int64_t now_ms);
 /* Index of a registered addr, or -1. Leaves its last-seen time alone: a
  * message that names a server is not a sign of its life. */
 int registry_find(const registry *r, const char *addr);
@@ -78,6 +83,13 @@ int64_t registry_last_seen(const registry *r, uint16_t index);
 size_t registry_count(const registry *r);
 /* Writes up to max live indices, in registration order; returns how many. */
 size_t registry_live_list(const registry *r, int64_t now_ms, uint16_t *out, size_t max);
+/* The live list as a heartbeat answers it: its version (16 hex digits, a
+ * digest; changes whenever the list does) and, unless out is NULL, up to
+ * max indices. At most REGISTRY_MEMBERS_MS old (a server that dies is
+ * listed that much longer); a join, a return or a shunning shows at once.
+ * Returns how many are live. */
+size_t registry_members(registry *r, int64_t now_ms, char version[17], uint16_t *out,
+                        size_t max);
 
 /* Decommission (on) or recommission (off) index; census_seq is the number
  * of the census now under way (census.h), so that only a later one may

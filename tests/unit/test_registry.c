@@ -94,11 +94,68 @@ static void test_shunning(void **state)
     registry_free(r);
 }
 
+/* A thousand servers, found by address through the index (and none
+ * that is not there, however alike). */
+static void test_many_by_address(void **state)
+{
+    (void)state;
+    registry *r = registry_new(1000);
+    char a[64];
+    for (int i = 0; i < 1000; i++) {
+        snprintf(a, sizeof a, "10.0.%d.%d:9000/", i / 250, i % 250);
+        assert_int_equal(registry_register(r, a, 0), i);
+    }
+    for (int i = 999; i >= 0; i -= 7) {
+        snprintf(a, sizeof a, "10.0.%d.%d:9000/", i / 250, i % 250);
+        assert_int_equal(registry_find(r, a), i);
+        assert_int_equal(registry_register(r, a, 10), i);   /* a heartbeat: the same index */
+    }
+    assert_int_equal(registry_find(r, "10.0.0.0:9001/"), -1);
+    assert_int_equal(registry_find(r, "10.0.9.0:9000/"), -1);
+    assert_int_equal(registry_count(r), 1000);
+    registry_free(r);
+}
+
+/* The live list's version: the same while nothing changes (a heartbeat
+ * then carries no list), another the moment a server joins, dies (within
+ * REGISTRY_MEMBERS_MS) or comes back. */
+static void test_members_version(void **state)
+{
+    (void)state;
+    registry *r = registry_new(1000);
+    char v1[17], v2[17], v3[17], v4[17];
+    uint16_t live[8];
+    registry_register(r, "a:1/", 0);
+    registry_register(r, "b:2/", 0);
+    assert_int_equal(registry_members(r, 0, v1, live, 8), 2);
+    assert_int_equal(strlen(v1), 16);
+    registry_register(r, "a:1/", 500);   /* heartbeats change nothing */
+    assert_int_equal(registry_members(r, 500, v2, NULL, 0), 2);
+    assert_string_equal(v1, v2);
+    registry_register(r, "c:3/", 600);   /* a join shows at once */
+    assert_int_equal(registry_members(r, 600, v2, live, 8), 3);
+    assert_string_not_equal(v1, v2);
+    assert_int_equal(live[2], 2);
+    registry_register(r, "a:1/", 1400);
+    registry_register(r, "c:3/", 1400);
+    /* b silent since 0: dead after 1000 ms; the list knows within 100 ms */
+    assert_int_equal(registry_members(r, 1450, v3, live, 8), 2);
+    assert_string_not_equal(v2, v3);
+    assert_int_equal(live[0], 0);
+    assert_int_equal(live[1], 2);
+    registry_register(r, "b:2/", 1460);  /* back: at once */
+    assert_int_equal(registry_members(r, 1460, v4, NULL, 0), 3);
+    assert_string_equal(v2, v4);   /* the same three as before: the same version */
+    registry_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_register_and_liveness),
         cmocka_unit_test(test_shunning),
+        cmocka_unit_test(test_many_by_address),
+        cmocka_unit_test(test_members_version),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

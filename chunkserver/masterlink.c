@@ -2,7 +2,10 @@
  * masterlink.c - registration, heartbeat and chunk reports, to each master
  * of the list. The heartbeat thread alone registers and acts on the
  * answers (deletions, checks, copies: the active master's only; the peer
- * list); connection threads read the registration state
+ * list, which each master sends only when its version, echoed back,
+ * changed; a page of a full report goes again, for up to
+ * MASTERLINK_PAGE_WAIT_MS, while the master says it is busy with other
+ * servers' pages); connection threads read the registration state
  * under the mutex, send their reports of stored chunks (queued, and sent
  * many to a request by whichever of them finds none on its way, on its own
  * reused connection), and to learn of a peer that joined since the last
@@ -62,6 +65,7 @@ typedef struct {
     uint64_t epoch;           /* of its incarnation we last sent a full report to */
     uint64_t pending_epoch;   /* of the one that answered the last registration */
     long beats;               /* since that report */
+    char members[32];         /* the version of its live list we hold ("": none) */
 } masterlink_master;
 
 struct masterlink {
@@ -211,12 +215,36 @@ typedef struct {
     size_t errlen;
 } masterlink_report_ctx;
 
+/* How long one page of a full report keeps coming back to a master that
+ * says it is busy with other servers' pages (503 with Retry-After). */
+#define MASTERLINK_PAGE_WAIT_MS 120000
+
+static bool masterlink_register_once(masterlink *ml, size_t mi, char *err, size_t errlen);
+
 static bool masterlink_send_page(masterlink_report_ctx *r)
 {
     httpc_response resp = { 0 };
-    bool ok = masterlink_post_to(r->ml, r->to, PROTO_PATH_CHUNK_REPORT,
-                                 json_pack("{s:O}", PROTO_F_CHUNKS, r->page), PROTO_F_URL, &resp,
-                                 r->err, r->errlen);
+    bool ok;
+    int64_t beat = monotime_ms();
+    for (int64_t waited = 0;;) {
+        ok = masterlink_post_to(r->ml, r->to, PROTO_PATH_CHUNK_REPORT,
+                                json_pack("{s:O}", PROTO_F_CHUNKS, r->page), PROTO_F_URL, &resp,
+                                r->err, r->errlen);
+        if (!ok || resp.status != 503 || resp.retry_ms <= 0 || resp.retry_ms > 5000 ||
+            waited >= MASTERLINK_PAGE_WAIT_MS)
+            break;
+        waited += resp.retry_ms;
+        struct timespec ts = { resp.retry_ms / 1000, (resp.retry_ms % 1000) * 1000000L };
+        httpc_response_free(&resp);
+        resp = (httpc_response){ 0 };
+        nanosleep(&ts, NULL);
+        /* still here, and alive: the heartbeats go on while the page waits */
+        if (monotime_ms() - beat >= r->ml->heartbeat_ms) {
+            char err[256];
+            masterlink_register_once(r->ml, r->to, err, sizeof err);
+            beat = monotime_ms();
+        }
+    }
     if (ok && resp.status != 200) {
         char m[256];
         snprintf(r->err, r->errlen, "master refused the chunk report: %s",
@@ -333,6 +361,9 @@ static bool masterlink_register_once(masterlink *ml, size_t mi, char *err, size_
     }
     if (ml->load)
         json_object_set_new(body, PROTO_F_LOAD, json_integer((json_int_t)atomic_load(ml->load)));
+    /* The live list we hold: the master leaves it out while it is the same. */
+    if (mm->members[0])
+        json_object_set_new(body, PROTO_F_MEMBERS_VERSION, json_string(mm->members));
     if (ml->active) {
         char ids[64][CHUNKID_BUF];
         size_t n = ml->active(ml->cb_ud, ids, 64);
@@ -382,9 +413,13 @@ static bool masterlink_register_once(masterlink *ml, size_t mi, char *err, size_
         ml->chunk_size = (uint64_t)cs;
         ml->registered = true;
         json_t *peers = json_object_get(resp.json, PROTO_F_CHUNKSERVERS);
+        const char *mv = json_string_value(json_object_get(resp.json, PROTO_F_MEMBERS_VERSION));
         if (json_is_array(peers)) {
             json_decref(ml->peers);
             ml->peers = json_incref(peers);
+            snprintf(mm->members, sizeof mm->members, "%s", mv && strlen(mv) < 32 ? mv : "");
+        } else if (!mv) {
+            mm->members[0] = '\0';   /* a master that knows no versions: ask afresh */
         }
         pthread_mutex_unlock(&ml->lock);
         if (first)

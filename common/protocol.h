@@ -109,6 +109,7 @@
 #define PROTO_F_CORRUPT          "corrupt"          /* extension: /badChunk from the holder itself */
 #define PROTO_F_LOST             "lost"             /* extension: /badChunk, the holder's copy vanished */
 #define PROTO_F_INCARNATION      "incarnation"      /* extension: registration, drawn at each chunkserver start */
+#define PROTO_F_MEMBERS_VERSION  "chunkserversVersion" /* extension: the live list's digest; echoed, the list is left out while unchanged */
 #define PROTO_F_UNREACHABLE      "unreachable"      /* extension: /chunkservers, shunned: clients cannot reach it */
 #define PROTO_F_SHUNNED          "shunned"          /* extension: /unreachable's answer */
 #define PROTO_F_TOKEN            "token"            /* extension: an append in progress */

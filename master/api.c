@@ -272,17 +272,36 @@ enum MHD_Result master_api_batch(master *m, struct MHD_Connection *c, const ns_w
 
 /* ---- routing ---- */
 
+/* Pages of full reports judged at once (the rest are asked to come back
+ * in MASTER_REPORT_RETRY_MS): after a restart a thousand servers report
+ * at once, and a server thread busy with pages keeps every other request
+ * on its connections waiting; with this bound a client's /get waits for
+ * a page at most. */
+#define MASTER_REPORTS_AT_ONCE 2
+#define MASTER_REPORT_RETRY_MS 100
+
 static enum MHD_Result master_api_call(master *m, struct MHD_Connection *c, master_req *r,
                                        const master_api_route *rt, const ns_who *who)
 {
     if (!rt->with_json)
         return rt->plain(m, c, who);
+    bool report = !strcmp(rt->path, PROTO_PATH_CHUNK_REPORT);
+    if (report && atomic_fetch_add(&m->reports_busy, 1) >= MASTER_REPORTS_AT_ONCE) {
+        atomic_fetch_sub(&m->reports_busy, 1);
+        return httpd_reply_retry(c, MHD_HTTP_SERVICE_UNAVAILABLE, MASTER_REPORT_RETRY_MS,
+                                 "busy with other chunk reports: send this page again");
+    }
     char err[256];
     json_t *req = jsonf_parse_object(r->body.data ? r->body.data : "", r->body.len, err, sizeof err);
-    if (!req)
-        return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "%s", err);
-    enum MHD_Result ret = rt->with_json(m, c, who, req);
-    json_decref(req);
+    enum MHD_Result ret;
+    if (!req) {
+        ret = httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "%s", err);
+    } else {
+        ret = rt->with_json(m, c, who, req);
+        json_decref(req);
+    }
+    if (report)
+        atomic_fetch_sub(&m->reports_busy, 1);
     return ret;
 }
 

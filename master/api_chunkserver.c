@@ -1,7 +1,8 @@
 /*
  * api_chunkserver.c - what chunkservers tell the master, and what anyone
  * tells it about them: registration and heartbeats (whose answers carry
- * the outbox), full chunk reports, stored chunks (/uploadSuccessful, one
+ * the outbox, and the live list only when it changed: a beat costs its
+ * own news, not the cluster's size), full chunk reports, stored chunks (/uploadSuccessful, one
  * or a batch), bad
  * copies (/badChunk, from scrubbers and readers), servers clients cannot
  * reach (/unreachable). On a secure master api.c has checked each one's
@@ -18,6 +19,7 @@
 
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "addr.h"
@@ -119,12 +121,20 @@ static enum MHD_Result master_api_register(master *m, struct MHD_Connection *c, 
         safemode_joined(&m->safe, registry_now_ms());
     }
     /* The cluster's members: the only addresses a chunkserver will pass
-     * chunks on to. */
-    json_t *peers = json_array();
-    uint16_t live[REGISTRY_MAX];
-    size_t nlive = registry_live_list(m->reg, registry_now_ms(), live, REGISTRY_MAX);
-    for (size_t i = 0; i < nlive; i++)
-        json_array_append_new(peers, json_string(registry_addr(m->reg, live[i])));
+     * chunks on to. Sent only when they changed since the list the
+     * server holds (its version echoed back): a heartbeat stays the size
+     * of its own news, not of the cluster. */
+    char members[17];
+    const char *held = json_string_value(json_object_get(req, PROTO_F_MEMBERS_VERSION));
+    json_t *peers = NULL;
+    registry_members(m->reg, registry_now_ms(), members, NULL, 0);
+    if (!held || strcmp(held, members) != 0) {
+        uint16_t live[REGISTRY_MAX];
+        size_t nlive = registry_members(m->reg, registry_now_ms(), members, live, REGISTRY_MAX);
+        peers = json_array();
+        for (size_t i = 0; i < nlive; i++)
+            json_array_append_new(peers, json_string(registry_addr(m->reg, live[i])));
+    }
     /* The heartbeat's answer carries what this server owes: deletions
      * and verifications. */
     json_t *del, *ver, *copy;
@@ -137,10 +147,13 @@ static enum MHD_Result master_api_register(master *m, struct MHD_Connection *c, 
         ver = json_array();
         copy = json_array();
     }
-    json_t *ans = json_pack("{s:s,s:I,s:o,s:I,s:o,s:o,s:o}", PROTO_F_URL, addr,
-                            PROTO_F_CHUNK_SIZE, (json_int_t)m->chunk_size, PROTO_F_CHUNKSERVERS,
-                            peers, PROTO_F_EPOCH, (json_int_t)atomic_load(&m->epoch), PROTO_F_DELETE, del,
+    json_t *ans = json_pack("{s:s,s:I,s:s,s:I,s:o,s:o,s:o}", PROTO_F_URL, addr,
+                            PROTO_F_CHUNK_SIZE, (json_int_t)m->chunk_size,
+                            PROTO_F_MEMBERS_VERSION, members, PROTO_F_EPOCH,
+                            (json_int_t)atomic_load(&m->epoch), PROTO_F_DELETE, del,
                             PROTO_F_VERIFY, ver, PROTO_F_COPY, copy);
+    if (ans && peers)
+        json_object_set_new(ans, PROTO_F_CHUNKSERVERS, peers);
     if (ans && m->cluster_id[0])
         json_object_set_new(ans, PROTO_F_CLUSTER_ID, json_string(m->cluster_id));
     if (ans && m->ha)
@@ -196,6 +209,9 @@ static enum MHD_Result master_api_chunk_report(master *m, struct MHD_Connection 
                                       &ret);
     if (idx < 0)
         return ret;
+    /* From the server itself (api.c checked who may send it): its
+     * heartbeats wait while it reports, and a busy master takes a while. */
+    registry_touch(m->reg, (uint16_t)idx, registry_now_ms());
     json_t *chunks = json_object_get(req, PROTO_F_CHUNKS);
     if (!json_is_array(chunks) || json_array_size(chunks) > PROTO_REPORT_PAGE)
         return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST,
@@ -210,40 +226,67 @@ static enum MHD_Result master_api_chunk_report(master *m, struct MHD_Connection 
     if (now - pruned >= MASTER_SIGHTINGS_PRUNE_MS &&
         atomic_compare_exchange_strong(&m->seen_pruned_ms, &pruned, now))
         sightings_prune(m->seen, now, 2 * m->gc_grace_ms + MASTER_SIGHTINGS_PRUNE_MS);
+    /* Parsed first, then judged a lock's worth at a time. */
+    size_t n = json_array_size(chunks), k = 0;
+    ns_replica_in *in = calloc(n ? n : 1, sizeof *in);
+    ns_replica_verdict *verdict = calloc(n ? n : 1, sizeof *verdict);
+    const char **ids = calloc(n ? n : 1, sizeof *ids);
+    int64_t *age = calloc(n ? n : 1, sizeof *age);
+    if (!in || !verdict || !ids || !age) {
+        free(in);
+        free(verdict);
+        free(ids);
+        free(age);
+        json_decref(del);
+        return httpd_reply_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "out of memory");
+    }
     json_array_foreach(chunks, i, e) {
         const char *id = json_string_value(json_array_get(e, 0));
         json_t *js = json_array_get(e, 1), *jv = json_array_get(e, 2), *ja = json_array_get(e, 4);
-        const char *sha = json_string_value(json_array_get(e, 3));
-        char fileid[FILEID_LEN + 1];
-        uint32_t index;
-        if (!id || !chunkid_parse(id, fileid, &index) || !json_is_integer(js) ||
+        if (!id || !chunkid_parse(id, in[k].fileid, &in[k].index) || !json_is_integer(js) ||
             !json_is_integer(jv) || !json_is_integer(ja) || json_integer_value(js) < 0 ||
             json_integer_value(jv) < 0) {
             bad++;
             continue;
         }
-        uint64_t version = (uint64_t)json_integer_value(jv);
-        switch (namespace_check_replica(m->ns, fileid, index, (uint16_t)idx,
-                                        (uint64_t)json_integer_value(js), version, sha)) {
+        in[k].size = (uint64_t)json_integer_value(js);
+        in[k].version = (uint64_t)json_integer_value(jv);
+        in[k].sha = json_string_value(json_array_get(e, 3));
+        ids[k] = id;
+        age[k] = json_integer_value(ja);
+        k++;
+    }
+    /* A page that teaches a master in safe mode where chunks are keeps it
+     * in safe mode a little longer (safemode.h). */
+    if (namespace_check_replicas(m->ns, (uint16_t)idx, in, k, verdict) > 0)
+        safemode_report(&m->safe, registry_now_ms());
+    for (size_t q = 0; q < k; q++) {
+        uint64_t version = in[q].version;
+        switch (verdict[q]) {
         case NS_REPLICA_KEEP:
             kept++;
             break;
         case NS_REPLICA_STALE:
-            json_array_append_new(del, json_pack("[s,I]", id, (json_int_t)(version ? version : 1)));
+            json_array_append_new(del, json_pack("[s,I]", ids[q],
+                                                 (json_int_t)(version ? version : 1)));
             break;
         case NS_REPLICA_UNKNOWN:
             /* Old by the chunkserver's wall clock and by the master's own
              * watch: a step of either wall clock cannot make a fresh chunk
              * (an upload whose report is on its way) look like garbage. */
-            if (json_integer_value(ja) >= m->gc_grace_ms &&
-                now - sightings_first(m->seen, (uint16_t)idx, id, now) >= m->gc_grace_ms)
-                json_array_append_new(del, json_pack("[s,I]", id,
+            if (age[q] >= m->gc_grace_ms &&
+                now - sightings_first(m->seen, (uint16_t)idx, ids[q], now) >= m->gc_grace_ms)
+                json_array_append_new(del, json_pack("[s,I]", ids[q],
                                                      (json_int_t)(version ? version : 1)));
             break;
         case NS_REPLICA_PENDING:
             break;
         }
     }
+    free(in);
+    free(verdict);
+    free(ids);
+    free(age);
     size_t doomed = json_array_size(del);
     if (!master_api_may_delete(m, addr, json_array_size(chunks), doomed))
         json_array_clear(del);

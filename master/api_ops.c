@@ -129,6 +129,14 @@ static enum MHD_Result master_api_metrics(master *m, struct MHD_Connection *c, c
                        atomic_load(&m->repairs.moved));
     master_api_gauge(&t, "minidfs_uploads_open", "Files being written",
                      namespace_open_uploads(m->ns, NULL));
+    metrics_family(&t, "minidfs_repair_scan_seconds", "gauge",
+                   "How long repair's last whole scan of the namespace took");
+    metrics_sample(&t, "minidfs_repair_scan_seconds", "",
+                   (double)atomic_load(&m->repairs.scan_ms) / 1e3);
+    metrics_family(&t, "minidfs_repair_scan_slice_max_seconds", "gauge",
+                   "The longest the last scan held the namespace's lock at once");
+    metrics_sample(&t, "minidfs_repair_scan_slice_max_seconds", "",
+                   (double)atomic_load(&m->repairs.slice_max_us) / 1e6);
     master_api_gauge(&t, "minidfs_appends_open", "Appends under way", atomic_load(&ct->appends));
     master_api_gauge(&t, "minidfs_leases_open", "Chunk leases not yet expired",
                      atomic_load(&ct->leases));

@@ -1,6 +1,6 @@
 /*
  * census.h - what the cluster holds and how healthy it is, counted in
- * one walk of the namespace each repair pass (repair.c drives it): files,
+ * each scan of the namespace repair makes (repair.c drives it, in slices): files,
  * chunks, logical and stored bytes, chunks short of copies, without any,
  * with too many, with a rotten copy, open leases and appends, and per chunkserver the chunks it
  * holds and those that still need it (decommission, registry.h). The
@@ -35,6 +35,8 @@ typedef struct {
     _Atomic uint64_t done;          /* copies that landed, ever */
     _Atomic uint64_t trimmed;       /* surplus or rotten copies dropped, ever */
     _Atomic uint64_t moved;         /* the balancer's moves done, ever */
+    _Atomic uint64_t scan_ms;       /* how long the last whole scan took (its slices, and between) */
+    _Atomic uint64_t slice_max_us;  /* its longest hold of the namespace's lock */
 } census_repairs;
 
 typedef struct census_walk census_walk;

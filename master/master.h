@@ -43,6 +43,7 @@ typedef struct {
     /* random per start, and new when an HA master becomes active:
      * chunkservers send a full report when it changes */
     _Atomic uint64_t epoch;
+    _Atomic unsigned reports_busy;   /* pages of full reports being judged now (api.c) */
     char cluster_id[CLUSTERID_LEN + 1];   /* "": none (a --stdio node) */
     bool ns_fresh;           /* the namespace was created by this start */
     _Atomic uint64_t read_turn;  /* rotates which live replica GET /get lists first */

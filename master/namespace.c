@@ -1195,23 +1195,26 @@ out:
     return st;
 }
 
-/* Records server as a holder of c unless it is one already. */
-static void namespace_add_holder(ns_chunk *c, uint16_t server)
+/* Records server as a holder of c unless it is one already; true when
+ * it was not. */
+static bool namespace_add_holder(ns_chunk *c, uint16_t server)
 {
     for (unsigned r = 0; r < c->nrep; r++)
         if (c->rep[r] == server)
-            return;
+            return false;
+    unsigned before = c->nrep;
     namespace_holder_add(c, server);
+    return c->nrep > before;
 }
 
-ns_replica_verdict namespace_check_replica(ns_table *ns, const char *fileid, uint32_t index,
-                                           uint16_t server, uint64_t size, uint64_t version,
-                                           const char *sha)
+/* namespace_check_replica with the write lock held. */
+static ns_replica_verdict namespace_check_locked(ns_table *ns, const char *fileid, uint32_t index,
+                                                 uint16_t server, uint64_t size,
+                                                 uint64_t version, const char *sha, size_t *added)
 {
     uint8_t md[SHA256_LEN];
     bool have_md = sha && sha[0] && sha256_from_hex(sha, md);
     ns_replica_verdict v = NS_REPLICA_KEEP;
-    pthread_rwlock_wrlock(&ns->lock);
     ns_file *f = *namespace_slot(ns, fileid);
     if (!f || index >= f->nchunks) {
         /* An index past the end of a newer file is an old file's chunk. */
@@ -1235,7 +1238,7 @@ ns_replica_verdict namespace_check_replica(ns_table *ns, const char *fileid, uin
             v = NS_REPLICA_PENDING;
             goto out;
         }
-        namespace_add_holder(c, server);
+        *added += namespace_add_holder(c, server);
         goto out;
     }
     if (!(c->flags & NS_CHUNK_STORED)) {
@@ -1254,10 +1257,36 @@ ns_replica_verdict namespace_check_replica(ns_table *ns, const char *fileid, uin
         v = NS_REPLICA_STALE;
         goto out;
     }
-    namespace_add_holder(c, server);
+    *added += namespace_add_holder(c, server);
 out:
+    return v;
+}
+
+ns_replica_verdict namespace_check_replica(ns_table *ns, const char *fileid, uint32_t index,
+                                           uint16_t server, uint64_t size, uint64_t version,
+                                           const char *sha)
+{
+    size_t added = 0;
+    pthread_rwlock_wrlock(&ns->lock);
+    ns_replica_verdict v = namespace_check_locked(ns, fileid, index, server, size, version, sha,
+                                                  &added);
     pthread_rwlock_unlock(&ns->lock);
     return v;
+}
+
+size_t namespace_check_replicas(ns_table *ns, uint16_t server, const ns_replica_in *in, size_t n,
+                                ns_replica_verdict *out)
+{
+    size_t added = 0;
+    for (size_t i = 0; i < n;) {
+        pthread_rwlock_wrlock(&ns->lock);
+        for (size_t end = i + NS_REPLICAS_PER_LOCK < n ? i + NS_REPLICAS_PER_LOCK : n; i < end;
+             i++)
+            out[i] = namespace_check_locked(ns, in[i].fileid, in[i].index, server, in[i].size,
+                                            in[i].version, in[i].sha, &added);
+        pthread_rwlock_unlock(&ns->lock);
+    }
+    return added;
 }
 
 bool namespace_drop_replica(ns_table *ns, const char *fileid, uint32_t index, uint16_t server)
@@ -1325,6 +1354,33 @@ void namespace_each(ns_table *ns, void (*fn)(const ns_file *f, void *ud), void *
             if (!f->replaces)
                 fn(f, ud);
     pthread_rwlock_unlock(&ns->lock);
+}
+
+bool namespace_scan_step(ns_table *ns, ns_scan *sc, size_t budget,
+                         void (*fn)(const ns_file *f, void *ud), void *ud)
+{
+    pthread_rwlock_rdlock(&ns->lock);
+    if (sc->nbuckets == 0) {   /* a new walk */
+        sc->nbuckets = ns->nbuckets;
+        sc->bucket = 0;
+    }
+    /* The table only grows, by doublings: a bucket of the walk's first
+     * size is every bucket congruent to it now. */
+    size_t n0 = sc->nbuckets, n = ns->nbuckets, seen = 0;
+    bool done = n < n0;   /* cleared and made anew: start over */
+    while (!done && seen < budget) {
+        for (size_t b = sc->bucket; b < n; b += n0)
+            for (ns_file *f = ns->buckets[b]; f; f = f->next)
+                if (!f->replaces) {
+                    fn(f, ud);
+                    seen += 1 + f->ncommitted;
+                }
+        done = ++sc->bucket == n0;
+    }
+    pthread_rwlock_unlock(&ns->lock);
+    if (done)
+        sc->nbuckets = 0;
+    return done;
 }
 
 size_t namespace_count(ns_table *ns)

@@ -414,6 +414,19 @@ ns_status namespace_report(ns_table *ns, const char *fileid, uint32_t index, uin
 ns_replica_verdict namespace_check_replica(ns_table *ns, const char *fileid, uint32_t index,
                                            uint16_t server, uint64_t size, uint64_t version,
                                            const char *sha);
+/* The same for n replicas of one server's report, under the write lock
+ * NS_REPLICAS_PER_LOCK at a time (a page of a report is one lock, not
+ * thousands: a thousand servers reporting at once do not queue on it).
+ * Returns how many were new locations. */
+#define NS_REPLICAS_PER_LOCK 512
+typedef struct {
+    char fileid[FILEID_LEN + 1];
+    uint32_t index;
+    uint64_t size, version;
+    const char *sha;   /* NULL: none */
+} ns_replica_in;
+size_t namespace_check_replicas(ns_table *ns, uint16_t server, const ns_replica_in *in, size_t n,
+                                ns_replica_verdict *out);
 /* Forgets server as a holder of chunk index of fileid (a bad replica). */
 bool namespace_drop_replica(ns_table *ns, const char *fileid, uint32_t index, uint16_t server);
 /* server found its copy of chunk index rotten. When another live holder
@@ -436,6 +449,17 @@ ns_status namespace_with_file(ns_table *ns, const char *fileid,
                               void (*fn)(const ns_file *f, void *ud), void *ud);
 /* Calls fn for every file readers see (no replacement) under the read lock. */
 void namespace_each(ns_table *ns, void (*fn)(const ns_file *f, void *ud), void *ud);
+/* The same walk in slices, each under the read lock for about budget
+ * chunks (and files), so that a walk of millions never holds writers
+ * off for long: sc (zeroed to begin) says where the last slice stopped.
+ * True when the walk is done (sc is ready for the next). A file made or
+ * removed between slices may be visited or not; none is visited twice. */
+typedef struct {
+    size_t nbuckets;   /* the table's size when the walk began; 0: not begun */
+    size_t bucket;     /* the next bucket, of that size */
+} ns_scan;
+bool namespace_scan_step(ns_table *ns, ns_scan *sc, size_t budget,
+                         void (*fn)(const ns_file *f, void *ud), void *ud);
 size_t namespace_count(ns_table *ns);
 /* The identifier of the path a request names in any spelling (what
  * namespace_with_file and the append and lease calls find it by):

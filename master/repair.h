@@ -1,14 +1,15 @@
 /*
  * repair.h - bringing chunks back to their replica count.
  *
- * A background thread of the master looks, every interval, for chunks
- * with fewer live copies than their file wants: chunks uploaded through
- * the one-copy multipart path, chunks whose pipeline lost a hop, chunks on
- * a chunkserver that went silent. For each (fewest live copies first, a
- * bounded number per pass) it picks a live holder as the source and a
- * target by the placement policy among the live servers that lack the
- * chunk, preferring racks the chunk is not on yet, and tells the source to
- * copy it there in the answer to its next heartbeat, at most
+ * A background thread of the master scans the namespace, in slices that
+ * each hold its read lock briefly, for chunks with fewer live copies than
+ * their file wants: chunks uploaded through the one-copy multipart path,
+ * chunks whose pipeline lost a hop, chunks on a chunkserver that went
+ * silent. It queues them by live copies, and hands copies out every tick,
+ * fewest live copies first: for each it picks a live holder as the source
+ * and a target by the placement policy among the live servers that lack
+ * the chunk, preferring racks the chunk is not on yet, and tells the
+ * source to copy it there in the answer to its next heartbeat, at most
  * --max-repl-streams copies per source at a time. The target reports the
  * new copy like any upload, so the namespace changes only through chunk
  * reports; a copy counts as done when its target holds the chunk or the
@@ -18,11 +19,11 @@
  * count, but is read from while its server lives, so draining a server
  * is repair's ordinary work.
  *
- * The same pass trims: a chunk with more live copies than its file wants
+ * The same scan trims: a chunk with more live copies than its file wants
  * (a server came back after its chunks were copied elsewhere) loses the
  * newest-recorded one, deleted through that server's next heartbeat.
  * Neither happens in the master's safe mode (safemode.h), when copies are
- * merely not reported yet; the pass ends safe mode early once every
+ * merely not reported yet; a scan ends safe mode early once every
  * stored chunk has a reported holder.
  */
 #ifndef MINIDFS_REPAIR_H
@@ -34,7 +35,6 @@
 
 typedef struct repair repair;
 
-/* What one pass makes of one chunk (repair_judge). */
 /* How a chunk's holder stands. */
 typedef enum {
     REPAIR_DEAD,      /* silent, or shunned: its copy counts for nothing */
@@ -62,7 +62,8 @@ void repair_judge(const ns_chunk *c, unsigned replication,
                   repair_holder (*holder)(void *ud, uint16_t server), void *ud,
                   const uint16_t *streams, unsigned max_streams, repair_verdict *out);
 
-/* max_per_pass 0: the pass only takes the census. */
+/* max_per_pass: copies ordered per interval at most; 0: the scans only
+ * take the census. */
 repair *repair_start(master *m, int64_t interval_ms, unsigned max_per_pass);
 void repair_stop(repair *r);
 

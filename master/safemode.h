@@ -13,7 +13,12 @@
  * get fewer copies than they should. It ends early once every stored
  * chunk has a reported holder again and no chunkserver has joined for
  * SAFEMODE_SETTLE_MS (the repair thread watches for that; the others
- * come back within a heartbeat of the first). A master that created its
+ * come back within a heartbeat of the first). Its time is stretched while
+ * full reports are still teaching it where chunks are (a page with a
+ * location new to it in the last SAFEMODE_REPORT_QUIET_MS), up to SAFEMODE_STRETCH times --safemode-ms:
+ * ten million chunks take longer to report than a default safe mode, and
+ * ending it halfway would order copies of chunks merely not reported
+ * yet, and trim them again once they are. A master that created its
  * namespace just now has nothing to protect and skips it. A standby of an
  * HA cluster that becomes the active master starts a safe mode of its
  * own, but one that places new chunks at once (every chunkserver has been
@@ -29,12 +34,18 @@
 /* How long the set of chunkservers must hold still before safe mode may
  * end early. */
 #define SAFEMODE_SETTLE_MS 2000
+/* Safe mode outlasts its time while report pages still arrive this
+ * often, up to this many times its time. */
+#define SAFEMODE_REPORT_QUIET_MS 5000
+#define SAFEMODE_STRETCH 10
 
 typedef struct {
     _Atomic int64_t until_ms;    /* monotonic ms; set at start, and when an HA master becomes active */
     _Atomic bool over;       /* said so in the log already */
     _Atomic int64_t joined_ms;   /* when a chunkserver last joined */
     _Atomic bool placing;    /* new chunks may be placed meanwhile (a failover) */
+    _Atomic int64_t began_ms, duration_ms;
+    _Atomic int64_t report_ms;   /* when a page of a full report last came in */
 } safemode;
 
 /* Safe mode from now_ms for duration_ms (0: none); again when a standby
@@ -54,6 +65,8 @@ bool safemode_holds_placement(safemode *s, int64_t now_ms);
 void safemode_leave(safemode *s, const char *why);
 /* A chunkserver joined (registered for the first time since the start). */
 void safemode_joined(safemode *s, int64_t now_ms);
+/* A page of a full report told the master of copies it did not know. */
+void safemode_report(safemode *s, int64_t now_ms);
 /* Whether no chunkserver has joined for SAFEMODE_SETTLE_MS. */
 bool safemode_settled(safemode *s, int64_t now_ms);
 

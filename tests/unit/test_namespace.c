@@ -276,6 +276,64 @@ static void test_many_files_grow_table(void **state)
     namespace_free(ns);
 }
 
+/* A walk in slices (repair's scan) sees every file once, also when the
+ * table doubles between slices, and each slice stops near its budget. */
+typedef struct {
+    unsigned char seen[20000];
+    size_t n, dup;
+} scan_seen;
+
+static void scan_one(const ns_file *f, void *ud)
+{
+    scan_seen *s = ud;
+    int i;
+    assert_int_equal(sscanf(namespace_node_name(&f->node), "s-%d", &i), 1);
+    s->dup += s->seen[i]++ > 0;
+    s->n++;
+}
+
+static void test_scan_in_slices(void **state)
+{
+    (void)state;
+    ns_table *ns = namespace_new();
+    uint64_t gen;
+    char name[32];
+    for (int i = 0; i < 3000; i++) {
+        snprintf(name, sizeof name, "s-%d", i);
+        assert_int_equal(namespace_create(ns, name, 100, 100, 1, NULL, true, &gen, NULL), NS_OK);
+    }
+    static scan_seen s;
+    memset(&s, 0, sizeof s);
+    ns_scan sc = { 0 };
+    int slices = 0, made = 3000;
+    bool done = false;
+    while (!done) {
+        size_t before = s.n;
+        done = namespace_scan_step(ns, &sc, 64, scan_one, &s);
+        slices++;
+        /* 64 chunks' worth (files without chunks count one each), give
+         * or take the last bucket */
+        assert_true(s.n - before <= 64 + 16);
+        /* files made between slices: the table doubles under the walk */
+        for (int k = 0; k < 40 && made < 20000; k++, made++) {
+            snprintf(name, sizeof name, "s-%d", made);
+            assert_int_equal(namespace_create(ns, name, 100, 100, 1, NULL, true, &gen, NULL),
+                             NS_OK);
+        }
+    }
+    assert_true(slices > 10);
+    assert_int_equal(s.dup, 0);
+    for (int i = 0; i < 3000; i++)
+        assert_int_equal(s.seen[i], 1);   /* every file there at the start, once */
+    /* and the next walk starts afresh and sees them all */
+    memset(&s, 0, sizeof s);
+    while (!namespace_scan_step(ns, &sc, 1000000, scan_one, &s))
+        ;
+    assert_int_equal(s.n, (size_t)made);
+    assert_int_equal(s.dup, 0);
+    namespace_free(ns);
+}
+
 /* The checkpoint must always replay to the same namespace. */
 static void roundtrip(ns_table *ns)
 {
@@ -573,6 +631,7 @@ int main(void)
         cmocka_unit_test(test_allocate),
         cmocka_unit_test(test_version_moves_with_mutation),
         cmocka_unit_test(test_many_files_grow_table),
+        cmocka_unit_test(test_scan_in_slices),
         cmocka_unit_test(test_checkpoint_roundtrip_at_limits),
         cmocka_unit_test(test_replay_refuses_what_is_past_the_limits),
     };

@@ -36,6 +36,14 @@
 #             GET /get req/s on the standby beside the active; 10 failovers
 #             (kill -9 of the active master to the first write through the
 #             new one), median and max
+#   cluster   minidfs-sim playing SIM_SERVERS (1,000) chunkservers that hold
+#             SIM_FILES x 100 chunks (10,000,000) at replication 3 against
+#             one master restarted from a seeded meta-dir: its restart,
+#             every chunk located again from the full reports (and GET
+#             /get p99 meanwhile), the CPU share and heartbeat p99 of the
+#             steady cluster, RSS, one server's 30,000 replicas repaired;
+#             GET /get req/s (wrk) on that master during its steady phase
+#             beside a master of one small file and one chunkserver
 #   ops       GET /get req/s (wrk) on a master scraped for /metrics every
 #             second (one keep-alive client, as Prometheus), beside the same
 #             master not scraped, which goes first alternating run by run;
@@ -46,7 +54,8 @@
 #
 # usage: scripts/bench.sh            (installs nginx-light and wrk if missing)
 # env:   RUNS=3 SIZE_MB=1024 SMALL_FILES=1000 SCALE_CHUNKS=1000000 TREE_FILES=2000
-#        TREE_NS_FILES=1000000 FAILOVERS=10 KEEP=0 ONLY=all|scale|streams|tls|tree|ha|ops
+#        TREE_NS_FILES=1000000 FAILOVERS=10 SIM_SERVERS=1000 SIM_FILES=100000 KEEP=0
+#        ONLY=all|scale|streams|tls|tree|ha|ops|cluster
 # Writes the table to stdout and the figures to bench-results.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -180,7 +189,7 @@ RESULTS=bench-results$([ "${ONLY:-all}" = all ] || echo "-$ONLY").json
 # TLS cost alone; the default
 # runs everything.
 ONLY=${ONLY:-all}
-case $ONLY in all | scale | streams | tls | tree | ha | ops) ;; *) die "ONLY is all, scale, streams, tls, tree, ha or ops, not $ONLY" ;; esac
+case $ONLY in all | scale | streams | tls | tree | ha | ops | cluster) ;; *) die "ONLY is all, scale, streams, tls, tree, ha, ops or cluster, not $ONLY" ;; esac
 BYTES=$((SIZE_MB * 1024 * 1024))
 timed() { local t0 t1; t0=$(now); "$@"; t1=$(now); awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }'; }
 if [ "$ONLY" = all ] || [ "$ONLY" = streams ]; then
@@ -692,6 +701,73 @@ FIG[ops_scrape_cs_ms]=$(median <"$W/ops.scrape_cs_ms")
 stop_all
 fi   # ONLY
 
+if [ "$ONLY" = all ] || [ "$ONLY" = cluster ]; then
+# ---------- 9. a simulated cluster of a thousand chunkservers ----------
+SIM=$BIN/minidfs-sim
+SIM_SERVERS=${SIM_SERVERS:-1000}
+SIM_FILES=${SIM_FILES:-100000}
+SHAPE=(--servers "$SIM_SERVERS" --files "$SIM_FILES" --chunks-per-file 100 --chunk-size 67108864)
+# the small-cluster figure first: GET /get of a one-chunk file
+start_cluster 1000000 1
+head -c 1000 /dev/urandom >"$W/one"
+"$MINIDFS" client --master "$MASTER" --quiet --action write --filename one --input "$W/one"
+ONE_ID=$(printf one | sha256sum | cut -c1-64)
+wrk -t2 -c32 -d10s "${MASTER}get?id=$ONE_ID" | awk '/Requests\/sec/ { print $2 }' >"$W/sim.get_small"
+stop_all
+say "seeding a meta-dir of $((SIM_FILES * 100)) chunks"
+rm -rf "$W/sim" && mkdir -p "$W/sim"
+t0=$(now)
+"$SIM" seed --meta-dir "$W/sim/meta" "${SHAPE[@]}" >/dev/null 2>"$W/sim-seed.log" || die "seed: $(tail -2 "$W/sim-seed.log")"
+t1=$(now)
+FIG[sim_seed_s]=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
+t0=$(now)
+"$MINIDFS" master --port 0 --port-file "$W/sim/m.port" --meta-dir "$W/sim/meta" --chunkSize 67108864 \
+    --log-level warn 2>>"$W/sim-master.log" &
+SIM_MASTER=$!
+PIDS+=("$SIM_MASTER")
+for i in $(seq 1200); do [ -s "$W/sim/m.port" ] && break; sleep 0.05; done
+[ -s "$W/sim/m.port" ] || die "the master did not come up on the seeded meta-dir"
+t1=$(now)
+FIG[sim_restart_s]=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
+SM=http://127.0.0.1:$(cat "$W/sim/m.port")/
+"$SIM" run --master "$SM" "${SHAPE[@]}" --master-pid "$SIM_MASTER" --steady-s 40 --kill 1 \
+    --gets 50 --creates 20 --appends 5 --deletes 5 --absorb-timeout-s 600 --repair-timeout-s 600 \
+    --json "$W/sim.json" >"$W/sim.out" 2>&1 &
+SIM_PID=$!
+PIDS+=("$SIM_PID")
+# GET /get at that size: wrk in the middle of the steady phase
+until grep -q '^located:' "$W/sim.out"; do
+    kill -0 "$SIM_PID" 2>/dev/null || die "the simulation ended early: $(tail -3 "$W/sim.out")"
+    sleep 1   # a progress poll; the figures are the simulator's own
+done
+sleep 10
+wrk -t2 -c32 -d10s "${SM}get?path=/sim/d0000/f0000000" | awk '/Requests\/sec/ { print $2 }' >"$W/sim.get_big"
+wait "$SIM_PID" || die "the simulation failed: $(tail -5 "$W/sim.out")"
+cat "$W/sim.out" >&2
+FIG[sim_get_small]=$(cat "$W/sim.get_small")
+FIG[sim_get_big]=$(cat "$W/sim.get_big")
+eval "$(python3 - "$W/sim.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+a, s = d["absorb_latency"], d["steady_latency"]
+print("FIG[sim_reported_s]=%.1f" % d["reported_s"])
+print("FIG[sim_located_s]=%.1f" % d["located_s"])
+print("FIG[sim_absorb_get_p99_ms]=%.1f" % a.get("get", {}).get("p99_ms", -1))
+print("FIG[sim_steady_cpu_pct]=%.1f" % d.get("steady_cpu_pct", -1))
+print("FIG[sim_heartbeat_p99_ms]=%.2f" % s["heartbeat"]["p99_ms"])
+print("FIG[sim_get_p99_ms]=%.2f" % s.get("get", {}).get("p99_ms", -1))
+print("FIG[sim_rss_mb]=%.0f" % (d["master_rss_bytes"] / 1e6))
+print("FIG[sim_repair_chunks]=%d" % d["repair_short"])
+print("FIG[sim_repair_s]=%.1f" % d["repair_s"])
+print("FIG[sim_wrongful]=%d" % d["counts"]["deletes_wrongful"])
+PY
+)"
+curl -s "${SM}metrics" >"$W/sim.metrics"
+FIG[sim_scan_s]=$(awk '/^minidfs_repair_scan_seconds / { print $2 }' "$W/sim.metrics")
+FIG[sim_slice_max_ms]=$(awk '/^minidfs_repair_scan_slice_max_seconds / { printf "%.2f", $2 * 1000 }' "$W/sim.metrics")
+stop_all
+fi   # ONLY
+
 # ---------- report ----------
 f() { echo "${FIG[$1]:-n/a}"; }
 {
@@ -734,6 +810,17 @@ printf '%-44s %12s\n' "HA: failover to first write, ms, max" "$(f ha_failover_ms
 printf '%-44s %12s\n' "master resident bytes per file (1M, 10k dirs)" "$(f tree_bytes_per_file)"
 printf '%-44s %12s\n' "ls of a 100,000-entry directory, s" "$(f tree_ls_100k_s)"
 printf '%-44s %12s\n' "  the client's peak memory, KiB" "$(f tree_ls_100k_client_kib)"
+row "GET /get req/s, 10M-chunk cluster vs small" "$(f sim_get_big)" "$(f sim_get_small)"
+printf '%-44s %12s\n' "sim: master restart s, 10M chunks" "$(f sim_restart_s)"
+printf '%-44s %12s\n' "sim: full reports all in, s" "$(f sim_reported_s)"
+printf '%-44s %12s\n' "sim: every chunk located, s" "$(f sim_located_s)"
+printf '%-44s %12s\n' "sim: GET /get p99 ms while reports arrive" "$(f sim_absorb_get_p99_ms)"
+printf '%-44s %12s\n' "sim: master CPU %, 1,000 servers steady" "$(f sim_steady_cpu_pct)"
+printf '%-44s %12s\n' "sim: heartbeat p99 ms" "$(f sim_heartbeat_p99_ms)"
+printf '%-44s %12s\n' "sim: master RSS MB, 10M chunks x 3" "$(f sim_rss_mb)"
+printf '%-44s %12s\n' "sim: replicas of a dead server repaired" "$(f sim_repair_chunks)"
+printf '%-44s %12s\n' "  in s (death noticed after 10 s)" "$(f sim_repair_s)"
+printf '%-44s %12s\n' "  repair scan s, longest lock hold ms" "$(f sim_scan_s) $(f sim_slice_max_ms)"
 printf '%-44s %12s\n' "master resident bytes per chunk" "$(f scale_bytes_per_chunk)"
 printf '%-44s %12s\n' "master chunks created/s through /upload" "$(f scale_load_chunks_per_s)"
 printf '%-44s %12s\n' "master chunk reports/s (journalled, wrk)" "$(f scale_reports_per_s)"

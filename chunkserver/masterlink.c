@@ -46,7 +46,7 @@
  * this address one of the cluster's chunkservers?" */
 #define MASTERLINK_PEER_WAIT_MS 3000
 
-#define MASTERLINK_PAGE PROTO_REPORT_PAGE
+#define MASTERLINK_PAGE PROTO_REPORT_PAGE_SENT
 /* How long a chunk's report keeps trying while the master is away or
  * says to wait (a restart), and its first pause. */
 #define MASTERLINK_REPORT_WAIT_MS 5000
@@ -483,7 +483,12 @@ static bool masterlink_beat_one(masterlink *ml, size_t i)
     if (ok && (mm->pending_epoch != mm->epoch || ++mm->beats >= ml->report_every)) {
         if (masterlink_full_report(ml, i, err, sizeof err)) {
             mm->epoch = mm->pending_epoch;
-            mm->beats = 0;
+            /* the next one after 75 to 100 % of --report-every: servers
+             * started together do not all report together */
+            uint32_t draw = 0;
+            if (getrandom(&draw, sizeof draw, 0) != (ssize_t)sizeof draw)
+                draw = 0;
+            mm->beats = ml->report_every >= 4 ? (long)(draw % (uint32_t)(ml->report_every / 4)) : 0;
         } else {
             log_warn("full chunk report to %s: %s (retrying)", ml->bases[i], err);
         }

@@ -209,7 +209,9 @@
 
 /* ---- limits ---- */
 #define PROTO_MAX_JSON_BODY      (1u << 20)    /* a control-plane request body is never larger */
-#define PROTO_REPORT_PAGE        4000          /* chunks per /chunkreport request */
+#define PROTO_REPORT_PAGE        4000          /* chunks per /chunkreport request, at most */
+#define PROTO_REPORT_PAGE_SENT   1000          /* what a chunkserver sends per request: a page is judged whole on one
+                                                  * of the master's threads, and a client's request behind it waits */
 #define PROTO_MAX_FILE_NAME      4096          /* bytes in a file name */
 #define PROTO_MAX_CHUNKS         1000000u      /* chunks in one file */
 #define PROTO_PAGE_ENTRIES       1000u         /* entries in one answer of /ls */

@@ -7,7 +7,7 @@
  *   the whole table), taking the census (census.h) as it goes and
  *   queueing the chunks it finds short of copies by how many live copies
  *   they have (GFS 4.3: the fewest first); it spends at most a share of
- *   a core (REPAIR_SCAN_SHARE, ten times that while there is urgent
+ *   a core (REPAIR_SCAN_SHARE, twenty times that while there is urgent
  *   work: safe mode, a server lost, copies queued), so a namespace of
  *   millions of chunks is scanned over seconds, in the background;
  *
@@ -56,7 +56,7 @@
 #define REPAIR_SLICE_CHUNKS 8192
 /* The scan's share of a core, in percent: in the background, and while
  * there is urgent work. */
-#define REPAIR_SCAN_SHARE 2
+#define REPAIR_SCAN_SHARE 1
 #define REPAIR_SCAN_URGENT 20
 /* Short chunks remembered between scans, and copies in flight. */
 #define REPAIR_QUEUE_MAX 262144

@@ -6,7 +6,7 @@
  *
  * A server does what chunkserver/masterlink.c does: it registers and
  * beats every heartbeat (with jitter), echoing the live list's version;
- * sends a full report (pages of PROTO_REPORT_PAGE [id, size, version,
+ * sends a full report (pages of PROTO_REPORT_PAGE_SENT [id, size, version,
  * null, age]) when the master's epoch is new to it and every
  * report_every beats, sending a page again when the master says it is
  * busy (503, Retry-After) and beating while it waits; deletes what it is told
@@ -46,6 +46,7 @@ typedef struct {
     uint64_t first;            /* chunk 0's number */
     uint32_t nchunks;
     bool deleted, workload;
+    bool deleting;             /* a DELETE on its way: its chunks' deletions are fair */
 } sim_file;
 
 typedef struct {
@@ -475,7 +476,7 @@ static void sim_report_page(sim_fleet *f, unsigned s)
     }
     json_t *chunks = json_array();
     size_t i = sv->report_pos, n = 0;
-    for (; i < sv->nheld && n < PROTO_REPORT_PAGE; i++) {
+    for (; i < sv->nheld && n < PROTO_REPORT_PAGE_SENT; i++) {
         uint64_t g = sv->held[i];
         if (!sim_holds(f, g, s))
             continue;
@@ -506,7 +507,7 @@ static void sim_delete(sim_fleet *f, unsigned s, const char *id, uint64_t v)
         return;   /* not here, or ours is newer: a real server keeps it too */
     sim_drop_holder(f, (uint64_t)g, s);
     const sim_file *fl = &f->files[f->chunk_file[g]];
-    if (!fl->deleted && !f->servers[s].dead &&
+    if (!fl->deleted && !fl->deleting && !f->servers[s].dead &&
         sim_live_copies(f, (uint64_t)g) < f->cfg.shape.replication) {
         f->counts.deletes_wrongful++;
         fprintf(stderr, "minidfs-sim: wrongful deletion of %s on %s (%u live copies left)\n", id,
@@ -682,6 +683,11 @@ void sim_fleet_commit(sim_fleet *f, uint32_t file, uint32_t index, uint32_t vers
 void sim_fleet_mark_deleted(sim_fleet *f, uint32_t file)
 {
     f->files[file].deleted = true;
+}
+
+void sim_fleet_mark_deleting(sim_fleet *f, uint32_t file, bool on)
+{
+    f->files[file].deleting = on;
 }
 
 uint64_t sim_fleet_size(sim_fleet *f, uint32_t file)

@@ -264,6 +264,8 @@ static void sim_deleted(void *ud, long status, json_t *ans)
     if (status == 200) {
         o->l->w[o->w].gone = true;
         sim_fleet_mark_deleted(o->l->f, o->l->w[o->w].file);
+    } else {
+        sim_fleet_mark_deleting(o->l->f, o->l->w[o->w].file, false);
     }
     sim_op_end(o, status != 200);
 }
@@ -282,6 +284,7 @@ static void sim_delete(sim_load *l)
     snprintf(url, sizeof url, "%s?name=%s", PROTO_PATH_FILES, path);   /* [/a-z0-9] only */
     l->w[w].busy = true;
     l->inflight++;
+    sim_fleet_mark_deleting(l->f, l->w[w].file, true);
     sim_fleet_request(l->f, "DELETE", url, NULL, "delete", sim_deleted, o);
 }
 

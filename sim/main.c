@@ -8,12 +8,15 @@
  *   1. absorb: every server registers and reports in full; how long until
  *      the last report is in, and until the master finds every chunk
  *      located (its census: none missing or short, safe mode over);
- *   2. steady: heartbeats and the workload for --steady-s; the master's
+ *   2. idle: the heartbeats alone for --idle-s: the master's CPU share
+ *      and heartbeat latency;
+ *   3. steady: heartbeats and the workload for --steady-s; the master's
  *      CPU share, and latency percentiles per endpoint;
- *   3. repair: --kill servers fall silent; how long until every chunk
+ *   4. repair: --kill servers fall silent; how long until every chunk
  *      has its copies again on live servers (the simulator's own count,
  *      of copies the master ordered and was told had landed);
- *   4. with --revive, they come back, and the master trims the surplus.
+ *   5. with --revive, they come back, and the master trims the surplus.
+ * All along, a client thread of its own (probe.c) times GET /get.
  * With --check the run fails (exit 1) unless every chunk was located,
  * replication was restored, nothing is lost and no deletion was wrongful.
  * The figures go to stdout, and with --json to a file. Must never send a
@@ -52,17 +55,34 @@ static void sim_census_answer(void *ud, long status, json_t *ans)
     c->live = json_integer_value(json_object_get(ans, "chunkserversLive"));
 }
 
-/* Runs the loop for ms, asking the master's census every 500 ms. */
+/* Runs the loop for ms, asking the master's census every 500 ms (not
+ * with c NULL: the idle phase measures the heartbeats alone). */
 static void sim_step(sim_fleet *f, sim_census *c, int64_t ms)
 {
     static int64_t last;
     int64_t now = sim_now_ms();
-    if (!c->asked && now - last >= 500) {
+    if (c && !c->asked && now - last >= 500) {
         last = now;
         c->asked = true;
         sim_fleet_request(f, "GET", PROTO_PATH_REPORT, NULL, "admin/report", sim_census_answer, c);
     }
     sim_fleet_run(f, now + ms, NULL, NULL);
+}
+
+/* The probe's figures for a phase: a line, and <name>_probe in out. */
+static void sim_probe_report(sim_probe *pr, int phase, const char *name, json_t *out)
+{
+    double p50, p99, max;
+    size_t n, failed;
+    if (!sim_probe_result(pr, phase, &p50, &p99, &max, &n, &failed))
+        return;
+    printf("%s: a client's GET /get p50 %.2f ms, p99 %.2f ms, max %.2f ms (%zu requests, %zu "
+           "failed)\n", name, p50, p99, max, n, failed);
+    char key[64];
+    snprintf(key, sizeof key, "%s_probe", name);
+    json_object_set_new(out, key, json_pack("{s:f,s:f,s:f,s:I,s:I}", "p50_ms", p50, "p99_ms", p99,
+                                            "max_ms", max, "count", (json_int_t)n, "failed",
+                                            (json_int_t)failed));
 }
 
 static double sim_secs(int64_t from, int64_t to)
@@ -76,7 +96,8 @@ static int sim_run(int argc, char **argv)
     long long servers = 200, racks = 10, files = 2000, cpf = 100, chunk_size = 1 << 20;
     long long replication = 3, heartbeat_ms = 1000, report_every = 0, steady_s = 10;
     long long kill = 1, absorb_timeout_s = 120, repair_timeout_s = 300, master_pid = 0;
-    long long inflight = 8;
+    long long inflight = 8, idle_s = 10;
+    double probe = 20;
     double jitter = 0.1, bandwidth = 100, creates = 0, appends = 0, deletes = 0, gets = 0;
     bool revive = false, check = false;
     const flag_def defs[] = {
@@ -94,7 +115,11 @@ static int sim_run(int argc, char **argv)
           "full reports every N beats too (0: only to a new master epoch)" },
         { "bandwidth-mbps", FLAG_DOUBLE, &bandwidth, 0.001, 1e6, "MB/S",
           "a simulated copy's speed, per source server (100)" },
-        { "steady-s", FLAG_INT, &steady_s, 0, 86400, "S", "the steady phase (10)" },
+        { "idle-s", FLAG_INT, &idle_s, 0, 86400, "S",
+          "the idle phase: heartbeats and the probe only (10)" },
+        { "steady-s", FLAG_INT, &steady_s, 0, 86400, "S", "the steady phase, with the workload (10)" },
+        { "probe", FLAG_DOUBLE, &probe, 0, 1e4, "N/S",
+          "GET /get a second from a client thread of its own, in every phase (20)" },
         { "kill", FLAG_INT, &kill, 0, SIM_MAX_SERVERS, "N", "servers that fall silent (1)" },
         { "revive", FLAG_BOOL, &revive, 0, 0, NULL, "bring them back after the repair" },
         { "absorb-timeout-s", FLAG_INT, &absorb_timeout_s, 1, 86400, "S", "(120)" },
@@ -141,6 +166,8 @@ static int sim_run(int argc, char **argv)
     int pid = (int)master_pid;
 
     /* 1. absorb, with clients reading meanwhile */
+    sim_probe *pr = sim_probe_start(master, (uint64_t)files, probe);
+    sim_probe_phase(pr, 0);
     sim_fleet_set_load(f, 0, 0, 0, gets);
     int64_t t0 = sim_now_ms(), reported_at = 0, located_at = 0;
     for (;;) {
@@ -177,12 +204,38 @@ static int sim_run(int argc, char **argv)
                sim_stats_pct(st, "get", 100));
     if (pid && sim_proc_sample(pid, &cpu0, &rss))
         rss_max = rss;
+    sim_probe_report(pr, 0, "absorb", out);
 
-    /* 2. steady */
+    /* 2. idle: the heartbeats alone (and the probe) */
+    if (ok && idle_s > 0) {
+        sim_fleet_set_load(f, 0, 0, 0, 0);
+        sim_probe_phase(pr, 1);
+        sim_stats_reset(st, "heartbeat");
+        int64_t s0 = sim_now_ms();
+        if (pid)
+            sim_proc_sample(pid, &cpu0, &rss);
+        while (sim_now_ms() - s0 < idle_s * 1000)
+            sim_step(f, NULL, 200);
+        double dt = sim_secs(s0, sim_now_ms());
+        if (pid && sim_proc_sample(pid, &cpu1, &rss)) {
+            rss_max = rss > rss_max ? rss : rss_max;
+            printf("idle: master CPU %.1f %% of a core with %lld servers beating every %lld ms\n",
+                   100.0 * (cpu1 - cpu0) / dt, servers, heartbeat_ms);
+            json_object_set_new(out, "idle_cpu_pct", json_real(100.0 * (cpu1 - cpu0) / dt));
+        }
+        printf("idle: heartbeat p50 %.2f ms, p99 %.2f ms\n", sim_stats_pct(st, "heartbeat", 50),
+               sim_stats_pct(st, "heartbeat", 99));
+        json_object_set_new(out, "idle_heartbeat_p99_ms",
+                            json_real(sim_stats_pct(st, "heartbeat", 99)));
+        sim_probe_report(pr, 1, "idle", out);
+    }
+
+    /* 3. steady */
     if (ok && steady_s > 0) {
         sim_stats_reset(st, "heartbeat");
         sim_stats_reset(st, "get");
         sim_fleet_set_load(f, creates, appends, deletes, gets);
+        sim_probe_phase(pr, 2);
         int64_t s0 = sim_now_ms();
         if (pid)
             sim_proc_sample(pid, &cpu0, &rss);
@@ -207,10 +260,12 @@ static int sim_run(int argc, char **argv)
                sim_stats_pct(st, "heartbeat", 50), sim_stats_pct(st, "heartbeat", 99),
                sim_stats_pct(st, "get", 99));
         json_object_set_new(out, "steady_latency", sim_stats_json(st));
+        sim_probe_report(pr, 2, "steady", out);
     }
 
-    /* 3. repair */
+    /* 4. repair */
     if (ok && kill > 0) {
+        sim_probe_phase(pr, 3);
         for (unsigned k = 0; k < (unsigned)kill; k++)
             sim_fleet_kill(f, k);
         int64_t k0 = sim_now_ms(), done_at = 0;
@@ -237,7 +292,8 @@ static int sim_run(int argc, char **argv)
             ok = false;
         }
         json_object_set_new(out, "repair_s", json_real(done_at ? sim_secs(k0, done_at) : -1));
-        /* 4. revive: the surplus goes, and nothing else */
+        sim_probe_report(pr, 3, "repair", out);
+        /* 5. revive: the surplus goes, and nothing else */
         if (revive) {
             for (unsigned k = 0; k < (unsigned)kill; k++)
                 sim_fleet_revive(f, k);
@@ -247,6 +303,7 @@ static int sim_run(int argc, char **argv)
         }
     }
 
+    sim_probe_stop(pr);
     sim_fleet_drain(f, 10000);
     sim_counts n;
     sim_fleet_counts(f, &n);

@@ -14,6 +14,8 @@
  *             loopback address)
  *   load.c    the client workload: creations, appends, deletions, reads
  *   stats.c   latency samples per endpoint, the master's CPU and RSS
+ *   probe.c   a client apart, in a thread of its own: GET /get latency
+ *             as a client sees it, per phase
  *   main.c    flags, the run's schedule, the summary
  *
  * The simulator holds no chunk bytes: a server is the list of chunks it
@@ -77,6 +79,18 @@ json_t *sim_stats_json(sim_stats *st);
 /* The master's CPU seconds (user + system) and RSS in bytes, from /proc;
  * false when pid is gone. */
 bool sim_proc_sample(int pid, double *cpu_s, uint64_t *rss);
+
+/* ---- probe.c ---- */
+typedef struct sim_probe sim_probe;
+/* rate GET /get a second of the seeded files, from a thread of its own;
+ * NULL when files or rate is 0. */
+sim_probe *sim_probe_start(const char *master, uint64_t files, double rate);
+/* The phase (0..7) the next samples count under. */
+void sim_probe_phase(sim_probe *p, int phase);
+/* A phase's latencies in ms; false when it has none. */
+bool sim_probe_result(sim_probe *p, int phase, double *p50, double *p99, double *max,
+                      size_t *n, size_t *failed);
+void sim_probe_stop(sim_probe *p);
 
 /* ---- fleet.c ---- */
 typedef struct sim_fleet sim_fleet;
@@ -150,6 +164,9 @@ uint64_t sim_fleet_size(sim_fleet *f, uint32_t file);
 /* A file's path into buf (a seeded one's is computed). */
 void sim_fleet_path(sim_fleet *f, uint32_t file, char *buf, size_t len);
 void sim_fleet_mark_deleted(sim_fleet *f, uint32_t file);
+/* A deletion of file is on its way (on), or failed (off): the master may
+ * order its chunks deleted before the simulator hears its answer. */
+void sim_fleet_mark_deleting(sim_fleet *f, uint32_t file, bool on);
 /* A random existing file (seeded or the workload's), for reads; false
  * when none. */
 bool sim_fleet_pick_file(sim_fleet *f, uint32_t *file, const char **fileid);

@@ -84,6 +84,62 @@ static void test_reports_checked(void **state)
     namespace_free(ns);
 }
 
+/* A page of a full report judged in one go says what each entry judged
+ * alone would, and counts the locations it taught the master. */
+static void test_report_page_batch(void **state)
+{
+    (void)state;
+    ns_table *ns = namespace_new();
+    uint64_t gen, expected, ver;
+    char id[FILEID_LEN + 1], other[FILEID_LEN + 1];
+    fileid_of_name("g", id);
+    fileid_of_name("nope", other);
+    /* (a file before: g's generation is past 1, so gen - 1 is a version) */
+    assert_int_equal(namespace_create(ns, "before", 0, 100, 1, NULL, true, &gen, NULL), NS_OK);
+    assert_int_equal(namespace_create(ns, "g", 40 * 100 + 30, 100, 1, NULL, true, &gen, NULL),
+                     NS_OK);
+    assert_true(gen > 1);
+    for (uint32_t i = 0; i < 41; i++)
+        assert_int_equal(namespace_report(ns, id, i, 0, i == 40 ? 30 : 100, 0, NULL, &expected,
+                                          &ver), NS_OK);
+    /* 1500 entries: three locks' worth, prefetches running off each end */
+    enum { N = 1500 };
+    static ns_replica_in in[N];
+    static ns_replica_verdict out[N];
+    for (size_t k = 0; k < N; k++) {
+        uint32_t i = (uint32_t)(k % 45);   /* 41 to 44: past the end */
+        snprintf(in[k].fileid, sizeof in[k].fileid, "%s", k % 7 == 3 ? other : id);
+        if (k % 11 == 5)
+            snprintf(in[k].fileid, sizeof in[k].fileid, "not-hex");
+        in[k].index = i;
+        in[k].size = i == 40 ? 30 : 100;
+        in[k].version = k % 13 == 0 ? gen - 1 : gen;
+        in[k].sha = NULL;
+    }
+    size_t added = namespace_check_replicas(ns, 1, in, N, out);
+    size_t keep = 0;
+    for (size_t k = 0; k < N; k++) {
+        bool mine = strcmp(in[k].fileid, id) == 0, inside = in[k].index < 41;
+        if (mine && !inside && in[k].version < gen)   /* past a newer file's end: an old one's */
+            assert_int_equal(out[k], NS_REPLICA_STALE);
+        else if (!mine || !inside)
+            assert_int_equal(out[k], NS_REPLICA_UNKNOWN);
+        else if (in[k].version < gen)
+            assert_int_equal(out[k], NS_REPLICA_STALE);
+        else
+            assert_int_equal(out[k], NS_REPLICA_KEEP);
+        keep += out[k] == NS_REPLICA_KEEP;
+    }
+    assert_true(keep > 41);
+    assert_int_equal(added, 41);   /* each chunk's new holder counted once */
+    const ns_file *f = nscheck_lookup(ns, "g");
+    for (uint32_t i = 0; i < 41; i++)
+        assert_int_equal(f->chunks[i].nrep, 2);
+    /* the same page again teaches nothing */
+    assert_int_equal(namespace_check_replicas(ns, 1, in, N, out), 0);
+    namespace_free(ns);
+}
+
 /* Repair leaves a file alone while a new chunk version's pipeline copies
  * may still land: only a version's first copy starts that wait, so a
  * repaired copy (a later one) never holds back the rest of the file. */
@@ -632,6 +688,7 @@ int main(void)
         cmocka_unit_test(test_version_moves_with_mutation),
         cmocka_unit_test(test_many_files_grow_table),
         cmocka_unit_test(test_scan_in_slices),
+        cmocka_unit_test(test_report_page_batch),
         cmocka_unit_test(test_checkpoint_roundtrip_at_limits),
         cmocka_unit_test(test_replay_refuses_what_is_past_the_limits),
     };

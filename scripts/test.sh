@@ -13,7 +13,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 WERROR=1 BUILD_DIR=build scripts/build.sh
-(cd build && ctest --output-on-failure --timeout 600)
+# Two at a time: most tests wait on processes and timers more than they
+# compute, and the run fits CI's time with the simulated cluster in it.
+(cd build && ctest --output-on-failure --timeout 600 -j2)
 
 if [ "${QUICK:-0}" != 1 ]; then
     echo "=== sanitizer build (ASan + UBSan): quick tests ==="

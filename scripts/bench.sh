@@ -42,8 +42,8 @@
 #             every chunk located again from the full reports (and GET
 #             /get p99 meanwhile), the CPU share and heartbeat p99 of the
 #             steady cluster, RSS, one server's 30,000 replicas repaired;
-#             GET /get req/s (wrk) on that master during its steady phase
-#             beside a master of one small file and one chunkserver
+#             GET /get req/s (wrk) on that master while its servers beat,
+#             beside a master of 1,000 chunks and 10 simulated servers
 #   ops       GET /get req/s (wrk) on a master scraped for /metrics every
 #             second (one keep-alive client, as Prometheus), beside the same
 #             master not scraped, which goes first alternating run by run;
@@ -707,13 +707,37 @@ SIM=$BIN/minidfs-sim
 SIM_SERVERS=${SIM_SERVERS:-1000}
 SIM_FILES=${SIM_FILES:-100000}
 SHAPE=(--servers "$SIM_SERVERS" --files "$SIM_FILES" --chunks-per-file 100 --chunk-size 67108864)
-# the small-cluster figure first: GET /get of a one-chunk file
-start_cluster 1000000 1
-head -c 1000 /dev/urandom >"$W/one"
-"$MINIDFS" client --master "$MASTER" --quiet --action write --filename one --input "$W/one"
-ONE_ID=$(printf one | sha256sum | cut -c1-64)
-wrk -t2 -c32 -d10s "${MASTER}get?id=$ONE_ID" | awk '/Requests\/sec/ { print $2 }' >"$W/sim.get_small"
-stop_all
+# GET /get req/s of a seeded file while a simulated cluster beats on
+# (its --linger-s phase), with the sim's seeded shape given in $@
+sim_get_rps() {
+    local dir=$1; shift
+    rm -rf "$W/$dir" && mkdir -p "$W/$dir"
+    "$SIM" seed --meta-dir "$W/$dir/meta" "$@" >/dev/null 2>>"$W/sim-seed.log" || die "seed $dir"
+    "$MINIDFS" master --port 0 --port-file "$W/$dir/m.port" --meta-dir "$W/$dir/meta" \
+        --chunkSize 67108864 --log-level warn 2>>"$W/sim-master.log" &
+    local mp=$!
+    PIDS+=("$mp")
+    for i in $(seq 1200); do [ -s "$W/$dir/m.port" ] && break; sleep 0.05; done
+    local url=http://127.0.0.1:$(cat "$W/$dir/m.port")/
+    "$SIM" run --master "$url" "$@" --idle-s 0 --steady-s 0 --kill 0 --probe 0 --linger-s 25 \
+        --absorb-timeout-s 600 >"$W/$dir/sim.out" 2>&1 &
+    local sp=$!
+    PIDS+=("$sp")
+    until grep -q '^linger:' "$W/$dir/sim.out"; do
+        kill -0 "$sp" 2>/dev/null || die "the $dir simulation ended early: $(tail -3 "$W/$dir/sim.out")"
+        sleep 1   # a progress poll
+    done
+    # the identifier of /sim/d0000/f0000000: its path's, without the '/'
+    local id
+    id=$(printf 'sim/d0000/f0000000' | sha256sum | cut -c1-64)
+    curl -sf "${url}get?id=$id" >/dev/null || die "the seeded file is not readable by id"
+    wrk -t2 -c32 -d10s "${url}get?id=$id" | awk '/Requests\/sec/ { print $2 }'
+    wait "$sp" || die "the $dir simulation failed: $(tail -3 "$W/$dir/sim.out")"
+    kill "$mp"
+    wait "$mp" 2>/dev/null || true
+}
+say "GET /get at 10 servers and 1,000 chunks (and at full size, after the run below)"
+FIG[sim_get_small]=$(sim_get_rps sim-small --servers 10 --files 10 --chunks-per-file 100 --chunk-size 67108864)
 say "seeding a meta-dir of $((SIM_FILES * 100)) chunks"
 rm -rf "$W/sim" && mkdir -p "$W/sim"
 t0=$(now)
@@ -730,32 +754,30 @@ for i in $(seq 1200); do [ -s "$W/sim/m.port" ] && break; sleep 0.05; done
 t1=$(now)
 FIG[sim_restart_s]=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
 SM=http://127.0.0.1:$(cat "$W/sim/m.port")/
-"$SIM" run --master "$SM" "${SHAPE[@]}" --master-pid "$SIM_MASTER" --steady-s 40 --kill 1 \
-    --gets 50 --creates 20 --appends 5 --deletes 5 --absorb-timeout-s 600 --repair-timeout-s 600 \
-    --json "$W/sim.json" >"$W/sim.out" 2>&1 &
+"$SIM" run --master "$SM" "${SHAPE[@]}" --master-pid "$SIM_MASTER" --idle-s 30 --steady-s 30 \
+    --kill 1 --gets 50 --creates 20 --appends 5 --deletes 5 --absorb-timeout-s 600 \
+    --repair-timeout-s 600 --linger-s 25 --json "$W/sim.json" >"$W/sim.out" 2>&1 &
 SIM_PID=$!
 PIDS+=("$SIM_PID")
-# GET /get at that size: wrk in the middle of the steady phase
-until grep -q '^located:' "$W/sim.out"; do
+until grep -q '^linger:' "$W/sim.out"; do
     kill -0 "$SIM_PID" 2>/dev/null || die "the simulation ended early: $(tail -3 "$W/sim.out")"
     sleep 1   # a progress poll; the figures are the simulator's own
 done
-sleep 10
-wrk -t2 -c32 -d10s "${SM}get?path=/sim/d0000/f0000000" | awk '/Requests\/sec/ { print $2 }' >"$W/sim.get_big"
+BIG_ID=$(printf 'sim/d0000/f0000000' | sha256sum | cut -c1-64)
+FIG[sim_get_big]=$(wrk -t2 -c32 -d10s "${SM}get?id=$BIG_ID" | awk '/Requests\/sec/ { print $2 }')
 wait "$SIM_PID" || die "the simulation failed: $(tail -5 "$W/sim.out")"
 cat "$W/sim.out" >&2
-FIG[sim_get_small]=$(cat "$W/sim.get_small")
-FIG[sim_get_big]=$(cat "$W/sim.get_big")
 eval "$(python3 - "$W/sim.json" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
 a, s = d["absorb_latency"], d["steady_latency"]
 print("FIG[sim_reported_s]=%.1f" % d["reported_s"])
 print("FIG[sim_located_s]=%.1f" % d["located_s"])
-print("FIG[sim_absorb_get_p99_ms]=%.1f" % a.get("get", {}).get("p99_ms", -1))
+print("FIG[sim_absorb_get_p99_ms]=%.1f" % d["absorb_probe"]["p99_ms"])
+print("FIG[sim_idle_cpu_pct]=%.1f" % d["idle_cpu_pct"])
+print("FIG[sim_heartbeat_p99_ms]=%.2f" % d["idle_heartbeat_p99_ms"])
 print("FIG[sim_steady_cpu_pct]=%.1f" % d.get("steady_cpu_pct", -1))
-print("FIG[sim_heartbeat_p99_ms]=%.2f" % s["heartbeat"]["p99_ms"])
-print("FIG[sim_get_p99_ms]=%.2f" % s.get("get", {}).get("p99_ms", -1))
+print("FIG[sim_get_p99_ms]=%.2f" % d["steady_probe"]["p99_ms"])
 print("FIG[sim_rss_mb]=%.0f" % (d["master_rss_bytes"] / 1e6))
 print("FIG[sim_repair_chunks]=%d" % d["repair_short"])
 print("FIG[sim_repair_s]=%.1f" % d["repair_s"])
@@ -815,8 +837,10 @@ printf '%-44s %12s\n' "sim: master restart s, 10M chunks" "$(f sim_restart_s)"
 printf '%-44s %12s\n' "sim: full reports all in, s" "$(f sim_reported_s)"
 printf '%-44s %12s\n' "sim: every chunk located, s" "$(f sim_located_s)"
 printf '%-44s %12s\n' "sim: GET /get p99 ms while reports arrive" "$(f sim_absorb_get_p99_ms)"
-printf '%-44s %12s\n' "sim: master CPU %, 1,000 servers steady" "$(f sim_steady_cpu_pct)"
+printf '%-44s %12s\n' "sim: master CPU %, 1,000 servers beating" "$(f sim_idle_cpu_pct)"
 printf '%-44s %12s\n' "sim: heartbeat p99 ms" "$(f sim_heartbeat_p99_ms)"
+printf '%-44s %12s\n' "sim: master CPU %, and a workload" "$(f sim_steady_cpu_pct)"
+printf '%-44s %12s\n' "sim: GET /get p99 ms meanwhile (a client)" "$(f sim_get_p99_ms)"
 printf '%-44s %12s\n' "sim: master RSS MB, 10M chunks x 3" "$(f sim_rss_mb)"
 printf '%-44s %12s\n' "sim: replicas of a dead server repaired" "$(f sim_repair_chunks)"
 printf '%-44s %12s\n' "  in s (death noticed after 10 s)" "$(f sim_repair_s)"

@@ -15,7 +15,9 @@
  *   4. repair: --kill servers fall silent; how long until every chunk
  *      has its copies again on live servers (the simulator's own count,
  *      of copies the master ordered and was told had landed);
- *   5. with --revive, they come back, and the master trims the surplus.
+ *   5. with --revive, they come back, and the master trims the surplus;
+ *   6. with --linger-s, the servers beat on with nothing else, for a
+ *      measurement of another's (the benchmark's wrk).
  * All along, a client thread of its own (probe.c) times GET /get.
  * With --check the run fails (exit 1) unless every chunk was located,
  * replication was restored, nothing is lost and no deletion was wrongful.
@@ -96,7 +98,7 @@ static int sim_run(int argc, char **argv)
     long long servers = 200, racks = 10, files = 2000, cpf = 100, chunk_size = 1 << 20;
     long long replication = 3, heartbeat_ms = 1000, report_every = 0, steady_s = 10;
     long long kill = 1, absorb_timeout_s = 120, repair_timeout_s = 300, master_pid = 0;
-    long long inflight = 8, idle_s = 10;
+    long long inflight = 8, idle_s = 10, linger_s = 0;
     double probe = 20;
     double jitter = 0.1, bandwidth = 100, creates = 0, appends = 0, deletes = 0, gets = 0;
     bool revive = false, check = false;
@@ -118,6 +120,8 @@ static int sim_run(int argc, char **argv)
         { "idle-s", FLAG_INT, &idle_s, 0, 86400, "S",
           "the idle phase: heartbeats and the probe only (10)" },
         { "steady-s", FLAG_INT, &steady_s, 0, 86400, "S", "the steady phase, with the workload (10)" },
+        { "linger-s", FLAG_INT, &linger_s, 0, 86400, "S",
+          "at the end, the servers beat on this long with nothing else (another's measurement)" },
         { "probe", FLAG_DOUBLE, &probe, 0, 1e4, "N/S",
           "GET /get a second from a client thread of its own, in every phase (20)" },
         { "kill", FLAG_INT, &kill, 0, SIM_MAX_SERVERS, "N", "servers that fall silent (1)" },
@@ -303,6 +307,14 @@ static int sim_run(int argc, char **argv)
         }
     }
 
+    /* 6. linger: the cluster as it is, for someone else to measure */
+    if (linger_s > 0) {
+        sim_fleet_set_load(f, 0, 0, 0, 0);
+        printf("linger: %lld s of heartbeats\n", linger_s);
+        int64_t l0 = sim_now_ms();
+        while (sim_now_ms() - l0 < linger_s * 1000)
+            sim_step(f, NULL, 200);
+    }
     sim_probe_stop(pr);
     sim_fleet_drain(f, 10000);
     sim_counts n;

@@ -8,7 +8,8 @@
  *   queueing the chunks it finds short of copies by how many live copies
  *   they have (GFS 4.3: the fewest first); it spends at most a share of
  *   a core (REPAIR_SCAN_SHARE, twenty times that while there is urgent
- *   work: safe mode, a server lost, copies queued), so a namespace of
+ *   work: safe mode, a server lost, copies queued or in flight, a census
+ *   that saw chunks short or missing), so a namespace of
  *   millions of chunks is scanned over seconds, in the background;
  *
  *   every REPAIR_TICK_MS the queue is drained into copies, fewest live
@@ -547,7 +548,11 @@ static long repair_tick(void *arg)
     char members[17];
     registry_members(m->reg, r->now, members, NULL, 0);
     bool changed = strcmp(members, r->members) != 0;
-    bool urgent = changed || safemode_on(&m->safe, r->now) || repair_queued(r) > 0;
+    /* urgent too while the last census saw chunks short or missing: its
+     * figures (and an operator watching them) wait for the next scan */
+    bool urgent = changed || safemode_on(&m->safe, r->now) || repair_queued(r) > 0 ||
+                  r->pending.n > 0 || atomic_load(&m->census.under) > 0 ||
+                  atomic_load(&m->census.missing) > 0;
     if (!r->scanning && (changed || r->now - r->scan_ended >= r->interval_ms))
         repair_scan_begin(r);
     if (r->scanning)

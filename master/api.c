@@ -7,8 +7,11 @@
  * answers the handlers share (a path normalised, a namespace refusal
  * worded), and batches: many items' requests in one, each run through the
  * single request's handler, made durable by one journal sync, answered in
- * one list. Runs on the HTTP thread pool, many requests at once. Owns only
- * per-request buffers. Must never touch chunk bytes (the master is not in
+ * one list; and how many pages of full chunk reports are judged at once
+ * (MASTER_REPORTS_AT_ONCE; the rest are told to come back), so that a
+ * thousand servers reporting after a restart keep no client waiting long.
+ * Runs on the HTTP thread pool, many requests at once. Owns only
+ * per-request buffers and that count. Must never touch chunk bytes (the master is not in
  * the data path) and never call a chunkserver while holding the namespace
  * lock.
  */

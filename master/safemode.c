@@ -16,7 +16,7 @@ void safemode_start_failover(safemode *s, int64_t now_ms, int64_t duration_ms)
     atomic_store(&s->until_ms, now_ms + (duration_ms > 0 ? duration_ms : 0));
     atomic_store(&s->began_ms, now_ms);
     atomic_store(&s->duration_ms, duration_ms > 0 ? duration_ms : 0);
-    atomic_store(&s->report_ms, 0);
+    atomic_store(&s->report_ms, now_ms - SAFEMODE_REPORT_QUIET_MS);   /* none yet */
     atomic_store(&s->over, duration_ms <= 0);
     if (duration_ms > 0)
         log_info("safe mode for at most %lld ms after taking over: placing new chunks, but "
@@ -35,7 +35,7 @@ void safemode_start(safemode *s, int64_t now_ms, int64_t duration_ms)
     atomic_store(&s->until_ms, now_ms + (duration_ms > 0 ? duration_ms : 0));
     atomic_store(&s->began_ms, now_ms);
     atomic_store(&s->duration_ms, duration_ms > 0 ? duration_ms : 0);
-    atomic_store(&s->report_ms, 0);
+    atomic_store(&s->report_ms, now_ms - SAFEMODE_REPORT_QUIET_MS);   /* none yet */
     atomic_store(&s->joined_ms, now_ms);
     atomic_store(&s->over, duration_ms <= 0);
     if (duration_ms > 0)

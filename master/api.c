@@ -8,7 +8,7 @@
  * worded), and batches: many items' requests in one, each run through the
  * single request's handler, made durable by one journal sync, answered in
  * one list; and how many pages of full chunk reports are judged at once
- * (MASTER_REPORTS_AT_ONCE; the rest are told to come back), so that a
+ * (--report-pages-at-once; the rest are told to come back), so that a
  * thousand servers reporting after a restart keep no client waiting long.
  * Runs on the HTTP thread pool, many requests at once. Owns only
  * per-request buffers and that count. Must never touch chunk bytes (the master is not in
@@ -275,12 +275,11 @@ enum MHD_Result master_api_batch(master *m, struct MHD_Connection *c, const ns_w
 
 /* ---- routing ---- */
 
-/* Pages of full reports judged at once (the rest are asked to come back
- * in MASTER_REPORT_RETRY_MS): after a restart a thousand servers report
- * at once, and a server thread busy with pages keeps every other request
- * on its connections waiting; with this bound a client's /get waits for
- * a page at most. */
-#define MASTER_REPORTS_AT_ONCE 2
+/* Pages of full reports are judged --report-pages-at-once at a time (the
+ * rest are asked to come back in MASTER_REPORT_RETRY_MS): after a restart
+ * a thousand servers report at once, and a server thread busy with pages
+ * keeps every other request on its connections waiting; with this bound a
+ * client's /get waits for a page or so at most. */
 #define MASTER_REPORT_RETRY_MS 100
 
 static enum MHD_Result master_api_call(master *m, struct MHD_Connection *c, master_req *r,
@@ -289,7 +288,8 @@ static enum MHD_Result master_api_call(master *m, struct MHD_Connection *c, mast
     if (!rt->with_json)
         return rt->plain(m, c, who);
     bool report = !strcmp(rt->path, PROTO_PATH_CHUNK_REPORT);
-    if (report && atomic_fetch_add(&m->reports_busy, 1) >= MASTER_REPORTS_AT_ONCE) {
+    unsigned at_once = m->report_pages ? m->report_pages : 2;
+    if (report && atomic_fetch_add(&m->reports_busy, 1) >= at_once) {
         atomic_fetch_sub(&m->reports_busy, 1);
         return httpd_reply_retry(c, MHD_HTTP_SERVICE_UNAVAILABLE, MASTER_REPORT_RETRY_MS,
                                  "busy with other chunk reports: send this page again");

@@ -40,6 +40,7 @@ typedef struct {
     _Atomic int64_t seen_pruned_ms;
     safemode safe;
     unsigned max_repl_streams;   /* repair copies in flight per source chunkserver */
+    unsigned report_pages;       /* pages of full reports judged at once (api.c) */
     /* random per start, and new when an HA master becomes active:
      * chunkservers send a full report when it changes */
     _Atomic uint64_t epoch;

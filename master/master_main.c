@@ -42,6 +42,7 @@ int master_main(int argc, char **argv)
     long long dead_after_ms = 10000, threads = 16, replication = 3, lease_ms = 60000;
     long long repair_ms = 1000, repair_max = 4096, checkpoint_every = 100000, gc_grace_ms = 60000;
     long long max_repl_streams = 2, safemode_ms = 30000, upload_expiry_ms = 600000;
+    long long report_pages = 2;
     double balance_threshold = 10, balance_mbps = 20;
     long long max_conns = 10000, max_conns_per_ip = 256, max_open = 100000, max_open_user = 10000;
     long long timeout_s = 30, bad_chunk_rate = 20;
@@ -89,6 +90,10 @@ int master_main(int argc, char **argv)
           "how often a scan of the namespace for chunks short of copies (or with too many) begins" },
         { "repair-max", FLAG_INT, &repair_max, 0, 1000000, "N",
           "chunk copies ordered per --repair-ms at most, besides --max-repl-streams per source (0: no re-replication)" },
+        { "report-pages-at-once", FLAG_INT, &report_pages, 1, 1024, "N",
+          "pages of chunkservers' full reports judged at once; more are told to come back in "
+          "100 ms (after a restart a thousand servers report together, and a thread judging a "
+          "page keeps the requests behind it waiting)" },
         { "max-repl-streams", FLAG_INT, &max_repl_streams, 1, 64, "N",
           "repair copies in flight per source chunkserver" },
         { "balance-threshold", FLAG_DOUBLE, &balance_threshold, 1, 100, "POINTS",
@@ -198,6 +203,7 @@ int master_main(int argc, char **argv)
     master m = { .chunk_size = (uint64_t)chunk_size, .replication = (unsigned)replication,
                  .lease_ms = lease_ms, .gc_grace_ms = gc_grace_ms,
                  .max_repl_streams = (unsigned)max_repl_streams,
+                 .report_pages = (unsigned)report_pages,
                  .gc_max_fraction = gc_max_fraction, .balance_threshold = balance_threshold,
                  .balance_bytes_per_s = (uint64_t)(balance_mbps * 1e6) };
     uint64_t epoch;

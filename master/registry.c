@@ -19,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "chunkid.h"
 #include "monotime.h"
 #include "protocol.h"
 
@@ -66,12 +67,10 @@ struct registry {
     char members_version[17];
 };
 
+/* chunkid_hash is FNV-1a over any string: an address spreads as well. */
 static size_t registry_hash(const char *addr)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (const char *p = addr; *p; p++)
-        h = (h ^ (uint8_t)*p) * 1099511628211ULL;
-    return (size_t)(h % REGISTRY_SLOTS);
+    return chunkid_hash(addr) % REGISTRY_SLOTS;
 }
 
 int64_t registry_now_ms(void)

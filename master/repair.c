@@ -128,10 +128,7 @@ struct repair {
 
 static size_t repair_hash(const repair *r, const char *id)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (const char *p = id; *p; p++)
-        h = (h ^ (uint8_t)*p) * 1099511628211ULL;
-    return (size_t)h & (r->ntable - 1);
+    return chunkid_hash(id) & (r->ntable - 1);
 }
 
 static repair_entry *repair_lookup(const repair *r, const char *id)

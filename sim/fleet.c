@@ -132,22 +132,12 @@ int64_t sim_now_ms(void)
     return monotime_ms();
 }
 
-static uint64_t sim_rand(sim_fleet *f)
-{
-    f->rng ^= f->rng << 13;
-    f->rng ^= f->rng >> 7;
-    f->rng ^= f->rng << 17;
-    return f->rng;
-}
 
 /* ---- files and chunks ---- */
 
 static size_t sim_fmap_slot(const sim_fleet *f, const char *fileid)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (const char *p = fileid; *p; p++)
-        h = (h ^ (uint8_t)*p) * 1099511628211ULL;
-    return (size_t)h & (f->nfmap - 1);
+    return chunkid_hash(fileid) & (f->nfmap - 1);
 }
 
 static bool sim_fmap_grow(sim_fleet *f)
@@ -557,7 +547,7 @@ static void sim_copies(sim_fleet *f, unsigned s, json_t *copy, int64_t now)
 
 static void sim_next_beat(sim_fleet *f, sim_server *sv, int64_t now, long base)
 {
-    double j = f->cfg.jitter * ((double)(sim_rand(f) % 2001) / 1000.0 - 1.0);
+    double j = f->cfg.jitter * ((double)(sim_rand(&f->rng) % 2001) / 1000.0 - 1.0);
     sv->next_beat = now + (int64_t)((double)base * (1.0 + j));
 }
 
@@ -690,11 +680,6 @@ void sim_fleet_mark_deleting(sim_fleet *f, uint32_t file, bool on)
     f->files[file].deleting = on;
 }
 
-uint64_t sim_fleet_size(sim_fleet *f, uint32_t file)
-{
-    return f->files[file].size;
-}
-
 void sim_fleet_path(sim_fleet *f, uint32_t file, char *buf, size_t len)
 {
     if (f->files[file].path)
@@ -706,7 +691,7 @@ void sim_fleet_path(sim_fleet *f, uint32_t file, char *buf, size_t len)
 bool sim_fleet_pick_file(sim_fleet *f, uint32_t *file, const char **fileid)
 {
     for (int tries = 0; tries < 64 && f->nfiles; tries++) {
-        uint32_t i = (uint32_t)(sim_rand(f) % f->nfiles);
+        uint32_t i = (uint32_t)(sim_rand(&f->rng) % f->nfiles);
         if (f->files[i].deleted)
             continue;
         *file = i;
@@ -845,9 +830,9 @@ sim_fleet *sim_fleet_new(const sim_config *cfg, sim_stats *st, char *err, size_t
         }
         sim_layout_addr(s, sv->addr, sizeof sv->addr, sv->iface, sizeof sv->iface);
         sim_layout_rack(sh, s, sv->rack, sizeof sv->rack);
-        sv->incarnation = (sim_rand(f) >> 2) | 1;
+        sv->incarnation = (sim_rand(&f->rng) >> 2) | 1;
         /* the first beats spread over one interval, as servers started by hand would be */
-        sv->next_beat = now + (int64_t)(sim_rand(f) % (uint64_t)cfg->heartbeat_ms);
+        sv->next_beat = now + (int64_t)(sim_rand(&f->rng) % (uint64_t)cfg->heartbeat_ms);
     }
     /* the seeded files, and where their chunks start */
     uint64_t total = sim_layout_chunks(sh);
@@ -917,7 +902,7 @@ void sim_fleet_revive(sim_fleet *f, unsigned server)
         return;
     sim_server *sv = &f->servers[server];
     sv->dead = false;
-    sv->incarnation = (sim_rand(f) >> 2) | 1;
+    sv->incarnation = (sim_rand(&f->rng) >> 2) | 1;
     sv->epoch = 0;   /* a restart reports in full */
     sv->members[0] = '\0';
     sv->next_beat = sim_now_ms();

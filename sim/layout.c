@@ -4,11 +4,21 @@
  * placement spreads them: when a server dies, the surviving copies of
  * its chunks are all over the cluster, and so are the sources of its
  * repair. Pure arithmetic: seeding and running agree without sharing
- * anything but the shape. Must stay deterministic.
+ * anything but the shape. Must stay deterministic. Also the simulator's
+ * one source of pseudo-random numbers (sim_rand).
  */
 #include "sim.h"
 
 #include <stdio.h>
+
+uint64_t sim_rand(uint64_t *state)
+{
+    uint64_t x = *state;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return *state = x;
+}
 
 uint64_t sim_layout_chunks(const sim_shape *s)
 {

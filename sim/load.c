@@ -74,14 +74,6 @@ void sim_load_rates(sim_load *l, double creates, double appends, double deletes,
     l->last_ms = 0;
 }
 
-static uint64_t sim_load_rand(sim_load *l)
-{
-    l->rng ^= l->rng << 13;
-    l->rng ^= l->rng >> 7;
-    l->rng ^= l->rng << 17;
-    return l->rng;
-}
-
 static void sim_op_end(sim_op *o, bool failed)
 {
     sim_load *l = o->l;
@@ -228,7 +220,7 @@ static void sim_append_begun(void *ud, long status, json_t *ans)
 static long sim_pick_w(sim_load *l)
 {
     for (int tries = 0; tries < 16 && l->nw; tries++) {
-        size_t w = (size_t)(sim_load_rand(l) % l->nw);
+        size_t w = (size_t)(sim_rand(&l->rng) % l->nw);
         if (l->w[w].ready && !l->w[w].busy && !l->w[w].gone)
             return (long)w;
     }

@@ -63,11 +63,8 @@ static void *sim_probe_run(void *arg)
         next += (int64_t)(1e9 / p->rate);
         if (next < now)
             next = now;   /* behind: no burst to catch up */
-        rng ^= rng << 13;
-        rng ^= rng >> 7;
-        rng ^= rng << 17;
         char path[64], url[700];
-        sim_layout_path(rng % p->files, path, sizeof path);
+        sim_layout_path(sim_rand(&rng) % p->files, path, sizeof path);
         snprintf(url, sizeof url, "%s%s?path=%s", p->base, PROTO_PATH_GET, path);
         curl_easy_setopt(h, CURLOPT_URL, url);
         int phase = atomic_load(&p->phase);

@@ -49,6 +49,9 @@ typedef struct {
 } sim_shape;
 
 /* ---- layout.c ---- */
+/* The next number of a xorshift64 sequence (state never 0): the
+ * simulator's jitter and choices, cheap and reproducible. */
+uint64_t sim_rand(uint64_t *state);
 uint64_t sim_layout_chunks(const sim_shape *s);
 /* Server of copy r (0 <= r < replication) of seeded chunk g. */
 unsigned sim_layout_holder(const sim_shape *s, uint64_t g, unsigned r);
@@ -160,7 +163,6 @@ void sim_fleet_store(sim_fleet *f, uint32_t file, uint32_t index, const char *se
  * version. */
 void sim_fleet_commit(sim_fleet *f, uint32_t file, uint32_t index, uint32_t version,
                       uint64_t size);
-uint64_t sim_fleet_size(sim_fleet *f, uint32_t file);
 /* A file's path into buf (a seeded one's is computed). */
 void sim_fleet_path(sim_fleet *f, uint32_t file, char *buf, size_t len);
 void sim_fleet_mark_deleted(sim_fleet *f, uint32_t file);

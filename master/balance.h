@@ -4,7 +4,7 @@
  *
  * While the live chunkservers' disk use (used / capacity, as their
  * heartbeats say) differs by --balance-threshold percentage points or
- * more, each repair pass with no repair work waiting picks the fullest
+ * more, each repair scan that ends with no repair work waiting picks the fullest
  * and the emptiest server, and moves chunks from the one to the other: a
  * copy ordered through the source's heartbeat (as a repair copy is), and,
  * once the copy has landed, the source's copy dropped as the surplus one.

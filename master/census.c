@@ -1,8 +1,8 @@
 /*
  * census.c - one walk of the namespace counting what the cluster holds
  * and how healthy each chunk is (census.h). Runs on the repair thread,
- * under the namespace's read lock (namespace_each); owns the walk's
- * per-server tallies. Must never change the namespace or call anyone.
+ * in its scan's slices under the namespace's read lock
+ * (namespace_scan_step); owns the walk's per-server tallies. Must never change the namespace or call anyone.
  */
 #include "census.h"
 

@@ -54,7 +54,7 @@ typedef struct {
     /* monotonic ms before which no chunk or append lease is granted: a
      * master that took over waits out the leases its predecessor gave */
     _Atomic int64_t leases_from_ms;
-    census_totals census;    /* what the cluster holds, as of the last repair pass */
+    census_totals census;    /* what the cluster holds, as of the last repair scan */
     census_repairs repairs;
     double balance_threshold;    /* percentage points of disk use (balance.h) */
     uint64_t balance_bytes_per_s;    /* 0: no balancing */

@@ -200,14 +200,8 @@ static bool sim_grow_chunks(sim_fleet *f, uint64_t want)
 uint32_t sim_fleet_add_file(sim_fleet *f, const char *fileid, const char *path, uint64_t size,
                             uint64_t chunk_size, uint32_t nchunks, uint32_t version)
 {
-    if (f->nfiles == f->capfiles) {
-        size_t cap = f->capfiles ? f->capfiles * 2 : 1024;
-        sim_file *p = realloc(f->files, cap * sizeof *p);
-        if (!p)
-            abort();
-        f->files = p;
-        f->capfiles = cap;
-    }
+    if (!(f->files = sim_grow(f->files, f->nfiles, &f->capfiles, sizeof *f->files, 1024)))
+        abort();
     if ((f->nfiles + 1) * 2 > f->nfmap && !sim_fmap_grow(f))
         abort();
     if (!sim_grow_chunks(f, f->nchunks + nchunks))
@@ -285,14 +279,8 @@ static void sim_add_holder(sim_fleet *f, uint64_t g, unsigned s)
         return;
     f->hold[g][f->nhold[g]++] = (uint16_t)s;
     sim_server *sv = &f->servers[s];
-    if (sv->nheld == sv->cap) {
-        size_t cap = sv->cap ? sv->cap * 2 : 64;
-        uint32_t *p = realloc(sv->held, cap * sizeof *p);
-        if (!p)
-            abort();
-        sv->held = p;
-        sv->cap = cap;
-    }
+    if (!(sv->held = sim_grow(sv->held, sv->nheld, &sv->cap, sizeof *sv->held, 64)))
+        abort();
     sv->held[sv->nheld++] = (uint32_t)g;
 }
 
@@ -350,12 +338,13 @@ static sim_req *sim_send_raw(sim_fleet *f, const char *method, const char *path,
                              const sim_server *sv, const char *endpoint, int kind)
 {
     sim_req *r = calloc(1, sizeof *r);
+    if (!r || !(r->h = curl_easy_init()))
+        abort();   /* a simulator short of memory measures nothing */
     char url[1024];
     snprintf(url, sizeof url, "%s%s", sv && sv->resolve ? sv->base : f->base, path);
     r->f = f;
     r->endpoint = endpoint;
     r->kind = kind;
-    r->h = curl_easy_init();
     if (raw) {
         r->body = raw;
         r->hdr = curl_slist_append(NULL, "Content-Type: application/json");
@@ -533,14 +522,8 @@ static void sim_copies(sim_fleet *f, unsigned s, json_t *copy, int64_t now)
         double ms = (double)sim_chunk_len(f, (uint64_t)g) / (f->cfg.bandwidth_mbps * 1e3);
         int64_t start = sv->busy_until > now ? sv->busy_until : now;
         sv->busy_until = start + (int64_t)ms;
-        if (f->ncopies == f->capcopies) {
-            size_t cap = f->capcopies ? f->capcopies * 2 : 256;
-            sim_copy *p = realloc(f->copies, cap * sizeof *p);
-            if (!p)
-                abort();
-            f->copies = p;
-            f->capcopies = cap;
-        }
+        if (!(f->copies = sim_grow(f->copies, f->ncopies, &f->capcopies, sizeof *f->copies, 256)))
+            abort();
         f->copies[f->ncopies++] = (sim_copy){ (uint64_t)g, s, (unsigned)t, sv->busy_until };
     }
 }
@@ -804,6 +787,10 @@ sim_fleet *sim_fleet_new(const sim_config *cfg, sim_stats *st, char *err, size_t
         setrlimit(RLIMIT_NOFILE, &rl);
     }
     sim_fleet *f = calloc(1, sizeof *f);
+    if (!f) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
     f->cfg = *cfg;
     f->st = st;
     snprintf(f->base, sizeof f->base, "%s", cfg->master);
@@ -816,6 +803,11 @@ sim_fleet *sim_fleet_new(const sim_config *cfg, sim_stats *st, char *err, size_t
     f->multi = curl_multi_init();
     curl_multi_setopt(f->multi, CURLMOPT_MAXCONNECTS, (long)sh->servers + 256);
     f->servers = calloc(sh->servers, sizeof *f->servers);
+    if (!f->multi || !f->servers || !(f->load = sim_load_new(f))) {
+        snprintf(err, errlen, "out of memory");
+        sim_fleet_free(f);
+        return NULL;
+    }
     int64_t now = sim_now_ms();
     char mhost[64];
     unsigned mport = 0;
@@ -851,9 +843,6 @@ sim_fleet *sim_fleet_new(const sim_config *cfg, sim_stats *st, char *err, size_t
     for (uint64_t g = 0; g < total; g++)
         for (unsigned r = 0; r < sh->replication; r++)
             sim_add_holder(f, g, sim_layout_holder(sh, g, r));
-    f->load = sim_load_new(f);
-    (void)err;
-    (void)errlen;
     return f;
 }
 
@@ -872,7 +861,7 @@ void sim_fleet_free(sim_fleet *f)
     while (f->reqs)   /* requests still out are dropped */
         sim_req_free(f->reqs);
     curl_multi_cleanup(f->multi);
-    for (unsigned s = 0; s < f->cfg.shape.servers; s++) {
+    for (unsigned s = 0; f->servers && s < f->cfg.shape.servers; s++) {
         free(f->servers[s].held);
         free(f->servers[s].report_body);
         curl_slist_free_all(f->servers[s].resolve);

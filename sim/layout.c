@@ -5,11 +5,13 @@
  * its chunks are all over the cluster, and so are the sources of its
  * repair. Pure arithmetic: seeding and running agree without sharing
  * anything but the shape. Must stay deterministic. Also the simulator's
- * one source of pseudo-random numbers (sim_rand).
+ * small shared helpers: its pseudo-random numbers (sim_rand) and its
+ * growing arrays (sim_grow).
  */
 #include "sim.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 uint64_t sim_rand(uint64_t *state)
 {
@@ -18,6 +20,17 @@ uint64_t sim_rand(uint64_t *state)
     x ^= x >> 7;
     x ^= x << 17;
     return *state = x;
+}
+
+void *sim_grow(void *items, size_t n, size_t *cap, size_t elem, size_t first)
+{
+    if (n < *cap)
+        return items;
+    size_t c = *cap ? *cap * 2 : first;
+    void *p = realloc(items, c * elem);
+    if (p)
+        *cap = c;
+    return p;
 }
 
 uint64_t sim_layout_chunks(const sim_shape *s)

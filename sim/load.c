@@ -51,6 +51,8 @@ static const char *const sim_op_name[SIM_NOPS] = { "create", "append", "delete",
 sim_load *sim_load_new(sim_fleet *f)
 {
     sim_load *l = calloc(1, sizeof *l);
+    if (!l)
+        return NULL;
     l->f = f;
     l->max_inflight = 8;
     l->rng = 0x9e3779b97f4a7c15ULL;
@@ -126,15 +128,13 @@ static void sim_create_planned(void *ud, long status, json_t *ans)
 
 static void sim_create(sim_load *l)
 {
-    if (l->nw == l->capw) {
-        size_t cap = l->capw ? l->capw * 2 : 256;
-        sim_wfile *p = realloc(l->w, cap * sizeof *p);
-        if (!p)
-            return;
-        l->w = p;
-        l->capw = cap;
-    }
+    sim_wfile *w = sim_grow(l->w, l->nw, &l->capw, sizeof *l->w, 256);
+    if (!w)
+        return;
+    l->w = w;
     sim_op *o = calloc(1, sizeof *o);
+    if (!o)
+        return;
     o->l = l;
     o->op = SIM_OP_CREATE;
     o->w = l->nw++;
@@ -234,6 +234,11 @@ static void sim_append(sim_load *l)
         return;
     sim_op *o = calloc(1, sizeof *o);
     sim_append_ctx *c = calloc(1, sizeof *c);
+    if (!o || !c) {
+        free(o);
+        free(c);
+        return;
+    }
     o->l = l;
     o->op = SIM_OP_APPEND;
     o->w = (size_t)w;
@@ -268,6 +273,8 @@ static void sim_delete(sim_load *l)
     if (w < 0)
         return;
     sim_op *o = calloc(1, sizeof *o);
+    if (!o)
+        return;
     o->l = l;
     o->op = SIM_OP_DELETE;
     o->w = (size_t)w;
@@ -296,6 +303,8 @@ static void sim_get(sim_load *l)
     if (!sim_fleet_pick_file(l->f, &file, &fileid))
         return;
     sim_op *o = calloc(1, sizeof *o);
+    if (!o)
+        return;
     o->l = l;
     o->op = SIM_OP_GET;
     char url[160];

@@ -52,6 +52,10 @@ typedef struct {
 /* The next number of a xorshift64 sequence (state never 0): the
  * simulator's jitter and choices, cheap and reproducible. */
 uint64_t sim_rand(uint64_t *state);
+/* items (an array of n, room for *cap, elem bytes each) with room for
+ * one more: the same array, or a larger one (doubling, from first); NULL
+ * when out of memory (items is then as it was). */
+void *sim_grow(void *items, size_t n, size_t *cap, size_t elem, size_t first);
 uint64_t sim_layout_chunks(const sim_shape *s);
 /* Server of copy r (0 <= r < replication) of seeded chunk g. */
 unsigned sim_layout_holder(const sim_shape *s, uint64_t g, unsigned r);

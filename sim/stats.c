@@ -56,14 +56,10 @@ void sim_stats_add(sim_stats *st, const char *endpoint, double ms, bool failed)
     sim_series *s = sim_stats_find(st, endpoint, true);
     if (!s)
         return;
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 1024;
-        double *p = realloc(s->ms, cap * sizeof *p);
-        if (!p)
-            return;
-        s->ms = p;
-        s->cap = cap;
-    }
+    double *ms_all = sim_grow(s->ms, s->n, &s->cap, sizeof *s->ms, 1024);
+    if (!ms_all)
+        return;
+    s->ms = ms_all;
     s->ms[s->n++] = ms;
     s->failed += failed;
     s->sorted = false;

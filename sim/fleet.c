@@ -443,36 +443,37 @@ static void sim_beat(sim_fleet *f, unsigned s)
 static void sim_report_page(sim_fleet *f, unsigned s)
 {
     sim_server *sv = &f->servers[s];
+    char *raw;
+    size_t end;
     if (sv->report_body) {   /* the page the master was too busy for, as it was */
-        sim_req *r = sim_send_raw(f, "POST", PROTO_PATH_CHUNK_REPORT, sv->report_body, sv,
-                                  "chunkreport", SIM_REQ_REPORT);
+        raw = sv->report_body;
+        end = sv->report_end;
         sv->report_body = NULL;
-        r->server = s;
-        r->page_end = sv->report_end;
-        sv->busy = true;
-        f->counts.reports_sent++;
-        return;
+    } else {
+        json_t *chunks = json_array();
+        size_t n = 0;
+        for (end = sv->report_pos; end < sv->nheld && n < PROTO_REPORT_PAGE_SENT; end++) {
+            uint64_t g = sv->held[end];
+            if (!sim_holds(f, g, s))
+                continue;
+            char id[CHUNKID_BUF];
+            sim_chunk_id(f, g, id);
+            json_array_append_new(chunks, json_pack("[s,I,I,n,I]", id,
+                                                    (json_int_t)sim_chunk_len(f, g),
+                                                    (json_int_t)f->version[g],
+                                                    (json_int_t)SIM_AGE_MS));
+            n++;
+        }
+        json_t *b = json_pack("{s:s,s:o}", PROTO_F_URL, sv->addr, PROTO_F_CHUNKS, chunks);
+        if (f->cluster[0])
+            json_object_set_new(b, PROTO_F_CLUSTER_ID, json_string(f->cluster));
+        raw = json_dumps(b, JSON_COMPACT);
+        json_decref(b);
     }
-    json_t *chunks = json_array();
-    size_t i = sv->report_pos, n = 0;
-    for (; i < sv->nheld && n < PROTO_REPORT_PAGE_SENT; i++) {
-        uint64_t g = sv->held[i];
-        if (!sim_holds(f, g, s))
-            continue;
-        char id[CHUNKID_BUF];
-        sim_chunk_id(f, g, id);
-        json_array_append_new(chunks, json_pack("[s,I,I,n,I]", id, (json_int_t)sim_chunk_len(f, g),
-                                                (json_int_t)f->version[g],
-                                                (json_int_t)SIM_AGE_MS));
-        n++;
-    }
-    json_t *b = json_pack("{s:s,s:o}", PROTO_F_URL, sv->addr, PROTO_F_CHUNKS, chunks);
-    if (f->cluster[0])
-        json_object_set_new(b, PROTO_F_CLUSTER_ID, json_string(f->cluster));
-    sim_req *r = sim_send(f, "POST", PROTO_PATH_CHUNK_REPORT, b, sv, "chunkreport",
-                          SIM_REQ_REPORT);
+    sim_req *r = sim_send_raw(f, "POST", PROTO_PATH_CHUNK_REPORT, raw, sv, "chunkreport",
+                              SIM_REQ_REPORT);
     r->server = s;
-    r->page_end = i;
+    r->page_end = end;
     sv->busy = true;
     f->counts.reports_sent++;
 }

@@ -6,7 +6,9 @@
  * disk pauses acknowledgements until there is room; any other error ends
  * them. Each durable write is timed for the metrics. Recovery falls back
  * from a damaged checkpoint to the one before,
- * and cuts a damaged log only when asked to. Must never report a record
+ * and cuts a damaged log only when asked to; it alone sweeps unfinished
+ * checkpoints (a listing at any other time would delete the one being
+ * written). Must never report a record
  * durable before fdatasync returned, and never hand recovery a record
  * whose check does not match.
  */
@@ -182,7 +184,12 @@ static journal_read_result journal_read_all(int fd, journal_apply_fn apply, void
 }
 
 /* Segment numbers of the files named prefix.<n> in dir, ascending. */
-static size_t journal_list(int dirfd, const char *prefix, uint64_t *out, size_t max)
+/* The segments named prefix.<n>, in order. With sweep (recovery only,
+ * before anything else writes) an unfinished checkpoint (.tmp) left by an
+ * earlier process goes; any other caller leaves it be: it may be the one
+ * the checkpoint thread is writing now (a standby's fetch of the newest
+ * checkpoint used to delete it under the writer). */
+static size_t journal_list(int dirfd, const char *prefix, uint64_t *out, size_t max, bool sweep)
 {
     DIR *d = fsdir_list(dirfd);
     if (!d)
@@ -197,7 +204,8 @@ static size_t journal_list(int dirfd, const char *prefix, uint64_t *out, size_t 
         errno = 0;
         unsigned long long v = strtoull(s + pl + 1, &end, 10);
         if (*end == '.' && strcmp(end, ".tmp") == 0) {
-            unlinkat(dirfd, s, 0);   /* an unfinished checkpoint */
+            if (sweep)
+                unlinkat(dirfd, s, 0);   /* an unfinished checkpoint */
             continue;
         }
         if (*end || end == s + pl + 1 || errno || n == max)
@@ -283,8 +291,8 @@ static bool journal_replay(journal *j, const journal_replayer *rp, journal_recov
                            uint64_t *last_seq, char *err, size_t errlen)
 {
     uint64_t cps[JOURNAL_MAX_SEGMENTS], logs[JOURNAL_MAX_SEGMENTS];
-    size_t ncp = journal_list(j->dirfd, "checkpoint", cps, JOURNAL_MAX_SEGMENTS);
-    size_t nlog = journal_list(j->dirfd, "log", logs, JOURNAL_MAX_SEGMENTS);
+    size_t ncp = journal_list(j->dirfd, "checkpoint", cps, JOURNAL_MAX_SEGMENTS, true);
+    size_t nlog = journal_list(j->dirfd, "log", logs, JOURNAL_MAX_SEGMENTS, true);
     uint64_t from = 0;
     char name[64], why[256];
     off_t good, size;
@@ -710,7 +718,7 @@ int journal_open_checkpoint(journal *j, uint64_t *size)
      * list is read again then. */
     for (int tries = 0; tries < 3; tries++) {
         uint64_t cps[JOURNAL_MAX_SEGMENTS];
-        size_t n = journal_list(j->dirfd, "checkpoint", cps, JOURNAL_MAX_SEGMENTS);
+        size_t n = journal_list(j->dirfd, "checkpoint", cps, JOURNAL_MAX_SEGMENTS, false);
         if (n == 0)
             break;
         char name[64];
@@ -830,7 +838,7 @@ bool journal_checkpoint(journal *j, journal_dump_fn dump, void *ud, char *err, s
      * it stays, with the logs since, so that a damaged newest checkpoint
      * has something to fall back on; anything older goes. */
     uint64_t old[JOURNAL_MAX_SEGMENTS], keep = 0;
-    size_t n = journal_list(j->dirfd, "checkpoint", old, JOURNAL_MAX_SEGMENTS);
+    size_t n = journal_list(j->dirfd, "checkpoint", old, JOURNAL_MAX_SEGMENTS, false);
     for (size_t i = 0; i < n; i++)
         if (old[i] < seq && old[i] > keep)
             keep = old[i];
@@ -839,7 +847,7 @@ bool journal_checkpoint(journal *j, journal_dump_fn dump, void *ud, char *err, s
             snprintf(tmp, sizeof tmp, "checkpoint.%" PRIu64, old[i]);
             unlinkat(j->dirfd, tmp, 0);
         }
-    n = journal_list(j->dirfd, "log", old, JOURNAL_MAX_SEGMENTS);
+    n = journal_list(j->dirfd, "log", old, JOURNAL_MAX_SEGMENTS, false);
     for (size_t i = 0; i < n; i++)
         if (old[i] < keep) {
             snprintf(tmp, sizeof tmp, "log.%" PRIu64, old[i]);

@@ -48,18 +48,33 @@ grep -q "^$m2_URL  *standby " "$T/hastatus" || fail "ha-status: m2 not a standby
 grep -q "^etcd: t=$ETCD" "$T/hastatus" || fail "ha-status: no etcd members: $(cat "$T/hastatus")"
 ok "admin ha-status shows the active master, the standby and etcd"
 
-# A master of another cluster in a chunkserver's list (an operator's slip):
-# the chunkserver is refused by it and acts on nothing it says, and goes on
-# with its own cluster's masters.
+# Masters of other clusters in a chunkserver's list (an operator's slip):
+# one of another --cluster on the same etcd, and one of the same cluster
+# name on another etcd (a cluster's identity is the id drawn when it was
+# founded, not its name). The chunkserver is refused by both, acts on
+# nothing they say, and goes on with its own cluster's masters.
 CLUSTER=other start_ha other
 wait_until 15 "the other cluster's master to be active" is_role "$other_URL" active
-MASTER="$m1_URL,$m2_URL,$other_URL" start_chunkserver cs4 "$T/data4"
+ETCD1=$ETCD ETCD1_PID=$ETCD_PID
+ETCD_DIR=etcd2 start_etcd
+ETCD2=$ETCD
+ETCD=$ETCD2 start_ha elsewhere
+ETCD=$ETCD1
+wait_until 15 "the other etcd's master to be active" is_role "$elsewhere_URL" active
+MASTER="$m1_URL,$m2_URL,$other_URL,$elsewhere_URL" start_chunkserver cs4 "$T/data4"
 wait_until 15 "cs4 on the active master" has_live_on "$m1_URL" 4
-wait_until 15 "cs4 to be refused by the other cluster's master" grep -q "refused registration" "$T/cs4.log"
+wait_until 15 "cs4 to be refused by the other cluster's master" \
+    grep -q "master $other_URL refused registration" "$T/cs4.log"
+wait_until 15 "cs4 to be refused by the other etcd's master" \
+    grep -q "master $elsewhere_URL refused registration" "$T/cs4.log"
 [ "$(live_on "$other_URL")" -eq 0 ] || fail "a master of another cluster took a chunkserver"
+[ "$(live_on "$elsewhere_URL")" -eq 0 ] || fail "a master of another etcd took a chunkserver"
 stop_pid "$other_PID"
-ok "a master of another cluster in the list is refused; the chunkserver serves its own"
-
+stop_pid "$elsewhere_PID"
+kill "$ETCD_PID"   # the other etcd: a third party's exit is not judged
+wait "$ETCD_PID" 2>/dev/null || true
+ETCD_PID=$ETCD1_PID
+ok "masters of another cluster and of another etcd in the list are refused; the chunkserver serves its own"
 fs() { "$MINIDFS" "$@" --master "$MASTER"; }
 mkdir -p "$T/src" "$T/out"
 for i in $(seq 1 30); do make_file "$T/src/f$i" $((i * 7919)); done

@@ -103,11 +103,12 @@ start_chunkserver() {
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 # start_etcd [CERT KEY CA]: a real one-member etcd on free loopback ports,
-# its data in $T/etcd (with CERT and KEY: serving clients HTTPS, checked
+# its data in $T/${ETCD_DIR:-etcd} (with CERT and KEY: serving clients HTTPS, checked
 # against CA); sets ETCD (its client URL) and ETCD_PID. Skips the test
 # (77) without an etcd binary (scripts/deps.sh installs etcd-server).
 start_etcd() {
     local bin=${ETCD_BIN:-/usr/bin/etcd} cp pp try scheme=http tlsflags=() cacert=()
+    local dir=$T/${ETCD_DIR:-etcd}
     [ -x "$bin" ] || skip "no etcd at $bin (scripts/deps.sh installs etcd-server)"
     if [ $# -eq 3 ]; then
         scheme=https tlsflags=(--cert-file "$1" --key-file "$2") cacert=(--cacert "$3")
@@ -116,11 +117,11 @@ start_etcd() {
         cp=$(free_port)
         pp=$(free_port)
         [ "$cp" != "$pp" ] || continue
-        rm -rf "$T/etcd"
-        "$bin" --name t --data-dir "$T/etcd" --listen-client-urls "$scheme://127.0.0.1:$cp" \
+        rm -rf "$dir"
+        "$bin" --name t --data-dir "$dir" --listen-client-urls "$scheme://127.0.0.1:$cp" \
             --advertise-client-urls "$scheme://127.0.0.1:$cp" --listen-peer-urls "http://127.0.0.1:$pp" \
             --initial-advertise-peer-urls "http://127.0.0.1:$pp" --initial-cluster "t=http://127.0.0.1:$pp" \
-            "${tlsflags[@]}" --logger zap --log-level error >>"$T/etcd.log" 2>&1 &
+            "${tlsflags[@]}" --logger zap --log-level error >>"$dir.log" 2>&1 &
         ETCD_PID=$!
         SIDE_PIDS+=("$ETCD_PID")
         ETCD="$scheme://127.0.0.1:$cp"
@@ -132,7 +133,7 @@ start_etcd() {
         kill -9 "$ETCD_PID" 2>/dev/null || true
         wait "$ETCD_PID" 2>/dev/null || true
     done
-    fail "etcd would not start (see $T/etcd.log)"
+    fail "etcd would not start (see $dir.log)"
 }
 
 # A secure master wants a user's token on every client call: as_admin

@@ -1,6 +1,7 @@
 /*
  * httpc.c - blocking JSON requests for the control plane (signed with the
- * cluster key when one is given), a streamed PUT of a file's range, and
+ * cluster key when one is given; a packed report's body is not JSON but
+ * goes the same way), a streamed PUT of a file's range, and
  * the multi-transfer driver. Owns one curl easy handle and one multi
  * handle per calling thread, and the easy handles its runs of transfers
  * left (up to HTTPC_KEEP_EASY; all created on first use, freed when the
@@ -225,9 +226,38 @@ bool httpc_json_bearer(const char *method, const char *url, json_t *body, const 
     return httpc_json_call(method, url, body, NULL, token, timeout_ms, resp, err, errlen);
 }
 
+static bool httpc_call(const char *method, const char *url, const char *text, size_t textlen,
+                       const char *ctype, const auth_key *key, const char *token,
+                       long timeout_ms, httpc_response *resp, char *err, size_t errlen);
+
 static bool httpc_json_call(const char *method, const char *url, json_t *body,
                             const auth_key *key, const char *token, long timeout_ms,
                             httpc_response *resp, char *err, size_t errlen)
+{
+    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    if (body && !text) {
+        memset(resp, 0, sizeof *resp);
+        snprintf(err, errlen, "out of memory");
+        return false;
+    }
+    bool ok = httpc_call(method, url, text, text ? strlen(text) : 0, PROTO_CONTENT_JSON, key,
+                         token, timeout_ms, resp, err, errlen);
+    free(text);
+    return ok;
+}
+
+bool httpc_post_signed(const char *url, const void *body, size_t len, const char *content_type,
+                       const auth_key *key, long timeout_ms, httpc_response *resp, char *err,
+                       size_t errlen)
+{
+    return httpc_call("POST", url, body, len, content_type, key, NULL, timeout_ms, resp, err,
+                      errlen);
+}
+
+/* text (textlen bytes, NULL: no body) of type ctype to url. */
+static bool httpc_call(const char *method, const char *url, const char *text, size_t textlen,
+                       const char *ctype, const auth_key *key, const char *token,
+                       long timeout_ms, httpc_response *resp, char *err, size_t errlen)
 {
     memset(resp, 0, sizeof *resp);
     CURL *h = httpc_thread_handle();
@@ -235,7 +265,6 @@ static bool httpc_json_call(const char *method, const char *url, json_t *body,
         snprintf(err, errlen, "out of memory");
         return false;
     }
-    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
     struct curl_slist *hdrs = NULL;
     httpc_answer buf = { 0 };
     char curl_err[CURL_ERROR_SIZE] = "";
@@ -249,9 +278,11 @@ static bool httpc_json_call(const char *method, const char *url, json_t *body,
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &buf);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_err);
     if (text) {
-        hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
+        char line[128];
+        snprintf(line, sizeof line, "Content-Type: %s", ctype);
+        hdrs = curl_slist_append(hdrs, line);
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, text);
-        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(text));
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)textlen);
     } else if (strcmp(method, "GET") == 0) {
         curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
     }
@@ -267,7 +298,7 @@ static bool httpc_json_call(const char *method, const char *url, json_t *body,
     curl_easy_setopt(h, CURLOPT_HEADERDATA, &kept);
     if (key) {
         char sum[SHA256_HEX_LEN + 1], value[AUTH_VALUE_MAX], line[AUTH_VALUE_MAX + 32];
-        if (!sha256_hex(text ? text : "", text ? strlen(text) : 0, sum) ||
+        if (!sha256_hex(text ? text : "", textlen, sum) ||
             !auth_sign(key, method, httpc_target(url), sum, auth_now_ms(), value) ||
             !auth_value_nonce(value, nonce)) {
             snprintf(err, errlen, "%s %s: cannot sign the request", method, url);
@@ -324,7 +355,6 @@ out:
     curl_easy_setopt(h, CURLOPT_HEADERDATA, NULL);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
     curl_slist_free_all(hdrs);
-    free(text);
     free(buf.data);
     return ok;
 }

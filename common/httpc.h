@@ -55,6 +55,12 @@ bool httpc_json_signed(const char *method, const char *url, json_t *body, const 
 bool httpc_json_bearer(const char *method, const char *url, json_t *body, const char *token,
                        long timeout_ms, httpc_response *resp, char *err, size_t errlen);
 
+/* POSTs len bytes of body, of content_type (a packed report's: not JSON),
+ * signed with key when not NULL, and decodes the answer like httpc_json. */
+bool httpc_post_signed(const char *url, const void *body, size_t len, const char *content_type,
+                       const auth_key *key, long timeout_ms, httpc_response *resp, char *err,
+                       size_t errlen);
+
 /* PUTs length bytes of fd from offset to url (read with pread, never held
  * in memory), with extra headers (may be NULL), and decodes the answer
  * like httpc_json. */

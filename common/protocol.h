@@ -110,6 +110,8 @@
 #define PROTO_F_LOST             "lost"             /* extension: /badChunk, the holder's copy vanished */
 #define PROTO_F_INCARNATION      "incarnation"      /* extension: registration, drawn at each chunkserver start */
 #define PROTO_F_MEMBERS_VERSION  "chunkserversVersion" /* extension: the live list's digest; echoed, the list is left out while unchanged */
+#define PROTO_F_PACKED_REPORTS   "packedReports"    /* extension: registration's answer, the record layout the master reads (1) */
+#define PROTO_PACKED_LAYOUT      1
 #define PROTO_F_UNREACHABLE      "unreachable"      /* extension: /chunkservers, shunned: clients cannot reach it */
 #define PROTO_F_SHUNNED          "shunned"          /* extension: /unreachable's answer */
 #define PROTO_F_TOKEN            "token"            /* extension: an append in progress */
@@ -179,6 +181,9 @@
 /* ---- headers ---- */
 #define PROTO_CONTENT_JSON       "application/json"
 #define PROTO_CONTENT_OCTETS     "application/octet-stream"
+/* A packed page of a full report (chunkpack.h): its envelope's line of
+ * JSON, then fixed records. */
+#define PROTO_CONTENT_CHUNKPACK  "application/x-minidfs-chunkpack"
 /* On a chunk PUT: the chunk's version (a new file's chunks are born with
  * the file's generation, which /upload hands out: hence the wire name),
  * so a chunk of an overwritten file's earlier upload, or a stale copy, is
@@ -209,7 +214,8 @@
 
 /* ---- limits ---- */
 #define PROTO_MAX_JSON_BODY      (1u << 20)    /* a control-plane request body is never larger */
-#define PROTO_REPORT_PAGE        4000          /* chunks per /chunkreport request, at most */
+#define PROTO_REPORT_PAGE        4000          /* chunks per /chunkreport request, at most (packed: 384,000
+                                                  * bytes of records, inside the body's bound) */
 #define PROTO_REPORT_PAGE_SENT   1000          /* what a chunkserver sends per request: a page is judged whole on one
                                                   * of the master's threads, and a client's request behind it waits */
 #define PROTO_MAX_FILE_NAME      4096          /* bytes in a file name */

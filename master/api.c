@@ -1,5 +1,6 @@
 /*
- * api.c - the master's HTTP API: each request's body, its route (the
+ * api.c - the master's HTTP API: each request's body (a JSON object, or a
+ * packed report page's bytes for a route that takes them), its route (the
  * tables of api_client.c, api_chunkserver.c, api_admin.c, api_tree.c and
  * api_ha.c), whether an HA master's role lets it answer (ha.h), who sent
  * it on a secure master (a signed chunkserver or a user's bearer
@@ -23,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "addr.h"
 #include "chunkid.h"
@@ -282,6 +284,15 @@ enum MHD_Result master_api_batch(master *m, struct MHD_Connection *c, const ns_w
  * client's /get waits for a page or so at most. */
 #define MASTER_REPORT_RETRY_MS 100
 
+/* Whether the request's body is a packed report page (chunkpack.h). */
+static bool master_api_is_packed(struct MHD_Connection *c)
+{
+    const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    size_t n = strlen(PROTO_CONTENT_CHUNKPACK);
+    return ct && strncasecmp(ct, PROTO_CONTENT_CHUNKPACK, n) == 0 &&
+           (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
+}
+
 static enum MHD_Result master_api_call(master *m, struct MHD_Connection *c, master_req *r,
                                        const master_api_route *rt, const ns_who *who)
 {
@@ -295,8 +306,14 @@ static enum MHD_Result master_api_call(master *m, struct MHD_Connection *c, mast
                                  "busy with other chunk reports: send this page again");
     }
     char err[256];
-    json_t *req = jsonf_parse_object(r->body.data ? r->body.data : "", r->body.len, err, sizeof err);
     enum MHD_Result ret;
+    if (rt->packed && master_api_is_packed(c)) {
+        ret = rt->packed(m, c, who, r->body.data ? r->body.data : "", r->body.len);
+        if (report)
+            atomic_fetch_sub(&m->reports_busy, 1);
+        return ret;
+    }
+    json_t *req = jsonf_parse_object(r->body.data ? r->body.data : "", r->body.len, err, sizeof err);
     if (!req) {
         ret = httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "%s", err);
     } else {

@@ -212,12 +212,12 @@ static enum MHD_Result master_api_chown(master *m, struct MHD_Connection *c, con
 }
 
 const master_api_route master_api_admin_routes[] = {
-    { PROTO_PATH_TOKENS, "POST", MASTER_SUPER, master_api_token_create, NULL },
-    { PROTO_PATH_TOKENS, "GET", MASTER_SUPER, NULL, master_api_token_list },
-    { PROTO_PATH_TOKENS, "DELETE", MASTER_SUPER, NULL, master_api_token_revoke },
-    { PROTO_PATH_WHOAMI, "GET", MASTER_USERS, NULL, master_api_whoami },
-    { PROTO_PATH_CHMOD, "POST", MASTER_USERS, master_api_chmod, NULL },
-    { PROTO_PATH_CHOWN, "POST", MASTER_USERS, master_api_chown, NULL },
+    { PROTO_PATH_TOKENS, "POST", MASTER_SUPER, master_api_token_create, NULL, NULL },
+    { PROTO_PATH_TOKENS, "GET", MASTER_SUPER, NULL, master_api_token_list, NULL },
+    { PROTO_PATH_TOKENS, "DELETE", MASTER_SUPER, NULL, master_api_token_revoke, NULL },
+    { PROTO_PATH_WHOAMI, "GET", MASTER_USERS, NULL, master_api_whoami, NULL },
+    { PROTO_PATH_CHMOD, "POST", MASTER_USERS, master_api_chmod, NULL, NULL },
+    { PROTO_PATH_CHOWN, "POST", MASTER_USERS, master_api_chown, NULL, NULL },
 };
 const size_t master_api_admin_nroutes =
     sizeof master_api_admin_routes / sizeof *master_api_admin_routes;

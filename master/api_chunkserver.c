@@ -2,8 +2,9 @@
  * api_chunkserver.c - what chunkservers tell the master, and what anyone
  * tells it about them: registration and heartbeats (whose answers carry
  * the outbox, and the live list only when it changed: a beat costs its
- * own news, not the cluster's size), full chunk reports, stored chunks (/uploadSuccessful, one
- * or a batch), bad
+ * own news, not the cluster's size, and say the master reads packed
+ * reports), full chunk reports (pages of JSON entries, or of packed
+ * records, chunkpack.h), stored chunks (/uploadSuccessful, one or a batch), bad
  * copies (/badChunk, from scrubbers and readers), servers clients cannot
  * reach (/unreachable). On a secure master api.c has checked each one's
  * signature before it gets here, and signs the answer; /badChunk and
@@ -24,12 +25,14 @@
 
 #include "addr.h"
 #include "chunkid.h"
+#include "chunkpack.h"
 #include "drain.h"
 #include "httpd.h"
 #include "jsonf.h"
 #include "lease.h"
 #include "log.h"
 #include "protocol.h"
+#include "sha256.h"
 
 #define MASTER_OUTBOX_PER_BEAT 2000   /* deletions handed over per heartbeat */
 
@@ -147,11 +150,12 @@ static enum MHD_Result master_api_register(master *m, struct MHD_Connection *c, 
         ver = json_array();
         copy = json_array();
     }
-    json_t *ans = json_pack("{s:s,s:I,s:s,s:I,s:o,s:o,s:o}", PROTO_F_URL, addr,
+    json_t *ans = json_pack("{s:s,s:I,s:s,s:I,s:i,s:o,s:o,s:o}", PROTO_F_URL, addr,
                             PROTO_F_CHUNK_SIZE, (json_int_t)m->chunk_size,
                             PROTO_F_MEMBERS_VERSION, members, PROTO_F_EPOCH,
-                            (json_int_t)atomic_load(&m->epoch), PROTO_F_DELETE, del,
-                            PROTO_F_VERIFY, ver, PROTO_F_COPY, copy);
+                            (json_int_t)atomic_load(&m->epoch), PROTO_F_PACKED_REPORTS,
+                            PROTO_PACKED_LAYOUT, PROTO_F_DELETE, del, PROTO_F_VERIFY, ver,
+                            PROTO_F_COPY, copy);
     if (ans && peers)
         json_object_set_new(ans, PROTO_F_CHUNKSERVERS, peers);
     if (ans && m->cluster_id[0])
@@ -198,102 +202,212 @@ static bool master_api_may_delete(master *m, const char *addr, size_t reported, 
     return false;
 }
 
-/* One entry of a full report: [id, size, version, sha256, age_ms]. */
-static enum MHD_Result master_api_chunk_report(master *m, struct MHD_Connection *c, const ns_who *who,
-                                               json_t *req)
+/* A page of a full report, read into what the namespace judges. */
+typedef struct {
+    ns_replica_in *in;
+    int64_t *age;
+    size_t n;        /* entries read */
+    size_t listed;   /* entries the page held, bad ones too */
+    size_t bad;
+} master_report_page;
+
+static void master_report_page_free(master_report_page *p)
 {
-    (void)who;
-    char addr[PROTO_MAX_SERVER_ADDR];
-    enum MHD_Result ret;
-    int idx = master_api_known_server(m, c, req, PROTO_F_URL, MHD_HTTP_SERVICE_UNAVAILABLE, addr,
-                                      &ret);
-    if (idx < 0)
-        return ret;
-    /* From the server itself (api.c checked who may send it): its
-     * heartbeats wait while it reports, and a busy master takes a while. */
-    registry_touch(m->reg, (uint16_t)idx, registry_now_ms());
-    json_t *chunks = json_object_get(req, PROTO_F_CHUNKS);
-    if (!json_is_array(chunks) || json_array_size(chunks) > PROTO_REPORT_PAGE)
-        return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST,
-                                 "field \"chunks\" must be an array of at most %d "
-                                 "[id, size, version, sha256, age_ms] entries", PROTO_REPORT_PAGE);
-    json_t *del = json_array();
-    size_t i, kept = 0, bad = 0;
+    free(p->in);
+    free(p->age);
+}
+
+static bool master_report_page_alloc(master_report_page *p, size_t listed)
+{
+    p->listed = listed;
+    p->in = malloc((listed ? listed : 1) * sizeof *p->in);
+    p->age = malloc((listed ? listed : 1) * sizeof *p->age);
+    return p->in && p->age;
+}
+
+/* The JSON form: [[id, size, version, sha256, age_ms], ...]. An entry
+ * that is not one is counted bad and skipped; a checksum that is not 64
+ * hex digits is no checksum (the seed's chunkservers know none). */
+static bool master_report_read_json(json_t *chunks, master_report_page *p)
+{
+    if (!master_report_page_alloc(p, json_array_size(chunks)))
+        return false;
+    size_t i;
     json_t *e;
+    json_array_foreach(chunks, i, e) {
+        ns_replica_in *r = &p->in[p->n];
+        char fileid[FILEID_LEN + 1];
+        const char *id = json_string_value(json_array_get(e, 0));
+        const char *sha = json_string_value(json_array_get(e, 3));
+        json_t *js = json_array_get(e, 1), *jv = json_array_get(e, 2), *ja = json_array_get(e, 4);
+        if (!id || !chunkid_parse(id, fileid, &r->index) || !sha256_from_hex(fileid, r->fid) ||
+            !json_is_integer(js) || !json_is_integer(jv) || !json_is_integer(ja) ||
+            json_integer_value(js) < 0 || json_integer_value(jv) < 0) {
+            p->bad++;
+            continue;
+        }
+        r->size = (uint64_t)json_integer_value(js);
+        r->version = (uint64_t)json_integer_value(jv);
+        r->has_sha = sha && sha256_from_hex(sha, r->sha);
+        p->age[p->n++] = json_integer_value(ja);
+    }
+    return true;
+}
+
+/* The packed form: n records (chunkpack.h), n bounded by the caller. */
+static bool master_report_read_packed(const unsigned char *recs, size_t n,
+                                      master_report_page *p)
+{
+    if (!master_report_page_alloc(p, n))
+        return false;
+    for (size_t k = 0; k < n; k++) {
+        chunkpack_entry e;
+        if (!chunkpack_get(recs + k * CHUNKPACK_RECORD, &e)) {
+            p->bad++;
+            continue;
+        }
+        ns_replica_in *r = &p->in[p->n];
+        memcpy(r->fid, e.fid, sizeof r->fid);
+        r->index = e.index;
+        r->size = e.size;
+        r->version = e.version;
+        r->has_sha = e.has_sha;
+        memcpy(r->sha, e.sha, sizeof r->sha);
+        p->age[p->n++] = e.age_ms;
+    }
+    return true;
+}
+
+/* A deletion order names the chunk as the chunkserver stores it. */
+static void master_report_chunk_id(const ns_replica_in *r, char id[CHUNKID_BUF])
+{
+    char fileid[FILEID_LEN + 1];
+    sha256_to_hex(r->fid, fileid);
+    chunkid_format(id, fileid, r->index);
+}
+
+/* Judges a page read from server idx (addr) and answers with what it
+ * should delete. */
+static enum MHD_Result master_report_judge(master *m, struct MHD_Connection *c, int idx,
+                                           const char *addr, master_report_page *page)
+{
+    ns_replica_verdict *verdict = malloc((page->n ? page->n : 1) * sizeof *verdict);
+    if (!verdict)
+        return httpd_reply_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "out of memory");
     int64_t now = registry_now_ms(), pruned = atomic_load(&m->seen_pruned_ms);
     /* What was deleted, or became known, is no longer reported: forget it
      * now and then. */
     if (now - pruned >= MASTER_SIGHTINGS_PRUNE_MS &&
         atomic_compare_exchange_strong(&m->seen_pruned_ms, &pruned, now))
         sightings_prune(m->seen, now, 2 * m->gc_grace_ms + MASTER_SIGHTINGS_PRUNE_MS);
-    /* Parsed first, then judged a lock's worth at a time. */
-    size_t n = json_array_size(chunks), k = 0;
-    ns_replica_in *in = calloc(n ? n : 1, sizeof *in);
-    ns_replica_verdict *verdict = calloc(n ? n : 1, sizeof *verdict);
-    const char **ids = calloc(n ? n : 1, sizeof *ids);
-    int64_t *age = calloc(n ? n : 1, sizeof *age);
-    if (!in || !verdict || !ids || !age) {
-        free(in);
-        free(verdict);
-        free(ids);
-        free(age);
-        json_decref(del);
-        return httpd_reply_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "out of memory");
-    }
-    json_array_foreach(chunks, i, e) {
-        const char *id = json_string_value(json_array_get(e, 0));
-        json_t *js = json_array_get(e, 1), *jv = json_array_get(e, 2), *ja = json_array_get(e, 4);
-        if (!id || !chunkid_parse(id, in[k].fileid, &in[k].index) || !json_is_integer(js) ||
-            !json_is_integer(jv) || !json_is_integer(ja) || json_integer_value(js) < 0 ||
-            json_integer_value(jv) < 0) {
-            bad++;
-            continue;
-        }
-        in[k].size = (uint64_t)json_integer_value(js);
-        in[k].version = (uint64_t)json_integer_value(jv);
-        in[k].sha = json_string_value(json_array_get(e, 3));
-        ids[k] = id;
-        age[k] = json_integer_value(ja);
-        k++;
-    }
     /* A page that teaches a master in safe mode where chunks are keeps it
      * in safe mode a little longer (safemode.h). */
-    if (namespace_check_replicas(m->ns, (uint16_t)idx, in, k, verdict) > 0)
+    if (namespace_check_replicas(m->ns, (uint16_t)idx, page->in, page->n, verdict) > 0)
         safemode_report(&m->safe, registry_now_ms());
-    for (size_t q = 0; q < k; q++) {
-        uint64_t version = in[q].version;
+    json_t *del = json_array();
+    size_t kept = 0;
+    for (size_t q = 0; q < page->n; q++) {
+        const ns_replica_in *r = &page->in[q];
+        char id[CHUNKID_BUF];
         switch (verdict[q]) {
         case NS_REPLICA_KEEP:
             kept++;
             break;
         case NS_REPLICA_STALE:
-            json_array_append_new(del, json_pack("[s,I]", ids[q],
-                                                 (json_int_t)(version ? version : 1)));
+            master_report_chunk_id(r, id);
+            json_array_append_new(del, json_pack("[s,I]", id,
+                                                 (json_int_t)(r->version ? r->version : 1)));
             break;
         case NS_REPLICA_UNKNOWN:
             /* Old by the chunkserver's wall clock and by the master's own
              * watch: a step of either wall clock cannot make a fresh chunk
              * (an upload whose report is on its way) look like garbage. */
-            if (age[q] >= m->gc_grace_ms &&
-                now - sightings_first(m->seen, (uint16_t)idx, ids[q], now) >= m->gc_grace_ms)
-                json_array_append_new(del, json_pack("[s,I]", ids[q],
-                                                     (json_int_t)(version ? version : 1)));
+            if (page->age[q] < m->gc_grace_ms)
+                break;
+            master_report_chunk_id(r, id);
+            if (now - sightings_first(m->seen, (uint16_t)idx, id, now) >= m->gc_grace_ms)
+                json_array_append_new(del, json_pack("[s,I]", id,
+                                                     (json_int_t)(r->version ? r->version : 1)));
             break;
         case NS_REPLICA_PENDING:
             break;
         }
     }
-    free(in);
     free(verdict);
-    free(ids);
-    free(age);
     size_t doomed = json_array_size(del);
-    if (!master_api_may_delete(m, addr, json_array_size(chunks), doomed))
+    if (!master_api_may_delete(m, addr, page->listed, doomed))
         json_array_clear(del);
-    else if (doomed || bad)
+    else if (doomed || page->bad)
         log_info("chunk report from %s: %zu chunks, %zu current, %zu to delete, %zu unreadable",
-                 addr, json_array_size(chunks), kept, doomed, bad);
+                 addr, page->listed, kept, doomed, page->bad);
     return httpd_reply_json(c, MHD_HTTP_OK, json_pack("{s:o}", PROTO_F_DELETE, del));
+}
+
+/* The server a page comes from, by the envelope's "url" (and cluster):
+ * its registry index, or -1 with the answer queued in *ret. A page keeps
+ * a live server live: its heartbeats wait while it reports, and a busy
+ * master takes a while. */
+static int master_report_server(master *m, struct MHD_Connection *c, json_t *req,
+                                char addr[PROTO_MAX_SERVER_ADDR], enum MHD_Result *ret)
+{
+    int idx = master_api_known_server(m, c, req, PROTO_F_URL, MHD_HTTP_SERVICE_UNAVAILABLE, addr,
+                                      ret);
+    if (idx >= 0)   /* from the server itself: api.c checked who may send it */
+        registry_touch(m->reg, (uint16_t)idx, registry_now_ms());
+    return idx;
+}
+
+/* A page of a server's full report as JSON: {"url", "chunks": [[id, size,
+ * version, sha256, age_ms], ...]}. */
+static enum MHD_Result master_api_chunk_report(master *m, struct MHD_Connection *c, const ns_who *who,
+                                               json_t *req)
+{
+    (void)who;
+    char addr[PROTO_MAX_SERVER_ADDR];
+    enum MHD_Result ret;
+    int idx = master_report_server(m, c, req, addr, &ret);
+    if (idx < 0)
+        return ret;
+    json_t *chunks = json_object_get(req, PROTO_F_CHUNKS);
+    if (!json_is_array(chunks) || json_array_size(chunks) > PROTO_REPORT_PAGE)
+        return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST,
+                                 "field \"chunks\" must be an array of at most %d "
+                                 "[id, size, version, sha256, age_ms] entries", PROTO_REPORT_PAGE);
+    master_report_page page = { 0 };
+    ret = master_report_read_json(chunks, &page)
+              ? master_report_judge(m, c, idx, addr, &page)
+              : httpd_reply_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "out of memory");
+    master_report_page_free(&page);
+    return ret;
+}
+
+/* A packed page (chunkpack.h): the envelope's line, then records. */
+static enum MHD_Result master_api_chunk_report_packed(master *m, struct MHD_Connection *c,
+                                                      const ns_who *who, const char *body,
+                                                      size_t len)
+{
+    (void)who;
+    char err[256], addr[PROTO_MAX_SERVER_ADDR];
+    const char *head;
+    const unsigned char *recs;
+    size_t headlen, n;
+    if (!chunkpack_split(body, len, PROTO_REPORT_PAGE, &head, &headlen, &recs, &n, err,
+                         sizeof err))
+        return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "%s", err);
+    json_t *req = jsonf_parse_object(head, headlen, err, sizeof err);
+    if (!req)
+        return httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "a packed report's envelope: %s", err);
+    enum MHD_Result ret;
+    int idx = master_report_server(m, c, req, addr, &ret);
+    json_decref(req);
+    if (idx < 0)
+        return ret;
+    master_report_page page = { 0 };
+    ret = master_report_read_packed(recs, n, &page)
+              ? master_report_judge(m, c, idx, addr, &page)
+              : httpd_reply_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "out of memory");
+    master_report_page_free(&page);
+    return ret;
 }
 
 /* ---- POST /badChunk ---- */
@@ -458,11 +572,12 @@ static enum MHD_Result master_api_upload_ok(master *m, struct MHD_Connection *c,
 }
 
 const master_api_route master_api_chunkserver_routes[] = {
-    { PROTO_PATH_REGISTER, "POST", MASTER_SERVERS, master_api_register, NULL },
-    { PROTO_PATH_CHUNK_REPORT, "POST", MASTER_SERVERS, master_api_chunk_report, NULL },
-    { PROTO_PATH_UPLOAD_OK, "POST", MASTER_SERVERS, master_api_upload_ok, NULL },
-    { PROTO_PATH_BAD_CHUNK, "POST", MASTER_EITHER, master_api_bad_chunk, NULL },
-    { PROTO_PATH_UNREACHABLE, "POST", MASTER_EITHER, master_api_unreachable, NULL },
+    { PROTO_PATH_REGISTER, "POST", MASTER_SERVERS, master_api_register, NULL, NULL },
+    { PROTO_PATH_CHUNK_REPORT, "POST", MASTER_SERVERS, master_api_chunk_report, NULL,
+      master_api_chunk_report_packed },
+    { PROTO_PATH_UPLOAD_OK, "POST", MASTER_SERVERS, master_api_upload_ok, NULL, NULL },
+    { PROTO_PATH_BAD_CHUNK, "POST", MASTER_EITHER, master_api_bad_chunk, NULL, NULL },
+    { PROTO_PATH_UNREACHABLE, "POST", MASTER_EITHER, master_api_unreachable, NULL, NULL },
 };
 const size_t master_api_chunkserver_nroutes =
     sizeof master_api_chunkserver_routes / sizeof *master_api_chunkserver_routes;

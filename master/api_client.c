@@ -1047,15 +1047,15 @@ static enum MHD_Result master_api_chunkservers(master *m, struct MHD_Connection 
 }
 
 const master_api_route master_api_client_routes[] = {
-    { PROTO_PATH_UPLOAD, "POST", MASTER_USERS, master_api_upload, NULL },
-    { PROTO_PATH_PLAN, "GET", MASTER_USERS, NULL, master_api_plan_page },
-    { PROTO_PATH_ALLOCATE, "POST", MASTER_USERS, master_api_allocate, NULL },
-    { PROTO_PATH_APPEND, "POST", MASTER_USERS, master_api_append, NULL },
-    { PROTO_PATH_APPEND_DONE, "POST", MASTER_USERS, master_api_append_done, NULL },
-    { PROTO_PATH_GET, "GET", MASTER_USERS, NULL, master_api_get },
-    { PROTO_PATH_FILES, "GET", MASTER_USERS, NULL, master_api_list },
-    { PROTO_PATH_FILES, "DELETE", MASTER_USERS, NULL, master_api_delete },
-    { PROTO_PATH_CHUNKSERVERS, "GET", MASTER_USERS, NULL, master_api_chunkservers },
+    { PROTO_PATH_UPLOAD, "POST", MASTER_USERS, master_api_upload, NULL, NULL },
+    { PROTO_PATH_PLAN, "GET", MASTER_USERS, NULL, master_api_plan_page, NULL },
+    { PROTO_PATH_ALLOCATE, "POST", MASTER_USERS, master_api_allocate, NULL, NULL },
+    { PROTO_PATH_APPEND, "POST", MASTER_USERS, master_api_append, NULL, NULL },
+    { PROTO_PATH_APPEND_DONE, "POST", MASTER_USERS, master_api_append_done, NULL, NULL },
+    { PROTO_PATH_GET, "GET", MASTER_USERS, NULL, master_api_get, NULL },
+    { PROTO_PATH_FILES, "GET", MASTER_USERS, NULL, master_api_list, NULL },
+    { PROTO_PATH_FILES, "DELETE", MASTER_USERS, NULL, master_api_delete, NULL },
+    { PROTO_PATH_CHUNKSERVERS, "GET", MASTER_USERS, NULL, master_api_chunkservers, NULL },
 };
 const size_t master_api_client_nroutes =
     sizeof master_api_client_routes / sizeof *master_api_client_routes;

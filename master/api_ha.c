@@ -51,7 +51,7 @@ static enum MHD_Result master_api_ha_checkpoint(master *m, struct MHD_Connection
 }
 
 const master_api_route master_api_ha_routes[] = {
-    { PROTO_PATH_HA_STATUS, "GET", MASTER_USERS, NULL, master_api_ha_status },
-    { PROTO_PATH_HA_CHECKPOINT, "GET", MASTER_SERVERS, NULL, master_api_ha_checkpoint },
+    { PROTO_PATH_HA_STATUS, "GET", MASTER_USERS, NULL, master_api_ha_status, NULL },
+    { PROTO_PATH_HA_CHECKPOINT, "GET", MASTER_SERVERS, NULL, master_api_ha_checkpoint, NULL },
 };
 const size_t master_api_ha_nroutes = sizeof master_api_ha_routes / sizeof *master_api_ha_routes;

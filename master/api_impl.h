@@ -28,9 +28,11 @@ typedef enum {
 
 /* One endpoint: a path, a method (GET answers HEAD too), who may call it,
  * and its handler: with_json for a request whose body is a JSON object
- * (parsed and freed by the dispatcher), plain for one without a body.
- * who is the user a secure master's request comes from (NULL from a
- * chunkserver, or on an open master: nobody to check). */
+ * (parsed and freed by the dispatcher), plain for one without a body, and
+ * packed, besides with_json, for a body of PROTO_CONTENT_CHUNKPACK
+ * (chunkpack.h; the raw bytes, bounded by PROTO_MAX_JSON_BODY). who is
+ * the user a secure master's request comes from (NULL from a chunkserver,
+ * or on an open master: nobody to check). */
 typedef struct {
     const char *path;
     const char *method;
@@ -38,6 +40,8 @@ typedef struct {
     enum MHD_Result (*with_json)(master *m, struct MHD_Connection *c, const ns_who *who,
                                  json_t *req);
     enum MHD_Result (*plain)(master *m, struct MHD_Connection *c, const ns_who *who);
+    enum MHD_Result (*packed)(master *m, struct MHD_Connection *c, const ns_who *who,
+                              const char *body, size_t len);
 } master_api_route;
 
 /* What clients ask (api_client.c): files, plans, allocations, appends. */

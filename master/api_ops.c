@@ -448,11 +448,11 @@ static enum MHD_Result master_api_recommission(master *m, struct MHD_Connection 
 }
 
 const master_api_route master_api_ops_routes[] = {
-    { PROTO_PATH_METRICS, "GET", MASTER_USERS, NULL, master_api_metrics },
-    { PROTO_PATH_HEALTHZ, "GET", MASTER_ANYONE, NULL, master_api_healthz },
-    { PROTO_PATH_REPORT, "GET", MASTER_SUPER, NULL, master_api_report },
-    { PROTO_PATH_FSCK, "GET", MASTER_SUPER, NULL, master_api_fsck },
-    { PROTO_PATH_DECOMMISSION, "POST", MASTER_SUPER, master_api_decommission, NULL },
-    { PROTO_PATH_RECOMMISSION, "POST", MASTER_SUPER, master_api_recommission, NULL },
+    { PROTO_PATH_METRICS, "GET", MASTER_USERS, NULL, master_api_metrics, NULL },
+    { PROTO_PATH_HEALTHZ, "GET", MASTER_ANYONE, NULL, master_api_healthz, NULL },
+    { PROTO_PATH_REPORT, "GET", MASTER_SUPER, NULL, master_api_report, NULL },
+    { PROTO_PATH_FSCK, "GET", MASTER_SUPER, NULL, master_api_fsck, NULL },
+    { PROTO_PATH_DECOMMISSION, "POST", MASTER_SUPER, master_api_decommission, NULL, NULL },
+    { PROTO_PATH_RECOMMISSION, "POST", MASTER_SUPER, master_api_recommission, NULL, NULL },
 };
 const size_t master_api_ops_nroutes = sizeof master_api_ops_routes / sizeof *master_api_ops_routes;

@@ -257,10 +257,10 @@ static enum MHD_Result master_api_rename(master *m, struct MHD_Connection *c, co
 }
 
 const master_api_route master_api_tree_routes[] = {
-    { PROTO_PATH_LS, "GET", MASTER_USERS, NULL, master_api_ls },
-    { PROTO_PATH_STAT, "GET", MASTER_USERS, NULL, master_api_stat },
-    { PROTO_PATH_DU, "GET", MASTER_USERS, NULL, master_api_du },
-    { PROTO_PATH_MKDIR, "POST", MASTER_USERS, master_api_mkdir, NULL },
-    { PROTO_PATH_RENAME, "POST", MASTER_USERS, master_api_rename, NULL },
+    { PROTO_PATH_LS, "GET", MASTER_USERS, NULL, master_api_ls, NULL },
+    { PROTO_PATH_STAT, "GET", MASTER_USERS, NULL, master_api_stat, NULL },
+    { PROTO_PATH_DU, "GET", MASTER_USERS, NULL, master_api_du, NULL },
+    { PROTO_PATH_MKDIR, "POST", MASTER_USERS, master_api_mkdir, NULL, NULL },
+    { PROTO_PATH_RENAME, "POST", MASTER_USERS, master_api_rename, NULL, NULL },
 };
 const size_t master_api_tree_nroutes = sizeof master_api_tree_routes / sizeof *master_api_tree_routes;

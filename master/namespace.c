@@ -1210,10 +1210,9 @@ static bool namespace_add_holder(ns_chunk *c, uint16_t server)
 /* namespace_check_replica with the write lock held. */
 static ns_replica_verdict namespace_check_locked(ns_table *ns, ns_file *f, uint32_t index,
                                                  uint16_t server, uint64_t size,
-                                                 uint64_t version, const char *sha, size_t *added)
+                                                 uint64_t version, const uint8_t *md,
+                                                 size_t *added)
 {
-    uint8_t md[SHA256_LEN];
-    bool have_md = sha && sha[0] && sha256_from_hex(sha, md);
     ns_replica_verdict v = NS_REPLICA_KEEP;
     (void)ns;
     if (!f || index >= f->nchunks) {
@@ -1253,7 +1252,7 @@ static ns_replica_verdict namespace_check_locked(ns_table *ns, ns_file *f, uint3
     uint64_t want = namespace_chunk_length(f, index);
     bool past_end = (uint64_t)index * f->chunk_size >= f->size;
     if ((past_end ? size > f->chunk_size : size != want) ||
-        (have_md && (c->flags & NS_CHUNK_HAS_SHA) && memcmp(md, c->sha, sizeof md) != 0)) {
+        (md && (c->flags & NS_CHUNK_HAS_SHA) && memcmp(md, c->sha, SHA256_LEN) != 0)) {
         v = NS_REPLICA_STALE;
         goto out;
     }
@@ -1267,9 +1266,11 @@ ns_replica_verdict namespace_check_replica(ns_table *ns, const char *fileid, uin
                                            const char *sha)
 {
     size_t added = 0;
+    uint8_t md[SHA256_LEN];
+    bool have_md = sha && sha[0] && sha256_from_hex(sha, md);
     pthread_rwlock_wrlock(&ns->lock);
     ns_replica_verdict v = namespace_check_locked(ns, *namespace_slot(ns, fileid), index, server,
-                                                  size, version, sha, &added);
+                                                  size, version, have_md ? md : NULL, &added);
     pthread_rwlock_unlock(&ns->lock);
     return v;
 }
@@ -1283,45 +1284,30 @@ size_t namespace_check_replicas(ns_table *ns, uint16_t server, const ns_replica_
                                 ns_replica_verdict *out)
 {
     size_t added = 0;
-    /* the identifiers in binary first, with no lock held */
-    uint8_t (*fid)[SHA256_LEN] = malloc((n ? n : 1) * sizeof *fid);
-    bool *valid = malloc(n ? n : 1);
-    if (!fid || !valid) {   /* one at a time, then */
-        free(fid);
-        free(valid);
-        for (size_t i = 0; i < n; i++)
-            out[i] = namespace_check_replica(ns, in[i].fileid, in[i].index, server, in[i].size,
-                                             in[i].version, in[i].sha);
-        return 0;
-    }
-    for (size_t i = 0; i < n; i++)
-        valid[i] = sha256_from_hex(in[i].fileid, fid[i]);
     for (size_t i = 0; i < n;) {
         pthread_rwlock_wrlock(&ns->lock);
         size_t mask = ns->nbuckets - 1;
         for (size_t end = i + NS_REPLICAS_PER_LOCK < n ? i + NS_REPLICAS_PER_LOCK : n; i < end;
              i++) {
             size_t a = i + NS_PREFETCH_AHEAD, b = i + NS_PREFETCH_AHEAD / 2, c = i + 2;
-            if (a < end && valid[a])
-                __builtin_prefetch(&ns->buckets[namespace_fid_hash(fid[a]) & mask]);
-            if (b < end && valid[b]) {
-                ns_file *h = ns->buckets[namespace_fid_hash(fid[b]) & mask];
+            if (a < end)
+                __builtin_prefetch(&ns->buckets[namespace_fid_hash(in[a].fid) & mask]);
+            if (b < end) {
+                ns_file *h = ns->buckets[namespace_fid_hash(in[b].fid) & mask];
                 if (h)
                     __builtin_prefetch(h->fid);
             }
-            if (c < end && valid[c]) {
-                ns_file *g = *namespace_slot_of(ns, fid[c]);
+            if (c < end) {
+                ns_file *g = *namespace_slot_of(ns, in[c].fid);
                 if (g && in[c].index < g->nchunks)
                     __builtin_prefetch(&g->chunks[in[c].index]);
             }
-            ns_file *f = valid[i] ? *namespace_slot_of(ns, fid[i]) : NULL;
-            out[i] = namespace_check_locked(ns, f, in[i].index, server, in[i].size,
-                                            in[i].version, in[i].sha, &added);
+            out[i] = namespace_check_locked(ns, *namespace_slot_of(ns, in[i].fid), in[i].index,
+                                            server, in[i].size, in[i].version,
+                                            in[i].has_sha ? in[i].sha : NULL, &added);
         }
         pthread_rwlock_unlock(&ns->lock);
     }
-    free(fid);
-    free(valid);
     return added;
 }
 

@@ -420,10 +420,11 @@ ns_replica_verdict namespace_check_replica(ns_table *ns, const char *fileid, uin
  * Returns how many were new locations. */
 #define NS_REPLICAS_PER_LOCK 512
 typedef struct {
-    char fileid[FILEID_LEN + 1];
+    uint8_t fid[SHA256_LEN];   /* the file's identifier, binary */
     uint32_t index;
+    bool has_sha;
     uint64_t size, version;
-    const char *sha;   /* NULL: none */
+    uint8_t sha[SHA256_LEN];   /* with has_sha: the copy's checksum */
 } ns_replica_in;
 size_t namespace_check_replicas(ns_table *ns, uint16_t server, const ns_replica_in *in, size_t n,
                                 ns_replica_verdict *out);

@@ -6,14 +6,14 @@
 # build-fuzz/corpus/<target>). A crash fails the run and leaves its input
 # in build-fuzz/. CI runs every target for a few seconds; run it longer by
 # hand:  FUZZ_SECONDS=3600 scripts/fuzz.sh namespace
-# usage: scripts/fuzz.sh [chunkid|jsonf|namespace|journal ...]
+# usage: scripts/fuzz.sh [auth|chunkid|chunkpack|jsonf|namespace|journal ...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh clang libfuzzer-14-dev
 SECONDS_EACH=${FUZZ_SECONDS:-60}
 SEED=${FUZZ_SEED:-1}
 TARGETS=("$@")
-[ "${#TARGETS[@]}" -gt 0 ] || TARGETS=(auth chunkid jsonf namespace journal)
+[ "${#TARGETS[@]}" -gt 0 ] || TARGETS=(auth chunkid chunkpack jsonf namespace journal)
 
 CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DMINIDFS_FUZZ=ON \
     -DMINIDFS_WERROR="${WERROR:-OFF}" >/dev/null

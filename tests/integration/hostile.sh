@@ -69,6 +69,40 @@ expect_status 200 POST "$M/chunkreport" "${J[@]}" --data "{\"url\":\"$CS_ADDR_cs
 grep -q '"delete":\[\]' "$T/body" || fail "a fresh chunk with a stepped clock's age was collected: $(cat "$T/body")"
 ok "a wall clock stepped forward cannot get a fresh chunk collected"
 
+# ---- packed report pages (an envelope's line of JSON, then 96-byte
+# records) that are not whole: refused with 400 and a reason, never read
+# past their end; records with flags this master does not know are
+# skipped and counted; a whole page of a real chunk is judged current.
+P=(-H 'Content-Type: application/x-minidfs-chunkpack')
+python3 - "$T" "$CS_ADDR_cs1" "$(identifier_of al.bin)" <<'PY'
+import json, struct, sys
+t, addr, fid = sys.argv[1], sys.argv[2], bytes.fromhex(sys.argv[3])
+head = (json.dumps({"url": addr}) + "\n").encode()
+def rec(fid, index, size, version, flags=0, sha=bytes(32)):
+    return fid + struct.pack("<IIQQq", index, flags, size, version, 10**9) + sha
+def page(name, body):
+    open("%s/%s" % (t, name), "wb").write(body)
+page("noline", json.dumps({"url": addr}).encode())
+page("short", head + rec(fid, 0, 1000000, 0)[:95])
+page("toomany", head + rec(bytes(32), 0, 1, 1) * 4001)
+page("notjson", b"{url: nope}\n" + rec(fid, 0, 1000000, 0))
+page("longhead", b" " * 5000 + head + rec(fid, 0, 1000000, 0))
+page("flags", head + rec(bytes(32), 0, 1, 1, flags=6) + rec(fid, 0, 1000000, 0))
+PY
+expect_status 400 POST "$M/chunkreport" "${P[@]}" --data-binary @"$T/noline"
+grep -q 'envelope' "$T/body" || fail "a packed page without its envelope's line: $(cat "$T/body")"
+expect_status 400 POST "$M/chunkreport" "${P[@]}" --data-binary @"$T/short"
+grep -q 'not whole records' "$T/body" || fail "a page of 95 bytes of record: $(cat "$T/body")"
+expect_status 400 POST "$M/chunkreport" "${P[@]}" --data-binary @"$T/toomany"
+grep -q 'at most 4000' "$T/body" || fail "4,001 records: $(cat "$T/body")"
+expect_status 400 POST "$M/chunkreport" "${P[@]}" --data-binary @"$T/notjson"
+expect_status 400 POST "$M/chunkreport" "${P[@]}" --data-binary @"$T/longhead"
+expect_status 200 POST "$M/chunkreport" "${P[@]}" --data-binary @"$T/flags"
+grep -q '"delete":\[\]' "$T/body" || fail "a page of a current chunk: $(cat "$T/body")"
+grep -q "chunk report from $CS_ADDR_cs1: 2 chunks, 1 current, 0 to delete, 1 unreadable" "$T/master.log" ||
+    fail "the record with unknown flags was not counted: $(grep 'chunk report from' "$T/master.log" | tail -2)"
+ok "packed report pages that are not whole: 400 with the reason; unknown flags skipped and counted"
+
 # canned NAME ANSWER: a "master" that answers every request with the file
 # ANSWER; its URL in CANNED_URL.
 canned() {

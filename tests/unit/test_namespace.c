@@ -108,18 +108,18 @@ static void test_report_page_batch(void **state)
     static ns_replica_verdict out[N];
     for (size_t k = 0; k < N; k++) {
         uint32_t i = (uint32_t)(k % 45);   /* 41 to 44: past the end */
-        snprintf(in[k].fileid, sizeof in[k].fileid, "%s", k % 7 == 3 ? other : id);
-        if (k % 11 == 5)
-            snprintf(in[k].fileid, sizeof in[k].fileid, "not-hex");
+        assert_true(sha256_from_hex(k % 7 == 3 ? other : id, in[k].fid));
         in[k].index = i;
         in[k].size = i == 40 ? 30 : 100;
         in[k].version = k % 13 == 0 ? gen - 1 : gen;
-        in[k].sha = NULL;
+        in[k].has_sha = false;
     }
     size_t added = namespace_check_replicas(ns, 1, in, N, out);
     size_t keep = 0;
+    uint8_t mine_fid[SHA256_LEN];
+    assert_true(sha256_from_hex(id, mine_fid));
     for (size_t k = 0; k < N; k++) {
-        bool mine = strcmp(in[k].fileid, id) == 0, inside = in[k].index < 41;
+        bool mine = memcmp(in[k].fid, mine_fid, SHA256_LEN) == 0, inside = in[k].index < 41;
         if (mine && !inside && in[k].version < gen)   /* past a newer file's end: an old one's */
             assert_int_equal(out[k], NS_REPLICA_STALE);
         else if (!mine || !inside)

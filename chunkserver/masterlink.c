@@ -3,9 +3,10 @@
  * of the list. The heartbeat thread alone registers and acts on the
  * answers (deletions, checks, copies: the active master's only; the peer
  * list, which each master sends only when its version, echoed back,
- * changed; a page of a full report goes again, for up to
- * MASTERLINK_PAGE_WAIT_MS, while the master says it is busy with other
- * servers' pages); connection threads read the registration state
+ * changed; a full report's pages, as packed records to a master that
+ * says it reads them and as JSON entries to any other, each going again
+ * for up to MASTERLINK_PAGE_WAIT_MS while the master says it is busy with
+ * other servers' pages); connection threads read the registration state
  * under the mutex, send their reports of stored chunks (queued, and sent
  * many to a request by whichever of them finds none on its way, on its own
  * reused connection), and to learn of a peer that joined since the last
@@ -37,7 +38,9 @@
 #include "jsonf.h"
 #include "log.h"
 #include "chunkid.h"
+#include "chunkpack.h"
 #include "protocol.h"
+#include "sha256.h"
 #include "ticker.h"
 #include "monotime.h"
 
@@ -64,6 +67,7 @@ typedef struct {
     bool active;              /* it said it is the active master (or has no roles) */
     uint64_t epoch;           /* of its incarnation we last sent a full report to */
     uint64_t pending_epoch;   /* of the one that answered the last registration */
+    bool packed;              /* it said it reads packed full reports (chunkpack.h) */
     long beats;               /* since that report */
     char members[32];         /* the version of its live list we hold ("": none) */
 } masterlink_master;
@@ -144,9 +148,13 @@ static void masterlink_follow(masterlink *ml, size_t i, const httpc_response *re
  * on true. */
 #define MASTERLINK_LEAD SIZE_MAX
 
-static bool masterlink_post_to(masterlink *ml, size_t to, const char *path, json_t *body,
-                               const char *addr_key, httpc_response *resp, char *err,
-                               size_t errlen)
+/* POSTs body (taken) to path on master to (MASTERLINK_LEAD: the active
+ * one), with this server's address under addr_key and its cluster added;
+ * with recs (n packed records, chunkpack.h) the body is their envelope
+ * and they follow it. */
+static bool masterlink_send_to(masterlink *ml, size_t to, const char *path, json_t *body,
+                               const char *addr_key, const unsigned char *recs, size_t n,
+                               httpc_response *resp, char *err, size_t errlen)
 {
     char addr[PROTO_MAX_SERVER_ADDR], url[600], cluster[CLUSTERID_LEN + 1];
     pthread_mutex_lock(&ml->lock);
@@ -155,19 +163,41 @@ static bool masterlink_post_to(masterlink *ml, size_t to, const char *path, json
     bool ok = masterlink_registered(ml, NULL, addr, sizeof addr);
     if (!ok) {
         snprintf(err, errlen, "not registered with the master yet");
+        memset(resp, 0, sizeof *resp);
+        json_decref(body);
+        return false;
+    }
+    size_t i = to == MASTERLINK_LEAD ? atomic_load(&ml->lead) : to;
+    snprintf(url, sizeof url, "%s%s", ml->bases[i], path);
+    json_object_set_new(body, addr_key, json_string(addr));
+    if (cluster[0])
+        json_object_set_new(body, PROTO_F_CLUSTER_ID, json_string(cluster));
+    if (recs) {
+        char *head = json_dumps(body, JSON_COMPACT), *raw = NULL;
+        size_t len = 0;
+        ok = head && (raw = chunkpack_body(head, strlen(head), recs, n, &len));
+        if (ok)
+            ok = httpc_post_signed(url, raw, len, PROTO_CONTENT_CHUNKPACK, ml->key,
+                                   MASTERLINK_TIMEOUT_MS, resp, err, errlen);
+        else
+            snprintf(err, errlen, "out of memory");
+        free(head);
+        free(raw);
     } else {
-        size_t i = to == MASTERLINK_LEAD ? atomic_load(&ml->lead) : to;
-        snprintf(url, sizeof url, "%s%s", ml->bases[i], path);
-        json_object_set_new(body, addr_key, json_string(addr));
-        if (cluster[0])
-            json_object_set_new(body, PROTO_F_CLUSTER_ID, json_string(cluster));
         ok = httpc_json_signed("POST", url, body, ml->key, MASTERLINK_TIMEOUT_MS, resp, err,
                                errlen);
-        if (to == MASTERLINK_LEAD)
-            masterlink_follow(ml, i, ok ? resp : NULL);
     }
+    if (to == MASTERLINK_LEAD)
+        masterlink_follow(ml, i, ok ? resp : NULL);
     json_decref(body);
     return ok;
+}
+
+static bool masterlink_post_to(masterlink *ml, size_t to, const char *path, json_t *body,
+                               const char *addr_key, httpc_response *resp, char *err,
+                               size_t errlen)
+{
+    return masterlink_send_to(ml, to, path, body, addr_key, NULL, 0, resp, err, errlen);
 }
 
 /* To the active master (as far as this server knows). */
@@ -208,7 +238,10 @@ static void masterlink_verify(masterlink *ml, json_t *list)
 typedef struct {
     masterlink *ml;
     size_t to;                /* the master it goes to */
-    json_t *page;
+    json_t *page;             /* JSON entries, or, to a master that reads them, */
+    bool packed;
+    unsigned char *recs;      /* packed records: MASTERLINK_PAGE of them at most */
+    size_t nrecs;
     bool ok;
     size_t sent;
     char *err;
@@ -227,9 +260,12 @@ static bool masterlink_send_page(masterlink_report_ctx *r)
     bool ok;
     int64_t beat = monotime_ms();
     for (int64_t waited = 0;;) {
-        ok = masterlink_post_to(r->ml, r->to, PROTO_PATH_CHUNK_REPORT,
-                                json_pack("{s:O}", PROTO_F_CHUNKS, r->page), PROTO_F_URL, &resp,
-                                r->err, r->errlen);
+        ok = r->packed ? masterlink_send_to(r->ml, r->to, PROTO_PATH_CHUNK_REPORT, json_object(),
+                                            PROTO_F_URL, r->recs, r->nrecs, &resp, r->err,
+                                            r->errlen)
+                       : masterlink_post_to(r->ml, r->to, PROTO_PATH_CHUNK_REPORT,
+                                            json_pack("{s:O}", PROTO_F_CHUNKS, r->page),
+                                            PROTO_F_URL, &resp, r->err, r->errlen);
         if (!ok || resp.status != 503 || resp.retry_ms <= 0 || resp.retry_ms > 5000 ||
             waited >= MASTERLINK_PAGE_WAIT_MS)
             break;
@@ -254,30 +290,48 @@ static bool masterlink_send_page(masterlink_report_ctx *r)
     if (ok && r->ml->masters[r->to].active)   /* a standby's word deletes nothing */
         masterlink_delete(r->ml, json_object_get(resp.json, PROTO_F_DELETE));
     httpc_response_free(&resp);
-    r->sent += json_array_size(r->page);
+    r->sent += r->packed ? r->nrecs : json_array_size(r->page);
     json_array_clear(r->page);
+    r->nrecs = 0;
     return ok;
 }
 
 static bool masterlink_report_one(void *ud, const char *id, const store_meta *m, int64_t age_ms)
 {
     masterlink_report_ctx *r = ud;
-    json_array_append_new(r->page, json_pack("[s,I,I,s,I]", id, (json_int_t)m->size,
-                                             (json_int_t)m->version, m->sha, (json_int_t)age_ms));
-    if (json_array_size(r->page) >= MASTERLINK_PAGE)
+    if (r->packed) {
+        chunkpack_entry e = { .size = m->size, .version = m->version, .age_ms = age_ms };
+        char fileid[FILEID_LEN + 1];
+        if (!chunkid_parse(id, fileid, &e.index) || !sha256_from_hex(fileid, e.fid))
+            return r->ok;   /* the store lists only chunk ids; nothing else can be reported */
+        e.has_sha = sha256_from_hex(m->sha, e.sha);
+        chunkpack_put(r->recs + r->nrecs++ * CHUNKPACK_RECORD, &e);
+    } else {
+        json_array_append_new(r->page, json_pack("[s,I,I,s,I]", id, (json_int_t)m->size,
+                                                 (json_int_t)m->version, m->sha,
+                                                 (json_int_t)age_ms));
+    }
+    if ((r->packed ? r->nrecs : json_array_size(r->page)) >= MASTERLINK_PAGE)
         r->ok = masterlink_send_page(r);
     return r->ok;
 }
 
-/* Every chunk stored here, page by page, to master i. */
+/* Every chunk stored here, page by page, to master i: packed when it
+ * says it reads them. */
 static bool masterlink_full_report(masterlink *ml, size_t i, char *err, size_t errlen)
 {
     masterlink_report_ctx r = { .ml = ml, .to = i, .page = json_array(), .ok = true, .err = err,
-                                .errlen = errlen };
+                                .errlen = errlen, .packed = ml->masters[i].packed };
+    if (r.packed && !(r.recs = malloc(MASTERLINK_PAGE * CHUNKPACK_RECORD))) {
+        json_decref(r.page);
+        snprintf(err, errlen, "out of memory");
+        return false;
+    }
     store_list(ml->st, masterlink_report_one, &r);
-    if (r.ok && json_array_size(r.page) > 0)
+    if (r.ok && (r.packed ? r.nrecs : json_array_size(r.page)) > 0)
         r.ok = masterlink_send_page(&r);
     json_decref(r.page);
+    free(r.recs);
     if (r.ok)
         log_debug("full chunk report: %zu chunks", r.sent);
     return r.ok;
@@ -438,6 +492,8 @@ static bool masterlink_register_once(masterlink *ml, size_t mi, char *err, size_
         }
         json_t *ep = json_object_get(resp.json, PROTO_F_EPOCH);
         mm->pending_epoch = json_is_integer(ep) ? (uint64_t)json_integer_value(ep) : 0;
+        json_t *pk = json_object_get(resp.json, PROTO_F_PACKED_REPORTS);
+        mm->packed = json_is_integer(pk) && json_integer_value(pk) == PROTO_PACKED_LAYOUT;
     }
     httpc_response_free(&resp);
     return ok;

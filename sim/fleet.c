@@ -6,8 +6,9 @@
  *
  * A server does what chunkserver/masterlink.c does: it registers and
  * beats every heartbeat (with jitter), echoing the live list's version;
- * sends a full report (pages of PROTO_REPORT_PAGE_SENT [id, size, version,
- * null, age]) when the master's epoch is new to it and every
+ * sends a full report (pages of PROTO_REPORT_PAGE_SENT entries: packed
+ * records to a master that says it reads them, else [id, size, version,
+ * null, age]; no checksum either way) when the master's epoch is new to it and every
  * report_every beats, sending a page again when the master says it is
  * busy (503, Retry-After) and beating while it waits; deletes what it is told
  * to (when the version allows); and copies what it is told to copy, one
@@ -31,6 +32,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "chunkpack.h"
 #include "monotime.h"
 #include "nspath.h"
 #include "sha256.h"
@@ -41,6 +43,7 @@
 
 typedef struct {
     char id[FILEID_LEN + 1];
+    uint8_t fid[SHA256_LEN];   /* id in binary, for packed reports */
     char *path;                /* the workload's files; a seeded file's is computed */
     uint64_t size, chunk_size;
     uint64_t first;            /* chunk 0's number */
@@ -60,7 +63,8 @@ typedef struct {
     bool reporting;
     int64_t report_retry;      /* the master was busy: the page again at this time (0: none) */
     char *report_body;         /* that page, as sent */
-    size_t report_end;
+    size_t report_len, report_end;
+    const char *report_type;   /* its Content-Type */
     size_t report_pos;
     uint64_t report_epoch;
     uint32_t *held;            /* chunk numbers it was given, lazily pruned */
@@ -83,6 +87,8 @@ typedef struct sim_req {
     CURL *h;
     struct curl_slist *hdr;
     char *body;
+    size_t body_len;
+    const char *body_type;
     char *resp;
     size_t rlen, rcap;
     int64_t t0_ns;
@@ -104,6 +110,8 @@ struct sim_fleet {
     char base[512];
     char cluster[CLUSTERID_LEN + 1];
     uint64_t master_epoch;
+    bool packed;               /* the master reads packed reports */
+    unsigned char *recs;       /* a packed page's records, PROTO_REPORT_PAGE_SENT at most */
     int64_t reported_at;
     /* files, and an index of them by identifier (open addressing) */
     sim_file *files;
@@ -210,6 +218,8 @@ uint32_t sim_fleet_add_file(sim_fleet *f, const char *fileid, const char *path, 
     sim_file *fl = &f->files[i];
     memset(fl, 0, sizeof *fl);
     snprintf(fl->id, sizeof fl->id, "%s", fileid);
+    if (!sha256_from_hex(fl->id, fl->fid))
+        abort();   /* the seed and the workload make only valid identifiers */
     fl->path = path ? strdup(path) : NULL;
     fl->workload = path != NULL;
     fl->size = size;
@@ -335,7 +345,8 @@ static size_t sim_collect(char *p, size_t size, size_t n, void *ud)
  * name for one from the right address: under one name, a thousand
  * servers' connections would make every request a search of them all. */
 static sim_req *sim_send_raw(sim_fleet *f, const char *method, const char *path, char *raw,
-                             const sim_server *sv, const char *endpoint, int kind)
+                             size_t len, const char *type, const sim_server *sv,
+                             const char *endpoint, int kind)
 {
     sim_req *r = calloc(1, sizeof *r);
     if (!r || !(r->h = curl_easy_init()))
@@ -346,10 +357,15 @@ static sim_req *sim_send_raw(sim_fleet *f, const char *method, const char *path,
     r->endpoint = endpoint;
     r->kind = kind;
     if (raw) {
+        char line[128];
+        snprintf(line, sizeof line, "Content-Type: %s", type);
         r->body = raw;
-        r->hdr = curl_slist_append(NULL, "Content-Type: application/json");
+        r->body_len = len;
+        r->body_type = type;
+        r->hdr = curl_slist_append(NULL, line);
         curl_easy_setopt(r->h, CURLOPT_HTTPHEADER, r->hdr);
         curl_easy_setopt(r->h, CURLOPT_POSTFIELDS, r->body);
+        curl_easy_setopt(r->h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
     }
     curl_easy_setopt(r->h, CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(r->h, CURLOPT_URL, url);
@@ -379,7 +395,8 @@ static sim_req *sim_send(sim_fleet *f, const char *method, const char *path, jso
 {
     char *raw = body ? json_dumps(body, JSON_COMPACT) : NULL;
     json_decref(body);
-    return sim_send_raw(f, method, path, raw, sv, endpoint, kind);
+    return sim_send_raw(f, method, path, raw, raw ? strlen(raw) : 0, PROTO_CONTENT_JSON, sv,
+                        endpoint, kind);
 }
 
 static void sim_req_free(sim_req *r)
@@ -444,34 +461,59 @@ static void sim_report_page(sim_fleet *f, unsigned s)
 {
     sim_server *sv = &f->servers[s];
     char *raw;
-    size_t end;
+    size_t end, len;
+    const char *type;
     if (sv->report_body) {   /* the page the master was too busy for, as it was */
         raw = sv->report_body;
+        len = sv->report_len;
+        type = sv->report_type;
         end = sv->report_end;
         sv->report_body = NULL;
     } else {
-        json_t *chunks = json_array();
+        json_t *chunks = f->packed ? NULL : json_array();
         size_t n = 0;
         for (end = sv->report_pos; end < sv->nheld && n < PROTO_REPORT_PAGE_SENT; end++) {
             uint64_t g = sv->held[end];
             if (!sim_holds(f, g, s))
                 continue;
-            char id[CHUNKID_BUF];
-            sim_chunk_id(f, g, id);
-            json_array_append_new(chunks, json_pack("[s,I,I,n,I]", id,
-                                                    (json_int_t)sim_chunk_len(f, g),
-                                                    (json_int_t)f->version[g],
-                                                    (json_int_t)SIM_AGE_MS));
+            if (f->packed) {
+                const sim_file *fl = &f->files[f->chunk_file[g]];
+                chunkpack_entry e = { .index = (uint32_t)(g - fl->first),
+                                      .size = sim_chunk_len(f, g), .version = f->version[g],
+                                      .age_ms = SIM_AGE_MS };
+                memcpy(e.fid, fl->fid, sizeof e.fid);
+                chunkpack_put(f->recs + n * CHUNKPACK_RECORD, &e);
+            } else {
+                char id[CHUNKID_BUF];
+                sim_chunk_id(f, g, id);
+                json_array_append_new(chunks, json_pack("[s,I,I,n,I]", id,
+                                                        (json_int_t)sim_chunk_len(f, g),
+                                                        (json_int_t)f->version[g],
+                                                        (json_int_t)SIM_AGE_MS));
+            }
             n++;
         }
-        json_t *b = json_pack("{s:s,s:o}", PROTO_F_URL, sv->addr, PROTO_F_CHUNKS, chunks);
+        json_t *b = json_pack("{s:s}", PROTO_F_URL, sv->addr);
+        if (chunks)
+            json_object_set_new(b, PROTO_F_CHUNKS, chunks);
         if (f->cluster[0])
             json_object_set_new(b, PROTO_F_CLUSTER_ID, json_string(f->cluster));
         raw = json_dumps(b, JSON_COMPACT);
         json_decref(b);
+        if (!raw)
+            abort();
+        len = strlen(raw);
+        type = PROTO_CONTENT_JSON;
+        if (f->packed) {   /* the envelope's line, then the records */
+            char *body = chunkpack_body(raw, len, f->recs, n, &len);
+            free(raw);
+            if (!(raw = body))
+                abort();
+            type = PROTO_CONTENT_CHUNKPACK;
+        }
     }
-    sim_req *r = sim_send_raw(f, "POST", PROTO_PATH_CHUNK_REPORT, raw, sv, "chunkreport",
-                              SIM_REQ_REPORT);
+    sim_req *r = sim_send_raw(f, "POST", PROTO_PATH_CHUNK_REPORT, raw, len, type, sv,
+                              "chunkreport", SIM_REQ_REPORT);
     r->server = s;
     r->page_end = end;
     sv->busy = true;
@@ -556,6 +598,8 @@ static void sim_beat_done(sim_fleet *f, sim_req *r, long status, json_t *ans, in
     json_t *ep = json_object_get(ans, PROTO_F_EPOCH);
     uint64_t epoch = json_is_integer(ep) ? (uint64_t)json_integer_value(ep) : 0;
     f->master_epoch = epoch;
+    json_t *pk = json_object_get(ans, PROTO_F_PACKED_REPORTS);
+    f->packed = json_is_integer(pk) && json_integer_value(pk) == PROTO_PACKED_LAYOUT;
     sim_deletions(f, r->server, json_object_get(ans, PROTO_F_DELETE));
     sim_copies(f, r->server, json_object_get(ans, PROTO_F_COPY), now);
     sim_next_beat(f, sv, now, f->cfg.heartbeat_ms);
@@ -580,6 +624,8 @@ static void sim_report_done(sim_fleet *f, sim_req *r, long status, json_t *ans, 
         f->counts.reports_deferred++;
         sv->report_retry = now + json_integer_value(ra);
         sv->report_body = r->body;
+        sv->report_len = r->body_len;
+        sv->report_type = r->body_type;
         sv->report_end = r->page_end;
         r->body = NULL;
         return;
@@ -804,7 +850,8 @@ sim_fleet *sim_fleet_new(const sim_config *cfg, sim_stats *st, char *err, size_t
     f->multi = curl_multi_init();
     curl_multi_setopt(f->multi, CURLMOPT_MAXCONNECTS, (long)sh->servers + 256);
     f->servers = calloc(sh->servers, sizeof *f->servers);
-    if (!f->multi || !f->servers || !(f->load = sim_load_new(f))) {
+    f->recs = malloc(PROTO_REPORT_PAGE_SENT * CHUNKPACK_RECORD);
+    if (!f->multi || !f->servers || !f->recs || !(f->load = sim_load_new(f))) {
         snprintf(err, errlen, "out of memory");
         sim_fleet_free(f);
         return NULL;
@@ -870,6 +917,7 @@ void sim_fleet_free(sim_fleet *f)
     for (size_t i = 0; i < f->nfiles; i++)
         free(f->files[i].path);
     free(f->servers);
+    free(f->recs);
     free(f->files);
     free(f->fmap);
     free(f->hold);

@@ -6,7 +6,9 @@
  * master's memory, and its name blocks every retry. A background thread of
  * the master removes a file that is incomplete and that nothing has
  * touched (no chunk first reported, none named by a chunkserver as being
- * written, no append committed) for --upload-expiry-ms, like a delete: journalled, its chunks collected
+ * written, no append committed) for --upload-expiry-ms (and a
+ * twentieth of that at most, 30 s at most: the pass walks every file, so
+ * it runs that often), like a delete: journalled, its chunks collected
  * through the heartbeats. Never in safe mode, when a file's chunks may
  * simply not have been reported yet.
  */

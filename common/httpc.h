@@ -7,7 +7,8 @@
  * master does not pay a TCP handshake each time. httpc_json buffers its
  * answer and is for control messages only (httpc_json_signed signs the
  * request with the cluster key and takes a 2xx answer only when it is
- * signed back, httpc_json_bearer carries a user's token); chunk bytes go through
+ * signed back, httpc_json_bearer carries a user's token; httpc_post_signed
+ * does the same for a body that is not JSON, a packed report page); chunk bytes go through
  * httpc_put_fd (a file's range, streamed) and httpc_multi_run (the
  * client's many transfers at once), which never hold a chunk in memory;
  * httpc_collect keeps a bounded answer for a handle set up by hand.

@@ -2,10 +2,11 @@
  * protocol.h - every name that crosses the wire, defined once.
  *
  * The master, the chunkservers and the client all speak HTTP with JSON
- * bodies. The paths and field names below are the Go minidfs's, kept
- * byte-for-byte so that its clients and chunkservers keep working against
- * ours; the few additions (marked "extension") are fields older peers
- * ignore. docs/PROTOCOL.md is the prose twin of this file: change both or
+ * bodies (but for chunk bytes, and a full report's packed pages, which a
+ * master offers and a chunkserver sends only then). The paths and field
+ * names below are the Go minidfs's, kept byte-for-byte so that its clients
+ * and chunkservers keep working against ours; the few additions (marked
+ * "extension") are fields older peers ignore. docs/PROTOCOL.md is the prose twin of this file: change both or
  * neither.
  */
 #ifndef MINIDFS_PROTOCOL_H

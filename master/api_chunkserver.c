@@ -205,24 +205,16 @@ static bool master_api_may_delete(master *m, const char *addr, size_t reported, 
 /* A page of a full report, read into what the namespace judges. */
 typedef struct {
     ns_replica_in *in;
-    int64_t *age;
     size_t n;        /* entries read */
     size_t listed;   /* entries the page held, bad ones too */
     size_t bad;
 } master_report_page;
 
-static void master_report_page_free(master_report_page *p)
-{
-    free(p->in);
-    free(p->age);
-}
-
 static bool master_report_page_alloc(master_report_page *p, size_t listed)
 {
     p->listed = listed;
     p->in = malloc((listed ? listed : 1) * sizeof *p->in);
-    p->age = malloc((listed ? listed : 1) * sizeof *p->age);
-    return p->in && p->age;
+    return p->in;
 }
 
 /* The JSON form: [[id, size, version, sha256, age_ms], ...]. An entry
@@ -249,7 +241,8 @@ static bool master_report_read_json(json_t *chunks, master_report_page *p)
         r->size = (uint64_t)json_integer_value(js);
         r->version = (uint64_t)json_integer_value(jv);
         r->has_sha = sha && sha256_from_hex(sha, r->sha);
-        p->age[p->n++] = json_integer_value(ja);
+        r->age_ms = json_integer_value(ja);
+        p->n++;
     }
     return true;
 }
@@ -261,19 +254,10 @@ static bool master_report_read_packed(const unsigned char *recs, size_t n,
     if (!master_report_page_alloc(p, n))
         return false;
     for (size_t k = 0; k < n; k++) {
-        chunkpack_entry e;
-        if (!chunkpack_get(recs + k * CHUNKPACK_RECORD, &e)) {
+        if (chunkpack_get(recs + k * CHUNKPACK_RECORD, &p->in[p->n]))
+            p->n++;
+        else
             p->bad++;
-            continue;
-        }
-        ns_replica_in *r = &p->in[p->n];
-        memcpy(r->fid, e.fid, sizeof r->fid);
-        r->index = e.index;
-        r->size = e.size;
-        r->version = e.version;
-        r->has_sha = e.has_sha;
-        memcpy(r->sha, e.sha, sizeof r->sha);
-        p->age[p->n++] = e.age_ms;
     }
     return true;
 }
@@ -322,7 +306,7 @@ static enum MHD_Result master_report_judge(master *m, struct MHD_Connection *c, 
             /* Old by the chunkserver's wall clock and by the master's own
              * watch: a step of either wall clock cannot make a fresh chunk
              * (an upload whose report is on its way) look like garbage. */
-            if (page->age[q] < m->gc_grace_ms)
+            if (r->age_ms < m->gc_grace_ms)
                 break;
             master_report_chunk_id(r, id);
             if (now - sightings_first(m->seen, (uint16_t)idx, id, now) >= m->gc_grace_ms)
@@ -377,7 +361,7 @@ static enum MHD_Result master_api_chunk_report(master *m, struct MHD_Connection 
     ret = master_report_read_json(chunks, &page)
               ? master_report_judge(m, c, idx, addr, &page)
               : httpd_reply_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "out of memory");
-    master_report_page_free(&page);
+    free(page.in);
     return ret;
 }
 
@@ -406,7 +390,7 @@ static enum MHD_Result master_api_chunk_report_packed(master *m, struct MHD_Conn
     ret = master_report_read_packed(recs, n, &page)
               ? master_report_judge(m, c, idx, addr, &page)
               : httpd_reply_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "out of memory");
-    master_report_page_free(&page);
+    free(page.in);
     return ret;
 }
 

@@ -38,6 +38,7 @@
 #include <string.h>
 
 #include "chunkid.h"
+#include "chunkpack.h"
 #include "journal.h"
 #include "protocol.h"
 #include "record.h"
@@ -419,13 +420,9 @@ ns_replica_verdict namespace_check_replica(ns_table *ns, const char *fileid, uin
  * thousands: a thousand servers reporting at once do not queue on it).
  * Returns how many were new locations. */
 #define NS_REPLICAS_PER_LOCK 512
-typedef struct {
-    uint8_t fid[SHA256_LEN];   /* the file's identifier, binary */
-    uint32_t index;
-    bool has_sha;
-    uint64_t size, version;
-    uint8_t sha[SHA256_LEN];   /* with has_sha: the copy's checksum */
-} ns_replica_in;
+/* A report's entry as chunkpack.h has it (JSON pages are read into the
+ * same); age_ms is the caller's to judge, not the namespace's. */
+typedef chunkpack_entry ns_replica_in;
 size_t namespace_check_replicas(ns_table *ns, uint16_t server, const ns_replica_in *in, size_t n,
                                 ns_replica_verdict *out);
 /* Forgets server as a holder of chunk index of fileid (a bad replica). */

@@ -416,10 +416,12 @@ ns_replica_verdict namespace_check_replica(ns_table *ns, const char *fileid, uin
                                            uint16_t server, uint64_t size, uint64_t version,
                                            const char *sha);
 /* The same for n replicas of one server's report, under the write lock
- * NS_REPLICAS_PER_LOCK at a time (a page of a report is one lock, not
- * thousands: a thousand servers reporting at once do not queue on it).
+ * NS_REPLICAS_PER_LOCK at a time (a page of a report is a few locks, not
+ * thousands: a thousand servers reporting at once do not queue on it; and
+ * a hold is a few hundred µs at 10M chunks, so that a holder preempted on
+ * a busy machine rarely keeps a reader waiting).
  * Returns how many were new locations. */
-#define NS_REPLICAS_PER_LOCK 512
+#define NS_REPLICAS_PER_LOCK 128
 /* A report's entry as chunkpack.h has it (JSON pages are read into the
  * same); age_ms is the caller's to judge, not the namespace's. */
 typedef chunkpack_entry ns_replica_in;

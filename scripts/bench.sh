@@ -707,6 +707,14 @@ SIM=$BIN/minidfs-sim
 SIM_SERVERS=${SIM_SERVERS:-1000}
 SIM_FILES=${SIM_FILES:-100000}
 SHAPE=(--servers "$SIM_SERVERS" --files "$SIM_FILES" --chunks-per-file 100 --chunk-size 67108864)
+# req/s of GET url, the median of three 5 s runs of wrk (one run swings by
+# 10 % on this machine)
+sim_wrk() {
+    local i
+    for i in 1 2 3; do
+        wrk -t2 -c32 -d5s "$1" | awk '/Requests\/sec/ { print $2 }'
+    done | median
+}
 # GET /get req/s of a seeded file while a simulated cluster beats on
 # (its --linger-s phase), with the sim's seeded shape given in $@
 sim_get_rps() {
@@ -731,7 +739,7 @@ sim_get_rps() {
     local id
     id=$(printf 'sim/d0000/f0000000' | sha256sum | cut -c1-64)
     curl -sf "${url}get?id=$id" >/dev/null || die "the seeded file is not readable by id"
-    wrk -t2 -c32 -d10s "${url}get?id=$id" | awk '/Requests\/sec/ { print $2 }'
+    sim_wrk "${url}get?id=$id"
     wait "$sp" || die "the $dir simulation failed: $(tail -3 "$W/$dir/sim.out")"
     kill "$mp"
     wait "$mp" 2>/dev/null || true
@@ -770,7 +778,7 @@ curl -s "${SM}metrics" >"$W/sim.metrics"
 FIG[sim_scan_s]=$(awk '/^minidfs_repair_scan_seconds / { print $2 }' "$W/sim.metrics")
 FIG[sim_slice_max_ms]=$(awk '/^minidfs_repair_scan_slice_max_seconds / { printf "%.2f", $2 * 1000 }' "$W/sim.metrics")
 BIG_ID=$(printf 'sim/d0000/f0000000' | sha256sum | cut -c1-64)
-FIG[sim_get_big]=$(wrk -t2 -c32 -d10s "${SM}get?id=$BIG_ID" | awk '/Requests\/sec/ { print $2 }')
+FIG[sim_get_big]=$(sim_wrk "${SM}get?id=$BIG_ID")
 curl -s "${SM}metrics" >"$W/sim.metrics"
 FIG[sim_slice_max_wrk_ms]=$(awk '/^minidfs_repair_scan_slice_max_seconds / { printf "%.2f", $2 * 1000 }' "$W/sim.metrics")
 wait "$SIM_PID" || die "the simulation failed: $(tail -5 "$W/sim.out")"

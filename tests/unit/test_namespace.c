@@ -102,7 +102,7 @@ static void test_report_page_batch(void **state)
     for (uint32_t i = 0; i < 41; i++)
         assert_int_equal(namespace_report(ns, id, i, 0, i == 40 ? 30 : 100, 0, NULL, &expected,
                                           &ver), NS_OK);
-    /* 1500 entries: three locks' worth, prefetches running off each end */
+    /* 1500 entries: many locks' worth (NS_REPLICAS_PER_LOCK), prefetches running off each end */
     enum { N = 1500 };
     static ns_replica_in in[N];
     static ns_replica_verdict out[N];

@@ -7,7 +7,7 @@
  * judging the entry. Packed, an entry is one fixed record of
  * CHUNKPACK_RECORD bytes (the identifier and the checksum in binary, the
  * numbers little-endian), as HDFS sends block reports as arrays of longs.
- * A packed page's body (Content-Type PROTO_CT_CHUNKPACK) is one line of
+ * A packed page's body (Content-Type PROTO_CONTENT_CHUNKPACK) is one line of
  * JSON, the envelope ({"url": ..., "clusterId": ...}), a '\n', and then
  * the records, with nothing between or after them. Record layout, byte
  * offsets:

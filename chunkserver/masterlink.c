@@ -238,9 +238,9 @@ static void masterlink_verify(masterlink *ml, json_t *list)
 typedef struct {
     masterlink *ml;
     size_t to;                /* the master it goes to */
-    json_t *page;             /* JSON entries, or, to a master that reads them, */
-    bool packed;
-    unsigned char *recs;      /* packed records: MASTERLINK_PAGE of them at most */
+    json_t *page;             /* JSON entries; or, to a master that reads them, */
+    bool packed;              /* packed records instead: */
+    unsigned char *recs;      /* MASTERLINK_PAGE of them at most */
     size_t nrecs;
     bool ok;
     size_t sent;
@@ -253,6 +253,12 @@ typedef struct {
 #define MASTERLINK_PAGE_WAIT_MS 120000
 
 static bool masterlink_register_once(masterlink *ml, size_t mi, char *err, size_t errlen);
+
+/* The entries the page holds, in whichever form it is. */
+static size_t masterlink_page_size(const masterlink_report_ctx *r)
+{
+    return r->packed ? r->nrecs : json_array_size(r->page);
+}
 
 static bool masterlink_send_page(masterlink_report_ctx *r)
 {
@@ -290,7 +296,7 @@ static bool masterlink_send_page(masterlink_report_ctx *r)
     if (ok && r->ml->masters[r->to].active)   /* a standby's word deletes nothing */
         masterlink_delete(r->ml, json_object_get(resp.json, PROTO_F_DELETE));
     httpc_response_free(&resp);
-    r->sent += r->packed ? r->nrecs : json_array_size(r->page);
+    r->sent += masterlink_page_size(r);
     json_array_clear(r->page);
     r->nrecs = 0;
     return ok;
@@ -311,7 +317,7 @@ static bool masterlink_report_one(void *ud, const char *id, const store_meta *m,
                                                  (json_int_t)m->version, m->sha,
                                                  (json_int_t)age_ms));
     }
-    if ((r->packed ? r->nrecs : json_array_size(r->page)) >= MASTERLINK_PAGE)
+    if (masterlink_page_size(r) >= MASTERLINK_PAGE)
         r->ok = masterlink_send_page(r);
     return r->ok;
 }
@@ -328,7 +334,7 @@ static bool masterlink_full_report(masterlink *ml, size_t i, char *err, size_t e
         return false;
     }
     store_list(ml->st, masterlink_report_one, &r);
-    if (r.ok && (r.packed ? r.nrecs : json_array_size(r.page)) > 0)
+    if (r.ok && masterlink_page_size(&r) > 0)
         r.ok = masterlink_send_page(&r);
     json_decref(r.page);
     free(r.recs);

@@ -306,15 +306,12 @@ static enum MHD_Result master_api_call(master *m, struct MHD_Connection *c, mast
                                  "busy with other chunk reports: send this page again");
     }
     char err[256];
+    const char *body = r->body.data ? r->body.data : "";
     enum MHD_Result ret;
+    json_t *req = NULL;
     if (rt->packed && master_api_is_packed(c)) {
-        ret = rt->packed(m, c, who, r->body.data ? r->body.data : "", r->body.len);
-        if (report)
-            atomic_fetch_sub(&m->reports_busy, 1);
-        return ret;
-    }
-    json_t *req = jsonf_parse_object(r->body.data ? r->body.data : "", r->body.len, err, sizeof err);
-    if (!req) {
+        ret = rt->packed(m, c, who, body, r->body.len);
+    } else if (!(req = jsonf_parse_object(body, r->body.len, err, sizeof err))) {
         ret = httpd_reply_error(c, MHD_HTTP_BAD_REQUEST, "%s", err);
     } else {
         ret = rt->with_json(m, c, who, req);

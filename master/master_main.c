@@ -278,7 +278,7 @@ int master_main(int argc, char **argv)
     };
     uint16_t bound;
     d = httpd_start(&cfg, &bound, err, sizeof err);
-    if (!d || (port_file && !proc_write_port_file(port_file, bound, err, sizeof err))) {
+    if (!d) {
         fprintf(stderr, "minidfs master: %s\n", err);
         goto out;
     }
@@ -310,6 +310,12 @@ int master_main(int argc, char **argv)
                  tls.cert ? " (HTTPS)" : "", chunk_size, m.cluster_id,
                  m.ns_fresh ? " (a new namespace)" : "");
     secure_announce(&m.sec, meta_dir);
+    /* Last: whoever waits for the port file finds the threads running and
+     * everything said at start in the log. */
+    if (port_file && !proc_write_port_file(port_file, bound, err, sizeof err)) {
+        fprintf(stderr, "minidfs master: %s\n", err);
+        goto out;
+    }
     int sig = proc_wait_signal();
     log_info("signal %d: shutting down", sig);
     rc = 0;

@@ -19,6 +19,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +57,9 @@ struct cs_batch {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     size_t inflight;            /* commits handed out and not ended */
+    size_t wait_for;            /* the connection's thread waits until inflight is at most
+                                 * this (SIZE_MAX: it is not waiting); a commit that ends
+                                 * wakes it only then, not once per item */
     httpd_captured slots[PROTO_MAX_BATCH];   /* each item's answer, in order */
     char line[PROTO_MAX_BATCH_LINE];
     size_t line_len;
@@ -92,6 +96,7 @@ cs_batch *cs_batch_begin(chunkserver *cs, struct MHD_Connection *c)
         return NULL;
     }
     b->cs = cs;
+    b->wait_for = SIZE_MAX;
     pthread_mutex_init(&b->mu, NULL);
     pthread_cond_init(&b->cv, NULL);
     return b;
@@ -136,8 +141,8 @@ static void cs_batch_commit_run(workpool_job *job)
     cs_batch *b = k->b;
     pthread_mutex_lock(&b->mu);
     cs_batch_answer(b, k->slot, cap);
-    b->inflight--;
-    pthread_cond_broadcast(&b->cv);
+    if (--b->inflight <= b->wait_for)
+        pthread_cond_signal(&b->cv);   /* only the connection's thread waits */
     pthread_mutex_unlock(&b->mu);
     free(k);
 }
@@ -146,8 +151,10 @@ static void cs_batch_commit_run(workpool_job *job)
 static void cs_batch_wait(cs_batch *b, size_t n)
 {
     pthread_mutex_lock(&b->mu);
+    b->wait_for = n;
     while (b->inflight > n)
         pthread_cond_wait(&b->cv, &b->mu);
+    b->wait_for = SIZE_MAX;
     pthread_mutex_unlock(&b->mu);
 }
 

@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "groupq.h"
 #include "httpc.h"
 #include "jsonf.h"
 #include "log.h"
@@ -107,11 +108,8 @@ struct masterlink {
     int64_t incarnation;      /* drawn at start: the master tells a restart by it */
     /* chunk reports (masterlink_send_report): connection threads queue
      * theirs, and one of them at a time sends what is queued as one
-     * request, like a journal's group commit */
-    pthread_mutex_t rlock;
-    pthread_cond_t rsent;     /* a batch was answered */
-    struct masterlink_pending *rhead, **rtail;
-    bool rsending;            /* a thread is sending a batch */
+     * request, like a journal's group commit (groupq.h) */
+    groupq reports;
     _Atomic bool rsingly;     /* the master refused a batch: it takes reports one by one */
     /* chunks stored since the last heartbeat, for the standbys of an HA
      * cluster (the active master heard of each as it was stored) */
@@ -126,11 +124,12 @@ struct masterlink {
 /* A chunk's report waiting for the next batch. */
 typedef struct masterlink_pending {
     json_t *body;             /* as it would go alone (borrowed) */
-    struct masterlink_pending *next;
-    bool done, answered;      /* sent; an answer came (else msg says why not) */
+    bool answered;            /* an answer came (else msg says why not) */
     httpc_response resp;      /* the answer to this report, when answered */
     char msg[256];
 } masterlink_pending;
+
+static void masterlink_send_batch(void *ud, groupq_entry **batch, size_t n);
 
 /* After an answer from master i (resp; NULL: none came): a standby's
  * hint names the active master, the one to send to; a master that cannot
@@ -643,11 +642,9 @@ masterlink *masterlink_start(const masterlink_config *cfg, char *err, size_t err
     if (ml->cluster[0])
         log_info("%s belongs to cluster %s", store_dir(ml->st), ml->cluster);
     pthread_mutex_init(&ml->lock, NULL);
-    pthread_mutex_init(&ml->rlock, NULL);
+    groupq_init(&ml->reports, PROTO_MAX_BATCH, masterlink_send_batch, ml);
     pthread_mutex_init(&ml->ilock, NULL);
     ml->incr = json_array();
-    pthread_cond_init(&ml->rsent, NULL);
-    ml->rtail = &ml->rhead;
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -657,8 +654,7 @@ masterlink *masterlink_start(const masterlink_config *cfg, char *err, size_t err
         snprintf(err, errlen, "cannot start heartbeat thread");
         pthread_cond_destroy(&ml->beaten);
         pthread_mutex_destroy(&ml->lock);
-        pthread_cond_destroy(&ml->rsent);
-        pthread_mutex_destroy(&ml->rlock);
+        groupq_destroy(&ml->reports);
         pthread_mutex_destroy(&ml->ilock);
         json_decref(ml->incr);
         free(ml);
@@ -674,8 +670,7 @@ void masterlink_stop(masterlink *ml)
     ticker_stop(ml->beat);
     pthread_cond_destroy(&ml->beaten);
     pthread_mutex_destroy(&ml->lock);
-    pthread_cond_destroy(&ml->rsent);
-    pthread_mutex_destroy(&ml->rlock);
+    groupq_destroy(&ml->reports);
     pthread_mutex_destroy(&ml->ilock);
     json_decref(ml->incr);
     json_decref(ml->peers);
@@ -728,21 +723,24 @@ bool masterlink_registered(masterlink *ml, uint64_t *chunk_size, char *addr, siz
     return r;
 }
 
-/* Sends n queued reports from first on: alone when n is 1 (or the master
- * takes no batches), else as one {"reports": [...]} whose answer's list
- * gives each its own. */
-static void masterlink_send_batch(masterlink *ml, masterlink_pending *first, size_t n)
+/* Sends the n queued reports of batch (groupq's act): alone when n is 1
+ * (or the master takes no batches), else as one {"reports": [...]} whose
+ * answer's list gives each its own. */
+static void masterlink_send_batch(void *ud, groupq_entry **batch, size_t n)
 {
-    masterlink_pending *p = first;
+    masterlink *ml = ud;
+    masterlink_pending *p;
     if (n == 1 || atomic_load(&ml->rsingly)) {
-        for (size_t i = 0; i < n; i++, p = p->next)
+        for (size_t i = 0; i < n; i++) {
+            p = batch[i]->item;
             p->answered = masterlink_post(ml, PROTO_PATH_UPLOAD_OK, json_incref(p->body),
                                           PROTO_F_CHUNKSERVER, &p->resp, p->msg, sizeof p->msg);
+        }
         return;
     }
     json_t *list = json_array();
-    for (size_t i = 0; i < n; i++, p = p->next)
-        json_array_append(list, p->body);
+    for (size_t i = 0; i < n; i++)
+        json_array_append(list, ((masterlink_pending *)batch[i]->item)->body);
     httpc_response resp;
     char msg[256] = "";
     bool ok = masterlink_post(ml, PROTO_PATH_UPLOAD_OK, json_pack("{s:o}", PROTO_F_REPORTS, list),
@@ -754,7 +752,7 @@ static void masterlink_send_batch(masterlink *ml, masterlink_pending *first, siz
         log_warn("the master takes no batch of chunk reports; sending them one by one");
         atomic_store(&ml->rsingly, true);
         httpc_response_free(&resp);
-        masterlink_send_batch(ml, first, n);
+        masterlink_send_batch(ml, batch, n);
         return;
     }
     bool listed = ok && resp.status == 200 && json_array_size(answers) == n;
@@ -762,8 +760,8 @@ static void masterlink_send_batch(masterlink *ml, masterlink_pending *first, siz
         snprintf(msg, sizeof msg, "the master's answer to %zu reports does not list %zu", n, n);
         ok = false;
     }
-    p = first;
-    for (size_t i = 0; i < n; i++, p = p->next) {
+    for (size_t i = 0; i < n; i++) {
+        p = batch[i]->item;
         p->answered = ok;
         snprintf(p->msg, sizeof p->msg, "%s", msg);
         if (!ok)
@@ -796,33 +794,8 @@ static bool masterlink_send_report(masterlink *ml, json_t *body, httpc_response 
                                    size_t msglen)
 {
     masterlink_pending me = { .body = body };
-    pthread_mutex_lock(&ml->rlock);
-    *ml->rtail = &me;
-    ml->rtail = &me.next;
-    while (!me.done) {
-        if (ml->rsending) {
-            pthread_cond_wait(&ml->rsent, &ml->rlock);
-            continue;
-        }
-        ml->rsending = true;
-        masterlink_pending *first = ml->rhead, *last = first;
-        size_t n = 1;
-        while (n < PROTO_MAX_BATCH && last->next) {
-            last = last->next;
-            n++;
-        }
-        ml->rhead = last->next;
-        if (!ml->rhead)
-            ml->rtail = &ml->rhead;
-        pthread_mutex_unlock(&ml->rlock);
-        masterlink_send_batch(ml, first, n);
-        pthread_mutex_lock(&ml->rlock);
-        for (masterlink_pending *p = first; n--; p = p->next)
-            p->done = true;
-        ml->rsending = false;
-        pthread_cond_broadcast(&ml->rsent);
-    }
-    pthread_mutex_unlock(&ml->rlock);
+    groupq_entry q = { .item = &me };
+    groupq_run(&ml->reports, &q);
     if (me.answered)
         *resp = me.resp;
     else

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "fsdir.h"
+#include "groupq.h"
 #include "iobuf.h"
 #include "log.h"
 #include "metrics.h"
@@ -84,25 +85,27 @@ struct store {
     pthread_mutex_t hook_mu;
     void (*on_remove)(void *ud, const char *id);
     void *on_remove_ud;
-    /* The directory's fsync, group-committed: a publisher takes a ticket
-     * after its rename and waits for an fsync that began after that; one
-     * fsync covers every rename before it, so many small chunks published
-     * at once share it instead of queueing on the directory's inode lock
-     * one fsync each. */
     metrics_hist fsync_hist;   /* each chunk's fsync, for the metrics */
     /* bytes of the published chunks: counted at open, kept by publish and
      * unlink under the chunk's stripe (store_stored_bytes) */
     _Atomic int64_t stored_bytes;
-    struct {
-        pthread_mutex_t mu;
-        pthread_cond_t done;
-        uint64_t asked;      /* tickets handed out */
-        uint64_t synced;     /* every ticket up to this one is durable */
-        uint64_t failures;   /* fsyncs that failed, ever */
-        int last_errno;
-        bool running;
-    } dsync;
+    /* The directory's fsync, group-committed: a publisher queues after
+     * its rename and waits for an fsync that began after that; one fsync
+     * covers every rename before it, so many small chunks published at
+     * once share it instead of queueing on the directory's inode lock one
+     * fsync each. */
+    groupq dsync;
 };
+
+/* One fsync of the directory for the renames of every publisher queued
+ * (store_sync_dir). */
+static void store_sync_dir_act(void *ud, groupq_entry **batch, size_t n)
+{
+    store *st = ud;
+    int e = fsync(st->dirfd) == 0 ? 0 : errno;
+    for (size_t i = 0; i < n; i++)
+        *(int *)batch[i]->item = e;
+}
 
 unsigned store_http_status(store_status st)
 {
@@ -387,8 +390,7 @@ store *store_open(const char *dir, char *err, size_t errlen)
     for (int i = 0; i < STORE_STRIPES; i++)
         pthread_mutex_init(&st->stripes[i], NULL);
     pthread_mutex_init(&st->hook_mu, NULL);
-    pthread_mutex_init(&st->dsync.mu, NULL);
-    pthread_cond_init(&st->dsync.done, NULL);
+    groupq_init(&st->dsync, GROUPQ_MAX_BATCH, store_sync_dir_act, st);
     /* Before anything is touched: a second server on this directory would
      * take the first one's temporaries for a crash's leftovers, and the
      * master would take its chunks for surplus copies. */
@@ -458,8 +460,7 @@ void store_close(store *st)
     for (int i = 0; i < STORE_STRIPES; i++)
         pthread_mutex_destroy(&st->stripes[i]);
     pthread_mutex_destroy(&st->hook_mu);
-    pthread_mutex_destroy(&st->dsync.mu);
-    pthread_cond_destroy(&st->dsync.done);
+    groupq_destroy(&st->dsync);
     iobuf_pool_free(st->stage);
     free(st->dir);
     free(st);
@@ -784,33 +785,14 @@ static store_status store_publish_locked(store_writer *w, bool replace, char *er
                                          size_t errlen);
 
 /* Makes every rename that returned before this call durable: 0, or the
- * errno of an fsync of the directory that failed while the caller waited
- * (counted against everyone waiting then: an error is never lost). The
- * caller becomes the one who syncs when nobody is; the others wait for it. */
+ * errno of the fsync of the directory that covered it (every caller it
+ * covered gets it: an error is never lost). The caller syncs for all
+ * queued when nobody is syncing; the others wait for it (groupq.h). */
 static int store_sync_dir(store *st)
 {
-    pthread_mutex_lock(&st->dsync.mu);
-    uint64_t ticket = ++st->dsync.asked, failures = st->dsync.failures;
-    while (st->dsync.synced < ticket) {
-        if (st->dsync.running) {
-            pthread_cond_wait(&st->dsync.done, &st->dsync.mu);
-            continue;
-        }
-        st->dsync.running = true;
-        uint64_t upto = st->dsync.asked;
-        pthread_mutex_unlock(&st->dsync.mu);
-        int e = fsync(st->dirfd) == 0 ? 0 : errno;
-        pthread_mutex_lock(&st->dsync.mu);
-        st->dsync.running = false;
-        st->dsync.synced = upto;
-        if (e) {
-            st->dsync.failures++;
-            st->dsync.last_errno = e;
-        }
-        pthread_cond_broadcast(&st->dsync.done);
-    }
-    int e = st->dsync.failures != failures ? st->dsync.last_errno : 0;
-    pthread_mutex_unlock(&st->dsync.mu);
+    int e = 0;
+    groupq_entry q = { .item = &e };
+    groupq_run(&st->dsync, &q);
     return e;
 }
 

@@ -19,7 +19,6 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdatomic.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,9 +56,9 @@ struct cs_batch {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     size_t inflight;            /* commits handed out and not ended */
-    size_t wait_for;            /* the connection's thread waits until inflight is at most
-                                 * this (SIZE_MAX: it is not waiting); a commit that ends
-                                 * wakes it only then, not once per item */
+    bool waiting;               /* the connection's thread waits until inflight is at */
+    size_t wait_for;            /* most wait_for: a commit that ends wakes it only then,
+                                 * not once per item */
     httpd_captured slots[PROTO_MAX_BATCH];   /* each item's answer, in order */
     char line[PROTO_MAX_BATCH_LINE];
     size_t line_len;
@@ -96,7 +95,6 @@ cs_batch *cs_batch_begin(chunkserver *cs, struct MHD_Connection *c)
         return NULL;
     }
     b->cs = cs;
-    b->wait_for = SIZE_MAX;
     pthread_mutex_init(&b->mu, NULL);
     pthread_cond_init(&b->cv, NULL);
     return b;
@@ -141,7 +139,7 @@ static void cs_batch_commit_run(workpool_job *job)
     cs_batch *b = k->b;
     pthread_mutex_lock(&b->mu);
     cs_batch_answer(b, k->slot, cap);
-    if (--b->inflight <= b->wait_for)
+    if (--b->inflight <= b->wait_for && b->waiting)
         pthread_cond_signal(&b->cv);   /* only the connection's thread waits */
     pthread_mutex_unlock(&b->mu);
     free(k);
@@ -152,9 +150,10 @@ static void cs_batch_wait(cs_batch *b, size_t n)
 {
     pthread_mutex_lock(&b->mu);
     b->wait_for = n;
+    b->waiting = true;
     while (b->inflight > n)
         pthread_cond_wait(&b->cv, &b->mu);
-    b->wait_for = SIZE_MAX;
+    b->waiting = false;
     pthread_mutex_unlock(&b->mu);
 }
 

@@ -3,7 +3,7 @@
  * directory descriptor, and every name it is given has passed
  * chunkid_parse, so nothing outside the directory can be named. Called
  * from many connection threads at once; it keeps no shared state beyond
- * that descriptor and its temporaries' subdirectory's, the directory's
+ * that descriptor and its temporaries' subdirectories', the directory's
  * lock, a counter for unique temporary names, per-chunk locks, a pool of
  * staging buffers for direct writes, the group commit of the
  * directory's fsync, a histogram of chunk fsyncs (the metrics) and the
@@ -44,6 +44,13 @@
  * while it writes (see store_sync_dir). Older versions made them beside
  * the chunks; those are still cleared at start. */
 #define STORE_TMP_DIR ".tmp"
+/* ... spread over this many subdirectories of it, ".tmp/0" to ".tmp/7":
+ * making a file takes its directory's lock while ext4 finds it an inode,
+ * which on a filesystem without a journal can mean a long scan (past the
+ * inodes freed in the last minutes); a connection thread that finds the
+ * lock held spins on it, burning the core the holder needs. Spread, the
+ * connection threads of a tree of small files seldom meet. */
+#define STORE_TMP_SHARDS 8
 /* The id of the cluster the directory joined, 32 hex digits and a newline. */
 #define STORE_CLUSTER_FILE ".cluster-id"
 /* A chunk's meta: one extended attribute of its file, 56 bytes, so that
@@ -72,6 +79,7 @@ struct store {
     char *dir;
     int dirfd;
     int tmpfd;    /* STORE_TMP_DIR */
+    int shardfd[STORE_TMP_SHARDS];   /* its subdirectories, where temporaries are made */
     int lockfd;   /* holds the directory's lock: one chunkserver per directory */
     _Atomic uint64_t seq;
     /* Changes to one chunk (publish, remove, new version) hold its
@@ -324,16 +332,17 @@ static bool store_probe_xattr(int dirfd, char *err, size_t errlen, const char *d
     return false;
 }
 
-/* Removes the temporaries a crash left, in STORE_TMP_DIR (and beside the
- * chunks, from older versions); the number removed. On a filesystem
+/* Removes the temporaries a crash left in the directory tfd (STORE_TMP_DIR
+ * or one of its shards, named where); the number removed. (Those beside
+ * the chunks, from older versions, store_open removes.) On a filesystem
  * without a journal a crash in the middle of a publish's rename can leave
  * the temporary's name as well as the chunk's, both naming one inode with
  * one link: that name is left alone, since removing it would free the
  * chunk's bytes. */
-static unsigned store_clear_temporaries(store *st)
+static unsigned store_clear_temporaries(store *st, int tfd, const char *where)
 {
     unsigned removed = 0;
-    DIR *d = fsdir_list(st->tmpfd);
+    DIR *d = fsdir_list(tfd);
     struct dirent *de;
     while (d && (de = readdir(d)) != NULL) {
         const char *name = de->d_name;
@@ -347,20 +356,20 @@ static unsigned store_clear_temporaries(store *st)
             memcpy(id, name + strlen(STORE_TMP_PREFIX), k);
             id[k] = '\0';
             if (chunkid_parse(id, NULL, NULL) &&
-                fstatat(st->tmpfd, name, &a, AT_SYMLINK_NOFOLLOW) == 0 &&
+                fstatat(tfd, name, &a, AT_SYMLINK_NOFOLLOW) == 0 &&
                 fstatat(st->dirfd, id, &b, AT_SYMLINK_NOFOLLOW) == 0 && a.st_ino == b.st_ino &&
                 a.st_dev == b.st_dev) {
                 log_warn("%s/%s/%s is also chunk %s (a crash in its rename): left alone",
-                         st->dir, STORE_TMP_DIR, name, id);
+                         st->dir, where, name, id);
                 continue;
             }
         }
-        removed += unlinkat(st->tmpfd, name, 0) == 0;
+        removed += unlinkat(tfd, name, 0) == 0;
     }
     if (d)
         closedir(d);
-    if (removed && fsync(st->tmpfd) != 0)
-        log_warn("fsync of %s/%s: %s", st->dir, STORE_TMP_DIR, strerror(errno));
+    if (removed && fsync(tfd) != 0)
+        log_warn("fsync of %s/%s: %s", st->dir, where, strerror(errno));
     return removed;
 }
 
@@ -386,6 +395,8 @@ store *store_open(const char *dir, char *err, size_t errlen)
     }
     st->dirfd = fd;
     st->tmpfd = -1;
+    for (int i = 0; i < STORE_TMP_SHARDS; i++)
+        st->shardfd[i] = -1;
     st->lockfd = -1;
     for (int i = 0; i < STORE_STRIPES; i++)
         pthread_mutex_init(&st->stripes[i], NULL);
@@ -406,8 +417,26 @@ store *store_open(const char *dir, char *err, size_t errlen)
         store_close(st);
         return NULL;
     }
-    /* Temporaries are what a crash left half-written: never worth keeping. */
-    unsigned removed = store_clear_temporaries(st);
+    for (int i = 0; i < STORE_TMP_SHARDS; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "%d", i);
+        if ((mkdirat(st->tmpfd, name, 0755) != 0 && errno != EEXIST) ||
+            (st->shardfd[i] = openat(st->tmpfd, name,
+                                     O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
+            snprintf(err, errlen, "cannot use %s/%s/%s: %s", dir, STORE_TMP_DIR, name,
+                     strerror(errno));
+            store_close(st);
+            return NULL;
+        }
+    }
+    /* Temporaries are what a crash left half-written: never worth keeping
+     * (in STORE_TMP_DIR itself: from the versions before its shards). */
+    unsigned removed = store_clear_temporaries(st, st->tmpfd, STORE_TMP_DIR);
+    for (int i = 0; i < STORE_TMP_SHARDS; i++) {
+        char where[32];
+        snprintf(where, sizeof where, STORE_TMP_DIR "/%d", i);
+        removed += store_clear_temporaries(st, st->shardfd[i], where);
+    }
     DIR *d = fsdir_list(fd);
     if (!d) {
         snprintf(err, errlen, "cannot list %s: %s", dir, strerror(errno));
@@ -455,6 +484,9 @@ void store_close(store *st)
     close(st->dirfd);
     if (st->tmpfd >= 0)
         close(st->tmpfd);
+    for (int i = 0; i < STORE_TMP_SHARDS; i++)
+        if (st->shardfd[i] >= 0)
+            close(st->shardfd[i]);
     if (st->lockfd >= 0)
         close(st->lockfd);
     for (int i = 0; i < STORE_STRIPES; i++)
@@ -477,17 +509,19 @@ store_status store_begin(store *st, const char *id, store_writer *w, char *err, 
     w->st = st;
     w->fd = -1;
     snprintf(w->id, sizeof w->id, "%s", id);
+    uint64_t seq = atomic_fetch_add(&st->seq, 1);
     snprintf(w->tmp, sizeof w->tmp, STORE_TMP_PREFIX "%s-%ld-%llu", id, (long)getpid(),
-             (unsigned long long)atomic_fetch_add(&st->seq, 1));
+             (unsigned long long)seq);
     if (!(w->hash = sha256_stream_new())) {
         snprintf(err, errlen, "out of memory");
         return STORE_IO;
     }
     /* Not every filesystem takes O_DIRECT (tmpfs did not until 6.6). */
-    w->fd = openat(st->tmpfd, w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_DIRECT, 0644);
+    w->tmpfd = st->shardfd[seq % STORE_TMP_SHARDS];
+    w->fd = openat(w->tmpfd, w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_DIRECT, 0644);
     w->direct = w->fd >= 0;
     if (w->fd < 0 && errno == EINVAL)
-        w->fd = openat(st->tmpfd, w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        w->fd = openat(w->tmpfd, w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (w->fd < 0) {
         int e = errno;
         snprintf(err, errlen, "cannot create chunk file: %s", strerror(e));
@@ -613,7 +647,7 @@ store_status store_check_deferred(store_writer *w, char *err, size_t errlen)
         return STORE_OK;
     char got[SHA256_HEX_LEN + 1];
     uint64_t total = 0;
-    int fd = openat(w->st->tmpfd, w->tmp, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    int fd = openat(w->tmpfd, w->tmp, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     bool ok = fd >= 0 && store_hash_fd(fd, got, &total);
     if (fd >= 0)
         close(fd);
@@ -818,7 +852,7 @@ store_status store_publish(store_writer *w, bool replace, char *err, size_t errl
 static store_status store_publish_locked(store_writer *w, bool replace, char *err,
                                          size_t errlen)
 {
-    int dirfd = w->st->dirfd, tmpfd = w->st->tmpfd;
+    int dirfd = w->st->dirfd, tmpfd = w->tmpfd;
     if (replace) {
         /* The bytes and their meta are one inode: one rename swaps both. */
         struct stat old;
@@ -859,7 +893,7 @@ void store_discard(store_writer *w)
         w->fd = -1;
     }
     if (w->have_tmp) {
-        unlinkat(w->st->tmpfd, w->tmp, 0);
+        unlinkat(w->tmpfd, w->tmp, 0);
         w->have_tmp = false;
     }
     sha256_stream_free(w->hash);

@@ -5,9 +5,10 @@
  * of exactly that name, its bytes and nothing else; its version, size and
  * SHA-256 (its meta) are an extended attribute of that file, so bytes and
  * meta are one inode: fsynced together, renamed together, removed
- * together. New bytes go to temporary files (".tmp/.tmp-<id>-<pid>-<n>":
- * a directory of their own, whose lock making one takes, not the chunk
- * directory's) that get their meta, are fsynced and only then renamed to
+ * together. New bytes go to temporary files (".tmp/<k>/.tmp-<id>-<pid>-<n>",
+ * k = n mod 8: directories of their own, whose locks making one takes,
+ * not the chunk directory's, eight so that writers seldom wait for one
+ * another) that get their meta, are fsynced and only then renamed to
  * their names beside the chunks, so a crash or a cut connection never
  * leaves a partial chunk under a real name; temporaries left by a crash
  * are removed at start, and so are the "<id>.meta" files of format 0, once
@@ -70,6 +71,7 @@ typedef struct {
     char *stage;                /* direct: aligned staging buffer, allocated on first write */
     size_t staged;              /* bytes in stage not yet written */
     bool have_tmp;              /* the temporary file exists on disk */
+    int tmpfd;                  /* the directory it is in (the store's, not to close) */
     char id[CHUNKID_BUF];
     char tmp[CHUNKID_BUF + 48];
     uint64_t written;           /* bytes in the temporary, base included */

@@ -211,7 +211,7 @@ identifier_of() {
 
 # chunk_files DIR...: lists "name size" of every chunk file in the dirs.
 chunk_files() { find "$@" -maxdepth 1 -type f ! -name '.*' -printf '%f %s\n' 2>/dev/null | sort; }
-tmp_files() { find "$@" -maxdepth 2 -type f -name '.tmp-*' 2>/dev/null | wc -l; }
+tmp_files() { find "$@" -maxdepth 3 -type f -name '.tmp-*' 2>/dev/null | wc -l; }
 
 # expect_layout NAME SIZE CHUNK DIR...: the dirs together hold exactly the
 # file's chunks, each once, named <sha256(NAME)>_<i> with the right size.

@@ -44,15 +44,19 @@ static int teardown(void **state)
     return rc == 0 ? 0 : -1;
 }
 
+/* The files in dir; in the temporaries' directory (.tmp) and its shards
+ * (.tmp/0 to .tmp/7), what is in them, not the directories themselves. */
 static int count_entries(const char *dir)
 {
     DIR *d = opendir(dir);
     int n = 0;
     struct dirent *de;
+    bool in_tmp = strstr(dir, "/.tmp") != NULL;
     while ((de = readdir(d)) != NULL) {
-        if (!strcmp(de->d_name, ".tmp")) {   /* the temporaries' own directory: what is in it */
+        bool sub_dir = de->d_type == DT_DIR && strcmp(de->d_name, ".") && strcmp(de->d_name, "..");
+        if (!strcmp(de->d_name, ".tmp") || (in_tmp && sub_dir)) {
             char sub[4096];
-            snprintf(sub, sizeof sub, "%s/.tmp", dir);
+            snprintf(sub, sizeof sub, "%s/%s", dir, de->d_name);
             n += count_entries(sub);
         } else if (de->d_name[0] != '.' || (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") &&
                                             strcmp(de->d_name, ".lock"))) {
@@ -201,26 +205,35 @@ static void test_unfinished_is_invisible_and_cleaned(void **state)
 /* A crash in the middle of a publish's rename, on a filesystem without a
  * journal, can leave the temporary's name beside the chunk's, one inode
  * with one link: clearing temporaries at start must not remove that name
- * (the chunk's bytes would go with it). An unrelated leftover still goes. */
+ * (the chunk's bytes would go with it), in a shard of .tmp or (an older
+ * version's) in .tmp itself. An unrelated leftover still goes, from
+ * either. */
 static void test_leftover_name_of_a_chunk_spared(void **state)
 {
-    char err[256], chunk[4096], twin[4096], other[4096];
+    char err[256], chunk[4096], twin[4096], other[4096], twin2[4096], other2[4096];
     store *st = store_open(*state, err, sizeof err);
     assert_non_null(st);
     write_chunk(st, "hello", false, STORE_OK);
     store_close(st);
     snprintf(chunk, sizeof chunk, "%s/" ID, (char *)*state);
-    snprintf(twin, sizeof twin, "%s/.tmp/.tmp-" ID "-1-1", (char *)*state);
-    snprintf(other, sizeof other, "%s/.tmp/.tmp-" ID "-1-2", (char *)*state);
+    snprintf(twin, sizeof twin, "%s/.tmp/3/.tmp-" ID "-1-1", (char *)*state);
+    snprintf(other, sizeof other, "%s/.tmp/5/.tmp-" ID "-1-2", (char *)*state);
+    snprintf(twin2, sizeof twin2, "%s/.tmp/.tmp-" ID "-1-3", (char *)*state);
+    snprintf(other2, sizeof other2, "%s/.tmp/.tmp-" ID "-1-4", (char *)*state);
     assert_int_equal(link(chunk, twin), 0);
+    assert_int_equal(link(chunk, twin2), 0);
     FILE *f = fopen(other, "w");
     assert_non_null(f);
+    fclose(f);
+    assert_non_null(f = fopen(other2, "w"));
     fclose(f);
     st = store_open(*state, err, sizeof err);
     assert_non_null(st);
     read_back(st, "hello");
     assert_int_equal(access(twin, F_OK), 0);
+    assert_int_equal(access(twin2, F_OK), 0);
     assert_int_equal(access(other, F_OK), -1);
+    assert_int_equal(access(other2, F_OK), -1);
     store_close(st);
 }
 

@@ -417,24 +417,20 @@ store *store_open(const char *dir, char *err, size_t errlen)
         store_close(st);
         return NULL;
     }
-    for (int i = 0; i < STORE_TMP_SHARDS; i++) {
-        char name[16];
-        snprintf(name, sizeof name, "%d", i);
-        if ((mkdirat(st->tmpfd, name, 0755) != 0 && errno != EEXIST) ||
-            (st->shardfd[i] = openat(st->tmpfd, name,
-                                     O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
-            snprintf(err, errlen, "cannot use %s/%s/%s: %s", dir, STORE_TMP_DIR, name,
-                     strerror(errno));
-            store_close(st);
-            return NULL;
-        }
-    }
     /* Temporaries are what a crash left half-written: never worth keeping
      * (in STORE_TMP_DIR itself: from the versions before its shards). */
     unsigned removed = store_clear_temporaries(st, st->tmpfd, STORE_TMP_DIR);
     for (int i = 0; i < STORE_TMP_SHARDS; i++) {
         char where[32];
         snprintf(where, sizeof where, STORE_TMP_DIR "/%d", i);
+        const char *name = where + strlen(STORE_TMP_DIR "/");
+        if ((mkdirat(st->tmpfd, name, 0755) != 0 && errno != EEXIST) ||
+            (st->shardfd[i] = openat(st->tmpfd, name,
+                                     O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
+            snprintf(err, errlen, "cannot use %s/%s: %s", dir, where, strerror(errno));
+            store_close(st);
+            return NULL;
+        }
         removed += store_clear_temporaries(st, st->shardfd[i], where);
     }
     DIR *d = fsdir_list(fd);
